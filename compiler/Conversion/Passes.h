@@ -1,0 +1,14 @@
+//===- Passes.h - Tern conversion passes ------------------------*- C++ -*-===//
+#ifndef TERN_COMPILER_CONVERSION_PASSES_H
+#define TERN_COMPILER_CONVERSION_PASSES_H
+
+#include "compiler/Conversion/TernToLinalg/TernToLinalg.h"
+
+namespace mlir::tern {
+
+#define GEN_PASS_REGISTRATION
+#include "compiler/Conversion/Passes.h.inc"
+
+} // namespace mlir::tern
+
+#endif // TERN_COMPILER_CONVERSION_PASSES_H

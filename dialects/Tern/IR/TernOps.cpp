@@ -1,0 +1,173 @@
+//===- TernOps.cpp - tern operations: verifiers ---------------------------===//
+//
+// Folders live in TernFolds.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Tern/IR/TernOps.h"
+
+#include "llvm/Support/InterleavedRange.h"
+
+using namespace mlir;
+using namespace mlir::tern;
+
+#define GET_OP_CLASSES
+#include "dialects/Tern/IR/TernOps.cpp.inc"
+
+namespace {
+
+/// Checks that `value` is a statically shaped tensor of the given rank;
+/// `what` names it in the message ("input", "lhs", ...).
+LogicalResult checkTensor(Operation *op, Type type, int64_t rank,
+                          StringRef what) {
+  auto t = cast<RankedTensorType>(type);
+  if (t.getRank() != rank)
+    return op->emitOpError() << "expects " << what << " to have rank " << rank
+                             << ", got " << t.getRank();
+  if (!t.hasStaticShape())
+    return op->emitOpError() << "expects " << what
+                             << " to have a static shape, got " << t;
+  return success();
+}
+
+LogicalResult checkShape(Operation *op, Type type, ArrayRef<int64_t> want,
+                         StringRef what) {
+  auto got = cast<ShapedType>(type).getShape();
+  if (got != want)
+    return op->emitOpError()
+           << "expects " << what << " " << llvm::interleaved_array(want)
+           << ", got " << llvm::interleaved_array(got);
+  return success();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// ConstantOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConstantOp::verify() {
+  auto type = getResult().getType();
+  auto valueType = cast<ShapedType>(getValue().getType());
+  if (valueType.getShape() != type.getShape())
+    return emitOpError() << "value shape "
+                         << llvm::interleaved_array(valueType.getShape())
+                         << " does not match weights shape "
+                         << llvm::interleaved_array(type.getShape());
+  int64_t cols = type.getCols(), index = 0;
+  for (const APInt &v : getValue().getValues<APInt>()) {
+    int64_t x = v.getSExtValue();
+    if (x < -1 || x > 1)
+      return emitOpError() << "value element [" << index / cols << ", "
+                           << index % cols << "] is " << x
+                           << "; ternary weights must be -1, 0 or 1";
+    ++index;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AbsmeanQuantizeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AbsmeanQuantizeOp::verify() {
+  if (failed(checkTensor(*this, getInput().getType(), 2, "input")))
+    return failure();
+  return checkShape(*this, getInput().getType(), getWeights().getType().getShape(),
+                    "input to have the weights' shape");
+}
+
+//===----------------------------------------------------------------------===//
+// QuantizeActOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult QuantizeActOp::verify() {
+  if (failed(checkTensor(*this, getInput().getType(), 2, "input")))
+    return failure();
+  auto shape = getInput().getType().getShape();
+  if (failed(checkShape(*this, getOutput().getType(), shape,
+                        "output to have the input's shape")))
+    return failure();
+  return checkShape(*this, getScale().getType(), {shape[0]},
+                    "scale to have one entry per input row, shape");
+}
+
+//===----------------------------------------------------------------------===//
+// MatmulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::verify() {
+  if (failed(checkTensor(*this, getLhs().getType(), 2, "lhs")))
+    return failure();
+  auto lhs = getLhs().getType().getShape();
+  WeightsType w = getWeights().getType();
+  if (lhs[1] != w.getCols())
+    return emitOpError() << "lhs has K = " << lhs[1]
+                         << " columns but the weights [N, K] have K = "
+                         << w.getCols();
+  return checkShape(*this, getResult().getType(), {lhs[0], w.getRows()},
+                    "result to have shape");
+}
+
+//===----------------------------------------------------------------------===//
+// RescaleOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RescaleOp::verify() {
+  if (failed(checkTensor(*this, getAcc().getType(), 2, "acc")))
+    return failure();
+  auto acc = getAcc().getType().getShape();
+  if (failed(checkShape(*this, getActScale().getType(), {acc[0]},
+                        "act_scale to have one entry per acc row, shape")))
+    return failure();
+  return checkShape(*this, getResult().getType(), acc,
+                    "result to have acc's shape");
+}
+
+//===----------------------------------------------------------------------===//
+// BitLinearOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult BitLinearOp::verify() {
+  if (failed(checkTensor(*this, getInput().getType(), 2, "input")))
+    return failure();
+  auto in = getInput().getType().getShape();
+  WeightsType w = getWeights().getType();
+  if (in[1] != w.getCols())
+    return emitOpError() << "input has K = " << in[1]
+                         << " features but the weights [N, K] have K = "
+                         << w.getCols();
+  return checkShape(*this, getResult().getType(), {in[0], w.getRows()},
+                    "result to have shape");
+}
+
+//===----------------------------------------------------------------------===//
+// PackOp / UnpackOp
+//===----------------------------------------------------------------------===//
+
+static LogicalResult verifyRelayout(Operation *op, WeightsType from,
+                                    WeightsType to, bool packing) {
+  if (from.getShape() != to.getShape())
+    return op->emitOpError()
+           << "cannot change the shape of the weights: "
+           << llvm::interleaved_array(from.getShape()) << " vs "
+           << llvm::interleaved_array(to.getShape());
+  WeightsType unpacked = packing ? from : to, packed = packing ? to : from;
+  if (unpacked.isPacked())
+    return op->emitOpError() << "expects the " << (packing ? "source" : "result")
+                             << " to be unpacked, got " << unpacked;
+  if (!packed.isPacked())
+    return op->emitOpError() << "expects the " << (packing ? "result" : "source")
+                             << " to carry a #tern.layout, got " << packed;
+  return success();
+}
+
+LogicalResult PackOp::verify() {
+  return verifyRelayout(*this, getSource().getType(), getResult().getType(),
+                        /*packing=*/true);
+}
+
+LogicalResult UnpackOp::verify() {
+  return verifyRelayout(*this, getSource().getType(), getResult().getType(),
+                        /*packing=*/false);
+}

@@ -1,0 +1,24 @@
+//===- Passes.h - tern dialect transformations ------------------*- C++ -*-===//
+#ifndef TERN_DIALECTS_TERN_TRANSFORMS_PASSES_H
+#define TERN_DIALECTS_TERN_TRANSFORMS_PASSES_H
+
+#include "dialects/Tern/IR/TernOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class RewritePatternSet;
+namespace tern {
+
+#define GEN_PASS_DECL
+#include "dialects/Tern/Transforms/Passes.h.inc"
+
+/// Patterns rewriting tern.bitlinear into quantize_act + matmul + rescale.
+void populateDecomposeBitLinearPatterns(RewritePatternSet &patterns);
+
+#define GEN_PASS_REGISTRATION
+#include "dialects/Tern/Transforms/Passes.h.inc"
+
+} // namespace tern
+} // namespace mlir
+
+#endif // TERN_DIALECTS_TERN_TRANSFORMS_PASSES_H

@@ -1,0 +1,239 @@
+// Every verifier message of the tern dialect.
+// RUN: tern-opt %s -split-input-file -verify-diagnostics
+
+// expected-error @+1 {{ternary weights must have shape [N, K], got rank 3}}
+func.func @rank3(%w: !tern.weights<2x3x4>)
+
+// -----
+
+// expected-error @+1 {{ternary weights need positive dimensions, got 0x4}}
+func.func @zero_dim(%w: !tern.weights<0x4>)
+
+// -----
+
+// expected-error @+1 {{layout does not fit weights 4x6: row length 6 is not a positive multiple of the i2 block size 4}}
+func.func @k_not_multiple(%w: !tern.weights<4x6, #tern.layout<i2, block = 4>>)
+
+// -----
+
+// expected-error @+1 {{i2 layout needs a block size divisible by 4, got 6}}
+func.func @bad_i2_block(%w: !tern.weights<4x12, #tern.layout<i2, block = 6>>)
+
+// -----
+
+// expected-error @+1 {{lut2 layout needs a positive block size, got 0}}
+func.func @zero_block(%w: !tern.weights<4x12, #tern.layout<lut2, block = 0>>)
+
+// -----
+
+// expected-error @+2 {{expected ::mlir::tern::PackingKind to be one of: i2, lut2, base3}}
+// expected-error @+1 {{failed to parse Tern_LayoutAttr parameter 'kind'}}
+func.func @unknown_kind(%w: !tern.weights<4x12, #tern.layout<i3, block = 4>>)
+
+// -----
+
+func.func @constant_shape() {
+  // expected-error @+1 {{'tern.constant' op value shape [2, 3] does not match weights shape [2, 4]}}
+  %w = tern.constant dense<0> : tensor<2x3xi8> -> !tern.weights<2x4>
+  return
+}
+
+// -----
+
+func.func @constant_value() {
+  // expected-error @+1 {{'tern.constant' op value element [1, 0] is 2; ternary weights must be -1, 0 or 1}}
+  %w = tern.constant dense<[[1, 0], [2, 0]]> : tensor<2x2xi8> -> !tern.weights<2x2>
+  return
+}
+
+// -----
+
+func.func @absmean_rank(%x: tensor<8xf32>) {
+  // expected-error @+1 {{'tern.absmean_quantize' op expects input to have rank 2, got 1}}
+  %w, %b = tern.absmean_quantize %x : tensor<8xf32> -> !tern.weights<1x8>
+  return
+}
+
+// -----
+
+func.func @absmean_shape(%x: tensor<4x6xf32>) {
+  // expected-error @+1 {{'tern.absmean_quantize' op expects input to have the weights' shape [4, 8], got [4, 6]}}
+  %w, %b = tern.absmean_quantize %x : tensor<4x6xf32> -> !tern.weights<4x8>
+  return
+}
+
+// -----
+
+func.func @absmean_dynamic(%x: tensor<?x8xf32>) {
+  // expected-error @+1 {{'tern.absmean_quantize' op expects input to have a static shape, got 'tensor<?x8xf32>'}}
+  %w, %b = tern.absmean_quantize %x : tensor<?x8xf32> -> !tern.weights<4x8>
+  return
+}
+
+// -----
+
+func.func @absmean_int(%x: tensor<4x8xi8>) {
+  // expected-error @+1 {{'tern.absmean_quantize' op operand #0 must be ranked tensor of floating-point values}}
+  %w, %b = tern.absmean_quantize %x : tensor<4x8xi8> -> !tern.weights<4x8>
+  return
+}
+
+// -----
+
+func.func @quantize_act_output(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'tern.quantize_act' op expects output to have the input's shape [2, 8], got [2, 4]}}
+  %q, %s = tern.quantize_act %x : tensor<2x8xf32> -> tensor<2x4xi8>, tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_act_scale(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'tern.quantize_act' op expects scale to have one entry per input row, shape [2], got [8]}}
+  %q, %s = tern.quantize_act %x : tensor<2x8xf32> -> tensor<2x8xi8>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_act_rank(%x: tensor<2x2x8xf32>) {
+  // expected-error @+1 {{'tern.quantize_act' op expects input to have rank 2, got 3}}
+  %q, %s = tern.quantize_act %x : tensor<2x2x8xf32> -> tensor<2x2x8xi8>, tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_act_f16(%x: tensor<2x8xf16>) {
+  // expected-error @+1 {{'tern.quantize_act' op operand #0 must be ranked tensor of 32-bit float values}}
+  %q, %s = tern.quantize_act %x : tensor<2x8xf16> -> tensor<2x8xi8>, tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_k(%q: tensor<2x8xi8>, %w: !tern.weights<4x16>) {
+  // expected-error @+1 {{'tern.matmul' op lhs has K = 8 columns but the weights [N, K] have K = 16}}
+  %acc = tern.matmul %q, %w : tensor<2x8xi8>, !tern.weights<4x16> -> tensor<2x4xi32>
+  return
+}
+
+// -----
+
+func.func @matmul_result(%q: tensor<2x8xi8>, %w: !tern.weights<4x8>) {
+  // expected-error @+1 {{'tern.matmul' op expects result to have shape [2, 4], got [2, 5]}}
+  %acc = tern.matmul %q, %w : tensor<2x8xi8>, !tern.weights<4x8> -> tensor<2x5xi32>
+  return
+}
+
+// -----
+
+func.func @matmul_lhs_rank(%q: tensor<8xi8>, %w: !tern.weights<4x8>) {
+  // expected-error @+1 {{'tern.matmul' op expects lhs to have rank 2, got 1}}
+  %acc = tern.matmul %q, %w : tensor<8xi8>, !tern.weights<4x8> -> tensor<1x4xi32>
+  return
+}
+
+// -----
+
+func.func @matmul_lhs_type(%q: tensor<2x8xi32>, %w: !tern.weights<4x8>) {
+  // expected-error @+1 {{'tern.matmul' op operand #0 must be ranked tensor of 8-bit signless integer values}}
+  %acc = tern.matmul %q, %w : tensor<2x8xi32>, !tern.weights<4x8> -> tensor<2x4xi32>
+  return
+}
+
+// -----
+
+func.func @rescale_scale(%acc: tensor<2x4xi32>, %s: tensor<4xf32>, %b: f32) {
+  // expected-error @+1 {{'tern.rescale' op expects act_scale to have one entry per acc row, shape [2], got [4]}}
+  %y = tern.rescale %acc, %s, %b : tensor<2x4xi32>, tensor<4xf32>, f32 -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @rescale_result(%acc: tensor<2x4xi32>, %s: tensor<2xf32>, %b: f32) {
+  // expected-error @+1 {{'tern.rescale' op expects result to have acc's shape [2, 4], got [4, 2]}}
+  %y = tern.rescale %acc, %s, %b : tensor<2x4xi32>, tensor<2xf32>, f32 -> tensor<4x2xf32>
+  return
+}
+
+// -----
+
+func.func @rescale_rank(%acc: tensor<4xi32>, %s: tensor<1xf32>, %b: f32) {
+  // expected-error @+1 {{'tern.rescale' op expects acc to have rank 2, got 1}}
+  %y = tern.rescale %acc, %s, %b : tensor<4xi32>, tensor<1xf32>, f32 -> tensor<1x4xf32>
+  return
+}
+
+// -----
+
+func.func @bitlinear_k(%x: tensor<1x32xf32>, %w: !tern.weights<4x64>, %b: f32) {
+  // expected-error @+1 {{'tern.bitlinear' op input has K = 32 features but the weights [N, K] have K = 64}}
+  %y = tern.bitlinear %x, %w, %b : tensor<1x32xf32>, !tern.weights<4x64>, f32 -> tensor<1x4xf32>
+  return
+}
+
+// -----
+
+func.func @bitlinear_result(%x: tensor<1x64xf32>, %w: !tern.weights<4x64>, %b: f32) {
+  // expected-error @+1 {{'tern.bitlinear' op expects result to have shape [1, 4], got [1, 64]}}
+  %y = tern.bitlinear %x, %w, %b : tensor<1x64xf32>, !tern.weights<4x64>, f32 -> tensor<1x64xf32>
+  return
+}
+
+// -----
+
+func.func @bitlinear_rank(%x: tensor<64xf32>, %w: !tern.weights<4x64>, %b: f32) {
+  // expected-error @+1 {{'tern.bitlinear' op expects input to have rank 2, got 1}}
+  %y = tern.bitlinear %x, %w, %b : tensor<64xf32>, !tern.weights<4x64>, f32 -> tensor<1x4xf32>
+  return
+}
+
+// -----
+
+func.func @pack_shape(%w: !tern.weights<4x8>) {
+  // expected-error @+1 {{'tern.pack' op cannot change the shape of the weights: [4, 8] vs [4, 16]}}
+  %p = tern.pack %w : !tern.weights<4x8> -> !tern.weights<4x16, #tern.layout<i2, block = 8>>
+  return
+}
+
+// -----
+
+func.func @pack_packed_source(%w: !tern.weights<4x8, #tern.layout<lut2, block = 8>>) {
+  // expected-error @+1 {{'tern.pack' op expects the source to be unpacked, got '!tern.weights<4x8, #tern.layout<lut2, block = 8>>'}}
+  %p = tern.pack %w : !tern.weights<4x8, #tern.layout<lut2, block = 8>> -> !tern.weights<4x8, #tern.layout<i2, block = 8>>
+  return
+}
+
+// -----
+
+func.func @pack_no_layout(%w: !tern.weights<4x8>) {
+  // expected-error @+1 {{'tern.pack' op expects the result to carry a #tern.layout, got '!tern.weights<4x8>'}}
+  %p = tern.pack %w : !tern.weights<4x8> -> !tern.weights<4x8>
+  return
+}
+
+// -----
+
+func.func @unpack_unpacked(%w: !tern.weights<4x8>) {
+  // expected-error @+1 {{'tern.unpack' op expects the source to carry a #tern.layout, got '!tern.weights<4x8>'}}
+  %p = tern.unpack %w : !tern.weights<4x8> -> !tern.weights<4x8>
+  return
+}
+
+// -----
+
+func.func @unpack_to_packed(%w: !tern.weights<4x8, #tern.layout<i2, block = 8>>) {
+  // expected-error @+1 {{'tern.unpack' op expects the result to be unpacked, got '!tern.weights<4x8, #tern.layout<base3, block = 8>>'}}
+  %p = tern.unpack %w : !tern.weights<4x8, #tern.layout<i2, block = 8>> -> !tern.weights<4x8, #tern.layout<base3, block = 8>>
+  return
+}
+
+// -----
+
+func.func @unpack_shape(%w: !tern.weights<4x8, #tern.layout<i2, block = 8>>) {
+  // expected-error @+1 {{'tern.unpack' op cannot change the shape of the weights: [4, 8] vs [8, 8]}}
+  %p = tern.unpack %w : !tern.weights<4x8, #tern.layout<i2, block = 8>> -> !tern.weights<8x8>
+  return
+}
