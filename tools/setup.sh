@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what Tern needs on Debian 12 (idempotent: quiet when everything is
+# there already), then configures and builds Tern in ./build.
+#
+#   bash tools/setup.sh            # install + configure + build
+#   TERN_BUILD_DIR=out bash tools/setup.sh
+#   TERN_CMAKE_ARGS="-DTERN_ENABLE_SANITIZERS=ON" bash tools/setup.sh
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+BUILD_DIR=${TERN_BUILD_DIR:-build}
+
+PACKAGES=(
+  cmake ninja-build g++ ccache pkg-config python3 git
+  libgtest-dev libgmock-dev libbenchmark-dev libpcre2-dev
+  llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "tern setup: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+# shellcheck disable=SC2086
+cmake -S . -B "$BUILD_DIR" -G Ninja \
+  -DCMAKE_BUILD_TYPE=Release \
+  -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit \
+  ${TERN_CMAKE_ARGS:-} >/dev/null
+cmake --build "$BUILD_DIR"
