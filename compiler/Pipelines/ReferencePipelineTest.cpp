@@ -1,0 +1,307 @@
+//===- ReferencePipelineTest.cpp - The oracle against the C++ semantics ---===//
+//
+// JIT-compiles tern functions through the reference pipeline and checks them
+// against runtime/ternary on random data of realistic block sizes: the
+// lowered arithmetic must match the C++ statement of the semantics bit for
+// bit, for every packed layout, in both directions of packing.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Pipelines/Pipelines.h"
+#include "compiler/Pipelines/Registration.h"
+#include "runtime/ternary/Packing.h"
+#include "runtime/ternary/Ternary.h"
+
+#include "mlir/ExecutionEngine/CRunnerUtils.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace mlir;
+
+namespace {
+
+template <typename T> using Mem2D = StridedMemRefType<T, 2>;
+
+template <typename T> Mem2D<T> view(std::vector<T> &data, int64_t rows, int64_t cols) {
+  Mem2D<T> m;
+  m.basePtr = m.data = data.data();
+  m.offset = 0;
+  m.sizes[0] = rows;
+  m.sizes[1] = cols;
+  m.strides[0] = cols;
+  m.strides[1] = 1;
+  return m;
+}
+
+/// Copies a returned memref out and frees its buffer.
+template <typename T> std::vector<T> take(Mem2D<T> &m) {
+  std::vector<T> out;
+  for (int64_t i = 0; i < m.sizes[0]; ++i)
+    for (int64_t j = 0; j < m.sizes[1]; ++j)
+      out.push_back(m.data[m.offset + i * m.strides[0] + j * m.strides[1]]);
+  std::free(m.basePtr);
+  return out;
+}
+
+/// A module compiled by the reference pipeline and JIT-loaded.
+class Jit {
+public:
+  explicit Jit(const std::string &source) {
+    DialectRegistry registry;
+    mlir::tern::registerTernDialects(registry);
+    registerBuiltinDialectTranslation(registry);
+    registerLLVMDialectTranslation(registry);
+    context = std::make_unique<MLIRContext>(registry);
+    module = parseSourceString<ModuleOp>(source, context.get());
+    if (!module) {
+      error = "parse failed";
+      return;
+    }
+    PassManager pm(context.get());
+    mlir::tern::buildReferencePipeline(pm);
+    if (failed(pm.run(*module))) {
+      error = "reference pipeline failed";
+      return;
+    }
+    auto created = ExecutionEngine::create(*module);
+    if (!created) {
+      error = llvm::toString(created.takeError());
+      return;
+    }
+    engine = std::move(*created);
+  }
+
+  template <typename Fn> Fn get(StringRef name) {
+    auto sym = engine->lookup(("_mlir_ciface_" + name).str());
+    if (!sym) {
+      error = llvm::toString(sym.takeError());
+      return nullptr;
+    }
+    return reinterpret_cast<Fn>(*sym);
+  }
+
+  std::string error;
+
+private:
+  std::unique_ptr<MLIRContext> context;
+  OwningOpRef<ModuleOp> module;
+  std::unique_ptr<ExecutionEngine> engine;
+};
+
+struct LayoutCase {
+  const char *attr; // "" for unpacked
+  ::tern::PackingKind kind;
+  int64_t block;
+};
+
+std::string weightsType(int64_t n, int64_t k, const LayoutCase &l) {
+  if (!*l.attr)
+    return llvm::formatv("!tern.weights<{0}x{1}>", n, k).str();
+  return llvm::formatv("!tern.weights<{0}x{1}, {2}>", n, k, l.attr).str();
+}
+
+class ReferencePipeline : public ::testing::TestWithParam<LayoutCase> {
+protected:
+  static void SetUpTestSuite() {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  }
+};
+
+constexpr int64_t M = 3, N = 40, K = 640;
+
+TEST_P(ReferencePipeline, BitLinearMatchesCppBitForBit) {
+  const LayoutCase &l = GetParam();
+  std::string wt = weightsType(N, K, l);
+  std::string src = llvm::formatv(R"mlir(
+    func.func @bitlinear(%x: tensor<{0}x{2}xf32>, %w: {3}, %b: f32) -> tensor<{0}x{1}xf32>
+        attributes {{llvm.emit_c_interface} {
+      %y = tern.bitlinear %x, %w, %b : tensor<{0}x{2}xf32>, {3}, f32 -> tensor<{0}x{1}xf32>
+      return %y : tensor<{0}x{1}xf32>
+    }
+    func.func @matmul(%x: tensor<{0}x{2}xf32>, %w: {3}) -> tensor<{0}x{1}xi32>
+        attributes {{llvm.emit_c_interface} {
+      %q, %s = tern.quantize_act %x : tensor<{0}x{2}xf32> -> tensor<{0}x{2}xi8>, tensor<{0}xf32>
+      %acc = tern.matmul %q, %w : tensor<{0}x{2}xi8>, {3} -> tensor<{0}x{1}xi32>
+      return %acc : tensor<{0}x{1}xi32>
+    })mlir",
+                                  M, N, K, wt)
+                        .str();
+  Jit jit(src);
+  ASSERT_EQ(jit.error, "");
+  using BitLinearFn = void (*)(Mem2D<float> *, Mem2D<float> *, Mem2D<int8_t> *, float);
+  using MatmulFn = void (*)(Mem2D<int32_t> *, Mem2D<float> *, Mem2D<int8_t> *);
+  auto bitlinear = jit.get<BitLinearFn>("bitlinear");
+  auto matmul = jit.get<MatmulFn>("matmul");
+  ASSERT_TRUE(bitlinear && matmul) << jit.error;
+
+  std::mt19937 rng(1234 + l.block);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::uniform_int_distribution<int> trit(-1, 1);
+  std::vector<float> x(M * K);
+  for (auto &v : x)
+    v = normal(rng);
+  x[5] = 40.0f; // row 0 absmax that makes s = 127 / 40 (ties are possible)
+  std::vector<int8_t> t(N * K);
+  for (auto &v : t)
+    v = static_cast<int8_t>(trit(rng));
+  const float beta = 0.0371f;
+
+  // The weights as the function takes them: packed by the C++ packer.
+  std::vector<int8_t> wbytes = t;
+  int64_t rowBytes = K;
+  if (*l.attr) {
+    ::tern::PackedLayout layout{l.kind, l.block};
+    rowBytes = ::tern::packedRowBytes(layout, K);
+    wbytes.assign(N * rowBytes, 0);
+    ASSERT_TRUE(::tern::packTernary(layout, t.data(), N, K,
+                                  reinterpret_cast<uint8_t *>(wbytes.data())));
+  }
+  auto xm = view(x, M, K);
+  auto wm = view(wbytes, N, rowBytes);
+
+  std::vector<float> want(M * N);
+  ::tern::bitlinear(x.data(), t.data(), beta, M, N, K, want.data());
+  Mem2D<float> ym;
+  bitlinear(&ym, &xm, &wm, beta);
+  std::vector<float> got = take(ym);
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_EQ(0, std::memcmp(got.data(), want.data(), got.size() * sizeof(float)))
+      << "first element: got " << got[0] << ", want " << want[0];
+
+  std::vector<int8_t> q(M * K);
+  std::vector<float> s(M);
+  std::vector<int32_t> accWant(M * N);
+  ::tern::quantizeActivations(x.data(), M, K, q.data(), s.data());
+  ::tern::ternaryMatmul(q.data(), t.data(), M, N, K, accWant.data());
+  Mem2D<int32_t> am;
+  matmul(&am, &xm, &wm);
+  EXPECT_EQ(take(am), accWant);
+}
+
+/// Packing tests run on the packed layouts only.
+class ReferencePacking : public ReferencePipeline {};
+
+TEST_P(ReferencePacking, LoweredPackAndUnpackMatchCppPacker) {
+  const LayoutCase &l = GetParam();
+  std::string packed = weightsType(N, K, l), plain = weightsType(N, K, {"", {}, 0});
+  std::string src = llvm::formatv(R"mlir(
+    func.func @pack(%w: {0}) -> {1} attributes {{llvm.emit_c_interface} {
+      %p = tern.pack %w : {0} -> {1}
+      return %p : {1}
+    }
+    func.func @unpack(%p: {1}) -> {0} attributes {{llvm.emit_c_interface} {
+      %w = tern.unpack %p : {1} -> {0}
+      return %w : {0}
+    })mlir",
+                                  plain, packed)
+                        .str();
+  Jit jit(src);
+  ASSERT_EQ(jit.error, "");
+  using Fn = void (*)(Mem2D<int8_t> *, Mem2D<int8_t> *);
+  auto pack = jit.get<Fn>("pack");
+  auto unpack = jit.get<Fn>("unpack");
+  ASSERT_TRUE(pack && unpack) << jit.error;
+
+  std::mt19937 rng(99 + l.block);
+  std::uniform_int_distribution<int> trit(-1, 1);
+  std::vector<int8_t> t(N * K);
+  for (auto &v : t)
+    v = static_cast<int8_t>(trit(rng));
+  ::tern::PackedLayout layout{l.kind, l.block};
+  int64_t rowBytes = ::tern::packedRowBytes(layout, K);
+  std::vector<int8_t> bytes(N * rowBytes);
+  ASSERT_TRUE(::tern::packTernary(layout, t.data(), N, K,
+                                reinterpret_cast<uint8_t *>(bytes.data())));
+
+  auto tm = view(t, N, K);
+  Mem2D<int8_t> pm;
+  pack(&pm, &tm);
+  EXPECT_EQ(take(pm), bytes);
+
+  auto bm = view(bytes, N, rowBytes);
+  Mem2D<int8_t> um;
+  unpack(&um, &bm);
+  EXPECT_EQ(take(um), t);
+}
+
+TEST_P(ReferencePipeline, AbsmeanMatchesCpp) {
+  const LayoutCase &l = GetParam();
+  std::string wt = weightsType(N, K, l);
+  std::string src = llvm::formatv(R"mlir(
+    func.func @weights(%m: tensor<{0}x{1}xf32>) -> {2} attributes {{llvm.emit_c_interface} {
+      %w, %b = tern.absmean_quantize %m : tensor<{0}x{1}xf32> -> {2}
+      return %w : {2}
+    }
+    func.func @scale(%m: tensor<{0}x{1}xf32>) -> f32 attributes {{llvm.emit_c_interface} {
+      %w, %b = tern.absmean_quantize %m : tensor<{0}x{1}xf32> -> {2}
+      return %b : f32
+    })mlir",
+                                  N, K, wt)
+                        .str();
+  Jit jit(src);
+  ASSERT_EQ(jit.error, "");
+  auto weights = jit.get<void (*)(Mem2D<int8_t> *, Mem2D<float> *)>("weights");
+  auto scale = jit.get<float (*)(Mem2D<float> *)>("scale");
+  ASSERT_TRUE(weights && scale) << jit.error;
+
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 0.02f);
+  std::vector<float> master(N * K);
+  for (auto &v : master)
+    v = normal(rng);
+  std::vector<int8_t> t(N * K);
+  float beta = ::tern::absmeanQuantize(master.data(), N * K, t.data());
+  std::vector<int8_t> want = t;
+  if (*l.attr) {
+    ::tern::PackedLayout layout{l.kind, l.block};
+    want.assign(N * ::tern::packedRowBytes(layout, K), 0);
+    ASSERT_TRUE(::tern::packTernary(layout, t.data(), N, K,
+                                  reinterpret_cast<uint8_t *>(want.data())));
+  }
+  auto mm = view(master, N, K);
+  EXPECT_EQ(scale(&mm), beta);
+  Mem2D<int8_t> wm;
+  weights(&wm, &mm);
+  EXPECT_EQ(take(wm), want);
+}
+
+#define TERN_PACKED_LAYOUTS                                                     \
+  LayoutCase{"#tern.layout<i2, block = 128>", ::tern::PackingKind::I2, 128},   \
+      LayoutCase{"#tern.layout<lut2, block = 64>", ::tern::PackingKind::Lut2,  \
+                 64},                                                          \
+      LayoutCase{"#tern.layout<base3, block = 128>",                           \
+                 ::tern::PackingKind::Base3, 128},                             \
+      LayoutCase{"#tern.layout<base3, block = 160>",                           \
+                 ::tern::PackingKind::Base3, 160}
+
+std::string layoutName(const ::testing::TestParamInfo<LayoutCase> &info) {
+  if (!*info.param.attr)
+    return "unpacked";
+  return std::string(::tern::packingKindName(info.param.kind)) + "_b" +
+         std::to_string(info.param.block);
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, ReferencePipeline,
+                         ::testing::Values(LayoutCase{"", ::tern::PackingKind::I2, 0},
+                                           TERN_PACKED_LAYOUTS),
+                         layoutName);
+INSTANTIATE_TEST_SUITE_P(Layouts, ReferencePacking,
+                         ::testing::Values(TERN_PACKED_LAYOUTS), layoutName);
+
+} // namespace
