@@ -16,6 +16,9 @@ llvm_config.use_default_substitutions()
 config.substitutions.append(("%tern_src_root", config.tern_src_root))
 config.substitutions.append(("%tern_obj_root", config.tern_obj_root))
 config.substitutions.append(
+    ("%llama3_tokenizer",
+     os.path.join(config.tern_shared_dir, "testdata/llama3-tokenizer/tokenizer.model")))
+config.substitutions.append(
     ("%mlir_runner_libs",
      ",".join(os.path.join(config.llvm_lib_dir, lib) for lib in
               ["libmlir_runner_utils.so", "libmlir_c_runner_utils.so"])))
@@ -25,6 +28,7 @@ llvm_config.with_environment("PATH", config.tern_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tools = [
     ToolSubst("tern-opt", unresolved="fatal"),
+    ToolSubst("tern", unresolved="fatal"),
     ToolSubst("mlir-runner", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, [config.tern_tools_dir,
