@@ -1,0 +1,172 @@
+//===- Model.h - In-memory description of a BitNet b1.58 model ------------===//
+//
+// ModelDescription is the one in-memory form every model file format loads
+// into (GGUF now; Hugging Face safetensors later): the configuration, the
+// tokenizer vocabulary, and per-layer views of the weights. Nothing
+// downstream of the loader looks at the source format.
+//
+// Weights are views: ternary matrices stay in their stored encoding
+// (TernaryTensor, see TernaryCodec.h) and the embedding stays in its stored
+// float type, pointing into the memory-mapped file; only small tensors that
+// need conversion (F16/BF16 norm vectors) are copied into owned float
+// storage. A ModelDescription keeps everything it points into alive
+// (`storage`), so copies and moves of it stay valid.
+//
+// Shapes are taken from the file and checked against the configuration; a
+// mismatch is an error naming the tensor, the expected and the actual shape.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TERN_RUNTIME_MODEL_MODEL_H
+#define TERN_RUNTIME_MODEL_MODEL_H
+
+#include "runtime/model/Gguf.h"
+#include "runtime/model/OrError.h"
+#include "runtime/model/TernaryCodec.h"
+#include "runtime/tokenizer/Tokenizer.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tern {
+
+/// Hyper-parameters of a BitNet b1.58 decoder.
+struct ModelConfig {
+  /// Source architecture name ("bitnet-b1.58", "bitnet", "bitnet-25").
+  std::string architecture;
+  int64_t hiddenSize = 0;       ///< d_model (embedding_length).
+  int64_t intermediateSize = 0; ///< MLP width (feed_forward_length).
+  int64_t numLayers = 0;        ///< block_count.
+  int64_t numHeads = 0;         ///< Query heads.
+  int64_t numKvHeads = 0;       ///< Key/value heads (grouped-query).
+  int64_t headDim = 0;          ///< Per-head width.
+  int64_t vocabSize = 0;
+  int64_t maxPositions = 0; ///< Context length.
+  float ropeTheta = 10000.0f;
+  float rmsNormEps = 1e-5f;
+  int32_t bosId = -1; ///< -1 when unknown.
+  int32_t eosId = -1;
+  int32_t eotId = -1; ///< End of a chat turn (<|eot_id|>).
+  /// The LM head is the token embedding (no separate output matrix).
+  bool tiedEmbeddings = true;
+};
+
+/// A float vector (norm weights): always F32, aligned, possibly owned by
+/// the ModelDescription after conversion from F16/BF16.
+struct FloatTensor {
+  std::string name;
+  const float *data = nullptr;
+  int64_t size = 0;
+};
+
+/// Element type of a dense (non-ternary) matrix.
+enum class DenseType : uint32_t { F32, F16, BF16 };
+/// "F32", "F16", "BF16".
+const char *denseTypeName(DenseType type);
+
+/// A dense row-major matrix [rows, cols] kept in its stored type (the
+/// embedding: 0.66 GB in F16 for 2B4T, so it is not converted). `data` is
+/// aligned for the element type.
+struct DenseTensor {
+  std::string name;
+  DenseType type = DenseType::F32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const void *data = nullptr;
+};
+
+/// Converts row `row` of `t` to float into `out` (t.cols values); false when
+/// the row is out of range or there is no data.
+bool denseRowToFloat(const DenseTensor &t, int64_t row, float *out);
+
+/// The weights of one decoder layer.
+struct LayerWeights {
+  // BitLinear weights, [out features, in features].
+  TernaryTensor attnQ;      ///< [heads * headDim, hidden]
+  TernaryTensor attnK;      ///< [kvHeads * headDim, hidden]
+  TernaryTensor attnV;      ///< [kvHeads * headDim, hidden]
+  TernaryTensor attnOutput; ///< [hidden, heads * headDim]
+  TernaryTensor ffnGate;    ///< [intermediate, hidden]
+  TernaryTensor ffnUp;      ///< [intermediate, hidden]
+  TernaryTensor ffnDown;    ///< [hidden, intermediate]
+  // RMSNorm weights.
+  FloatTensor attnNorm;    ///< [hidden], before attention.
+  FloatTensor attnSubNorm; ///< [heads * headDim], before the output proj.
+  FloatTensor ffnNorm;     ///< [hidden], before the MLP.
+  FloatTensor ffnSubNorm;  ///< [intermediate], before ffn_down.
+};
+
+/// The tokenizer vocabulary as the model file stores it.
+struct TokenizerVocab {
+  /// Token strings in GPT-2 bytes-to-unicode form (special tokens as plain
+  /// text), indexed by id; empty when the file has no vocabulary.
+  std::vector<std::string> tokens;
+  /// Control / user-defined tokens (GGUF token types 3 and 4).
+  std::vector<bool> isSpecial;
+  /// Tokenizer model name ("gpt2" for byte-level BPE), "" if unknown.
+  std::string model;
+};
+
+/// A loaded model; see the file comment.
+struct ModelDescription {
+  ModelConfig config;
+  TokenizerVocab vocab;
+  /// token_embd: [vocab, hidden].
+  DenseTensor tokenEmbedding;
+  /// The LM head [vocab, hidden] when not tied to the embedding.
+  std::optional<DenseTensor> output;
+  /// Final RMSNorm [hidden].
+  FloatTensor outputNorm;
+  std::vector<LayerWeights> layers;
+
+  /// Where the model came from ("model.gguf") and its format ("gguf").
+  std::string sourcePath;
+  std::string sourceFormat;
+
+  /// Keeps the mapped files and owned buffers the views point into.
+  std::vector<std::shared_ptr<const void>> storage;
+
+  /// Moves `values` into storage; returns a pointer that stays valid for the
+  /// lifetime of this description (and its copies).
+  const float *adoptFloats(std::vector<float> values);
+  /// Same for raw bytes (aligned like a float array).
+  const uint8_t *adoptBytes(const uint8_t *bytes, uint64_t size);
+};
+
+using ModelOrError = OrError<ModelDescription>;
+
+/// Loads a model from `path`. GGUF files (detected by their magic bytes)
+/// are supported; anything else (a directory, a .safetensors file) is an
+/// error saying the format is not supported.
+ModelOrError loadModel(const std::string &path);
+
+/// Builds the description of a parsed GGUF file. Requirements (each failure
+/// is an error naming the file and the key or tensor):
+///  * `general.architecture` is "bitnet-b1.58", "bitnet" or "bitnet-25";
+///  * `<arch>.embedding_length`, `.feed_forward_length`, `.block_count`,
+///    `.attention.head_count`, `.context_length` are present and positive;
+///    `.attention.head_count_kv` (default: head_count),
+///    `.attention.key_length` (default: hidden / heads), `.rope.freq_base`
+///    (default 10000), `.attention.layer_norm_rms_epsilon` (default 1e-5),
+///    `.vocab_size` (default: the token list, else the embedding) are
+///    optional;
+///  * every layer has its 7 ternary weights in I2_S, TQ1_0 or TQ2_0 and its
+///    4 norms in F32/F16/BF16; token_embd and output_norm exist; an
+///    optional output.weight unties the LM head; an optional
+///    `<weight>.scale` tensor (F32, one element, as llama.cpp's BitNet
+///    loader allows) multiplies the weight's scale;
+///  * all shapes match the configuration.
+ModelOrError loadGgufModel(const GgufFile &file);
+
+/// Reads just the configuration (and checks it) from GGUF metadata.
+OrError<ModelConfig> readGgufConfig(const GgufFile &file);
+
+/// Builds the model's tokenizer from its vocabulary (GPT-2 form) and sets
+/// its bos/eos/eot ids from the configuration where they are known.
+TokenizerOrError buildTokenizer(const ModelDescription &model);
+
+} // namespace tern
+
+#endif // TERN_RUNTIME_MODEL_MODEL_H
