@@ -191,30 +191,32 @@ bool packI2S(const int8_t *t, int64_t rows, int64_t cols, float scale,
   return true;
 }
 
-bool packTQ2_0(const int8_t *t, int64_t rows, int64_t cols, float scale,
-               uint8_t *out) {
-  if (ternaryEncodedBytes(TernaryEncoding::TQ2_0, rows, cols) < 0)
+/// Packs whole 256-weight blocks with one fp16 scale each (TQ1_0, TQ2_0).
+template <typename PackBlock>
+static bool packTQBlocks(TernaryEncoding encoding, PackBlock packBlock,
+                         int64_t blockBytes, const int8_t *t, int64_t rows,
+                         int64_t cols, float scale, uint8_t *out) {
+  if (ternaryEncodedBytes(encoding, rows, cols) < 0)
     return false;
-  const int64_t blocks = rows * cols / kQK;
   if (!allTernary(t, rows * cols))
     return false;
   const uint16_t d = floatToFp16(scale);
+  const int64_t blocks = rows * cols / kQK;
   for (int64_t b = 0; b < blocks; ++b)
-    packTQ2Block(t + b * kQK, d, out + b * kTQ2Bytes);
+    packBlock(t + b * kQK, d, out + b * blockBytes);
   return true;
+}
+
+bool packTQ2_0(const int8_t *t, int64_t rows, int64_t cols, float scale,
+               uint8_t *out) {
+  return packTQBlocks(TernaryEncoding::TQ2_0, packTQ2Block, kTQ2Bytes, t, rows,
+                      cols, scale, out);
 }
 
 bool packTQ1_0(const int8_t *t, int64_t rows, int64_t cols, float scale,
                uint8_t *out) {
-  if (ternaryEncodedBytes(TernaryEncoding::TQ1_0, rows, cols) < 0)
-    return false;
-  const int64_t blocks = rows * cols / kQK;
-  if (!allTernary(t, rows * cols))
-    return false;
-  const uint16_t d = floatToFp16(scale);
-  for (int64_t b = 0; b < blocks; ++b)
-    packTQ1Block(t + b * kQK, d, out + b * kTQ1Bytes);
-  return true;
+  return packTQBlocks(TernaryEncoding::TQ1_0, packTQ1Block, kTQ1Bytes, t, rows,
+                      cols, scale, out);
 }
 
 bool packHfTernary(const int8_t *t, int64_t rows, int64_t cols, uint8_t *out) {

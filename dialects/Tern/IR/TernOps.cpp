@@ -96,17 +96,25 @@ LogicalResult QuantizeActOp::verify() {
 // MatmulOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult MatmulOp::verify() {
-  if (failed(checkTensor(*this, getLhs().getType(), 2, "lhs")))
+/// Shared by tern.matmul and tern.bitlinear: `lhs` [M, K] times weights
+/// [N, K] gives `result` [M, N]. `lhsName`/`kNoun` word the messages.
+static LogicalResult verifyProduct(Operation *op, Type lhsType,
+                                   StringRef lhsName, StringRef kNoun,
+                                   WeightsType w, Type resultType) {
+  if (failed(checkTensor(op, lhsType, 2, lhsName)))
     return failure();
-  auto lhs = getLhs().getType().getShape();
-  WeightsType w = getWeights().getType();
+  auto lhs = cast<RankedTensorType>(lhsType).getShape();
   if (lhs[1] != w.getCols())
-    return emitOpError() << "lhs has K = " << lhs[1]
-                         << " columns but the weights [N, K] have K = "
-                         << w.getCols();
-  return checkShape(*this, getResult().getType(), {lhs[0], w.getRows()},
+    return op->emitOpError() << lhsName << " has K = " << lhs[1] << " "
+                             << kNoun << " but the weights [N, K] have K = "
+                             << w.getCols();
+  return checkShape(op, resultType, {lhs[0], w.getRows()},
                     "result to have shape");
+}
+
+LogicalResult MatmulOp::verify() {
+  return verifyProduct(*this, getLhs().getType(), "lhs", "columns",
+                       getWeights().getType(), getResult().getType());
 }
 
 //===----------------------------------------------------------------------===//
@@ -129,16 +137,8 @@ LogicalResult RescaleOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult BitLinearOp::verify() {
-  if (failed(checkTensor(*this, getInput().getType(), 2, "input")))
-    return failure();
-  auto in = getInput().getType().getShape();
-  WeightsType w = getWeights().getType();
-  if (in[1] != w.getCols())
-    return emitOpError() << "input has K = " << in[1]
-                         << " features but the weights [N, K] have K = "
-                         << w.getCols();
-  return checkShape(*this, getResult().getType(), {in[0], w.getRows()},
-                    "result to have shape");
+  return verifyProduct(*this, getInput().getType(), "input", "features",
+                       getWeights().getType(), getResult().getType());
 }
 
 //===----------------------------------------------------------------------===//
