@@ -499,3 +499,40 @@ TEST(GgufWriterTest, WriteFileRoundTrip) {
   EXPECT_TRUE(hasWords(w.writeFile("/nonexistent-dir/x.gguf"),
                        {"/nonexistent-dir/x.gguf", "cannot create"}));
 }
+
+TEST(GgufWriterTest, DeferredTensorsMatchImmediateOnes) {
+  // The same tensors given as bytes and as fill callbacks serialize and
+  // write identically; the callbacks run once per write.
+  std::vector<uint8_t> a(40), b(7);
+  for (size_t i = 0; i < a.size(); ++i)
+    a[i] = static_cast<uint8_t>(3 * i + 1);
+  for (size_t i = 0; i < b.size(); ++i)
+    b[i] = static_cast<uint8_t>(200 - i);
+  GgufWriter now, later;
+  now.addString("general.name", "deferred");
+  later.addString("general.name", "deferred");
+  now.addTensor("a", {10}, GgmlType::F32, a);
+  now.addTensor("b", {7}, GgmlType::I8, b);
+  int calls = 0;
+  later.addTensorDeferred("a", {10}, GgmlType::F32, a.size(),
+                          [&](uint8_t *d) {
+                            ++calls;
+                            std::memcpy(d, a.data(), a.size());
+                          });
+  later.addTensorDeferred("b", {7}, GgmlType::I8, b.size(), [&](uint8_t *d) {
+    ++calls;
+    std::memcpy(d, b.data(), b.size());
+  });
+  EXPECT_EQ(later.serialize(), now.serialize());
+  EXPECT_EQ(calls, 2);
+  const std::string path = tempDir() + "/deferred.gguf";
+  ASSERT_EQ(later.writeFile(path), "");
+  EXPECT_EQ(calls, 4);
+  std::ifstream in(path, std::ios::binary);
+  std::vector<uint8_t> disk((std::istreambuf_iterator<char>(in)),
+                            std::istreambuf_iterator<char>());
+  EXPECT_EQ(disk, now.serialize());
+  GgufFileOrError g = GgufFile::open(path);
+  ASSERT_TRUE(g.ok()) << g.error;
+  EXPECT_EQ(std::memcmp(g->findTensor("b")->data, b.data(), b.size()), 0);
+}

@@ -123,7 +123,16 @@ void GgufWriter::addRaw(const std::string &k, GgufValueType type,
 void GgufWriter::addTensor(const std::string &name,
                            const std::vector<int64_t> &dims, uint32_t type,
                            std::vector<uint8_t> bytes) {
-  tensors_.push_back({name, dims, type, std::move(bytes)});
+  const uint64_t size = bytes.size();
+  tensors_.push_back({name, dims, type, std::move(bytes), size, nullptr});
+}
+
+void GgufWriter::addTensorDeferred(const std::string &name,
+                                   const std::vector<int64_t> &dims,
+                                   GgmlType type, uint64_t size,
+                                   std::function<void(uint8_t *dst)> fill) {
+  tensors_.push_back(
+      {name, dims, static_cast<uint32_t>(type), {}, size, std::move(fill)});
 }
 
 std::vector<uint8_t> GgufWriter::serializeHeader() const {
@@ -145,7 +154,7 @@ std::vector<uint8_t> GgufWriter::serializeHeader() const {
       put<uint64_t>(out, static_cast<uint64_t>(d));
     put<uint32_t>(out, t.type);
     put<uint64_t>(out, offset);
-    offset = alignUp(offset + t.bytes.size(), align);
+    offset = alignUp(offset + t.size, align);
   }
   out.resize(alignUp(out.size(), align), 0);
   return out;
@@ -155,7 +164,13 @@ std::vector<uint8_t> GgufWriter::serialize() const {
   std::vector<uint8_t> out = serializeHeader();
   const uint64_t align = alignment_ ? alignment_ : 1;
   for (const Tensor &t : tensors_) {
-    out.insert(out.end(), t.bytes.begin(), t.bytes.end());
+    if (t.fill) {
+      const size_t at = out.size();
+      out.resize(at + t.size);
+      t.fill(out.data() + at);
+    } else {
+      out.insert(out.end(), t.bytes.begin(), t.bytes.end());
+    }
     out.resize(alignUp(out.size(), align), 0);
   }
   return out;
@@ -174,9 +189,16 @@ std::string GgufWriter::writeFile(const std::string &path) const {
   const std::vector<uint8_t> header = serializeHeader();
   write(header.data(), header.size());
   const std::vector<uint8_t> zeros(align, 0);
+  std::vector<uint8_t> buffer;
   for (const Tensor &t : tensors_) {
-    write(t.bytes.data(), t.bytes.size());
-    write(zeros.data(), alignUp(t.bytes.size(), align) - t.bytes.size());
+    if (t.fill) {
+      buffer.assign(t.size, 0);
+      t.fill(buffer.data());
+      write(buffer.data(), buffer.size());
+    } else {
+      write(t.bytes.data(), t.bytes.size());
+    }
+    write(zeros.data(), alignUp(t.size, align) - t.size);
   }
   const int err = ok ? 0 : errno;
   if (std::fclose(f) != 0 && ok)

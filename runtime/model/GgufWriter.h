@@ -16,6 +16,7 @@
 #include "runtime/model/Gguf.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,13 @@ public:
     addTensor(name, dims, static_cast<uint32_t>(type), std::move(bytes));
   }
 
+  /// Adds a tensor of `size` bytes whose data `fill(dst)` writes when the
+  /// file is written (so huge models are produced one tensor at a time).
+  void addTensorDeferred(const std::string &name,
+                         const std::vector<int64_t> &dims, GgmlType type,
+                         uint64_t size,
+                         std::function<void(uint8_t *dst)> fill);
+
   /// The complete file.
   std::vector<uint8_t> serialize() const;
 
@@ -81,6 +89,8 @@ private:
     std::vector<int64_t> dims;
     uint32_t type;
     std::vector<uint8_t> bytes;
+    uint64_t size = 0; // == bytes.size() unless deferred
+    std::function<void(uint8_t *)> fill;
   };
 
   void addEntry(const std::string &key, GgufValueType type,

@@ -1,0 +1,79 @@
+//===- Generate.cpp - The generation loop ---------------------------------===//
+
+#include "runtime/generate/Generate.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace tern {
+
+namespace {
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
+}
+} // namespace
+
+OrError<GenerateStats> generate(LanguageModel &model, Sampler &sampler,
+                                const GenerateRequest &request) {
+  using R = OrError<GenerateStats>;
+  const int64_t vocab = model.config().vocabSize;
+  GenerateStats stats;
+  const int64_t n = static_cast<int64_t>(request.prompt.size());
+  if (n == 0)
+    return R::failure("the prompt is empty (no tokens to evaluate)");
+
+  const bool all = request.logits != nullptr;
+  std::vector<float> logits(static_cast<size_t>((all ? n : 1) * vocab));
+  auto start = std::chrono::steady_clock::now();
+  std::string error =
+      model.forward(request.prompt.data(), n, logits.data(), all);
+  if (!error.empty())
+    return R::failure(error);
+  stats.promptTokens = n;
+  stats.promptSeconds = secondsSince(start);
+  if (all)
+    request.logits->insert(request.logits->end(), logits.begin(),
+                           logits.end());
+  const float *last = logits.data() + (all ? (n - 1) * vocab : 0);
+
+  std::vector<TokenId> history = request.prompt;
+  start = std::chrono::steady_clock::now();
+  while (stats.generatedTokens < request.maxNewTokens) {
+    const TokenId next = sampler.sample(last, vocab, history);
+    history.push_back(next);
+    stats.tokens.push_back(next);
+    ++stats.generatedTokens;
+    if (request.onToken && !request.onToken(next)) {
+      stats.stopReason = "callback";
+      break;
+    }
+    if (std::find(request.stopIds.begin(), request.stopIds.end(), next) !=
+        request.stopIds.end()) {
+      stats.stopReason = "stop token";
+      break;
+    }
+    if (stats.generatedTokens == request.maxNewTokens)
+      break;
+    if (model.position() >= model.contextSize()) {
+      stats.stopReason = "context full";
+      break;
+    }
+    logits.resize(static_cast<size_t>(vocab));
+    error = model.forward(&next, 1, logits.data(), false);
+    if (!error.empty())
+      return R::failure(error);
+    ++stats.decodeEvals;
+    if (all)
+      request.logits->insert(request.logits->end(), logits.begin(),
+                             logits.end());
+    last = logits.data();
+  }
+  if (stats.stopReason.empty())
+    stats.stopReason = "limit";
+  stats.decodeSeconds = secondsSince(start);
+  return R(std::move(stats));
+}
+
+} // namespace tern

@@ -1,0 +1,390 @@
+//===- RunCli.cpp - The `run` command line, shared by every backend --------===//
+
+#include "runtime/generate/RunCli.h"
+
+#include "runtime/generate/Generate.h"
+#include "runtime/support/Npy.h"
+#include "runtime/support/ThreadPool.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace tern {
+
+namespace {
+
+bool parseInt(const std::string &s, int64_t &out) {
+  if (s.empty())
+    return false;
+  errno = 0;
+  char *end = nullptr;
+  const long long v = std::strtoll(s.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0')
+    return false;
+  out = v;
+  return true;
+}
+
+bool parseFloat(const std::string &s, float &out) {
+  if (s.empty())
+    return false;
+  errno = 0;
+  char *end = nullptr;
+  const float v = std::strtof(s.c_str(), &end);
+  if (errno != 0 || *end != '\0' || !std::isfinite(v))
+    return false;
+  out = v;
+  return true;
+}
+
+std::string fmt(double v, const char *spec = "%.2f") {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, spec, v);
+  return buf;
+}
+
+} // namespace
+
+std::string runUsage(const std::string &program, bool modelFlag) {
+  std::string u = "usage: " + program +
+                  (modelFlag ? " -m MODEL" : "") +
+                  " (-p TEXT | -f FILE | --tokens IDS) [options]\n";
+  if (modelFlag)
+    u += "  -m, --model FILE        GGUF file or Hugging Face directory\n";
+  u += "  -p, --prompt TEXT       prompt text (special-token text is parsed)\n"
+       "  -f, --file FILE         read the prompt text from FILE\n"
+       "      --tokens 1,2,3      prompt as token ids\n"
+       "      --chat              wrap the prompt in the chat format\n"
+       "      --no-bos            do not prepend <|begin_of_text|>\n"
+       "  -n, --n-predict N       tokens to generate (default 128)\n"
+       "  -t, --threads N         threads (default: all hardware threads)\n"
+       "  -c, --ctx-size N        KV cache length (default: prompt + N)\n"
+       "      --temp T            temperature (default 0 = greedy)\n"
+       "      --top-k K           (default 40, 0 = off)\n"
+       "      --top-p P           (default 0.95, 1 = off)\n"
+       "      --min-p P           (default 0.05, 0 = off)\n"
+       "      --repeat-penalty R  (default 1 = off)\n"
+       "      --repeat-last-n N   (default 64)\n"
+       "      --seed S            sampling seed (default 0)\n"
+       "      --ignore-eos        keep generating past end-of-text tokens\n"
+       "      --dump-logits FILE  write every evaluated position's logits "
+       "(float32 .npy)\n"
+       "      --quiet             no prompt echo, no timing lines\n";
+  return u;
+}
+
+OrError<RunOptions> parseRunOptions(const std::vector<std::string> &args,
+                                    bool modelFlag) {
+  using R = OrError<RunOptions>;
+  RunOptions o;
+  std::string promptFile;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i], value;
+    bool inlineValue = false;
+    if (flag.rfind("--", 0) == 0) {
+      const size_t eq = flag.find('=');
+      if (eq != std::string::npos) {
+        value = flag.substr(eq + 1);
+        flag = flag.substr(0, eq);
+        inlineValue = true;
+      }
+    }
+    auto next = [&](std::string &out) -> bool {
+      if (inlineValue) {
+        out = value;
+        return true;
+      }
+      if (i + 1 >= args.size())
+        return false;
+      out = args[++i];
+      return true;
+    };
+    std::string v;
+    auto needValue = [&]() -> std::string {
+      if (!next(v))
+        return flag + " needs a value";
+      return "";
+    };
+    auto intFlag = [&](int64_t &out, int64_t min) -> std::string {
+      std::string e = needValue();
+      if (!e.empty())
+        return e;
+      if (!parseInt(v, out))
+        return flag + ": '" + v + "' is not an integer";
+      if (out < min)
+        return flag + ": " + v + " is below the minimum " +
+               std::to_string(min);
+      return "";
+    };
+    auto floatFlag = [&](float &out) -> std::string {
+      std::string e = needValue();
+      if (!e.empty())
+        return e;
+      if (!parseFloat(v, out))
+        return flag + ": '" + v + "' is not a number";
+      return "";
+    };
+    auto noValue = [&]() -> std::string {
+      return inlineValue ? flag + " takes no value" : "";
+    };
+
+    std::string err;
+    int64_t n = 0;
+    if (flag == "-h" || flag == "--help") {
+      o.help = true;
+    } else if (flag == "-m" || flag == "--model") {
+      if (!modelFlag)
+        return R::failure("-m: this executable has its model built in");
+      err = needValue();
+      o.model = v;
+    } else if (flag == "-p" || flag == "--prompt") {
+      err = needValue();
+      o.prompt = v;
+    } else if (flag == "-f" || flag == "--file") {
+      err = needValue();
+      promptFile = v;
+    } else if (flag == "--tokens") {
+      err = needValue();
+      if (err.empty()) {
+        std::vector<TokenId> ids;
+        std::stringstream ss(v);
+        std::string item;
+        while (std::getline(ss, item, ',')) {
+          int64_t id;
+          if (!parseInt(item, id) || id < 0 || id > INT32_MAX)
+            return R::failure("--tokens: '" + item +
+                              "' is not a token id (expected a "
+                              "comma-separated list such as 128000,9906)");
+          ids.push_back(static_cast<TokenId>(id));
+        }
+        if (ids.empty())
+          return R::failure("--tokens: no token ids given");
+        o.tokens = std::move(ids);
+      }
+    } else if (flag == "--chat") {
+      err = noValue();
+      o.chat = true;
+    } else if (flag == "--no-bos") {
+      err = noValue();
+      o.bos = false;
+    } else if (flag == "-n" || flag == "--n-predict") {
+      err = intFlag(o.nPredict, 0);
+    } else if (flag == "-t" || flag == "--threads") {
+      err = intFlag(n, 1);
+      if (err.empty() && n > 1024)
+        err = flag + ": " + v + " threads is absurd (at most 1024)";
+      o.threads = static_cast<int>(n);
+    } else if (flag == "-c" || flag == "--ctx-size") {
+      err = intFlag(o.contextSize, 1);
+    } else if (flag == "--temp") {
+      err = floatFlag(o.sampler.temperature);
+    } else if (flag == "--top-k") {
+      err = intFlag(n, 0);
+      o.sampler.topK = static_cast<int32_t>(std::min<int64_t>(n, INT32_MAX));
+    } else if (flag == "--top-p") {
+      err = floatFlag(o.sampler.topP);
+    } else if (flag == "--min-p") {
+      err = floatFlag(o.sampler.minP);
+    } else if (flag == "--repeat-penalty") {
+      err = floatFlag(o.sampler.repeatPenalty);
+    } else if (flag == "--repeat-last-n") {
+      err = intFlag(n, 0);
+      o.sampler.repeatLastN =
+          static_cast<int32_t>(std::min<int64_t>(n, INT32_MAX));
+    } else if (flag == "--seed") {
+      err = intFlag(n, 0);
+      o.sampler.seed = static_cast<uint64_t>(n);
+    } else if (flag == "--ignore-eos") {
+      err = noValue();
+      o.ignoreEos = true;
+    } else if (flag == "--dump-logits") {
+      err = needValue();
+      o.dumpLogits = v;
+    } else if (flag == "--quiet") {
+      err = noValue();
+      o.quiet = true;
+    } else if (!flag.empty() && flag[0] == '-') {
+      return R::failure("unknown flag '" + flag + "' (see --help)");
+    } else {
+      return R::failure("unexpected argument '" + flag +
+                        "' (the prompt goes after -p)");
+    }
+    if (!err.empty())
+      return R::failure(err);
+  }
+  if (o.help)
+    return R(std::move(o));
+
+  if (!promptFile.empty()) {
+    if (o.prompt)
+      return R::failure("give the prompt with -p or -f, not both");
+    std::ifstream in(promptFile, std::ios::binary);
+    if (!in)
+      return R::failure(promptFile + ": cannot read the prompt file");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    o.prompt = ss.str();
+  }
+  if (o.prompt && o.tokens)
+    return R::failure("give either a prompt (-p/-f) or --tokens, not both");
+  if (!o.prompt && !o.tokens)
+    return R::failure("no prompt: use -p TEXT, -f FILE or --tokens IDS");
+  if (o.tokens && o.chat)
+    return R::failure("--chat needs a text prompt, not --tokens");
+  if (modelFlag && o.model.empty())
+    return R::failure("no model: use -m MODEL");
+  std::string samplerError = checkSamplerOptions(o.sampler);
+  if (!samplerError.empty())
+    return R::failure(samplerError);
+  return R(std::move(o));
+}
+
+int runMain(const std::string &program, const std::vector<std::string> &args,
+            bool modelFlag, const RunBackendLoader &load) {
+  auto fail = [&](const std::string &message) {
+    std::fprintf(stderr, "%s: error: %s\n", program.c_str(), message.c_str());
+    return 1;
+  };
+  OrError<RunOptions> parsed = parseRunOptions(args, modelFlag);
+  if (!parsed)
+    return fail(parsed.error);
+  const RunOptions &o = *parsed;
+  if (o.help) {
+    std::fputs(runUsage(program, modelFlag).c_str(), stdout);
+    return 0;
+  }
+
+  OrError<std::unique_ptr<RunBackend>> backend = load(o);
+  if (!backend)
+    return fail(backend.error);
+  RunBackend &b = **backend;
+  const ModelConfig &c = b.config();
+  const Tokenizer *tok = b.tokenizer();
+
+  // The prompt as token ids.
+  std::vector<TokenId> prompt;
+  if (o.tokens) {
+    prompt = *o.tokens;
+    for (TokenId id : prompt)
+      if (id >= c.vocabSize)
+        return fail("--tokens: token id " + std::to_string(id) +
+                    " is outside the vocabulary (0.." +
+                    std::to_string(c.vocabSize - 1) + ")");
+  } else {
+    if (!tok)
+      return fail("the model has no tokenizer: give the prompt as --tokens "
+                  "IDS (or synthesize the model with --tokenizer)");
+    if (o.chat) {
+      prompt = tok->chatPrompt(*o.prompt);
+      if (!o.bos && !prompt.empty() && prompt[0] == tok->bosId())
+        prompt.erase(prompt.begin());
+    } else {
+      prompt = tok->encode(*o.prompt, o.bos, /*parseSpecial=*/true);
+    }
+    if (prompt.empty())
+      return fail("the prompt is empty (no tokens to evaluate)");
+  }
+
+  int64_t ctx = o.contextSize;
+  const int64_t needed = static_cast<int64_t>(prompt.size()) + o.nPredict;
+  if (ctx == 0)
+    ctx = std::max<int64_t>(1, std::min(needed, c.maxPositions));
+  if (static_cast<int64_t>(prompt.size()) > ctx)
+    return fail("the prompt has " + std::to_string(prompt.size()) +
+                " tokens, more than the context size " + std::to_string(ctx));
+  const int threads = o.threads ? o.threads : ThreadPool::hardwareThreads();
+  OrError<std::unique_ptr<LanguageModel>> lm = b.instantiate(threads, ctx);
+  if (!lm)
+    return fail(lm.error);
+
+  SamplerOptions so = o.sampler;
+  Sampler sampler(so);
+  GenerateRequest req;
+  req.prompt = prompt;
+  req.maxNewTokens = o.nPredict;
+  if (!o.ignoreEos)
+    for (TokenId id : {c.eosId, c.eotId, tok ? tok->eosId() : -1,
+                       tok ? tok->eotId() : -1})
+      if (id >= 0)
+        req.stopIds.push_back(id);
+  std::vector<float> logits;
+  if (!o.dumpLogits.empty())
+    req.logits = &logits;
+
+  std::optional<StreamDecoder> decoder;
+  if (tok) {
+    decoder.emplace(*tok, /*skipSpecial=*/false);
+    if (!o.quiet) {
+      std::string text = tok->decode(prompt, /*skipSpecial=*/false);
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fflush(stdout);
+    }
+  } else if (!o.quiet) {
+    for (TokenId id : prompt)
+      std::printf("%d ", id);
+    std::fflush(stdout);
+  }
+  bool firstId = true;
+  req.onToken = [&](TokenId id) {
+    if (std::find(req.stopIds.begin(), req.stopIds.end(), id) !=
+        req.stopIds.end())
+      return true; // not printed
+    if (decoder) {
+      std::string piece = decoder->push(id);
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+    } else {
+      std::printf(firstId ? "%d" : " %d", id);
+      firstId = false;
+    }
+    std::fflush(stdout);
+    return true;
+  };
+
+  OrError<GenerateStats> stats = generate(**lm, sampler, req);
+  if (decoder) {
+    std::string rest = decoder->flush();
+    std::fwrite(rest.data(), 1, rest.size(), stdout);
+  }
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+  if (!stats)
+    return fail(stats.error);
+
+  if (!o.dumpLogits.empty()) {
+    const int64_t rows = static_cast<int64_t>(logits.size()) / c.vocabSize;
+    std::string e =
+        writeNpyFloat32(o.dumpLogits, {rows, c.vocabSize}, logits.data());
+    if (!e.empty())
+      return fail(e);
+  }
+  if (!o.quiet) {
+    const GenerateStats &s = *stats;
+    std::fprintf(stderr, "%s: prompt: %lld tokens in %s s, %s tokens/s\n",
+                 program.c_str(), static_cast<long long>(s.promptTokens),
+                 fmt(s.promptSeconds, "%.3f").c_str(),
+                 fmt(s.promptSeconds > 0 ? s.promptTokens / s.promptSeconds
+                                         : 0.0)
+                     .c_str());
+    std::fprintf(
+        stderr,
+        "%s: generation: %lld tokens (%lld evaluated) in %s s, %s tokens/s "
+        "(stop: %s)\n",
+        program.c_str(), static_cast<long long>(s.generatedTokens),
+        static_cast<long long>(s.decodeEvals),
+        fmt(s.decodeSeconds, "%.3f").c_str(),
+        fmt(s.decodeSeconds > 0 && s.decodeEvals > 0
+                ? s.decodeEvals / s.decodeSeconds
+                : 0.0)
+            .c_str(),
+        s.stopReason.c_str());
+  }
+  return 0;
+}
+
+} // namespace tern

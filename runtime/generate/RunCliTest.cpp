@@ -1,0 +1,92 @@
+//===- RunCliTest.cpp - Flag parsing of the run command line --------------===//
+
+#include "runtime/generate/RunCli.h"
+
+#include <gtest/gtest.h>
+
+using namespace tern;
+
+namespace {
+OrError<RunOptions> parse(std::vector<std::string> args, bool model = true) {
+  return parseRunOptions(args, model);
+}
+std::string error(std::vector<std::string> args, bool model = true) {
+  auto r = parse(std::move(args), model);
+  EXPECT_FALSE(r.ok());
+  return r.error;
+}
+} // namespace
+
+TEST(RunCli, ParsesEveryFlag) {
+  auto r = parse({"-m", "x.gguf", "-p", "Hello", "-n", "7", "-t", "2",
+                  "--temp=0.7", "--top-k", "5", "--top-p", "0.9", "--min-p",
+                  "0.1", "--repeat-penalty", "1.1", "--repeat-last-n", "32",
+                  "--seed", "99", "-c", "256", "--dump-logits", "l.npy",
+                  "--ignore-eos", "--quiet", "--chat", "--no-bos"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r->model, "x.gguf");
+  EXPECT_EQ(*r->prompt, "Hello");
+  EXPECT_EQ(r->nPredict, 7);
+  EXPECT_EQ(r->threads, 2);
+  EXPECT_FLOAT_EQ(r->sampler.temperature, 0.7f);
+  EXPECT_EQ(r->sampler.topK, 5);
+  EXPECT_FLOAT_EQ(r->sampler.topP, 0.9f);
+  EXPECT_FLOAT_EQ(r->sampler.minP, 0.1f);
+  EXPECT_FLOAT_EQ(r->sampler.repeatPenalty, 1.1f);
+  EXPECT_EQ(r->sampler.repeatLastN, 32);
+  EXPECT_EQ(r->sampler.seed, 99u);
+  EXPECT_EQ(r->contextSize, 256);
+  EXPECT_EQ(r->dumpLogits, "l.npy");
+  EXPECT_TRUE(r->ignoreEos && r->quiet && r->chat && !r->bos);
+}
+
+TEST(RunCli, TokensFlag) {
+  auto r = parse({"-m", "m", "--tokens", "128000,9906,0"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(*r->tokens, (std::vector<TokenId>{128000, 9906, 0}));
+  EXPECT_NE(error({"-m", "m", "--tokens", "1,x,3"}).find("'x'"),
+            std::string::npos);
+  EXPECT_NE(error({"-m", "m", "--tokens", "1,-3"}).find("'-3'"),
+            std::string::npos);
+  EXPECT_NE(error({"-m", "m", "--tokens", "1", "-p", "hi"}).find("not both"),
+            std::string::npos);
+}
+
+TEST(RunCli, BadFlagsAreNamed) {
+  EXPECT_NE(error({"-m", "m", "-p", "x", "-n", "ten"}).find("-n: 'ten'"),
+            std::string::npos);
+  EXPECT_NE(error({"-m", "m", "-p", "x", "-n", "-1"}).find("minimum"),
+            std::string::npos);
+  EXPECT_NE(error({"-m", "m", "-p", "x", "-t", "0"}).find("-t"),
+            std::string::npos);
+  EXPECT_NE(error({"-m", "m", "-p", "x", "-t", "100000"}).find("absurd"),
+            std::string::npos);
+  EXPECT_NE(error({"-m", "m", "-p", "x", "--temp", "hot"}).find("--temp"),
+            std::string::npos);
+  EXPECT_NE(error({"-m", "m", "-p", "x", "--top-p", "2"}).find("--top-p"),
+            std::string::npos);
+  EXPECT_NE(error({"-m", "m", "-p", "x", "--bogus"}).find("unknown flag"),
+            std::string::npos);
+  EXPECT_NE(error({"-m", "m", "-p"}).find("-p needs a value"),
+            std::string::npos);
+  EXPECT_NE(error({"-m", "m", "stray"}).find("unexpected argument"),
+            std::string::npos);
+  EXPECT_NE(error({"-m", "m"}).find("no prompt"), std::string::npos);
+  EXPECT_NE(error({"-p", "x"}).find("no model"), std::string::npos);
+  EXPECT_NE(error({"-m", "m", "-p", "x"}, /*model=*/false).find("built in"),
+            std::string::npos);
+  EXPECT_NE(error({"-m", "m", "-f", "/nonexistent/prompt.txt"})
+                .find("/nonexistent/prompt.txt"),
+            std::string::npos);
+  EXPECT_NE(error({"-m", "m", "-p", "x", "--quiet=yes"}).find("no value"),
+            std::string::npos);
+}
+
+TEST(RunCli, HelpNeedsNothingElse) {
+  auto r = parse({"--help"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->help);
+  EXPECT_NE(runUsage("tern run", true).find("--dump-logits"),
+            std::string::npos);
+  EXPECT_EQ(runUsage("./model", false).find("--model"), std::string::npos);
+}

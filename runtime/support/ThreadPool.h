@@ -1,0 +1,66 @@
+//===- ThreadPool.h - A small persistent thread pool ----------------------===//
+//
+// The runtime's one source of parallelism: a fixed set of worker threads,
+// created once, that split index ranges statically. `parallelFor(n, fn)`
+// cuts [0, n) into size() contiguous chunks of nearly equal length (the
+// first n % size() chunks one longer), runs chunk 0 on the calling thread
+// and the others on the workers, and returns when all are done.
+//
+// The split depends only on n and size(), never on timing, so code that
+// computes each index independently gives bit-identical results for any
+// thread count. No thread is created or destroyed per call.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TERN_RUNTIME_SUPPORT_THREADPOOL_H
+#define TERN_RUNTIME_SUPPORT_THREADPOOL_H
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace tern {
+
+class ThreadPool {
+public:
+  /// A pool of `threads` threads in all, the caller included (so
+  /// threads - 1 workers); values below 1 mean 1.
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool &) = delete;
+  ThreadPool &operator=(const ThreadPool &) = delete;
+
+  /// Number of threads (caller included).
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  /// Calls fn(begin, end) on the chunks of [0, n); see the file comment.
+  /// Empty chunks are skipped. Not reentrant: fn must not call parallelFor
+  /// on the same pool.
+  void parallelFor(int64_t n, const std::function<void(int64_t, int64_t)> &fn);
+
+  /// Chunk `index` of [0, n) split into `chunks` parts: [begin, end).
+  static void chunk(int64_t n, int chunks, int index, int64_t &begin,
+                    int64_t &end);
+
+  /// Number of hardware threads (at least 1).
+  static int hardwareThreads();
+
+private:
+  void workerLoop(int index);
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  const std::function<void(int64_t, int64_t)> *task_ = nullptr;
+  int64_t taskSize_ = 0;
+  uint64_t generation_ = 0;
+  int pending_ = 0;
+  bool stop_ = false;
+};
+
+} // namespace tern
+
+#endif // TERN_RUNTIME_SUPPORT_THREADPOOL_H
