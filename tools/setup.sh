@@ -12,7 +12,7 @@ BUILD_DIR=${TERN_BUILD_DIR:-build}
 
 PACKAGES=(
   cmake ninja-build g++ ccache pkg-config python3 git
-  libgtest-dev libgmock-dev libbenchmark-dev libpcre2-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libpcre2-dev nlohmann-json3-dev
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
 )
 

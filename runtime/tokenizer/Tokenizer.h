@@ -25,6 +25,15 @@
 //    bytes-to-unicode form, where each byte is one printable code point
 //    (see bytesToGpt2Unicode / gpt2UnicodeToBytes).
 //
+// Hugging Face `tokenizer.json` files (readTokenizerJsonVocab) carry an
+// explicit merge list; Tern does not read it. It ranks merges by the id of
+// the merged token instead (step 3), which is exactly what the list encodes
+// for LLaMA-3 and for every tokenizer.json converted from a tiktoken rank
+// file (merges sorted by the merged token's rank, ranks = ids). A
+// tokenizer.json whose merge order differs from its id order would encode
+// differently here. Likewise the pre-tokenizer is always the LLaMA-3 regex
+// above, whatever the file's `pre_tokenizer` section says.
+//
 // Tokenizer objects are immutable after construction apart from the
 // bos/eos/eot id overrides, cheap to copy (the vocabulary is shared), and
 // safe to use from several threads at once.
@@ -98,6 +107,10 @@ public:
                 const std::vector<bool> &isSpecial,
                 const std::string &origin = "vocabulary");
 
+  /// Reads a Hugging Face `tokenizer.json` (see readTokenizerJsonVocab) and
+  /// builds the tokenizer with fromGpt2Vocab. Errors start with `path`.
+  static TokenizerOrError fromTokenizerJson(const std::string &path);
+
   /// Encodes `text` (UTF-8; invalid bytes are kept, see the file comment).
   /// With `addBos`, starts with bosId() (ignored when there is none). With
   /// `parseSpecial`, literal special-token strings in the text map to their
@@ -169,6 +182,39 @@ struct TokenizerOrError {
   Tokenizer *operator->() { return &*tokenizer; }
   const Tokenizer *operator->() const { return &*tokenizer; }
 };
+
+/// The vocabulary of a Hugging Face `tokenizer.json`, in the form
+/// Tokenizer::fromGpt2Vocab and GGUF's tokenizer.ggml.tokens use.
+struct TokenizerJsonVocab {
+  /// Token strings indexed by id: `model.vocab` entries in GPT-2
+  /// bytes-to-unicode form, `added_tokens` marked special as plain text.
+  std::vector<std::string> tokens;
+  /// Special tokens: `added_tokens` entries (see readTokenizerJsonVocab).
+  std::vector<bool> isSpecial;
+  /// Ids no entry of the file uses, filled with placeholders (0 for
+  /// LLaMA-3, whose ids are dense).
+  int32_t numPlaceholders = 0;
+};
+
+/// Reads the vocabulary of the Hugging Face tokenizer.json at `path` into
+/// `out`; returns "" or an error that starts with `path` and names the key
+/// or entry ("<path>: model.type is 'WordPiece', expected 'BPE'").
+///
+/// Requirements: a JSON object whose `model` has `type` "BPE", a `vocab`
+/// object mapping token strings (GPT-2 form) to distinct non-negative ids,
+/// and no continuing_subword_prefix / end_of_word_suffix; optional
+/// `added_tokens`, an array of {"id", "content", "special"} objects with
+/// distinct ids and non-empty contents. An added token whose id is in
+/// `model.vocab` must spell the same token (in GPT-2 form or as plain
+/// text); it becomes special when "special" is true. An added token with an
+/// id of its own is always special: Tern has no separate class for Hugging
+/// Face's non-special added tokens, so they too are only recognised by
+/// special-token parsing. Ids are dense in LLaMA-3; ids that no entry uses
+/// (only up to the largest used id, which must be below 2^24) are filled
+/// with special placeholders "<|tern_unused_id_N|>" so that ids stay
+/// indices. The merge list is not read (see the file comment).
+std::string readTokenizerJsonVocab(const std::string &path,
+                                   TokenizerJsonVocab &out);
 
 /// Turns a stream of token ids into text that is always whole UTF-8
 /// characters: bytes of a multi-byte character split across tokens are held
