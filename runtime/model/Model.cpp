@@ -516,31 +516,33 @@ ModelOrError loadGgufModel(const GgufFile &file) {
 }
 
 ModelOrError loadModel(const std::string &path) {
+  static const char *kSupported =
+      "unsupported model format (Tern loads GGUF files and Hugging Face "
+      "checkpoints: a directory with config.json and model.safetensors)";
   struct stat st;
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    return ModelOrError::failure(
-        path + ": is a directory; loading a Hugging Face checkpoint "
-               "directory (safetensors) is not supported yet: unsupported "
-               "model format (Tern loads GGUF files)");
+    return loadHfModel(path);
+  if (endsWith(path, ".safetensors") || endsWith(path, ".json"))
+    return loadHfModel(path);
   MappedFileOrError file = MappedFile::open(path);
   if (!file)
     return ModelOrError::failure(file.error);
   const MappedFile &mf = **file;
-  if (mf.size() < 4 || std::memcmp(mf.data(), kGgufMagic, 4) != 0) {
-    if (endsWith(path, ".safetensors"))
-      return ModelOrError::failure(
-          path + ": safetensors files are not supported yet: unsupported "
-                 "model format (Tern loads GGUF files)");
-    return ModelOrError::failure(
-        path + ": not a GGUF file (first bytes: " +
-        (mf.size() ? hexBytes(mf.data(), mf.size() < 4 ? mf.size() : 4)
-                   : std::string("none, the file is empty")) +
-        "): unsupported model format (Tern loads GGUF files)");
+  if (mf.size() >= 4 && std::memcmp(mf.data(), kGgufMagic, 4) == 0) {
+    GgufFileOrError gguf = GgufFile::parse(std::move(*file));
+    if (!gguf)
+      return ModelOrError::failure(gguf.error);
+    return loadGgufModel(*gguf);
   }
-  GgufFileOrError gguf = GgufFile::parse(std::move(*file));
-  if (!gguf)
-    return ModelOrError::failure(gguf.error);
-  return loadGgufModel(*gguf);
+  // A safetensors file under another name: an 8-byte header length, then
+  // the JSON object.
+  if (mf.size() > 8 && mf.data()[8] == '{')
+    return loadHfModel(path);
+  return ModelOrError::failure(
+      path + ": not a GGUF file (first bytes: " +
+      (mf.size() ? hexBytes(mf.data(), mf.size() < 4 ? mf.size() : 4)
+                 : std::string("none, the file is empty")) +
+      "): " + kSupported);
 }
 
 TokenizerOrError buildTokenizer(const ModelDescription &model) {

@@ -1,16 +1,19 @@
 //===- Model.h - In-memory description of a BitNet b1.58 model ------------===//
 //
 // ModelDescription is the one in-memory form every model file format loads
-// into (GGUF now; Hugging Face safetensors later): the configuration, the
+// into (GGUF files, and Hugging Face checkpoints: config.json plus
+// safetensors weights, packed or full precision): the configuration, the
 // tokenizer vocabulary, and per-layer views of the weights. Nothing
 // downstream of the loader looks at the source format.
 //
 // Weights are views: ternary matrices stay in their stored encoding
 // (TernaryTensor, see TernaryCodec.h) and the embedding stays in its stored
-// float type, pointing into the memory-mapped file; only small tensors that
-// need conversion (F16/BF16 norm vectors) are copied into owned float
-// storage. A ModelDescription keeps everything it points into alive
-// (`storage`), so copies and moves of it stay valid.
+// float type, pointing into the memory-mapped file; only tensors that need
+// conversion are copied into owned storage: F16/BF16 norm vectors (to f32)
+// and, for full-precision Hugging Face checkpoints, the linear layers'
+// master weights (absmean-quantized at load time to int8 ternary values).
+// A ModelDescription keeps everything it points into alive (`storage`), so
+// copies and moves of it stay valid.
 //
 // Shapes are taken from the file and checked against the configuration; a
 // mismatch is an error naming the tensor, the expected and the actual shape.
@@ -137,10 +140,57 @@ struct ModelDescription {
 
 using ModelOrError = OrError<ModelDescription>;
 
-/// Loads a model from `path`. GGUF files (detected by their magic bytes)
-/// are supported; anything else (a directory, a .safetensors file) is an
-/// error saying the format is not supported.
+/// Loads a model from `path`:
+///  * a directory, a `.json` file or a safetensors file (by extension, or by
+///    its header: 8-byte length, then '{') -> loadHfModel;
+///  * a file starting with the GGUF magic -> loadGgufModel;
+///  * anything else is an error naming the path and the supported formats.
 ModelOrError loadModel(const std::string &path);
+
+/// Loads a Hugging Face BitNet b1.58 checkpoint. `path` is the checkpoint
+/// directory, its config.json, its model.safetensors.index.json, or a
+/// safetensors file in it (a shard listed by the directory's index loads
+/// the whole sharded checkpoint).
+///
+/// The directory holds config.json, the weights (model.safetensors, or
+/// model.safetensors.index.json whose "weight_map" sends each tensor name to
+/// a shard file in the directory; each shard is mapped once), and
+/// optionally tokenizer.json (read with readTokenizerJsonVocab into
+/// `vocab`; without it the vocabulary is empty).
+///
+/// config.json (each failure is an error naming the file and the key):
+///  * model_type "bitnet"; hidden_act "relu2" (the default when absent);
+///  * hidden_size, intermediate_size, num_hidden_layers,
+///    num_attention_heads, vocab_size, max_position_embeddings: positive
+///    integers; num_key_value_heads (default: heads) and head_dim (default:
+///    hidden / heads) optional; rope_theta (default 10000) and rms_norm_eps
+///    (default 1e-5) positive; rope_scaling absent or null;
+///  * bos_token_id / eos_token_id: an id, a list of ids (the first is the
+///    id; an entry whose token is "<|eot_id|>" also sets eotId) or null;
+///    eotId otherwise comes from the vocabulary's "<|eot_id|>";
+///  * tie_word_embeddings (default: true unless lm_head.weight exists);
+///  * quantization_config: absent, null or quantization_mode "online" (or
+///    offline_quantization false) means full-precision master weights
+///    (BF16/F16/F32 [out, in]), absmean-quantized at load time
+///    (absmeanQuantize from runtime/ternary) into TernaryEncoding::Int8
+///    with scale beta; sourceFormat "hf-bf16". quant_method "bitnet" with
+///    quantization_mode "offline" (linear_class "autobitlinear" or absent)
+///    or the older offline_quantization true means packed weights:
+///    `<module>.weight` U8 [out / 4, in] (TernaryEncoding::HfPacked, every
+///    2-bit code checked) and `<module>.weight_scale` (shape [1] or [],
+///    BF16/F16/F32) that multiplies: scale = weight_scale; sourceFormat
+///    "hf-packed". linear_class "bitlinear" (transformers' BitLinear, which
+///    divides by weight_scale) and use_rms_norm true are rejected.
+///
+/// Tensors (Hugging Face names, shapes [rows, cols] checked against the
+/// configuration; a mismatch names the file, the tensor and both shapes):
+/// model.embed_tokens.weight [vocab, hidden] (F32/F16/BF16, a view when
+/// aligned), model.norm.weight, lm_head.weight when untied, and per layer N
+/// model.layers.N.{input_layernorm, post_attention_layernorm,
+/// self_attn.{q,k,v,o}_proj, self_attn.attn_sub_norm,
+/// mlp.{gate,up,down}_proj, mlp.ffn_sub_norm}.weight. Norms are converted
+/// to owned f32.
+ModelOrError loadHfModel(const std::string &path);
 
 /// Builds the description of a parsed GGUF file. Requirements (each failure
 /// is an error naming the file and the key or tensor):

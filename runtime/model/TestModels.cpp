@@ -5,9 +5,13 @@
 #include "runtime/model/Half.h"
 #include "runtime/tokenizer/Tokenizer.h"
 
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string_view>
 #include <unistd.h>
 
@@ -208,10 +212,230 @@ std::string tempDir() {
   return ::testing::AssertionSuccess();
 }
 
+::testing::AssertionResult hasWords(const std::string &text,
+                                    std::initializer_list<std::string> words) {
+  for (const std::string &w : words)
+    if (text.find(w) == std::string::npos)
+      return ::testing::AssertionFailure()
+             << "message \"" << text << "\" lacks \"" << w << "\"";
+  return ::testing::AssertionSuccess();
+}
+
 size_t findBytes(const std::vector<uint8_t> &bytes, const std::string &needle) {
   const std::string_view hay(reinterpret_cast<const char *>(bytes.data()),
                              bytes.size());
   return hay.find(needle);
+}
+
+//===----------------------------------------------------------------------===//
+// Hugging Face checkpoints
+//===----------------------------------------------------------------------===//
+
+std::vector<uint8_t> bf16Bytes(const std::vector<float> &values) {
+  return halfBytes(values, /*bf16=*/true);
+}
+
+std::string hfTensorName(const std::string &ggufName) {
+  if (ggufName == "token_embd.weight")
+    return "model.embed_tokens.weight";
+  if (ggufName == "output_norm.weight")
+    return "model.norm.weight";
+  if (ggufName == "output.weight")
+    return "lm_head.weight";
+  static const std::pair<const char *, const char *> kLayer[] = {
+      {"attn_norm", "input_layernorm"},
+      {"attn_q", "self_attn.q_proj"},
+      {"attn_k", "self_attn.k_proj"},
+      {"attn_v", "self_attn.v_proj"},
+      {"attn_output", "self_attn.o_proj"},
+      {"attn_sub_norm", "self_attn.attn_sub_norm"},
+      {"ffn_norm", "post_attention_layernorm"},
+      {"ffn_gate", "mlp.gate_proj"},
+      {"ffn_up", "mlp.up_proj"},
+      {"ffn_down", "mlp.down_proj"},
+      {"ffn_sub_norm", "mlp.ffn_sub_norm"}};
+  // "blk.<n>.<what>.weight"
+  const size_t dot1 = ggufName.find('.');
+  const size_t dot2 = ggufName.find('.', dot1 + 1);
+  const size_t dot3 = ggufName.rfind('.');
+  if (ggufName.compare(0, 4, "blk.") != 0 || dot2 == std::string::npos)
+    return ggufName;
+  const std::string layer = ggufName.substr(dot1 + 1, dot2 - dot1 - 1);
+  const std::string what = ggufName.substr(dot2 + 1, dot3 - dot2 - 1);
+  for (auto [gguf, hf] : kLayer)
+    if (what == gguf)
+      return "model.layers." + layer + "." + hf + ".weight";
+  return ggufName;
+}
+
+HfCheckpoint hfCheckpointFor(const TinyModel &m, HfWeightFormat format) {
+  HfCheckpoint c;
+  const auto num = [](int64_t v) { return std::to_string(v); };
+  c.config["architectures"] = "[\"BitNetForCausalLM\"]";
+  c.config["model_type"] = "\"bitnet\"";
+  c.config["hidden_act"] = "\"relu2\"";
+  c.config["hidden_size"] = num(m.hidden);
+  c.config["intermediate_size"] = num(m.intermediate);
+  c.config["num_hidden_layers"] = num(m.layers);
+  c.config["num_attention_heads"] = num(m.heads);
+  c.config["num_key_value_heads"] = num(m.kvHeads);
+  c.config["vocab_size"] = num(m.vocab);
+  c.config["max_position_embeddings"] = num(m.context);
+  c.config["rope_theta"] = "500000.0";
+  c.config["rms_norm_eps"] = "1e-05";
+  c.config["bos_token_id"] = num(m.vocab - 3);
+  c.config["eos_token_id"] =
+      "[" + num(m.vocab - 2) + ", " + num(m.vocab - 1) + "]";
+  c.config["tie_word_embeddings"] = "true";
+  c.config["torch_dtype"] = "\"bfloat16\"";
+  c.config["use_cache"] = "true";
+  if (format == HfWeightFormat::Packed)
+    c.config["quantization_config"] =
+        "{\"quant_method\": \"bitnet\", \"linear_class\": \"autobitlinear\", "
+        "\"quantization_mode\": \"offline\"}";
+  else if (format == HfWeightFormat::PackedLegacyConfig)
+    c.config["quantization_config"] =
+        "{\"quant_method\": \"bitnet\", \"offline_quantization\": true}";
+
+  for (const TensorSpec &t : m.tensors) {
+    const std::string name = hfTensorName(t.name);
+    if (t.name == "token_embd.weight") {
+      c.tensors.push_back({name,
+                           SafetensorsDType::BF16,
+                           {m.vocab, m.hidden},
+                           bf16Bytes(m.embedding)});
+      continue;
+    }
+    if (auto norm = m.norms.find(t.name); norm != m.norms.end()) {
+      c.tensors.push_back({name,
+                           SafetensorsDType::BF16,
+                           {static_cast<int64_t>(norm->second.size())},
+                           bf16Bytes(norm->second)});
+      continue;
+    }
+    auto tern = m.ternary.find(t.name);
+    if (tern == m.ternary.end())
+      continue; // Not one of the model's own tensors.
+    const int64_t rows = t.dims[1], cols = t.dims[0];
+    const float scale = m.scales.at(t.name);
+    if (format == HfWeightFormat::Bf16Master) {
+      std::vector<float> w(tern->second.size());
+      for (size_t i = 0; i < w.size(); ++i)
+        w[i] = float(tern->second[i]) * scale;
+      c.tensors.push_back(
+          {name, SafetensorsDType::BF16, {rows, cols}, bf16Bytes(w)});
+      continue;
+    }
+    std::vector<uint8_t> packed(static_cast<size_t>(rows * cols / 4));
+    packHfTernary(tern->second.data(), rows, cols, packed.data());
+    c.tensors.push_back(
+        {name, SafetensorsDType::U8, {rows / 4, cols}, std::move(packed)});
+    const std::string module = name.substr(0, name.size() - 7); // ".weight"
+    c.tensors.push_back({module + ".weight_scale",
+                         SafetensorsDType::BF16,
+                         {1},
+                         bf16Bytes({scale})});
+  }
+
+  nlohmann::json tok;
+  tok["version"] = "1.0";
+  tok["added_tokens"] = nlohmann::json::array();
+  tok["model"] = {{"type", "BPE"},
+                  {"dropout", nullptr},
+                  {"unk_token", nullptr},
+                  {"continuing_subword_prefix", nullptr},
+                  {"end_of_word_suffix", nullptr},
+                  {"fuse_unk", false},
+                  {"byte_fallback", false},
+                  {"ignore_merges", true},
+                  {"vocab", nlohmann::json::object()},
+                  {"merges", nlohmann::json::array()}};
+  for (size_t id = 0; id < m.tokens.size(); ++id) {
+    if (m.tokenTypes[id] == 3)
+      tok["added_tokens"].push_back({{"id", id},
+                                     {"content", m.tokens[id]},
+                                     {"single_word", false},
+                                     {"lstrip", false},
+                                     {"rstrip", false},
+                                     {"normalized", false},
+                                     {"special", true}});
+    else
+      tok["model"]["vocab"][m.tokens[id]] = id;
+  }
+  c.tokenizerJson = tok.dump(1);
+  return c;
+}
+
+HfTensorSpec *findHfSpec(HfCheckpoint &c, const std::string &name) {
+  for (HfTensorSpec &t : c.tensors)
+    if (t.name == name)
+      return &t;
+  return nullptr;
+}
+
+namespace {
+
+std::string writeText(const std::string &path, const std::string &text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  return out ? "" : path + ": cannot write";
+}
+
+std::string shardName(int i, int n) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "model-%05d-of-%05d.safetensors", i, n);
+  return buf;
+}
+
+} // namespace
+
+std::string writeHfCheckpoint(const HfCheckpoint &c, const std::string &dir,
+                              int shards) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return dir + ": " + ec.message();
+  std::string config = "{";
+  for (const auto &[key, value] : c.config)
+    config += std::string(config.size() > 1 ? "," : "") + "\n  \"" + key +
+              "\": " + value;
+  config += "\n}\n";
+  std::string error = writeText(dir + "/config.json", config);
+  if (!error.empty())
+    return error;
+  if (!c.tokenizerJson.empty()) {
+    error = writeText(dir + "/tokenizer.json", c.tokenizerJson);
+    if (!error.empty())
+      return error;
+  }
+  if (shards <= 1) {
+    SafetensorsWriter w;
+    w.addMetadata("format", "pt");
+    for (const HfTensorSpec &t : c.tensors)
+      w.addTensor(t.name, t.dtype, t.shape, t.bytes);
+    return w.writeFile(dir + "/model.safetensors");
+  }
+  nlohmann::json index;
+  uint64_t total = 0;
+  const size_t perShard = (c.tensors.size() + shards - 1) / shards;
+  for (int s = 0; s < shards; ++s) {
+    SafetensorsWriter w;
+    w.addMetadata("format", "pt");
+    const std::string file = shardName(s + 1, shards);
+    for (size_t i = s * perShard;
+         i < std::min(c.tensors.size(), (s + 1) * perShard); ++i) {
+      const HfTensorSpec &t = c.tensors[i];
+      w.addTensor(t.name, t.dtype, t.shape, t.bytes);
+      index["weight_map"][t.name] = file;
+      total += t.bytes.size();
+    }
+    error = w.writeFile(dir + "/" + file);
+    if (!error.empty())
+      return error;
+  }
+  index["metadata"]["total_size"] = total;
+  return writeText(dir + "/model.safetensors.index.json", index.dump(2));
 }
 
 } // namespace testmodels
