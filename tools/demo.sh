@@ -1,24 +1,49 @@
 #!/usr/bin/env bash
-# The main job, end to end on a fresh Debian 12 machine: install and build
-# Tern (tools/setup.sh), then take a BitNet-style feed-forward block written
-# in the tern dialect (models/demo/bitlinear-layer.mlir), fold its absmean
-# weight quantization at compile time, decompose and lower it through the
-# reference pipeline to LLVM, and run it.
+# The main job, end to end on a fresh Debian 12 machine:
+#  1. install and build Tern (tools/setup.sh);
+#  2. make a model: a random BitNet b1.58 of the tiny configuration in
+#     models/tiny.json, as a bitnet.cpp-style GGUF (I2_S ternary weights),
+#     with the real LLaMA-3 tokenizer when ../shared has it;
+#  3. inspect it and generate text from it with the reference forward pass
+#     (the model is random, so the text is too: the point is the path);
+#  4. the compiler side: a BitNet MLP block in the tern dialect folded,
+#     decomposed, lowered to LLVM and executed.
+# Use your own model instead: MODEL=path/to/model.gguf bash tools/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
 BUILD_DIR=${TERN_BUILD_DIR:-build}
-TERN_OPT="$BUILD_DIR/bin/tern-opt"
-MODEL=models/demo/bitlinear-layer.mlir
-LIBS=/usr/lib/llvm-22/lib/libmlir_runner_utils.so,/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so
+TERN="$BUILD_DIR/bin/tern"
+SHARED=${TERN_SHARED_DIR:-../shared}
+TOKENIZER="$SHARED/testdata/llama3-tokenizer/tokenizer.model"
 
-echo "== 1. weights quantized and packed at compile time (canonicalize) =="
-"$TERN_OPT" "$MODEL" --canonicalize | grep -m3 "tern.constant" | cut -c1-150
-echo "== 2. BitLinear decomposed (tern-decompose-bitlinear) =="
-"$TERN_OPT" "$MODEL" --canonicalize --tern-decompose-bitlinear | grep -m3 -E "tern\.(quantize_act|matmul|rescale)"
-echo "== 3. lowered to the LLVM dialect (tern-reference-pipeline) =="
-"$TERN_OPT" "$MODEL" --tern-reference-pipeline > "$BUILD_DIR/demo.llvm.mlir"
-echo "$(grep -c . "$BUILD_DIR/demo.llvm.mlir") lines of LLVM dialect in $BUILD_DIR/demo.llvm.mlir"
-echo "== 4. executed: the block's output for two tokens =="
+MODEL=${MODEL:-}
+if [ -z "$MODEL" ]; then
+  MODEL="$BUILD_DIR/tiny.gguf"
+  echo "== 1. synthesize models/tiny.json as $MODEL =="
+  if [ -f "$TOKENIZER" ]; then
+    "$TERN" synth --config models/tiny.json -o "$MODEL" --tokenizer "$TOKENIZER"
+  else
+    echo "(no $TOKENIZER: the model gets no tokenizer; prompting with token ids)"
+    "$TERN" synth --config models/tiny.json -o "$MODEL"
+  fi
+fi
+echo "== 2. inspect =="
+"$TERN" inspect "$MODEL" | head -20
+echo "== 3. generate (reference forward pass, greedy) =="
+if "$TERN" inspect "$MODEL" | grep -q "^tokenizer:     none"; then
+  "$TERN" run -m "$MODEL" --tokens 128000,9906,11,1917 -n 16 -t 2
+else
+  "$TERN" run -m "$MODEL" -p "The capital of France is" -n 16 -t 2
+fi
+
+TERN_OPT="$BUILD_DIR/bin/tern-opt"
+DIALECT_DEMO=models/demo/bitlinear-layer.mlir
+LIBS=/usr/lib/llvm-22/lib/libmlir_runner_utils.so,/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so
+echo "== 4. compiler: a BitNet MLP block in the tern dialect =="
+"$TERN_OPT" "$DIALECT_DEMO" --canonicalize | grep -m2 "tern.constant" | cut -c1-120
+"$TERN_OPT" "$DIALECT_DEMO" --canonicalize --tern-decompose-bitlinear | grep -m3 -E "tern\.(quantize_act|matmul|rescale)"
+"$TERN_OPT" "$DIALECT_DEMO" --tern-reference-pipeline > "$BUILD_DIR/demo.llvm.mlir"
+echo "lowered to $(grep -c . "$BUILD_DIR/demo.llvm.mlir") lines of LLVM dialect; executed:"
 /usr/lib/llvm-22/bin/mlir-runner -e main -entry-point-result=void \
   -shared-libs="$LIBS" "$BUILD_DIR/demo.llvm.mlir"

@@ -708,6 +708,14 @@ private:
 
 } // namespace
 
+OrError<ModelConfig> readHfConfigFile(const std::string &path) {
+  OrError<json> j = readJsonObject(path);
+  if (!j)
+    return OrError<ModelConfig>::failure(j.error);
+  HfSettings settings;
+  return readHfConfig(*j, path, TokenizerVocab{}, settings);
+}
+
 ModelOrError loadHfModel(const std::string &path) {
   using R = ModelOrError;
   struct stat st;

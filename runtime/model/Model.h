@@ -192,6 +192,11 @@ ModelOrError loadModel(const std::string &path);
 /// to owned f32.
 ModelOrError loadHfModel(const std::string &path);
 
+/// Reads and checks a Hugging Face `config.json` on its own (the same rules
+/// as loadHfModel; no weights needed): `tern synth` takes its model
+/// configurations in this form. Errors name the file and the key.
+OrError<ModelConfig> readHfConfigFile(const std::string &path);
+
 /// Builds the description of a parsed GGUF file. Requirements (each failure
 /// is an error naming the file and the key or tensor):
 ///  * `general.architecture` is "bitnet-b1.58", "bitnet" or "bitnet-25";

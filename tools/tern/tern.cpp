@@ -1,12 +1,24 @@
 //===- tern.cpp - The tern driver -----------------------------------------===//
 //
 // One command for users, with subcommands:
-//   tern tokenize   --tokenizer FILE [--ids] [--bos] [--special] [TEXT | -]
-//   tern detokenize --tokenizer FILE [IDS... | -]
-// More subcommands (run, inspect, synth, compile) join as their stages land.
+//   tern run        -m MODEL -p TEXT [-n N] [-t N] [...]   (reference path)
+//   tern inspect    MODEL
+//   tern synth      --config CONFIG -o OUT [--format F] [--seed S]
+//                   [--tokenizer FILE]
+//   tern tokenize   (-m MODEL | --tokenizer FILE) [--ids] [--bos] [--special]
+//                   [TEXT | -]
+//   tern detokenize (-m MODEL | --tokenizer FILE) [IDS... | -]
+// `run` shares its flags with compiled executables (runtime/generate/RunCli.h)
+// and is parsed there; the others use LLVM's command line library.
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/generate/RunCli.h"
+#include "runtime/model/Gguf.h"
+#include "runtime/model/Model.h"
+#include "runtime/reference/ReferenceBackend.h"
+#include "runtime/support/ThreadPool.h"
+#include "runtime/synth/Synth.h"
 #include "runtime/tokenizer/Tokenizer.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -14,7 +26,9 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
@@ -29,11 +43,62 @@ static cl::SubCommand tokenizeCmd("tokenize",
 static cl::SubCommand detokenizeCmd("detokenize",
                                     "Print the text of token ids (or stdin)");
 
+static cl::SubCommand inspectCmd("inspect",
+                                 "Describe a model: configuration, tensors, "
+                                 "tokenizer");
+static cl::SubCommand synthCmd("synth",
+                               "Write a random BitNet b1.58 model of a given "
+                               "configuration in any format");
+// `run` is dispatched before LLVM's parser sees it (see main); this entry
+// only lists it in --help.
+static cl::SubCommand runCmd("run",
+                             "Generate text with the reference forward pass "
+                             "(tern run --help for its flags)");
+
 static cl::opt<std::string>
     tokenizerPath("tokenizer",
-                  cl::desc("LLaMA-3 tokenizer.model (tiktoken rank file)"),
+                  cl::desc("Tokenizer: tokenizer.model (tiktoken), "
+                           "tokenizer.json, or a GGUF model"),
                   cl::value_desc("FILE"), cl::sub(tokenizeCmd),
-                  cl::sub(detokenizeCmd), cl::cat(ternCategory));
+                  cl::sub(detokenizeCmd), cl::sub(synthCmd),
+                  cl::cat(ternCategory));
+static cl::opt<std::string>
+    tokModelPath("model", cl::desc("Take the tokenizer from this model"),
+                 cl::value_desc("MODEL"), cl::sub(tokenizeCmd),
+                 cl::sub(detokenizeCmd), cl::cat(ternCategory));
+static cl::alias tokModelAlias("m", cl::aliasopt(tokModelPath),
+                               cl::desc("Alias for --model"));
+
+static cl::opt<std::string> inspectModel(cl::Positional, cl::Required,
+                                         cl::desc("MODEL"),
+                                         cl::sub(inspectCmd));
+static cl::opt<bool> inspectAll("all",
+                                cl::desc("List every tensor (default: the "
+                                         "first layer's and the rest)"),
+                                cl::sub(inspectCmd), cl::cat(ternCategory));
+
+static cl::opt<std::string>
+    synthConfig("config",
+                cl::desc("Model configuration (Hugging Face config.json "
+                         "form; see models/)"),
+                cl::value_desc("FILE"), cl::Required, cl::sub(synthCmd),
+                cl::cat(ternCategory));
+static cl::opt<std::string> synthOut("o", cl::desc("Output file (GGUF) or "
+                                                   "directory (hf-*)"),
+                                     cl::value_desc("OUT"), cl::Required,
+                                     cl::sub(synthCmd), cl::cat(ternCategory));
+static cl::opt<std::string>
+    synthFormat("format",
+                cl::desc("gguf-i2s (default), gguf-tq2, gguf-tq1, hf-packed, "
+                         "hf-bf16"),
+                cl::init("gguf-i2s"), cl::sub(synthCmd), cl::cat(ternCategory));
+static cl::opt<uint64_t> synthSeed("seed", cl::desc("Random seed"),
+                                   cl::init(1), cl::sub(synthCmd),
+                                   cl::cat(ternCategory));
+static cl::opt<unsigned> synthThreads("threads",
+                                      cl::desc("Threads (default: all)"),
+                                      cl::init(0), cl::sub(synthCmd),
+                                      cl::cat(ternCategory));
 static cl::opt<bool> idsOnly("ids",
                              cl::desc("Print only the ids, on one line"),
                              cl::sub(tokenizeCmd), cl::cat(ternCategory));
@@ -67,17 +132,45 @@ static llvm::Expected<std::string> inputText(const std::vector<std::string> &arg
   return llvm::join(args, " ");
 }
 
+/// A tokenizer from a tokenizer.model, a tokenizer.json or a model file.
+static llvm::Expected<tern::Tokenizer>
+loadTokenizerFrom(const std::string &path, bool isModel) {
+  llvm::StringRef p(path);
+  if (!isModel && p.ends_with(".json")) {
+    auto t = tern::Tokenizer::fromTokenizerJson(path);
+    if (!t)
+      return llvm::createStringError(t.error);
+    return *t.tokenizer;
+  }
+  if (!isModel && !p.ends_with(".gguf")) {
+    auto t = tern::Tokenizer::fromTiktokenFile(path);
+    if (!t)
+      return llvm::createStringError(t.error);
+    return *t.tokenizer;
+  }
+  tern::ModelOrError m = tern::loadModel(path);
+  if (!m)
+    return llvm::createStringError(m.error);
+  auto t = tern::buildTokenizer(*m);
+  if (!t)
+    return llvm::createStringError(t.error);
+  return *t.tokenizer;
+}
+
 static std::optional<tern::Tokenizer> loadTokenizer() {
-  if (tokenizerPath.empty()) {
-    fail("no tokenizer given: pass --tokenizer FILE");
+  if (tokenizerPath.empty() == tokModelPath.empty()) {
+    fail(tokenizerPath.empty()
+             ? "no tokenizer given: pass -m MODEL or --tokenizer FILE"
+             : "pass either -m MODEL or --tokenizer FILE, not both");
     return std::nullopt;
   }
-  auto loaded = tern::Tokenizer::fromTiktokenFile(tokenizerPath);
+  auto loaded = tokModelPath.empty() ? loadTokenizerFrom(tokenizerPath, false)
+                                     : loadTokenizerFrom(tokModelPath, true);
   if (!loaded) {
-    fail(loaded.error);
+    fail(llvm::toString(loaded.takeError()));
     return std::nullopt;
   }
-  return *loaded.tokenizer;
+  return *loaded;
 }
 
 static int runTokenize() {
@@ -128,7 +221,190 @@ static int runDetokenize() {
   return 0;
 }
 
+//===----------------------------------------------------------------------===//
+// inspect
+//===----------------------------------------------------------------------===//
+
+static std::string withCommas(uint64_t v) {
+  std::string s = std::to_string(v);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<size_t>(i), ",");
+  return s;
+}
+
+static int runInspect() {
+  tern::ModelOrError loaded = tern::loadModel(inspectModel);
+  if (!loaded)
+    return fail(loaded.error);
+  const tern::ModelDescription &m = *loaded;
+  const tern::ModelConfig &c = m.config;
+  auto &os = llvm::outs();
+  os << "model:         " << m.sourcePath << " (" << m.sourceFormat << ")\n"
+     << "architecture:  " << c.architecture << "\n"
+     << "layers:        " << c.numLayers << "\n"
+     << "hidden:        " << c.hiddenSize << "\n"
+     << "intermediate:  " << c.intermediateSize << "\n"
+     << "heads:         " << c.numHeads << " query, " << c.numKvHeads
+     << " key/value, head dim " << c.headDim << "\n"
+     << "vocabulary:    " << c.vocabSize << "\n"
+     << "context:       " << c.maxPositions << "\n"
+     << "rope theta:    " << llvm::format("%g", c.ropeTheta) << "\n"
+     << "rms norm eps:  " << llvm::format("%g", c.rmsNormEps) << "\n"
+     << "lm head:       "
+     << (c.tiedEmbeddings ? "tied to the token embedding" : "output.weight")
+     << "\n";
+
+  // Tensor table from the description (the same for every format).
+  struct Row {
+    std::string name, type, shape;
+    uint64_t bytes;
+  };
+  std::vector<Row> rows;
+  uint64_t ternaryParams = 0, ternaryBytes = 0, otherBytes = 0;
+  auto dense = [&](const tern::DenseTensor &t) {
+    const uint64_t b = static_cast<uint64_t>(t.rows * t.cols) *
+                       (t.type == tern::DenseType::F32 ? 4 : 2);
+    otherBytes += b;
+    rows.push_back({t.name, tern::denseTypeName(t.type),
+                    "[" + std::to_string(t.rows) + ", " +
+                        std::to_string(t.cols) + "]",
+                    b});
+  };
+  auto norm = [&](const tern::FloatTensor &t) {
+    otherBytes += static_cast<uint64_t>(t.size) * 4;
+    rows.push_back({t.name, "F32 (loaded)",
+                    "[" + std::to_string(t.size) + "]",
+                    static_cast<uint64_t>(t.size) * 4});
+  };
+  auto ternary = [&](const tern::TernaryTensor &t) {
+    ternaryParams += static_cast<uint64_t>(t.rows * t.cols);
+    ternaryBytes += t.byteSize;
+    rows.push_back({t.name,
+                    std::string(tern::ternaryEncodingName(t.encoding)) +
+                        (" x" + llvm::formatv("{0}", llvm::format("%g", t.scale)).str()),
+                    "[" + std::to_string(t.rows) + ", " +
+                        std::to_string(t.cols) + "]",
+                    t.byteSize});
+  };
+  dense(m.tokenEmbedding);
+  if (m.output)
+    dense(*m.output);
+  norm(m.outputNorm);
+  for (size_t i = 0; i < m.layers.size(); ++i) {
+    const tern::LayerWeights &l = m.layers[i];
+    const size_t before = rows.size();
+    norm(l.attnNorm);
+    ternary(l.attnQ);
+    ternary(l.attnK);
+    ternary(l.attnV);
+    norm(l.attnSubNorm);
+    ternary(l.attnOutput);
+    norm(l.ffnNorm);
+    ternary(l.ffnGate);
+    ternary(l.ffnUp);
+    norm(l.ffnSubNorm);
+    ternary(l.ffnDown);
+    if (!inspectAll && i > 0)
+      rows.resize(before);
+  }
+  os << "ternary:       " << withCommas(ternaryParams) << " weights in "
+     << withCommas(ternaryBytes) << " bytes ("
+     << llvm::format("%.3f",
+                     ternaryParams ? 8.0 * ternaryBytes / ternaryParams : 0.0)
+     << " bits/weight)\n"
+     << "other:         " << withCommas(otherBytes) << " bytes\n";
+
+  // Tokenizer.
+  if (m.vocab.tokens.empty()) {
+    os << "tokenizer:     none (use --tokens with tern run)\n";
+  } else {
+    auto tok = tern::buildTokenizer(m);
+    if (!tok)
+      return fail(tok.error);
+    size_t specials = 0;
+    for (bool b : m.vocab.isSpecial)
+      specials += b;
+    os << "tokenizer:     " << (m.vocab.model.empty() ? "?" : m.vocab.model)
+       << ", " << m.vocab.tokens.size() << " tokens (" << specials
+       << " special)";
+    for (auto [what, id] : {std::pair<const char *, tern::TokenId>{"bos", tok->bosId()},
+                            {"eos", tok->eosId()},
+                            {"eot", tok->eotId()}})
+      if (id >= 0)
+        os << ", " << what << " " << id << " "
+           << tok->tokenBytes(id);
+    os << "\n";
+  }
+
+  os << "tensors" << (inspectAll ? "" : " (layer 0 shown; --all for every layer)")
+     << ":\n";
+  size_t w = 4;
+  for (const Row &r : rows)
+    w = std::max(w, r.name.size());
+  for (const Row &r : rows)
+    os << "  " << llvm::left_justify(r.name, w) << "  "
+       << llvm::left_justify(r.type, 18) << "  "
+       << llvm::left_justify(r.shape, 14) << "  "
+       << llvm::right_justify(withCommas(r.bytes), 14) << "\n";
+
+  // GGUF files: the file's own view too (metadata keys, stored types).
+  if (m.sourceFormat == "gguf") {
+    auto f = tern::GgufFile::open(m.sourcePath);
+    if (f) {
+      os << "gguf:          version " << f->version() << ", "
+         << f->metadata().size() << " metadata keys, "
+         << f->tensors().size() << " tensors, alignment " << f->alignment()
+         << "\n";
+      for (const tern::GgufKeyValue &kv : f->metadata())
+        if (llvm::StringRef(kv.key).starts_with("general.") ||
+            llvm::StringRef(kv.key).starts_with(c.architecture + "."))
+          os << "  " << kv.key << " = " << tern::summarizeGgufValue(kv.value)
+             << "\n";
+    }
+  }
+  return 0;
+}
+
+//===----------------------------------------------------------------------===//
+// synth
+//===----------------------------------------------------------------------===//
+
+static int runSynth() {
+  auto format = tern::parseSynthFormat(synthFormat);
+  if (!format)
+    return fail("--format '" + synthFormat + "' is not one of " +
+                tern::synthFormatList());
+  auto config = tern::readHfConfigFile(synthConfig);
+  if (!config)
+    return fail(config.error);
+  tern::SynthOptions o;
+  o.config = *config;
+  o.format = *format;
+  o.seed = synthSeed;
+  o.threads = static_cast<int>(synthThreads);
+  o.name = llvm::sys::path::stem(synthConfig).str();
+  if (!tokenizerPath.empty()) {
+    auto t = loadTokenizerFrom(tokenizerPath, false);
+    if (!t)
+      return fail(llvm::toString(t.takeError()));
+    o.tokenizer = *t;
+  }
+  std::string err = tern::writeSyntheticModel(o, synthOut);
+  if (!err.empty())
+    return fail(err);
+  llvm::errs() << "tern synth: wrote " << synthOut << " ("
+               << tern::synthFormatName(o.format) << ", seed " << o.seed
+               << ")\n";
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  // `run` has its own parser, shared with compiled executables.
+  if (argc >= 2 && llvm::StringRef(argv[1]) == "run") {
+    std::vector<std::string> args(argv + 2, argv + argc);
+    return tern::runMain("tern run", args, /*modelFlag=*/true,
+                         tern::loadReferenceBackend);
+  }
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(ternCategory);
   if (!cl::ParseCommandLineOptions(argc, argv,
@@ -139,6 +415,10 @@ int main(int argc, char **argv) {
     return runTokenize();
   if (detokenizeCmd)
     return runDetokenize();
+  if (inspectCmd)
+    return runInspect();
+  if (synthCmd)
+    return runSynth();
   cl::PrintHelpMessage();
   return 1;
 }

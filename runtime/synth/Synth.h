@@ -1,0 +1,106 @@
+//===- Synth.h - Random BitNet b1.58 models in every file format ----------===//
+//
+// `tern synth` writes a random model of any BitNet b1.58 configuration in
+// any of the formats Tern loads, such that every format describes the same
+// model: the same ternary weights, the same per-tensor scales, the same
+// norm and embedding values. Tests load each format and expect identical
+// weights and identical logits.
+//
+// What makes "the same" exact across formats:
+//  * Ternary rows: each row of each tensor comes from its own generator
+//    seeded by (seed, tensor, row), so values never depend on the format or
+//    the thread count. Rows are built from groups of 4 weights with exactly
+//    2 non-zero ones, so every tensor is exactly half non-zero.
+//  * Scales beta = k / 1024, k in [16, 64): exact in f32, f16 (TQ1_0/TQ2_0
+//    block scales) and bf16 (HF weight_scale).
+//  * hf-bf16 stores master weights W = t * 2 * beta (exact in bf16). Their
+//    absmean is exactly beta (half the entries have |W| = 2 beta) and
+//    round(W / beta) clamps back to t, so quantizing at load time gives the
+//    same ternary weights and scale as the packed formats.
+//  * Norm weights 0.5 + j / 128 and embedding values j / 2048 (|j| < 128):
+//    exact in f16, bf16 and f32.
+//
+// GGUF files get bitnet.cpp's names and metadata (architecture
+// "bitnet-b1.58"); Hugging Face outputs are a directory with config.json,
+// model.safetensors and, with a tokenizer, tokenizer.json. Tensors are
+// generated one at a time while the file is written (a thread pool fills
+// rows), so the 2B4T shape takes seconds and little memory.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TERN_RUNTIME_SYNTH_SYNTH_H
+#define TERN_RUNTIME_SYNTH_SYNTH_H
+
+#include "runtime/model/Model.h"
+#include "runtime/tokenizer/Tokenizer.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace tern {
+
+enum class SynthFormat { GgufI2S, GgufTQ2, GgufTQ1, HfPacked, HfBf16 };
+
+/// "gguf-i2s", "gguf-tq2", "gguf-tq1", "hf-packed", "hf-bf16".
+const char *synthFormatName(SynthFormat format);
+std::optional<SynthFormat> parseSynthFormat(const std::string &name);
+/// "gguf-i2s, gguf-tq2, ..." for messages.
+std::string synthFormatList();
+
+struct SynthOptions {
+  ModelConfig config;
+  SynthFormat format = SynthFormat::GgufI2S;
+  uint64_t seed = 1;
+  /// Written into the model (GGUF metadata / tokenizer.json) when set.
+  std::optional<Tokenizer> tokenizer;
+  int threads = 0; ///< 0: hardware threads.
+  std::string name = "tern-synthetic";
+};
+
+/// Empty when `config` can be synthesized in `format`, else why not (each
+/// ternary encoding has its shape rules, e.g. I2_S needs K % 128 == 0).
+std::string checkSynthConfig(const ModelConfig &config, SynthFormat format);
+
+/// Writes the model to `path` (a file for GGUF, a directory for HF formats,
+/// created if needed). Returns "" or an error naming the path.
+std::string writeSyntheticModel(const SynthOptions &options,
+                                const std::string &path);
+
+/// The generated values, for tests that compute with them independently.
+/// Tensor ids: 0 token embedding, 1 output norm, then 2 + 11 * layer + j
+/// with j over attn_norm, attn_q, attn_k, attn_v, attn_sub_norm,
+/// attn_output, ffn_norm, ffn_gate, ffn_up, ffn_sub_norm, ffn_down.
+namespace synth {
+enum LayerTensor {
+  AttnNorm,
+  AttnQ,
+  AttnK,
+  AttnV,
+  AttnSubNorm,
+  AttnOutput,
+  FfnNorm,
+  FfnGate,
+  FfnUp,
+  FfnSubNorm,
+  FfnDown,
+  NumLayerTensors
+};
+inline uint64_t tensorId(int64_t layer, LayerTensor t) {
+  return 2 + static_cast<uint64_t>(layer) * NumLayerTensors + t;
+}
+constexpr uint64_t kEmbeddingId = 0, kOutputNormId = 1;
+
+/// Ternary row `row` (cols values) of tensor `id`.
+void ternaryRow(uint64_t seed, uint64_t id, int64_t row, int64_t cols,
+                int8_t *out);
+/// The tensor's scale beta.
+float ternaryScale(uint64_t seed, uint64_t id);
+/// Row `row` of a float tensor (a norm: row 0; the embedding: one row per
+/// token).
+void floatRow(uint64_t seed, uint64_t id, int64_t row, int64_t cols,
+              float *out);
+} // namespace synth
+
+} // namespace tern
+
+#endif // TERN_RUNTIME_SYNTH_SYNTH_H

@@ -1,0 +1,270 @@
+//===- SynthTest.cpp - Synthetic models: every format, the same model -----===//
+//
+// The cross-format guarantee: each format of one synthetic model loads to
+// identical ternary weights, scales, norms and embedding (checked against
+// the generator, value by value) and gives identical logits and greedy
+// tokens through the reference forward pass, at any thread count.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/synth/Synth.h"
+
+#include "runtime/generate/Generate.h"
+#include "runtime/model/TestModels.h"
+#include "runtime/reference/ReferenceModel.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+using namespace tern;
+using testmodels::hasWords;
+using testmodels::tempDir;
+
+namespace {
+
+ModelConfig tinyConfig() {
+  ModelConfig c;
+  c.architecture = "bitnet-b1.58";
+  c.hiddenSize = 256;
+  c.intermediateSize = 512;
+  c.numLayers = 2;
+  c.numHeads = 4;
+  c.numKvHeads = 2;
+  c.headDim = 64;
+  c.vocabSize = 320;
+  c.maxPositions = 64;
+  c.ropeTheta = 500000.0f;
+  c.rmsNormEps = 1e-5f;
+  return c;
+}
+
+const SynthFormat kFormats[] = {SynthFormat::GgufI2S, SynthFormat::GgufTQ2,
+                                SynthFormat::GgufTQ1, SynthFormat::HfPacked,
+                                SynthFormat::HfBf16};
+
+std::string pathFor(SynthFormat f, const std::string &tag) {
+  const std::string base = tempDir() + "/synth-" + tag + "-" +
+                           synthFormatName(f);
+  return f == SynthFormat::HfPacked || f == SynthFormat::HfBf16
+             ? base
+             : base + ".gguf";
+}
+
+std::shared_ptr<const ModelDescription>
+synthAndLoad(SynthFormat f, const std::string &tag, uint64_t seed = 5,
+             std::optional<Tokenizer> tokenizer = std::nullopt,
+             int threads = 2) {
+  SynthOptions o;
+  o.config = tinyConfig();
+  o.format = f;
+  o.seed = seed;
+  o.threads = threads;
+  o.tokenizer = std::move(tokenizer);
+  const std::string path = pathFor(f, tag);
+  EXPECT_EQ(writeSyntheticModel(o, path), "") << synthFormatName(f);
+  ModelOrError m = loadModel(path);
+  EXPECT_TRUE(m.ok()) << synthFormatName(f) << ": " << m.error;
+  if (!m)
+    return nullptr;
+  return std::make_shared<const ModelDescription>(std::move(*m));
+}
+
+/// A small byte-level vocabulary: 256 bytes, some merges, 3 specials.
+Tokenizer smallTokenizer() {
+  std::vector<std::string> tokens;
+  for (int b = 0; b < 256; ++b)
+    tokens.push_back(std::string(1, static_cast<char>(b)));
+  for (const char *t : {"he", "ll", "llo", "hello", " w", "or", "orld",
+                        " world"})
+    tokens.push_back(t);
+  std::vector<bool> special(tokens.size(), false);
+  for (const char *s : {"<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"}) {
+    tokens.push_back(s);
+    special.push_back(true);
+  }
+  TokenizerOrError t = Tokenizer::fromVocab(tokens, special, "test vocab");
+  EXPECT_TRUE(t.ok()) << t.error;
+  return *t.tokenizer;
+}
+
+} // namespace
+
+TEST(Synth, EveryFormatLoadsTheGeneratedValuesExactly) {
+  const ModelConfig c = tinyConfig();
+  const uint64_t seed = 5;
+  for (SynthFormat f : kFormats) {
+    SCOPED_TRACE(synthFormatName(f));
+    auto m = synthAndLoad(f, "values", seed);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->config.hiddenSize, c.hiddenSize);
+    EXPECT_EQ(m->config.intermediateSize, c.intermediateSize);
+    EXPECT_EQ(m->config.numKvHeads, c.numKvHeads);
+    EXPECT_EQ(m->config.vocabSize, c.vocabSize);
+    EXPECT_EQ(m->config.ropeTheta, c.ropeTheta);
+    ASSERT_EQ(m->layers.size(), 2u);
+    std::vector<float> want(static_cast<size_t>(c.intermediateSize)),
+        got(static_cast<size_t>(c.hiddenSize));
+    for (int64_t l = 0; l < c.numLayers; ++l) {
+      const LayerWeights &lw = m->layers[static_cast<size_t>(l)];
+      const std::pair<const TernaryTensor *, synth::LayerTensor> ternary[] = {
+          {&lw.attnQ, synth::AttnQ},         {&lw.attnK, synth::AttnK},
+          {&lw.attnV, synth::AttnV},         {&lw.attnOutput, synth::AttnOutput},
+          {&lw.ffnGate, synth::FfnGate},     {&lw.ffnUp, synth::FfnUp},
+          {&lw.ffnDown, synth::FfnDown}};
+      for (auto [t, which] : ternary) {
+        const uint64_t id = synth::tensorId(l, which);
+        EXPECT_EQ(t->scale, synth::ternaryScale(seed, id)) << t->name;
+        std::vector<int8_t> row(static_cast<size_t>(t->cols)),
+            expect(static_cast<size_t>(t->cols));
+        for (int64_t r = 0; r < t->rows; ++r) {
+          ASSERT_TRUE(unpackTernaryRow(*t, r, row.data())) << t->name;
+          synth::ternaryRow(seed, id, r, t->cols, expect.data());
+          ASSERT_EQ(row, expect) << t->name << " row " << r;
+        }
+      }
+      const std::pair<const FloatTensor *, synth::LayerTensor> norms[] = {
+          {&lw.attnNorm, synth::AttnNorm},
+          {&lw.attnSubNorm, synth::AttnSubNorm},
+          {&lw.ffnNorm, synth::FfnNorm},
+          {&lw.ffnSubNorm, synth::FfnSubNorm}};
+      for (auto [n, which] : norms) {
+        synth::floatRow(seed, synth::tensorId(l, which), 0, n->size,
+                        want.data());
+        EXPECT_EQ(std::memcmp(n->data, want.data(), n->size * 4), 0)
+            << n->name;
+      }
+    }
+    for (int64_t v : {int64_t(0), int64_t(17), c.vocabSize - 1}) {
+      ASSERT_TRUE(denseRowToFloat(m->tokenEmbedding, v, got.data()));
+      synth::floatRow(seed, synth::kEmbeddingId, v, c.hiddenSize,
+                      want.data());
+      EXPECT_EQ(std::memcmp(got.data(), want.data(), c.hiddenSize * 4), 0)
+          << "embedding row " << v;
+    }
+  }
+}
+
+TEST(Synth, TernaryRowsAreHalfNonZeroAndThreadIndependent) {
+  std::vector<int8_t> row(1024);
+  synth::ternaryRow(9, 3, 4, 1024, row.data());
+  int nonzero = 0, plus = 0;
+  for (int8_t v : row) {
+    ASSERT_TRUE(v >= -1 && v <= 1);
+    nonzero += v != 0;
+    plus += v > 0;
+  }
+  EXPECT_EQ(nonzero, 512);
+  EXPECT_GT(plus, 200);
+  EXPECT_LT(plus, 312);
+  // Different rows, tensors and seeds differ.
+  std::vector<int8_t> other(1024);
+  synth::ternaryRow(9, 3, 5, 1024, other.data());
+  EXPECT_NE(row, other);
+  synth::ternaryRow(10, 3, 4, 1024, other.data());
+  EXPECT_NE(row, other);
+  // The file is the same whatever the thread count.
+  SynthOptions o;
+  o.config = tinyConfig();
+  o.seed = 3;
+  o.threads = 1;
+  const std::string a = tempDir() + "/synth-t1.gguf",
+                    b = tempDir() + "/synth-t3.gguf";
+  ASSERT_EQ(writeSyntheticModel(o, a), "");
+  o.threads = 3;
+  ASSERT_EQ(writeSyntheticModel(o, b), "");
+  auto fa = MappedFile::open(a), fb = MappedFile::open(b);
+  ASSERT_TRUE(fa.ok() && fb.ok());
+  ASSERT_EQ((*fa)->size(), (*fb)->size());
+  EXPECT_EQ(std::memcmp((*fa)->data(), (*fb)->data(), (*fa)->size()), 0);
+}
+
+TEST(Synth, EveryFormatGivesIdenticalLogitsAndGreedyTokens) {
+  const std::vector<TokenId> prompt = {1, 300, 7, 99, 255, 42};
+  std::vector<float> firstLogits;
+  std::vector<TokenId> firstTokens;
+  for (SynthFormat f : kFormats) {
+    SCOPED_TRACE(synthFormatName(f));
+    auto model = synthAndLoad(f, "logits");
+    ASSERT_TRUE(model);
+    for (int threads : {1, 2}) {
+      ReferenceOptions ro;
+      ro.threads = threads;
+      ro.contextSize = 32;
+      auto r = ReferenceModel::create(model, ro);
+      ASSERT_TRUE(r.ok()) << r.error;
+      Sampler greedy(SamplerOptions{});
+      GenerateRequest req;
+      req.prompt = prompt;
+      req.maxNewTokens = 12;
+      std::vector<float> logits;
+      req.logits = &logits;
+      auto st = generate(**r, greedy, req);
+      ASSERT_TRUE(st.ok()) << st.error;
+      ASSERT_EQ(logits.size(), (prompt.size() + 11) * 320);
+      if (firstLogits.empty()) {
+        firstLogits = logits;
+        firstTokens = st->tokens;
+        continue;
+      }
+      EXPECT_EQ(st->tokens, firstTokens) << threads << " threads";
+      EXPECT_EQ(std::memcmp(logits.data(), firstLogits.data(),
+                            logits.size() * 4),
+                0)
+          << threads << " threads";
+    }
+  }
+  // The model is not degenerate: greedy decoding does not just repeat one
+  // token.
+  std::set<TokenId> distinct(firstTokens.begin(), firstTokens.end());
+  EXPECT_GT(distinct.size(), 1u);
+}
+
+TEST(Synth, TokenizerTravelsWithEveryFormat) {
+  const Tokenizer tok = smallTokenizer();
+  const std::vector<TokenId> want = tok.encode("hello world", true, false);
+  for (SynthFormat f : {SynthFormat::GgufI2S, SynthFormat::HfPacked}) {
+    SCOPED_TRACE(synthFormatName(f));
+    auto m = synthAndLoad(f, "tok", 5, tok);
+    ASSERT_TRUE(m);
+    ASSERT_EQ(m->vocab.tokens.size(), 320u); // padded to vocab_size
+    TokenizerOrError t = buildTokenizer(*m);
+    ASSERT_TRUE(t.ok()) << t.error;
+    EXPECT_EQ(t->encode("hello world", true, false), want);
+    EXPECT_EQ(t->bosId(), tok.bosId());
+    EXPECT_EQ(t->eotId(), tok.eotId());
+    EXPECT_EQ(m->config.bosId, tok.bosId());
+  }
+}
+
+TEST(Synth, RefusesShapesAFormatCannotHold) {
+  ModelConfig c = tinyConfig();
+  c.hiddenSize = 192; // 192 % 128 != 0 (I2_S), % 256 != 0 (TQ*)
+  c.numHeads = 3;
+  c.numKvHeads = 1;
+  EXPECT_TRUE(hasWords(checkSynthConfig(c, SynthFormat::GgufI2S),
+                       {"gguf-i2s", "attn_q", "128"}));
+  EXPECT_TRUE(hasWords(checkSynthConfig(c, SynthFormat::GgufTQ1), {"256"}));
+  EXPECT_EQ(checkSynthConfig(c, SynthFormat::HfPacked), "");
+  c = tinyConfig();
+  c.vocabSize = int64_t(1) << 40;
+  EXPECT_TRUE(hasWords(checkSynthConfig(c, SynthFormat::HfBf16), {"absurd"}));
+  c = tinyConfig();
+  c.numKvHeads = 3;
+  EXPECT_TRUE(
+      hasWords(checkSynthConfig(c, SynthFormat::HfBf16), {"multiple"}));
+  SynthOptions o;
+  o.config = tinyConfig();
+  o.config.hiddenSize = 100;
+  EXPECT_TRUE(hasWords(writeSyntheticModel(o, tempDir() + "/bad.gguf"),
+                       {"bad.gguf", "gguf-i2s"}));
+  o.config = tinyConfig();
+  EXPECT_TRUE(hasWords(writeSyntheticModel(o, "/nonexistent-dir/x.gguf"),
+                       {"/nonexistent-dir/x.gguf"}));
+  o.tokenizer = smallTokenizer();
+  o.config.vocabSize = 100;
+  EXPECT_TRUE(hasWords(writeSyntheticModel(o, tempDir() + "/v.gguf"),
+                       {"tokenizer has 267 tokens", "vocab_size 100"}));
+}
