@@ -72,6 +72,19 @@ MappedFile::fromBuffer(std::vector<uint8_t> bytes, std::string name) {
   return file;
 }
 
+std::shared_ptr<const MappedFile>
+MappedFile::slice(std::shared_ptr<const MappedFile> parent, uint64_t offset,
+                  uint64_t size, std::string name) {
+  if (!parent || offset > parent->size() || size > parent->size() - offset)
+    return nullptr;
+  std::shared_ptr<MappedFile> file(new MappedFile());
+  file->data_ = parent->data() + offset;
+  file->size_ = size;
+  file->parent_ = std::move(parent);
+  file->name_ = std::move(name);
+  return file;
+}
+
 MappedFile::~MappedFile() {
   if (mapping_)
     ::munmap(mapping_, static_cast<size_t>(size_));

@@ -33,6 +33,13 @@ public:
   static std::shared_ptr<const MappedFile>
   fromBuffer(std::vector<uint8_t> bytes, std::string name);
 
+  /// The bytes [offset, offset + size) of `parent` as a file of their own
+  /// (kept alive with it), e.g. a model appended to an executable. Null
+  /// when the range is not inside the parent.
+  static std::shared_ptr<const MappedFile>
+  slice(std::shared_ptr<const MappedFile> parent, uint64_t offset,
+        uint64_t size, std::string name);
+
   ~MappedFile();
   MappedFile(const MappedFile &) = delete;
   MappedFile &operator=(const MappedFile &) = delete;
@@ -49,6 +56,7 @@ private:
   uint64_t size_ = 0;
   void *mapping_ = nullptr; // Non-null when mmap'ed.
   std::vector<uint8_t> buffer_;
+  std::shared_ptr<const MappedFile> parent_; // For slices.
   std::string name_;
 };
 

@@ -545,6 +545,41 @@ ModelOrError loadModel(const std::string &path) {
       "): " + kSupported);
 }
 
+void addGgufConfig(GgufWriter &w, const ModelConfig &c) {
+  const std::string a = "bitnet-b1.58.";
+  auto u32 = [](int64_t v) { return static_cast<uint32_t>(v); };
+  w.addString("general.architecture", "bitnet-b1.58");
+  w.addUint32(a + "context_length", u32(c.maxPositions));
+  w.addUint32(a + "embedding_length", u32(c.hiddenSize));
+  w.addUint32(a + "feed_forward_length", u32(c.intermediateSize));
+  w.addUint32(a + "block_count", u32(c.numLayers));
+  w.addUint32(a + "attention.head_count", u32(c.numHeads));
+  w.addUint32(a + "attention.head_count_kv", u32(c.numKvHeads));
+  if (c.headDim * c.numHeads != c.hiddenSize)
+    w.addUint32(a + "attention.key_length", u32(c.headDim));
+  w.addUint32(a + "rope.dimension_count", u32(c.headDim));
+  w.addFloat32(a + "rope.freq_base", c.ropeTheta);
+  w.addFloat32(a + "attention.layer_norm_rms_epsilon", c.rmsNormEps);
+  w.addUint32(a + "vocab_size", u32(c.vocabSize));
+}
+
+void addGgufVocab(GgufWriter &w, const TokenizerVocab &vocab,
+                  const ModelConfig &c) {
+  std::vector<int32_t> types(vocab.tokens.size());
+  for (size_t i = 0; i < types.size(); ++i)
+    types[i] = i < vocab.isSpecial.size() && vocab.isSpecial[i] ? 3 : 1;
+  w.addString("tokenizer.ggml.model", vocab.model.empty() ? "gpt2" : vocab.model);
+  w.addString("tokenizer.ggml.pre", "llama-bpe");
+  w.addStringArray("tokenizer.ggml.tokens", vocab.tokens);
+  w.addInt32Array("tokenizer.ggml.token_type", types);
+  if (c.bosId >= 0)
+    w.addUint32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(c.bosId));
+  if (c.eosId >= 0)
+    w.addUint32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(c.eosId));
+  if (c.eotId >= 0)
+    w.addUint32("tokenizer.ggml.eot_token_id", static_cast<uint32_t>(c.eotId));
+}
+
 TokenizerOrError buildTokenizer(const ModelDescription &model) {
   if (model.vocab.tokens.empty()) {
     TokenizerOrError r;

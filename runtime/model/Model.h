@@ -23,6 +23,7 @@
 #define TERN_RUNTIME_MODEL_MODEL_H
 
 #include "runtime/model/Gguf.h"
+#include "runtime/model/GgufWriter.h"
 #include "runtime/model/OrError.h"
 #include "runtime/model/TernaryCodec.h"
 #include "runtime/tokenizer/Tokenizer.h"
@@ -217,6 +218,16 @@ ModelOrError loadGgufModel(const GgufFile &file);
 
 /// Reads just the configuration (and checks it) from GGUF metadata.
 OrError<ModelConfig> readGgufConfig(const GgufFile &file);
+
+/// Writes `config` as bitnet.cpp's GGUF metadata (general.architecture
+/// "bitnet-b1.58" and the bitnet-b1.58.* hyper-parameters) so that
+/// readGgufConfig reads it back.
+void addGgufConfig(GgufWriter &writer, const ModelConfig &config);
+
+/// Writes a vocabulary (GPT-2 form, specials as control tokens) and the
+/// bos/eos/eot ids of `config` (those >= 0) as tokenizer.ggml.* metadata.
+void addGgufVocab(GgufWriter &writer, const TokenizerVocab &vocab,
+                  const ModelConfig &config);
 
 /// Builds the model's tokenizer from its vocabulary (GPT-2 form) and sets
 /// its bos/eos/eot ids from the configuration where they are known.

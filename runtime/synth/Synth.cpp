@@ -352,41 +352,26 @@ public:
   std::string writeGguf(const std::string &path) {
     const TernaryEncoding enc = *encodingOf(o_.format);
     GgufWriter w;
-    const std::string a = "bitnet-b1.58.";
-    w.addString("general.architecture", "bitnet-b1.58");
+    addGgufConfig(w, c_);
     w.addString("general.name", o_.name);
     // llama.cpp's file types: MOSTLY_TQ1_0 = 36, MOSTLY_TQ2_0 = 37;
     // bitnet.cpp's I2_S files say 40.
     w.addUint32("general.file_type", enc == TernaryEncoding::I2_S   ? 40
                                      : enc == TernaryEncoding::TQ1_0 ? 36
                                                                      : 37);
-    w.addUint32(a + "context_length", static_cast<uint32_t>(c_.maxPositions));
-    w.addUint32(a + "embedding_length", static_cast<uint32_t>(c_.hiddenSize));
-    w.addUint32(a + "feed_forward_length",
-                static_cast<uint32_t>(c_.intermediateSize));
-    w.addUint32(a + "block_count", static_cast<uint32_t>(c_.numLayers));
-    w.addUint32(a + "attention.head_count", static_cast<uint32_t>(c_.numHeads));
-    w.addUint32(a + "attention.head_count_kv",
-                static_cast<uint32_t>(c_.numKvHeads));
-    if (c_.headDim * c_.numHeads != c_.hiddenSize)
-      w.addUint32(a + "attention.key_length",
-                  static_cast<uint32_t>(c_.headDim));
-    w.addUint32(a + "rope.dimension_count", static_cast<uint32_t>(c_.headDim));
-    w.addFloat32(a + "rope.freq_base", c_.ropeTheta);
-    w.addFloat32(a + "attention.layer_norm_rms_epsilon", c_.rmsNormEps);
-    w.addUint32(a + "vocab_size", static_cast<uint32_t>(c_.vocabSize));
     if (o_.tokenizer) {
       OrError<VocabOut> v = vocabFor(*o_.tokenizer, c_.vocabSize);
       if (!v)
         return path + ": " + v.error;
-      std::vector<int32_t> types(v->special.size());
-      for (size_t i = 0; i < types.size(); ++i)
-        types[i] = v->special[i] ? 3 : 1; // CONTROL : NORMAL
-      w.addString("tokenizer.ggml.model", "gpt2");
-      w.addString("tokenizer.ggml.pre", "llama-bpe");
-      w.addStringArray("tokenizer.ggml.tokens", v->tokens);
-      w.addInt32Array("tokenizer.ggml.token_type", types);
-      addIds(w);
+      TokenizerVocab vocab;
+      vocab.tokens = std::move(v->tokens);
+      vocab.isSpecial = std::move(v->special);
+      vocab.model = "gpt2";
+      ModelConfig ids = c_;
+      ids.bosId = o_.tokenizer->bosId();
+      ids.eosId = o_.tokenizer->eosId();
+      ids.eotId = o_.tokenizer->eotId();
+      addGgufVocab(w, vocab, ids);
     }
 
     const int64_t h = c_.hiddenSize;
@@ -426,16 +411,6 @@ public:
       }
     }
     return w.writeFile(path);
-  }
-
-  void addIds(GgufWriter &w) {
-    const Tokenizer &t = *o_.tokenizer;
-    if (t.bosId() >= 0)
-      w.addUint32("tokenizer.ggml.bos_token_id", t.bosId());
-    if (t.eosId() >= 0)
-      w.addUint32("tokenizer.ggml.eos_token_id", t.eosId());
-    if (t.eotId() >= 0)
-      w.addUint32("tokenizer.ggml.eot_token_id", t.eotId());
   }
 
   std::string writeHf(const std::string &dir) {

@@ -2,6 +2,8 @@
 //
 // One command for users, with subcommands:
 //   tern run        -m MODEL -p TEXT [-n N] [-t N] [...]   (reference path)
+//   tern compile    MODEL -o OUT [--target T] [--emit E] [--ctx N]
+//                   [--weights-file] [--print-ir-after-all]
 //   tern inspect    MODEL
 //   tern synth      --config CONFIG -o OUT [--format F] [--seed S]
 //                   [--tokenizer FILE]
@@ -13,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/Driver/CompileModel.h"
 #include "runtime/generate/RunCli.h"
 #include "runtime/model/Gguf.h"
 #include "runtime/model/Model.h"
@@ -46,6 +49,8 @@ static cl::SubCommand detokenizeCmd("detokenize",
 static cl::SubCommand inspectCmd("inspect",
                                  "Describe a model: configuration, tensors, "
                                  "tokenizer");
+static cl::SubCommand compileCmd("compile",
+                                 "Compile a model to a native executable");
 static cl::SubCommand synthCmd("synth",
                                "Write a random BitNet b1.58 model of a given "
                                "configuration in any format");
@@ -76,6 +81,42 @@ static cl::opt<bool> inspectAll("all",
                                 cl::desc("List every tensor (default: the "
                                          "first layer's and the rest)"),
                                 cl::sub(inspectCmd), cl::cat(ternCategory));
+
+static cl::opt<std::string> compileModel(cl::Positional, cl::Required,
+                                         cl::desc("MODEL"), cl::sub(compileCmd));
+static cl::opt<std::string> compileOut("o", cl::desc("Output file"),
+                                       cl::value_desc("OUT"), cl::Required,
+                                       cl::sub(compileCmd),
+                                       cl::cat(ternCategory));
+static cl::opt<std::string>
+    compileTarget("target",
+                  cl::desc("native (default), x86-64, x86-64-v3, x86-64-v4, "
+                           "znver3, ..., aarch64, aarch64+sve"),
+                  cl::init("native"), cl::sub(compileCmd),
+                  cl::cat(ternCategory));
+static cl::opt<std::string>
+    compileEmit("emit",
+                cl::desc("mlir | lowered | llvm | asm | obj | exe (default)"),
+                cl::init("exe"), cl::sub(compileCmd), cl::cat(ternCategory));
+static cl::opt<bool> compileWeightsFile(
+    "weights-file",
+    cl::desc("Write the weights to OUT.weights instead of appending them"),
+    cl::sub(compileCmd), cl::cat(ternCategory));
+static cl::opt<int64_t> compileCtx(
+    "ctx", cl::desc("KV cache length compiled in (default: the model's)"),
+    cl::init(0), cl::sub(compileCmd), cl::cat(ternCategory));
+static cl::opt<bool> compilePrintIr("print-ir-after-all",
+                                    cl::desc("Print the IR after every pass"),
+                                    cl::sub(compileCmd),
+                                    cl::cat(ternCategory));
+static cl::opt<bool> compileTimings("time",
+                                    cl::desc("Print the time of each stage"),
+                                    cl::sub(compileCmd),
+                                    cl::cat(ternCategory));
+static cl::opt<std::string> compileRuntimeDir(
+    "runtime-lib-dir", cl::desc("Where the runtime libraries are"),
+    cl::init(TERN_RUNTIME_LIB_DIR), cl::sub(compileCmd),
+    cl::cat(ternCategory));
 
 static cl::opt<std::string>
     synthConfig("config",
@@ -398,6 +439,22 @@ static int runSynth() {
   return 0;
 }
 
+static int runCompile() {
+  mlir::tern::CompileOptions o;
+  o.model = compileModel;
+  o.output = compileOut;
+  o.target = compileTarget;
+  o.emit = compileEmit;
+  o.weightsFile = compileWeightsFile;
+  o.contextSize = compileCtx;
+  o.printIrAfterAll = compilePrintIr;
+  o.timings = compileTimings;
+  o.runtimeLibDir = compileRuntimeDir;
+  if (llvm::Error e = mlir::tern::compileModel(o))
+    return fail(llvm::toString(std::move(e)));
+  return 0;
+}
+
 int main(int argc, char **argv) {
   // `run` has its own parser, shared with compiled executables.
   if (argc >= 2 && llvm::StringRef(argv[1]) == "run") {
@@ -419,6 +476,8 @@ int main(int argc, char **argv) {
     return runInspect();
   if (synthCmd)
     return runSynth();
+  if (compileCmd)
+    return runCompile();
   cl::PrintHelpMessage();
   return 1;
 }

@@ -11,6 +11,8 @@
 
 #include "dialects/Tern/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -229,6 +231,30 @@ struct QuantizeActLowering : OpConversionPattern<QuantizeActOp> {
   }
 };
 
+/// tern.weight: a typed view of the blob's bytes, as a read-only tensor.
+struct WeightLowering : OpConversionPattern<WeightOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(WeightOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto tensorType = cast<RankedTensorType>(
+        getTypeConverter()->convertType(op.getResult().getType()));
+    auto viewType =
+        MemRefType::get(tensorType.getShape(), tensorType.getElementType());
+    Value offset = arith::ConstantIndexOp::create(
+        rewriter, loc, static_cast<int64_t>(op.getOffset()));
+    Value view = memref::ViewOp::create(rewriter, loc, viewType,
+                                        adaptor.getBlob(), offset, ValueRange{});
+    // restrict: nothing else in the function aliases the blob's bytes
+    // through a tensor; they are never written.
+    rewriter.replaceOp(op, bufferization::ToTensorOp::create(
+                               rewriter, loc, tensorType, view,
+                               /*restrict=*/true, /*writable=*/false));
+    return success();
+  }
+};
+
 struct MatmulLowering : OpConversionPattern<MatmulOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -331,8 +357,9 @@ struct ConvertTernToLinalgPass
 
     ConversionTarget target(*ctx);
     target.addIllegalDialect<TernDialect>();
-    target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
-                           math::MathDialect, tensor::TensorDialect>();
+    target.addLegalDialect<arith::ArithDialect, bufferization::BufferizationDialect,
+                           linalg::LinalgDialect, math::MathDialect,
+                           memref::MemRefDialect, tensor::TensorDialect>();
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
       return converter.isSignatureLegal(op.getFunctionType()) &&
              converter.isLegal(&op.getBody());
@@ -352,7 +379,7 @@ struct ConvertTernToLinalgPass
 void mlir::tern::populateTernToLinalgPatterns(const TypeConverter &converter,
                                               RewritePatternSet &patterns) {
   populateDecomposeBitLinearPatterns(patterns);
-  patterns.add<ConstantLowering, AbsmeanQuantizeLowering, QuantizeActLowering,
-               MatmulLowering, RescaleLowering, PackLowering, UnpackLowering>(
+  patterns.add<ConstantLowering, WeightLowering, AbsmeanQuantizeLowering,
+               QuantizeActLowering, MatmulLowering, RescaleLowering, PackLowering, UnpackLowering>(
       converter, patterns.getContext());
 }

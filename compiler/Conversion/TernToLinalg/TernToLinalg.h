@@ -3,7 +3,9 @@
 #define TERN_COMPILER_CONVERSION_TERNTOLINALG_TERNTOLINALG_H
 
 #include "dialects/Tern/IR/TernOps.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"

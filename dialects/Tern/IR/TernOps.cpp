@@ -67,6 +67,30 @@ LogicalResult ConstantOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// WeightOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult WeightOp::verify() {
+  auto type = getResult().getType();
+  const int64_t rowBytes = type.isPacked()
+                               ? type.getLayout().getRowBytes(type.getCols())
+                               : type.getCols();
+  const int64_t bytes = type.getRows() * rowBytes;
+  if (getName().empty())
+    return emitOpError() << "needs a non-empty weight name";
+  MemRefType blob = getBlob().getType();
+  if (!blob.hasStaticShape())
+    return success(); // Checked at run time by whoever maps the blob.
+  const int64_t size = blob.getDimSize(0);
+  if (static_cast<int64_t>(getOffset()) > size ||
+      bytes > size - static_cast<int64_t>(getOffset()))
+    return emitOpError() << "weight '" << getName() << "' needs bytes ["
+                         << getOffset() << ", " << getOffset() + bytes
+                         << ") but the blob has " << size;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // AbsmeanQuantizeOp
 //===----------------------------------------------------------------------===//
 

@@ -31,6 +31,35 @@ def Tern_ConstantOp : Tern_Op<"constant", [ConstantLike, Pure]> {
   let hasFolder = 1;
 }
 
+def Tern_WeightOp : Tern_Op<"weight", [Pure]> {
+  let summary = "A ternary weight matrix stored in the model's weights blob";
+  let description = [{
+    References a model weight by name: the weight's bytes are at byte
+    `offset` of `blob`, the model's weights (memory-mapped at start-up, never
+    copied), stored in the result's layout (`block`-element groups of
+    `!tern.weights<NxK, #tern.layout<...>>`, or one int8 per element
+    without a layout). The name is the tensor's name in the source model
+    file, kept for diagnostics and for the tuning database. The weights are
+    never inlined into the IR as attributes.
+
+    The op has no side effects: the blob is read-only for the whole run.
+
+    Example:
+
+    ```mlir
+    %w = tern.weight "blk.0.attn_q.weight" %blob[4096]
+           : memref<1048576xi8> -> !tern.weights<256x256, #tern.layout<i2, block = 128>>
+    ```
+  }];
+  let arguments = (ins MemRefRankOf<[I8], [1]>:$blob, StrAttr:$name,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$offset);
+  let results = (outs Tern_Weights:$result);
+  let assemblyFormat = [{
+    $name $blob `[` $offset `]` attr-dict `:` type($blob) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
 def Tern_AbsmeanQuantizeOp : Tern_Op<"absmean_quantize", [Pure]> {
   let summary = "Quantizes float master weights to ternary with an absmean scale";
   let description = [{

@@ -165,3 +165,17 @@ func.func @caller(%w: !tern.weights<4x8, #tern.layout<lut2, block = 8>>) -> !ter
   %r = call @callee(%w) : (!tern.weights<4x8, #tern.layout<lut2, block = 8>>) -> !tern.weights<4x8, #tern.layout<lut2, block = 8>>
   return %r : !tern.weights<4x8, #tern.layout<lut2, block = 8>>
 }
+
+// -----
+
+// A weight in the blob becomes a typed view of its bytes, read as a tensor.
+// CHECK-LABEL: func @weight
+// CHECK: %[[OFF:.*]] = arith.constant 64 : index
+// CHECK: %[[VIEW:.*]] = memref.view %{{.*}}[%[[OFF]]][] : memref<4160xi8> to memref<64x64xi8>
+// CHECK: %[[T:.*]] = bufferization.to_tensor %[[VIEW]] restrict : memref<64x64xi8> to tensor<64x64xi8>
+// CHECK: linalg.generic
+func.func @weight(%blob: memref<4160xi8>, %x: tensor<1x256xi8>) -> tensor<1x64xi32> {
+  %w = tern.weight "blk.0.attn_q.weight" %blob[64] : memref<4160xi8> -> !tern.weights<64x256, #tern.layout<i2, block = 128>>
+  %y = tern.matmul %x, %w : tensor<1x256xi8>, !tern.weights<64x256, #tern.layout<i2, block = 128>> -> tensor<1x64xi32>
+  return %y : tensor<1x64xi32>
+}

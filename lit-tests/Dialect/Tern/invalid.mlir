@@ -237,3 +237,27 @@ func.func @unpack_shape(%w: !tern.weights<4x8, #tern.layout<i2, block = 8>>) {
   %p = tern.unpack %w : !tern.weights<4x8, #tern.layout<i2, block = 8>> -> !tern.weights<8x8>
   return
 }
+
+// -----
+
+func.func @weight_past_blob(%blob: memref<4159xi8>) {
+  // expected-error @+1 {{'tern.weight' op weight 'w' needs bytes [64, 4160) but the blob has 4159}}
+  %w = tern.weight "w" %blob[64] : memref<4159xi8> -> !tern.weights<64x256, #tern.layout<i2, block = 128>>
+  return
+}
+
+// -----
+
+func.func @weight_unnamed(%blob: memref<64xi8>) {
+  // expected-error @+1 {{'tern.weight' op needs a non-empty weight name}}
+  %w = tern.weight "" %blob[0] : memref<64xi8> -> !tern.weights<2x4>
+  return
+}
+
+// -----
+
+func.func @weight_negative_offset(%blob: memref<64xi8>) {
+  // expected-error @+1 {{'tern.weight' op attribute 'offset' failed to satisfy constraint}}
+  %w = tern.weight "w" %blob[-1] : memref<64xi8> -> !tern.weights<2x4>
+  return
+}

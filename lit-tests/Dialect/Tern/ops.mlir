@@ -23,6 +23,16 @@ func.func @constant() -> (!tern.weights<2x4>, !tern.weights<2x4, #tern.layout<i2
   return %w, %p : !tern.weights<2x4>, !tern.weights<2x4, #tern.layout<i2, block = 4>>
 }
 
+// CHECK-LABEL: func @weight
+// CHECK: tern.weight "blk.0.attn_q.weight" %{{.*}}[64] : memref<4160xi8> -> !tern.weights<64x256, #tern.layout<i2, block = 128>>
+// CHECK: tern.weight "raw" %{{.*}}[0] : memref<?xi8> -> !tern.weights<2x4>
+func.func @weight(%blob: memref<4160xi8>, %any: memref<?xi8>)
+    -> (!tern.weights<64x256, #tern.layout<i2, block = 128>>, !tern.weights<2x4>) {
+  %w = tern.weight "blk.0.attn_q.weight" %blob[64] : memref<4160xi8> -> !tern.weights<64x256, #tern.layout<i2, block = 128>>
+  %r = tern.weight "raw" %any[0] : memref<?xi8> -> !tern.weights<2x4>
+  return %w, %r : !tern.weights<64x256, #tern.layout<i2, block = 128>>, !tern.weights<2x4>
+}
+
 // CHECK-LABEL: func @all_ops
 func.func @all_ops(%master: tensor<32x64xbf16>, %x: tensor<3x64xf32>)
     -> (tensor<3x32xf32>, tensor<3x32xf32>) {

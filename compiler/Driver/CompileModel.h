@@ -1,0 +1,50 @@
+//===- CompileModel.h - tern compile: a model file to an executable -------===//
+//
+// The whole path behind `tern compile`:
+//   load (runtime/model, any format) -> import (compiler/Import) ->
+//   tern-compile-pipeline to the LLVM dialect -> LLVM IR -> LLVM's O2
+//   pipeline for the target CPU -> object file (TargetMachine) -> linked by
+//   lld (through clang++-22's driver) with the runtime's static libraries
+//   (runtime/compiled's main) -> the weights payload appended (or written
+//   beside the executable as OUT.weights).
+// Every stage can be printed (--emit mlir|lowered|llvm|asm|obj|exe,
+// --print-ir-after-all).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TERN_COMPILER_DRIVER_COMPILEMODEL_H
+#define TERN_COMPILER_DRIVER_COMPILEMODEL_H
+
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+
+namespace mlir::tern {
+
+struct CompileOptions {
+  std::string model;
+  std::string output;
+  /// native, x86-64, x86-64-v2, x86-64-v3, x86-64-v4, an x86 CPU name
+  /// (znver3, skylake-avx512, ...), aarch64, aarch64+sve.
+  std::string target = "native";
+  /// mlir (imported), lowered (LLVM dialect), llvm, asm, obj, exe.
+  std::string emit = "exe";
+  /// Write the weights to OUT.weights instead of appending them.
+  bool weightsFile = false;
+  int64_t contextSize = 0;
+  bool printIrAfterAll = false;
+  /// Where libtern_compiled.a and the other runtime libraries are.
+  std::string runtimeLibDir;
+  /// Seconds per stage to stderr.
+  bool timings = false;
+};
+
+/// Runs the pipeline; errors name the stage and what went wrong.
+llvm::Error compileModel(const CompileOptions &options);
+
+/// "native, x86-64, ..." for messages.
+std::string supportedTargets();
+
+} // namespace mlir::tern
+
+#endif // TERN_COMPILER_DRIVER_COMPILEMODEL_H

@@ -1,0 +1,504 @@
+//===- ModelImporter.cpp - A loaded model as an MLIR module ---------------===//
+
+#include "compiler/Import/ModelImporter.h"
+
+#include "dialects/Tern/IR/TernOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Builders.h"
+#include "runtime/model/Half.h"
+#include "runtime/ternary/Packing.h"
+
+#include <cmath>
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::tern;
+namespace rt = ::tern;
+
+namespace {
+
+constexpr int64_t kLanes = 8; // the reference's dot product width
+
+class Importer {
+public:
+  Importer(MLIRContext &ctx, std::shared_ptr<const rt::ModelDescription> m,
+           const ImportOptions &o)
+      : ctx_(ctx), b_(&ctx), loc_(UnknownLoc::get(&ctx)), model_(std::move(m)),
+        m_(*model_), c_(m_.config), opts_(o) {}
+
+  llvm::Expected<ImportedModel> run();
+
+private:
+  llvm::Error check();
+  int64_t pickBlock();
+
+  // Constants and types.
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b_, loc_, v); }
+  Value f32c(float v) {
+    return arith::ConstantOp::create(b_, loc_, b_.getF32FloatAttr(v));
+  }
+  Value f64c(double v) {
+    return arith::ConstantOp::create(b_, loc_, b_.getF64FloatAttr(v));
+  }
+  MemRefType row(int64_t n) { return MemRefType::get({1, n}, b_.getF32Type()); }
+  Value alloca(int64_t n) { return memref::AllocaOp::create(b_, loc_, row(n)); }
+
+  // Loops: body(iv) for iv in [lb, ub) step `step`.
+  void forEach(Value lb, Value ub, int64_t step,
+               const std::function<void(Value)> &body) {
+    auto f = scf::ForOp::create(b_, loc_, lb, ub, idx(step));
+    OpBuilder::InsertionGuard guard(b_);
+    b_.setInsertionPointToStart(f.getBody());
+    body(f.getInductionVar());
+  }
+  void forEach(int64_t lb, int64_t ub, const std::function<void(Value)> &body) {
+    forEach(idx(lb), idx(ub), 1, body);
+  }
+  /// A reduction loop: returns the final value of `init` updated by step().
+  Value reduce(Value lb, Value ub, int64_t step, Value init,
+               const std::function<Value(Value iv, Value acc)> &stepFn) {
+    auto f = scf::ForOp::create(
+        b_, loc_, lb, ub, idx(step), ValueRange{init},
+        [&](OpBuilder &nb, Location l, Value iv, ValueRange acc) {
+          OpBuilder::InsertionGuard guard(b_);
+          b_.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value next = stepFn(iv, acc[0]);
+          scf::YieldOp::create(b_, l, next);
+        });
+    return f.getResult(0);
+  }
+
+  // Blob.
+  uint64_t place(const std::string &name, uint64_t size,
+                 std::function<bool(uint8_t *)> fill) {
+    const uint64_t offset = (out_.blobSize + 63) / 64 * 64;
+    out_.blob.push_back({name, offset, size, std::move(fill)});
+    out_.blobSize = offset + size;
+    return offset;
+  }
+  Value viewOf(uint64_t offset, MemRefType type) {
+    return memref::ViewOp::create(b_, loc_, type, blob_,
+                                  idx(static_cast<int64_t>(offset)),
+                                  ValueRange{});
+  }
+  Value normWeights(const rt::FloatTensor &t);
+  Value ternaryWeights(const rt::TernaryTensor &t);
+  Value embedding(const rt::DenseTensor &t);
+
+  // Steps of the network (see ReferenceModel.h for the numerics).
+  void rmsNorm(Value x, Value w, int64_t n, Value out);
+  Value dot(int64_t n, const std::function<Value(Value k)> &loadA,
+            const std::function<Value(Value k)> &loadB);
+  void bitLinear(Value in, int64_t k, const rt::TernaryTensor &w, Value out);
+  void rope(Value buf, int64_t heads, Value angleBase);
+  void layer(int64_t l, const rt::LayerWeights &w);
+
+  MLIRContext &ctx_;
+  OpBuilder b_;
+  Location loc_;
+  std::shared_ptr<const rt::ModelDescription> model_;
+  const rt::ModelDescription &m_;
+  const rt::ModelConfig &c_;
+  ImportOptions opts_;
+  ImportedModel out_;
+  int64_t block_ = 128;
+
+  Value blob_, kCache_, vCache_, pos_, token_, logits_;
+  Value x_, xn_, q_, k_, v_, att_, proj_, gate_, up_, scores_;
+  std::vector<double> invFreq_;
+};
+
+llvm::Error Importer::check() {
+  auto fail = [&](const std::string &why) {
+    return llvm::createStringError(m_.sourcePath + ": " + why);
+  };
+  if (c_.hiddenSize % kLanes || c_.headDim % kLanes ||
+      c_.intermediateSize % kLanes)
+    return fail("tern compile needs hidden size, head dim and intermediate "
+                "size divisible by 8 (got " + std::to_string(c_.hiddenSize) +
+                ", " + std::to_string(c_.headDim) + ", " +
+                std::to_string(c_.intermediateSize) + ")");
+  if (static_cast<int64_t>(m_.layers.size()) != c_.numLayers)
+    return fail("layer count does not match the configuration");
+  if (opts_.contextSize < 0)
+    return fail("negative context size");
+  return llvm::Error::success();
+}
+
+int64_t Importer::pickBlock() {
+  const int64_t ks[] = {c_.hiddenSize, c_.numHeads * c_.headDim,
+                        c_.intermediateSize};
+  auto fits = [&](int64_t blk) {
+    for (int64_t k : ks)
+      if (k % blk)
+        return false;
+    return true;
+  };
+  if (opts_.i2Block > 0)
+    return opts_.i2Block;
+  for (int64_t blk = 128; blk >= 4; blk /= 2)
+    if (fits(blk))
+      return blk;
+  return 4;
+}
+
+Value Importer::normWeights(const rt::FloatTensor &t) {
+  const int64_t n = t.size;
+  const float *data = t.data;
+  auto model = model_; // keeps `data` alive for the fill
+  const uint64_t off = place(t.name, static_cast<uint64_t>(n) * 4,
+                             [model, data, n](uint8_t *dst) {
+                               std::memcpy(dst, data, n * 4);
+                               return true;
+                             });
+  return viewOf(off, MemRefType::get({n}, b_.getF32Type()));
+}
+
+Value Importer::ternaryWeights(const rt::TernaryTensor &t) {
+  const rt::PackedLayout layout{rt::PackingKind::I2, block_};
+  const int64_t rowBytes = rt::packedRowBytes(layout, t.cols);
+  auto model = model_;
+  rt::TernaryTensor w = t;
+  const uint64_t off =
+      place(t.name, static_cast<uint64_t>(t.rows * rowBytes),
+            [model, w, layout, rowBytes](uint8_t *dst) {
+              std::vector<int8_t> rowValues(static_cast<size_t>(w.cols));
+              for (int64_t r = 0; r < w.rows; ++r)
+                if (!rt::unpackTernaryRow(w, r, rowValues.data()) ||
+                    !rt::packTernary(layout, rowValues.data(), 1, w.cols,
+                                     dst + r * rowBytes))
+                  return false;
+              return true;
+            });
+  auto type = WeightsType::get(&ctx_, t.rows, t.cols,
+                               LayoutAttr::get(&ctx_, PackingKind::i2, block_));
+  return WeightOp::create(b_, loc_, type, blob_, t.name,
+                          static_cast<int64_t>(off));
+}
+
+Value Importer::embedding(const rt::DenseTensor &t) {
+  Type et = t.type == rt::DenseType::F32   ? Type(b_.getF32Type())
+            : t.type == rt::DenseType::F16 ? Type(b_.getF16Type())
+                                           : Type(b_.getBF16Type());
+  const uint64_t bytes = static_cast<uint64_t>(t.rows * t.cols) *
+                         (t.type == rt::DenseType::F32 ? 4 : 2);
+  auto model = model_;
+  const void *data = t.data;
+  const uint64_t off = place(t.name, bytes, [model, data, bytes](uint8_t *d) {
+    std::memcpy(d, data, bytes);
+    return true;
+  });
+  return viewOf(off, MemRefType::get({t.rows, t.cols}, et));
+}
+
+void Importer::rmsNorm(Value x, Value w, int64_t n, Value out) {
+  Value c0 = idx(0);
+  Value sum = reduce(idx(0), idx(n), 1, f64c(0.0), [&](Value i, Value acc) {
+    Value v = memref::LoadOp::create(b_, loc_, x, ValueRange{c0, i});
+    Value d = arith::ExtFOp::create(b_, loc_, b_.getF64Type(), v);
+    return arith::AddFOp::create(b_, loc_, acc,
+                                 arith::MulFOp::create(b_, loc_, d, d));
+  });
+  Value mean64 = arith::DivFOp::create(b_, loc_, sum, f64c(double(n)));
+  Value mean = arith::TruncFOp::create(b_, loc_, b_.getF32Type(), mean64);
+  Value denom = math::SqrtOp::create(
+      b_, loc_, arith::AddFOp::create(b_, loc_, mean, f32c(c_.rmsNormEps)));
+  Value r = arith::DivFOp::create(b_, loc_, f32c(1.0f), denom);
+  forEach(0, n, [&](Value i) {
+    Value v = memref::LoadOp::create(b_, loc_, x, ValueRange{c0, i});
+    Value g = memref::LoadOp::create(b_, loc_, w, ValueRange{i});
+    Value y = arith::MulFOp::create(
+        b_, loc_, arith::MulFOp::create(b_, loc_, v, r), g);
+    memref::StoreOp::create(b_, loc_, y, out, ValueRange{c0, i});
+  });
+}
+
+Value Importer::dot(int64_t n, const std::function<Value(Value)> &loadA,
+                    const std::function<Value(Value)> &loadB) {
+  auto vt = VectorType::get({kLanes}, b_.getF32Type());
+  Value zero = arith::ConstantOp::create(
+      b_, loc_, DenseElementsAttr::get(vt, b_.getF32FloatAttr(0.0f)));
+  Value acc = reduce(idx(0), idx(n), kLanes, zero, [&](Value k, Value a) {
+    Value prod = arith::MulFOp::create(b_, loc_, loadA(k), loadB(k));
+    return arith::AddFOp::create(b_, loc_, a, prod);
+  });
+  auto lane = [&](int64_t i) -> Value {
+    return vector::ExtractOp::create(b_, loc_, acc, ArrayRef<int64_t>{i});
+  };
+  auto add = [&](Value a, Value b) -> Value {
+    return arith::AddFOp::create(b_, loc_, a, b);
+  };
+  // ((p0 + p4) + (p2 + p6)) + ((p1 + p5) + (p3 + p7)), as dotF32.
+  return add(add(add(lane(0), lane(4)), add(lane(2), lane(6))),
+             add(add(lane(1), lane(5)), add(lane(3), lane(7))));
+}
+
+void Importer::bitLinear(Value in, int64_t k, const rt::TernaryTensor &w,
+                         Value out) {
+  auto inType = RankedTensorType::get({1, k}, b_.getF32Type());
+  auto outType = RankedTensorType::get({1, w.rows}, b_.getF32Type());
+  Value x = bufferization::ToTensorOp::create(b_, loc_, inType, in,
+                                              /*restrict=*/true,
+                                              /*writable=*/false);
+  Value y = BitLinearOp::create(b_, loc_, outType, x, ternaryWeights(w),
+                                f32c(w.scale));
+  auto mat = bufferization::MaterializeInDestinationOp::create(b_, loc_, y,
+                                                               out);
+  mat.setRestrict(true);
+  mat.setWritable(true);
+}
+
+void Importer::rope(Value buf, int64_t heads, Value posF64) {
+  const int64_t hd = c_.headDim, half = hd / 2;
+  Value c0 = idx(0);
+  for (int64_t i = 0; i < half; ++i) {
+    Value angle = arith::MulFOp::create(b_, loc_, posF64, f64c(invFreq_[i]));
+    Value cs = arith::TruncFOp::create(b_, loc_, b_.getF32Type(),
+                                       math::CosOp::create(b_, loc_, angle));
+    Value sn = arith::TruncFOp::create(b_, loc_, b_.getF32Type(),
+                                       math::SinOp::create(b_, loc_, angle));
+    forEach(0, heads, [&](Value h) {
+      Value base = arith::MulIOp::create(b_, loc_, h, idx(hd));
+      Value i0 = arith::AddIOp::create(b_, loc_, base, idx(i));
+      Value i1 = arith::AddIOp::create(b_, loc_, base, idx(i + half));
+      Value a = memref::LoadOp::create(b_, loc_, buf, ValueRange{c0, i0});
+      Value bb = memref::LoadOp::create(b_, loc_, buf, ValueRange{c0, i1});
+      Value y0 = arith::SubFOp::create(b_, loc_,
+                                       arith::MulFOp::create(b_, loc_, a, cs),
+                                       arith::MulFOp::create(b_, loc_, bb, sn));
+      Value y1 = arith::AddFOp::create(b_, loc_,
+                                       arith::MulFOp::create(b_, loc_, bb, cs),
+                                       arith::MulFOp::create(b_, loc_, a, sn));
+      memref::StoreOp::create(b_, loc_, y0, buf, ValueRange{c0, i0});
+      memref::StoreOp::create(b_, loc_, y1, buf, ValueRange{c0, i1});
+    });
+  }
+}
+
+void Importer::layer(int64_t l, const rt::LayerWeights &w) {
+  const int64_t H = c_.hiddenSize, hd = c_.headDim, I = c_.intermediateSize;
+  const int64_t QD = c_.numHeads * hd, KV = c_.numKvHeads * hd;
+  const int64_t group = c_.numHeads / c_.numKvHeads;
+  const float eps = c_.rmsNormEps;
+  (void)eps;
+  Value c0 = idx(0), L = idx(l);
+  auto vt = VectorType::get({kLanes}, b_.getF32Type());
+
+  // Attention.
+  rmsNorm(x_, normWeights(w.attnNorm), H, xn_);
+  bitLinear(xn_, H, w.attnQ, q_);
+  bitLinear(xn_, H, w.attnK, k_);
+  bitLinear(xn_, H, w.attnV, v_);
+  Value posF64 = arith::SIToFPOp::create(
+      b_, loc_, b_.getF64Type(),
+      arith::IndexCastOp::create(b_, loc_, b_.getI64Type(), pos_));
+  rope(q_, c_.numHeads, posF64);
+  rope(k_, c_.numKvHeads, posF64);
+  forEach(0, KV, [&](Value d) {
+    Value kv = memref::LoadOp::create(b_, loc_, k_, ValueRange{c0, d});
+    memref::StoreOp::create(b_, loc_, kv, kCache_, ValueRange{L, pos_, d});
+    Value vv = memref::LoadOp::create(b_, loc_, v_, ValueRange{c0, d});
+    memref::StoreOp::create(b_, loc_, vv, vCache_, ValueRange{L, pos_, d});
+  });
+  Value len = arith::AddIOp::create(b_, loc_, pos_, idx(1));
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  forEach(0, c_.numHeads, [&](Value h) {
+    Value qBase = arith::MulIOp::create(b_, loc_, h, idx(hd));
+    Value kvBase = arith::MulIOp::create(
+        b_, loc_, arith::DivUIOp::create(b_, loc_, h, idx(group)), idx(hd));
+    // Scores and their maximum.
+    Value maxScore =
+        reduce(idx(0), len, 1, f32c(-INFINITY), [&](Value j, Value mx) {
+          Value d = dot(
+              hd,
+              [&](Value k) -> Value {
+                return vector::LoadOp::create(
+                    b_, loc_, vt, q_,
+                    ValueRange{c0, arith::AddIOp::create(b_, loc_, qBase, k)});
+              },
+              [&](Value k) -> Value {
+                return vector::LoadOp::create(
+                    b_, loc_, vt, kCache_,
+                    ValueRange{L, j, arith::AddIOp::create(b_, loc_, kvBase, k)});
+              });
+          Value s = arith::MulFOp::create(b_, loc_, d, f32c(scale));
+          memref::StoreOp::create(b_, loc_, s, scores_, ValueRange{c0, j});
+          return arith::MaxNumFOp::create(b_, loc_, mx, s);
+        });
+    Value sum = reduce(idx(0), len, 1, f32c(0.0f), [&](Value j, Value acc) {
+      Value s = memref::LoadOp::create(b_, loc_, scores_, ValueRange{c0, j});
+      Value e = math::ExpOp::create(
+          b_, loc_, arith::SubFOp::create(b_, loc_, s, maxScore));
+      memref::StoreOp::create(b_, loc_, e, scores_, ValueRange{c0, j});
+      return arith::AddFOp::create(b_, loc_, acc, e);
+    });
+    forEach(0, hd, [&](Value d) {
+      memref::StoreOp::create(b_, loc_, f32c(0.0f), att_,
+                              ValueRange{c0, arith::AddIOp::create(b_, loc_, qBase, d)});
+    });
+    forEach(idx(0), len, 1, [&](Value j) {
+      Value s = memref::LoadOp::create(b_, loc_, scores_, ValueRange{c0, j});
+      Value wgt = arith::DivFOp::create(b_, loc_, s, sum);
+      forEach(0, hd, [&](Value d) {
+        Value o = arith::AddIOp::create(b_, loc_, qBase, d);
+        Value vv = memref::LoadOp::create(
+            b_, loc_, vCache_,
+            ValueRange{L, j, arith::AddIOp::create(b_, loc_, kvBase, d)});
+        Value cur = memref::LoadOp::create(b_, loc_, att_, ValueRange{c0, o});
+        Value nxt = arith::AddFOp::create(
+            b_, loc_, cur, arith::MulFOp::create(b_, loc_, wgt, vv));
+        memref::StoreOp::create(b_, loc_, nxt, att_, ValueRange{c0, o});
+      });
+    });
+  });
+  rmsNorm(att_, normWeights(w.attnSubNorm), QD, att_);
+  bitLinear(att_, QD, w.attnOutput, proj_);
+  auto residual = [&]() {
+    forEach(0, H, [&](Value i) {
+      Value a = memref::LoadOp::create(b_, loc_, x_, ValueRange{c0, i});
+      Value p = memref::LoadOp::create(b_, loc_, proj_, ValueRange{c0, i});
+      memref::StoreOp::create(b_, loc_, arith::AddFOp::create(b_, loc_, a, p),
+                              x_, ValueRange{c0, i});
+    });
+  };
+  residual();
+
+  // MLP.
+  rmsNorm(x_, normWeights(w.ffnNorm), H, xn_);
+  bitLinear(xn_, H, w.ffnGate, gate_);
+  bitLinear(xn_, H, w.ffnUp, up_);
+  forEach(0, I, [&](Value i) {
+    Value g = memref::LoadOp::create(b_, loc_, gate_, ValueRange{c0, i});
+    Value u = memref::LoadOp::create(b_, loc_, up_, ValueRange{c0, i});
+    Value r = arith::MaxNumFOp::create(b_, loc_, g, f32c(0.0f));
+    Value y = arith::MulFOp::create(b_, loc_,
+                                    arith::MulFOp::create(b_, loc_, r, r), u);
+    memref::StoreOp::create(b_, loc_, y, gate_, ValueRange{c0, i});
+  });
+  rmsNorm(gate_, normWeights(w.ffnSubNorm), I, gate_);
+  bitLinear(gate_, I, w.ffnDown, proj_);
+  residual();
+}
+
+llvm::Expected<ImportedModel> Importer::run() {
+  if (llvm::Error e = check())
+    return std::move(e);
+  block_ = pickBlock();
+  const int64_t H = c_.hiddenSize, V = c_.vocabSize, hd = c_.headDim;
+  const int64_t QD = c_.numHeads * hd, KV = c_.numKvHeads * hd;
+  const int64_t C = opts_.contextSize ? opts_.contextSize : c_.maxPositions;
+  out_.contextSize = C;
+  for (int64_t i = 0; i < hd / 2; ++i)
+    invFreq_.push_back(std::pow(static_cast<double>(c_.ropeTheta),
+                                -2.0 * static_cast<double>(i) /
+                                    static_cast<double>(hd)));
+
+  // The blob size is known only after all weights are placed: build the
+  // body against a dynamic-size placeholder argument, then fix the type.
+  out_.module = ModuleOp::create(loc_);
+  Type i8 = b_.getI8Type(), f32 = b_.getF32Type();
+  auto blobType = MemRefType::get({ShapedType::kDynamic}, i8);
+  auto cacheType = MemRefType::get({c_.numLayers, C, KV}, f32);
+  auto fnType = b_.getFunctionType(
+      {blobType, cacheType, cacheType, b_.getIndexType(), b_.getIndexType(),
+       MemRefType::get({V}, f32)},
+      {});
+  b_.setInsertionPointToEnd(out_.module->getBody());
+  auto fn = func::FuncOp::create(b_, loc_, "tern_decode", fnType);
+  fn->setAttr("llvm.emit_c_interface", b_.getUnitAttr());
+  Block *entry = fn.addEntryBlock();
+  b_.setInsertionPointToStart(entry);
+  blob_ = entry->getArgument(0);
+  kCache_ = entry->getArgument(1);
+  vCache_ = entry->getArgument(2);
+  pos_ = entry->getArgument(3);
+  token_ = entry->getArgument(4);
+  logits_ = entry->getArgument(5);
+
+  x_ = alloca(H);
+  xn_ = alloca(H);
+  q_ = alloca(QD);
+  k_ = alloca(KV);
+  v_ = alloca(KV);
+  att_ = alloca(QD);
+  proj_ = alloca(H);
+  gate_ = alloca(c_.intermediateSize);
+  up_ = alloca(c_.intermediateSize);
+  scores_ = alloca(C);
+  Value c0 = idx(0);
+
+  // Embedding lookup.
+  Value emb = embedding(m_.tokenEmbedding);
+  forEach(0, H, [&](Value i) {
+    Value e = memref::LoadOp::create(b_, loc_, emb, ValueRange{token_, i});
+    if (!e.getType().isF32())
+      e = arith::ExtFOp::create(b_, loc_, f32, e);
+    memref::StoreOp::create(b_, loc_, e, x_, ValueRange{c0, i});
+  });
+
+  for (int64_t l = 0; l < c_.numLayers; ++l)
+    layer(l, m_.layers[static_cast<size_t>(l)]);
+
+  // Final norm and the head (tied unless the model has an output matrix).
+  rmsNorm(x_, normWeights(m_.outputNorm), H, xn_);
+  Value head = m_.output ? embedding(*m_.output) : emb;
+  auto vt = VectorType::get({kLanes}, f32);
+  auto headType = cast<MemRefType>(head.getType());
+  auto ht = VectorType::get({kLanes}, headType.getElementType());
+  forEach(0, V, [&](Value v) {
+    Value d = dot(
+        H,
+        [&](Value k) -> Value {
+          return vector::LoadOp::create(b_, loc_, vt, xn_, ValueRange{c0, k});
+        },
+        [&](Value k) -> Value {
+          Value e = vector::LoadOp::create(b_, loc_, ht, head, ValueRange{v, k});
+          if (!headType.getElementType().isF32())
+            e = arith::ExtFOp::create(b_, loc_, vt, e);
+          return e;
+        });
+    memref::StoreOp::create(b_, loc_, d, logits_, ValueRange{v});
+  });
+  func::ReturnOp::create(b_, loc_);
+
+  // Now that the blob size is known, give the weights argument its static
+  // type (views with constant offsets then fold to static strides).
+  out_.blobSize = (out_.blobSize + 63) / 64 * 64;
+  auto staticBlob =
+      MemRefType::get({static_cast<int64_t>(out_.blobSize)}, i8);
+  blob_.setType(staticBlob);
+  SmallVector<Type> inputs(fnType.getInputs());
+  inputs[0] = staticBlob;
+  fn.setFunctionType(b_.getFunctionType(inputs, {}));
+
+  // Model facts for tools and diagnostics.
+  out_.module->getOperation()->setAttr(
+      "tern.model",
+      b_.getDictionaryAttr(
+          {b_.getNamedAttr("source", b_.getStringAttr(m_.sourcePath)),
+           b_.getNamedAttr("layers", b_.getI64IntegerAttr(c_.numLayers)),
+           b_.getNamedAttr("hidden", b_.getI64IntegerAttr(H)),
+           b_.getNamedAttr("vocab", b_.getI64IntegerAttr(V)),
+           b_.getNamedAttr("context", b_.getI64IntegerAttr(C)),
+           b_.getNamedAttr("weights_bytes",
+                           b_.getI64IntegerAttr(
+                               static_cast<int64_t>(out_.blobSize)))}));
+  return std::move(out_);
+}
+
+} // namespace
+
+llvm::Expected<ImportedModel>
+mlir::tern::importModel(MLIRContext &context,
+                        std::shared_ptr<const rt::ModelDescription> model,
+                        const ImportOptions &options) {
+  Importer importer(context, std::move(model), options);
+  return importer.run();
+}

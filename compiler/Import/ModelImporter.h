@@ -1,0 +1,79 @@
+//===- ModelImporter.h - A loaded model as an MLIR module -----------------===//
+//
+// Import turns the runtime's ModelDescription (any file format) into one
+// MLIR module that computes the whole network with every shape constant:
+//
+//   func.func @tern_decode(%weights: memref<BYTESxi8>,
+//                          %k_cache: memref<LxCxKVxf32>,
+//                          %v_cache: memref<LxCxKVxf32>,
+//                          %pos: index, %token: index,
+//                          %logits: memref<Vxf32>)
+//       attributes {llvm.emit_c_interface}
+//
+// (runtime/compiled/tern_abi.h is the C side). Every BitLinear layer is a
+// `tern.bitlinear` whose weights are a `tern.weight` reference by name into
+// the weights blob, never an attribute; norms, RoPE, attention over the KV
+// cache, squared ReLU, residuals and the tied head are scf loops over
+// memrefs with arith/math/vector ops. Layers are unrolled: the module holds
+// each layer's code with its own weights and shapes.
+//
+// The numerics are those of runtime/reference/ReferenceModel.h, step for
+// step (f64 RMSNorm sums, f64 RoPE angles, the 8-lane dot product order),
+// so a compiled model and the reference agree bit for bit when the
+// ternary kernels are exact, as they are.
+//
+// The weights blob is planned here too: each weight's offset, size and
+// stored form (ternary matrices repacked to the layout the kernels read).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TERN_COMPILER_IMPORT_MODELIMPORTER_H
+#define TERN_COMPILER_IMPORT_MODELIMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/Error.h"
+#include "runtime/model/Model.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace mlir::tern {
+
+struct ImportOptions {
+  /// KV cache length compiled into the module (0: the model's context).
+  int64_t contextSize = 0;
+  /// Elements per block of the i2 layout ternary weights are repacked to
+  /// (a multiple of 4 dividing every input size; 0 picks 128 when it
+  /// divides, else the largest power of two that does).
+  int64_t i2Block = 0;
+};
+
+/// One weight's place in the blob.
+struct BlobEntry {
+  std::string name;
+  uint64_t offset = 0;
+  uint64_t size = 0;
+  /// Writes the weight's `size` bytes.
+  std::function<bool(uint8_t *dst)> fill;
+};
+
+struct ImportedModel {
+  OwningOpRef<ModuleOp> module;
+  std::vector<BlobEntry> blob;
+  uint64_t blobSize = 0;
+  int64_t contextSize = 0;
+};
+
+/// Imports `model` into `context` (which must have the tern, func, arith,
+/// math, memref, scf, vector and bufferization dialects loaded). Fails with
+/// a message naming the model and what the compiler cannot handle.
+llvm::Expected<ImportedModel>
+importModel(MLIRContext &context,
+            std::shared_ptr<const ::tern::ModelDescription> model,
+            const ImportOptions &options);
+
+} // namespace mlir::tern
+
+#endif // TERN_COMPILER_IMPORT_MODELIMPORTER_H

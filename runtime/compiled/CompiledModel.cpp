@@ -1,0 +1,212 @@
+//===- CompiledModel.cpp - The runtime half of a compiled executable ------===//
+
+#include "runtime/compiled/CompiledModel.h"
+
+#include "runtime/compiled/tern_abi.h"
+#include "runtime/model/MappedFile.h"
+#include "runtime/model/Model.h"
+
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <unistd.h>
+
+namespace tern {
+
+namespace {
+
+std::string selfPath(const char *argv0) {
+  char buf[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n > 0)
+    return std::string(buf, static_cast<size_t>(n));
+  return argv0 ? argv0 : "";
+}
+
+/// The generated forward pass over the payload's weights.
+class CompiledModel final : public LanguageModel {
+public:
+  CompiledModel(std::shared_ptr<const GgufFile> payload, ModelConfig config,
+                const uint8_t *weights, uint64_t weightsBytes,
+                int64_t compiledContext, int64_t contextSize)
+      : payload_(std::move(payload)), config_(std::move(config)),
+        weights_(weights), weightsBytes_(weightsBytes),
+        compiledContext_(compiledContext), contextSize_(contextSize) {
+    const int64_t kv = config_.numKvHeads * config_.headDim;
+    cacheElems_ = config_.numLayers * compiledContext_ * kv;
+    // Uninitialized: rows are written before they are read, and untouched
+    // pages of a long context cost nothing.
+    kCache_.reset(new float[static_cast<size_t>(cacheElems_)]);
+    vCache_.reset(new float[static_cast<size_t>(cacheElems_)]);
+  }
+
+  const ModelConfig &config() const override { return config_; }
+  int64_t position() const override { return position_; }
+  int64_t contextSize() const override { return contextSize_; }
+  void reset() override { position_ = 0; }
+
+  std::string forward(const TokenId *tokens, int64_t n, float *logits,
+                      bool allLogits) override {
+    if (n <= 0)
+      return "nothing to evaluate (0 tokens)";
+    if (position_ + n > contextSize_)
+      return "context full: " + std::to_string(position_) + " tokens + " +
+             std::to_string(n) + " new exceed the context size " +
+             std::to_string(contextSize_);
+    for (int64_t i = 0; i < n; ++i)
+      if (tokens[i] < 0 || tokens[i] >= config_.vocabSize)
+        return "token id " + std::to_string(tokens[i]) +
+               " is outside the vocabulary (0.." +
+               std::to_string(config_.vocabSize - 1) + ")";
+    const int64_t kv = config_.numKvHeads * config_.headDim;
+    tern_memref_i8_1d w{const_cast<uint8_t *>(weights_),
+                        const_cast<uint8_t *>(weights_),
+                        0,
+                        {static_cast<int64_t>(weightsBytes_)},
+                        {1}};
+    auto cache = [&](float *p) {
+      return tern_memref_f32_3d{p,
+                                p,
+                                0,
+                                {config_.numLayers, compiledContext_, kv},
+                                {compiledContext_ * kv, kv, 1}};
+    };
+    tern_memref_f32_3d k = cache(kCache_.get()), v = cache(vCache_.get());
+    for (int64_t i = 0; i < n; ++i) {
+      float *out = logits + (allLogits ? i * config_.vocabSize : 0);
+      tern_memref_f32_1d l{out, out, 0, {config_.vocabSize}, {1}};
+      _mlir_ciface_tern_decode(&w, &k, &v, position_, tokens[i], &l);
+      ++position_;
+    }
+    return "";
+  }
+
+private:
+  std::shared_ptr<const GgufFile> payload_;
+  ModelConfig config_;
+  const uint8_t *weights_;
+  uint64_t weightsBytes_;
+  int64_t compiledContext_, contextSize_;
+  int64_t cacheElems_ = 0;
+  std::unique_ptr<float[]> kCache_, vCache_;
+  int64_t position_ = 0;
+};
+
+class CompiledBackend final : public RunBackend {
+public:
+  static OrError<std::unique_ptr<RunBackend>> load(const std::string &exe) {
+    using R = OrError<std::unique_ptr<RunBackend>>;
+    OrError<GgufFile> payload = openPayload(exe);
+    if (!payload)
+      return R::failure(payload.error);
+    auto file = std::make_shared<const GgufFile>(std::move(*payload));
+    const std::string where = file->path();
+    OrError<uint32_t> abi = file->getU32(TERN_ABI_KEY_VERSION);
+    if (!abi)
+      return R::failure(abi.error);
+    if (*abi != TERN_ABI_VERSION)
+      return R::failure(where + ": payload ABI version " +
+                        std::to_string(*abi) + ", this runtime expects " +
+                        std::to_string(TERN_ABI_VERSION));
+    OrError<uint32_t> ctx = file->getU32(TERN_ABI_KEY_CONTEXT);
+    if (!ctx)
+      return R::failure(ctx.error);
+    OrError<ModelConfig> config = readGgufConfig(*file);
+    if (!config)
+      return R::failure(config.error);
+    const GgufTensorInfo *w = file->findTensor(TERN_ABI_WEIGHTS_TENSOR);
+    if (!w || !w->byteSize)
+      return R::failure(where + ": no '" TERN_ABI_WEIGHTS_TENSOR "' tensor");
+    std::unique_ptr<CompiledBackend> b(new CompiledBackend());
+    b->file_ = file;
+    b->config_ = *config;
+    b->weights_ = w->data;
+    b->weightsBytes_ = *w->byteSize;
+    b->compiledContext_ = *ctx;
+    if (file->hasKey("tokenizer.ggml.tokens")) {
+      auto tokens = file->getStringArray("tokenizer.ggml.tokens");
+      auto types = file->getI32Array("tokenizer.ggml.token_type");
+      if (!tokens || !types)
+        return R::failure(!tokens ? tokens.error : types.error);
+      std::vector<bool> special(types->size());
+      for (size_t i = 0; i < types->size(); ++i)
+        special[i] = (*types)[i] == 3 || (*types)[i] == 4;
+      TokenizerOrError t = Tokenizer::fromGpt2Vocab(*tokens, special, where);
+      if (!t)
+        return R::failure(t.error);
+      if (b->config_.bosId >= 0)
+        t->setBosId(b->config_.bosId);
+      if (b->config_.eosId >= 0)
+        t->setEosId(b->config_.eosId);
+      if (b->config_.eotId >= 0)
+        t->setEotId(b->config_.eotId);
+      b->tokenizer_ = std::move(*t);
+    }
+    return R(std::move(b));
+  }
+
+  const ModelConfig &config() const override { return config_; }
+  const Tokenizer *tokenizer() const override {
+    return tokenizer_ ? &*tokenizer_ : nullptr;
+  }
+  OrError<std::unique_ptr<LanguageModel>>
+  instantiate(int threads, int64_t contextSize) override {
+    using R = OrError<std::unique_ptr<LanguageModel>>;
+    if (contextSize > compiledContext_)
+      return R::failure("context size " + std::to_string(contextSize) +
+                        " exceeds the " + std::to_string(compiledContext_) +
+                        " tokens this executable was compiled for (tern "
+                        "compile --ctx N)");
+    (void)threads; // The generated code runs on the calling thread.
+    return R(std::make_unique<CompiledModel>(file_, config_, weights_,
+                                             weightsBytes_, compiledContext_,
+                                             contextSize));
+  }
+
+private:
+  CompiledBackend() = default;
+  std::shared_ptr<const GgufFile> file_;
+  ModelConfig config_;
+  std::optional<Tokenizer> tokenizer_;
+  const uint8_t *weights_ = nullptr;
+  uint64_t weightsBytes_ = 0;
+  int64_t compiledContext_ = 0;
+};
+
+} // namespace
+
+OrError<GgufFile> openPayload(const std::string &exePath) {
+  using R = OrError<GgufFile>;
+  MappedFileOrError exe = MappedFile::open(exePath);
+  if (!exe)
+    return R::failure(exe.error);
+  const MappedFile &f = **exe;
+  tern_payload_trailer t;
+  if (f.size() >= sizeof t) {
+    std::memcpy(&t, f.data() + f.size() - sizeof t, sizeof t);
+    if (std::memcmp(t.magic, TERN_ABI_TRAILER_MAGIC, 8) == 0) {
+      if (t.offset > f.size() || t.size > f.size() - t.offset)
+        return R::failure(exePath + ": the appended weights are truncated "
+                                    "(trailer points past the end)");
+      auto slice = MappedFile::slice(*exe, t.offset, t.size,
+                                     exePath + " (appended weights)");
+      return GgufFile::parse(std::move(slice));
+    }
+  }
+  const std::string side = exePath + ".weights";
+  GgufFileOrError g = GgufFile::open(side);
+  if (!g)
+    return R::failure(exePath + ": no weights appended to the executable, "
+                                "and " + g.error);
+  return g;
+}
+
+int compiledMain(int argc, char **argv) {
+  std::string program = argc > 0 && argv[0] ? argv[0] : "model";
+  std::vector<std::string> args(argv + 1, argv + argc);
+  const std::string exe = selfPath(argc > 0 ? argv[0] : nullptr);
+  return runMain(program, args, /*modelFlag=*/false,
+                 [&](const RunOptions &) { return CompiledBackend::load(exe); });
+}
+
+} // namespace tern
