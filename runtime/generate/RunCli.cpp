@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 namespace tern {
@@ -61,6 +62,7 @@ std::string runUsage(const std::string &program, bool modelFlag) {
        "  -f, --file FILE         read the prompt text from FILE\n"
        "      --tokens 1,2,3      prompt as token ids\n"
        "      --chat              wrap the prompt in the chat format\n"
+       "  -i, --interactive       chat turn by turn, reading stdin\n"
        "      --no-bos            do not prepend <|begin_of_text|>\n"
        "  -n, --n-predict N       tokens to generate (default 128)\n"
        "  -t, --threads N         threads (default: all hardware threads)\n"
@@ -170,6 +172,9 @@ OrError<RunOptions> parseRunOptions(const std::vector<std::string> &args,
     } else if (flag == "--chat") {
       err = noValue();
       o.chat = true;
+    } else if (flag == "-i" || flag == "--interactive") {
+      err = noValue();
+      o.interactive = true;
     } else if (flag == "--no-bos") {
       err = noValue();
       o.bos = false;
@@ -233,8 +238,11 @@ OrError<RunOptions> parseRunOptions(const std::vector<std::string> &args,
   }
   if (o.prompt && o.tokens)
     return R::failure("give either a prompt (-p/-f) or --tokens, not both");
-  if (!o.prompt && !o.tokens)
-    return R::failure("no prompt: use -p TEXT, -f FILE or --tokens IDS");
+  if (o.interactive && o.tokens)
+    return R::failure("--interactive reads text turns; it takes no --tokens");
+  if (!o.prompt && !o.tokens && !o.interactive)
+    return R::failure("no prompt: use -p TEXT, -f FILE or --tokens IDS (or "
+                      "-i to chat)");
   if (o.tokens && o.chat)
     return R::failure("--chat needs a text prompt, not --tokens");
   if (modelFlag && o.model.empty())
@@ -244,6 +252,97 @@ OrError<RunOptions> parseRunOptions(const std::vector<std::string> &args,
     return R::failure(samplerError);
   return R(std::move(o));
 }
+
+namespace {
+
+/// The interactive chat: each user line becomes a turn of the 2B4T chat
+/// format; the reply streams until <|eot_id|> (or the token limit), and
+/// the conversation stays in the KV cache.
+int runChat(const std::string &program, const RunOptions &o, RunBackend &b) {
+  auto fail = [&](const std::string &message) {
+    std::fprintf(stderr, "%s: error: %s\n", program.c_str(), message.c_str());
+    return 1;
+  };
+  const Tokenizer *tok = b.tokenizer();
+  if (!tok)
+    return fail("--interactive needs a model with a tokenizer");
+  const ModelConfig &c = b.config();
+  const int64_t ctx =
+      o.contextSize ? o.contextSize : std::min<int64_t>(c.maxPositions, 4096);
+  const int threads = o.threads ? o.threads : ThreadPool::hardwareThreads();
+  OrError<std::unique_ptr<LanguageModel>> lm = b.instantiate(threads, ctx);
+  if (!lm)
+    return fail(lm.error);
+  Sampler sampler(o.sampler);
+  std::vector<TokenId> stop;
+  for (TokenId id : {c.eotId, c.eosId, tok->eotId(), tok->eosId()})
+    if (id >= 0)
+      stop.push_back(id);
+  std::optional<TokenId> unevaluated; // the last reply's stop token
+  bool first = true;
+  std::optional<std::string> pending = o.prompt;
+  for (;;) {
+    std::string line;
+    if (pending) {
+      line = *pending;
+      pending.reset();
+    } else {
+      std::fputs("> ", stdout);
+      std::fflush(stdout);
+      if (!std::getline(std::cin, line))
+        break;
+      if (line.empty())
+        continue;
+    }
+    std::vector<TokenId> turn = tok->chatPrompt(line);
+    if (!first && !turn.empty() && turn[0] == tok->bosId())
+      turn.erase(turn.begin());
+    if (first && !o.bos && !turn.empty() && turn[0] == tok->bosId())
+      turn.erase(turn.begin());
+    first = false;
+    if (unevaluated)
+      turn.insert(turn.begin(), *unevaluated);
+    unevaluated.reset();
+    const int64_t room = (*lm)->contextSize() - (*lm)->position();
+    if (static_cast<int64_t>(turn.size()) >= room) {
+      std::fprintf(stderr, "%s: the context (%lld tokens) is full\n",
+                   program.c_str(), static_cast<long long>(ctx));
+      break;
+    }
+    StreamDecoder decoder(*tok, /*skipSpecial=*/true);
+    GenerateRequest req;
+    req.prompt = std::move(turn);
+    req.maxNewTokens = std::min<int64_t>(o.nPredict, room - 1 -
+                                         static_cast<int64_t>(req.prompt.size()));
+    req.stopIds = stop;
+    req.onToken = [&](TokenId id) {
+      if (std::find(stop.begin(), stop.end(), id) != stop.end())
+        return true;
+      std::string piece = decoder.push(id);
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+      std::fflush(stdout);
+      return true;
+    };
+    OrError<GenerateStats> stats = generate(**lm, sampler, req);
+    std::string rest = decoder.flush();
+    std::fwrite(rest.data(), 1, rest.size(), stdout);
+    std::fputc('\n', stdout);
+    if (!stats)
+      return fail(stats.error);
+    if (!stats->tokens.empty())
+      unevaluated = stats->tokens.back();
+    if (!o.quiet)
+      std::fprintf(stderr, "%s: %lld tokens, %.2f tokens/s\n",
+                   program.c_str(),
+                   static_cast<long long>(stats->generatedTokens),
+                   stats->decodeSeconds > 0 && stats->decodeEvals > 0
+                       ? stats->decodeEvals / stats->decodeSeconds
+                       : 0.0);
+  }
+  return 0;
+}
+
+} // namespace
 
 int runMain(const std::string &program, const std::vector<std::string> &args,
             bool modelFlag, const RunBackendLoader &load) {
@@ -266,6 +365,9 @@ int runMain(const std::string &program, const std::vector<std::string> &args,
   RunBackend &b = **backend;
   const ModelConfig &c = b.config();
   const Tokenizer *tok = b.tokenizer();
+
+  if (o.interactive)
+    return runChat(program, o, b);
 
   // The prompt as token ids.
   std::vector<TokenId> prompt;

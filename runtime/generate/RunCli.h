@@ -9,6 +9,9 @@
 //   -f, --file FILE         prompt text from a file
 //       --tokens 1,2,3      prompt as token ids instead of text
 //       --chat              wrap the prompt in the 2B4T chat format
+//   -i, --interactive       chat: read user turns from stdin (an optional
+//                           -p is the first turn), reply to each, keep the
+//                           conversation in the KV cache
 //       --no-bos            do not start the prompt with <|begin_of_text|>
 //   -n, --n-predict N       tokens to generate (default 128)
 //   -t, --threads N         threads (default: all hardware threads)
@@ -49,6 +52,7 @@ struct RunOptions {
   std::optional<std::string> prompt;
   std::optional<std::vector<TokenId>> tokens;
   bool chat = false;
+  bool interactive = false;
   bool bos = true;
   int64_t nPredict = 128;
   int threads = 0; ///< 0: hardware threads.

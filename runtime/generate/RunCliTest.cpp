@@ -90,3 +90,14 @@ TEST(RunCli, HelpNeedsNothingElse) {
             std::string::npos);
   EXPECT_EQ(runUsage("./model", false).find("--model"), std::string::npos);
 }
+
+TEST(RunCli, Interactive) {
+  auto r = parse({"-m", "m", "-i"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_TRUE(r->interactive);
+  r = parse({"-m", "m", "--interactive", "-p", "first turn"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(*r->prompt, "first turn");
+  EXPECT_NE(error({"-m", "m", "-i", "--tokens", "1,2"}).find("--tokens"),
+            std::string::npos);
+}
