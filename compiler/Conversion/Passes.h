@@ -3,6 +3,7 @@
 #define TERN_COMPILER_CONVERSION_PASSES_H
 
 #include "compiler/Conversion/TernToLinalg/TernToLinalg.h"
+#include "compiler/Conversion/TernToX86/TernToX86.h"
 
 namespace mlir::tern {
 

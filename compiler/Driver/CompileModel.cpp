@@ -84,6 +84,20 @@ llvm::Expected<TargetSpec> resolveTarget(llvm::StringRef name) {
   return t;
 }
 
+/// Whether the target has `feature` (by its explicit feature list, or for a
+/// named CPU by LLVM's knowledge of it).
+bool hasFeature(const TargetSpec &t, llvm::StringRef feature) {
+  if (llvm::is_contained(llvm::split(t.features, ','), ("+" + feature).str()))
+    return true;
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(t.triple, error);
+  if (!target)
+    return false;
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(
+      target->createMCSubtargetInfo(t.triple, t.cpu, t.features));
+  return sti && sti->checkFeatures(("+" + feature).str());
+}
+
 class StageTimer {
 public:
   explicit StageTimer(bool on) : on_(on) {}
@@ -274,7 +288,9 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
         [](Pass *, Operation *) { return false; },
         [](Pass *, Operation *) { return true; },
         /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/true);
-  buildReferencePipeline(pm);
+  KernelOptions kernels;
+  kernels.x86Avx2 = target->triple.isX86() && hasFeature(*target, "avx2");
+  buildCompilePipeline(pm, kernels);
   if (failed(pm.run(module)))
     return fail(o.model + ": lowering failed (see the diagnostics above)");
   timer.done("lower");

@@ -113,6 +113,8 @@ private:
   Value blob_, kCache_, vCache_, pos_, token_, logits_;
   Value x_, xn_, q_, k_, v_, att_, proj_, gate_, up_, scores_;
   std::vector<double> invFreq_;
+  SmallVector<Value> blobArgs_;
+  SmallVector<func::FuncOp> funcs_;
 };
 
 llvm::Error Importer::check() {
@@ -424,15 +426,9 @@ llvm::Expected<ImportedModel> Importer::run() {
 
   x_ = alloca(H);
   xn_ = alloca(H);
-  q_ = alloca(QD);
-  k_ = alloca(KV);
-  v_ = alloca(KV);
-  att_ = alloca(QD);
-  proj_ = alloca(H);
-  gate_ = alloca(c_.intermediateSize);
-  up_ = alloca(c_.intermediateSize);
-  scores_ = alloca(C);
   Value c0 = idx(0);
+  blobArgs_.push_back(blob_);
+  funcs_.push_back(fn);
 
   // Embedding lookup.
   Value emb = embedding(m_.tokenEmbedding);
@@ -443,8 +439,47 @@ llvm::Expected<ImportedModel> Importer::run() {
     memref::StoreOp::create(b_, loc_, e, x_, ValueRange{c0, i});
   });
 
-  for (int64_t l = 0; l < c_.numLayers; ++l)
-    layer(l, m_.layers[static_cast<size_t>(l)]);
+  // One function per layer (its weights and shapes baked in; kept out of
+  // line so that LLVM optimizes 30 medium functions rather than one huge
+  // one), called in order.
+  auto layerType = b_.getFunctionType(
+      {blobType, cacheType, cacheType, b_.getIndexType(), row(H)}, {});
+  const Value outerBlob = blob_, outerK = kCache_, outerV = vCache_,
+              outerPos = pos_, outerX = x_, outerXn = xn_;
+  for (int64_t l = 0; l < c_.numLayers; ++l) {
+    const std::string name = "tern_layer_" + std::to_string(l);
+    {
+      OpBuilder::InsertionGuard guard(b_);
+      b_.setInsertionPointToEnd(out_.module->getBody());
+      auto lf = func::FuncOp::create(b_, loc_, name, layerType);
+      lf.setPrivate();
+      lf->setAttr("passthrough", b_.getArrayAttr({b_.getStringAttr("noinline")}));
+      Block *body = lf.addEntryBlock();
+      b_.setInsertionPointToStart(body);
+      blob_ = body->getArgument(0);
+      kCache_ = body->getArgument(1);
+      vCache_ = body->getArgument(2);
+      pos_ = body->getArgument(3);
+      x_ = body->getArgument(4);
+      xn_ = alloca(H);
+      q_ = alloca(QD);
+      k_ = alloca(KV);
+      v_ = alloca(KV);
+      att_ = alloca(QD);
+      proj_ = alloca(H);
+      gate_ = alloca(c_.intermediateSize);
+      up_ = alloca(c_.intermediateSize);
+      scores_ = alloca(C);
+      layer(l, m_.layers[static_cast<size_t>(l)]);
+      func::ReturnOp::create(b_, loc_);
+      blobArgs_.push_back(blob_);
+      funcs_.push_back(lf);
+    }
+    func::CallOp::create(b_, loc_, name, TypeRange{},
+                         ValueRange{outerBlob, outerK, outerV, outerPos, outerX});
+  }
+  blob_ = outerBlob, kCache_ = outerK, vCache_ = outerV, pos_ = outerPos;
+  x_ = outerX, xn_ = outerXn;
 
   // Final norm and the head (tied unless the model has an output matrix).
   rmsNorm(x_, normWeights(m_.outputNorm), H, xn_);
@@ -473,10 +508,17 @@ llvm::Expected<ImportedModel> Importer::run() {
   out_.blobSize = (out_.blobSize + 63) / 64 * 64;
   auto staticBlob =
       MemRefType::get({static_cast<int64_t>(out_.blobSize)}, i8);
-  blob_.setType(staticBlob);
-  SmallVector<Type> inputs(fnType.getInputs());
-  inputs[0] = staticBlob;
-  fn.setFunctionType(b_.getFunctionType(inputs, {}));
+  for (Value arg : blobArgs_)
+    arg.setType(staticBlob);
+  for (func::FuncOp f : funcs_) {
+    SmallVector<Type> inputs(f.getFunctionType().getInputs());
+    inputs[0] = staticBlob;
+    f.setFunctionType(b_.getFunctionType(inputs, {}));
+  }
+  // Calls carry the blob's type too.
+  out_.module->walk([&](func::CallOp call) {
+    call.getOperand(0).setType(staticBlob);
+  });
 
   // Model facts for tools and diagnostics.
   out_.module->getOperation()->setAttr(

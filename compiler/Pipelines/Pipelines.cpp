@@ -16,7 +16,14 @@
 using namespace mlir;
 
 void mlir::tern::buildReferencePipeline(OpPassManager &pm) {
+  buildCompilePipeline(pm, KernelOptions{});
+}
+
+void mlir::tern::buildCompilePipeline(OpPassManager &pm,
+                                      const KernelOptions &kernels) {
   pm.addPass(createTernDecomposeBitLinear());
+  if (kernels.x86Avx2)
+    pm.addPass(createConvertTernToX86());
   pm.addPass(createConvertTernToLinalg());
   pm.addPass(createCanonicalizerPass());
 
@@ -27,6 +34,8 @@ void mlir::tern::buildReferencePipeline(OpPassManager &pm) {
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  if (kernels.x86Avx2)
+    pm.addPass(createGenerateTernX86Kernels());
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
@@ -41,4 +50,12 @@ void mlir::tern::registerTernPipelines() {
       "tern-reference-pipeline",
       "Lower tern IR through the reference lowering to the LLVM dialect",
       [](OpPassManager &pm) { buildReferencePipeline(pm); });
+  PassPipelineRegistration<>(
+      "tern-avx2-pipeline",
+      "Lower tern IR to the LLVM dialect with AVX2 matmul kernels",
+      [](OpPassManager &pm) {
+        KernelOptions k;
+        k.x86Avx2 = true;
+        buildCompilePipeline(pm, k);
+      });
 }

@@ -16,7 +16,19 @@ namespace tern {
 /// design; the semantic oracle for the fast pipelines.
 void buildReferencePipeline(OpPassManager &pm);
 
-/// Registers the pipelines with the pass registry (`--tern-reference-pipeline`).
+/// Which generated kernel families a compile may use.
+struct KernelOptions {
+  /// AVX2 kernels for i2-packed matmuls (convert-tern-to-x86).
+  bool x86Avx2 = false;
+};
+
+/// The compile pipeline: decompose, target kernels for the matmuls they
+/// cover (see KernelOptions), then the reference lowering for everything
+/// else, down to the LLVM dialect.
+void buildCompilePipeline(OpPassManager &pm, const KernelOptions &kernels);
+
+/// Registers the pipelines with the pass registry (`--tern-reference-pipeline`,
+/// `--tern-avx2-pipeline`).
 void registerTernPipelines();
 
 } // namespace tern
