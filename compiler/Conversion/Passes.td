@@ -112,4 +112,47 @@ def GenerateTernX86Kernels : Pass<"tern-generate-x86-kernels", "::mlir::ModuleOp
   ];
 }
 
+def ConvertParallelToRuntime : Pass<"convert-parallel-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Runs tern.parallel range calls on the runtime's thread pool";
+  let description = [{
+    A `func.call @f(%m0, ..., %mk, %c0, %n) {tern.parallel}` says that `@f`
+    computes the part [begin, end) of a range of `n` independent items (the
+    columns of a matmul, the rows of the head) given its memrefs (static
+    shapes, identity layouts). Without this pass the call runs the whole
+    range on the calling thread. This pass turns it into the runtime ABI of
+    `runtime/compiled/tern_abi.h`:
+
+      - a task `@f_task(!llvm.ptr %args, index %begin, index %end)` that
+        reloads the memrefs from their aligned pointers in `%args` and calls
+        `@f(..., %begin, %end)`;
+      - at the call site: the aligned pointers stored in a stack array and
+        `call @tern_parallel_for(@f_task, %args, %n)`, which splits [0, n)
+        statically among the runtime's threads (so results do not depend on
+        the thread count) and returns when all parts are done.
+
+    Run it after bufferization (the deallocation analysis does not know the
+    pointer round trip).
+
+    Example:
+
+    ```mlir
+    call @tern_head(%xn, %emb, %logits, %c0, %c128256) {tern.parallel}
+        : (memref<1x2560xf32>, memref<128256x2560xf16>, memref<128256xf32>, index, index) -> ()
+    ```
+    becomes
+    ```mlir
+    %args = memref.alloca() : memref<3xindex>
+    ... memref.extract_aligned_pointer_as_index, memref.store ...
+    %f = constant @tern_head_task : (!llvm.ptr, index, index) -> ()
+    call @tern_parallel_for(%f, %argsPtr, %c128256) : (...) -> ()
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
 #endif // TERN_CONVERSION_PASSES

@@ -260,9 +260,12 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
   if (!imported)
     return imported.takeError();
   ModuleOp module = imported->module.get();
-  if (failed(verify(module)))
+  if (failed(verify(module))) {
+    if (o.emit == "mlir")
+      module.print(llvm::errs());
     return fail(o.model + ": the imported module does not verify (a Tern "
-                          "bug; run with --emit mlir to see it)");
+                          "bug; --emit mlir prints it)");
+  }
   timer.done("import");
   auto writeText = [&](const std::function<void(llvm::raw_ostream &)> &fn)
       -> llvm::Error {
@@ -290,6 +293,7 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
         /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/true);
   KernelOptions kernels;
   kernels.x86Avx2 = target->triple.isX86() && hasFeature(*target, "avx2");
+  kernels.runtimeThreads = true;
   buildCompilePipeline(pm, kernels);
   if (failed(pm.run(module)))
     return fail(o.model + ": lowering failed (see the diagnostics above)");

@@ -487,20 +487,43 @@ llvm::Expected<ImportedModel> Importer::run() {
   auto vt = VectorType::get({kLanes}, f32);
   auto headType = cast<MemRefType>(head.getType());
   auto ht = VectorType::get({kLanes}, headType.getElementType());
-  forEach(0, V, [&](Value v) {
-    Value d = dot(
-        H,
-        [&](Value k) -> Value {
-          return vector::LoadOp::create(b_, loc_, vt, xn_, ValueRange{c0, k});
-        },
-        [&](Value k) -> Value {
-          Value e = vector::LoadOp::create(b_, loc_, ht, head, ValueRange{v, k});
-          if (!headType.getElementType().isF32())
-            e = arith::ExtFOp::create(b_, loc_, vt, e);
-          return e;
-        });
-    memref::StoreOp::create(b_, loc_, d, logits_, ValueRange{v});
-  });
+  // The head computes vocabulary rows [begin, end): a tern.parallel call,
+  // split among the runtime's threads when compiled for them.
+  auto headFnType = b_.getFunctionType(
+      {row(H), headType, MemRefType::get({V}, f32), b_.getIndexType(),
+       b_.getIndexType()},
+      {});
+  {
+    OpBuilder::InsertionGuard guard(b_);
+    b_.setInsertionPointToEnd(out_.module->getBody());
+    auto hf = func::FuncOp::create(b_, loc_, "tern_head", headFnType);
+    hf.setPrivate();
+    Block *body = hf.addEntryBlock();
+    b_.setInsertionPointToStart(body);
+    Value hx = body->getArgument(0), hw = body->getArgument(1),
+          hl = body->getArgument(2);
+    Value hc0 = idx(0);
+    forEach(body->getArgument(3), body->getArgument(4), 1, [&](Value v) {
+      Value d = dot(
+          H,
+          [&](Value k) -> Value {
+            return vector::LoadOp::create(b_, loc_, vt, hx, ValueRange{hc0, k});
+          },
+          [&](Value k) -> Value {
+            Value e =
+                vector::LoadOp::create(b_, loc_, ht, hw, ValueRange{v, k});
+            if (!headType.getElementType().isF32())
+              e = arith::ExtFOp::create(b_, loc_, vt, e);
+            return e;
+          });
+      memref::StoreOp::create(b_, loc_, d, hl, ValueRange{v});
+    });
+    func::ReturnOp::create(b_, loc_);
+  }
+  auto headCall = func::CallOp::create(
+      b_, loc_, "tern_head", TypeRange{},
+      ValueRange{xn_, head, logits_, c0, idx(V)});
+  headCall->setAttr("tern.parallel", b_.getUnitAttr());
   func::ReturnOp::create(b_, loc_);
 
   // Now that the blob size is known, give the weights argument its static
@@ -517,7 +540,8 @@ llvm::Expected<ImportedModel> Importer::run() {
   }
   // Calls carry the blob's type too.
   out_.module->walk([&](func::CallOp call) {
-    call.getOperand(0).setType(staticBlob);
+    if (call.getCallee().starts_with("tern_layer_"))
+      call.getOperand(0).setType(staticBlob);
   });
 
   // Model facts for tools and diagnostics.

@@ -36,6 +36,8 @@ void mlir::tern::buildCompilePipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   if (kernels.x86Avx2)
     pm.addPass(createGenerateTernX86Kernels());
+  if (kernels.runtimeThreads)
+    pm.addPass(createConvertParallelToRuntime());
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());

@@ -20,6 +20,10 @@ void buildReferencePipeline(OpPassManager &pm);
 struct KernelOptions {
   /// AVX2 kernels for i2-packed matmuls (convert-tern-to-x86).
   bool x86Avx2 = false;
+  /// Run tern.parallel calls on the runtime's thread pool
+  /// (convert-parallel-to-runtime); without it they run serially, which is
+  /// what mlir-runner tests need.
+  bool runtimeThreads = false;
 };
 
 /// The compile pipeline: decompose, target kernels for the matmuls they

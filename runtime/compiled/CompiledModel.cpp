@@ -5,11 +5,30 @@
 #include "runtime/compiled/tern_abi.h"
 #include "runtime/model/MappedFile.h"
 #include "runtime/model/Model.h"
+#include "runtime/support/ThreadPool.h"
 
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <unistd.h>
+
+namespace {
+/// The pool tern_parallel_for uses: the running model's (one model runs at
+/// a time in an executable).
+tern::ThreadPool *gPool = nullptr;
+} // namespace
+
+extern "C" void tern_parallel_for(tern_task_fn fn, void *args, int64_t n) {
+  if (n <= 0)
+    return;
+  if (!gPool || gPool->size() == 1 || n == 1) {
+    fn(args, 0, n);
+    return;
+  }
+  gPool->parallelFor(n, [&](int64_t begin, int64_t end) {
+    fn(args, begin, end);
+  });
+}
 
 namespace tern {
 
@@ -28,8 +47,8 @@ class CompiledModel final : public LanguageModel {
 public:
   CompiledModel(std::shared_ptr<const GgufFile> payload, ModelConfig config,
                 const uint8_t *weights, uint64_t weightsBytes,
-                int64_t compiledContext, int64_t contextSize)
-      : payload_(std::move(payload)), config_(std::move(config)),
+                int64_t compiledContext, int64_t contextSize, int threads)
+      : pool_(threads), payload_(std::move(payload)), config_(std::move(config)),
         weights_(weights), weightsBytes_(weightsBytes),
         compiledContext_(compiledContext), contextSize_(contextSize) {
     const int64_t kv = config_.numKvHeads * config_.headDim;
@@ -38,6 +57,11 @@ public:
     // pages of a long context cost nothing.
     kCache_.reset(new float[static_cast<size_t>(cacheElems_)]);
     vCache_.reset(new float[static_cast<size_t>(cacheElems_)]);
+  }
+
+  ~CompiledModel() override {
+    if (gPool == &pool_)
+      gPool = nullptr;
   }
 
   const ModelConfig &config() const override { return config_; }
@@ -72,6 +96,7 @@ public:
                                 {compiledContext_ * kv, kv, 1}};
     };
     tern_memref_f32_3d k = cache(kCache_.get()), v = cache(vCache_.get());
+    gPool = &pool_;
     for (int64_t i = 0; i < n; ++i) {
       float *out = logits + (allLogits ? i * config_.vocabSize : 0);
       tern_memref_f32_1d l{out, out, 0, {config_.vocabSize}, {1}};
@@ -82,6 +107,7 @@ public:
   }
 
 private:
+  ThreadPool pool_;
   std::shared_ptr<const GgufFile> payload_;
   ModelConfig config_;
   const uint8_t *weights_;
@@ -157,10 +183,9 @@ public:
                         " exceeds the " + std::to_string(compiledContext_) +
                         " tokens this executable was compiled for (tern "
                         "compile --ctx N)");
-    (void)threads; // The generated code runs on the calling thread.
     return R(std::make_unique<CompiledModel>(file_, config_, weights_,
                                              weightsBytes_, compiledContext_,
-                                             contextSize));
+                                             contextSize, threads));
   }
 
 private:

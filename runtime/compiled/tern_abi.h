@@ -26,11 +26,13 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature or the payload format changes. */
-#define TERN_ABI_VERSION 1
+#define TERN_ABI_VERSION 2
 
 /* Symbol names (the MLIR function names; the C interface adds
  * "_mlir_ciface_"). */
 #define TERN_ABI_DECODE_FN "tern_decode"
+/* Provided by the runtime, called by generated code. */
+#define TERN_ABI_PARALLEL_FOR_FN "tern_parallel_for"
 
 /* Payload metadata keys (GGUF) written by the compiler. */
 #define TERN_ABI_KEY_VERSION "tern.abi_version"
@@ -70,6 +72,16 @@ typedef struct {
   int64_t sizes[3];
   int64_t strides[3];
 } tern_memref_f32_3d;
+
+/* A part [begin, end) of a parallel range; `args` is generated code's own
+ * argument block. */
+typedef void (*tern_task_fn)(void *args, int64_t begin, int64_t end);
+
+/* Runs fn(args, begin, end) over a static split of [0, n) among the
+ * runtime's threads (the caller included) and returns when all are done.
+ * The split depends only on n and the thread count, and generated code
+ * computes each item independently, so results do not depend on it. */
+void tern_parallel_for(tern_task_fn fn, void *args, int64_t n);
 
 void _mlir_ciface_tern_decode(tern_memref_i8_1d *weights,
                               tern_memref_f32_3d *k_cache,

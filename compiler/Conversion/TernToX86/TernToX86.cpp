@@ -41,8 +41,11 @@ func::FuncOp getOrDeclareKernel(ModuleOp module, int64_t m, int64_t n,
   auto wType = MemRefType::get({n, k / 4}, i8);
   auto oType = MemRefType::get({m, n}, i32);
   b.setInsertionPointToEnd(module.getBody());
-  auto fn = func::FuncOp::create(b, module.getLoc(), name,
-                                 b.getFunctionType({aType, wType, oType}, {}));
+  auto fn = func::FuncOp::create(
+      b, module.getLoc(), name,
+      b.getFunctionType({aType, wType, oType, b.getIndexType(),
+                         b.getIndexType()},
+                        {}));
   fn.setPrivate();
   fn->setAttr(kKernelAttr, b.getStringAttr("i2_avx2"));
   return fn;
@@ -53,9 +56,7 @@ void defineKernel(func::FuncOp fn) {
   OpBuilder b(fn.getContext());
   Location loc = fn.getLoc();
   auto aType = cast<MemRefType>(fn.getArgumentTypes()[0]);
-  auto oType = cast<MemRefType>(fn.getArgumentTypes()[2]);
-  const int64_t m = aType.getDimSize(0), k = aType.getDimSize(1),
-                n = oType.getDimSize(1);
+  const int64_t m = aType.getDimSize(0), k = aType.getDimSize(1);
   Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type();
   fn.setPrivate();
   Block *entry = fn.addEntryBlock();
@@ -101,7 +102,9 @@ void defineKernel(func::FuncOp fn) {
   Value sumA = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
                                            sumVec);
 
-  auto colLoop = scf::ForOp::create(b, loc, idx(0), idx(n), idx(1));
+  // Output columns [begin, end): the caller may split them among threads.
+  auto colLoop = scf::ForOp::create(b, loc, entry->getArgument(3),
+                                    entry->getArgument(4), idx(1));
   b.setInsertionPointToStart(colLoop.getBody());
   Value col = colLoop.getInductionVar();
   Value acc = zero32;
@@ -166,7 +169,12 @@ struct ConvertTernToX86Pass
           b.getUnitAttr());
       auto outType = MemRefType::get({m, n}, b.getI32Type());
       Value out = memref::AllocOp::create(b, loc, outType);
-      func::CallOp::create(b, loc, kernel, ValueRange{lhs, view, out});
+      auto call = func::CallOp::create(
+          b, loc, kernel,
+          ValueRange{lhs, view, out, arith::ConstantIndexOp::create(b, loc, 0),
+                     arith::ConstantIndexOp::create(b, loc, n)});
+      // Columns are independent: convert-parallel-to-runtime may split them.
+      call->setAttr("tern.parallel", b.getUnitAttr());
       Value result = bufferization::ToTensorOp::create(
           b, loc, op.getResult().getType(), out, /*restrict=*/true,
           /*writable=*/true);

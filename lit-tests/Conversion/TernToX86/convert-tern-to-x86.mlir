@@ -7,11 +7,13 @@
 // CHECK: %[[VIEW:.*]] = memref.view %{{.*}}[%[[OFF]]][] : memref<8192xi8> to memref<64x64xi8>
 // CHECK: %[[A:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<1x256xi8> to memref<1x256xi8>
 // CHECK: %[[OUT:.*]] = memref.alloc() : memref<1x64xi32>
-// CHECK: call @tern_kernel_i2_avx2_1x64x256(%[[A]], %[[VIEW]], %[[OUT]])
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
+// CHECK: call @tern_kernel_i2_avx2_1x64x256(%[[A]], %[[VIEW]], %[[OUT]], %[[C0]], %[[C64]]) {tern.parallel}
 // CHECK: %[[R:.*]] = bufferization.to_tensor %[[OUT]] restrict writable : memref<1x64xi32> to tensor<1x64xi32>
 // CHECK: return %[[R]]
 // CHECK-NOT: tern.weight
-// CHECK: func.func private @tern_kernel_i2_avx2_1x64x256(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>) attributes {tern.kernel = "i2_avx2"}
+// CHECK: func.func private @tern_kernel_i2_avx2_1x64x256(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_avx2"}
 func.func @decode(%blob: memref<8192xi8>, %q: tensor<1x256xi8>) -> tensor<1x64xi32> {
   %w = tern.weight "blk.0.attn_k.weight" %blob[4096] : memref<8192xi8> -> !tern.weights<64x256, #tern.layout<i2, block = 128>>
   %acc = tern.matmul %q, %w : tensor<1x256xi8>, !tern.weights<64x256, #tern.layout<i2, block = 128>> -> tensor<1x64xi32>

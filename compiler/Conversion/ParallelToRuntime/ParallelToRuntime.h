@@ -1,0 +1,20 @@
+//===- ParallelToRuntime.h - Parallel calls through the runtime pool -*- C++ -*-===//
+#ifndef TERN_COMPILER_CONVERSION_PARALLELTORUNTIME_PARALLELTORUNTIME_H
+#define TERN_COMPILER_CONVERSION_PARALLELTORUNTIME_PARALLELTORUNTIME_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::tern {
+
+#define GEN_PASS_DECL_CONVERTPARALLELTORUNTIME
+#include "compiler/Conversion/Passes.h.inc"
+
+/// The attribute that marks a func.call as a parallel range call.
+constexpr const char *kParallelCallAttr = "tern.parallel";
+
+} // namespace mlir::tern
+
+#endif

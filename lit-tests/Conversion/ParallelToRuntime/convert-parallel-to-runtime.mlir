@@ -1,0 +1,51 @@
+// RUN: tern-opt %s --split-input-file --verify-diagnostics --convert-parallel-to-runtime | FileCheck %s
+
+// A tern.parallel call becomes the runtime's parallel-for over a task that
+// rebuilds the memrefs from their aligned pointers.
+// CHECK-LABEL: func @caller
+// CHECK: %[[ARGS:.*]] = memref.alloca() : memref<2xindex>
+// CHECK: %[[P0:.*]] = memref.extract_aligned_pointer_as_index %{{.*}} : memref<4x8xf32> -> index
+// CHECK: memref.store %[[P0]], %[[ARGS]][%{{.*}}]
+// CHECK: %[[P1:.*]] = memref.extract_aligned_pointer_as_index %{{.*}} : memref<4xf32> -> index
+// CHECK: memref.store %[[P1]], %[[ARGS]][%{{.*}}]
+// CHECK: %[[PTR:.*]] = llvm.inttoptr
+// CHECK: %[[F:.*]] = constant @rows_task : (!llvm.ptr, index, index) -> ()
+// CHECK: call @tern_parallel_for(%[[F]], %[[PTR]], %{{.*}}) : ((!llvm.ptr, index, index) -> (), !llvm.ptr, index) -> ()
+// CHECK-NOT: call @rows(
+// CHECK: func.func private @rows_task(%[[A:.*]]: !llvm.ptr, %[[B:.*]]: index, %[[E:.*]]: index)
+// CHECK: llvm.getelementptr %[[A]][0] : (!llvm.ptr) -> !llvm.ptr, i64
+// CHECK: llvm.insertvalue
+// CHECK: %[[M0:.*]] = builtin.unrealized_conversion_cast %{{.*}} : !llvm.struct<(ptr, ptr, i64, array<2 x i64>, array<2 x i64>)> to memref<4x8xf32>
+// CHECK: llvm.getelementptr %[[A]][1] : (!llvm.ptr) -> !llvm.ptr, i64
+// CHECK: %[[M1:.*]] = builtin.unrealized_conversion_cast %{{.*}} : !llvm.struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)> to memref<4xf32>
+// CHECK: call @rows(%[[M0]], %[[M1]], %[[B]], %[[E]])
+// CHECK: func.func private @tern_parallel_for((!llvm.ptr, index, index) -> (), !llvm.ptr, index)
+func.func private @rows(%x: memref<4x8xf32>, %y: memref<4xf32>, %b: index, %e: index)
+func.func @caller(%x: memref<4x8xf32>, %y: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c4 = arith.constant 4 : index
+  call @rows(%x, %y, %c0, %c4) {tern.parallel} : (memref<4x8xf32>, memref<4xf32>, index, index) -> ()
+  return
+}
+
+// -----
+
+func.func private @rows(%x: memref<?xf32>, %b: index, %e: index)
+func.func @dynamic(%x: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c4 = arith.constant 4 : index
+  // expected-error @+1 {{tern.parallel call operands must be static, identity-layout memrefs}}
+  call @rows(%x, %c0, %c4) {tern.parallel} : (memref<?xf32>, index, index) -> ()
+  return
+}
+
+// -----
+
+func.func private @rows(%x: memref<4xf32>, %b: index, %e: index)
+func.func @offset(%x: memref<4xf32>) {
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  // expected-error @+1 {{tern.parallel call must start at 0}}
+  call @rows(%x, %c1, %c4) {tern.parallel} : (memref<4xf32>, index, index) -> ()
+  return
+}
