@@ -129,6 +129,8 @@ llvm::Error writePayload(const std::string &path,
   w.addUint32(TERN_ABI_KEY_CONTEXT,
               static_cast<uint32_t>(imported.contextSize));
   w.addString(TERN_ABI_KEY_TARGET, target);
+  w.addUint32(TERN_ABI_KEY_PREFILL_ROWS,
+              static_cast<uint32_t>(imported.prefillRows));
   if (!m.vocab.tokens.empty())
     rt::addGgufVocab(w, m.vocab, m.config);
   const std::vector<BlobEntry> *entries = &imported.blob;
@@ -256,6 +258,7 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
   context.disableMultithreading();
   ImportOptions io;
   io.contextSize = o.contextSize;
+  io.prefillRows = o.prefillRows;
   llvm::Expected<ImportedModel> imported = importModel(context, model, io);
   if (!imported)
     return imported.takeError();

@@ -32,6 +32,8 @@ struct CompileOptions {
   /// Write the weights to OUT.weights instead of appending them.
   bool weightsFile = false;
   int64_t contextSize = 0;
+  /// Tokens per prefill call (-1: the default, 32; 0: decode only).
+  int64_t prefillRows = -1;
   bool printIrAfterAll = false;
   /// Where libtern_compiled.a and the other runtime libraries are.
   std::string runtimeLibDir;

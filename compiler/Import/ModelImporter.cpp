@@ -47,8 +47,15 @@ private:
   Value f64c(double v) {
     return arith::ConstantOp::create(b_, loc_, b_.getF64FloatAttr(v));
   }
-  MemRefType row(int64_t n) { return MemRefType::get({1, n}, b_.getF32Type()); }
+  /// [rows, n] f32: activations of the entry point being built.
+  MemRefType row(int64_t n) {
+    return MemRefType::get({rows_, n}, b_.getF32Type());
+  }
   Value alloca(int64_t n) { return memref::AllocaOp::create(b_, loc_, row(n)); }
+  /// body(r) for each row r of the entry point being built.
+  void forRows(const std::function<void(Value)> &body) {
+    forEach(0, rows_, body);
+  }
 
   // Loops: body(iv) for iv in [lb, ub) step `step`.
   void forEach(Value lb, Value ub, int64_t step,
@@ -78,6 +85,10 @@ private:
   // Blob.
   uint64_t place(const std::string &name, uint64_t size,
                  std::function<bool(uint8_t *)> fill) {
+    // Every entry point reads the same weights: place each once.
+    for (const BlobEntry &e : out_.blob)
+      if (e.name == name)
+        return e.offset;
     const uint64_t offset = (out_.blobSize + 63) / 64 * 64;
     out_.blob.push_back({name, offset, size, std::move(fill)});
     out_.blobSize = offset + size;
@@ -99,6 +110,9 @@ private:
   void bitLinear(Value in, int64_t k, const rt::TernaryTensor &w, Value out);
   void rope(Value buf, int64_t heads, Value angleBase);
   void layer(int64_t l, const rt::LayerWeights &w);
+  /// One entry point: `rows` == 0 is decode (one token), else prefill of
+  /// exactly `rows` tokens.
+  void buildEntry(const std::string &name, int64_t rows);
 
   MLIRContext &ctx_;
   OpBuilder b_;
@@ -109,12 +123,14 @@ private:
   ImportOptions opts_;
   ImportedModel out_;
   int64_t block_ = 128;
+  int64_t rows_ = 1; ///< Token rows of the entry point being built.
 
-  Value blob_, kCache_, vCache_, pos_, token_, logits_;
+  Value blob_, kCache_, vCache_, pos_, logits_;
   Value x_, xn_, q_, k_, v_, att_, proj_, gate_, up_, scores_;
   std::vector<double> invFreq_;
   SmallVector<Value> blobArgs_;
   SmallVector<func::FuncOp> funcs_;
+  SmallVector<func::CallOp> blobCalls_;
 };
 
 llvm::Error Importer::check() {
@@ -201,24 +217,25 @@ Value Importer::embedding(const rt::DenseTensor &t) {
 }
 
 void Importer::rmsNorm(Value x, Value w, int64_t n, Value out) {
-  Value c0 = idx(0);
-  Value sum = reduce(idx(0), idx(n), 1, f64c(0.0), [&](Value i, Value acc) {
-    Value v = memref::LoadOp::create(b_, loc_, x, ValueRange{c0, i});
-    Value d = arith::ExtFOp::create(b_, loc_, b_.getF64Type(), v);
-    return arith::AddFOp::create(b_, loc_, acc,
-                                 arith::MulFOp::create(b_, loc_, d, d));
-  });
-  Value mean64 = arith::DivFOp::create(b_, loc_, sum, f64c(double(n)));
-  Value mean = arith::TruncFOp::create(b_, loc_, b_.getF32Type(), mean64);
-  Value denom = math::SqrtOp::create(
-      b_, loc_, arith::AddFOp::create(b_, loc_, mean, f32c(c_.rmsNormEps)));
-  Value r = arith::DivFOp::create(b_, loc_, f32c(1.0f), denom);
-  forEach(0, n, [&](Value i) {
-    Value v = memref::LoadOp::create(b_, loc_, x, ValueRange{c0, i});
-    Value g = memref::LoadOp::create(b_, loc_, w, ValueRange{i});
-    Value y = arith::MulFOp::create(
-        b_, loc_, arith::MulFOp::create(b_, loc_, v, r), g);
-    memref::StoreOp::create(b_, loc_, y, out, ValueRange{c0, i});
+  forRows([&](Value r) {
+    Value sum = reduce(idx(0), idx(n), 1, f64c(0.0), [&](Value i, Value acc) {
+      Value v = memref::LoadOp::create(b_, loc_, x, ValueRange{r, i});
+      Value d = arith::ExtFOp::create(b_, loc_, b_.getF64Type(), v);
+      return arith::AddFOp::create(b_, loc_, acc,
+                                   arith::MulFOp::create(b_, loc_, d, d));
+    });
+    Value mean64 = arith::DivFOp::create(b_, loc_, sum, f64c(double(n)));
+    Value mean = arith::TruncFOp::create(b_, loc_, b_.getF32Type(), mean64);
+    Value denom = math::SqrtOp::create(
+        b_, loc_, arith::AddFOp::create(b_, loc_, mean, f32c(c_.rmsNormEps)));
+    Value rs = arith::DivFOp::create(b_, loc_, f32c(1.0f), denom);
+    forEach(0, n, [&](Value i) {
+      Value v = memref::LoadOp::create(b_, loc_, x, ValueRange{r, i});
+      Value g = memref::LoadOp::create(b_, loc_, w, ValueRange{i});
+      Value y = arith::MulFOp::create(
+          b_, loc_, arith::MulFOp::create(b_, loc_, v, rs), g);
+      memref::StoreOp::create(b_, loc_, y, out, ValueRange{r, i});
+    });
   });
 }
 
@@ -244,8 +261,8 @@ Value Importer::dot(int64_t n, const std::function<Value(Value)> &loadA,
 
 void Importer::bitLinear(Value in, int64_t k, const rt::TernaryTensor &w,
                          Value out) {
-  auto inType = RankedTensorType::get({1, k}, b_.getF32Type());
-  auto outType = RankedTensorType::get({1, w.rows}, b_.getF32Type());
+  auto inType = RankedTensorType::get({rows_, k}, b_.getF32Type());
+  auto outType = RankedTensorType::get({rows_, w.rows}, b_.getF32Type());
   Value x = bufferization::ToTensorOp::create(b_, loc_, inType, in,
                                               /*restrict=*/true,
                                               /*writable=*/false);
@@ -257,39 +274,42 @@ void Importer::bitLinear(Value in, int64_t k, const rt::TernaryTensor &w,
   mat.setWritable(true);
 }
 
-void Importer::rope(Value buf, int64_t heads, Value posF64) {
+void Importer::rope(Value buf, int64_t heads, Value pos0) {
   const int64_t hd = c_.headDim, half = hd / 2;
-  Value c0 = idx(0);
-  for (int64_t i = 0; i < half; ++i) {
-    Value angle = arith::MulFOp::create(b_, loc_, posF64, f64c(invFreq_[i]));
-    Value cs = arith::TruncFOp::create(b_, loc_, b_.getF32Type(),
-                                       math::CosOp::create(b_, loc_, angle));
-    Value sn = arith::TruncFOp::create(b_, loc_, b_.getF32Type(),
-                                       math::SinOp::create(b_, loc_, angle));
-    forEach(0, heads, [&](Value h) {
-      Value base = arith::MulIOp::create(b_, loc_, h, idx(hd));
-      Value i0 = arith::AddIOp::create(b_, loc_, base, idx(i));
-      Value i1 = arith::AddIOp::create(b_, loc_, base, idx(i + half));
-      Value a = memref::LoadOp::create(b_, loc_, buf, ValueRange{c0, i0});
-      Value bb = memref::LoadOp::create(b_, loc_, buf, ValueRange{c0, i1});
-      Value y0 = arith::SubFOp::create(b_, loc_,
-                                       arith::MulFOp::create(b_, loc_, a, cs),
-                                       arith::MulFOp::create(b_, loc_, bb, sn));
-      Value y1 = arith::AddFOp::create(b_, loc_,
-                                       arith::MulFOp::create(b_, loc_, bb, cs),
-                                       arith::MulFOp::create(b_, loc_, a, sn));
-      memref::StoreOp::create(b_, loc_, y0, buf, ValueRange{c0, i0});
-      memref::StoreOp::create(b_, loc_, y1, buf, ValueRange{c0, i1});
-    });
-  }
+  forRows([&](Value r) {
+    Value pos = arith::AddIOp::create(b_, loc_, pos0, r);
+    Value posF64 = arith::SIToFPOp::create(
+        b_, loc_, b_.getF64Type(),
+        arith::IndexCastOp::create(b_, loc_, b_.getI64Type(), pos));
+    for (int64_t i = 0; i < half; ++i) {
+      Value angle = arith::MulFOp::create(b_, loc_, posF64, f64c(invFreq_[i]));
+      Value cs = arith::TruncFOp::create(b_, loc_, b_.getF32Type(),
+                                         math::CosOp::create(b_, loc_, angle));
+      Value sn = arith::TruncFOp::create(b_, loc_, b_.getF32Type(),
+                                         math::SinOp::create(b_, loc_, angle));
+      forEach(0, heads, [&](Value h) {
+        Value base = arith::MulIOp::create(b_, loc_, h, idx(hd));
+        Value i0 = arith::AddIOp::create(b_, loc_, base, idx(i));
+        Value i1 = arith::AddIOp::create(b_, loc_, base, idx(i + half));
+        Value a = memref::LoadOp::create(b_, loc_, buf, ValueRange{r, i0});
+        Value bb = memref::LoadOp::create(b_, loc_, buf, ValueRange{r, i1});
+        Value y0 = arith::SubFOp::create(
+            b_, loc_, arith::MulFOp::create(b_, loc_, a, cs),
+            arith::MulFOp::create(b_, loc_, bb, sn));
+        Value y1 = arith::AddFOp::create(
+            b_, loc_, arith::MulFOp::create(b_, loc_, bb, cs),
+            arith::MulFOp::create(b_, loc_, a, sn));
+        memref::StoreOp::create(b_, loc_, y0, buf, ValueRange{r, i0});
+        memref::StoreOp::create(b_, loc_, y1, buf, ValueRange{r, i1});
+      });
+    }
+  });
 }
 
 void Importer::layer(int64_t l, const rt::LayerWeights &w) {
   const int64_t H = c_.hiddenSize, hd = c_.headDim, I = c_.intermediateSize;
   const int64_t QD = c_.numHeads * hd, KV = c_.numKvHeads * hd;
   const int64_t group = c_.numHeads / c_.numKvHeads;
-  const float eps = c_.rmsNormEps;
-  (void)eps;
   Value c0 = idx(0), L = idx(l);
   auto vt = VectorType::get({kLanes}, b_.getF32Type());
 
@@ -298,76 +318,84 @@ void Importer::layer(int64_t l, const rt::LayerWeights &w) {
   bitLinear(xn_, H, w.attnQ, q_);
   bitLinear(xn_, H, w.attnK, k_);
   bitLinear(xn_, H, w.attnV, v_);
-  Value posF64 = arith::SIToFPOp::create(
-      b_, loc_, b_.getF64Type(),
-      arith::IndexCastOp::create(b_, loc_, b_.getI64Type(), pos_));
-  rope(q_, c_.numHeads, posF64);
-  rope(k_, c_.numKvHeads, posF64);
-  forEach(0, KV, [&](Value d) {
-    Value kv = memref::LoadOp::create(b_, loc_, k_, ValueRange{c0, d});
-    memref::StoreOp::create(b_, loc_, kv, kCache_, ValueRange{L, pos_, d});
-    Value vv = memref::LoadOp::create(b_, loc_, v_, ValueRange{c0, d});
-    memref::StoreOp::create(b_, loc_, vv, vCache_, ValueRange{L, pos_, d});
+  rope(q_, c_.numHeads, pos_);
+  rope(k_, c_.numKvHeads, pos_);
+  forRows([&](Value r) {
+    Value p = arith::AddIOp::create(b_, loc_, pos_, r);
+    forEach(0, KV, [&](Value d) {
+      Value kv = memref::LoadOp::create(b_, loc_, k_, ValueRange{r, d});
+      memref::StoreOp::create(b_, loc_, kv, kCache_, ValueRange{L, p, d});
+      Value vv = memref::LoadOp::create(b_, loc_, v_, ValueRange{r, d});
+      memref::StoreOp::create(b_, loc_, vv, vCache_, ValueRange{L, p, d});
+    });
   });
-  Value len = arith::AddIOp::create(b_, loc_, pos_, idx(1));
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  forEach(0, c_.numHeads, [&](Value h) {
-    Value qBase = arith::MulIOp::create(b_, loc_, h, idx(hd));
-    Value kvBase = arith::MulIOp::create(
-        b_, loc_, arith::DivUIOp::create(b_, loc_, h, idx(group)), idx(hd));
-    // Scores and their maximum.
-    Value maxScore =
-        reduce(idx(0), len, 1, f32c(-INFINITY), [&](Value j, Value mx) {
-          Value d = dot(
-              hd,
-              [&](Value k) -> Value {
-                return vector::LoadOp::create(
-                    b_, loc_, vt, q_,
-                    ValueRange{c0, arith::AddIOp::create(b_, loc_, qBase, k)});
-              },
-              [&](Value k) -> Value {
-                return vector::LoadOp::create(
-                    b_, loc_, vt, kCache_,
-                    ValueRange{L, j, arith::AddIOp::create(b_, loc_, kvBase, k)});
-              });
-          Value s = arith::MulFOp::create(b_, loc_, d, f32c(scale));
-          memref::StoreOp::create(b_, loc_, s, scores_, ValueRange{c0, j});
-          return arith::MaxNumFOp::create(b_, loc_, mx, s);
-        });
-    Value sum = reduce(idx(0), len, 1, f32c(0.0f), [&](Value j, Value acc) {
-      Value s = memref::LoadOp::create(b_, loc_, scores_, ValueRange{c0, j});
-      Value e = math::ExpOp::create(
-          b_, loc_, arith::SubFOp::create(b_, loc_, s, maxScore));
-      memref::StoreOp::create(b_, loc_, e, scores_, ValueRange{c0, j});
-      return arith::AddFOp::create(b_, loc_, acc, e);
-    });
-    forEach(0, hd, [&](Value d) {
-      memref::StoreOp::create(b_, loc_, f32c(0.0f), att_,
-                              ValueRange{c0, arith::AddIOp::create(b_, loc_, qBase, d)});
-    });
-    forEach(idx(0), len, 1, [&](Value j) {
-      Value s = memref::LoadOp::create(b_, loc_, scores_, ValueRange{c0, j});
-      Value wgt = arith::DivFOp::create(b_, loc_, s, sum);
+  forRows([&](Value r) {
+    // Row r attends to positions [0, pos + r].
+    Value len = arith::AddIOp::create(
+        b_, loc_, arith::AddIOp::create(b_, loc_, pos_, r), idx(1));
+    forEach(0, c_.numHeads, [&](Value h) {
+      Value qBase = arith::MulIOp::create(b_, loc_, h, idx(hd));
+      Value kvBase = arith::MulIOp::create(
+          b_, loc_, arith::DivUIOp::create(b_, loc_, h, idx(group)), idx(hd));
+      Value maxScore =
+          reduce(idx(0), len, 1, f32c(-INFINITY), [&](Value j, Value mx) {
+            Value d = dot(
+                hd,
+                [&](Value k) -> Value {
+                  return vector::LoadOp::create(
+                      b_, loc_, vt, q_,
+                      ValueRange{r, arith::AddIOp::create(b_, loc_, qBase, k)});
+                },
+                [&](Value k) -> Value {
+                  return vector::LoadOp::create(
+                      b_, loc_, vt, kCache_,
+                      ValueRange{L, j,
+                                 arith::AddIOp::create(b_, loc_, kvBase, k)});
+                });
+            Value s = arith::MulFOp::create(b_, loc_, d, f32c(scale));
+            memref::StoreOp::create(b_, loc_, s, scores_, ValueRange{c0, j});
+            return arith::MaxNumFOp::create(b_, loc_, mx, s);
+          });
+      Value sum = reduce(idx(0), len, 1, f32c(0.0f), [&](Value j, Value acc) {
+        Value s = memref::LoadOp::create(b_, loc_, scores_, ValueRange{c0, j});
+        Value e = math::ExpOp::create(
+            b_, loc_, arith::SubFOp::create(b_, loc_, s, maxScore));
+        memref::StoreOp::create(b_, loc_, e, scores_, ValueRange{c0, j});
+        return arith::AddFOp::create(b_, loc_, acc, e);
+      });
       forEach(0, hd, [&](Value d) {
-        Value o = arith::AddIOp::create(b_, loc_, qBase, d);
-        Value vv = memref::LoadOp::create(
-            b_, loc_, vCache_,
-            ValueRange{L, j, arith::AddIOp::create(b_, loc_, kvBase, d)});
-        Value cur = memref::LoadOp::create(b_, loc_, att_, ValueRange{c0, o});
-        Value nxt = arith::AddFOp::create(
-            b_, loc_, cur, arith::MulFOp::create(b_, loc_, wgt, vv));
-        memref::StoreOp::create(b_, loc_, nxt, att_, ValueRange{c0, o});
+        memref::StoreOp::create(
+            b_, loc_, f32c(0.0f), att_,
+            ValueRange{r, arith::AddIOp::create(b_, loc_, qBase, d)});
+      });
+      forEach(idx(0), len, 1, [&](Value j) {
+        Value s = memref::LoadOp::create(b_, loc_, scores_, ValueRange{c0, j});
+        Value wgt = arith::DivFOp::create(b_, loc_, s, sum);
+        forEach(0, hd, [&](Value d) {
+          Value o = arith::AddIOp::create(b_, loc_, qBase, d);
+          Value vv = memref::LoadOp::create(
+              b_, loc_, vCache_,
+              ValueRange{L, j, arith::AddIOp::create(b_, loc_, kvBase, d)});
+          Value cur = memref::LoadOp::create(b_, loc_, att_, ValueRange{r, o});
+          Value nxt = arith::AddFOp::create(
+              b_, loc_, cur, arith::MulFOp::create(b_, loc_, wgt, vv));
+          memref::StoreOp::create(b_, loc_, nxt, att_, ValueRange{r, o});
+        });
       });
     });
   });
   rmsNorm(att_, normWeights(w.attnSubNorm), QD, att_);
   bitLinear(att_, QD, w.attnOutput, proj_);
   auto residual = [&]() {
-    forEach(0, H, [&](Value i) {
-      Value a = memref::LoadOp::create(b_, loc_, x_, ValueRange{c0, i});
-      Value p = memref::LoadOp::create(b_, loc_, proj_, ValueRange{c0, i});
-      memref::StoreOp::create(b_, loc_, arith::AddFOp::create(b_, loc_, a, p),
-                              x_, ValueRange{c0, i});
+    forRows([&](Value r) {
+      forEach(0, H, [&](Value i) {
+        Value a = memref::LoadOp::create(b_, loc_, x_, ValueRange{r, i});
+        Value p = memref::LoadOp::create(b_, loc_, proj_, ValueRange{r, i});
+        memref::StoreOp::create(b_, loc_,
+                                arith::AddFOp::create(b_, loc_, a, p), x_,
+                                ValueRange{r, i});
+      });
     });
   };
   residual();
@@ -376,44 +404,45 @@ void Importer::layer(int64_t l, const rt::LayerWeights &w) {
   rmsNorm(x_, normWeights(w.ffnNorm), H, xn_);
   bitLinear(xn_, H, w.ffnGate, gate_);
   bitLinear(xn_, H, w.ffnUp, up_);
-  forEach(0, I, [&](Value i) {
-    Value g = memref::LoadOp::create(b_, loc_, gate_, ValueRange{c0, i});
-    Value u = memref::LoadOp::create(b_, loc_, up_, ValueRange{c0, i});
-    Value r = arith::MaxNumFOp::create(b_, loc_, g, f32c(0.0f));
-    Value y = arith::MulFOp::create(b_, loc_,
-                                    arith::MulFOp::create(b_, loc_, r, r), u);
-    memref::StoreOp::create(b_, loc_, y, gate_, ValueRange{c0, i});
+  forRows([&](Value r) {
+    forEach(0, I, [&](Value i) {
+      Value g = memref::LoadOp::create(b_, loc_, gate_, ValueRange{r, i});
+      Value u = memref::LoadOp::create(b_, loc_, up_, ValueRange{r, i});
+      Value rl = arith::MaxNumFOp::create(b_, loc_, g, f32c(0.0f));
+      Value y = arith::MulFOp::create(
+          b_, loc_, arith::MulFOp::create(b_, loc_, rl, rl), u);
+      memref::StoreOp::create(b_, loc_, y, gate_, ValueRange{r, i});
+    });
   });
   rmsNorm(gate_, normWeights(w.ffnSubNorm), I, gate_);
   bitLinear(gate_, I, w.ffnDown, proj_);
   residual();
 }
 
-llvm::Expected<ImportedModel> Importer::run() {
-  if (llvm::Error e = check())
-    return std::move(e);
-  block_ = pickBlock();
+void Importer::buildEntry(const std::string &name, int64_t rows) {
+  rows_ = rows;
+  const bool decode = rows == 0;
+  if (decode)
+    rows_ = 1;
   const int64_t H = c_.hiddenSize, V = c_.vocabSize, hd = c_.headDim;
   const int64_t QD = c_.numHeads * hd, KV = c_.numKvHeads * hd;
-  const int64_t C = opts_.contextSize ? opts_.contextSize : c_.maxPositions;
-  out_.contextSize = C;
-  for (int64_t i = 0; i < hd / 2; ++i)
-    invFreq_.push_back(std::pow(static_cast<double>(c_.ropeTheta),
-                                -2.0 * static_cast<double>(i) /
-                                    static_cast<double>(hd)));
-
-  // The blob size is known only after all weights are placed: build the
-  // body against a dynamic-size placeholder argument, then fix the type.
-  out_.module = ModuleOp::create(loc_);
-  Type i8 = b_.getI8Type(), f32 = b_.getF32Type();
+  const int64_t C = out_.contextSize;
+  Type i8 = b_.getI8Type(), f32 = b_.getF32Type(), i64 = b_.getI64Type();
   auto blobType = MemRefType::get({ShapedType::kDynamic}, i8);
   auto cacheType = MemRefType::get({c_.numLayers, C, KV}, f32);
+  // decode: (blob, k, v, pos, token: index, logits: [V]);
+  // prefill: (blob, k, v, pos, tokens: [rows] i64, logits: [rows, V]).
+  Type tokensType =
+      decode ? Type(b_.getIndexType()) : Type(MemRefType::get({rows_}, i64));
+  auto logitsType = decode ? MemRefType::get({V}, f32)
+                           : MemRefType::get({rows_, V}, f32);
   auto fnType = b_.getFunctionType(
-      {blobType, cacheType, cacheType, b_.getIndexType(), b_.getIndexType(),
-       MemRefType::get({V}, f32)},
+      {blobType, cacheType, cacheType, b_.getIndexType(), tokensType,
+       logitsType},
       {});
+  OpBuilder::InsertionGuard outer(b_);
   b_.setInsertionPointToEnd(out_.module->getBody());
-  auto fn = func::FuncOp::create(b_, loc_, "tern_decode", fnType);
+  auto fn = func::FuncOp::create(b_, loc_, name, fnType);
   fn->setAttr("llvm.emit_c_interface", b_.getUnitAttr());
   Block *entry = fn.addEntryBlock();
   b_.setInsertionPointToStart(entry);
@@ -421,22 +450,27 @@ llvm::Expected<ImportedModel> Importer::run() {
   kCache_ = entry->getArgument(1);
   vCache_ = entry->getArgument(2);
   pos_ = entry->getArgument(3);
-  token_ = entry->getArgument(4);
+  Value tokens = entry->getArgument(4);
   logits_ = entry->getArgument(5);
-
-  x_ = alloca(H);
-  xn_ = alloca(H);
-  Value c0 = idx(0);
   blobArgs_.push_back(blob_);
   funcs_.push_back(fn);
+  x_ = alloca(H);
+  xn_ = alloca(H);
 
   // Embedding lookup.
   Value emb = embedding(m_.tokenEmbedding);
-  forEach(0, H, [&](Value i) {
-    Value e = memref::LoadOp::create(b_, loc_, emb, ValueRange{token_, i});
-    if (!e.getType().isF32())
-      e = arith::ExtFOp::create(b_, loc_, f32, e);
-    memref::StoreOp::create(b_, loc_, e, x_, ValueRange{c0, i});
+  forRows([&](Value r) {
+    Value tok = decode ? tokens
+                       : Value(arith::IndexCastOp::create(
+                             b_, loc_, b_.getIndexType(),
+                             memref::LoadOp::create(b_, loc_, tokens,
+                                                    ValueRange{r})));
+    forEach(0, H, [&](Value i) {
+      Value e = memref::LoadOp::create(b_, loc_, emb, ValueRange{tok, i});
+      if (!e.getType().isF32())
+        e = arith::ExtFOp::create(b_, loc_, f32, e);
+      memref::StoreOp::create(b_, loc_, e, x_, ValueRange{r, i});
+    });
   });
 
   // One function per layer (its weights and shapes baked in; kept out of
@@ -447,13 +481,14 @@ llvm::Expected<ImportedModel> Importer::run() {
   const Value outerBlob = blob_, outerK = kCache_, outerV = vCache_,
               outerPos = pos_, outerX = x_, outerXn = xn_;
   for (int64_t l = 0; l < c_.numLayers; ++l) {
-    const std::string name = "tern_layer_" + std::to_string(l);
+    const std::string layerName = name + "_layer_" + std::to_string(l);
     {
       OpBuilder::InsertionGuard guard(b_);
       b_.setInsertionPointToEnd(out_.module->getBody());
-      auto lf = func::FuncOp::create(b_, loc_, name, layerType);
+      auto lf = func::FuncOp::create(b_, loc_, layerName, layerType);
       lf.setPrivate();
-      lf->setAttr("passthrough", b_.getArrayAttr({b_.getStringAttr("noinline")}));
+      lf->setAttr("passthrough",
+                  b_.getArrayAttr({b_.getStringAttr("noinline")}));
       Block *body = lf.addEntryBlock();
       b_.setInsertionPointToStart(body);
       blob_ = body->getArgument(0);
@@ -469,14 +504,17 @@ llvm::Expected<ImportedModel> Importer::run() {
       proj_ = alloca(H);
       gate_ = alloca(c_.intermediateSize);
       up_ = alloca(c_.intermediateSize);
-      scores_ = alloca(C);
+      scores_ = memref::AllocaOp::create(b_, loc_,
+                                         MemRefType::get({1, C}, f32));
       layer(l, m_.layers[static_cast<size_t>(l)]);
       func::ReturnOp::create(b_, loc_);
       blobArgs_.push_back(blob_);
       funcs_.push_back(lf);
     }
-    func::CallOp::create(b_, loc_, name, TypeRange{},
-                         ValueRange{outerBlob, outerK, outerV, outerPos, outerX});
+    auto call = func::CallOp::create(
+        b_, loc_, layerName, TypeRange{},
+        ValueRange{outerBlob, outerK, outerV, outerPos, outerX});
+    blobCalls_.push_back(call);
   }
   blob_ = outerBlob, kCache_ = outerK, vCache_ = outerV, pos_ = outerPos;
   x_ = outerX, xn_ = outerXn;
@@ -487,50 +525,75 @@ llvm::Expected<ImportedModel> Importer::run() {
   auto vt = VectorType::get({kLanes}, f32);
   auto headType = cast<MemRefType>(head.getType());
   auto ht = VectorType::get({kLanes}, headType.getElementType());
-  // The head computes vocabulary rows [begin, end): a tern.parallel call,
-  // split among the runtime's threads when compiled for them.
+  // The head computes vocabulary rows [begin, end) for every token row: a
+  // tern.parallel call, split among the runtime's threads when compiled
+  // for them.
+  const std::string headName = name + "_head";
   auto headFnType = b_.getFunctionType(
-      {row(H), headType, MemRefType::get({V}, f32), b_.getIndexType(),
-       b_.getIndexType()},
+      {row(H), headType, logitsType, b_.getIndexType(), b_.getIndexType()},
       {});
   {
     OpBuilder::InsertionGuard guard(b_);
     b_.setInsertionPointToEnd(out_.module->getBody());
-    auto hf = func::FuncOp::create(b_, loc_, "tern_head", headFnType);
+    auto hf = func::FuncOp::create(b_, loc_, headName, headFnType);
     hf.setPrivate();
     Block *body = hf.addEntryBlock();
     b_.setInsertionPointToStart(body);
     Value hx = body->getArgument(0), hw = body->getArgument(1),
           hl = body->getArgument(2);
-    Value hc0 = idx(0);
     forEach(body->getArgument(3), body->getArgument(4), 1, [&](Value v) {
-      Value d = dot(
-          H,
-          [&](Value k) -> Value {
-            return vector::LoadOp::create(b_, loc_, vt, hx, ValueRange{hc0, k});
-          },
-          [&](Value k) -> Value {
-            Value e =
-                vector::LoadOp::create(b_, loc_, ht, hw, ValueRange{v, k});
-            if (!headType.getElementType().isF32())
-              e = arith::ExtFOp::create(b_, loc_, vt, e);
-            return e;
-          });
-      memref::StoreOp::create(b_, loc_, d, hl, ValueRange{v});
+      forRows([&](Value r) {
+        Value d = dot(
+            H,
+            [&](Value k) -> Value {
+              return vector::LoadOp::create(b_, loc_, vt, hx,
+                                            ValueRange{r, k});
+            },
+            [&](Value k) -> Value {
+              Value e =
+                  vector::LoadOp::create(b_, loc_, ht, hw, ValueRange{v, k});
+              if (!headType.getElementType().isF32())
+                e = arith::ExtFOp::create(b_, loc_, vt, e);
+              return e;
+            });
+        if (decode)
+          memref::StoreOp::create(b_, loc_, d, hl, ValueRange{v});
+        else
+          memref::StoreOp::create(b_, loc_, d, hl, ValueRange{r, v});
+      });
     });
     func::ReturnOp::create(b_, loc_);
   }
   auto headCall = func::CallOp::create(
-      b_, loc_, "tern_head", TypeRange{},
-      ValueRange{xn_, head, logits_, c0, idx(V)});
+      b_, loc_, headName, TypeRange{},
+      ValueRange{xn_, head, logits_, idx(0), idx(V)});
   headCall->setAttr("tern.parallel", b_.getUnitAttr());
   func::ReturnOp::create(b_, loc_);
+}
 
-  // Now that the blob size is known, give the weights argument its static
-  // type (views with constant offsets then fold to static strides).
+llvm::Expected<ImportedModel> Importer::run() {
+  if (llvm::Error e = check())
+    return std::move(e);
+  block_ = pickBlock();
+  const int64_t hd = c_.headDim;
+  out_.contextSize = opts_.contextSize ? opts_.contextSize : c_.maxPositions;
+  out_.prefillRows = std::min<int64_t>(
+      opts_.prefillRows >= 0 ? opts_.prefillRows : 32, out_.contextSize);
+  for (int64_t i = 0; i < hd / 2; ++i)
+    invFreq_.push_back(std::pow(static_cast<double>(c_.ropeTheta),
+                                -2.0 * static_cast<double>(i) /
+                                    static_cast<double>(hd)));
+
+  // The blob size is known only after all weights are placed: entry points
+  // are built against a dynamic-size placeholder argument, then typed.
+  out_.module = ModuleOp::create(loc_);
+  buildEntry("tern_decode", 0);
+  if (out_.prefillRows > 1)
+    buildEntry("tern_prefill", out_.prefillRows);
+
   out_.blobSize = (out_.blobSize + 63) / 64 * 64;
   auto staticBlob =
-      MemRefType::get({static_cast<int64_t>(out_.blobSize)}, i8);
+      MemRefType::get({static_cast<int64_t>(out_.blobSize)}, b_.getI8Type());
   for (Value arg : blobArgs_)
     arg.setType(staticBlob);
   for (func::FuncOp f : funcs_) {
@@ -538,11 +601,6 @@ llvm::Expected<ImportedModel> Importer::run() {
     inputs[0] = staticBlob;
     f.setFunctionType(b_.getFunctionType(inputs, {}));
   }
-  // Calls carry the blob's type too.
-  out_.module->walk([&](func::CallOp call) {
-    if (call.getCallee().starts_with("tern_layer_"))
-      call.getOperand(0).setType(staticBlob);
-  });
 
   // Model facts for tools and diagnostics.
   out_.module->getOperation()->setAttr(
@@ -550,9 +608,11 @@ llvm::Expected<ImportedModel> Importer::run() {
       b_.getDictionaryAttr(
           {b_.getNamedAttr("source", b_.getStringAttr(m_.sourcePath)),
            b_.getNamedAttr("layers", b_.getI64IntegerAttr(c_.numLayers)),
-           b_.getNamedAttr("hidden", b_.getI64IntegerAttr(H)),
-           b_.getNamedAttr("vocab", b_.getI64IntegerAttr(V)),
-           b_.getNamedAttr("context", b_.getI64IntegerAttr(C)),
+           b_.getNamedAttr("hidden", b_.getI64IntegerAttr(c_.hiddenSize)),
+           b_.getNamedAttr("vocab", b_.getI64IntegerAttr(c_.vocabSize)),
+           b_.getNamedAttr("context", b_.getI64IntegerAttr(out_.contextSize)),
+           b_.getNamedAttr("prefill_rows",
+                           b_.getI64IntegerAttr(out_.prefillRows)),
            b_.getNamedAttr("weights_bytes",
                            b_.getI64IntegerAttr(
                                static_cast<int64_t>(out_.blobSize)))}));

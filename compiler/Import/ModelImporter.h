@@ -9,7 +9,11 @@
 //                          %pos: index, %token: index,
 //                          %logits: memref<Vxf32>)
 //       attributes {llvm.emit_c_interface}
+//   func.func @tern_prefill(... %pos: index, %tokens: memref<Pxi64>,
+//                           %logits: memref<PxVxf32>)
 //
+// (prefill evaluates exactly P tokens at positions pos .. pos + P - 1; each
+// row is computed exactly as decode would, so the results are the same).
 // (runtime/compiled/tern_abi.h is the C side). Every BitLinear layer is a
 // `tern.bitlinear` whose weights are a `tern.weight` reference by name into
 // the weights blob, never an attribute; norms, RoPE, attention over the KV
@@ -48,6 +52,9 @@ struct ImportOptions {
   /// (a multiple of 4 dividing every input size; 0 picks 128 when it
   /// divides, else the largest power of two that does).
   int64_t i2Block = 0;
+  /// Tokens per call of the prefill entry point (-1: 32, capped at the
+  /// context; 0 or 1: no prefill entry point).
+  int64_t prefillRows = -1;
 };
 
 /// One weight's place in the blob.
@@ -64,6 +71,7 @@ struct ImportedModel {
   std::vector<BlobEntry> blob;
   uint64_t blobSize = 0;
   int64_t contextSize = 0;
+  int64_t prefillRows = 0; ///< 0 when there is no prefill entry point.
 };
 
 /// Imports `model` into `context` (which must have the tern, func, arith,

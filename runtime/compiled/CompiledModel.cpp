@@ -47,8 +47,10 @@ class CompiledModel final : public LanguageModel {
 public:
   CompiledModel(std::shared_ptr<const GgufFile> payload, ModelConfig config,
                 const uint8_t *weights, uint64_t weightsBytes,
-                int64_t compiledContext, int64_t contextSize, int threads)
-      : pool_(threads), payload_(std::move(payload)), config_(std::move(config)),
+                int64_t compiledContext, int64_t contextSize, int threads,
+                int64_t prefillRows)
+      : pool_(threads), prefillRows_(prefillRows), payload_(std::move(payload)),
+        config_(std::move(config)),
         weights_(weights), weightsBytes_(weightsBytes),
         compiledContext_(compiledContext), contextSize_(contextSize) {
     const int64_t kv = config_.numKvHeads * config_.headDim;
@@ -97,7 +99,33 @@ public:
     };
     tern_memref_f32_3d k = cache(kCache_.get()), v = cache(vCache_.get());
     gPool = &pool_;
-    for (int64_t i = 0; i < n; ++i) {
+    const int64_t V = config_.vocabSize;
+    int64_t i = 0;
+    // Whole prefill chunks first (each row computed as decode would), then
+    // single tokens.
+    if (prefillRows_ >= 2 && _mlir_ciface_tern_prefill) {
+      const int64_t P = prefillRows_;
+      std::vector<int64_t> ids(static_cast<size_t>(P));
+      std::vector<float> chunk;
+      for (; n - i >= P; i += P) {
+        for (int64_t r = 0; r < P; ++r)
+          ids[static_cast<size_t>(r)] = tokens[i + r];
+        float *out;
+        if (allLogits) {
+          out = logits + i * V;
+        } else {
+          chunk.resize(static_cast<size_t>(P * V));
+          out = chunk.data();
+        }
+        tern_memref_i64_1d t{ids.data(), ids.data(), 0, {P}, {1}};
+        tern_memref_f32_2d l{out, out, 0, {P, V}, {V, 1}};
+        _mlir_ciface_tern_prefill(&w, &k, &v, position_, &t, &l);
+        position_ += P;
+        if (!allLogits && i + P == n)
+          std::memcpy(logits, out + (P - 1) * V, sizeof(float) * V);
+      }
+    }
+    for (; i < n; ++i) {
       float *out = logits + (allLogits ? i * config_.vocabSize : 0);
       tern_memref_f32_1d l{out, out, 0, {config_.vocabSize}, {1}};
       _mlir_ciface_tern_decode(&w, &k, &v, position_, tokens[i], &l);
@@ -108,6 +136,7 @@ public:
 
 private:
   ThreadPool pool_;
+  int64_t prefillRows_;
   std::shared_ptr<const GgufFile> payload_;
   ModelConfig config_;
   const uint8_t *weights_;
@@ -149,6 +178,12 @@ public:
     b->weights_ = w->data;
     b->weightsBytes_ = *w->byteSize;
     b->compiledContext_ = *ctx;
+    if (file->hasKey(TERN_ABI_KEY_PREFILL_ROWS)) {
+      OrError<uint32_t> rows = file->getU32(TERN_ABI_KEY_PREFILL_ROWS);
+      if (!rows)
+        return R::failure(rows.error);
+      b->prefillRows_ = *rows;
+    }
     if (file->hasKey("tokenizer.ggml.tokens")) {
       auto tokens = file->getStringArray("tokenizer.ggml.tokens");
       auto types = file->getI32Array("tokenizer.ggml.token_type");
@@ -185,7 +220,8 @@ public:
                         "compile --ctx N)");
     return R(std::make_unique<CompiledModel>(file_, config_, weights_,
                                              weightsBytes_, compiledContext_,
-                                             contextSize, threads));
+                                             contextSize, threads,
+                                             prefillRows_));
   }
 
 private:
@@ -196,6 +232,7 @@ private:
   const uint8_t *weights_ = nullptr;
   uint64_t weightsBytes_ = 0;
   int64_t compiledContext_ = 0;
+  int64_t prefillRows_ = 0;
 };
 
 } // namespace

@@ -26,11 +26,12 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature or the payload format changes. */
-#define TERN_ABI_VERSION 2
+#define TERN_ABI_VERSION 3
 
 /* Symbol names (the MLIR function names; the C interface adds
  * "_mlir_ciface_"). */
 #define TERN_ABI_DECODE_FN "tern_decode"
+#define TERN_ABI_PREFILL_FN "tern_prefill"
 /* Provided by the runtime, called by generated code. */
 #define TERN_ABI_PARALLEL_FOR_FN "tern_parallel_for"
 
@@ -38,6 +39,8 @@ extern "C" {
 #define TERN_ABI_KEY_VERSION "tern.abi_version"
 #define TERN_ABI_KEY_CONTEXT "tern.context_length"
 #define TERN_ABI_KEY_TARGET "tern.target"
+/* Tokens per tern_prefill call (absent or < 2: no prefill entry point). */
+#define TERN_ABI_KEY_PREFILL_ROWS "tern.prefill_rows"
 #define TERN_ABI_WEIGHTS_TENSOR "tern.weights"
 
 /* Trailer appended after a payload inside an executable: the payload's
@@ -69,9 +72,25 @@ typedef struct {
   float *allocated;
   float *aligned;
   int64_t offset;
+  int64_t sizes[2];
+  int64_t strides[2];
+} tern_memref_f32_2d;
+
+typedef struct {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
   int64_t sizes[3];
   int64_t strides[3];
 } tern_memref_f32_3d;
+
+typedef struct {
+  int64_t *allocated;
+  int64_t *aligned;
+  int64_t offset;
+  int64_t sizes[1];
+  int64_t strides[1];
+} tern_memref_i64_1d;
 
 /* A part [begin, end) of a parallel range; `args` is generated code's own
  * argument block. */
@@ -87,6 +106,17 @@ void _mlir_ciface_tern_decode(tern_memref_i8_1d *weights,
                               tern_memref_f32_3d *k_cache,
                               tern_memref_f32_3d *v_cache, int64_t pos,
                               int64_t token, tern_memref_f32_1d *logits);
+
+/* Evaluates exactly P = sizes[0] of `tokens` tokens at positions pos ..
+ * pos + P - 1 (each row as tern_decode would) and writes logits [P, vocab].
+ * Present when the payload's tern.prefill_rows is P >= 2; declared weak so
+ * that the runtime links without it. */
+void _mlir_ciface_tern_prefill(tern_memref_i8_1d *weights,
+                               tern_memref_f32_3d *k_cache,
+                               tern_memref_f32_3d *v_cache, int64_t pos,
+                               tern_memref_i64_1d *tokens,
+                               tern_memref_f32_2d *logits)
+    __attribute__((weak));
 
 #ifdef __cplusplus
 }

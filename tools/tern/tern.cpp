@@ -105,6 +105,10 @@ static cl::opt<bool> compileWeightsFile(
 static cl::opt<int64_t> compileCtx(
     "ctx", cl::desc("KV cache length compiled in (default: the model's)"),
     cl::init(0), cl::sub(compileCmd), cl::cat(ternCategory));
+static cl::opt<int64_t> compilePrefill(
+    "prefill",
+    cl::desc("Tokens per prefill call (default 32; 0: decode only)"),
+    cl::init(-1), cl::sub(compileCmd), cl::cat(ternCategory));
 static cl::opt<bool> compilePrintIr("print-ir-after-all",
                                     cl::desc("Print the IR after every pass"),
                                     cl::sub(compileCmd),
@@ -447,6 +451,7 @@ static int runCompile() {
   o.emit = compileEmit;
   o.weightsFile = compileWeightsFile;
   o.contextSize = compileCtx;
+  o.prefillRows = compilePrefill;
   o.printIrAfterAll = compilePrintIr;
   o.timings = compileTimings;
   o.runtimeLibDir = compileRuntimeDir;
