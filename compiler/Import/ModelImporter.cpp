@@ -127,7 +127,6 @@ private:
 
   Value blob_, kCache_, vCache_, pos_, logits_;
   Value x_, xn_, q_, k_, v_, att_, proj_, gate_, up_, scores_;
-  std::vector<double> invFreq_;
   SmallVector<Value> blobArgs_;
   SmallVector<func::FuncOp> funcs_;
   SmallVector<func::CallOp> blobCalls_;
@@ -281,16 +280,26 @@ void Importer::rope(Value buf, int64_t heads, Value pos0) {
     Value posF64 = arith::SIToFPOp::create(
         b_, loc_, b_.getF64Type(),
         arith::IndexCastOp::create(b_, loc_, b_.getI64Type(), pos));
-    for (int64_t i = 0; i < half; ++i) {
-      Value angle = arith::MulFOp::create(b_, loc_, posF64, f64c(invFreq_[i]));
+    forEach(0, half, [&](Value i) {
+      // inv_freq = theta^(-2i/d), in f64 as the reference computes it.
+      Value iF64 = arith::SIToFPOp::create(
+          b_, loc_, b_.getF64Type(),
+          arith::IndexCastOp::create(b_, loc_, b_.getI64Type(), i));
+      Value expo = arith::DivFOp::create(
+          b_, loc_, arith::MulFOp::create(b_, loc_, f64c(-2.0), iF64),
+          f64c(static_cast<double>(hd)));
+      Value invFreq = math::PowFOp::create(
+          b_, loc_, f64c(static_cast<double>(c_.ropeTheta)), expo);
+      Value angle = arith::MulFOp::create(b_, loc_, posF64, invFreq);
       Value cs = arith::TruncFOp::create(b_, loc_, b_.getF32Type(),
                                          math::CosOp::create(b_, loc_, angle));
       Value sn = arith::TruncFOp::create(b_, loc_, b_.getF32Type(),
                                          math::SinOp::create(b_, loc_, angle));
       forEach(0, heads, [&](Value h) {
         Value base = arith::MulIOp::create(b_, loc_, h, idx(hd));
-        Value i0 = arith::AddIOp::create(b_, loc_, base, idx(i));
-        Value i1 = arith::AddIOp::create(b_, loc_, base, idx(i + half));
+        Value i0 = arith::AddIOp::create(b_, loc_, base, i);
+        Value i1 = arith::AddIOp::create(
+            b_, loc_, i0, idx(half));
         Value a = memref::LoadOp::create(b_, loc_, buf, ValueRange{r, i0});
         Value bb = memref::LoadOp::create(b_, loc_, buf, ValueRange{r, i1});
         Value y0 = arith::SubFOp::create(
@@ -302,7 +311,7 @@ void Importer::rope(Value buf, int64_t heads, Value pos0) {
         memref::StoreOp::create(b_, loc_, y0, buf, ValueRange{r, i0});
         memref::StoreOp::create(b_, loc_, y1, buf, ValueRange{r, i1});
       });
-    }
+    });
   });
 }
 
@@ -575,14 +584,9 @@ llvm::Expected<ImportedModel> Importer::run() {
   if (llvm::Error e = check())
     return std::move(e);
   block_ = pickBlock();
-  const int64_t hd = c_.headDim;
   out_.contextSize = opts_.contextSize ? opts_.contextSize : c_.maxPositions;
   out_.prefillRows = std::min<int64_t>(
       opts_.prefillRows >= 0 ? opts_.prefillRows : 32, out_.contextSize);
-  for (int64_t i = 0; i < hd / 2; ++i)
-    invFreq_.push_back(std::pow(static_cast<double>(c_.ropeTheta),
-                                -2.0 * static_cast<double>(i) /
-                                    static_cast<double>(hd)));
 
   // The blob size is known only after all weights are placed: entry points
   // are built against a dynamic-size placeholder argument, then typed.

@@ -73,17 +73,10 @@ public:
 
   std::string forward(const TokenId *tokens, int64_t n, float *logits,
                       bool allLogits) override {
-    if (n <= 0)
-      return "nothing to evaluate (0 tokens)";
-    if (position_ + n > contextSize_)
-      return "context full: " + std::to_string(position_) + " tokens + " +
-             std::to_string(n) + " new exceed the context size " +
-             std::to_string(contextSize_);
-    for (int64_t i = 0; i < n; ++i)
-      if (tokens[i] < 0 || tokens[i] >= config_.vocabSize)
-        return "token id " + std::to_string(tokens[i]) +
-               " is outside the vocabulary (0.." +
-               std::to_string(config_.vocabSize - 1) + ")";
+    std::string bad =
+        checkForwardRequest(config_, position_, contextSize_, tokens, n);
+    if (!bad.empty())
+      return bad;
     const int64_t kv = config_.numKvHeads * config_.headDim;
     tern_memref_i8_1d w{const_cast<uint8_t *>(weights_),
                         const_cast<uint8_t *>(weights_),

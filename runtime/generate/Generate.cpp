@@ -15,6 +15,23 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 }
 } // namespace
 
+std::string checkForwardRequest(const ModelConfig &c, int64_t position,
+                                int64_t contextSize, const TokenId *tokens,
+                                int64_t n) {
+  if (n <= 0)
+    return "nothing to evaluate (0 tokens)";
+  if (position + n > contextSize)
+    return "context full: " + std::to_string(position) + " tokens + " +
+           std::to_string(n) + " new exceed the context size " +
+           std::to_string(contextSize);
+  for (int64_t i = 0; i < n; ++i)
+    if (tokens[i] < 0 || tokens[i] >= c.vocabSize)
+      return "token id " + std::to_string(tokens[i]) +
+             " is outside the vocabulary (0.." +
+             std::to_string(c.vocabSize - 1) + ")";
+  return "";
+}
+
 OrError<GenerateStats> generate(LanguageModel &model, Sampler &sampler,
                                 const GenerateRequest &request) {
   using R = OrError<GenerateStats>;

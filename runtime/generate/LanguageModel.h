@@ -36,6 +36,13 @@ public:
                               bool allLogits) = 0;
 };
 
+/// The checks every forward() makes before evaluating: "" when `n` tokens
+/// (n > 0, ids in the vocabulary) fit after `position` in `contextSize`,
+/// else the message forward() returns.
+std::string checkForwardRequest(const ModelConfig &config, int64_t position,
+                                int64_t contextSize, const TokenId *tokens,
+                                int64_t n);
+
 } // namespace tern
 
 #endif // TERN_RUNTIME_GENERATE_LANGUAGEMODEL_H

@@ -29,6 +29,7 @@
 
 #include "runtime/model/MappedFile.h"
 #include "runtime/model/OrError.h"
+#include "runtime/support/Json.h"
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -187,12 +188,8 @@ private:
   std::vector<std::pair<std::string, std::string>> metadata_;
 };
 
-/// Parses JSON `text` without exceptions (nlohmann::json is used with
-/// allow_exceptions = false). On success sets `out` and returns ""; on
-/// failure returns nlohmann's description of the first error (with line and
-/// column), without any file name. Repeated object keys keep the last value
-/// (as Python's json module and serde_json do).
-std::string parseJsonNoThrow(std::string_view text, nlohmann::json &out);
+// parseJsonNoThrow: see runtime/support/Json.h.
+
 
 /// A short printable rendering of a JSON value for error messages (at most
 /// about 60 characters; never throws).

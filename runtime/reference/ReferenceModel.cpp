@@ -184,17 +184,9 @@ void ReferenceModel::headRows(const float *x, int64_t m, int64_t rowsBegin,
 std::string ReferenceModel::forward(const TokenId *tokens, int64_t n,
                                     float *logits, bool allLogits) {
   const ModelConfig &c = model_->config;
-  if (n <= 0)
-    return "nothing to evaluate (0 tokens)";
-  if (position_ + n > contextSize_)
-    return "context full: " + std::to_string(position_) + " tokens + " +
-           std::to_string(n) + " new exceed the context size " +
-           std::to_string(contextSize_);
-  for (int64_t i = 0; i < n; ++i)
-    if (tokens[i] < 0 || tokens[i] >= c.vocabSize)
-      return "token id " + std::to_string(tokens[i]) +
-             " is outside the vocabulary (0.." +
-             std::to_string(c.vocabSize - 1) + ")";
+  std::string bad = checkForwardRequest(c, position_, contextSize_, tokens, n);
+  if (!bad.empty())
+    return bad;
 
   const int64_t hidden = c.hiddenSize, hd = c.headDim;
   const int64_t qDim = c.numHeads * hd, kvDim = c.numKvHeads * hd;

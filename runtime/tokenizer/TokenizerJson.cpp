@@ -9,6 +9,8 @@
 
 #include "runtime/tokenizer/Tokenizer.h"
 
+#include "runtime/support/Json.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
@@ -26,27 +28,6 @@ using json = nlohmann::json;
 /// table absurdly large; LLaMA-3 has 128256 tokens).
 constexpr int64_t kMaxTokenId = int64_t(1) << 24;
 
-/// Records the first parse error (to explain a failed no-exception parse).
-struct ErrorRecorder : nlohmann::json_sax<json> {
-  std::string message;
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t &) override { return true; }
-  bool string(string_t &) override { return true; }
-  bool binary(binary_t &) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(string_t &) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
-  bool parse_error(std::size_t, const std::string &,
-                   const nlohmann::detail::exception &ex) override {
-    message = ex.what();
-    return false;
-  }
-};
 
 std::string describe(const json &value) {
   std::string s = value.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -83,20 +64,10 @@ std::string readTokenizerJsonVocab(const std::string &path,
     return path + ": read error";
   const std::string text = std::move(contents).str();
 
-  json root = json::parse(text.begin(), text.end(), nullptr,
-                          /*allow_exceptions=*/false);
-  if (root.is_discarded()) {
-    ErrorRecorder recorder;
-    json::sax_parse(text.begin(), text.end(), &recorder);
-    std::string message = recorder.message;
-    if (!message.empty() && message[0] == '[') {
-      size_t close = message.find("] ");
-      if (close != std::string::npos)
-        message.erase(0, close + 2);
-    }
-    return path + ": not valid JSON: " +
-           (message.empty() ? std::string("parse error") : message);
-  }
+  json root;
+  const std::string parseError = parseJsonNoThrow(text, root);
+  if (!parseError.empty())
+    return path + ": not valid JSON: " + parseError;
   if (!root.is_object())
     return path + ": not a JSON object";
   auto modelIt = root.find("model");
