@@ -1,5 +1,6 @@
 # -*- Python -*-
 import os
+import shutil
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -33,3 +34,9 @@ tools = [
 ]
 llvm_config.add_tool_substitutions(tools, [config.tern_tools_dir,
                                            config.llvm_tools_dir])
+
+# AArch64 executables: the cross-built runtime (tools/setup.sh) and qemu.
+if (os.path.exists(os.path.join(config.tern_aarch64_runtime_dir,
+                                "libtern_compiled.a"))
+        and shutil.which("qemu-aarch64")):
+    config.available_features.add("aarch64-runtime")

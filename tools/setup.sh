@@ -14,6 +14,7 @@ PACKAGES=(
   cmake ninja-build g++ ccache pkg-config python3 git
   libgtest-dev libgmock-dev libbenchmark-dev libpcre2-dev nlohmann-json3-dev
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
+  qemu-user libc6-dev-arm64-cross libstdc++-12-dev-arm64-cross
 )
 
 missing=()
@@ -37,3 +38,14 @@ cmake -S . -B "$BUILD_DIR" -G Ninja \
   -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit \
   ${TERN_CMAKE_ARGS:-} >/dev/null
 cmake --build "$BUILD_DIR"
+
+# The runtime cross-built for AArch64, which `tern compile --target aarch64`
+# links executables with (they run under qemu-aarch64). Skipped with
+# TERN_SKIP_AARCH64=1 or when the compiler is not built.
+if [ "${TERN_SKIP_AARCH64:-0}" != 1 ] && [[ "${TERN_CMAKE_ARGS:-}" != *TERN_ENABLE_COMPILER=OFF* ]]; then
+  cmake -S . -B "$BUILD_DIR-aarch64" -G Ninja \
+    -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/aarch64-linux-gnu.cmake" \
+    -DCMAKE_BUILD_TYPE=Release -DTERN_ENABLE_COMPILER=OFF \
+    -DTERN_ENABLE_TESTS=OFF -DTERN_WITH_PCRE2=OFF >/dev/null
+  cmake --build "$BUILD_DIR-aarch64"
+fi

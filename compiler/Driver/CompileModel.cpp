@@ -234,10 +234,17 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
   const bool hostArch =
       target->triple.getArch() ==
       llvm::Triple(llvm::sys::getProcessTriple()).getArch();
-  if (o.emit == "exe" && !hostArch)
+  // The runtime libraries for the target: the host build's, or the
+  // cross-built AArch64 runtime (tools/setup.sh builds it into
+  // <build>-aarch64/).
+  const std::string runtimeDir =
+      hostArch ? o.runtimeLibDir
+               : (o.crossRuntimeLibDir.empty() ? o.runtimeLibDir
+                                               : o.crossRuntimeLibDir);
+  if (o.emit == "exe" && !hostArch &&
+      !target->triple.isAArch64())
     return fail("--target " + o.target +
-                ": linking an executable for another architecture needs the "
-                "runtime built for it, which Tern does not do yet; use "
+                ": executables for this architecture are not supported; use "
                 "--emit obj/asm/llvm for " + target->triple.str());
 
   StageTimer timer(o.timings);
@@ -374,16 +381,27 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
   llvm::Expected<std::string> clang = findTool("clang++", "clang-22");
   if (!clang)
     return clang.takeError();
-  if (!llvm::sys::fs::exists(o.runtimeLibDir + "/libtern_compiled.a"))
-    return fail(o.runtimeLibDir +
-                "/libtern_compiled.a not found: build the runtime "
-                "(cmake --build build) or pass --runtime-lib-dir");
-  std::vector<std::string> args = {*clang, "-fuse-ld=lld", "-o", o.output, obj,
-                                   "-Wl,--start-group"};
+  if (!llvm::sys::fs::exists(runtimeDir + "/libtern_compiled.a"))
+    return fail(runtimeDir + "/libtern_compiled.a not found: " +
+                (hostArch ? std::string("build the runtime (cmake --build "
+                                        "build) or pass --runtime-lib-dir")
+                          : std::string("build the AArch64 runtime "
+                                        "(tools/setup.sh does) or pass "
+                                        "--cross-runtime-lib-dir")));
+  std::vector<std::string> args = {*clang, "-fuse-ld=lld", "-o", o.output, obj};
+  if (!hostArch) {
+    // A static executable: runs under qemu-aarch64 without a sysroot.
+    args.push_back("--target=" + target->triple.str());
+    args.push_back("-static");
+  }
+  args.push_back("-Wl,--start-group");
   for (const char *lib : {"tern_compiled", "tern_generate", "tern_model",
                           "tern_tokenizer", "tern_ternary", "tern_support"})
-    args.push_back(o.runtimeLibDir + "/lib" + lib + ".a");
-  for (const char *a : {"-Wl,--end-group", "-lpcre2-8", "-lpthread", "-lm"})
+    args.push_back(runtimeDir + "/lib" + lib + ".a");
+  args.push_back("-Wl,--end-group");
+  if (hostArch)
+    args.push_back("-lpcre2-8");
+  for (const char *a : {"-lpthread", "-lm"})
     args.push_back(a);
   std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
   std::string linkError;

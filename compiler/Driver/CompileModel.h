@@ -37,6 +37,8 @@ struct CompileOptions {
   bool printIrAfterAll = false;
   /// Where libtern_compiled.a and the other runtime libraries are.
   std::string runtimeLibDir;
+  /// The same, cross-built for AArch64 (executables for --target aarch64*).
+  std::string crossRuntimeLibDir;
   /// Seconds per stage to stderr.
   bool timings = false;
 };

@@ -264,8 +264,9 @@ int runChat(const std::string &program, const RunOptions &o, RunBackend &b) {
     return 1;
   };
   const Tokenizer *tok = b.tokenizer();
-  if (!tok)
-    return fail("--interactive needs a model with a tokenizer");
+  if (!tok || !tok->canEncode())
+    return fail("--interactive needs a model with a tokenizer (and a runtime "
+                "built with PCRE2)");
   const ModelConfig &c = b.config();
   const int64_t ctx =
       o.contextSize ? o.contextSize : std::min<int64_t>(c.maxPositions, 4096);
@@ -382,6 +383,9 @@ int runMain(const std::string &program, const std::vector<std::string> &args,
     if (!tok)
       return fail("the model has no tokenizer: give the prompt as --tokens "
                   "IDS (or synthesize the model with --tokenizer)");
+    if (!tok->canEncode())
+      return fail("this runtime was built without PCRE2 and cannot encode "
+                  "text: give the prompt as --tokens IDS");
     if (o.chat) {
       prompt = tok->chatPrompt(*o.prompt);
       if (!o.bos && !prompt.empty() && prompt[0] == tok->bosId())

@@ -7,8 +7,12 @@
 
 #include "runtime/tokenizer/Tokenizer.h"
 
+#ifndef TERN_NO_PCRE2
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#else
+struct pcre2_code; // Never created: this build has no regex engine.
+#endif
 
 #include <algorithm>
 #include <array>
@@ -41,8 +45,10 @@ struct Tokenizer::Impl {
   Impl(const Impl &) = delete;
   Impl &operator=(const Impl &) = delete;
   ~Impl() {
+#ifndef TERN_NO_PCRE2
     if (regex)
       pcre2_code_free(regex);
+#endif
   }
 
   int32_t size() const { return static_cast<int32_t>(special.size()); }
@@ -74,6 +80,10 @@ constexpr const char *kPreTokenizerPattern =
 // Compiles the pre-tokenizer. PCRE2_MATCH_INVALID_UTF lets the regex run on
 // text that is not valid UTF-8: ill-formed bytes simply never match.
 std::string compileRegex(Tokenizer::Impl &impl) {
+#ifdef TERN_NO_PCRE2
+  (void)impl; // canEncode() says the tokenizer cannot encode text.
+  return "";
+#else
   int code = 0;
   PCRE2_SIZE offset = 0;
   impl.regex = pcre2_compile(
@@ -87,6 +97,7 @@ std::string compileRegex(Tokenizer::Impl &impl) {
   }
   impl.jit = pcre2_jit_compile(impl.regex, PCRE2_JIT_COMPLETE) == 0;
   return "";
+#endif
 }
 
 // Calls `onPiece(begin, end)` for each pre-tokenizer piece of `text`, in
@@ -96,6 +107,11 @@ void forEachPiece(const Tokenizer::Impl &impl, std::string_view text,
                   OnPiece &&onPiece) {
   if (text.empty())
     return;
+#ifdef TERN_NO_PCRE2
+  // Unreachable through callers that respect canEncode(); lossless anyway.
+  (void)impl;
+  onPiece(size_t(0), text.size());
+#else
   std::unique_ptr<pcre2_match_data, void (*)(pcre2_match_data *)> match(
       pcre2_match_data_create_from_pattern(impl.regex, nullptr),
       pcre2_match_data_free);
@@ -125,6 +141,7 @@ void forEachPiece(const Tokenizer::Impl &impl, std::string_view text,
     onPiece(begin, end);
     pos = end;
   }
+#endif
 }
 
 // Strict standard base64 (RFC 4648 alphabet, '=' padding, length a
@@ -567,5 +584,7 @@ std::optional<TokenId> Tokenizer::tokenId(std::string_view bytes) const {
 }
 
 bool Tokenizer::usesJit() const { return impl_->jit; }
+
+bool Tokenizer::canEncode() const { return impl_->regex != nullptr; }
 
 } // namespace tern

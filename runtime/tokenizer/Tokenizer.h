@@ -158,6 +158,11 @@ public:
   /// Whether the pre-tokenizer regex runs JIT-compiled code.
   bool usesJit() const;
 
+  /// False in a runtime built without PCRE2 (TERN_WITH_PCRE2=OFF, e.g. the
+  /// AArch64 cross build): decoding works, encoding text does not (callers
+  /// must take token ids instead).
+  bool canEncode() const;
+
   struct Impl; // Vocabulary and compiled regex; defined in Tokenizer.cpp.
 
 private:

@@ -122,6 +122,12 @@ static cl::opt<std::string> compileRuntimeDir(
     cl::init(TERN_RUNTIME_LIB_DIR), cl::sub(compileCmd),
     cl::cat(ternCategory));
 
+static cl::opt<std::string> compileCrossRuntimeDir(
+    "cross-runtime-lib-dir",
+    cl::desc("Where the AArch64 runtime libraries are"),
+    cl::init(TERN_AARCH64_RUNTIME_LIB_DIR), cl::sub(compileCmd),
+    cl::cat(ternCategory));
+
 static cl::opt<std::string>
     synthConfig("config",
                 cl::desc("Model configuration (Hugging Face config.json "
@@ -455,6 +461,7 @@ static int runCompile() {
   o.printIrAfterAll = compilePrintIr;
   o.timings = compileTimings;
   o.runtimeLibDir = compileRuntimeDir;
+  o.crossRuntimeLibDir = compileCrossRuntimeDir;
   if (llvm::Error e = mlir::tern::compileModel(o))
     return fail(llvm::toString(std::move(e)));
   return 0;
