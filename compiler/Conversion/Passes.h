@@ -4,7 +4,7 @@
 
 #include "compiler/Conversion/ParallelToRuntime/ParallelToRuntime.h"
 #include "compiler/Conversion/TernToLinalg/TernToLinalg.h"
-#include "compiler/Conversion/TernToX86/TernToX86.h"
+#include "compiler/Conversion/TernToKernels/TernToKernels.h"
 
 namespace mlir::tern {
 

@@ -39,30 +39,27 @@ def ConvertTernToLinalg : Pass<"convert-tern-to-linalg", "::mlir::ModuleOp"> {
   ];
 }
 
-def ConvertTernToX86 : Pass<"convert-tern-to-x86", "::mlir::ModuleOp"> {
-  let summary = "AVX2 kernels for ternary matmuls on i2-packed weights";
+def ConvertTernToKernels : Pass<"convert-tern-to-kernels", "::mlir::ModuleOp"> {
+  let summary = "Ternary matmuls on i2-packed blob weights to per-shape kernels";
   let description = [{
     Replaces each `tern.matmul` whose weights are a `tern.weight` in
     `#tern.layout<i2, block = 128>` (the I2_S order: byte `32 b + p` of a row
     holds elements `128 b + p + 32 j` at bit shift `6 - 2 j`) with a call to
-    a kernel generated for that exact shape, [M, K] x [N, K]:
+    a kernel of the chosen family declared for that exact shape,
+    `tern_kernel_i2_<family>_MxNxK(a: memref<MxKxi8>, w: memref<Nx(K/4)xi8>,
+    out: memref<MxNxi32>, begin, end)`, which computes the output columns
+    [begin, end). The call covers [0, N) and is marked `tern.parallel`
+    (`convert-parallel-to-runtime` may split it over threads). The weights
+    are read in place through `memref.view`. Matmuls it does not handle are
+    left for `convert-tern-to-linalg`.
 
-      for m, n:  acc = sum over blocks b, shifts j of
-                   vpmaddubsw(codes_j(w[n, 32 b : 32 b + 32]),
-                              a[m, 128 b + 32 j : + 32])      (u8 x s8 -> i16)
-                 summed over the 4 shifts in i16 (|.| <= 2048), widened by
-                 vpmaddwd(., 1) into 8 i32 lanes;
-                 out[m, n] = reduce(acc) - sum_k a[m, k]
-
-    Codes are `t + 1` in {0, 1, 2}, so the product with the unsigned codes
-    overcounts by the sum of the activations, subtracted once per row. The
-    result is exact (every partial sum fits its type), so it equals the
-    reference lowering bit for bit. The kernels are private functions named
-    after their shape (`tern_kernel_i2_avx2_MxNxK`, marked `tern.kernel`);
-    this pass only declares them and rewrites the call sites, and
-    `tern-generate-x86-kernels` gives them their bodies after bufferization
-    (whose deallocation analysis does not accept intrinsic calls). Matmuls
-    it does not handle are left for `convert-tern-to-linalg`.
+    Families (the `family` option): `avx2` (`vpmaddubsw` on codes 0..2 with
+    an activation-sum correction, `vpmaddwd` widening) and `neon-dotprod`
+    (`sdot` on signed ternary values). Both are exact, so results equal the
+    reference lowering bit for bit. Kernels are only declared here (marked
+    `tern.kernel = "i2_<family>"`); `tern-generate-kernels` gives them their
+    bodies after bufferization, whose deallocation analysis does not accept
+    intrinsic calls.
 
     Example: `%acc = tern.matmul %q, %w` with
     `%w = tern.weight "blk.0.attn_q.weight" %blob[4096]` becomes
@@ -71,37 +68,44 @@ def ConvertTernToX86 : Pass<"convert-tern-to-x86", "::mlir::ModuleOp"> {
     %view = memref.view %blob[%c4096][] : memref<...xi8> to memref<256x64xi8>
     %a = bufferization.to_buffer %q read_only : tensor<1x256xi8> to memref<1x256xi8>
     %out = memref.alloc() : memref<1x256xi32>
-    call @tern_kernel_i2_avx2_1x256x256(%a, %view, %out) : (...) -> ()
+    call @tern_kernel_i2_avx2_1x256x256(%a, %view, %out, %c0, %c256) {tern.parallel}
     %acc = bufferization.to_tensor %out restrict writable : memref<1x256xi32> to tensor<1x256xi32>
     ```
   }];
+  let options = [
+    Option<"family", "family", "std::string", /*default=*/"\"avx2\"",
+           "Kernel family: avx2 or neon-dotprod">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::bufferization::BufferizationDialect",
     "::mlir::func::FuncDialect",
-    "::mlir::LLVM::LLVMDialect",
     "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect",
-    "::mlir::vector::VectorDialect",
   ];
 }
 
-def GenerateTernX86Kernels : Pass<"tern-generate-x86-kernels", "::mlir::ModuleOp"> {
-  let summary = "Generates the bodies of the AVX2 kernels convert-tern-to-x86 declared";
+def GenerateTernKernels : Pass<"tern-generate-kernels", "::mlir::ModuleOp"> {
+  let summary = "Generates the bodies of the kernels convert-tern-to-kernels declared";
   let description = [{
-    For each external function marked `tern.kernel = "i2_avx2"` with the
-    signature `(memref<MxKxi8>, memref<Nx(K/4)xi8>, memref<MxNxi32>)`,
-    generates its body: the sum of each activation row, then for every
-    output the fully unrolled chain over the 128-weight blocks of
-    `vpmaddubsw` (codes 0..2 x int8 activations) summed in i16 over the 4
-    bit positions, widened with `vpmaddwd` into 8 i32 lanes, reduced, minus
-    the row sum (see `convert-tern-to-x86`). The AVX2 instructions are
-    `llvm.call_intrinsic` ops; the function is otherwise vector/scf/arith.
+    For each external function marked `tern.kernel`, generates its body for
+    its shape: loops over rows and the column range, and for every output a
+    fully unrolled chain over the 128-weight blocks.
+
+    - `i2_avx2`: per block, the 4 bit positions' codes (`(byte >> s) & 3`)
+      times 32 activations by `vpmaddubsw`, summed in i16, widened by
+      `vpmaddwd` into 8 i32 lanes; the total minus the activation row sum.
+    - `i2_neon-dotprod`: per block and 16-byte half, `sdot` of the 4 bit
+      positions' ternary values (`((byte >> s) & 3) - 1`) with 16
+      activations each, into 4 i32 lanes.
+
+    The target instructions are `llvm.call_intrinsic` ops
+    (`llvm.x86.avx2.pmadd.ub.sw`, `llvm.x86.avx2.pmadd.wd`,
+    `llvm.aarch64.neon.sdot.v4i32.v16i8`); everything else is
+    vector/scf/arith.
 
     Example: the declaration
-    `func.func private @tern_kernel_i2_avx2_1x64x256(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>) attributes {tern.kernel = "i2_avx2"}`
-    gets a body with 2 x 4 `llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"`
-    per output (two 128-weight blocks) and 2 `llvm.x86.avx2.pmadd.wd`.
+    `func.func private @tern_kernel_i2_avx2_1x64x256(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_avx2"}`
+    gets a body with 2 x 4 `vpmaddubsw` and 2 `vpmaddwd` per output.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -302,7 +302,10 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
         [](Pass *, Operation *) { return true; },
         /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/true);
   KernelOptions kernels;
-  kernels.x86Avx2 = target->triple.isX86() && hasFeature(*target, "avx2");
+  if (target->triple.isX86() && hasFeature(*target, "avx2"))
+    kernels.family = "avx2";
+  else if (target->triple.isAArch64() && hasFeature(*target, "dotprod"))
+    kernels.family = "neon-dotprod";
   kernels.runtimeThreads = true;
   buildCompilePipeline(pm, kernels);
   if (failed(pm.run(module)))

@@ -22,8 +22,11 @@ void mlir::tern::buildReferencePipeline(OpPassManager &pm) {
 void mlir::tern::buildCompilePipeline(OpPassManager &pm,
                                       const KernelOptions &kernels) {
   pm.addPass(createTernDecomposeBitLinear());
-  if (kernels.x86Avx2)
-    pm.addPass(createConvertTernToX86());
+  if (!kernels.family.empty()) {
+    ConvertTernToKernelsOptions o;
+    o.family = kernels.family;
+    pm.addPass(createConvertTernToKernels(o));
+  }
   pm.addPass(createConvertTernToLinalg());
   pm.addPass(createCanonicalizerPass());
 
@@ -34,8 +37,8 @@ void mlir::tern::buildCompilePipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
-  if (kernels.x86Avx2)
-    pm.addPass(createGenerateTernX86Kernels());
+  if (!kernels.family.empty())
+    pm.addPass(createGenerateTernKernels());
   if (kernels.runtimeThreads)
     pm.addPass(createConvertParallelToRuntime());
 
@@ -57,7 +60,15 @@ void mlir::tern::registerTernPipelines() {
       "Lower tern IR to the LLVM dialect with AVX2 matmul kernels",
       [](OpPassManager &pm) {
         KernelOptions k;
-        k.x86Avx2 = true;
+        k.family = "avx2";
+        buildCompilePipeline(pm, k);
+      });
+  PassPipelineRegistration<>(
+      "tern-neon-pipeline",
+      "Lower tern IR to the LLVM dialect with NEON dotprod matmul kernels",
+      [](OpPassManager &pm) {
+        KernelOptions k;
+        k.family = "neon-dotprod";
         buildCompilePipeline(pm, k);
       });
 }

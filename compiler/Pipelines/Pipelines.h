@@ -7,6 +7,8 @@
 #ifndef TERN_COMPILER_PIPELINES_PIPELINES_H
 #define TERN_COMPILER_PIPELINES_PIPELINES_H
 
+#include <string>
+
 namespace mlir {
 class OpPassManager;
 namespace tern {
@@ -18,8 +20,9 @@ void buildReferencePipeline(OpPassManager &pm);
 
 /// Which generated kernel families a compile may use.
 struct KernelOptions {
-  /// AVX2 kernels for i2-packed matmuls (convert-tern-to-x86).
-  bool x86Avx2 = false;
+  /// Generated kernels for i2-packed matmuls (convert-tern-to-kernels):
+  /// "avx2", "neon-dotprod", or "" for the reference lowering.
+  std::string family;
   /// Run tern.parallel calls on the runtime's thread pool
   /// (convert-parallel-to-runtime); without it they run serially, which is
   /// what mlir-runner tests need.
@@ -32,7 +35,7 @@ struct KernelOptions {
 void buildCompilePipeline(OpPassManager &pm, const KernelOptions &kernels);
 
 /// Registers the pipelines with the pass registry (`--tern-reference-pipeline`,
-/// `--tern-avx2-pipeline`).
+/// `--tern-avx2-pipeline`, `--tern-neon-pipeline`).
 void registerTernPipelines();
 
 } // namespace tern

@@ -13,7 +13,7 @@
 // RUN: tern-opt %s --tern-avx2-pipeline \
 // RUN: | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_runner_libs \
 // RUN: | FileCheck %s
-// RUN: tern-opt %s --convert-tern-to-x86 | FileCheck %s --check-prefix=IR
+// RUN: tern-opt %s --convert-tern-to-kernels | FileCheck %s --check-prefix=IR
 // IR: call @tern_kernel_i2_avx2_2x2x128
 
 !W = !tern.weights<2x128, #tern.layout<i2, block = 128>>

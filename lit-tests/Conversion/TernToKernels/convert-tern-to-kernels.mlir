@@ -1,4 +1,7 @@
-// RUN: tern-opt %s --split-input-file --convert-tern-to-x86 | FileCheck %s
+// RUN: tern-opt %s --split-input-file --convert-tern-to-kernels | FileCheck %s
+// RUN: tern-opt %s --split-input-file '--convert-tern-to-kernels=family=neon-dotprod' | FileCheck %s --check-prefix=NEON
+// RUN: not tern-opt %s --split-input-file '--convert-tern-to-kernels=family=sse9' 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: unknown kernel family 'sse9' (expected avx2 or neon-dotprod)
 
 // A matmul on an i2/128 weight from the blob becomes a call to a kernel
 // declared for its exact shape; the weight is read through a view.
@@ -13,6 +16,9 @@
 // CHECK: %[[R:.*]] = bufferization.to_tensor %[[OUT]] restrict writable : memref<1x64xi32> to tensor<1x64xi32>
 // CHECK: return %[[R]]
 // CHECK-NOT: tern.weight
+// NEON-LABEL: func @decode
+// NEON: call @tern_kernel_i2_neon_dotprod_1x64x256({{.*}}) {tern.parallel}
+// NEON: func.func private @tern_kernel_i2_neon_dotprod_1x64x256(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_neon-dotprod"}
 // CHECK: func.func private @tern_kernel_i2_avx2_1x64x256(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_avx2"}
 func.func @decode(%blob: memref<8192xi8>, %q: tensor<1x256xi8>) -> tensor<1x64xi32> {
   %w = tern.weight "blk.0.attn_k.weight" %blob[4096] : memref<8192xi8> -> !tern.weights<64x256, #tern.layout<i2, block = 128>>

@@ -1,4 +1,4 @@
-// RUN: tern-opt %s --tern-generate-x86-kernels | FileCheck %s
+// RUN: tern-opt %s --tern-generate-kernels | FileCheck %s
 
 // A declared 1x64x256 kernel gets its body: the activation row sum, then per
 // output (columns [begin, end)) two fully unrolled 128-weight blocks of 4 vpmaddubsw each, widened
@@ -21,6 +21,18 @@
 // CHECK: %[[RES:.*]] = arith.subi %[[RED]], %[[SUM]]
 // CHECK: memref.store %[[RES]], %[[O]][%[[M]], %[[N]]]
 func.func private @tern_kernel_i2_avx2_1x64x256(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_avx2"}
+
+// The NEON dotprod family: per output, 2 blocks x 2 halves x 4 bit positions
+// of sdot on signed values ((byte >> s) & 3) - 1.
+// CHECK: func.func private @tern_kernel_i2_neon_dotprod_1x64x256(%[[NA:.*]]: memref<1x256xi8>, %[[NW:.*]]: memref<64x64xi8>, %[[NO:.*]]: memref<1x64xi32>, %{{.*}}: index, %{{.*}}: index)
+// CHECK: vector.load %[[NW]]{{.*}} : memref<64x64xi8>, vector<16xi8>
+// CHECK: arith.shrui
+// CHECK: arith.andi
+// CHECK: arith.subi
+// CHECK-COUNT-16: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK: vector.reduction <add>
+func.func private @tern_kernel_i2_neon_dotprod_1x64x256(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_neon-dotprod"}
 
 // Declarations without the marker are left alone.
 // CHECK: func.func private @other(memref<1x256xi8>)
