@@ -17,66 +17,42 @@ using namespace mlir::tern;
 using namespace mlir::tern::kernels;
 
 void mlir::tern::kernels::defineNeonDotprodKernel(func::FuncOp fn) {
-  OpBuilder b(fn.getContext());
-  Location loc = fn.getLoc();
-  auto aType = cast<MemRefType>(fn.getArgumentTypes()[0]);
-  const int64_t m = aType.getDimSize(0), k = aType.getDimSize(1);
-  Type i8 = b.getI8Type(), i32 = b.getI32Type();
-  fn.setPrivate();
-  Block *entry = fn.addEntryBlock();
-  b.setInsertionPointToStart(entry);
-  Value a = entry->getArgument(0), w = entry->getArgument(1),
-        out = entry->getArgument(2);
+  MLIRContext *ctx = fn.getContext();
+  auto v16i8 = VectorType::get({16}, IntegerType::get(ctx, 8));
+  auto v4i32 = VectorType::get({4}, IntegerType::get(ctx, 32));
 
-  auto v16i8 = VectorType::get({16}, i8);
-  auto v4i32 = VectorType::get({4}, i32);
-  auto idx = [&](int64_t v) -> Value {
-    return arith::ConstantIndexOp::create(b, loc, v);
-  };
-  auto splat = [&](VectorType t, int64_t v) -> Value {
-    return arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(t, b.getIntegerAttr(t.getElementType(), v)));
-  };
-  Value three = splat(v16i8, 3), one = splat(v16i8, 1);
-  Value zero32 = splat(v4i32, 0);
-  Value shifts[4] = {splat(v16i8, 6), splat(v16i8, 4), splat(v16i8, 2),
-                     splat(v16i8, 0)};
-  auto sdot = b.getStringAttr("llvm.aarch64.neon.sdot.v4i32.v16i8");
-
-  auto rowLoop = scf::ForOp::create(b, loc, idx(0), idx(m), idx(1));
-  b.setInsertionPointToStart(rowLoop.getBody());
-  Value row = rowLoop.getInductionVar();
-  auto colLoop = scf::ForOp::create(b, loc, entry->getArgument(3),
-                                    entry->getArgument(4), idx(1));
-  b.setInsertionPointToStart(colLoop.getBody());
-  Value col = colLoop.getInductionVar();
-  Value acc = zero32;
-  for (int64_t blk = 0; blk < k / kI2Block; ++blk) {
-    for (int h = 0; h < 2; ++h) {
-      // Bytes 32 b + 16 h + p hold elements 128 b + 16 h + p + 32 j.
-      Value bytes = vector::LoadOp::create(
-          b, loc, v16i8, w,
-          ValueRange{col, idx(blk * kI2BlockBytes + 16 * h)});
-      for (int j = 0; j < 4; ++j) {
-        Value t = arith::SubIOp::create(
-            b, loc,
-            arith::AndIOp::create(
-                b, loc, arith::ShRUIOp::create(b, loc, bytes, shifts[j]),
-                three),
-            one);
-        Value x = vector::LoadOp::create(
-            b, loc, v16i8, a,
-            ValueRange{row, idx(blk * kI2Block + 32 * j + 16 * h)});
-        acc = LLVM::CallIntrinsicOp::create(b, loc, v4i32, sdot,
-                                            ValueRange{acc, t, x})
-                  .getResult(0);
+  auto output = [&](I2KernelBuilder &kb, Value row, Value col,
+                    Value) -> Value {
+    Value three = kb.splat(v16i8, 3), one = kb.splat(v16i8, 1);
+    Value shifts[4] = {kb.splat(v16i8, 6), kb.splat(v16i8, 4),
+                       kb.splat(v16i8, 2), kb.splat(v16i8, 0)};
+    Value acc = kb.splat(v4i32, 0);
+    for (int64_t blk = 0; blk < kb.k / kI2Block; ++blk) {
+      for (int h = 0; h < 2; ++h) {
+        // Bytes 32 b + 16 h + p hold elements 128 b + 16 h + p + 32 j.
+        Value bytes = vector::LoadOp::create(
+            kb.b, kb.loc, v16i8, kb.w,
+            ValueRange{col, kb.idx(blk * kI2BlockBytes + 16 * h)});
+        for (int j = 0; j < 4; ++j) {
+          Value t = arith::SubIOp::create(
+              kb.b, kb.loc,
+              arith::AndIOp::create(
+                  kb.b, kb.loc,
+                  arith::ShRUIOp::create(kb.b, kb.loc, bytes, shifts[j]),
+                  three),
+              one);
+          Value x = vector::LoadOp::create(
+              kb.b, kb.loc, v16i8, kb.a,
+              ValueRange{row, kb.idx(blk * kI2Block + 32 * j + 16 * h)});
+          acc = kb.intrinsic(v4i32, "llvm.aarch64.neon.sdot.v4i32.v16i8",
+                             {acc, t, x});
+        }
       }
     }
-  }
-  Value total =
-      vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc);
-  memref::StoreOp::create(b, loc, total, out, ValueRange{row, col});
-  b.setInsertionPointAfter(rowLoop);
-  func::ReturnOp::create(b, loc);
+    return vector::ReductionOp::create(kb.b, kb.loc,
+                                       vector::CombiningKind::ADD, acc);
+  };
+
+  defineI2Kernel(
+      fn, [](I2KernelBuilder &, Value) { return Value(); }, output);
 }

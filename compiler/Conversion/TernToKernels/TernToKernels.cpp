@@ -27,6 +27,56 @@ bool mlir::tern::kernels::isKernelFamily(llvm::StringRef family) {
   return family == "avx2" || family == "neon-dotprod";
 }
 
+Value I2KernelBuilder::idx(int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+Value I2KernelBuilder::splat(VectorType t, int64_t v) {
+  return arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(t, b.getIntegerAttr(t.getElementType(), v)));
+}
+
+Value I2KernelBuilder::intrinsic(Type result, llvm::StringRef name,
+                                 ValueRange args) {
+  return LLVM::CallIntrinsicOp::create(b, loc, result, b.getStringAttr(name),
+                                       args)
+      .getResult(0);
+}
+
+void mlir::tern::kernels::defineI2Kernel(
+    func::FuncOp fn,
+    const std::function<Value(I2KernelBuilder &, Value)> &perRow,
+    const std::function<Value(I2KernelBuilder &, Value, Value, Value)>
+        &perOutput) {
+  OpBuilder b(fn.getContext());
+  auto aType = cast<MemRefType>(fn.getArgumentTypes()[0]);
+  fn.setPrivate();
+  Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  I2KernelBuilder kb{b,
+                     fn.getLoc(),
+                     entry->getArgument(0),
+                     entry->getArgument(1),
+                     aType.getDimSize(0),
+                     aType.getDimSize(1)};
+  auto rowLoop =
+      scf::ForOp::create(b, kb.loc, kb.idx(0), kb.idx(kb.m), kb.idx(1));
+  b.setInsertionPointToStart(rowLoop.getBody());
+  Value row = rowLoop.getInductionVar();
+  Value rowState = perRow(kb, row);
+  // Output columns [begin, end): the caller may split them among threads.
+  auto colLoop = scf::ForOp::create(b, kb.loc, entry->getArgument(3),
+                                    entry->getArgument(4), kb.idx(1));
+  b.setInsertionPointToStart(colLoop.getBody());
+  Value col = colLoop.getInductionVar();
+  Value total = perOutput(kb, row, col, rowState);
+  memref::StoreOp::create(b, kb.loc, total, entry->getArgument(2),
+                          ValueRange{row, col});
+  b.setInsertionPointAfter(rowLoop);
+  func::ReturnOp::create(b, kb.loc);
+}
+
 namespace {
 
 /// Declares (once per shape) the kernel out[M, N] = a[M, K] x t[N, K]^T;

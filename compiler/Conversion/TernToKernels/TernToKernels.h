@@ -18,6 +18,8 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 
+#include <functional>
+
 namespace mlir::tern {
 
 #define GEN_PASS_DECL_CONVERTTERNTOKERNELS
@@ -33,9 +35,31 @@ constexpr const char *kKernelAttr = "tern.kernel";
 /// The kernel families ("avx2", "neon-dotprod").
 bool isKernelFamily(llvm::StringRef family);
 
-/// Bodies for declarations `(memref<MxKxi8>, memref<Nx(K/4)xi8>,
-/// memref<MxNxi32>, index begin, index end)`: out[m, n] for n in
-/// [begin, end).
+/// What a kernel family's body sees while it is generated.
+struct I2KernelBuilder {
+  OpBuilder &b;
+  Location loc;
+  Value a, w;     ///< memref<MxKxi8> activations, memref<Nx(K/4)xi8> weights
+  int64_t m, k;   ///< rows, reduction length
+  Value idx(int64_t v);
+  /// A constant vector of `t` with every element `v`.
+  Value splat(VectorType t, int64_t v);
+  /// A call of the LLVM intrinsic `name` returning `result`.
+  Value intrinsic(Type result, llvm::StringRef name, ValueRange args);
+};
+
+/// Generates the common body of a declaration `(memref<MxKxi8>,
+/// memref<Nx(K/4)xi8>, memref<MxNxi32>, index begin, index end)`:
+///   for row in [0, M): s = perRow(row)
+///     for col in [begin, end): out[row, col] = perOutput(row, col, s)
+/// (`perRow` may return a null Value when the family needs nothing).
+void defineI2Kernel(
+    func::FuncOp fn,
+    const std::function<Value(I2KernelBuilder &, Value row)> &perRow,
+    const std::function<Value(I2KernelBuilder &, Value row, Value col,
+                              Value rowState)> &perOutput);
+
+/// The family bodies (X86Kernels.cpp, ArmKernels.cpp).
 void defineAvx2Kernel(func::FuncOp fn);
 void defineNeonDotprodKernel(func::FuncOp fn);
 } // namespace kernels
