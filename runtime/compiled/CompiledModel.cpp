@@ -200,6 +200,7 @@ public:
   }
 
   const ModelConfig &config() const override { return config_; }
+  int64_t maxContext() const override { return compiledContext_; }
   const Tokenizer *tokenizer() const override {
     return tokenizer_ ? &*tokenizer_ : nullptr;
   }

@@ -269,7 +269,7 @@ int runChat(const std::string &program, const RunOptions &o, RunBackend &b) {
                 "built with PCRE2)");
   const ModelConfig &c = b.config();
   const int64_t ctx =
-      o.contextSize ? o.contextSize : std::min<int64_t>(c.maxPositions, 4096);
+      o.contextSize ? o.contextSize : std::min<int64_t>(b.maxContext(), 4096);
   const int threads = o.threads ? o.threads : ThreadPool::hardwareThreads();
   OrError<std::unique_ptr<LanguageModel>> lm = b.instantiate(threads, ctx);
   if (!lm)
@@ -400,7 +400,7 @@ int runMain(const std::string &program, const std::vector<std::string> &args,
   int64_t ctx = o.contextSize;
   const int64_t needed = static_cast<int64_t>(prompt.size()) + o.nPredict;
   if (ctx == 0)
-    ctx = std::max<int64_t>(1, std::min(needed, c.maxPositions));
+    ctx = std::max<int64_t>(1, std::min(needed, b.maxContext()));
   if (static_cast<int64_t>(prompt.size()) > ctx)
     return fail("the prompt has " + std::to_string(prompt.size()) +
                 " tokens, more than the context size " + std::to_string(ctx));

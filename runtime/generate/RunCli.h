@@ -78,6 +78,9 @@ class RunBackend {
 public:
   virtual ~RunBackend() = default;
   virtual const ModelConfig &config() const = 0;
+  /// The longest KV cache instantiate() accepts (default: the model's
+  /// context length; a compiled executable's is fixed at compile time).
+  virtual int64_t maxContext() const { return config().maxPositions; }
   /// The tokenizer, or null when the model has none (then only --tokens
   /// works and output is token ids).
   virtual const Tokenizer *tokenizer() const = 0;
