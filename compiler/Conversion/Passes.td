@@ -54,7 +54,8 @@ def ConvertTernToKernels : Pass<"convert-tern-to-kernels", "::mlir::ModuleOp"> {
     left for `convert-tern-to-linalg`.
 
     Families (the `family` option): `avx2` (`vpmaddubsw` on codes 0..2 with
-    an activation-sum correction, `vpmaddwd` widening) and `neon-dotprod`
+    an activation-sum correction, `vpmaddwd` widening), `vnni` (`vpdpbusd`,
+    AVX512-VNNI with VL or AVX-VNNI, same correction) and `neon-dotprod`
     (`sdot` on signed ternary values). Both are exact, so results equal the
     reference lowering bit for bit. Kernels are only declared here (marked
     `tern.kernel = "i2_<family>"`); `tern-generate-kernels` gives them their
@@ -74,7 +75,7 @@ def ConvertTernToKernels : Pass<"convert-tern-to-kernels", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"family", "family", "std::string", /*default=*/"\"avx2\"",
-           "Kernel family: avx2 or neon-dotprod">,
+           "Kernel family: avx2, vnni or neon-dotprod">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -94,13 +95,16 @@ def GenerateTernKernels : Pass<"tern-generate-kernels", "::mlir::ModuleOp"> {
     - `i2_avx2`: per block, the 4 bit positions' codes (`(byte >> s) & 3`)
       times 32 activations by `vpmaddubsw`, summed in i16, widened by
       `vpmaddwd` into 8 i32 lanes; the total minus the activation row sum.
+    - `i2_vnni`: the same codes and activations accumulated straight into
+      8 i32 lanes by `vpdpbusd`, minus the activation row sum.
     - `i2_neon-dotprod`: per block and 16-byte half, `sdot` of the 4 bit
       positions' ternary values (`((byte >> s) & 3) - 1`) with 16
       activations each, into 4 i32 lanes.
 
     The target instructions are `llvm.call_intrinsic` ops
     (`llvm.x86.avx2.pmadd.ub.sw`, `llvm.x86.avx2.pmadd.wd`,
-    `llvm.aarch64.neon.sdot.v4i32.v16i8`); everything else is
+    `llvm.x86.avx512.vpdpbusd.256`, `llvm.aarch64.neon.sdot.v4i32.v16i8`);
+    everything else is
     vector/scf/arith.
 
     Example: the declaration

@@ -302,7 +302,11 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
         [](Pass *, Operation *) { return true; },
         /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/true);
   KernelOptions kernels;
-  if (target->triple.isX86() && hasFeature(*target, "avx2"))
+  if (target->triple.isX86() &&
+      ((hasFeature(*target, "avx512vnni") && hasFeature(*target, "avx512vl")) ||
+       hasFeature(*target, "avxvnni")))
+    kernels.family = "vnni";
+  else if (target->triple.isX86() && hasFeature(*target, "avx2"))
     kernels.family = "avx2";
   else if (target->triple.isAArch64() && hasFeature(*target, "dotprod"))
     kernels.family = "neon-dotprod";

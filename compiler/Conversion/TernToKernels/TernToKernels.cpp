@@ -24,7 +24,7 @@ using namespace mlir::tern;
 using namespace mlir::tern::kernels;
 
 bool mlir::tern::kernels::isKernelFamily(llvm::StringRef family) {
-  return family == "avx2" || family == "neon-dotprod";
+  return family == "avx2" || family == "vnni" || family == "neon-dotprod";
 }
 
 Value I2KernelBuilder::idx(int64_t v) {
@@ -112,7 +112,7 @@ struct ConvertTernToKernelsPass
     ModuleOp module = getOperation();
     if (!isKernelFamily(family)) {
       module.emitError() << "convert-tern-to-kernels: unknown kernel family '"
-                         << family << "' (expected avx2 or neon-dotprod)";
+                         << family << "' (expected avx2, vnni or neon-dotprod)";
       return signalPassFailure();
     }
     SmallVector<MatmulOp> matmuls;
@@ -169,6 +169,8 @@ struct GenerateTernKernelsPass
         return;
       if (kind.getValue() == "i2_avx2")
         defineAvx2Kernel(fn);
+      else if (kind.getValue() == "i2_vnni")
+        defineVnniKernel(fn);
       else if (kind.getValue() == "i2_neon-dotprod")
         defineNeonDotprodKernel(fn);
       else

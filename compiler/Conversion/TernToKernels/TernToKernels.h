@@ -32,7 +32,7 @@ constexpr int64_t kI2BlockBytes = 32; ///< bytes per i2 block
 /// Marks a kernel declaration; the value is "i2_<family>".
 constexpr const char *kKernelAttr = "tern.kernel";
 
-/// The kernel families ("avx2", "neon-dotprod").
+/// The kernel families ("avx2", "vnni", "neon-dotprod").
 bool isKernelFamily(llvm::StringRef family);
 
 /// What a kernel family's body sees while it is generated.
@@ -61,6 +61,7 @@ void defineI2Kernel(
 
 /// The family bodies (X86Kernels.cpp, ArmKernels.cpp).
 void defineAvx2Kernel(func::FuncOp fn);
+void defineVnniKernel(func::FuncOp fn);
 void defineNeonDotprodKernel(func::FuncOp fn);
 } // namespace kernels
 

@@ -1,7 +1,8 @@
 // RUN: tern-opt %s --split-input-file --convert-tern-to-kernels | FileCheck %s
 // RUN: tern-opt %s --split-input-file '--convert-tern-to-kernels=family=neon-dotprod' | FileCheck %s --check-prefix=NEON
 // RUN: not tern-opt %s --split-input-file '--convert-tern-to-kernels=family=sse9' 2>&1 | FileCheck %s --check-prefix=BAD
-// BAD: unknown kernel family 'sse9' (expected avx2 or neon-dotprod)
+// BAD: unknown kernel family 'sse9' (expected avx2, vnni or neon-dotprod)
+// RUN: tern-opt %s --split-input-file '--convert-tern-to-kernels=family=vnni' | FileCheck %s --check-prefix=VNNI
 
 // A matmul on an i2/128 weight from the blob becomes a call to a kernel
 // declared for its exact shape; the weight is read through a view.
@@ -16,6 +17,9 @@
 // CHECK: %[[R:.*]] = bufferization.to_tensor %[[OUT]] restrict writable : memref<1x64xi32> to tensor<1x64xi32>
 // CHECK: return %[[R]]
 // CHECK-NOT: tern.weight
+// VNNI-LABEL: func @decode
+// VNNI: call @tern_kernel_i2_vnni_1x64x256({{.*}}) {tern.parallel}
+// VNNI: func.func private @tern_kernel_i2_vnni_1x64x256({{.*}}) attributes {tern.kernel = "i2_vnni"}
 // NEON-LABEL: func @decode
 // NEON: call @tern_kernel_i2_neon_dotprod_1x64x256({{.*}}) {tern.parallel}
 // NEON: func.func private @tern_kernel_i2_neon_dotprod_1x64x256(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_neon-dotprod"}

@@ -22,6 +22,17 @@
 // CHECK: memref.store %[[RES]], %[[O]][%[[M]], %[[N]]]
 func.func private @tern_kernel_i2_avx2_1x64x256(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_avx2"}
 
+// The VNNI family: per output, 2 blocks x 4 bit positions of vpdpbusd
+// straight into i32 (8 more for the row sum of 256 activations).
+// CHECK: func.func private @tern_kernel_i2_vnni_1x64x256(
+// CHECK-COUNT-8: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// CHECK: vector.reduction <add>
+// CHECK: scf.for
+// CHECK-COUNT-8: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK: arith.subi
+func.func private @tern_kernel_i2_vnni_1x64x256(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_vnni"}
+
 // The NEON dotprod family: per output, 2 blocks x 2 halves x 4 bit positions
 // of sdot on signed values ((byte >> s) & 3) - 1.
 // CHECK: func.func private @tern_kernel_i2_neon_dotprod_1x64x256(%[[NA:.*]]: memref<1x256xi8>, %[[NW:.*]]: memref<64x64xi8>, %[[NO:.*]]: memref<1x64xi32>, %{{.*}}: index, %{{.*}}: index)
