@@ -10,6 +10,8 @@
 #include "runtime/tokenizer/Tokenizer.h"
 
 #include <gtest/gtest.h>
+
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -34,7 +36,9 @@ std::string readFile(const std::string &path) {
 }
 
 std::string writeTemp(const std::string &name, const std::string &text) {
-  std::string path = ::testing::TempDir() + "tern_tokenizer_json_" + name;
+  // Per process: ctest runs test cases in parallel processes.
+  std::string path = ::testing::TempDir() + "tern_tokenizer_json_" +
+                     std::to_string(::getpid()) + "_" + name;
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   return path;

@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -116,7 +118,9 @@ std::vector<std::string> byteRankLines() {
 std::string writeTemp(const std::string &name,
                       const std::vector<std::string> &lines,
                       const std::string &eol = "\n") {
-  std::string path = ::testing::TempDir() + "tern_tokenizer_" + name;
+  // Per process: ctest runs test cases in parallel processes.
+  std::string path = ::testing::TempDir() + "tern_tokenizer_" +
+                     std::to_string(::getpid()) + "_" + name;
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   for (const std::string &l : lines)
     out << l << eol;
