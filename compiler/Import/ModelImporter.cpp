@@ -129,7 +129,6 @@ private:
   Value x_, xn_, q_, k_, v_, att_, proj_, gate_, up_, scores_;
   SmallVector<Value> blobArgs_;
   SmallVector<func::FuncOp> funcs_;
-  SmallVector<func::CallOp> blobCalls_;
 };
 
 llvm::Error Importer::check() {
@@ -520,10 +519,9 @@ void Importer::buildEntry(const std::string &name, int64_t rows) {
       blobArgs_.push_back(blob_);
       funcs_.push_back(lf);
     }
-    auto call = func::CallOp::create(
-        b_, loc_, layerName, TypeRange{},
-        ValueRange{outerBlob, outerK, outerV, outerPos, outerX});
-    blobCalls_.push_back(call);
+    func::CallOp::create(b_, loc_, layerName, TypeRange{},
+                         ValueRange{outerBlob, outerK, outerV, outerPos,
+                                    outerX});
   }
   blob_ = outerBlob, kCache_ = outerK, vCache_ = outerV, pos_ = outerPos;
   x_ = outerX, xn_ = outerXn;
@@ -582,7 +580,7 @@ void Importer::buildEntry(const std::string &name, int64_t rows) {
 
 llvm::Expected<ImportedModel> Importer::run() {
   if (llvm::Error e = check())
-    return std::move(e);
+    return e;
   block_ = pickBlock();
   out_.contextSize = opts_.contextSize ? opts_.contextSize : c_.maxPositions;
   out_.prefillRows = std::min<int64_t>(

@@ -15,6 +15,17 @@
 
 using namespace mlir;
 
+namespace {
+struct CompilePipelineOptions
+    : public PassPipelineOptions<CompilePipelineOptions> {
+  Option<std::string> kernels{
+      *this, "kernels",
+      llvm::cl::desc("Kernel family: avx2, vnni, neon-dotprod, or empty for "
+                     "the reference lowering"),
+      llvm::cl::init("")};
+};
+} // namespace
+
 void mlir::tern::buildReferencePipeline(OpPassManager &pm) {
   buildCompilePipeline(pm, KernelOptions{});
 }
@@ -55,20 +66,13 @@ void mlir::tern::registerTernPipelines() {
       "tern-reference-pipeline",
       "Lower tern IR through the reference lowering to the LLVM dialect",
       [](OpPassManager &pm) { buildReferencePipeline(pm); });
-  PassPipelineRegistration<>(
-      "tern-avx2-pipeline",
-      "Lower tern IR to the LLVM dialect with AVX2 matmul kernels",
-      [](OpPassManager &pm) {
+  PassPipelineRegistration<CompilePipelineOptions>(
+      "tern-compile-pipeline",
+      "Lower tern IR to the LLVM dialect as tern compile does, with the "
+      "matmul kernels of a family (kernels=avx2|vnni|neon-dotprod)",
+      [](OpPassManager &pm, const CompilePipelineOptions &o) {
         KernelOptions k;
-        k.family = "avx2";
-        buildCompilePipeline(pm, k);
-      });
-  PassPipelineRegistration<>(
-      "tern-neon-pipeline",
-      "Lower tern IR to the LLVM dialect with NEON dotprod matmul kernels",
-      [](OpPassManager &pm) {
-        KernelOptions k;
-        k.family = "neon-dotprod";
+        k.family = o.kernels;
         buildCompilePipeline(pm, k);
       });
 }

@@ -35,7 +35,7 @@ struct KernelOptions {
 void buildCompilePipeline(OpPassManager &pm, const KernelOptions &kernels);
 
 /// Registers the pipelines with the pass registry (`--tern-reference-pipeline`,
-/// `--tern-avx2-pipeline`, `--tern-neon-pipeline`).
+/// `--tern-compile-pipeline="kernels=avx2"`).
 void registerTernPipelines();
 
 } // namespace tern

@@ -10,7 +10,7 @@
 // RUN: tern-opt %s --tern-reference-pipeline \
 // RUN: | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_runner_libs \
 // RUN: | FileCheck %s
-// RUN: tern-opt %s --tern-avx2-pipeline \
+// RUN: tern-opt %s '--tern-compile-pipeline=kernels=avx2' \
 // RUN: | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_runner_libs \
 // RUN: | FileCheck %s
 // RUN: tern-opt %s --convert-tern-to-kernels | FileCheck %s --check-prefix=IR

@@ -54,11 +54,11 @@ public:
         weights_(weights), weightsBytes_(weightsBytes),
         compiledContext_(compiledContext), contextSize_(contextSize) {
     const int64_t kv = config_.numKvHeads * config_.headDim;
-    cacheElems_ = config_.numLayers * compiledContext_ * kv;
+    const int64_t cacheElems = config_.numLayers * compiledContext_ * kv;
     // Uninitialized: rows are written before they are read, and untouched
     // pages of a long context cost nothing.
-    kCache_.reset(new float[static_cast<size_t>(cacheElems_)]);
-    vCache_.reset(new float[static_cast<size_t>(cacheElems_)]);
+    kCache_.reset(new float[static_cast<size_t>(cacheElems)]);
+    vCache_.reset(new float[static_cast<size_t>(cacheElems)]);
   }
 
   ~CompiledModel() override {
@@ -135,7 +135,6 @@ private:
   const uint8_t *weights_;
   uint64_t weightsBytes_;
   int64_t compiledContext_, contextSize_;
-  int64_t cacheElems_ = 0;
   std::unique_ptr<float[]> kCache_, vCache_;
   int64_t position_ = 0;
 };
@@ -159,7 +158,10 @@ public:
     OrError<uint32_t> ctx = file->getU32(TERN_ABI_KEY_CONTEXT);
     if (!ctx)
       return R::failure(ctx.error);
-    OrError<ModelConfig> config = readGgufConfig(*file);
+    OrError<TokenizerVocab> vocab = readGgufVocab(*file);
+    if (!vocab)
+      return R::failure(vocab.error);
+    OrError<ModelConfig> config = readGgufConfig(*file, *vocab);
     if (!config)
       return R::failure(config.error);
     const GgufTensorInfo *w = file->findTensor(TERN_ABI_WEIGHTS_TENSOR);
@@ -177,23 +179,10 @@ public:
         return R::failure(rows.error);
       b->prefillRows_ = *rows;
     }
-    if (file->hasKey("tokenizer.ggml.tokens")) {
-      auto tokens = file->getStringArray("tokenizer.ggml.tokens");
-      auto types = file->getI32Array("tokenizer.ggml.token_type");
-      if (!tokens || !types)
-        return R::failure(!tokens ? tokens.error : types.error);
-      std::vector<bool> special(types->size());
-      for (size_t i = 0; i < types->size(); ++i)
-        special[i] = (*types)[i] == 3 || (*types)[i] == 4;
-      TokenizerOrError t = Tokenizer::fromGpt2Vocab(*tokens, special, where);
+    if (!vocab->tokens.empty()) {
+      TokenizerOrError t = buildTokenizer(*vocab, b->config_, where);
       if (!t)
         return R::failure(t.error);
-      if (b->config_.bosId >= 0)
-        t->setBosId(b->config_.bosId);
-      if (b->config_.eosId >= 0)
-        t->setEosId(b->config_.eosId);
-      if (b->config_.eotId >= 0)
-        t->setEotId(b->config_.eotId);
       b->tokenizer_ = std::move(*t);
     }
     return R(std::move(b));

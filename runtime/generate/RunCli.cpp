@@ -255,6 +255,17 @@ OrError<RunOptions> parseRunOptions(const std::vector<std::string> &args,
 
 namespace {
 
+/// The tokens that end generation: end of text and end of turn, from the
+/// model's configuration and its tokenizer (either may lack them).
+std::vector<TokenId> stopIds(const ModelConfig &c, const Tokenizer *tok) {
+  std::vector<TokenId> ids;
+  for (TokenId id : {c.eosId, c.eotId, tok ? tok->eosId() : -1,
+                     tok ? tok->eotId() : -1})
+    if (id >= 0 && std::find(ids.begin(), ids.end(), id) == ids.end())
+      ids.push_back(id);
+  return ids;
+}
+
 /// The interactive chat: each user line becomes a turn of the 2B4T chat
 /// format; the reply streams until <|eot_id|> (or the token limit), and
 /// the conversation stays in the KV cache.
@@ -275,10 +286,7 @@ int runChat(const std::string &program, const RunOptions &o, RunBackend &b) {
   if (!lm)
     return fail(lm.error);
   Sampler sampler(o.sampler);
-  std::vector<TokenId> stop;
-  for (TokenId id : {c.eotId, c.eosId, tok->eotId(), tok->eosId()})
-    if (id >= 0)
-      stop.push_back(id);
+  const std::vector<TokenId> stop = stopIds(c, tok);
   std::optional<TokenId> unevaluated; // the last reply's stop token
   bool first = true;
   std::optional<std::string> pending = o.prompt;
@@ -415,10 +423,7 @@ int runMain(const std::string &program, const std::vector<std::string> &args,
   req.prompt = prompt;
   req.maxNewTokens = o.nPredict;
   if (!o.ignoreEos)
-    for (TokenId id : {c.eosId, c.eotId, tok ? tok->eosId() : -1,
-                       tok ? tok->eotId() : -1})
-      if (id >= 0)
-        req.stopIds.push_back(id);
+    req.stopIds = stopIds(c, tok);
   std::vector<float> logits;
   if (!o.dumpLogits.empty())
     req.logits = &logits;

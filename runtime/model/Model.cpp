@@ -458,6 +458,11 @@ bool endsWith(const std::string &s, const std::string &suffix) {
 
 } // namespace
 
+OrError<ModelConfig> readGgufConfig(const GgufFile &file,
+                                    const TokenizerVocab &vocab) {
+  return readConfig(file, &vocab.tokens);
+}
+
 OrError<ModelConfig> readGgufConfig(const GgufFile &file) {
   std::vector<std::string> tokens;
   if (file.hasKey("tokenizer.ggml.tokens")) {
@@ -469,40 +474,47 @@ OrError<ModelConfig> readGgufConfig(const GgufFile &file) {
   return readConfig(file, &tokens);
 }
 
+OrError<TokenizerVocab> readGgufVocab(const GgufFile &file) {
+  using R = OrError<TokenizerVocab>;
+  TokenizerVocab v;
+  if (file.hasKey("tokenizer.ggml.tokens")) {
+    auto tokens = file.getStringArray("tokenizer.ggml.tokens");
+    if (!tokens)
+      return R::failure(tokens.error);
+    v.tokens = std::move(*tokens);
+    v.isSpecial.assign(v.tokens.size(), false);
+    if (file.hasKey("tokenizer.ggml.token_type")) {
+      auto types = file.getI32Array("tokenizer.ggml.token_type");
+      if (!types)
+        return R::failure(types.error);
+      if (types->size() != v.tokens.size())
+        return R::failure(file.path() + ": tokenizer.ggml.token_type has " +
+                          std::to_string(types->size()) +
+                          " entries but tokenizer.ggml.tokens has " +
+                          std::to_string(v.tokens.size()));
+      for (size_t i = 0; i < types->size(); ++i)
+        v.isSpecial[i] = (*types)[i] == 3 || (*types)[i] == 4;
+    }
+  }
+  if (file.hasKey("tokenizer.ggml.model")) {
+    auto model = file.getString("tokenizer.ggml.model");
+    if (!model)
+      return R::failure(model.error);
+    v.model = std::move(*model);
+  }
+  return R(std::move(v));
+}
+
 ModelOrError loadGgufModel(const GgufFile &file) {
   ModelDescription m;
   m.sourcePath = file.path();
   m.sourceFormat = "gguf";
   m.storage.push_back(file.mapping());
 
-  // Tokenizer vocabulary.
-  if (file.hasKey("tokenizer.ggml.tokens")) {
-    auto tokens = file.getStringArray("tokenizer.ggml.tokens");
-    if (!tokens)
-      return ModelOrError::failure(tokens.error);
-    m.vocab.tokens = std::move(*tokens);
-    m.vocab.isSpecial.assign(m.vocab.tokens.size(), false);
-    if (file.hasKey("tokenizer.ggml.token_type")) {
-      auto types = file.getI32Array("tokenizer.ggml.token_type");
-      if (!types)
-        return ModelOrError::failure(types.error);
-      if (types->size() != m.vocab.tokens.size())
-        return ModelOrError::failure(file.path() +
-                                     ": tokenizer.ggml.token_type has " +
-                                     std::to_string(types->size()) +
-                                     " entries but tokenizer.ggml."
-                                     "tokens has " +
-                                     std::to_string(m.vocab.tokens.size()));
-      for (size_t i = 0; i < types->size(); ++i)
-        m.vocab.isSpecial[i] = (*types)[i] == 3 || (*types)[i] == 4;
-    }
-  }
-  if (file.hasKey("tokenizer.ggml.model")) {
-    auto model = file.getString("tokenizer.ggml.model");
-    if (!model)
-      return ModelOrError::failure(model.error);
-    m.vocab.model = std::move(*model);
-  }
+  OrError<TokenizerVocab> vocab = readGgufVocab(file);
+  if (!vocab)
+    return ModelOrError::failure(vocab.error);
+  m.vocab = std::move(*vocab);
 
   OrError<ModelConfig> config = readConfig(file, &m.vocab.tokens);
   if (!config)
@@ -580,23 +592,29 @@ void addGgufVocab(GgufWriter &w, const TokenizerVocab &vocab,
     w.addUint32("tokenizer.ggml.eot_token_id", static_cast<uint32_t>(c.eotId));
 }
 
-TokenizerOrError buildTokenizer(const ModelDescription &model) {
-  if (model.vocab.tokens.empty()) {
+TokenizerOrError buildTokenizer(const TokenizerVocab &vocab,
+                                const ModelConfig &config,
+                                const std::string &origin) {
+  if (vocab.tokens.empty()) {
     TokenizerOrError r;
-    r.error = model.sourcePath + ": the model has no tokenizer vocabulary";
+    r.error = origin + ": the model has no tokenizer vocabulary";
     return r;
   }
-  TokenizerOrError r = Tokenizer::fromGpt2Vocab(
-      model.vocab.tokens, model.vocab.isSpecial, model.sourcePath);
+  TokenizerOrError r =
+      Tokenizer::fromGpt2Vocab(vocab.tokens, vocab.isSpecial, origin);
   if (!r)
     return r;
-  if (model.config.bosId >= 0)
-    r->setBosId(model.config.bosId);
-  if (model.config.eosId >= 0)
-    r->setEosId(model.config.eosId);
-  if (model.config.eotId >= 0)
-    r->setEotId(model.config.eotId);
+  if (config.bosId >= 0)
+    r->setBosId(config.bosId);
+  if (config.eosId >= 0)
+    r->setEosId(config.eosId);
+  if (config.eotId >= 0)
+    r->setEotId(config.eotId);
   return r;
+}
+
+TokenizerOrError buildTokenizer(const ModelDescription &model) {
+  return buildTokenizer(model.vocab, model.config, model.sourcePath);
 }
 
 } // namespace tern

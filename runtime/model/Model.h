@@ -218,6 +218,9 @@ ModelOrError loadGgufModel(const GgufFile &file);
 
 /// Reads just the configuration (and checks it) from GGUF metadata.
 OrError<ModelConfig> readGgufConfig(const GgufFile &file);
+/// The same with the file's vocabulary already read (readGgufVocab).
+OrError<ModelConfig> readGgufConfig(const GgufFile &file,
+                                    const TokenizerVocab &vocab);
 
 /// Writes `config` as bitnet.cpp's GGUF metadata (general.architecture
 /// "bitnet-b1.58" and the bitnet-b1.58.* hyper-parameters) so that
@@ -228,6 +231,16 @@ void addGgufConfig(GgufWriter &writer, const ModelConfig &config);
 /// bos/eos/eot ids of `config` (those >= 0) as tokenizer.ggml.* metadata.
 void addGgufVocab(GgufWriter &writer, const TokenizerVocab &vocab,
                   const ModelConfig &config);
+
+/// The tokenizer.ggml.* vocabulary of a GGUF file (empty when it has none);
+/// errors name the file and the key.
+OrError<TokenizerVocab> readGgufVocab(const GgufFile &file);
+
+/// A tokenizer from a vocabulary (GPT-2 form) with the bos/eos/eot ids of
+/// `config` where they are known; errors start with `origin`.
+TokenizerOrError buildTokenizer(const TokenizerVocab &vocab,
+                                const ModelConfig &config,
+                                const std::string &origin);
 
 /// Builds the model's tokenizer from its vocabulary (GPT-2 form) and sets
 /// its bos/eos/eot ids from the configuration where they are known.

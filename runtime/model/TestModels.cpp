@@ -337,32 +337,11 @@ HfCheckpoint hfCheckpointFor(const TinyModel &m, HfWeightFormat format) {
                          bf16Bytes({scale})});
   }
 
-  nlohmann::json tok;
-  tok["version"] = "1.0";
-  tok["added_tokens"] = nlohmann::json::array();
-  tok["model"] = {{"type", "BPE"},
-                  {"dropout", nullptr},
-                  {"unk_token", nullptr},
-                  {"continuing_subword_prefix", nullptr},
-                  {"end_of_word_suffix", nullptr},
-                  {"fuse_unk", false},
-                  {"byte_fallback", false},
-                  {"ignore_merges", true},
-                  {"vocab", nlohmann::json::object()},
-                  {"merges", nlohmann::json::array()}};
-  for (size_t id = 0; id < m.tokens.size(); ++id) {
-    if (m.tokenTypes[id] == 3)
-      tok["added_tokens"].push_back({{"id", id},
-                                     {"content", m.tokens[id]},
-                                     {"single_word", false},
-                                     {"lstrip", false},
-                                     {"rstrip", false},
-                                     {"normalized", false},
-                                     {"special", true}});
-    else
-      tok["model"]["vocab"][m.tokens[id]] = id;
-  }
-  c.tokenizerJson = tok.dump(1);
+  TokenizerJsonVocab vocab;
+  vocab.tokens = m.tokens;
+  for (int32_t type : m.tokenTypes)
+    vocab.isSpecial.push_back(type == 3);
+  c.tokenizerJson = tokenizerJsonText(vocab);
   return c;
 }
 

@@ -64,10 +64,13 @@ TEST(ThreadPool, OneThreadRunsInline) {
   ThreadPool pool(0); // clamped to 1
   EXPECT_EQ(pool.size(), 1);
   int64_t seenBegin = -1, seenEnd = -1;
+  const std::thread::id caller = std::this_thread::get_id();
+  std::thread::id ranOn;
   pool.parallelFor(10, [&](int64_t b, int64_t e) {
-    EXPECT_EQ(std::this_thread::get_id(), std::this_thread::get_id());
+    ranOn = std::this_thread::get_id();
     seenBegin = b, seenEnd = e;
   });
+  EXPECT_EQ(ranOn, caller);
   EXPECT_EQ(seenBegin, 0);
   EXPECT_EQ(seenEnd, 10);
   EXPECT_GE(ThreadPool::hardwareThreads(), 1);

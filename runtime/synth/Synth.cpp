@@ -17,7 +17,6 @@
 #include <functional>
 #include <memory>
 #include <sys/stat.h>
-#include <unordered_map>
 
 namespace tern {
 
@@ -512,87 +511,16 @@ public:
     return w.writeFile(dir + "/model.safetensors");
   }
 
-  /// A Hugging Face tokenizer.json: the vocabulary in GPT-2 form, the
-  /// special tokens as added_tokens, and the merge list implied by the
-  /// ranks (every split of a token into two tokens of lower rank, in order
-  /// of the token's rank), so that Hugging Face's tokenizers library
-  /// encodes like Tern does.
+  /// The tokenizer as a Hugging Face tokenizer.json (padded like the GGUF
+  /// vocabulary).
   std::string writeTokenizerJson(const std::string &path) {
     OrError<VocabOut> v = vocabFor(*o_.tokenizer, c_.vocabSize);
     if (!v)
       return path + ": " + v.error;
-    const Tokenizer &tok = *o_.tokenizer;
-    nlohmann::json vocab = nlohmann::json::object();
-    nlohmann::json added = nlohmann::json::array();
-    std::unordered_map<std::string, TokenId> rank;
-    for (size_t id = 0; id < v->tokens.size(); ++id) {
-      if (v->special[id]) {
-        added.push_back({{"id", id},
-                         {"content", v->tokens[id]},
-                         {"single_word", false},
-                         {"lstrip", false},
-                         {"rstrip", false},
-                         {"normalized", false},
-                         {"special", true}});
-      } else {
-        vocab[v->tokens[id]] = id;
-        rank.emplace(std::string(tok.tokenBytes(static_cast<TokenId>(id))),
-                     static_cast<TokenId>(id));
-      }
-    }
-    nlohmann::json merges = nlohmann::json::array();
-    for (TokenId id = 0; id < tok.vocabSize(); ++id) {
-      if (tok.isSpecial(id))
-        continue;
-      const std::string bytes(tok.tokenBytes(id));
-      if (bytes.size() < 2)
-        continue;
-      // Every split into two lower-ranked tokens is a merge, ranked by
-      // the token it makes: then Hugging Face's lowest-merge-first BPE
-      // picks the same pair as merging by lowest rank.
-      std::vector<std::pair<std::pair<TokenId, TokenId>, size_t>> splits;
-      for (size_t s = 1; s < bytes.size(); ++s) {
-        auto l = rank.find(bytes.substr(0, s));
-        auto r = rank.find(bytes.substr(s));
-        if (l != rank.end() && r != rank.end() && l->second < id &&
-            r->second < id)
-          splits.push_back({{l->second, r->second}, s});
-      }
-      std::sort(splits.begin(), splits.end());
-      for (const auto &sp : splits)
-        merges.push_back(bytesToGpt2Unicode(bytes.substr(0, sp.second)) +
-                         " " + bytesToGpt2Unicode(bytes.substr(sp.second)));
-    }
-    nlohmann::json j = {
-        {"version", "1.0"},
-        {"truncation", nullptr},
-        {"padding", nullptr},
-        {"added_tokens", added},
-        {"normalizer", nullptr},
-        {"pre_tokenizer",
-         {{"type", "ByteLevel"},
-          {"add_prefix_space", false},
-          {"trim_offsets", true},
-          {"use_regex", true}}},
-        {"post_processor", nullptr},
-        {"decoder",
-         {{"type", "ByteLevel"},
-          {"add_prefix_space", true},
-          {"trim_offsets", true},
-          {"use_regex", true}}},
-        {"model",
-         {{"type", "BPE"},
-          {"dropout", nullptr},
-          {"unk_token", nullptr},
-          {"continuing_subword_prefix", nullptr},
-          {"end_of_word_suffix", nullptr},
-          {"fuse_unk", false},
-          {"byte_fallback", false},
-          {"ignore_merges", true},
-          {"vocab", vocab},
-          {"merges", merges}}}};
-    return writeText(path, j.dump(-1, ' ', false,
-                                  nlohmann::json::error_handler_t::replace));
+    TokenizerJsonVocab vocab;
+    vocab.tokens = std::move(v->tokens);
+    vocab.isSpecial = std::move(v->special);
+    return writeText(path, tokenizerJsonText(vocab));
   }
 
   static std::string writeText(const std::string &path,

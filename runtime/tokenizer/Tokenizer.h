@@ -221,6 +221,13 @@ struct TokenizerJsonVocab {
 std::string readTokenizerJsonVocab(const std::string &path,
                                    TokenizerJsonVocab &out);
 
+/// The inverse: a Hugging Face tokenizer.json for `vocab` (ordinary tokens
+/// in model.vocab, specials as added_tokens) with the merge list implied
+/// by the ranks (every split of a token into two lower-ranked tokens, in
+/// order of the token's rank), so that Hugging Face's tokenizers library
+/// encodes like Tern does.
+std::string tokenizerJsonText(const TokenizerJsonVocab &vocab);
+
 /// Turns a stream of token ids into text that is always whole UTF-8
 /// characters: bytes of a multi-byte character split across tokens are held
 /// back until the character completes. Bytes that cannot be (or can no

@@ -13,11 +13,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <unordered_map>
 
 namespace tern {
 namespace {
@@ -208,6 +210,78 @@ TokenizerOrError Tokenizer::fromTokenizerJson(const std::string &path) {
     return result;
   }
   return fromGpt2Vocab(vocab.tokens, vocab.isSpecial, path);
+}
+
+std::string tokenizerJsonText(const TokenizerJsonVocab &v) {
+  json vocab = json::object();
+  json added = json::array();
+  std::unordered_map<std::string, TokenId> rank; // raw bytes -> id
+  std::vector<std::string> bytesOf(v.tokens.size());
+  for (size_t id = 0; id < v.tokens.size(); ++id) {
+    if (id < v.isSpecial.size() && v.isSpecial[id]) {
+      added.push_back({{"id", id},
+                       {"content", v.tokens[id]},
+                       {"single_word", false},
+                       {"lstrip", false},
+                       {"rstrip", false},
+                       {"normalized", false},
+                       {"special", true}});
+      continue;
+    }
+    vocab[v.tokens[id]] = id;
+    if (std::optional<std::string> b = gpt2UnicodeToBytes(v.tokens[id])) {
+      bytesOf[id] = *b;
+      rank.emplace(*b, static_cast<TokenId>(id));
+    }
+  }
+  // Every split of a token into two lower-ranked tokens is a merge, ranked
+  // by the token it makes: then Hugging Face's lowest-merge-first BPE picks
+  // the same pair as merging by lowest rank.
+  json merges = json::array();
+  for (size_t id = 0; id < bytesOf.size(); ++id) {
+    const std::string &bytes = bytesOf[id];
+    std::vector<std::pair<std::pair<TokenId, TokenId>, size_t>> splits;
+    for (size_t s = 1; s < bytes.size(); ++s) {
+      auto l = rank.find(bytes.substr(0, s));
+      auto r = rank.find(bytes.substr(s));
+      if (l != rank.end() && r != rank.end() &&
+          l->second < static_cast<TokenId>(id) &&
+          r->second < static_cast<TokenId>(id))
+        splits.push_back({{l->second, r->second}, s});
+    }
+    std::sort(splits.begin(), splits.end());
+    for (const auto &sp : splits)
+      merges.push_back(bytesToGpt2Unicode(bytes.substr(0, sp.second)) + " " +
+                       bytesToGpt2Unicode(bytes.substr(sp.second)));
+  }
+  json j = {{"version", "1.0"},
+            {"truncation", nullptr},
+            {"padding", nullptr},
+            {"added_tokens", added},
+            {"normalizer", nullptr},
+            {"pre_tokenizer",
+             {{"type", "ByteLevel"},
+              {"add_prefix_space", false},
+              {"trim_offsets", true},
+              {"use_regex", true}}},
+            {"post_processor", nullptr},
+            {"decoder",
+             {{"type", "ByteLevel"},
+              {"add_prefix_space", true},
+              {"trim_offsets", true},
+              {"use_regex", true}}},
+            {"model",
+             {{"type", "BPE"},
+              {"dropout", nullptr},
+              {"unk_token", nullptr},
+              {"continuing_subword_prefix", nullptr},
+              {"end_of_word_suffix", nullptr},
+              {"fuse_unk", false},
+              {"byte_fallback", false},
+              {"ignore_merges", true},
+              {"vocab", vocab},
+              {"merges", merges}}}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 } // namespace tern

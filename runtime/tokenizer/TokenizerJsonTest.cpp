@@ -9,6 +9,8 @@
 
 #include "runtime/tokenizer/Tokenizer.h"
 
+#include "runtime/tokenizer/Llama3Vectors.h"
+
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -25,15 +27,8 @@ using json = nlohmann::json;
 
 namespace {
 
-const std::string kDataDir =
-    std::string(TERN_SHARED_DIR) + "/testdata/llama3-tokenizer";
-
-std::string readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testdata::readFile;
+const std::string &kDataDir = testdata::llama3Dir();
 
 std::string writeTemp(const std::string &name, const std::string &text) {
   // Per process: ctest runs test cases in parallel processes.
@@ -143,23 +138,9 @@ const Llama3Json &llama3Json() {
     d.vocabError = readTokenizerJsonVocab(path, d.vocab);
     std::remove(path.c_str());
 
-    const std::string sep = "\n__ggml_vocab_test__\n";
-    std::string inp = readFile(kDataDir + "/vectors.inp");
-    for (size_t pos = 0; pos < inp.size();) {
-      size_t end = inp.find(sep, pos);
-      if (end == std::string::npos)
-        break;
-      d.inputs.push_back(inp.substr(pos, end - pos));
-      pos = end + sep.size();
-    }
-    std::istringstream out(readFile(kDataDir + "/vectors.out"));
-    for (std::string line; std::getline(out, line);) {
-      std::istringstream ids(line);
-      std::vector<TokenId> v;
-      for (TokenId id; ids >> id;)
-        v.push_back(id);
-      d.expected.push_back(std::move(v));
-    }
+    testdata::Llama3Vectors v = testdata::readLlama3Vectors();
+    d.inputs = std::move(v.inputs);
+    d.expected = std::move(v.expected);
     return d;
   }();
   return data;

@@ -8,6 +8,8 @@
 
 #include "runtime/tokenizer/Tokenizer.h"
 
+#include "runtime/tokenizer/Llama3Vectors.h"
+
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -28,16 +30,9 @@ namespace {
 // Helpers
 //===----------------------------------------------------------------------===//
 
-const std::string kDataDir =
-    std::string(TERN_SHARED_DIR) + "/testdata/llama3-tokenizer";
+using testdata::readFile;
+const std::string &kDataDir = testdata::llama3Dir();
 constexpr int kNumVectors = 46; // per the test data's README
-
-std::string readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 bool fileExists(const std::string &path) {
   return std::ifstream(path, std::ios::binary).good();
@@ -154,28 +149,6 @@ struct Llama3Data {
   std::vector<std::vector<TokenId>> expected;
 };
 
-// Inputs are separated by the line "__ggml_vocab_test__"; line i of
-// vectors.out holds the ids of input i.
-void readVectors(Llama3Data &d) {
-  const std::string sep = "\n__ggml_vocab_test__\n";
-  std::string inp = readFile(kDataDir + "/vectors.inp");
-  for (size_t pos = 0; pos < inp.size();) {
-    size_t end = inp.find(sep, pos);
-    if (end == std::string::npos)
-      break;
-    d.inputs.push_back(inp.substr(pos, end - pos));
-    pos = end + sep.size();
-  }
-  std::istringstream out(readFile(kDataDir + "/vectors.out"));
-  for (std::string line; std::getline(out, line);) {
-    std::istringstream ids(line);
-    std::vector<TokenId> v;
-    for (TokenId id; ids >> id;)
-      v.push_back(id);
-    d.expected.push_back(std::move(v));
-  }
-}
-
 const Llama3Data &llama3Data() {
   static const Llama3Data data = [] {
     Llama3Data d;
@@ -186,7 +159,9 @@ const Llama3Data &llama3Data() {
     d.loadSeconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();
-    readVectors(d);
+    testdata::Llama3Vectors v = testdata::readLlama3Vectors();
+    d.inputs = std::move(v.inputs);
+    d.expected = std::move(v.expected);
     return d;
   }();
   return data;
