@@ -42,25 +42,26 @@ def ConvertTernToLinalg : Pass<"convert-tern-to-linalg", "::mlir::ModuleOp"> {
 def ConvertTernToKernels : Pass<"convert-tern-to-kernels", "::mlir::ModuleOp"> {
   let summary = "Ternary matmuls on i2-packed blob weights to per-shape kernels";
   let description = [{
-    Replaces each `tern.matmul` whose weights are a `tern.weight` in
-    `#tern.layout<i2, block = 128>` (the I2_S order: byte `32 b + p` of a row
-    holds elements `128 b + p + 32 j` at bit shift `6 - 2 j`) with a call to
-    a kernel of the chosen family declared for that exact shape,
-    `tern_kernel_i2_<family>_MxNxK(a: memref<MxKxi8>, w: memref<Nx(K/4)xi8>,
-    out: memref<MxNxi32>, begin, end)`, which computes the output columns
-    [begin, end). The call covers [0, N) and is marked `tern.parallel`
-    (`convert-parallel-to-runtime` may split it over threads). The weights
-    are read in place through `memref.view`. Matmuls it does not handle are
-    left for `convert-tern-to-linalg`.
+    Replaces each `tern.matmul` whose weights are a `tern.weight` in an i2
+    layout (`#tern.layout<i2, block = B>`: byte `(B/4) b + p` of a row holds
+    elements `B b + p + (B/4) j` at bit shift `6 - 2 j`; B = 128 is the
+    I2_S order) with a call to a kernel declared for that exact shape,
+    layout, family and tiling,
+    `tern_kernel_i2_<family>_MxNxK_b<B>_t<TM>x<TN>(a: memref<MxKxi8>,
+    w: memref<Nx(K/4)xi8>, out: memref<MxNxi32>, begin, end)`, which
+    computes the output columns [begin, end). The call covers [0, N) and is
+    marked `tern.parallel` (`convert-parallel-to-runtime` may split it over
+    threads). The weights are read in place through `memref.view`.
 
-    Families (the `family` option): `avx2` (`vpmaddubsw` on codes 0..2 with
-    an activation-sum correction, `vpmaddwd` widening), `vnni` (`vpdpbusd`,
-    AVX512-VNNI with VL or AVX-VNNI, same correction) and `neon-dotprod`
-    (`sdot` on signed ternary values). Both are exact, so results equal the
-    reference lowering bit for bit. Kernels are only declared here (marked
-    `tern.kernel = "i2_<family>"`); `tern-generate-kernels` gives them their
-    bodies after bufferization, whose deallocation analysis does not accept
-    intrinsic calls.
+    The kernel of each matmul is the pass options' (`family`, `tile-m`,
+    `tile-n`), unless the op carries its own choice, e.g. from a tuning
+    database: `tern.kernel_config = {family = "vnni", tile_m = 1, tile_n = 4}`
+    (`tern-decompose-bitlinear` moves it from `tern.bitlinear` to the
+    matmul). Families and the blocks they read: `avx2` and `vnni` (B a
+    multiple of 128), `neon-dotprod` (B a multiple of 64), `sve` (B = K).
+    A matmul the default config cannot read is left for
+    `convert-tern-to-linalg`; one whose own config cannot read it is an
+    error.
 
     Example: `%acc = tern.matmul %q, %w` with
     `%w = tern.weight "blk.0.attn_q.weight" %blob[4096]` becomes
@@ -69,13 +70,17 @@ def ConvertTernToKernels : Pass<"convert-tern-to-kernels", "::mlir::ModuleOp"> {
     %view = memref.view %blob[%c4096][] : memref<...xi8> to memref<256x64xi8>
     %a = bufferization.to_buffer %q read_only : tensor<1x256xi8> to memref<1x256xi8>
     %out = memref.alloc() : memref<1x256xi32>
-    call @tern_kernel_i2_avx2_1x256x256(%a, %view, %out, %c0, %c256) {tern.parallel}
+    call @tern_kernel_i2_avx2_1x256x256_b128_t1x1(%a, %view, %out, %c0, %c256) {tern.parallel}
     %acc = bufferization.to_tensor %out restrict writable : memref<1x256xi32> to tensor<1x256xi32>
     ```
   }];
   let options = [
     Option<"family", "family", "std::string", /*default=*/"\"avx2\"",
-           "Kernel family: avx2, vnni or neon-dotprod">,
+           "Kernel family: avx2, vnni, neon-dotprod or sve">,
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"1",
+           "Activation rows per tile (each weight decoded once per tile)">,
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"1",
+           "Output columns per tile (each activation loaded once per tile)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -88,27 +93,35 @@ def ConvertTernToKernels : Pass<"convert-tern-to-kernels", "::mlir::ModuleOp"> {
 def GenerateTernKernels : Pass<"tern-generate-kernels", "::mlir::ModuleOp"> {
   let summary = "Generates the bodies of the kernels convert-tern-to-kernels declared";
   let description = [{
-    For each external function marked `tern.kernel`, generates its body for
-    its shape: loops over rows and the column range, and for every output a
-    fully unrolled chain over the 128-weight blocks.
+    For each external function marked `tern.kernel` (with `tern.block` and
+    `tern.tile = array<i64: TM, TN>`), generates its body for its shape:
+    a loop over tiles of TM rows (the remaining rows as one smaller tile),
+    inside it a loop over tiles of TN output columns of [begin, end) (the
+    remaining columns one by one), and per tile TM x TN accumulators over a
+    fully unrolled chain of vector steps through the reduction: each step
+    loads TN columns' weight bytes and decodes them once, and TM rows'
+    activations once.
 
-    - `i2_avx2`: per block, the 4 bit positions' codes (`(byte >> s) & 3`)
-      times 32 activations by `vpmaddubsw`, summed in i16, widened by
-      `vpmaddwd` into 8 i32 lanes; the total minus the activation row sum.
+    - `i2_avx2`: per 32-byte step, the 4 bit positions' codes
+      (`(byte >> s) & 3`) times 32 activations by `vpmaddubsw`, summed in
+      i16, widened by `vpmaddwd` into 8 i32 lanes; the total minus the
+      activation row sum.
     - `i2_vnni`: the same codes and activations accumulated straight into
       8 i32 lanes by `vpdpbusd`, minus the activation row sum.
-    - `i2_neon-dotprod`: per block and 16-byte half, `sdot` of the 4 bit
-      positions' ternary values (`((byte >> s) & 3) - 1`) with 16
-      activations each, into 4 i32 lanes.
+    - `i2_neon-dotprod`: per 16-byte step, `sdot` of the 4 bit positions'
+      ternary values (`((byte >> s) & 3) - 1`) with 16 activations each,
+      into 4 i32 lanes.
+    - `i2_sve`: a loop stepping by the SVE vector length with a predicate
+      for the last step (masked loads), `sdot` on `vector<[16]xi8>` into
+      `vector<[4]xi32>`: vector-length agnostic.
 
     The target instructions are `llvm.call_intrinsic` ops
     (`llvm.x86.avx2.pmadd.ub.sw`, `llvm.x86.avx2.pmadd.wd`,
-    `llvm.x86.avx512.vpdpbusd.256`, `llvm.aarch64.neon.sdot.v4i32.v16i8`);
-    everything else is
-    vector/scf/arith.
+    `llvm.x86.avx512.vpdpbusd.256`, `llvm.aarch64.neon.sdot.v4i32.v16i8`,
+    `llvm.aarch64.sve.sdot.nxv4i32`); everything else is vector/scf/arith.
 
     Example: the declaration
-    `func.func private @tern_kernel_i2_avx2_1x64x256(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_avx2"}`
+    `func.func private @tern_kernel_i2_avx2_1x64x256_b128_t1x1(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.block = 128 : i64, tern.kernel = "i2_avx2", tern.tile = array<i64: 1, 1>}`
     gets a body with 2 x 4 `vpmaddubsw` and 2 `vpmaddwd` per output.
   }];
   let dependentDialects = [

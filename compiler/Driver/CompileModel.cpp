@@ -5,6 +5,7 @@
 #include "compiler/Import/ModelImporter.h"
 #include "compiler/Pipelines/Pipelines.h"
 #include "compiler/Pipelines/Registration.h"
+#include "compiler/Tuning/TuningDb.h"
 #include "runtime/compiled/tern_abi.h"
 #include "runtime/model/GgufWriter.h"
 #include "runtime/model/Model.h"
@@ -120,7 +121,7 @@ private:
 llvm::Error writePayload(const std::string &path,
                          const rt::ModelDescription &m,
                          const ImportedModel &imported,
-                         const std::string &target) {
+                         const std::string &target, int64_t threads) {
   rt::GgufWriter w;
   w.setAlignment(64);
   rt::addGgufConfig(w, m.config);
@@ -131,6 +132,8 @@ llvm::Error writePayload(const std::string &path,
   w.addString(TERN_ABI_KEY_TARGET, target);
   w.addUint32(TERN_ABI_KEY_PREFILL_ROWS,
               static_cast<uint32_t>(imported.prefillRows));
+  if (threads > 0)
+    w.addUint32(TERN_ABI_KEY_THREADS, static_cast<uint32_t>(threads));
   if (!m.vocab.tokens.empty())
     rt::addGgufVocab(w, m.vocab, m.config);
   const std::vector<BlobEntry> *entries = &imported.blob;
@@ -223,6 +226,9 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
     return fail("no output: use -o OUT");
   if (o.contextSize < 0)
     return fail("--ctx must be positive");
+  if (o.threads < 0 || o.threads > 1024)
+    return fail("--threads " + std::to_string(o.threads) +
+                " is out of range (0: all hardware threads, at most 1024)");
 
   llvm::InitializeAllTargetInfos();
   llvm::InitializeAllTargets();
@@ -247,6 +253,29 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
                 ": executables for this architecture are not supported; use "
                 "--emit obj/asm/llvm for " + target->triple.str());
 
+  // Kernel choices: the target's families, and a tuning database's choices
+  // for this CPU when one is given.
+  const bool x86 = target->triple.isX86();
+  const std::vector<std::string> features = kernelFeatures(
+      [&](llvm::StringRef f) { return hasFeature(*target, f); }, x86);
+  const std::vector<std::string> families = familiesFor(features);
+  const std::string family = families.empty() ? "" : families.front();
+  std::optional<TuningDb> db;
+  if (!o.tuningDb.empty()) {
+    llvm::Expected<TuningDb> loadedDb = TuningDb::load(o.tuningDb);
+    if (!loadedDb)
+      return loadedDb.takeError();
+    db = std::move(*loadedDb);
+    for (const TuningEntry &e : db->entries())
+      if (e.cpu == target->cpu &&
+          !llvm::is_contained(families, e.choice.kernel.family))
+        return fail(o.tuningDb + ": the entry for " + e.cpu + " " +
+                    std::to_string(e.m) + "x" + std::to_string(e.n) + "x" +
+                    std::to_string(e.k) + " uses the " +
+                    e.choice.kernel.family + " kernels, which target '" +
+                    o.target + "' cannot run");
+  }
+
   StageTimer timer(o.timings);
   // 1. Load.
   rt::ModelOrError loaded = rt::loadModel(o.model);
@@ -266,6 +295,28 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
   ImportOptions io;
   io.contextSize = o.contextSize;
   io.prefillRows = o.prefillRows;
+  const std::string cpu = target->cpu;
+  io.layoutBlock = [&](const std::string &, int64_t rows,
+                       int64_t cols) -> int64_t {
+    // The layout serves every M: the decode (M = 1) choice decides.
+    if (db)
+      if (const TuningEntry *e = db->nearest(cpu, 1, rows, cols))
+        return e->choice.block;
+    return family.empty() ? 0 : defaultChoice(family, 1, rows, cols).block;
+  };
+  io.kernelConfig = [&](int64_t m, int64_t n, int64_t k,
+                        int64_t block) -> DictionaryAttr {
+    if (db)
+      if (const TuningEntry *e = db->nearest(cpu, m, n, k))
+        if (kernels::supportsLayout(e->choice.kernel.family, block, k))
+          return kernels::configAttr(&context, e->choice.kernel);
+    for (const std::string &f : families) {
+      KernelChoice c = defaultChoice(f, m, n, k);
+      if (kernels::supportsLayout(f, block, k))
+        return kernels::configAttr(&context, c.kernel);
+    }
+    return {};
+  };
   llvm::Expected<ImportedModel> imported = importModel(context, model, io);
   if (!imported)
     return imported.takeError();
@@ -302,14 +353,7 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
         [](Pass *, Operation *) { return true; },
         /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/true);
   KernelOptions kernels;
-  if (target->triple.isX86() &&
-      ((hasFeature(*target, "avx512vnni") && hasFeature(*target, "avx512vl")) ||
-       hasFeature(*target, "avxvnni")))
-    kernels.family = "vnni";
-  else if (target->triple.isX86() && hasFeature(*target, "avx2"))
-    kernels.family = "avx2";
-  else if (target->triple.isAArch64() && hasFeature(*target, "dotprod"))
-    kernels.family = "neon-dotprod";
+  kernels.family = family; // matmuls carry their own tern.kernel_config
   kernels.runtimeThreads = true;
   buildCompilePipeline(pm, kernels);
   if (failed(pm.run(module)))
@@ -423,7 +467,8 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
   // 7. Weights.
   const std::string payload =
       o.weightsFile ? o.output + ".weights" : o.output + ".payload.tmp";
-  if (llvm::Error e = writePayload(payload, *model, *imported, o.target))
+  if (llvm::Error e = writePayload(payload, *model, *imported, o.target,
+                                    o.threads))
     return e;
   if (!o.weightsFile) {
     llvm::Error e = appendPayload(o.output, payload);

@@ -41,6 +41,11 @@ struct CompileOptions {
   std::string crossRuntimeLibDir;
   /// Seconds per stage to stderr.
   bool timings = false;
+  /// A tuning database (tern tune): kernel family, layout and tile per
+  /// matmul shape for the target CPU; empty: the defaults.
+  std::string tuningDb;
+  /// Default thread count of the executable (0: all hardware threads).
+  int64_t threads = 0;
 };
 
 /// Runs the pipeline; errors name the stage and what went wrong.

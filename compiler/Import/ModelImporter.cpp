@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
 
 using namespace mlir;
 using namespace mlir::tern;
@@ -100,7 +101,8 @@ private:
                                   ValueRange{});
   }
   Value normWeights(const rt::FloatTensor &t);
-  Value ternaryWeights(const rt::TernaryTensor &t);
+  Value ternaryWeights(const rt::TernaryTensor &t, int64_t block);
+  int64_t blockFor(const rt::TernaryTensor &t);
   Value embedding(const rt::DenseTensor &t);
 
   // Steps of the network (see ReferenceModel.h for the numerics).
@@ -123,6 +125,7 @@ private:
   ImportOptions opts_;
   ImportedModel out_;
   int64_t block_ = 128;
+  std::map<std::string, int64_t> blocks_; ///< chosen blocks by weight name
   int64_t rows_ = 1; ///< Token rows of the entry point being built.
 
   Value blob_, kCache_, vCache_, pos_, logits_;
@@ -145,6 +148,22 @@ llvm::Error Importer::check() {
     return fail("layer count does not match the configuration");
   if (opts_.contextSize < 0)
     return fail("negative context size");
+  if (opts_.layoutBlock)
+    for (const rt::LayerWeights &w : m_.layers)
+      for (const rt::TernaryTensor *t :
+           {&w.attnQ, &w.attnK, &w.attnV, &w.attnOutput, &w.ffnGate, &w.ffnUp,
+            &w.ffnDown}) {
+        const int64_t blk = opts_.layoutBlock(t->name, t->rows, t->cols);
+        if (blk == 0)
+          continue;
+        if (blk < 4 || blk % 4 || t->cols % blk)
+          return fail("the layout chosen for '" + t->name + "' (i2, block " +
+                      std::to_string(blk) + ") does not fit its " +
+                      std::to_string(t->cols) +
+                      " columns (the block must be a multiple of 4 that "
+                      "divides them)");
+        blocks_[t->name] = blk;
+      }
   return llvm::Error::success();
 }
 
@@ -177,8 +196,13 @@ Value Importer::normWeights(const rt::FloatTensor &t) {
   return viewOf(off, MemRefType::get({n}, b_.getF32Type()));
 }
 
-Value Importer::ternaryWeights(const rt::TernaryTensor &t) {
-  const rt::PackedLayout layout{rt::PackingKind::I2, block_};
+int64_t Importer::blockFor(const rt::TernaryTensor &t) {
+  auto it = blocks_.find(t.name);
+  return it == blocks_.end() ? block_ : it->second;
+}
+
+Value Importer::ternaryWeights(const rt::TernaryTensor &t, int64_t block) {
+  const rt::PackedLayout layout{rt::PackingKind::I2, block};
   const int64_t rowBytes = rt::packedRowBytes(layout, t.cols);
   auto model = model_;
   rt::TernaryTensor w = t;
@@ -194,7 +218,7 @@ Value Importer::ternaryWeights(const rt::TernaryTensor &t) {
               return true;
             });
   auto type = WeightsType::get(&ctx_, t.rows, t.cols,
-                               LayoutAttr::get(&ctx_, PackingKind::i2, block_));
+                               LayoutAttr::get(&ctx_, PackingKind::i2, block));
   return WeightOp::create(b_, loc_, type, blob_, t.name,
                           static_cast<int64_t>(off));
 }
@@ -264,8 +288,12 @@ void Importer::bitLinear(Value in, int64_t k, const rt::TernaryTensor &w,
   Value x = bufferization::ToTensorOp::create(b_, loc_, inType, in,
                                               /*restrict=*/true,
                                               /*writable=*/false);
-  Value y = BitLinearOp::create(b_, loc_, outType, x, ternaryWeights(w),
-                                f32c(w.scale));
+  const int64_t block = blockFor(w);
+  auto y = BitLinearOp::create(b_, loc_, outType, x, ternaryWeights(w, block),
+                               f32c(w.scale));
+  if (opts_.kernelConfig)
+    if (DictionaryAttr config = opts_.kernelConfig(rows_, w.rows, w.cols, block))
+      y->setAttr("tern.kernel_config", config);
   auto mat = bufferization::MaterializeInDestinationOp::create(b_, loc_, y,
                                                                out);
   mat.setRestrict(true);

@@ -33,6 +33,7 @@
 #ifndef TERN_COMPILER_IMPORT_MODELIMPORTER_H
 #define TERN_COMPILER_IMPORT_MODELIMPORTER_H
 
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/Error.h"
@@ -55,6 +56,16 @@ struct ImportOptions {
   /// Tokens per call of the prefill entry point (-1: 32, capped at the
   /// context; 0 or 1: no prefill entry point).
   int64_t prefillRows = -1;
+  /// The i2 block of each ternary weight (the layout its matmuls' kernels
+  /// read), given its name and shape; null or 0: i2Block's rule. The
+  /// result must divide `cols` and be a multiple of 4.
+  std::function<int64_t(const std::string &name, int64_t rows, int64_t cols)>
+      layoutBlock;
+  /// A `tern.kernel_config` for the tern.bitlinear of `m` token rows on an
+  /// n x k weight in i2 block `block`; null or a null attribute: none (the
+  /// pipeline's default kernel).
+  std::function<DictionaryAttr(int64_t m, int64_t n, int64_t k, int64_t block)>
+      kernelConfig;
 };
 
 /// One weight's place in the blob.

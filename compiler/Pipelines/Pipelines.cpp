@@ -20,9 +20,15 @@ struct CompilePipelineOptions
     : public PassPipelineOptions<CompilePipelineOptions> {
   Option<std::string> kernels{
       *this, "kernels",
-      llvm::cl::desc("Kernel family: avx2, vnni, neon-dotprod, or empty for "
-                     "the reference lowering"),
+      llvm::cl::desc("Kernel family: avx2, vnni, neon-dotprod, sve, or empty "
+                     "for the reference lowering"),
       llvm::cl::init("")};
+  Option<int64_t> tileM{*this, "tile-m",
+                        llvm::cl::desc("Default kernel tile rows"),
+                        llvm::cl::init(1)};
+  Option<int64_t> tileN{*this, "tile-n",
+                        llvm::cl::desc("Default kernel tile columns"),
+                        llvm::cl::init(1)};
 };
 } // namespace
 
@@ -36,6 +42,8 @@ void mlir::tern::buildCompilePipeline(OpPassManager &pm,
   if (!kernels.family.empty()) {
     ConvertTernToKernelsOptions o;
     o.family = kernels.family;
+    o.tileM = kernels.tileM;
+    o.tileN = kernels.tileN;
     pm.addPass(createConvertTernToKernels(o));
   }
   pm.addPass(createConvertTernToLinalg());
@@ -69,10 +77,13 @@ void mlir::tern::registerTernPipelines() {
   PassPipelineRegistration<CompilePipelineOptions>(
       "tern-compile-pipeline",
       "Lower tern IR to the LLVM dialect as tern compile does, with the "
-      "matmul kernels of a family (kernels=avx2|vnni|neon-dotprod)",
+      "matmul kernels of a family (kernels=avx2|vnni|neon-dotprod|sve, "
+      "tile-m=TM tile-n=TN)",
       [](OpPassManager &pm, const CompilePipelineOptions &o) {
         KernelOptions k;
         k.family = o.kernels;
+        k.tileM = o.tileM;
+        k.tileN = o.tileN;
         buildCompilePipeline(pm, k);
       });
 }

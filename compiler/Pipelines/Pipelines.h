@@ -7,6 +7,7 @@
 #ifndef TERN_COMPILER_PIPELINES_PIPELINES_H
 #define TERN_COMPILER_PIPELINES_PIPELINES_H
 
+#include <cstdint>
 #include <string>
 
 namespace mlir {
@@ -21,8 +22,11 @@ void buildReferencePipeline(OpPassManager &pm);
 /// Which generated kernel families a compile may use.
 struct KernelOptions {
   /// Generated kernels for i2-packed matmuls (convert-tern-to-kernels):
-  /// "avx2", "neon-dotprod", or "" for the reference lowering.
+  /// "avx2", "vnni", "neon-dotprod", "sve", or "" for the reference
+  /// lowering. Matmuls carrying their own tern.kernel_config use that.
   std::string family;
+  /// The default tile (rows x columns) of the generated kernels.
+  int64_t tileM = 1, tileN = 1;
   /// Run tern.parallel calls on the runtime's thread pool
   /// (convert-parallel-to-runtime); without it they run serially, which is
   /// what mlir-runner tests need.
@@ -35,7 +39,7 @@ struct KernelOptions {
 void buildCompilePipeline(OpPassManager &pm, const KernelOptions &kernels);
 
 /// Registers the pipelines with the pass registry (`--tern-reference-pipeline`,
-/// `--tern-compile-pipeline="kernels=avx2"`).
+/// `--tern-compile-pipeline="kernels=avx2 tile-m=1 tile-n=4"`).
 void registerTernPipelines();
 
 } // namespace tern

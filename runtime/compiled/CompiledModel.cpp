@@ -179,6 +179,16 @@ public:
         return R::failure(rows.error);
       b->prefillRows_ = *rows;
     }
+    if (file->hasKey(TERN_ABI_KEY_THREADS)) {
+      OrError<uint32_t> threads = file->getU32(TERN_ABI_KEY_THREADS);
+      if (!threads)
+        return R::failure(threads.error);
+      if (*threads > 1024)
+        return R::failure(where + ": " TERN_ABI_KEY_THREADS " is " +
+                          std::to_string(*threads) +
+                          " (absurd; at most 1024)");
+      b->defaultThreads_ = static_cast<int>(*threads);
+    }
     if (!vocab->tokens.empty()) {
       TokenizerOrError t = buildTokenizer(*vocab, b->config_, where);
       if (!t)
@@ -190,6 +200,7 @@ public:
 
   const ModelConfig &config() const override { return config_; }
   int64_t maxContext() const override { return compiledContext_; }
+  int defaultThreads() const override { return defaultThreads_; }
   const Tokenizer *tokenizer() const override {
     return tokenizer_ ? &*tokenizer_ : nullptr;
   }
@@ -213,6 +224,7 @@ private:
   ModelConfig config_;
   std::optional<Tokenizer> tokenizer_;
   const uint8_t *weights_ = nullptr;
+  int defaultThreads_ = 0;
   uint64_t weightsBytes_ = 0;
   int64_t compiledContext_ = 0;
   int64_t prefillRows_ = 0;

@@ -41,6 +41,9 @@ extern "C" {
 #define TERN_ABI_KEY_TARGET "tern.target"
 /* Tokens per tern_prefill call (absent or < 2: no prefill entry point). */
 #define TERN_ABI_KEY_PREFILL_ROWS "tern.prefill_rows"
+/* Default thread count (tern compile --threads; absent or 0: all hardware
+ * threads); -t overrides it. */
+#define TERN_ABI_KEY_THREADS "tern.threads"
 #define TERN_ABI_WEIGHTS_TENSOR "tern.weights"
 
 /* Trailer appended after a payload inside an executable: the payload's

@@ -65,7 +65,8 @@ std::string runUsage(const std::string &program, bool modelFlag) {
        "  -i, --interactive       chat turn by turn, reading stdin\n"
        "      --no-bos            do not prepend <|begin_of_text|>\n"
        "  -n, --n-predict N       tokens to generate (default 128)\n"
-       "  -t, --threads N         threads (default: all hardware threads)\n"
+       "  -t, --threads N         threads (default: as compiled, else all "
+      "hardware threads)\n"
        "  -c, --ctx-size N        KV cache length (default: prompt + N)\n"
        "      --temp T            temperature (default 0 = greedy)\n"
        "      --top-k K           (default 40, 0 = off)\n"
@@ -281,7 +282,9 @@ int runChat(const std::string &program, const RunOptions &o, RunBackend &b) {
   const ModelConfig &c = b.config();
   const int64_t ctx =
       o.contextSize ? o.contextSize : std::min<int64_t>(b.maxContext(), 4096);
-  const int threads = o.threads ? o.threads : ThreadPool::hardwareThreads();
+  const int threads = o.threads          ? o.threads
+                      : b.defaultThreads() ? b.defaultThreads()
+                                           : ThreadPool::hardwareThreads();
   OrError<std::unique_ptr<LanguageModel>> lm = b.instantiate(threads, ctx);
   if (!lm)
     return fail(lm.error);
@@ -412,7 +415,9 @@ int runMain(const std::string &program, const std::vector<std::string> &args,
   if (static_cast<int64_t>(prompt.size()) > ctx)
     return fail("the prompt has " + std::to_string(prompt.size()) +
                 " tokens, more than the context size " + std::to_string(ctx));
-  const int threads = o.threads ? o.threads : ThreadPool::hardwareThreads();
+  const int threads = o.threads          ? o.threads
+                      : b.defaultThreads() ? b.defaultThreads()
+                                           : ThreadPool::hardwareThreads();
   OrError<std::unique_ptr<LanguageModel>> lm = b.instantiate(threads, ctx);
   if (!lm)
     return fail(lm.error);

@@ -14,7 +14,7 @@
 //                           conversation in the KV cache
 //       --no-bos            do not start the prompt with <|begin_of_text|>
 //   -n, --n-predict N       tokens to generate (default 128)
-//   -t, --threads N         threads (default: all hardware threads)
+//   -t, --threads N         threads (default: the model's, else all hardware threads)
 //   -c, --ctx-size N        KV cache length (default: prompt + N, at most
 //                           the model's context length)
 //       --temp T            temperature (default 0: greedy)
@@ -81,6 +81,8 @@ public:
   /// The longest KV cache instantiate() accepts (default: the model's
   /// context length; a compiled executable's is fixed at compile time).
   virtual int64_t maxContext() const { return config().maxPositions; }
+  /// Threads when -t is not given (0: all hardware threads).
+  virtual int defaultThreads() const { return 0; }
   /// The tokenizer, or null when the model has none (then only --tokens
   /// works and output is token ids).
   virtual const Tokenizer *tokenizer() const = 0;

@@ -3,7 +3,8 @@
 // One command for users, with subcommands:
 //   tern run        -m MODEL -p TEXT [-n N] [-t N] [...]   (reference path)
 //   tern compile    MODEL -o OUT [--target T] [--emit E] [--ctx N]
-//                   [--weights-file] [--print-ir-after-all]
+//                   [--tuning-db FILE] [--threads N] [--weights-file]
+//                   [--print-ir-after-all]
 //   tern inspect    MODEL
 //   tern synth      --config CONFIG -o OUT [--format F] [--seed S]
 //                   [--tokenizer FILE]
@@ -117,6 +118,16 @@ static cl::opt<bool> compileTimings("time",
                                     cl::desc("Print the time of each stage"),
                                     cl::sub(compileCmd),
                                     cl::cat(ternCategory));
+static cl::opt<std::string> compileTuningDb(
+    "tuning-db",
+    cl::desc("Kernel choices per matmul shape for the target CPU (written "
+             "by tern tune; default: the built-in choices)"),
+    cl::value_desc("FILE"), cl::sub(compileCmd), cl::cat(ternCategory));
+static cl::opt<int64_t> compileThreads(
+    "threads",
+    cl::desc("Default thread count of the executable (its -t overrides; "
+             "default: all hardware threads)"),
+    cl::init(0), cl::sub(compileCmd), cl::cat(ternCategory));
 static cl::opt<std::string> compileRuntimeDir(
     "runtime-lib-dir", cl::desc("Where the runtime libraries are"),
     cl::init(TERN_RUNTIME_LIB_DIR), cl::sub(compileCmd),
@@ -460,6 +471,8 @@ static int runCompile() {
   o.prefillRows = compilePrefill;
   o.printIrAfterAll = compilePrintIr;
   o.timings = compileTimings;
+  o.tuningDb = compileTuningDb;
+  o.threads = compileThreads;
   o.runtimeLibDir = compileRuntimeDir;
   o.crossRuntimeLibDir = compileCrossRuntimeDir;
   if (llvm::Error e = mlir::tern::compileModel(o))

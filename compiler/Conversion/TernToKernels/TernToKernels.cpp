@@ -24,7 +24,63 @@ using namespace mlir::tern;
 using namespace mlir::tern::kernels;
 
 bool mlir::tern::kernels::isKernelFamily(llvm::StringRef family) {
-  return family == "avx2" || family == "vnni" || family == "neon-dotprod";
+  return family == "avx2" || family == "vnni" || family == "neon-dotprod" ||
+         family == "sve";
+}
+
+const char *mlir::tern::kernels::kernelFamilies() {
+  return "avx2, vnni, neon-dotprod or sve";
+}
+
+bool mlir::tern::kernels::supportsLayout(llvm::StringRef family,
+                                         int64_t block, int64_t k) {
+  if (block <= 0 || k % block)
+    return false;
+  if (family == "avx2" || family == "vnni")
+    return block % 128 == 0;
+  if (family == "neon-dotprod")
+    return block % 64 == 0;
+  if (family == "sve")
+    return block == k;
+  return false;
+}
+
+FailureOr<KernelConfig>
+mlir::tern::kernels::parseConfig(Operation *op, DictionaryAttr attr,
+                                 const KernelConfig &defaults) {
+  KernelConfig c = defaults;
+  if (!attr)
+    return c;
+  for (NamedAttribute na : attr) {
+    llvm::StringRef key = na.getName().getValue();
+    if (key == "family") {
+      auto s = dyn_cast<StringAttr>(na.getValue());
+      if (!s || !isKernelFamily(s.getValue()))
+        return op->emitError() << kConfigAttr << ": family must be one of "
+                               << kernelFamilies();
+      c.family = s.getValue().str();
+    } else if (key == "tile_m" || key == "tile_n") {
+      auto i = dyn_cast<IntegerAttr>(na.getValue());
+      if (!i || i.getInt() < 1 || i.getInt() > kMaxTile)
+        return op->emitError() << kConfigAttr << ": " << key
+                               << " must be an integer in [1, " << kMaxTile
+                               << "]";
+      (key == "tile_m" ? c.tileM : c.tileN) = i.getInt();
+    } else {
+      return op->emitError() << kConfigAttr << ": unknown key '" << key
+                             << "' (expected family, tile_m, tile_n)";
+    }
+  }
+  return c;
+}
+
+DictionaryAttr mlir::tern::kernels::configAttr(MLIRContext *ctx,
+                                               const KernelConfig &c) {
+  Builder b(ctx);
+  return b.getDictionaryAttr(
+      {b.getNamedAttr("family", b.getStringAttr(c.family)),
+       b.getNamedAttr("tile_m", b.getI64IntegerAttr(c.tileM)),
+       b.getNamedAttr("tile_n", b.getI64IntegerAttr(c.tileN))});
 }
 
 Value I2KernelBuilder::idx(int64_t v) {
@@ -44,13 +100,67 @@ Value I2KernelBuilder::intrinsic(Type result, llvm::StringRef name,
       .getResult(0);
 }
 
-void mlir::tern::kernels::defineI2Kernel(
-    func::FuncOp fn,
-    const std::function<Value(I2KernelBuilder &, Value)> &perRow,
-    const std::function<Value(I2KernelBuilder &, Value, Value, Value)>
-        &perOutput) {
+Value I2KernelBuilder::codes(Value bytes, int j, int64_t offset) {
+  auto t = cast<VectorType>(bytes.getType());
+  Value c = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, bytes, splat(t, 6 - 2 * j)),
+      splat(t, 3));
+  if (offset)
+    c = arith::SubIOp::create(b, loc, c, splat(t, offset));
+  return c;
+}
+
+SmallVector<SmallVector<Value>> mlir::tern::kernels::fixedWidthDots(
+    I2KernelBuilder &kb, ArrayRef<Value> rows, ArrayRef<Value> cols,
+    int64_t vecBytes, VectorType accType, int64_t codeOffset,
+    const AccumulateFn &accumulate) {
+  auto bytesType = VectorType::get({vecBytes}, kb.b.getI8Type());
+  SmallVector<SmallVector<Value>> acc(
+      rows.size(), SmallVector<Value>(cols.size(), kb.splat(accType, 0)));
+  const int64_t quarter = kb.block / 4; // bytes per block and row
+  for (int64_t blk = 0; blk < kb.k / kb.block; ++blk)
+    for (int64_t c = 0; c < quarter; c += vecBytes) {
+      // Byte blk * quarter + c + p holds elements
+      // blk * block + j * quarter + c + p at bit position j.
+      SmallVector<std::array<Value, 4>> codes;
+      for (Value col : cols) {
+        Value bytes = vector::LoadOp::create(
+            kb.b, kb.loc, bytesType, kb.w,
+            ValueRange{col, kb.idx(blk * quarter + c)});
+        codes.push_back({kb.codes(bytes, 0, codeOffset),
+                         kb.codes(bytes, 1, codeOffset),
+                         kb.codes(bytes, 2, codeOffset),
+                         kb.codes(bytes, 3, codeOffset)});
+      }
+      for (size_t i = 0; i < rows.size(); ++i) {
+        Value x[4];
+        for (int j = 0; j < 4; ++j)
+          x[j] = vector::LoadOp::create(
+              kb.b, kb.loc, bytesType, kb.a,
+              ValueRange{rows[i], kb.idx(blk * kb.block + j * quarter + c)});
+        for (size_t n = 0; n < cols.size(); ++n) {
+          std::pair<Value, Value> pairs[4] = {{codes[n][0], x[0]},
+                                              {codes[n][1], x[1]},
+                                              {codes[n][2], x[2]},
+                                              {codes[n][3], x[3]}};
+          acc[i][n] = accumulate(kb, acc[i][n], pairs);
+        }
+      }
+    }
+  SmallVector<SmallVector<Value>> dots(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i)
+    for (size_t n = 0; n < cols.size(); ++n)
+      dots[i].push_back(vector::ReductionOp::create(
+          kb.b, kb.loc, vector::CombiningKind::ADD, acc[i][n]));
+  return dots;
+}
+
+void mlir::tern::kernels::defineTiledKernel(func::FuncOp fn,
+                                            const I2Family &family) {
   OpBuilder b(fn.getContext());
   auto aType = cast<MemRefType>(fn.getArgumentTypes()[0]);
+  auto tile = fn->getAttrOfType<DenseI64ArrayAttr>(kTileAttr);
+  auto block = fn->getAttrOfType<IntegerAttr>(kBlockAttr);
   fn.setPrivate();
   Block *entry = fn.addEntryBlock();
   b.setInsertionPointToStart(entry);
@@ -59,34 +169,91 @@ void mlir::tern::kernels::defineI2Kernel(
                      entry->getArgument(0),
                      entry->getArgument(1),
                      aType.getDimSize(0),
-                     aType.getDimSize(1)};
-  auto rowLoop =
-      scf::ForOp::create(b, kb.loc, kb.idx(0), kb.idx(kb.m), kb.idx(1));
-  b.setInsertionPointToStart(rowLoop.getBody());
-  Value row = rowLoop.getInductionVar();
-  Value rowState = perRow(kb, row);
-  // Output columns [begin, end): the caller may split them among threads.
-  auto colLoop = scf::ForOp::create(b, kb.loc, entry->getArgument(3),
-                                    entry->getArgument(4), kb.idx(1));
-  b.setInsertionPointToStart(colLoop.getBody());
-  Value col = colLoop.getInductionVar();
-  Value total = perOutput(kb, row, col, rowState);
-  memref::StoreOp::create(b, kb.loc, total, entry->getArgument(2),
-                          ValueRange{row, col});
-  b.setInsertionPointAfter(rowLoop);
+                     aType.getDimSize(1),
+                     block.getInt()};
+  const int64_t tileM = std::min(tile[0], kb.m), tileN = tile[1];
+  Value out = entry->getArgument(2), begin = entry->getArgument(3),
+        end = entry->getArgument(4);
+
+  // One tile: rows `rows`, columns `cols`.
+  auto emitTile = [&](ArrayRef<Value> rows, ArrayRef<Value> sums,
+                      ArrayRef<Value> cols) {
+    SmallVector<SmallVector<Value>> dots = family.dots(kb, rows, cols);
+    for (size_t i = 0; i < rows.size(); ++i)
+      for (size_t j = 0; j < cols.size(); ++j) {
+        Value v = dots[i][j];
+        if (!sums.empty())
+          v = arith::SubIOp::create(b, kb.loc, v, sums[i]);
+        memref::StoreOp::create(b, kb.loc, v, out, ValueRange{rows[i], cols[j]});
+      }
+  };
+  // Columns [begin, end) for the rows starting at `row0`, `nRows` of them.
+  auto emitRows = [&](Value row0, int64_t nRows) {
+    SmallVector<Value> rows, sums;
+    for (int64_t i = 0; i < nRows; ++i) {
+      rows.push_back(i ? Value(arith::AddIOp::create(b, kb.loc, row0,
+                                                     kb.idx(i)))
+                       : row0);
+      if (family.rowSum)
+        sums.push_back(family.rowSum(kb, rows.back()));
+    }
+    auto columnLoop = [&](Value lo, Value hi, int64_t step) {
+      auto loop = scf::ForOp::create(b, kb.loc, lo, hi, kb.idx(step));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      SmallVector<Value> cols = {loop.getInductionVar()};
+      for (int64_t j = 1; j < step; ++j)
+        cols.push_back(
+            arith::AddIOp::create(b, kb.loc, cols[0], kb.idx(j)));
+      emitTile(rows, sums, cols);
+    };
+    if (tileN == 1) {
+      columnLoop(begin, end, 1);
+      return;
+    }
+    // Whole tiles of tile_n columns, then the rest one by one (the range
+    // is the caller's share, known only at run time).
+    Value span = arith::SubIOp::create(b, kb.loc, end, begin);
+    Value whole = arith::MulIOp::create(
+        b, kb.loc,
+        arith::DivUIOp::create(b, kb.loc, span, kb.idx(tileN)),
+        kb.idx(tileN));
+    Value mid = arith::AddIOp::create(b, kb.loc, begin, whole);
+    columnLoop(begin, mid, tileN);
+    columnLoop(mid, end, 1);
+  };
+
+  const int64_t mainRows = kb.m / tileM * tileM;
+  if (mainRows == tileM) {
+    emitRows(kb.idx(0), tileM);
+  } else {
+    auto rowLoop =
+        scf::ForOp::create(b, kb.loc, kb.idx(0), kb.idx(mainRows),
+                           kb.idx(tileM));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(rowLoop.getBody());
+    emitRows(rowLoop.getInductionVar(), tileM);
+  }
+  if (kb.m > mainRows)
+    emitRows(kb.idx(mainRows), kb.m - mainRows);
   func::ReturnOp::create(b, kb.loc);
 }
 
 namespace {
 
-/// Declares (once per shape) the kernel out[M, N] = a[M, K] x t[N, K]^T;
-/// its body is generated after bufferization (defineKernel).
-func::FuncOp getOrDeclareKernel(ModuleOp module, llvm::StringRef family,
-                                int64_t m, int64_t n, int64_t k) {
-  std::string tag = family.str();
+/// Declares (once per shape, layout and config) the kernel
+/// out[M, N] = a[M, K] x t[N, K]^T; its body is generated after
+/// bufferization (tern-generate-kernels).
+func::FuncOp getOrDeclareKernel(ModuleOp module, const KernelConfig &c,
+                                int64_t block, int64_t m, int64_t n,
+                                int64_t k) {
+  std::string tag = c.family;
   std::replace(tag.begin(), tag.end(), '-', '_');
-  const std::string name = "tern_kernel_i2_" + tag + "_" + std::to_string(m) +
-                           "x" + std::to_string(n) + "x" + std::to_string(k);
+  const std::string name =
+      "tern_kernel_i2_" + tag + "_" + std::to_string(m) + "x" +
+      std::to_string(n) + "x" + std::to_string(k) + "_b" +
+      std::to_string(block) + "_t" + std::to_string(c.tileM) + "x" +
+      std::to_string(c.tileN);
   if (auto f = module.lookupSymbol<func::FuncOp>(name))
     return f;
   OpBuilder b(module.getContext());
@@ -101,7 +268,9 @@ func::FuncOp getOrDeclareKernel(ModuleOp module, llvm::StringRef family,
                          b.getIndexType()},
                         {}));
   fn.setPrivate();
-  fn->setAttr(kKernelAttr, b.getStringAttr("i2_" + family.str()));
+  fn->setAttr(kKernelAttr, b.getStringAttr("i2_" + c.family));
+  fn->setAttr(kBlockAttr, b.getI64IntegerAttr(block));
+  fn->setAttr(kTileAttr, b.getDenseI64ArrayAttr({c.tileM, c.tileN}));
   return fn;
 }
 
@@ -112,25 +281,51 @@ struct ConvertTernToKernelsPass
     ModuleOp module = getOperation();
     if (!isKernelFamily(family)) {
       module.emitError() << "convert-tern-to-kernels: unknown kernel family '"
-                         << family << "' (expected avx2, vnni or neon-dotprod)";
+                         << family << "' (expected " << kernelFamilies()
+                         << ")";
       return signalPassFailure();
     }
+    KernelConfig defaults{family, tileM, tileN};
+    if (failed(parseConfig(module, configAttr(&getContext(), defaults),
+                           defaults)))
+      return signalPassFailure();
     SmallVector<MatmulOp> matmuls;
     module.walk([&](MatmulOp op) { matmuls.push_back(op); });
     for (MatmulOp op : matmuls) {
+      auto explicitConfig = op->getAttrOfType<DictionaryAttr>(kConfigAttr);
+      if (!explicitConfig && op->hasAttr(kConfigAttr)) {
+        op.emitError() << kConfigAttr << " must be a dictionary";
+        return signalPassFailure();
+      }
+      FailureOr<KernelConfig> config =
+          parseConfig(op, explicitConfig, defaults);
+      if (failed(config))
+        return signalPassFailure();
       auto weight = op.getWeights().getDefiningOp<WeightOp>();
       WeightsType wt = op.getWeights().getType();
       auto lhsType = cast<RankedTensorType>(op.getLhs().getType());
-      if (!weight || !wt.isPacked() ||
-          wt.getLayout().getKind() != PackingKind::i2 ||
-          wt.getLayout().getBlock() != kI2Block ||
-          wt.getCols() % kI2Block != 0 ||
-          !lhsType.hasStaticShape() ||
-          !weight.getBlob().getType().hasStaticShape())
+      const bool covered =
+          weight && wt.isPacked() &&
+          wt.getLayout().getKind() == PackingKind::i2 &&
+          supportsLayout(config->family, wt.getLayout().getBlock(),
+                         wt.getCols()) &&
+          lhsType.hasStaticShape() &&
+          weight.getBlob().getType().hasStaticShape();
+      if (!covered) {
+        // A config someone chose must not be ignored silently.
+        if (explicitConfig) {
+          op.emitError() << "the " << config->family
+                         << " kernels cannot read these weights ("
+                         << wt << "; they need a blob tern.weight in an i2 "
+                         << "layout the family supports)";
+          return signalPassFailure();
+        }
         continue;
+      }
       const int64_t m = lhsType.getDimSize(0), n = wt.getRows(),
                     k = wt.getCols();
-      func::FuncOp kernel = getOrDeclareKernel(module, family, m, n, k);
+      func::FuncOp kernel = getOrDeclareKernel(
+          module, *config, wt.getLayout().getBlock(), m, n, k);
       OpBuilder b(op);
       Location loc = op.getLoc();
       Value offset = arith::ConstantIndexOp::create(
@@ -163,19 +358,42 @@ struct ConvertTernToKernelsPass
 struct GenerateTernKernelsPass
     : mlir::tern::impl::GenerateTernKernelsBase<GenerateTernKernelsPass> {
   void runOnOperation() override {
-    getOperation().walk([&](func::FuncOp fn) {
+    WalkResult r = getOperation().walk([&](func::FuncOp fn) {
       auto kind = fn->getAttrOfType<StringAttr>(kKernelAttr);
       if (!fn.isExternal() || !kind)
-        return;
-      if (kind.getValue() == "i2_avx2")
+        return WalkResult::advance();
+      auto block = fn->getAttrOfType<IntegerAttr>(kBlockAttr);
+      auto tile = fn->getAttrOfType<DenseI64ArrayAttr>(kTileAttr);
+      auto aType = fn.getNumArguments() == 5
+                       ? dyn_cast<MemRefType>(fn.getArgumentTypes()[0])
+                       : MemRefType();
+      llvm::StringRef family = kind.getValue();
+      if (!family.consume_front("i2_") || !isKernelFamily(family)) {
+        fn.emitError() << "unknown kernel kind '" << kind.getValue() << "'";
+        return WalkResult::interrupt();
+      }
+      if (!block || !tile || tile.size() != 2 || tile[0] < 1 || tile[1] < 1 ||
+          tile[0] > kMaxTile || tile[1] > kMaxTile || !aType ||
+          !aType.hasStaticShape() ||
+          !supportsLayout(family, block.getInt(), aType.getDimSize(1))) {
+        fn.emitError() << "kernel declaration needs " << kBlockAttr
+                       << " (a block the family reads), " << kTileAttr
+                       << " (array<i64: tile_m, tile_n> in [1, " << kMaxTile
+                       << "]) and the signature of convert-tern-to-kernels";
+        return WalkResult::interrupt();
+      }
+      if (family == "avx2")
         defineAvx2Kernel(fn);
-      else if (kind.getValue() == "i2_vnni")
+      else if (family == "vnni")
         defineVnniKernel(fn);
-      else if (kind.getValue() == "i2_neon-dotprod")
+      else if (family == "neon-dotprod")
         defineNeonDotprodKernel(fn);
       else
-        fn.emitError() << "unknown kernel kind '" << kind.getValue() << "'";
+        defineSveKernel(fn);
+      return WalkResult::advance();
     });
+    if (r.wasInterrupted())
+      signalPassFailure();
   }
 };
 

@@ -1,9 +1,11 @@
 //===- TernToKernels.h - Generated ternary matmul kernels -------*- C++ -*-===//
 //
 // convert-tern-to-kernels rewrites tern.matmul on blob weights into calls
-// to kernels declared per shape and kernel family; tern-generate-kernels
-// gives them bodies after bufferization. One file per family body:
-// X86Kernels.cpp (AVX2), ArmKernels.cpp (NEON dotprod).
+// to kernels declared per shape, layout, family and tiling;
+// tern-generate-kernels gives them bodies after bufferization. The tiled
+// skeleton (row and column tiles, the remainder tiles, the stores) is
+// here; each family supplies how one tile's dot products are computed:
+// X86Kernels.cpp (avx2, vnni), ArmKernels.cpp (neon-dotprod, sve).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_COMPILER_CONVERSION_TERNTOKERNELS_TERNTOKERNELS_H
@@ -19,6 +21,7 @@
 #include "mlir/Pass/Pass.h"
 
 #include <functional>
+#include <string>
 
 namespace mlir::tern {
 
@@ -27,42 +30,96 @@ namespace mlir::tern {
 #include "compiler/Conversion/Passes.h.inc"
 
 namespace kernels {
-constexpr int64_t kI2Block = 128;     ///< weights per i2 block
-constexpr int64_t kI2BlockBytes = 32; ///< bytes per i2 block
-/// Marks a kernel declaration; the value is "i2_<family>".
+/// On a kernel declaration: "i2_<family>".
 constexpr const char *kKernelAttr = "tern.kernel";
+/// On a kernel declaration: the i2 block of the weights it reads (i64).
+constexpr const char *kBlockAttr = "tern.block";
+/// On a kernel declaration: array<i64: tile_m, tile_n>.
+constexpr const char *kTileAttr = "tern.tile";
+/// On a tern.matmul or tern.bitlinear: the kernel it must use,
+/// {family = "vnni", tile_m = 1 : i64, tile_n = 4 : i64} (each optional).
+constexpr const char *kConfigAttr = "tern.kernel_config";
 
-/// The kernel families ("avx2", "vnni", "neon-dotprod").
+/// How one matmul is computed by a generated kernel.
+struct KernelConfig {
+  std::string family; ///< avx2, vnni, neon-dotprod, sve
+  int64_t tileM = 1;  ///< activation rows per tile (weights decoded once)
+  int64_t tileN = 1;  ///< output columns per tile (activations loaded once)
+};
+
+/// The largest tile sides accepted (tile_m * tile_n accumulators live in
+/// registers; beyond this they only spill).
+constexpr int64_t kMaxTile = 8;
+
+/// The kernel families: "avx2", "vnni", "neon-dotprod", "sve".
 bool isKernelFamily(llvm::StringRef family);
+const char *kernelFamilies(); ///< "avx2, vnni, neon-dotprod or sve"
 
-/// What a kernel family's body sees while it is generated.
+/// Whether `family` reads weights in `#tern.layout<i2, block = block>` for
+/// a reduction of length `k`: avx2/vnni need block % 128 == 0 (32-byte
+/// steps per bit position), neon-dotprod block % 64 == 0, sve block == k
+/// (one block per row: each bit position's activations are contiguous, so
+/// any vector length works). Always k % block == 0.
+bool supportsLayout(llvm::StringRef family, int64_t block, int64_t k);
+
+/// The config in `attr` (a kConfigAttr dictionary) over `defaults`; fails
+/// with a diagnostic on `op` for unknown keys, families or tile sizes.
+FailureOr<KernelConfig> parseConfig(Operation *op, DictionaryAttr attr,
+                                    const KernelConfig &defaults);
+DictionaryAttr configAttr(MLIRContext *ctx, const KernelConfig &config);
+
+/// What a family's tile sees while a kernel body is generated.
 struct I2KernelBuilder {
   OpBuilder &b;
   Location loc;
-  Value a, w;     ///< memref<MxKxi8> activations, memref<Nx(K/4)xi8> weights
-  int64_t m, k;   ///< rows, reduction length
+  Value a, w;       ///< memref<MxKxi8> activations, memref<Nx(K/4)xi8> weights
+  int64_t m, k;     ///< rows, reduction length
+  int64_t block;    ///< i2 block of the weights
   Value idx(int64_t v);
   /// A constant vector of `t` with every element `v`.
   Value splat(VectorType t, int64_t v);
   /// A call of the LLVM intrinsic `name` returning `result`.
   Value intrinsic(Type result, llvm::StringRef name, ValueRange args);
+  /// The 2-bit codes at bit position `j` (shift 6 - 2j) of `bytes`, minus
+  /// `offset` (0: codes 0..2; 1: the ternary values -1..1).
+  Value codes(Value bytes, int j, int64_t offset);
 };
 
-/// Generates the common body of a declaration `(memref<MxKxi8>,
-/// memref<Nx(K/4)xi8>, memref<MxNxi32>, index begin, index end)`:
-///   for row in [0, M): s = perRow(row)
-///     for col in [begin, end): out[row, col] = perOutput(row, col, s)
-/// (`perRow` may return a null Value when the family needs nothing).
-void defineI2Kernel(
-    func::FuncOp fn,
-    const std::function<Value(I2KernelBuilder &, Value row)> &perRow,
-    const std::function<Value(I2KernelBuilder &, Value row, Value col,
-                              Value rowState)> &perOutput);
+/// How a family computes a tile.
+struct I2Family {
+  /// dots[i][j] = sum_k a[rows[i], k] * c(w[cols[j]], k) in i32, where c
+  /// is the code the family multiplies by (t + 1 or t).
+  std::function<SmallVector<SmallVector<Value>>(
+      I2KernelBuilder &, ArrayRef<Value> rows, ArrayRef<Value> cols)>
+      dots;
+  /// For families that multiply by t + 1: sum_k a[row, k] (i32), which is
+  /// subtracted from each dot product. Null when c is t itself.
+  std::function<Value(I2KernelBuilder &, Value row)> rowSum;
+};
 
-/// The family bodies (X86Kernels.cpp, ArmKernels.cpp).
+/// Generates the body of a declaration `(memref<MxKxi8>, memref<Nx(K/4)xi8>,
+/// memref<MxNxi32>, index begin, index end)` with attributes kBlockAttr and
+/// kTileAttr:
+///   for each tile of tile_m rows (then the remaining rows as one tile):
+///     for each tile of tile_n columns in [begin, end) (then single columns):
+///       out[rows, cols] = family.dots(rows, cols) - rowSum(rows)
+void defineTiledKernel(func::FuncOp fn, const I2Family &family);
+
+/// Fixed-width families (X86Kernels.cpp, ArmKernels.cpp): the dots of a tile
+/// over fully unrolled steps of `vecBytes` weight bytes; per step and bit
+/// position, `accumulate(acc, codes, x)` for each (row, column) pair.
+using AccumulateFn = std::function<Value(
+    I2KernelBuilder &, Value acc, ArrayRef<std::pair<Value, Value>> pairs)>;
+SmallVector<SmallVector<Value>>
+fixedWidthDots(I2KernelBuilder &kb, ArrayRef<Value> rows, ArrayRef<Value> cols,
+               int64_t vecBytes, VectorType accType, int64_t codeOffset,
+               const AccumulateFn &accumulate);
+
+/// The family bodies.
 void defineAvx2Kernel(func::FuncOp fn);
 void defineVnniKernel(func::FuncOp fn);
 void defineNeonDotprodKernel(func::FuncOp fn);
+void defineSveKernel(func::FuncOp fn);
 } // namespace kernels
 
 } // namespace mlir::tern

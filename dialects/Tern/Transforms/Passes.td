@@ -24,6 +24,9 @@ def TernDecomposeBitLinear : Pass<"tern-decompose-bitlinear"> {
     %y = tern.rescale %acc, %s, %beta : tensor<1x32xi32>, tensor<1xf32>, f32
            -> tensor<1x32xf32>
     ```
+
+    A `tern.kernel_config` attribute on the `tern.bitlinear` (the kernel a
+    tuning database chose for the layer) moves to the `tern.matmul`.
   }];
   let dependentDialects = ["::mlir::tern::TernDialect"];
 }

@@ -1,8 +1,13 @@
 // RUN: tern-opt %s --split-input-file --convert-tern-to-kernels | FileCheck %s
 // RUN: tern-opt %s --split-input-file '--convert-tern-to-kernels=family=neon-dotprod' | FileCheck %s --check-prefix=NEON
 // RUN: not tern-opt %s --split-input-file '--convert-tern-to-kernels=family=sse9' 2>&1 | FileCheck %s --check-prefix=BAD
-// BAD: unknown kernel family 'sse9' (expected avx2, vnni or neon-dotprod)
+// BAD: unknown kernel family 'sse9' (expected avx2, vnni, neon-dotprod or sve)
 // RUN: tern-opt %s --split-input-file '--convert-tern-to-kernels=family=vnni' | FileCheck %s --check-prefix=VNNI
+// RUN: tern-opt %s --split-input-file '--convert-tern-to-kernels=family=avx2 tile-m=2 tile-n=4' | FileCheck %s --check-prefix=TILE
+// RUN: tern-opt %s --split-input-file '--convert-tern-to-kernels=family=sve' | FileCheck %s --check-prefix=SVE
+// RUN: not tern-opt %s --split-input-file '--convert-tern-to-kernels=tile-n=9' 2>&1 | FileCheck %s --check-prefix=BADTILE
+// BADTILE: tern.kernel_config: tile_n must be an integer in [1, 8]
+// RUN: tern-opt %s --split-input-file --tern-decompose-bitlinear --convert-tern-to-kernels | FileCheck %s --check-prefix=CONFIG
 
 // A matmul on an i2/128 weight from the blob becomes a call to a kernel
 // declared for its exact shape; the weight is read through a view.
@@ -13,17 +18,24 @@
 // CHECK: %[[OUT:.*]] = memref.alloc() : memref<1x64xi32>
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
-// CHECK: call @tern_kernel_i2_avx2_1x64x256(%[[A]], %[[VIEW]], %[[OUT]], %[[C0]], %[[C64]]) {tern.parallel}
+// CHECK: call @tern_kernel_i2_avx2_1x64x256_b128_t1x1(%[[A]], %[[VIEW]], %[[OUT]], %[[C0]], %[[C64]]) {tern.parallel}
 // CHECK: %[[R:.*]] = bufferization.to_tensor %[[OUT]] restrict writable : memref<1x64xi32> to tensor<1x64xi32>
 // CHECK: return %[[R]]
 // CHECK-NOT: tern.weight
+// The default tile comes from the options; the name says it.
+// TILE-LABEL: func @decode
+// TILE: call @tern_kernel_i2_avx2_1x64x256_b128_t2x4(
+// TILE: func.func private @tern_kernel_i2_avx2_1x64x256_b128_t2x4({{.*}}) attributes {tern.block = 128 : i64, tern.kernel = "i2_avx2", tern.tile = array<i64: 2, 4>}
+// SVE reads one block per row only: i2/128 with K = 256 stays a tern.matmul.
+// SVE-LABEL: func @decode
+// SVE: tern.matmul
 // VNNI-LABEL: func @decode
-// VNNI: call @tern_kernel_i2_vnni_1x64x256({{.*}}) {tern.parallel}
-// VNNI: func.func private @tern_kernel_i2_vnni_1x64x256({{.*}}) attributes {tern.kernel = "i2_vnni"}
+// VNNI: call @tern_kernel_i2_vnni_1x64x256_b128_t1x1({{.*}}) {tern.parallel}
+// VNNI: func.func private @tern_kernel_i2_vnni_1x64x256_b128_t1x1({{.*}}) attributes {tern.block = 128 : i64, tern.kernel = "i2_vnni", tern.tile = array<i64: 1, 1>}
 // NEON-LABEL: func @decode
-// NEON: call @tern_kernel_i2_neon_dotprod_1x64x256({{.*}}) {tern.parallel}
-// NEON: func.func private @tern_kernel_i2_neon_dotprod_1x64x256(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_neon-dotprod"}
-// CHECK: func.func private @tern_kernel_i2_avx2_1x64x256(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_avx2"}
+// NEON: call @tern_kernel_i2_neon_dotprod_1x64x256_b128_t1x1({{.*}}) {tern.parallel}
+// NEON: func.func private @tern_kernel_i2_neon_dotprod_1x64x256_b128_t1x1(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.block = 128 : i64, tern.kernel = "i2_neon-dotprod", tern.tile = array<i64: 1, 1>}
+// CHECK: func.func private @tern_kernel_i2_avx2_1x64x256_b128_t1x1(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.block = 128 : i64, tern.kernel = "i2_avx2", tern.tile = array<i64: 1, 1>}
 func.func @decode(%blob: memref<8192xi8>, %q: tensor<1x256xi8>) -> tensor<1x64xi32> {
   %w = tern.weight "blk.0.attn_k.weight" %blob[4096] : memref<8192xi8> -> !tern.weights<64x256, #tern.layout<i2, block = 128>>
   %acc = tern.matmul %q, %w : tensor<1x256xi8>, !tern.weights<64x256, #tern.layout<i2, block = 128>> -> tensor<1x64xi32>
@@ -34,8 +46,8 @@ func.func @decode(%blob: memref<8192xi8>, %q: tensor<1x256xi8>) -> tensor<1x64xi
 
 // Two matmuls of one shape share one kernel.
 // CHECK-LABEL: func @shared
-// CHECK-COUNT-2: call @tern_kernel_i2_avx2_1x64x256
-// CHECK-COUNT-1: func.func private @tern_kernel_i2_avx2_1x64x256
+// CHECK-COUNT-2: call @tern_kernel_i2_avx2_1x64x256_b128_t1x1(
+// CHECK-COUNT-1: func.func private @tern_kernel_i2_avx2_1x64x256_b128_t1x1(
 // CHECK-NOT: func.func private @tern_kernel
 func.func @shared(%blob: memref<8192xi8>, %q: tensor<1x256xi8>) -> (tensor<1x64xi32>, tensor<1x64xi32>) {
   %w0 = tern.weight "a" %blob[0] : memref<8192xi8> -> !tern.weights<64x256, #tern.layout<i2, block = 128>>
@@ -48,7 +60,12 @@ func.func @shared(%blob: memref<8192xi8>, %q: tensor<1x256xi8>) -> (tensor<1x64x
 // -----
 
 // Not covered (left for convert-tern-to-linalg): weights that are not a
-// blob weight, other layouts and block sizes.
+// blob weight, other layouts and blocks the family does not read (NEON
+// reads block 64).
+// NEON-LABEL: func @untouched
+// NEON: tern.matmul
+// NEON: call @tern_kernel_i2_neon_dotprod_1x64x256_b64_t1x1(
+// NEON: tern.matmul
 // CHECK-LABEL: func @untouched
 // CHECK-COUNT-3: tern.matmul
 // CHECK-NOT: call
@@ -61,4 +78,35 @@ func.func @untouched(%blob: memref<8192xi8>, %q: tensor<1x256xi8>,
   %w2 = tern.weight "c" %blob[0] : memref<8192xi8> -> !tern.weights<64x256, #tern.layout<base3, block = 128>>
   %a2 = tern.matmul %q, %w2 : tensor<1x256xi8>, !tern.weights<64x256, #tern.layout<base3, block = 128>> -> tensor<1x64xi32>
   return %a0, %a1, %a2 : tensor<1x64xi32>, tensor<1x64xi32>, tensor<1x64xi32>
+}
+
+// -----
+
+// Weights in one block per row (block = K) get the sve kernel.
+// SVE-LABEL: func @planar
+// The x86 families read any multiple of 128, so block 256 too.
+// CHECK-LABEL: func @planar
+// CHECK: call @tern_kernel_i2_avx2_4x64x256_b256_t1x1(
+// SVE: call @tern_kernel_i2_sve_4x64x256_b256_t1x1({{.*}}) {tern.parallel}
+// SVE: func.func private @tern_kernel_i2_sve_4x64x256_b256_t1x1(memref<4x256xi8>, memref<64x64xi8>, memref<4x64xi32>, index, index) attributes {tern.block = 256 : i64, tern.kernel = "i2_sve", tern.tile = array<i64: 1, 1>}
+func.func @planar(%blob: memref<8192xi8>, %q: tensor<4x256xi8>) -> tensor<4x64xi32> {
+  %w = tern.weight "w" %blob[0] : memref<8192xi8> -> !tern.weights<64x256, #tern.layout<i2, block = 256>>
+  %acc = tern.matmul %q, %w : tensor<4x256xi8>, !tern.weights<64x256, #tern.layout<i2, block = 256>> -> tensor<4x64xi32>
+  return %acc : tensor<4x64xi32>
+}
+
+// -----
+
+// A kernel chosen per layer (tern.kernel_config on tern.bitlinear, as a
+// tuning database sets it) overrides the pass options for that matmul only.
+// CONFIG-LABEL: func @configured
+// CONFIG: call @tern_kernel_i2_vnni_1x64x256_b128_t1x4(
+// CONFIG: call @tern_kernel_i2_avx2_1x64x256_b128_t1x1(
+// CONFIG-DAG: func.func private @tern_kernel_i2_vnni_1x64x256_b128_t1x4(
+// CONFIG-DAG: func.func private @tern_kernel_i2_avx2_1x64x256_b128_t1x1(
+func.func @configured(%blob: memref<8192xi8>, %x: tensor<1x256xf32>, %s: f32) -> (tensor<1x64xf32>, tensor<1x64xf32>) {
+  %w = tern.weight "w" %blob[0] : memref<8192xi8> -> !tern.weights<64x256, #tern.layout<i2, block = 128>>
+  %y0 = tern.bitlinear %x, %w, %s {tern.kernel_config = {family = "vnni", tile_n = 4 : i64}} : tensor<1x256xf32>, !tern.weights<64x256, #tern.layout<i2, block = 128>>, f32 -> tensor<1x64xf32>
+  %y1 = tern.bitlinear %x, %w, %s : tensor<1x256xf32>, !tern.weights<64x256, #tern.layout<i2, block = 128>>, f32 -> tensor<1x64xf32>
+  return %y0, %y1 : tensor<1x64xf32>, tensor<1x64xf32>
 }

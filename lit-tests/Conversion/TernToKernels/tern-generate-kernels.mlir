@@ -1,11 +1,11 @@
-// RUN: tern-opt %s --tern-generate-kernels | FileCheck %s
+// RUN: tern-opt %s --split-input-file --tern-generate-kernels | FileCheck %s
 
 // A declared 1x64x256 kernel gets its body: the activation row sum, then per
-// output (columns [begin, end)) two fully unrolled 128-weight blocks of 4 vpmaddubsw each, widened
-// by vpmaddwd, reduced, minus the row sum.
-// CHECK: func.func private @tern_kernel_i2_avx2_1x64x256(%[[A:.*]]: memref<1x256xi8>, %[[W:.*]]: memref<64x64xi8>, %[[O:.*]]: memref<1x64xi32>, %[[BEGIN:.*]]: index, %[[END:.*]]: index)
-// CHECK: scf.for %[[M:.*]] =
-// CHECK-COUNT-8: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// output (columns [begin, end)) two fully unrolled 128-weight blocks of 4
+// vpmaddubsw each, widened by vpmaddwd, reduced, minus the row sum.
+// CHECK: func.func private @avx2(%[[A:.*]]: memref<1x256xi8>, %[[W:.*]]: memref<64x64xi8>, %[[O:.*]]: memref<1x64xi32>, %[[BEGIN:.*]]: index, %[[END:.*]]: index)
+// CHECK: %[[M:.*]] = arith.constant 0 : index
+// CHECK-COUNT-2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
 // CHECK: %[[SUM:.*]] = vector.reduction <add>
 // CHECK: scf.for %[[N:.*]] = %[[BEGIN]] to %[[END]]
 // CHECK: vector.load %[[W]][%[[N]], %{{.*}}] : memref<64x64xi8>, vector<32xi8>
@@ -20,22 +20,22 @@
 // CHECK: %[[RED:.*]] = vector.reduction <add>
 // CHECK: %[[RES:.*]] = arith.subi %[[RED]], %[[SUM]]
 // CHECK: memref.store %[[RES]], %[[O]][%[[M]], %[[N]]]
-func.func private @tern_kernel_i2_avx2_1x64x256(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_avx2"}
+func.func private @avx2(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_avx2", tern.block = 128 : i64, tern.tile = array<i64: 1, 1>}
 
 // The VNNI family: per output, 2 blocks x 4 bit positions of vpdpbusd
 // straight into i32 (8 more for the row sum of 256 activations).
-// CHECK: func.func private @tern_kernel_i2_vnni_1x64x256(
+// CHECK: func.func private @vnni(
 // CHECK-COUNT-8: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
 // CHECK: vector.reduction <add>
 // CHECK: scf.for
 // CHECK-COUNT-8: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
 // CHECK-NOT: llvm.call_intrinsic
 // CHECK: arith.subi
-func.func private @tern_kernel_i2_vnni_1x64x256(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_vnni"}
+func.func private @vnni(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_vnni", tern.block = 128 : i64, tern.tile = array<i64: 1, 1>}
 
-// The NEON dotprod family: per output, 2 blocks x 2 halves x 4 bit positions
-// of sdot on signed values ((byte >> s) & 3) - 1.
-// CHECK: func.func private @tern_kernel_i2_neon_dotprod_1x64x256(%[[NA:.*]]: memref<1x256xi8>, %[[NW:.*]]: memref<64x64xi8>, %[[NO:.*]]: memref<1x64xi32>, %{{.*}}: index, %{{.*}}: index)
+// The NEON dotprod family: per output, 2 blocks x 2 16-byte steps x 4 bit
+// positions of sdot on signed values ((byte >> s) & 3) - 1.
+// CHECK: func.func private @neon(%[[NA:.*]]: memref<1x256xi8>, %[[NW:.*]]: memref<64x64xi8>, %[[NO:.*]]: memref<1x64xi32>, %{{.*}}: index, %{{.*}}: index)
 // CHECK: vector.load %[[NW]]{{.*}} : memref<64x64xi8>, vector<16xi8>
 // CHECK: arith.shrui
 // CHECK: arith.andi
@@ -43,8 +43,56 @@ func.func private @tern_kernel_i2_vnni_1x64x256(memref<1x256xi8>, memref<64x64xi
 // CHECK-COUNT-16: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
 // CHECK-NOT: llvm.call_intrinsic
 // CHECK: vector.reduction <add>
-func.func private @tern_kernel_i2_neon_dotprod_1x64x256(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_neon-dotprod"}
+func.func private @neon(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_neon-dotprod", tern.block = 128 : i64, tern.tile = array<i64: 1, 1>}
 
 // Declarations without the marker are left alone.
 // CHECK: func.func private @other(memref<1x256xi8>)
 func.func private @other(memref<1x256xi8>)
+
+// -----
+
+// A 3x4 tile on 7 rows and K = 128: a loop over the 2 whole tiles of 3
+// rows, then the remaining row as a tile of its own; in each, whole tiles of
+// 4 columns of [begin, end) (4 weight loads, 3 x 4 = 12 accumulators of 4
+// vpdpbusd) and then the remaining columns one at a time.
+// CHECK-LABEL: func.func private @tiled(
+// CHECK-SAME: %[[BEGIN:[^:]*]]: index, %[[END:[^:]*]]: index)
+// CHECK: scf.for %{{.*}} = %c0 to %c6 step %c3 {
+// CHECK-COUNT-12: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// CHECK: %[[SPAN:.*]] = arith.subi %[[END]], %[[BEGIN]]
+// CHECK: %[[MID:.*]] = arith.addi %[[BEGIN]],
+// CHECK: scf.for %{{.*}} = %[[BEGIN]] to %[[MID]] step %c4
+// CHECK-COUNT-4: vector.load %{{.*}} : memref<64x32xi8>, vector<32xi8>
+// CHECK-COUNT-48: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// CHECK-COUNT-12: memref.store
+// CHECK: scf.for %{{.*}} = %[[MID]] to %[[END]] step %c1
+// CHECK-COUNT-12: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// CHECK-COUNT-3: memref.store
+// CHECK: }
+// CHECK: }
+// CHECK-COUNT-4: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// CHECK: scf.for %{{.*}} = %[[BEGIN]] to %{{.*}} step %c4
+// CHECK-COUNT-16: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// CHECK-COUNT-4: memref.store
+// CHECK: scf.for
+// CHECK-COUNT-4: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK: memref.store
+// CHECK: return
+func.func private @tiled(memref<7x128xi8>, memref<64x32xi8>, memref<7x64xi32>, index, index) attributes {tern.kernel = "i2_vnni", tern.block = 128 : i64, tern.tile = array<i64: 3, 4>}
+
+// -----
+
+// SVE: a loop stepping by the vector length (vscale x 16 bytes) over the
+// 64 bytes of a row, predicated loads, 4 sdot per step on scalable vectors.
+// CHECK-LABEL: func.func private @sve(
+// CHECK: %[[VS:.*]] = vector.vscale
+// CHECK: %[[VL:.*]] = arith.muli %[[VS]], %c16
+// CHECK: scf.for %[[Q:.*]] = %c0{{.*}} to %c64 step %[[VL]] iter_args
+// CHECK: %[[MASK:.*]] = vector.create_mask %{{.*}} : vector<[16]xi1>
+// CHECK: vector.maskedload %{{.*}}[%{{.*}}, %[[Q]]], %[[MASK]], %{{.*}} : memref<64x64xi8>, vector<[16]xi1>, vector<[16]xi8> into vector<[16]xi8>
+// CHECK-COUNT-4: llvm.call_intrinsic "llvm.aarch64.sve.sdot.nxv4i32"({{.*}}) : (vector<[4]xi32>, vector<[16]xi8>, vector<[16]xi8>) -> vector<[4]xi32>
+// CHECK: scf.yield
+// CHECK: vector.reduction <add>, %{{.*}} : vector<[4]xi32> into i32
+func.func private @sve(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_sve", tern.block = 256 : i64, tern.tile = array<i64: 1, 1>}
+

@@ -1,0 +1,213 @@
+//===- TuningDb.cpp - Kernel choices per CPU and matmul shape -------------===//
+
+#include "compiler/Tuning/TuningDb.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tern;
+
+namespace {
+constexpr const char *kFormat = "tern-tuning";
+constexpr int64_t kVersion = 1;
+
+llvm::Error fail(const std::string &path, const llvm::Twine &why) {
+  return llvm::createStringError(path + ": " + why.str());
+}
+} // namespace
+
+llvm::Expected<TuningDb> TuningDb::load(const std::string &path) {
+  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buf)
+    return fail(path, "cannot read the tuning database: " +
+                          buf.getError().message());
+  llvm::Expected<llvm::json::Value> json =
+      llvm::json::parse((*buf)->getBuffer());
+  if (!json)
+    return fail(path, "not JSON: " + llvm::toString(json.takeError()));
+  const llvm::json::Object *root = json->getAsObject();
+  if (!root || root->getString("format") != kFormat)
+    return fail(path, "not a Tern tuning database (\"format\" must be \"" +
+                          llvm::Twine(kFormat) + "\")");
+  if (root->getInteger("version") != kVersion)
+    return fail(path, "unsupported version (this Tern reads version " +
+                          llvm::Twine(kVersion) + ")");
+  const llvm::json::Array *entries = root->getArray("entries");
+  if (!entries)
+    return fail(path, "no \"entries\" array");
+  TuningDb db;
+  for (size_t i = 0; i < entries->size(); ++i) {
+    const std::string where = "entry " + std::to_string(i);
+    const llvm::json::Object *e = (*entries)[i].getAsObject();
+    if (!e)
+      return fail(path, where + " is not an object");
+    TuningEntry t;
+    auto str = [&](llvm::StringRef key, std::string &out) {
+      std::optional<llvm::StringRef> v = e->getString(key);
+      if (v)
+        out = v->str();
+      return v.has_value();
+    };
+    auto num = [&](llvm::StringRef key, int64_t &out, int64_t lo,
+                   int64_t hi) {
+      std::optional<int64_t> v = e->getInteger(key);
+      if (!v || *v < lo || *v > hi)
+        return false;
+      out = *v;
+      return true;
+    };
+    if (!str("cpu", t.cpu) || t.cpu.empty())
+      return fail(path, where + ": \"cpu\" must be a CPU name");
+    if (!num("m", t.m, 1, 1 << 20) || !num("n", t.n, 1, 1 << 24) ||
+        !num("k", t.k, 4, 1 << 24))
+      return fail(path, where + " (" + t.cpu +
+                            "): \"m\", \"n\", \"k\" must be positive sizes");
+    const std::string shape = std::to_string(t.m) + "x" + std::to_string(t.n) +
+                              "x" + std::to_string(t.k);
+    if (!str("family", t.choice.kernel.family) ||
+        !kernels::isKernelFamily(t.choice.kernel.family))
+      return fail(path, where + " (" + t.cpu + ", " + shape +
+                            "): \"family\" must be one of " +
+                            kernels::kernelFamilies());
+    if (!num("block", t.choice.block, 4, t.k) ||
+        !kernels::supportsLayout(t.choice.kernel.family, t.choice.block, t.k))
+      return fail(path, where + " (" + t.cpu + ", " + shape +
+                            "): \"block\" is not an i2 block the " +
+                            t.choice.kernel.family + " kernels read for K = " +
+                            std::to_string(t.k));
+    if (!num("tile_m", t.choice.kernel.tileM, 1, kernels::kMaxTile) ||
+        !num("tile_n", t.choice.kernel.tileN, 1, kernels::kMaxTile))
+      return fail(path, where + " (" + t.cpu + ", " + shape +
+                            "): \"tile_m\" and \"tile_n\" must be in [1, " +
+                            std::to_string(kernels::kMaxTile) + "]");
+    if (const llvm::json::Array *f = e->getArray("features"))
+      for (const llvm::json::Value &v : *f)
+        if (std::optional<llvm::StringRef> s = v.getAsString())
+          t.features.push_back(s->str());
+    t.seconds = e->getNumber("seconds").value_or(0);
+    t.defaultSeconds = e->getNumber("default_seconds").value_or(0);
+    db.put(t);
+  }
+  return db;
+}
+
+llvm::Error TuningDb::save(const std::string &path) const {
+  llvm::json::Array entries;
+  for (const TuningEntry &t : entries_) {
+    llvm::json::Array features;
+    for (const std::string &f : t.features)
+      features.push_back(f);
+    entries.push_back(llvm::json::Object{
+        {"cpu", t.cpu},
+        {"features", std::move(features)},
+        {"m", t.m},
+        {"n", t.n},
+        {"k", t.k},
+        {"family", t.choice.kernel.family},
+        {"block", t.choice.block},
+        {"tile_m", t.choice.kernel.tileM},
+        {"tile_n", t.choice.kernel.tileN},
+        {"seconds", t.seconds},
+        {"default_seconds", t.defaultSeconds}});
+  }
+  llvm::json::Value root = llvm::json::Object{
+      {"format", kFormat}, {"version", kVersion}, {"entries", std::move(entries)}};
+  const std::string tmp = path + ".tmp";
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(tmp, ec, llvm::sys::fs::OF_Text);
+    if (ec)
+      return fail(tmp, ec.message());
+    os << llvm::formatv("{0:2}", root) << "\n";
+    if (os.has_error())
+      return fail(tmp, "write failed");
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(tmp, path))
+    return fail(path, ec.message());
+  return llvm::Error::success();
+}
+
+const TuningEntry *TuningDb::find(llvm::StringRef cpu, int64_t m, int64_t n,
+                                  int64_t k) const {
+  for (const TuningEntry &t : entries_)
+    if (t.cpu == cpu && t.m == m && t.n == n && t.k == k)
+      return &t;
+  return nullptr;
+}
+
+const TuningEntry *TuningDb::nearest(llvm::StringRef cpu, int64_t m,
+                                     int64_t n, int64_t k) const {
+  const TuningEntry *best = nullptr;
+  double bestDist = 0;
+  for (const TuningEntry &t : entries_) {
+    if (t.cpu != cpu || t.n != n || t.k != k)
+      continue;
+    const double d = std::fabs(std::log2(double(t.m)) - std::log2(double(m)));
+    if (!best || d < bestDist)
+      best = &t, bestDist = d;
+  }
+  return best;
+}
+
+void TuningDb::put(const TuningEntry &entry) {
+  for (TuningEntry &t : entries_)
+    if (t.cpu == entry.cpu && t.m == entry.m && t.n == entry.n &&
+        t.k == entry.k) {
+      t = entry;
+      return;
+    }
+  entries_.push_back(entry);
+}
+
+std::vector<std::string> mlir::tern::kernelFeatures(
+    const std::function<bool(llvm::StringRef)> &hasFeature, bool x86) {
+  std::vector<std::string> out;
+  const char *x86Features[] = {"avx2", "avxvnni", "avx512vnni", "avx512vl"};
+  const char *armFeatures[] = {"neon", "dotprod", "sve"};
+  if (x86) {
+    for (const char *f : x86Features)
+      if (hasFeature(f))
+        out.push_back(f);
+  } else {
+    for (const char *f : armFeatures)
+      if (hasFeature(f))
+        out.push_back(f);
+  }
+  return out;
+}
+
+std::vector<std::string>
+mlir::tern::familiesFor(const std::vector<std::string> &features) {
+  auto has = [&](llvm::StringRef f) {
+    return llvm::is_contained(features, f.str());
+  };
+  std::vector<std::string> out;
+  if (has("avxvnni") || (has("avx512vnni") && has("avx512vl")))
+    out.push_back("vnni");
+  if (has("avx2"))
+    out.push_back("avx2");
+  if (has("sve"))
+    out.push_back("sve");
+  if (has("dotprod"))
+    out.push_back("neon-dotprod");
+  return out;
+}
+
+KernelChoice mlir::tern::defaultChoice(llvm::StringRef family, int64_t m,
+                                       int64_t n, int64_t k) {
+  KernelChoice c;
+  c.kernel.family = family.str();
+  c.block = family == "sve" ? k : 128;
+  // Decode (one row): several columns per tile give independent
+  // accumulation chains and share the activation loads. Prefill: several
+  // rows per tile decode each weight byte once for all of them.
+  c.kernel.tileM = m == 1 ? 1 : std::min<int64_t>(m, 4);
+  c.kernel.tileN = m == 1 ? 4 : 2;
+  (void)n;
+  return c;
+}

@@ -1,0 +1,90 @@
+//===- TuningDb.h - Kernel choices per CPU and matmul shape -----*- C++ -*-===//
+//
+// A tuning database (tuning.json, written by `tern tune`, read by
+// `tern compile --tuning-db`) records, per CPU and matmul shape
+// (M token rows x N outputs x K inputs), the kernel that ran fastest: its
+// family, the i2 block the weights are packed in, and its tile. The file:
+//
+//   {"format": "tern-tuning", "version": 1,
+//    "entries": [{"cpu": "znver3", "features": ["avx2"],
+//                 "m": 1, "n": 2560, "k": 2560,
+//                 "family": "avx2", "block": 128, "tile_m": 1, "tile_n": 4,
+//                 "seconds": 2.1e-5, "default_seconds": 3.5e-5}]}
+//
+// (`seconds` per call of the kernel, best of the timed repetitions, for the
+// choice and for the default choice the compiler makes without a database).
+//
+// Without a database, defaultChoice() is what the compiler uses.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TERN_COMPILER_TUNING_TUNINGDB_H
+#define TERN_COMPILER_TUNING_TUNINGDB_H
+
+#include "compiler/Conversion/TernToKernels/TernToKernels.h"
+
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir::tern {
+
+/// How one matmul is compiled.
+struct KernelChoice {
+  kernels::KernelConfig kernel;
+  int64_t block = 128; ///< i2 block of the weights
+  bool operator==(const KernelChoice &o) const {
+    return kernel.family == o.kernel.family &&
+           kernel.tileM == o.kernel.tileM && kernel.tileN == o.kernel.tileN &&
+           block == o.block;
+  }
+};
+
+struct TuningEntry {
+  std::string cpu;                   ///< LLVM's CPU name (znver3, ...)
+  std::vector<std::string> features; ///< kernel-relevant ISA features
+  int64_t m = 0, n = 0, k = 0;
+  KernelChoice choice;
+  double seconds = 0, defaultSeconds = 0;
+};
+
+class TuningDb {
+public:
+  /// Reads `path`; errors name the file and the entry.
+  static llvm::Expected<TuningDb> load(const std::string &path);
+  /// Writes atomically (a temporary file renamed over `path`).
+  llvm::Error save(const std::string &path) const;
+
+  /// The entry for exactly this CPU and shape, or null.
+  const TuningEntry *find(llvm::StringRef cpu, int64_t m, int64_t n,
+                          int64_t k) const;
+  /// The entry for this CPU and weight shape whose M is closest to `m`
+  /// (log scale), or null.
+  const TuningEntry *nearest(llvm::StringRef cpu, int64_t m, int64_t n,
+                             int64_t k) const;
+  /// Adds or replaces the entry of the same CPU and shape.
+  void put(const TuningEntry &entry);
+
+  const std::vector<TuningEntry> &entries() const { return entries_; }
+
+private:
+  std::vector<TuningEntry> entries_;
+};
+
+/// The kernel-relevant ISA features of a target, in a fixed order
+/// (avx2, avxvnni, avx512vnni, avx512vl; neon, dotprod, sve).
+std::vector<std::string> kernelFeatures(
+    const std::function<bool(llvm::StringRef)> &hasFeature, bool x86);
+
+/// The families a target with these features can run, fastest first
+/// (e.g. {"vnni", "avx2"}).
+std::vector<std::string> familiesFor(const std::vector<std::string> &features);
+
+/// The choice without a database for `family` (its preferred block and
+/// tile for M rows: decode tiles over columns, prefill over rows too).
+KernelChoice defaultChoice(llvm::StringRef family, int64_t m, int64_t n,
+                           int64_t k);
+
+} // namespace mlir::tern
+
+#endif // TERN_COMPILER_TUNING_TUNINGDB_H
