@@ -481,12 +481,15 @@ int runMain(const std::string &program, const std::vector<std::string> &args,
   }
   if (!o.quiet) {
     const GenerateStats &s = *stats;
-    std::fprintf(stderr, "%s: prompt: %lld tokens in %s s, %s tokens/s\n",
+    std::fprintf(stderr,
+                 "%s: prompt: %lld tokens in %s s, %s tokens/s, %d "
+                 "thread%s\n",
                  program.c_str(), static_cast<long long>(s.promptTokens),
                  fmt(s.promptSeconds, "%.3f").c_str(),
                  fmt(s.promptSeconds > 0 ? s.promptTokens / s.promptSeconds
                                          : 0.0)
-                     .c_str());
+                     .c_str(),
+                 threads, threads == 1 ? "" : "s");
     std::fprintf(
         stderr,
         "%s: generation: %lld tokens (%lld evaluated) in %s s, %s tokens/s "
