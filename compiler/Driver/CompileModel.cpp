@@ -302,7 +302,7 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
     if (db)
       if (const TuningEntry *e = db->nearest(cpu, 1, rows, cols))
         return e->choice.block;
-    return family.empty() ? 0 : defaultChoice(family, 1, rows, cols).block;
+    return family.empty() ? 0 : defaultChoice(families, 1, rows, cols).block;
   };
   io.kernelConfig = [&](int64_t m, int64_t n, int64_t k,
                         int64_t block) -> DictionaryAttr {
@@ -310,11 +310,15 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
       if (const TuningEntry *e = db->nearest(cpu, m, n, k))
         if (kernels::supportsLayout(e->choice.kernel.family, block, k))
           return kernels::configAttr(&context, e->choice.kernel);
-    for (const std::string &f : families) {
-      KernelChoice c = defaultChoice(f, m, n, k);
+    KernelChoice c = defaultChoice(families, m, n, k);
+    if (!c.kernel.family.empty() &&
+        kernels::supportsLayout(c.kernel.family, block, k))
+      return kernels::configAttr(&context, c.kernel);
+    // The database's layout for this weight is one the default family does
+    // not read: the first family that reads it, untiled.
+    for (const std::string &f : families)
       if (kernels::supportsLayout(f, block, k))
-        return kernels::configAttr(&context, c.kernel);
-    }
+        return kernels::configAttr(&context, kernels::KernelConfig{f, 1, 1});
     return {};
   };
   llvm::Expected<ImportedModel> imported = importModel(context, model, io);

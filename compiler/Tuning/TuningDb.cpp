@@ -198,16 +198,25 @@ mlir::tern::familiesFor(const std::vector<std::string> &features) {
   return out;
 }
 
-KernelChoice mlir::tern::defaultChoice(llvm::StringRef family, int64_t m,
-                                       int64_t n, int64_t k) {
-  KernelChoice c;
-  c.kernel.family = family.str();
-  c.block = family == "sve" ? k : 128;
-  // Decode (one row): several columns per tile give independent
-  // accumulation chains and share the activation loads. Prefill: several
-  // rows per tile decode each weight byte once for all of them.
-  c.kernel.tileM = m == 1 ? 1 : std::min<int64_t>(m, 4);
-  c.kernel.tileN = m == 1 ? 4 : 2;
+KernelChoice mlir::tern::defaultChoice(const std::vector<std::string> &families,
+                                       int64_t m, int64_t n, int64_t k) {
   (void)n;
+  KernelChoice c;
+  if (families.empty())
+    return c;
+  // Measured with tern tune on a Zen 5 (2026-11, docs/performance.md):
+  // decode (M = 1) is bound by streaming the weights, and the plain AVX2
+  // kernel with one column per tile (its i16 partial sums give the most
+  // independent work per byte) beat VNNI's 1x4 by 1.2-2.5x; prefill is
+  // compute-bound and a tile of 8 rows (each weight byte decoded once for 8
+  // rows) with VNNI was fastest.
+  if (m == 1 && llvm::is_contained(families, "avx2")) {
+    c.kernel = {"avx2", 1, 1};
+  } else {
+    c.kernel.family = families.front();
+    c.kernel.tileM = std::min<int64_t>(m, 8);
+    c.kernel.tileN = m == 1 ? 4 : 1;
+  }
+  c.block = c.kernel.family == "sve" ? k : 128;
   return c;
 }

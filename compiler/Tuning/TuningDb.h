@@ -80,10 +80,11 @@ std::vector<std::string> kernelFeatures(
 /// (e.g. {"vnni", "avx2"}).
 std::vector<std::string> familiesFor(const std::vector<std::string> &features);
 
-/// The choice without a database for `family` (its preferred block and
-/// tile for M rows: decode tiles over columns, prefill over rows too).
-KernelChoice defaultChoice(llvm::StringRef family, int64_t m, int64_t n,
-                           int64_t k);
+/// The choice without a database on a target that runs `families`
+/// (familiesFor's order) for M rows; see TuningDb.cpp for the measurements
+/// behind it.
+KernelChoice defaultChoice(const std::vector<std::string> &families,
+                           int64_t m, int64_t n, int64_t k);
 
 } // namespace mlir::tern
 

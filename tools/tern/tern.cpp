@@ -5,6 +5,8 @@
 //   tern compile    MODEL -o OUT [--target T] [--emit E] [--ctx N]
 //                   [--tuning-db FILE] [--threads N] [--weights-file]
 //                   [--print-ir-after-all]
+//   tern tune       [MODEL] [--shapes MxNxK,...] [--prefill P] [--budget S]
+//                   [--retune] -o tuning.json
 //   tern inspect    MODEL
 //   tern synth      --config CONFIG -o OUT [--format F] [--seed S]
 //                   [--tokenizer FILE]
@@ -17,6 +19,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Driver/CompileModel.h"
+#include "compiler/Tuning/KernelJit.h"
+#include "compiler/Tuning/Tuner.h"
 #include "runtime/generate/RunCli.h"
 #include "runtime/model/Gguf.h"
 #include "runtime/model/Model.h"
@@ -52,6 +56,9 @@ static cl::SubCommand inspectCmd("inspect",
                                  "tokenizer");
 static cl::SubCommand compileCmd("compile",
                                  "Compile a model to a native executable");
+static cl::SubCommand tuneCmd("tune",
+                              "Time generated kernels on this CPU and record "
+                              "the fastest per matmul shape (tuning.json)");
 static cl::SubCommand synthCmd("synth",
                                "Write a random BitNet b1.58 model of a given "
                                "configuration in any format");
@@ -138,6 +145,34 @@ static cl::opt<std::string> compileCrossRuntimeDir(
     cl::desc("Where the AArch64 runtime libraries are"),
     cl::init(TERN_AARCH64_RUNTIME_LIB_DIR), cl::sub(compileCmd),
     cl::cat(ternCategory));
+
+static cl::opt<std::string> tuneModel(cl::Positional, cl::Optional,
+                                      cl::desc("[MODEL]"), cl::sub(tuneCmd));
+static cl::opt<std::string> tuneOut("o", cl::desc("Tuning database to write "
+                                                  "(extended if it exists)"),
+                                    cl::value_desc("tuning.json"),
+                                    cl::Required, cl::sub(tuneCmd),
+                                    cl::cat(ternCategory));
+static cl::list<std::string>
+    tuneShapes("shapes", cl::CommaSeparated,
+               cl::desc("Matmul shapes MxNxK (M token rows, N outputs, K "
+                        "inputs), instead of or besides MODEL's"),
+               cl::value_desc("MxNxK,..."), cl::sub(tuneCmd),
+               cl::cat(ternCategory));
+static cl::opt<int64_t> tunePrefill(
+    "prefill", cl::desc("MODEL's prefill rows to tune for (default 32, as "
+                        "tern compile; 0: decode only)"),
+    cl::init(32), cl::sub(tuneCmd), cl::cat(ternCategory));
+static cl::opt<double> tuneBudget(
+    "budget", cl::desc("Seconds to spend (default: no limit; each shape "
+                       "still gets its default timed)"),
+    cl::init(0), cl::sub(tuneCmd), cl::cat(ternCategory));
+static cl::opt<bool> tuneVerbose("verbose",
+                                 cl::desc("Print every candidate's time"),
+                                 cl::sub(tuneCmd), cl::cat(ternCategory));
+static cl::opt<bool> tuneRetune("retune",
+                                cl::desc("Re-time shapes already in the file"),
+                                cl::sub(tuneCmd), cl::cat(ternCategory));
 
 static cl::opt<std::string>
     synthConfig("config",
@@ -480,6 +515,63 @@ static int runCompile() {
   return 0;
 }
 
+static int runTune() {
+  mlir::tern::TuneOptions o;
+  o.output = tuneOut;
+  o.budgetSeconds = tuneBudget;
+  o.retune = tuneRetune;
+  o.verbose = tuneVerbose;
+  o.progress = &llvm::errs();
+  if (tuneBudget < 0)
+    return fail("--budget must not be negative");
+  if (tunePrefill < 0 || tunePrefill > 4096)
+    return fail("--prefill " + llvm::Twine(tunePrefill) +
+                " is out of range (0 to 4096)");
+  for (const std::string &spec : tuneShapes) {
+    llvm::SmallVector<llvm::StringRef, 3> parts;
+    llvm::StringRef(spec).split(parts, 'x');
+    std::array<int64_t, 3> shape{};
+    bool ok = parts.size() == 3;
+    for (size_t i = 0; ok && i < 3; ++i)
+      ok = !parts[i].getAsInteger(10, shape[i]) && shape[i] > 0 &&
+           shape[i] <= (1 << 20);
+    if (!ok || shape[2] % 4)
+      return fail("--shapes: '" + spec +
+                  "' is not MxNxK (positive sizes, K a multiple of 4)");
+    o.shapes.push_back(shape);
+  }
+  if (!tuneModel.empty()) {
+    tern::ModelOrError m = tern::loadModel(tuneModel);
+    if (!m)
+      return fail(m.error);
+    std::vector<std::array<int64_t, 3>> weights;
+    for (const tern::LayerWeights &l : m->layers)
+      for (const tern::TernaryTensor *t :
+           {&l.attnQ, &l.attnK, &l.attnV, &l.attnOutput, &l.ffnGate, &l.ffnUp,
+            &l.ffnDown}) {
+        std::array<int64_t, 3> s{1, t->rows, t->cols};
+        if (!llvm::is_contained(weights, s))
+          weights.push_back(s);
+      }
+    for (int64_t rows : {int64_t(1), tunePrefill.getValue()})
+      if (rows == 1 || rows > 1)
+        for (std::array<int64_t, 3> s : weights) {
+          s[0] = rows;
+          if (!llvm::is_contained(o.shapes, s))
+            o.shapes.push_back(s);
+        }
+  }
+  if (o.shapes.empty())
+    return fail("nothing to tune: give a MODEL or --shapes");
+  llvm::errs() << "tern tune: " << o.shapes.size() << " shapes on "
+               << mlir::tern::hostCpu() << " (";
+  llvm::interleaveComma(mlir::tern::hostKernelFamilies(), llvm::errs());
+  llvm::errs() << "), one thread, into " << o.output << "\n";
+  if (llvm::Error e = mlir::tern::tune(o))
+    return fail(llvm::toString(std::move(e)));
+  return 0;
+}
+
 int main(int argc, char **argv) {
   // `run` has its own parser, shared with compiled executables.
   if (argc >= 2 && llvm::StringRef(argv[1]) == "run") {
@@ -503,6 +595,8 @@ int main(int argc, char **argv) {
     return runSynth();
   if (compileCmd)
     return runCompile();
+  if (tuneCmd)
+    return runTune();
   cl::PrintHelpMessage();
   return 1;
 }

@@ -1,0 +1,48 @@
+//===- Tuner.h - tern tune: search kernel choices on this CPU ---*- C++ -*-===//
+//
+// For each matmul shape, generates and times real candidates (every kernel
+// family the host runs x the i2 blocks it reads x tiles) with KernelJit on
+// one thread (the column split across threads is static, so per-thread
+// speed decides), and records the fastest with the default's time beside
+// it in a TuningDb. Resumable: shapes already in the database for this
+// CPU are kept unless `retune`; the file is rewritten after every shape.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TERN_COMPILER_TUNING_TUNER_H
+#define TERN_COMPILER_TUNING_TUNER_H
+
+#include "compiler/Tuning/TuningDb.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <array>
+#include <vector>
+
+namespace mlir::tern {
+
+struct TuneOptions {
+  std::vector<std::array<int64_t, 3>> shapes; ///< M x N x K
+  std::string output;                         ///< tuning.json (read if present)
+  /// Stop starting new candidates after this many seconds (0: no limit);
+  /// every shape still gets at least its default timed and recorded.
+  double budgetSeconds = 0;
+  bool retune = false;
+  /// Progress lines (a bar per shape), or null.
+  llvm::raw_ostream *progress = nullptr;
+  /// Also one line per candidate timed.
+  bool verbose = false;
+};
+
+/// The candidates tried for one shape on the host, the default first.
+std::vector<KernelChoice> tuningCandidates(int64_t m, int64_t n, int64_t k);
+
+/// Seconds per call of a kernel on [m, n] columns (best of several timed
+/// batches after a warm-up).
+llvm::Expected<double> timeKernel(const KernelChoice &c, int64_t m, int64_t n,
+                                  int64_t k);
+
+llvm::Error tune(const TuneOptions &options);
+
+} // namespace mlir::tern
+
+#endif // TERN_COMPILER_TUNING_TUNER_H
