@@ -127,7 +127,10 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
     best.features = hostKernelFeatures();
     best.m = m, best.n = n, best.k = k;
     for (size_t i = 0; i < candidates.size(); ++i) {
-      if (i > 0 && o.budgetSeconds > 0 && since(start) > o.budgetSeconds)
+      // The budget is shared out evenly: shape s may run until its share
+      // (and whatever earlier shapes left unused) is spent.
+      if (i > 0 && o.budgetSeconds > 0 &&
+          since(start) > o.budgetSeconds * double(s + 1) / o.shapes.size())
         break;
       const KernelChoice &c = candidates[i];
       llvm::Expected<double> sec = timeKernel(c, m, n, k);

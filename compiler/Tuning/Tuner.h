@@ -23,8 +23,8 @@ namespace mlir::tern {
 struct TuneOptions {
   std::vector<std::array<int64_t, 3>> shapes; ///< M x N x K
   std::string output;                         ///< tuning.json (read if present)
-  /// Stop starting new candidates after this many seconds (0: no limit);
-  /// every shape still gets at least its default timed and recorded.
+  /// Seconds to spend (0: no limit), shared evenly among the shapes; every
+  /// shape still gets at least its default timed and recorded.
   double budgetSeconds = 0;
   bool retune = false;
   /// Progress lines (a bar per shape), or null.
