@@ -150,9 +150,7 @@ llvm::Error Importer::check() {
     return fail("negative context size");
   if (opts_.layoutBlock)
     for (const rt::LayerWeights &w : m_.layers)
-      for (const rt::TernaryTensor *t :
-           {&w.attnQ, &w.attnK, &w.attnV, &w.attnOutput, &w.ffnGate, &w.ffnUp,
-            &w.ffnDown}) {
+      for (const rt::TernaryTensor *t : rt::bitLinearWeights(w)) {
         const int64_t blk = opts_.layoutBlock(t->name, t->rows, t->cols);
         if (blk == 0)
           continue;

@@ -256,6 +256,15 @@ OrError<RunOptions> parseRunOptions(const std::vector<std::string> &args,
 
 namespace {
 
+/// -t, else the backend's default (a compiled executable's --threads), else
+/// every hardware thread.
+int threadCount(const RunOptions &o, const RunBackend &b) {
+  if (o.threads)
+    return o.threads;
+  return b.defaultThreads() ? b.defaultThreads()
+                            : ThreadPool::hardwareThreads();
+}
+
 /// The tokens that end generation: end of text and end of turn, from the
 /// model's configuration and its tokenizer (either may lack them).
 std::vector<TokenId> stopIds(const ModelConfig &c, const Tokenizer *tok) {
@@ -282,9 +291,7 @@ int runChat(const std::string &program, const RunOptions &o, RunBackend &b) {
   const ModelConfig &c = b.config();
   const int64_t ctx =
       o.contextSize ? o.contextSize : std::min<int64_t>(b.maxContext(), 4096);
-  const int threads = o.threads          ? o.threads
-                      : b.defaultThreads() ? b.defaultThreads()
-                                           : ThreadPool::hardwareThreads();
+  const int threads = threadCount(o, b);
   OrError<std::unique_ptr<LanguageModel>> lm = b.instantiate(threads, ctx);
   if (!lm)
     return fail(lm.error);
@@ -415,9 +422,7 @@ int runMain(const std::string &program, const std::vector<std::string> &args,
   if (static_cast<int64_t>(prompt.size()) > ctx)
     return fail("the prompt has " + std::to_string(prompt.size()) +
                 " tokens, more than the context size " + std::to_string(ctx));
-  const int threads = o.threads          ? o.threads
-                      : b.defaultThreads() ? b.defaultThreads()
-                                           : ThreadPool::hardwareThreads();
+  const int threads = threadCount(o, b);
   OrError<std::unique_ptr<LanguageModel>> lm = b.instantiate(threads, ctx);
   if (!lm)
     return fail(lm.error);

@@ -28,6 +28,7 @@
 #include "runtime/model/TernaryCodec.h"
 #include "runtime/tokenizer/Tokenizer.h"
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -101,6 +102,13 @@ struct LayerWeights {
   FloatTensor ffnNorm;     ///< [hidden], before the MLP.
   FloatTensor ffnSubNorm;  ///< [intermediate], before ffn_down.
 };
+
+/// A layer's seven BitLinear weights (q, k, v, output, gate, up, down).
+inline std::array<const TernaryTensor *, 7>
+bitLinearWeights(const LayerWeights &l) {
+  return {&l.attnQ,   &l.attnK, &l.attnV,  &l.attnOutput,
+          &l.ffnGate, &l.ffnUp, &l.ffnDown};
+}
 
 /// The tokenizer vocabulary as the model file stores it.
 struct TokenizerVocab {

@@ -45,8 +45,7 @@ std::vector<int8_t> unpackAll(const TernaryTensor &t) {
 const TernaryTensor *ternaryByName(const ModelDescription &d,
                                    const std::string &name) {
   for (const LayerWeights &l : d.layers)
-    for (const TernaryTensor *t : {&l.attnQ, &l.attnK, &l.attnV, &l.attnOutput,
-                                   &l.ffnGate, &l.ffnUp, &l.ffnDown})
+    for (const TernaryTensor *t : bitLinearWeights(l))
       if (t->name == name)
         return t;
   return nullptr;

@@ -546,15 +546,13 @@ static int runTune() {
       return fail(m.error);
     std::vector<std::array<int64_t, 3>> weights;
     for (const tern::LayerWeights &l : m->layers)
-      for (const tern::TernaryTensor *t :
-           {&l.attnQ, &l.attnK, &l.attnV, &l.attnOutput, &l.ffnGate, &l.ffnUp,
-            &l.ffnDown}) {
+      for (const tern::TernaryTensor *t : tern::bitLinearWeights(l)) {
         std::array<int64_t, 3> s{1, t->rows, t->cols};
         if (!llvm::is_contained(weights, s))
           weights.push_back(s);
       }
     for (int64_t rows : {int64_t(1), tunePrefill.getValue()})
-      if (rows == 1 || rows > 1)
+      if (rows >= 1)
         for (std::array<int64_t, 3> s : weights) {
           s[0] = rows;
           if (!llvm::is_contained(o.shapes, s))
