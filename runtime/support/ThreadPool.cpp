@@ -2,7 +2,34 @@
 
 #include "runtime/support/ThreadPool.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace tern {
+
+namespace {
+void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+/// Polls `ready` for up to `budget`; returns whether it became true.
+template <typename Ready>
+bool spinUntil(const Ready &ready, std::chrono::microseconds budget) {
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  for (unsigned i = 1;; ++i) {
+    if (ready())
+      return true;
+    cpuRelax();
+    if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline)
+      return ready();
+  }
+}
+} // namespace
 
 ThreadPool::ThreadPool(int threads) {
   if (threads < 1)
@@ -15,7 +42,7 @@ ThreadPool::ThreadPool(int threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
+    stop_.store(true, std::memory_order_release);
   }
   wake_.notify_all();
   for (std::thread &t : workers_)
@@ -42,45 +69,52 @@ void ThreadPool::parallelFor(int64_t n,
     fn(0, n);
     return;
   }
+  task_ = &fn;
+  taskSize_ = n;
+  pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    task_ = &fn;
-    taskSize_ = n;
-    pending_ = static_cast<int>(workers_.size());
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   int64_t begin, end;
   chunk(n, size(), 0, begin, end);
   if (begin < end)
     fn(begin, end);
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [this] { return pending_ == 0; });
-  task_ = nullptr;
+  auto allDone = [this] {
+    return pending_.load(std::memory_order_acquire) == 0;
+  };
+  if (!spinUntil(allDone, kSpin)) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, allDone);
+  }
 }
 
 void ThreadPool::workerLoop(int index) {
   uint64_t seen = 0;
   for (;;) {
-    const std::function<void(int64_t, int64_t)> *task;
-    int64_t n;
-    {
+    auto ready = [&] {
+      return stop_.load(std::memory_order_acquire) ||
+             generation_.load(std::memory_order_acquire) != seen;
+    };
+    if (!spinUntil(ready, kSpin)) {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_)
-        return;
-      seen = generation_;
-      task = task_;
-      n = taskSize_;
+      wake_.wait(lock, ready);
     }
+    if (stop_.load(std::memory_order_acquire))
+      return;
+    seen = generation_.load(std::memory_order_acquire);
+    const std::function<void(int64_t, int64_t)> *task = task_;
+    const int64_t n = taskSize_;
     int64_t begin, end;
     chunk(n, size(), index, begin, end);
     if (begin < end)
       (*task)(begin, end);
-    {
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      // Under the mutex, so that a caller between its check and its wait
+      // cannot miss the notification.
       std::lock_guard<std::mutex> lock(mutex_);
-      if (--pending_ == 0)
-        done_.notify_one();
+      done_.notify_one();
     }
   }
 }
