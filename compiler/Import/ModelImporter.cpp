@@ -83,6 +83,27 @@ private:
     return f.getResult(0);
   }
 
+  // Vectors of kLanes lanes.
+  VectorType vec(Type element) { return VectorType::get({kLanes}, element); }
+  Value vload(Value mem, ValueRange indices) {
+    auto t = vec(cast<MemRefType>(mem.getType()).getElementType());
+    return vector::LoadOp::create(b_, loc_, t, mem, indices);
+  }
+  void vstore(Value v, Value mem, ValueRange indices) {
+    vector::StoreOp::create(b_, loc_, v, mem, indices);
+  }
+  Value vsplat(Value scalar) {
+    return vector::BroadcastOp::create(b_, loc_, vec(scalar.getType()),
+                                       scalar);
+  }
+  /// body(i) for i = 0, 8, ..., n - 8 (n is a multiple of kLanes).
+  void forEachVec(int64_t n, const std::function<void(Value)> &body) {
+    forEach(idx(0), idx(n), kLanes, body);
+  }
+  /// The lanes of `acc` summed pairwise in the reference's fixed order,
+  /// ((p0 + p4) + (p2 + p6)) + ((p1 + p5) + (p3 + p7)).
+  Value laneTree(Value acc);
+
   // Blob.
   uint64_t place(const std::string &name, uint64_t size,
                  std::function<bool(uint8_t *)> fill) {
@@ -110,7 +131,9 @@ private:
   Value dot(int64_t n, const std::function<Value(Value k)> &loadA,
             const std::function<Value(Value k)> &loadB);
   void bitLinear(Value in, int64_t k, const rt::TernaryTensor &w, Value out);
-  void rope(Value buf, int64_t heads, Value angleBase);
+  /// cos/sin of each row's position at each frequency (ropeCos_/ropeSin_).
+  void ropeTables();
+  void rope(Value buf, int64_t heads);
   void layer(int64_t l, const rt::LayerWeights &w);
   /// One entry point: `rows` == 0 is decode (one token), else prefill of
   /// exactly `rows` tokens.
@@ -130,6 +153,7 @@ private:
 
   Value blob_, kCache_, vCache_, pos_, logits_;
   Value x_, xn_, q_, k_, v_, att_, proj_, gate_, up_, scores_;
+  Value ropeCos_, ropeSin_;
   SmallVector<Value> blobArgs_;
   SmallVector<func::FuncOp> funcs_;
 };
@@ -138,10 +162,11 @@ llvm::Error Importer::check() {
   auto fail = [&](const std::string &why) {
     return llvm::createStringError(m_.sourcePath + ": " + why);
   };
-  if (c_.hiddenSize % kLanes || c_.headDim % kLanes ||
+  if (c_.hiddenSize % kLanes || c_.headDim % (2 * kLanes) ||
       c_.intermediateSize % kLanes)
-    return fail("tern compile needs hidden size, head dim and intermediate "
-                "size divisible by 8 (got " + std::to_string(c_.hiddenSize) +
+    return fail("tern compile needs hidden size and intermediate size "
+                "divisible by 8 and head dim by 16 (got " +
+                std::to_string(c_.hiddenSize) +
                 ", " + std::to_string(c_.headDim) + ", " +
                 std::to_string(c_.intermediateSize) + ")");
   if (static_cast<int64_t>(m_.layers.size()) != c_.numLayers)
@@ -236,25 +261,41 @@ Value Importer::embedding(const rt::DenseTensor &t) {
   return viewOf(off, MemRefType::get({t.rows, t.cols}, et));
 }
 
+Value Importer::laneTree(Value acc) {
+  auto lane = [&](int64_t i) -> Value {
+    return vector::ExtractOp::create(b_, loc_, acc, ArrayRef<int64_t>{i});
+  };
+  auto add = [&](Value a, Value b) -> Value {
+    return arith::AddFOp::create(b_, loc_, a, b);
+  };
+  return add(add(add(lane(0), lane(4)), add(lane(2), lane(6))),
+             add(add(lane(1), lane(5)), add(lane(3), lane(7))));
+}
+
 void Importer::rmsNorm(Value x, Value w, int64_t n, Value out) {
+  Type f64 = b_.getF64Type();
   forRows([&](Value r) {
-    Value sum = reduce(idx(0), idx(n), 1, f64c(0.0), [&](Value i, Value acc) {
-      Value v = memref::LoadOp::create(b_, loc_, x, ValueRange{r, i});
-      Value d = arith::ExtFOp::create(b_, loc_, b_.getF64Type(), v);
-      return arith::AddFOp::create(b_, loc_, acc,
-                                   arith::MulFOp::create(b_, loc_, d, d));
-    });
+    // Sum of squares in f64, 8 interleaved partial sums (rmsNormRow).
+    Value zero = arith::ConstantOp::create(
+        b_, loc_, DenseElementsAttr::get(vec(f64), b_.getF64FloatAttr(0.0)));
+    Value parts =
+        reduce(idx(0), idx(n), kLanes, zero, [&](Value i, Value acc) {
+          Value d = arith::ExtFOp::create(b_, loc_, vec(f64),
+                                          vload(x, ValueRange{r, i}));
+          return arith::AddFOp::create(b_, loc_, acc,
+                                       arith::MulFOp::create(b_, loc_, d, d));
+        });
+    Value sum = laneTree(parts);
     Value mean64 = arith::DivFOp::create(b_, loc_, sum, f64c(double(n)));
     Value mean = arith::TruncFOp::create(b_, loc_, b_.getF32Type(), mean64);
     Value denom = math::SqrtOp::create(
         b_, loc_, arith::AddFOp::create(b_, loc_, mean, f32c(c_.rmsNormEps)));
-    Value rs = arith::DivFOp::create(b_, loc_, f32c(1.0f), denom);
-    forEach(0, n, [&](Value i) {
-      Value v = memref::LoadOp::create(b_, loc_, x, ValueRange{r, i});
-      Value g = memref::LoadOp::create(b_, loc_, w, ValueRange{i});
+    Value rs = vsplat(arith::DivFOp::create(b_, loc_, f32c(1.0f), denom));
+    forEachVec(n, [&](Value i) {
       Value y = arith::MulFOp::create(
-          b_, loc_, arith::MulFOp::create(b_, loc_, v, rs), g);
-      memref::StoreOp::create(b_, loc_, y, out, ValueRange{r, i});
+          b_, loc_, arith::MulFOp::create(b_, loc_, vload(x, {r, i}), rs),
+          vload(w, {i}));
+      vstore(y, out, {r, i});
     });
   });
 }
@@ -268,15 +309,7 @@ Value Importer::dot(int64_t n, const std::function<Value(Value)> &loadA,
     Value prod = arith::MulFOp::create(b_, loc_, loadA(k), loadB(k));
     return arith::AddFOp::create(b_, loc_, a, prod);
   });
-  auto lane = [&](int64_t i) -> Value {
-    return vector::ExtractOp::create(b_, loc_, acc, ArrayRef<int64_t>{i});
-  };
-  auto add = [&](Value a, Value b) -> Value {
-    return arith::AddFOp::create(b_, loc_, a, b);
-  };
-  // ((p0 + p4) + (p2 + p6)) + ((p1 + p5) + (p3 + p7)), as dotF32.
-  return add(add(add(lane(0), lane(4)), add(lane(2), lane(6))),
-             add(add(lane(1), lane(5)), add(lane(3), lane(7))));
+  return laneTree(acc); // as dotF32
 }
 
 void Importer::bitLinear(Value in, int64_t k, const rt::TernaryTensor &w,
@@ -298,10 +331,10 @@ void Importer::bitLinear(Value in, int64_t k, const rt::TernaryTensor &w,
   mat.setWritable(true);
 }
 
-void Importer::rope(Value buf, int64_t heads, Value pos0) {
+void Importer::ropeTables() {
   const int64_t hd = c_.headDim, half = hd / 2;
   forRows([&](Value r) {
-    Value pos = arith::AddIOp::create(b_, loc_, pos0, r);
+    Value pos = arith::AddIOp::create(b_, loc_, pos_, r);
     Value posF64 = arith::SIToFPOp::create(
         b_, loc_, b_.getF64Type(),
         arith::IndexCastOp::create(b_, loc_, b_.getI64Type(), pos));
@@ -320,21 +353,30 @@ void Importer::rope(Value buf, int64_t heads, Value pos0) {
                                          math::CosOp::create(b_, loc_, angle));
       Value sn = arith::TruncFOp::create(b_, loc_, b_.getF32Type(),
                                          math::SinOp::create(b_, loc_, angle));
-      forEach(0, heads, [&](Value h) {
-        Value base = arith::MulIOp::create(b_, loc_, h, idx(hd));
+      memref::StoreOp::create(b_, loc_, cs, ropeCos_, ValueRange{r, i});
+      memref::StoreOp::create(b_, loc_, sn, ropeSin_, ValueRange{r, i});
+    });
+  });
+}
+
+void Importer::rope(Value buf, int64_t heads) {
+  const int64_t hd = c_.headDim, half = hd / 2;
+  forRows([&](Value r) {
+    forEach(0, heads, [&](Value h) {
+      Value base = arith::MulIOp::create(b_, loc_, h, idx(hd));
+      forEachVec(half, [&](Value i) {
         Value i0 = arith::AddIOp::create(b_, loc_, base, i);
-        Value i1 = arith::AddIOp::create(
-            b_, loc_, i0, idx(half));
-        Value a = memref::LoadOp::create(b_, loc_, buf, ValueRange{r, i0});
-        Value bb = memref::LoadOp::create(b_, loc_, buf, ValueRange{r, i1});
+        Value i1 = arith::AddIOp::create(b_, loc_, i0, idx(half));
+        Value a = vload(buf, {r, i0}), bb = vload(buf, {r, i1});
+        Value cs = vload(ropeCos_, {r, i}), sn = vload(ropeSin_, {r, i});
         Value y0 = arith::SubFOp::create(
             b_, loc_, arith::MulFOp::create(b_, loc_, a, cs),
             arith::MulFOp::create(b_, loc_, bb, sn));
         Value y1 = arith::AddFOp::create(
             b_, loc_, arith::MulFOp::create(b_, loc_, bb, cs),
             arith::MulFOp::create(b_, loc_, a, sn));
-        memref::StoreOp::create(b_, loc_, y0, buf, ValueRange{r, i0});
-        memref::StoreOp::create(b_, loc_, y1, buf, ValueRange{r, i1});
+        vstore(y0, buf, {r, i0});
+        vstore(y1, buf, {r, i1});
       });
     });
   });
@@ -352,15 +394,14 @@ void Importer::layer(int64_t l, const rt::LayerWeights &w) {
   bitLinear(xn_, H, w.attnQ, q_);
   bitLinear(xn_, H, w.attnK, k_);
   bitLinear(xn_, H, w.attnV, v_);
-  rope(q_, c_.numHeads, pos_);
-  rope(k_, c_.numKvHeads, pos_);
+  ropeTables();
+  rope(q_, c_.numHeads);
+  rope(k_, c_.numKvHeads);
   forRows([&](Value r) {
     Value p = arith::AddIOp::create(b_, loc_, pos_, r);
-    forEach(0, KV, [&](Value d) {
-      Value kv = memref::LoadOp::create(b_, loc_, k_, ValueRange{r, d});
-      memref::StoreOp::create(b_, loc_, kv, kCache_, ValueRange{L, p, d});
-      Value vv = memref::LoadOp::create(b_, loc_, v_, ValueRange{r, d});
-      memref::StoreOp::create(b_, loc_, vv, vCache_, ValueRange{L, p, d});
+    forEachVec(KV, [&](Value d) {
+      vstore(vload(k_, {r, d}), kCache_, {L, p, d});
+      vstore(vload(v_, {r, d}), vCache_, {L, p, d});
     });
   });
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
@@ -376,16 +417,14 @@ void Importer::layer(int64_t l, const rt::LayerWeights &w) {
           reduce(idx(0), len, 1, f32c(-INFINITY), [&](Value j, Value mx) {
             Value d = dot(
                 hd,
-                [&](Value k) -> Value {
-                  return vector::LoadOp::create(
-                      b_, loc_, vt, q_,
-                      ValueRange{r, arith::AddIOp::create(b_, loc_, qBase, k)});
+                [&](Value k) {
+                  return vload(q_,
+                               {r, arith::AddIOp::create(b_, loc_, qBase, k)});
                 },
-                [&](Value k) -> Value {
-                  return vector::LoadOp::create(
-                      b_, loc_, vt, kCache_,
-                      ValueRange{L, j,
-                                 arith::AddIOp::create(b_, loc_, kvBase, k)});
+                [&](Value k) {
+                  return vload(kCache_,
+                               {L, j,
+                                arith::AddIOp::create(b_, loc_, kvBase, k)});
                 });
             Value s = arith::MulFOp::create(b_, loc_, d, f32c(scale));
             memref::StoreOp::create(b_, loc_, s, scores_, ValueRange{c0, j});
@@ -398,24 +437,28 @@ void Importer::layer(int64_t l, const rt::LayerWeights &w) {
         memref::StoreOp::create(b_, loc_, e, scores_, ValueRange{c0, j});
         return arith::AddFOp::create(b_, loc_, acc, e);
       });
-      forEach(0, hd, [&](Value d) {
-        memref::StoreOp::create(
-            b_, loc_, f32c(0.0f), att_,
-            ValueRange{r, arith::AddIOp::create(b_, loc_, qBase, d)});
-      });
+      // The weights w_j = e_j / sum, then per 8 lanes of the head the
+      // weighted sum of V rows in order of position (each lane as the
+      // reference's out[d] += w_j * v_j[d]).
       forEach(idx(0), len, 1, [&](Value j) {
         Value s = memref::LoadOp::create(b_, loc_, scores_, ValueRange{c0, j});
-        Value wgt = arith::DivFOp::create(b_, loc_, s, sum);
-        forEach(0, hd, [&](Value d) {
-          Value o = arith::AddIOp::create(b_, loc_, qBase, d);
-          Value vv = memref::LoadOp::create(
-              b_, loc_, vCache_,
-              ValueRange{L, j, arith::AddIOp::create(b_, loc_, kvBase, d)});
-          Value cur = memref::LoadOp::create(b_, loc_, att_, ValueRange{r, o});
-          Value nxt = arith::AddFOp::create(
-              b_, loc_, cur, arith::MulFOp::create(b_, loc_, wgt, vv));
-          memref::StoreOp::create(b_, loc_, nxt, att_, ValueRange{r, o});
+        memref::StoreOp::create(b_, loc_,
+                                arith::DivFOp::create(b_, loc_, s, sum),
+                                scores_, ValueRange{c0, j});
+      });
+      Value zero = arith::ConstantOp::create(
+          b_, loc_, DenseElementsAttr::get(vt, b_.getF32FloatAttr(0.0f)));
+      forEachVec(hd, [&](Value d) {
+        Value kvd = arith::AddIOp::create(b_, loc_, kvBase, d);
+        Value out = reduce(idx(0), len, 1, zero, [&](Value j, Value acc) {
+          Value wj = vsplat(
+              memref::LoadOp::create(b_, loc_, scores_, ValueRange{c0, j}));
+          return arith::AddFOp::create(
+              b_, loc_, acc,
+              arith::MulFOp::create(b_, loc_, wj,
+                                    vload(vCache_, {L, j, kvd})));
         });
+        vstore(out, att_, {r, arith::AddIOp::create(b_, loc_, qBase, d)});
       });
     });
   });
@@ -423,12 +466,10 @@ void Importer::layer(int64_t l, const rt::LayerWeights &w) {
   bitLinear(att_, QD, w.attnOutput, proj_);
   auto residual = [&]() {
     forRows([&](Value r) {
-      forEach(0, H, [&](Value i) {
-        Value a = memref::LoadOp::create(b_, loc_, x_, ValueRange{r, i});
-        Value p = memref::LoadOp::create(b_, loc_, proj_, ValueRange{r, i});
-        memref::StoreOp::create(b_, loc_,
-                                arith::AddFOp::create(b_, loc_, a, p), x_,
-                                ValueRange{r, i});
+      forEachVec(H, [&](Value i) {
+        vstore(arith::AddFOp::create(b_, loc_, vload(x_, {r, i}),
+                                     vload(proj_, {r, i})),
+               x_, {r, i});
       });
     });
   };
@@ -438,14 +479,15 @@ void Importer::layer(int64_t l, const rt::LayerWeights &w) {
   rmsNorm(x_, normWeights(w.ffnNorm), H, xn_);
   bitLinear(xn_, H, w.ffnGate, gate_);
   bitLinear(xn_, H, w.ffnUp, up_);
+  Value zeros = vsplat(f32c(0.0f));
   forRows([&](Value r) {
-    forEach(0, I, [&](Value i) {
-      Value g = memref::LoadOp::create(b_, loc_, gate_, ValueRange{r, i});
-      Value u = memref::LoadOp::create(b_, loc_, up_, ValueRange{r, i});
-      Value rl = arith::MaxNumFOp::create(b_, loc_, g, f32c(0.0f));
+    forEachVec(I, [&](Value i) {
+      Value rl = arith::MaxNumFOp::create(b_, loc_, vload(gate_, {r, i}),
+                                          zeros);
       Value y = arith::MulFOp::create(
-          b_, loc_, arith::MulFOp::create(b_, loc_, rl, rl), u);
-      memref::StoreOp::create(b_, loc_, y, gate_, ValueRange{r, i});
+          b_, loc_, arith::MulFOp::create(b_, loc_, rl, rl),
+          vload(up_, {r, i}));
+      vstore(y, gate_, {r, i});
     });
   });
   rmsNorm(gate_, normWeights(w.ffnSubNorm), I, gate_);
@@ -470,10 +512,11 @@ void Importer::buildEntry(const std::string &name, int64_t rows) {
       decode ? Type(b_.getIndexType()) : Type(MemRefType::get({rows_}, i64));
   auto logitsType = decode ? MemRefType::get({V}, f32)
                            : MemRefType::get({rows_, V}, f32);
-  auto fnType = b_.getFunctionType(
-      {blobType, cacheType, cacheType, b_.getIndexType(), tokensType,
-       logitsType},
-      {});
+  SmallVector<Type> inputs = {blobType,           cacheType, cacheType,
+                               b_.getIndexType(),  tokensType, logitsType};
+  if (!decode)
+    inputs.push_back(b_.getIndexType()); // logits_from
+  auto fnType = b_.getFunctionType(inputs, {});
   OpBuilder::InsertionGuard outer(b_);
   b_.setInsertionPointToEnd(out_.module->getBody());
   auto fn = func::FuncOp::create(b_, loc_, name, fnType);
@@ -499,11 +542,11 @@ void Importer::buildEntry(const std::string &name, int64_t rows) {
                              b_, loc_, b_.getIndexType(),
                              memref::LoadOp::create(b_, loc_, tokens,
                                                     ValueRange{r})));
-    forEach(0, H, [&](Value i) {
-      Value e = memref::LoadOp::create(b_, loc_, emb, ValueRange{tok, i});
-      if (!e.getType().isF32())
-        e = arith::ExtFOp::create(b_, loc_, f32, e);
-      memref::StoreOp::create(b_, loc_, e, x_, ValueRange{r, i});
+    forEachVec(H, [&](Value i) {
+      Value e = vload(emb, {tok, i});
+      if (!getElementTypeOrSelf(e.getType()).isF32())
+        e = arith::ExtFOp::create(b_, loc_, vec(f32), e);
+      vstore(e, x_, {r, i});
     });
   });
 
@@ -540,6 +583,8 @@ void Importer::buildEntry(const std::string &name, int64_t rows) {
       up_ = alloca(c_.intermediateSize);
       scores_ = memref::AllocaOp::create(b_, loc_,
                                          MemRefType::get({1, C}, f32));
+      ropeCos_ = alloca(hd / 2);
+      ropeSin_ = alloca(hd / 2);
       layer(l, m_.layers[static_cast<size_t>(l)]);
       func::ReturnOp::create(b_, loc_);
       blobArgs_.push_back(blob_);
@@ -555,16 +600,18 @@ void Importer::buildEntry(const std::string &name, int64_t rows) {
   // Final norm and the head (tied unless the model has an output matrix).
   rmsNorm(x_, normWeights(m_.outputNorm), H, xn_);
   Value head = m_.output ? embedding(*m_.output) : emb;
-  auto vt = VectorType::get({kLanes}, f32);
   auto headType = cast<MemRefType>(head.getType());
-  auto ht = VectorType::get({kLanes}, headType.getElementType());
-  // The head computes vocabulary rows [begin, end) for every token row: a
-  // tern.parallel call, split among the runtime's threads when compiled
-  // for them.
+  // The head computes vocabulary rows [begin, end) for every token row
+  // (prefill: the rows from logits_from on, passed in a memref<1xindex> so
+  // that the call stays a tern.parallel call on memrefs): split among the
+  // runtime's threads when compiled for them.
   const std::string headName = name + "_head";
-  auto headFnType = b_.getFunctionType(
-      {row(H), headType, logitsType, b_.getIndexType(), b_.getIndexType()},
-      {});
+  auto fromType = MemRefType::get({1}, b_.getIndexType());
+  SmallVector<Type> headInputs = {row(H), headType, logitsType};
+  if (!decode)
+    headInputs.push_back(fromType);
+  headInputs.append({b_.getIndexType(), b_.getIndexType()});
+  auto headFnType = b_.getFunctionType(headInputs, {});
   {
     OpBuilder::InsertionGuard guard(b_);
     b_.setInsertionPointToEnd(out_.module->getBody());
@@ -572,21 +619,22 @@ void Importer::buildEntry(const std::string &name, int64_t rows) {
     hf.setPrivate();
     Block *body = hf.addEntryBlock();
     b_.setInsertionPointToStart(body);
+    const unsigned nArgs = body->getNumArguments();
     Value hx = body->getArgument(0), hw = body->getArgument(1),
           hl = body->getArgument(2);
-    forEach(body->getArgument(3), body->getArgument(4), 1, [&](Value v) {
-      forRows([&](Value r) {
+    Value firstRow =
+        decode ? idx(0)
+               : Value(memref::LoadOp::create(b_, loc_, body->getArgument(3),
+                                              ValueRange{idx(0)}));
+    forEach(body->getArgument(nArgs - 2), body->getArgument(nArgs - 1), 1,
+            [&](Value v) {
+      forEach(firstRow, idx(rows_), 1, [&](Value r) {
         Value d = dot(
-            H,
-            [&](Value k) -> Value {
-              return vector::LoadOp::create(b_, loc_, vt, hx,
-                                            ValueRange{r, k});
-            },
-            [&](Value k) -> Value {
-              Value e =
-                  vector::LoadOp::create(b_, loc_, ht, hw, ValueRange{v, k});
+            H, [&](Value k) { return vload(hx, {r, k}); },
+            [&](Value k) {
+              Value e = vload(hw, {v, k});
               if (!headType.getElementType().isF32())
-                e = arith::ExtFOp::create(b_, loc_, vt, e);
+                e = arith::ExtFOp::create(b_, loc_, vec(f32), e);
               return e;
             });
         if (decode)
@@ -597,10 +645,26 @@ void Importer::buildEntry(const std::string &name, int64_t rows) {
     });
     func::ReturnOp::create(b_, loc_);
   }
-  auto headCall = func::CallOp::create(
-      b_, loc_, headName, TypeRange{},
-      ValueRange{xn_, head, logits_, idx(0), idx(V)});
-  headCall->setAttr("tern.parallel", b_.getUnitAttr());
+  if (decode) {
+    auto headCall = func::CallOp::create(
+        b_, loc_, headName, TypeRange{},
+        ValueRange{xn_, head, logits_, idx(0), idx(V)});
+    headCall->setAttr("tern.parallel", b_.getUnitAttr());
+  } else {
+    // No call at all when no row's logits are wanted.
+    Value from = entry->getArgument(6);
+    Value any = arith::CmpIOp::create(b_, loc_, arith::CmpIPredicate::ult,
+                                      from, idx(rows_));
+    auto ifOp = scf::IfOp::create(b_, loc_, any, /*withElse=*/false);
+    OpBuilder::InsertionGuard guard(b_);
+    b_.setInsertionPointToStart(ifOp.thenBlock());
+    Value fromBuf = memref::AllocaOp::create(b_, loc_, fromType);
+    memref::StoreOp::create(b_, loc_, from, fromBuf, ValueRange{idx(0)});
+    auto headCall = func::CallOp::create(
+        b_, loc_, headName, TypeRange{},
+        ValueRange{xn_, head, logits_, fromBuf, idx(0), idx(V)});
+    headCall->setAttr("tern.parallel", b_.getUnitAttr());
+  }
   func::ReturnOp::create(b_, loc_);
 }
 

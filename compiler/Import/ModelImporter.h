@@ -10,19 +10,24 @@
 //                          %logits: memref<Vxf32>)
 //       attributes {llvm.emit_c_interface}
 //   func.func @tern_prefill(... %pos: index, %tokens: memref<Pxi64>,
-//                           %logits: memref<PxVxf32>)
+//                           %logits: memref<PxVxf32>, %logits_from: index)
 //
 // (prefill evaluates exactly P tokens at positions pos .. pos + P - 1; each
-// row is computed exactly as decode would, so the results are the same).
+// row is computed exactly as decode would, so the results are the same; the
+// head runs only for rows [logits_from, P)).
 // (runtime/compiled/tern_abi.h is the C side). Every BitLinear layer is a
 // `tern.bitlinear` whose weights are a `tern.weight` reference by name into
 // the weights blob, never an attribute; norms, RoPE, attention over the KV
 // cache, squared ReLU, residuals and the tied head are scf loops over
-// memrefs with arith/math/vector ops. Layers are unrolled: the module holds
-// each layer's code with its own weights and shapes.
+// memrefs on vector<8xf32> (vector<8xf64> for the RMSNorm sums) with
+// arith/math ops; only the per-position RoPE angles and the softmax
+// exponentials and their running sum stay scalar (their order is the
+// reference's). Layers are unrolled: the module holds each layer's code
+// with its own weights and shapes.
 //
 // The numerics are those of runtime/reference/ReferenceModel.h, step for
-// step (f64 RMSNorm sums, f64 RoPE angles, the 8-lane dot product order),
+// step (f64 RMSNorm sums and the dot products in 8 interleaved lanes, f64
+// RoPE angles),
 // so a compiled model and the reference agree bit for bit when the
 // ternary kernels are exact, as they are.
 //

@@ -112,7 +112,10 @@ public:
         }
         tern_memref_i64_1d t{ids.data(), ids.data(), 0, {P}, {1}};
         tern_memref_f32_2d l{out, out, 0, {P, V}, {V, 1}};
-        _mlir_ciface_tern_prefill(&w, &k, &v, position_, &t, &l);
+        // The head only for the rows whose logits are read: all of them,
+        // the last row of the last chunk, or none.
+        const int64_t from = allLogits ? 0 : (i + P == n ? P - 1 : P);
+        _mlir_ciface_tern_prefill(&w, &k, &v, position_, &t, &l, from);
         position_ += P;
         if (!allLogits && i + P == n)
           std::memcpy(logits, out + (P - 1) * V, sizeof(float) * V);

@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature or the payload format changes. */
-#define TERN_ABI_VERSION 3
+#define TERN_ABI_VERSION 4
 
 /* Symbol names (the MLIR function names; the C interface adds
  * "_mlir_ciface_"). */
@@ -111,14 +111,16 @@ void _mlir_ciface_tern_decode(tern_memref_i8_1d *weights,
                               int64_t token, tern_memref_f32_1d *logits);
 
 /* Evaluates exactly P = sizes[0] of `tokens` tokens at positions pos ..
- * pos + P - 1 (each row as tern_decode would) and writes logits [P, vocab].
- * Present when the payload's tern.prefill_rows is P >= 2; declared weak so
- * that the runtime links without it. */
+ * pos + P - 1 (each row as tern_decode would) and writes the logits of
+ * rows [logits_from, P) into those rows of logits [P, vocab] (other rows
+ * untouched; logits_from = P computes no head at all, for a chunk whose
+ * logits nobody reads). Present when the payload's tern.prefill_rows is
+ * P >= 2; declared weak so that the runtime links without it. */
 void _mlir_ciface_tern_prefill(tern_memref_i8_1d *weights,
                                tern_memref_f32_3d *k_cache,
                                tern_memref_f32_3d *v_cache, int64_t pos,
                                tern_memref_i64_1d *tokens,
-                               tern_memref_f32_2d *logits)
+                               tern_memref_f32_2d *logits, int64_t logits_from)
     __attribute__((weak));
 
 #ifdef __cplusplus

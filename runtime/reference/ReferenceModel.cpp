@@ -36,9 +36,13 @@ int32_t dotI8(const int8_t *a, const int8_t *w, int64_t n) {
 
 void rmsNormRow(const float *x, const float *weight, int64_t n, float eps,
                 float *out) {
-  double sumSq = 0.0;
+  // 8 interleaved partial sums combined pairwise, as dotF32 (so compiled
+  // code can keep them in vector lanes).
+  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   for (int64_t i = 0; i < n; ++i)
-    sumSq += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+    part[i % 8] += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+  const double sumSq = ((part[0] + part[4]) + (part[2] + part[6])) +
+                       ((part[1] + part[5]) + (part[3] + part[7]));
   const float mean = static_cast<float>(sumSq / static_cast<double>(n));
   const float r = 1.0f / std::sqrt(mean + eps);
   for (int64_t i = 0; i < n; ++i)

@@ -16,8 +16,9 @@
 // float(acc) * (beta / s).
 //
 // Numerics (the contract a compiled model is checked against):
-//  * RMSNorm: sum of squares in double, r = 1 / sqrt(float(mean) + eps) in
-//    float, y = (x * r) * w in float.
+//  * RMSNorm: sum of squares in double (8 interleaved partial sums combined
+//    pairwise, as dotF32), r = 1 / sqrt(float(mean) + eps) in float,
+//    y = (x * r) * w in float.
 //  * RoPE, half-split ("NEOX") form: for i < d/2, angle = pos * theta^(-2i/d)
 //    and cos/sin computed in double, rounded to float;
 //    y[i] = x[i]*c - x[i+d/2]*s, y[i+d/2] = x[i+d/2]*c + x[i]*s in float.
