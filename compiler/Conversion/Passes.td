@@ -58,7 +58,8 @@ def ConvertTernToKernels : Pass<"convert-tern-to-kernels", "::mlir::ModuleOp"> {
     database: `tern.kernel_config = {family = "vnni", tile_m = 1, tile_n = 4}`
     (`tern-decompose-bitlinear` moves it from `tern.bitlinear` to the
     matmul). Families and the blocks they read: `avx2` and `vnni` (B a
-    multiple of 128), `neon-dotprod` (B a multiple of 64), `sve` (B = K).
+    multiple of 128), `vnni512` (B a multiple of 256), `neon-dotprod` (B a
+    multiple of 64), `sve` (B = K).
     A matmul the default config cannot read is left for
     `convert-tern-to-linalg`; one whose own config cannot read it is an
     error.
@@ -76,7 +77,7 @@ def ConvertTernToKernels : Pass<"convert-tern-to-kernels", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"family", "family", "std::string", /*default=*/"\"avx2\"",
-           "Kernel family: avx2, vnni, neon-dotprod or sve">,
+           "Kernel family: avx2, vnni, vnni512, neon-dotprod or sve">,
     Option<"tileM", "tile-m", "int64_t", /*default=*/"1",
            "Activation rows per tile (each weight decoded once per tile)">,
     Option<"tileN", "tile-n", "int64_t", /*default=*/"1",
@@ -108,6 +109,8 @@ def GenerateTernKernels : Pass<"tern-generate-kernels", "::mlir::ModuleOp"> {
       activation row sum.
     - `i2_vnni`: the same codes and activations accumulated straight into
       8 i32 lanes by `vpdpbusd`, minus the activation row sum.
+    - `i2_vnni512`: the same on 512-bit vectors: 64-byte steps, 16 i32
+      lanes (`llvm.x86.avx512.vpdpbusd.512`).
     - `i2_neon-dotprod`: per 16-byte step, `sdot` of the 4 bit positions'
       ternary values (`((byte >> s) & 3) - 1`) with 16 activations each,
       into 4 i32 lanes.

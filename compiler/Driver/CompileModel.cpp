@@ -315,10 +315,11 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
         kernels::supportsLayout(c.kernel.family, block, k))
       return kernels::configAttr(&context, c.kernel);
     // The database's layout for this weight is one the default family does
-    // not read: the first family that reads it, untiled.
+    // not read: the first family that reads it, with the default's tile.
     for (const std::string &f : families)
       if (kernels::supportsLayout(f, block, k))
-        return kernels::configAttr(&context, kernels::KernelConfig{f, 1, 1});
+        return kernels::configAttr(
+            &context, kernels::KernelConfig{f, c.kernel.tileM, c.kernel.tileN});
     return {};
   };
   llvm::Expected<ImportedModel> imported = importModel(context, model, io);

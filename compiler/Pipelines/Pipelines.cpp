@@ -20,8 +20,8 @@ struct CompilePipelineOptions
     : public PassPipelineOptions<CompilePipelineOptions> {
   Option<std::string> kernels{
       *this, "kernels",
-      llvm::cl::desc("Kernel family: avx2, vnni, neon-dotprod, sve, or empty "
-                     "for the reference lowering"),
+      llvm::cl::desc("Kernel family: avx2, vnni, vnni512, neon-dotprod, sve, or "
+                     "empty for the reference lowering"),
       llvm::cl::init("")};
   Option<int64_t> tileM{*this, "tile-m",
                         llvm::cl::desc("Default kernel tile rows"),
@@ -77,7 +77,7 @@ void mlir::tern::registerTernPipelines() {
   PassPipelineRegistration<CompilePipelineOptions>(
       "tern-compile-pipeline",
       "Lower tern IR to the LLVM dialect as tern compile does, with the "
-      "matmul kernels of a family (kernels=avx2|vnni|neon-dotprod|sve, "
+      "matmul kernels of a family (kernels=avx2|vnni|vnni512|neon-dotprod|sve, "
       "tile-m=TM tile-n=TN)",
       [](OpPassManager &pm, const CompilePipelineOptions &o) {
         KernelOptions k;

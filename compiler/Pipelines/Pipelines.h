@@ -22,7 +22,7 @@ void buildReferencePipeline(OpPassManager &pm);
 /// Which generated kernel families a compile may use.
 struct KernelOptions {
   /// Generated kernels for i2-packed matmuls (convert-tern-to-kernels):
-  /// "avx2", "vnni", "neon-dotprod", "sve", or "" for the reference
+  /// "avx2", "vnni", "vnni512", "neon-dotprod", "sve", or "" for the reference
   /// lowering. Matmuls carrying their own tern.kernel_config use that.
   std::string family;
   /// The default tile (rows x columns) of the generated kernels.

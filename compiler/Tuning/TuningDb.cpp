@@ -187,6 +187,8 @@ mlir::tern::familiesFor(const std::vector<std::string> &features) {
     return llvm::is_contained(features, f.str());
   };
   std::vector<std::string> out;
+  if (has("avx512vnni"))
+    out.push_back("vnni512");
   if (has("avxvnni") || (has("avx512vnni") && has("avx512vl")))
     out.push_back("vnni");
   if (has("avx2"))
@@ -204,19 +206,34 @@ KernelChoice mlir::tern::defaultChoice(const std::vector<std::string> &families,
   KernelChoice c;
   if (families.empty())
     return c;
+  // The block serves decode and prefill alike (one packed copy of the
+  // weights): one block per row for SVE, 256 where the 512-bit VNNI kernels
+  // run (the others read it too), else I2_S's 128.
+  if (families.front() == "sve")
+    c.block = k;
+  else if (llvm::is_contained(families, "vnni512") && k % 256 == 0)
+    c.block = 256;
+  else
+    c.block = 128;
   // Measured with tern tune on a Zen 5 (2026-11, docs/performance.md):
   // decode (M = 1) is bound by streaming the weights, and the plain AVX2
   // kernel with one column per tile (its i16 partial sums give the most
   // independent work per byte) beat VNNI's 1x4 by 1.2-2.5x; prefill is
-  // compute-bound and a tile of 8 rows (each weight byte decoded once for 8
-  // rows) with VNNI was fastest.
-  if (m == 1 && llvm::is_contained(families, "avx2")) {
-    c.kernel = {"avx2", 1, 1};
-  } else {
-    c.kernel.family = families.front();
+  // compute-bound and tiles of 8 rows (each weight byte decoded once for 8
+  // rows) on the widest multiply-add were fastest.
+  std::vector<std::string> order = families;
+  if (m == 1 && llvm::is_contained(families, "avx2"))
+    order.insert(order.begin(), "avx2");
+  for (const std::string &f : order)
+    if (kernels::supportsLayout(f, c.block, k)) {
+      c.kernel.family = f;
+      break;
+    }
+  if (c.kernel.family.empty())
+    return KernelChoice{};
+  if (m == 1)
+    c.kernel.tileN = c.kernel.family == "avx2" ? 1 : 4;
+  else
     c.kernel.tileM = std::min<int64_t>(m, 8);
-    c.kernel.tileN = m == 1 ? 4 : 1;
-  }
-  c.block = c.kernel.family == "sve" ? k : 128;
   return c;
 }

@@ -24,12 +24,12 @@ using namespace mlir::tern;
 using namespace mlir::tern::kernels;
 
 bool mlir::tern::kernels::isKernelFamily(llvm::StringRef family) {
-  return family == "avx2" || family == "vnni" || family == "neon-dotprod" ||
-         family == "sve";
+  return family == "avx2" || family == "vnni" || family == "vnni512" ||
+         family == "neon-dotprod" || family == "sve";
 }
 
 const char *mlir::tern::kernels::kernelFamilies() {
-  return "avx2, vnni, neon-dotprod or sve";
+  return "avx2, vnni, vnni512, neon-dotprod or sve";
 }
 
 bool mlir::tern::kernels::supportsLayout(llvm::StringRef family,
@@ -38,6 +38,8 @@ bool mlir::tern::kernels::supportsLayout(llvm::StringRef family,
     return false;
   if (family == "avx2" || family == "vnni")
     return block % 128 == 0;
+  if (family == "vnni512")
+    return block % 256 == 0;
   if (family == "neon-dotprod")
     return block % 64 == 0;
   if (family == "sve")
@@ -386,6 +388,8 @@ struct GenerateTernKernelsPass
         defineAvx2Kernel(fn);
       else if (family == "vnni")
         defineVnniKernel(fn);
+      else if (family == "vnni512")
+        defineVnni512Kernel(fn);
       else if (family == "neon-dotprod")
         defineNeonDotprodKernel(fn);
       else

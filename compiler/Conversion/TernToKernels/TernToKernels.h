@@ -5,7 +5,7 @@
 // tern-generate-kernels gives them bodies after bufferization. The tiled
 // skeleton (row and column tiles, the remainder tiles, the stores) is
 // here; each family supplies how one tile's dot products are computed:
-// X86Kernels.cpp (avx2, vnni), ArmKernels.cpp (neon-dotprod, sve).
+// X86Kernels.cpp (avx2, vnni, vnni512), ArmKernels.cpp (neon-dotprod, sve).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_COMPILER_CONVERSION_TERNTOKERNELS_TERNTOKERNELS_H
@@ -42,7 +42,7 @@ constexpr const char *kConfigAttr = "tern.kernel_config";
 
 /// How one matmul is computed by a generated kernel.
 struct KernelConfig {
-  std::string family; ///< avx2, vnni, neon-dotprod, sve
+  std::string family; ///< avx2, vnni, vnni512, neon-dotprod, sve
   int64_t tileM = 1;  ///< activation rows per tile (weights decoded once)
   int64_t tileN = 1;  ///< output columns per tile (activations loaded once)
 };
@@ -51,13 +51,14 @@ struct KernelConfig {
 /// registers; beyond this they only spill).
 constexpr int64_t kMaxTile = 8;
 
-/// The kernel families: "avx2", "vnni", "neon-dotprod", "sve".
+/// The kernel families: "avx2", "vnni", "vnni512", "neon-dotprod", "sve".
 bool isKernelFamily(llvm::StringRef family);
-const char *kernelFamilies(); ///< "avx2, vnni, neon-dotprod or sve"
+const char *kernelFamilies(); ///< "avx2, vnni, vnni512, neon-dotprod or sve"
 
 /// Whether `family` reads weights in `#tern.layout<i2, block = block>` for
 /// a reduction of length `k`: avx2/vnni need block % 128 == 0 (32-byte
-/// steps per bit position), neon-dotprod block % 64 == 0, sve block == k
+/// steps per bit position), vnni512 block % 256 == 0 (64-byte steps),
+/// neon-dotprod block % 64 == 0, sve block == k
 /// (one block per row: each bit position's activations are contiguous, so
 /// any vector length works). Always k % block == 0.
 bool supportsLayout(llvm::StringRef family, int64_t block, int64_t k);
@@ -118,6 +119,7 @@ fixedWidthDots(I2KernelBuilder &kb, ArrayRef<Value> rows, ArrayRef<Value> cols,
 /// The family bodies.
 void defineAvx2Kernel(func::FuncOp fn);
 void defineVnniKernel(func::FuncOp fn);
+void defineVnni512Kernel(func::FuncOp fn);
 void defineNeonDotprodKernel(func::FuncOp fn);
 void defineSveKernel(func::FuncOp fn);
 } // namespace kernels

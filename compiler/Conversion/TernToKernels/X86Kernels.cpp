@@ -7,6 +7,8 @@
 // positions j, summed in i16 (|.| <= 4 x 2 x 2 x 127 < 2^15), widened by
 // vpmaddwd(., 1) into 8 i32 lanes.
 // VNNI: vpdpbusd accumulates each u8 x s8 pair straight into 8 i32 lanes.
+// VNNI512: the same on 512-bit vectors (64-byte steps, 16 i32 lanes), for
+// CPUs with AVX512-VNNI and a full-width datapath (Zen 5, Sapphire Rapids).
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,29 +29,30 @@ constexpr const char *kPmaddwd = "llvm.x86.avx2.pmadd.wd";
 // vpdpbusd (AVX512-VNNI with VL, or AVX-VNNI): acc + 4-byte dot products of
 // u8 x s8 into i32 lanes.
 constexpr const char *kVpdpbusd = "llvm.x86.avx512.vpdpbusd.256";
-constexpr int64_t kVecBytes = 32;
+constexpr const char *kVpdpbusd512 = "llvm.x86.avx512.vpdpbusd.512";
 
-/// The x86 family given how it accumulates u8 x s8 pairs.
-I2Family x86Family(const AccumulateFn &accumulate) {
+/// The x86 family of `vecBytes`-byte steps given how it accumulates u8 x s8
+/// pairs into i32 lanes (vecBytes / 4 of them).
+I2Family x86Family(int64_t vecBytes, const AccumulateFn &accumulate) {
   I2Family f;
-  f.dots = [accumulate](I2KernelBuilder &kb, ArrayRef<Value> rows,
-                        ArrayRef<Value> cols) {
-    auto v8i32 = VectorType::get({8}, kb.b.getI32Type());
-    return fixedWidthDots(kb, rows, cols, kVecBytes, v8i32, /*codeOffset=*/0,
+  f.dots = [=](I2KernelBuilder &kb, ArrayRef<Value> rows,
+               ArrayRef<Value> cols) {
+    auto acc = VectorType::get({vecBytes / 4}, kb.b.getI32Type());
+    return fixedWidthDots(kb, rows, cols, vecBytes, acc, /*codeOffset=*/0,
                           accumulate);
   };
   // sum_k a[row, k]: the overcount of multiplying by codes t + 1.
-  f.rowSum = [accumulate](I2KernelBuilder &kb, Value row) -> Value {
-    auto v32i8 = VectorType::get({kVecBytes}, kb.b.getI8Type());
-    auto v8i32 = VectorType::get({8}, kb.b.getI32Type());
-    Value ones = kb.splat(v32i8, 1);
-    Value sum = kb.splat(v8i32, 0);
-    for (int64_t kk = 0; kk < kb.k; kk += 4 * kVecBytes) {
+  f.rowSum = [=](I2KernelBuilder &kb, Value row) -> Value {
+    auto bytes = VectorType::get({vecBytes}, kb.b.getI8Type());
+    auto acc = VectorType::get({vecBytes / 4}, kb.b.getI32Type());
+    Value ones = kb.splat(bytes, 1);
+    Value sum = kb.splat(acc, 0);
+    for (int64_t kk = 0; kk < kb.k; kk += 4 * vecBytes) {
       SmallVector<std::pair<Value, Value>> pairs;
-      for (int64_t c = kk; c < std::min(kb.k, kk + 4 * kVecBytes);
-           c += kVecBytes)
+      for (int64_t c = kk; c < std::min(kb.k, kk + 4 * vecBytes);
+           c += vecBytes)
         pairs.push_back({ones, vector::LoadOp::create(
-                                   kb.b, kb.loc, v32i8, kb.a,
+                                   kb.b, kb.loc, bytes, kb.a,
                                    ValueRange{row, kb.idx(c)})});
       sum = accumulate(kb, sum, pairs);
     }
@@ -62,8 +65,9 @@ I2Family x86Family(const AccumulateFn &accumulate) {
 } // namespace
 
 void mlir::tern::kernels::defineAvx2Kernel(func::FuncOp fn) {
-  defineTiledKernel(fn, x86Family([](I2KernelBuilder &kb, Value acc,
-                                     ArrayRef<std::pair<Value, Value>> pairs) {
+  defineTiledKernel(fn, x86Family(32, [](I2KernelBuilder &kb, Value acc,
+                                         ArrayRef<std::pair<Value, Value>>
+                                             pairs) {
     auto v16i16 = VectorType::get({16}, kb.b.getI16Type());
     auto v8i32 = VectorType::get({8}, kb.b.getI32Type());
     Value p16;
@@ -76,12 +80,22 @@ void mlir::tern::kernels::defineAvx2Kernel(func::FuncOp fn) {
   }));
 }
 
-void mlir::tern::kernels::defineVnniKernel(func::FuncOp fn) {
-  defineTiledKernel(fn, x86Family([](I2KernelBuilder &kb, Value acc,
-                                     ArrayRef<std::pair<Value, Value>> pairs) {
-    auto v8i32 = VectorType::get({8}, kb.b.getI32Type());
+namespace {
+/// vpdpbusd of `name` accumulating each pair into acc's lanes.
+AccumulateFn dpbusd(const char *name) {
+  return [name](I2KernelBuilder &kb, Value acc,
+                ArrayRef<std::pair<Value, Value>> pairs) {
     for (auto [codes, x] : pairs)
-      acc = kb.intrinsic(v8i32, kVpdpbusd, {acc, codes, x});
+      acc = kb.intrinsic(acc.getType(), name, {acc, codes, x});
     return acc;
-  }));
+  };
+}
+} // namespace
+
+void mlir::tern::kernels::defineVnniKernel(func::FuncOp fn) {
+  defineTiledKernel(fn, x86Family(32, dpbusd(kVpdpbusd)));
+}
+
+void mlir::tern::kernels::defineVnni512Kernel(func::FuncOp fn) {
+  defineTiledKernel(fn, x86Family(64, dpbusd(kVpdpbusd512)));
 }

@@ -1,7 +1,7 @@
 // RUN: tern-opt %s --split-input-file --convert-tern-to-kernels | FileCheck %s
 // RUN: tern-opt %s --split-input-file '--convert-tern-to-kernels=family=neon-dotprod' | FileCheck %s --check-prefix=NEON
 // RUN: not tern-opt %s --split-input-file '--convert-tern-to-kernels=family=sse9' 2>&1 | FileCheck %s --check-prefix=BAD
-// BAD: unknown kernel family 'sse9' (expected avx2, vnni, neon-dotprod or sve)
+// BAD: unknown kernel family 'sse9' (expected avx2, vnni, vnni512, neon-dotprod or sve)
 // RUN: tern-opt %s --split-input-file '--convert-tern-to-kernels=family=vnni' | FileCheck %s --check-prefix=VNNI
 // RUN: tern-opt %s --split-input-file '--convert-tern-to-kernels=family=avx2 tile-m=2 tile-n=4' | FileCheck %s --check-prefix=TILE
 // RUN: tern-opt %s --split-input-file '--convert-tern-to-kernels=family=sve' | FileCheck %s --check-prefix=SVE

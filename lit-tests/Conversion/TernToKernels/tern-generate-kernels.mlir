@@ -33,6 +33,18 @@ func.func private @avx2(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, in
 // CHECK: arith.subi
 func.func private @vnni(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_vnni", tern.block = 128 : i64, tern.tile = array<i64: 1, 1>}
 
+// The 512-bit VNNI family on weights in blocks of 256: per output, one
+// 64-byte step x 4 bit positions of the 512-bit vpdpbusd into 16 i32 lanes
+// (4 more for the row sum of 256 activations).
+// CHECK: func.func private @vnni512(%[[VA:.*]]: memref<1x256xi8>, %[[VW:.*]]: memref<64x64xi8>,
+// CHECK-COUNT-4: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"({{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// CHECK: scf.for
+// CHECK: vector.load %[[VW]]{{.*}} : memref<64x64xi8>, vector<64xi8>
+// CHECK-COUNT-4: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK: arith.subi
+func.func private @vnni512(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_vnni512", tern.block = 256 : i64, tern.tile = array<i64: 1, 1>}
+
 // The NEON dotprod family: per output, 2 blocks x 2 16-byte steps x 4 bit
 // positions of sdot on signed values ((byte >> s) & 3) - 1.
 // CHECK: func.func private @neon(%[[NA:.*]]: memref<1x256xi8>, %[[NW:.*]]: memref<64x64xi8>, %[[NO:.*]]: memref<1x64xi32>, %{{.*}}: index, %{{.*}}: index)
