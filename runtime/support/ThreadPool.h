@@ -14,8 +14,8 @@
 // for the next one for a short while (kSpin) before waiting on a condition
 // variable, and so does the caller waiting for the workers. A decoded
 // token makes about 200 short parallel calls separated by short serial
-// steps; waking sleeping threads for each (a futex round trip, slow in
-// virtual machines) cost more than the work split among them.
+// steps; waking sleeping threads for each (a futex round trip) cost a few
+// per cent of decode time (docs/performance.md).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_RUNTIME_SUPPORT_THREADPOOL_H
