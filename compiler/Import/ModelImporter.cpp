@@ -92,6 +92,11 @@ private:
   void vstore(Value v, Value mem, ValueRange indices) {
     vector::StoreOp::create(b_, loc_, v, mem, indices);
   }
+  Value vzero(Type element) {
+    return arith::ConstantOp::create(
+        b_, loc_,
+        DenseElementsAttr::get(vec(element), b_.getFloatAttr(element, 0.0)));
+  }
   Value vsplat(Value scalar) {
     return vector::BroadcastOp::create(b_, loc_, vec(scalar.getType()),
                                        scalar);
@@ -276,10 +281,8 @@ void Importer::rmsNorm(Value x, Value w, int64_t n, Value out) {
   Type f64 = b_.getF64Type();
   forRows([&](Value r) {
     // Sum of squares in f64, 8 interleaved partial sums (rmsNormRow).
-    Value zero = arith::ConstantOp::create(
-        b_, loc_, DenseElementsAttr::get(vec(f64), b_.getF64FloatAttr(0.0)));
     Value parts =
-        reduce(idx(0), idx(n), kLanes, zero, [&](Value i, Value acc) {
+        reduce(idx(0), idx(n), kLanes, vzero(f64), [&](Value i, Value acc) {
           Value d = arith::ExtFOp::create(b_, loc_, vec(f64),
                                           vload(x, ValueRange{r, i}));
           return arith::AddFOp::create(b_, loc_, acc,
@@ -302,10 +305,7 @@ void Importer::rmsNorm(Value x, Value w, int64_t n, Value out) {
 
 Value Importer::dot(int64_t n, const std::function<Value(Value)> &loadA,
                     const std::function<Value(Value)> &loadB) {
-  auto vt = VectorType::get({kLanes}, b_.getF32Type());
-  Value zero = arith::ConstantOp::create(
-      b_, loc_, DenseElementsAttr::get(vt, b_.getF32FloatAttr(0.0f)));
-  Value acc = reduce(idx(0), idx(n), kLanes, zero, [&](Value k, Value a) {
+  Value acc = reduce(idx(0), idx(n), kLanes, vzero(b_.getF32Type()), [&](Value k, Value a) {
     Value prod = arith::MulFOp::create(b_, loc_, loadA(k), loadB(k));
     return arith::AddFOp::create(b_, loc_, a, prod);
   });
@@ -387,7 +387,7 @@ void Importer::layer(int64_t l, const rt::LayerWeights &w) {
   const int64_t QD = c_.numHeads * hd, KV = c_.numKvHeads * hd;
   const int64_t group = c_.numHeads / c_.numKvHeads;
   Value c0 = idx(0), L = idx(l);
-  auto vt = VectorType::get({kLanes}, b_.getF32Type());
+  Type f32 = b_.getF32Type();
 
   // Attention.
   rmsNorm(x_, normWeights(w.attnNorm), H, xn_);
@@ -446,8 +446,7 @@ void Importer::layer(int64_t l, const rt::LayerWeights &w) {
                                 arith::DivFOp::create(b_, loc_, s, sum),
                                 scores_, ValueRange{c0, j});
       });
-      Value zero = arith::ConstantOp::create(
-          b_, loc_, DenseElementsAttr::get(vt, b_.getF32FloatAttr(0.0f)));
+      Value zero = vzero(f32);
       forEachVec(hd, [&](Value d) {
         Value kvd = arith::AddIOp::create(b_, loc_, kvBase, d);
         Value out = reduce(idx(0), len, 1, zero, [&](Value j, Value acc) {
