@@ -204,6 +204,9 @@ public:
   const ModelConfig &config() const override { return config_; }
   int64_t maxContext() const override { return compiledContext_; }
   int defaultThreads() const override { return defaultThreads_; }
+  /// The blob: every weight is read once per token (the embedding table
+  /// is the tied head; its one looked-up row is noise).
+  uint64_t weightBytesPerToken() const override { return weightsBytes_; }
   const Tokenizer *tokenizer() const override {
     return tokenizer_ ? &*tokenizer_ : nullptr;
   }
@@ -265,8 +268,12 @@ int compiledMain(int argc, char **argv) {
   std::string program = argc > 0 && argv[0] ? argv[0] : "model";
   std::vector<std::string> args(argv + 1, argv + argc);
   const std::string exe = selfPath(argc > 0 ? argv[0] : nullptr);
-  return runMain(program, args, /*modelFlag=*/false,
-                 [&](const RunOptions &) { return CompiledBackend::load(exe); });
+  auto load = [&](const RunOptions &) { return CompiledBackend::load(exe); };
+  if (!args.empty() && args[0] == "bench")
+    return benchMain(program + " bench",
+                     std::vector<std::string>(args.begin() + 1, args.end()),
+                     /*modelArg=*/false, load);
+  return runMain(program, args, /*modelFlag=*/false, load);
 }
 
 } // namespace tern

@@ -3,10 +3,14 @@
 #include "runtime/generate/RunCli.h"
 
 #include "runtime/generate/Generate.h"
+#include "runtime/support/Bandwidth.h"
 #include "runtime/support/Npy.h"
 #include "runtime/support/ThreadPool.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <climits>
 #include <cmath>
@@ -507,6 +511,157 @@ int runMain(const std::string &program, const std::vector<std::string> &args,
                 : 0.0)
             .c_str(),
         s.stopReason.c_str());
+  }
+  return 0;
+}
+
+namespace {
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+} // namespace
+
+OrError<BenchOptions> parseBenchOptions(const std::vector<std::string> &args,
+                                        bool modelArg) {
+  using R = OrError<BenchOptions>;
+  BenchOptions o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string &flag = args[i];
+    if (flag == "-h" || flag == "--help") {
+      o.help = true;
+      continue;
+    }
+    if (flag.empty() || flag[0] != '-') {
+      if (!modelArg || !o.model.empty())
+        return R::failure("unexpected argument '" + flag + "'");
+      o.model = flag;
+      continue;
+    }
+    if (i + 1 >= args.size())
+      return R::failure(flag + " needs a value");
+    const std::string &v = args[++i];
+    int64_t n = 0;
+    if (!parseInt(v, n))
+      return R::failure(flag + ": '" + v + "' is not an integer");
+    if (flag == "-p" || flag == "--prompt-tokens") {
+      if (n < 1 || n > 1 << 20)
+        return R::failure(flag + ": " + v + " prompt tokens is out of range");
+      o.promptTokens = n;
+    } else if (flag == "-n" || flag == "--gen-tokens") {
+      if (n < 1 || n > 1 << 20)
+        return R::failure(flag + ": " + v +
+                          " generated tokens is out of range");
+      o.genTokens = n;
+    } else if (flag == "-t" || flag == "--threads") {
+      if (n < 1 || n > 1024)
+        return R::failure(flag + ": " + v + " threads is absurd (1 to 1024)");
+      o.threads = static_cast<int>(n);
+    } else if (flag == "-r" || flag == "--reps") {
+      if (n < 1 || n > 1000)
+        return R::failure(flag + ": " + v + " repetitions (1 to 1000)");
+      o.reps = static_cast<int>(n);
+    } else {
+      return R::failure("unknown flag " + flag);
+    }
+  }
+  if (modelArg && o.model.empty() && !o.help)
+    return R::failure("no model: give MODEL");
+  return R(o);
+}
+
+int benchMain(const std::string &program, const std::vector<std::string> &args,
+              bool modelArg, const RunBackendLoader &load) {
+  auto fail = [&](const std::string &message) {
+    std::fprintf(stderr, "%s: error: %s\n", program.c_str(), message.c_str());
+    return 1;
+  };
+  OrError<BenchOptions> parsed = parseBenchOptions(args, modelArg);
+  if (!parsed)
+    return fail(parsed.error);
+  const BenchOptions &o = *parsed;
+  if (o.help) {
+    std::printf("usage: %s%s [-p PROMPT_TOKENS] [-n GEN_TOKENS] [-t THREADS] "
+                "[-r REPS]\n",
+                program.c_str(), modelArg ? " MODEL" : "");
+    return 0;
+  }
+  RunOptions ro;
+  ro.model = o.model;
+  OrError<std::unique_ptr<RunBackend>> backend = load(ro);
+  if (!backend)
+    return fail(backend.error);
+  RunBackend &b = **backend;
+  const ModelConfig &c = b.config();
+  const int64_t ctx = o.promptTokens + o.genTokens;
+  if (ctx > b.maxContext())
+    return fail("-p + -n = " + std::to_string(ctx) + " tokens exceed the " +
+                std::to_string(b.maxContext()) + "-token context");
+  RunOptions threadsOnly;
+  threadsOnly.threads = o.threads;
+  const int threads = threadCount(threadsOnly, b);
+  OrError<std::unique_ptr<LanguageModel>> lm = b.instantiate(threads, ctx);
+  if (!lm)
+    return fail(lm.error);
+  // Ordinary token ids (no special tokens), the same every run.
+  const int64_t span = std::max<int64_t>(1, std::min<int64_t>(c.vocabSize, 128000) - 1000);
+  std::vector<TokenId> ids(static_cast<size_t>(ctx));
+  for (int64_t i = 0; i < ctx; ++i)
+    ids[static_cast<size_t>(i)] = static_cast<TokenId>(
+        std::min<int64_t>(c.vocabSize - 1, 1000 + (i * 7919) % span));
+  std::vector<float> logits(static_cast<size_t>(c.vocabSize));
+  std::vector<double> pp, tg;
+  using Clock = std::chrono::steady_clock;
+  for (int r = 0; r <= o.reps; ++r) { // run 0 is the warm-up
+    (*lm)->reset();
+    auto t0 = Clock::now();
+    std::string e = (*lm)->forward(ids.data(), o.promptTokens, logits.data(),
+                                   /*allLogits=*/false);
+    const double promptSeconds =
+        std::chrono::duration<double>(Clock::now() - t0).count();
+    t0 = Clock::now();
+    for (int64_t g = 0; e.empty() && g < o.genTokens; ++g)
+      e = (*lm)->forward(&ids[static_cast<size_t>(o.promptTokens + g)], 1,
+                         logits.data(), false);
+    const double genSeconds =
+        std::chrono::duration<double>(Clock::now() - t0).count();
+    if (!e.empty())
+      return fail(e);
+    if (r > 0) {
+      pp.push_back(o.promptTokens / promptSeconds);
+      tg.push_back(o.genTokens / genSeconds);
+    }
+  }
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  ThreadPool pool(threads);
+  const double bandwidth = measureReadBandwidth(pool);
+
+  std::printf("%s: %s, %d thread%s, %d repetition%s after a warm-up\n",
+              program.c_str(), o.model.empty() ? "compiled model" : o.model.c_str(),
+              threads, threads == 1 ? "" : "s", o.reps, o.reps == 1 ? "" : "s");
+  std::printf("  %-8s %10s  %s\n", "test", "tokens/s", "(min - max)");
+  auto row = [](const std::string &name, const std::vector<double> &v) {
+    std::printf("  %-8s %10.2f  (%.2f - %.2f)\n", name.c_str(), median(v),
+                *std::min_element(v.begin(), v.end()),
+                *std::max_element(v.begin(), v.end()));
+  };
+  row("pp" + std::to_string(o.promptTokens), pp);
+  row("tg" + std::to_string(o.genTokens), tg);
+  std::printf("  peak memory        %.2f GiB\n",
+              static_cast<double>(usage.ru_maxrss) / (1024.0 * 1024.0));
+  std::printf("  read bandwidth     %.1f GB/s (%d thread%s)\n",
+              bandwidth / 1e9, threads, threads == 1 ? "" : "s");
+  if (const uint64_t bytes = b.weightBytesPerToken()) {
+    const double roofline = bandwidth / static_cast<double>(bytes);
+    std::printf("  weights per token  %.3f GB: roofline %.2f tokens/s, tg%lld "
+                "at %.0f %% of it\n",
+                static_cast<double>(bytes) / 1e9, roofline,
+                static_cast<long long>(o.genTokens),
+                100.0 * median(tg) / roofline);
+  } else {
+    std::printf("  weights per token  unknown for this backend (no roofline)\n");
   }
   return 0;
 }

@@ -39,6 +39,7 @@
 #include "runtime/model/OrError.h"
 #include "runtime/tokenizer/Tokenizer.h"
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -83,6 +84,9 @@ public:
   virtual int64_t maxContext() const { return config().maxPositions; }
   /// Threads when -t is not given (0: all hardware threads).
   virtual int defaultThreads() const { return 0; }
+  /// Bytes of weights read per decoded token (0: unknown): bench's
+  /// bandwidth roofline.
+  virtual uint64_t weightBytesPerToken() const { return 0; }
   /// The tokenizer, or null when the model has none (then only --tokens
   /// works and output is token ids).
   virtual const Tokenizer *tokenizer() const = 0;
@@ -98,6 +102,26 @@ using RunBackendLoader =
 /// errors are printed to stderr as "<program>: error: ...".
 int runMain(const std::string &program, const std::vector<std::string> &args,
             bool modelFlag, const RunBackendLoader &load);
+
+/// `tern bench MODEL` / `./OUT bench`, in the spirit of llama-bench:
+///   [-p N] prompt tokens (default 128)  [-n N] generated tokens (32)
+///   [-t N] threads  [-r N] timed repetitions (5, after one warm-up)
+/// prints prompt-processing and generation tokens/s (median, min - max),
+/// peak memory, the measured memory read bandwidth, and generation as a
+/// fraction of the bandwidth roofline when the backend knows its bytes per
+/// token.
+struct BenchOptions {
+  std::string model;
+  int64_t promptTokens = 128;
+  int64_t genTokens = 32;
+  int threads = 0;
+  int reps = 5;
+  bool help = false;
+};
+OrError<BenchOptions> parseBenchOptions(const std::vector<std::string> &args,
+                                        bool modelArg);
+int benchMain(const std::string &program, const std::vector<std::string> &args,
+              bool modelArg, const RunBackendLoader &load);
 
 } // namespace tern
 

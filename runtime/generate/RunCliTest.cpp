@@ -101,3 +101,42 @@ TEST(RunCli, Interactive) {
   EXPECT_NE(error({"-m", "m", "-i", "--tokens", "1,2"}).find("--tokens"),
             std::string::npos);
 }
+
+TEST(BenchCli, ParsesFlagsAndModel) {
+  OrError<BenchOptions> o = parseBenchOptions(
+      {"m.gguf", "-p", "64", "-n", "16", "-t", "2", "-r", "3"}, true);
+  ASSERT_TRUE(o) << o.error;
+  EXPECT_EQ(o->model, "m.gguf");
+  EXPECT_EQ(o->promptTokens, 64);
+  EXPECT_EQ(o->genTokens, 16);
+  EXPECT_EQ(o->threads, 2);
+  EXPECT_EQ(o->reps, 3);
+  OrError<BenchOptions> d = parseBenchOptions({}, false);
+  ASSERT_TRUE(d) << d.error;
+  EXPECT_EQ(d->promptTokens, 128);
+  EXPECT_EQ(d->genTokens, 32);
+  EXPECT_EQ(d->reps, 5);
+}
+
+TEST(BenchCli, BadFlagsAreNamed) {
+  struct Case {
+    std::vector<std::string> args;
+    bool modelArg;
+    const char *message;
+  } cases[] = {
+      {{}, true, "no model: give MODEL"},
+      {{"m.gguf", "-p", "0"}, true, "-p: 0 prompt tokens is out of range"},
+      {{"m.gguf", "-n", "x"}, true, "-n: 'x' is not an integer"},
+      {{"m.gguf", "-t", "5000"}, true, "-t: 5000 threads is absurd"},
+      {{"m.gguf", "-r"}, true, "-r needs a value"},
+      {{"m.gguf", "--turbo", "1"}, true, "unknown flag --turbo"},
+      {{"m.gguf"}, false, "unexpected argument 'm.gguf'"},
+      {{"a.gguf", "b.gguf"}, true, "unexpected argument 'b.gguf'"},
+  };
+  for (const Case &c : cases) {
+    OrError<BenchOptions> o = parseBenchOptions(c.args, c.modelArg);
+    ASSERT_FALSE(o) << c.message;
+    EXPECT_NE(o.error.find(c.message), std::string::npos)
+        << o.error << " (expected " << c.message << ")";
+  }
+}

@@ -5,6 +5,7 @@
 //   tern compile    MODEL -o OUT [--target T] [--emit E] [--ctx N]
 //                   [--tuning-db FILE] [--threads N] [--weights-file]
 //                   [--print-ir-after-all]
+//   tern bench      MODEL|EXECUTABLE [-p N] [-n N] [-t N] [-r N]
 //   tern tune       [MODEL] [--shapes MxNxK,...] [--prefill P] [--budget S]
 //                   [--retune] -o tuning.json
 //   tern inspect    MODEL
@@ -21,6 +22,7 @@
 #include "compiler/Driver/CompileModel.h"
 #include "compiler/Tuning/KernelJit.h"
 #include "compiler/Tuning/Tuner.h"
+#include "runtime/compiled/tern_abi.h"
 #include "runtime/generate/RunCli.h"
 #include "runtime/model/Gguf.h"
 #include "runtime/model/Model.h"
@@ -37,8 +39,11 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -64,6 +69,10 @@ static cl::SubCommand synthCmd("synth",
                                "configuration in any format");
 // `run` is dispatched before LLVM's parser sees it (see main); this entry
 // only lists it in --help.
+static cl::SubCommand benchCmd("bench",
+                               "Prompt and generation speed, memory, "
+                               "bandwidth roofline (tern bench MODEL|EXE "
+                               "--help)");
 static cl::SubCommand runCmd("run",
                              "Generate text with the reference forward pass "
                              "(tern run --help for its flags)");
@@ -570,13 +579,52 @@ static int runTune() {
   return 0;
 }
 
+/// Whether `path` is an executable built by tern compile: an ELF file with
+/// a payload trailer, or with OUT.weights beside it.
+static bool isCompiledExecutable(const std::string &path) {
+  std::ifstream f(path, std::ios::binary);
+  char elf[4] = {};
+  if (!f.read(elf, 4) || std::memcmp(elf, "\x7f" "ELF", 4) != 0)
+    return false;
+  tern_payload_trailer t;
+  f.seekg(-static_cast<std::streamoff>(sizeof t), std::ios::end);
+  if (f.read(reinterpret_cast<char *>(&t), sizeof t) &&
+      std::memcmp(t.magic, TERN_ABI_TRAILER_MAGIC, 8) == 0)
+    return true;
+  return llvm::sys::fs::exists(path + ".weights");
+}
+
+/// tern bench: a compiled executable benchmarks itself (`OUT bench ...`);
+/// a model file runs on the reference forward pass.
+static int runBench(const std::vector<std::string> &args) {
+  if (!args.empty() && isCompiledExecutable(args[0])) {
+    std::string exe = args[0];
+    if (exe.find('/') == std::string::npos)
+      exe = "./" + exe;
+    std::vector<llvm::StringRef> argv = {exe, "bench"};
+    for (auto it = args.begin() + 1; it != args.end(); ++it)
+      argv.push_back(*it);
+    std::string error;
+    const int rc = llvm::sys::ExecuteAndWait(exe, argv, std::nullopt, {}, 0, 0,
+                                             &error);
+    if (rc < 0)
+      return fail("tern bench: cannot run " + exe + ": " + error);
+    return rc;
+  }
+  return tern::benchMain("tern bench", args, /*modelArg=*/true,
+                         tern::loadReferenceBackend);
+}
+
 int main(int argc, char **argv) {
-  // `run` has its own parser, shared with compiled executables.
+  // `run` and `bench` have their own parsers, shared with compiled
+  // executables.
   if (argc >= 2 && llvm::StringRef(argv[1]) == "run") {
     std::vector<std::string> args(argv + 2, argv + argc);
     return tern::runMain("tern run", args, /*modelFlag=*/true,
                          tern::loadReferenceBackend);
   }
+  if (argc >= 2 && llvm::StringRef(argv[1]) == "bench")
+    return runBench(std::vector<std::string>(argv + 2, argv + argc));
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(ternCategory);
   if (!cl::ParseCommandLineOptions(argc, argv,

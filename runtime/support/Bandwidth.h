@@ -1,0 +1,23 @@
+//===- Bandwidth.h - Measured memory read bandwidth -----------------------===//
+//
+// The roofline of memory-bound decode: how fast this machine streams memory
+// into the cores, measured by summing a buffer larger than the caches with
+// the given thread pool (static split, as the generated code reads its
+// weights). Best of a few passes, in bytes per second.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TERN_RUNTIME_SUPPORT_BANDWIDTH_H
+#define TERN_RUNTIME_SUPPORT_BANDWIDTH_H
+
+#include "runtime/support/ThreadPool.h"
+
+#include <cstddef>
+
+namespace tern {
+
+double measureReadBandwidth(ThreadPool &pool, size_t bytes = size_t(512) << 20,
+                            int passes = 3);
+
+} // namespace tern
+
+#endif // TERN_RUNTIME_SUPPORT_BANDWIDTH_H
