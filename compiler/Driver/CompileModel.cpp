@@ -121,7 +121,8 @@ private:
 llvm::Error writePayload(const std::string &path,
                          const rt::ModelDescription &m,
                          const ImportedModel &imported,
-                         const std::string &target, int64_t threads) {
+                         const std::string &target, int64_t threads,
+                         rt::HeadFormat head) {
   rt::GgufWriter w;
   w.setAlignment(64);
   rt::addGgufConfig(w, m.config);
@@ -134,6 +135,8 @@ llvm::Error writePayload(const std::string &path,
               static_cast<uint32_t>(imported.prefillRows));
   if (threads > 0)
     w.addUint32(TERN_ABI_KEY_THREADS, static_cast<uint32_t>(threads));
+  w.addString(TERN_ABI_KEY_HEAD, rt::headFormatName(head));
+  w.addUint64(TERN_ABI_KEY_BYTES_PER_TOKEN, imported.bytesPerToken);
   if (!m.vocab.tokens.empty())
     rt::addGgufVocab(w, m.vocab, m.config);
   const std::vector<BlobEntry> *entries = &imported.blob;
@@ -295,6 +298,7 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
   ImportOptions io;
   io.contextSize = o.contextSize;
   io.prefillRows = o.prefillRows;
+  io.head = o.head;
   const std::string cpu = target->cpu;
   io.layoutBlock = [&](const std::string &, int64_t rows,
                        int64_t cols) -> int64_t {
@@ -473,7 +477,7 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
   const std::string payload =
       o.weightsFile ? o.output + ".weights" : o.output + ".payload.tmp";
   if (llvm::Error e = writePayload(payload, *model, *imported, o.target,
-                                    o.threads))
+                                    o.threads, o.head))
     return e;
   if (!o.weightsFile) {
     llvm::Error e = appendPayload(o.output, payload);

@@ -15,6 +15,7 @@
 #define TERN_COMPILER_DRIVER_COMPILEMODEL_H
 
 #include "llvm/Support/Error.h"
+#include "runtime/model/HeadFormat.h"
 
 #include <cstdint>
 #include <string>
@@ -46,6 +47,8 @@ struct CompileOptions {
   std::string tuningDb;
   /// Default thread count of the executable (0: all hardware threads).
   int64_t threads = 0;
+  /// Output head format (int8 / q4 quantize it; see HeadFormat.h).
+  ::tern::HeadFormat head = ::tern::HeadFormat::Native;
 };
 
 /// Runs the pipeline; errors name the stage and what went wrong.

@@ -135,6 +135,17 @@ private:
   void rmsNorm(Value x, Value w, int64_t n, Value out);
   Value dot(int64_t n, const std::function<Value(Value k)> &loadA,
             const std::function<Value(Value k)> &loadB);
+  /// rt::dotHead's order: sum over k of loadX(k, w) * loadW(k, w), where
+  /// the loads return vector<w x f32> at k and w is 32 lanes (8 when n is
+  /// not a multiple of 32).
+  Value headDot(int64_t n,
+                const std::function<Value(Value k, int64_t w)> &loadX,
+                const std::function<Value(Value k, int64_t w)> &loadW);
+  /// The head's weights: the dense matrix (native) or the quantized codes
+  /// and scales; and the function computing vocabulary rows with them.
+  SmallVector<Value> headWeights(const rt::DenseTensor &t);
+  void buildHeadFn(const std::string &name, bool decode,
+                   ArrayRef<Value> weights, MemRefType logitsType);
   void bitLinear(Value in, int64_t k, const rt::TernaryTensor &w, Value out);
   /// cos/sin of each row's position at each frequency (ropeCos_/ropeSin_).
   void ropeTables();
@@ -178,6 +189,9 @@ llvm::Error Importer::check() {
     return fail("layer count does not match the configuration");
   if (opts_.contextSize < 0)
     return fail("negative context size");
+  if (std::string bad = rt::checkHeadFormat(opts_.head, c_.hiddenSize);
+      !bad.empty())
+    return fail(bad);
   if (opts_.layoutBlock)
     for (const rt::LayerWeights &w : m_.layers)
       for (const rt::TernaryTensor *t : rt::bitLinearWeights(w)) {
@@ -310,6 +324,156 @@ Value Importer::dot(int64_t n, const std::function<Value(Value)> &loadA,
     return arith::AddFOp::create(b_, loc_, a, prod);
   });
   return laneTree(acc); // as dotF32
+}
+
+Value Importer::headDot(
+    int64_t n, const std::function<Value(Value, int64_t)> &loadX,
+    const std::function<Value(Value, int64_t)> &loadW) {
+  if (n % 32 != 0)
+    return dot(
+        n, [&](Value k) { return loadX(k, kLanes); },
+        [&](Value k) { return loadW(k, kLanes); });
+  Type f32 = b_.getF32Type();
+  auto v32 = VectorType::get({32}, f32);
+  Value zero = arith::ConstantOp::create(
+      b_, loc_, DenseElementsAttr::get(v32, b_.getFloatAttr(f32, 0.0)));
+  Value acc = reduce(idx(0), idx(n), 32, zero, [&](Value k, Value a) {
+    Value prod = arith::MulFOp::create(b_, loc_, loadX(k, 32), loadW(k, 32));
+    return arith::AddFOp::create(b_, loc_, a, prod);
+  });
+  // Fold 32 lanes to 8: (p[l] + p[l+16]) + (p[l+8] + p[l+24]).
+  auto part = [&](int64_t off) -> Value {
+    SmallVector<int64_t> lanes;
+    for (int64_t l = 0; l < kLanes; ++l)
+      lanes.push_back(off + l);
+    return vector::ShuffleOp::create(b_, loc_, acc, acc, lanes);
+  };
+  auto add = [&](Value a, Value c) -> Value {
+    return arith::AddFOp::create(b_, loc_, a, c);
+  };
+  return laneTree(add(add(part(0), part(16)), add(part(8), part(24))));
+}
+
+SmallVector<Value> Importer::headWeights(const rt::DenseTensor &t) {
+  const rt::HeadFormat f = opts_.head;
+  if (f == rt::HeadFormat::Native)
+    return {embedding(t)};
+  // One blob entry: codes [rows, code bytes] then f32 scales [rows, n].
+  const int64_t cb = rt::headCodeBytesPerRow(f, t.cols);
+  const int64_t sc = rt::headScalesPerRow(f, t.cols);
+  const uint64_t codeBytes = static_cast<uint64_t>(t.rows * cb);
+  const uint64_t bytes = codeBytes + static_cast<uint64_t>(t.rows * sc) * 4;
+  auto model = model_;
+  rt::DenseTensor dense = t;
+  const uint64_t off = place(
+      t.name + "." + rt::headFormatName(f), bytes,
+      [model, dense, f, cb, sc, codeBytes](uint8_t *d) {
+        std::vector<float> row(static_cast<size_t>(dense.cols));
+        auto *scales = reinterpret_cast<float *>(d + codeBytes);
+        for (int64_t v = 0; v < dense.rows; ++v) {
+          if (!rt::denseRowToFloat(dense, v, row.data()))
+            return false;
+          rt::quantizeHeadRow(f, row.data(), dense.cols, d + v * cb,
+                              scales + v * sc);
+        }
+        return true;
+      });
+  return {viewOf(off, MemRefType::get({t.rows, cb}, b_.getI8Type())),
+          viewOf(off + codeBytes,
+                 MemRefType::get({t.rows, sc}, b_.getF32Type()))};
+}
+
+void Importer::buildHeadFn(const std::string &name, bool decode,
+                           ArrayRef<Value> weights, MemRefType logitsType) {
+  const int64_t H = c_.hiddenSize;
+  const rt::HeadFormat f = opts_.head;
+  Type f32 = b_.getF32Type(), i8 = b_.getI8Type();
+  auto fromType = MemRefType::get({1}, b_.getIndexType());
+  SmallVector<Type> inputs = {row(H)};
+  for (Value w : weights)
+    inputs.push_back(w.getType());
+  inputs.push_back(logitsType);
+  if (!decode)
+    inputs.push_back(fromType);
+  inputs.append({b_.getIndexType(), b_.getIndexType()});
+  OpBuilder::InsertionGuard guard(b_);
+  b_.setInsertionPointToEnd(out_.module->getBody());
+  auto hf = func::FuncOp::create(b_, loc_, name,
+                                 b_.getFunctionType(inputs, {}));
+  hf.setPrivate();
+  Block *body = hf.addEntryBlock();
+  b_.setInsertionPointToStart(body);
+  const unsigned nArgs = body->getNumArguments();
+  const unsigned nw = weights.size();
+  Value hx = body->getArgument(0), hw = body->getArgument(1),
+        hs = nw > 1 ? body->getArgument(2) : Value(),
+        hl = body->getArgument(1 + nw);
+  Value firstRow =
+      decode ? idx(0)
+             : Value(memref::LoadOp::create(b_, loc_, body->getArgument(2 + nw),
+                                            ValueRange{idx(0)}));
+  auto vt = [&](int64_t w, Type e) { return VectorType::get({w}, e); };
+  auto splat = [&](Value s, int64_t w) -> Value {
+    return vector::BroadcastOp::create(b_, loc_, vt(w, s.getType()), s);
+  };
+  forEach(body->getArgument(nArgs - 2), body->getArgument(nArgs - 1), 1,
+          [&](Value v) {
+    forEach(firstRow, idx(rows_), 1, [&](Value r) {
+      auto loadX = [&](Value k, int64_t w) -> Value {
+        return vector::LoadOp::create(b_, loc_, vt(w, f32), hx,
+                                      ValueRange{r, k});
+      };
+      auto loadW = [&](Value k, int64_t w) -> Value {
+        if (f == rt::HeadFormat::Native) {
+          Type et = cast<MemRefType>(hw.getType()).getElementType();
+          Value e = vector::LoadOp::create(b_, loc_, vt(w, et), hw,
+                                           ValueRange{v, k});
+          return et.isF32() ? e
+                            : Value(arith::ExtFOp::create(b_, loc_,
+                                                          vt(w, f32), e));
+        }
+        if (f == rt::HeadFormat::Int8) {
+          Value q = vector::LoadOp::create(b_, loc_, vt(w, i8), hw,
+                                           ValueRange{v, k});
+          return arith::SIToFPOp::create(b_, loc_, vt(w, f32), q);
+        }
+        // q4 (w == 32 == the group): 16 bytes, low nibbles are codes
+        // 0..15 of the group, high nibbles codes 16..31; code - 8.
+        Value half = arith::DivUIOp::create(b_, loc_, k, idx(2));
+        Value bytes = vector::LoadOp::create(b_, loc_, vt(16, i8), hw,
+                                             ValueRange{v, half});
+        auto c8 = [&](int64_t c) -> Value {
+          return arith::ConstantOp::create(
+              b_, loc_, DenseElementsAttr::get(vt(16, i8),
+                                               b_.getIntegerAttr(i8, c)));
+        };
+        Value lo = arith::AndIOp::create(b_, loc_, bytes, c8(15));
+        Value hi = arith::ShRUIOp::create(b_, loc_, bytes, c8(4));
+        SmallVector<int64_t> mask;
+        for (int64_t i = 0; i < 32; ++i)
+          mask.push_back(i);
+        Value codes = vector::ShuffleOp::create(b_, loc_, lo, hi, mask);
+        auto c8x32 = arith::ConstantOp::create(
+            b_, loc_, DenseElementsAttr::get(vt(32, i8),
+                                             b_.getIntegerAttr(i8, 8)));
+        Value q = arith::SubIOp::create(b_, loc_, codes, c8x32);
+        Value fq = arith::SIToFPOp::create(b_, loc_, vt(32, f32), q);
+        Value g = arith::DivUIOp::create(b_, loc_, k, idx(rt::kHeadQ4Group));
+        Value s = memref::LoadOp::create(b_, loc_, hs, ValueRange{v, g});
+        return arith::MulFOp::create(b_, loc_, fq, splat(s, 32));
+      };
+      Value d = headDot(H, loadX, loadW);
+      if (f == rt::HeadFormat::Int8)
+        d = arith::MulFOp::create(
+            b_, loc_, d,
+            memref::LoadOp::create(b_, loc_, hs, ValueRange{v, idx(0)}));
+      if (decode)
+        memref::StoreOp::create(b_, loc_, d, hl, ValueRange{v});
+      else
+        memref::StoreOp::create(b_, loc_, d, hl, ValueRange{r, v});
+    });
+  });
+  func::ReturnOp::create(b_, loc_);
 }
 
 void Importer::bitLinear(Value in, int64_t k, const rt::TernaryTensor &w,
@@ -598,56 +762,20 @@ void Importer::buildEntry(const std::string &name, int64_t rows) {
 
   // Final norm and the head (tied unless the model has an output matrix).
   rmsNorm(x_, normWeights(m_.outputNorm), H, xn_);
-  Value head = m_.output ? embedding(*m_.output) : emb;
-  auto headType = cast<MemRefType>(head.getType());
+  SmallVector<Value> head = headWeights(m_.output ? *m_.output : m_.tokenEmbedding);
   // The head computes vocabulary rows [begin, end) for every token row
   // (prefill: the rows from logits_from on, passed in a memref<1xindex> so
   // that the call stays a tern.parallel call on memrefs): split among the
   // runtime's threads when compiled for them.
   const std::string headName = name + "_head";
   auto fromType = MemRefType::get({1}, b_.getIndexType());
-  SmallVector<Type> headInputs = {row(H), headType, logitsType};
-  if (!decode)
-    headInputs.push_back(fromType);
-  headInputs.append({b_.getIndexType(), b_.getIndexType()});
-  auto headFnType = b_.getFunctionType(headInputs, {});
-  {
-    OpBuilder::InsertionGuard guard(b_);
-    b_.setInsertionPointToEnd(out_.module->getBody());
-    auto hf = func::FuncOp::create(b_, loc_, headName, headFnType);
-    hf.setPrivate();
-    Block *body = hf.addEntryBlock();
-    b_.setInsertionPointToStart(body);
-    const unsigned nArgs = body->getNumArguments();
-    Value hx = body->getArgument(0), hw = body->getArgument(1),
-          hl = body->getArgument(2);
-    Value firstRow =
-        decode ? idx(0)
-               : Value(memref::LoadOp::create(b_, loc_, body->getArgument(3),
-                                              ValueRange{idx(0)}));
-    forEach(body->getArgument(nArgs - 2), body->getArgument(nArgs - 1), 1,
-            [&](Value v) {
-      forEach(firstRow, idx(rows_), 1, [&](Value r) {
-        Value d = dot(
-            H, [&](Value k) { return vload(hx, {r, k}); },
-            [&](Value k) {
-              Value e = vload(hw, {v, k});
-              if (!headType.getElementType().isF32())
-                e = arith::ExtFOp::create(b_, loc_, vec(f32), e);
-              return e;
-            });
-        if (decode)
-          memref::StoreOp::create(b_, loc_, d, hl, ValueRange{v});
-        else
-          memref::StoreOp::create(b_, loc_, d, hl, ValueRange{r, v});
-      });
-    });
-    func::ReturnOp::create(b_, loc_);
-  }
+  buildHeadFn(headName, decode, head, logitsType);
   if (decode) {
     auto headCall = func::CallOp::create(
         b_, loc_, headName, TypeRange{},
-        ValueRange{xn_, head, logits_, idx(0), idx(V)});
+        llvm::to_vector(llvm::concat<Value>(
+            ValueRange{xn_}, ValueRange(head),
+            ValueRange{logits_, idx(0), idx(V)})));
     headCall->setAttr("tern.parallel", b_.getUnitAttr());
   } else {
     // No call at all when no row's logits are wanted.
@@ -661,7 +789,9 @@ void Importer::buildEntry(const std::string &name, int64_t rows) {
     memref::StoreOp::create(b_, loc_, from, fromBuf, ValueRange{idx(0)});
     auto headCall = func::CallOp::create(
         b_, loc_, headName, TypeRange{},
-        ValueRange{xn_, head, logits_, fromBuf, idx(0), idx(V)});
+        llvm::to_vector(llvm::concat<Value>(
+            ValueRange{xn_}, ValueRange(head),
+            ValueRange{logits_, fromBuf, idx(0), idx(V)})));
     headCall->setAttr("tern.parallel", b_.getUnitAttr());
   }
   func::ReturnOp::create(b_, loc_);
@@ -683,6 +813,14 @@ llvm::Expected<ImportedModel> Importer::run() {
     buildEntry("tern_prefill", out_.prefillRows);
 
   out_.blobSize = (out_.blobSize + 63) / 64 * 64;
+  // A decoded token looks up one embedding row; it reads the whole matrix
+  // only when that matrix is also the (native, tied) head.
+  const rt::DenseTensor &e = m_.tokenEmbedding;
+  const uint64_t embBytes = static_cast<uint64_t>(e.rows * e.cols) *
+                            (e.type == rt::DenseType::F32 ? 4 : 2);
+  out_.bytesPerToken =
+      out_.blobSize -
+      (opts_.head == rt::HeadFormat::Native && !m_.output ? 0 : embBytes);
   auto staticBlob =
       MemRefType::get({static_cast<int64_t>(out_.blobSize)}, b_.getI8Type());
   for (Value arg : blobArgs_)
@@ -704,6 +842,8 @@ llvm::Expected<ImportedModel> Importer::run() {
            b_.getNamedAttr("context", b_.getI64IntegerAttr(out_.contextSize)),
            b_.getNamedAttr("prefill_rows",
                            b_.getI64IntegerAttr(out_.prefillRows)),
+           b_.getNamedAttr("head",
+                           b_.getStringAttr(rt::headFormatName(opts_.head))),
            b_.getNamedAttr("weights_bytes",
                            b_.getI64IntegerAttr(
                                static_cast<int64_t>(out_.blobSize)))}));

@@ -42,6 +42,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/Error.h"
+#include "runtime/model/HeadFormat.h"
 #include "runtime/model/Model.h"
 
 #include <cstdint>
@@ -71,6 +72,10 @@ struct ImportOptions {
   /// pipeline's default kernel).
   std::function<DictionaryAttr(int64_t m, int64_t n, int64_t k, int64_t block)>
       kernelConfig;
+  /// How the output head is stored and computed (runtime/model/HeadFormat.h):
+  /// native reads the model's dense matrix; int8 / q4 add a quantized copy
+  /// to the blob (the embedding lookup keeps the original rows).
+  ::tern::HeadFormat head = ::tern::HeadFormat::Native;
 };
 
 /// One weight's place in the blob.
@@ -88,6 +93,9 @@ struct ImportedModel {
   uint64_t blobSize = 0;
   int64_t contextSize = 0;
   int64_t prefillRows = 0; ///< 0 when there is no prefill entry point.
+  /// Blob bytes one decoded token reads (all of it but, with a quantized
+  /// tied head, the embedding rows it does not look up).
+  uint64_t bytesPerToken = 0;
 };
 
 /// Imports `model` into `context` (which must have the tern, func, arith,

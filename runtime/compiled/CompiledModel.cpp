@@ -4,6 +4,7 @@
 
 #include "runtime/compiled/tern_abi.h"
 #include "runtime/model/MappedFile.h"
+#include "runtime/model/HeadFormat.h"
 #include "runtime/model/Model.h"
 #include "runtime/support/ThreadPool.h"
 
@@ -192,6 +193,25 @@ public:
                           " (absurd; at most 1024)");
       b->defaultThreads_ = static_cast<int>(*threads);
     }
+    b->bytesPerToken_ = b->weightsBytes_;
+    if (file->hasKey(TERN_ABI_KEY_BYTES_PER_TOKEN)) {
+      OrError<uint64_t> bytes = file->getU64(TERN_ABI_KEY_BYTES_PER_TOKEN);
+      if (!bytes)
+        return R::failure(bytes.error);
+      if (*bytes > b->weightsBytes_)
+        return R::failure(where + ": " TERN_ABI_KEY_BYTES_PER_TOKEN " (" +
+                          std::to_string(*bytes) +
+                          ") exceeds the weights' size");
+      b->bytesPerToken_ = *bytes;
+    }
+    if (file->hasKey(TERN_ABI_KEY_HEAD)) {
+      OrError<std::string> head = file->getString(TERN_ABI_KEY_HEAD);
+      if (!head)
+        return R::failure(head.error);
+      if (!parseHeadFormat(*head))
+        return R::failure(where + ": unknown " TERN_ABI_KEY_HEAD " '" +
+                          *head + "'");
+    }
     if (!vocab->tokens.empty()) {
       TokenizerOrError t = buildTokenizer(*vocab, b->config_, where);
       if (!t)
@@ -204,9 +224,9 @@ public:
   const ModelConfig &config() const override { return config_; }
   int64_t maxContext() const override { return compiledContext_; }
   int defaultThreads() const override { return defaultThreads_; }
-  /// The blob: every weight is read once per token (the embedding table
-  /// is the tied head; its one looked-up row is noise).
-  uint64_t weightBytesPerToken() const override { return weightsBytes_; }
+  /// As the compiler recorded it: the blob, less an embedding table that
+  /// is only looked up (a quantized or untied head).
+  uint64_t weightBytesPerToken() const override { return bytesPerToken_; }
   const Tokenizer *tokenizer() const override {
     return tokenizer_ ? &*tokenizer_ : nullptr;
   }
@@ -234,6 +254,7 @@ private:
   uint64_t weightsBytes_ = 0;
   int64_t compiledContext_ = 0;
   int64_t prefillRows_ = 0;
+  uint64_t bytesPerToken_ = 0;
 };
 
 } // namespace

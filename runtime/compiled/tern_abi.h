@@ -44,6 +44,11 @@ extern "C" {
 /* Default thread count (tern compile --threads; absent or 0: all hardware
  * threads); -t overrides it. */
 #define TERN_ABI_KEY_THREADS "tern.threads"
+/* Output head format: "native", "int8" or "q4" (runtime/model/HeadFormat.h;
+ * absent: native). */
+#define TERN_ABI_KEY_HEAD "tern.head"
+/* Blob bytes a decoded token reads (absent: the whole blob). */
+#define TERN_ABI_KEY_BYTES_PER_TOKEN "tern.bytes_per_token"
 #define TERN_ABI_WEIGHTS_TENSOR "tern.weights"
 
 /* Trailer appended after a payload inside an executable: the payload's

@@ -81,8 +81,11 @@ std::string runUsage(const std::string &program, bool modelFlag) {
        "      --seed S            sampling seed (default 0)\n"
        "      --ignore-eos        keep generating past end-of-text tokens\n"
        "      --dump-logits FILE  write every evaluated position's logits "
-       "(float32 .npy)\n"
-       "      --quiet             no prompt echo, no timing lines\n";
+       "(float32 .npy)\n";
+  if (modelFlag)
+    u += "      --head FORMAT       output head: native (as stored, "
+         "default), int8, q4\n";
+  u += "      --quiet             no prompt echo, no timing lines\n";
   return u;
 }
 
@@ -216,6 +219,19 @@ OrError<RunOptions> parseRunOptions(const std::vector<std::string> &args,
     } else if (flag == "--dump-logits") {
       err = needValue();
       o.dumpLogits = v;
+    } else if (flag == "--head") {
+      if (!modelFlag)
+        return R::failure("--head applies to model files; a compiled "
+                          "executable's head format is set by "
+                          "'tern compile --head'");
+      err = needValue();
+      if (err.empty()) {
+        std::optional<HeadFormat> f = parseHeadFormat(v);
+        if (!f)
+          return R::failure("--head: unknown format '" + v +
+                            "' (native, int8 or q4)");
+        o.head = *f;
+      }
     } else if (flag == "--quiet") {
       err = noValue();
       o.quiet = true;

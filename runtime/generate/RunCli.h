@@ -37,6 +37,7 @@
 #include "runtime/generate/LanguageModel.h"
 #include "runtime/generate/Sampler.h"
 #include "runtime/model/OrError.h"
+#include "runtime/model/HeadFormat.h"
 #include "runtime/tokenizer/Tokenizer.h"
 
 #include <cstdint>
@@ -61,6 +62,9 @@ struct RunOptions {
   SamplerOptions sampler;
   bool ignoreEos = false;
   std::string dumpLogits;
+  /// Head format for a model file (--head; compiled executables carry
+  /// theirs from `tern compile --head`).
+  HeadFormat head = HeadFormat::Native;
   bool quiet = false;
   bool help = false;
 };

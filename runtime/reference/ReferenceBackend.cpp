@@ -10,8 +10,9 @@ namespace {
 class ReferenceBackend final : public RunBackend {
 public:
   ReferenceBackend(std::shared_ptr<const ModelDescription> model,
-                   std::optional<Tokenizer> tokenizer)
-      : model_(std::move(model)), tokenizer_(std::move(tokenizer)) {}
+                   std::optional<Tokenizer> tokenizer, HeadFormat head)
+      : model_(std::move(model)), tokenizer_(std::move(tokenizer)),
+        head_(head) {}
 
   const ModelConfig &config() const override { return model_->config; }
   const Tokenizer *tokenizer() const override {
@@ -22,6 +23,7 @@ public:
     ReferenceOptions ro;
     ro.threads = threads;
     ro.contextSize = contextSize;
+    ro.head = head_;
     auto r = ReferenceModel::create(model_, ro);
     if (!r)
       return OrError<std::unique_ptr<LanguageModel>>::failure(r.error);
@@ -31,6 +33,7 @@ public:
 private:
   std::shared_ptr<const ModelDescription> model_;
   std::optional<Tokenizer> tokenizer_;
+  HeadFormat head_;
 };
 } // namespace
 
@@ -49,7 +52,8 @@ loadReferenceBackend(const RunOptions &options) {
     tokenizer = std::move(*t);
   }
   return R(std::make_unique<ReferenceBackend>(std::move(model),
-                                              std::move(tokenizer)));
+                                              std::move(tokenizer),
+                                              options.head));
 }
 
 } // namespace tern

@@ -137,6 +137,30 @@ ReferenceModel::create(std::shared_ptr<const ModelDescription> model,
   r->f16Table_.resize(65536);
   for (uint32_t h = 0; h < 65536; ++h)
     r->f16Table_[h] = fp16ToFloat(static_cast<uint16_t>(h));
+
+  // A quantized head, one vocabulary row per task.
+  r->headFormat_ = options.head;
+  if (options.head != HeadFormat::Native) {
+    const DenseTensor &head = model->output ? *model->output
+                                            : model->tokenEmbedding;
+    const std::string bad = checkHeadFormat(options.head, head.cols);
+    if (!bad.empty())
+      return R::failure(model->sourcePath + ": " + bad);
+    const int64_t cb = headCodeBytesPerRow(options.head, head.cols);
+    const int64_t sc = headScalesPerRow(options.head, head.cols);
+    r->headCodes_.resize(static_cast<size_t>(head.rows * cb));
+    r->headScales_.resize(static_cast<size_t>(head.rows * sc));
+    ReferenceModel *rp = r.get();
+    r->pool_.parallelFor(head.rows, [&](int64_t begin, int64_t end) {
+      std::vector<float> row(static_cast<size_t>(head.cols));
+      for (int64_t v = begin; v < end; ++v) {
+        rp->toFloat(head, v, row.data());
+        quantizeHeadRow(options.head, row.data(), head.cols,
+                        &rp->headCodes_[static_cast<size_t>(v * cb)],
+                        &rp->headScales_[static_cast<size_t>(v * sc)]);
+      }
+    });
+  }
   return R(std::move(r));
 }
 
@@ -177,11 +201,25 @@ void ReferenceModel::headRows(const float *x, int64_t m, int64_t rowsBegin,
   const DenseTensor &head =
       model_->output ? *model_->output : model_->tokenEmbedding;
   const int64_t hidden = model_->config.hiddenSize;
+  const int64_t cb = headCodeBytesPerRow(headFormat_, hidden);
+  const int64_t sc = headScalesPerRow(headFormat_, hidden);
   std::vector<float> row(static_cast<size_t>(hidden));
   for (int64_t v = rowsBegin; v < rowsEnd; ++v) {
-    toFloat(head, v, row.data());
-    for (int64_t r = 0; r < m; ++r)
-      logits[r * ldLogits + v] = dotF32(x + r * hidden, row.data(), hidden);
+    if (headFormat_ == HeadFormat::Native)
+      toFloat(head, v, row.data());
+    else
+      headRowFactors(headFormat_, &headCodes_[static_cast<size_t>(v * cb)],
+                     &headScales_[static_cast<size_t>(v * sc)], hidden,
+                     row.data());
+    // int8: one scale for the whole row, applied to the sum.
+    const float rowScale = headFormat_ == HeadFormat::Int8
+                               ? headScales_[static_cast<size_t>(v)]
+                               : 1.0f;
+    for (int64_t r = 0; r < m; ++r) {
+      const float d = dotHead(x + r * hidden, row.data(), hidden);
+      logits[r * ldLogits + v] =
+          headFormat_ == HeadFormat::Int8 ? d * rowScale : d;
+    }
   }
 }
 

@@ -26,8 +26,9 @@
 //    1/sqrt(head_dim), causal, softmax in float (max subtracted), then the
 //    weighted sum of V rows in order of position. The KV cache is float32.
 //  * Squared ReLU: r = max(g, 0); r * r * u in float.
-//  * Head: dotF32 of the normalized hidden state with each embedding row
-//    converted to float.
+//  * Head: runtime/model/HeadFormat's dotHead of the normalized hidden state
+//    with each head row in the chosen format (native: converted to float;
+//    int8 / q4: quantized at construction, see HeadFormat.h).
 //  dotF32 sums in 8 interleaved partial sums combined pairwise, so results
 //  do not depend on the thread count or on batching: evaluating tokens one
 //  at a time or as a batch gives bit-identical logits.
@@ -42,6 +43,7 @@
 #define TERN_RUNTIME_REFERENCE_REFERENCEMODEL_H
 
 #include "runtime/generate/LanguageModel.h"
+#include "runtime/model/HeadFormat.h"
 #include "runtime/model/Model.h"
 #include "runtime/model/OrError.h"
 #include "runtime/support/ThreadPool.h"
@@ -58,6 +60,8 @@ struct ReferenceOptions {
   int threads = 1;
   /// KV cache length; 0 means the model's context length.
   int64_t contextSize = 0;
+  /// How the head is stored (int8 / q4 quantize it at construction).
+  HeadFormat head = HeadFormat::Native;
 };
 
 /// Sum of a[i] * b[i] in float, in the fixed order described above.
@@ -116,6 +120,9 @@ private:
   ThreadPool pool_;
   std::vector<Layer> layers_;
   std::vector<float> f16Table_; // fp16 bits -> float
+  HeadFormat headFormat_ = HeadFormat::Native;
+  std::vector<uint8_t> headCodes_; // quantized head [vocab, code bytes]
+  std::vector<float> headScales_;  // [vocab, scales per row]
   int64_t contextSize_ = 0;
   int64_t position_ = 0;
   std::vector<float> hidden_;

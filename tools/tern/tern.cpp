@@ -27,6 +27,8 @@
 #include "runtime/model/Gguf.h"
 #include "runtime/model/Model.h"
 #include "runtime/reference/ReferenceBackend.h"
+#include "runtime/support/LogitStats.h"
+#include "runtime/support/Npy.h"
 #include "runtime/support/ThreadPool.h"
 #include "runtime/synth/Synth.h"
 #include "runtime/tokenizer/Tokenizer.h"
@@ -67,6 +69,13 @@ static cl::SubCommand tuneCmd("tune",
 static cl::SubCommand synthCmd("synth",
                                "Write a random BitNet b1.58 model of a given "
                                "configuration in any format");
+static cl::SubCommand compareCmd(
+    "compare-logits",
+    "How far two --dump-logits files are apart: max and relative RMS "
+    "difference, top-1 agreement, KL divergence");
+static cl::list<std::string> compareFiles(cl::Positional, cl::OneOrMore,
+                                          cl::desc("A.npy B.npy"),
+                                          cl::sub(compareCmd));
 // `run` is dispatched before LLVM's parser sees it (see main); this entry
 // only lists it in --help.
 static cl::SubCommand benchCmd("bench",
@@ -144,6 +153,13 @@ static cl::opt<int64_t> compileThreads(
     cl::desc("Default thread count of the executable (its -t overrides; "
              "default: all hardware threads)"),
     cl::init(0), cl::sub(compileCmd), cl::cat(ternCategory));
+static cl::opt<std::string> compileHead(
+    "head",
+    cl::desc("Output head format: native (as stored, lossless; default), "
+             "int8 (per-row scales) or q4 (4-bit, groups of 32); the "
+             "quantized formats read 2x / 3.2x fewer head bytes per token"),
+    cl::value_desc("FORMAT"), cl::init("native"), cl::sub(compileCmd),
+    cl::cat(ternCategory));
 static cl::opt<std::string> compileRuntimeDir(
     "runtime-lib-dir", cl::desc("Where the runtime libraries are"),
     cl::init(TERN_RUNTIME_LIB_DIR), cl::sub(compileCmd),
@@ -504,6 +520,37 @@ static int runSynth() {
   return 0;
 }
 
+static int runCompareLogits() {
+  if (compareFiles.size() != 2)
+    return fail("compare-logits takes two .npy files (A: the baseline, B)");
+  std::vector<int64_t> shape[2];
+  std::vector<float> data[2];
+  for (int i = 0; i < 2; ++i) {
+    std::string err = tern::readNpyFloat32(compareFiles[i], shape[i], data[i]);
+    if (!err.empty())
+      return fail(err);
+    if (shape[i].empty() || shape[i].size() > 2 || shape[i].back() == 0)
+      return fail(compareFiles[i] + ": expected logits [rows, vocab] or "
+                                    "[vocab]");
+  }
+  if (shape[0] != shape[1])
+    return fail(compareFiles[0] + " and " + compareFiles[1] +
+                " have different shapes");
+  const int64_t vocab = shape[0].back();
+  const int64_t rows = static_cast<int64_t>(data[0].size()) / vocab;
+  tern::LogitStats s =
+      tern::compareLogits(data[0].data(), data[1].data(), rows, vocab);
+  llvm::outs() << llvm::formatv(
+      "rows {0}, vocab {1}\n"
+      "max |B - A|        {2:e}\n"
+      "rms(B - A)/rms(A)  {3:e}\n"
+      "top-1 agreement    {4} / {0} ({5:f1} %)\n"
+      "KL(A || B) nats    mean {6:e}, max {7:e}\n",
+      rows, vocab, s.maxAbsDiff, s.relRmsDiff, s.top1Agree,
+      rows ? 100.0 * s.top1Agree / rows : 0.0, s.meanKl, s.maxKl);
+  return 0;
+}
+
 static int runCompile() {
   mlir::tern::CompileOptions o;
   o.model = compileModel;
@@ -517,6 +564,11 @@ static int runCompile() {
   o.timings = compileTimings;
   o.tuningDb = compileTuningDb;
   o.threads = compileThreads;
+  std::optional<tern::HeadFormat> head = tern::parseHeadFormat(compileHead);
+  if (!head)
+    return fail("--head: unknown format '" + compileHead +
+                "' (native, int8 or q4)");
+  o.head = *head;
   o.runtimeLibDir = compileRuntimeDir;
   o.crossRuntimeLibDir = compileCrossRuntimeDir;
   if (llvm::Error e = mlir::tern::compileModel(o))
@@ -643,6 +695,8 @@ int main(int argc, char **argv) {
     return runCompile();
   if (tuneCmd)
     return runTune();
+  if (compareCmd)
+    return runCompareLogits();
   cl::PrintHelpMessage();
   return 1;
 }

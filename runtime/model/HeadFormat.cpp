@@ -1,0 +1,136 @@
+//===- HeadFormat.cpp - How the output head's weights are stored ----------===//
+
+#include "runtime/model/HeadFormat.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tern {
+
+const char *headFormatName(HeadFormat format) {
+  switch (format) {
+  case HeadFormat::Native:
+    return "native";
+  case HeadFormat::Int8:
+    return "int8";
+  case HeadFormat::Q4:
+    return "q4";
+  }
+  return "?";
+}
+
+std::optional<HeadFormat> parseHeadFormat(const std::string &name) {
+  for (HeadFormat f : {HeadFormat::Native, HeadFormat::Int8, HeadFormat::Q4})
+    if (name == headFormatName(f))
+      return f;
+  return std::nullopt;
+}
+
+int64_t headCodeBytesPerRow(HeadFormat format, int64_t cols) {
+  return format == HeadFormat::Int8 ? cols
+         : format == HeadFormat::Q4 ? cols / 2
+                                    : 0;
+}
+
+int64_t headScalesPerRow(HeadFormat format, int64_t cols) {
+  return format == HeadFormat::Int8 ? 1
+         : format == HeadFormat::Q4 ? cols / kHeadQ4Group
+                                    : 0;
+}
+
+std::string checkHeadFormat(HeadFormat format, int64_t cols) {
+  if (cols <= 0)
+    return "the head has " + std::to_string(cols) + " columns";
+  if (format == HeadFormat::Q4 && cols % kHeadQ4Group != 0)
+    return "a q4 head needs a hidden size divisible by " +
+           std::to_string(kHeadQ4Group) + " (got " + std::to_string(cols) +
+           ")";
+  return "";
+}
+
+namespace {
+
+/// round_half_even(v / s) clamped to [-limit, limit]; 0 when s == 0.
+int quantizeValue(float v, float s, int limit) {
+  if (s == 0.0f)
+    return 0;
+  const float q = std::nearbyint(v / s);
+  return static_cast<int>(std::min(std::max(q, float(-limit)), float(limit)));
+}
+
+float absMax(const float *w, int64_t n) {
+  float m = 0.0f;
+  for (int64_t i = 0; i < n; ++i)
+    m = std::max(m, std::fabs(w[i]));
+  return m;
+}
+
+} // namespace
+
+void quantizeHeadRow(HeadFormat format, const float *w, int64_t cols,
+                     uint8_t *codes, float *scales) {
+  if (format == HeadFormat::Int8) {
+    const float s = absMax(w, cols) / 127.0f;
+    scales[0] = s;
+    for (int64_t i = 0; i < cols; ++i)
+      codes[i] = static_cast<uint8_t>(static_cast<int8_t>(
+          quantizeValue(w[i], s, 127)));
+    return;
+  }
+  if (format == HeadFormat::Q4) {
+    const int64_t half = kHeadQ4Group / 2;
+    for (int64_t g = 0; g < cols / kHeadQ4Group; ++g) {
+      const float *wg = w + g * kHeadQ4Group;
+      const float s = absMax(wg, kHeadQ4Group) / 7.0f;
+      scales[g] = s;
+      for (int64_t j = 0; j < half; ++j) {
+        const int lo = quantizeValue(wg[j], s, 7) + 8;
+        const int hi = quantizeValue(wg[j + half], s, 7) + 8;
+        codes[g * half + j] = static_cast<uint8_t>(lo | (hi << 4));
+      }
+    }
+  }
+}
+
+void headRowFactors(HeadFormat format, const uint8_t *codes,
+                    const float *scales, int64_t cols, float *out) {
+  if (format == HeadFormat::Int8) {
+    for (int64_t i = 0; i < cols; ++i)
+      out[i] = static_cast<float>(static_cast<int8_t>(codes[i]));
+    return;
+  }
+  if (format == HeadFormat::Q4) {
+    const int64_t half = kHeadQ4Group / 2;
+    for (int64_t g = 0; g < cols / kHeadQ4Group; ++g) {
+      const float s = scales[g];
+      for (int64_t j = 0; j < half; ++j) {
+        const uint8_t b = codes[g * half + j];
+        out[g * kHeadQ4Group + j] = static_cast<float>((b & 15) - 8) * s;
+        out[g * kHeadQ4Group + j + half] =
+            static_cast<float>((b >> 4) - 8) * s;
+      }
+    }
+  }
+}
+
+float dotHead(const float *x, const float *w, int64_t n) {
+  float p[32] = {};
+  if (n % 32 != 0) {
+    // dotF32's order (8 lanes, the tail continuing lane by lane).
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+      for (int l = 0; l < 8; ++l)
+        p[l] += x[i + l] * w[i + l];
+    for (int l = 0; i < n; ++i, ++l)
+      p[l] += x[i] * w[i];
+  } else {
+    for (int64_t i = 0; i < n; i += 32)
+      for (int l = 0; l < 32; ++l)
+        p[l] += x[i + l] * w[i + l];
+    for (int l = 0; l < 8; ++l)
+      p[l] = (p[l] + p[l + 16]) + (p[l + 8] + p[l + 24]);
+  }
+  return ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]));
+}
+
+} // namespace tern

@@ -1,0 +1,112 @@
+//===- HeadFormatTest.cpp - Head storage formats --------------------------===//
+
+#include "runtime/model/HeadFormat.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+using namespace tern;
+
+namespace {
+
+std::vector<float> randomRow(int64_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.0f, 0.05f);
+  std::vector<float> w(static_cast<size_t>(n));
+  for (float &v : w)
+    v = d(rng);
+  return w;
+}
+
+TEST(HeadFormat, NamesRoundTrip) {
+  for (HeadFormat f : {HeadFormat::Native, HeadFormat::Int8, HeadFormat::Q4})
+    EXPECT_EQ(parseHeadFormat(headFormatName(f)), f);
+  EXPECT_FALSE(parseHeadFormat("int4").has_value());
+  EXPECT_FALSE(parseHeadFormat("").has_value());
+}
+
+TEST(HeadFormat, Sizes) {
+  EXPECT_EQ(headCodeBytesPerRow(HeadFormat::Int8, 2560), 2560);
+  EXPECT_EQ(headScalesPerRow(HeadFormat::Int8, 2560), 1);
+  EXPECT_EQ(headCodeBytesPerRow(HeadFormat::Q4, 2560), 1280);
+  EXPECT_EQ(headScalesPerRow(HeadFormat::Q4, 2560), 80);
+  EXPECT_EQ(checkHeadFormat(HeadFormat::Q4, 2560), "");
+  EXPECT_NE(checkHeadFormat(HeadFormat::Q4, 2552).find("divisible by 32"),
+            std::string::npos);
+  EXPECT_EQ(checkHeadFormat(HeadFormat::Int8, 2552), "");
+}
+
+TEST(HeadFormat, Int8CodesAndError) {
+  const int64_t n = 256;
+  std::vector<float> w = randomRow(n, 1);
+  w[17] = -0.5f; // the absmax maps to -127
+  std::vector<uint8_t> codes(n);
+  float s = 0;
+  quantizeHeadRow(HeadFormat::Int8, w.data(), n, codes.data(), &s);
+  EXPECT_EQ(s, 0.5f / 127.0f);
+  EXPECT_EQ(static_cast<int8_t>(codes[17]), -127);
+  std::vector<float> f(n);
+  headRowFactors(HeadFormat::Int8, codes.data(), &s, n, f.data());
+  for (int64_t i = 0; i < n; ++i) {
+    EXPECT_EQ(f[i], static_cast<float>(static_cast<int8_t>(codes[i])));
+    EXPECT_LE(std::fabs(f[i] * s - w[i]), s * 0.5f + 1e-7f) << i;
+  }
+}
+
+TEST(HeadFormat, Q4LayoutAndError) {
+  const int64_t n = 64;
+  std::vector<float> w(n, 0.0f);
+  // Group 0: absmax 0.7 -> scale 0.1; w[0] = 0.3 -> 3, w[16] = -0.7 -> -7.
+  w[0] = 0.3f, w[16] = -0.7f;
+  // Group 1 all zero: scale 0, codes 8 (zero).
+  std::vector<uint8_t> codes(n / 2);
+  std::vector<float> s(2);
+  quantizeHeadRow(HeadFormat::Q4, w.data(), n, codes.data(), s.data());
+  EXPECT_FLOAT_EQ(s[0], 0.1f);
+  EXPECT_EQ(s[1], 0.0f);
+  EXPECT_EQ(codes[0], (3 + 8) | ((-7 + 8) << 4));
+  EXPECT_EQ(codes[1], 8 | (8 << 4));
+  EXPECT_EQ(codes[16], 8 | (8 << 4));
+  std::vector<float> f(n);
+  headRowFactors(HeadFormat::Q4, codes.data(), s.data(), n, f.data());
+  EXPECT_EQ(f[0], 3.0f * s[0]);
+  EXPECT_EQ(f[16], -7.0f * s[0]);
+  EXPECT_EQ(f[40], 0.0f);
+
+  std::vector<float> r = randomRow(2560, 2);
+  std::vector<uint8_t> rc(1280);
+  std::vector<float> rs(80), rf(2560);
+  quantizeHeadRow(HeadFormat::Q4, r.data(), 2560, rc.data(), rs.data());
+  headRowFactors(HeadFormat::Q4, rc.data(), rs.data(), 2560, rf.data());
+  for (int64_t i = 0; i < 2560; ++i)
+    EXPECT_LE(std::fabs(rf[i] - r[i]), rs[i / 32] * 0.5f + 1e-6f) << i;
+}
+
+TEST(HeadFormat, DotOrder) {
+  // Small integers: every order is exact, so the value is the plain sum.
+  for (int64_t n : {8, 24, 32, 96, 2560}) {
+    std::vector<float> x(n), w(n);
+    double want = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      x[i] = float(i % 7) - 3, w[i] = float(i % 5) - 2;
+      want += double(x[i]) * w[i];
+    }
+    EXPECT_EQ(dotHead(x.data(), w.data(), n), float(want)) << n;
+  }
+  // The 32-lane fold, checked on values where order matters: lane l holds
+  // 2^(l) * 1e-8-ish magnitudes so that a different fold rounds otherwise.
+  std::vector<float> x(32), w(32, 1.0f);
+  for (int l = 0; l < 32; ++l)
+    x[l] = (l % 2 ? 1e8f : 1.0f) * float(l + 1);
+  float p[8];
+  for (int l = 0; l < 8; ++l)
+    p[l] = (x[l] + x[l + 16]) + (x[l + 8] + x[l + 24]);
+  const float want =
+      ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]));
+  EXPECT_EQ(dotHead(x.data(), w.data(), 32), want);
+}
+
+} // namespace

@@ -1,0 +1,33 @@
+//===- LogitStats.h - How far two sets of logits are apart ----------------===//
+//
+// `tern compare-logits A.npy B.npy`: the effect of a lossy choice (a
+// quantized head, a new kernel with another rounding) on the logits of the
+// same positions, in the measures llama.cpp's perplexity/KL tools report:
+// the largest absolute difference, the RMS difference relative to A's RMS,
+// how often the most likely token agrees, and the KL divergence of B's
+// softmax from A's (nats, in double).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TERN_RUNTIME_SUPPORT_LOGITSTATS_H
+#define TERN_RUNTIME_SUPPORT_LOGITSTATS_H
+
+#include <cstdint>
+
+namespace tern {
+
+struct LogitStats {
+  int64_t rows = 0;
+  double maxAbsDiff = 0;
+  double relRmsDiff = 0; ///< rms(B - A) / rms(A)
+  int64_t top1Agree = 0; ///< rows whose argmax is the same
+  double meanKl = 0;     ///< mean over rows of KL(softmax A || softmax B)
+  double maxKl = 0;
+};
+
+/// Compares `rows` rows of `vocab` logits.
+LogitStats compareLogits(const float *a, const float *b, int64_t rows,
+                         int64_t vocab);
+
+} // namespace tern
+
+#endif // TERN_RUNTIME_SUPPORT_LOGITSTATS_H
