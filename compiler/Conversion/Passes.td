@@ -40,15 +40,17 @@ def ConvertTernToLinalg : Pass<"convert-tern-to-linalg", "::mlir::ModuleOp"> {
 }
 
 def ConvertTernToKernels : Pass<"convert-tern-to-kernels", "::mlir::ModuleOp"> {
-  let summary = "Ternary matmuls on i2-packed blob weights to per-shape kernels";
+  let summary = "Ternary matmuls on packed blob weights to per-shape kernels";
   let description = [{
     Replaces each `tern.matmul` whose weights are a `tern.weight` in an i2
     layout (`#tern.layout<i2, block = B>`: byte `(B/4) b + p` of a row holds
     elements `B b + p + (B/4) j` at bit shift `6 - 2 j`; B = 128 is the
-    I2_S order) with a call to a kernel declared for that exact shape,
-    layout, family and tiling,
-    `tern_kernel_i2_<family>_MxNxK_b<B>_t<TM>x<TN>(a: memref<MxKxi8>,
-    w: memref<Nx(K/4)xi8>, out: memref<MxNxi32>, begin, end)`, which
+    I2_S order) or a base3v layout (1.6 bits per weight: byte `(B/5) b + p`
+    holds elements `B b + p + (B/5) j`, j = 0..4, as base-3 digits) with a
+    call to a kernel declared for that exact shape, layout, family and
+    tiling, `tern_kernel_<packing>_<family>_MxNxK_b<B>_t<TM>x<TN>(a:
+    memref<MxKxi8>, w: memref<NxRxi8>, out: memref<MxNxi32>, begin, end)`
+    (R the packed row bytes), which
     computes the output columns [begin, end). The call covers [0, N) and is
     marked `tern.parallel` (`convert-parallel-to-runtime` may split it over
     threads). The weights are read in place through `memref.view`.
@@ -57,9 +59,9 @@ def ConvertTernToKernels : Pass<"convert-tern-to-kernels", "::mlir::ModuleOp"> {
     `tile-n`), unless the op carries its own choice, e.g. from a tuning
     database: `tern.kernel_config = {family = "vnni", tile_m = 1, tile_n = 4}`
     (`tern-decompose-bitlinear` moves it from `tern.bitlinear` to the
-    matmul). Families and the blocks they read: `avx2` and `vnni` (B a
-    multiple of 128), `vnni512` (B a multiple of 256), `neon-dotprod` (B a
-    multiple of 64), `sve` (B = K).
+    matmul). Families and the blocks they read: `avx2` and `vnni` (i2: B a
+    multiple of 128; base3v: of 160), `vnni512` (256; 320), `neon-dotprod`
+    (64; 80), `sve` (i2 with B = K).
     A matmul the default config cannot read is left for
     `convert-tern-to-linalg`; one whose own config cannot read it is an
     error.
@@ -117,6 +119,10 @@ def GenerateTernKernels : Pass<"tern-generate-kernels", "::mlir::ModuleOp"> {
     - `i2_sve`: a loop stepping by the SVE vector length with a predicate
       for the last step (masked loads), `sdot` on `vector<[16]xi8>` into
       `vector<[4]xi32>`: vector-length agnostic.
+    - `base3v_<family>` (avx2, vnni, vnni512, neon-dotprod): the same
+      accumulation over 5 positions per weight byte; digit j comes from
+      x = 3^j q mod 256 (byte adds) as `(x >= 86) + (x >= 171)` (unsigned
+      compares), so 1.6-bit weights cost no division or table.
 
     The target instructions are `llvm.call_intrinsic` ops
     (`llvm.x86.avx2.pmadd.ub.sw`, `llvm.x86.avx2.pmadd.wd`,

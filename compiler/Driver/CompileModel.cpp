@@ -300,28 +300,41 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
   io.prefillRows = o.prefillRows;
   io.head = o.head;
   const std::string cpu = target->cpu;
-  io.layoutBlock = [&](const std::string &, int64_t rows,
-                       int64_t cols) -> int64_t {
+  io.layout = [&](const std::string &, int64_t rows,
+                  int64_t cols) -> rt::PackedLayout {
     // The layout serves every M: the decode (M = 1) choice decides.
     if (db)
       if (const TuningEntry *e = db->nearest(cpu, 1, rows, cols))
-        return e->choice.block;
-    return family.empty() ? 0 : defaultChoice(families, 1, rows, cols).block;
+        return e->choice.packedLayout();
+    if (o.packing == rt::PackingKind::Base3V)
+      for (const std::string &f : families)
+        if (kernels::supportsLayout(f, PackingKind::base3v, cols, cols))
+          return {rt::PackingKind::Base3V, cols};
+    // No family reads this K: the importer's i2 rule (generic kernels).
+    KernelChoice c = defaultChoice(families, 1, rows, cols);
+    if (c.kernel.family.empty())
+      return {rt::PackingKind::I2, 0};
+    return c.packedLayout();
   };
   io.kernelConfig = [&](int64_t m, int64_t n, int64_t k,
-                        int64_t block) -> DictionaryAttr {
+                        rt::PackedLayout layout) -> DictionaryAttr {
+    const PackingKind packing = layout.kind == rt::PackingKind::Base3V
+                                    ? PackingKind::base3v
+                                    : PackingKind::i2;
+    const int64_t block = layout.block;
     if (db)
       if (const TuningEntry *e = db->nearest(cpu, m, n, k))
-        if (kernels::supportsLayout(e->choice.kernel.family, block, k))
+        if (kernels::supportsLayout(e->choice.kernel.family, packing, block,
+                                    k))
           return kernels::configAttr(&context, e->choice.kernel);
     KernelChoice c = defaultChoice(families, m, n, k);
     if (!c.kernel.family.empty() &&
-        kernels::supportsLayout(c.kernel.family, block, k))
+        kernels::supportsLayout(c.kernel.family, packing, block, k))
       return kernels::configAttr(&context, c.kernel);
     // The database's layout for this weight is one the default family does
     // not read: the first family that reads it, with the default's tile.
     for (const std::string &f : families)
-      if (kernels::supportsLayout(f, block, k))
+      if (kernels::supportsLayout(f, packing, block, k))
         return kernels::configAttr(
             &context, kernels::KernelConfig{f, c.kernel.tileM, c.kernel.tileN});
     return {};

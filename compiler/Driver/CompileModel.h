@@ -16,6 +16,7 @@
 
 #include "llvm/Support/Error.h"
 #include "runtime/model/HeadFormat.h"
+#include "runtime/ternary/Packing.h"
 
 #include <cstdint>
 #include <string>
@@ -49,6 +50,10 @@ struct CompileOptions {
   int64_t threads = 0;
   /// Output head format (int8 / q4 quantize it; see HeadFormat.h).
   ::tern::HeadFormat head = ::tern::HeadFormat::Native;
+  /// Base3V: store ternary weights at 1.6 bits (base3v, one block per row)
+  /// wherever a kernel family of the target reads that; I2: the defaults.
+  /// A tuning database's choices come first.
+  ::tern::PackingKind packing = ::tern::PackingKind::I2;
 };
 
 /// Runs the pipeline; errors name the stage and what went wrong.

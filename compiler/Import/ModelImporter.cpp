@@ -127,8 +127,8 @@ private:
                                   ValueRange{});
   }
   Value normWeights(const rt::FloatTensor &t);
-  Value ternaryWeights(const rt::TernaryTensor &t, int64_t block);
-  int64_t blockFor(const rt::TernaryTensor &t);
+  Value ternaryWeights(const rt::TernaryTensor &t, rt::PackedLayout layout);
+  rt::PackedLayout layoutFor(const rt::TernaryTensor &t);
   Value embedding(const rt::DenseTensor &t);
 
   // Steps of the network (see ReferenceModel.h for the numerics).
@@ -164,7 +164,7 @@ private:
   ImportOptions opts_;
   ImportedModel out_;
   int64_t block_ = 128;
-  std::map<std::string, int64_t> blocks_; ///< chosen blocks by weight name
+  std::map<std::string, rt::PackedLayout> layouts_; ///< chosen, by weight name
   int64_t rows_ = 1; ///< Token rows of the entry point being built.
 
   Value blob_, kCache_, vCache_, pos_, logits_;
@@ -192,19 +192,22 @@ llvm::Error Importer::check() {
   if (std::string bad = rt::checkHeadFormat(opts_.head, c_.hiddenSize);
       !bad.empty())
     return fail(bad);
-  if (opts_.layoutBlock)
+  if (opts_.layout)
     for (const rt::LayerWeights &w : m_.layers)
       for (const rt::TernaryTensor *t : rt::bitLinearWeights(w)) {
-        const int64_t blk = opts_.layoutBlock(t->name, t->rows, t->cols);
-        if (blk == 0)
+        const rt::PackedLayout l = opts_.layout(t->name, t->rows, t->cols);
+        if (l.block == 0)
           continue;
-        if (blk < 4 || blk % 4 || t->cols % blk)
-          return fail("the layout chosen for '" + t->name + "' (i2, block " +
-                      std::to_string(blk) + ") does not fit its " +
-                      std::to_string(t->cols) +
-                      " columns (the block must be a multiple of 4 that "
-                      "divides them)");
-        blocks_[t->name] = blk;
+        const bool known = l.kind == rt::PackingKind::I2 ||
+                           l.kind == rt::PackingKind::Base3V;
+        const std::string why = known ? rt::checkPackedLayout(l, t->cols)
+                                      : "kernels read i2 or base3v only";
+        if (!why.empty())
+          return fail("the layout chosen for '" + t->name + "' (" +
+                      rt::packingKindName(l.kind) + ", block " +
+                      std::to_string(l.block) + ") does not fit its " +
+                      std::to_string(t->cols) + " columns: " + why);
+        layouts_[t->name] = l;
       }
   return llvm::Error::success();
 }
@@ -238,13 +241,14 @@ Value Importer::normWeights(const rt::FloatTensor &t) {
   return viewOf(off, MemRefType::get({n}, b_.getF32Type()));
 }
 
-int64_t Importer::blockFor(const rt::TernaryTensor &t) {
-  auto it = blocks_.find(t.name);
-  return it == blocks_.end() ? block_ : it->second;
+rt::PackedLayout Importer::layoutFor(const rt::TernaryTensor &t) {
+  auto it = layouts_.find(t.name);
+  return it == layouts_.end() ? rt::PackedLayout{rt::PackingKind::I2, block_}
+                              : it->second;
 }
 
-Value Importer::ternaryWeights(const rt::TernaryTensor &t, int64_t block) {
-  const rt::PackedLayout layout{rt::PackingKind::I2, block};
+Value Importer::ternaryWeights(const rt::TernaryTensor &t,
+                               rt::PackedLayout layout) {
   const int64_t rowBytes = rt::packedRowBytes(layout, t.cols);
   auto model = model_;
   rt::TernaryTensor w = t;
@@ -259,8 +263,13 @@ Value Importer::ternaryWeights(const rt::TernaryTensor &t, int64_t block) {
                   return false;
               return true;
             });
-  auto type = WeightsType::get(&ctx_, t.rows, t.cols,
-                               LayoutAttr::get(&ctx_, PackingKind::i2, block));
+  auto type = WeightsType::get(
+      &ctx_, t.rows, t.cols,
+      LayoutAttr::get(&ctx_,
+                      layout.kind == rt::PackingKind::Base3V
+                          ? PackingKind::base3v
+                          : PackingKind::i2,
+                      layout.block));
   return WeightOp::create(b_, loc_, type, blob_, t.name,
                           static_cast<int64_t>(off));
 }
@@ -483,11 +492,12 @@ void Importer::bitLinear(Value in, int64_t k, const rt::TernaryTensor &w,
   Value x = bufferization::ToTensorOp::create(b_, loc_, inType, in,
                                               /*restrict=*/true,
                                               /*writable=*/false);
-  const int64_t block = blockFor(w);
-  auto y = BitLinearOp::create(b_, loc_, outType, x, ternaryWeights(w, block),
+  const rt::PackedLayout layout = layoutFor(w);
+  auto y = BitLinearOp::create(b_, loc_, outType, x, ternaryWeights(w, layout),
                                f32c(w.scale));
   if (opts_.kernelConfig)
-    if (DictionaryAttr config = opts_.kernelConfig(rows_, w.rows, w.cols, block))
+    if (DictionaryAttr config =
+            opts_.kernelConfig(rows_, w.rows, w.cols, layout))
       y->setAttr("tern.kernel_config", config);
   auto mat = bufferization::MaterializeInDestinationOp::create(b_, loc_, y,
                                                                out);

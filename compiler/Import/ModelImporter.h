@@ -44,6 +44,7 @@
 #include "llvm/Support/Error.h"
 #include "runtime/model/HeadFormat.h"
 #include "runtime/model/Model.h"
+#include "runtime/ternary/Packing.h"
 
 #include <cstdint>
 #include <functional>
@@ -62,15 +63,18 @@ struct ImportOptions {
   /// Tokens per call of the prefill entry point (-1: 32, capped at the
   /// context; 0 or 1: no prefill entry point).
   int64_t prefillRows = -1;
-  /// The i2 block of each ternary weight (the layout its matmuls' kernels
-  /// read), given its name and shape; null or 0: i2Block's rule. The
-  /// result must divide `cols` and be a multiple of 4.
-  std::function<int64_t(const std::string &name, int64_t rows, int64_t cols)>
-      layoutBlock;
+  /// The layout of each ternary weight (the one its matmuls' kernels
+  /// read: i2 or base3v and a block), given its name and shape; null or
+  /// block 0: i2 in i2Block's rule. The layout must fit `cols`
+  /// (runtime/ternary checkPackedLayout).
+  std::function<::tern::PackedLayout(const std::string &name, int64_t rows,
+                                     int64_t cols)>
+      layout;
   /// A `tern.kernel_config` for the tern.bitlinear of `m` token rows on an
-  /// n x k weight in i2 block `block`; null or a null attribute: none (the
+  /// n x k weight in `layout`; null or a null attribute: none (the
   /// pipeline's default kernel).
-  std::function<DictionaryAttr(int64_t m, int64_t n, int64_t k, int64_t block)>
+  std::function<DictionaryAttr(int64_t m, int64_t n, int64_t k,
+                               ::tern::PackedLayout layout)>
       kernelConfig;
   /// How the output head is stored and computed (runtime/model/HeadFormat.h):
   /// native reads the model's dense matrix; int8 / q4 add a quantized copy

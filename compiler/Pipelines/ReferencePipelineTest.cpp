@@ -288,7 +288,9 @@ TEST_P(ReferencePipeline, AbsmeanMatchesCpp) {
       LayoutCase{"#tern.layout<base3, block = 128>",                           \
                  ::tern::PackingKind::Base3, 128},                             \
       LayoutCase{"#tern.layout<base3, block = 160>",                           \
-                 ::tern::PackingKind::Base3, 160}
+                 ::tern::PackingKind::Base3, 160},                             \
+      LayoutCase{"#tern.layout<base3v, block = 320>",                          \
+                 ::tern::PackingKind::Base3V, 320}
 
 std::string layoutName(const ::testing::TestParamInfo<LayoutCase> &info) {
   if (!*info.param.attr)

@@ -12,6 +12,10 @@
 // (The tied 128256x2560 f16 head is not a ternary kernel; tern bench's
 // roofline line covers it.)
 //
+// peak/*: the int8 multiply-add peak of one core (independent vpdpbusd or
+// vpmaddubsw chains on registers, no memory), the compute roofline that
+// prefill GMAC/s are a fraction of.
+//
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Tuning/KernelJit.h"
@@ -22,23 +26,34 @@
 #include <algorithm>
 #include <random>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 using namespace mlir::tern;
 
 namespace {
 
-void matmul(benchmark::State &state, int64_t m, int64_t n, int64_t k) {
+/// The default kernel for the shape; with `base3v`, the same family and
+/// tile on weights in base3v (1.6 bits) whole-row blocks.
+void matmul(benchmark::State &state, int64_t m, int64_t n, int64_t k,
+            bool base3v) {
   const std::vector<std::string> families = hostKernelFamilies();
   if (families.empty()) {
     state.SkipWithError("this CPU runs no generated kernel family");
     return;
   }
-  const KernelChoice c = defaultChoice(families, m, n, k);
+  KernelChoice c = defaultChoice(families, m, n, k);
+  if (base3v) {
+    c.packing = PackingKind::base3v;
+    c.block = k;
+  }
   auto jit = KernelJit::create(c, m, n, k);
   if (!jit) {
     state.SkipWithError(llvm::toString(jit.takeError()).c_str());
     return;
   }
-  state.SetLabel(c.kernel.family + " b" + std::to_string(c.block) + " t" +
+  state.SetLabel(c.kernel.family + " " + c.layoutName() + " t" +
                  std::to_string(c.kernel.tileM) + "x" +
                  std::to_string(c.kernel.tileN));
   std::mt19937 rng(1);
@@ -47,7 +62,7 @@ void matmul(benchmark::State &state, int64_t m, int64_t n, int64_t k) {
     v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
   for (auto &v : t)
     v = static_cast<int8_t>(static_cast<int>(rng() % 3) - 1);
-  const ::tern::PackedLayout layout{::tern::PackingKind::I2, c.block};
+  const ::tern::PackedLayout layout = c.packedLayout();
   const size_t bytes = n * ::tern::packedRowBytes(layout, k);
   const size_t copies = std::clamp<size_t>((64u << 20) / bytes + 1, 1, 64);
   std::vector<uint8_t> w(bytes * copies);
@@ -68,6 +83,71 @@ void matmul(benchmark::State &state, int64_t m, int64_t n, int64_t k) {
       calls * m * n * k / 1e9, benchmark::Counter::kIsRate);
 }
 
+#if defined(__x86_64__)
+/// 12 independent accumulators so that latency never limits throughput;
+/// returns the multiply-adds done.
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) int64_t
+vpdpbusd512(int64_t iters, int32_t *sink) {
+  __m512i acc[12];
+  for (__m512i &v : acc)
+    v = _mm512_set1_epi32(1);
+  const __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(-2);
+  for (int64_t i = 0; i < iters; ++i) {
+    for (__m512i &v : acc)
+      v = _mm512_dpbusd_epi32(v, a, b);
+    __asm__ volatile("" ::: "memory");
+  }
+  __m512i t = acc[0];
+  for (int i = 1; i < 12; ++i)
+    t = _mm512_add_epi32(t, acc[i]);
+  alignas(64) int32_t lanes[16];
+  _mm512_store_si512(lanes, t);
+  *sink = lanes[0] + lanes[15];
+  return iters * 12 * 64;
+}
+
+__attribute__((target("avx2"))) int64_t vpmaddubsw256(int64_t iters,
+                                                     int32_t *sink) {
+  __m256i acc[12];
+  for (__m256i &v : acc)
+    v = _mm256_set1_epi16(1);
+  const __m256i a = _mm256_set1_epi8(3), b = _mm256_set1_epi8(-2);
+  for (int64_t i = 0; i < iters; ++i) {
+    // vpmaddubsw (32 u8 x s8 products, pairwise into i16) plus the add
+    // that accumulates them, as the avx2 kernels do.
+    for (__m256i &v : acc)
+      v = _mm256_add_epi16(v, _mm256_maddubs_epi16(a, b));
+    __asm__ volatile("" ::: "memory");
+  }
+  __m256i t = acc[0];
+  for (int i = 1; i < 12; ++i)
+    t = _mm256_add_epi16(t, acc[i]);
+  *sink = _mm256_extract_epi16(t, 0);
+  return iters * 12 * 32;
+}
+
+void peak(benchmark::State &state, bool vnni512) {
+  if (vnni512 && !(__builtin_cpu_supports("avx512vnni") &&
+                   __builtin_cpu_supports("avx512bw"))) {
+    state.SkipWithError("this CPU has no AVX512-VNNI");
+    return;
+  }
+  if (!vnni512 && !__builtin_cpu_supports("avx2")) {
+    state.SkipWithError("this CPU has no AVX2");
+    return;
+  }
+  int64_t macs = 0;
+  int32_t sink = 0;
+  for (auto _ : state) {
+    macs += vnni512 ? vpdpbusd512(1 << 16, &sink)
+                    : vpmaddubsw256(1 << 16, &sink);
+    benchmark::DoNotOptimize(sink);
+  }
+  state.counters["GMAC"] = benchmark::Counter(static_cast<double>(macs) / 1e9,
+                                              benchmark::Counter::kIsRate);
+}
+#endif
+
 struct Shape {
   const char *name;
   int64_t n, k;
@@ -78,16 +158,31 @@ constexpr Shape kShapes[] = {{"attn_q_o_2560x2560", 2560, 2560},
                              {"ffn_down_2560x6912", 2560, 6912}};
 
 const bool registered = [] {
+#if defined(__x86_64__)
+  benchmark::RegisterBenchmark("peak/int8_vpdpbusd512",
+                               [](benchmark::State &st) { peak(st, true); })
+      ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("peak/int8_vpmaddubsw256",
+                               [](benchmark::State &st) { peak(st, false); })
+      ->Unit(benchmark::kMicrosecond);
+#endif
   for (const Shape &s : kShapes)
     for (int64_t m : {1, 128}) {
       const std::string name = std::string(m == 1 ? "decode/" : "prefill128/") +
                                s.name;
       benchmark::RegisterBenchmark(name.c_str(),
                                    [s, m](benchmark::State &st) {
-                                     matmul(st, m, s.n, s.k);
+                                     matmul(st, m, s.n, s.k, false);
                                    })
           ->Unit(benchmark::kMicrosecond);
     }
+  // Decode on 1.6-bit weights where K allows a base3v block (K % 5 == 0).
+  for (const Shape &s : kShapes)
+    if (s.k % 160 == 0)
+      benchmark::RegisterBenchmark(
+          (std::string("decode_base3v/") + s.name).c_str(),
+          [s](benchmark::State &st) { matmul(st, 1, s.n, s.k, true); })
+          ->Unit(benchmark::kMicrosecond);
   return true;
 }();
 

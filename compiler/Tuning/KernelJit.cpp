@@ -66,9 +66,9 @@ std::vector<std::string> mlir::tern::hostKernelFamilies() {
 llvm::Expected<std::unique_ptr<KernelJit>>
 KernelJit::create(const KernelChoice &c, int64_t m, int64_t n, int64_t k) {
   const std::string what =
-      llvm::formatv("kernel {0} block {1} tile {2}x{3} for {4}x{5}x{6}",
-                    c.kernel.family, c.block, c.kernel.tileM, c.kernel.tileN,
-                    m, n, k)
+      llvm::formatv("kernel {0} {1} tile {2}x{3} for {4}x{5}x{6}",
+                    c.kernel.family, c.layoutName(), c.kernel.tileM,
+                    c.kernel.tileN, m, n, k)
           .str();
   auto fail = [&](const llvm::Twine &why) {
     return llvm::createStringError(what + ": " + why.str());
@@ -78,8 +78,10 @@ KernelJit::create(const KernelChoice &c, int64_t m, int64_t n, int64_t k) {
   if (!llvm::is_contained(hostKernelFamilies(), c.kernel.family))
     return fail("this CPU (" + hostCpu() + ") cannot run the " +
                 c.kernel.family + " kernels");
-  if (!kernels::supportsLayout(c.kernel.family, c.block, k))
-    return fail("the family does not read this block");
+  if (!kernels::supportsLayout(c.kernel.family, c.packing, c.block, k))
+    return fail("the family does not read this layout");
+  const int64_t rowBytes =
+      ::tern::packedRowBytes(c.packedLayout(), k);
   if (c.kernel.tileM < 1 || c.kernel.tileN < 1 ||
       c.kernel.tileM > kernels::kMaxTile || c.kernel.tileN > kernels::kMaxTile)
     return fail("tile out of range");
@@ -102,10 +104,10 @@ KernelJit::create(const KernelChoice &c, int64_t m, int64_t n, int64_t k) {
   const std::string types = llvm::formatv(
       "memref<{0}x{2}xi8>, memref<{1}x{3}xi8>, memref<{0}x{1}xi32>, index, "
       "index",
-      m, n, k, k / 4);
+      m, n, k, rowBytes);
   const std::string src = llvm::formatv(
       R"mlir(
-    func.func private @kernel({0}) attributes {{tern.kernel = "i2_{1}",
+    func.func private @kernel({0}) attributes {{tern.kernel = "{9}_{1}",
         tern.block = {2} : i64, tern.tile = array<i64: {3}, {4}>}
     func.func @run(%a: memref<{5}x{7}xi8>, %w: memref<{6}x{8}xi8>,
                    %o: memref<{5}x{6}xi32>, %b: index, %e: index)
@@ -115,7 +117,7 @@ KernelJit::create(const KernelChoice &c, int64_t m, int64_t n, int64_t k) {
     }
   )mlir",
       types, c.kernel.family, c.block, c.kernel.tileM, c.kernel.tileN, m, n,
-      k, k / 4);
+      k, rowBytes, stringifyPackingKind(c.packing));
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(src, ctx);
   if (!module)
     return fail("the kernel module does not parse (a Tern bug)");

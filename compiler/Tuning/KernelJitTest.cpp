@@ -24,11 +24,14 @@ namespace {
 
 struct Case {
   int64_t m, n, k, block, tileM, tileN;
+  PackingKind packing = PackingKind::i2;
 };
 
 std::string name(const std::string &family, const Case &c) {
   return family + " " + std::to_string(c.m) + "x" + std::to_string(c.n) +
-         "x" + std::to_string(c.k) + " block " + std::to_string(c.block) +
+         "x" + std::to_string(c.k) + " " +
+         stringifyPackingKind(c.packing).str() + " block " +
+         std::to_string(c.block) +
          " tile " + std::to_string(c.tileM) + "x" + std::to_string(c.tileN);
 }
 
@@ -37,6 +40,7 @@ void check(const std::string &family, const Case &c) {
   KernelChoice choice;
   choice.kernel = {family, c.tileM, c.tileN};
   choice.block = c.block;
+  choice.packing = c.packing;
   auto jit = KernelJit::create(choice, c.m, c.n, c.k);
   ASSERT_TRUE(static_cast<bool>(jit)) << llvm::toString(jit.takeError());
 
@@ -58,7 +62,7 @@ void check(const std::string &family, const Case &c) {
     if (c.n > 1)
       t[c.k + j] = -1;
   }
-  const ::tern::PackedLayout layout{::tern::PackingKind::I2, c.block};
+  const ::tern::PackedLayout layout = choice.packedLayout();
   std::vector<uint8_t> w(c.n * ::tern::packedRowBytes(layout, c.k));
   ASSERT_TRUE(::tern::packTernary(layout, t.data(), c.n, c.k, w.data()));
   std::vector<int32_t> want(c.m * c.n);
@@ -119,6 +123,24 @@ TEST_P(KernelFamily, EveryBlockItReadsMatchesReferenceExactly) {
   EXPECT_GE(tested, 2);
 }
 
+/// base3v (5 weights per byte): decode and prefill tiles, the smallest
+/// block the family reads and whole rows, on K = 640 (2 x 320).
+TEST_P(KernelFamily, Base3vMatchesReferenceExactly) {
+  const int64_t k = 640;
+  int64_t smallest = 0;
+  for (int64_t block : {80, 160, 320, 640})
+    if (mlir::tern::kernels::supportsLayout(GetParam(), PackingKind::base3v,
+                                            block, k)) {
+      smallest = block;
+      break;
+    }
+  ASSERT_NE(smallest, 0) << "no base3v block for " << GetParam();
+  for (int64_t tn : {1, 3, 4})
+    check(GetParam(), {1, 37, k, smallest, 1, tn, PackingKind::base3v});
+  for (auto [tm, tn] : {std::pair<int64_t, int64_t>{2, 2}, {8, 1}})
+    check(GetParam(), {5, 29, k, k, tm, tn, PackingKind::base3v});
+}
+
 INSTANTIATE_TEST_SUITE_P(X86, KernelFamily,
                          ::testing::Values("avx2", "vnni", "vnni512"),
                          [](const auto &info) { return info.param; });
@@ -130,7 +152,8 @@ TEST(KernelJit, RefusesWhatItCannotBuild) {
   auto bad = KernelJit::create(c, 1, 8, 256);
   ASSERT_FALSE(static_cast<bool>(bad));
   const std::string msg = llvm::toString(bad.takeError());
-  EXPECT_NE(msg.find("block 64"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("i2 b64"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("does not read this layout"), std::string::npos) << msg;
   c.kernel = {"sve", 1, 1};
   c.block = 256;
   auto sve = KernelJit::create(c, 1, 8, 256);

@@ -29,21 +29,28 @@ std::vector<KernelChoice> mlir::tern::tuningCandidates(int64_t m, int64_t n,
   if (families.empty())
     return out;
   auto add = [&](const KernelChoice &c) {
-    if (kernels::supportsLayout(c.kernel.family, c.block, k) &&
+    if (kernels::supportsLayout(c.kernel.family, c.packing, c.block, k) &&
         !llvm::is_contained(out, c))
       out.push_back(c);
   };
   add(defaultChoice(families, m, n, k));
   const int64_t tilesM[] = {1, 2, 4, 8};
   const int64_t tilesN[] = {1, 2, 4, 8};
+  // i2 in I2_S's 128, 256 and whole rows; base3v (1.6 bits) in blocks
+  // of 320 and whole rows where K allows.
+  const std::pair<PackingKind, int64_t> layouts[] = {
+      {PackingKind::i2, 128},     {PackingKind::i2, 256},
+      {PackingKind::i2, k},       {PackingKind::base3v, 320},
+      {PackingKind::base3v, k}};
   for (const std::string &f : families)
-    for (int64_t block : {int64_t(128), int64_t(256), k})
+    for (auto [packing, block] : layouts)
       for (int64_t tm : tilesM)
         for (int64_t tn : tilesN) {
           if (tm > m || tm * tn > 16)
             continue;
           KernelChoice c;
           c.kernel = {f, tm, tn};
+          c.packing = packing;
           c.block = block;
           add(c);
         }
@@ -62,7 +69,7 @@ llvm::Expected<double> mlir::tern::timeKernel(const KernelChoice &c,
     v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
   for (auto &v : t)
     v = static_cast<int8_t>(static_cast<int>(rng() % 3) - 1);
-  const ::tern::PackedLayout layout{::tern::PackingKind::I2, c.block};
+  const ::tern::PackedLayout layout = c.packedLayout();
   const size_t bytes = n * ::tern::packedRowBytes(layout, k);
   // Decode streams every weight from memory once per token: the calls
   // rotate over copies of the weights that together exceed the caches
@@ -137,10 +144,10 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
       if (!sec)
         return sec.takeError();
       if (o.progress && o.verbose)
-        *o.progress << llvm::format("\r%-12s %-13s block %5lld tile %lldx%lld"
+        *o.progress << llvm::format("\r%-12s %-13s %-13s tile %lldx%lld"
                                     " %10.1f us%s\n",
                                     shape.c_str(), c.kernel.family.c_str(),
-                                    (long long)c.block,
+                                    c.layoutName().c_str(),
                                     (long long)c.kernel.tileM,
                                     (long long)c.kernel.tileN, *sec * 1e6,
                                     i == 0 ? " (default)" : "");
@@ -155,14 +162,31 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
                     << shape << " ["
                     << std::string(done, '#') << std::string(width - done, '.')
                     << "] " << i + 1 << "/" << candidates.size() << " best "
-                    << best.choice.kernel.family << " b" << best.choice.block
-                    << " t" << best.choice.kernel.tileM << "x"
+                    << best.choice.kernel.family << " "
+                    << best.choice.layoutName() << " t" << best.choice.kernel.tileM << "x"
                     << best.choice.kernel.tileN
                     << llvm::format(" %.1f us (default %.1f us)   ",
                                     best.seconds * 1e6,
                                     best.defaultSeconds * 1e6);
         o.progress->flush();
       }
+    }
+    // The default ran first, before the CPU and caches were warm: time it
+    // again (and the winner, as a pair) so that the ratio compares like
+    // with like.
+    if (!candidates.empty() && !(best.choice == candidates[0])) {
+      llvm::Expected<double> again = timeKernel(candidates[0], m, n, k);
+      if (!again)
+        return again.takeError();
+      llvm::Expected<double> bestAgain = timeKernel(best.choice, m, n, k);
+      if (!bestAgain)
+        return bestAgain.takeError();
+      best.defaultSeconds = std::min(best.defaultSeconds, *again);
+      best.seconds = std::min(best.seconds, *bestAgain);
+      if (best.defaultSeconds <= best.seconds)
+        best.choice = candidates[0], best.seconds = best.defaultSeconds;
+    } else {
+      best.seconds = best.defaultSeconds;
     }
     if (o.progress)
       *o.progress << "\n";

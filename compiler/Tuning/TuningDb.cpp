@@ -74,11 +74,21 @@ llvm::Expected<TuningDb> TuningDb::load(const std::string &path) {
       return fail(path, where + " (" + t.cpu + ", " + shape +
                             "): \"family\" must be one of " +
                             kernels::kernelFamilies());
-    if (!num("block", t.choice.block, 4, t.k) ||
-        !kernels::supportsLayout(t.choice.kernel.family, t.choice.block, t.k))
+    std::string packing = "i2";
+    if (e->get("packing") && !str("packing", packing))
+      packing = "?";
+    std::optional<PackingKind> kind = symbolizePackingKind(packing);
+    if (!kind || (*kind != PackingKind::i2 && *kind != PackingKind::base3v))
       return fail(path, where + " (" + t.cpu + ", " + shape +
-                            "): \"block\" is not an i2 block the " +
-                            t.choice.kernel.family + " kernels read for K = " +
+                            "): \"packing\" must be \"i2\" or \"base3v\"");
+    t.choice.packing = *kind;
+    if (!num("block", t.choice.block, 4, t.k) ||
+        !kernels::supportsLayout(t.choice.kernel.family, t.choice.packing,
+                                 t.choice.block, t.k))
+      return fail(path, where + " (" + t.cpu + ", " + shape +
+                            "): \"block\" is not a block the " +
+                            t.choice.kernel.family + " kernels read in the " +
+                            packing + " packing for K = " +
                             std::to_string(t.k));
     if (!num("tile_m", t.choice.kernel.tileM, 1, kernels::kMaxTile) ||
         !num("tile_n", t.choice.kernel.tileN, 1, kernels::kMaxTile))
@@ -96,6 +106,10 @@ llvm::Expected<TuningDb> TuningDb::load(const std::string &path) {
   return db;
 }
 
+std::string KernelChoice::layoutName() const {
+  return stringifyPackingKind(packing).str() + " b" + std::to_string(block);
+}
+
 llvm::Error TuningDb::save(const std::string &path) const {
   llvm::json::Array entries;
   for (const TuningEntry &t : entries_) {
@@ -109,6 +123,7 @@ llvm::Error TuningDb::save(const std::string &path) const {
         {"n", t.n},
         {"k", t.k},
         {"family", t.choice.kernel.family},
+        {"packing", stringifyPackingKind(t.choice.packing).str()},
         {"block", t.choice.block},
         {"tile_m", t.choice.kernel.tileM},
         {"tile_n", t.choice.kernel.tileN},
@@ -216,13 +231,15 @@ KernelChoice mlir::tern::defaultChoice(const std::vector<std::string> &families,
   else
     c.block = 128;
   // Measured with tern tune on a Zen 5 (2026-11, docs/performance.md):
-  // decode (M = 1) is bound by streaming the weights, and the plain AVX2
-  // kernel with one column per tile (its i16 partial sums give the most
-  // independent work per byte) beat VNNI's 1x4 by 1.2-2.5x; prefill is
-  // compute-bound and tiles of 8 rows (each weight byte decoded once for 8
-  // rows) on the widest multiply-add were fastest.
+  // decode (M = 1) streams the weights, one column per tile is best, and
+  // the 512-bit VNNI kernel beat AVX2 by 20-30 % on most shapes, while
+  // 256-bit VNNI lost to AVX2 by 1.2-2.5x (AVX2's i16 partial sums give
+  // more independent work per byte); prefill is compute-bound and tiles of
+  // 8 rows (each weight byte decoded once for 8 rows) on the widest
+  // multiply-add were fastest.
   std::vector<std::string> order = families;
-  if (m == 1 && llvm::is_contained(families, "avx2"))
+  if (m == 1 && !llvm::is_contained(families, "vnni512") &&
+      llvm::is_contained(families, "avx2"))
     order.insert(order.begin(), "avx2");
   for (const std::string &f : order)
     if (kernels::supportsLayout(f, c.block, k)) {
@@ -232,7 +249,8 @@ KernelChoice mlir::tern::defaultChoice(const std::vector<std::string> &families,
   if (c.kernel.family.empty())
     return KernelChoice{};
   if (m == 1)
-    c.kernel.tileN = c.kernel.family == "avx2" ? 1 : 4;
+    c.kernel.tileN =
+        c.kernel.family == "avx2" || c.kernel.family == "vnni512" ? 1 : 4;
   else
     c.kernel.tileM = std::min<int64_t>(m, 8);
   return c;

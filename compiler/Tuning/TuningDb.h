@@ -3,15 +3,17 @@
 // A tuning database (tuning.json, written by `tern tune`, read by
 // `tern compile --tuning-db`) records, per CPU and matmul shape
 // (M token rows x N outputs x K inputs), the kernel that ran fastest: its
-// family, the i2 block the weights are packed in, and its tile. The file:
+// family, the packing and block the weights are stored in, and its tile.
+// The file:
 //
 //   {"format": "tern-tuning", "version": 1,
 //    "entries": [{"cpu": "znver3", "features": ["avx2"],
 //                 "m": 1, "n": 2560, "k": 2560,
-//                 "family": "avx2", "block": 128, "tile_m": 1, "tile_n": 4,
+//                 "family": "avx2", "packing": "i2", "block": 128,
+//                 "tile_m": 1, "tile_n": 4,
 //                 "seconds": 2.1e-5, "default_seconds": 3.5e-5}]}
 //
-// (`seconds` per call of the kernel, best of the timed repetitions, for the
+// ("packing" is "i2" or "base3v"; absent: i2. `seconds` per call of the kernel, best of the timed repetitions, for the
 // choice and for the default choice the compiler makes without a database).
 //
 // Without a database, defaultChoice() is what the compiler uses.
@@ -21,6 +23,7 @@
 #define TERN_COMPILER_TUNING_TUNINGDB_H
 
 #include "compiler/Conversion/TernToKernels/TernToKernels.h"
+#include "runtime/ternary/Packing.h"
 
 #include "llvm/Support/Error.h"
 
@@ -32,11 +35,20 @@ namespace mlir::tern {
 /// How one matmul is compiled.
 struct KernelChoice {
   kernels::KernelConfig kernel;
-  int64_t block = 128; ///< i2 block of the weights
+  PackingKind packing = PackingKind::i2; ///< how the weights are stored
+  int64_t block = 128;                   ///< their block
   bool operator==(const KernelChoice &o) const {
     return kernel.family == o.kernel.family &&
            kernel.tileM == o.kernel.tileM && kernel.tileN == o.kernel.tileN &&
-           block == o.block;
+           packing == o.packing && block == o.block;
+  }
+  /// "i2 b128", "base3v b320".
+  std::string layoutName() const;
+  /// The runtime's description of the layout (for packTernary).
+  ::tern::PackedLayout packedLayout() const {
+    return {packing == PackingKind::base3v ? ::tern::PackingKind::Base3V
+                                           : ::tern::PackingKind::I2,
+            block};
   }
 };
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -112,9 +113,22 @@ void floatRow(uint64_t seed, uint64_t id, int64_t row, int64_t cols,
               float *out) {
   Rng rng = rngFor(seed, id, row);
   if (id == kEmbeddingId) {
-    for (int64_t c = 0; c < cols; ++c)
-      out[c] = static_cast<float>(static_cast<int>(rng.next() % 255) - 127) /
-               2048.0f;
+    // Roughly like trained embeddings: bell-shaped (a sum of 4 uniforms,
+    // standard deviation about 0.03) with an outlier 4x larger one time in
+    // 64, so that a per-row int8 or 4-bit head loses something, as it does
+    // on real checkpoints. Rounded to bf16 (and values below f16's normal
+    // range to 0) so that every file format stores them exactly.
+    for (int64_t c = 0; c < cols; ++c) {
+      const uint64_t r = rng.next();
+      float u = 0;
+      for (int i = 0; i < 4; ++i)
+        u += static_cast<float>((r >> (16 * i)) & 0xFFFF) / 65536.0f;
+      float v = (u - 2.0f) * 0.052f;
+      if ((rng.next() & 63) == 0)
+        v *= 4.0f;
+      v = bf16ToFloat(floatToBf16(v));
+      out[c] = std::fabs(v) < 6.2e-5f ? 0.0f : v;
+    }
     return;
   }
   for (int64_t c = 0; c < cols; ++c)

@@ -37,6 +37,16 @@ bool packRow(PackedLayout layout, const int8_t *t, int64_t k, uint8_t *out) {
         o[p] = static_cast<uint8_t>(group(p) | (group(p + q) << 4));
       break;
     }
+    case PackingKind::Base3V: {
+      const int64_t q = b / 5;
+      for (int64_t p = 0; p < q; ++p) {
+        unsigned d = 0;
+        for (int j = 0; j < 5; ++j)
+          d = d * 3 + unsigned(w[p + j * q] + 1);
+        o[p] = base3vEncode(d);
+      }
+      break;
+    }
     case PackingKind::Base3: {
       for (int64_t g = 0; g < blockBytes; ++g) {
         unsigned byte = 0, pow3 = 1;
@@ -85,6 +95,20 @@ bool unpackRow(PackedLayout layout, const uint8_t *in, int64_t k, int8_t *t) {
         }
       break;
     }
+    case PackingKind::Base3V: {
+      const int64_t q = b / 5;
+      for (int64_t p = 0; p < q; ++p) {
+        unsigned d = 0;
+        for (int j = 0; j < 5; ++j) {
+          const unsigned digit = base3vDigit(src[p], j);
+          d = d * 3 + digit;
+          w[p + j * q] = static_cast<int8_t>(int(digit) - 1);
+        }
+        if (base3vEncode(d) != src[p])
+          return false; // a byte the encoder never writes
+      }
+      break;
+    }
     case PackingKind::Base3: {
       for (int64_t g = 0; g < blockBytes; ++g) {
         unsigned byte = src[g];
@@ -105,6 +129,17 @@ bool unpackRow(PackedLayout layout, const uint8_t *in, int64_t k, int8_t *t) {
 
 } // namespace
 
+uint8_t base3vEncode(unsigned d) {
+  return static_cast<uint8_t>((d * 256 + 242) / 243);
+}
+
+unsigned base3vDigit(uint8_t q, int j) {
+  unsigned x = q;
+  for (int i = 0; i < j; ++i)
+    x = (x * 3) & 255;
+  return (x * 3) >> 8;
+}
+
 const char *packingKindName(PackingKind kind) {
   switch (kind) {
   case PackingKind::I2:
@@ -113,6 +148,8 @@ const char *packingKindName(PackingKind kind) {
     return "lut2";
   case PackingKind::Base3:
     return "base3";
+  case PackingKind::Base3V:
+    return "base3v";
   }
   return "unknown";
 }
@@ -125,6 +162,9 @@ std::string checkPackedLayout(PackedLayout layout, int64_t k) {
   if ((layout.kind == PackingKind::I2 || layout.kind == PackingKind::Lut2) &&
       layout.block % 4 != 0)
     return name + " layout needs a block size divisible by 4, got " +
+           std::to_string(layout.block);
+  if (layout.kind == PackingKind::Base3V && layout.block % 5 != 0)
+    return name + " layout needs a block size divisible by 5, got " +
            std::to_string(layout.block);
   if (k <= 0 || k % layout.block != 0)
     return "row length " + std::to_string(k) +
@@ -140,6 +180,8 @@ int64_t packedBlockBytes(PackedLayout layout) {
     return layout.block / 4;
   case PackingKind::Base3:
     return (layout.block + 4) / 5;
+  case PackingKind::Base3V:
+    return layout.block / 5;
   }
   return 0;
 }

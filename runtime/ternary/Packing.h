@@ -17,6 +17,13 @@
 //   base3 Five weights per byte as a base-3 number sum_i (w_i + 1) * 3^i
 //         (1.6 bits per weight). A block of B weights takes ceil(B/5) bytes;
 //         a short last group is padded with zeros (code 1).
+//   base3v Base 3 in vector order, for SIMD kernels (1.6 bits per weight).
+//         A block of B weights (B % 5 == 0) takes B/5 bytes; byte p of the
+//         block holds elements p + j*B/5 (j = 0..4) as the digits of
+//         d = sum_j (w + 1) * 3^(4-j), stored as q = ceil(d * 256 / 243).
+//         Digit j is then floor(3 * x_j / 256) with x_0 = q and
+//         x_{j+1} = 3 * x_j mod 256: byte adds and two unsigned compares
+//         (x >= 86, x >= 171) per digit, no division (the TQ1_0 idea).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_RUNTIME_TERNARY_PACKING_H
@@ -27,12 +34,17 @@
 
 namespace tern {
 
-enum class PackingKind : uint32_t { I2 = 0, Lut2 = 1, Base3 = 2 };
+enum class PackingKind : uint32_t { I2 = 0, Lut2 = 1, Base3 = 2, Base3V = 3 };
 
 struct PackedLayout {
   PackingKind kind;
   int64_t block;
 };
+
+/// base3v's stored byte for the digit value d (0..242), and digit j (0..4,
+/// most significant first) of a stored byte q.
+uint8_t base3vEncode(unsigned d);
+unsigned base3vDigit(uint8_t q, int j);
 
 /// Canonical spelling used in the IR and in error messages ("i2", ...).
 const char *packingKindName(PackingKind kind);
@@ -54,7 +66,7 @@ bool packTernary(PackedLayout layout, const int8_t *t, int64_t n, int64_t k,
 
 /// Unpacks in [n, packedRowBytes] into t [n, k]. Returns false if a code is
 /// not a valid ternary code for the layout (2-bit code 3, nibble > 8, byte >
-/// 242 in base3).
+/// 242 in base3, a byte no digits encode in base3v).
 bool unpackTernary(PackedLayout layout, const uint8_t *in, int64_t n,
                    int64_t k, int8_t *t);
 

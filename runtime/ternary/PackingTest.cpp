@@ -64,6 +64,37 @@ TEST(Packing, Base3KnownBytesAndPadding) {
   EXPECT_EQ(out[1], 0 + 1 * 3 + 1 * 9 + 1 * 27 + 1 * 81);
 }
 
+TEST(Packing, Base3VDigitsExhaustive) {
+  // Every digit string decodes back by the multiply-by-3 trick, and the
+  // comparisons SIMD kernels use (x >= 86, x >= 171) give the same digit.
+  std::vector<bool> used(256);
+  for (unsigned d = 0; d < 243; ++d) {
+    const uint8_t q = base3vEncode(d);
+    ASSERT_FALSE(used[q]) << d;
+    used[q] = true;
+    unsigned x = q, rest = d;
+    for (int j = 0; j < 5; ++j) {
+      const unsigned want = rest / 81;
+      rest = rest % 81 * 3;
+      EXPECT_EQ(base3vDigit(q, j), want) << "d " << d << " digit " << j;
+      EXPECT_EQ(unsigned(x >= 86) + unsigned(x >= 171), want);
+      x = (x + x + x) & 255;
+    }
+  }
+}
+
+TEST(Packing, Base3VKnownBytes) {
+  // Block 10: byte p holds elements p, p+2, p+4, p+6, p+8.
+  std::vector<int8_t> t = {1, -1, 1, -1, 1, -1, 1, -1, 1, 0};
+  PackedLayout l{PackingKind::Base3V, 10};
+  ASSERT_EQ(packedRowBytes(l, 10), 2);
+  std::vector<uint8_t> out(2);
+  ASSERT_TRUE(packTernary(l, t.data(), 1, 10, out.data()));
+  EXPECT_EQ(out[0], 255);            // d = 242: ceil(242 * 256 / 243)
+  EXPECT_EQ(out[1], base3vEncode(1)); // digits 0 0 0 0 1
+  EXPECT_EQ(out[1], 2);
+}
+
 class PackingRoundTrip
     : public ::testing::TestWithParam<std::tuple<PackingKind, int64_t>> {};
 
@@ -92,7 +123,10 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_tuple(PackingKind::Lut2, 64),
                       std::make_tuple(PackingKind::Base3, 5),
                       std::make_tuple(PackingKind::Base3, 7),
-                      std::make_tuple(PackingKind::Base3, 128)),
+                      std::make_tuple(PackingKind::Base3, 128),
+                      std::make_tuple(PackingKind::Base3V, 5),
+                      std::make_tuple(PackingKind::Base3V, 160),
+                      std::make_tuple(PackingKind::Base3V, 320)),
     [](const auto &info) {
       return std::string(packingKindName(std::get<0>(info.param))) + "_b" +
              std::to_string(std::get<1>(info.param));
@@ -103,6 +137,7 @@ TEST(Packing, BytesPerWeight) {
   EXPECT_EQ(packedRowBytes({PackingKind::Lut2, 128}, 2560), 640);
   EXPECT_EQ(packedRowBytes({PackingKind::Base3, 128}, 6912), 54 * 26);
   EXPECT_EQ(packedRowBytes({PackingKind::Base3, 160}, 2560), 16 * 32);
+  EXPECT_EQ(packedRowBytes({PackingKind::Base3V, 320}, 2560), 512);
 }
 
 TEST(Packing, RejectsNonTernaryValues) {
@@ -119,6 +154,10 @@ TEST(Packing, RejectsInvalidCodes) {
   EXPECT_FALSE(unpackTernary({PackingKind::Lut2, 4}, &lutBad, 1, 4, t.data()));
   uint8_t b3Bad = 243;
   EXPECT_FALSE(unpackTernary({PackingKind::Base3, 4}, &b3Bad, 1, 4, t.data()));
+  std::vector<int8_t> t5(5);
+  uint8_t b3vBad = 1; // between the encodings of 0 (0) and 1 (2)
+  EXPECT_FALSE(
+      unpackTernary({PackingKind::Base3V, 5}, &b3vBad, 1, 5, t5.data()));
 }
 
 TEST(Packing, LayoutChecksExplainThemselves) {
@@ -128,5 +167,7 @@ TEST(Packing, LayoutChecksExplainThemselves) {
             "lut2 layout needs a positive block size, got 0");
   EXPECT_EQ(checkPackedLayout({PackingKind::Base3, 128}, 100),
             "row length 100 is not a positive multiple of the base3 block size 128");
+  EXPECT_EQ(checkPackedLayout({PackingKind::Base3V, 128}, 256),
+            "base3v layout needs a block size divisible by 5, got 128");
   EXPECT_EQ(checkPackedLayout({PackingKind::I2, 128}, 256), "");
 }

@@ -160,6 +160,14 @@ static cl::opt<std::string> compileHead(
              "quantized formats read 2x / 3.2x fewer head bytes per token"),
     cl::value_desc("FORMAT"), cl::init("native"), cl::sub(compileCmd),
     cl::cat(ternCategory));
+static cl::opt<std::string> compilePacking(
+    "packing",
+    cl::desc("Ternary weight packing: i2 (2 bits, default) or base3v (1.6 "
+             "bits, 5 weights per byte, wherever a kernel family reads it: "
+             "K a multiple of 160 on x86, 80 on NEON); a --tuning-db's "
+             "choices come first"),
+    cl::value_desc("PACKING"), cl::init("i2"), cl::sub(compileCmd),
+    cl::cat(ternCategory));
 static cl::opt<std::string> compileRuntimeDir(
     "runtime-lib-dir", cl::desc("Where the runtime libraries are"),
     cl::init(TERN_RUNTIME_LIB_DIR), cl::sub(compileCmd),
@@ -569,6 +577,11 @@ static int runCompile() {
     return fail("--head: unknown format '" + compileHead +
                 "' (native, int8 or q4)");
   o.head = *head;
+  if (compilePacking == "base3v")
+    o.packing = tern::PackingKind::Base3V;
+  else if (compilePacking != "i2")
+    return fail("--packing: unknown packing '" + compilePacking +
+                "' (i2 or base3v)");
   o.runtimeLibDir = compileRuntimeDir;
   o.crossRuntimeLibDir = compileCrossRuntimeDir;
   if (llvm::Error e = mlir::tern::compileModel(o))

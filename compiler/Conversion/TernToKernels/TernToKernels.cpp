@@ -47,6 +47,22 @@ bool mlir::tern::kernels::supportsLayout(llvm::StringRef family,
   return false;
 }
 
+bool mlir::tern::kernels::supportsLayout(llvm::StringRef family,
+                                         PackingKind packing, int64_t block,
+                                         int64_t k) {
+  if (packing == PackingKind::i2)
+    return supportsLayout(family, block, k);
+  if (packing != PackingKind::base3v || block <= 0 || k % block)
+    return false;
+  if (family == "avx2" || family == "vnni")
+    return block % 160 == 0;
+  if (family == "vnni512")
+    return block % 320 == 0;
+  if (family == "neon-dotprod")
+    return block % 80 == 0;
+  return false;
+}
+
 FailureOr<KernelConfig>
 mlir::tern::kernels::parseConfig(Operation *op, DictionaryAttr attr,
                                  const KernelConfig &defaults) {
@@ -112,6 +128,33 @@ Value I2KernelBuilder::codes(Value bytes, int j, int64_t offset) {
   return c;
 }
 
+SmallVector<Value> I2KernelBuilder::allCodes(Value bytes, int64_t offset) {
+  SmallVector<Value> out;
+  if (packing == PackingKind::i2) {
+    for (int j = 0; j < 4; ++j)
+      out.push_back(codes(bytes, j, offset));
+    return out;
+  }
+  // base3v: digit j = (x >= 86) + (x >= 171), then x = 3x mod 256.
+  auto t = cast<VectorType>(bytes.getType());
+  auto atLeast = [&](Value x, int64_t c) -> Value {
+    Value ge = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, x,
+                                     splat(t, c));
+    return arith::ExtUIOp::create(b, loc, t, ge);
+  };
+  Value x = bytes;
+  for (int j = 0; j < 5; ++j) {
+    if (j)
+      x = arith::AddIOp::create(b, loc,
+                                arith::AddIOp::create(b, loc, x, x), x);
+    Value c = arith::AddIOp::create(b, loc, atLeast(x, 86), atLeast(x, 171));
+    if (offset)
+      c = arith::SubIOp::create(b, loc, c, splat(t, offset));
+    out.push_back(c);
+  }
+  return out;
+}
+
 SmallVector<SmallVector<Value>> mlir::tern::kernels::fixedWidthDots(
     I2KernelBuilder &kb, ArrayRef<Value> rows, ArrayRef<Value> cols,
     int64_t vecBytes, VectorType accType, int64_t codeOffset,
@@ -119,32 +162,29 @@ SmallVector<SmallVector<Value>> mlir::tern::kernels::fixedWidthDots(
   auto bytesType = VectorType::get({vecBytes}, kb.b.getI8Type());
   SmallVector<SmallVector<Value>> acc(
       rows.size(), SmallVector<Value>(cols.size(), kb.splat(accType, 0)));
-  const int64_t quarter = kb.block / 4; // bytes per block and row
+  const int64_t per = kb.perByte();
+  const int64_t part = kb.block / per; // bytes per block and row
   for (int64_t blk = 0; blk < kb.k / kb.block; ++blk)
-    for (int64_t c = 0; c < quarter; c += vecBytes) {
-      // Byte blk * quarter + c + p holds elements
-      // blk * block + j * quarter + c + p at bit position j.
-      SmallVector<std::array<Value, 4>> codes;
+    for (int64_t c = 0; c < part; c += vecBytes) {
+      // Byte blk * part + c + p holds elements
+      // blk * block + j * part + c + p at position j.
+      SmallVector<SmallVector<Value>> codes;
       for (Value col : cols) {
         Value bytes = vector::LoadOp::create(
             kb.b, kb.loc, bytesType, kb.w,
-            ValueRange{col, kb.idx(blk * quarter + c)});
-        codes.push_back({kb.codes(bytes, 0, codeOffset),
-                         kb.codes(bytes, 1, codeOffset),
-                         kb.codes(bytes, 2, codeOffset),
-                         kb.codes(bytes, 3, codeOffset)});
+            ValueRange{col, kb.idx(blk * part + c)});
+        codes.push_back(kb.allCodes(bytes, codeOffset));
       }
       for (size_t i = 0; i < rows.size(); ++i) {
-        Value x[4];
-        for (int j = 0; j < 4; ++j)
-          x[j] = vector::LoadOp::create(
+        SmallVector<Value> x;
+        for (int64_t j = 0; j < per; ++j)
+          x.push_back(vector::LoadOp::create(
               kb.b, kb.loc, bytesType, kb.a,
-              ValueRange{rows[i], kb.idx(blk * kb.block + j * quarter + c)});
+              ValueRange{rows[i], kb.idx(blk * kb.block + j * part + c)}));
         for (size_t n = 0; n < cols.size(); ++n) {
-          std::pair<Value, Value> pairs[4] = {{codes[n][0], x[0]},
-                                              {codes[n][1], x[1]},
-                                              {codes[n][2], x[2]},
-                                              {codes[n][3], x[3]}};
+          SmallVector<std::pair<Value, Value>> pairs;
+          for (int64_t j = 0; j < per; ++j)
+            pairs.push_back({codes[n][j], x[j]});
           acc[i][n] = accumulate(kb, acc[i][n], pairs);
         }
       }
@@ -173,6 +213,9 @@ void mlir::tern::kernels::defineTiledKernel(func::FuncOp fn,
                      aType.getDimSize(0),
                      aType.getDimSize(1),
                      block.getInt()};
+  if (auto kind = fn->getAttrOfType<StringAttr>(kKernelAttr))
+    if (kind.getValue().starts_with("base3v_"))
+      kb.packing = PackingKind::base3v;
   const int64_t tileM = std::min(tile[0], kb.m), tileN = tile[1];
   Value out = entry->getArgument(2), begin = entry->getArgument(3),
         end = entry->getArgument(4);
@@ -247,12 +290,14 @@ namespace {
 /// out[M, N] = a[M, K] x t[N, K]^T; its body is generated after
 /// bufferization (tern-generate-kernels).
 func::FuncOp getOrDeclareKernel(ModuleOp module, const KernelConfig &c,
-                                int64_t block, int64_t m, int64_t n,
+                                LayoutAttr layout, int64_t m, int64_t n,
                                 int64_t k) {
   std::string tag = c.family;
   std::replace(tag.begin(), tag.end(), '-', '_');
+  const std::string packing = stringifyPackingKind(layout.getKind()).str();
+  const int64_t block = layout.getBlock();
   const std::string name =
-      "tern_kernel_i2_" + tag + "_" + std::to_string(m) + "x" +
+      "tern_kernel_" + packing + "_" + tag + "_" + std::to_string(m) + "x" +
       std::to_string(n) + "x" + std::to_string(k) + "_b" +
       std::to_string(block) + "_t" + std::to_string(c.tileM) + "x" +
       std::to_string(c.tileN);
@@ -261,7 +306,7 @@ func::FuncOp getOrDeclareKernel(ModuleOp module, const KernelConfig &c,
   OpBuilder b(module.getContext());
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
   auto aType = MemRefType::get({m, k}, i8);
-  auto wType = MemRefType::get({n, k / 4}, i8);
+  auto wType = MemRefType::get({n, layout.getRowBytes(k)}, i8);
   auto oType = MemRefType::get({m, n}, i32);
   b.setInsertionPointToEnd(module.getBody());
   auto fn = func::FuncOp::create(
@@ -270,7 +315,7 @@ func::FuncOp getOrDeclareKernel(ModuleOp module, const KernelConfig &c,
                          b.getIndexType()},
                         {}));
   fn.setPrivate();
-  fn->setAttr(kKernelAttr, b.getStringAttr("i2_" + c.family));
+  fn->setAttr(kKernelAttr, b.getStringAttr(packing + "_" + c.family));
   fn->setAttr(kBlockAttr, b.getI64IntegerAttr(block));
   fn->setAttr(kTileAttr, b.getDenseI64ArrayAttr({c.tileM, c.tileN}));
   return fn;
@@ -308,9 +353,8 @@ struct ConvertTernToKernelsPass
       auto lhsType = cast<RankedTensorType>(op.getLhs().getType());
       const bool covered =
           weight && wt.isPacked() &&
-          wt.getLayout().getKind() == PackingKind::i2 &&
-          supportsLayout(config->family, wt.getLayout().getBlock(),
-                         wt.getCols()) &&
+          supportsLayout(config->family, wt.getLayout().getKind(),
+                         wt.getLayout().getBlock(), wt.getCols()) &&
           lhsType.hasStaticShape() &&
           weight.getBlob().getType().hasStaticShape();
       if (!covered) {
@@ -319,21 +363,23 @@ struct ConvertTernToKernelsPass
           op.emitError() << "the " << config->family
                          << " kernels cannot read these weights ("
                          << wt << "; they need a blob tern.weight in an i2 "
-                         << "layout the family supports)";
+                         << "or base3v layout the family supports)";
           return signalPassFailure();
         }
         continue;
       }
       const int64_t m = lhsType.getDimSize(0), n = wt.getRows(),
                     k = wt.getCols();
-      func::FuncOp kernel = getOrDeclareKernel(
-          module, *config, wt.getLayout().getBlock(), m, n, k);
+      func::FuncOp kernel =
+          getOrDeclareKernel(module, *config, wt.getLayout(), m, n, k);
       OpBuilder b(op);
       Location loc = op.getLoc();
       Value offset = arith::ConstantIndexOp::create(
           b, loc, static_cast<int64_t>(weight.getOffset()));
       Value view = memref::ViewOp::create(
-          b, loc, MemRefType::get({n, k / 4}, b.getI8Type()), weight.getBlob(),
+          b, loc, MemRefType::get({n, wt.getLayout().getRowBytes(k)},
+                                  b.getI8Type()),
+          weight.getBlob(),
           offset, ValueRange{});
       Value lhs = bufferization::ToBufferOp::create(
           b, loc, MemRefType::get({m, k}, b.getI8Type()), op.getLhs(),
@@ -369,15 +415,19 @@ struct GenerateTernKernelsPass
       auto aType = fn.getNumArguments() == 5
                        ? dyn_cast<MemRefType>(fn.getArgumentTypes()[0])
                        : MemRefType();
-      llvm::StringRef family = kind.getValue();
-      if (!family.consume_front("i2_") || !isKernelFamily(family)) {
+      auto [packingName, family] = kind.getValue().split('_');
+      std::optional<PackingKind> packing = symbolizePackingKind(packingName);
+      if (!packing ||
+          (*packing != PackingKind::i2 && *packing != PackingKind::base3v) ||
+          !isKernelFamily(family)) {
         fn.emitError() << "unknown kernel kind '" << kind.getValue() << "'";
         return WalkResult::interrupt();
       }
       if (!block || !tile || tile.size() != 2 || tile[0] < 1 || tile[1] < 1 ||
           tile[0] > kMaxTile || tile[1] > kMaxTile || !aType ||
           !aType.hasStaticShape() ||
-          !supportsLayout(family, block.getInt(), aType.getDimSize(1))) {
+          !supportsLayout(family, *packing, block.getInt(),
+                          aType.getDimSize(1))) {
         fn.emitError() << "kernel declaration needs " << kBlockAttr
                        << " (a block the family reads), " << kTileAttr
                        << " (array<i64: tile_m, tile_n> in [1, " << kMaxTile

@@ -30,9 +30,9 @@ namespace mlir::tern {
 #include "compiler/Conversion/Passes.h.inc"
 
 namespace kernels {
-/// On a kernel declaration: "i2_<family>".
+/// On a kernel declaration: "<packing>_<family>" (i2_avx2, base3v_vnni512).
 constexpr const char *kKernelAttr = "tern.kernel";
-/// On a kernel declaration: the i2 block of the weights it reads (i64).
+/// On a kernel declaration: the block of the weights it reads (i64).
 constexpr const char *kBlockAttr = "tern.block";
 /// On a kernel declaration: array<i64: tile_m, tile_n>.
 constexpr const char *kTileAttr = "tern.tile";
@@ -62,6 +62,11 @@ const char *kernelFamilies(); ///< "avx2, vnni, vnni512, neon-dotprod or sve"
 /// (one block per row: each bit position's activations are contiguous, so
 /// any vector length works). Always k % block == 0.
 bool supportsLayout(llvm::StringRef family, int64_t block, int64_t k);
+/// The same for any packing: i2 as above; base3v (5 weights per byte) with
+/// block % (5 x step bytes) == 0: avx2/vnni 160, vnni512 320,
+/// neon-dotprod 80; sve reads i2 only. Other packings: none.
+bool supportsLayout(llvm::StringRef family, PackingKind packing,
+                    int64_t block, int64_t k);
 
 /// The config in `attr` (a kConfigAttr dictionary) over `defaults`; fails
 /// with a diagnostic on `op` for unknown keys, families or tile sizes.
@@ -73,9 +78,10 @@ DictionaryAttr configAttr(MLIRContext *ctx, const KernelConfig &config);
 struct I2KernelBuilder {
   OpBuilder &b;
   Location loc;
-  Value a, w;       ///< memref<MxKxi8> activations, memref<Nx(K/4)xi8> weights
+  Value a, w;       ///< memref<MxKxi8> activations, memref<NxRowBytesxi8> weights
   int64_t m, k;     ///< rows, reduction length
-  int64_t block;    ///< i2 block of the weights
+  int64_t block;    ///< block of the weights
+  PackingKind packing = PackingKind::i2;
   Value idx(int64_t v);
   /// A constant vector of `t` with every element `v`.
   Value splat(VectorType t, int64_t v);
@@ -84,6 +90,11 @@ struct I2KernelBuilder {
   /// The 2-bit codes at bit position `j` (shift 6 - 2j) of `bytes`, minus
   /// `offset` (0: codes 0..2; 1: the ternary values -1..1).
   Value codes(Value bytes, int j, int64_t offset);
+  /// Weights per byte of the packing (4 for i2, 5 for base3v).
+  int64_t perByte() const { return packing == PackingKind::base3v ? 5 : 4; }
+  /// All perByte() code vectors of `bytes` (position j: elements
+  /// j * block / perByte() + p of the block), minus `offset`.
+  SmallVector<Value> allCodes(Value bytes, int64_t offset);
 };
 
 /// How a family computes a tile.

@@ -116,6 +116,16 @@ Value mlir::tern::buildPack(OpBuilder &b, Location loc, Value unpacked,
           Value hi = pair(a.add(p, a.idx(blockBytes)));
           return a.bitOr(pair(p), a.shl(hi, a.i32(4)));
         }
+        case PackingKind::base3v: {
+          // byte p holds p + j*B/5 as digits of d (most significant
+          // first), stored as ceil(d * 256 / 243).
+          Value d = a.i32(0);
+          for (int64_t j = 0; j < 5; ++j) {
+            Value col = a.add(base, a.add(p, a.idx(j * blockBytes)));
+            d = a.add(a.mul(d, a.i32(3)), code(col));
+          }
+          return a.div(a.add(a.mul(d, a.i32(256)), a.i32(242)), a.i32(243));
+        }
         case PackingKind::base3: {
           // byte g holds weights 5g .. 5g+4 of the block as base-3 digits;
           // positions past the block end are zeros (code 1).
@@ -163,6 +173,18 @@ Value mlir::tern::buildUnpack(OpBuilder &b, Location loc, Value packed,
       Value shift = a.mul(a.indexToI32(half), a.i32(4));
       Value nib = a.bitAnd(a.shr(byte, shift), a.i32(15));
       Value digit = a.select(second, a.rem(nib, a.i32(3)), a.div(nib, a.i32(3)));
+      return a.sub(digit, a.i32(1));
+    }
+    case PackingKind::base3v: {
+      // digit j = floor(3 * x / 256), x = 3^j * byte mod 256.
+      Value j = a.div(r, a.idx(blockBytes));
+      Value p = a.rem(r, a.idx(blockBytes));
+      Value byte = a.byte(packed, row, a.add(blockStart, p));
+      Value pow3 = a.i32(81);
+      for (int64_t e = 3, pw = 27; e >= 0; --e, pw /= 3)
+        pow3 = a.select(a.eq(j, a.idx(e)), a.i32(pw), pow3);
+      Value x = a.rem(a.mul(byte, pow3), a.i32(256));
+      Value digit = a.div(a.mul(x, a.i32(3)), a.i32(256));
       return a.sub(digit, a.i32(1));
     }
     case PackingKind::base3: {

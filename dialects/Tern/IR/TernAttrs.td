@@ -8,7 +8,8 @@ include "dialects/Tern/IR/TernBase.td"
 def Tern_PackingKind : I32EnumAttr<"PackingKind", "how ternary values are packed", [
     I32EnumAttrCase<"i2", 0>,
     I32EnumAttrCase<"lut2", 1>,
-    I32EnumAttrCase<"base3", 2>
+    I32EnumAttrCase<"base3", 2>,
+    I32EnumAttrCase<"base3v", 3>
   ]> {
   let cppNamespace = "::mlir::tern";
   let genSpecializedAttr = 0;
@@ -30,6 +31,11 @@ def Tern_LayoutAttr : AttrDef<Tern_Dialect, "Layout"> {
     * `base3`: five weights per byte as the base-3 number
       `sum_i (w_i + 1) * 3^i` (1.6 bits per weight); `ceil(B/5)` bytes per
       block, a short last group padded with zeros.
+    * `base3v`: base 3 in vector order for SIMD kernels (1.6 bits per
+      weight): byte `p` of a block holds elements `p + j*B/5` (j = 0..4)
+      as the digits of `d = sum_j (w + 1) * 3^(4-j)`, stored as
+      `ceil(d * 256 / 243)`, so that digit j is `floor(3x/256)` of
+      `x = 3^j * q mod 256` (byte adds and compares). Needs `block % 5 == 0`.
 
     Example:
 

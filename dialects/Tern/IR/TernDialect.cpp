@@ -49,6 +49,8 @@ static ::tern::PackingKind toRuntimeKind(PackingKind kind) {
     return ::tern::PackingKind::Lut2;
   case PackingKind::base3:
     return ::tern::PackingKind::Base3;
+  case PackingKind::base3v:
+    return ::tern::PackingKind::Base3V;
   }
   llvm_unreachable("unknown packing kind");
 }

@@ -110,3 +110,25 @@ func.func @configured(%blob: memref<8192xi8>, %x: tensor<1x256xf32>, %s: f32) ->
   %y1 = tern.bitlinear %x, %w, %s : tensor<1x256xf32>, !tern.weights<64x256, #tern.layout<i2, block = 128>>, f32 -> tensor<1x64xf32>
   return %y0, %y1 : tensor<1x64xf32>, tensor<1x64xf32>
 }
+
+// -----
+
+// base3v weights (5 per byte, 1.6 bits): the x86 families read blocks of
+// 160 (vnni512: 320); the kernel takes the packed rows (320 / 5 = 64 bytes).
+// CHECK-LABEL: func @base3v
+// CHECK: %[[VIEW:.*]] = memref.view %{{.*}}[%{{.*}}][] : memref<8192xi8> to memref<64x64xi8>
+// CHECK: call @tern_kernel_base3v_avx2_1x64x320_b160_t1x1(%{{.*}}, %[[VIEW]], %{{.*}}, %{{.*}}, %{{.*}}) {tern.parallel}
+// CHECK: tern.matmul
+// CHECK: func.func private @tern_kernel_base3v_avx2_1x64x320_b160_t1x1(memref<1x320xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.block = 160 : i64, tern.kernel = "base3v_avx2", tern.tile = array<i64: 1, 1>}
+// NEON-LABEL: func @base3v
+// NEON: call @tern_kernel_base3v_neon_dotprod_1x64x320_b160_t1x1(
+// NEON: call @tern_kernel_base3v_neon_dotprod_1x64x320_b80_t1x1(
+// SVE-LABEL: func @base3v
+// SVE-COUNT-2: tern.matmul
+func.func @base3v(%blob: memref<8192xi8>, %q: tensor<1x320xi8>) -> (tensor<1x64xi32>, tensor<1x64xi32>) {
+  %w = tern.weight "w" %blob[0] : memref<8192xi8> -> !tern.weights<64x320, #tern.layout<base3v, block = 160>>
+  %a0 = tern.matmul %q, %w : tensor<1x320xi8>, !tern.weights<64x320, #tern.layout<base3v, block = 160>> -> tensor<1x64xi32>
+  %w1 = tern.weight "w1" %blob[4096] : memref<8192xi8> -> !tern.weights<64x320, #tern.layout<base3v, block = 80>>
+  %a1 = tern.matmul %q, %w1 : tensor<1x320xi8>, !tern.weights<64x320, #tern.layout<base3v, block = 80>> -> tensor<1x64xi32>
+  return %a0, %a1 : tensor<1x64xi32>, tensor<1x64xi32>
+}

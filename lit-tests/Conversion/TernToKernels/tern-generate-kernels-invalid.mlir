@@ -18,3 +18,13 @@ func.func private @huge_tile(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32
 
 // expected-error @+1 {{unknown kernel kind 'i2_sse9'}}
 func.func private @bad_kind(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_sse9", tern.block = 128 : i64, tern.tile = array<i64: 1, 1>}
+
+// -----
+
+// expected-error @below {{kernel declaration needs tern.block}}
+func.func private @base3v_sve(memref<1x320xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "base3v_sve", tern.block = 320 : i64, tern.tile = array<i64: 1, 1>}
+
+// -----
+
+// expected-error @below {{unknown kernel kind 'lut2_avx2'}}
+func.func private @lut2(memref<1x320xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "lut2_avx2", tern.block = 320 : i64, tern.tile = array<i64: 1, 1>}

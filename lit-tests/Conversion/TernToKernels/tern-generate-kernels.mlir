@@ -57,6 +57,19 @@ func.func private @vnni512(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>,
 // CHECK: vector.reduction <add>
 func.func private @neon(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_neon-dotprod", tern.block = 128 : i64, tern.tile = array<i64: 1, 1>}
 
+// base3v on 512-bit VNNI (block 320, 64 bytes per row): per output one
+// 64-byte step whose 5 digit positions come from x = 3^j q (x + x + x) as
+// (x >= 86) + (x >= 171), each a vpdpbusd with its 64 activations.
+// CHECK: func.func private @base3v_vnni512(%[[BA:.*]]: memref<1x320xi8>, %[[BW:.*]]: memref<64x64xi8>,
+// CHECK: scf.for
+// CHECK: vector.load %[[BW]]{{.*}} : memref<64x64xi8>, vector<64xi8>
+// CHECK: arith.cmpi uge, %{{.*}}, %{{.*}} : vector<64xi8>
+// CHECK: arith.extui %{{.*}} : vector<64xi1> to vector<64xi8>
+// CHECK-COUNT-5: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK: arith.subi
+func.func private @base3v_vnni512(memref<1x320xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "base3v_vnni512", tern.block = 320 : i64, tern.tile = array<i64: 1, 1>}
+
 // Declarations without the marker are left alone.
 // CHECK: func.func private @other(memref<1x256xi8>)
 func.func private @other(memref<1x256xi8>)

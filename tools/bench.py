@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Runs a bench config from models/bench/ and prints a markdown table.
+
+    tools/bench.py models/bench/2b4t-x86.json [--work DIR] [--tern PATH]
+                   [--only NAME,...] [--reuse]
+
+For the config's model (synthesized from a Hugging Face config.json when no
+"model" file is given): tunes the kernels once when a variant asks for
+"@tuning" (tern tune, resumable), compiles every variant, drops the page
+cache (or copies the executables: freshly written files decode slower, see
+docs/performance.md), then runs `tern bench` on the variants in turn for
+"rounds" rounds, and compares each variant's logits on a short prompt with
+the first variant's (tern compare-logits).
+"""
+import argparse, json, os, re, shutil, subprocess, sys
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(cmd, **kw):
+    print("+ " + " ".join(cmd), file=sys.stderr, flush=True)
+    return subprocess.run(cmd, check=True, text=True, **kw)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("config")
+    ap.add_argument("--work", default=os.path.join(root, "build", "bench"))
+    ap.add_argument("--tern", default=os.path.join(root, "build", "bin", "tern"))
+    ap.add_argument("--only", default="", help="comma-separated variants")
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep executables that exist already")
+    a = ap.parse_args()
+    cfg_path = os.path.abspath(a.config)
+    with open(cfg_path) as f:
+        cfg = json.load(f)
+    here = os.path.dirname(cfg_path)
+    os.makedirs(a.work, exist_ok=True)
+    os.chdir(a.work)
+    tern = os.path.abspath(a.tern)
+
+    model = cfg.get("model")
+    if model:
+        model = os.path.join(here, model)
+    else:
+        model = "model.gguf"
+        if not os.path.exists(model):
+            run([tern, "synth", "--config",
+                 os.path.join(here, cfg["model_config"]), "-o", model,
+                 "--tokenizer", os.path.join(
+                     root, "..", "shared", "testdata", "llama3-tokenizer",
+                     "tokenizer.model")])
+    variants = cfg["variants"]
+    if a.only:
+        keep = a.only.split(",")
+        variants = [v for v in variants if v["name"] in keep]
+    if any("@tuning" in v["compile"] for v in variants):
+        run([tern, "tune", model, "-o", "tuning.json", "--budget",
+             str(cfg.get("tune_budget_seconds", 300))])
+    for v in variants:
+        exe = v["name"]
+        if a.reuse and os.path.exists(exe):
+            continue
+        flags = ["tuning.json" if f == "@tuning" else f for f in v["compile"]]
+        run([tern, "compile", model, "-o", exe, "--ctx",
+             str(cfg.get("context", 4096))] + flags)
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            os.sync()
+            f.write("1\n")
+    except OSError:
+        for v in variants:
+            shutil.copy2(v["name"], v["name"] + ".copy")
+            os.replace(v["name"] + ".copy", v["name"])
+
+    p, n, t = cfg["prompt_tokens"], cfg["gen_tokens"], cfg["threads"]
+    results = {v["name"]: [] for v in variants}
+    for _ in range(cfg.get("rounds", 1)):
+        for v in variants:
+            out = run([tern, "bench", "./" + v["name"], "-p", str(p), "-n",
+                       str(n), "-t", str(t), "-r", str(cfg.get("reps", 5))],
+                      capture_output=True).stdout
+            sys.stderr.write(out)
+            results[v["name"]].append(out)
+
+    # Logits on a short prompt against the first variant's.
+    k = cfg.get("logit_check_tokens", 0)
+    effects = {}
+    if k:
+        ids = ",".join(["128000"] + [str(1000 + i * 7919 % 100000)
+                                     for i in range(1, k)])
+        for v in variants:
+            run(["./" + v["name"], "--tokens", ids, "-n", "8", "-t", str(t),
+                 "--ignore-eos", "--quiet", "--dump-logits",
+                 v["name"] + ".npy"], stdout=subprocess.DEVNULL)
+        base = variants[0]["name"] + ".npy"
+        for v in variants[1:]:
+            out = run([tern, "compare-logits", base, v["name"] + ".npy"],
+                      capture_output=True).stdout
+            agree = re.search(r"top-1 agreement\s+(\d+) / (\d+)", out)
+            kl = re.search(r"mean (\S+), max", out)
+            mx = re.search(r"max \|B - A\|\s+(\S+)", out)
+            effects[v["name"]] = "%s/%s top-1, KL %.1e, max %.3g" % (
+                agree.group(1), agree.group(2), float(kl.group(1)),
+                float(mx.group(1)))
+
+    def grab(text, key):
+        m = re.search(r"^\s*%s\s+([0-9.]+)\s+\(([0-9.]+) - ([0-9.]+)\)" % key,
+                      text, re.M)
+        return (float(m.group(1)), float(m.group(2)), float(m.group(3)))
+
+    print("| variant | pp%d tokens/s | tg%d tokens/s | GB/token | "
+          "roofline (probe) | tg/roofline | logits vs %s |" %
+          (p, n, variants[0]["name"]))
+    print("|---|---|---|---|---|---|---|")
+    for v in variants:
+        for out in results[v["name"]]:
+            pp, tg = grab(out, "pp%d" % p), grab(out, "tg%d" % n)
+            m = re.search(r"weights per token\s+([0-9.]+) GB: roofline "
+                          r"([0-9.]+) tokens/s, tg\d+ at (\d+) %", out)
+            bw = re.search(r"read bandwidth\s+([0-9.]+) GB/s", out)
+            print("| %s | %.1f (%.1f-%.1f) | %.2f (%.2f-%.2f) | %s | %s (%s GB/s) "
+                  "| %s %% | %s |" % (
+                      v["name"], pp[0], pp[1], pp[2], tg[0], tg[1], tg[2],
+                      m.group(1), m.group(2), bw.group(1), m.group(3),
+                      effects.get(v["name"], "(baseline)")
+                      if v is not variants[0] else "(baseline)"))
+
+
+if __name__ == "__main__":
+    main()
