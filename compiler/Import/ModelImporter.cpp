@@ -151,6 +151,10 @@ private:
   void ropeTables();
   void rope(Value buf, int64_t heads);
   void layer(int64_t l, const rt::LayerWeights &w);
+  /// The entry point's attention function (built once): softmax(q k^T) v
+  /// for (row, head) pairs [begin, end), a tern.parallel callee.
+  std::string attentionFn();
+  std::string entryName_;
   /// One entry point: `rows` == 0 is decode (one token), else prefill of
   /// exactly `rows` tokens.
   void buildEntry(const std::string &name, int64_t rows);
@@ -556,34 +560,46 @@ void Importer::rope(Value buf, int64_t heads) {
   });
 }
 
-void Importer::layer(int64_t l, const rt::LayerWeights &w) {
-  const int64_t H = c_.hiddenSize, hd = c_.headDim, I = c_.intermediateSize;
-  const int64_t QD = c_.numHeads * hd, KV = c_.numKvHeads * hd;
+std::string Importer::attentionFn() {
+  const std::string name = entryName_ + "_attention";
+  if (out_.module->lookupSymbol(name))
+    return name;
+  const int64_t hd = c_.headDim, QD = c_.numHeads * hd;
   const int64_t group = c_.numHeads / c_.numKvHeads;
-  Value c0 = idx(0), L = idx(l);
+  const int64_t C = out_.contextSize;
   Type f32 = b_.getF32Type();
-
-  // Attention.
-  rmsNorm(x_, normWeights(w.attnNorm), H, xn_);
-  bitLinear(xn_, H, w.attnQ, q_);
-  bitLinear(xn_, H, w.attnK, k_);
-  bitLinear(xn_, H, w.attnV, v_);
-  ropeTables();
-  rope(q_, c_.numHeads);
-  rope(k_, c_.numKvHeads);
-  forRows([&](Value r) {
-    Value p = arith::AddIOp::create(b_, loc_, pos_, r);
-    forEachVec(KV, [&](Value d) {
-      vstore(vload(k_, {r, d}), kCache_, {L, p, d});
-      vstore(vload(v_, {r, d}), vCache_, {L, p, d});
-    });
-  });
+  auto cacheType = cast<MemRefType>(kCache_.getType());
+  auto argsType = MemRefType::get({2}, b_.getIndexType());
+  OpBuilder::InsertionGuard guard(b_);
+  b_.setInsertionPointToEnd(out_.module->getBody());
+  // (q [rows, QD], k cache, v cache, att [rows, QD], {pos, layer},
+  //  begin, end): pairs t in [begin, end) are row t / heads, head t % heads.
+  auto fn = func::FuncOp::create(
+      b_, loc_, name,
+      b_.getFunctionType({row(QD), cacheType, cacheType, row(QD), argsType,
+                          b_.getIndexType(), b_.getIndexType()},
+                         {}));
+  fn.setPrivate();
+  Block *body = fn.addEntryBlock();
+  b_.setInsertionPointToStart(body);
+  // The layer's values, rebound to the arguments while the body is built.
+  const Value saved[] = {q_, kCache_, vCache_, att_, scores_, pos_};
+  q_ = body->getArgument(0), kCache_ = body->getArgument(1);
+  vCache_ = body->getArgument(2), att_ = body->getArgument(3);
+  pos_ = memref::LoadOp::create(b_, loc_, body->getArgument(4),
+                                ValueRange{idx(0)});
+  Value L = memref::LoadOp::create(b_, loc_, body->getArgument(4),
+                                   ValueRange{idx(1)});
+  scores_ = memref::AllocaOp::create(b_, loc_, MemRefType::get({1, C}, f32));
+  Value c0 = idx(0);
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  forRows([&](Value r) {
+  forEach(body->getArgument(5), body->getArgument(6), 1, [&](Value t) {
+    Value r = arith::DivUIOp::create(b_, loc_, t, idx(c_.numHeads));
+    Value h = arith::RemUIOp::create(b_, loc_, t, idx(c_.numHeads));
     // Row r attends to positions [0, pos + r].
     Value len = arith::AddIOp::create(
         b_, loc_, arith::AddIOp::create(b_, loc_, pos_, r), idx(1));
-    forEach(0, c_.numHeads, [&](Value h) {
+    {
       Value qBase = arith::MulIOp::create(b_, loc_, h, idx(hd));
       Value kvBase = arith::MulIOp::create(
           b_, loc_, arith::DivUIOp::create(b_, loc_, h, idx(group)), idx(hd));
@@ -633,8 +649,46 @@ void Importer::layer(int64_t l, const rt::LayerWeights &w) {
         });
         vstore(out, att_, {r, arith::AddIOp::create(b_, loc_, qBase, d)});
       });
+    }
+  });
+  func::ReturnOp::create(b_, loc_);
+  q_ = saved[0], kCache_ = saved[1], vCache_ = saved[2], att_ = saved[3];
+  scores_ = saved[4], pos_ = saved[5];
+  return name;
+}
+
+void Importer::layer(int64_t l, const rt::LayerWeights &w) {
+  const int64_t H = c_.hiddenSize, hd = c_.headDim, I = c_.intermediateSize;
+  const int64_t QD = c_.numHeads * hd, KV = c_.numKvHeads * hd;
+  Value L = idx(l);
+
+  // Attention.
+  rmsNorm(x_, normWeights(w.attnNorm), H, xn_);
+  bitLinear(xn_, H, w.attnQ, q_);
+  bitLinear(xn_, H, w.attnK, k_);
+  bitLinear(xn_, H, w.attnV, v_);
+  ropeTables();
+  rope(q_, c_.numHeads);
+  rope(k_, c_.numKvHeads);
+  forRows([&](Value r) {
+    Value p = arith::AddIOp::create(b_, loc_, pos_, r);
+    forEachVec(KV, [&](Value d) {
+      vstore(vload(k_, {r, d}), kCache_, {L, p, d});
+      vstore(vload(v_, {r, d}), vCache_, {L, p, d});
     });
   });
+  // Attention over (row, head) pairs, split among the runtime's threads.
+  {
+    auto argsType = MemRefType::get({2}, b_.getIndexType());
+    Value args = memref::AllocaOp::create(b_, loc_, argsType);
+    memref::StoreOp::create(b_, loc_, pos_, args, ValueRange{idx(0)});
+    memref::StoreOp::create(b_, loc_, L, args, ValueRange{idx(1)});
+    auto call = func::CallOp::create(
+        b_, loc_, attentionFn(), TypeRange{},
+        ValueRange{q_, kCache_, vCache_, att_, args, idx(0),
+                   idx(rows_ * c_.numHeads)});
+    call->setAttr("tern.parallel", b_.getUnitAttr());
+  }
   rmsNorm(att_, normWeights(w.attnSubNorm), QD, att_);
   bitLinear(att_, QD, w.attnOutput, proj_);
   auto residual = [&]() {
@@ -670,6 +724,7 @@ void Importer::layer(int64_t l, const rt::LayerWeights &w) {
 
 void Importer::buildEntry(const std::string &name, int64_t rows) {
   rows_ = rows;
+  entryName_ = name;
   const bool decode = rows == 0;
   if (decode)
     rows_ = 1;
@@ -754,8 +809,6 @@ void Importer::buildEntry(const std::string &name, int64_t rows) {
       proj_ = alloca(H);
       gate_ = alloca(c_.intermediateSize);
       up_ = alloca(c_.intermediateSize);
-      scores_ = memref::AllocaOp::create(b_, loc_,
-                                         MemRefType::get({1, C}, f32));
       ropeCos_ = alloca(hd / 2);
       ropeSin_ = alloca(hd / 2);
       layer(l, m_.layers[static_cast<size_t>(l)]);
