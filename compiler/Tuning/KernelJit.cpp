@@ -92,7 +92,7 @@ KernelJit::create(const KernelChoice &c, int64_t m, int64_t n, int64_t k) {
   });
 
   std::unique_ptr<KernelJit> jit(new KernelJit());
-  jit->m_ = m, jit->n_ = n, jit->k_ = k;
+  jit->m_ = m, jit->n_ = n, jit->k_ = k, jit->rowBytes_ = rowBytes;
   jit->impl_ = std::make_unique<Impl>();
   DialectRegistry registry;
   registerTernDialects(registry);
@@ -143,7 +143,7 @@ KernelJit::create(const KernelChoice &c, int64_t m, int64_t n, int64_t k) {
 
 void KernelJit::run(const int8_t *a, const uint8_t *w, int32_t *out,
                     int64_t begin, int64_t end) const {
-  Memref2D ma = view(a, m_, k_), mw = view(w, n_, k_ / 4),
+  Memref2D ma = view(a, m_, k_), mw = view(w, n_, rowBytes_),
            mo = view(out, m_, n_);
   impl_->fn(&ma, &mw, &mo, begin, end);
 }

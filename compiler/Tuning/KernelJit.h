@@ -44,7 +44,7 @@ private:
   KernelJit() = default;
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  int64_t m_ = 0, n_ = 0, k_ = 0;
+  int64_t m_ = 0, n_ = 0, k_ = 0, rowBytes_ = 0;
 };
 
 /// The host's LLVM CPU name and kernel-relevant features, and the families

@@ -31,15 +31,19 @@ struct TuneOptions {
   llvm::raw_ostream *progress = nullptr;
   /// Also one line per candidate timed.
   bool verbose = false;
+  /// Threads the kernels are timed on (their columns split as the
+  /// executable splits them); 0: all hardware threads, the executables'
+  /// default.
+  int threads = 0;
 };
 
 /// The candidates tried for one shape on the host, the default first.
 std::vector<KernelChoice> tuningCandidates(int64_t m, int64_t n, int64_t k);
 
-/// Seconds per call of a kernel on [m, n] columns (best of several timed
-/// batches after a warm-up).
+/// Seconds per call of a kernel on [m, n] columns split over `threads`
+/// (best of several timed batches after a warm-up).
 llvm::Expected<double> timeKernel(const KernelChoice &c, int64_t m, int64_t n,
-                                  int64_t k);
+                                  int64_t k, int threads = 1);
 
 llvm::Error tune(const TuneOptions &options);
 

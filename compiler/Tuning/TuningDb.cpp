@@ -99,6 +99,7 @@ llvm::Expected<TuningDb> TuningDb::load(const std::string &path) {
       for (const llvm::json::Value &v : *f)
         if (std::optional<llvm::StringRef> s = v.getAsString())
           t.features.push_back(s->str());
+    t.threads = static_cast<int>(e->getInteger("threads").value_or(1));
     t.seconds = e->getNumber("seconds").value_or(0);
     t.defaultSeconds = e->getNumber("default_seconds").value_or(0);
     db.put(t);
@@ -127,6 +128,7 @@ llvm::Error TuningDb::save(const std::string &path) const {
         {"block", t.choice.block},
         {"tile_m", t.choice.kernel.tileM},
         {"tile_n", t.choice.kernel.tileN},
+        {"threads", t.threads},
         {"seconds", t.seconds},
         {"default_seconds", t.defaultSeconds}});
   }

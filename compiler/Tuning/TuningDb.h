@@ -11,7 +11,8 @@
 //                 "m": 1, "n": 2560, "k": 2560,
 //                 "family": "avx2", "packing": "i2", "block": 128,
 //                 "tile_m": 1, "tile_n": 4,
-//                 "seconds": 2.1e-5, "default_seconds": 3.5e-5}]}
+//                 "threads": 2, "seconds": 2.1e-5,
+//                 "default_seconds": 3.5e-5}]}
 //
 // ("packing" is "i2" or "base3v"; absent: i2. `seconds` per call of the kernel, best of the timed repetitions, for the
 // choice and for the default choice the compiler makes without a database).
@@ -55,6 +56,7 @@ struct KernelChoice {
 struct TuningEntry {
   std::string cpu;                   ///< LLVM's CPU name (znver3, ...)
   std::vector<std::string> features; ///< kernel-relevant ISA features
+  int threads = 1;                   ///< threads the kernels were timed on
   int64_t m = 0, n = 0, k = 0;
   KernelChoice choice;
   double seconds = 0, defaultSeconds = 0;

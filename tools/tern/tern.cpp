@@ -203,6 +203,12 @@ static cl::opt<double> tuneBudget(
 static cl::opt<bool> tuneVerbose("verbose",
                                  cl::desc("Print every candidate's time"),
                                  cl::sub(tuneCmd), cl::cat(ternCategory));
+static cl::opt<int> tuneThreads(
+    "threads",
+    cl::desc("Threads to time the kernels on, their columns split as the "
+             "executable splits them (default: all hardware threads, the "
+             "executables' default)"),
+    cl::init(0), cl::sub(tuneCmd), cl::cat(ternCategory));
 static cl::opt<bool> tuneRetune("retune",
                                 cl::desc("Re-time shapes already in the file"),
                                 cl::sub(tuneCmd), cl::cat(ternCategory));
@@ -598,6 +604,10 @@ static int runTune() {
   o.progress = &llvm::errs();
   if (tuneBudget < 0)
     return fail("--budget must not be negative");
+  if (tuneThreads < 0 || tuneThreads > 1024)
+    return fail("--threads " + std::to_string(tuneThreads) +
+                " is out of range (0-1024)");
+  o.threads = tuneThreads;
   if (tunePrefill < 0 || tunePrefill > 4096)
     return fail("--prefill " + llvm::Twine(tunePrefill) +
                 " is out of range (0 to 4096)");
@@ -638,7 +648,10 @@ static int runTune() {
   llvm::errs() << "tern tune: " << o.shapes.size() << " shapes on "
                << mlir::tern::hostCpu() << " (";
   llvm::interleaveComma(mlir::tern::hostKernelFamilies(), llvm::errs());
-  llvm::errs() << "), one thread, into " << o.output << "\n";
+  const int threads = o.threads > 0 ? o.threads
+                                    : tern::ThreadPool::hardwareThreads();
+  llvm::errs() << "), " << threads << (threads == 1 ? " thread" : " threads")
+               << ", into " << o.output << "\n";
   if (llvm::Error e = mlir::tern::tune(o))
     return fail(llvm::toString(std::move(e)));
   return 0;
