@@ -64,7 +64,8 @@ void matmul(benchmark::State &state, int64_t m, int64_t n, int64_t k,
     v = static_cast<int8_t>(static_cast<int>(rng() % 3) - 1);
   const ::tern::PackedLayout layout = c.packedLayout();
   const size_t bytes = n * ::tern::packedRowBytes(layout, k);
-  const size_t copies = std::clamp<size_t>((64u << 20) / bytes + 1, 1, 64);
+  // 256 MiB of copies: past the L3 (see Tuner.cpp).
+  const size_t copies = std::clamp<size_t>((256u << 20) / bytes + 1, 1, 256);
   std::vector<uint8_t> w(bytes * copies);
   ::tern::packTernary(layout, t.data(), n, k, w.data());
   for (size_t i = 1; i < copies; ++i)
@@ -84,47 +85,56 @@ void matmul(benchmark::State &state, int64_t m, int64_t n, int64_t k,
 }
 
 #if defined(__x86_64__)
-/// 12 independent accumulators so that latency never limits throughput;
-/// returns the multiply-adds done.
+/// 12 independent accumulators (named variables, so that they live in
+/// registers) so that latency never limits throughput; returns the
+/// multiply-adds done.
+#define TERN_ACCS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) int64_t
 vpdpbusd512(int64_t iters, int32_t *sink) {
-  __m512i acc[12];
-  for (__m512i &v : acc)
-    v = _mm512_set1_epi32(1);
   const __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(-2);
-  for (int64_t i = 0; i < iters; ++i) {
-    for (__m512i &v : acc)
-      v = _mm512_dpbusd_epi32(v, a, b);
-    __asm__ volatile("" ::: "memory");
+#define TERN_DECL(i) __m512i v##i = _mm512_set1_epi32(i);
+  TERN_ACCS(TERN_DECL)
+  for (int64_t it = 0; it < iters; ++it) {
+#define TERN_STEP(i)                                                           \
+  v##i = _mm512_dpbusd_epi32(v##i, a, b);                                      \
+  __asm__ volatile("" : "+v"(v##i));
+    TERN_ACCS(TERN_STEP)
   }
-  __m512i t = acc[0];
-  for (int i = 1; i < 12; ++i)
-    t = _mm512_add_epi32(t, acc[i]);
+  __m512i t = _mm512_setzero_si512();
+#define TERN_SUM(i) t = _mm512_add_epi32(t, v##i);
+  TERN_ACCS(TERN_SUM)
   alignas(64) int32_t lanes[16];
   _mm512_store_si512(lanes, t);
   *sink = lanes[0] + lanes[15];
   return iters * 12 * 64;
+#undef TERN_DECL
+#undef TERN_STEP
+#undef TERN_SUM
 }
 
 __attribute__((target("avx2"))) int64_t vpmaddubsw256(int64_t iters,
                                                      int32_t *sink) {
-  __m256i acc[12];
-  for (__m256i &v : acc)
-    v = _mm256_set1_epi16(1);
   const __m256i a = _mm256_set1_epi8(3), b = _mm256_set1_epi8(-2);
-  for (int64_t i = 0; i < iters; ++i) {
+#define TERN_DECL(i) __m256i v##i = _mm256_set1_epi16(i);
+  TERN_ACCS(TERN_DECL)
+  for (int64_t it = 0; it < iters; ++it) {
     // vpmaddubsw (32 u8 x s8 products, pairwise into i16) plus the add
     // that accumulates them, as the avx2 kernels do.
-    for (__m256i &v : acc)
-      v = _mm256_add_epi16(v, _mm256_maddubs_epi16(a, b));
-    __asm__ volatile("" ::: "memory");
+#define TERN_STEP(i)                                                           \
+  v##i = _mm256_add_epi16(v##i, _mm256_maddubs_epi16(a, b));                   \
+  __asm__ volatile("" : "+v"(v##i));
+    TERN_ACCS(TERN_STEP)
   }
-  __m256i t = acc[0];
-  for (int i = 1; i < 12; ++i)
-    t = _mm256_add_epi16(t, acc[i]);
+  __m256i t = _mm256_setzero_si256();
+#define TERN_SUM(i) t = _mm256_add_epi16(t, v##i);
+  TERN_ACCS(TERN_SUM)
   *sink = _mm256_extract_epi16(t, 0);
   return iters * 12 * 32;
+#undef TERN_DECL
+#undef TERN_STEP
+#undef TERN_SUM
 }
+#undef TERN_ACCS
 
 void peak(benchmark::State &state, bool vnni512) {
   if (vnni512 && !(__builtin_cpu_supports("avx512vnni") &&

@@ -61,7 +61,7 @@ std::vector<KernelChoice> mlir::tern::tuningCandidates(int64_t m, int64_t n,
 namespace {
 /// One candidate ready to be timed again and again: its JIT-compiled
 /// kernel, activations, and weights in copies that together exceed the
-/// caches (decode streams every weight from memory once per token; the
+/// caches (256 MiB) (decode streams every weight from memory once per token; the
 /// calls rotate over the copies so that a kernel is timed as the model runs
 /// it). Calls split the columns over `pool` as tern_parallel_for does.
 class KernelTimer {
@@ -83,7 +83,10 @@ public:
       v = static_cast<int8_t>(static_cast<int>(rng() % 3) - 1);
     const ::tern::PackedLayout layout = c.packedLayout();
     t->bytes_ = n * ::tern::packedRowBytes(layout, k);
-    t->copies_ = std::clamp<size_t>((64u << 20) / t->bytes_ + 1, 1, 64);
+    // 256 MiB: several times a CCD's L3 even when two threads on two CCDs
+    // each stream their own half of the columns (64 MiB let 2-thread decode
+    // kernels run from L3 here and misjudged them).
+    t->copies_ = std::clamp<size_t>((256u << 20) / t->bytes_ + 1, 1, 256);
     t->w_.resize(t->bytes_ * t->copies_);
     ::tern::packTernary(layout, w.data(), n, k, t->w_.data());
     for (size_t i = 1; i < t->copies_; ++i)
