@@ -9,8 +9,10 @@
 //
 //   build/bin/tern-kernel-bench [--benchmark_filter=decode]
 //
-// (The tied 128256x2560 f16 head is not a ternary kernel; tern bench's
-// roofline line covers it.)
+// head/*: the tied 128256x2560 head as tern compile generates it (the
+// importer's code for a model of no layers: embedding lookup, final norm,
+// head), in each head format, on 2 threads, weight GB/s counted over the
+// head's bytes.
 //
 // peak/*: the int8 multiply-add peak of one core (independent vpdpbusd or
 // vpmaddubsw chains on registers, no memory), the compute roofline that
@@ -18,18 +20,34 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/Import/ModelImporter.h"
+#include "compiler/Pipelines/Pipelines.h"
+#include "compiler/Pipelines/Registration.h"
 #include "compiler/Tuning/KernelJit.h"
+#include "runtime/compiled/tern_abi.h"
+#include "runtime/model/Half.h"
+#include "runtime/support/ThreadPool.h"
 #include "runtime/ternary/Packing.h"
+
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/Support/TargetSelect.h"
 
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <mutex>
 #include <random>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
+using namespace mlir;
 using namespace mlir::tern;
 
 namespace {
@@ -158,6 +176,119 @@ void peak(benchmark::State &state, bool vnni512) {
 }
 #endif
 
+::tern::ThreadPool *gHeadPool = nullptr;
+extern "C" void benchParallelFor(tern_task_fn fn, void *args, int64_t n) {
+  gHeadPool->parallelFor(n, [&](int64_t b, int64_t e) { fn(args, b, e); });
+}
+
+using DecodeFn = void (*)(tern_memref_i8_1d *, tern_memref_f32_3d *,
+                          tern_memref_f32_3d *, int64_t, int64_t,
+                          tern_memref_f32_1d *);
+
+void head(benchmark::State &state, ::tern::HeadFormat format) {
+  const int64_t H = 2560, V = 128256, C = 8, KV = 640;
+  auto model = std::make_shared<::tern::ModelDescription>();
+  model->sourcePath = "2B4T head";
+  ::tern::ModelConfig &c = model->config;
+  c.hiddenSize = H, c.intermediateSize = 6912, c.numLayers = 0;
+  c.numHeads = 20, c.numKvHeads = 5, c.headDim = 128, c.vocabSize = V;
+  c.maxPositions = C, c.tiedEmbeddings = true;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> dist(0.0f, 0.03f);
+  std::vector<uint16_t> emb(static_cast<size_t>(V * H));
+  for (uint16_t &e : emb)
+    e = ::tern::floatToFp16(dist(rng));
+  std::vector<float> norm(H, 1.0f);
+  model->tokenEmbedding = {"token_embd.weight", ::tern::DenseType::F16, V, H,
+                           emb.data()};
+  model->outputNorm = {"output_norm.weight", norm.data(), H};
+
+  static std::once_flag init;
+  std::call_once(init, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+  DialectRegistry registry;
+  registerTernDialects(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  ImportOptions io;
+  io.contextSize = C;
+  io.prefillRows = 0;
+  io.head = format;
+  auto imported = importModel(ctx, model, io);
+  if (!imported) {
+    state.SkipWithError(llvm::toString(imported.takeError()).c_str());
+    return;
+  }
+  PassManager pm(&ctx);
+  KernelOptions ko;
+  ko.runtimeThreads = true;
+  buildCompilePipeline(pm, ko);
+  if (failed(pm.run(imported->module.get()))) {
+    state.SkipWithError("lowering failed");
+    return;
+  }
+  ExecutionEngineOptions eo;
+  eo.transformer = makeOptimizingTransformer(2, 0, nullptr);
+  eo.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  auto engine = ExecutionEngine::create(imported->module.get(), eo);
+  if (!engine) {
+    state.SkipWithError(llvm::toString(engine.takeError()).c_str());
+    return;
+  }
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap map;
+    map[interner(TERN_ABI_PARALLEL_FOR_FN)] = {
+        llvm::orc::ExecutorAddr::fromPtr(&benchParallelFor),
+        llvm::JITSymbolFlags::Exported};
+    return map;
+  });
+  auto sym = (*engine)->lookup("_mlir_ciface_" TERN_ABI_DECODE_FN);
+  if (!sym) {
+    state.SkipWithError(llvm::toString(sym.takeError()).c_str());
+    return;
+  }
+  auto decode = reinterpret_cast<DecodeFn>(*sym);
+
+  std::vector<uint8_t> blob(imported->blobSize + 64);
+  uint8_t *base = reinterpret_cast<uint8_t *>(
+      (reinterpret_cast<uintptr_t>(blob.data()) + 63) / 64 * 64);
+  for (const BlobEntry &e : imported->blob)
+    if (!e.fill(base + e.offset)) {
+      state.SkipWithError("cannot fill the weights");
+      return;
+    }
+  std::vector<float> logits(V), dummy(1);
+  tern_memref_i8_1d w{base, base, 0, {int64_t(imported->blobSize)}, {1}};
+  tern_memref_f32_3d cache{dummy.data(), dummy.data(), 0, {0, C, KV},
+                           {C * KV, KV, 1}};
+  tern_memref_f32_1d out{logits.data(), logits.data(), 0, {V}, {1}};
+  ::tern::ThreadPool pool(2);
+  gHeadPool = &pool;
+  int64_t token = 0;
+  for (auto _ : state) {
+    decode(&w, &cache, &cache, 0, token, &out);
+    benchmark::DoNotOptimize(logits.data());
+    token = (token + 7919) % V;
+  }
+  gHeadPool = nullptr;
+  const double headBytes =
+      format == ::tern::HeadFormat::Native
+          ? double(V * H * 2)
+          : double(V * (::tern::headCodeBytesPerRow(format, H) +
+                        4 * ::tern::headScalesPerRow(format, H)));
+  state.SetLabel(std::string(::tern::headFormatName(format)) + ", 2 threads");
+  state.counters["weight_GB"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * headBytes / 1e9,
+      benchmark::Counter::kIsRate);
+  state.counters["GMAC"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * double(V * H) / 1e9,
+      benchmark::Counter::kIsRate);
+}
+
 struct Shape {
   const char *name;
   int64_t n, k;
@@ -186,6 +317,15 @@ const bool registered = [] {
                                    })
           ->Unit(benchmark::kMicrosecond);
     }
+  for (::tern::HeadFormat f : {::tern::HeadFormat::Native,
+                               ::tern::HeadFormat::Int8,
+                               ::tern::HeadFormat::Q4})
+    benchmark::RegisterBenchmark(
+        (std::string("head/") + ::tern::headFormatName(f) + "_128256x2560")
+            .c_str(),
+        [f](benchmark::State &st) { head(st, f); })
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
   // Decode on 1.6-bit weights where K allows a base3v block (K % 5 == 0).
   for (const Shape &s : kShapes)
     if (s.k % 160 == 0)
