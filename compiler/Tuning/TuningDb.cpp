@@ -232,6 +232,8 @@ KernelChoice mlir::tern::defaultChoice(const std::vector<std::string> &families,
     c.block = 256;
   else
     c.block = 128;
+  if (k % c.block != 0)
+    c.block = k; // one block per row: the only block some shapes allow
   // Measured with tern tune on a Zen 5 (2026-11, docs/performance.md):
   // decode (M = 1) streams the weights, one column per tile is best, and
   // the 512-bit VNNI kernel beat AVX2 by 20-30 % on most shapes, while
