@@ -178,6 +178,19 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
       continue;
     }
     std::vector<KernelChoice> candidates = tuningCandidates(m, n, k);
+    // A weight has one layout, and tern compile takes it from the decode
+    // (M = 1) entry: once that is tuned, other M are tuned on it (the
+    // default stays first, as the baseline).
+    if (m > 1)
+      if (const TuningEntry *d = db.find(cpu, 1, n, k)) {
+        const KernelChoice layoutOf = d->choice;
+        std::vector<KernelChoice> kept = {candidates.front()};
+        for (size_t i = 1; i < candidates.size(); ++i)
+          if (candidates[i].packing == layoutOf.packing &&
+              candidates[i].block == layoutOf.block)
+            kept.push_back(candidates[i]);
+        candidates = std::move(kept);
+      }
     TuningEntry best;
     best.cpu = cpu;
     best.features = hostKernelFeatures();
