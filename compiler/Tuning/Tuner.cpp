@@ -269,18 +269,21 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
         if (sec < best.seconds && sec < 0.97 * best.defaultSeconds)
           best.choice = candidates[finalists[f]], best.seconds = sec;
       }
-      if (o.progress)
-        *o.progress << llvm::format(
-            "\r[%zu/%zu] %s: %s %s t%lldx%lld %.1f us, default %.1f us "
-            "(medians of 3)",
-            s + 1, o.shapes.size(), shape.c_str(),
-            best.choice.kernel.family.c_str(),
-            best.choice.layoutName().c_str(),
-            (long long)best.choice.kernel.tileM,
-            (long long)best.choice.kernel.tileN, best.seconds * 1e6,
-            best.defaultSeconds * 1e6)
-                    << std::string(20, ' ');
     }
+    if (o.progress)
+      *o.progress << llvm::format(
+                         "\r[%zu/%zu] %s: %s %s t%lldx%lld %.1f us, default "
+                         "%.1f us (%s)",
+                         s + 1, o.shapes.size(), shape.c_str(),
+                         best.choice.kernel.family.c_str(),
+                         best.choice.layoutName().c_str(),
+                         (long long)best.choice.kernel.tileM,
+                         (long long)best.choice.kernel.tileN,
+                         best.seconds * 1e6, best.defaultSeconds * 1e6,
+                         finalists.size() > 1
+                             ? "medians of 3"
+                             : "the budget timed the default only")
+                  << std::string(20, ' ');
     if (o.progress)
       *o.progress << "\n";
     db.put(best);
