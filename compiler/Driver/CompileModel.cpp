@@ -318,9 +318,7 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
   };
   io.kernelConfig = [&](int64_t m, int64_t n, int64_t k,
                         rt::PackedLayout layout) -> DictionaryAttr {
-    const PackingKind packing = layout.kind == rt::PackingKind::Base3V
-                                    ? PackingKind::base3v
-                                    : PackingKind::i2;
+    const PackingKind packing = fromRuntimeKind(layout.kind);
     const int64_t block = layout.block;
     if (db)
       if (const TuningEntry *e = db->nearest(cpu, m, n, k))

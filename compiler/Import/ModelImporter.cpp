@@ -269,11 +269,7 @@ Value Importer::ternaryWeights(const rt::TernaryTensor &t,
             });
   auto type = WeightsType::get(
       &ctx_, t.rows, t.cols,
-      LayoutAttr::get(&ctx_,
-                      layout.kind == rt::PackingKind::Base3V
-                          ? PackingKind::base3v
-                          : PackingKind::i2,
-                      layout.block));
+      LayoutAttr::get(&ctx_, fromRuntimeKind(layout.kind), layout.block));
   return WeightOp::create(b_, loc_, type, blob_, t.name,
                           static_cast<int64_t>(off));
 }

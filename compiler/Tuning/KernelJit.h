@@ -31,7 +31,7 @@ public:
 
   /// out[r, c] = sum_j a[r, j] * t[c, j] for rows [0, m), columns
   /// [begin, end): `a` is [m, k] int8, `w` the [n, k] ternary weights packed
-  /// in `#tern.layout<i2, block = choice.block>` (runtime/ternary packTernary),
+  /// in the choice's layout (`choice.packedLayout()`, runtime/ternary packTernary),
   /// `out` is [m, n] int32 (other columns untouched).
   void run(const int8_t *a, const uint8_t *w, int32_t *out, int64_t begin,
            int64_t end) const;

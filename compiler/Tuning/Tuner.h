@@ -1,10 +1,13 @@
 //===- Tuner.h - tern tune: search kernel choices on this CPU ---*- C++ -*-===//
 //
 // For each matmul shape, generates and times real candidates (every kernel
-// family the host runs x the i2 blocks it reads x tiles) with KernelJit on
-// one thread (the column split across threads is static, so per-thread
-// speed decides), and records the fastest with the default's time beside
-// it in a TuningDb. Resumable: shapes already in the database for this
+// family the host runs x the layouts it reads x tiles) with KernelJit on
+// the executable's threads (columns split as tern_parallel_for splits
+// them, weights streamed from 256 MiB of copies), then times the default
+// and the three fastest in turn three times and records the median winner
+// (the default unless another is 3 % faster) with the default's time
+// beside it in a TuningDb. Prefill shapes are tuned on the layout their
+// decode entry chose. Resumable: shapes already in the database for this
 // CPU are kept unless `retune`; the file is rewritten after every shape.
 //
 //===----------------------------------------------------------------------===//

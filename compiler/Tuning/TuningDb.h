@@ -47,9 +47,7 @@ struct KernelChoice {
   std::string layoutName() const;
   /// The runtime's description of the layout (for packTernary).
   ::tern::PackedLayout packedLayout() const {
-    return {packing == PackingKind::base3v ? ::tern::PackingKind::Base3V
-                                           : ::tern::PackingKind::I2,
-            block};
+    return {toRuntimeKind(packing), block};
   }
 };
 

@@ -41,7 +41,7 @@ Operation *TernDialect::materializeConstant(OpBuilder &builder, Attribute value,
 // LayoutAttr
 //===----------------------------------------------------------------------===//
 
-static ::tern::PackingKind toRuntimeKind(PackingKind kind) {
+::tern::PackingKind mlir::tern::toRuntimeKind(PackingKind kind) {
   switch (kind) {
   case PackingKind::i2:
     return ::tern::PackingKind::I2;
@@ -51,6 +51,20 @@ static ::tern::PackingKind toRuntimeKind(PackingKind kind) {
     return ::tern::PackingKind::Base3;
   case PackingKind::base3v:
     return ::tern::PackingKind::Base3V;
+  }
+  llvm_unreachable("unknown packing kind");
+}
+
+PackingKind mlir::tern::fromRuntimeKind(::tern::PackingKind kind) {
+  switch (kind) {
+  case ::tern::PackingKind::I2:
+    return PackingKind::i2;
+  case ::tern::PackingKind::Lut2:
+    return PackingKind::lut2;
+  case ::tern::PackingKind::Base3:
+    return PackingKind::base3;
+  case ::tern::PackingKind::Base3V:
+    return PackingKind::base3v;
   }
   llvm_unreachable("unknown packing kind");
 }

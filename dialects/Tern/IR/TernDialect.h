@@ -24,4 +24,11 @@
 #define GET_TYPEDEF_CLASSES
 #include "dialects/Tern/IR/TernTypes.h.inc"
 
+namespace mlir::tern {
+/// The runtime's name for a packing kind, and back (the two enums list the
+/// same layouts; runtime/ternary/Packing.h defines them).
+::tern::PackingKind toRuntimeKind(PackingKind kind);
+PackingKind fromRuntimeKind(::tern::PackingKind kind);
+} // namespace mlir::tern
+
 #endif // TERN_DIALECTS_TERN_IR_TERNDIALECT_H
