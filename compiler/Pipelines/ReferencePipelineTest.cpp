@@ -123,7 +123,8 @@ protected:
   }
 };
 
-constexpr int64_t M = 3, N = 40, K = 640;
+// N: two lut2i row groups of 32.
+constexpr int64_t M = 3, N = 64, K = 640;
 
 TEST_P(ReferencePipeline, BitLinearMatchesCppBitForBit) {
   const LayoutCase &l = GetParam();
@@ -290,7 +291,9 @@ TEST_P(ReferencePipeline, AbsmeanMatchesCpp) {
       LayoutCase{"#tern.layout<base3, block = 160>",                           \
                  ::tern::PackingKind::Base3, 160},                             \
       LayoutCase{"#tern.layout<base3v, block = 320>",                          \
-                 ::tern::PackingKind::Base3V, 320}
+                 ::tern::PackingKind::Base3V, 320},                            \
+      LayoutCase{"#tern.layout<lut2i, block = 640>",                           \
+                 ::tern::PackingKind::Lut2I, 640}
 
 std::string layoutName(const ::testing::TestParamInfo<LayoutCase> &info) {
   if (!*info.param.attr)

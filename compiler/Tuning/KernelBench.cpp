@@ -91,7 +91,8 @@ void matmul(benchmark::State &state, int64_t m, int64_t n, int64_t k,
   std::vector<int32_t> out(m * n);
   size_t next = 0;
   for (auto _ : state) {
-    (*jit)->run(a.data(), w.data() + bytes * next, out.data(), 0, n);
+    (*jit)->run(a.data(), w.data() + bytes * next, out.data(), 0,
+                (*jit)->units());
     benchmark::DoNotOptimize(out.data());
     next = (next + 1) % copies;
   }

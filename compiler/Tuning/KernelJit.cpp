@@ -80,6 +80,9 @@ KernelJit::create(const KernelChoice &c, int64_t m, int64_t n, int64_t k) {
                 c.kernel.family + " kernels");
   if (!kernels::supportsLayout(c.kernel.family, c.packing, c.block, k))
     return fail("the family does not read this layout");
+  if (std::string why = ::tern::checkPackedShape(c.packedLayout(), n, k);
+      !why.empty())
+    return fail(why);
   const int64_t rowBytes =
       ::tern::packedRowBytes(c.packedLayout(), k);
   if (c.kernel.tileM < 1 || c.kernel.tileN < 1 ||
@@ -93,6 +96,7 @@ KernelJit::create(const KernelChoice &c, int64_t m, int64_t n, int64_t k) {
 
   std::unique_ptr<KernelJit> jit(new KernelJit());
   jit->m_ = m, jit->n_ = n, jit->k_ = k, jit->rowBytes_ = rowBytes;
+  jit->units_ = kernels::rangeUnits(c.packing, n);
   jit->impl_ = std::make_unique<Impl>();
   DialectRegistry registry;
   registerTernDialects(registry);

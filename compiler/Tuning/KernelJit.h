@@ -29,8 +29,8 @@ public:
   static llvm::Expected<std::unique_ptr<KernelJit>>
   create(const KernelChoice &choice, int64_t m, int64_t n, int64_t k);
 
-  /// out[r, c] = sum_j a[r, j] * t[c, j] for rows [0, m), columns
-  /// [begin, end): `a` is [m, k] int8, `w` the [n, k] ternary weights packed
+  /// out[r, c] = sum_j a[r, j] * t[c, j] for rows [0, m) and the columns
+  /// of units [begin, end) (see units()): `a` is [m, k] int8, `w` the [n, k] ternary weights packed
   /// in the choice's layout (`choice.packedLayout()`, runtime/ternary packTernary),
   /// `out` is [m, n] int32 (other columns untouched).
   void run(const int8_t *a, const uint8_t *w, int32_t *out, int64_t begin,
@@ -38,13 +38,15 @@ public:
 
   int64_t m() const { return m_; }
   int64_t n() const { return n_; }
+  /// The kernel's range: n columns, or n / 32 groups of 32 for lut2i.
+  int64_t units() const { return units_; }
   int64_t k() const { return k_; }
 
 private:
   KernelJit() = default;
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  int64_t m_ = 0, n_ = 0, k_ = 0, rowBytes_ = 0;
+  int64_t m_ = 0, n_ = 0, k_ = 0, rowBytes_ = 0, units_ = 0;
 };
 
 /// The host's LLVM CPU name and kernel-relevant features, and the families

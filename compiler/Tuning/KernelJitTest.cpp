@@ -69,15 +69,21 @@ void check(const std::string &family, const Case &c) {
   ::tern::ternaryMatmul(a.data(), t.data(), c.m, c.n, c.k, want.data());
 
   // All columns, then a range that starts and ends off the tile grid: the
-  // columns outside it keep their sentinel.
-  const int64_t ranges[][2] = {{0, c.n}, {3, c.n - 2}, {c.n - 1, c.n}};
+  // columns outside it keep their sentinel. Ranges are in the kernel's
+  // units: columns, or groups of 32 columns (lut2i).
+  const int64_t u = (*jit)->units(), per = c.n / u;
+  ASSERT_EQ(u * per, c.n);
+  const int64_t ranges[][2] = {
+      {0, u}, {std::min<int64_t>(3, u / 2), u - std::min<int64_t>(2, u / 2)},
+      {u - 1, u}};
   for (const auto &r : ranges) {
     std::vector<int32_t> got(c.m * c.n, -7777777);
     (*jit)->run(a.data(), w.data(), got.data(), r[0], r[1]);
     for (int64_t i = 0; i < c.m; ++i)
       for (int64_t j = 0; j < c.n; ++j) {
-        const int32_t expect =
-            (j >= r[0] && j < r[1]) ? want[i * c.n + j] : -7777777;
+        const int32_t expect = (j >= r[0] * per && j < r[1] * per)
+                                   ? want[i * c.n + j]
+                                   : -7777777;
         ASSERT_EQ(got[i * c.n + j], expect)
             << "row " << i << " column " << j << " of range [" << r[0]
             << ", " << r[1] << ")";
@@ -140,6 +146,46 @@ TEST_P(KernelFamily, Base3vMatchesReferenceExactly) {
   for (auto [tm, tn] : {std::pair<int64_t, int64_t>{2, 2}, {8, 1}})
     check(GetParam(), {5, 29, k, k, tm, tn, PackingKind::base3v});
 }
+
+/// The lookup-table families (lut2i weights, rows in groups of 32): decode
+/// and prefill tiles (tile_n = groups per tile) with remainders, a K whose
+/// steps are not a multiple of the 16-bit accumulation chunk, and 2B4T's
+/// longest K (many chunks widened to 32 bits).
+class LutFamily : public KernelFamily {};
+
+TEST_P(LutFamily, DecodeTilesMatchReferenceExactly) {
+  for (int64_t tn : {1, 2, 3})
+    check(GetParam(), {1, 160, 640, 640, 1, tn, PackingKind::lut2i});
+}
+
+TEST_P(LutFamily, PrefillTilesMatchReferenceExactly) {
+  for (auto [tm, tn] : {std::pair<int64_t, int64_t>{2, 2}, {3, 1}, {8, 1}})
+    check(GetParam(), {5, 96, 640, 320, tm, tn, PackingKind::lut2i});
+}
+
+TEST_P(LutFamily, OddAndLongReductionsMatchReferenceExactly) {
+  check(GetParam(), {2, 64, 104, 104, 1, 1, PackingKind::lut2i});
+  check(GetParam(), {1, 64, 6912, 6912, 1, 2, PackingKind::lut2i});
+}
+
+TEST_P(LutFamily, ReadsOnlyLut2i) {
+  EXPECT_FALSE(mlir::tern::kernels::supportsLayout(GetParam(), PackingKind::i2,
+                                                   128, 512));
+  EXPECT_FALSE(mlir::tern::kernels::supportsLayout("vnni512",
+                                                   PackingKind::lut2i, 512,
+                                                   512));
+  KernelChoice c;
+  c.kernel = {GetParam(), 1, 1};
+  c.packing = PackingKind::lut2i;
+  c.block = 512;
+  auto bad = KernelJit::create(c, 1, 48, 512); // 48 rows: not whole groups
+  ASSERT_FALSE(static_cast<bool>(bad));
+  const std::string msg = llvm::toString(bad.takeError());
+  EXPECT_NE(msg.find("groups of 32, got 48 rows"), std::string::npos) << msg;
+}
+
+INSTANTIATE_TEST_SUITE_P(X86, LutFamily, ::testing::Values("lut", "lut512"),
+                         [](const auto &info) { return info.param; });
 
 INSTANTIATE_TEST_SUITE_P(X86, KernelFamily,
                          ::testing::Values("avx2", "vnni", "vnni512"),

@@ -118,7 +118,7 @@ private:
   explicit KernelTimer(::tern::ThreadPool &pool) : pool_(pool) {}
   void call() {
     const uint8_t *w = w_.data() + bytes_ * next_;
-    pool_.parallelFor(jit_->n(), [&](int64_t begin, int64_t end) {
+    pool_.parallelFor(jit_->units(), [&](int64_t begin, int64_t end) {
       jit_->run(a_.data(), w, out_.data(), begin, end);
     });
     next_ = (next_ + 1) % copies_;

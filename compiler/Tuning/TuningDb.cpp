@@ -184,7 +184,8 @@ void TuningDb::put(const TuningEntry &entry) {
 std::vector<std::string> mlir::tern::kernelFeatures(
     const std::function<bool(llvm::StringRef)> &hasFeature, bool x86) {
   std::vector<std::string> out;
-  const char *x86Features[] = {"avx2", "avxvnni", "avx512vnni", "avx512vl"};
+  const char *x86Features[] = {"avx2", "avxvnni", "avx512vnni", "avx512vl",
+                               "avx512bw"};
   const char *armFeatures[] = {"neon", "dotprod", "sve"};
   if (x86) {
     for (const char *f : x86Features)
@@ -214,6 +215,13 @@ mlir::tern::familiesFor(const std::vector<std::string> &features) {
     out.push_back("sve");
   if (has("dotprod"))
     out.push_back("neon-dotprod");
+  // Lookup-table kernels: never a default, timed by the tuner.
+  if (has("avx512bw"))
+    out.push_back("lut512");
+  if (has("avx2"))
+    out.push_back("lut");
+  if (has("neon"))
+    out.push_back("neon-lut");
   return out;
 }
 

@@ -28,6 +28,8 @@ bool packRow(PackedLayout layout, const int8_t *t, int64_t k, uint8_t *out) {
       }
       break;
     }
+    case PackingKind::Lut2I: // packed by packGroup
+      return false;
     case PackingKind::Lut2: {
       const int64_t q = b / 4;
       auto group = [&](int64_t g) {
@@ -82,6 +84,8 @@ bool unpackRow(PackedLayout layout, const uint8_t *in, int64_t k, int8_t *t) {
         }
       break;
     }
+    case PackingKind::Lut2I: // unpacked by unpackGroup
+      return false;
     case PackingKind::Lut2: {
       const int64_t q = b / 4;
       for (int64_t p = 0; p < q; ++p)
@@ -127,6 +131,39 @@ bool unpackRow(PackedLayout layout, const uint8_t *in, int64_t k, int8_t *t) {
   return true;
 }
 
+constexpr int64_t kLut2IRows = 32;
+
+// lut2i: 32 rows of k weights from t (row stride k) into out (32 * k/4
+// bytes): pair p's 16 bytes at p * 16, byte i = row i | row i + 16 << 4.
+bool packGroup(const int8_t *t, int64_t k, uint8_t *out) {
+  for (int64_t i = 0; i < kLut2IRows * k; ++i)
+    if (!isTernary(t[i]))
+      return false;
+  auto index = [&](int64_t row, int64_t p) {
+    const int8_t *w = t + row * k + 2 * p;
+    return unsigned(3 * (w[0] + 1) + (w[1] + 1));
+  };
+  for (int64_t p = 0; p < k / 2; ++p)
+    for (int64_t i = 0; i < 16; ++i)
+      out[p * 16 + i] =
+          static_cast<uint8_t>(index(i, p) | (index(i + 16, p) << 4));
+  return true;
+}
+
+bool unpackGroup(const uint8_t *in, int64_t k, int8_t *t) {
+  for (int64_t p = 0; p < k / 2; ++p)
+    for (int64_t i = 0; i < 16; ++i)
+      for (int half = 0; half < 2; ++half) {
+        const unsigned nib = (in[p * 16 + i] >> (4 * half)) & 15u;
+        if (nib > 8)
+          return false;
+        int8_t *w = t + (i + 16 * half) * k + 2 * p;
+        w[0] = static_cast<int8_t>(int(nib / 3) - 1);
+        w[1] = static_cast<int8_t>(int(nib % 3) - 1);
+      }
+  return true;
+}
+
 } // namespace
 
 uint8_t base3vEncode(unsigned d) {
@@ -150,6 +187,8 @@ const char *packingKindName(PackingKind kind) {
     return "base3";
   case PackingKind::Base3V:
     return "base3v";
+  case PackingKind::Lut2I:
+    return "lut2i";
   }
   return "unknown";
 }
@@ -159,7 +198,8 @@ std::string checkPackedLayout(PackedLayout layout, int64_t k) {
   if (layout.block <= 0)
     return name + " layout needs a positive block size, got " +
            std::to_string(layout.block);
-  if ((layout.kind == PackingKind::I2 || layout.kind == PackingKind::Lut2) &&
+  if ((layout.kind == PackingKind::I2 || layout.kind == PackingKind::Lut2 ||
+       layout.kind == PackingKind::Lut2I) &&
       layout.block % 4 != 0)
     return name + " layout needs a block size divisible by 4, got " +
            std::to_string(layout.block);
@@ -173,10 +213,27 @@ std::string checkPackedLayout(PackedLayout layout, int64_t k) {
   return {};
 }
 
+int64_t packedRowGroup(PackingKind kind) {
+  return kind == PackingKind::Lut2I ? kLut2IRows : 1;
+}
+
+std::string checkPackedShape(PackedLayout layout, int64_t n, int64_t k) {
+  std::string why = checkPackedLayout(layout, k);
+  if (!why.empty())
+    return why;
+  const int64_t group = packedRowGroup(layout.kind);
+  if (n <= 0 || n % group != 0)
+    return std::string(packingKindName(layout.kind)) +
+           " layout packs rows in groups of " + std::to_string(group) +
+           ", got " + std::to_string(n) + " rows";
+  return {};
+}
+
 int64_t packedBlockBytes(PackedLayout layout) {
   switch (layout.kind) {
   case PackingKind::I2:
   case PackingKind::Lut2:
+  case PackingKind::Lut2I:
     return layout.block / 4;
   case PackingKind::Base3:
     return (layout.block + 4) / 5;
@@ -193,6 +250,14 @@ int64_t packedRowBytes(PackedLayout layout, int64_t k) {
 bool packTernary(PackedLayout layout, const int8_t *t, int64_t n, int64_t k,
                  uint8_t *out) {
   const int64_t rowBytes = packedRowBytes(layout, k);
+  if (layout.kind == PackingKind::Lut2I) {
+    if (n % kLut2IRows)
+      return false;
+    for (int64_t r = 0; r < n; r += kLut2IRows)
+      if (!packGroup(t + r * k, k, out + r * rowBytes))
+        return false;
+    return true;
+  }
   for (int64_t r = 0; r < n; ++r)
     if (!packRow(layout, t + r * k, k, out + r * rowBytes))
       return false;
@@ -202,6 +267,14 @@ bool packTernary(PackedLayout layout, const int8_t *t, int64_t n, int64_t k,
 bool unpackTernary(PackedLayout layout, const uint8_t *in, int64_t n,
                    int64_t k, int8_t *t) {
   const int64_t rowBytes = packedRowBytes(layout, k);
+  if (layout.kind == PackingKind::Lut2I) {
+    if (n % kLut2IRows)
+      return false;
+    for (int64_t r = 0; r < n; r += kLut2IRows)
+      if (!unpackGroup(in + r * rowBytes, k, t + r * k))
+        return false;
+    return true;
+  }
   for (int64_t r = 0; r < n; ++r)
     if (!unpackRow(layout, in + r * rowBytes, k, t + r * k))
       return false;

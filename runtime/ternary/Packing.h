@@ -24,6 +24,14 @@
 //         Digit j is then floor(3 * x_j / 256) with x_0 = q and
 //         x_{j+1} = 3 * x_j mod 256: byte adds and two unsigned compares
 //         (x >= 86, x >= 171) per digit, no division (the TQ1_0 idea).
+//   lut2i Pairs of weights as lut2's 4-bit index, interleaved across rows
+//         for lookup-table kernels (2 bits per weight): rows go in groups
+//         of 32 (N % 32 == 0), each group's 32 * K/4 bytes contiguous;
+//         pair p of a group (elements 2p, 2p+1 of its rows) takes the 16
+//         bytes at p * 16, byte i holding row i's index in its low nibble
+//         and row i + 16's in its high nibble. One byte shuffle then looks
+//         up 16 or 32 rows' partial sums for one pair of activations. The
+//         block (B % 4 == 0) does not change the order.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_RUNTIME_TERNARY_PACKING_H
@@ -34,7 +42,13 @@
 
 namespace tern {
 
-enum class PackingKind : uint32_t { I2 = 0, Lut2 = 1, Base3 = 2, Base3V = 3 };
+enum class PackingKind : uint32_t {
+  I2 = 0,
+  Lut2 = 1,
+  Base3 = 2,
+  Base3V = 3,
+  Lut2I = 4
+};
 
 struct PackedLayout {
   PackingKind kind;
@@ -52,6 +66,13 @@ const char *packingKindName(PackingKind kind);
 /// Empty when `layout` can pack rows of `k` weights, else why not.
 std::string checkPackedLayout(PackedLayout layout, int64_t k);
 
+/// Rows packed together: 32 for lut2i (rows interleaved), else 1.
+int64_t packedRowGroup(PackingKind kind);
+
+/// Empty when `layout` can pack an [n, k] matrix (checkPackedLayout, and n a
+/// multiple of packedRowGroup), else why not.
+std::string checkPackedShape(PackedLayout layout, int64_t n, int64_t k);
+
 /// Bytes one block of `layout.block` weights occupies.
 int64_t packedBlockBytes(PackedLayout layout);
 
@@ -60,13 +81,15 @@ int64_t packedBlockBytes(PackedLayout layout);
 int64_t packedRowBytes(PackedLayout layout, int64_t k);
 
 /// Packs t [n, k] (values in {-1, 0, 1}) into out [n, packedRowBytes].
-/// Returns false (and writes nothing further) on a value outside {-1, 0, 1}.
+/// Returns false (and writes nothing further) on a value outside {-1, 0, 1}
+/// or, for lut2i, n not a multiple of 32.
 bool packTernary(PackedLayout layout, const int8_t *t, int64_t n, int64_t k,
                  uint8_t *out);
 
 /// Unpacks in [n, packedRowBytes] into t [n, k]. Returns false if a code is
 /// not a valid ternary code for the layout (2-bit code 3, nibble > 8, byte >
-/// 242 in base3, a byte no digits encode in base3v).
+/// 242 in base3, a byte no digits encode in base3v) or, for lut2i, n is not
+/// a multiple of 32.
 bool unpackTernary(PackedLayout layout, const uint8_t *in, int64_t n,
                    int64_t k, int8_t *t);
 

@@ -101,8 +101,8 @@ class PackingRoundTrip
 TEST_P(PackingRoundTrip, UnpackInvertsPack) {
   auto [kind, block] = GetParam();
   PackedLayout l{kind, block};
-  const int64_t n = 5, k = block * 3;
-  ASSERT_EQ(checkPackedLayout(l, k), "");
+  const int64_t n = kind == PackingKind::Lut2I ? 64 : 5, k = block * 3;
+  ASSERT_EQ(checkPackedShape(l, n, k), "");
   auto t = randomTernary(n * k, unsigned(block) * 7 + unsigned(kind));
   std::vector<uint8_t> packed(n * packedRowBytes(l, k));
   ASSERT_TRUE(packTernary(l, t.data(), n, k, packed.data()));
@@ -126,11 +126,59 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_tuple(PackingKind::Base3, 128),
                       std::make_tuple(PackingKind::Base3V, 5),
                       std::make_tuple(PackingKind::Base3V, 160),
-                      std::make_tuple(PackingKind::Base3V, 320)),
+                      std::make_tuple(PackingKind::Base3V, 320),
+                      std::make_tuple(PackingKind::Lut2I, 4),
+                      std::make_tuple(PackingKind::Lut2I, 128)),
     [](const auto &info) {
       return std::string(packingKindName(std::get<0>(info.param))) + "_b" +
              std::to_string(std::get<1>(info.param));
     });
+
+TEST(Packing, Lut2IInterleavesRowsInGroupsOf32) {
+  // 64 rows of 4 weights: row r has pair 0 = (r % 3 - 1, (r / 3) % 3 - 1)
+  // and pair 1 = (1, -1) for even rows, (0, 0) for odd ones.
+  const int64_t n = 64, k = 4;
+  std::vector<int8_t> t(n * k);
+  for (int64_t r = 0; r < n; ++r) {
+    t[r * k + 0] = int8_t(r % 3 - 1);
+    t[r * k + 1] = int8_t((r / 3) % 3 - 1);
+    t[r * k + 2] = r % 2 ? 0 : 1;
+    t[r * k + 3] = r % 2 ? 0 : -1;
+  }
+  PackedLayout l{PackingKind::Lut2I, 4};
+  std::vector<uint8_t> out(n * packedRowBytes(l, k));
+  ASSERT_EQ(out.size(), 64u);
+  ASSERT_TRUE(packTernary(l, t.data(), n, k, out.data()));
+  auto index = [&](int64_t r, int64_t p) {
+    return 3 * (t[r * k + 2 * p] + 1) + (t[r * k + 2 * p + 1] + 1);
+  };
+  for (int64_t g = 0; g < 2; ++g)
+    for (int64_t p = 0; p < 2; ++p)
+      for (int64_t i = 0; i < 16; ++i) {
+        const int64_t r = 32 * g + i;
+        EXPECT_EQ(out[g * 32 + p * 16 + i],
+                  index(r, p) | (index(r + 16, p) << 4))
+            << "group " << g << " pair " << p << " byte " << i;
+      }
+  // Row 2, pair 1 = (1, -1): index 6 in byte 16 + 2's low nibble.
+  EXPECT_EQ(out[16 + 2] & 15, 6);
+  EXPECT_EQ(packedRowGroup(PackingKind::Lut2I), 32);
+  EXPECT_EQ(packedRowGroup(PackingKind::I2), 1);
+}
+
+TEST(Packing, Lut2INeedsWholeRowGroups) {
+  std::vector<int8_t> t(16 * 4);
+  std::vector<uint8_t> out(16);
+  PackedLayout l{PackingKind::Lut2I, 4};
+  EXPECT_FALSE(packTernary(l, t.data(), 16, 4, out.data()));
+  EXPECT_FALSE(unpackTernary(l, out.data(), 16, 4, t.data()));
+  EXPECT_EQ(checkPackedShape(l, 48, 4),
+            "lut2i layout packs rows in groups of 32, got 48 rows");
+  EXPECT_EQ(checkPackedShape(l, 64, 4), "");
+  EXPECT_EQ(checkPackedShape({PackingKind::I2, 4}, 3, 4), "");
+  EXPECT_EQ(checkPackedShape(l, 64, 6),
+            "row length 6 is not a positive multiple of the lut2i block size 4");
+}
 
 TEST(Packing, BytesPerWeight) {
   EXPECT_EQ(packedRowBytes({PackingKind::I2, 128}, 2560), 640);

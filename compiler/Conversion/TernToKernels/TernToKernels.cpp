@@ -23,13 +23,21 @@ using namespace mlir;
 using namespace mlir::tern;
 using namespace mlir::tern::kernels;
 
+bool mlir::tern::kernels::isLutFamily(llvm::StringRef family) {
+  return family == "lut" || family == "lut512" || family == "neon-lut";
+}
+
 bool mlir::tern::kernels::isKernelFamily(llvm::StringRef family) {
   return family == "avx2" || family == "vnni" || family == "vnni512" ||
-         family == "neon-dotprod" || family == "sve";
+         family == "neon-dotprod" || family == "sve" || isLutFamily(family);
 }
 
 const char *mlir::tern::kernels::kernelFamilies() {
-  return "avx2, vnni, vnni512, neon-dotprod or sve";
+  return "avx2, vnni, vnni512, neon-dotprod, sve, lut, lut512 or neon-lut";
+}
+
+int64_t mlir::tern::kernels::rangeUnits(PackingKind packing, int64_t n) {
+  return n / ::tern::packedRowGroup(toRuntimeKind(packing));
 }
 
 bool mlir::tern::kernels::supportsLayout(llvm::StringRef family,
@@ -50,6 +58,17 @@ bool mlir::tern::kernels::supportsLayout(llvm::StringRef family,
 bool mlir::tern::kernels::supportsLayout(llvm::StringRef family,
                                          PackingKind packing, int64_t block,
                                          int64_t k) {
+  if (packing == PackingKind::lut2i) {
+    if (block <= 0 || k % block || block % 4)
+      return false;
+    if (family == "lut")
+      return k % 4 == 0;
+    if (family == "lut512")
+      return k % 8 == 0;
+    return family == "neon-lut";
+  }
+  if (isLutFamily(family))
+    return false;
   if (packing == PackingKind::i2)
     return supportsLayout(family, block, k);
   if (packing != PackingKind::base3v || block <= 0 || k % block)
@@ -362,8 +381,8 @@ struct ConvertTernToKernelsPass
         if (explicitConfig) {
           op.emitError() << "the " << config->family
                          << " kernels cannot read these weights ("
-                         << wt << "; they need a blob tern.weight in an i2 "
-                         << "or base3v layout the family supports)";
+                         << wt << "; they need a blob tern.weight in an i2, "
+                         << "base3v or lut2i layout the family supports)";
           return signalPassFailure();
         }
         continue;
@@ -389,7 +408,8 @@ struct ConvertTernToKernelsPass
       auto call = func::CallOp::create(
           b, loc, kernel,
           ValueRange{lhs, view, out, arith::ConstantIndexOp::create(b, loc, 0),
-                     arith::ConstantIndexOp::create(b, loc, n)});
+                     arith::ConstantIndexOp::create(
+                         b, loc, rangeUnits(wt.getLayout().getKind(), n))});
       // Columns are independent: convert-parallel-to-runtime may split them.
       call->setAttr("tern.parallel", b.getUnitAttr());
       Value result = bufferization::ToTensorOp::create(
@@ -418,7 +438,8 @@ struct GenerateTernKernelsPass
       auto [packingName, family] = kind.getValue().split('_');
       std::optional<PackingKind> packing = symbolizePackingKind(packingName);
       if (!packing ||
-          (*packing != PackingKind::i2 && *packing != PackingKind::base3v) ||
+          (*packing != PackingKind::i2 && *packing != PackingKind::base3v &&
+           *packing != PackingKind::lut2i) ||
           !isKernelFamily(family)) {
         fn.emitError() << "unknown kernel kind '" << kind.getValue() << "'";
         return WalkResult::interrupt();
@@ -434,7 +455,13 @@ struct GenerateTernKernelsPass
                        << "]) and the signature of convert-tern-to-kernels";
         return WalkResult::interrupt();
       }
-      if (family == "avx2")
+      if (family == "lut")
+        defineLutKernel(fn, 32, "llvm.x86.avx2.pshuf.b");
+      else if (family == "lut512")
+        defineLutKernel(fn, 64, "llvm.x86.avx512.pshuf.b.512");
+      else if (family == "neon-lut")
+        defineLutKernel(fn, 16, "llvm.aarch64.neon.tbl1.v16i8");
+      else if (family == "avx2")
         defineAvx2Kernel(fn);
       else if (family == "vnni")
         defineVnniKernel(fn);

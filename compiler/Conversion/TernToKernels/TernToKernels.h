@@ -6,6 +6,8 @@
 // skeleton (row and column tiles, the remainder tiles, the stores) is
 // here; each family supplies how one tile's dot products are computed:
 // X86Kernels.cpp (avx2, vnni, vnni512), ArmKernels.cpp (neon-dotprod, sve).
+// The lookup-table families (lut, lut512, neon-lut) have their own
+// skeleton in LutKernels.cpp.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_COMPILER_CONVERSION_TERNTOKERNELS_TERNTOKERNELS_H
@@ -42,7 +44,7 @@ constexpr const char *kConfigAttr = "tern.kernel_config";
 
 /// How one matmul is computed by a generated kernel.
 struct KernelConfig {
-  std::string family; ///< avx2, vnni, vnni512, neon-dotprod, sve
+  std::string family; ///< avx2, vnni, vnni512, neon-dotprod, sve, lut, ...
   int64_t tileM = 1;  ///< activation rows per tile (weights decoded once)
   int64_t tileN = 1;  ///< output columns per tile (activations loaded once)
 };
@@ -51,9 +53,12 @@ struct KernelConfig {
 /// registers; beyond this they only spill).
 constexpr int64_t kMaxTile = 8;
 
-/// The kernel families: "avx2", "vnni", "vnni512", "neon-dotprod", "sve".
+/// The kernel families: the multiply-add ones "avx2", "vnni", "vnni512",
+/// "neon-dotprod", "sve", and the lookup-table ones "lut" (AVX2 vpshufb),
+/// "lut512" (AVX-512BW vpshufb), "neon-lut" (NEON tbl).
 bool isKernelFamily(llvm::StringRef family);
-const char *kernelFamilies(); ///< "avx2, vnni, vnni512, neon-dotprod or sve"
+bool isLutFamily(llvm::StringRef family);
+const char *kernelFamilies(); ///< "avx2, vnni, ..., lut512 or neon-lut"
 
 /// Whether `family` reads weights in `#tern.layout<i2, block = block>` for
 /// a reduction of length `k`: avx2/vnni need block % 128 == 0 (32-byte
@@ -64,7 +69,10 @@ const char *kernelFamilies(); ///< "avx2, vnni, vnni512, neon-dotprod or sve"
 bool supportsLayout(llvm::StringRef family, int64_t block, int64_t k);
 /// The same for any packing: i2 as above; base3v (5 weights per byte) with
 /// block % (5 x step bytes) == 0: avx2/vnni 160, vnni512 320,
-/// neon-dotprod 80; sve reads i2 only. Other packings: none.
+/// neon-dotprod 80; sve reads i2 only. lut2i (rows interleaved by 32,
+/// which the weights type guarantees) is read by the lut families only:
+/// lut needs k % 4 == 0, lut512 k % 8 == 0, neon-lut k % 2 == 0 (whole
+/// vectors of pairs). Other packings: none.
 bool supportsLayout(llvm::StringRef family, PackingKind packing,
                     int64_t block, int64_t k);
 
@@ -127,7 +135,15 @@ fixedWidthDots(I2KernelBuilder &kb, ArrayRef<Value> rows, ArrayRef<Value> cols,
                int64_t vecBytes, VectorType accType, int64_t codeOffset,
                const AccumulateFn &accumulate);
 
+/// Units of the kernel's [begin, end) range for n output columns: columns,
+/// or groups of 32 columns for lut2i.
+int64_t rangeUnits(PackingKind packing, int64_t n);
+
 /// The family bodies.
+/// A lookup-table kernel over `vecBytes`-byte vectors whose byte shuffle is
+/// the LLVM intrinsic `shuffle` (table, indices), per 16-byte lane.
+void defineLutKernel(func::FuncOp fn, int64_t vecBytes,
+                     llvm::StringRef shuffle);
 void defineAvx2Kernel(func::FuncOp fn);
 void defineVnniKernel(func::FuncOp fn);
 void defineVnni512Kernel(func::FuncOp fn);

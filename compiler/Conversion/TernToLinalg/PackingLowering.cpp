@@ -90,8 +90,9 @@ Value mlir::tern::buildPack(OpBuilder &b, Location loc, Value unpacked,
   const int64_t n = type.getDimSize(0), k = type.getDimSize(1);
   const int64_t block = layout.getBlock();
   const int64_t blockBytes = ::tern::packedBlockBytes(layout.getPackedLayout());
+  const int64_t rowBytes = layout.getRowBytes(k);
   return buildIndexedI8(
-      b, loc, n, layout.getRowBytes(k), [&](Arith &a, Value row, Value c) {
+      b, loc, n, rowBytes, [&](Arith &a, Value row, Value c) {
         Value blk = a.div(c, a.idx(blockBytes));
         Value p = a.rem(c, a.idx(blockBytes));
         Value base = a.mul(blk, a.idx(block)); // first weight of the block
@@ -115,6 +116,23 @@ Value mlir::tern::buildPack(OpBuilder &b, Location loc, Value unpacked,
           };
           Value hi = pair(a.add(p, a.idx(blockBytes)));
           return a.bitOr(pair(p), a.shl(hi, a.i32(4)));
+        }
+        case PackingKind::lut2i: {
+          // Rows in groups of 32, a group's 32 * rowBytes bytes in pair
+          // order: byte i of pair p holds rows i (low) and i + 16 (high).
+          Value within = a.add(a.mul(a.rem(row, a.idx(32)), a.idx(rowBytes)), c);
+          Value r0 = a.add(a.mul(a.div(row, a.idx(32)), a.idx(32)),
+                           a.rem(within, a.idx(16)));
+          Value pr = a.div(within, a.idx(16));
+          auto index = [&](Value r) {
+            Value first = a.mul(pr, a.idx(2));
+            Value w0 = a.add(a.weight(unpacked, r, first), a.i32(1));
+            Value w1 = a.add(a.weight(unpacked, r, a.add(first, a.idx(1))),
+                             a.i32(1));
+            return a.add(a.mul(w0, a.i32(3)), w1);
+          };
+          return a.bitOr(index(r0),
+                         a.shl(index(a.add(r0, a.idx(16))), a.i32(4)));
         }
         case PackingKind::base3v: {
           // byte p holds p + j*B/5 as digits of d (most significant
@@ -172,6 +190,21 @@ Value mlir::tern::buildUnpack(OpBuilder &b, Location loc, Value packed,
       Value byte = a.byte(packed, row, a.add(blockStart, p));
       Value shift = a.mul(a.indexToI32(half), a.i32(4));
       Value nib = a.bitAnd(a.shr(byte, shift), a.i32(15));
+      Value digit = a.select(second, a.rem(nib, a.i32(3)), a.div(nib, a.i32(3)));
+      return a.sub(digit, a.i32(1));
+    }
+    case PackingKind::lut2i: {
+      // Row r of group g is byte r % 16 of each pair's 16, nibble r / 16.
+      const int64_t rowBytes = layout.getRowBytes(k);
+      Value ri = a.rem(row, a.idx(32));
+      Value flat = a.add(
+          a.mul(a.div(row, a.idx(32)), a.idx(32 * rowBytes)),
+          a.add(a.mul(a.div(col, a.idx(2)), a.idx(16)), a.rem(ri, a.idx(16))));
+      Value byte = a.byte(packed, a.div(flat, a.idx(rowBytes)),
+                          a.rem(flat, a.idx(rowBytes)));
+      Value shift = a.mul(a.indexToI32(a.div(ri, a.idx(16))), a.i32(4));
+      Value nib = a.bitAnd(a.shr(byte, shift), a.i32(15));
+      Value second = a.eq(a.rem(col, a.idx(2)), a.idx(1));
       Value digit = a.select(second, a.rem(nib, a.i32(3)), a.div(nib, a.i32(3)));
       return a.sub(digit, a.i32(1));
     }

@@ -9,7 +9,8 @@ def Tern_PackingKind : I32EnumAttr<"PackingKind", "how ternary values are packed
     I32EnumAttrCase<"i2", 0>,
     I32EnumAttrCase<"lut2", 1>,
     I32EnumAttrCase<"base3", 2>,
-    I32EnumAttrCase<"base3v", 3>
+    I32EnumAttrCase<"base3v", 3>,
+    I32EnumAttrCase<"lut2i", 4>
   ]> {
   let cppNamespace = "::mlir::tern";
   let genSpecializedAttr = 0;
@@ -36,6 +37,12 @@ def Tern_LayoutAttr : AttrDef<Tern_Dialect, "Layout"> {
       as the digits of `d = sum_j (w + 1) * 3^(4-j)`, stored as
       `ceil(d * 256 / 243)`, so that digit j is `floor(3x/256)` of
       `x = 3^j * q mod 256` (byte adds and compares). Needs `block % 5 == 0`.
+    * `lut2i`: lut2's pair indices interleaved across rows for lookup-table
+      kernels (2 bits per weight): rows in groups of 32 (N % 32 == 0), each
+      group's bytes contiguous; pair `p` of a group takes 16 bytes, byte `i`
+      holding row `i`'s index in its low nibble and row `i + 16`'s in its
+      high nibble, so that one byte shuffle looks up 16 rows at once. The
+      block (`block % 4 == 0`) does not change the order.
 
     Example:
 

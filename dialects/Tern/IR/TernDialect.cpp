@@ -51,6 +51,8 @@ Operation *TernDialect::materializeConstant(OpBuilder &builder, Attribute value,
     return ::tern::PackingKind::Base3;
   case PackingKind::base3v:
     return ::tern::PackingKind::Base3V;
+  case PackingKind::lut2i:
+    return ::tern::PackingKind::Lut2I;
   }
   llvm_unreachable("unknown packing kind");
 }
@@ -65,6 +67,8 @@ PackingKind mlir::tern::fromRuntimeKind(::tern::PackingKind kind) {
     return PackingKind::base3;
   case ::tern::PackingKind::Base3V:
     return PackingKind::base3v;
+  case ::tern::PackingKind::Lut2I:
+    return PackingKind::lut2i;
   }
   llvm_unreachable("unknown packing kind");
 }

@@ -26,7 +26,12 @@ func.func @zero_block(%w: !tern.weights<4x12, #tern.layout<lut2, block = 0>>)
 
 // -----
 
-// expected-error @+2 {{expected ::mlir::tern::PackingKind to be one of: i2, lut2, base3}}
+// expected-error @+1 {{layout does not fit weights 48x8: lut2i layout packs rows in groups of 32, got 48 rows}}
+func.func @lut2i_rows(%w: !tern.weights<48x8, #tern.layout<lut2i, block = 8>>)
+
+// -----
+
+// expected-error @+2 {{expected ::mlir::tern::PackingKind to be one of: i2, lut2, base3, base3v, lut2i}}
 // expected-error @+1 {{failed to parse Tern_LayoutAttr parameter 'kind'}}
 func.func @unknown_kind(%w: !tern.weights<4x12, #tern.layout<i3, block = 4>>)
 
