@@ -40,3 +40,11 @@ if (os.path.exists(os.path.join(config.tern_aarch64_runtime_dir,
                                 "libtern_compiled.a"))
         and shutil.which("qemu-aarch64")):
     config.available_features.add("aarch64-runtime")
+
+# x86 hosts that run AVX-512BW code (the lut512 kernels' executables).
+try:
+    with open("/proc/cpuinfo") as f:
+        if " avx512bw" in f.read():
+            config.available_features.add("host-avx512bw")
+except OSError:
+    pass

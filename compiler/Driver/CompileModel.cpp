@@ -303,13 +303,20 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
   io.layout = [&](const std::string &, int64_t rows,
                   int64_t cols) -> rt::PackedLayout {
     // The layout serves every M: the decode (M = 1) choice decides.
+    // A database entry of a nearby shape may not fit this one (lut2i
+    // needs whole groups of 32 rows): then the rules below.
     if (db)
       if (const TuningEntry *e = db->nearest(cpu, 1, rows, cols))
-        return e->choice.packedLayout();
-    if (o.packing == rt::PackingKind::Base3V)
-      for (const std::string &f : families)
-        if (kernels::supportsLayout(f, PackingKind::base3v, cols, cols))
-          return {rt::PackingKind::Base3V, cols};
+        if (rt::checkPackedShape(e->choice.packedLayout(), rows, cols).empty())
+          return e->choice.packedLayout();
+    if (o.packing != rt::PackingKind::I2) {
+      const rt::PackedLayout wanted{o.packing, cols};
+      if (rt::checkPackedShape(wanted, rows, cols).empty())
+        for (const std::string &f : families)
+          if (kernels::supportsLayout(f, fromRuntimeKind(o.packing), cols,
+                                      cols))
+            return wanted;
+    }
     // No family reads this K: the importer's i2 rule (generic kernels).
     KernelChoice c = defaultChoice(families, 1, rows, cols);
     if (c.kernel.family.empty())
@@ -331,10 +338,16 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
       return kernels::configAttr(&context, c.kernel);
     // The database's layout for this weight is one the default family does
     // not read: the first family that reads it, with the default's tile.
+    // Lookup-table kernels: two groups of 32 rows per tile (the faster
+    // decode tile in tern-kernel-bench), two activation rows' tables per
+    // weight load in prefill.
     for (const std::string &f : families)
       if (kernels::supportsLayout(f, packing, block, k))
         return kernels::configAttr(
-            &context, kernels::KernelConfig{f, c.kernel.tileM, c.kernel.tileN});
+            &context,
+            kernels::isLutFamily(f)
+                ? kernels::KernelConfig{f, m > 1 ? 2 : 1, 2}
+                : kernels::KernelConfig{f, c.kernel.tileM, c.kernel.tileN});
     return {};
   };
   llvm::Expected<ImportedModel> imported = importModel(context, model, io);

@@ -203,14 +203,17 @@ llvm::Error Importer::check() {
         if (l.block == 0)
           continue;
         const bool known = l.kind == rt::PackingKind::I2 ||
-                           l.kind == rt::PackingKind::Base3V;
-        const std::string why = known ? rt::checkPackedLayout(l, t->cols)
-                                      : "kernels read i2 or base3v only";
+                           l.kind == rt::PackingKind::Base3V ||
+                           l.kind == rt::PackingKind::Lut2I;
+        const std::string why =
+            known ? rt::checkPackedShape(l, t->rows, t->cols)
+                  : "kernels read i2, base3v or lut2i only";
         if (!why.empty())
           return fail("the layout chosen for '" + t->name + "' (" +
                       rt::packingKindName(l.kind) + ", block " +
                       std::to_string(l.block) + ") does not fit its " +
-                      std::to_string(t->cols) + " columns: " + why);
+                      std::to_string(t->rows) + "x" +
+                      std::to_string(t->cols) + " weights: " + why);
         layouts_[t->name] = l;
       }
   return llvm::Error::success();
@@ -259,12 +262,19 @@ Value Importer::ternaryWeights(const rt::TernaryTensor &t,
   const uint64_t off =
       place(t.name, static_cast<uint64_t>(t.rows * rowBytes),
             [model, w, layout, rowBytes](uint8_t *dst) {
-              std::vector<int8_t> rowValues(static_cast<size_t>(w.cols));
-              for (int64_t r = 0; r < w.rows; ++r)
-                if (!rt::unpackTernaryRow(w, r, rowValues.data()) ||
-                    !rt::packTernary(layout, rowValues.data(), 1, w.cols,
+              // Rows the layout packs together (32 for lut2i), one group
+              // at a time.
+              const int64_t group = rt::packedRowGroup(layout.kind);
+              std::vector<int8_t> values(static_cast<size_t>(group * w.cols));
+              for (int64_t r = 0; r < w.rows; r += group) {
+                for (int64_t i = 0; i < group; ++i)
+                  if (!rt::unpackTernaryRow(w, r + i,
+                                            values.data() + i * w.cols))
+                    return false;
+                if (!rt::packTernary(layout, values.data(), group, w.cols,
                                      dst + r * rowBytes))
                   return false;
+              }
               return true;
             });
   auto type = WeightsType::get(

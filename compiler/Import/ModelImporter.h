@@ -64,7 +64,7 @@ struct ImportOptions {
   /// context; 0 or 1: no prefill entry point).
   int64_t prefillRows = -1;
   /// The layout of each ternary weight (the one its matmuls' kernels
-  /// read: i2 or base3v and a block), given its name and shape; null or
+  /// read: i2, base3v or lut2i and a block), given its name and shape; null or
   /// block 0: i2 in i2Block's rule. The layout must fit `cols`
   /// (runtime/ternary checkPackedLayout).
   std::function<::tern::PackedLayout(const std::string &name, int64_t rows,

@@ -52,18 +52,24 @@ using namespace mlir::tern;
 
 namespace {
 
-/// The default kernel for the shape; with `base3v`, the same family and
-/// tile on weights in base3v (1.6 bits) whole-row blocks.
+/// The default kernel for the shape (variant ""); "base3v": the same family
+/// and tile on weights in base3v (1.6 bits) whole-row blocks; a lookup-table
+/// family ("lut", "lut512", "neon-lut"): that family on lut2i weights with
+/// the tile "1x<tile_n>" of `tileN`.
 void matmul(benchmark::State &state, int64_t m, int64_t n, int64_t k,
-            bool base3v) {
+            const std::string &variant, int64_t tileN = 1) {
   const std::vector<std::string> families = hostKernelFamilies();
   if (families.empty()) {
     state.SkipWithError("this CPU runs no generated kernel family");
     return;
   }
   KernelChoice c = defaultChoice(families, m, n, k);
-  if (base3v) {
+  if (variant == "base3v") {
     c.packing = PackingKind::base3v;
+    c.block = k;
+  } else if (!variant.empty()) {
+    c.kernel = {variant, 1, tileN};
+    c.packing = PackingKind::lut2i;
     c.block = k;
   }
   auto jit = KernelJit::create(c, m, n, k);
@@ -314,7 +320,7 @@ const bool registered = [] {
                                s.name;
       benchmark::RegisterBenchmark(name.c_str(),
                                    [s, m](benchmark::State &st) {
-                                     matmul(st, m, s.n, s.k, false);
+                                     matmul(st, m, s.n, s.k, "");
                                    })
           ->Unit(benchmark::kMicrosecond);
     }
@@ -332,8 +338,21 @@ const bool registered = [] {
     if (s.k % 160 == 0)
       benchmark::RegisterBenchmark(
           (std::string("decode_base3v/") + s.name).c_str(),
-          [s](benchmark::State &st) { matmul(st, 1, s.n, s.k, true); })
+          [s](benchmark::State &st) { matmul(st, 1, s.n, s.k, "base3v"); })
           ->Unit(benchmark::kMicrosecond);
+  // Decode with the lookup-table kernels the host runs (lut2i weights),
+  // one group of 32 rows and two per tile.
+  for (const std::string &family : hostKernelFamilies())
+    if (kernels::isLutFamily(family))
+      for (const Shape &s : kShapes)
+        for (int64_t tn : {1, 2})
+          benchmark::RegisterBenchmark(
+              ("decode_" + family + "_1x" + std::to_string(tn) + "/" + s.name)
+                  .c_str(),
+              [s, family, tn](benchmark::State &st) {
+                matmul(st, 1, s.n, s.k, family, tn);
+              })
+              ->Unit(benchmark::kMicrosecond);
   return true;
 }();
 

@@ -43,7 +43,24 @@ std::vector<KernelChoice> mlir::tern::tuningCandidates(int64_t m, int64_t n,
       {PackingKind::i2, 128},     {PackingKind::i2, 256},
       {PackingKind::i2, k},       {PackingKind::base3v, 320},
       {PackingKind::base3v, k}};
-  for (const std::string &f : families)
+  for (const std::string &f : families) {
+    if (kernels::isLutFamily(f)) {
+      // Lookup tables on lut2i (whole groups of 32 rows): tile_n groups
+      // share each table load; tile_m tables share each weight load.
+      if (n % 32)
+        continue;
+      for (int64_t tm : tilesM)
+        for (int64_t tn : {1, 2, 4}) {
+          if (tm > m || tm * tn > 4)
+            continue;
+          KernelChoice c;
+          c.kernel = {f, tm, tn};
+          c.packing = PackingKind::lut2i;
+          c.block = k;
+          add(c);
+        }
+      continue;
+    }
     for (auto [packing, block] : layouts)
       for (int64_t tm : tilesM)
         for (int64_t tn : tilesN) {
@@ -55,6 +72,7 @@ std::vector<KernelChoice> mlir::tern::tuningCandidates(int64_t m, int64_t n,
           c.block = block;
           add(c);
         }
+  }
   return out;
 }
 

@@ -78,9 +78,15 @@ llvm::Expected<TuningDb> TuningDb::load(const std::string &path) {
     if (e->get("packing") && !str("packing", packing))
       packing = "?";
     std::optional<PackingKind> kind = symbolizePackingKind(packing);
-    if (!kind || (*kind != PackingKind::i2 && *kind != PackingKind::base3v))
+    if (!kind || (*kind != PackingKind::i2 && *kind != PackingKind::base3v &&
+                  *kind != PackingKind::lut2i))
       return fail(path, where + " (" + t.cpu + ", " + shape +
-                            "): \"packing\" must be \"i2\" or \"base3v\"");
+                            "): \"packing\" must be \"i2\", \"base3v\" or "
+                            "\"lut2i\"");
+    if (*kind == PackingKind::lut2i && t.n % 32)
+      return fail(path, where + " (" + t.cpu + ", " + shape +
+                            "): \"lut2i\" packs rows in groups of 32, and N = " +
+                            std::to_string(t.n) + " is not a multiple of 32");
     t.choice.packing = *kind;
     if (!num("block", t.choice.block, 4, t.k) ||
         !kernels::supportsLayout(t.choice.kernel.family, t.choice.packing,

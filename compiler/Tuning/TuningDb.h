@@ -14,7 +14,7 @@
 //                 "threads": 2, "seconds": 2.1e-5,
 //                 "default_seconds": 3.5e-5}]}
 //
-// ("packing" is "i2" or "base3v"; absent: i2. `seconds` per call of the kernel, best of the timed repetitions, for the
+// ("packing" is "i2", "base3v" or "lut2i"; absent: i2. `seconds` per call of the kernel, best of the timed repetitions, for the
 // choice and for the default choice the compiler makes without a database).
 //
 // Without a database, defaultChoice() is what the compiler uses.

@@ -162,10 +162,12 @@ static cl::opt<std::string> compileHead(
     cl::cat(ternCategory));
 static cl::opt<std::string> compilePacking(
     "packing",
-    cl::desc("Ternary weight packing: i2 (2 bits, default) or base3v (1.6 "
+    cl::desc("Ternary weight packing: i2 (2 bits, default), base3v (1.6 "
              "bits, 5 weights per byte, wherever a kernel family reads it: "
-             "K a multiple of 160 on x86, 80 on NEON); a --tuning-db's "
-             "choices come first"),
+             "K a multiple of 160 on x86, 80 on NEON) or lut2i (2 bits, "
+             "pairs interleaved across 32 rows, for the lookup-table "
+             "kernels: lut, lut512, neon-lut); a --tuning-db's choices "
+             "come first"),
     cl::value_desc("PACKING"), cl::init("i2"), cl::sub(compileCmd),
     cl::cat(ternCategory));
 static cl::opt<std::string> compileRuntimeDir(
@@ -585,9 +587,11 @@ static int runCompile() {
   o.head = *head;
   if (compilePacking == "base3v")
     o.packing = tern::PackingKind::Base3V;
+  else if (compilePacking == "lut2i")
+    o.packing = tern::PackingKind::Lut2I;
   else if (compilePacking != "i2")
     return fail("--packing: unknown packing '" + compilePacking +
-                "' (i2 or base3v)");
+                "' (i2, base3v or lut2i)");
   o.runtimeLibDir = compileRuntimeDir;
   o.crossRuntimeLibDir = compileCrossRuntimeDir;
   if (llvm::Error e = mlir::tern::compileModel(o))
