@@ -13,7 +13,7 @@ func.func @wrong_layout(%blob: memref<8192xi8>, %q: tensor<1x256xi8>) -> tensor<
 
 func.func @unknown_family(%blob: memref<8192xi8>, %q: tensor<1x256xi8>) -> tensor<1x64xi32> {
   %w = tern.weight "w" %blob[0] : memref<8192xi8> -> !tern.weights<64x256, #tern.layout<i2, block = 128>>
-  // expected-error @+1 {{tern.kernel_config: family must be one of avx2, vnni, vnni512, neon-dotprod or sve}}
+  // expected-error @+1 {{tern.kernel_config: family must be one of avx2, vnni, vnni512, neon-dotprod, sve, lut, lut512 or neon-lut}}
   %acc = tern.matmul %q, %w {tern.kernel_config = {family = "amx"}} : tensor<1x256xi8>, !tern.weights<64x256, #tern.layout<i2, block = 128>> -> tensor<1x64xi32>
   return %acc : tensor<1x64xi32>
 }

@@ -1,10 +1,11 @@
 // RUN: tern-opt %s --split-input-file --convert-tern-to-kernels | FileCheck %s
 // RUN: tern-opt %s --split-input-file '--convert-tern-to-kernels=family=neon-dotprod' | FileCheck %s --check-prefix=NEON
 // RUN: not tern-opt %s --split-input-file '--convert-tern-to-kernels=family=sse9' 2>&1 | FileCheck %s --check-prefix=BAD
-// BAD: unknown kernel family 'sse9' (expected avx2, vnni, vnni512, neon-dotprod or sve)
+// BAD: unknown kernel family 'sse9' (expected avx2, vnni, vnni512, neon-dotprod, sve, lut, lut512 or neon-lut)
 // RUN: tern-opt %s --split-input-file '--convert-tern-to-kernels=family=vnni' | FileCheck %s --check-prefix=VNNI
 // RUN: tern-opt %s --split-input-file '--convert-tern-to-kernels=family=avx2 tile-m=2 tile-n=4' | FileCheck %s --check-prefix=TILE
 // RUN: tern-opt %s --split-input-file '--convert-tern-to-kernels=family=sve' | FileCheck %s --check-prefix=SVE
+// RUN: tern-opt %s --split-input-file '--convert-tern-to-kernels=family=lut tile-n=2' | FileCheck %s --check-prefix=LUT
 // RUN: not tern-opt %s --split-input-file '--convert-tern-to-kernels=tile-n=9' 2>&1 | FileCheck %s --check-prefix=BADTILE
 // BADTILE: tern.kernel_config: tile_n must be an integer in [1, 8]
 // RUN: tern-opt %s --split-input-file --tern-decompose-bitlinear --convert-tern-to-kernels | FileCheck %s --check-prefix=CONFIG
@@ -131,4 +132,25 @@ func.func @base3v(%blob: memref<8192xi8>, %q: tensor<1x320xi8>) -> (tensor<1x64x
   %w1 = tern.weight "w1" %blob[4096] : memref<8192xi8> -> !tern.weights<64x320, #tern.layout<base3v, block = 80>>
   %a1 = tern.matmul %q, %w1 : tensor<1x320xi8>, !tern.weights<64x320, #tern.layout<base3v, block = 80>> -> tensor<1x64xi32>
   return %a0, %a1 : tensor<1x64xi32>, tensor<1x64xi32>
+}
+
+// -----
+
+// lut2i weights (pair indices interleaved across groups of 32 rows) are
+// read by the lookup-table families only (the multiply-add families leave
+// the matmul to the reference lowering); the kernels' parallel range is in
+// groups: 64 rows are 2 groups.
+// CHECK-LABEL: func @lut2i
+// CHECK: tern.matmul
+// LUT-LABEL: func @lut2i
+// LUT: %[[VIEW:.*]] = memref.view %{{.*}}[%{{.*}}][] : memref<8192xi8> to memref<64x64xi8>
+// LUT: %[[GROUPS:.*]] = arith.constant 2 : index
+// LUT: call @tern_kernel_lut2i_lut_1x64x256_b256_t1x2(%{{.*}}, %[[VIEW]], %{{.*}}, %{{.*}}, %[[GROUPS]]) {tern.parallel}
+// LUT: func.func private @tern_kernel_lut2i_lut_1x64x256_b256_t1x2(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.block = 256 : i64, tern.kernel = "lut2i_lut", tern.tile = array<i64: 1, 2>}
+// NEON-LABEL: func @lut2i
+// NEON: tern.matmul
+func.func @lut2i(%blob: memref<8192xi8>, %q: tensor<1x256xi8>) -> tensor<1x64xi32> {
+  %w = tern.weight "w" %blob[0] : memref<8192xi8> -> !tern.weights<64x256, #tern.layout<lut2i, block = 256>>
+  %a = tern.matmul %q, %w : tensor<1x256xi8>, !tern.weights<64x256, #tern.layout<lut2i, block = 256>> -> tensor<1x64xi32>
+  return %a : tensor<1x64xi32>
 }

@@ -121,3 +121,36 @@ func.func private @tiled(memref<7x128xi8>, memref<64x32xi8>, memref<7x64xi32>, i
 // CHECK: vector.reduction <add>, %{{.*}} : vector<[4]xi32> into i32
 func.func private @sve(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_sve", tern.block = 256 : i64, tern.tile = array<i64: 1, 1>}
 
+
+// -----
+
+// A lookup-table kernel (lut2i weights, 64 rows = 2 groups of 32, K = 256):
+// the activation row's table (128 pairs x 16 entries, low and high bytes),
+// then per group of 32 rows, chunks of 32-byte steps: the weight bytes'
+// low and high nibbles index vpshufb lookups in the two byte tables, the
+// bytes interleave into 16-bit partial sums, and the 16-bit sums widen to
+// 32 bits once per chunk (64 steps here: K / 2 pairs / 2 per step).
+// CHECK-LABEL: func.func private @lut(
+// CHECK-SAME: %[[A:.*]]: memref<1x256xi8>, %[[W:.*]]: memref<64x64xi8>, %[[O:.*]]: memref<1x64xi32>, %[[BEGIN:.*]]: index, %[[END:.*]]: index)
+// CHECK: %[[FLAT:.*]] = memref.reinterpret_cast %[[W]] to offset: [0], sizes: [4096], strides: [1]
+// CHECK: %[[TABLES:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x4096xi8>
+// CHECK: scf.for
+// CHECK: memref.load %[[A]]
+// CHECK: arith.muli {{.*}} : vector<16xi16>
+// CHECK: arith.shrsi {{.*}} : vector<16xi16>
+// CHECK: vector.store {{.*}}, %[[TABLES]]
+// CHECK: scf.for %[[G:.*]] = %[[BEGIN]] to %[[END]]
+// CHECK: scf.for {{.*}} iter_args(
+// CHECK: vector.load %[[FLAT]][{{.*}}] : memref<4096xi8>, vector<32xi8>
+// CHECK: arith.andi
+// CHECK: arith.shrui
+// CHECK: vector.load %[[TABLES]]
+// CHECK: llvm.call_intrinsic "llvm.x86.avx2.pshuf.b"
+// CHECK: vector.shuffle
+// CHECK: vector.bitcast {{.*}} : vector<32xi8> to vector<16xi16>
+// CHECK: arith.extsi {{.*}} : vector<16xi16> to vector<16xi32>
+// CHECK: scf.yield
+// CHECK: vector.shuffle
+// CHECK: vector.store {{.*}}, %[[O]][{{.*}}] : memref<1x64xi32>, vector<8xi32>
+// CHECK: memref.dealloc %[[TABLES]]
+func.func private @lut(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "lut2i_lut", tern.block = 256 : i64, tern.tile = array<i64: 1, 1>}
