@@ -299,6 +299,7 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
   io.contextSize = o.contextSize;
   io.prefillRows = o.prefillRows;
   io.head = o.head;
+  io.fuseProjections = o.fuseProjections;
   const std::string cpu = target->cpu;
   io.layout = [&](const std::string &, int64_t rows,
                   int64_t cols) -> rt::PackedLayout {

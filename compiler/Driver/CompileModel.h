@@ -54,6 +54,8 @@ struct CompileOptions {
   /// wherever a kernel family of the target reads that; I2: the defaults.
   /// A tuning database's choices come first.
   ::tern::PackingKind packing = ::tern::PackingKind::I2;
+  /// q/k/v and gate/up as one matmul each (ImportOptions::fuseProjections).
+  bool fuseProjections = true;
 };
 
 /// Runs the pipeline; errors name the stage and what went wrong.

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "runtime/model/Half.h"
@@ -22,6 +23,27 @@
 using namespace mlir;
 using namespace mlir::tern;
 namespace rt = ::tern;
+
+std::vector<MatmulWeight> mlir::tern::layerMatmuls(const rt::LayerWeights &l,
+                                                  bool fuse) {
+  auto one = [](std::vector<const rt::TernaryTensor *> parts) {
+    MatmulWeight w;
+    w.parts = std::move(parts);
+    w.cols = w.parts.front()->cols;
+    for (const rt::TernaryTensor *t : w.parts) {
+      w.name += (w.name.empty() ? "" : "+") + t->name;
+      w.rows += t->rows;
+    }
+    return w;
+  };
+  if (fuse)
+    return {one({&l.attnQ, &l.attnK, &l.attnV}), one({&l.attnOutput}),
+            one({&l.ffnGate, &l.ffnUp}), one({&l.ffnDown})};
+  std::vector<MatmulWeight> out;
+  for (const rt::TernaryTensor *t : rt::bitLinearWeights(l))
+    out.push_back(one({t}));
+  return out;
+}
 
 namespace {
 
@@ -127,8 +149,8 @@ private:
                                   ValueRange{});
   }
   Value normWeights(const rt::FloatTensor &t);
-  Value ternaryWeights(const rt::TernaryTensor &t, rt::PackedLayout layout);
-  rt::PackedLayout layoutFor(const rt::TernaryTensor &t);
+  Value ternaryWeights(const MatmulWeight &w, rt::PackedLayout layout);
+  rt::PackedLayout layoutFor(const MatmulWeight &w);
   Value embedding(const rt::DenseTensor &t);
 
   // Steps of the network (see ReferenceModel.h for the numerics).
@@ -146,7 +168,9 @@ private:
   SmallVector<Value> headWeights(const rt::DenseTensor &t);
   void buildHeadFn(const std::string &name, bool decode,
                    ArrayRef<Value> weights, MemRefType logitsType);
-  void bitLinear(Value in, int64_t k, const rt::TernaryTensor &w, Value out);
+  /// outs[i] = BitLinear(in; w.parts[i]) for the k-wide rows of `in`.
+  void bitLinear(Value in, int64_t k, const MatmulWeight &w,
+                 ArrayRef<Value> outs);
   /// cos/sin of each row's position at each frequency (ropeCos_/ropeSin_).
   void ropeTables();
   void rope(Value buf, int64_t heads);
@@ -198,7 +222,8 @@ llvm::Error Importer::check() {
     return fail(bad);
   if (opts_.layout)
     for (const rt::LayerWeights &w : m_.layers)
-      for (const rt::TernaryTensor *t : rt::bitLinearWeights(w)) {
+      for (const MatmulWeight &mw : layerMatmuls(w, opts_.fuseProjections)) {
+        const MatmulWeight *t = &mw;
         const rt::PackedLayout l = opts_.layout(t->name, t->rows, t->cols);
         if (l.block == 0)
           continue;
@@ -248,30 +273,41 @@ Value Importer::normWeights(const rt::FloatTensor &t) {
   return viewOf(off, MemRefType::get({n}, b_.getF32Type()));
 }
 
-rt::PackedLayout Importer::layoutFor(const rt::TernaryTensor &t) {
+rt::PackedLayout Importer::layoutFor(const MatmulWeight &t) {
   auto it = layouts_.find(t.name);
   return it == layouts_.end() ? rt::PackedLayout{rt::PackingKind::I2, block_}
                               : it->second;
 }
 
-Value Importer::ternaryWeights(const rt::TernaryTensor &t,
+Value Importer::ternaryWeights(const MatmulWeight &t,
                                rt::PackedLayout layout) {
   const int64_t rowBytes = rt::packedRowBytes(layout, t.cols);
   auto model = model_;
-  rt::TernaryTensor w = t;
+  std::vector<rt::TernaryTensor> parts;
+  for (const rt::TernaryTensor *p : t.parts)
+    parts.push_back(*p);
+  const int64_t rows = t.rows, cols = t.cols;
   const uint64_t off =
       place(t.name, static_cast<uint64_t>(t.rows * rowBytes),
-            [model, w, layout, rowBytes](uint8_t *dst) {
+            [model, parts, rows, cols, layout, rowBytes](uint8_t *dst) {
+              // Row r of the stacked parts.
+              auto unpackRow = [&](int64_t r, int8_t *out) {
+                for (const rt::TernaryTensor &p : parts) {
+                  if (r < p.rows)
+                    return rt::unpackTernaryRow(p, r, out);
+                  r -= p.rows;
+                }
+                return false;
+              };
               // Rows the layout packs together (32 for lut2i), one group
               // at a time.
               const int64_t group = rt::packedRowGroup(layout.kind);
-              std::vector<int8_t> values(static_cast<size_t>(group * w.cols));
-              for (int64_t r = 0; r < w.rows; r += group) {
+              std::vector<int8_t> values(static_cast<size_t>(group * cols));
+              for (int64_t r = 0; r < rows; r += group) {
                 for (int64_t i = 0; i < group; ++i)
-                  if (!rt::unpackTernaryRow(w, r + i,
-                                            values.data() + i * w.cols))
+                  if (!unpackRow(r + i, values.data() + i * cols))
                     return false;
-                if (!rt::packTernary(layout, values.data(), group, w.cols,
+                if (!rt::packTernary(layout, values.data(), group, cols,
                                      dst + r * rowBytes))
                   return false;
               }
@@ -495,24 +531,58 @@ void Importer::buildHeadFn(const std::string &name, bool decode,
   func::ReturnOp::create(b_, loc_);
 }
 
-void Importer::bitLinear(Value in, int64_t k, const rt::TernaryTensor &w,
-                         Value out) {
-  auto inType = RankedTensorType::get({rows_, k}, b_.getF32Type());
-  auto outType = RankedTensorType::get({rows_, w.rows}, b_.getF32Type());
+void Importer::bitLinear(Value in, int64_t k, const MatmulWeight &w,
+                         ArrayRef<Value> outs) {
+  Type f32 = b_.getF32Type();
+  auto inType = RankedTensorType::get({rows_, k}, f32);
   Value x = bufferization::ToTensorOp::create(b_, loc_, inType, in,
                                               /*restrict=*/true,
                                               /*writable=*/false);
   const rt::PackedLayout layout = layoutFor(w);
-  auto y = BitLinearOp::create(b_, loc_, outType, x, ternaryWeights(w, layout),
-                               f32c(w.scale));
+  DictionaryAttr config;
   if (opts_.kernelConfig)
-    if (DictionaryAttr config =
-            opts_.kernelConfig(rows_, w.rows, w.cols, layout))
+    config = opts_.kernelConfig(rows_, w.rows, w.cols, layout);
+  auto store = [&](Value y, Value out) {
+    auto mat = bufferization::MaterializeInDestinationOp::create(b_, loc_, y,
+                                                                 out);
+    mat.setRestrict(true);
+    mat.setWritable(true);
+  };
+  Value weights = ternaryWeights(w, layout);
+  if (w.parts.size() == 1) {
+    auto outType = RankedTensorType::get({rows_, w.rows}, f32);
+    auto y = BitLinearOp::create(b_, loc_, outType, x, weights,
+                                 f32c(w.parts[0]->scale));
+    if (config)
       y->setAttr("tern.kernel_config", config);
-  auto mat = bufferization::MaterializeInDestinationOp::create(b_, loc_, y,
-                                                               out);
-  mat.setRestrict(true);
-  mat.setWritable(true);
+    store(y, outs[0]);
+    return;
+  }
+  // Stacked weights: quantize the input once, one matmul, then each part's
+  // columns rescaled by its own weight scale (tern.bitlinear decomposed;
+  // the same values as one tern.bitlinear per part).
+  auto quant = QuantizeActOp::create(
+      b_, loc_, RankedTensorType::get({rows_, k}, b_.getI8Type()),
+      RankedTensorType::get({rows_}, f32), x);
+  auto acc = MatmulOp::create(
+      b_, loc_, RankedTensorType::get({rows_, w.rows}, b_.getI32Type()),
+      quant.getOutput(), weights);
+  if (config)
+    acc->setAttr("tern.kernel_config", config);
+  int64_t col = 0;
+  for (size_t i = 0; i < w.parts.size(); ++i) {
+    const int64_t n = w.parts[i]->rows;
+    Value part = tensor::ExtractSliceOp::create(
+        b_, loc_, acc, ArrayRef<OpFoldResult>{b_.getIndexAttr(0),
+                                              b_.getIndexAttr(col)},
+        ArrayRef<OpFoldResult>{b_.getIndexAttr(rows_), b_.getIndexAttr(n)},
+        ArrayRef<OpFoldResult>{b_.getIndexAttr(1), b_.getIndexAttr(1)});
+    Value y = RescaleOp::create(b_, loc_, RankedTensorType::get({rows_, n}, f32),
+                                part, quant.getScale(),
+                                f32c(w.parts[i]->scale));
+    store(y, outs[i]);
+    col += n;
+  }
 }
 
 void Importer::ropeTables() {
@@ -669,10 +739,31 @@ void Importer::layer(int64_t l, const rt::LayerWeights &w) {
   Value L = idx(l);
 
   // Attention.
+  // The layer's matmuls (layerMatmuls: q/k/v and gate/up fused or not)
+  // and the buffer each BitLinear weight's output goes to.
+  const std::vector<MatmulWeight> mms =
+      layerMatmuls(w, opts_.fuseProjections);
+  const std::pair<const rt::TernaryTensor *, Value> dest[] = {
+      {&w.attnQ, q_},     {&w.attnK, k_},     {&w.attnV, v_},
+      {&w.attnOutput, proj_}, {&w.ffnGate, gate_}, {&w.ffnUp, up_},
+      {&w.ffnDown, proj_}};
+  // The matmuls whose first part is one of `first`, reading `in` (k wide).
+  auto project = [&](Value in, int64_t k,
+                     std::initializer_list<const rt::TernaryTensor *> first) {
+    for (const MatmulWeight &mw : mms) {
+      if (!llvm::is_contained(first, mw.parts.front()))
+        continue;
+      SmallVector<Value> outs;
+      for (const rt::TernaryTensor *p : mw.parts)
+        for (const auto &[t, buf] : dest)
+          if (t == p)
+            outs.push_back(buf);
+      bitLinear(in, k, mw, outs);
+    }
+  };
+
   rmsNorm(x_, normWeights(w.attnNorm), H, xn_);
-  bitLinear(xn_, H, w.attnQ, q_);
-  bitLinear(xn_, H, w.attnK, k_);
-  bitLinear(xn_, H, w.attnV, v_);
+  project(xn_, H, {&w.attnQ, &w.attnK, &w.attnV});
   ropeTables();
   rope(q_, c_.numHeads);
   rope(k_, c_.numKvHeads);
@@ -696,7 +787,7 @@ void Importer::layer(int64_t l, const rt::LayerWeights &w) {
     call->setAttr("tern.parallel", b_.getUnitAttr());
   }
   rmsNorm(att_, normWeights(w.attnSubNorm), QD, att_);
-  bitLinear(att_, QD, w.attnOutput, proj_);
+  project(att_, QD, {&w.attnOutput});
   auto residual = [&]() {
     forRows([&](Value r) {
       forEachVec(H, [&](Value i) {
@@ -710,8 +801,7 @@ void Importer::layer(int64_t l, const rt::LayerWeights &w) {
 
   // MLP.
   rmsNorm(x_, normWeights(w.ffnNorm), H, xn_);
-  bitLinear(xn_, H, w.ffnGate, gate_);
-  bitLinear(xn_, H, w.ffnUp, up_);
+  project(xn_, H, {&w.ffnGate, &w.ffnUp});
   Value zeros = vsplat(f32c(0.0f));
   forRows([&](Value r) {
     forEachVec(I, [&](Value i) {
@@ -724,7 +814,7 @@ void Importer::layer(int64_t l, const rt::LayerWeights &w) {
     });
   });
   rmsNorm(gate_, normWeights(w.ffnSubNorm), I, gate_);
-  bitLinear(gate_, I, w.ffnDown, proj_);
+  project(gate_, I, {&w.ffnDown});
   residual();
 }
 

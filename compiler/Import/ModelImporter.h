@@ -76,11 +76,29 @@ struct ImportOptions {
   std::function<DictionaryAttr(int64_t m, int64_t n, int64_t k,
                                ::tern::PackedLayout layout)>
       kernelConfig;
+  /// Fuse the BitLinear layers that read the same input (q/k/v, gate/up)
+  /// into one matmul each: one activation quantization and one parallel
+  /// call instead of three (two), on a weight of stacked rows. The layout
+  /// and kernel callbacks then see the fused shape (name "a+b+c").
+  bool fuseProjections = true;
   /// How the output head is stored and computed (runtime/model/HeadFormat.h):
   /// native reads the model's dense matrix; int8 / q4 add a quantized copy
   /// to the blob (the embedding lookup keeps the original rows).
   ::tern::HeadFormat head = ::tern::HeadFormat::Native;
 };
+
+/// One matmul's weight as the importer stores it: a BitLinear weight, or
+/// several that read the same input stacked into one (rows in order).
+struct MatmulWeight {
+  std::string name; ///< the tensor's name; "a+b+c" when fused
+  std::vector<const ::tern::TernaryTensor *> parts;
+  int64_t rows = 0, cols = 0;
+};
+
+/// A layer's matmul weights in order: with `fuse`, q/k/v and gate/up as one
+/// each (4 matmuls), else one per BitLinear weight (7).
+std::vector<MatmulWeight> layerMatmuls(const ::tern::LayerWeights &l,
+                                       bool fuse);
 
 /// One weight's place in the blob.
 struct BlobEntry {

@@ -20,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Driver/CompileModel.h"
+#include "compiler/Import/ModelImporter.h"
 #include "compiler/Tuning/KernelJit.h"
 #include "compiler/Tuning/Tuner.h"
 #include "runtime/compiled/tern_abi.h"
@@ -170,6 +171,12 @@ static cl::opt<std::string> compilePacking(
              "come first"),
     cl::value_desc("PACKING"), cl::init("i2"), cl::sub(compileCmd),
     cl::cat(ternCategory));
+static cl::opt<bool> compileFuse(
+    "fuse-projections",
+    cl::desc("Compute q/k/v and gate/up as one matmul each (one activation "
+             "quantization and one parallel call instead of three and two; "
+             "default true; tune with the same setting)"),
+    cl::init(true), cl::sub(compileCmd), cl::cat(ternCategory));
 static cl::opt<std::string> compileRuntimeDir(
     "runtime-lib-dir", cl::desc("Where the runtime libraries are"),
     cl::init(TERN_RUNTIME_LIB_DIR), cl::sub(compileCmd),
@@ -592,6 +599,7 @@ static int runCompile() {
   else if (compilePacking != "i2")
     return fail("--packing: unknown packing '" + compilePacking +
                 "' (i2, base3v or lut2i)");
+  o.fuseProjections = compileFuse;
   o.runtimeLibDir = compileRuntimeDir;
   o.crossRuntimeLibDir = compileCrossRuntimeDir;
   if (llvm::Error e = mlir::tern::compileModel(o))
@@ -632,10 +640,12 @@ static int runTune() {
     tern::ModelOrError m = tern::loadModel(tuneModel);
     if (!m)
       return fail(m.error);
+    // The matmuls tern compile generates (q/k/v and gate/up fused).
     std::vector<std::array<int64_t, 3>> weights;
     for (const tern::LayerWeights &l : m->layers)
-      for (const tern::TernaryTensor *t : tern::bitLinearWeights(l)) {
-        std::array<int64_t, 3> s{1, t->rows, t->cols};
+      for (const mlir::tern::MatmulWeight &w :
+           mlir::tern::layerMatmuls(l, /*fuse=*/true)) {
+        std::array<int64_t, 3> s{1, w.rows, w.cols};
         if (!llvm::is_contained(weights, s))
           weights.push_back(s);
       }
