@@ -61,7 +61,10 @@ def ConvertTernToKernels : Pass<"convert-tern-to-kernels", "::mlir::ModuleOp"> {
     (`tern-decompose-bitlinear` moves it from `tern.bitlinear` to the
     matmul). Families and the blocks they read: `avx2` and `vnni` (i2: B a
     multiple of 128; base3v: of 160), `vnni512` (256; 320), `neon-dotprod`
-    (64; 80), `sve` (i2 with B = K).
+    (64; 80), `sve` (i2 with B = K); the lookup-table families `lut`,
+    `lut512` and `neon-lut` read lut2i only (rows in groups of 32), and
+    their kernels' [begin, end) counts groups of 32 columns (the call
+    covers [0, N / 32)).
     A matmul the default config cannot read is left for
     `convert-tern-to-linalg`; one whose own config cannot read it is an
     error.
@@ -79,7 +82,8 @@ def ConvertTernToKernels : Pass<"convert-tern-to-kernels", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"family", "family", "std::string", /*default=*/"\"avx2\"",
-           "Kernel family: avx2, vnni, vnni512, neon-dotprod or sve">,
+           "Kernel family: avx2, vnni, vnni512, neon-dotprod, sve, lut, "
+           "lut512 or neon-lut">,
     Option<"tileM", "tile-m", "int64_t", /*default=*/"1",
            "Activation rows per tile (each weight decoded once per tile)">,
     Option<"tileN", "tile-n", "int64_t", /*default=*/"1",
@@ -123,11 +127,25 @@ def GenerateTernKernels : Pass<"tern-generate-kernels", "::mlir::ModuleOp"> {
       accumulation over 5 positions per weight byte; digit j comes from
       x = 3^j q mod 256 (byte adds) as `(x >= 86) + (x >= 171)` (unsigned
       compares), so 1.6-bit weights cost no division or table.
+    - `lut2i_<family>` (lut: AVX2 `vpshufb`, 32-byte steps; lut512:
+      AVX-512BW, 64-byte steps; neon-lut: `tbl`, 16-byte steps): per
+      activation row a table (in a heap buffer) of the 9 partial sums
+      `(i/3 - 1) a[2p] + (i%3 - 1) a[2p+1]` of each pair p, as a 16-byte
+      table of low bytes and one of high bytes; then per group of 32 rows,
+      loops over chunks of at most 32 steps: each step's weight bytes give
+      two index vectors (low nibbles: rows 0-15, high: rows 16-31), each
+      looked up in both byte tables (one pair per 16-byte lane), the bytes
+      interleaved (`vector.shuffle`) into 16-bit partial sums accumulated in
+      i16 (at most 32 x 254 per chunk) and widened to i32 per chunk; the
+      lanes summed at the end. TM rows share each weight load, TN groups
+      each table load. Exact, no multiplies in the inner loop.
 
     The target instructions are `llvm.call_intrinsic` ops
     (`llvm.x86.avx2.pmadd.ub.sw`, `llvm.x86.avx2.pmadd.wd`,
     `llvm.x86.avx512.vpdpbusd.256`, `llvm.aarch64.neon.sdot.v4i32.v16i8`,
-    `llvm.aarch64.sve.sdot.nxv4i32`); everything else is vector/scf/arith.
+    `llvm.aarch64.sve.sdot.nxv4i32`, `llvm.x86.avx2.pshuf.b`,
+    `llvm.x86.avx512.pshuf.b.512`, `llvm.aarch64.neon.tbl1.v16i8`);
+    everything else is vector/scf/arith/memref.
 
     Example: the declaration
     `func.func private @tern_kernel_i2_avx2_1x64x256_b128_t1x1(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.block = 128 : i64, tern.kernel = "i2_avx2", tern.tile = array<i64: 1, 1>}`

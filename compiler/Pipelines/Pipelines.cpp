@@ -21,8 +21,9 @@ struct CompilePipelineOptions
     : public PassPipelineOptions<CompilePipelineOptions> {
   Option<std::string> kernels{
       *this, "kernels",
-      llvm::cl::desc("Kernel family: avx2, vnni, vnni512, neon-dotprod, sve, or "
-                     "empty for the reference lowering"),
+      llvm::cl::desc("Kernel family: avx2, vnni, vnni512, neon-dotprod, sve, "
+                     "lut, lut512, neon-lut, or empty for the reference "
+                     "lowering"),
       llvm::cl::init("")};
   Option<int64_t> tileM{*this, "tile-m",
                         llvm::cl::desc("Default kernel tile rows"),
@@ -81,7 +82,8 @@ void mlir::tern::registerTernPipelines() {
   PassPipelineRegistration<CompilePipelineOptions>(
       "tern-compile-pipeline",
       "Lower tern IR to the LLVM dialect as tern compile does, with the "
-      "matmul kernels of a family (kernels=avx2|vnni|vnni512|neon-dotprod|sve, "
+      "matmul kernels of a family (kernels=avx2|vnni|vnni512|neon-dotprod|sve|"
+      "lut|lut512|neon-lut, "
       "tile-m=TM tile-n=TN)",
       [](OpPassManager &pm, const CompilePipelineOptions &o) {
         KernelOptions k;
