@@ -116,6 +116,19 @@ public:
     return t;
   }
 
+  /// Moves the weight copies to newly allocated memory (allocated before
+  /// the old is freed, so other pages): on a VM the speed of a buffer can
+  /// depend on where its pages landed, which must not decide a choice.
+  void refresh() {
+    std::vector<uint8_t> fresh(w_.size());
+    for (size_t i = 0; i < copies_; ++i)
+      std::copy(w_.begin(), w_.begin() + bytes_, fresh.begin() + i * bytes_);
+    w_.swap(fresh);
+    fresh = std::vector<uint8_t>();
+    for (size_t i = 0; i < copies_; ++i)
+      call();
+  }
+
   /// Seconds per call: the best of 5 batches of about 20 ms.
   double time() {
     auto t0 = Clock::now();
@@ -149,6 +162,8 @@ private:
   std::vector<int32_t> out_;
   size_t bytes_ = 0, copies_ = 1, next_ = 0;
 };
+
+constexpr int kFinalRounds = 5;
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -260,10 +275,12 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
         o.progress->flush();
       }
     }
-    // Final round: the default and the three fastest, timed in turn three
-    // times (single timings on a shared machine drift by tens of per cent,
-    // and the default ran first, cold). The median decides; the default
-    // stays unless another is at least 3 % faster.
+    // Final round: the default and the three fastest, timed in turn five
+    // times, each time on newly allocated weight copies (single timings on
+    // a shared VM drift by tens of per cent, and one buffer can stay slow
+    // for seconds: the same kernel ran 150 and 360 us per call in two
+    // runs). The median decides; the default stays unless another is at
+    // least 3 % faster.
     std::sort(timed.begin() + 1, timed.end());
     std::vector<size_t> finalists = {0};
     for (size_t i = 1; i < timed.size() && finalists.size() < 4; ++i)
@@ -277,9 +294,12 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
         timers.push_back(std::move(*t));
       }
       std::vector<std::vector<double>> rounds(finalists.size());
-      for (int round = 0; round < 3; ++round)
-        for (size_t f = 0; f < finalists.size(); ++f)
+      for (int round = 0; round < kFinalRounds; ++round)
+        for (size_t f = 0; f < finalists.size(); ++f) {
+          if (round)
+            timers[f]->refresh();
           rounds[f].push_back(timers[f]->time());
+        }
       best.defaultSeconds = median(rounds[0]);
       best.choice = candidates[0], best.seconds = best.defaultSeconds;
       for (size_t f = 1; f < finalists.size(); ++f) {
@@ -299,7 +319,7 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
                          (long long)best.choice.kernel.tileN,
                          best.seconds * 1e6, best.defaultSeconds * 1e6,
                          finalists.size() > 1
-                             ? "medians of 3"
+                             ? "medians of 5"
                              : "the budget timed the default only")
                   << std::string(20, ' ');
     if (o.progress)

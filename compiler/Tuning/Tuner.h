@@ -4,7 +4,7 @@
 // family the host runs x the layouts it reads x tiles) with KernelJit on
 // the executable's threads (columns split as tern_parallel_for splits
 // them, weights streamed from 256 MiB of copies), then times the default
-// and the three fastest in turn three times and records the median winner
+// and the three fastest in turn five times (fresh weight copies each time) and records the median winner
 // (the default unless another is 3 % faster) with the default's time
 // beside it in a TuningDb. Prefill shapes are tuned on the layout their
 // decode entry chose. Resumable: shapes already in the database for this
