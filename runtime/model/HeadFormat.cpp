@@ -65,48 +65,6 @@ float absMax(const float *w, int64_t n) {
   return m;
 }
 
-/// q4: the codes q (in [-8, 7]) and scale s of one group of 32 minimizing
-/// sum (w - s q)^2 among the candidates s0 = +-absmax / k, k = 7, 7.5, ...,
-/// 14 (the larger k clip the largest values in exchange for finer steps
-/// for the rest; the sign lets the largest magnitude use code -8), each
-/// with q = clamp(round(w / s0)) and s refit by least squares
-/// (sum w q / sum q^2). The first of equal errors wins, so the result is a
-/// function of the values alone.
-float q4GroupScale(const float *w, int *q) {
-  const float amax = absMax(w, kHeadQ4Group);
-  for (int64_t i = 0; i < kHeadQ4Group; ++i)
-    q[i] = 0;
-  if (amax == 0.0f)
-    return 0.0f;
-  double bestErr = -1;
-  float best = 0.0f;
-  int cand[kHeadQ4Group];
-  for (int step = 0; step <= 14; ++step)
-    for (float sign : {1.0f, -1.0f}) {
-      const float s0 = sign * amax / (7.0f + 0.5f * static_cast<float>(step));
-      double wq = 0, qq = 0;
-      for (int64_t i = 0; i < kHeadQ4Group; ++i) {
-        const float r = std::nearbyint(w[i] / s0);
-        cand[i] = static_cast<int>(std::min(std::max(r, -8.0f), 7.0f));
-        wq += double(w[i]) * cand[i];
-        qq += double(cand[i]) * cand[i];
-      }
-      if (qq == 0)
-        continue;
-      const float s = static_cast<float>(wq / qq);
-      double err = 0;
-      for (int64_t i = 0; i < kHeadQ4Group; ++i) {
-        const double d = double(w[i]) - double(s) * cand[i];
-        err += d * d;
-      }
-      if (bestErr < 0 || err < bestErr) {
-        bestErr = err, best = s;
-        std::copy(cand, cand + kHeadQ4Group, q);
-      }
-    }
-  return best;
-}
-
 } // namespace
 
 void quantizeHeadRow(HeadFormat format, const float *w, int64_t cols,
@@ -123,11 +81,13 @@ void quantizeHeadRow(HeadFormat format, const float *w, int64_t cols,
     const int64_t half = kHeadQ4Group / 2;
     for (int64_t g = 0; g < cols / kHeadQ4Group; ++g) {
       const float *wg = w + g * kHeadQ4Group;
-      int q[kHeadQ4Group];
-      scales[g] = q4GroupScale(wg, q);
-      for (int64_t j = 0; j < half; ++j)
-        codes[g * half + j] =
-            static_cast<uint8_t>((q[j] + 8) | ((q[j + half] + 8) << 4));
+      const float s = absMax(wg, kHeadQ4Group) / 7.0f;
+      scales[g] = s;
+      for (int64_t j = 0; j < half; ++j) {
+        const int lo = quantizeValue(wg[j], s, 7) + 8;
+        const int hi = quantizeValue(wg[j + half], s, 7) + 8;
+        codes[g * half + j] = static_cast<uint8_t>(lo | (hi << 4));
+      }
     }
   }
 }

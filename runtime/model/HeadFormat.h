@@ -9,12 +9,9 @@
 //  * int8:   one f32 scale per vocabulary row, s = absmax(row) / 127,
 //            q = clamp(round_half_even(w / s), -127, 127) (s = 0: q = 0).
 //      logit = dotHead(x, float(q)) * s                     (1 byte/weight)
-//  * q4:     groups of 32 along the row, one f32 scale each, codes q in
-//            [-8, 7]: the scale (of either sign) and codes with the least
-//            squared error among a small search (absmax / 7 ... absmax / 14,
-//            clipping outliers for finer steps, each refit by least
-//            squares; HeadFormat.cpp); the 32 codes of a group are 16
-//            bytes, byte j = (q[j] + 8) | (q[j+16] + 8) << 4.
+//  * q4:     groups of 32 along the row, one f32 scale each,
+//            s = absmax(group) / 7, q in [-7, 7] the same way; the 32 codes
+//            of a group are 16 bytes, byte j = (q[j] + 8) | (q[j+16] + 8) << 4.
 //      logit = dotHead(x, float(q) * s)            (0.625 bytes/weight)
 //
 // dotHead sums in float in a fixed order the compiler reproduces in vector

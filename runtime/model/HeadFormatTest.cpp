@@ -81,49 +81,8 @@ TEST(HeadFormat, Q4LayoutAndError) {
   std::vector<float> rs(80), rf(2560);
   quantizeHeadRow(HeadFormat::Q4, r.data(), 2560, rc.data(), rs.data());
   headRowFactors(HeadFormat::Q4, rc.data(), rs.data(), 2560, rf.data());
-  // Never worse than the plain absmax / 7 rounding, group by group.
-  for (int64_t g = 0; g < 80; ++g) {
-    double got = 0, plain = 0;
-    float amax = 0;
-    for (int64_t i = 0; i < 32; ++i)
-      amax = std::max(amax, std::fabs(r[g * 32 + i]));
-    const float s7 = amax / 7.0f;
-    for (int64_t i = 0; i < 32; ++i) {
-      const float v = r[g * 32 + i];
-      got += std::pow(double(rf[g * 32 + i]) - v, 2);
-      plain += std::pow(double(std::nearbyint(v / s7)) * s7 - v, 2);
-    }
-    EXPECT_LE(got, plain * (1 + 1e-6) + 1e-12) << "group " << g;
-  }
-}
-
-TEST(HeadFormat, Q4ClipsOutliersForFinerSteps) {
-  // One outlier 4x the others' range per group: absmax / 7 leaves the 31
-  // other values only codes -2..2; the search trades a coarser outlier for
-  // finer steps elsewhere (here 41 % less squared error).
-  std::vector<float> w(64);
-  for (int64_t i = 0; i < 64; ++i)
-    w[i] = 0.01f * static_cast<float>((i * 37) % 21 - 10);
-  w[5] = 0.4f, w[40] = -0.4f;
-  std::vector<uint8_t> codes(32);
-  std::vector<float> s(2), f(64);
-  quantizeHeadRow(HeadFormat::Q4, w.data(), 64, codes.data(), s.data());
-  headRowFactors(HeadFormat::Q4, codes.data(), s.data(), 64, f.data());
-  double got = 0, plain = 0;
-  for (int64_t g = 0; g < 2; ++g) {
-    const float s7 = 0.4f / 7.0f;
-    for (int64_t i = g * 32; i < g * 32 + 32; ++i) {
-      got += std::pow(double(f[i]) - w[i], 2);
-      plain += std::pow(double(std::nearbyint(w[i] / s7)) * s7 - w[i], 2);
-    }
-  }
-  EXPECT_LT(got, 0.7 * plain) << got << " vs " << plain;
-  // Every code is in [-8, 7] (nibbles 0..15) and dequantizes as q * s.
-  for (int64_t i = 0; i < 64; ++i) {
-    const uint8_t b = codes[(i / 32) * 16 + (i % 32) % 16];
-    const int q = (((i % 32) < 16 ? b : b >> 4) & 15) - 8;
-    EXPECT_EQ(f[i], static_cast<float>(q) * s[i / 32]) << i;
-  }
+  for (int64_t i = 0; i < 2560; ++i)
+    EXPECT_LE(std::fabs(rf[i] - r[i]), rs[i / 32] * 0.5f + 1e-6f) << i;
 }
 
 TEST(HeadFormat, DotOrder) {
