@@ -35,6 +35,11 @@ std::vector<KernelChoice> mlir::tern::tuningCandidates(int64_t m, int64_t n,
       out.push_back(c);
   };
   add(defaultChoice(families, m, n, k));
+  // Prefill tiles of at least 4 rows (or all M): smaller ones re-read a
+  // thread's weights M / tile_m times per call. Timed alone they looked
+  // 1.2-1.4x faster than 8-row tiles, but in the model they prefilled
+  // 20 % slower while 8x2 tiles gained (docs/performance.md, session 5).
+  const int64_t minTileM = std::min<int64_t>(m, 4);
   const int64_t tilesM[] = {1, 2, 4, 8};
   const int64_t tilesN[] = {1, 2, 4, 8};
   // i2 in I2_S's 128, 256 and whole rows; base3v (1.6 bits) in blocks
@@ -51,7 +56,7 @@ std::vector<KernelChoice> mlir::tern::tuningCandidates(int64_t m, int64_t n,
         continue;
       for (int64_t tm : tilesM)
         for (int64_t tn : {1, 2, 4}) {
-          if (tm > m || tm * tn > 4)
+          if (tm > m || tm < minTileM || tm * tn > 4)
             continue;
           KernelChoice c;
           c.kernel = {f, tm, tn};
@@ -64,7 +69,7 @@ std::vector<KernelChoice> mlir::tern::tuningCandidates(int64_t m, int64_t n,
     for (auto [packing, block] : layouts)
       for (int64_t tm : tilesM)
         for (int64_t tn : tilesN) {
-          if (tm > m || tm * tn > 16)
+          if (tm > m || tm < minTileM || tm * tn > 16)
             continue;
           KernelChoice c;
           c.kernel = {f, tm, tn};

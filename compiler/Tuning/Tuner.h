@@ -40,7 +40,8 @@ struct TuneOptions {
   int threads = 0;
 };
 
-/// The candidates tried for one shape on the host, the default first.
+/// The candidates tried for one shape on the host, the default first
+/// (prefill: tiles of at least min(M, 4) rows).
 std::vector<KernelChoice> tuningCandidates(int64_t m, int64_t n, int64_t k);
 
 /// Seconds per call of a kernel on [m, n] columns split over `threads`
