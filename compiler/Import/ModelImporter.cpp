@@ -223,7 +223,7 @@ llvm::Error Importer::check() {
   if (opts_.layout)
     for (const rt::LayerWeights &w : m_.layers)
       for (const MatmulWeight &mw : layerMatmuls(w, opts_.fuseProjections)) {
-        const MatmulWeight *t = &mw;
+        const MatmulWeight *t = &mw; // the weight (fused or not)
         const rt::PackedLayout l = opts_.layout(t->name, t->rows, t->cols);
         if (l.block == 0)
           continue;

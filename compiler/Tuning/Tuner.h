@@ -41,7 +41,8 @@ struct TuneOptions {
 };
 
 /// The candidates tried for one shape on the host, the default first
-/// (prefill: tiles of at least min(M, 4) rows).
+/// (prefill: tiles of at least min(M, 4) rows; decode on avx2 and vnni512:
+/// one column per tile).
 std::vector<KernelChoice> tuningCandidates(int64_t m, int64_t n, int64_t k);
 
 /// Seconds per call of a kernel on [m, n] columns split over `threads`
