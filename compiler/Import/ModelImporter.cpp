@@ -223,23 +223,22 @@ llvm::Error Importer::check() {
   if (opts_.layout)
     for (const rt::LayerWeights &w : m_.layers)
       for (const MatmulWeight &mw : layerMatmuls(w, opts_.fuseProjections)) {
-        const MatmulWeight *t = &mw; // the weight (fused or not)
-        const rt::PackedLayout l = opts_.layout(t->name, t->rows, t->cols);
+        const rt::PackedLayout l = opts_.layout(mw.name, mw.rows, mw.cols);
         if (l.block == 0)
           continue;
         const bool known = l.kind == rt::PackingKind::I2 ||
                            l.kind == rt::PackingKind::Base3V ||
                            l.kind == rt::PackingKind::Lut2I;
         const std::string why =
-            known ? rt::checkPackedShape(l, t->rows, t->cols)
+            known ? rt::checkPackedShape(l, mw.rows, mw.cols)
                   : "kernels read i2, base3v or lut2i only";
         if (!why.empty())
-          return fail("the layout chosen for '" + t->name + "' (" +
+          return fail("the layout chosen for '" + mw.name + "' (" +
                       rt::packingKindName(l.kind) + ", block " +
                       std::to_string(l.block) + ") does not fit its " +
-                      std::to_string(t->rows) + "x" +
-                      std::to_string(t->cols) + " weights: " + why);
-        layouts_[t->name] = l;
+                      std::to_string(mw.rows) + "x" +
+                      std::to_string(mw.cols) + " weights: " + why);
+        layouts_[mw.name] = l;
       }
   return llvm::Error::success();
 }

@@ -13,7 +13,7 @@
 // Hand-offs spin before they sleep: a worker that finished a task polls
 // for the next one for a short while (kSpin) before waiting on a condition
 // variable, and so does the caller waiting for the workers. A decoded
-// token makes about 200 short parallel calls separated by short serial
+// token makes about 150 short parallel calls separated by short serial
 // steps; waking sleeping threads for each (a futex round trip) cost a few
 // per cent of decode time (docs/performance.md).
 //

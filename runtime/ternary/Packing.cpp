@@ -247,37 +247,37 @@ int64_t packedRowBytes(PackedLayout layout, int64_t k) {
   return (k / layout.block) * packedBlockBytes(layout);
 }
 
+// Both walk the rows in groups of packedRowGroup (32 for lut2i, whose
+// rows are interleaved; else 1).
 bool packTernary(PackedLayout layout, const int8_t *t, int64_t n, int64_t k,
                  uint8_t *out) {
   const int64_t rowBytes = packedRowBytes(layout, k);
-  if (layout.kind == PackingKind::Lut2I) {
-    if (n % kLut2IRows)
+  const int64_t group = packedRowGroup(layout.kind);
+  if (n % group)
+    return false;
+  for (int64_t r = 0; r < n; r += group) {
+    const bool ok = layout.kind == PackingKind::Lut2I
+                        ? packGroup(t + r * k, k, out + r * rowBytes)
+                        : packRow(layout, t + r * k, k, out + r * rowBytes);
+    if (!ok)
       return false;
-    for (int64_t r = 0; r < n; r += kLut2IRows)
-      if (!packGroup(t + r * k, k, out + r * rowBytes))
-        return false;
-    return true;
   }
-  for (int64_t r = 0; r < n; ++r)
-    if (!packRow(layout, t + r * k, k, out + r * rowBytes))
-      return false;
   return true;
 }
 
 bool unpackTernary(PackedLayout layout, const uint8_t *in, int64_t n,
                    int64_t k, int8_t *t) {
   const int64_t rowBytes = packedRowBytes(layout, k);
-  if (layout.kind == PackingKind::Lut2I) {
-    if (n % kLut2IRows)
+  const int64_t group = packedRowGroup(layout.kind);
+  if (n % group)
+    return false;
+  for (int64_t r = 0; r < n; r += group) {
+    const bool ok = layout.kind == PackingKind::Lut2I
+                        ? unpackGroup(in + r * rowBytes, k, t + r * k)
+                        : unpackRow(layout, in + r * rowBytes, k, t + r * k);
+    if (!ok)
       return false;
-    for (int64_t r = 0; r < n; r += kLut2IRows)
-      if (!unpackGroup(in + r * rowBytes, k, t + r * k))
-        return false;
-    return true;
   }
-  for (int64_t r = 0; r < n; ++r)
-    if (!unpackRow(layout, in + r * rowBytes, k, t + r * k))
-      return false;
   return true;
 }
 

@@ -45,11 +45,7 @@ struct LutBuilder {
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
   Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value splat(VectorType t, int64_t v) {
-    return arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(t, b.getIntegerAttr(t.getElementType(), v)));
-  }
+  Value splat(VectorType t, int64_t v) { return splatConstant(b, loc, t, v); }
   Value constVector(VectorType t, ArrayRef<int64_t> values) {
     SmallVector<Attribute> attrs;
     for (int64_t v : values)
@@ -57,10 +53,7 @@ struct LutBuilder {
     return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(t, attrs));
   }
   Value lookup(Value table, Value indices) {
-    return LLVM::CallIntrinsicOp::create(b, loc, table.getType(),
-                                         b.getStringAttr(shuffle),
-                                         ValueRange{table, indices})
-        .getResult(0);
+    return callIntrinsic(b, loc, table.getType(), shuffle, {table, indices});
   }
 };
 

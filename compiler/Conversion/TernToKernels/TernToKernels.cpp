@@ -124,17 +124,28 @@ Value I2KernelBuilder::idx(int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
 }
 
-Value I2KernelBuilder::splat(VectorType t, int64_t v) {
+Value mlir::tern::kernels::splatConstant(OpBuilder &b, Location loc,
+                                         VectorType t, int64_t v) {
   return arith::ConstantOp::create(
       b, loc,
       DenseElementsAttr::get(t, b.getIntegerAttr(t.getElementType(), v)));
 }
 
-Value I2KernelBuilder::intrinsic(Type result, llvm::StringRef name,
-                                 ValueRange args) {
+Value mlir::tern::kernels::callIntrinsic(OpBuilder &b, Location loc,
+                                         Type result, llvm::StringRef name,
+                                         ValueRange args) {
   return LLVM::CallIntrinsicOp::create(b, loc, result, b.getStringAttr(name),
                                        args)
       .getResult(0);
+}
+
+Value I2KernelBuilder::splat(VectorType t, int64_t v) {
+  return splatConstant(b, loc, t, v);
+}
+
+Value I2KernelBuilder::intrinsic(Type result, llvm::StringRef name,
+                                 ValueRange args) {
+  return callIntrinsic(b, loc, result, name, args);
 }
 
 Value I2KernelBuilder::codes(Value bytes, int j, int64_t offset) {

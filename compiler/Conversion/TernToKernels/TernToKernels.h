@@ -82,6 +82,12 @@ FailureOr<KernelConfig> parseConfig(Operation *op, DictionaryAttr attr,
                                     const KernelConfig &defaults);
 DictionaryAttr configAttr(MLIRContext *ctx, const KernelConfig &config);
 
+/// A constant vector of `t` with every element `v`.
+Value splatConstant(OpBuilder &b, Location loc, VectorType t, int64_t v);
+/// A call of the LLVM intrinsic `name` returning `result`.
+Value callIntrinsic(OpBuilder &b, Location loc, Type result,
+                    llvm::StringRef name, ValueRange args);
+
 /// What a family's tile sees while a kernel body is generated.
 struct I2KernelBuilder {
   OpBuilder &b;
