@@ -41,10 +41,14 @@ if (os.path.exists(os.path.join(config.tern_aarch64_runtime_dir,
         and shutil.which("qemu-aarch64")):
     config.available_features.add("aarch64-runtime")
 
-# x86 hosts that run AVX-512BW code (the lut512 kernels' executables).
+# x86 hosts that run AVX-512BW code (the lut512 kernels' executables) or
+# AVX2 code (x86-64-v3 executables, tern tune --target x86-64-v3).
 try:
     with open("/proc/cpuinfo") as f:
-        if " avx512bw" in f.read():
+        flags = f.read()
+        if " avx512bw" in flags:
             config.available_features.add("host-avx512bw")
+        if " avx2" in flags:
+            config.available_features.add("host-avx2")
 except OSError:
     pass

@@ -6,7 +6,8 @@
 
 For the config's model (synthesized from a Hugging Face config.json when no
 "model" file is given): tunes the kernels once when a variant asks for
-"@tuning" (tern tune, resumable), compiles every variant, drops the page
+"@NAME" (tern tune with the config's "tunings"[NAME] flags, into NAME.json,
+resumable), compiles every variant, drops the page
 cache (or copies the executables: freshly written files decode slower, see
 docs/performance.md), then runs `tern bench` on the variants in turn for
 "rounds" rounds, and compares each variant's logits on a short prompt with
@@ -55,14 +56,19 @@ def main():
     if a.only:
         keep = a.only.split(",")
         variants = [v for v in variants if v["name"] in keep]
-    if any("@tuning" in v["compile"] for v in variants):
-        run([tern, "tune", model, "-o", "tuning.json", "--budget",
-             str(cfg.get("tune_budget_seconds", 300))])
+    # "@NAME" in a variant's flags is the tuning file NAME.json, made once
+    # by tern tune with the config's "tunings"[NAME] flags (resumable).
+    tunings = cfg.get("tunings", {"tuning": []})
+    for name, flags in tunings.items():
+        if any(f == "@" + name for v in variants for f in v["compile"]):
+            run([tern, "tune", model, "-o", name + ".json", "--budget",
+                 str(cfg.get("tune_budget_seconds", 300))] + flags)
     for v in variants:
         exe = v["name"]
         if a.reuse and os.path.exists(exe):
             continue
-        flags = ["tuning.json" if f == "@tuning" else f for f in v["compile"]]
+        flags = [f[1:] + ".json" if f.startswith("@") else f
+                 for f in v["compile"]]
         run([tern, "compile", model, "-o", exe, "--ctx",
              str(cfg.get("context", 4096))] + flags)
     try:

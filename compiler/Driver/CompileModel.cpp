@@ -217,6 +217,23 @@ std::string mlir::tern::supportedTargets() {
          "such as znver3 or skylake-avx512, aarch64, aarch64+sve";
 }
 
+llvm::Expected<TargetKernels>
+mlir::tern::targetKernels(const std::string &name) {
+  llvm::InitializeAllTargetInfos();
+  llvm::InitializeAllTargets();
+  llvm::InitializeAllTargetMCs();
+  llvm::Expected<TargetSpec> target = resolveTarget(name);
+  if (!target)
+    return target.takeError();
+  TargetKernels t;
+  t.cpu = target->cpu;
+  t.features = kernelFeatures(
+      [&](llvm::StringRef f) { return hasFeature(*target, f); },
+      target->triple.isX86());
+  t.families = familiesFor(t.features);
+  return t;
+}
+
 llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
   static const char *emits[] = {"mlir", "lowered", "llvm", "asm", "obj",
                                 "exe"};
@@ -301,55 +318,16 @@ llvm::Error mlir::tern::compileModel(const CompileOptions &o) {
   io.head = o.head;
   io.fuseProjections = o.fuseProjections;
   const std::string cpu = target->cpu;
+  const TuningDb *dbp = db ? &*db : nullptr;
   io.layout = [&](const std::string &, int64_t rows,
                   int64_t cols) -> rt::PackedLayout {
-    // The layout serves every M: the decode (M = 1) choice decides.
-    // A database entry of a nearby shape may not fit this one (lut2i
-    // needs whole groups of 32 rows): then the rules below.
-    if (db)
-      if (const TuningEntry *e = db->nearest(cpu, 1, rows, cols))
-        if (rt::checkPackedShape(e->choice.packedLayout(), rows, cols).empty())
-          return e->choice.packedLayout();
-    if (o.packing != rt::PackingKind::I2) {
-      const rt::PackedLayout wanted{o.packing, cols};
-      if (rt::checkPackedShape(wanted, rows, cols).empty())
-        for (const std::string &f : families)
-          if (kernels::supportsLayout(f, fromRuntimeKind(o.packing), cols,
-                                      cols))
-            return wanted;
-    }
-    // No family reads this K: the importer's i2 rule (generic kernels).
-    KernelChoice c = defaultChoice(families, 1, rows, cols);
-    if (c.kernel.family.empty())
-      return {rt::PackingKind::I2, 0};
-    return c.packedLayout();
+    return compiledLayout(dbp, cpu, families, rows, cols, o.packing);
   };
   io.kernelConfig = [&](int64_t m, int64_t n, int64_t k,
                         rt::PackedLayout layout) -> DictionaryAttr {
-    const PackingKind packing = fromRuntimeKind(layout.kind);
-    const int64_t block = layout.block;
-    if (db)
-      if (const TuningEntry *e = db->nearest(cpu, m, n, k))
-        if (kernels::supportsLayout(e->choice.kernel.family, packing, block,
-                                    k))
-          return kernels::configAttr(&context, e->choice.kernel);
-    KernelChoice c = defaultChoice(families, m, n, k);
-    if (!c.kernel.family.empty() &&
-        kernels::supportsLayout(c.kernel.family, packing, block, k))
-      return kernels::configAttr(&context, c.kernel);
-    // The database's layout for this weight is one the default family does
-    // not read: the first family that reads it, with the default's tile.
-    // Lookup-table kernels: two groups of 32 rows per tile (the faster
-    // decode tile in tern-kernel-bench), two activation rows' tables per
-    // weight load in prefill.
-    for (const std::string &f : families)
-      if (kernels::supportsLayout(f, packing, block, k))
-        return kernels::configAttr(
-            &context,
-            kernels::isLutFamily(f)
-                ? kernels::KernelConfig{f, m > 1 ? 2 : 1, 2}
-                : kernels::KernelConfig{f, c.kernel.tileM, c.kernel.tileN});
-    return {};
+    std::optional<kernels::KernelConfig> c =
+        compiledKernel(dbp, cpu, families, m, n, k, layout);
+    return c ? kernels::configAttr(&context, *c) : DictionaryAttr();
   };
   llvm::Expected<ImportedModel> imported = importModel(context, model, io);
   if (!imported)

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mlir::tern {
 
@@ -60,6 +61,15 @@ struct CompileOptions {
 
 /// Runs the pipeline; errors name the stage and what went wrong.
 llvm::Error compileModel(const CompileOptions &options);
+
+/// What a --target means for kernel choices: its CPU name (the tuning
+/// database's key), kernel-relevant features and kernel families (fastest
+/// first), as tern compile resolves it.
+struct TargetKernels {
+  std::string cpu;
+  std::vector<std::string> features, families;
+};
+llvm::Expected<TargetKernels> targetKernels(const std::string &target);
 
 /// "native, x86-64, ..." for messages.
 std::string supportedTargets();

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <random>
 
 using namespace mlir;
@@ -23,14 +24,26 @@ double since(Clock::time_point t) {
 }
 } // namespace
 
-std::vector<KernelChoice> mlir::tern::tuningCandidates(int64_t m, int64_t n,
-                                                       int64_t k) {
+std::vector<KernelChoice>
+mlir::tern::tuningCandidates(const std::vector<std::string> &families,
+                             int64_t m, int64_t n, int64_t k,
+                             int64_t prefillRows) {
   std::vector<KernelChoice> out;
-  const std::vector<std::string> families = hostKernelFamilies();
   if (families.empty())
     return out;
+  // One packed copy of a weight serves decode and prefill, and its layout
+  // is the decode entry's: decode tries only layouts that the prefill
+  // default reads (i2 b128 for AVX2 decode timed 6 % faster in the model
+  // step, but would have moved prefill off the 512-bit VNNI kernels, 4 %
+  // slower there).
+  const std::string prefillFamily =
+      m == 1 && prefillRows > 1
+          ? defaultChoice(families, prefillRows, n, k).kernel.family
+          : std::string();
   auto add = [&](const KernelChoice &c) {
     if (kernels::supportsLayout(c.kernel.family, c.packing, c.block, k) &&
+        (prefillFamily.empty() ||
+         kernels::supportsLayout(prefillFamily, c.packing, c.block, k)) &&
         !llvm::is_contained(out, c))
       out.push_back(c);
   };
@@ -126,19 +139,6 @@ public:
     return t;
   }
 
-  /// Moves the weight copies to newly allocated memory (allocated before
-  /// the old is freed, so other pages): on a VM the speed of a buffer can
-  /// depend on where its pages landed, which must not decide a choice.
-  void refresh() {
-    std::vector<uint8_t> fresh(w_.size());
-    for (size_t i = 0; i < copies_; ++i)
-      std::copy(w_.begin(), w_.begin() + bytes_, fresh.begin() + i * bytes_);
-    w_.swap(fresh);
-    fresh = std::vector<uint8_t>();
-    for (size_t i = 0; i < copies_; ++i)
-      call();
-  }
-
   /// Seconds per call: the best of 5 batches of about 20 ms.
   double time() {
     auto t0 = Clock::now();
@@ -173,6 +173,144 @@ private:
   size_t bytes_ = 0, copies_ = 1, next_ = 0;
 };
 
+/// The matmuls of one forward step at M rows (every layer's, in order),
+/// timed together on the executable's threads, each shape on the kernel
+/// tern compile would generate for it (`use` swaps one shape's kernel and
+/// layout). A kernel is judged where it runs: after the other matmuls of
+/// its layer, with their weights streamed through the caches and the
+/// pool's hand-offs between calls, on weights as large as the model's.
+/// Timed alone, candidates were ranked 1.2-1.9x apart that ran the same
+/// in the model, or slower (docs/performance.md, session 5).
+class StepTimer {
+public:
+  using Shape = std::array<int64_t, 2>; // [n, k]
+  StepTimer(int64_t m, std::vector<Shape> layer, int64_t layers,
+            ::tern::ThreadPool &pool)
+      : m_(m), layer_(std::move(layer)), layers_(layers), pool_(pool) {}
+
+  /// Makes shape [n, k] (which must be in the layer) run `c`: JIT-compiles
+  /// it and packs its weights once per choice and layout.
+  llvm::Error use(int64_t n, int64_t k, const KernelChoice &c) {
+    Slot &s = slot(n, k);
+    s.skipped = false;
+    for (size_t i = 0; i < s.jits.size(); ++i)
+      if (s.jits[i].first == c) {
+        s.current = i;
+        return llvm::Error::success();
+      }
+    auto jit = KernelJit::create(c, m_, n, k);
+    if (!jit)
+      return jit.takeError();
+    const ::tern::PackedLayout layout = c.packedLayout();
+    auto same = [&](const Blob &b) {
+      return b.layout.kind == layout.kind && b.layout.block == layout.block;
+    };
+    if (std::none_of(s.blobs.begin(), s.blobs.end(), same)) {
+      // Random ternary weights (the kernels' speed does not depend on
+      // them), one copy per layer.
+      Blob b;
+      b.layout = layout;
+      b.bytes = n * ::tern::packedRowBytes(layout, k);
+      std::mt19937 rng(2);
+      std::vector<int8_t> w(n * k);
+      for (auto &v : w)
+        v = static_cast<int8_t>(static_cast<int>(rng() % 3) - 1);
+      b.data.resize(b.bytes * layers_);
+      ::tern::packTernary(layout, w.data(), n, k, b.data.data());
+      for (int64_t l = 1; l < layers_; ++l)
+        std::copy(b.data.begin(), b.data.begin() + b.bytes,
+                  b.data.begin() + l * b.bytes);
+      s.blobs.push_back(std::move(b));
+    }
+    s.jits.push_back({c, std::move(*jit)});
+    s.current = s.jits.size() - 1;
+    return llvm::Error::success();
+  }
+
+  /// Leaves shape [n, k] out of the step (to tell its share of the time).
+  void skip(int64_t n, int64_t k) { slot(n, k).skipped = true; }
+
+  /// Seconds per step: the median of 3 batches of at least 30 ms each,
+  /// after one untimed step.
+  double time() {
+    step();
+    auto t0 = Clock::now();
+    step();
+    const double one = std::max(since(t0), 1e-7);
+    const int steps = static_cast<int>(std::clamp(0.03 / one, 1.0, 1000.0));
+    std::vector<double> batches;
+    for (int b = 0; b < 3; ++b) {
+      t0 = Clock::now();
+      for (int i = 0; i < steps; ++i)
+        step();
+      batches.push_back(since(t0) / steps);
+    }
+    std::sort(batches.begin(), batches.end());
+    return batches[1];
+  }
+
+  /// How many times one step calls shape [n, k].
+  int64_t calls(int64_t n, int64_t k) const {
+    return layers_ * std::count(layer_.begin(), layer_.end(), Shape{n, k});
+  }
+
+private:
+  struct Blob {
+    ::tern::PackedLayout layout;
+    size_t bytes = 0;
+    std::vector<uint8_t> data;
+  };
+  struct Slot {
+    Shape shape;
+    std::vector<std::pair<KernelChoice, std::unique_ptr<KernelJit>>> jits;
+    std::vector<Blob> blobs;
+    size_t current = 0;
+    bool skipped = false;
+    std::vector<int8_t> a;
+    std::vector<int32_t> out;
+  };
+
+  Slot &slot(int64_t n, int64_t k) {
+    for (Slot &s : slots_)
+      if (s.shape == Shape{n, k})
+        return s;
+    Slot s;
+    s.shape = {n, k};
+    std::mt19937 rng(1);
+    s.a.resize(m_ * k);
+    for (auto &v : s.a)
+      v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+    s.out.resize(m_ * n);
+    slots_.push_back(std::move(s));
+    return slots_.back();
+  }
+
+  void step() {
+    for (int64_t l = 0; l < layers_; ++l)
+      for (const Shape &sh : layer_) {
+        Slot &s = slot(sh[0], sh[1]);
+        if (s.skipped || s.jits.empty())
+          continue;
+        const KernelJit &jit = *s.jits[s.current].second;
+        const ::tern::PackedLayout layout = s.jits[s.current].first.packedLayout();
+        const Blob *blob = nullptr;
+        for (const Blob &b : s.blobs)
+          if (b.layout.kind == layout.kind && b.layout.block == layout.block)
+            blob = &b;
+        const uint8_t *w = blob->data.data() + l * blob->bytes;
+        pool_.parallelFor(jit.units(), [&](int64_t begin, int64_t end) {
+          jit.run(s.a.data(), w, s.out.data(), begin, end);
+        });
+      }
+  }
+
+  int64_t m_;
+  std::vector<Shape> layer_;
+  int64_t layers_;
+  ::tern::ThreadPool &pool_;
+  std::deque<Slot> slots_;
+};
+
 constexpr int kFinalRounds = 5;
 
 double median(std::vector<double> v) {
@@ -180,16 +318,6 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 } // namespace
-
-llvm::Expected<double> mlir::tern::timeKernel(const KernelChoice &c,
-                                              int64_t m, int64_t n, int64_t k,
-                                              int threads) {
-  ::tern::ThreadPool pool(threads);
-  auto timer = KernelTimer::create(c, m, n, k, pool);
-  if (!timer)
-    return timer.takeError();
-  return (*timer)->time();
-}
 
 llvm::Error mlir::tern::tune(const TuneOptions &o) {
   TuningDb db;
@@ -199,13 +327,21 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
       return loaded.takeError();
     db = std::move(*loaded);
   }
-  const std::vector<std::string> families = hostKernelFamilies();
+  const std::vector<std::string> families =
+      o.families.empty() ? hostKernelFamilies() : o.families;
+  const std::string cpu = o.cpu.empty() ? hostCpu() : o.cpu;
+  const std::vector<std::string> features =
+      o.cpu.empty() ? hostKernelFeatures() : o.features;
   if (families.empty())
     return llvm::createStringError(
         "this CPU (" + hostCpu() +
         ") runs none of the generated kernel families (avx2, vnni, "
         "neon-dotprod, sve): nothing to tune");
-  const std::string cpu = hostCpu();
+  for (const std::string &f : families)
+    if (!llvm::is_contained(hostKernelFamilies(), f))
+      return llvm::createStringError(
+          "the target's " + f + " kernels do not run on this CPU (" +
+          hostCpu() + "): tune on a machine that runs them");
   // Kernels are timed on the threads the executable will use.
   ::tern::ThreadPool pool(o.threads > 0 ? o.threads
                                         : ::tern::ThreadPool::hardwareThreads());
@@ -220,23 +356,39 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
                     << ": already tuned for " << cpu << " (--retune redoes it)\n";
       continue;
     }
-    std::vector<KernelChoice> candidates = tuningCandidates(m, n, k);
+    // Prefill rows of this weight that are tuned too (decode keeps to
+    // layouts their default reads).
+    int64_t prefillRows = 0;
+    for (const auto &[m2, n2, k2] : o.shapes)
+      if (m2 > 1 && n2 == n && k2 == k)
+        prefillRows = std::max(prefillRows, m2);
+    std::vector<KernelChoice> candidates =
+        tuningCandidates(families, m, n, k, prefillRows);
     // A weight has one layout, and tern compile takes it from the decode
-    // (M = 1) entry: once that is tuned, other M are tuned on it (the
-    // default stays first, as the baseline).
+    // (M = 1) entry: once that is tuned, other M are tuned on it, and the
+    // baseline is what tern compile generates on it without an entry for
+    // this M.
     if (m > 1)
       if (const TuningEntry *d = db.find(cpu, 1, n, k)) {
-        const KernelChoice layoutOf = d->choice;
-        std::vector<KernelChoice> kept = {candidates.front()};
-        for (size_t i = 1; i < candidates.size(); ++i)
-          if (candidates[i].packing == layoutOf.packing &&
-              candidates[i].block == layoutOf.block)
-            kept.push_back(candidates[i]);
-        candidates = std::move(kept);
+        const ::tern::PackedLayout layout = d->choice.packedLayout();
+        std::optional<kernels::KernelConfig> base =
+            compiledKernel(nullptr, cpu, families, m, n, k, layout);
+        std::vector<KernelChoice> kept;
+        if (base) {
+          KernelChoice c = d->choice;
+          c.kernel = *base;
+          kept.push_back(c);
+        }
+        for (const KernelChoice &c : candidates)
+          if (c.packing == d->choice.packing && c.block == d->choice.block &&
+              !llvm::is_contained(kept, c))
+            kept.push_back(c);
+        if (!kept.empty())
+          candidates = std::move(kept);
       }
     TuningEntry best;
     best.cpu = cpu;
-    best.features = hostKernelFeatures();
+    best.features = features;
     best.threads = pool.size();
     best.m = m, best.n = n, best.k = k;
     // First pass: every candidate the budget allows, once.
@@ -285,37 +437,95 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
         o.progress->flush();
       }
     }
-    // Final round: the default and the three fastest, timed in turn five
-    // times, each time on newly allocated weight copies (single timings on
-    // a shared VM drift by tens of per cent, and one buffer can stay slow
-    // for seconds: the same kernel ran 150 and 360 us per call in two
-    // runs). The median decides; the default stays unless another is at
-    // least 3 % faster.
+    // Final round: the default and the three fastest in a model step
+    // (StepTimer: every matmul of every layer at this M, the other shapes
+    // on what tern compile would generate for them now), in turn five
+    // times. A finalist replaces the default only if its step is faster in
+    // at least four of the five rounds and by at least 1 % in the median
+    // (a shape is a quarter of the step or less, so this is a larger share
+    // of its own time); the fastest such finalist is chosen. The recorded
+    // times are per call inside the step: the step's time less that of
+    // the step without this shape, over its calls.
     std::sort(timed.begin() + 1, timed.end());
     std::vector<size_t> finalists = {0};
     for (size_t i = 1; i < timed.size() && finalists.size() < 4; ++i)
       finalists.push_back(timed[i].second);
     if (finalists.size() > 1) {
-      std::vector<std::unique_ptr<KernelTimer>> timers;
-      for (size_t f : finalists) {
-        auto t = KernelTimer::create(candidates[f], m, n, k, pool);
-        if (!t)
-          return t.takeError();
-        timers.push_back(std::move(*t));
+      std::vector<StepTimer::Shape> layer = o.layer;
+      int64_t layers = o.layers;
+      if (layer.empty()) {
+        // No model: the tuned shapes of this M, repeated to 256 MiB.
+        int64_t bytes = 0;
+        for (const auto &[m2, n2, k2] : o.shapes)
+          if (m2 == m && !llvm::is_contained(layer, StepTimer::Shape{n2, k2}))
+            layer.push_back({n2, k2}), bytes += n2 * k2 / 4;
+        layers = std::clamp<int64_t>((256 << 20) / std::max<int64_t>(bytes, 1) + 1, 1, 64);
       }
-      std::vector<std::vector<double>> rounds(finalists.size());
-      for (int round = 0; round < kFinalRounds; ++round)
-        for (size_t f = 0; f < finalists.size(); ++f) {
-          if (round)
-            timers[f]->refresh();
-          rounds[f].push_back(timers[f]->time());
+      if (!llvm::is_contained(layer, StepTimer::Shape{n, k}))
+        layer.push_back({n, k});
+      StepTimer step(m, layer, std::max<int64_t>(layers, 1), pool);
+      for (const StepTimer::Shape &other : layer) {
+        if (other == StepTimer::Shape{n, k})
+          continue;
+        std::optional<KernelChoice> c =
+            compiledChoice(&db, cpu, families, m, other[0], other[1]);
+        if (!c) {
+          step.skip(other[0], other[1]); // the generic lowering: not timed
+          continue;
         }
-      best.defaultSeconds = median(rounds[0]);
-      best.choice = candidates[0], best.seconds = best.defaultSeconds;
-      for (size_t f = 1; f < finalists.size(); ++f) {
-        const double sec = median(rounds[f]);
-        if (sec < best.seconds && sec < 0.97 * best.defaultSeconds)
-          best.choice = candidates[finalists[f]], best.seconds = sec;
+        if (llvm::Error e = step.use(other[0], other[1], *c))
+          return e;
+      }
+      const double calls = static_cast<double>(step.calls(n, k));
+      std::vector<std::vector<double>> rounds(finalists.size());
+      std::vector<double> without;
+      for (int round = 0; round < kFinalRounds; ++round) {
+        step.skip(n, k);
+        without.push_back(step.time());
+        for (size_t f = 0; f < finalists.size(); ++f) {
+          if (llvm::Error e = step.use(n, k, candidates[finalists[f]]))
+            return e;
+          rounds[f].push_back(step.time());
+        }
+        if (o.progress) {
+          *o.progress << "\r[" << s + 1 << "/" << o.shapes.size() << "] "
+                      << shape << ": in a model step, round " << round + 1
+                      << "/" << kFinalRounds << std::string(40, ' ');
+          o.progress->flush();
+        }
+      }
+      auto perCall = [&](size_t f) {
+        std::vector<double> v;
+        for (int r = 0; r < kFinalRounds; ++r)
+          v.push_back(std::max((rounds[f][r] - without[r]) / calls, 1e-9));
+        return median(v);
+      };
+      best.choice = candidates[0];
+      best.defaultSeconds = best.seconds = perCall(0);
+      double bestRatio = 0.99;
+      for (size_t f = 0; f < finalists.size(); ++f) {
+        std::vector<double> ratio;
+        for (int r = 0; r < kFinalRounds; ++r)
+          ratio.push_back(rounds[f][r] / rounds[0][r]);
+        const int wins = static_cast<int>(
+            std::count_if(ratio.begin(), ratio.end(),
+                          [](double x) { return x < 1; }));
+        const double med = median(ratio);
+        if (o.progress && o.verbose)
+          *o.progress << llvm::format(
+              "\r%-12s %-13s %-13s tile %lldx%lld step %8.2f ms (%.3f of "
+              "the default's, faster %d/%d) %8.1f us per call\n",
+              shape.c_str(), candidates[finalists[f]].kernel.family.c_str(),
+              candidates[finalists[f]].layoutName().c_str(),
+              (long long)candidates[finalists[f]].kernel.tileM,
+              (long long)candidates[finalists[f]].kernel.tileN,
+              median(rounds[f]) * 1e3, med, wins, kFinalRounds,
+              perCall(f) * 1e6);
+        if (f > 0 && wins >= kFinalRounds - 1 && med < bestRatio) {
+          bestRatio = med;
+          best.choice = candidates[finalists[f]];
+          best.seconds = perCall(f);
+        }
       }
     }
     if (o.progress)
@@ -329,8 +539,8 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
                          (long long)best.choice.kernel.tileN,
                          best.seconds * 1e6, best.defaultSeconds * 1e6,
                          finalists.size() > 1
-                             ? "medians of 5"
-                             : "the budget timed the default only")
+                             ? "per call in a model step, medians of 5"
+                             : "alone: the budget timed the default only")
                   << std::string(20, ' ');
     if (o.progress)
       *o.progress << "\n";

@@ -3,12 +3,15 @@
 // For each matmul shape, generates and times real candidates (every kernel
 // family the host runs x the layouts it reads x tiles) with KernelJit on
 // the executable's threads (columns split as tern_parallel_for splits
-// them, weights streamed from 256 MiB of copies), then times the default
-// and the three fastest in turn five times (fresh weight copies each time) and records the median winner
-// (the default unless another is 3 % faster) with the default's time
-// beside it in a TuningDb. Prefill shapes are tuned on the layout their
-// decode entry chose. Resumable: shapes already in the database for this
-// CPU are kept unless `retune`; the file is rewritten after every shape.
+// them, weights streamed from 256 MiB of copies) to pick three finalists.
+// The default and the finalists are then timed in turn five times inside
+// a model step (every matmul of every layer at that M, the other shapes on
+// their current choices), and a finalist replaces the default only where
+// the whole step runs faster (4 of 5 rounds, 1 % in the median). The
+// choice and the default's time per call in the step go into a TuningDb.
+// Prefill shapes are tuned on the layout their decode entry chose.
+// Resumable: shapes already in the database for this CPU are kept unless
+// `retune`; the file is rewritten after every shape.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_COMPILER_TUNING_TUNER_H
@@ -38,17 +41,26 @@ struct TuneOptions {
   /// executable splits them); 0: all hardware threads, the executables'
   /// default.
   int threads = 0;
+  /// One layer's matmuls in order ([n, k], as tern compile generates them)
+  /// and the number of layers: the model step in which finalists are
+  /// timed. Empty: the tuned shapes of the same M, once each, repeated
+  /// until their weights exceed 256 MiB.
+  std::vector<std::array<int64_t, 2>> layer;
+  int64_t layers = 0;
+  /// The target tuned for (tern tune --target): its CPU name (the
+  /// database key), kernel features and families, which the host must
+  /// run. Empty: the host's.
+  std::string cpu;
+  std::vector<std::string> features, families;
 };
 
-/// The candidates tried for one shape on the host, the default first
+/// The candidates tried for one shape with `families`, the default first
 /// (prefill: tiles of at least min(M, 4) rows; decode on avx2 and vnni512:
-/// one column per tile).
-std::vector<KernelChoice> tuningCandidates(int64_t m, int64_t n, int64_t k);
-
-/// Seconds per call of a kernel on [m, n] columns split over `threads`
-/// (best of several timed batches after a warm-up).
-llvm::Expected<double> timeKernel(const KernelChoice &c, int64_t m, int64_t n,
-                                  int64_t k, int threads = 1);
+/// one column per tile; decode where `prefillRows` > 1 are tuned too:
+/// layouts the prefill default reads).
+std::vector<KernelChoice> tuningCandidates(
+    const std::vector<std::string> &families, int64_t m, int64_t n, int64_t k,
+    int64_t prefillRows = 0);
 
 llvm::Error tune(const TuneOptions &options);
 

@@ -168,7 +168,9 @@ const TuningEntry *TuningDb::nearest(llvm::StringRef cpu, int64_t m,
   const TuningEntry *best = nullptr;
   double bestDist = 0;
   for (const TuningEntry &t : entries_) {
-    if (t.cpu != cpu || t.n != n || t.k != k)
+    // Decode and prefill entries do not stand in for each other (a 1x1
+    // decode tile would prefill a row at a time).
+    if (t.cpu != cpu || t.n != n || t.k != k || (t.m == 1) != (m == 1))
       continue;
     const double d = std::fabs(std::log2(double(t.m)) - std::log2(double(m)));
     if (!best || d < bestDist)
@@ -275,5 +277,78 @@ KernelChoice mlir::tern::defaultChoice(const std::vector<std::string> &families,
     c.kernel.tileM = std::min<int64_t>(m, 8);
     c.kernel.tileN = c.kernel.family == "vnni512" ? 2 : 1;
   }
+  return c;
+}
+
+::tern::PackedLayout
+mlir::tern::compiledLayout(const TuningDb *db, llvm::StringRef cpu,
+                           const std::vector<std::string> &families,
+                           int64_t n, int64_t k,
+                           ::tern::PackingKind preferred) {
+  // The layout serves every M: the decode (M = 1) choice decides. A
+  // database entry of a nearby shape may not fit this one (lut2i needs
+  // whole groups of 32 rows): then the rules below.
+  if (db) {
+    const TuningEntry *e = db->nearest(cpu, 1, n, k);
+    if (!e) // only prefill was tuned: its layout
+      e = db->nearest(cpu, 2, n, k);
+    if (e && ::tern::checkPackedShape(e->choice.packedLayout(), n, k).empty())
+      return e->choice.packedLayout();
+  }
+  if (preferred != ::tern::PackingKind::I2) {
+    const ::tern::PackedLayout wanted{preferred, k};
+    if (::tern::checkPackedShape(wanted, n, k).empty())
+      for (const std::string &f : families)
+        if (kernels::supportsLayout(f, fromRuntimeKind(preferred), k, k))
+          return wanted;
+  }
+  // No family reads this K: the importer's i2 rule (generic kernels).
+  KernelChoice c = defaultChoice(families, 1, n, k);
+  if (c.kernel.family.empty())
+    return {::tern::PackingKind::I2, 0};
+  return c.packedLayout();
+}
+
+std::optional<kernels::KernelConfig>
+mlir::tern::compiledKernel(const TuningDb *db, llvm::StringRef cpu,
+                           const std::vector<std::string> &families,
+                           int64_t m, int64_t n, int64_t k,
+                           ::tern::PackedLayout layout) {
+  const PackingKind packing = fromRuntimeKind(layout.kind);
+  const int64_t block = layout.block;
+  if (db)
+    if (const TuningEntry *e = db->nearest(cpu, m, n, k))
+      if (kernels::supportsLayout(e->choice.kernel.family, packing, block, k))
+        return e->choice.kernel;
+  KernelChoice c = defaultChoice(families, m, n, k);
+  if (!c.kernel.family.empty() &&
+      kernels::supportsLayout(c.kernel.family, packing, block, k))
+    return c.kernel;
+  // The database's layout for this weight is one the default family does
+  // not read: the first family that reads it, with the default's tile.
+  // Lookup-table kernels: two groups of 32 rows per tile (the faster
+  // decode tile in tern-kernel-bench), two activation rows' tables per
+  // weight load in prefill.
+  for (const std::string &f : families)
+    if (kernels::supportsLayout(f, packing, block, k))
+      return kernels::isLutFamily(f)
+                 ? kernels::KernelConfig{f, m > 1 ? 2 : 1, 2}
+                 : kernels::KernelConfig{f, c.kernel.tileM, c.kernel.tileN};
+  return std::nullopt;
+}
+
+std::optional<KernelChoice>
+mlir::tern::compiledChoice(const TuningDb *db, llvm::StringRef cpu,
+                           const std::vector<std::string> &families,
+                           int64_t m, int64_t n, int64_t k) {
+  const ::tern::PackedLayout layout = compiledLayout(db, cpu, families, n, k);
+  std::optional<kernels::KernelConfig> kernel =
+      compiledKernel(db, cpu, families, m, n, k, layout);
+  if (!kernel)
+    return std::nullopt;
+  KernelChoice c;
+  c.kernel = *kernel;
+  c.packing = fromRuntimeKind(layout.kind);
+  c.block = layout.block;
   return c;
 }

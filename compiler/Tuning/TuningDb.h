@@ -28,6 +28,7 @@
 
 #include "llvm/Support/Error.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,7 +72,8 @@ public:
   const TuningEntry *find(llvm::StringRef cpu, int64_t m, int64_t n,
                           int64_t k) const;
   /// The entry for this CPU and weight shape whose M is closest to `m`
-  /// (log scale), or null.
+  /// (log scale) on the same side (decode: M = 1; prefill: M > 1), or
+  /// null.
   const TuningEntry *nearest(llvm::StringRef cpu, int64_t m, int64_t n,
                              int64_t k) const;
   /// Adds or replaces the entry of the same CPU and shape.
@@ -97,6 +99,32 @@ std::vector<std::string> familiesFor(const std::vector<std::string> &features);
 /// behind it.
 KernelChoice defaultChoice(const std::vector<std::string> &families,
                            int64_t m, int64_t n, int64_t k);
+
+/// The layout tern compile stores an [n, k] weight in on `cpu`: the choice
+/// of the decode (M = 1) entry of `db` nearest this shape when it fits the
+/// shape, else `preferred` in whole rows where a family reads it, else the
+/// default's ({i2, 0} where no family reads K: the generic kernels).
+::tern::PackedLayout compiledLayout(const TuningDb *db, llvm::StringRef cpu,
+                                    const std::vector<std::string> &families,
+                                    int64_t n, int64_t k,
+                                    ::tern::PackingKind preferred =
+                                        ::tern::PackingKind::I2);
+
+/// The kernel tern compile generates for M rows of an [n, k] weight stored
+/// in `layout`: the nearest entry's of `db` when its family reads the
+/// layout, else the default's, else the first family that reads it (with
+/// the default's tile; lookup tables: 1x2 decode, 2x2 prefill). None where
+/// no family reads it (the generic lowering).
+std::optional<kernels::KernelConfig>
+compiledKernel(const TuningDb *db, llvm::StringRef cpu,
+               const std::vector<std::string> &families, int64_t m, int64_t n,
+               int64_t k, ::tern::PackedLayout layout);
+
+/// compiledLayout and compiledKernel together, for the tuner's model step.
+std::optional<KernelChoice>
+compiledChoice(const TuningDb *db, llvm::StringRef cpu,
+               const std::vector<std::string> &families, int64_t m, int64_t n,
+               int64_t k);
 
 } // namespace mlir::tern
 

@@ -7,7 +7,7 @@
 //                   [--print-ir-after-all]
 //   tern bench      MODEL|EXECUTABLE [-p N] [-n N] [-t N] [-r N]
 //   tern tune       [MODEL] [--shapes MxNxK,...] [--prefill P] [--budget S]
-//                   [--retune] -o tuning.json
+//                   [--target T] [--retune] -o tuning.json
 //   tern inspect    MODEL
 //   tern synth      --config CONFIG -o OUT [--format F] [--seed S]
 //                   [--tokenizer FILE]
@@ -218,6 +218,13 @@ static cl::opt<int> tuneThreads(
              "executable splits them (default: all hardware threads, the "
              "executables' default)"),
     cl::init(0), cl::sub(tuneCmd), cl::cat(ternCategory));
+static cl::opt<std::string> tuneTarget(
+    "target",
+    cl::desc("Tune the kernels of this tern compile --target (native, "
+             "x86-64-v3, x86-64-v4, a CPU name, ...; default native): its "
+             "kernel families, keyed by its CPU name; this CPU must run "
+             "them"),
+    cl::init("native"), cl::sub(tuneCmd), cl::cat(ternCategory));
 static cl::opt<bool> tuneRetune("retune",
                                 cl::desc("Re-time shapes already in the file"),
                                 cl::sub(tuneCmd), cl::cat(ternCategory));
@@ -620,6 +627,16 @@ static int runTune() {
     return fail("--threads " + std::to_string(tuneThreads) +
                 " is out of range (0-1024)");
   o.threads = tuneThreads;
+  if (tuneTarget != "native") {
+    llvm::Expected<mlir::tern::TargetKernels> t =
+        mlir::tern::targetKernels(tuneTarget);
+    if (!t)
+      return fail("--target: " + llvm::toString(t.takeError()));
+    if (t->families.empty())
+      return fail("--target " + tuneTarget +
+                  ": no generated kernel family runs on it");
+    o.cpu = t->cpu, o.features = t->features, o.families = t->families;
+  }
   if (tunePrefill < 0 || tunePrefill > 4096)
     return fail("--prefill " + llvm::Twine(tunePrefill) +
                 " is out of range (0 to 4096)");
@@ -649,6 +666,14 @@ static int runTune() {
         if (!llvm::is_contained(weights, s))
           weights.push_back(s);
       }
+    // Finalists are timed in the model's step: its first layer's matmuls,
+    // as many layers as it has.
+    if (!m->layers.empty()) {
+      for (const mlir::tern::MatmulWeight &w :
+           mlir::tern::layerMatmuls(m->layers.front(), /*fuse=*/true))
+        o.layer.push_back({w.rows, w.cols});
+      o.layers = static_cast<int64_t>(m->layers.size());
+    }
     for (int64_t rows : {int64_t(1), tunePrefill.getValue()})
       if (rows >= 1)
         for (std::array<int64_t, 3> s : weights) {
@@ -660,8 +685,10 @@ static int runTune() {
   if (o.shapes.empty())
     return fail("nothing to tune: give a MODEL or --shapes");
   llvm::errs() << "tern tune: " << o.shapes.size() << " shapes on "
-               << mlir::tern::hostCpu() << " (";
-  llvm::interleaveComma(mlir::tern::hostKernelFamilies(), llvm::errs());
+               << (o.cpu.empty() ? mlir::tern::hostCpu() : o.cpu) << " (";
+  llvm::interleaveComma(o.families.empty() ? mlir::tern::hostKernelFamilies()
+                                           : o.families,
+                        llvm::errs());
   const int threads = o.threads > 0 ? o.threads
                                     : tern::ThreadPool::hardwareThreads();
   llvm::errs() << "), " << threads << (threads == 1 ? " thread" : " threads")
