@@ -249,11 +249,6 @@ public:
     return batches[1];
   }
 
-  /// How many times one step calls shape [n, k].
-  int64_t calls(int64_t n, int64_t k) const {
-    return layers_ * std::count(layer_.begin(), layer_.end(), Shape{n, k});
-  }
-
 private:
   struct Blob {
     ::tern::PackedLayout layout;
@@ -443,13 +438,22 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
     // times. A finalist replaces the default only if its step is faster in
     // at least four of the five rounds and by at least 1 % in the median
     // (a shape is a quarter of the step or less, so this is a larger share
-    // of its own time); the fastest such finalist is chosen. The recorded
-    // times are per call inside the step: the step's time less that of
-    // the step without this shape, over its calls.
+    // of its own time); the fastest such finalist is chosen. Both step
+    // times are recorded beside the times alone.
     std::sort(timed.begin() + 1, timed.end());
     std::vector<size_t> finalists = {0};
     for (size_t i = 1; i < timed.size() && finalists.size() < 4; ++i)
       finalists.push_back(timed[i].second);
+    auto alone = [&](size_t candidate) {
+      for (const auto &[sec, i] : timed)
+        if (i == candidate)
+          return sec;
+      return 0.0;
+    };
+    best.choice = candidates[0];
+    best.seconds = best.defaultSeconds = alone(0);
+    int wins = 0;
+    double bestRatio = 1;
     if (finalists.size() > 1) {
       std::vector<StepTimer::Shape> layer = o.layer;
       int64_t layers = o.layers;
@@ -459,7 +463,8 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
         for (const auto &[m2, n2, k2] : o.shapes)
           if (m2 == m && !llvm::is_contained(layer, StepTimer::Shape{n2, k2}))
             layer.push_back({n2, k2}), bytes += n2 * k2 / 4;
-        layers = std::clamp<int64_t>((256 << 20) / std::max<int64_t>(bytes, 1) + 1, 1, 64);
+        layers = std::clamp<int64_t>(
+            (256 << 20) / std::max<int64_t>(bytes, 1) + 1, 1, 64);
       }
       if (!llvm::is_contained(layer, StepTimer::Shape{n, k}))
         layer.push_back({n, k});
@@ -476,12 +481,8 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
         if (llvm::Error e = step.use(other[0], other[1], *c))
           return e;
       }
-      const double calls = static_cast<double>(step.calls(n, k));
       std::vector<std::vector<double>> rounds(finalists.size());
-      std::vector<double> without;
       for (int round = 0; round < kFinalRounds; ++round) {
-        step.skip(n, k);
-        without.push_back(step.time());
         for (size_t f = 0; f < finalists.size(); ++f) {
           if (llvm::Error e = step.use(n, k, candidates[finalists[f]]))
             return e;
@@ -494,56 +495,57 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
           o.progress->flush();
         }
       }
-      auto perCall = [&](size_t f) {
-        std::vector<double> v;
-        for (int r = 0; r < kFinalRounds; ++r)
-          v.push_back(std::max((rounds[f][r] - without[r]) / calls, 1e-9));
-        return median(v);
-      };
-      best.choice = candidates[0];
-      best.defaultSeconds = best.seconds = perCall(0);
-      double bestRatio = 0.99;
+      best.defaultStepSeconds = best.stepSeconds = median(rounds[0]);
+      double threshold = 0.99;
       for (size_t f = 0; f < finalists.size(); ++f) {
         std::vector<double> ratio;
         for (int r = 0; r < kFinalRounds; ++r)
           ratio.push_back(rounds[f][r] / rounds[0][r]);
-        const int wins = static_cast<int>(
+        const int faster = static_cast<int>(
             std::count_if(ratio.begin(), ratio.end(),
                           [](double x) { return x < 1; }));
         const double med = median(ratio);
+        const KernelChoice &c = candidates[finalists[f]];
         if (o.progress && o.verbose)
           *o.progress << llvm::format(
               "\r%-12s %-13s %-13s tile %lldx%lld step %8.2f ms (%.3f of "
-              "the default's, faster %d/%d) %8.1f us per call\n",
-              shape.c_str(), candidates[finalists[f]].kernel.family.c_str(),
-              candidates[finalists[f]].layoutName().c_str(),
-              (long long)candidates[finalists[f]].kernel.tileM,
-              (long long)candidates[finalists[f]].kernel.tileN,
-              median(rounds[f]) * 1e3, med, wins, kFinalRounds,
-              perCall(f) * 1e6);
-        if (f > 0 && wins >= kFinalRounds - 1 && med < bestRatio) {
-          bestRatio = med;
-          best.choice = candidates[finalists[f]];
-          best.seconds = perCall(f);
+              "the default's, faster %d/%d)\n",
+              shape.c_str(), c.kernel.family.c_str(), c.layoutName().c_str(),
+              (long long)c.kernel.tileM, (long long)c.kernel.tileN,
+              median(rounds[f]) * 1e3, med, faster, kFinalRounds);
+        if (f > 0 && faster >= kFinalRounds - 1 && med < threshold) {
+          threshold = bestRatio = med;
+          wins = faster;
+          best.choice = c;
+          best.seconds = alone(finalists[f]);
+          best.stepSeconds = median(rounds[f]);
         }
       }
     }
-    if (o.progress)
-      *o.progress << llvm::format(
-                         "\r[%zu/%zu] %s: %s %s t%lldx%lld %.1f us, default "
-                         "%.1f us (%s)",
-                         s + 1, o.shapes.size(), shape.c_str(),
-                         best.choice.kernel.family.c_str(),
-                         best.choice.layoutName().c_str(),
-                         (long long)best.choice.kernel.tileM,
-                         (long long)best.choice.kernel.tileN,
-                         best.seconds * 1e6, best.defaultSeconds * 1e6,
-                         finalists.size() > 1
-                             ? "per call in a model step, medians of 5"
-                             : "alone: the budget timed the default only")
-                  << std::string(20, ' ');
-    if (o.progress)
-      *o.progress << "\n";
+    if (o.progress) {
+      *o.progress << llvm::format("\r[%zu/%zu] %s: %s %s t%lldx%lld", s + 1,
+                                  o.shapes.size(), shape.c_str(),
+                                  best.choice.kernel.family.c_str(),
+                                  best.choice.layoutName().c_str(),
+                                  (long long)best.choice.kernel.tileM,
+                                  (long long)best.choice.kernel.tileN);
+      if (finalists.size() < 2)
+        *o.progress << llvm::format(
+            ", the default (the budget timed it only: %.1f us alone)",
+            best.defaultSeconds * 1e6);
+      else if (!(best.choice == candidates[0]))
+        *o.progress << llvm::format(
+            ": model step %.2f ms, %.3f of the default's (faster %d/%d); "
+            "alone %.1f us, default %.1f us",
+            best.stepSeconds * 1e3, bestRatio, wins, kFinalRounds,
+            best.seconds * 1e6, best.defaultSeconds * 1e6);
+      else
+        *o.progress << llvm::format(
+            ", the default: no finalist ran the model step faster (%.2f ms; "
+            "alone %.1f us)",
+            best.defaultStepSeconds * 1e3, best.defaultSeconds * 1e6);
+      *o.progress << std::string(20, ' ') << "\n";
+    }
     db.put(best);
     if (llvm::Error e = db.save(o.output))
       return e;

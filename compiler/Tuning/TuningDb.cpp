@@ -108,6 +108,8 @@ llvm::Expected<TuningDb> TuningDb::load(const std::string &path) {
     t.threads = static_cast<int>(e->getInteger("threads").value_or(1));
     t.seconds = e->getNumber("seconds").value_or(0);
     t.defaultSeconds = e->getNumber("default_seconds").value_or(0);
+    t.stepSeconds = e->getNumber("step_seconds").value_or(0);
+    t.defaultStepSeconds = e->getNumber("default_step_seconds").value_or(0);
     db.put(t);
   }
   return db;
@@ -136,7 +138,9 @@ llvm::Error TuningDb::save(const std::string &path) const {
         {"tile_n", t.choice.kernel.tileN},
         {"threads", t.threads},
         {"seconds", t.seconds},
-        {"default_seconds", t.defaultSeconds}});
+        {"default_seconds", t.defaultSeconds},
+        {"step_seconds", t.stepSeconds},
+        {"default_step_seconds", t.defaultStepSeconds}});
   }
   llvm::json::Value root = llvm::json::Object{
       {"format", kFormat}, {"version", kVersion}, {"entries", std::move(entries)}};

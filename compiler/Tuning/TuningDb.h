@@ -12,10 +12,14 @@
 //                 "family": "avx2", "packing": "i2", "block": 128,
 //                 "tile_m": 1, "tile_n": 4,
 //                 "threads": 2, "seconds": 2.1e-5,
-//                 "default_seconds": 3.5e-5}]}
+//                 "default_seconds": 3.5e-5, "step_seconds": 0.0143,
+//                 "default_step_seconds": 0.0153}]}
 //
-// ("packing" is "i2", "base3v" or "lut2i"; absent: i2. `seconds` per call of the kernel, best of the timed repetitions, for the
-// choice and for the default choice the compiler makes without a database).
+// ("packing" is "i2", "base3v" or "lut2i"; absent: i2. `seconds`: per
+// call of the kernel timed alone, for the choice and for the default
+// choice the compiler makes without a database; `step_seconds`: a model
+// step (all layers' matmuls at this M) with each, which decided; absent
+// or 0 where only the default was timed.)
 //
 // Without a database, defaultChoice() is what the compiler uses.
 //
@@ -58,7 +62,8 @@ struct TuningEntry {
   int threads = 1;                   ///< threads the kernels were timed on
   int64_t m = 0, n = 0, k = 0;
   KernelChoice choice;
-  double seconds = 0, defaultSeconds = 0;
+  double seconds = 0, defaultSeconds = 0;         ///< per call, alone
+  double stepSeconds = 0, defaultStepSeconds = 0; ///< a model step
 };
 
 class TuningDb {
