@@ -278,7 +278,13 @@ KernelChoice mlir::tern::defaultChoice(const std::vector<std::string> &families,
     c.kernel.tileN =
         c.kernel.family == "avx2" || c.kernel.family == "vnni512" ? 1 : 4;
   else {
+    // The tile's activation rows stay in L1 while its columns stream past:
+    // at most 32 KiB of them (8 rows of K = 2560; 4 of K = 6912, where
+    // tern tune's model step chose 4-row tiles on 512-bit VNNI and AVX2
+    // alike, and the AVX2 executable prefilled 1.17x faster, session 6).
     c.kernel.tileM = std::min<int64_t>(m, 8);
+    while (c.kernel.tileM > 1 && c.kernel.tileM * k > (32 << 10))
+      c.kernel.tileM /= 2;
     c.kernel.tileN = c.kernel.family == "vnni512" ? 2 : 1;
   }
   return c;

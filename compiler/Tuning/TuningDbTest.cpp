@@ -52,6 +52,20 @@ TEST(CompiledChoice, WithoutDatabaseIsTheDefault) {
   EXPECT_EQ(compiledLayout(nullptr, "x", kZen5, 64, 100).block, 0);
 }
 
+TEST(DefaultChoice, PrefillTileKeepsItsActivationRowsInL1) {
+  // 8 rows of K = 2560 (20 KiB); 4 of K = 6912 (27 KiB, 8 would be 54).
+  for (const auto &families : {kZen5, kAvx2}) {
+    EXPECT_EQ(defaultChoice(families, 32, 3840, 2560).kernel.tileM, 8);
+    EXPECT_EQ(defaultChoice(families, 32, 2560, 6912).kernel.tileM, 4);
+    EXPECT_EQ(defaultChoice(families, 3, 2560, 2560).kernel.tileM, 3);
+    EXPECT_EQ(defaultChoice(families, 1, 2560, 6912).kernel.tileM, 1);
+  }
+  EXPECT_EQ(defaultChoice(kZen5, 32, 2560, 6912).kernel.tileN, 2);
+  EXPECT_EQ(defaultChoice(kAvx2, 32, 2560, 6912).kernel.tileN, 1);
+  // Very long rows still get one row per tile.
+  EXPECT_EQ(defaultChoice(kAvx2, 32, 256, 65536).kernel.tileM, 1);
+}
+
 TEST(CompiledChoice, DecodeEntryDecidesTheLayoutOfEveryM) {
   TuningDb db;
   db.put(entry(1, 2560, 2560,
