@@ -9,8 +9,11 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <random>
 
@@ -22,6 +25,53 @@ using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
+
+/// Weights in memory mapped as the executable's are: the executable maps
+/// its weights from the page cache, which holds them in large folios
+/// (2 MiB mappings, `FilePmdMapped`, docs/performance.md session 6); a
+/// malloc'd buffer would be 4 KiB pages (transparent huge pages are often
+/// `madvise` only), which changes how kernels stream. Asks for huge pages
+/// where the kernel offers them; otherwise plain pages.
+class WeightBuffer {
+public:
+  WeightBuffer() = default;
+  /// `bytes` of zeroed memory; fails with a message when the system has
+  /// none to give.
+  static llvm::Expected<WeightBuffer> allocate(size_t bytes) {
+    constexpr size_t kHuge = 2u << 20;
+    WeightBuffer b;
+    b.size_ = (std::max<size_t>(bytes, 1) + kHuge - 1) / kHuge * kHuge;
+    void *p = ::mmap(nullptr, b.size_, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+      return llvm::createStringError(
+          "cannot allocate " + std::to_string(bytes >> 20) +
+          " MiB for the weights being timed");
+#ifdef MADV_HUGEPAGE
+    ::madvise(p, b.size_, MADV_HUGEPAGE);
+#endif
+    b.data_ = static_cast<uint8_t *>(p);
+    return b;
+  }
+  WeightBuffer(WeightBuffer &&o) noexcept { swap(o); }
+  WeightBuffer &operator=(WeightBuffer &&o) noexcept {
+    swap(o);
+    return *this;
+  }
+  ~WeightBuffer() {
+    if (data_)
+      ::munmap(data_, size_);
+  }
+  uint8_t *data() const { return data_; }
+
+private:
+  void swap(WeightBuffer &o) {
+    std::swap(data_, o.data_);
+    std::swap(size_, o.size_);
+  }
+  uint8_t *data_ = nullptr;
+  size_t size_ = 0;
+};
 } // namespace
 
 std::vector<KernelChoice>
@@ -128,11 +178,14 @@ public:
     // each stream their own half of the columns (64 MiB let 2-thread decode
     // kernels run from L3 here and misjudged them).
     t->copies_ = std::clamp<size_t>((256u << 20) / t->bytes_ + 1, 1, 256);
-    t->w_.resize(t->bytes_ * t->copies_);
+    llvm::Expected<WeightBuffer> buf =
+        WeightBuffer::allocate(t->bytes_ * t->copies_);
+    if (!buf)
+      return buf.takeError();
+    t->w_ = std::move(*buf);
     ::tern::packTernary(layout, w.data(), n, k, t->w_.data());
     for (size_t i = 1; i < t->copies_; ++i)
-      std::copy(t->w_.begin(), t->w_.begin() + t->bytes_,
-                t->w_.begin() + i * t->bytes_);
+      std::memcpy(t->w_.data() + i * t->bytes_, t->w_.data(), t->bytes_);
     t->out_.resize(m * n);
     for (size_t i = 0; i < t->copies_; ++i) // warm-up: page in every copy
       t->call();
@@ -168,7 +221,7 @@ private:
   ::tern::ThreadPool &pool_;
   std::unique_ptr<KernelJit> jit_;
   std::vector<int8_t> a_;
-  std::vector<uint8_t> w_;
+  WeightBuffer w_;
   std::vector<int32_t> out_;
   size_t bytes_ = 0, copies_ = 1, next_ = 0;
 };
@@ -193,8 +246,8 @@ public:
   llvm::Error use(int64_t n, int64_t k, const KernelChoice &c) {
     Slot &s = slot(n, k);
     s.skipped = false;
-    for (size_t i = 0; i < s.jits.size(); ++i)
-      if (s.jits[i].first == c) {
+    for (size_t i = 0; i < s.kernels.size(); ++i)
+      if (s.kernels[i].choice == c) {
         s.current = i;
         return llvm::Error::success();
       }
@@ -202,10 +255,12 @@ public:
     if (!jit)
       return jit.takeError();
     const ::tern::PackedLayout layout = c.packedLayout();
-    auto same = [&](const Blob &b) {
-      return b.layout.kind == layout.kind && b.layout.block == layout.block;
-    };
-    if (std::none_of(s.blobs.begin(), s.blobs.end(), same)) {
+    size_t blob = 0;
+    while (blob < s.blobs.size() &&
+           !(s.blobs[blob].layout.kind == layout.kind &&
+             s.blobs[blob].layout.block == layout.block))
+      ++blob;
+    if (blob == s.blobs.size()) {
       // Random ternary weights (the kernels' speed does not depend on
       // them), one copy per layer.
       Blob b;
@@ -215,29 +270,33 @@ public:
       std::vector<int8_t> w(n * k);
       for (auto &v : w)
         v = static_cast<int8_t>(static_cast<int>(rng() % 3) - 1);
-      b.data.resize(b.bytes * layers_);
+      llvm::Expected<WeightBuffer> buf =
+          WeightBuffer::allocate(b.bytes * layers_);
+      if (!buf)
+        return buf.takeError();
+      b.data = std::move(*buf);
       ::tern::packTernary(layout, w.data(), n, k, b.data.data());
       for (int64_t l = 1; l < layers_; ++l)
-        std::copy(b.data.begin(), b.data.begin() + b.bytes,
-                  b.data.begin() + l * b.bytes);
+        std::memcpy(b.data.data() + l * b.bytes, b.data.data(), b.bytes);
       s.blobs.push_back(std::move(b));
     }
-    s.jits.push_back({c, std::move(*jit)});
-    s.current = s.jits.size() - 1;
+    s.kernels.push_back({c, std::move(*jit), blob});
+    s.current = s.kernels.size() - 1;
     return llvm::Error::success();
   }
 
-  /// Leaves shape [n, k] out of the step (to tell its share of the time).
+  /// Leaves shape [n, k] out of the step (a shape no family reads, which
+  /// the generic lowering computes: not timed).
   void skip(int64_t n, int64_t k) { slot(n, k).skipped = true; }
 
-  /// Seconds per step: the median of 3 batches of at least 30 ms each,
+  /// Seconds per step: the median of 3 batches of at least 100 ms each,
   /// after one untimed step.
   double time() {
     step();
     auto t0 = Clock::now();
     step();
     const double one = std::max(since(t0), 1e-7);
-    const int steps = static_cast<int>(std::clamp(0.03 / one, 1.0, 1000.0));
+    const int steps = static_cast<int>(std::clamp(0.1 / one, 1.0, 1000.0));
     std::vector<double> batches;
     for (int b = 0; b < 3; ++b) {
       t0 = Clock::now();
@@ -253,11 +312,16 @@ private:
   struct Blob {
     ::tern::PackedLayout layout;
     size_t bytes = 0;
-    std::vector<uint8_t> data;
+    WeightBuffer data;
+  };
+  struct Kernel {
+    KernelChoice choice;
+    std::unique_ptr<KernelJit> jit;
+    size_t blob; ///< its weights: blobs[blob]
   };
   struct Slot {
     Shape shape;
-    std::vector<std::pair<KernelChoice, std::unique_ptr<KernelJit>>> jits;
+    std::vector<Kernel> kernels;
     std::vector<Blob> blobs;
     size_t current = 0;
     bool skipped = false;
@@ -284,15 +348,12 @@ private:
     for (int64_t l = 0; l < layers_; ++l)
       for (const Shape &sh : layer_) {
         Slot &s = slot(sh[0], sh[1]);
-        if (s.skipped || s.jits.empty())
+        if (s.skipped || s.kernels.empty())
           continue;
-        const KernelJit &jit = *s.jits[s.current].second;
-        const ::tern::PackedLayout layout = s.jits[s.current].first.packedLayout();
-        const Blob *blob = nullptr;
-        for (const Blob &b : s.blobs)
-          if (b.layout.kind == layout.kind && b.layout.block == layout.block)
-            blob = &b;
-        const uint8_t *w = blob->data.data() + l * blob->bytes;
+        const Kernel &kernel = s.kernels[s.current];
+        const KernelJit &jit = *kernel.jit;
+        const Blob &blob = s.blobs[kernel.blob];
+        const uint8_t *w = blob.data.data() + l * blob.bytes;
         pool_.parallelFor(jit.units(), [&](int64_t begin, int64_t end) {
           jit.run(s.a.data(), w, s.out.data(), begin, end);
         });
@@ -351,6 +412,10 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
                     << ": already tuned for " << cpu << " (--retune redoes it)\n";
       continue;
     }
+    if (n * k > (int64_t(1) << 32) || m * k > (int64_t(1) << 32))
+      return llvm::createStringError(
+          "shape " + shape + ": too large to tune (more than 4 Gi weights "
+          "or activations)");
     // Prefill rows of this weight that are tuned too (decode keeps to
     // layouts their default reads).
     int64_t prefillRows = 0;
@@ -483,7 +548,14 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
       }
       std::vector<std::vector<double>> rounds(finalists.size());
       for (int round = 0; round < kFinalRounds; ++round) {
-        for (size_t f = 0; f < finalists.size(); ++f) {
+        // Each round in another order (rotated, every other one reversed):
+        // the load of a shared machine drifts within a round, and a fixed
+        // order would hand the same finalist the same side of the drift
+        // every time.
+        for (size_t i = 0; i < finalists.size(); ++i) {
+          size_t f = (i + round) % finalists.size();
+          if (round % 2)
+            f = finalists.size() - 1 - f;
           if (llvm::Error e = step.use(n, k, candidates[finalists[f]]))
             return e;
           rounds[f].push_back(step.time());

@@ -29,8 +29,10 @@ namespace mlir::tern {
 struct TuneOptions {
   std::vector<std::array<int64_t, 3>> shapes; ///< M x N x K
   std::string output;                         ///< tuning.json (read if present)
-  /// Seconds to spend (0: no limit), shared evenly among the shapes; every
-  /// shape still gets at least its default timed and recorded.
+  /// Seconds of screening (0: no limit), shared evenly among the shapes;
+  /// every shape still gets at least its default timed and recorded. The
+  /// finalists' model-step rounds come on top (a few seconds per decode
+  /// shape of 2B4T, 10-30 per prefill shape).
   double budgetSeconds = 0;
   bool retune = false;
   /// Progress lines (a bar per shape), or null.

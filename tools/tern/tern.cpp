@@ -206,8 +206,10 @@ static cl::opt<int64_t> tunePrefill(
                         "tern compile; 0: decode only)"),
     cl::init(32), cl::sub(tuneCmd), cl::cat(ternCategory));
 static cl::opt<double> tuneBudget(
-    "budget", cl::desc("Seconds to spend (default: no limit; each shape "
-                       "still gets its default timed)"),
+    "budget", cl::desc("Seconds of screening, shared by the shapes "
+                       "(default: no limit; each shape still gets its "
+                       "default timed; the model-step rounds of the "
+                       "finalists come on top)"),
     cl::init(0), cl::sub(tuneCmd), cl::cat(ternCategory));
 static cl::opt<bool> tuneVerbose("verbose",
                                  cl::desc("Print every candidate's time"),
