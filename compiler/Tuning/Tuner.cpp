@@ -133,13 +133,6 @@ mlir::tern::tuningCandidates(const std::vector<std::string> &families,
     // 1.3-1.7x faster alone, and twice (session 4, session 5) the tuned
     // executable then decoded 10-20 % slower than the 1x1 default.
     const bool oneColumn = m == 1 && (f == "avx2" || f == "vnni512");
-    // Decode where the default is the 512-bit VNNI kernel: that family
-    // only. AVX2 decode kernels timed up to 1.3x faster alone and in the
-    // model step, and three tuned executables that used them (sessions 5
-    // and 6) decoded 5-20 % slower than the default; why the step misjudges
-    // them is open (docs/performance.md, session 6).
-    if (m == 1 && families.front() == "vnni512" && f != "vnni512")
-      continue;
     for (auto [packing, block] : layouts)
       for (int64_t tm : tilesM)
         for (int64_t tn : tilesN) {
@@ -431,6 +424,13 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
         prefillRows = std::max(prefillRows, m2);
     std::vector<KernelChoice> candidates =
         tuningCandidates(families, m, n, k, prefillRows);
+    // Decode keeps the default unless asked: every decode choice that
+    // differed from it (wider tiles, AVX2 on a 512-bit VNNI CPU, 1.6-bit
+    // base3v) won alone and in the model step and lost in whole-model
+    // runs, five tunes out of five (docs/performance.md, sessions 4-6).
+    const bool searched = m > 1 || o.searchDecode;
+    if (!searched)
+      candidates.resize(std::min<size_t>(candidates.size(), 1));
     // A weight has one layout, and tern compile takes it from the decode
     // (M = 1) entry: once that is tuned, other M are tuned on it, and the
     // baseline is what tern compile generates on it without an entry for
@@ -608,7 +608,11 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
                                   best.choice.layoutName().c_str(),
                                   (long long)best.choice.kernel.tileM,
                                   (long long)best.choice.kernel.tileN);
-      if (finalists.size() < 2)
+      if (!searched)
+        *o.progress << llvm::format(
+            ", the default (%.1f us alone; --search-decode searches decode)",
+            best.defaultSeconds * 1e6);
+      else if (finalists.size() < 2)
         *o.progress << llvm::format(
             ", the default (the budget timed it only: %.1f us alone)",
             best.defaultSeconds * 1e6);

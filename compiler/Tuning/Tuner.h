@@ -54,6 +54,10 @@ struct TuneOptions {
   /// run. Empty: the host's.
   std::string cpu;
   std::vector<std::string> features, families;
+  /// Search decode (M = 1) shapes too. Off: decode keeps the default
+  /// (recorded with its time alone); its choices never won in whole-model
+  /// runs on the machine measured (docs/performance.md, session 6).
+  bool searchDecode = false;
 };
 
 /// The candidates tried for one shape with `families`, the default first

@@ -7,7 +7,8 @@
 //                   [--print-ir-after-all]
 //   tern bench      MODEL|EXECUTABLE [-p N] [-n N] [-t N] [-r N]
 //   tern tune       [MODEL] [--shapes MxNxK,...] [--prefill P] [--budget S]
-//                   [--target T] [--retune] -o tuning.json
+//                   [--target T] [--search-decode] [--retune]
+//                   -o tuning.json
 //   tern inspect    MODEL
 //   tern synth      --config CONFIG -o OUT [--format F] [--seed S]
 //                   [--tokenizer FILE]
@@ -227,6 +228,12 @@ static cl::opt<std::string> tuneTarget(
              "kernel families, keyed by its CPU name; this CPU must run "
              "them"),
     cl::init("native"), cl::sub(tuneCmd), cl::cat(ternCategory));
+static cl::opt<bool> tuneSearchDecode(
+    "search-decode",
+    cl::desc("Also search decode (M = 1) kernels (default: decode keeps "
+             "the default; searched decode choices lost in whole-model "
+             "runs, see docs/performance.md)"),
+    cl::sub(tuneCmd), cl::cat(ternCategory));
 static cl::opt<bool> tuneRetune("retune",
                                 cl::desc("Re-time shapes already in the file"),
                                 cl::sub(tuneCmd), cl::cat(ternCategory));
@@ -622,6 +629,7 @@ static int runTune() {
   o.budgetSeconds = tuneBudget;
   o.retune = tuneRetune;
   o.verbose = tuneVerbose;
+  o.searchDecode = tuneSearchDecode;
   o.progress = &llvm::errs();
   if (tuneBudget < 0)
     return fail("--budget must not be negative");
