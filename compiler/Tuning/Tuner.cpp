@@ -453,6 +453,14 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
         if (!kept.empty())
           candidates = std::move(kept);
       }
+    if (candidates.empty()) {
+      // No family reads this K: tern compile uses the generic lowering.
+      if (o.progress)
+        *o.progress << "[" << s + 1 << "/" << o.shapes.size() << "] " << shape
+                    << ": no generated kernel reads K = " << k
+                    << " (the generic lowering serves it): not tuned\n";
+      continue;
+    }
     TuningEntry best;
     best.cpu = cpu;
     best.features = features;

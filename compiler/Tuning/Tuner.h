@@ -8,8 +8,10 @@
 // a model step (every matmul of every layer at that M, the other shapes on
 // their current choices), and a finalist replaces the default only where
 // the whole step runs faster (4 of 5 rounds, 1 % in the median). The
-// choice and the default's time per call in the step go into a TuningDb.
-// Prefill shapes are tuned on the layout their decode entry chose.
+// choice, both times alone and both step times go into a TuningDb.
+// Decode (M = 1) keeps the default unless `searchDecode` (its searched
+// choices lost in whole-model runs). Prefill shapes are tuned on the
+// layout their decode entry chose.
 // Resumable: shapes already in the database for this CPU are kept unless
 // `retune`; the file is rewritten after every shape.
 //
