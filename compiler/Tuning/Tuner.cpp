@@ -72,6 +72,36 @@ private:
   uint8_t *data_ = nullptr;
   size_t size_ = 0;
 };
+
+/// `count` random int8 activations in [-127, 127].
+std::vector<int8_t> randomActivations(size_t count) {
+  std::mt19937 rng(1);
+  std::vector<int8_t> a(count);
+  for (auto &v : a)
+    v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+  return a;
+}
+
+/// `copies` copies of one random [n, k] ternary weight packed in `layout`,
+/// one after another (`layoutBytes` each); the kernels' speed does not
+/// depend on the values.
+llvm::Expected<WeightBuffer> packedCopies(::tern::PackedLayout layout,
+                                          int64_t n, int64_t k,
+                                          size_t copies, size_t &layoutBytes) {
+  layoutBytes = n * ::tern::packedRowBytes(layout, k);
+  std::mt19937 rng(2);
+  std::vector<int8_t> w(n * k);
+  for (auto &v : w)
+    v = static_cast<int8_t>(static_cast<int>(rng() % 3) - 1);
+  llvm::Expected<WeightBuffer> buf =
+      WeightBuffer::allocate(layoutBytes * copies);
+  if (!buf)
+    return buf.takeError();
+  ::tern::packTernary(layout, w.data(), n, k, buf->data());
+  for (size_t i = 1; i < copies; ++i)
+    std::memcpy(buf->data() + i * layoutBytes, buf->data(), layoutBytes);
+  return buf;
+}
 } // namespace
 
 std::vector<KernelChoice>
@@ -165,27 +195,18 @@ public:
       return jit.takeError();
     std::unique_ptr<KernelTimer> t(new KernelTimer(pool));
     t->jit_ = std::move(*jit);
-    std::mt19937 rng(1);
-    t->a_.resize(m * k);
-    std::vector<int8_t> w(n * k);
-    for (auto &v : t->a_)
-      v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
-    for (auto &v : w)
-      v = static_cast<int8_t>(static_cast<int>(rng() % 3) - 1);
+    t->a_ = randomActivations(m * k);
     const ::tern::PackedLayout layout = c.packedLayout();
-    t->bytes_ = n * ::tern::packedRowBytes(layout, k);
     // 256 MiB: several times a CCD's L3 even when two threads on two CCDs
     // each stream their own half of the columns (64 MiB let 2-thread decode
     // kernels run from L3 here and misjudged them).
-    t->copies_ = std::clamp<size_t>((256u << 20) / t->bytes_ + 1, 1, 256);
+    t->copies_ = std::clamp<size_t>(
+        (256u << 20) / (n * ::tern::packedRowBytes(layout, k)) + 1, 1, 256);
     llvm::Expected<WeightBuffer> buf =
-        WeightBuffer::allocate(t->bytes_ * t->copies_);
+        packedCopies(layout, n, k, t->copies_, t->bytes_);
     if (!buf)
       return buf.takeError();
     t->w_ = std::move(*buf);
-    ::tern::packTernary(layout, w.data(), n, k, t->w_.data());
-    for (size_t i = 1; i < t->copies_; ++i)
-      std::memcpy(t->w_.data() + i * t->bytes_, t->w_.data(), t->bytes_);
     t->out_.resize(m * n);
     for (size_t i = 0; i < t->copies_; ++i) // warm-up: page in every copy
       t->call();
@@ -260,24 +281,14 @@ public:
            !(s.blobs[blob].layout.kind == layout.kind &&
              s.blobs[blob].layout.block == layout.block))
       ++blob;
-    if (blob == s.blobs.size()) {
-      // Random ternary weights (the kernels' speed does not depend on
-      // them), one copy per layer.
+    if (blob == s.blobs.size()) { // one copy per layer
       Blob b;
       b.layout = layout;
-      b.bytes = n * ::tern::packedRowBytes(layout, k);
-      std::mt19937 rng(2);
-      std::vector<int8_t> w(n * k);
-      for (auto &v : w)
-        v = static_cast<int8_t>(static_cast<int>(rng() % 3) - 1);
       llvm::Expected<WeightBuffer> buf =
-          WeightBuffer::allocate(b.bytes * layers_);
+          packedCopies(layout, n, k, layers_, b.bytes);
       if (!buf)
         return buf.takeError();
       b.data = std::move(*buf);
-      ::tern::packTernary(layout, w.data(), n, k, b.data.data());
-      for (int64_t l = 1; l < layers_; ++l)
-        std::memcpy(b.data.data() + l * b.bytes, b.data.data(), b.bytes);
       s.blobs.push_back(std::move(b));
     }
     s.kernels.push_back({c, std::move(*jit), blob});
@@ -335,10 +346,7 @@ private:
         return s;
     Slot s;
     s.shape = {n, k};
-    std::mt19937 rng(1);
-    s.a.resize(m_ * k);
-    for (auto &v : s.a)
-      v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+    s.a = randomActivations(m_ * k);
     s.out.resize(m_ * n);
     slots_.push_back(std::move(s));
     return slots_.back();
@@ -366,6 +374,43 @@ private:
   ::tern::ThreadPool &pool_;
   std::deque<Slot> slots_;
 };
+
+/// The model step in which shape [m, n, k]'s finalists are timed: the
+/// model's layer (or, without one, the tuned shapes of this M repeated to
+/// 256 MiB), the other shapes on what tern compile generates for them
+/// from `db`.
+llvm::Expected<std::unique_ptr<StepTimer>>
+modelStep(const TuneOptions &o, const TuningDb &db, const std::string &cpu,
+          const std::vector<std::string> &families, int64_t m, int64_t n,
+          int64_t k, ::tern::ThreadPool &pool) {
+  std::vector<StepTimer::Shape> layer = o.layer;
+  int64_t layers = o.layers;
+  if (layer.empty()) {
+    int64_t bytes = 0;
+    for (const auto &[m2, n2, k2] : o.shapes)
+      if (m2 == m && !llvm::is_contained(layer, StepTimer::Shape{n2, k2}))
+        layer.push_back({n2, k2}), bytes += n2 * k2 / 4;
+    layers = std::clamp<int64_t>(
+        (256 << 20) / std::max<int64_t>(bytes, 1) + 1, 1, 64);
+  }
+  if (!llvm::is_contained(layer, StepTimer::Shape{n, k}))
+    layer.push_back({n, k});
+  auto step = std::make_unique<StepTimer>(m, layer,
+                                          std::max<int64_t>(layers, 1), pool);
+  for (const StepTimer::Shape &other : layer) {
+    if (other == StepTimer::Shape{n, k})
+      continue;
+    std::optional<KernelChoice> c =
+        compiledChoice(&db, cpu, families, m, other[0], other[1]);
+    if (!c) {
+      step->skip(other[0], other[1]); // the generic lowering: not timed
+      continue;
+    }
+    if (llvm::Error e = step->use(other[0], other[1], *c))
+      return std::move(e);
+  }
+  return step;
+}
 
 constexpr int kFinalRounds = 5;
 
@@ -468,6 +513,7 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
     best.m = m, best.n = n, best.k = k;
     // First pass: every candidate the budget allows, once.
     std::vector<std::pair<double, size_t>> timed;
+    size_t fastest = 0; // in timed
     for (size_t i = 0; i < candidates.size(); ++i) {
       // The budget is shared out evenly: shape s may run until its share
       // (and whatever earlier shapes left unused) is spent.
@@ -492,10 +538,8 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
                                     (long long)c.kernel.tileM,
                                     (long long)c.kernel.tileN, *sec * 1e6,
                                     i == 0 ? " (default)" : "");
-      if (i == 0)
-        best.defaultSeconds = *sec;
-      if (i == 0 || *sec < best.seconds)
-        best.choice = c, best.seconds = *sec;
+      if (*sec < timed[fastest].first)
+        fastest = timed.size() - 1;
       if (o.progress) {
         const int width = 30;
         const int done = static_cast<int>(width * (i + 1) / candidates.size());
@@ -503,12 +547,13 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
                     << shape << " ["
                     << std::string(done, '#') << std::string(width - done, '.')
                     << "] " << i + 1 << "/" << candidates.size() << " best "
-                    << best.choice.kernel.family << " "
-                    << best.choice.layoutName() << " t" << best.choice.kernel.tileM << "x"
-                    << best.choice.kernel.tileN
+                    << candidates[timed[fastest].second].kernel.family << " "
+                    << candidates[timed[fastest].second].layoutName() << " t"
+                    << candidates[timed[fastest].second].kernel.tileM << "x"
+                    << candidates[timed[fastest].second].kernel.tileN
                     << llvm::format(" %.1f us (default %.1f us)   ",
-                                    best.seconds * 1e6,
-                                    best.defaultSeconds * 1e6);
+                                    timed[fastest].first * 1e6,
+                                    timed[0].first * 1e6);
         o.progress->flush();
       }
     }
@@ -535,32 +580,11 @@ llvm::Error mlir::tern::tune(const TuneOptions &o) {
     int wins = 0;
     double bestRatio = 1;
     if (finalists.size() > 1) {
-      std::vector<StepTimer::Shape> layer = o.layer;
-      int64_t layers = o.layers;
-      if (layer.empty()) {
-        // No model: the tuned shapes of this M, repeated to 256 MiB.
-        int64_t bytes = 0;
-        for (const auto &[m2, n2, k2] : o.shapes)
-          if (m2 == m && !llvm::is_contained(layer, StepTimer::Shape{n2, k2}))
-            layer.push_back({n2, k2}), bytes += n2 * k2 / 4;
-        layers = std::clamp<int64_t>(
-            (256 << 20) / std::max<int64_t>(bytes, 1) + 1, 1, 64);
-      }
-      if (!llvm::is_contained(layer, StepTimer::Shape{n, k}))
-        layer.push_back({n, k});
-      StepTimer step(m, layer, std::max<int64_t>(layers, 1), pool);
-      for (const StepTimer::Shape &other : layer) {
-        if (other == StepTimer::Shape{n, k})
-          continue;
-        std::optional<KernelChoice> c =
-            compiledChoice(&db, cpu, families, m, other[0], other[1]);
-        if (!c) {
-          step.skip(other[0], other[1]); // the generic lowering: not timed
-          continue;
-        }
-        if (llvm::Error e = step.use(other[0], other[1], *c))
-          return e;
-      }
+      llvm::Expected<std::unique_ptr<StepTimer>> made =
+          modelStep(o, db, cpu, families, m, n, k, pool);
+      if (!made)
+        return made.takeError();
+      StepTimer &step = **made;
       std::vector<std::vector<double>> rounds(finalists.size());
       for (int round = 0; round < kFinalRounds; ++round) {
         // Each round in another order (rotated, every other one reversed):
