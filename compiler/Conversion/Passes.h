@@ -2,6 +2,7 @@
 #ifndef TERN_COMPILER_CONVERSION_PASSES_H
 #define TERN_COMPILER_CONVERSION_PASSES_H
 
+#include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
 #include "compiler/Conversion/ParallelToRuntime/ParallelToRuntime.h"
 #include "compiler/Conversion/TernToLinalg/TernToLinalg.h"
 #include "compiler/Conversion/TernToKernels/TernToKernels.h"

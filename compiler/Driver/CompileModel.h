@@ -1,13 +1,16 @@
 //===- CompileModel.h - tern compile: a model file to an executable -------===//
 //
 // The whole path behind `tern compile`:
-//   load (runtime/model, any format) -> import (compiler/Import) ->
-//   tern-compile-pipeline to the LLVM dialect -> LLVM IR -> LLVM's O2
+//   load (runtime/model, any format) -> import (compiler/Import: the
+//   network as a graph of tern ops) -> the selection pipeline (fuse
+//   projections, tern-select-kernels for the target, tern-plan-weights) ->
+//   the lowering pipeline to the LLVM dialect -> LLVM IR -> LLVM's O2
 //   pipeline for the target CPU -> object file (TargetMachine) -> linked by
 //   lld (through clang++-22's driver) with the runtime's static libraries
-//   (runtime/compiled's main) -> the weights payload appended (or written
-//   beside the executable as OUT.weights).
-// Every stage can be printed (--emit mlir|lowered|llvm|asm|obj|exe,
+//   for the target (runtime/compiled's main) -> the weights blob
+//   (compiler/Import/WeightBlob.h) appended as a payload (or written beside
+//   the executable as OUT.weights).
+// Every stage can be printed (--emit graph|mlir|lowered|llvm|asm|obj|exe,
 // --print-ir-after-all).
 //
 //===----------------------------------------------------------------------===//
@@ -16,8 +19,10 @@
 
 #include "llvm/Support/Error.h"
 #include "runtime/model/HeadFormat.h"
-#include "runtime/ternary/Packing.h"
 
+#include "runtime/model/Model.h"
+
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -27,10 +32,11 @@ namespace mlir::tern {
 struct CompileOptions {
   std::string model;
   std::string output;
-  /// native, x86-64, x86-64-v2, x86-64-v3, x86-64-v4, an x86 CPU name
-  /// (znver3, skylake-avx512, ...), aarch64, aarch64+sve.
+  /// native, an x86 CPU name (x86-64-v3, znver3, ...) or a named cross
+  /// target (compiler/Target/Target.h).
   std::string target = "native";
-  /// mlir (imported), lowered (LLVM dialect), llvm, asm, obj, exe.
+  /// graph (imported), mlir (layouts and kernels chosen, weights planned),
+  /// lowered (LLVM dialect), llvm, asm, obj, exe.
   std::string emit = "exe";
   /// Write the weights to OUT.weights instead of appending them.
   bool weightsFile = false;
@@ -40,7 +46,9 @@ struct CompileOptions {
   bool printIrAfterAll = false;
   /// Where libtern_compiled.a and the other runtime libraries are.
   std::string runtimeLibDir;
-  /// The same, cross-built for AArch64 (executables for --target aarch64*).
+  /// The same, cross-built for the target's architecture when it is not
+  /// this machine's (empty: <build>-<arch>/lib beside runtimeLibDir's
+  /// build, as tools/setup.sh builds it).
   std::string crossRuntimeLibDir;
   /// Seconds per stage to stderr.
   bool timings = false;
@@ -51,28 +59,27 @@ struct CompileOptions {
   int64_t threads = 0;
   /// Output head format (int8 / q4 quantize it; see HeadFormat.h).
   ::tern::HeadFormat head = ::tern::HeadFormat::Native;
-  /// Base3V: store ternary weights at 1.6 bits (base3v, one block per row)
-  /// wherever a kernel family of the target reads that; I2: the defaults.
-  /// A tuning database's choices come first.
-  ::tern::PackingKind packing = ::tern::PackingKind::I2;
-  /// q/k/v and gate/up as one matmul each (ImportOptions::fuseProjections).
+  /// A packing (compiler/Packings) to store ternary weights in, one block
+  /// per row, wherever a kernel family of the target reads it; empty: the
+  /// defaults. A tuning database's choices come first.
+  std::string packing;
+  /// q/k/v and gate/up as one matmul each (tern-fuse-projections).
   bool fuseProjections = true;
 };
 
 /// Runs the pipeline; errors name the stage and what went wrong.
 llvm::Error compileModel(const CompileOptions &options);
 
-/// What a --target means for kernel choices: its CPU name (the tuning
-/// database's key), kernel-relevant features and kernel families (fastest
-/// first), as tern compile resolves it.
-struct TargetKernels {
-  std::string cpu;
-  std::vector<std::string> features, families;
+/// The ternary matmuls tern compile generates for a model: one decoder
+/// layer's weight shapes [n, k] in order (q/k/v and gate/up fused or not)
+/// and the number of layers, from the imported graph (tern tune tunes
+/// them).
+struct ModelMatmuls {
+  std::vector<std::array<int64_t, 2>> layer;
+  int64_t layers = 0;
 };
-llvm::Expected<TargetKernels> targetKernels(const std::string &target);
-
-/// "native, x86-64, ..." for messages.
-std::string supportedTargets();
+llvm::Expected<ModelMatmuls> modelMatmuls(const ::tern::ModelDescription &m,
+                                          bool fuseProjections);
 
 } // namespace mlir::tern
 

@@ -3,6 +3,7 @@
 #include "compiler/Pipelines/Pipelines.h"
 
 #include "compiler/Conversion/Passes.h"
+#include "compiler/Transforms/Passes.h"
 #include "dialects/Tern/Transforms/Passes.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
@@ -15,39 +16,53 @@
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
+using namespace mlir::tern;
 
 namespace {
-struct CompilePipelineOptions
-    : public PassPipelineOptions<CompilePipelineOptions> {
-  Option<std::string> kernels{
-      *this, "kernels",
-      llvm::cl::desc("Kernel family: avx2, vnni, vnni512, neon-dotprod, sve, "
-                     "lut, lut512, neon-lut, or empty for the reference "
-                     "lowering"),
+struct SelectionPipelineOptions
+    : public PassPipelineOptions<SelectionPipelineOptions> {
+  Option<std::string> target{*this, "target",
+                             llvm::cl::desc("The target (tern compile --target)"),
+                             llvm::cl::init("native")};
+  Option<std::string> tuningDb{*this, "tuning-db",
+                               llvm::cl::desc("A tuning database (tern tune)"),
+                               llvm::cl::init("")};
+  Option<std::string> packing{
+      *this, "packing",
+      llvm::cl::desc("Store weights in this packing where the target reads it"),
       llvm::cl::init("")};
-  Option<int64_t> tileM{*this, "tile-m",
-                        llvm::cl::desc("Default kernel tile rows"),
-                        llvm::cl::init(1)};
-  Option<int64_t> tileN{*this, "tile-n",
-                        llvm::cl::desc("Default kernel tile columns"),
-                        llvm::cl::init(1)};
+  Option<bool> fuse{*this, "fuse-projections",
+                    llvm::cl::desc("q/k/v and gate/up as one matmul each"),
+                    llvm::cl::init(true)};
+  SelectionOptions get() const {
+    SelectionOptions o;
+    o.target = target;
+    o.tuningDb = tuningDb;
+    o.packing = packing;
+    o.fuseProjections = fuse;
+    return o;
+  }
 };
 } // namespace
 
-void mlir::tern::buildReferencePipeline(OpPassManager &pm) {
-  buildCompilePipeline(pm, KernelOptions{});
+void mlir::tern::buildSelectionPipeline(OpPassManager &pm,
+                                        const SelectionOptions &o) {
+  if (o.fuseProjections)
+    pm.addPass(createTernFuseProjections());
+  TernSelectKernelsOptions select;
+  select.target = o.target;
+  select.tuningDb = o.tuningDb;
+  select.packing = o.packing;
+  pm.addPass(createTernSelectKernels(select));
+  pm.addPass(createTernPlanWeights());
 }
 
-void mlir::tern::buildCompilePipeline(OpPassManager &pm,
-                                      const KernelOptions &kernels) {
+void mlir::tern::buildLoweringPipeline(OpPassManager &pm,
+                                       bool runtimeThreads) {
   pm.addPass(createTernDecomposeBitLinear());
-  if (!kernels.family.empty()) {
-    ConvertTernToKernelsOptions o;
-    o.family = kernels.family;
-    o.tileM = kernels.tileM;
-    o.tileN = kernels.tileN;
-    pm.addPass(createConvertTernToKernels(o));
-  }
+  pm.addPass(createConvertTernToKernels());
+  pm.addPass(createConvertTernNetworkToVector());
+  pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createConvertTernToLinalg());
   pm.addPass(createCanonicalizerPass());
 
@@ -58,9 +73,8 @@ void mlir::tern::buildCompilePipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
-  if (!kernels.family.empty())
-    pm.addPass(createGenerateTernKernels());
-  if (kernels.runtimeThreads)
+  pm.addPass(createGenerateTernKernels());
+  if (runtimeThreads)
     pm.addPass(createConvertParallelToRuntime());
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
@@ -74,22 +88,28 @@ void mlir::tern::buildCompilePipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
+void mlir::tern::buildReferencePipeline(OpPassManager &pm) {
+  buildLoweringPipeline(pm, /*runtimeThreads=*/false);
+}
+
 void mlir::tern::registerTernPipelines() {
   PassPipelineRegistration<>(
       "tern-reference-pipeline",
       "Lower tern IR through the reference lowering to the LLVM dialect",
       [](OpPassManager &pm) { buildReferencePipeline(pm); });
-  PassPipelineRegistration<CompilePipelineOptions>(
+  PassPipelineRegistration<SelectionPipelineOptions>(
+      "tern-selection-pipeline",
+      "Fuse projections, choose layouts and kernels for a target, plan the "
+      "weights blob, as tern compile does before lowering",
+      [](OpPassManager &pm, const SelectionPipelineOptions &o) {
+        buildSelectionPipeline(pm, o.get());
+      });
+  PassPipelineRegistration<SelectionPipelineOptions>(
       "tern-compile-pipeline",
-      "Lower tern IR to the LLVM dialect as tern compile does, with the "
-      "matmul kernels of a family (kernels=avx2|vnni|vnni512|neon-dotprod|sve|"
-      "lut|lut512|neon-lut, "
-      "tile-m=TM tile-n=TN)",
-      [](OpPassManager &pm, const CompilePipelineOptions &o) {
-        KernelOptions k;
-        k.family = o.kernels;
-        k.tileM = o.tileM;
-        k.tileN = o.tileN;
-        buildCompilePipeline(pm, k);
+      "The selection pipeline, then the lowering to the LLVM dialect, as "
+      "tern compile does (tern.parallel calls run serially)",
+      [](OpPassManager &pm, const SelectionPipelineOptions &o) {
+        buildSelectionPipeline(pm, o.get());
+        buildLoweringPipeline(pm, /*runtimeThreads=*/false);
       });
 }

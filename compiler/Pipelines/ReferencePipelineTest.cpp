@@ -9,7 +9,7 @@
 
 #include "compiler/Pipelines/Pipelines.h"
 #include "compiler/Pipelines/Registration.h"
-#include "runtime/ternary/Packing.h"
+#include "compiler/Packings/Packing.h"
 #include "runtime/ternary/Ternary.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
@@ -32,6 +32,7 @@
 #include <vector>
 
 using namespace mlir;
+using namespace mlir::tern;
 
 namespace {
 
@@ -103,16 +104,15 @@ private:
   std::unique_ptr<ExecutionEngine> engine;
 };
 
-struct LayoutCase {
-  const char *attr; // "" for unpacked
-  ::tern::PackingKind kind;
-  int64_t block;
-};
+/// A layout of the registry, or none (unpacked).
+using LayoutCase = Layout;
 
 std::string weightsType(int64_t n, int64_t k, const LayoutCase &l) {
-  if (!*l.attr)
+  if (!l)
     return llvm::formatv("!tern.weights<{0}x{1}>", n, k).str();
-  return llvm::formatv("!tern.weights<{0}x{1}, {2}>", n, k, l.attr).str();
+  return llvm::formatv("!tern.weights<{0}x{1}, #tern.layout<{2}, block = {3}>>",
+                       n, k, l.packing->name, l.block)
+      .str();
 }
 
 class ReferencePipeline : public ::testing::TestWithParam<LayoutCase> {
@@ -151,7 +151,7 @@ TEST_P(ReferencePipeline, BitLinearMatchesCppBitForBit) {
   auto matmul = jit.get<MatmulFn>("matmul");
   ASSERT_TRUE(bitlinear && matmul) << jit.error;
 
-  std::mt19937 rng(1234 + l.block);
+  std::mt19937 rng(1234 + static_cast<unsigned>(l.block));
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::uniform_int_distribution<int> trit(-1, 1);
   std::vector<float> x(M * K);
@@ -166,12 +166,11 @@ TEST_P(ReferencePipeline, BitLinearMatchesCppBitForBit) {
   // The weights as the function takes them: packed by the C++ packer.
   std::vector<int8_t> wbytes = t;
   int64_t rowBytes = K;
-  if (*l.attr) {
-    ::tern::PackedLayout layout{l.kind, l.block};
-    rowBytes = ::tern::packedRowBytes(layout, K);
+  if (l) {
+    rowBytes = l.rowBytes(K);
     wbytes.assign(N * rowBytes, 0);
-    ASSERT_TRUE(::tern::packTernary(layout, t.data(), N, K,
-                                  reinterpret_cast<uint8_t *>(wbytes.data())));
+    ASSERT_TRUE(
+        l.pack(t.data(), N, K, reinterpret_cast<uint8_t *>(wbytes.data())));
   }
   auto xm = view(x, M, K);
   auto wm = view(wbytes, N, rowBytes);
@@ -200,7 +199,7 @@ class ReferencePacking : public ReferencePipeline {};
 
 TEST_P(ReferencePacking, LoweredPackAndUnpackMatchCppPacker) {
   const LayoutCase &l = GetParam();
-  std::string packed = weightsType(N, K, l), plain = weightsType(N, K, {"", {}, 0});
+  std::string packed = weightsType(N, K, l), plain = weightsType(N, K, Layout{});
   std::string src = llvm::formatv(R"mlir(
     func.func @pack(%w: {0}) -> {1} attributes {{llvm.emit_c_interface} {
       %p = tern.pack %w : {0} -> {1}
@@ -224,11 +223,10 @@ TEST_P(ReferencePacking, LoweredPackAndUnpackMatchCppPacker) {
   std::vector<int8_t> t(N * K);
   for (auto &v : t)
     v = static_cast<int8_t>(trit(rng));
-  ::tern::PackedLayout layout{l.kind, l.block};
-  int64_t rowBytes = ::tern::packedRowBytes(layout, K);
+  int64_t rowBytes = l.rowBytes(K);
   std::vector<int8_t> bytes(N * rowBytes);
-  ASSERT_TRUE(::tern::packTernary(layout, t.data(), N, K,
-                                reinterpret_cast<uint8_t *>(bytes.data())));
+  ASSERT_TRUE(
+      l.pack(t.data(), N, K, reinterpret_cast<uint8_t *>(bytes.data())));
 
   auto tm = view(t, N, K);
   Mem2D<int8_t> pm;
@@ -269,11 +267,10 @@ TEST_P(ReferencePipeline, AbsmeanMatchesCpp) {
   std::vector<int8_t> t(N * K);
   float beta = ::tern::absmeanQuantize(master.data(), N * K, t.data());
   std::vector<int8_t> want = t;
-  if (*l.attr) {
-    ::tern::PackedLayout layout{l.kind, l.block};
-    want.assign(N * ::tern::packedRowBytes(layout, K), 0);
-    ASSERT_TRUE(::tern::packTernary(layout, t.data(), N, K,
-                                  reinterpret_cast<uint8_t *>(want.data())));
+  if (l) {
+    want.assign(N * l.rowBytes(K), 0);
+    ASSERT_TRUE(
+        l.pack(t.data(), N, K, reinterpret_cast<uint8_t *>(want.data())));
   }
   auto mm = view(master, N, K);
   EXPECT_EQ(scale(&mm), beta);
@@ -282,31 +279,37 @@ TEST_P(ReferencePipeline, AbsmeanMatchesCpp) {
   EXPECT_EQ(take(wm), want);
 }
 
-#define TERN_PACKED_LAYOUTS                                                     \
-  LayoutCase{"#tern.layout<i2, block = 128>", ::tern::PackingKind::I2, 128},   \
-      LayoutCase{"#tern.layout<lut2, block = 64>", ::tern::PackingKind::Lut2,  \
-                 64},                                                          \
-      LayoutCase{"#tern.layout<base3, block = 128>",                           \
-                 ::tern::PackingKind::Base3, 128},                             \
-      LayoutCase{"#tern.layout<base3, block = 160>",                           \
-                 ::tern::PackingKind::Base3, 160},                             \
-      LayoutCase{"#tern.layout<base3v, block = 320>",                          \
-                 ::tern::PackingKind::Base3V, 320},                            \
-      LayoutCase{"#tern.layout<lut2i, block = 640>",                           \
-                 ::tern::PackingKind::Lut2I, 640}
+/// Every registered packing at two blocks: the smallest of at least 64
+/// weights that divides K, and one block per row.
+std::vector<LayoutCase> packedLayouts() {
+  std::vector<LayoutCase> out;
+  for (const Packing *p : packings()) {
+    int64_t block = p->blockMultiple;
+    while (block < 64 || K % block)
+      block += p->blockMultiple;
+    out.push_back({p, block});
+    out.push_back({p, K});
+  }
+  return out;
+}
+
+std::vector<LayoutCase> allLayouts() {
+  std::vector<LayoutCase> out = {Layout{}};
+  for (const LayoutCase &l : packedLayouts())
+    out.push_back(l);
+  return out;
+}
 
 std::string layoutName(const ::testing::TestParamInfo<LayoutCase> &info) {
-  if (!*info.param.attr)
+  if (!info.param)
     return "unpacked";
-  return std::string(::tern::packingKindName(info.param.kind)) + "_b" +
+  return info.param.packing->name.str() + "_b" +
          std::to_string(info.param.block);
 }
 
 INSTANTIATE_TEST_SUITE_P(Layouts, ReferencePipeline,
-                         ::testing::Values(LayoutCase{"", ::tern::PackingKind::I2, 0},
-                                           TERN_PACKED_LAYOUTS),
-                         layoutName);
+                         ::testing::ValuesIn(allLayouts()), layoutName);
 INSTANTIATE_TEST_SUITE_P(Layouts, ReferencePacking,
-                         ::testing::Values(TERN_PACKED_LAYOUTS), layoutName);
+                         ::testing::ValuesIn(packedLayouts()), layoutName);
 
 } // namespace

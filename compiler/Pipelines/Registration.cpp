@@ -3,6 +3,8 @@
 #include "compiler/Pipelines/Registration.h"
 
 #include "compiler/Conversion/Passes.h"
+#include "compiler/Kernels/KernelFamily.h"
+#include "compiler/Transforms/Passes.h"
 #include "compiler/Pipelines/Pipelines.h"
 #include "dialects/Tern/IR/TernOps.h"
 #include "dialects/Tern/Transforms/Passes.h"
@@ -54,11 +56,14 @@ void mlir::tern::registerTernDialects(DialectRegistry &registry) {
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
   // To-LLVM conversion interfaces and inliner extensions.
   registerAllExtensions(registry);
+  // `#tern.kernel` family names are checked against the kernel registry.
+  registerKernelRegistry(registry);
 }
 
 void mlir::tern::registerTernPasses() {
   registerTernTransformsPasses();
   registerTernConversionPasses();
+  registerTernCompilerTransformsPasses();
   registerTernPipelines();
   registerTransformsPasses();
   registerConversionPasses();

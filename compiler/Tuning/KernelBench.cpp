@@ -9,10 +9,12 @@
 //
 //   build/bin/tern-kernel-bench [--benchmark_filter=decode]
 //
-// head/*: the tied 128256x2560 head as tern compile generates it (the
-// importer's code for a model of no layers: embedding lookup, final norm,
-// head), in each head format, on 2 threads, weight GB/s counted over the
-// head's bytes.
+// decode_<family>_<packing>/*: decode with each family the CPU runs on
+// each other packing it reads (base3v, lut2i), one block per row.
+//
+// head/*: the tied 128256x2560 head as tern compile generates it (a model
+// of no layers: embedding lookup, final norm, head), in each head format,
+// on 2 threads, weight GB/s counted over the head's bytes.
 //
 // peak/*: the int8 multiply-add peak of one core (independent vpdpbusd or
 // vpmaddubsw chains on registers, no memory), the compute roofline that
@@ -21,13 +23,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Import/ModelImporter.h"
+#include "compiler/Import/WeightBlob.h"
+#include "compiler/Transforms/KernelSelection.h"
 #include "compiler/Pipelines/Pipelines.h"
 #include "compiler/Pipelines/Registration.h"
 #include "compiler/Tuning/KernelJit.h"
 #include "runtime/compiled/tern_abi.h"
 #include "runtime/model/Half.h"
 #include "runtime/support/ThreadPool.h"
-#include "runtime/ternary/Packing.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -52,46 +55,33 @@ using namespace mlir::tern;
 
 namespace {
 
-/// The default kernel for the shape (variant ""); "base3v": the same family
-/// and tile on weights in base3v (1.6 bits) whole-row blocks; a lookup-table
-/// family ("lut", "lut512", "neon-lut"): that family on lut2i weights with
-/// the tile "1x<tile_n>" of `tileN`.
+/// `c` (the default kernel for the shape when empty) on weights streamed
+/// from 256 MiB of copies, one thread.
 void matmul(benchmark::State &state, int64_t m, int64_t n, int64_t k,
-            const std::string &variant, int64_t tileN = 1) {
-  const std::vector<std::string> families = hostKernelFamilies();
-  if (families.empty()) {
-    state.SkipWithError("this CPU runs no generated kernel family");
+            KernelChoice c) {
+  if (!c)
+    c = KernelSelector(hostTarget()).choice(m, n, k);
+  if (!c) {
+    state.SkipWithError("no generated kernel family of this CPU reads it");
     return;
-  }
-  KernelChoice c = defaultChoice(families, m, n, k);
-  if (variant == "base3v") {
-    c.packing = PackingKind::base3v;
-    c.block = k;
-  } else if (!variant.empty()) {
-    c.kernel = {variant, 1, tileN};
-    c.packing = PackingKind::lut2i;
-    c.block = k;
   }
   auto jit = KernelJit::create(c, m, n, k);
   if (!jit) {
     state.SkipWithError(llvm::toString(jit.takeError()).c_str());
     return;
   }
-  state.SetLabel(c.kernel.family + " " + c.layoutName() + " t" +
-                 std::to_string(c.kernel.tileM) + "x" +
-                 std::to_string(c.kernel.tileN));
+  state.SetLabel(c.str());
   std::mt19937 rng(1);
   std::vector<int8_t> a(m * k), t(n * k);
   for (auto &v : a)
     v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
   for (auto &v : t)
     v = static_cast<int8_t>(static_cast<int>(rng() % 3) - 1);
-  const ::tern::PackedLayout layout = c.packedLayout();
-  const size_t bytes = n * ::tern::packedRowBytes(layout, k);
+  const size_t bytes = n * c.layout.rowBytes(k);
   // 256 MiB of copies: past the L3 (see Tuner.cpp).
   const size_t copies = std::clamp<size_t>((256u << 20) / bytes + 1, 1, 256);
   std::vector<uint8_t> w(bytes * copies);
-  ::tern::packTernary(layout, t.data(), n, k, w.data());
+  c.layout.pack(t.data(), n, k, w.data());
   for (size_t i = 1; i < copies; ++i)
     std::copy(w.begin(), w.begin() + bytes, w.begin() + i * bytes);
   std::vector<int32_t> out(m * n);
@@ -225,15 +215,24 @@ void head(benchmark::State &state, ::tern::HeadFormat format) {
   io.contextSize = C;
   io.prefillRows = 0;
   io.head = format;
-  auto imported = importModel(ctx, model, io);
+  auto imported = importModel(ctx, *model, io);
   if (!imported) {
     state.SkipWithError(llvm::toString(imported.takeError()).c_str());
     return;
   }
+  PassManager select(&ctx);
+  buildSelectionPipeline(select, SelectionOptions{});
+  if (failed(select.run(imported->module.get()))) {
+    state.SkipWithError("kernel selection failed");
+    return;
+  }
+  auto weights = collectWeights(imported->module.get(), model);
+  if (!weights) {
+    state.SkipWithError(llvm::toString(weights.takeError()).c_str());
+    return;
+  }
   PassManager pm(&ctx);
-  KernelOptions ko;
-  ko.runtimeThreads = true;
-  buildCompilePipeline(pm, ko);
+  buildLoweringPipeline(pm, /*runtimeThreads=*/true);
   if (failed(pm.run(imported->module.get()))) {
     state.SkipWithError("lowering failed");
     return;
@@ -260,16 +259,16 @@ void head(benchmark::State &state, ::tern::HeadFormat format) {
   }
   auto decode = reinterpret_cast<DecodeFn>(*sym);
 
-  std::vector<uint8_t> blob(imported->blobSize + 64);
+  std::vector<uint8_t> blob(weights->size + 64);
   uint8_t *base = reinterpret_cast<uint8_t *>(
       (reinterpret_cast<uintptr_t>(blob.data()) + 63) / 64 * 64);
-  for (const BlobEntry &e : imported->blob)
+  for (const BlobEntry &e : weights->entries)
     if (!e.fill(base + e.offset)) {
       state.SkipWithError("cannot fill the weights");
       return;
     }
   std::vector<float> logits(V), dummy(1);
-  tern_memref_i8_1d w{base, base, 0, {int64_t(imported->blobSize)}, {1}};
+  tern_memref_i8_1d w{base, base, 0, {int64_t(weights->size)}, {1}};
   tern_memref_f32_3d cache{dummy.data(), dummy.data(), 0, {0, C, KV},
                            {C * KV, KV, 1}};
   tern_memref_f32_1d out{logits.data(), logits.data(), 0, {V}, {1}};
@@ -320,7 +319,7 @@ const bool registered = [] {
                                s.name;
       benchmark::RegisterBenchmark(name.c_str(),
                                    [s, m](benchmark::State &st) {
-                                     matmul(st, m, s.n, s.k, "");
+                                     matmul(st, m, s.n, s.k, {});
                                    })
           ->Unit(benchmark::kMicrosecond);
     }
@@ -333,26 +332,23 @@ const bool registered = [] {
         [f](benchmark::State &st) { head(st, f); })
         ->Unit(benchmark::kMicrosecond)
         ->UseRealTime();
-  // Decode on 1.6-bit weights where K allows a base3v block (K % 5 == 0).
-  for (const Shape &s : kShapes)
-    if (s.k % 160 == 0)
-      benchmark::RegisterBenchmark(
-          (std::string("decode_base3v/") + s.name).c_str(),
-          [s](benchmark::State &st) { matmul(st, 1, s.n, s.k, "base3v"); })
-          ->Unit(benchmark::kMicrosecond);
-  // Decode with the lookup-table kernels the host runs (lut2i weights),
-  // one group of 32 rows and two per tile.
-  for (const std::string &family : hostKernelFamilies())
-    if (kernels::isLutFamily(family))
-      for (const Shape &s : kShapes)
-        for (int64_t tn : {1, 2})
-          benchmark::RegisterBenchmark(
-              ("decode_" + family + "_1x" + std::to_string(tn) + "/" + s.name)
-                  .c_str(),
-              [s, family, tn](benchmark::State &st) {
-                matmul(st, 1, s.n, s.k, family, tn);
-              })
-              ->Unit(benchmark::kMicrosecond);
+  // Decode with every family the host runs on every packing it reads in
+  // one block per row (1.6-bit base3v, the lookup tables' lut2i, ...),
+  // with the family's default tile.
+  for (const KernelFamily *f : hostFamilies())
+    for (const Packing *p : packings())
+      for (const Shape &s : kShapes) {
+        const Layout l{p, s.k};
+        if (p == &i2Packing() || !p->tuneBlocks || !l.check(s.n, s.k).empty() ||
+            !f->reads(l, s.k))
+          continue;
+        const KernelChoice c{f, l, f->defaultTile(1, s.k)};
+        benchmark::RegisterBenchmark(
+            ("decode_" + f->name.str() + "_" + p->name.str() + "/" + s.name)
+                .c_str(),
+            [s, c](benchmark::State &st) { matmul(st, 1, s.n, s.k, c); })
+            ->Unit(benchmark::kMicrosecond);
+      }
   return true;
 }();
 

@@ -4,6 +4,7 @@
 
 #include "compiler/Pipelines/Pipelines.h"
 #include "compiler/Pipelines/Registration.h"
+#include "dialects/Tern/IR/TernDialect.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -49,44 +50,32 @@ struct KernelJit::Impl {
 
 KernelJit::~KernelJit() = default;
 
-std::string mlir::tern::hostCpu() { return llvm::sys::getHostCPUName().str(); }
-
-std::vector<std::string> mlir::tern::hostKernelFeatures() {
-  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  const bool x86 =
-      llvm::Triple(llvm::sys::getProcessTriple()).isX86();
-  return kernelFeatures(
-      [&](llvm::StringRef f) { return features.lookup(f); }, x86);
-}
-
-std::vector<std::string> mlir::tern::hostKernelFamilies() {
-  return familiesFor(hostKernelFeatures());
+std::vector<const KernelFamily *> mlir::tern::hostFamilies() {
+  static const std::vector<const KernelFamily *> families =
+      familiesFor(hostTarget());
+  return families;
 }
 
 llvm::Expected<std::unique_ptr<KernelJit>>
 KernelJit::create(const KernelChoice &c, int64_t m, int64_t n, int64_t k) {
   const std::string what =
-      llvm::formatv("kernel {0} {1} tile {2}x{3} for {4}x{5}x{6}",
-                    c.kernel.family, c.layoutName(), c.kernel.tileM,
-                    c.kernel.tileN, m, n, k)
-          .str();
+      llvm::formatv("kernel {0} for {1}x{2}x{3}", c.str(), m, n, k).str();
   auto fail = [&](const llvm::Twine &why) {
     return llvm::createStringError(what + ": " + why.str());
   };
   if (m < 1 || n < 1 || k < 4)
     return fail("empty shape");
-  if (!llvm::is_contained(hostKernelFamilies(), c.kernel.family))
-    return fail("this CPU (" + hostCpu() + ") cannot run the " +
-                c.kernel.family + " kernels");
-  if (!kernels::supportsLayout(c.kernel.family, c.packing, c.block, k))
-    return fail("the family does not read this layout");
-  if (std::string why = ::tern::checkPackedShape(c.packedLayout(), n, k);
-      !why.empty())
+  if (!c.family || !llvm::is_contained(hostFamilies(), c.family))
+    return fail("this CPU (" + hostTarget().cpu + ") cannot run the " +
+                (c.family ? c.family->name.str() : std::string("?")) +
+                " kernels");
+  if (std::string why = c.layout.check(n, k); !why.empty())
     return fail(why);
-  const int64_t rowBytes =
-      ::tern::packedRowBytes(c.packedLayout(), k);
-  if (c.kernel.tileM < 1 || c.kernel.tileN < 1 ||
-      c.kernel.tileM > kernels::kMaxTile || c.kernel.tileN > kernels::kMaxTile)
+  if (!c.family->reads(c.layout, k))
+    return fail("the family does not read this layout");
+  const int64_t rowBytes = c.layout.rowBytes(k);
+  if (c.tile.m < 1 || c.tile.n < 1 || c.tile.m > KernelAttr::kMaxTile ||
+      c.tile.n > KernelAttr::kMaxTile)
     return fail("tile out of range");
   static std::once_flag init;
   std::call_once(init, [] {
@@ -96,7 +85,7 @@ KernelJit::create(const KernelChoice &c, int64_t m, int64_t n, int64_t k) {
 
   std::unique_ptr<KernelJit> jit(new KernelJit());
   jit->m_ = m, jit->n_ = n, jit->k_ = k, jit->rowBytes_ = rowBytes;
-  jit->units_ = kernels::rangeUnits(c.packing, n);
+  jit->units_ = n / c.layout.rowGroup();
   jit->impl_ = std::make_unique<Impl>();
   DialectRegistry registry;
   registerTernDialects(registry);
@@ -111,8 +100,8 @@ KernelJit::create(const KernelChoice &c, int64_t m, int64_t n, int64_t k) {
       m, n, k, rowBytes);
   const std::string src = llvm::formatv(
       R"mlir(
-    func.func private @kernel({0}) attributes {{tern.kernel = "{9}_{1}",
-        tern.block = {2} : i64, tern.tile = array<i64: {3}, {4}>}
+    func.func private @kernel({0}) attributes {{tern.kernel =
+        #tern.kernel<"{1}", {9}, block = {2}, tile = [{3}, {4}]>}
     func.func @run(%a: memref<{5}x{7}xi8>, %w: memref<{6}x{8}xi8>,
                    %o: memref<{5}x{6}xi32>, %b: index, %e: index)
         attributes {{llvm.emit_c_interface} {
@@ -120,15 +109,13 @@ KernelJit::create(const KernelChoice &c, int64_t m, int64_t n, int64_t k) {
       return
     }
   )mlir",
-      types, c.kernel.family, c.block, c.kernel.tileM, c.kernel.tileN, m, n,
-      k, rowBytes, stringifyPackingKind(c.packing));
+      types, c.family->name, c.layout.block, c.tile.m, c.tile.n, m, n, k,
+      rowBytes, c.layout.packing->name);
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(src, ctx);
   if (!module)
     return fail("the kernel module does not parse (a Tern bug)");
   PassManager pm(ctx);
-  KernelOptions ko;
-  ko.family = c.kernel.family;
-  buildCompilePipeline(pm, ko);
+  buildLoweringPipeline(pm, /*runtimeThreads=*/false);
   if (failed(pm.run(*module)))
     return fail("lowering failed (a Tern bug)");
   ExecutionEngineOptions eo;

@@ -1,16 +1,17 @@
 //===- KernelJit.h - One generated matmul kernel, JIT-compiled --*- C++ -*-===//
 //
 // Builds the kernel `tern compile` would generate for one matmul shape and
-// KernelChoice (tern-generate-kernels through the compile pipeline), JIT-
+// KernelChoice (tern-generate-kernels through the lowering pipeline), JIT-
 // compiles it for the host CPU with LLVM's O2 pipeline, and calls it on
 // caller-provided buffers. The tuner times candidates with it; tests check
-// every family, layout and tile bit for bit against the reference matmul.
+// every family and packing of the registry the host runs, at several
+// layouts and tiles, bit for bit against the reference matmul.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_COMPILER_TUNING_KERNELJIT_H
 #define TERN_COMPILER_TUNING_KERNELJIT_H
 
-#include "compiler/Tuning/TuningDb.h"
+#include "compiler/Kernels/KernelFamily.h"
 
 #include "llvm/Support/Error.h"
 
@@ -30,9 +31,9 @@ public:
   create(const KernelChoice &choice, int64_t m, int64_t n, int64_t k);
 
   /// out[r, c] = sum_j a[r, j] * t[c, j] for rows [0, m) and the columns
-  /// of units [begin, end) (see units()): `a` is [m, k] int8, `w` the [n, k] ternary weights packed
-  /// in the choice's layout (`choice.packedLayout()`, runtime/ternary packTernary),
-  /// `out` is [m, n] int32 (other columns untouched).
+  /// of units [begin, end) (see units()): `a` is [m, k] int8, `w` the [n, k]
+  /// ternary weights packed in the choice's layout (Layout::pack), `out` is
+  /// [m, n] int32 (other columns untouched).
   void run(const int8_t *a, const uint8_t *w, int32_t *out, int64_t begin,
            int64_t end) const;
 
@@ -49,11 +50,8 @@ private:
   int64_t m_ = 0, n_ = 0, k_ = 0, rowBytes_ = 0, units_ = 0;
 };
 
-/// The host's LLVM CPU name and kernel-relevant features, and the families
-/// it runs (fastest first).
-std::string hostCpu();
-std::vector<std::string> hostKernelFeatures();
-std::vector<std::string> hostKernelFamilies();
+/// The families this machine runs, in registry order.
+std::vector<const KernelFamily *> hostFamilies();
 
 } // namespace mlir::tern
 

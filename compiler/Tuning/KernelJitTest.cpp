@@ -1,15 +1,16 @@
-//===- KernelJitTest.cpp - Every kernel family, layout and tile, exactly --===//
+//===- KernelJitTest.cpp - Every kernel family and packing, exactly -------===//
 //
-// Each generated kernel the host can run, JIT-compiled as tern compile
-// generates it, against runtime/ternary's plain ternaryMatmul: the int32
-// results must be identical, for whole and partial column ranges (the
-// tile remainders), at the extremes of the int8 range.
+// Every family of the kernel registry that the host runs, on every packing
+// of the packing registry it reads, JIT-compiled as tern compile generates
+// it, against runtime/ternary's plain ternaryMatmul: the int32 results
+// must be identical, for whole and partial column ranges (the tile
+// remainders), at the extremes of the int8 range. The cases come from the
+// registries, so a new family or packing is tested without a new test.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Tuning/KernelJit.h"
 
-#include "runtime/ternary/Packing.h"
 #include "runtime/ternary/Ternary.h"
 
 #include <gtest/gtest.h>
@@ -23,29 +24,21 @@ using namespace mlir::tern;
 namespace {
 
 struct Case {
-  int64_t m, n, k, block, tileM, tileN;
-  PackingKind packing = PackingKind::i2;
+  int64_t m, n, k;
+  Layout layout;
+  Tile tile;
 };
 
-std::string name(const std::string &family, const Case &c) {
-  return family + " " + std::to_string(c.m) + "x" + std::to_string(c.n) +
-         "x" + std::to_string(c.k) + " " +
-         stringifyPackingKind(c.packing).str() + " block " +
-         std::to_string(c.block) +
-         " tile " + std::to_string(c.tileM) + "x" + std::to_string(c.tileN);
-}
-
-void check(const std::string &family, const Case &c) {
-  SCOPED_TRACE(name(family, c));
-  KernelChoice choice;
-  choice.kernel = {family, c.tileM, c.tileN};
-  choice.block = c.block;
-  choice.packing = c.packing;
+void check(const KernelFamily *family, const Case &c) {
+  KernelChoice choice{family, c.layout, c.tile};
+  SCOPED_TRACE(choice.str() + " on " + std::to_string(c.m) + "x" +
+               std::to_string(c.n) + "x" + std::to_string(c.k));
   auto jit = KernelJit::create(choice, c.m, c.n, c.k);
   ASSERT_TRUE(static_cast<bool>(jit)) << llvm::toString(jit.takeError());
 
-  std::mt19937 rng(static_cast<unsigned>(c.m * 131 + c.n * 7 + c.k + c.block +
-                                         c.tileM * 17 + c.tileN));
+  std::mt19937 rng(static_cast<unsigned>(c.m * 131 + c.n * 7 + c.k +
+                                         c.layout.block + c.tile.m * 17 +
+                                         c.tile.n));
   std::vector<int8_t> a(c.m * c.k), t(c.n * c.k);
   std::uniform_int_distribution<int> act(-127, 127), ter(-1, 1);
   for (auto &v : a)
@@ -62,15 +55,14 @@ void check(const std::string &family, const Case &c) {
     if (c.n > 1)
       t[c.k + j] = -1;
   }
-  const ::tern::PackedLayout layout = choice.packedLayout();
-  std::vector<uint8_t> w(c.n * ::tern::packedRowBytes(layout, c.k));
-  ASSERT_TRUE(::tern::packTernary(layout, t.data(), c.n, c.k, w.data()));
+  std::vector<uint8_t> w(c.n * c.layout.rowBytes(c.k));
+  ASSERT_TRUE(c.layout.pack(t.data(), c.n, c.k, w.data()));
   std::vector<int32_t> want(c.m * c.n);
   ::tern::ternaryMatmul(a.data(), t.data(), c.m, c.n, c.k, want.data());
 
   // All columns, then a range that starts and ends off the tile grid: the
   // columns outside it keep their sentinel. Ranges are in the kernel's
-  // units: columns, or groups of 32 columns (lut2i).
+  // units: columns, or groups of the layout's row group.
   const int64_t u = (*jit)->units(), per = c.n / u;
   ASSERT_EQ(u * per, c.n);
   const int64_t ranges[][2] = {
@@ -91,121 +83,137 @@ void check(const std::string &family, const Case &c) {
   }
 }
 
-class KernelFamily : public ::testing::TestWithParam<std::string> {
+/// The K most tests use: whole blocks for every family and packing
+/// (1280 = 5 x 256 = 4 x 320).
+constexpr int64_t kK = 1280;
+
+/// Rows for a packing: 37 (remainders for every tile width), or 5 row
+/// groups.
+int64_t rowsFor(const Packing *p) { return p->rowGroup > 1 ? 5 * p->rowGroup : 37; }
+
+/// The first layout of `p` the family reads for rows of k (none or one).
+std::vector<Layout> firstLayoutRead(const KernelFamily *f, const Packing *p,
+                                    int64_t k);
+
+/// The layouts of `p` the family reads for rows of k, smallest block first.
+std::vector<Layout> layoutsRead(const KernelFamily *f, const Packing *p,
+                                int64_t k) {
+  std::vector<Layout> out;
+  for (int64_t block = p->blockMultiple; block <= k; block += p->blockMultiple)
+    if (k % block == 0 && f->reads({p, block}, k))
+      out.push_back({p, block});
+  return out;
+}
+
+std::vector<Layout> firstLayoutRead(const KernelFamily *f, const Packing *p,
+                                    int64_t k) {
+  std::vector<Layout> all = layoutsRead(f, p, k);
+  all.resize(std::min<size_t>(all.size(), 1));
+  return all;
+}
+
+class EveryFamily : public ::testing::TestWithParam<const KernelFamily *> {
 protected:
   void SetUp() override {
-    if (!llvm::is_contained(hostKernelFamilies(), GetParam()))
-      GTEST_SKIP() << "this CPU (" << hostCpu() << ") cannot run the "
-                   << GetParam() << " kernels";
+    if (!llvm::is_contained(hostFamilies(), GetParam()))
+      GTEST_SKIP() << "this CPU (" << hostTarget().cpu << ") cannot run the "
+                   << GetParam()->name.str() << " kernels";
+  }
+  /// The tile, or nothing where it is beyond the family's sides.
+  std::optional<Tile> fit(Tile t) const {
+    if (t.m > GetParam()->maxTile.m || t.n > GetParam()->maxTile.n)
+      return std::nullopt;
+    return t;
   }
 };
 
-/// The smallest block the family reads for K = 512.
-int64_t smallestBlock(const std::string &family) {
-  for (int64_t block : {64, 128, 256, 512})
-    if (mlir::tern::kernels::supportsLayout(family, block, 512))
-      return block;
-  return 512;
+TEST_P(EveryFamily, ReadsSomePacking) {
+  int read = 0;
+  for (const Packing *p : packings())
+    read += !layoutsRead(GetParam(), p, kK).empty();
+  EXPECT_GT(read, 0);
 }
 
-TEST_P(KernelFamily, DecodeTilesMatchReferenceExactly) {
-  for (int64_t tn : {1, 3, 4, 8})
-    check(GetParam(), {1, 37, 512, smallestBlock(GetParam()), 1, tn});
+TEST_P(EveryFamily, DecodeTilesMatchReferenceExactly) {
+  for (const Packing *p : packings())
+    for (const Layout &l : firstLayoutRead(GetParam(), p, kK))
+      for (int64_t tn : {1, 3, 4, 8})
+        if (auto t = fit({1, tn}))
+          check(GetParam(), {1, rowsFor(p), kK, l, *t});
 }
 
-TEST_P(KernelFamily, PrefillTilesMatchReferenceExactly) {
-  for (auto [tm, tn] : {std::pair<int64_t, int64_t>{1, 1}, {2, 2}, {3, 2},
-                        {4, 4}, {8, 1}})
-    check(GetParam(), {5, 29, 512, smallestBlock(GetParam()), tm, tn});
+TEST_P(EveryFamily, PrefillTilesMatchReferenceExactly) {
+  for (const Packing *p : packings())
+    for (const Layout &l : firstLayoutRead(GetParam(), p, kK))
+      for (Tile tile : {Tile{1, 1}, Tile{2, 2}, Tile{3, 2}, Tile{4, 4},
+                        Tile{8, 1}})
+        if (auto t = fit(tile))
+          check(GetParam(), {5, rowsFor(p), kK, l, *t});
 }
 
-TEST_P(KernelFamily, EveryBlockItReadsMatchesReferenceExactly) {
-  int tested = 0;
-  for (int64_t block : {128, 256, 512})
-    if (mlir::tern::kernels::supportsLayout(GetParam(), block, 512)) {
-      check(GetParam(), {3, 19, 512, block, 2, 3});
-      ++tested;
-    }
-  EXPECT_GE(tested, 2);
+/// Up to four blocks of each packing (of at least 64 weights: smaller
+/// ones only cost compile time).
+TEST_P(EveryFamily, EveryBlockItReadsMatchesReferenceExactly) {
+  for (const Packing *p : packings()) {
+    int tested = 0;
+    for (const Layout &l : layoutsRead(GetParam(), p, kK))
+      if (l.block >= 64 && tested++ < 4)
+        check(GetParam(), {3, rowsFor(p), kK, l, *fit({2, 1})});
+  }
 }
 
-/// base3v (5 weights per byte): decode and prefill tiles, the smallest
-/// block the family reads and whole rows, on K = 640 (2 x 320).
-TEST_P(KernelFamily, Base3vMatchesReferenceExactly) {
-  const int64_t k = 640;
-  int64_t smallest = 0;
-  for (int64_t block : {80, 160, 320, 640})
-    if (mlir::tern::kernels::supportsLayout(GetParam(), PackingKind::base3v,
-                                            block, k)) {
-      smallest = block;
-      break;
-    }
-  ASSERT_NE(smallest, 0) << "no base3v block for " << GetParam();
-  for (int64_t tn : {1, 3, 4})
-    check(GetParam(), {1, 37, k, smallest, 1, tn, PackingKind::base3v});
-  for (auto [tm, tn] : {std::pair<int64_t, int64_t>{2, 2}, {8, 1}})
-    check(GetParam(), {5, 29, k, k, tm, tn, PackingKind::base3v});
+/// Reductions of other lengths: short and odd (lookup-table steps not a
+/// multiple of the 16-bit accumulation chunk), and 2B4T's longest.
+TEST_P(EveryFamily, OtherReductionLengthsMatchReferenceExactly) {
+  for (int64_t k : {104, 6912})
+    for (const Packing *p : packings())
+      for (const Layout &l : firstLayoutRead(GetParam(), p, k))
+        check(GetParam(), {2, rowsFor(p), k, l, *fit({1, 2})});
 }
 
-/// The lookup-table families (lut2i weights, rows in groups of 32): decode
-/// and prefill tiles (tile_n = groups per tile) with remainders, a K whose
-/// steps are not a multiple of the 16-bit accumulation chunk, and 2B4T's
-/// longest K (many chunks widened to 32 bits).
-class LutFamily : public KernelFamily {};
-
-TEST_P(LutFamily, DecodeTilesMatchReferenceExactly) {
-  for (int64_t tn : {1, 2, 3})
-    check(GetParam(), {1, 160, 640, 640, 1, tn, PackingKind::lut2i});
+TEST_P(EveryFamily, RefusesLayoutsItDoesNotRead) {
+  for (const Packing *p : packings()) {
+    if (!layoutsRead(GetParam(), p, kK).empty())
+      continue;
+    auto bad = KernelJit::create({GetParam(), {p, kK}, {1, 1}}, 1,
+                                 rowsFor(p), kK);
+    ASSERT_FALSE(static_cast<bool>(bad)) << p->name.str();
+    const std::string msg = llvm::toString(bad.takeError());
+    EXPECT_NE(msg.find("does not read this layout"), std::string::npos) << msg;
+  }
 }
 
-TEST_P(LutFamily, PrefillTilesMatchReferenceExactly) {
-  for (auto [tm, tn] : {std::pair<int64_t, int64_t>{2, 2}, {3, 1}, {8, 1}})
-    check(GetParam(), {5, 96, 640, 320, tm, tn, PackingKind::lut2i});
-}
-
-TEST_P(LutFamily, OddAndLongReductionsMatchReferenceExactly) {
-  check(GetParam(), {2, 64, 104, 104, 1, 1, PackingKind::lut2i});
-  check(GetParam(), {1, 64, 6912, 6912, 1, 2, PackingKind::lut2i});
-}
-
-TEST_P(LutFamily, ReadsOnlyLut2i) {
-  EXPECT_FALSE(mlir::tern::kernels::supportsLayout(GetParam(), PackingKind::i2,
-                                                   128, 512));
-  EXPECT_FALSE(mlir::tern::kernels::supportsLayout("vnni512",
-                                                   PackingKind::lut2i, 512,
-                                                   512));
-  KernelChoice c;
-  c.kernel = {GetParam(), 1, 1};
-  c.packing = PackingKind::lut2i;
-  c.block = 512;
-  auto bad = KernelJit::create(c, 1, 48, 512); // 48 rows: not whole groups
-  ASSERT_FALSE(static_cast<bool>(bad));
-  const std::string msg = llvm::toString(bad.takeError());
-  EXPECT_NE(msg.find("groups of 32, got 48 rows"), std::string::npos) << msg;
-}
-
-INSTANTIATE_TEST_SUITE_P(X86, LutFamily, ::testing::Values("lut", "lut512"),
-                         [](const auto &info) { return info.param; });
-
-INSTANTIATE_TEST_SUITE_P(X86, KernelFamily,
-                         ::testing::Values("avx2", "vnni", "vnni512"),
-                         [](const auto &info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Registry, EveryFamily,
+                         ::testing::ValuesIn(kernelFamilies().begin(),
+                                             kernelFamilies().end()),
+                         [](const auto &info) {
+                           std::string name = info.param->name.str();
+                           for (char &ch : name)
+                             if (!isalnum(static_cast<unsigned char>(ch)))
+                               ch = '_';
+                           return name;
+                         });
 
 TEST(KernelJit, RefusesWhatItCannotBuild) {
-  KernelChoice c;
-  c.kernel = {"avx2", 1, 1};
-  c.block = 64; // avx2 reads multiples of 128
-  auto bad = KernelJit::create(c, 1, 8, 256);
-  ASSERT_FALSE(static_cast<bool>(bad));
-  const std::string msg = llvm::toString(bad.takeError());
-  EXPECT_NE(msg.find("i2 b64"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("does not read this layout"), std::string::npos) << msg;
-  c.kernel = {"sve", 1, 1};
-  c.block = 256;
-  auto sve = KernelJit::create(c, 1, 8, 256);
-  ASSERT_FALSE(static_cast<bool>(sve));
-  EXPECT_NE(llvm::toString(sve.takeError()).find("cannot run the sve kernels"),
-            std::string::npos);
+  // A shape the layout does not fit: lut2i packs rows in groups of 32.
+  for (const KernelFamily *f : hostFamilies())
+    if (f->reads({&lut2iPacking(), 512}, 512)) {
+      auto bad = KernelJit::create({f, {&lut2iPacking(), 512}, {1, 1}}, 1, 48,
+                                   512);
+      ASSERT_FALSE(static_cast<bool>(bad));
+      const std::string msg = llvm::toString(bad.takeError());
+      EXPECT_NE(msg.find("groups of 32, got 48 rows"), std::string::npos)
+          << msg;
+    }
+  // A family this host does not run.
+  for (const KernelFamily *f : kernelFamilies())
+    if (!llvm::is_contained(hostFamilies(), f)) {
+      auto bad = KernelJit::create({f, {&i2Packing(), 256}, {1, 1}}, 1, 8, 256);
+      ASSERT_FALSE(static_cast<bool>(bad));
+      EXPECT_NE(llvm::toString(bad.takeError())
+                    .find("cannot run the " + f->name.str() + " kernels"),
+                std::string::npos);
+    }
 }
 
 } // namespace

@@ -2,9 +2,10 @@
 
 #include "compiler/Tuning/Tuner.h"
 
+#include "compiler/Kernels/DefaultPolicy.h"
+#include "compiler/Transforms/KernelSelection.h"
 #include "compiler/Tuning/KernelJit.h"
 #include "runtime/support/ThreadPool.h"
-#include "runtime/ternary/Packing.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -28,7 +29,7 @@ double since(Clock::time_point t) {
 
 /// Weights in memory mapped as the executable's are: the executable maps
 /// its weights from the page cache, which holds them in large folios
-/// (2 MiB mappings, `FilePmdMapped`, docs/performance.md session 6); a
+/// (2 MiB mappings, `FilePmdMapped`, docs/performance.md); a
 /// malloc'd buffer would be 4 KiB pages (transparent huge pages are often
 /// `madvise` only), which changes how kernels stream. Asks for huge pages
 /// where the kernel offers them; otherwise plain pages.
@@ -85,10 +86,10 @@ std::vector<int8_t> randomActivations(size_t count) {
 /// `copies` copies of one random [n, k] ternary weight packed in `layout`,
 /// one after another (`layoutBytes` each); the kernels' speed does not
 /// depend on the values.
-llvm::Expected<WeightBuffer> packedCopies(::tern::PackedLayout layout,
-                                          int64_t n, int64_t k,
-                                          size_t copies, size_t &layoutBytes) {
-  layoutBytes = n * ::tern::packedRowBytes(layout, k);
+llvm::Expected<WeightBuffer> packedCopies(const Layout &layout, int64_t n,
+                                          int64_t k, size_t copies,
+                                          size_t &layoutBytes) {
+  layoutBytes = n * layout.rowBytes(k);
   std::mt19937 rng(2);
   std::vector<int8_t> w(n * k);
   for (auto &v : w)
@@ -97,7 +98,7 @@ llvm::Expected<WeightBuffer> packedCopies(::tern::PackedLayout layout,
       WeightBuffer::allocate(layoutBytes * copies);
   if (!buf)
     return buf.takeError();
-  ::tern::packTernary(layout, w.data(), n, k, buf->data());
+  layout.pack(w.data(), n, k, buf->data());
   for (size_t i = 1; i < copies; ++i)
     std::memcpy(buf->data() + i * layoutBytes, buf->data(), layoutBytes);
   return buf;
@@ -105,7 +106,7 @@ llvm::Expected<WeightBuffer> packedCopies(::tern::PackedLayout layout,
 } // namespace
 
 std::vector<KernelChoice>
-mlir::tern::tuningCandidates(const std::vector<std::string> &families,
+mlir::tern::tuningCandidates(ArrayRef<const KernelFamily *> families,
                              int64_t m, int64_t n, int64_t k,
                              int64_t prefillRows) {
   std::vector<KernelChoice> out;
@@ -116,66 +117,37 @@ mlir::tern::tuningCandidates(const std::vector<std::string> &families,
   // default reads (i2 b128 for AVX2 decode timed 6 % faster in the model
   // step, but would have moved prefill off the 512-bit VNNI kernels, 4 %
   // slower there).
-  const std::string prefillFamily =
+  const Layout defaultLayout_ = defaultLayout(families, n, k);
+  const KernelFamily *prefillFamily =
       m == 1 && prefillRows > 1
-          ? defaultChoice(families, prefillRows, n, k).kernel.family
-          : std::string();
+          ? defaultKernel(families, prefillRows, n, k, defaultLayout_).family
+          : nullptr;
   auto add = [&](const KernelChoice &c) {
-    if (kernels::supportsLayout(c.kernel.family, c.packing, c.block, k) &&
-        (prefillFamily.empty() ||
-         kernels::supportsLayout(prefillFamily, c.packing, c.block, k)) &&
+    if (c && c.layout.check(n, k).empty() && c.family->reads(c.layout, k) &&
+        (!prefillFamily || prefillFamily->reads(c.layout, k)) &&
         !llvm::is_contained(out, c))
       out.push_back(c);
   };
-  add(defaultChoice(families, m, n, k));
+  add(defaultKernel(families, m, n, k, defaultLayout_));
   // Prefill tiles of at least 4 rows (or all M): smaller ones re-read a
   // thread's weights M / tile_m times per call. Timed alone they looked
   // 1.2-1.4x faster than 8-row tiles, but in the model they prefilled
-  // 20 % slower while 8x2 tiles gained (docs/performance.md, session 5).
+  // 20 % slower while 8x2 tiles gained (docs/performance.md).
   const int64_t minTileM = std::min<int64_t>(m, 4);
-  const int64_t tilesM[] = {1, 2, 4, 8};
-  const int64_t tilesN[] = {1, 2, 4, 8};
-  // i2 in I2_S's 128, 256 and whole rows; base3v (1.6 bits) in blocks
-  // of 320 and whole rows where K allows.
-  const std::pair<PackingKind, int64_t> layouts[] = {
-      {PackingKind::i2, 128},     {PackingKind::i2, 256},
-      {PackingKind::i2, k},       {PackingKind::base3v, 320},
-      {PackingKind::base3v, k}};
-  for (const std::string &f : families) {
-    if (kernels::isLutFamily(f)) {
-      // Lookup tables on lut2i (whole groups of 32 rows): tile_n groups
-      // share each table load; tile_m tables share each weight load.
-      if (n % 32)
+  for (const KernelFamily *f : families)
+    for (const Packing *p : packings()) {
+      if (!p->tuneBlocks)
         continue;
-      for (int64_t tm : tilesM)
-        for (int64_t tn : {1, 2, 4}) {
-          if (tm > m || tm < minTileM || tm * tn > 4)
-            continue;
-          KernelChoice c;
-          c.kernel = {f, tm, tn};
-          c.packing = PackingKind::lut2i;
-          c.block = k;
-          add(c);
-        }
-      continue;
+      for (int64_t block : p->tuneBlocks(k))
+        for (int64_t tm : {1, 2, 4, 8})
+          for (int64_t tn : {1, 2, 4, 8}) {
+            if (tm > m || tm < minTileM || tm > f->maxTile.m ||
+                tn > f->maxTile.n || tm * tn > f->maxAccumulators ||
+                (m == 1 && tn > f->decodeMaxTileN))
+              continue;
+            add({f, Layout{p, block}, Tile{tm, tn}});
+          }
     }
-    // Decode on avx2 / vnni512: one column per tile. Wider tiles timed
-    // 1.3-1.7x faster alone, and twice (session 4, session 5) the tuned
-    // executable then decoded 10-20 % slower than the 1x1 default.
-    const bool oneColumn = m == 1 && (f == "avx2" || f == "vnni512");
-    for (auto [packing, block] : layouts)
-      for (int64_t tm : tilesM)
-        for (int64_t tn : tilesN) {
-          if (tm > m || tm < minTileM || tm * tn > 16 ||
-              (oneColumn && tn > 1))
-            continue;
-          KernelChoice c;
-          c.kernel = {f, tm, tn};
-          c.packing = packing;
-          c.block = block;
-          add(c);
-        }
-  }
   return out;
 }
 
@@ -196,14 +168,13 @@ public:
     std::unique_ptr<KernelTimer> t(new KernelTimer(pool));
     t->jit_ = std::move(*jit);
     t->a_ = randomActivations(m * k);
-    const ::tern::PackedLayout layout = c.packedLayout();
     // 256 MiB: several times a CCD's L3 even when two threads on two CCDs
     // each stream their own half of the columns (64 MiB let 2-thread decode
-    // kernels run from L3 here and misjudged them).
+    // kernels run from L3 and misjudged them).
     t->copies_ = std::clamp<size_t>(
-        (256u << 20) / (n * ::tern::packedRowBytes(layout, k)) + 1, 1, 256);
+        (256u << 20) / (n * c.layout.rowBytes(k)) + 1, 1, 256);
     llvm::Expected<WeightBuffer> buf =
-        packedCopies(layout, n, k, t->copies_, t->bytes_);
+        packedCopies(c.layout, n, k, t->copies_, t->bytes_);
     if (!buf)
       return buf.takeError();
     t->w_ = std::move(*buf);
@@ -254,7 +225,7 @@ private:
 /// its layer, with their weights streamed through the caches and the
 /// pool's hand-offs between calls, on weights as large as the model's.
 /// Timed alone, candidates were ranked 1.2-1.9x apart that ran the same
-/// in the model, or slower (docs/performance.md, session 5).
+/// in the model, or slower (docs/performance.md).
 class StepTimer {
 public:
   using Shape = std::array<int64_t, 2>; // [n, k]
@@ -275,11 +246,9 @@ public:
     auto jit = KernelJit::create(c, m_, n, k);
     if (!jit)
       return jit.takeError();
-    const ::tern::PackedLayout layout = c.packedLayout();
+    const Layout layout = c.layout;
     size_t blob = 0;
-    while (blob < s.blobs.size() &&
-           !(s.blobs[blob].layout.kind == layout.kind &&
-             s.blobs[blob].layout.block == layout.block))
+    while (blob < s.blobs.size() && s.blobs[blob].layout != layout)
       ++blob;
     if (blob == s.blobs.size()) { // one copy per layer
       Blob b;
@@ -321,7 +290,7 @@ public:
 
 private:
   struct Blob {
-    ::tern::PackedLayout layout;
+    Layout layout;
     size_t bytes = 0;
     WeightBuffer data;
   };
@@ -380,9 +349,8 @@ private:
 /// 256 MiB), the other shapes on what tern compile generates for them
 /// from `db`.
 llvm::Expected<std::unique_ptr<StepTimer>>
-modelStep(const TuneOptions &o, const TuningDb &db, const std::string &cpu,
-          const std::vector<std::string> &families, int64_t m, int64_t n,
-          int64_t k, ::tern::ThreadPool &pool) {
+modelStep(const TuneOptions &o, const KernelSelector &compiled, int64_t m,
+          int64_t n, int64_t k, ::tern::ThreadPool &pool) {
   std::vector<StepTimer::Shape> layer = o.layer;
   int64_t layers = o.layers;
   if (layer.empty()) {
@@ -400,13 +368,12 @@ modelStep(const TuneOptions &o, const TuningDb &db, const std::string &cpu,
   for (const StepTimer::Shape &other : layer) {
     if (other == StepTimer::Shape{n, k})
       continue;
-    std::optional<KernelChoice> c =
-        compiledChoice(&db, cpu, families, m, other[0], other[1]);
+    KernelChoice c = compiled.choice(m, other[0], other[1]);
     if (!c) {
       step->skip(other[0], other[1]); // the generic lowering: not timed
       continue;
     }
-    if (llvm::Error e = step->use(other[0], other[1], *c))
+    if (llvm::Error e = step->use(other[0], other[1], c))
       return std::move(e);
   }
   return step;
@@ -418,252 +385,307 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
 }
-} // namespace
 
-llvm::Error mlir::tern::tune(const TuneOptions &o) {
-  TuningDb db;
-  if (llvm::sys::fs::exists(o.output)) {
-    llvm::Expected<TuningDb> loaded = TuningDb::load(o.output);
+/// The screening's result: (seconds alone, candidate index) for every
+/// candidate timed, in candidate order; the default is index 0.
+using Timings = std::vector<std::pair<double, size_t>>;
+
+/// How the model step decided: the winner's median step ratio to the
+/// default's and in how many rounds it was faster.
+struct Decision {
+  double ratio = 1;
+  int wins = 0;
+  bool stepped = false; ///< finalists were timed in the model step
+};
+
+/// `tern tune`, one shape at a time: candidates, the screening (each
+/// alone), the decision (finalists in the model step), the entry.
+class Tuner {
+public:
+  explicit Tuner(const TuneOptions &o)
+      : o_(o), target_(o.target.name.empty() ? hostTarget() : o.target),
+        families_(familiesFor(target_)), features_(kernelFeatures(target_)),
+        pool_(o.threads > 0 ? o.threads
+                            : ::tern::ThreadPool::hardwareThreads()) {}
+  llvm::Error run();
+
+private:
+  llvm::Error checkTarget() const;
+  std::vector<KernelChoice> candidates(int64_t m, int64_t n, int64_t k,
+                                       bool searched) const;
+  llvm::Expected<Timings> screen(const std::string &shape,
+                                 ArrayRef<KernelChoice> candidates, int64_t m,
+                                 int64_t n, int64_t k);
+  llvm::Error decide(const std::string &shape,
+                     ArrayRef<KernelChoice> candidates, const Timings &timed,
+                     int64_t m, int64_t n, int64_t k, TuningEntry &best,
+                     Decision &decision);
+  void report(const std::string &shape, const TuningEntry &best,
+              const KernelChoice &defaultChoice, const Decision &d,
+              bool searched) const;
+  /// "[3/16] " for the shape being tuned.
+  std::string counter() const {
+    return "[" + std::to_string(index_ + 1) + "/" +
+           std::to_string(o_.shapes.size()) + "] ";
+  }
+
+  const TuneOptions &o_;
+  TuningDb db_;
+  Target target_;
+  std::vector<const KernelFamily *> families_;
+  std::vector<std::string> features_;
+  ::tern::ThreadPool pool_;
+  Clock::time_point start_ = Clock::now();
+  size_t index_ = 0; ///< of the shape being tuned
+};
+
+llvm::Error Tuner::checkTarget() const {
+  if (families_.empty())
+    return llvm::createStringError(
+        "target " + target_.name + " (" + target_.cpu +
+        ") runs none of the generated kernel families (" +
+        kernelFamilyNames() + "): nothing to tune");
+  for (const KernelFamily *f : families_)
+    if (!llvm::is_contained(hostFamilies(), f))
+      return llvm::createStringError(
+          "the target's " + f->name.str() + " kernels do not run on this "
+          "CPU (" + hostTarget().cpu + "): tune on a machine that runs them");
+  return llvm::Error::success();
+}
+
+std::vector<KernelChoice> Tuner::candidates(int64_t m, int64_t n, int64_t k,
+                                            bool searched) const {
+  // Prefill rows of this weight that are tuned too (decode keeps to
+  // layouts their default reads).
+  int64_t prefillRows = 0;
+  for (const auto &[m2, n2, k2] : o_.shapes)
+    if (m2 > 1 && n2 == n && k2 == k)
+      prefillRows = std::max(prefillRows, m2);
+  std::vector<KernelChoice> out =
+      tuningCandidates(families_, m, n, k, prefillRows);
+  // Decode keeps the default unless asked: every decode choice that
+  // differed from it (wider tiles, AVX2 on a 512-bit VNNI CPU, 1.6-bit
+  // base3v) won alone and in the model step and lost in whole-model runs
+  // (docs/performance.md).
+  if (!searched)
+    out.resize(std::min<size_t>(out.size(), 1));
+  // A weight has one layout, and tern compile takes it from the decode
+  // (M = 1) entry: once that is tuned, other M are tuned on it, and the
+  // baseline is what tern compile generates on it without an entry for
+  // this M.
+  if (m > 1)
+    if (const TuningEntry *d = db_.find(target_.cpu, 1, n, k)) {
+      std::vector<KernelChoice> kept;
+      if (KernelChoice base =
+              KernelSelector(target_).kernel(m, n, k, d->choice.layout))
+        kept.push_back(base);
+      for (const KernelChoice &c : out)
+        if (c.layout == d->choice.layout && !llvm::is_contained(kept, c))
+          kept.push_back(c);
+      if (!kept.empty())
+        out = std::move(kept);
+    }
+  return out;
+}
+
+llvm::Expected<Timings> Tuner::screen(const std::string &shape,
+                                      ArrayRef<KernelChoice> candidates,
+                                      int64_t m, int64_t n, int64_t k) {
+  Timings timed;
+  size_t fastest = 0; // in timed
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    // The budget is shared out evenly: shape s may run until its share
+    // (and whatever earlier shapes left unused) is spent.
+    if (i > 0 && o_.budgetSeconds > 0 &&
+        since(start_) >
+            o_.budgetSeconds * double(index_ + 1) / o_.shapes.size())
+      break;
+    const KernelChoice &c = candidates[i];
+    auto t = KernelTimer::create(c, m, n, k, pool_);
+    if (!t)
+      return t.takeError();
+    const double sec = (*t)->time();
+    timed.push_back({sec, i});
+    if (sec < timed[fastest].first)
+      fastest = timed.size() - 1;
+    if (!o_.progress)
+      continue;
+    if (o_.verbose)
+      *o_.progress << llvm::format("\r%-12s %-36s %10.1f us%s\n",
+                                   shape.c_str(), c.str().c_str(), sec * 1e6,
+                                   i == 0 ? " (default)" : "");
+    const int width = 30;
+    const int done = static_cast<int>(width * (i + 1) / candidates.size());
+    *o_.progress << "\r" << counter() << shape << " ["
+                 << std::string(done, '#') << std::string(width - done, '.')
+                 << "] " << i + 1 << "/" << candidates.size() << " best "
+                 << candidates[timed[fastest].second].str()
+                 << llvm::format(" %.1f us (default %.1f us)   ",
+                                 timed[fastest].first * 1e6,
+                                 timed[0].first * 1e6);
+    o_.progress->flush();
+  }
+  return timed;
+}
+
+llvm::Error Tuner::decide(const std::string &shape,
+                          ArrayRef<KernelChoice> candidates,
+                          const Timings &screened, int64_t m, int64_t n,
+                          int64_t k, TuningEntry &best, Decision &decision) {
+  // The default and the three fastest in a model step (StepTimer: every
+  // matmul of every layer at this M, the other shapes on what tern compile
+  // would generate for them now), in turn five times. A finalist replaces
+  // the default only if its step is faster in at least four of the five
+  // rounds and by at least 1 % in the median (a shape is a quarter of the
+  // step or less, so this is a larger share of its own time); the fastest
+  // such finalist is chosen. Both step times are recorded beside the times
+  // alone.
+  Timings timed = screened;
+  std::sort(timed.begin() + 1, timed.end());
+  std::vector<size_t> finalists = {0};
+  for (size_t i = 1; i < timed.size() && finalists.size() < 4; ++i)
+    finalists.push_back(timed[i].second);
+  auto alone = [&](size_t candidate) {
+    for (const auto &[sec, i] : timed)
+      if (i == candidate)
+        return sec;
+    return 0.0;
+  };
+  best.choice = candidates[0];
+  best.seconds = best.defaultSeconds = alone(0);
+  if (finalists.size() < 2)
+    return llvm::Error::success();
+  decision.stepped = true;
+  llvm::Expected<std::unique_ptr<StepTimer>> made =
+      modelStep(o_, KernelSelector(target_, &db_), m, n, k, pool_);
+  if (!made)
+    return made.takeError();
+  StepTimer &step = **made;
+  std::vector<std::vector<double>> rounds(finalists.size());
+  for (int round = 0; round < kFinalRounds; ++round) {
+    // Each round in another order (rotated, every other one reversed): the
+    // load of a shared machine drifts within a round, and a fixed order
+    // would hand the same finalist the same side of the drift every time.
+    for (size_t i = 0; i < finalists.size(); ++i) {
+      size_t f = (i + round) % finalists.size();
+      if (round % 2)
+        f = finalists.size() - 1 - f;
+      if (llvm::Error e = step.use(n, k, candidates[finalists[f]]))
+        return e;
+      rounds[f].push_back(step.time());
+    }
+    if (o_.progress) {
+      *o_.progress << "\r" << counter() << shape << ": in a model step, round "
+                   << round + 1 << "/" << kFinalRounds << std::string(40, ' ');
+      o_.progress->flush();
+    }
+  }
+  best.defaultStepSeconds = best.stepSeconds = median(rounds[0]);
+  double threshold = 0.99;
+  for (size_t f = 1; f < finalists.size(); ++f) {
+    std::vector<double> ratio;
+    for (int r = 0; r < kFinalRounds; ++r)
+      ratio.push_back(rounds[f][r] / rounds[0][r]);
+    const int faster = static_cast<int>(std::count_if(
+        ratio.begin(), ratio.end(), [](double x) { return x < 1; }));
+    const double med = median(ratio);
+    const KernelChoice &c = candidates[finalists[f]];
+    if (o_.progress && o_.verbose)
+      *o_.progress << llvm::format(
+          "\r%-12s %-36s step %8.2f ms (%.3f of the default's, faster "
+          "%d/%d)\n",
+          shape.c_str(), c.str().c_str(), median(rounds[f]) * 1e3, med,
+          faster, kFinalRounds);
+    if (faster >= kFinalRounds - 1 && med < threshold) {
+      threshold = decision.ratio = med;
+      decision.wins = faster;
+      best.choice = c;
+      best.seconds = alone(finalists[f]);
+      best.stepSeconds = median(rounds[f]);
+    }
+  }
+  return llvm::Error::success();
+}
+
+void Tuner::report(const std::string &shape, const TuningEntry &best,
+                   const KernelChoice &defaultChoice, const Decision &d,
+                   bool searched) const {
+  if (!o_.progress)
+    return;
+  llvm::raw_ostream &os = *o_.progress;
+  os << "\r" << counter() << shape << ": " << best.choice.str();
+  if (!searched)
+    os << llvm::format(
+        ", the default (%.1f us alone; --search-decode searches decode)",
+        best.defaultSeconds * 1e6);
+  else if (!d.stepped)
+    os << llvm::format(
+        ", the default (the budget timed it only: %.1f us alone)",
+        best.defaultSeconds * 1e6);
+  else if (!(best.choice == defaultChoice))
+    os << llvm::format(
+        ": model step %.2f ms, %.3f of the default's (faster %d/%d); alone "
+        "%.1f us, default %.1f us",
+        best.stepSeconds * 1e3, d.ratio, d.wins, kFinalRounds,
+        best.seconds * 1e6, best.defaultSeconds * 1e6);
+  else
+    os << llvm::format(", the default: no finalist ran the model step faster "
+                       "(%.2f ms; alone %.1f us)",
+                       best.defaultStepSeconds * 1e3,
+                       best.defaultSeconds * 1e6);
+  os << std::string(20, ' ') << "\n";
+}
+
+llvm::Error Tuner::run() {
+  if (llvm::sys::fs::exists(o_.output)) {
+    llvm::Expected<TuningDb> loaded = TuningDb::load(o_.output);
     if (!loaded)
       return loaded.takeError();
-    db = std::move(*loaded);
+    db_ = std::move(*loaded);
   }
-  const std::vector<std::string> families =
-      o.families.empty() ? hostKernelFamilies() : o.families;
-  const std::string cpu = o.cpu.empty() ? hostCpu() : o.cpu;
-  const std::vector<std::string> features =
-      o.cpu.empty() ? hostKernelFeatures() : o.features;
-  if (families.empty())
-    return llvm::createStringError(
-        "this CPU (" + hostCpu() +
-        ") runs none of the generated kernel families (avx2, vnni, "
-        "neon-dotprod, sve): nothing to tune");
-  for (const std::string &f : families)
-    if (!llvm::is_contained(hostKernelFamilies(), f))
-      return llvm::createStringError(
-          "the target's " + f + " kernels do not run on this CPU (" +
-          hostCpu() + "): tune on a machine that runs them");
-  // Kernels are timed on the threads the executable will use.
-  ::tern::ThreadPool pool(o.threads > 0 ? o.threads
-                                        : ::tern::ThreadPool::hardwareThreads());
-  const auto start = Clock::now();
-  for (size_t s = 0; s < o.shapes.size(); ++s) {
-    const auto [m, n, k] = o.shapes[s];
+  if (llvm::Error e = checkTarget())
+    return e;
+  for (index_ = 0; index_ < o_.shapes.size(); ++index_) {
+    const auto [m, n, k] = o_.shapes[index_];
     const std::string shape = std::to_string(m) + "x" + std::to_string(n) +
                               "x" + std::to_string(k);
-    if (!o.retune && db.find(cpu, m, n, k)) {
-      if (o.progress)
-        *o.progress << "[" << s + 1 << "/" << o.shapes.size() << "] " << shape
-                    << ": already tuned for " << cpu << " (--retune redoes it)\n";
+    if (!o_.retune && db_.find(target_.cpu, m, n, k)) {
+      if (o_.progress)
+        *o_.progress << counter() << shape << ": already tuned for "
+                     << target_.cpu << " (--retune redoes it)\n";
       continue;
     }
     if (n * k > (int64_t(1) << 32) || m * k > (int64_t(1) << 32))
       return llvm::createStringError(
           "shape " + shape + ": too large to tune (more than 4 Gi weights "
           "or activations)");
-    // Prefill rows of this weight that are tuned too (decode keeps to
-    // layouts their default reads).
-    int64_t prefillRows = 0;
-    for (const auto &[m2, n2, k2] : o.shapes)
-      if (m2 > 1 && n2 == n && k2 == k)
-        prefillRows = std::max(prefillRows, m2);
-    std::vector<KernelChoice> candidates =
-        tuningCandidates(families, m, n, k, prefillRows);
-    // Decode keeps the default unless asked: every decode choice that
-    // differed from it (wider tiles, AVX2 on a 512-bit VNNI CPU, 1.6-bit
-    // base3v) won alone and in the model step and lost in whole-model
-    // runs, five tunes out of five (docs/performance.md, sessions 4-6).
-    const bool searched = m > 1 || o.searchDecode;
-    if (!searched)
-      candidates.resize(std::min<size_t>(candidates.size(), 1));
-    // A weight has one layout, and tern compile takes it from the decode
-    // (M = 1) entry: once that is tuned, other M are tuned on it, and the
-    // baseline is what tern compile generates on it without an entry for
-    // this M.
-    if (m > 1)
-      if (const TuningEntry *d = db.find(cpu, 1, n, k)) {
-        const ::tern::PackedLayout layout = d->choice.packedLayout();
-        std::optional<kernels::KernelConfig> base =
-            compiledKernel(nullptr, cpu, families, m, n, k, layout);
-        std::vector<KernelChoice> kept;
-        if (base) {
-          KernelChoice c = d->choice;
-          c.kernel = *base;
-          kept.push_back(c);
-        }
-        for (const KernelChoice &c : candidates)
-          if (c.packing == d->choice.packing && c.block == d->choice.block &&
-              !llvm::is_contained(kept, c))
-            kept.push_back(c);
-        if (!kept.empty())
-          candidates = std::move(kept);
-      }
-    if (candidates.empty()) {
-      // No family reads this K: tern compile uses the generic lowering.
-      if (o.progress)
-        *o.progress << "[" << s + 1 << "/" << o.shapes.size() << "] " << shape
-                    << ": no generated kernel reads K = " << k
-                    << " (the generic lowering serves it): not tuned\n";
+    const bool searched = m > 1 || o_.searchDecode;
+    const std::vector<KernelChoice> cs = candidates(m, n, k, searched);
+    if (cs.empty()) {
+      // No family reads this K: tern compile uses the reference lowering.
+      if (o_.progress)
+        *o_.progress << counter() << shape << ": no generated kernel reads K = "
+                     << k << " (the reference lowering serves it): not tuned\n";
       continue;
     }
+    llvm::Expected<Timings> timed = screen(shape, cs, m, n, k);
+    if (!timed)
+      return timed.takeError();
     TuningEntry best;
-    best.cpu = cpu;
-    best.features = features;
-    best.threads = pool.size();
+    best.cpu = target_.cpu;
+    best.features = features_;
+    best.threads = pool_.size();
     best.m = m, best.n = n, best.k = k;
-    // First pass: every candidate the budget allows, once.
-    std::vector<std::pair<double, size_t>> timed;
-    size_t fastest = 0; // in timed
-    for (size_t i = 0; i < candidates.size(); ++i) {
-      // The budget is shared out evenly: shape s may run until its share
-      // (and whatever earlier shapes left unused) is spent.
-      if (i > 0 && o.budgetSeconds > 0 &&
-          since(start) > o.budgetSeconds * double(s + 1) / o.shapes.size())
-        break;
-      const KernelChoice &c = candidates[i];
-      llvm::Expected<double> sec = [&]() -> llvm::Expected<double> {
-        auto t = KernelTimer::create(c, m, n, k, pool);
-        if (!t)
-          return t.takeError();
-        return (*t)->time();
-      }();
-      if (!sec)
-        return sec.takeError();
-      timed.push_back({*sec, i});
-      if (o.progress && o.verbose)
-        *o.progress << llvm::format("\r%-12s %-13s %-13s tile %lldx%lld"
-                                    " %10.1f us%s\n",
-                                    shape.c_str(), c.kernel.family.c_str(),
-                                    c.layoutName().c_str(),
-                                    (long long)c.kernel.tileM,
-                                    (long long)c.kernel.tileN, *sec * 1e6,
-                                    i == 0 ? " (default)" : "");
-      if (*sec < timed[fastest].first)
-        fastest = timed.size() - 1;
-      if (o.progress) {
-        const int width = 30;
-        const int done = static_cast<int>(width * (i + 1) / candidates.size());
-        *o.progress << "\r[" << s + 1 << "/" << o.shapes.size() << "] "
-                    << shape << " ["
-                    << std::string(done, '#') << std::string(width - done, '.')
-                    << "] " << i + 1 << "/" << candidates.size() << " best "
-                    << candidates[timed[fastest].second].kernel.family << " "
-                    << candidates[timed[fastest].second].layoutName() << " t"
-                    << candidates[timed[fastest].second].kernel.tileM << "x"
-                    << candidates[timed[fastest].second].kernel.tileN
-                    << llvm::format(" %.1f us (default %.1f us)   ",
-                                    timed[fastest].first * 1e6,
-                                    timed[0].first * 1e6);
-        o.progress->flush();
-      }
-    }
-    // Final round: the default and the three fastest in a model step
-    // (StepTimer: every matmul of every layer at this M, the other shapes
-    // on what tern compile would generate for them now), in turn five
-    // times. A finalist replaces the default only if its step is faster in
-    // at least four of the five rounds and by at least 1 % in the median
-    // (a shape is a quarter of the step or less, so this is a larger share
-    // of its own time); the fastest such finalist is chosen. Both step
-    // times are recorded beside the times alone.
-    std::sort(timed.begin() + 1, timed.end());
-    std::vector<size_t> finalists = {0};
-    for (size_t i = 1; i < timed.size() && finalists.size() < 4; ++i)
-      finalists.push_back(timed[i].second);
-    auto alone = [&](size_t candidate) {
-      for (const auto &[sec, i] : timed)
-        if (i == candidate)
-          return sec;
-      return 0.0;
-    };
-    best.choice = candidates[0];
-    best.seconds = best.defaultSeconds = alone(0);
-    int wins = 0;
-    double bestRatio = 1;
-    if (finalists.size() > 1) {
-      llvm::Expected<std::unique_ptr<StepTimer>> made =
-          modelStep(o, db, cpu, families, m, n, k, pool);
-      if (!made)
-        return made.takeError();
-      StepTimer &step = **made;
-      std::vector<std::vector<double>> rounds(finalists.size());
-      for (int round = 0; round < kFinalRounds; ++round) {
-        // Each round in another order (rotated, every other one reversed):
-        // the load of a shared machine drifts within a round, and a fixed
-        // order would hand the same finalist the same side of the drift
-        // every time.
-        for (size_t i = 0; i < finalists.size(); ++i) {
-          size_t f = (i + round) % finalists.size();
-          if (round % 2)
-            f = finalists.size() - 1 - f;
-          if (llvm::Error e = step.use(n, k, candidates[finalists[f]]))
-            return e;
-          rounds[f].push_back(step.time());
-        }
-        if (o.progress) {
-          *o.progress << "\r[" << s + 1 << "/" << o.shapes.size() << "] "
-                      << shape << ": in a model step, round " << round + 1
-                      << "/" << kFinalRounds << std::string(40, ' ');
-          o.progress->flush();
-        }
-      }
-      best.defaultStepSeconds = best.stepSeconds = median(rounds[0]);
-      double threshold = 0.99;
-      for (size_t f = 0; f < finalists.size(); ++f) {
-        std::vector<double> ratio;
-        for (int r = 0; r < kFinalRounds; ++r)
-          ratio.push_back(rounds[f][r] / rounds[0][r]);
-        const int faster = static_cast<int>(
-            std::count_if(ratio.begin(), ratio.end(),
-                          [](double x) { return x < 1; }));
-        const double med = median(ratio);
-        const KernelChoice &c = candidates[finalists[f]];
-        if (o.progress && o.verbose)
-          *o.progress << llvm::format(
-              "\r%-12s %-13s %-13s tile %lldx%lld step %8.2f ms (%.3f of "
-              "the default's, faster %d/%d)\n",
-              shape.c_str(), c.kernel.family.c_str(), c.layoutName().c_str(),
-              (long long)c.kernel.tileM, (long long)c.kernel.tileN,
-              median(rounds[f]) * 1e3, med, faster, kFinalRounds);
-        if (f > 0 && faster >= kFinalRounds - 1 && med < threshold) {
-          threshold = bestRatio = med;
-          wins = faster;
-          best.choice = c;
-          best.seconds = alone(finalists[f]);
-          best.stepSeconds = median(rounds[f]);
-        }
-      }
-    }
-    if (o.progress) {
-      *o.progress << llvm::format("\r[%zu/%zu] %s: %s %s t%lldx%lld", s + 1,
-                                  o.shapes.size(), shape.c_str(),
-                                  best.choice.kernel.family.c_str(),
-                                  best.choice.layoutName().c_str(),
-                                  (long long)best.choice.kernel.tileM,
-                                  (long long)best.choice.kernel.tileN);
-      if (!searched)
-        *o.progress << llvm::format(
-            ", the default (%.1f us alone; --search-decode searches decode)",
-            best.defaultSeconds * 1e6);
-      else if (finalists.size() < 2)
-        *o.progress << llvm::format(
-            ", the default (the budget timed it only: %.1f us alone)",
-            best.defaultSeconds * 1e6);
-      else if (!(best.choice == candidates[0]))
-        *o.progress << llvm::format(
-            ": model step %.2f ms, %.3f of the default's (faster %d/%d); "
-            "alone %.1f us, default %.1f us",
-            best.stepSeconds * 1e3, bestRatio, wins, kFinalRounds,
-            best.seconds * 1e6, best.defaultSeconds * 1e6);
-      else
-        *o.progress << llvm::format(
-            ", the default: no finalist ran the model step faster (%.2f ms; "
-            "alone %.1f us)",
-            best.defaultStepSeconds * 1e3, best.defaultSeconds * 1e6);
-      *o.progress << std::string(20, ' ') << "\n";
-    }
-    db.put(best);
-    if (llvm::Error e = db.save(o.output))
+    Decision decision;
+    if (llvm::Error e = decide(shape, cs, *timed, m, n, k, best, decision))
+      return e;
+    report(shape, best, cs[0], decision, searched);
+    db_.put(best);
+    if (llvm::Error e = db_.save(o_.output))
       return e;
   }
   return llvm::Error::success();
 }
+} // namespace
+
+llvm::Error mlir::tern::tune(const TuneOptions &o) { return Tuner(o).run(); }

@@ -19,6 +19,7 @@
 #ifndef TERN_COMPILER_TUNING_TUNER_H
 #define TERN_COMPILER_TUNING_TUNER_H
 
+#include "compiler/Target/Target.h"
 #include "compiler/Tuning/TuningDb.h"
 
 #include "llvm/Support/raw_ostream.h"
@@ -51,24 +52,25 @@ struct TuneOptions {
   /// until their weights exceed 256 MiB.
   std::vector<std::array<int64_t, 2>> layer;
   int64_t layers = 0;
-  /// The target tuned for (tern tune --target): its CPU name (the
-  /// database key), kernel features and families, which the host must
-  /// run. Empty: the host's.
-  std::string cpu;
-  std::vector<std::string> features, families;
+  /// The target tuned for (tern tune --target): its CPU name keys the
+  /// database, its families are searched; the host must run them.
+  /// Empty name: this machine.
+  Target target;
   /// Search decode (M = 1) shapes too. Off: decode keeps the default
   /// (recorded with its time alone); its choices never won in whole-model
-  /// runs on the machine measured (docs/performance.md, session 6).
+  /// runs on the machines measured (docs/performance.md).
   bool searchDecode = false;
 };
 
-/// The candidates tried for one shape with `families`, the default first
-/// (prefill: tiles of at least min(M, 4) rows; decode on avx2 and vnni512:
-/// one column per tile; decode where `prefillRows` > 1 are tuned too:
-/// layouts the prefill default reads).
-std::vector<KernelChoice> tuningCandidates(
-    const std::vector<std::string> &families, int64_t m, int64_t n, int64_t k,
-    int64_t prefillRows = 0);
+/// The candidates tried for one shape on a target running `families`, the
+/// default first: every family x every layout it reads among the
+/// packings' tune blocks x tiles of 1-8 rows and columns within the
+/// family's limits (decode: at most decodeMaxTileN columns). Prefill
+/// tiles have at least min(M, 4) rows; decode where `prefillRows` > 1 are
+/// tuned too keeps to layouts the prefill default family reads.
+std::vector<KernelChoice>
+tuningCandidates(llvm::ArrayRef<const KernelFamily *> families, int64_t m,
+                 int64_t n, int64_t k, int64_t prefillRows = 0);
 
 llvm::Error tune(const TuneOptions &options);
 

@@ -2,6 +2,8 @@
 
 #include "compiler/Tuning/TuningDb.h"
 
+#include "dialects/Tern/IR/TernDialect.h"
+
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -69,38 +71,30 @@ llvm::Expected<TuningDb> TuningDb::load(const std::string &path) {
                             "): \"m\", \"n\", \"k\" must be positive sizes");
     const std::string shape = std::to_string(t.m) + "x" + std::to_string(t.n) +
                               "x" + std::to_string(t.k);
-    if (!str("family", t.choice.kernel.family) ||
-        !kernels::isKernelFamily(t.choice.kernel.family))
-      return fail(path, where + " (" + t.cpu + ", " + shape +
-                            "): \"family\" must be one of " +
-                            kernels::kernelFamilies());
-    std::string packing = "i2";
+    auto bad = [&](const llvm::Twine &why) {
+      return fail(path, where + " (" + t.cpu + ", " + shape + "): " + why);
+    };
+    std::string family;
+    if (!str("family", family) || !(t.choice.family = findKernelFamily(family)))
+      return bad("\"family\" must be one of " + kernelFamilyNames());
+    std::string packing = i2Packing().name.str();
     if (e->get("packing") && !str("packing", packing))
       packing = "?";
-    std::optional<PackingKind> kind = symbolizePackingKind(packing);
-    if (!kind || (*kind != PackingKind::i2 && *kind != PackingKind::base3v &&
-                  *kind != PackingKind::lut2i))
-      return fail(path, where + " (" + t.cpu + ", " + shape +
-                            "): \"packing\" must be \"i2\", \"base3v\" or "
-                            "\"lut2i\"");
-    if (*kind == PackingKind::lut2i && t.n % 32)
-      return fail(path, where + " (" + t.cpu + ", " + shape +
-                            "): \"lut2i\" packs rows in groups of 32, and N = " +
-                            std::to_string(t.n) + " is not a multiple of 32");
-    t.choice.packing = *kind;
-    if (!num("block", t.choice.block, 4, t.k) ||
-        !kernels::supportsLayout(t.choice.kernel.family, t.choice.packing,
-                                 t.choice.block, t.k))
-      return fail(path, where + " (" + t.cpu + ", " + shape +
-                            "): \"block\" is not a block the " +
-                            t.choice.kernel.family + " kernels read in the " +
-                            packing + " packing for K = " +
-                            std::to_string(t.k));
-    if (!num("tile_m", t.choice.kernel.tileM, 1, kernels::kMaxTile) ||
-        !num("tile_n", t.choice.kernel.tileN, 1, kernels::kMaxTile))
-      return fail(path, where + " (" + t.cpu + ", " + shape +
-                            "): \"tile_m\" and \"tile_n\" must be in [1, " +
-                            std::to_string(kernels::kMaxTile) + "]");
+    t.choice.layout.packing = findPacking(packing);
+    if (!t.choice.layout.packing)
+      return bad("\"packing\" must be one of " + packingNames());
+    if (!num("block", t.choice.layout.block, 1, t.k))
+      return bad("\"block\" must be in [1, K]");
+    if (std::string why = t.choice.layout.check(t.n, t.k); !why.empty())
+      return bad(why);
+    if (!t.choice.family->reads(t.choice.layout, t.k))
+      return bad("\"block\" is not a block the " + family +
+                 " kernels read in the " + packing +
+                 " packing for K = " + std::to_string(t.k));
+    if (!num("tile_m", t.choice.tile.m, 1, KernelAttr::kMaxTile) ||
+        !num("tile_n", t.choice.tile.n, 1, KernelAttr::kMaxTile))
+      return bad("\"tile_m\" and \"tile_n\" must be in [1, " +
+                 std::to_string(KernelAttr::kMaxTile) + "]");
     if (const llvm::json::Array *f = e->getArray("features"))
       for (const llvm::json::Value &v : *f)
         if (std::optional<llvm::StringRef> s = v.getAsString())
@@ -115,10 +109,6 @@ llvm::Expected<TuningDb> TuningDb::load(const std::string &path) {
   return db;
 }
 
-std::string KernelChoice::layoutName() const {
-  return stringifyPackingKind(packing).str() + " b" + std::to_string(block);
-}
-
 llvm::Error TuningDb::save(const std::string &path) const {
   llvm::json::Array entries;
   for (const TuningEntry &t : entries_) {
@@ -131,11 +121,11 @@ llvm::Error TuningDb::save(const std::string &path) const {
         {"m", t.m},
         {"n", t.n},
         {"k", t.k},
-        {"family", t.choice.kernel.family},
-        {"packing", stringifyPackingKind(t.choice.packing).str()},
-        {"block", t.choice.block},
-        {"tile_m", t.choice.kernel.tileM},
-        {"tile_n", t.choice.kernel.tileN},
+        {"family", t.choice.family->name},
+        {"packing", t.choice.layout.packing->name},
+        {"block", t.choice.layout.block},
+        {"tile_m", t.choice.tile.m},
+        {"tile_n", t.choice.tile.n},
         {"threads", t.threads},
         {"seconds", t.seconds},
         {"default_seconds", t.defaultSeconds},
@@ -193,172 +183,3 @@ void TuningDb::put(const TuningEntry &entry) {
   entries_.push_back(entry);
 }
 
-std::vector<std::string> mlir::tern::kernelFeatures(
-    const std::function<bool(llvm::StringRef)> &hasFeature, bool x86) {
-  std::vector<std::string> out;
-  const char *x86Features[] = {"avx2", "avxvnni", "avx512vnni", "avx512vl",
-                               "avx512bw"};
-  const char *armFeatures[] = {"neon", "dotprod", "sve"};
-  if (x86) {
-    for (const char *f : x86Features)
-      if (hasFeature(f))
-        out.push_back(f);
-  } else {
-    for (const char *f : armFeatures)
-      if (hasFeature(f))
-        out.push_back(f);
-  }
-  return out;
-}
-
-std::vector<std::string>
-mlir::tern::familiesFor(const std::vector<std::string> &features) {
-  auto has = [&](llvm::StringRef f) {
-    return llvm::is_contained(features, f.str());
-  };
-  std::vector<std::string> out;
-  if (has("avx512vnni"))
-    out.push_back("vnni512");
-  if (has("avxvnni") || (has("avx512vnni") && has("avx512vl")))
-    out.push_back("vnni");
-  if (has("avx2"))
-    out.push_back("avx2");
-  if (has("sve"))
-    out.push_back("sve");
-  if (has("dotprod"))
-    out.push_back("neon-dotprod");
-  // Lookup-table kernels: never a default, timed by the tuner.
-  if (has("avx512bw"))
-    out.push_back("lut512");
-  if (has("avx2"))
-    out.push_back("lut");
-  if (has("neon"))
-    out.push_back("neon-lut");
-  return out;
-}
-
-KernelChoice mlir::tern::defaultChoice(const std::vector<std::string> &families,
-                                       int64_t m, int64_t n, int64_t k) {
-  (void)n;
-  KernelChoice c;
-  if (families.empty())
-    return c;
-  // The block serves decode and prefill alike (one packed copy of the
-  // weights): one block per row for SVE, 256 where the 512-bit VNNI kernels
-  // run (the others read it too), else I2_S's 128.
-  if (families.front() == "sve")
-    c.block = k;
-  else if (llvm::is_contained(families, "vnni512") && k % 256 == 0)
-    c.block = 256;
-  else
-    c.block = 128;
-  if (k % c.block != 0)
-    c.block = k; // one block per row: the only block some shapes allow
-  // Measured with tern tune on a Zen 5 (2026-11, docs/performance.md):
-  // decode (M = 1) streams the weights, one column per tile is best, and
-  // the 512-bit VNNI kernel beat AVX2 by 20-30 % on most shapes, while
-  // 256-bit VNNI lost to AVX2 by 1.2-2.5x (AVX2's i16 partial sums give
-  // more independent work per byte); prefill is compute-bound and tiles of
-  // 8 rows (each weight byte decoded once for 8 rows) on the widest
-  // multiply-add were fastest, with 2 columns for the 512-bit VNNI kernel
-  // (each activation load feeds two vpdpbusd; 8x2 against 8x1 prefilled
-  // the 2B4T model 1-15 % faster in alternating runs, session 5).
-  std::vector<std::string> order = families;
-  if (m == 1 && !llvm::is_contained(families, "vnni512") &&
-      llvm::is_contained(families, "avx2"))
-    order.insert(order.begin(), "avx2");
-  for (const std::string &f : order)
-    if (kernels::supportsLayout(f, c.block, k)) {
-      c.kernel.family = f;
-      break;
-    }
-  if (c.kernel.family.empty())
-    return KernelChoice{};
-  if (m == 1)
-    c.kernel.tileN =
-        c.kernel.family == "avx2" || c.kernel.family == "vnni512" ? 1 : 4;
-  else {
-    // The tile's activation rows stay in L1 while its columns stream past:
-    // at most 32 KiB of them (8 rows of K = 2560; 4 of K = 6912, where
-    // tern tune's model step chose 4-row tiles on 512-bit VNNI and AVX2
-    // alike, and the AVX2 executable prefilled 1.17x faster, session 6).
-    c.kernel.tileM = std::min<int64_t>(m, 8);
-    while (c.kernel.tileM > 1 && c.kernel.tileM * k > (32 << 10))
-      c.kernel.tileM /= 2;
-    c.kernel.tileN = c.kernel.family == "vnni512" ? 2 : 1;
-  }
-  return c;
-}
-
-::tern::PackedLayout
-mlir::tern::compiledLayout(const TuningDb *db, llvm::StringRef cpu,
-                           const std::vector<std::string> &families,
-                           int64_t n, int64_t k,
-                           ::tern::PackingKind preferred) {
-  // The layout serves every M: the decode (M = 1) choice decides. A
-  // database entry of a nearby shape may not fit this one (lut2i needs
-  // whole groups of 32 rows): then the rules below.
-  if (db) {
-    const TuningEntry *e = db->nearest(cpu, 1, n, k);
-    if (!e) // only prefill was tuned: its layout
-      e = db->nearest(cpu, 2, n, k);
-    if (e && ::tern::checkPackedShape(e->choice.packedLayout(), n, k).empty())
-      return e->choice.packedLayout();
-  }
-  if (preferred != ::tern::PackingKind::I2) {
-    const ::tern::PackedLayout wanted{preferred, k};
-    if (::tern::checkPackedShape(wanted, n, k).empty())
-      for (const std::string &f : families)
-        if (kernels::supportsLayout(f, fromRuntimeKind(preferred), k, k))
-          return wanted;
-  }
-  // No family reads this K: the importer's i2 rule (generic kernels).
-  KernelChoice c = defaultChoice(families, 1, n, k);
-  if (c.kernel.family.empty())
-    return {::tern::PackingKind::I2, 0};
-  return c.packedLayout();
-}
-
-std::optional<kernels::KernelConfig>
-mlir::tern::compiledKernel(const TuningDb *db, llvm::StringRef cpu,
-                           const std::vector<std::string> &families,
-                           int64_t m, int64_t n, int64_t k,
-                           ::tern::PackedLayout layout) {
-  const PackingKind packing = fromRuntimeKind(layout.kind);
-  const int64_t block = layout.block;
-  if (db)
-    if (const TuningEntry *e = db->nearest(cpu, m, n, k))
-      if (kernels::supportsLayout(e->choice.kernel.family, packing, block, k))
-        return e->choice.kernel;
-  KernelChoice c = defaultChoice(families, m, n, k);
-  if (!c.kernel.family.empty() &&
-      kernels::supportsLayout(c.kernel.family, packing, block, k))
-    return c.kernel;
-  // The database's layout for this weight is one the default family does
-  // not read: the first family that reads it, with the default's tile.
-  // Lookup-table kernels: two groups of 32 rows per tile (the faster
-  // decode tile in tern-kernel-bench), two activation rows' tables per
-  // weight load in prefill.
-  for (const std::string &f : families)
-    if (kernels::supportsLayout(f, packing, block, k))
-      return kernels::isLutFamily(f)
-                 ? kernels::KernelConfig{f, m > 1 ? 2 : 1, 2}
-                 : kernels::KernelConfig{f, c.kernel.tileM, c.kernel.tileN};
-  return std::nullopt;
-}
-
-std::optional<KernelChoice>
-mlir::tern::compiledChoice(const TuningDb *db, llvm::StringRef cpu,
-                           const std::vector<std::string> &families,
-                           int64_t m, int64_t n, int64_t k) {
-  const ::tern::PackedLayout layout = compiledLayout(db, cpu, families, n, k);
-  std::optional<kernels::KernelConfig> kernel =
-      compiledKernel(db, cpu, families, m, n, k, layout);
-  if (!kernel)
-    return std::nullopt;
-  KernelChoice c;
-  c.kernel = *kernel;
-  c.packing = fromRuntimeKind(layout.kind);
-  c.block = layout.block;
-  return c;
-}

@@ -1,152 +1,227 @@
 //===- TuningDbTest.cpp - Kernel choices: defaults, database, candidates --===//
 //
 // What tern compile generates for a shape with and without a tuning
-// database (compiledLayout / compiledKernel, shared with the tuner's model
-// step), and which candidates the tuner tries. Pure functions of the
-// families given: no JIT, runs on any host.
+// database (KernelSelector, shared with the tuner's model step), the
+// default policy, which candidates the tuner tries, and the database's
+// checks. Pure functions of the registries and named targets: no JIT,
+// runs on any host.
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/Kernels/DefaultPolicy.h"
+#include "compiler/Transforms/KernelSelection.h"
 #include "compiler/Tuning/Tuner.h"
 #include "compiler/Tuning/TuningDb.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <gtest/gtest.h>
 
 using namespace mlir::tern;
-namespace rt = ::tern;
 
 namespace {
-const std::vector<std::string> kZen5 = {"vnni512", "vnni", "avx2", "lut512",
-                                        "lut"};
-const std::vector<std::string> kAvx2 = {"avx2", "lut"};
+Target target(const char *name) {
+  llvm::Expected<Target> t = resolveTarget(name);
+  EXPECT_TRUE(static_cast<bool>(t)) << llvm::toString(t.takeError());
+  return *t;
+}
 
-TuningEntry entry(int64_t m, int64_t n, int64_t k, KernelChoice c) {
+const KernelFamily *family(const char *name) {
+  const KernelFamily *f = findKernelFamily(name);
+  EXPECT_NE(f, nullptr) << name;
+  return f;
+}
+
+TuningEntry entry(const Target &t, int64_t m, int64_t n, int64_t k,
+                  KernelChoice c) {
   TuningEntry e;
-  e.cpu = "testcpu";
+  e.cpu = t.cpu;
   e.m = m, e.n = n, e.k = k;
-  e.choice = std::move(c);
+  e.choice = c;
   return e;
 }
 
-KernelChoice choice(std::string family, int64_t tm, int64_t tn,
-                    PackingKind packing, int64_t block) {
-  KernelChoice c;
-  c.kernel = {std::move(family), tm, tn};
-  c.packing = packing;
-  c.block = block;
-  return c;
+KernelChoice choice(const char *f, int64_t tm, int64_t tn, const Packing &p,
+                    int64_t block) {
+  return {family(f), {&p, block}, {tm, tn}};
 }
 } // namespace
 
-TEST(CompiledChoice, WithoutDatabaseIsTheDefault) {
-  for (int64_t m : {1, 32}) {
-    std::optional<KernelChoice> c =
-        compiledChoice(nullptr, "testcpu", kZen5, m, 2560, 6912);
-    ASSERT_TRUE(c);
-    EXPECT_EQ(*c, defaultChoice(kZen5, m, 2560, 6912));
-  }
-  EXPECT_EQ(compiledChoice(nullptr, "x", kZen5, 32, 3840, 2560)->kernel.tileM,
-            8);
-  // No family reads K = 100: the generic lowering.
-  EXPECT_FALSE(compiledChoice(nullptr, "x", kZen5, 1, 64, 100));
-  EXPECT_EQ(compiledLayout(nullptr, "x", kZen5, 64, 100).block, 0);
+TEST(Targets, FamiliesComeFromTheRegistry) {
+  auto names = [](const Target &t) {
+    std::vector<std::string> out;
+    for (const KernelFamily *f : familiesFor(t))
+      out.push_back(f->name.str());
+    return out;
+  };
+  EXPECT_EQ(names(target("znver5")),
+            (std::vector<std::string>{"vnni512", "vnni", "avx2", "lut512",
+                                      "lut"}));
+  EXPECT_EQ(names(target("x86-64-v3")),
+            (std::vector<std::string>{"avx2", "lut"}));
+  EXPECT_TRUE(names(target("x86-64")).empty());
+  EXPECT_EQ(names(target("aarch64+sve")),
+            (std::vector<std::string>{"sve", "neon-dotprod", "neon-lut"}));
+  EXPECT_FALSE(static_cast<bool>(resolveTarget("pdp11")));
 }
 
-TEST(DefaultChoice, PrefillTileKeepsItsActivationRowsInL1) {
+TEST(DefaultPolicy, LayoutsAndKernelsPerTarget) {
+  const Target zen5 = target("znver5"), v3 = target("x86-64-v3"),
+               sve = target("aarch64+sve");
+  // 512-bit VNNI: blocks of 256, decode 1x1, prefill 8x2 (K = 2560).
+  EXPECT_EQ(KernelSelector(zen5).choice(1, 2560, 2560),
+            choice("vnni512", 1, 1, i2Packing(), 256));
+  EXPECT_EQ(KernelSelector(zen5).choice(32, 3840, 2560),
+            choice("vnni512", 8, 2, i2Packing(), 256));
+  // AVX2: I2_S's 128; SVE: one block per row.
+  EXPECT_EQ(KernelSelector(v3).choice(1, 2560, 2560),
+            choice("avx2", 1, 1, i2Packing(), 128));
+  EXPECT_EQ(KernelSelector(sve).choice(1, 2560, 2560),
+            choice("sve", 1, 4, i2Packing(), 2560));
+  // No family reads K = 100: i2 in one block per row, reference lowering.
+  EXPECT_FALSE(KernelSelector(zen5).choice(1, 64, 100));
+  EXPECT_EQ(KernelSelector(zen5).layout(64, 100), (Layout{&i2Packing(), 100}));
+}
+
+TEST(DefaultPolicy, PrefillTileKeepsItsActivationRowsInL1) {
   // 8 rows of K = 2560 (20 KiB); 4 of K = 6912 (27 KiB, 8 would be 54).
-  for (const auto &families : {kZen5, kAvx2}) {
-    EXPECT_EQ(defaultChoice(families, 32, 3840, 2560).kernel.tileM, 8);
-    EXPECT_EQ(defaultChoice(families, 32, 2560, 6912).kernel.tileM, 4);
-    EXPECT_EQ(defaultChoice(families, 3, 2560, 2560).kernel.tileM, 3);
-    EXPECT_EQ(defaultChoice(families, 1, 2560, 6912).kernel.tileM, 1);
+  for (const char *t : {"znver5", "x86-64-v3"}) {
+    KernelSelector s(target(t));
+    EXPECT_EQ(s.choice(32, 3840, 2560).tile.m, 8);
+    EXPECT_EQ(s.choice(32, 2560, 6912).tile.m, 4);
+    EXPECT_EQ(s.choice(3, 2560, 2560).tile.m, 3);
+    EXPECT_EQ(s.choice(1, 2560, 6912).tile.m, 1);
   }
-  EXPECT_EQ(defaultChoice(kZen5, 32, 2560, 6912).kernel.tileN, 2);
-  EXPECT_EQ(defaultChoice(kAvx2, 32, 2560, 6912).kernel.tileN, 1);
+  EXPECT_EQ(KernelSelector(target("znver5")).choice(32, 2560, 6912).tile.n, 2);
+  EXPECT_EQ(KernelSelector(target("x86-64-v3")).choice(32, 2560, 6912).tile.n,
+            1);
   // Very long rows still get one row per tile.
-  EXPECT_EQ(defaultChoice(kAvx2, 32, 256, 65536).kernel.tileM, 1);
+  EXPECT_EQ(KernelSelector(target("x86-64-v3")).choice(32, 256, 65536).tile.m,
+            1);
 }
 
-TEST(CompiledChoice, DecodeEntryDecidesTheLayoutOfEveryM) {
+TEST(KernelSelection, DecodeEntryDecidesTheLayoutOfEveryM) {
+  const Target zen5 = target("znver5");
   TuningDb db;
-  db.put(entry(1, 2560, 2560,
-               choice("vnni512", 1, 1, PackingKind::base3v, 320)));
+  db.put(entry(zen5, 1, 2560, 2560,
+               choice("vnni512", 1, 1, base3vPacking(), 320)));
+  KernelSelector s(zen5, &db);
   // Prefill has no entry: the default family, on the decode entry's layout.
-  std::optional<KernelChoice> p =
-      compiledChoice(&db, "testcpu", kZen5, 32, 2560, 2560);
-  ASSERT_TRUE(p);
-  EXPECT_EQ(*p, choice("vnni512", 8, 2, PackingKind::base3v, 320));
-  // An i2 b128 layout, which vnni512 does not read: the first family that
-  // does, with the default's tile.
-  db.put(entry(1, 2560, 2560, choice("avx2", 1, 1, PackingKind::i2, 128)));
-  EXPECT_EQ(*compiledChoice(&db, "testcpu", kZen5, 32, 2560, 2560),
-            choice("vnni", 8, 2, PackingKind::i2, 128));
+  EXPECT_EQ(s.choice(32, 2560, 2560),
+            choice("vnni512", 8, 2, base3vPacking(), 320));
+  // An i2 b128 layout, which vnni512 does not read: the best-ranked family
+  // that does, with its own tile.
+  db.put(entry(zen5, 1, 2560, 2560, choice("avx2", 1, 1, i2Packing(), 128)));
+  EXPECT_EQ(s.choice(32, 2560, 2560), choice("vnni", 8, 1, i2Packing(), 128));
   // Another CPU's entries are not used.
-  EXPECT_EQ(*compiledChoice(&db, "othercpu", kZen5, 1, 2560, 2560),
-            defaultChoice(kZen5, 1, 2560, 2560));
+  EXPECT_EQ(KernelSelector(target("znver4"), &db).choice(1, 2560, 2560),
+            KernelSelector(target("znver4")).choice(1, 2560, 2560));
   // A prefill entry on that layout is taken as it is.
-  db.put(entry(32, 2560, 2560, choice("avx2", 4, 1, PackingKind::i2, 128)));
-  EXPECT_EQ(*compiledChoice(&db, "testcpu", kZen5, 32, 2560, 2560),
-            choice("avx2", 4, 1, PackingKind::i2, 128));
+  db.put(entry(zen5, 32, 2560, 2560, choice("avx2", 4, 1, i2Packing(), 128)));
+  EXPECT_EQ(s.choice(32, 2560, 2560), choice("avx2", 4, 1, i2Packing(), 128));
 }
 
-TEST(CompiledChoice, LayoutThatDoesNotFitTheShapeFallsBack) {
+TEST(KernelSelection, LayoutThatDoesNotFitTheShapeFallsBack) {
+  const Target v3 = target("x86-64-v3");
   TuningDb db;
   // lut2i needs whole groups of 32 rows: not for N = 40.
-  db.put(entry(1, 64, 256, choice("lut", 1, 2, PackingKind::lut2i, 256)));
-  EXPECT_EQ(compiledLayout(&db, "testcpu", kAvx2, 64, 256).kind,
-            rt::PackingKind::Lut2I);
-  EXPECT_EQ(compiledLayout(&db, "testcpu", kAvx2, 40, 256).kind,
-            rt::PackingKind::I2);
-  // --packing base3v where a family reads whole rows of it.
-  const rt::PackedLayout b =
-      compiledLayout(nullptr, "x", kAvx2, 64, 320, rt::PackingKind::Base3V);
-  EXPECT_EQ(b.kind, rt::PackingKind::Base3V);
-  EXPECT_EQ(b.block, 320);
+  db.put(entry(v3, 1, 64, 256, choice("lut", 1, 2, lut2iPacking(), 256)));
+  KernelSelector s(v3, &db);
+  EXPECT_EQ(s.layout(64, 256).packing, &lut2iPacking());
+  EXPECT_EQ(s.layout(40, 256).packing, &i2Packing());
+  // A requested packing where a family reads whole rows of it, and a word
+  // where none does.
+  KernelSelector base3v(v3, nullptr, &base3vPacking());
+  EXPECT_EQ(base3v.layout(64, 320), (Layout{&base3vPacking(), 320}));
+  EXPECT_EQ(base3v.whyNotPreferred(64, 320), "");
+  EXPECT_EQ(base3v.layout(64, 256).packing, &i2Packing());
+  EXPECT_NE(base3v.whyNotPreferred(64, 256).find("base3v"), std::string::npos);
   // Lookup-table kernels on lut2i without an entry: 1x2 decode, 2x2
   // prefill.
-  const rt::PackedLayout lut{rt::PackingKind::Lut2I, 256};
-  EXPECT_EQ(compiledKernel(nullptr, "x", kAvx2, 1, 64, 256, lut)->tileN, 2);
-  EXPECT_EQ(compiledKernel(nullptr, "x", kAvx2, 32, 64, 256, lut)->tileM, 2);
+  const Layout lut{&lut2iPacking(), 256};
+  EXPECT_EQ(KernelSelector(v3).kernel(1, 64, 256, lut),
+            choice("lut", 1, 2, lut2iPacking(), 256));
+  EXPECT_EQ(KernelSelector(v3).kernel(32, 64, 256, lut).tile, (Tile{2, 2}));
 }
 
 TEST(TuningCandidates, DefaultFirstAndEveryCandidateReadable) {
+  const std::vector<const KernelFamily *> zen5 = familiesFor(target("znver5"));
   for (int64_t m : {1, 32}) {
-    const std::vector<KernelChoice> c = tuningCandidates(kZen5, m, 2560, 6912);
+    const std::vector<KernelChoice> c = tuningCandidates(zen5, m, 2560, 6912);
     ASSERT_FALSE(c.empty());
-    EXPECT_EQ(c.front(), defaultChoice(kZen5, m, 2560, 6912));
+    EXPECT_EQ(c.front(), KernelSelector(target("znver5")).choice(m, 2560, 6912));
     for (const KernelChoice &x : c) {
-      EXPECT_TRUE(kernels::supportsLayout(x.kernel.family, x.packing, x.block,
-                                          6912));
+      EXPECT_TRUE(x.family->reads(x.layout, 6912)) << x.str();
+      EXPECT_LE(x.tile.m * x.tile.n, x.family->maxAccumulators) << x.str();
       if (m > 1)
-        EXPECT_GE(x.kernel.tileM, 4) << "prefill tiles of at least 4 rows";
+        EXPECT_GE(x.tile.m, 4) << "prefill tiles of at least 4 rows";
+      else
+        EXPECT_LE(x.tile.n, x.family->decodeMaxTileN) << x.str();
     }
   }
 }
 
 TEST(TuningCandidates, DecodeKeepsToLayoutsThePrefillDefaultReads) {
-  auto hasPacking = [](const std::vector<KernelChoice> &cs, PackingKind p) {
-    for (const KernelChoice &c : cs)
-      if (c.packing == p)
-        return true;
-    return false;
+  auto hasPacking = [](const std::vector<KernelChoice> &cs, const Packing &p) {
+    return llvm::any_of(cs, [&](const KernelChoice &c) {
+      return c.layout.packing == &p;
+    });
   };
+  const std::vector<const KernelFamily *> v3 = familiesFor(target("x86-64-v3"));
   // Decode alone on AVX2: the lookup-table kernels on lut2i are candidates.
-  EXPECT_TRUE(hasPacking(tuningCandidates(kAvx2, 1, 3840, 2560, 0),
-                         PackingKind::lut2i));
+  EXPECT_TRUE(hasPacking(tuningCandidates(v3, 1, 3840, 2560, 0),
+                         lut2iPacking()));
   // With prefill tuned too, the prefill default (avx2) must read the
   // layout: no lut2i.
   const std::vector<KernelChoice> both =
-      tuningCandidates(kAvx2, 1, 3840, 2560, /*prefillRows=*/32);
-  EXPECT_FALSE(hasPacking(both, PackingKind::lut2i));
+      tuningCandidates(v3, 1, 3840, 2560, /*prefillRows=*/32);
+  EXPECT_FALSE(hasPacking(both, lut2iPacking()));
   for (const KernelChoice &c : both)
-    EXPECT_TRUE(kernels::supportsLayout("avx2", c.packing, c.block, 2560));
+    EXPECT_TRUE(family("avx2")->reads(c.layout, 2560));
   // On a 512-bit VNNI CPU decode may try other families (when searched),
   // on layouts the 512-bit prefill default reads: no b128.
   bool otherFamily = false;
-  for (const KernelChoice &c :
-       tuningCandidates(kZen5, 1, 3840, 2560, /*prefillRows=*/32)) {
-    otherFamily |= c.kernel.family != "vnni512";
-    EXPECT_TRUE(kernels::supportsLayout("vnni512", c.packing, c.block, 2560));
+  for (const KernelChoice &c : tuningCandidates(familiesFor(target("znver5")),
+                                                1, 3840, 2560, 32)) {
+    otherFamily |= c.family != family("vnni512");
+    EXPECT_TRUE(family("vnni512")->reads(c.layout, 2560)) << c.str();
   }
   EXPECT_TRUE(otherFamily);
+}
+
+TEST(TuningDb, RoundTripsAndChecksEntries) {
+  llvm::SmallString<128> path;
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("tuning", "json", path));
+  TuningDb db;
+  TuningEntry e = entry(target("znver5"), 1, 2560, 2560,
+                        choice("vnni512", 1, 1, base3vPacking(), 320));
+  e.seconds = 1.5e-5;
+  db.put(e);
+  ASSERT_FALSE(static_cast<bool>(db.save(path.str().str())));
+  llvm::Expected<TuningDb> back = TuningDb::load(path.str().str());
+  ASSERT_TRUE(static_cast<bool>(back)) << llvm::toString(back.takeError());
+  ASSERT_EQ(back->entries().size(), 1u);
+  EXPECT_EQ(back->entries()[0].choice, e.choice);
+  EXPECT_EQ(back->entries()[0].seconds, 1.5e-5);
+  // A family or packing the registries do not have.
+  for (const char *bad : {R"("family": "vnni9000", "packing": "i2")",
+                          R"("family": "avx2", "packing": "i3")"}) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    os << R"({"format": "tern-tuning", "version": 1, "entries": [{"cpu": "x",
+              "m": 1, "n": 64, "k": 256, "block": 128, "tile_m": 1,
+              "tile_n": 1, )"
+       << bad << "}]}";
+    os.close();
+    llvm::Expected<TuningDb> refused = TuningDb::load(path.str().str());
+    ASSERT_FALSE(static_cast<bool>(refused)) << bad;
+    const std::string msg = llvm::toString(refused.takeError());
+    EXPECT_NE(msg.find(llvm::StringRef(bad).contains("family\": \"vnni9000")
+                           ? kernelFamilyNames()
+                           : packingNames()),
+              std::string::npos)
+        << msg;
+  }
+  llvm::sys::fs::remove(path);
 }

@@ -10,11 +10,11 @@
 // RUN: tern-opt %s --tern-reference-pipeline \
 // RUN: | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_runner_libs \
 // RUN: | FileCheck %s
-// RUN: tern-opt %s '--tern-compile-pipeline=kernels=avx2' \
+// RUN: %if host-avx2 %{ tern-opt %s '--tern-compile-pipeline=target=x86-64-v3' \
 // RUN: | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_runner_libs \
-// RUN: | FileCheck %s
-// RUN: tern-opt %s --convert-tern-to-kernels | FileCheck %s --check-prefix=IR
-// IR: call @tern_kernel_i2_avx2_2x2x128
+// RUN: | FileCheck %s %}
+// RUN: tern-opt %s '--tern-selection-pipeline=target=x86-64-v3' --convert-tern-to-kernels | FileCheck %s --check-prefix=IR
+// IR: call @tern_kernel_i2_avx2_2x2x128_b128_t2x1
 
 !W = !tern.weights<2x128, #tern.layout<i2, block = 128>>
 

@@ -3,7 +3,6 @@
 #include "runtime/model/TernaryCodec.h"
 
 #include "runtime/model/Half.h"
-#include "runtime/ternary/Packing.h"
 
 #include <cmath>
 #include <cstdio>
@@ -18,10 +17,35 @@ constexpr int64_t kTQ2Bytes = 66;      // qs[64] + fp16 d.
 constexpr int64_t kTQ1Bytes = 54;      // qs[48] + qh[4] + fp16 d.
 constexpr int64_t kI2SBlock = 128;     // I2_S block size.
 constexpr int64_t kI2SScaleBytes = 32; // Trailing bytes; f32 scale first.
-constexpr PackedLayout kI2SLayout{PackingKind::I2, kI2SBlock};
 constexpr uint8_t kPow3[6] = {1, 3, 9, 27, 81, 243};
 
 bool isTernary(int8_t v) { return v >= -1 && v <= 1; }
+
+/// I2_S blocks of 128 elements in 32 bytes: byte p holds elements p, p+32,
+/// p+64, p+96 at shifts 6, 4, 2, 0 (n a multiple of 128).
+void packI2SBlocks(const int8_t *t, int64_t n, uint8_t *out) {
+  constexpr int64_t q = kI2SBlock / 4;
+  for (int64_t blk = 0; blk < n / kI2SBlock; ++blk)
+    for (int64_t p = 0; p < q; ++p) {
+      unsigned byte = 0;
+      for (int j = 0; j < 4; ++j)
+        byte |= unsigned(t[blk * kI2SBlock + p + j * q] + 1) << (6 - 2 * j);
+      out[blk * q + p] = static_cast<uint8_t>(byte);
+    }
+}
+
+bool unpackI2SBlocks(const uint8_t *in, int64_t n, int8_t *t) {
+  constexpr int64_t q = kI2SBlock / 4;
+  for (int64_t blk = 0; blk < n / kI2SBlock; ++blk)
+    for (int64_t p = 0; p < q; ++p)
+      for (int j = 0; j < 4; ++j) {
+        const unsigned code = (in[blk * q + p] >> (6 - 2 * j)) & 3u;
+        if (code == 3)
+          return false;
+        t[blk * kI2SBlock + p + j * q] = static_cast<int8_t>(int(code) - 1);
+      }
+  return true;
+}
 
 bool allTernary(const int8_t *t, int64_t n) {
   for (int64_t i = 0; i < n; ++i)
@@ -184,8 +208,9 @@ bool packI2S(const int8_t *t, int64_t rows, int64_t cols, float scale,
     return false;
   // The tensor is one run of 128-element blocks: pack it as a single row.
   const int64_t n = rows * cols;
-  if (!packTernary(kI2SLayout, t, 1, n, out))
+  if (!allTernary(t, n))
     return false;
+  packI2SBlocks(t, n, out);
   std::memset(out + n / 4, 0, kI2SScaleBytes);
   std::memcpy(out + n / 4, &scale, sizeof scale);
   return true;
@@ -243,7 +268,7 @@ bool unpackTernaryRow(const TernaryTensor &w, int64_t row, int8_t *out) {
   switch (w.encoding) {
   case TernaryEncoding::I2_S:
     // Rows are whole 128-element blocks (k % 128 == 0).
-    return unpackTernary(kI2SLayout, w.data + row * (k / 4), 1, k, out);
+    return unpackI2SBlocks(w.data + row * (k / 4), k, out);
   case TernaryEncoding::TQ2_0: {
     const uint8_t *in = w.data + row * (k / kQK) * kTQ2Bytes;
     for (int64_t b = 0; b < k / kQK; ++b)

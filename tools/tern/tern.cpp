@@ -3,13 +3,14 @@
 // One command for users, with subcommands:
 //   tern run        -m MODEL -p TEXT [-n N] [-t N] [...]   (reference path)
 //   tern compile    MODEL -o OUT [--target T] [--emit E] [--ctx N]
-//                   [--tuning-db FILE] [--threads N] [--weights-file]
-//                   [--print-ir-after-all]
+//                   [--tuning-db FILE] [--packing P] [--head H]
+//                   [--threads N] [--weights-file] [--print-ir-after-all]
 //   tern bench      MODEL|EXECUTABLE [-p N] [-n N] [-t N] [-r N]
 //   tern tune       [MODEL] [--shapes MxNxK,...] [--prefill P] [--budget S]
 //                   [--target T] [--search-decode] [--retune]
 //                   -o tuning.json
 //   tern inspect    MODEL
+//   tern kernels    [--markdown]   (the kernel-family and packing registries)
 //   tern synth      --config CONFIG -o OUT [--format F] [--seed S]
 //                   [--tokenizer FILE]
 //   tern tokenize   (-m MODEL | --tokenizer FILE) [--ids] [--bos] [--special]
@@ -21,7 +22,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Driver/CompileModel.h"
-#include "compiler/Import/ModelImporter.h"
+#include "compiler/Kernels/KernelFamily.h"
+#include "compiler/Packings/Packing.h"
+#include "compiler/Target/Target.h"
 #include "compiler/Tuning/KernelJit.h"
 #include "compiler/Tuning/Tuner.h"
 #include "runtime/compiled/tern_abi.h"
@@ -65,6 +68,24 @@ static cl::SubCommand inspectCmd("inspect",
                                  "tokenizer");
 static cl::SubCommand compileCmd("compile",
                                  "Compile a model to a native executable");
+static cl::SubCommand kernelsCmd(
+    "kernels", "List the kernel families and weight packings Tern generates "
+               "code for, and which this machine runs");
+static cl::opt<bool> kernelsMarkdown(
+    "markdown", cl::desc("As the Markdown of docs/kernels.md"),
+    cl::sub(kernelsCmd), cl::cat(ternCategory));
+
+// Help texts listing what the registries and the target table hold.
+static const std::string kTargetHelp =
+    mlir::tern::supportedTargets() + " (default: native)";
+static const std::string kEmitHelp =
+    "graph (the imported network) | mlir (layouts and kernels chosen, "
+    "weights planned) | lowered | llvm | asm | obj | exe (default)";
+static const std::string kPackingHelp =
+    "Store ternary weights in this packing (" + mlir::tern::packingNames() +
+    "; one block per row) wherever a kernel family of the target reads it "
+    "(tern kernels lists which); a --tuning-db's choices come first; "
+    "default: the target's defaults";
 static cl::SubCommand tuneCmd("tune",
                               "Time generated kernels on this CPU and record "
                               "the fastest per matmul shape (tuning.json)");
@@ -116,16 +137,13 @@ static cl::opt<std::string> compileOut("o", cl::desc("Output file"),
                                        cl::value_desc("OUT"), cl::Required,
                                        cl::sub(compileCmd),
                                        cl::cat(ternCategory));
-static cl::opt<std::string>
-    compileTarget("target",
-                  cl::desc("native (default), x86-64, x86-64-v3, x86-64-v4, "
-                           "znver3, ..., aarch64, aarch64+sve"),
-                  cl::init("native"), cl::sub(compileCmd),
-                  cl::cat(ternCategory));
-static cl::opt<std::string>
-    compileEmit("emit",
-                cl::desc("mlir | lowered | llvm | asm | obj | exe (default)"),
-                cl::init("exe"), cl::sub(compileCmd), cl::cat(ternCategory));
+static cl::opt<std::string> compileTarget("target", cl::desc(kTargetHelp),
+                                          cl::init("native"),
+                                          cl::sub(compileCmd),
+                                          cl::cat(ternCategory));
+static cl::opt<std::string> compileEmit("emit", cl::desc(kEmitHelp),
+                                        cl::init("exe"), cl::sub(compileCmd),
+                                        cl::cat(ternCategory));
 static cl::opt<bool> compileWeightsFile(
     "weights-file",
     cl::desc("Write the weights to OUT.weights instead of appending them"),
@@ -162,16 +180,10 @@ static cl::opt<std::string> compileHead(
              "quantized formats read 2x / 3.2x fewer head bytes per token"),
     cl::value_desc("FORMAT"), cl::init("native"), cl::sub(compileCmd),
     cl::cat(ternCategory));
-static cl::opt<std::string> compilePacking(
-    "packing",
-    cl::desc("Ternary weight packing: i2 (2 bits, default), base3v (1.6 "
-             "bits, 5 weights per byte, wherever a kernel family reads it: "
-             "K a multiple of 160 on x86, 80 on NEON) or lut2i (2 bits, "
-             "pairs interleaved across 32 rows, for the lookup-table "
-             "kernels: lut, lut512, neon-lut); a --tuning-db's choices "
-             "come first"),
-    cl::value_desc("PACKING"), cl::init("i2"), cl::sub(compileCmd),
-    cl::cat(ternCategory));
+static cl::opt<std::string> compilePacking("packing", cl::desc(kPackingHelp),
+                                           cl::value_desc("PACKING"),
+                                           cl::sub(compileCmd),
+                                           cl::cat(ternCategory));
 static cl::opt<bool> compileFuse(
     "fuse-projections",
     cl::desc("Compute q/k/v and gate/up as one matmul each (one activation "
@@ -185,9 +197,10 @@ static cl::opt<std::string> compileRuntimeDir(
 
 static cl::opt<std::string> compileCrossRuntimeDir(
     "cross-runtime-lib-dir",
-    cl::desc("Where the AArch64 runtime libraries are"),
-    cl::init(TERN_AARCH64_RUNTIME_LIB_DIR), cl::sub(compileCmd),
-    cl::cat(ternCategory));
+    cl::desc("Where the runtime libraries for a cross target's architecture "
+             "are (default: <build>-<arch>/lib, as tools/setup.sh builds "
+             "them)"),
+    cl::sub(compileCmd), cl::cat(ternCategory));
 
 static cl::opt<std::string> tuneModel(cl::Positional, cl::Optional,
                                       cl::desc("[MODEL]"), cl::sub(tuneCmd));
@@ -590,6 +603,132 @@ static int runCompareLogits() {
   return 0;
 }
 
+/// The blocks of `p` a family reads for rows of k: "any" when it reads
+/// every block the packing allows, "" when none.
+static std::string blocksRead(const mlir::tern::KernelFamily &f,
+                              const mlir::tern::Packing &p, int64_t k) {
+  std::vector<std::string> read;
+  int64_t valid = 0;
+  for (int64_t b = p.blockMultiple; b <= k; b += p.blockMultiple) {
+    if (k % b)
+      continue;
+    ++valid;
+    if (f.reads({&p, b}, k))
+      read.push_back(std::to_string(b));
+  }
+  if (read.empty())
+    return "";
+  if (static_cast<int64_t>(read.size()) == valid && valid > 4)
+    return "any block";
+  return "block " + llvm::join(read, ", ");
+}
+
+/// tern kernels: the registries as a table (or docs/kernels.md).
+static int runKernels() {
+  namespace mt = mlir::tern;
+  const std::vector<const mt::KernelFamily *> here =
+      mt::familiesFor(mt::hostTarget());
+  const bool md = kernelsMarkdown;
+  llvm::raw_ostream &os = llvm::outs();
+  auto rank = [](int r) {
+    return r == mt::KernelFamily::kNever ? std::string("-")
+                                         : std::to_string(r);
+  };
+  auto features = [](const mt::KernelFamily &f) {
+    std::vector<std::string> sets;
+    for (const auto &set : f.features)
+      sets.push_back(llvm::join(set, "+"));
+    return llvm::join(sets, " or ");
+  };
+  // The layouts each family reads, for the 2B4T row lengths.
+  const int64_t k = 2560;
+  auto reads = [&](const mt::KernelFamily &f) {
+    std::vector<std::string> out;
+    for (const mt::Packing *p : mt::packings())
+      if (std::string b = blocksRead(f, *p, k); !b.empty())
+        out.push_back(p->name.str() + " (" + b + ")");
+    return llvm::join(out, "; ");
+  };
+  auto tile = [](const mt::KernelFamily &f, int64_t m) {
+    mt::Tile t = f.defaultTile(m, 2560);
+    return std::to_string(t.m) + "x" + std::to_string(t.n);
+  };
+  if (md) {
+    os << "# Kernel families, packings and targets\n\n"
+          "Generated by `tern kernels --markdown` from the registries "
+          "(`compiler/Kernels/Families.def`, `compiler/Packings/Packings.def`, "
+          "`compiler/Target/Target.cpp`); `cmake --build build --target "
+          "tern-docs` refreshes this file and a lit test checks it is "
+          "current. docs/adding-a-lowering.md explains how to add a row.\n\n"
+          "## Kernel families\n\n"
+          "Ranks order a target's families when no tuning database decides "
+          "(lower first; `-`: never a default). Tiles are the defaults for "
+          "K = 2560 (decode: M = 1; prefill: M = 32); layouts read are for "
+          "rows of K = 2560.\n\n"
+          "| family | arch | needs | decode / prefill rank | default tile "
+          "(decode, prefill) | layouts read (K = 2560) | what it does |\n"
+          "|---|---|---|---|---|---|---|\n";
+    for (const mt::KernelFamily *f : mt::kernelFamilies())
+      os << "| `" << f->name << "` | "
+         << llvm::Triple::getArchTypeName(f->arch) << " | " << features(*f)
+         << " | " << rank(f->decodeRank) << " / " << rank(f->prefillRank)
+         << " | " << tile(*f, 1) << ", " << tile(*f, 32) << " | " << reads(*f)
+         << " | " << f->summary << " |\n";
+    os << "\n## Packings\n\n"
+          "| packing | block | rows packed together | weights per byte in "
+          "vector order | tuned blocks (K = 2560) | what it is |\n"
+          "|---|---|---|---|---|---|\n";
+    for (const mt::Packing *p : mt::packings()) {
+      std::vector<std::string> tuned;
+      if (p->tuneBlocks)
+        for (int64_t b : p->tuneBlocks(k))
+          tuned.push_back(std::to_string(b));
+      os << "| `" << p->name << "` | multiple of " << p->blockMultiple
+         << " | " << p->rowGroup << " | "
+         << (p->vectorPositions ? std::to_string(p->vectorPositions)
+                                : std::string("-"))
+         << " | " << (tuned.empty() ? "-" : llvm::join(tuned, ", ")) << " | "
+         << p->summary << " |\n";
+    }
+    os << "\n## Named cross targets\n\n"
+          "Besides `native` and any x86-64 CPU name LLVM knows.\n\n"
+          "| target | triple | CPU | features | families | runs here with "
+          "|\n|---|---|---|---|---|---|\n";
+    for (const mt::NamedTarget &n : mt::targetTable()) {
+      llvm::Expected<mt::Target> t = mt::resolveTarget(n.name);
+      if (!t)
+        return fail(llvm::toString(t.takeError()));
+      std::vector<std::string> fams;
+      for (const mt::KernelFamily *f : mt::familiesFor(*t))
+        fams.push_back("`" + f->name.str() + "`");
+      const mt::ArchInfo *a = t->arch();
+      os << "| `" << n.name << "` | " << n.triple << " | " << n.cpu << " | "
+         << n.features << " | " << llvm::join(fams, ", ") << " | `"
+         << (a ? a->runner : "") << "` |\n";
+    }
+    return 0;
+  }
+  os << "Kernel families (compiler/Kernels/Families.def; * runs on this "
+        "machine, "
+     << mt::hostTarget().cpu << "):\n";
+  for (const mt::KernelFamily *f : mt::kernelFamilies())
+    os << llvm::format("%c %-13s %-8s %-26s rank %3s / %-3s ",
+                       llvm::is_contained(here, f) ? '*' : ' ',
+                       f->name.str().c_str(),
+                       llvm::Triple::getArchTypeName(f->arch).str().c_str(),
+                       features(*f).c_str(), rank(f->decodeRank).c_str(),
+                       rank(f->prefillRank).c_str())
+       << f->summary << "\n      reads at K = 2560: " << reads(*f) << "\n";
+  os << "Packings (compiler/Packings/Packings.def):\n";
+  for (const mt::Packing *p : mt::packings())
+    os << llvm::format("  %-8s block %% %-3lld rows %% %-3lld ",
+                       p->name.str().c_str(), (long long)p->blockMultiple,
+                       (long long)p->rowGroup)
+       << p->summary << "\n";
+  os << "Targets: " << mt::supportedTargets() << "\n";
+  return 0;
+}
+
 static int runCompile() {
   mlir::tern::CompileOptions o;
   o.model = compileModel;
@@ -608,13 +747,7 @@ static int runCompile() {
     return fail("--head: unknown format '" + compileHead +
                 "' (native, int8 or q4)");
   o.head = *head;
-  if (compilePacking == "base3v")
-    o.packing = tern::PackingKind::Base3V;
-  else if (compilePacking == "lut2i")
-    o.packing = tern::PackingKind::Lut2I;
-  else if (compilePacking != "i2")
-    return fail("--packing: unknown packing '" + compilePacking +
-                "' (i2, base3v or lut2i)");
+  o.packing = compilePacking;
   o.fuseProjections = compileFuse;
   o.runtimeLibDir = compileRuntimeDir;
   o.crossRuntimeLibDir = compileCrossRuntimeDir;
@@ -637,15 +770,15 @@ static int runTune() {
     return fail("--threads " + std::to_string(tuneThreads) +
                 " is out of range (0-1024)");
   o.threads = tuneThreads;
-  if (tuneTarget != "native") {
-    llvm::Expected<mlir::tern::TargetKernels> t =
-        mlir::tern::targetKernels(tuneTarget);
+  {
+    llvm::Expected<mlir::tern::Target> t =
+        mlir::tern::resolveTarget(tuneTarget);
     if (!t)
       return fail("--target: " + llvm::toString(t.takeError()));
-    if (t->families.empty())
+    if (mlir::tern::familiesFor(*t).empty())
       return fail("--target " + tuneTarget +
                   ": no generated kernel family runs on it");
-    o.cpu = t->cpu, o.features = t->features, o.families = t->families;
+    o.target = std::move(*t);
   }
   if (tunePrefill < 0 || tunePrefill > 4096)
     return fail("--prefill " + llvm::Twine(tunePrefill) +
@@ -667,23 +800,19 @@ static int runTune() {
     tern::ModelOrError m = tern::loadModel(tuneModel);
     if (!m)
       return fail(m.error);
-    // The matmuls tern compile generates (q/k/v and gate/up fused).
+    // The matmuls tern compile generates (q/k/v and gate/up fused); the
+    // finalists are timed in the model's step: one layer's matmuls, as
+    // many layers as it has.
+    llvm::Expected<mlir::tern::ModelMatmuls> mm =
+        mlir::tern::modelMatmuls(*m, /*fuseProjections=*/true);
+    if (!mm)
+      return fail(llvm::toString(mm.takeError()));
+    o.layer = mm->layer;
+    o.layers = mm->layers;
     std::vector<std::array<int64_t, 3>> weights;
-    for (const tern::LayerWeights &l : m->layers)
-      for (const mlir::tern::MatmulWeight &w :
-           mlir::tern::layerMatmuls(l, /*fuse=*/true)) {
-        std::array<int64_t, 3> s{1, w.rows, w.cols};
-        if (!llvm::is_contained(weights, s))
-          weights.push_back(s);
-      }
-    // Finalists are timed in the model's step: its first layer's matmuls,
-    // as many layers as it has.
-    if (!m->layers.empty()) {
-      for (const mlir::tern::MatmulWeight &w :
-           mlir::tern::layerMatmuls(m->layers.front(), /*fuse=*/true))
-        o.layer.push_back({w.rows, w.cols});
-      o.layers = static_cast<int64_t>(m->layers.size());
-    }
+    for (const auto &[n, k] : o.layer)
+      if (!llvm::is_contained(weights, std::array<int64_t, 3>{1, n, k}))
+        weights.push_back({1, n, k});
     for (int64_t rows : {int64_t(1), tunePrefill.getValue()})
       if (rows >= 1)
         for (std::array<int64_t, 3> s : weights) {
@@ -695,10 +824,11 @@ static int runTune() {
   if (o.shapes.empty())
     return fail("nothing to tune: give a MODEL or --shapes");
   llvm::errs() << "tern tune: " << o.shapes.size() << " shapes on "
-               << (o.cpu.empty() ? mlir::tern::hostCpu() : o.cpu) << " (";
-  llvm::interleaveComma(o.families.empty() ? mlir::tern::hostKernelFamilies()
-                                           : o.families,
-                        llvm::errs());
+               << o.target.cpu << " (";
+  llvm::interleaveComma(mlir::tern::familiesFor(o.target), llvm::errs(),
+                        [](const mlir::tern::KernelFamily *f) {
+                          llvm::errs() << f->name;
+                        });
   const int threads = o.threads > 0 ? o.threads
                                     : tern::ThreadPool::hardwareThreads();
   llvm::errs() << "), " << threads << (threads == 1 ? " thread" : " threads")
@@ -770,6 +900,8 @@ int main(int argc, char **argv) {
     return runSynth();
   if (compileCmd)
     return runCompile();
+  if (kernelsCmd)
+    return runKernels();
   if (tuneCmd)
     return runTune();
   if (compareCmd)

@@ -16,7 +16,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "runtime/ternary/Packing.h"
 #include "runtime/ternary/Ternary.h"
 
 namespace mlir::tern {
@@ -100,9 +99,9 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
         t.push_back(static_cast<int8_t>(v.getSExtValue()));
       int64_t rowBytes = type.getLayout().getRowBytes(type.getCols());
       std::vector<int8_t> bytes(type.getRows() * rowBytes);
-      if (!::tern::packTernary(type.getLayout().getPackedLayout(), t.data(),
-                               type.getRows(), type.getCols(),
-                               reinterpret_cast<uint8_t *>(bytes.data())))
+      if (!type.getLayout().getLayout().pack(
+              t.data(), type.getRows(), type.getCols(),
+              reinterpret_cast<uint8_t *>(bytes.data())))
         return op.emitOpError("holds a non-ternary value");
       value = cast<DenseIntElementsAttr>(DenseElementsAttr::get(
           RankedTensorType::get({type.getRows(), rowBytes},
@@ -238,12 +237,15 @@ struct WeightLowering : OpConversionPattern<WeightOp> {
   matchAndRewrite(WeightOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
+    if (!op.getOffset())
+      return rewriter.notifyMatchFailure(
+          op, "the weight has no place in the blob yet (tern-plan-weights)");
     auto tensorType = cast<RankedTensorType>(
         getTypeConverter()->convertType(op.getResult().getType()));
     auto viewType =
         MemRefType::get(tensorType.getShape(), tensorType.getElementType());
     Value offset = arith::ConstantIndexOp::create(
-        rewriter, loc, static_cast<int64_t>(op.getOffset()));
+        rewriter, loc, static_cast<int64_t>(*op.getOffset()));
     Value view = memref::ViewOp::create(rewriter, loc, viewType,
                                         adaptor.getBlob(), offset, ValueRange{});
     // restrict: nothing else in the function aliases the blob's bytes

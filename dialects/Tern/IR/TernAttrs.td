@@ -5,15 +5,13 @@
 
 include "dialects/Tern/IR/TernBase.td"
 
-def Tern_PackingKind : I32EnumAttr<"PackingKind", "how ternary values are packed", [
-    I32EnumAttrCase<"i2", 0>,
-    I32EnumAttrCase<"lut2", 1>,
-    I32EnumAttrCase<"base3", 2>,
-    I32EnumAttrCase<"base3v", 3>,
-    I32EnumAttrCase<"lut2i", 4>
-  ]> {
-  let cppNamespace = "::mlir::tern";
-  let genSpecializedAttr = 0;
+// A packing from the registry (compiler/Packings/Packings.def), written as
+// its name.
+def Tern_PackingParameter
+    : AttrParameter<"::mlir::tern::PackingPtr",
+                    "a registered ternary packing"> {
+  let parser = "::mlir::tern::parsePacking($_parser)";
+  let printer = "$_printer << $_self->name";
 }
 
 def Tern_LayoutAttr : AttrDef<Tern_Dialect, "Layout"> {
@@ -21,28 +19,25 @@ def Tern_LayoutAttr : AttrDef<Tern_Dialect, "Layout"> {
   let summary = "Packed memory layout of a ternary weight matrix";
   let description = [{
     Each row of K weights is cut into blocks of `block` weights, and each
-    block is packed on its own:
+    block is packed on its own by the packing (some packings also
+    interleave groups of rows). The packings are registered in
+    `compiler/Packings` (one file each, listed in `Packings.def`); their
+    definitions are in those files and in docs/adding-a-lowering.md:
 
     * `i2`: 2 bits per weight, code `w + 1`; byte `p` of a block holds
       elements `p, p + B/4, p + B/2, p + 3B/4` at bit shifts 6, 4, 2, 0
       (bitnet.cpp's I2_S order when `block = 128`). Needs `block % 4 == 0`.
-    * `lut2`: pairs of weights as a 4-bit index `3(w0+1) + (w1+1)` for
-      lookup-table kernels; byte `p` holds pair `p` in its low nibble and
-      pair `p + B/4` in its high nibble. Needs `block % 4 == 0`.
-    * `base3`: five weights per byte as the base-3 number
-      `sum_i (w_i + 1) * 3^i` (1.6 bits per weight); `ceil(B/5)` bytes per
-      block, a short last group padded with zeros.
-    * `base3v`: base 3 in vector order for SIMD kernels (1.6 bits per
-      weight): byte `p` of a block holds elements `p + j*B/5` (j = 0..4)
-      as the digits of `d = sum_j (w + 1) * 3^(4-j)`, stored as
-      `ceil(d * 256 / 243)`, so that digit j is `floor(3x/256)` of
-      `x = 3^j * q mod 256` (byte adds and compares). Needs `block % 5 == 0`.
-    * `lut2i`: lut2's pair indices interleaved across rows for lookup-table
-      kernels (2 bits per weight): rows in groups of 32 (N % 32 == 0), each
-      group's bytes contiguous; pair `p` of a group takes 16 bytes, byte `i`
-      holding row `i`'s index in its low nibble and row `i + 16`'s in its
-      high nibble, so that one byte shuffle looks up 16 rows at once. The
-      block (`block % 4 == 0`) does not change the order.
+    * `base3v`: base 3 in vector order (1.6 bits per weight): byte `p` of
+      a block holds elements `p + j*B/5` (j = 0..4) as the digits of
+      `d = sum_j (w + 1) * 3^(4-j)`, stored as `ceil(d * 256 / 243)`.
+      Needs `block % 5 == 0`.
+    * `lut2i`: pairs of weights as 4-bit indices `3(w0+1) + (w1+1)`,
+      interleaved across groups of 32 rows for lookup-table kernels
+      (N % 32 == 0). Needs `block % 4 == 0`.
+    * `lut2`, `base3`: pair indices per row, and 5 consecutive weights per
+      byte; reference lowering only.
+
+    The verifier checks the block against the packing's rule.
 
     Example:
 
@@ -50,16 +45,65 @@ def Tern_LayoutAttr : AttrDef<Tern_Dialect, "Layout"> {
     !tern.weights<2560x6912, #tern.layout<i2, block = 128>>
     ```
   }];
-  let parameters = (ins EnumParameter<Tern_PackingKind>:$kind,
-                        "int64_t":$block);
-  let assemblyFormat = "`<` $kind `,` `block` `=` $block `>`";
+  let parameters = (ins Tern_PackingParameter:$packing, "int64_t":$block);
+  let assemblyFormat = "`<` $packing `,` `block` `=` $block `>`";
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
-    /// The runtime's description of this layout (shared with the packer).
-    ::tern::PackedLayout getPackedLayout() const;
+    /// The registry's description of this layout (packers, sizes).
+    ::mlir::tern::Layout getLayout() const { return {getPacking(), getBlock()}; }
     /// Bytes one packed row of `k` weights takes.
-    int64_t getRowBytes(int64_t k) const;
+    int64_t getRowBytes(int64_t k) const { return getLayout().rowBytes(k); }
   }];
+}
+
+def Tern_KernelAttr : AttrDef<Tern_Dialect, "Kernel"> {
+  let mnemonic = "kernel";
+  let summary = "The generated kernel a ternary matmul uses";
+  let description = [{
+    The decision `tern-select-kernels` makes for one `tern.matmul` (or
+    `tern.bitlinear`): the kernel family that computes it (a row of the
+    kernel registry, `compiler/Kernels/Families.def`), the packing and block
+    of the weights it reads, and its tile: `tile_m` activation rows share
+    each decoded weight, `tile_n` output columns (for lookup-table families,
+    groups of 32 columns) share each loaded activation.
+    `convert-tern-to-kernels` turns a matmul carrying it into a call of that
+    kernel; a matmul without one takes the reference lowering.
+
+    The verifier checks the tile (1 to 8 each side), the block against the
+    packing, and, where the kernel registry is linked (every Tern tool), that
+    the family exists and reads that packing and block. The op carrying it
+    checks that its weights are stored in that layout.
+
+    Example:
+
+    ```mlir
+    %acc = tern.matmul %q, %w {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [8, 2]>}
+             : tensor<32x2560xi8>, !tern.weights<3840x2560, #tern.layout<i2, block = 256>>
+             -> tensor<32x3840xi32>
+    ```
+  }];
+  let parameters = (ins "::mlir::StringAttr":$family,
+                        Tern_PackingParameter:$packing, "int64_t":$block,
+                        "int64_t":$tile_m, "int64_t":$tile_n);
+  let assemblyFormat = [{
+    `<` $family `,` $packing `,` `block` `=` $block `,` `tile` `=` `[` $tile_m `,` $tile_n `]` `>`
+  }];
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The weights' layout the kernel reads.
+    ::mlir::tern::Layout getLayout() const { return {getPacking(), getBlock()}; }
+    /// The largest tile side (tile_m * tile_n accumulators live in
+    /// registers; beyond this they only spill).
+    static constexpr int64_t kMaxTile = 8;
+  }];
+}
+
+def Tern_HeadFormat : I32EnumAttr<"HeadFormat", "how the output head is stored", [
+    I32EnumAttrCase<"native", 0>,
+    I32EnumAttrCase<"int8", 1>,
+    I32EnumAttrCase<"q4", 2>
+  ]> {
+  let cppNamespace = "::mlir::tern";
 }
 
 #endif // TERN_DIALECT_TERNATTRS

@@ -33,6 +33,15 @@ def Tern_Dialect : Dialect {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
   let extraClassDeclaration = [{
     void registerTypes();
+
+    /// What `#tern.kernel` family names must satisfy: set when the kernel
+    /// registry is registered with the context (registerKernelRegistry);
+    /// returns why `family` cannot compute a matmul on weights in `layout`
+    /// (unknown family, a layout it does not read), or "" when it can.
+    /// Without it, any non-empty name passes.
+    std::function<std::string(::llvm::StringRef family,
+                              const ::mlir::tern::Layout &layout)>
+        kernelFamilyCheck;
   }];
 }
 

@@ -38,55 +38,46 @@ Operation *TernDialect::materializeConstant(OpBuilder &builder, Attribute value,
 }
 
 //===----------------------------------------------------------------------===//
-// LayoutAttr
+// Packings, LayoutAttr, KernelAttr
 //===----------------------------------------------------------------------===//
 
-::tern::PackingKind mlir::tern::toRuntimeKind(PackingKind kind) {
-  switch (kind) {
-  case PackingKind::i2:
-    return ::tern::PackingKind::I2;
-  case PackingKind::lut2:
-    return ::tern::PackingKind::Lut2;
-  case PackingKind::base3:
-    return ::tern::PackingKind::Base3;
-  case PackingKind::base3v:
-    return ::tern::PackingKind::Base3V;
-  case PackingKind::lut2i:
-    return ::tern::PackingKind::Lut2I;
-  }
-  llvm_unreachable("unknown packing kind");
-}
-
-PackingKind mlir::tern::fromRuntimeKind(::tern::PackingKind kind) {
-  switch (kind) {
-  case ::tern::PackingKind::I2:
-    return PackingKind::i2;
-  case ::tern::PackingKind::Lut2:
-    return PackingKind::lut2;
-  case ::tern::PackingKind::Base3:
-    return PackingKind::base3;
-  case ::tern::PackingKind::Base3V:
-    return PackingKind::base3v;
-  case ::tern::PackingKind::Lut2I:
-    return PackingKind::lut2i;
-  }
-  llvm_unreachable("unknown packing kind");
-}
-
-::tern::PackedLayout LayoutAttr::getPackedLayout() const {
-  return {toRuntimeKind(getKind()), getBlock()};
-}
-
-int64_t LayoutAttr::getRowBytes(int64_t k) const {
-  return ::tern::packedRowBytes(getPackedLayout(), k);
+FailureOr<const Packing *> mlir::tern::parsePacking(AsmParser &parser) {
+  SMLoc loc = parser.getCurrentLocation();
+  StringRef name;
+  if (parser.parseKeyword(&name))
+    return failure();
+  if (const Packing *p = findPacking(name))
+    return p;
+  return parser.emitError(loc) << "unknown packing '" << name
+                               << "' (expected one of " << packingNames()
+                               << ")";
 }
 
 LogicalResult LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                 PackingKind kind, int64_t block) {
+                                 const Packing *packing, int64_t block) {
   // A row of exactly one block is always valid if the block itself is.
-  std::string why =
-      ::tern::checkPackedLayout({toRuntimeKind(kind), block}, block);
+  std::string why = Layout{packing, block}.check(block);
   if (!why.empty())
     return emitError() << why;
+  return success();
+}
+
+LogicalResult KernelAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 StringAttr family, const Packing *packing,
+                                 int64_t block, int64_t tileM, int64_t tileN) {
+  if (!family || family.getValue().empty())
+    return emitError() << "needs a kernel family name";
+  if (tileM < 1 || tileN < 1 || tileM > kMaxTile || tileN > kMaxTile)
+    return emitError() << "tile [" << tileM << ", " << tileN
+                       << "] is out of range: each side must be in [1, "
+                       << kMaxTile << "]";
+  const Layout layout{packing, block};
+  if (std::string why = layout.check(block); !why.empty())
+    return emitError() << why;
+  auto *dialect = family.getContext()->getLoadedDialect<TernDialect>();
+  if (dialect && dialect->kernelFamilyCheck)
+    if (std::string why = dialect->kernelFamilyCheck(family.getValue(), layout);
+        !why.empty())
+      return emitError() << why;
   return success();
 }

@@ -13,7 +13,10 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/DialectImplementation.h"
-#include "runtime/ternary/Packing.h"
+#include "compiler/Packings/Packing.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include <functional>
 
 #include "dialects/Tern/IR/TernDialect.h.inc"
 #include "dialects/Tern/IR/TernEnums.h.inc"
@@ -25,10 +28,8 @@
 #include "dialects/Tern/IR/TernTypes.h.inc"
 
 namespace mlir::tern {
-/// The runtime's name for a packing kind, and back (the two enums list the
-/// same layouts; runtime/ternary/Packing.h defines them).
-::tern::PackingKind toRuntimeKind(PackingKind kind);
-PackingKind fromRuntimeKind(::tern::PackingKind kind);
+/// Parses a packing's name (`#tern.layout<NAME, ...>`) against the registry.
+FailureOr<const Packing *> parsePacking(AsmParser &parser);
 } // namespace mlir::tern
 
 #endif // TERN_DIALECTS_TERN_IR_TERNDIALECT_H

@@ -1,12 +1,13 @@
 //===- TernOps.cpp - tern operations: verifiers ---------------------------===//
 //
-// Folders live in TernFolds.cpp.
+// Folders live in TernFolds.cpp, the network ops' verifiers in
+// TernNetworkOps.cpp.
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Tern/IR/TernOps.h"
 
-#include "llvm/Support/InterleavedRange.h"
+#include "dialects/Tern/IR/VerifyHelpers.h"
 
 using namespace mlir;
 using namespace mlir::tern;
@@ -14,33 +15,6 @@ using namespace mlir::tern;
 #define GET_OP_CLASSES
 #include "dialects/Tern/IR/TernOps.cpp.inc"
 
-namespace {
-
-/// Checks that `value` is a statically shaped tensor of the given rank;
-/// `what` names it in the message ("input", "lhs", ...).
-LogicalResult checkTensor(Operation *op, Type type, int64_t rank,
-                          StringRef what) {
-  auto t = cast<RankedTensorType>(type);
-  if (t.getRank() != rank)
-    return op->emitOpError() << "expects " << what << " to have rank " << rank
-                             << ", got " << t.getRank();
-  if (!t.hasStaticShape())
-    return op->emitOpError() << "expects " << what
-                             << " to have a static shape, got " << t;
-  return success();
-}
-
-LogicalResult checkShape(Operation *op, Type type, ArrayRef<int64_t> want,
-                         StringRef what) {
-  auto got = cast<ShapedType>(type).getShape();
-  if (got != want)
-    return op->emitOpError()
-           << "expects " << what << " " << llvm::interleaved_array(want)
-           << ", got " << llvm::interleaved_array(got);
-  return success();
-}
-
-} // namespace
 
 //===----------------------------------------------------------------------===//
 // ConstantOp
@@ -70,22 +44,33 @@ LogicalResult ConstantOp::verify() {
 // WeightOp
 //===----------------------------------------------------------------------===//
 
+int64_t WeightOp::getByteSize() {
+  Type t = getResult().getType();
+  if (auto w = dyn_cast<WeightsType>(t))
+    return w.getRows() *
+           (w.isPacked() ? w.getLayout().getRowBytes(w.getCols()) : w.getCols());
+  auto dense = cast<RankedTensorType>(t);
+  return dense.getNumElements() *
+         (dense.getElementType().getIntOrFloatBitWidth() / 8);
+}
+
 LogicalResult WeightOp::verify() {
-  auto type = getResult().getType();
-  const int64_t rowBytes = type.isPacked()
-                               ? type.getLayout().getRowBytes(type.getCols())
-                               : type.getCols();
-  const int64_t bytes = type.getRows() * rowBytes;
   if (getName().empty())
     return emitOpError() << "needs a non-empty weight name";
   MemRefType blob = getBlob().getType();
+  if (!getOffset()) {
+    if (blob.hasStaticShape())
+      return emitOpError() << "weight '" << getName()
+                           << "' has no offset in a planned (static) blob";
+    return success();
+  }
   if (!blob.hasStaticShape())
     return success(); // Checked at run time by whoever maps the blob.
-  const int64_t size = blob.getDimSize(0);
-  if (static_cast<int64_t>(getOffset()) > size ||
-      bytes > size - static_cast<int64_t>(getOffset()))
+  const int64_t size = blob.getDimSize(0), bytes = getByteSize();
+  const int64_t offset = static_cast<int64_t>(*getOffset());
+  if (offset > size || bytes > size - offset)
     return emitOpError() << "weight '" << getName() << "' needs bytes ["
-                         << getOffset() << ", " << getOffset() + bytes
+                         << offset << ", " << offset + bytes
                          << ") but the blob has " << size;
   return success();
 }
@@ -136,9 +121,23 @@ static LogicalResult verifyProduct(Operation *op, Type lhsType,
                     "result to have shape");
 }
 
+/// A `kernel` must read the weights as they are stored.
+static LogicalResult verifyKernel(Operation *op, KernelAttr kernel,
+                                  WeightsType w) {
+  if (!kernel)
+    return success();
+  if (!w.isPacked() || w.getLayout().getLayout() != kernel.getLayout())
+    return op->emitOpError()
+           << "kernel " << kernel << " reads weights in the layout "
+           << kernel.getLayout().str() << ", but the weights are " << w;
+  return success();
+}
+
 LogicalResult MatmulOp::verify() {
-  return verifyProduct(*this, getLhs().getType(), "lhs", "columns",
-                       getWeights().getType(), getResult().getType());
+  if (failed(verifyProduct(*this, getLhs().getType(), "lhs", "columns",
+                           getWeights().getType(), getResult().getType())))
+    return failure();
+  return verifyKernel(*this, getKernelAttr(), getWeights().getType());
 }
 
 //===----------------------------------------------------------------------===//
@@ -161,8 +160,10 @@ LogicalResult RescaleOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult BitLinearOp::verify() {
-  return verifyProduct(*this, getInput().getType(), "input", "features",
-                       getWeights().getType(), getResult().getType());
+  if (failed(verifyProduct(*this, getInput().getType(), "input", "features",
+                           getWeights().getType(), getResult().getType())))
+    return failure();
+  return verifyKernel(*this, getKernelAttr(), getWeights().getType());
 }
 
 //===----------------------------------------------------------------------===//

@@ -5,6 +5,7 @@
 
 include "dialects/Tern/IR/TernTypes.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/OpBase.td"
 
 def Tern_Weights : Type<CPred<"::llvm::isa<::mlir::tern::WeightsType>($_self)">,
                         "ternary weights", "::mlir::tern::WeightsType">;
@@ -32,32 +33,48 @@ def Tern_ConstantOp : Tern_Op<"constant", [ConstantLike, Pure]> {
 }
 
 def Tern_WeightOp : Tern_Op<"weight", [Pure]> {
-  let summary = "A ternary weight matrix stored in the model's weights blob";
+  let summary = "A model parameter stored in the model's weights blob";
   let description = [{
-    References a model weight by name: the weight's bytes are at byte
-    `offset` of `blob`, the model's weights (memory-mapped at start-up, never
-    copied), stored in the result's layout (`block`-element groups of
-    `!tern.weights<NxK, #tern.layout<...>>`, or one int8 per element
-    without a layout). The name is the tensor's name in the source model
-    file, kept for diagnostics and for the tuning database. The weights are
-    never inlined into the IR as attributes.
+    References a model parameter by name: a ternary weight matrix
+    (`!tern.weights<NxK>`) or a dense tensor (norm weights, the embedding
+    table, a quantized head's codes and scales). The name is the tensor's
+    name in the source model file (`a+b+c` for the rows of several
+    ternary weights stacked in that order, as `tern-fuse-projections`
+    makes them); parameters are never inlined into the IR as attributes.
+
+    Before `tern-plan-weights` a weight has no `offset` and the blob has a
+    dynamic size: only its value is fixed. `tern-select-kernels` gives
+    ternary weights a packed layout (`tern.pack`); `tern-plan-weights` folds
+    those into the weight's type and assigns each distinct weight its
+    `offset`: then the bytes are at `offset` of `blob`, stored in the
+    result's layout (one int8 per element without a layout; dense tensors
+    in their element type, row-major). The executable's weights blob is
+    written from these ops.
 
     The op has no side effects: the blob is read-only for the whole run.
 
-    Example:
+    Examples:
 
     ```mlir
-    %w = tern.weight "blk.0.attn_q.weight" %blob[4096]
+    %w = tern.weight "blk.0.attn_q.weight" %blob : memref<?xi8> -> !tern.weights<256x256>
+    %p = tern.weight "blk.0.attn_q.weight" %blob[4096]
            : memref<1048576xi8> -> !tern.weights<256x256, #tern.layout<i2, block = 128>>
+    %n = tern.weight "blk.0.attn_norm.weight" %blob[0] : memref<1048576xi8> -> tensor<256xf32>
     ```
   }];
   let arguments = (ins MemRefRankOf<[I8], [1]>:$blob, StrAttr:$name,
-                       ConfinedAttr<I64Attr, [IntNonNegative]>:$offset);
-  let results = (outs Tern_Weights:$result);
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$offset);
+  let results = (outs AnyTypeOf<[Tern_Weights,
+                                 StaticShapeTensorOf<[F32, F16, BF16, I8]>]>:$result);
   let assemblyFormat = [{
-    $name $blob `[` $offset `]` attr-dict `:` type($blob) `->` qualified(type($result))
+    $name $blob (`[` $offset^ `]`)? attr-dict `:` type($blob) `->` qualified(type($result))
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Bytes the parameter takes in the blob (packed rows for ternary
+    /// weights with a layout).
+    int64_t getByteSize();
+  }];
 }
 
 def Tern_AbsmeanQuantizeOp : Tern_Op<"absmean_quantize", [Pure]> {
@@ -112,7 +129,8 @@ def Tern_MatmulOp : Tern_Op<"matmul", [Pure]> {
     `acc[m, n] = sum_k lhs[m, k] * W[n, k]` computed exactly in int32 (the
     weights are stored [N, K], one row per output feature). The weights may
     carry any layout; the value is the same. Folds when both operands are
-    constants.
+    constants. `kernel` (set by `tern-select-kernels`) names the generated
+    kernel that computes it; its layout must be the weights'.
 
     Example:
 
@@ -121,7 +139,8 @@ def Tern_MatmulOp : Tern_Op<"matmul", [Pure]> {
              -> tensor<1x640xi32>
     ```
   }];
-  let arguments = (ins RankedTensorOf<[I8]>:$lhs, Tern_Weights:$weights);
+  let arguments = (ins RankedTensorOf<[I8]>:$lhs, Tern_Weights:$weights,
+                       OptionalAttr<Tern_KernelAttr>:$kernel);
   let results = (outs RankedTensorOf<[I32]>:$result);
   let assemblyFormat = [{
     $lhs `,` $weights attr-dict `:` type($lhs) `,` qualified(type($weights)) `->`
@@ -160,7 +179,8 @@ def Tern_BitLinearOp : Tern_Op<"bitlinear", [Pure]> {
     The fused form the model importer emits: quantize the activations per
     row, multiply exactly by the ternary weights, rescale. Equivalent to
     `tern.quantize_act` + `tern.matmul` + `tern.rescale`, which is what
-    `tern-decompose-bitlinear` rewrites it into.
+    `tern-decompose-bitlinear` rewrites it into (moving `kernel`, the
+    choice of `tern-select-kernels`, to the matmul).
 
     Example:
 
@@ -170,7 +190,7 @@ def Tern_BitLinearOp : Tern_Op<"bitlinear", [Pure]> {
     ```
   }];
   let arguments = (ins RankedTensorOf<[F32]>:$input, Tern_Weights:$weights,
-                       F32:$weight_scale);
+                       F32:$weight_scale, OptionalAttr<Tern_KernelAttr>:$kernel);
   let results = (outs RankedTensorOf<[F32]>:$result);
   let assemblyFormat = [{
     $input `,` $weights `,` $weight_scale attr-dict `:` type($input) `,`
@@ -216,6 +236,231 @@ def Tern_UnpackOp : Tern_Op<"unpack", [Pure]> {
   let assemblyFormat = "$source attr-dict `:` qualified(type($source)) `->` qualified(type($result))";
   let hasVerifier = 1;
   let hasFolder = 1;
+}
+
+
+//===----------------------------------------------------------------------===//
+// The network around the BitLinear layers (BitNet b1.58). Each op states
+// the numerics of runtime/reference/ReferenceModel.h for its step, so that
+// a compiled model equals the reference bit for bit; their lowering is
+// convert-tern-network-to-vector (one pattern per op).
+//===----------------------------------------------------------------------===//
+
+def Tern_EmbeddingOp : Tern_Op<"embedding", [Pure]> {
+  let summary = "Token embedding lookup, widened to f32";
+  let description = [{
+    `result[r, :] = f32(table[tokens[r], :])` for each of the R tokens.
+    Token ids must be in `[0, V)`; the runtime checks them before calling
+    the entry point.
+
+    Example:
+
+    ```mlir
+    %x = tern.embedding %table[%tokens] : tensor<128256x2560xf16>, tensor<1xi64>
+           -> tensor<1x2560xf32>
+    ```
+  }];
+  let arguments = (ins StaticShapeTensorOf<[F32, F16, BF16]>:$table,
+                       StaticShapeTensorOf<[I64]>:$tokens);
+  let results = (outs StaticShapeTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $table `[` $tokens `]` attr-dict `:` type($table) `,` type($tokens) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tern_RmsNormOp : Tern_Op<"rms_norm", [Pure]> {
+  let summary = "RMSNorm of each row, scaled by a weight vector";
+  let description = [{
+    For each row x of N values: `ms = f32(sum_i f64(x_i)^2 / N)` and
+    `y_i = (x_i * (1 / sqrt(ms + epsilon))) * weight_i`. The sum of squares
+    is accumulated in f64 in 8 interleaved partial sums (element i into sum
+    i % 8), which are then added as
+    `((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7))`: the reference's
+    order, which vector code keeps. N must be a multiple of 8.
+
+    Example:
+
+    ```mlir
+    %y = tern.rms_norm %x, %w {epsilon = 1.0e-05 : f32}
+           : tensor<1x2560xf32>, tensor<2560xf32> -> tensor<1x2560xf32>
+    ```
+  }];
+  let arguments = (ins StaticShapeTensorOf<[F32]>:$input,
+                       StaticShapeTensorOf<[F32]>:$weight, F32Attr:$epsilon);
+  let results = (outs StaticShapeTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $input `,` $weight attr-dict `:` type($input) `,` type($weight) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tern_RopeTableOp : Tern_Op<"rope_table", [Pure]> {
+  let summary = "RoPE cosines and sines for R consecutive positions";
+  let description = [{
+    For row r (position `position + r`) and i < D/2, where D/2 is the
+    results' second dimension and D the head dimension:
+    `inv_freq = theta^(-2i / D)` and `angle = position_r * inv_freq` in f64
+    (as the reference computes them), then `cos = f32(cos(angle))`,
+    `sin = f32(sin(angle))`. D/2 must be a multiple of 8.
+
+    Example:
+
+    ```mlir
+    %cos, %sin = tern.rope_table %pos {theta = 5.0e+05 : f32}
+                   : tensor<1x64xf32>, tensor<1x64xf32>
+    ```
+  }];
+  let arguments = (ins Index:$position, F32Attr:$theta);
+  let results = (outs StaticShapeTensorOf<[F32]>:$cos,
+                      StaticShapeTensorOf<[F32]>:$sin);
+  let assemblyFormat = [{
+    $position attr-dict `:` type($cos) `,` type($sin)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tern_RopeOp : Tern_Op<"rope", [Pure]> {
+  let summary = "Rotary position embedding of every head of each row";
+  let description = [{
+    The input rows hold heads of D values (D = 2 x the tables' second
+    dimension). Each head's halves rotate together (the rotate-half form of
+    Hugging Face's BitNet): for i < D/2, with `a = x[h D + i]`,
+    `b = x[h D + i + D/2]`, `c = cos[r, i]`, `s = sin[r, i]`:
+    `y[h D + i] = a c - b s` and `y[h D + i + D/2] = b c + a s`
+    (no fused multiply-add).
+
+    Example:
+
+    ```mlir
+    %qr = tern.rope %q, %cos, %sin : tensor<1x2560xf32>, tensor<1x64xf32>,
+            tensor<1x64xf32> -> tensor<1x2560xf32>
+    ```
+  }];
+  let arguments = (ins StaticShapeTensorOf<[F32]>:$input,
+                       StaticShapeTensorOf<[F32]>:$cos,
+                       StaticShapeTensorOf<[F32]>:$sin);
+  let results = (outs StaticShapeTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $input `,` $cos `,` $sin attr-dict `:` type($input) `,` type($cos) `,`
+    type($sin) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tern_AttentionOp : Tern_Op<"attention"> {
+  let summary = "Causal grouped-query attention over the KV cache";
+  let description = [{
+    For R new tokens at positions `position .. position + R - 1`: first
+    stores row r of `key` and `value` as row `position + r` of layer `layer`
+    of the caches ([layers, context, kv heads x D]); then for each row r and
+    query head h (D = query width / `num_heads`; kv head
+    `h / (num_heads / num_kv_heads)`) attends to cache rows
+    `[0, position + r]`:
+    `s_j = dot(q, k_j) * (1 / sqrt(f32(D)))` with the dot product in 8
+    interleaved lanes summed as RMSNorm's; `m = max_j s_j`;
+    `e_j = exp(s_j - m)`, summed in order of j; `w_j = e_j / sum`; and
+    `out[d] = sum_j w_j * v_j[d]` in order of j. `position + R` must not
+    exceed the cache's context; the runtime checks it.
+
+    The caches are state: the op reads and writes them.
+
+    Example:
+
+    ```mlir
+    %att = tern.attention %q, %k, %v into %kc, %vc at %pos
+             {layer = 0 : i64, num_heads = 20 : i64, num_kv_heads = 5 : i64}
+             : tensor<1x2560xf32>, tensor<1x640xf32>, tensor<1x640xf32>,
+               memref<30x4096x640xf32>, memref<30x4096x640xf32> -> tensor<1x2560xf32>
+    ```
+  }];
+  let arguments = (ins StaticShapeTensorOf<[F32]>:$query,
+                       StaticShapeTensorOf<[F32]>:$key,
+                       StaticShapeTensorOf<[F32]>:$value,
+                       Arg<MemRefRankOf<[F32], [3]>, "the K cache",
+                           [MemRead, MemWrite]>:$key_cache,
+                       Arg<MemRefRankOf<[F32], [3]>, "the V cache",
+                           [MemRead, MemWrite]>:$value_cache,
+                       Index:$position,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$layer,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$num_heads,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$num_kv_heads);
+  let results = (outs StaticShapeTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `into` $key_cache `,` $value_cache `at` $position
+    attr-dict `:` type($query) `,` type($key) `,` type($value) `,`
+    type($key_cache) `,` type($value_cache) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getHeadDim() {
+      return getQuery().getType().getDimSize(1) / getNumHeads();
+    }
+  }];
+}
+
+def Tern_SquaredReluGateOp : Tern_Op<"squared_relu_gate", [Pure, AllTypesMatch<["gate", "up", "result"]>]> {
+  let summary = "BitNet's gated squared ReLU: relu(gate)^2 * up";
+  let description = [{
+    Elementwise `r = max(gate, 0)`, `y = (r * r) * up`.
+
+    Example:
+
+    ```mlir
+    %h = tern.squared_relu_gate %gate, %up : tensor<1x6912xf32>
+    ```
+  }];
+  let arguments = (ins StaticShapeTensorOf<[F32]>:$gate,
+                       StaticShapeTensorOf<[F32]>:$up);
+  let results = (outs StaticShapeTensorOf<[F32]>:$result);
+  let assemblyFormat = "$gate `,` $up attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
+  let summary = "The output head: logits of every vocabulary row";
+  let description = [{
+    `logits[r, v] = dot(input[r], W[v])` for the rows r in
+    `[first_row, R)` (all rows without `first_row`; none when
+    `first_row >= R`), written into `logits` ([R, V], or [V] when R = 1);
+    the other rows of `logits` are left as they are. The weights depend on
+    `format` (runtime/model/HeadFormat.h):
+
+    * `native`: `weights` is the model's matrix [V, H] (f32, f16 or bf16),
+      widened to f32; no scales. Lossless.
+    * `int8`: `weights` [V, H] int8 codes, `scales` [V, 1]:
+      `dot(input[r], f32(codes[v])) * scales[v]`.
+    * `q4`: `weights` [V, H/2] bytes (group g of 32 weights in bytes
+      16g .. 16g + 15: low nibbles hold its first 16 codes, high nibbles
+      the last 16; weight = code - 8), `scales` [V, H/32]: each weight is
+      `f32(code - 8) * scales[v, g]` before the product.
+
+    The dot product has 32 partial sums (element k into k % 32) when H is a
+    multiple of 32, folded to 8 as `(p[l] + p[l+16]) + (p[l+8] + p[l+24])`
+    and summed as RMSNorm's; else 8 lanes.
+
+    Example:
+
+    ```mlir
+    tern.lm_head %xn, %emb into %logits as native
+      : tensor<1x2560xf32>, tensor<128256x2560xf16> into memref<128256xf32>
+    tern.lm_head %xn, %codes, %scales into %logits from %first as q4
+      : tensor<32x2560xf32>, tensor<128256x1280xi8>, tensor<128256x80xf32>
+        into memref<32x128256xf32>
+    ```
+  }];
+  let arguments = (ins Tern_HeadFormat:$format,
+                       StaticShapeTensorOf<[F32]>:$input,
+                       StaticShapeTensorOf<[F32, F16, BF16, I8]>:$weights,
+                       Optional<StaticShapeTensorOf<[F32]>>:$scales,
+                       Arg<MemRefOf<[F32]>, "the logits", [MemWrite]>:$logits,
+                       Optional<Index>:$first_row);
+  let assemblyFormat = [{
+    $input `,` $weights (`,` $scales^)? `into` $logits (`from` $first_row^)?
+    `as` $format attr-dict `:` type($input) `,` type($weights)
+    (`,` type($scales)^)? `into` type($logits)
+  }];
+  let hasVerifier = 1;
 }
 
 #endif // TERN_DIALECT_TERNOPS

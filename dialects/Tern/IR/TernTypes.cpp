@@ -53,7 +53,7 @@ LogicalResult WeightsType::verify(function_ref<InFlightDiagnostic()> emitError,
                        << shape[0] << "x" << shape[1];
   if (layout) {
     std::string why =
-        ::tern::checkPackedShape(layout.getPackedLayout(), shape[0], shape[1]);
+        layout.getLayout().check(shape[0], shape[1]);
     if (!why.empty())
       return emitError() << "layout does not fit weights " << shape[0] << "x"
                          << shape[1] << ": " << why;

@@ -28,13 +28,9 @@ struct DecomposeBitLinear : OpRewritePattern<BitLinearOp> {
     auto quant = QuantizeActOp::create(rewriter, loc, qType, sType, op.getInput());
     auto accType = RankedTensorType::get(op.getResult().getType().getShape(),
                                          rewriter.getI32Type());
-    auto matmul = MatmulOp::create(rewriter, loc, accType, quant.getOutput(),
-                                   op.getWeights());
-    // A kernel choice made for the layer (tern.kernel_config) belongs to
-    // its matmul.
-    if (Attribute config = op->getAttr("tern.kernel_config"))
-      matmul->setAttr("tern.kernel_config", config);
-    Value acc = matmul;
+    // The layer's kernel (tern-select-kernels' choice) computes its matmul.
+    Value acc = MatmulOp::create(rewriter, loc, accType, quant.getOutput(),
+                                 op.getWeights(), op.getKernelAttr());
     rewriter.replaceOpWithNewOp<RescaleOp>(op, op.getResult().getType(), acc,
                                            quant.getScale(),
                                            op.getWeightScale());

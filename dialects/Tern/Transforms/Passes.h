@@ -3,6 +3,8 @@
 #define TERN_DIALECTS_TERN_TRANSFORMS_PASSES_H
 
 #include "dialects/Tern/IR/TernOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {

@@ -25,10 +25,81 @@ def TernDecomposeBitLinear : Pass<"tern-decompose-bitlinear"> {
            -> tensor<1x32xf32>
     ```
 
-    A `tern.kernel_config` attribute on the `tern.bitlinear` (the kernel a
-    tuning database chose for the layer) moves to the `tern.matmul`.
+    The `kernel` of the `tern.bitlinear` (`tern-select-kernels`' choice)
+    moves to the `tern.matmul`.
   }];
   let dependentDialects = ["::mlir::tern::TernDialect"];
+}
+
+def TernFuseProjections : Pass<"tern-fuse-projections", "::mlir::ModuleOp"> {
+  let summary = "One matmul for the BitLinear layers that read the same input";
+  let description = [{
+    BitNet's q/k/v projections read the same normalized input, and so do
+    gate/up. This pass rewrites each group of two or more `tern.bitlinear`
+    ops on the same input whose weights are unplanned `tern.weight`s of the
+    same blob into one activation quantization, one `tern.matmul` on the
+    weights stacked row-wise (a `tern.weight` named `a+b+c`, the parts'
+    names in order), and per part a `tensor.extract_slice` of its columns
+    rescaled by its own weight scale: one quantization and one (parallel)
+    matmul call instead of several, with the same values bit for bit
+    (quantization is per row of the shared input; each column is its own
+    dot product).
+
+    A group is fused only where no result of its first members is used
+    before its last member.
+
+    Example:
+
+    ```mlir
+    %q = tern.bitlinear %x, %wq, %sq : ... -> tensor<1x256xf32>
+    %k = tern.bitlinear %x, %wk, %sk : ... -> tensor<1x128xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    %w = tern.weight "q.weight+k.weight" %blob : memref<?xi8> -> !tern.weights<384x256>
+    %a, %s = tern.quantize_act %x : tensor<1x256xf32> -> tensor<1x256xi8>, tensor<1xf32>
+    %acc = tern.matmul %a, %w : tensor<1x256xi8>, !tern.weights<384x256> -> tensor<1x384xi32>
+    %q0 = tensor.extract_slice %acc[0, 0] [1, 256] [1, 1] : ...
+    %q = tern.rescale %q0, %s, %sq : ...
+    %k0 = tensor.extract_slice %acc[0, 256] [1, 128] [1, 1] : ...
+    %k = tern.rescale %k0, %s, %sk : ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::tern::TernDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def TernPlanWeights : Pass<"tern-plan-weights", "::mlir::ModuleOp"> {
+  let summary = "Places every model parameter in the weights blob";
+  let description = [{
+    Folds each `tern.pack` of an unplanned `tern.weight` into the weight (the
+    bytes are packed when the blob is written, not at run time), then gives
+    every unplanned `tern.weight` its byte `offset` in the blob: one place
+    per name (the decode and prefill entry points share weights; a name
+    used with two different types is an error), in order of first use, each
+    64-byte aligned. The blob's size is then known: function arguments of
+    type `memref<?xi8>` get the static type `memref<SIZExi8>` and the module
+    the attribute `tern.blob_size`. `tern compile` writes the blob from the
+    planned weights.
+
+    Example:
+
+    ```mlir
+    %w = tern.weight "blk.0.attn_q.weight" %blob : memref<?xi8> -> !tern.weights<256x256>
+    %p = tern.pack %w : !tern.weights<256x256> -> !tern.weights<256x256, #tern.layout<i2, block = 128>>
+    ```
+
+    becomes
+
+    ```mlir
+    %p = tern.weight "blk.0.attn_q.weight" %blob[0] : memref<16384xi8>
+           -> !tern.weights<256x256, #tern.layout<i2, block = 128>>
+    ```
+  }];
+  let dependentDialects = ["::mlir::tern::TernDialect",
+                           "::mlir::func::FuncDialect"];
 }
 
 #endif // TERN_DIALECT_TRANSFORMS_PASSES

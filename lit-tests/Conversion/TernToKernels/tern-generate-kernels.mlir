@@ -20,7 +20,7 @@
 // CHECK: %[[RED:.*]] = vector.reduction <add>
 // CHECK: %[[RES:.*]] = arith.subi %[[RED]], %[[SUM]]
 // CHECK: memref.store %[[RES]], %[[O]][%[[M]], %[[N]]]
-func.func private @avx2(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_avx2", tern.block = 128 : i64, tern.tile = array<i64: 1, 1>}
+func.func private @avx2(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"avx2", i2, block = 128, tile = [1, 1]>}
 
 // The VNNI family: per output, 2 blocks x 4 bit positions of vpdpbusd
 // straight into i32 (8 more for the row sum of 256 activations).
@@ -31,7 +31,7 @@ func.func private @avx2(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, in
 // CHECK-COUNT-8: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
 // CHECK-NOT: llvm.call_intrinsic
 // CHECK: arith.subi
-func.func private @vnni(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_vnni", tern.block = 128 : i64, tern.tile = array<i64: 1, 1>}
+func.func private @vnni(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni", i2, block = 128, tile = [1, 1]>}
 
 // The 512-bit VNNI family on weights in blocks of 256: per output, one
 // 64-byte step x 4 bit positions of the 512-bit vpdpbusd into 16 i32 lanes
@@ -43,7 +43,7 @@ func.func private @vnni(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, in
 // CHECK-COUNT-4: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // CHECK-NOT: llvm.call_intrinsic
 // CHECK: arith.subi
-func.func private @vnni512(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_vnni512", tern.block = 256 : i64, tern.tile = array<i64: 1, 1>}
+func.func private @vnni512(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1]>}
 
 // The NEON dotprod family: per output, 2 blocks x 2 16-byte steps x 4 bit
 // positions of sdot on signed values ((byte >> s) & 3) - 1.
@@ -55,7 +55,7 @@ func.func private @vnni512(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>,
 // CHECK-COUNT-16: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
 // CHECK-NOT: llvm.call_intrinsic
 // CHECK: vector.reduction <add>
-func.func private @neon(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_neon-dotprod", tern.block = 128 : i64, tern.tile = array<i64: 1, 1>}
+func.func private @neon(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"neon-dotprod", i2, block = 128, tile = [1, 1]>}
 
 // base3v on 512-bit VNNI (block 320, 64 bytes per row): per output one
 // 64-byte step whose 5 digit positions come from x = 3^j q (x + x + x) as
@@ -68,7 +68,7 @@ func.func private @neon(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, in
 // CHECK-COUNT-5: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // CHECK-NOT: llvm.call_intrinsic
 // CHECK: arith.subi
-func.func private @base3v_vnni512(memref<1x320xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "base3v_vnni512", tern.block = 320 : i64, tern.tile = array<i64: 1, 1>}
+func.func private @base3v_vnni512(memref<1x320xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512", base3v, block = 320, tile = [1, 1]>}
 
 // Declarations without the marker are left alone.
 // CHECK: func.func private @other(memref<1x256xi8>)
@@ -104,7 +104,7 @@ func.func private @other(memref<1x256xi8>)
 // CHECK-NOT: llvm.call_intrinsic
 // CHECK: memref.store
 // CHECK: return
-func.func private @tiled(memref<7x128xi8>, memref<64x32xi8>, memref<7x64xi32>, index, index) attributes {tern.kernel = "i2_vnni", tern.block = 128 : i64, tern.tile = array<i64: 3, 4>}
+func.func private @tiled(memref<7x128xi8>, memref<64x32xi8>, memref<7x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni", i2, block = 128, tile = [3, 4]>}
 
 // -----
 
@@ -119,7 +119,7 @@ func.func private @tiled(memref<7x128xi8>, memref<64x32xi8>, memref<7x64xi32>, i
 // CHECK-COUNT-4: llvm.call_intrinsic "llvm.aarch64.sve.sdot.nxv4i32"({{.*}}) : (vector<[4]xi32>, vector<[16]xi8>, vector<[16]xi8>) -> vector<[4]xi32>
 // CHECK: scf.yield
 // CHECK: vector.reduction <add>, %{{.*}} : vector<[4]xi32> into i32
-func.func private @sve(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "i2_sve", tern.block = 256 : i64, tern.tile = array<i64: 1, 1>}
+func.func private @sve(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"sve", i2, block = 256, tile = [1, 1]>}
 
 
 // -----
@@ -153,4 +153,4 @@ func.func private @sve(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, ind
 // CHECK: vector.shuffle
 // CHECK: vector.store {{.*}}, %[[O]][{{.*}}] : memref<1x64xi32>, vector<8xi32>
 // CHECK: memref.dealloc %[[TABLES]]
-func.func private @lut(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = "lut2i_lut", tern.block = 256 : i64, tern.tile = array<i64: 1, 1>}
+func.func private @lut(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"lut", lut2i, block = 256, tile = [1, 1]>}

@@ -31,8 +31,8 @@ func.func @lut2i_rows(%w: !tern.weights<48x8, #tern.layout<lut2i, block = 8>>)
 
 // -----
 
-// expected-error @+2 {{expected ::mlir::tern::PackingKind to be one of: i2, lut2, base3, base3v, lut2i}}
-// expected-error @+1 {{failed to parse Tern_LayoutAttr parameter 'kind'}}
+// expected-error @+2 {{unknown packing 'i3' (expected one of i2, base3v, lut2i, lut2, base3)}}
+// expected-error @+1 {{failed to parse Tern_LayoutAttr parameter 'packing'}}
 func.func @unknown_kind(%w: !tern.weights<4x12, #tern.layout<i3, block = 4>>)
 
 // -----
@@ -264,5 +264,182 @@ func.func @weight_unnamed(%blob: memref<64xi8>) {
 func.func @weight_negative_offset(%blob: memref<64xi8>) {
   // expected-error @+1 {{'tern.weight' op attribute 'offset' failed to satisfy constraint}}
   %w = tern.weight "w" %blob[-1] : memref<64xi8> -> !tern.weights<2x4>
+  return
+}
+
+// -----
+
+// #tern.kernel: the family must be a row of the kernel registry, reading
+// the packing and block; tiles of 1 to 8.
+// expected-error @+1 {{unknown kernel family 'sse9' (expected one of vnni512, vnni, avx2, sve, neon-dotprod, lut512, lut, neon-lut}}
+func.func private @unknown_family() attributes {k = #tern.kernel<"sse9", i2, block = 128, tile = [1, 1]>}
+
+// -----
+
+// expected-error @+1 {{the avx2 kernels do not read i2 b64}}
+func.func private @block_not_read() attributes {k = #tern.kernel<"avx2", i2, block = 64, tile = [1, 1]>}
+
+// -----
+
+// expected-error @+1 {{tile [1, 9] is out of range: each side must be in [1, 8]}}
+func.func private @huge_tile() attributes {k = #tern.kernel<"avx2", i2, block = 128, tile = [1, 9]>}
+
+// -----
+
+// expected-error @+1 {{base3v layout needs a block size divisible by 5, got 128}}
+func.func private @bad_block() attributes {k = #tern.kernel<"avx2", base3v, block = 128, tile = [1, 1]>}
+
+// -----
+
+// A matmul's kernel must read its weights as they are stored.
+func.func @kernel_layout(%q: tensor<1x256xi8>, %w: !tern.weights<64x256, #tern.layout<i2, block = 256>>) -> tensor<1x64xi32> {
+  // expected-error @+1 {{'tern.matmul' op kernel #tern.kernel<"avx2", i2, block = 128, tile = [1, 1]> reads weights in the layout i2 b128, but the weights are '!tern.weights<64x256, #tern.layout<i2, block = 256>>'}}
+  %a = tern.matmul %q, %w {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [1, 1]>} : tensor<1x256xi8>, !tern.weights<64x256, #tern.layout<i2, block = 256>> -> tensor<1x64xi32>
+  return %a : tensor<1x64xi32>
+}
+
+// -----
+
+func.func @kernel_unpacked(%x: tensor<1x256xf32>, %w: !tern.weights<64x256>, %s: f32) -> tensor<1x64xf32> {
+  // expected-error @+1 {{'tern.bitlinear' op kernel #tern.kernel<"avx2", i2, block = 128, tile = [1, 1]> reads weights in the layout i2 b128, but the weights are '!tern.weights<64x256>'}}
+  %y = tern.bitlinear %x, %w, %s {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [1, 1]>} : tensor<1x256xf32>, !tern.weights<64x256>, f32 -> tensor<1x64xf32>
+  return %y : tensor<1x64xf32>
+}
+
+// -----
+
+// tern.weight: a planned blob must hold the weight; an unplanned weight has
+// no offset in a static blob.
+func.func @weight_outside(%blob: memref<1024xi8>) {
+  // expected-error @+1 {{'tern.weight' op weight 'w' needs bytes [512, 1536) but the blob has 1024}}
+  %w = tern.weight "w" %blob[512] : memref<1024xi8> -> tensor<256xf32>
+  return
+}
+
+// -----
+
+func.func @weight_unplaced(%blob: memref<1024xi8>) {
+  // expected-error @+1 {{'tern.weight' op weight 'w' has no offset in a planned (static) blob}}
+  %w = tern.weight "w" %blob : memref<1024xi8> -> tensor<256xf32>
+  return
+}
+
+// -----
+
+func.func @weight_type(%blob: memref<?xi8>) {
+  // expected-error @+1 {{'tern.weight' op result #0 must be ternary weights or statically shaped tensor of 32-bit float or 16-bit float or bfloat16 type or 8-bit signless integer values, but got 'tensor<4xi32>'}}
+  %w = tern.weight "w" %blob : memref<?xi8> -> tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @embedding_shape(%t: tensor<100x64xf16>, %tok: tensor<2xi64>) {
+  // expected-error @+1 {{'tern.embedding' op expects result [tokens, table columns] = [2, 64], got [2, 32]}}
+  %x = tern.embedding %t[%tok] : tensor<100x64xf16>, tensor<2xi64> -> tensor<2x32xf32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_weight(%x: tensor<1x64xf32>, %w: tensor<32xf32>) {
+  // expected-error @+1 {{'tern.rms_norm' op expects weight to have one entry per input column, shape [64], got [32]}}
+  %y = tern.rms_norm %x, %w {epsilon = 1.0e-05 : f32} : tensor<1x64xf32>, tensor<32xf32> -> tensor<1x64xf32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_lanes(%x: tensor<1x12xf32>, %w: tensor<12xf32>) {
+  // expected-error @+1 {{'tern.rms_norm' op needs rows of a multiple of 8 values (its sum runs in 8 lanes), got 12}}
+  %y = tern.rms_norm %x, %w {epsilon = 1.0e-05 : f32} : tensor<1x12xf32>, tensor<12xf32> -> tensor<1x12xf32>
+  return
+}
+
+// -----
+
+func.func @rope_table_half(%p: index) {
+  // expected-error @+1 {{'tern.rope_table' op needs half a head dimension that is a multiple of 8, got 12}}
+  %c, %s = tern.rope_table %p {theta = 1.0e+04 : f32} : tensor<1x12xf32>, tensor<1x12xf32>
+  return
+}
+
+// -----
+
+func.func @rope_heads(%x: tensor<1x100xf32>, %c: tensor<1x16xf32>, %s: tensor<1x16xf32>) {
+  // expected-error @+1 {{'tern.rope' op needs rows of whole heads of 32 values (half a multiple of 8), got rows of 100}}
+  %y = tern.rope %x, %c, %s : tensor<1x100xf32>, tensor<1x16xf32>, tensor<1x16xf32> -> tensor<1x100xf32>
+  return
+}
+
+// -----
+
+func.func @rope_rows(%x: tensor<2x64xf32>, %c: tensor<1x16xf32>, %s: tensor<1x16xf32>) {
+  // expected-error @+1 {{'tern.rope' op has 2 input rows but tables for 1}}
+  %y = tern.rope %x, %c, %s : tensor<2x64xf32>, tensor<1x16xf32>, tensor<1x16xf32> -> tensor<2x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_groups(%q: tensor<1x96xf32>, %k: tensor<1x64xf32>, %v: tensor<1x64xf32>, %kc: memref<2x16x64xf32>, %vc: memref<2x16x64xf32>, %p: index) {
+  // expected-error @+1 {{'tern.attention' op 3 query heads are not a multiple of 2 kv heads}}
+  %a = tern.attention %q, %k, %v into %kc, %vc at %p {layer = 0 : i64, num_heads = 3 : i64, num_kv_heads = 2 : i64} : tensor<1x96xf32>, tensor<1x64xf32>, tensor<1x64xf32>, memref<2x16x64xf32>, memref<2x16x64xf32> -> tensor<1x96xf32>
+  return
+}
+
+// -----
+
+func.func @attention_layer(%q: tensor<1x128xf32>, %k: tensor<1x64xf32>, %v: tensor<1x64xf32>, %kc: memref<2x16x64xf32>, %vc: memref<2x16x64xf32>, %p: index) {
+  // expected-error @+1 {{'tern.attention' op layer 2 is outside the 2-layer cache}}
+  %a = tern.attention %q, %k, %v into %kc, %vc at %p {layer = 2 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64} : tensor<1x128xf32>, tensor<1x64xf32>, tensor<1x64xf32>, memref<2x16x64xf32>, memref<2x16x64xf32> -> tensor<1x128xf32>
+  return
+}
+
+// -----
+
+func.func @attention_cache(%q: tensor<1x128xf32>, %k: tensor<1x64xf32>, %v: tensor<1x64xf32>, %kc: memref<2x16x32xf32>, %vc: memref<2x16x32xf32>, %p: index) {
+  // expected-error @+1 {{'tern.attention' op expects cache rows of 64 values, got 32}}
+  %a = tern.attention %q, %k, %v into %kc, %vc at %p {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64} : tensor<1x128xf32>, tensor<1x64xf32>, tensor<1x64xf32>, memref<2x16x32xf32>, memref<2x16x32xf32> -> tensor<1x128xf32>
+  return
+}
+
+// -----
+
+func.func @gate_lanes(%g: tensor<1x12xf32>, %u: tensor<1x12xf32>) {
+  // expected-error @+1 {{'tern.squared_relu_gate' op needs rows of a multiple of 8 values, got 12}}
+  %h = tern.squared_relu_gate %g, %u : tensor<1x12xf32>
+  return
+}
+
+// -----
+
+func.func @head_scales(%x: tensor<1x64xf32>, %w: tensor<100x64xi8>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op int8 needs scales}}
+  tern.lm_head %x, %w into %l as int8 : tensor<1x64xf32>, tensor<100x64xi8> into memref<100xf32>
+  return
+}
+
+// -----
+
+func.func @head_q4_shape(%x: tensor<1x64xf32>, %w: tensor<100x64xi8>, %s: tensor<100x2xf32>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op expects weights of shape [100, 32], got [100, 64]}}
+  tern.lm_head %x, %w, %s into %l as q4 : tensor<1x64xf32>, tensor<100x64xi8>, tensor<100x2xf32> into memref<100xf32>
+  return
+}
+
+// -----
+
+func.func @head_native_codes(%x: tensor<1x64xf32>, %w: tensor<100x64xi8>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op native needs float weights, got 'i8'}}
+  tern.lm_head %x, %w into %l as native : tensor<1x64xf32>, tensor<100x64xi8> into memref<100xf32>
+  return
+}
+
+// -----
+
+func.func @head_logits(%x: tensor<2x64xf32>, %w: tensor<100x64xf16>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op expects logits [2, 100], got 'memref<100xf32>'}}
+  tern.lm_head %x, %w into %l as native : tensor<2x64xf32>, tensor<100x64xf16> into memref<100xf32>
   return
 }

@@ -52,3 +52,41 @@ func.func @all_ops(%master: tensor<32x64xbf16>, %x: tensor<3x64xf32>)
   %z = tern.bitlinear %x, %u, %beta : tensor<3x64xf32>, !tern.weights<32x64>, f32 -> tensor<3x32xf32>
   return %y, %z : tensor<3x32xf32>, tensor<3x32xf32>
 }
+
+// The network ops and the kernel attribute round-trip.
+// CHECK-LABEL: func @network
+// CHECK: %[[EMB:.*]] = tern.weight "token_embd.weight" %arg0 : memref<?xi8> -> tensor<128x64xf16>
+// CHECK: %[[X:.*]] = tern.embedding %[[EMB]][%arg1] : tensor<128x64xf16>, tensor<2xi64> -> tensor<2x64xf32>
+// CHECK: %[[NW:.*]] = tern.weight "n" %arg0 : memref<?xi8> -> tensor<64xf32>
+// CHECK: %[[XN:.*]] = tern.rms_norm %[[X]], %[[NW]] {epsilon = 9.99999974E-6 : f32} : tensor<2x64xf32>, tensor<64xf32> -> tensor<2x64xf32>
+// CHECK: %[[W:.*]] = tern.weight "q" %arg0 : memref<?xi8> -> !tern.weights<64x64>
+// CHECK: %[[P:.*]] = tern.pack %[[W]] : !tern.weights<64x64> -> !tern.weights<64x64, #tern.layout<i2, block = 64>>
+// CHECK: tern.bitlinear %[[XN]], %[[P]], %{{.*}} {kernel = #tern.kernel<"neon-dotprod", i2, block = 64, tile = [2, 4]>}
+// CHECK: %[[COS:.*]], %[[SIN:.*]] = tern.rope_table %arg2 {theta = 5.000000e+05 : f32} : tensor<2x8xf32>, tensor<2x8xf32>
+// CHECK: %[[R:.*]] = tern.rope %{{.*}}, %[[COS]], %[[SIN]] : tensor<2x64xf32>, tensor<2x8xf32>, tensor<2x8xf32> -> tensor<2x64xf32>
+// CHECK: %[[A:.*]] = tern.attention %[[R]], %{{.*}}, %{{.*}} into %arg3, %arg4 at %arg2 {layer = 1 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64} : tensor<2x64xf32>, tensor<2x32xf32>, tensor<2x32xf32>, memref<2x16x32xf32>, memref<2x16x32xf32> -> tensor<2x64xf32>
+// CHECK: tern.squared_relu_gate %[[A]], %[[A]] : tensor<2x64xf32>
+// CHECK: tern.lm_head %{{.*}}, %[[EMB]] into %arg5 from %arg6 as native : tensor<2x64xf32>, tensor<128x64xf16> into memref<2x128xf32>
+// CHECK: tern.lm_head %{{.*}}, %{{.*}}, %{{.*}} into %arg5 as q4 : tensor<2x64xf32>, tensor<128x32xi8>, tensor<128x2xf32> into memref<2x128xf32>
+func.func @network(%blob: memref<?xi8>, %tokens: tensor<2xi64>, %pos: index,
+                   %kc: memref<2x16x32xf32>, %vc: memref<2x16x32xf32>,
+                   %logits: memref<2x128xf32>, %first: index) {
+  %emb = tern.weight "token_embd.weight" %blob : memref<?xi8> -> tensor<128x64xf16>
+  %x = tern.embedding %emb[%tokens] : tensor<128x64xf16>, tensor<2xi64> -> tensor<2x64xf32>
+  %nw = tern.weight "n" %blob : memref<?xi8> -> tensor<64xf32>
+  %xn = tern.rms_norm %x, %nw {epsilon = 1.0e-05 : f32} : tensor<2x64xf32>, tensor<64xf32> -> tensor<2x64xf32>
+  %w = tern.weight "q" %blob : memref<?xi8> -> !tern.weights<64x64>
+  %p = tern.pack %w : !tern.weights<64x64> -> !tern.weights<64x64, #tern.layout<i2, block = 64>>
+  %s = arith.constant 0.5 : f32
+  %q = tern.bitlinear %xn, %p, %s {kernel = #tern.kernel<"neon-dotprod", i2, block = 64, tile = [2, 4]>} : tensor<2x64xf32>, !tern.weights<64x64, #tern.layout<i2, block = 64>>, f32 -> tensor<2x64xf32>
+  %k = tensor.extract_slice %q[0, 0] [2, 32] [1, 1] : tensor<2x64xf32> to tensor<2x32xf32>
+  %cos, %sin = tern.rope_table %pos {theta = 5.0e+05 : f32} : tensor<2x8xf32>, tensor<2x8xf32>
+  %qr = tern.rope %q, %cos, %sin : tensor<2x64xf32>, tensor<2x8xf32>, tensor<2x8xf32> -> tensor<2x64xf32>
+  %att = tern.attention %qr, %k, %k into %kc, %vc at %pos {layer = 1 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64} : tensor<2x64xf32>, tensor<2x32xf32>, tensor<2x32xf32>, memref<2x16x32xf32>, memref<2x16x32xf32> -> tensor<2x64xf32>
+  %h = tern.squared_relu_gate %att, %att : tensor<2x64xf32>
+  tern.lm_head %h, %emb into %logits from %first as native : tensor<2x64xf32>, tensor<128x64xf16> into memref<2x128xf32>
+  %codes = tern.weight "c" %blob : memref<?xi8> -> tensor<128x32xi8>
+  %scales = tern.weight "s" %blob : memref<?xi8> -> tensor<128x2xf32>
+  tern.lm_head %h, %codes, %scales into %logits as q4 : tensor<2x64xf32>, tensor<128x32xi8>, tensor<128x2xf32> into memref<2x128xf32>
+  return
+}

@@ -1,13 +1,13 @@
 //===- PackingTest.cpp - Packed ternary layouts: known bytes, round trips ===//
 
-#include "runtime/ternary/Packing.h"
+#include "compiler/Packings/Base3V.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 #include <vector>
 
-using namespace tern;
+using namespace mlir::tern;
 
 namespace {
 
@@ -31,10 +31,10 @@ TEST(Packing, I2MatchesI2SByteOrder) {
   t[64] = 1;  // byte 0, shift 2, code 2
   t[96] = -1; // byte 0, shift 0, code 0
   t[5] = 1;   // byte 5, shift 6
-  PackedLayout l{PackingKind::I2, 128};
-  ASSERT_EQ(packedRowBytes(l, 128), 32);
+  Layout l{&i2Packing(), 128};
+  ASSERT_EQ(l.rowBytes(128), 32);
   std::vector<uint8_t> out(32);
-  ASSERT_TRUE(packTernary(l, t.data(), 1, 128, out.data()));
+  ASSERT_TRUE(l.pack(t.data(), 1, 128, out.data()));
   EXPECT_EQ(out[0], (0u << 6) | (2u << 4) | (2u << 2) | 0u);
   EXPECT_EQ(out[5], (2u << 6) | (1u << 4) | (1u << 2) | 1u);
   EXPECT_EQ(out[1], 0x55); // all zeros: code 1 everywhere
@@ -44,9 +44,9 @@ TEST(Packing, Lut2KnownBytes) {
   // Block 8: byte p low nibble = group p (elements 2p, 2p+1), high nibble =
   // group p + 2 (elements 2p + 4, 2p + 5).
   std::vector<int8_t> t = {1, -1, 0, 0, -1, 1, 1, 1};
-  PackedLayout l{PackingKind::Lut2, 8};
+  Layout l{&lut2Packing(), 8};
   std::vector<uint8_t> out(2);
-  ASSERT_TRUE(packTernary(l, t.data(), 1, 8, out.data()));
+  ASSERT_TRUE(l.pack(t.data(), 1, 8, out.data()));
   // group0 = 3*2+0 = 6, group2 = 3*0+2 = 2 -> 0x26
   // group1 = 3*1+1 = 4, group3 = 3*2+2 = 8 -> 0x84
   EXPECT_EQ(out[0], 0x26);
@@ -56,10 +56,10 @@ TEST(Packing, Lut2KnownBytes) {
 TEST(Packing, Base3KnownBytesAndPadding) {
   // Block 7: bytes {5 trits}, {2 trits + 3 padding zeros (code 1)}.
   std::vector<int8_t> t = {1, 1, 1, 1, 1, -1, 0};
-  PackedLayout l{PackingKind::Base3, 7};
-  ASSERT_EQ(packedRowBytes(l, 7), 2);
+  Layout l{&base3Packing(), 7};
+  ASSERT_EQ(l.rowBytes(7), 2);
   std::vector<uint8_t> out(2);
-  ASSERT_TRUE(packTernary(l, t.data(), 1, 7, out.data()));
+  ASSERT_TRUE(l.pack(t.data(), 1, 7, out.data()));
   EXPECT_EQ(out[0], 242); // 2 * (1 + 3 + 9 + 27 + 81)
   EXPECT_EQ(out[1], 0 + 1 * 3 + 1 * 9 + 1 * 27 + 1 * 81);
 }
@@ -86,53 +86,50 @@ TEST(Packing, Base3VDigitsExhaustive) {
 TEST(Packing, Base3VKnownBytes) {
   // Block 10: byte p holds elements p, p+2, p+4, p+6, p+8.
   std::vector<int8_t> t = {1, -1, 1, -1, 1, -1, 1, -1, 1, 0};
-  PackedLayout l{PackingKind::Base3V, 10};
-  ASSERT_EQ(packedRowBytes(l, 10), 2);
+  Layout l{&base3vPacking(), 10};
+  ASSERT_EQ(l.rowBytes(10), 2);
   std::vector<uint8_t> out(2);
-  ASSERT_TRUE(packTernary(l, t.data(), 1, 10, out.data()));
+  ASSERT_TRUE(l.pack(t.data(), 1, 10, out.data()));
   EXPECT_EQ(out[0], 255);            // d = 242: ceil(242 * 256 / 243)
   EXPECT_EQ(out[1], base3vEncode(1)); // digits 0 0 0 0 1
   EXPECT_EQ(out[1], 2);
 }
 
-class PackingRoundTrip
-    : public ::testing::TestWithParam<std::tuple<PackingKind, int64_t>> {};
-
-TEST_P(PackingRoundTrip, UnpackInvertsPack) {
-  auto [kind, block] = GetParam();
-  PackedLayout l{kind, block};
-  const int64_t n = kind == PackingKind::Lut2I ? 64 : 5, k = block * 3;
-  ASSERT_EQ(checkPackedShape(l, n, k), "");
-  auto t = randomTernary(n * k, unsigned(block) * 7 + unsigned(kind));
-  std::vector<uint8_t> packed(n * packedRowBytes(l, k));
-  ASSERT_TRUE(packTernary(l, t.data(), n, k, packed.data()));
-  std::vector<int8_t> back(n * k, 42);
-  ASSERT_TRUE(unpackTernary(l, packed.data(), n, k, back.data()));
-  EXPECT_EQ(back, t);
-  // Packing is deterministic and canonical: repacking gives the same bytes.
-  std::vector<uint8_t> again(packed.size());
-  ASSERT_TRUE(packTernary(l, back.data(), n, k, again.data()));
-  EXPECT_EQ(again, packed);
+// Every registered packing, at several blocks: unpack inverts pack, and
+// packing is canonical (repacking the unpacked values gives the same bytes).
+TEST(Packing, EveryPackingRoundTrips) {
+  for (const Packing *p : packings())
+    for (int64_t block : {p->blockMultiple * 4, p->blockMultiple * 32,
+                          p->blockMultiple * 7, int64_t(128)}) {
+      if (block % p->blockMultiple)
+        continue;
+      Layout l{p, block};
+      const int64_t n = p->rowGroup * 2, k = block * 3;
+      ASSERT_EQ(l.check(n, k), "") << l.str();
+      auto t = randomTernary(n * k, unsigned(block) * 7 + unsigned(p->name.size()));
+      std::vector<uint8_t> packed(n * l.rowBytes(k));
+      ASSERT_TRUE(l.pack(t.data(), n, k, packed.data())) << l.str();
+      std::vector<int8_t> back(n * k, 42);
+      ASSERT_TRUE(l.unpack(packed.data(), n, k, back.data())) << l.str();
+      EXPECT_EQ(back, t) << l.str();
+      std::vector<uint8_t> again(packed.size());
+      ASSERT_TRUE(l.pack(back.data(), n, k, again.data()));
+      EXPECT_EQ(again, packed) << l.str();
+    }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllLayouts, PackingRoundTrip,
-    ::testing::Values(std::make_tuple(PackingKind::I2, 4),
-                      std::make_tuple(PackingKind::I2, 128),
-                      std::make_tuple(PackingKind::Lut2, 4),
-                      std::make_tuple(PackingKind::Lut2, 64),
-                      std::make_tuple(PackingKind::Base3, 5),
-                      std::make_tuple(PackingKind::Base3, 7),
-                      std::make_tuple(PackingKind::Base3, 128),
-                      std::make_tuple(PackingKind::Base3V, 5),
-                      std::make_tuple(PackingKind::Base3V, 160),
-                      std::make_tuple(PackingKind::Base3V, 320),
-                      std::make_tuple(PackingKind::Lut2I, 4),
-                      std::make_tuple(PackingKind::Lut2I, 128)),
-    [](const auto &info) {
-      return std::string(packingKindName(std::get<0>(info.param))) + "_b" +
-             std::to_string(std::get<1>(info.param));
-    });
+TEST(Packing, RegistryNamesAreUnique) {
+  for (const Packing *p : packings()) {
+    EXPECT_EQ(findPacking(p->name), p);
+    EXPECT_GT(p->blockMultiple, 0) << p->name.str();
+    EXPECT_TRUE(p->pack && p->unpack && p->blockBytes && p->buildWeight &&
+                p->buildPackedByte)
+        << p->name.str();
+    EXPECT_EQ(p->vectorPositions > 0, p->vectorCodes != nullptr)
+        << p->name.str();
+  }
+  EXPECT_EQ(findPacking("nope"), nullptr);
+}
 
 TEST(Packing, Lut2IInterleavesRowsInGroupsOf32) {
   // 64 rows of 4 weights: row r has pair 0 = (r % 3 - 1, (r / 3) % 3 - 1)
@@ -145,10 +142,10 @@ TEST(Packing, Lut2IInterleavesRowsInGroupsOf32) {
     t[r * k + 2] = r % 2 ? 0 : 1;
     t[r * k + 3] = r % 2 ? 0 : -1;
   }
-  PackedLayout l{PackingKind::Lut2I, 4};
-  std::vector<uint8_t> out(n * packedRowBytes(l, k));
+  Layout l{&lut2iPacking(), 4};
+  std::vector<uint8_t> out(n * l.rowBytes(k));
   ASSERT_EQ(out.size(), 64u);
-  ASSERT_TRUE(packTernary(l, t.data(), n, k, out.data()));
+  ASSERT_TRUE(l.pack(t.data(), n, k, out.data()));
   auto index = [&](int64_t r, int64_t p) {
     return 3 * (t[r * k + 2 * p] + 1) + (t[r * k + 2 * p + 1] + 1);
   };
@@ -162,60 +159,60 @@ TEST(Packing, Lut2IInterleavesRowsInGroupsOf32) {
       }
   // Row 2, pair 1 = (1, -1): index 6 in byte 16 + 2's low nibble.
   EXPECT_EQ(out[16 + 2] & 15, 6);
-  EXPECT_EQ(packedRowGroup(PackingKind::Lut2I), 32);
-  EXPECT_EQ(packedRowGroup(PackingKind::I2), 1);
+  EXPECT_EQ(lut2iPacking().rowGroup, 32);
+  EXPECT_EQ(i2Packing().rowGroup, 1);
 }
 
 TEST(Packing, Lut2INeedsWholeRowGroups) {
   std::vector<int8_t> t(16 * 4);
   std::vector<uint8_t> out(16);
-  PackedLayout l{PackingKind::Lut2I, 4};
-  EXPECT_FALSE(packTernary(l, t.data(), 16, 4, out.data()));
-  EXPECT_FALSE(unpackTernary(l, out.data(), 16, 4, t.data()));
-  EXPECT_EQ(checkPackedShape(l, 48, 4),
+  Layout l{&lut2iPacking(), 4};
+  EXPECT_FALSE(l.pack(t.data(), 16, 4, out.data()));
+  EXPECT_FALSE(l.unpack(out.data(), 16, 4, t.data()));
+  EXPECT_EQ(l.check(48, 4),
             "lut2i layout packs rows in groups of 32, got 48 rows");
-  EXPECT_EQ(checkPackedShape(l, 64, 4), "");
-  EXPECT_EQ(checkPackedShape({PackingKind::I2, 4}, 3, 4), "");
-  EXPECT_EQ(checkPackedShape(l, 64, 6),
+  EXPECT_EQ(l.check(64, 4), "");
+  EXPECT_EQ((Layout{&i2Packing(), 4}).check(3, 4), "");
+  EXPECT_EQ(l.check(64, 6),
             "row length 6 is not a positive multiple of the lut2i block size 4");
 }
 
 TEST(Packing, BytesPerWeight) {
-  EXPECT_EQ(packedRowBytes({PackingKind::I2, 128}, 2560), 640);
-  EXPECT_EQ(packedRowBytes({PackingKind::Lut2, 128}, 2560), 640);
-  EXPECT_EQ(packedRowBytes({PackingKind::Base3, 128}, 6912), 54 * 26);
-  EXPECT_EQ(packedRowBytes({PackingKind::Base3, 160}, 2560), 16 * 32);
-  EXPECT_EQ(packedRowBytes({PackingKind::Base3V, 320}, 2560), 512);
+  EXPECT_EQ((Layout{&i2Packing(), 128}).rowBytes(2560), 640);
+  EXPECT_EQ((Layout{&lut2Packing(), 128}).rowBytes(2560), 640);
+  EXPECT_EQ((Layout{&base3Packing(), 128}).rowBytes(6912), 54 * 26);
+  EXPECT_EQ((Layout{&base3Packing(), 160}).rowBytes(2560), 16 * 32);
+  EXPECT_EQ((Layout{&base3vPacking(), 320}).rowBytes(2560), 512);
 }
 
 TEST(Packing, RejectsNonTernaryValues) {
   std::vector<int8_t> t = {0, 2, 0, 0};
   std::vector<uint8_t> out(1);
-  EXPECT_FALSE(packTernary({PackingKind::I2, 4}, t.data(), 1, 4, out.data()));
+  EXPECT_FALSE((Layout{&i2Packing(), 4}).pack(t.data(), 1, 4, out.data()));
 }
 
 TEST(Packing, RejectsInvalidCodes) {
   std::vector<int8_t> t(4);
   uint8_t i2Bad = 0xC0; // code 3 in the top two bits
-  EXPECT_FALSE(unpackTernary({PackingKind::I2, 4}, &i2Bad, 1, 4, t.data()));
+  EXPECT_FALSE((Layout{&i2Packing(), 4}).unpack(&i2Bad, 1, 4, t.data()));
   uint8_t lutBad = 0x09; // nibble 9
-  EXPECT_FALSE(unpackTernary({PackingKind::Lut2, 4}, &lutBad, 1, 4, t.data()));
+  EXPECT_FALSE((Layout{&lut2Packing(), 4}).unpack(&lutBad, 1, 4, t.data()));
   uint8_t b3Bad = 243;
-  EXPECT_FALSE(unpackTernary({PackingKind::Base3, 4}, &b3Bad, 1, 4, t.data()));
+  EXPECT_FALSE((Layout{&base3Packing(), 4}).unpack(&b3Bad, 1, 4, t.data()));
   std::vector<int8_t> t5(5);
   uint8_t b3vBad = 1; // between the encodings of 0 (0) and 1 (2)
   EXPECT_FALSE(
-      unpackTernary({PackingKind::Base3V, 5}, &b3vBad, 1, 5, t5.data()));
+      (Layout{&base3vPacking(), 5}).unpack(&b3vBad, 1, 5, t5.data()));
 }
 
 TEST(Packing, LayoutChecksExplainThemselves) {
-  EXPECT_EQ(checkPackedLayout({PackingKind::I2, 6}, 12),
+  EXPECT_EQ((Layout{&i2Packing(), 6}).check(12),
             "i2 layout needs a block size divisible by 4, got 6");
-  EXPECT_EQ(checkPackedLayout({PackingKind::Lut2, 0}, 12),
+  EXPECT_EQ((Layout{&lut2Packing(), 0}).check(12),
             "lut2 layout needs a positive block size, got 0");
-  EXPECT_EQ(checkPackedLayout({PackingKind::Base3, 128}, 100),
+  EXPECT_EQ((Layout{&base3Packing(), 128}).check(100),
             "row length 100 is not a positive multiple of the base3 block size 128");
-  EXPECT_EQ(checkPackedLayout({PackingKind::Base3V, 128}, 256),
+  EXPECT_EQ((Layout{&base3vPacking(), 128}).check(256),
             "base3v layout needs a block size divisible by 5, got 128");
-  EXPECT_EQ(checkPackedLayout({PackingKind::I2, 128}, 256), "");
+  EXPECT_EQ((Layout{&i2Packing(), 128}).check(256), "");
 }

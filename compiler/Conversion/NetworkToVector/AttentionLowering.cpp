@@ -1,0 +1,154 @@
+//===- AttentionLowering.cpp - tern.attention as vector code --------------===//
+//
+// The new rows' keys and values are stored into the caches, then one
+// outlined function computes (row, head) pairs [begin, end), called as a
+// `tern.parallel` range over all R x H pairs (convert-parallel-to-runtime
+// splits it among the runtime's threads). Per pair: the scores
+// s_j = dot(q, k_j) * scale (8-lane dot, lane tree), their maximum, the
+// exponentials and their running sum (scalar, in order of j), the weights
+// e_j / sum, and the output 8 lanes at a time as the in-order sum of
+// w_j * v_j.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
+#include "compiler/Conversion/NetworkToVector/VectorBuilder.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tern;
+
+namespace {
+
+struct Shape {
+  int64_t rows, heads, kvHeads, headDim, context;
+};
+
+/// The body of the attention function: (q [R, H D], k cache, v cache,
+/// att [R, H D], {pos, layer}, begin, end).
+void buildAttentionBody(OpBuilder &b, Block *body, const Shape &s) {
+  VectorBuilder v{b, b.getUnknownLoc()};
+  Location loc = v.loc;
+  Type f32 = b.getF32Type();
+  Value q = body->getArgument(0), kc = body->getArgument(1),
+        vc = body->getArgument(2), att = body->getArgument(3),
+        args = body->getArgument(4);
+  Value pos = memref::LoadOp::create(b, loc, args, ValueRange{v.idx(0)});
+  Value layer = memref::LoadOp::create(b, loc, args, ValueRange{v.idx(1)});
+  Value scores =
+      memref::AllocaOp::create(b, loc, MemRefType::get({1, s.context}, f32));
+  Value c0 = v.idx(0);
+  const int64_t group = s.heads / s.kvHeads, hd = s.headDim;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  auto add = [&](Value x, Value y) -> Value {
+    return arith::AddIOp::create(b, loc, x, y);
+  };
+  auto score = [&](Value j) -> Value {
+    return memref::LoadOp::create(b, loc, scores, ValueRange{c0, j});
+  };
+  v.forEach(body->getArgument(5), body->getArgument(6), 1, [&](Value t) {
+    Value r = arith::DivUIOp::create(b, loc, t, v.idx(s.heads));
+    Value h = arith::RemUIOp::create(b, loc, t, v.idx(s.heads));
+    // Row r attends to positions [0, pos + r].
+    Value len = add(add(pos, r), v.idx(1));
+    Value qBase = arith::MulIOp::create(b, loc, h, v.idx(hd));
+    Value kvBase = arith::MulIOp::create(
+        b, loc, arith::DivUIOp::create(b, loc, h, v.idx(group)), v.idx(hd));
+    Value maxScore =
+        v.reduce(v.idx(0), len, 1, v.f32(-INFINITY), [&](Value j, Value mx) {
+          Value d = v.dot(
+              hd, [&](Value k) { return v.vload(q, {r, add(qBase, k)}); },
+              [&](Value k) { return v.vload(kc, {layer, j, add(kvBase, k)}); });
+          Value sc = arith::MulFOp::create(b, loc, d, v.f32(scale));
+          memref::StoreOp::create(b, loc, sc, scores, ValueRange{c0, j});
+          return arith::MaxNumFOp::create(b, loc, mx, sc);
+        });
+    Value sum = v.reduce(v.idx(0), len, 1, v.f32(0.0f), [&](Value j, Value acc) {
+      Value e = math::ExpOp::create(
+          b, loc, arith::SubFOp::create(b, loc, score(j), maxScore));
+      memref::StoreOp::create(b, loc, e, scores, ValueRange{c0, j});
+      return arith::AddFOp::create(b, loc, acc, e);
+    });
+    // The weights w_j = e_j / sum, then per 8 lanes of the head the
+    // weighted sum of V rows in order of position (each lane as the
+    // reference's out[d] += w_j * v_j[d]).
+    v.forEach(v.idx(0), len, 1, [&](Value j) {
+      memref::StoreOp::create(b, loc, arith::DivFOp::create(b, loc, score(j), sum),
+                              scores, ValueRange{c0, j});
+    });
+    Value zero = v.vzero(f32);
+    v.forEachVec(hd, [&](Value d) {
+      Value kvd = add(kvBase, d);
+      Value out = v.reduce(v.idx(0), len, 1, zero, [&](Value j, Value acc) {
+        return arith::AddFOp::create(
+            b, loc, acc,
+            arith::MulFOp::create(b, loc, v.vsplat(score(j)),
+                                  v.vload(vc, {layer, j, kvd})));
+      });
+      v.vstore(out, att, {r, add(qBase, d)});
+    });
+  });
+  func::ReturnOp::create(b, loc);
+}
+
+struct AttentionLowering : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    VectorBuilder v{rewriter, op.getLoc()};
+    Location loc = op.getLoc();
+    auto type = op.getResult().getType();
+    auto cacheType = op.getKeyCache().getType();
+    const Shape s{type.getDimSize(0), static_cast<int64_t>(op.getNumHeads()),
+                  static_cast<int64_t>(op.getNumKvHeads()), op.getHeadDim(),
+                  cacheType.getDimSize(1)};
+    const int64_t kvWidth = s.kvHeads * s.headDim;
+    Value q = v.buffer(op.getQuery()), k = v.buffer(op.getKey()),
+          val = v.buffer(op.getValue());
+    Value kc = op.getKeyCache(), vc = op.getValueCache(),
+          pos = op.getPosition();
+    Value layer = v.idx(static_cast<int64_t>(op.getLayer()));
+
+    // The new rows into the caches.
+    v.forEach(0, s.rows, [&](Value r) {
+      Value p = arith::AddIOp::create(rewriter, loc, pos, r);
+      v.forEachVec(kvWidth, [&](Value d) {
+        v.vstore(v.vload(k, {r, d}), kc, {layer, p, d});
+        v.vstore(v.vload(val, {r, d}), vc, {layer, p, d});
+      });
+    });
+
+    // The (row, head) pairs, split among the runtime's threads.
+    auto rowType = MemRefType::get(type.getShape(), type.getElementType());
+    auto argsType = MemRefType::get({2}, rewriter.getIndexType());
+    const std::string name =
+        llvm::formatv("tern_attention_r{0}_h{1}_kv{2}_d{3}_c{4}", s.rows,
+                      s.heads, s.kvHeads, s.headDim, s.context)
+            .str();
+    Type index = rewriter.getIndexType();
+    func::FuncOp fn = getOrBuildFunction(
+        op, name,
+        rewriter.getFunctionType({rowType, cacheType, cacheType, rowType,
+                                  argsType, index, index},
+                                 {}),
+        [&](OpBuilder &b, Block *body) { buildAttentionBody(b, body, s); });
+    Value att = v.newBuffer(type);
+    Value args = memref::AllocaOp::create(rewriter, loc, argsType);
+    memref::StoreOp::create(rewriter, loc, pos, args, ValueRange{v.idx(0)});
+    memref::StoreOp::create(rewriter, loc, layer, args, ValueRange{v.idx(1)});
+    auto call = func::CallOp::create(
+        rewriter, loc, fn,
+        ValueRange{q, kc, vc, att, args, v.idx(0), v.idx(s.rows * s.heads)});
+    call->setAttr("tern.parallel", rewriter.getUnitAttr());
+    rewriter.replaceOp(op, v.tensorOf(att, type));
+    return success();
+  }
+};
+} // namespace
+
+void mlir::tern::addAttentionLowering(RewritePatternSet &patterns) {
+  patterns.add<AttentionLowering>(patterns.getContext());
+}

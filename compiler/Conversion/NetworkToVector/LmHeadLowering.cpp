@@ -1,0 +1,208 @@
+//===- LmHeadLowering.cpp - tern.lm_head as vector code -------------------===//
+//
+// One outlined function per head shape and format computes vocabulary
+// rows [begin, end) for every wanted token row, called as a `tern.parallel`
+// range over all V rows. The dot product keeps 32 partial sums
+// (vector<32xf32>) when H is a multiple of 32, folded to 8 as
+// (p[l] + p[l+16]) + (p[l+8] + p[l+24]) and summed by the lane tree; else 8
+// lanes. Weights per format: native rows widened to f32; int8 codes to f32
+// and the dot times the row's scale; q4 bytes split into their nibbles
+// (16 low, then 16 high), minus 8, times the group's scale. With a first
+// row, the call is skipped when no row is wanted.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
+#include "compiler/Conversion/NetworkToVector/VectorBuilder.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include "runtime/model/HeadFormat.h"
+
+using namespace mlir;
+using namespace mlir::tern;
+
+namespace {
+
+/// What the head function is built for.
+struct HeadShape {
+  HeadFormat format;
+  int64_t rows, hidden;
+  bool firstRowArg; ///< takes memref<1xindex> first_row
+};
+
+/// The dot product of input row r with vocabulary row `v`: sum over k of
+/// loadX(k, w) * loadW(k, w) in w = 32 lanes (8 when H % 32 != 0).
+Value headDot(VectorBuilder &v, int64_t h,
+              const std::function<Value(Value, int64_t)> &loadX,
+              const std::function<Value(Value, int64_t)> &loadW) {
+  OpBuilder &b = v.b;
+  Location loc = v.loc;
+  if (h % 32 != 0)
+    return v.dot(
+        h, [&](Value k) { return loadX(k, kLanes); },
+        [&](Value k) { return loadW(k, kLanes); });
+  Type f32 = b.getF32Type();
+  Value acc = v.reduce(v.idx(0), v.idx(h), 32, v.vzero(f32, 32),
+                       [&](Value k, Value a) {
+                         Value prod = arith::MulFOp::create(
+                             b, loc, loadX(k, 32), loadW(k, 32));
+                         return arith::AddFOp::create(b, loc, a, prod);
+                       });
+  auto part = [&](int64_t off) -> Value {
+    SmallVector<int64_t> lanes;
+    for (int64_t l = 0; l < kLanes; ++l)
+      lanes.push_back(off + l);
+    return vector::ShuffleOp::create(b, loc, acc, acc, lanes);
+  };
+  auto add = [&](Value x, Value y) -> Value {
+    return arith::AddFOp::create(b, loc, x, y);
+  };
+  return v.laneTree(add(add(part(0), part(16)), add(part(8), part(24))));
+}
+
+/// Loads `w` weights of vocabulary row `row` at column k as f32 lanes.
+Value loadWeights(VectorBuilder &v, HeadFormat f, Value weights, Value scales,
+                  Value row, Value k, int64_t w) {
+  OpBuilder &b = v.b;
+  Location loc = v.loc;
+  Type f32 = b.getF32Type(), i8 = b.getI8Type();
+  if (f == HeadFormat::native) {
+    Value e = v.vload(weights, {row, k}, w);
+    return getElementTypeOrSelf(e.getType()).isF32()
+               ? e
+               : Value(arith::ExtFOp::create(b, loc, v.vec(f32, w), e));
+  }
+  if (f == HeadFormat::int8)
+    return arith::SIToFPOp::create(b, loc, v.vec(f32, w),
+                                   v.vload(weights, {row, k}, w));
+  // q4 (w == 32 == the group): 16 bytes, low nibbles are codes 0..15 of
+  // the group, high nibbles codes 16..31; weight = (code - 8) * scale.
+  Value bytes = v.vload(
+      weights, {row, arith::DivUIOp::create(b, loc, k, v.idx(2))}, 16);
+  auto c8 = [&](int64_t width, int64_t c) -> Value {
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(v.vec(i8, width), b.getIntegerAttr(i8, c)));
+  };
+  Value lo = arith::AndIOp::create(b, loc, bytes, c8(16, 15));
+  Value hi = arith::ShRUIOp::create(b, loc, bytes, c8(16, 4));
+  SmallVector<int64_t> mask;
+  for (int64_t i = 0; i < 32; ++i)
+    mask.push_back(i);
+  Value codes = vector::ShuffleOp::create(b, loc, lo, hi, mask);
+  Value q = arith::SubIOp::create(b, loc, codes, c8(32, 8));
+  Value fq = arith::SIToFPOp::create(b, loc, v.vec(f32, 32), q);
+  Value g = arith::DivUIOp::create(b, loc, k, v.idx(::tern::kHeadQ4Group));
+  Value s = memref::LoadOp::create(b, loc, scales, ValueRange{row, g});
+  return arith::MulFOp::create(b, loc, fq, v.vsplat(s, 32));
+}
+
+/// The head function's body: (x [R, H], weights[, scales], logits[,
+/// first_row], begin, end).
+void buildHeadBody(OpBuilder &b, Block *body, const HeadShape &s) {
+  VectorBuilder v{b, b.getUnknownLoc()};
+  const bool scaled = s.format != HeadFormat::native;
+  unsigned arg = 0;
+  Value x = body->getArgument(arg++), weights = body->getArgument(arg++);
+  Value scales = scaled ? body->getArgument(arg++) : Value();
+  Value logits = body->getArgument(arg++);
+  Value first = s.firstRowArg
+                    ? Value(memref::LoadOp::create(b, v.loc,
+                                                   body->getArgument(arg++),
+                                                   ValueRange{v.idx(0)}))
+                    : v.idx(0);
+  const bool flat = cast<MemRefType>(logits.getType()).getRank() == 1;
+  v.forEach(body->getArgument(arg), body->getArgument(arg + 1), 1,
+            [&](Value row) {
+    v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
+      Value d = headDot(
+          v, s.hidden, [&](Value k, int64_t w) { return v.vload(x, {r, k}, w); },
+          [&](Value k, int64_t w) {
+            return loadWeights(v, s.format, weights, scales, row, k, w);
+          });
+      if (s.format == HeadFormat::int8)
+        d = arith::MulFOp::create(
+            b, v.loc, d,
+            memref::LoadOp::create(b, v.loc, scales, ValueRange{row, v.idx(0)}));
+      if (flat)
+        memref::StoreOp::create(b, v.loc, d, logits, ValueRange{row});
+      else
+        memref::StoreOp::create(b, v.loc, d, logits, ValueRange{r, row});
+    });
+  });
+  func::ReturnOp::create(b, v.loc);
+}
+
+struct LmHeadLowering : OpRewritePattern<LmHeadOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LmHeadOp op,
+                                PatternRewriter &rewriter) const override {
+    VectorBuilder v{rewriter, op.getLoc()};
+    Location loc = op.getLoc();
+    auto inType = op.getInput().getType();
+    auto wType = op.getWeights().getType();
+    const HeadShape s{op.getFormat(), inType.getDimSize(0),
+                      inType.getDimSize(1), op.getFirstRow() != nullptr};
+    const int64_t vocab = wType.getDimSize(0);
+    auto memrefOf = [](RankedTensorType t) -> Type {
+      return MemRefType::get(t.getShape(), t.getElementType());
+    };
+    Type index = rewriter.getIndexType();
+    auto firstType = MemRefType::get({1}, index);
+    SmallVector<Type> inputs = {memrefOf(inType), memrefOf(wType)};
+    SmallVector<Value> operands = {v.buffer(op.getInput()),
+                                   v.buffer(op.getWeights())};
+    if (op.getScales()) {
+      inputs.push_back(memrefOf(op.getScales().getType()));
+      operands.push_back(v.buffer(op.getScales()));
+    }
+    inputs.push_back(op.getLogits().getType());
+    operands.push_back(op.getLogits());
+    if (s.firstRowArg)
+      inputs.push_back(firstType);
+    inputs.append({index, index});
+    std::string elem;
+    llvm::raw_string_ostream(elem) << wType.getElementType();
+    const std::string name =
+        llvm::formatv("tern_head_{0}_{1}_r{2}_h{3}_v{4}{5}",
+                      stringifyHeadFormat(s.format), elem, s.rows, s.hidden,
+                      vocab, s.firstRowArg ? "_from" : "")
+            .str();
+    func::FuncOp fn = getOrBuildFunction(
+        op, name, rewriter.getFunctionType(inputs, {}),
+        [&](OpBuilder &b, Block *body) { buildHeadBody(b, body, s); });
+    auto emitCall = [&]() {
+      SmallVector<Value> args = operands;
+      if (s.firstRowArg) {
+        // The first row travels in a memref so that the call stays a
+        // tern.parallel call on memrefs.
+        Value buf = memref::AllocaOp::create(rewriter, loc, firstType);
+        memref::StoreOp::create(rewriter, loc, op.getFirstRow(), buf,
+                                ValueRange{v.idx(0)});
+        args.push_back(buf);
+      }
+      args.append({v.idx(0), v.idx(vocab)});
+      auto call = func::CallOp::create(rewriter, loc, fn, args);
+      call->setAttr("tern.parallel", rewriter.getUnitAttr());
+    };
+    if (!s.firstRowArg) {
+      emitCall();
+    } else {
+      // No call at all when no row's logits are wanted.
+      Value any = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult,
+                                        op.getFirstRow(), v.idx(s.rows));
+      auto ifOp = scf::IfOp::create(rewriter, loc, any, /*withElse=*/false);
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(ifOp.thenBlock());
+      emitCall();
+    }
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+} // namespace
+
+void mlir::tern::addLmHeadLowering(RewritePatternSet &patterns) {
+  patterns.add<LmHeadLowering>(patterns.getContext());
+}

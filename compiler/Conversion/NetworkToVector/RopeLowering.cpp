@@ -1,0 +1,97 @@
+//===- RopeLowering.cpp - tern.rope_table and tern.rope as vector code ----===//
+//
+// rope_table: per row and frequency i, inv_freq = theta^(-2i/D) and the
+// angle in f64, cos and sin rounded to f32 (scalar: their order is the
+// reference's). rope: per row and head, the two halves rotated 8 lanes at a
+// time, y0 = a c - b s, y1 = b c + a s.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
+#include "compiler/Conversion/NetworkToVector/VectorBuilder.h"
+
+using namespace mlir;
+using namespace mlir::tern;
+
+namespace {
+struct RopeTableLowering : OpRewritePattern<RopeTableOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RopeTableOp op,
+                                PatternRewriter &rewriter) const override {
+    VectorBuilder v{rewriter, op.getLoc()};
+    Location loc = op.getLoc();
+    auto type = op.getCos().getType();
+    const int64_t rows = type.getDimSize(0), half = type.getDimSize(1);
+    const double theta = op.getTheta().convertToFloat();
+    Value cosBuf = v.newBuffer(type), sinBuf = v.newBuffer(type);
+    Type f64 = rewriter.getF64Type(), i64 = rewriter.getI64Type();
+    auto toF64 = [&](Value index) -> Value {
+      return arith::SIToFPOp::create(
+          rewriter, loc, f64,
+          arith::IndexCastOp::create(rewriter, loc, i64, index));
+    };
+    v.forEach(0, rows, [&](Value r) {
+      Value pos = toF64(arith::AddIOp::create(rewriter, loc,
+                                              op.getPosition(), r));
+      v.forEach(0, half, [&](Value i) {
+        // inv_freq = theta^(-2i/d), in f64 as the reference computes it.
+        Value expo = arith::DivFOp::create(
+            rewriter, loc,
+            arith::MulFOp::create(rewriter, loc, v.f64(-2.0), toF64(i)),
+            v.f64(static_cast<double>(2 * half)));
+        Value invFreq = math::PowFOp::create(rewriter, loc, v.f64(theta), expo);
+        Value angle = arith::MulFOp::create(rewriter, loc, pos, invFreq);
+        Type f32 = rewriter.getF32Type();
+        Value c = arith::TruncFOp::create(rewriter, loc, f32,
+                                          math::CosOp::create(rewriter, loc, angle));
+        Value s = arith::TruncFOp::create(rewriter, loc, f32,
+                                          math::SinOp::create(rewriter, loc, angle));
+        memref::StoreOp::create(rewriter, loc, c, cosBuf, ValueRange{r, i});
+        memref::StoreOp::create(rewriter, loc, s, sinBuf, ValueRange{r, i});
+      });
+    });
+    rewriter.replaceOp(op, {v.tensorOf(cosBuf, type), v.tensorOf(sinBuf, type)});
+    return success();
+  }
+};
+
+struct RopeLowering : OpRewritePattern<RopeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RopeOp op,
+                                PatternRewriter &rewriter) const override {
+    VectorBuilder v{rewriter, op.getLoc()};
+    Location loc = op.getLoc();
+    auto type = op.getResult().getType();
+    const int64_t rows = type.getDimSize(0);
+    const int64_t half = op.getCos().getType().getDimSize(1), hd = 2 * half;
+    const int64_t heads = type.getDimSize(1) / hd;
+    Value x = v.buffer(op.getInput()), cosBuf = v.buffer(op.getCos()),
+          sinBuf = v.buffer(op.getSin());
+    Value out = v.newBuffer(type);
+    auto mul = [&](Value a, Value b) -> Value {
+      return arith::MulFOp::create(rewriter, loc, a, b);
+    };
+    v.forEach(0, rows, [&](Value r) {
+      v.forEach(0, heads, [&](Value h) {
+        Value base = arith::MulIOp::create(rewriter, loc, h, v.idx(hd));
+        v.forEachVec(half, [&](Value i) {
+          Value i0 = arith::AddIOp::create(rewriter, loc, base, i);
+          Value i1 = arith::AddIOp::create(rewriter, loc, i0, v.idx(half));
+          Value a = v.vload(x, {r, i0}), b = v.vload(x, {r, i1});
+          Value c = v.vload(cosBuf, {r, i}), s = v.vload(sinBuf, {r, i});
+          v.vstore(arith::SubFOp::create(rewriter, loc, mul(a, c), mul(b, s)),
+                   out, {r, i0});
+          v.vstore(arith::AddFOp::create(rewriter, loc, mul(b, c), mul(a, s)),
+                   out, {r, i1});
+        });
+      });
+    });
+    rewriter.replaceOp(op, v.tensorOf(out, type));
+    return success();
+  }
+};
+} // namespace
+
+void mlir::tern::addRopeLowerings(RewritePatternSet &patterns) {
+  patterns.add<RopeTableLowering, RopeLowering>(patterns.getContext());
+}

@@ -1,0 +1,231 @@
+//===- Backend.cpp - LLVM IR to an executable, and its payload ------------===//
+
+#include "compiler/Driver/Backend.h"
+
+#include "runtime/compiled/tern_abi.h"
+#include "runtime/model/GgufWriter.h"
+
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetOptions.h"
+
+#include <cstdio>
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::tern;
+namespace rt = ::tern;
+
+namespace {
+llvm::Error fail(const llvm::Twine &message) {
+  return llvm::createStringError(message.str());
+}
+
+llvm::Expected<std::string> findTool(llvm::StringRef name,
+                                     llvm::StringRef package) {
+  llvm::SmallString<128> p("/usr/lib/llvm-22/bin");
+  llvm::sys::path::append(p, name);
+  if (llvm::sys::fs::can_execute(p))
+    return std::string(p);
+  if (auto found = llvm::sys::findProgramByName((name + "-22").str()))
+    return *found;
+  return fail(name + " (LLVM 22) not found: install " + package +
+              " (tools/setup.sh does)");
+}
+} // namespace
+
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+mlir::tern::createTargetMachine(const Target &target) {
+  std::string error;
+  const llvm::Target *t = llvm::TargetRegistry::lookupTarget(target.triple,
+                                                            error);
+  if (!t)
+    return fail("target " + target.triple.str() + ": " + error);
+  llvm::TargetOptions to;
+  // RISC-V Linux passes floating-point values in FP registers (lp64d), as
+  // the cross-built runtime does.
+  if (target.triple.isRISCV64())
+    to.MCOptions.ABIName = "lp64d";
+  std::unique_ptr<llvm::TargetMachine> tm(t->createTargetMachine(
+      target.triple, target.cpu, target.features, to, llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  if (!tm)
+    return fail("cannot create a target machine for " + target.name);
+  return tm;
+}
+
+llvm::Expected<std::unique_ptr<llvm::Module>>
+mlir::tern::translateAndOptimize(ModuleOp module, llvm::LLVMContext &ctx,
+                                 llvm::TargetMachine &tm,
+                                 const Target &target) {
+  std::unique_ptr<llvm::Module> ir = translateModuleToLLVMIR(module, ctx);
+  if (!ir)
+    return fail("translation to LLVM IR failed");
+  ir->setTargetTriple(target.triple);
+  ir->setDataLayout(tm.createDataLayout());
+  if (target.triple.isRISCV64())
+    ir->addModuleFlag(llvm::Module::Error, "target-abi",
+                      llvm::MDString::get(ctx, "lp64d"));
+  for (llvm::Function &f : *ir)
+    if (!f.isDeclaration()) {
+      f.addFnAttr("target-cpu", target.cpu);
+      if (!target.features.empty())
+        f.addFnAttr("target-features", target.features);
+    }
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(&tm);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager mpm =
+      pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+  mpm.run(*ir, mam);
+  return ir;
+}
+
+llvm::Error mlir::tern::emitMachineCode(llvm::Module &ir,
+                                        llvm::TargetMachine &tm,
+                                        const std::string &path,
+                                        bool assembly) {
+  std::error_code ec;
+  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return fail(path + ": " + ec.message());
+  llvm::legacy::PassManager cg;
+  if (tm.addPassesToEmitFile(cg, out.os(), nullptr,
+                             assembly ? llvm::CodeGenFileType::AssemblyFile
+                                      : llvm::CodeGenFileType::ObjectFile))
+    return fail("the target cannot emit this file type");
+  cg.run(ir);
+  out.keep();
+  return llvm::Error::success();
+}
+
+llvm::Error mlir::tern::linkExecutable(const std::string &object,
+                                       const std::string &output,
+                                       const std::string &runtimeDir,
+                                       const Target &target) {
+  llvm::Expected<std::string> clang = findTool("clang++", "clang-22");
+  if (!clang)
+    return clang.takeError();
+  const bool host = target.isHostArch();
+  if (!llvm::sys::fs::exists(runtimeDir + "/libtern_compiled.a"))
+    return fail(runtimeDir + "/libtern_compiled.a not found: " +
+                (host ? std::string("build the runtime (cmake --build build) "
+                                    "or pass --runtime-lib-dir")
+                      : "build the " + target.triple.getArchName().str() +
+                            " runtime (tools/setup.sh does) or pass "
+                            "--cross-runtime-lib-dir"));
+  std::vector<std::string> args = {*clang, "-fuse-ld=lld", "-o", output,
+                                   object};
+  if (!host) {
+    // A static executable: runs under qemu without a sysroot.
+    args.push_back("--target=" + target.triple.str());
+    args.push_back("-static");
+  }
+  args.push_back("-Wl,--start-group");
+  for (const char *lib : {"tern_compiled", "tern_generate", "tern_model",
+                          "tern_tokenizer", "tern_ternary", "tern_support"})
+    args.push_back(runtimeDir + "/lib" + lib + ".a");
+  args.push_back("-Wl,--end-group");
+  if (host)
+    args.push_back("-lpcre2-8");
+  for (const char *a : {"-lpthread", "-lm"})
+    args.push_back(a);
+  std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
+  std::string linkError;
+  const int rc = llvm::sys::ExecuteAndWait(*clang, argRefs, std::nullopt, {},
+                                           0, 0, &linkError);
+  if (rc != 0)
+    return fail("linking " + output + " failed (" + llvm::join(args, " ") +
+                ")" + (linkError.empty() ? "" : ": " + linkError));
+  return llvm::Error::success();
+}
+
+llvm::Error mlir::tern::writePayload(const std::string &path,
+                                     const rt::ModelDescription &m,
+                                     const WeightBlob &blob,
+                                     const PayloadInfo &info) {
+  rt::GgufWriter w;
+  w.setAlignment(64);
+  rt::addGgufConfig(w, m.config);
+  w.addString("general.name", llvm::sys::path::filename(m.sourcePath).str());
+  w.addUint32(TERN_ABI_KEY_VERSION, TERN_ABI_VERSION);
+  w.addUint32(TERN_ABI_KEY_CONTEXT, static_cast<uint32_t>(info.contextSize));
+  w.addString(TERN_ABI_KEY_TARGET, info.target);
+  w.addUint32(TERN_ABI_KEY_PREFILL_ROWS,
+              static_cast<uint32_t>(info.prefillRows));
+  if (info.threads > 0)
+    w.addUint32(TERN_ABI_KEY_THREADS, static_cast<uint32_t>(info.threads));
+  w.addString(TERN_ABI_KEY_HEAD, info.head);
+  w.addUint64(TERN_ABI_KEY_BYTES_PER_TOKEN, blob.bytesPerToken);
+  if (!m.vocab.tokens.empty())
+    rt::addGgufVocab(w, m.vocab, m.config);
+  const std::vector<BlobEntry> *entries = &blob.entries;
+  bool ok = true;
+  std::string bad;
+  w.addTensorDeferred(TERN_ABI_WEIGHTS_TENSOR,
+                      {static_cast<int64_t>(blob.size)}, rt::GgmlType::I8,
+                      blob.size, [entries, &ok, &bad](uint8_t *dst) {
+                        for (const BlobEntry &e : *entries)
+                          if (!e.fill(dst + e.offset)) {
+                            ok = false;
+                            bad = e.name;
+                          }
+                      });
+  std::string err = w.writeFile(path);
+  if (!err.empty())
+    return fail(err);
+  if (!ok)
+    return fail(m.sourcePath + ": cannot repack weight '" + bad +
+                "' (an invalid ternary code)");
+  return llvm::Error::success();
+}
+
+llvm::Error mlir::tern::appendPayload(const std::string &exe,
+                                      const std::string &payload) {
+  std::FILE *out = std::fopen(exe.c_str(), "ab");
+  std::FILE *in = std::fopen(payload.c_str(), "rb");
+  if (!out || !in) {
+    if (out)
+      std::fclose(out);
+    if (in)
+      std::fclose(in);
+    return fail(exe + ": cannot append the weights");
+  }
+  std::fseek(out, 0, SEEK_END);
+  long end = std::ftell(out);
+  const uint64_t start = (static_cast<uint64_t>(end) + 4095) / 4096 * 4096;
+  std::vector<char> pad(start - static_cast<uint64_t>(end), 0);
+  bool ok = std::fwrite(pad.data(), 1, pad.size(), out) == pad.size();
+  std::vector<char> buf(1 << 20);
+  uint64_t size = 0;
+  size_t n;
+  while (ok && (n = std::fread(buf.data(), 1, buf.size(), in)) > 0) {
+    ok = std::fwrite(buf.data(), 1, n, out) == n;
+    size += n;
+  }
+  tern_payload_trailer t;
+  t.offset = start;
+  t.size = size;
+  std::memcpy(t.magic, TERN_ABI_TRAILER_MAGIC, 8);
+  ok = ok && std::fwrite(&t, sizeof t, 1, out) == 1;
+  ok = (std::fclose(out) == 0) && ok;
+  std::fclose(in);
+  if (!ok)
+    return fail(exe + ": writing the appended weights failed");
+  return llvm::Error::success();
+}

@@ -1,0 +1,64 @@
+//===- Backend.h - LLVM IR to an executable, and its payload ----*- C++ -*-===//
+//
+// The stages of `tern compile` after the MLIR pipelines: translation to
+// LLVM IR, LLVM's O2 pipeline for the target CPU, machine code, linking
+// with the target's runtime libraries, and the weights payload (a GGUF file
+// of metadata, tokenizer and the weights blob, appended to the executable
+// or written beside it).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TERN_COMPILER_DRIVER_BACKEND_H
+#define TERN_COMPILER_DRIVER_BACKEND_H
+
+#include "compiler/Import/WeightBlob.h"
+#include "compiler/Target/Target.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <memory>
+#include <string>
+
+namespace mlir::tern {
+
+/// A TargetMachine for `target` (PIC, -O3 code generation).
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(const Target &target);
+
+/// The LLVM-dialect module as LLVM IR for `tm`, optimized at O2.
+llvm::Expected<std::unique_ptr<llvm::Module>>
+translateAndOptimize(ModuleOp module, llvm::LLVMContext &ctx,
+                     llvm::TargetMachine &tm, const Target &target);
+
+/// Writes `ir` as an object file or assembly.
+llvm::Error emitMachineCode(llvm::Module &ir, llvm::TargetMachine &tm,
+                            const std::string &path, bool assembly);
+
+/// Links `object` with the runtime libraries in `runtimeDir` into the
+/// executable `output` (static for a cross target).
+llvm::Error linkExecutable(const std::string &object,
+                           const std::string &output,
+                           const std::string &runtimeDir,
+                           const Target &target);
+
+/// What the payload records besides the model and its tokenizer.
+struct PayloadInfo {
+  std::string target;
+  int64_t contextSize = 0, prefillRows = 0, threads = 0;
+  std::string head;
+};
+
+/// Writes the payload to `path`.
+llvm::Error writePayload(const std::string &path,
+                         const ::tern::ModelDescription &m,
+                         const WeightBlob &blob, const PayloadInfo &info);
+
+/// Appends `payload` to `exe`, page-aligned, followed by the trailer.
+llvm::Error appendPayload(const std::string &exe, const std::string &payload);
+
+} // namespace mlir::tern
+
+#endif // TERN_COMPILER_DRIVER_BACKEND_H

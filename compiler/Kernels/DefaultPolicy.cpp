@@ -1,0 +1,63 @@
+//===- DefaultPolicy.cpp - Kernel choices without a tuning database -------===//
+
+#include "compiler/Kernels/DefaultPolicy.h"
+
+#include <algorithm>
+
+using namespace mlir;
+using namespace mlir::tern;
+
+std::vector<const KernelFamily *>
+mlir::tern::rankedFamilies(ArrayRef<const KernelFamily *> families,
+                           int64_t m) {
+  auto rank = [&](const KernelFamily *f) {
+    return m == 1 ? f->decodeRank : f->prefillRank;
+  };
+  std::vector<const KernelFamily *> out;
+  for (const KernelFamily *f : families)
+    if (rank(f) != KernelFamily::kNever)
+      out.push_back(f);
+  std::stable_sort(out.begin(), out.end(),
+                   [&](const KernelFamily *a, const KernelFamily *b) {
+                     return rank(a) < rank(b);
+                   });
+  return out;
+}
+
+Layout mlir::tern::defaultLayout(ArrayRef<const KernelFamily *> families,
+                                 int64_t n, int64_t k) {
+  const std::vector<const KernelFamily *> ranked =
+      rankedFamilies(families, /*m=*/2);
+  auto readBy = [&](const Layout &l, const KernelFamily *f) {
+    return l.check(n, k).empty() && f->reads(l, k);
+  };
+  for (const KernelFamily *f : ranked)
+    if (int64_t block = f->preferredBlock ? f->preferredBlock(k) : 0) {
+      const Layout l{&i2Packing(), block};
+      if (readBy(l, f))
+        return l;
+    }
+  const Layout wholeRows{&i2Packing(), k};
+  if (!wholeRows.check(n, k).empty())
+    return {};
+  return wholeRows; // read by a ranked family, or by the reference lowering
+}
+
+KernelChoice mlir::tern::defaultKernel(ArrayRef<const KernelFamily *> families,
+                                       int64_t m, int64_t n, int64_t k,
+                                       const Layout &layout) {
+  if (!layout || !layout.check(n, k).empty())
+    return {};
+  auto choose = [&](const KernelFamily *f) {
+    return KernelChoice{f, layout, f->defaultTile(m, k)};
+  };
+  for (const KernelFamily *f : rankedFamilies(families, m))
+    if (f->reads(layout, k))
+      return choose(f);
+  // A layout no ranked family reads (lut2i from --packing or a tuning
+  // database): the first family that reads it.
+  for (const KernelFamily *f : families)
+    if (f->reads(layout, k))
+      return choose(f);
+  return {};
+}

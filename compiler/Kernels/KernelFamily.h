@@ -1,0 +1,133 @@
+//===- KernelFamily.h - The registry of generated kernel families -*- C++ -*-===//
+//
+// A kernel family is one way of computing a ternary matmul
+// acc[M, N] = a[M, K] x W[N, K]^T (int8 activations, packed ternary
+// weights, exact int32 results) on some CPUs: its name, the ISA features
+// it needs, the layouts it reads, its default tile and how `tern tune`
+// searches its tiles, and the generator of its kernel bodies. Each family
+// is one `KernelFamily` row defined in its own file (Avx2.cpp, Sve.cpp,
+// ...) and listed once in Families.def; every list of families (help
+// texts, tuner candidates, target defaults, the `#tern.kernel` verifier,
+// docs) is derived from the registry. docs/adding-a-lowering.md walks
+// through adding one.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TERN_COMPILER_KERNELS_KERNELFAMILY_H
+#define TERN_COMPILER_KERNELS_KERNELFAMILY_H
+
+#include "compiler/Packings/Packing.h"
+#include "compiler/Target/Target.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class MLIRContext;
+namespace func {
+class FuncOp;
+}
+namespace tern {
+
+class KernelAttr;
+struct KernelFamily;
+
+/// Activation rows x output columns (lookup-table families: groups of 32
+/// columns) computed together.
+struct Tile {
+  int64_t m = 1, n = 1;
+  bool operator==(const Tile &o) const { return m == o.m && n == o.n; }
+};
+
+/// How one matmul is computed: the C++ form of `#tern.kernel`.
+struct KernelChoice {
+  const KernelFamily *family = nullptr;
+  Layout layout;
+  Tile tile;
+
+  explicit operator bool() const { return family != nullptr; }
+  bool operator==(const KernelChoice &o) const {
+    return family == o.family && layout == o.layout && tile == o.tile;
+  }
+  /// "vnni512 i2 b256 tile 8x2"
+  std::string str() const;
+  KernelAttr attr(MLIRContext *ctx) const;
+  /// The choice an attribute names; fails (empty) for a family the
+  /// registry does not have.
+  static KernelChoice fromAttr(KernelAttr attr);
+};
+
+struct KernelFamily {
+  /// The name in `#tern.kernel`, tuning files and help texts.
+  llvm::StringRef name;
+  /// One line for help texts and docs.
+  llvm::StringRef summary;
+  /// The architecture whose targets can run it.
+  llvm::Triple::ArchType arch = llvm::Triple::UnknownArch;
+  /// LLVM features: the family runs where all of one of these sets are
+  /// present (e.g. {{"avxvnni"}, {"avx512vnni", "avx512vl"}}).
+  llvm::SmallVector<llvm::SmallVector<llvm::StringRef, 2>, 2> features;
+  /// Rank among the target's families without a tuning database, for
+  /// decode (M = 1) and prefill (M > 1): lower first; kNever: chosen only
+  /// by a tuning database or `--packing` (or where nothing else reads the
+  /// layout).
+  int decodeRank = kNever, prefillRank = kNever;
+  static constexpr int kNever = 1000;
+  /// Whether the family reads weights in `layout` (which already fits
+  /// rows of k) for rows of k weights.
+  bool (*reads)(const Layout &layout, int64_t k) = nullptr;
+  /// The block of the i2 layout this family reads best for rows of k
+  /// (0: none); the default layout of a weight is the first prefill
+  /// family's preferred block that fits K.
+  int64_t (*preferredBlock)(int64_t k) = nullptr;
+  /// The default tile for M rows of K.
+  Tile (*defaultTile)(int64_t m, int64_t k) = nullptr;
+  /// The tiles `tern tune` tries: sides up to maxTile, at most
+  /// maxAccumulators = m x n, and for decode (M = 1) at most
+  /// decodeMaxTileN columns.
+  Tile maxTile{8, 8};
+  int64_t maxAccumulators = 16;
+  int64_t decodeMaxTileN = 8;
+  /// Generates the body of an external kernel declaration
+  /// `(memref<MxKxi8> a, memref<N x rowBytes x i8> w, memref<MxNxi32> out,
+  /// index begin, index end)` computing the output units [begin, end)
+  /// (columns, or groups of layout.rowGroup() columns) with `choice`.
+  void (*define)(func::FuncOp fn, const KernelChoice &choice) = nullptr;
+
+  /// Whether a target can run it.
+  bool runsOn(const Target &target) const;
+};
+
+/// Every registered family, in Families.def's order.
+llvm::ArrayRef<const KernelFamily *> kernelFamilies();
+/// The family of that name, or null.
+const KernelFamily *findKernelFamily(llvm::StringRef name);
+/// "avx2, vnni, ..." for messages and help texts.
+std::string kernelFamilyNames();
+
+/// The families `target` runs, in registry order.
+std::vector<const KernelFamily *> familiesFor(const Target &target);
+/// The LLVM features that decide which families `target` runs, those it
+/// has (recorded in tuning files).
+std::vector<std::string> kernelFeatures(const Target &target);
+
+/// Why `family` cannot compute matmuls on rows of k weights in `layout`
+/// ("" when it can; k = 0: any k the layout fits).
+std::string checkKernel(llvm::StringRef family, const Layout &layout,
+                        int64_t k = 0);
+
+/// Installs the registry's check of `#tern.kernel` family names in the
+/// tern dialect of every context created with `registry`.
+void registerKernelRegistry(DialectRegistry &registry);
+
+/// The registry's rows (one per line of Families.def).
+#define TERN_KERNEL_FAMILY(ID) const KernelFamily &ID##Family();
+#include "compiler/Kernels/Families.def"
+
+} // namespace tern
+} // namespace mlir
+
+#endif // TERN_COMPILER_KERNELS_KERNELFAMILY_H

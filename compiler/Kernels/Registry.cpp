@@ -1,0 +1,114 @@
+//===- Registry.cpp - The registry of generated kernel families -----------===//
+
+#include "compiler/Kernels/KernelFamily.h"
+
+#include "dialects/Tern/IR/TernDialect.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+using namespace mlir;
+using namespace mlir::tern;
+
+ArrayRef<const KernelFamily *> mlir::tern::kernelFamilies() {
+  static const SmallVector<const KernelFamily *> all = {
+#define TERN_KERNEL_FAMILY(ID) &ID##Family(),
+#include "compiler/Kernels/Families.def"
+  };
+  return all;
+}
+
+const KernelFamily *mlir::tern::findKernelFamily(StringRef name) {
+  for (const KernelFamily *f : kernelFamilies())
+    if (f->name == name)
+      return f;
+  return nullptr;
+}
+
+std::string mlir::tern::kernelFamilyNames() {
+  std::string out;
+  for (const KernelFamily *f : kernelFamilies())
+    out += (out.empty() ? "" : ", ") + f->name.str();
+  return out;
+}
+
+bool KernelFamily::runsOn(const Target &target) const {
+  if (target.triple.getArch() != arch)
+    return false;
+  for (const auto &set : features)
+    if (llvm::all_of(set, [&](StringRef f) { return target.hasFeature(f); }))
+      return true;
+  return false;
+}
+
+std::vector<const KernelFamily *> mlir::tern::familiesFor(const Target &t) {
+  std::vector<const KernelFamily *> out;
+  for (const KernelFamily *f : kernelFamilies())
+    if (f->runsOn(t))
+      out.push_back(f);
+  return out;
+}
+
+std::vector<std::string> mlir::tern::kernelFeatures(const Target &t) {
+  std::vector<std::string> out;
+  for (const KernelFamily *f : kernelFamilies())
+    if (f->arch == t.triple.getArch())
+      for (const auto &set : f->features)
+        for (StringRef feature : set)
+          if (!llvm::is_contained(out, feature.str()) && t.hasFeature(feature))
+            out.push_back(feature.str());
+  return out;
+}
+
+std::string mlir::tern::checkKernel(StringRef family, const Layout &layout,
+                                    int64_t k) {
+  const KernelFamily *f = findKernelFamily(family);
+  if (!f)
+    return "unknown kernel family '" + family.str() + "' (expected one of " +
+           kernelFamilyNames() + ")";
+  if (k > 0 && !layout.check(k).empty())
+    return layout.check(k);
+  // Without a K: whether the family reads rows of some number of blocks
+  // (one block per row for sve, whole vectors of pairs for lut512, ...).
+  auto readsSome = [&] {
+    for (int64_t blocks : {1, 2, 4, 8})
+      if (f->reads(layout, blocks * layout.block))
+        return true;
+    return false;
+  };
+  if (k > 0 ? !f->reads(layout, k) : !readsSome())
+    return "the " + family.str() + " kernels do not read " + layout.str() +
+           (k > 0 ? " rows of " + std::to_string(k) + " weights" : "");
+  return {};
+}
+
+void mlir::tern::registerKernelRegistry(DialectRegistry &registry) {
+  registry.addExtension(+[](MLIRContext *, TernDialect *dialect) {
+    dialect->kernelFamilyCheck = [](StringRef family, const Layout &layout) {
+      return checkKernel(family, layout);
+    };
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// KernelChoice
+//===----------------------------------------------------------------------===//
+
+std::string KernelChoice::str() const {
+  if (!family)
+    return "reference lowering";
+  return family->name.str() + " " + layout.str() + " tile " +
+         std::to_string(tile.m) + "x" + std::to_string(tile.n);
+}
+
+KernelAttr KernelChoice::attr(MLIRContext *ctx) const {
+  return KernelAttr::get(ctx, StringAttr::get(ctx, family->name),
+                         layout.packing, layout.block, tile.m, tile.n);
+}
+
+KernelChoice KernelChoice::fromAttr(KernelAttr attr) {
+  KernelChoice c;
+  c.family = findKernelFamily(attr.getFamily().getValue());
+  c.layout = attr.getLayout();
+  c.tile = {attr.getTileM(), attr.getTileN()};
+  return c;
+}

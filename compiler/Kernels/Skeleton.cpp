@@ -1,0 +1,228 @@
+//===- Skeleton.cpp - The tile loops and the multiply-add skeleton --------===//
+
+#include "compiler/Kernels/Skeleton.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <algorithm>
+
+using namespace mlir;
+using namespace mlir::tern;
+using namespace mlir::tern::kernels;
+
+Value mlir::tern::kernels::splatConstant(OpBuilder &b, Location loc,
+                                         VectorType t, int64_t v) {
+  return arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(t, b.getIntegerAttr(t.getElementType(), v)));
+}
+
+Value mlir::tern::kernels::callIntrinsic(OpBuilder &b, Location loc,
+                                         Type result, StringRef name,
+                                         ValueRange args) {
+  return LLVM::CallIntrinsicOp::create(b, loc, result, b.getStringAttr(name),
+                                       args)
+      .getResult(0);
+}
+
+bool mlir::tern::kernels::readsVectorOrder(const Layout &l, int64_t k,
+                                           int64_t stepBytes) {
+  const int64_t positions = l.packing ? l.packing->vectorPositions : 0;
+  return positions > 0 && l.check(k).empty() &&
+         l.block % (positions * stepBytes) == 0;
+}
+
+bool mlir::tern::kernels::readsWholeRows(const Layout &l, int64_t k) {
+  return l.packing && l.packing->vectorPositions > 0 && l.block == k &&
+         l.check(k).empty();
+}
+
+int64_t mlir::tern::kernels::prefillTileRows(int64_t m, int64_t k) {
+  int64_t rows = std::min<int64_t>(m, 8);
+  while (rows > 1 && rows * k > (32 << 10))
+    rows /= 2;
+  return rows;
+}
+
+Value TileBuilder::idx(int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+void mlir::tern::kernels::emitTileLoops(
+    OpBuilder &b, Location loc, int64_t m, Tile tile, Value begin, Value end,
+    function_ref<void(ArrayRef<Value>)> prologue,
+    function_ref<void(ArrayRef<Value>, Value, int64_t)> emitTile) {
+  auto idx = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  const int64_t tileM = std::min(tile.m, m);
+  // The units [begin, end) for the rows starting at `row0`.
+  auto emitRows = [&](Value row0, int64_t nRows) {
+    SmallVector<Value> rows;
+    for (int64_t i = 0; i < nRows; ++i)
+      rows.push_back(i ? Value(arith::AddIOp::create(b, loc, row0, idx(i)))
+                       : row0);
+    prologue(rows);
+    auto unitLoop = [&](Value lo, Value hi, int64_t step) {
+      auto loop = scf::ForOp::create(b, loc, lo, hi, idx(step));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      emitTile(rows, loop.getInductionVar(), step);
+    };
+    if (tile.n == 1) {
+      unitLoop(begin, end, 1);
+      return;
+    }
+    // Whole tiles of tile.n units, then the rest one by one (the range is
+    // the caller's share, known only at run time).
+    Value span = arith::SubIOp::create(b, loc, end, begin);
+    Value whole = arith::MulIOp::create(
+        b, loc, arith::DivUIOp::create(b, loc, span, idx(tile.n)),
+        idx(tile.n));
+    Value mid = arith::AddIOp::create(b, loc, begin, whole);
+    unitLoop(begin, mid, tile.n);
+    unitLoop(mid, end, 1);
+  };
+  const int64_t mainRows = m / tileM * tileM;
+  if (mainRows == tileM) {
+    emitRows(idx(0), tileM);
+  } else {
+    auto rowLoop =
+        scf::ForOp::create(b, loc, idx(0), idx(mainRows), idx(tileM));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(rowLoop.getBody());
+    emitRows(rowLoop.getInductionVar(), tileM);
+  }
+  if (m > mainRows)
+    emitRows(idx(mainRows), m - mainRows);
+}
+
+SmallVector<SmallVector<Value>> mlir::tern::kernels::fixedWidthDots(
+    TileBuilder &tb, ArrayRef<Value> rows, ArrayRef<Value> cols,
+    int64_t vecBytes, VectorType accType, int64_t codeOffset,
+    const AccumulateFn &accumulate) {
+  auto bytesType = VectorType::get({vecBytes}, tb.b.getI8Type());
+  SmallVector<SmallVector<Value>> acc(
+      rows.size(), SmallVector<Value>(cols.size(), tb.splat(accType, 0)));
+  const int64_t per = tb.perByte();
+  const int64_t block = tb.layout.block;
+  const int64_t part = block / per; // bytes per block and row
+  for (int64_t blk = 0; blk < tb.k / block; ++blk)
+    for (int64_t c = 0; c < part; c += vecBytes) {
+      // Byte blk * part + c + p holds elements
+      // blk * block + j * part + c + p at position j.
+      SmallVector<SmallVector<Value>> codes;
+      for (Value col : cols) {
+        Value bytes = vector::LoadOp::create(
+            tb.b, tb.loc, bytesType, tb.w,
+            ValueRange{col, tb.idx(blk * part + c)});
+        codes.push_back(tb.allCodes(bytes, codeOffset));
+      }
+      for (size_t i = 0; i < rows.size(); ++i) {
+        SmallVector<Value> x;
+        for (int64_t j = 0; j < per; ++j)
+          x.push_back(vector::LoadOp::create(
+              tb.b, tb.loc, bytesType, tb.a,
+              ValueRange{rows[i], tb.idx(blk * block + j * part + c)}));
+        for (size_t n = 0; n < cols.size(); ++n) {
+          SmallVector<std::pair<Value, Value>> pairs;
+          for (int64_t j = 0; j < per; ++j)
+            pairs.push_back({codes[n][j], x[j]});
+          acc[i][n] = accumulate(tb, acc[i][n], pairs);
+        }
+      }
+    }
+  SmallVector<SmallVector<Value>> dots(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i)
+    for (size_t n = 0; n < cols.size(); ++n)
+      dots[i].push_back(vector::ReductionOp::create(
+          tb.b, tb.loc, vector::CombiningKind::ADD, acc[i][n]));
+  return dots;
+}
+
+void mlir::tern::kernels::defineTiledKernel(func::FuncOp fn,
+                                            const KernelChoice &choice,
+                                            const MultiplyAdd &family) {
+  OpBuilder b(fn.getContext());
+  auto aType = cast<MemRefType>(fn.getArgumentTypes()[0]);
+  fn.setPrivate();
+  Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  TileBuilder tb{b,
+                 fn.getLoc(),
+                 entry->getArgument(0),
+                 entry->getArgument(1),
+                 aType.getDimSize(0),
+                 aType.getDimSize(1),
+                 choice.layout};
+  Value out = entry->getArgument(2);
+  SmallVector<Value> sums; // of the current row tile
+  emitTileLoops(
+      b, tb.loc, tb.m, choice.tile, entry->getArgument(3),
+      entry->getArgument(4),
+      [&](ArrayRef<Value> rows) {
+        sums.clear();
+        if (family.rowSum)
+          for (Value row : rows)
+            sums.push_back(family.rowSum(tb, row));
+      },
+      [&](ArrayRef<Value> rows, Value col0, int64_t count) {
+        SmallVector<Value> cols = {col0};
+        for (int64_t j = 1; j < count; ++j)
+          cols.push_back(arith::AddIOp::create(b, tb.loc, col0, tb.idx(j)));
+        SmallVector<SmallVector<Value>> dots = family.dots(tb, rows, cols);
+        for (size_t i = 0; i < rows.size(); ++i)
+          for (size_t j = 0; j < cols.size(); ++j) {
+            Value v = dots[i][j];
+            if (!sums.empty())
+              v = arith::SubIOp::create(b, tb.loc, v, sums[i]);
+            memref::StoreOp::create(b, tb.loc, v, out,
+                                    ValueRange{rows[i], cols[j]});
+          }
+      });
+  func::ReturnOp::create(b, tb.loc);
+}
+
+MultiplyAdd mlir::tern::kernels::offsetCodesMultiplyAdd(int64_t vecBytes,
+                                                        AccumulateFn accumulate) {
+  MultiplyAdd f;
+  f.dots = [=](TileBuilder &tb, ArrayRef<Value> rows, ArrayRef<Value> cols) {
+    auto acc = VectorType::get({vecBytes / 4}, tb.b.getI32Type());
+    return fixedWidthDots(tb, rows, cols, vecBytes, acc, /*codeOffset=*/0,
+                          accumulate);
+  };
+  // sum_k a[row, k]: the overcount of multiplying by codes t + 1.
+  f.rowSum = [=](TileBuilder &tb, Value row) -> Value {
+    auto bytes = VectorType::get({vecBytes}, tb.b.getI8Type());
+    auto acc = VectorType::get({vecBytes / 4}, tb.b.getI32Type());
+    Value ones = tb.splat(bytes, 1);
+    Value sum = tb.splat(acc, 0);
+    for (int64_t kk = 0; kk < tb.k; kk += 4 * vecBytes) {
+      SmallVector<std::pair<Value, Value>> pairs;
+      for (int64_t c = kk; c < std::min(tb.k, kk + 4 * vecBytes);
+           c += vecBytes)
+        pairs.push_back({ones, vector::LoadOp::create(
+                                   tb.b, tb.loc, bytes, tb.a,
+                                   ValueRange{row, tb.idx(c)})});
+      sum = accumulate(tb, sum, pairs);
+    }
+    return vector::ReductionOp::create(tb.b, tb.loc,
+                                       vector::CombiningKind::ADD, sum);
+  };
+  return f;
+}
+
+MultiplyAdd mlir::tern::kernels::signedCodesMultiplyAdd(int64_t vecBytes,
+                                                        VectorType accType,
+                                                        AccumulateFn accumulate) {
+  MultiplyAdd f;
+  f.dots = [=](TileBuilder &tb, ArrayRef<Value> rows, ArrayRef<Value> cols) {
+    return fixedWidthDots(tb, rows, cols, vecBytes, accType,
+                          /*codeOffset=*/1, accumulate);
+  };
+  return f;
+}

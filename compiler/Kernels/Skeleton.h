@@ -1,0 +1,127 @@
+//===- Skeleton.h - What kernel families build their bodies from -*- C++ -*-===//
+//
+// A generated kernel is an external declaration
+//   (memref<MxKxi8> a, memref<N x rowBytes x i8> w, memref<MxNxi32> out,
+//    index begin, index end)
+// whose body computes out[:, units [begin, end)] (units: columns, or groups
+// of the layout's row group) as a loop over tiles of tile.m activation rows
+// (the rest as one smaller tile) and, inside, tiles of tile.n units of
+// [begin, end) (the rest one at a time). Two skeletons fill the tiles:
+//   - the multiply-add skeleton (defineTiledKernel): per tile, tile.m x
+//     tile.n dot products over the reduction, each weight byte decoded once
+//     per tile (the packing's vector decoder) and each activation loaded
+//     once; a family says how one vector step accumulates (fixedWidthDots)
+//     or writes its own loop (sve, rvv);
+//   - the lookup-table skeleton (defineLutKernel, LutSkeleton.cpp).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TERN_COMPILER_KERNELS_SKELETON_H
+#define TERN_COMPILER_KERNELS_SKELETON_H
+
+#include "compiler/Kernels/KernelFamily.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+#include <functional>
+
+namespace mlir::tern::kernels {
+
+/// A constant vector of `t` with every element `v`.
+Value splatConstant(OpBuilder &b, Location loc, VectorType t, int64_t v);
+/// A call of the LLVM intrinsic `name` returning `result`.
+Value callIntrinsic(OpBuilder &b, Location loc, Type result,
+                    llvm::StringRef name, ValueRange args);
+
+/// Whether a fixed-width family stepping `stepBytes` weight bytes at a time
+/// reads `layout` for rows of k: packings in vector order whose block
+/// holds whole steps for every position (i2: block % (4 x stepBytes) == 0,
+/// base3v: % (5 x stepBytes)).
+bool readsVectorOrder(const Layout &layout, int64_t k, int64_t stepBytes);
+/// Whether a vector-length-agnostic family (sve, rvv) reads `layout`: a
+/// vector-order packing in one block per row (each position's activations
+/// are then one contiguous run, whatever the vector length).
+bool readsWholeRows(const Layout &layout, int64_t k);
+
+/// Prefill tile rows: the tile's activation rows stay in L1 while its
+/// columns stream past, at most 32 KiB of them (8 rows of K = 2560; 4 of
+/// K = 6912); min(M, 8) at most.
+int64_t prefillTileRows(int64_t m, int64_t k);
+
+/// What a tile sees while a multiply-add kernel body is generated.
+struct TileBuilder {
+  OpBuilder &b;
+  Location loc;
+  Value a, w;     ///< memref<MxKxi8> activations, memref<NxRowBytesxi8> weights
+  int64_t m, k;   ///< rows, reduction length
+  Layout layout;  ///< of the weights (a vector-order packing)
+  Value idx(int64_t v);
+  Value splat(VectorType t, int64_t v) { return splatConstant(b, loc, t, v); }
+  Value intrinsic(Type result, llvm::StringRef name, ValueRange args) {
+    return callIntrinsic(b, loc, result, name, args);
+  }
+  /// Weights per byte (the packing's vector positions).
+  int64_t perByte() const { return layout.packing->vectorPositions; }
+  /// All perByte() code vectors of `bytes` (position j: elements
+  /// j * block / perByte() + p of the block), minus `offset` (0: codes
+  /// 0..2; 1: the ternary values -1..1).
+  SmallVector<Value> allCodes(Value bytes, int64_t offset) {
+    return layout.packing->vectorCodes(b, loc, bytes, offset);
+  }
+};
+
+/// How a multiply-add family computes a tile.
+struct MultiplyAdd {
+  /// dots[i][j] = sum_k a[rows[i], k] * c(w[cols[j]], k) in i32, where c
+  /// is the code the family multiplies by (t + 1 or t).
+  std::function<SmallVector<SmallVector<Value>>(
+      TileBuilder &, ArrayRef<Value> rows, ArrayRef<Value> cols)>
+      dots;
+  /// For families that multiply by t + 1: sum_k a[row, k] (i32), which is
+  /// subtracted from each dot product. Null when c is t itself.
+  std::function<Value(TileBuilder &, Value row)> rowSum;
+};
+
+/// The body of a multiply-add kernel declaration with `choice`.
+void defineTiledKernel(func::FuncOp fn, const KernelChoice &choice,
+                       const MultiplyAdd &family);
+
+/// Fixed-width families: the dots of a tile over fully unrolled steps of
+/// `vecBytes` weight bytes; per step and position, `accumulate(acc, pairs)`
+/// for each (row, column) pair, pairs being (codes, activations) per
+/// position.
+using AccumulateFn = std::function<Value(
+    TileBuilder &, Value acc, ArrayRef<std::pair<Value, Value>> pairs)>;
+SmallVector<SmallVector<Value>>
+fixedWidthDots(TileBuilder &tb, ArrayRef<Value> rows, ArrayRef<Value> cols,
+               int64_t vecBytes, VectorType accType, int64_t codeOffset,
+               const AccumulateFn &accumulate);
+
+/// A fixed-width family of `vecBytes`-byte steps that multiplies the
+/// unsigned codes t + 1 (0..2) by the activations, accumulating into
+/// vecBytes / 4 i32 lanes with `accumulate`, and subtracts the activation
+/// row sum (computed with the same `accumulate` against ones).
+MultiplyAdd offsetCodesMultiplyAdd(int64_t vecBytes, AccumulateFn accumulate);
+/// A fixed-width family of `vecBytes`-byte steps that multiplies the signed
+/// ternary values t by the activations, accumulating into `accType`.
+MultiplyAdd signedCodesMultiplyAdd(int64_t vecBytes, VectorType accType,
+                                   AccumulateFn accumulate);
+
+/// Shared by both skeletons: for each tile of rows (`prologue(rows)` once
+/// per row tile), `emitTile(rows, firstUnit, units)` for the units of
+/// [begin, end) in tiles of tile.n, then the rest one at a time.
+void emitTileLoops(
+    OpBuilder &b, Location loc, int64_t m, Tile tile, Value begin, Value end,
+    llvm::function_ref<void(ArrayRef<Value> rows)> prologue,
+    llvm::function_ref<void(ArrayRef<Value> rows, Value unit, int64_t count)>
+        emitTile);
+
+/// The lookup-table skeleton over `vecBytes`-byte vectors whose byte
+/// shuffle is the LLVM intrinsic `shuffle` (table, indices), per 16-byte
+/// lane; reads lut2i.
+void defineLutKernel(func::FuncOp fn, const KernelChoice &choice,
+                     int64_t vecBytes, llvm::StringRef shuffle);
+
+} // namespace mlir::tern::kernels
+
+#endif // TERN_COMPILER_KERNELS_SKELETON_H

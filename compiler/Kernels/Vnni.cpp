@@ -1,0 +1,50 @@
+//===- Vnni.cpp - The vnni kernel family (256-bit vpdpbusd) ---------------===//
+//
+// Per 32-byte step, vpdpbusd accumulates the codes t + 1 (unsigned) times
+// the activations straight into 8 i32 lanes; the total minus the
+// activation row sum. Runs with AVX-VNNI, or AVX512-VNNI with VL.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Kernels/Skeleton.h"
+
+using namespace mlir;
+using namespace mlir::tern;
+using namespace mlir::tern::kernels;
+
+namespace {
+void define(func::FuncOp fn, const KernelChoice &choice) {
+  defineTiledKernel(
+      fn, choice,
+      offsetCodesMultiplyAdd(32, [](TileBuilder &tb, Value acc,
+                                    ArrayRef<std::pair<Value, Value>> pairs) {
+        for (auto [codes, x] : pairs)
+          acc = tb.intrinsic(acc.getType(), "llvm.x86.avx512.vpdpbusd.256",
+                             {acc, codes, x});
+        return acc;
+      }));
+}
+} // namespace
+
+const KernelFamily &mlir::tern::vnniFamily() {
+  static const KernelFamily f = [] {
+    KernelFamily f;
+    f.name = "vnni";
+    f.summary = "vpdpbusd on 256-bit vectors (AVX-VNNI or AVX512-VNNI+VL), "
+                "32-byte steps";
+    f.arch = llvm::Triple::x86_64;
+    f.features = {{"avxvnni"}, {"avx512vnni", "avx512vl"}};
+    f.decodeRank = 2;
+    f.prefillRank = 1;
+    f.reads = [](const Layout &l, int64_t k) {
+      return readsVectorOrder(l, k, 32);
+    };
+    f.preferredBlock = [](int64_t) -> int64_t { return 128; };
+    f.defaultTile = [](int64_t m, int64_t k) {
+      return m == 1 ? Tile{1, 4} : Tile{prefillTileRows(m, k), 1};
+    };
+    f.define = define;
+    return f;
+  }();
+  return f;
+}

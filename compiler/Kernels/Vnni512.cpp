@@ -1,0 +1,55 @@
+//===- Vnni512.cpp - The vnni512 kernel family (512-bit vpdpbusd) ---------===//
+//
+// As vnni on 512-bit vectors: 64-byte steps, 16 i32 lanes, for CPUs with
+// AVX512-VNNI and a full-width datapath (Zen 5, Sapphire Rapids).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Kernels/Skeleton.h"
+
+using namespace mlir;
+using namespace mlir::tern;
+using namespace mlir::tern::kernels;
+
+namespace {
+void define(func::FuncOp fn, const KernelChoice &choice) {
+  defineTiledKernel(
+      fn, choice,
+      offsetCodesMultiplyAdd(64, [](TileBuilder &tb, Value acc,
+                                    ArrayRef<std::pair<Value, Value>> pairs) {
+        for (auto [codes, x] : pairs)
+          acc = tb.intrinsic(acc.getType(), "llvm.x86.avx512.vpdpbusd.512",
+                             {acc, codes, x});
+        return acc;
+      }));
+}
+} // namespace
+
+const KernelFamily &mlir::tern::vnni512Family() {
+  static const KernelFamily f = [] {
+    KernelFamily f;
+    f.name = "vnni512";
+    f.summary = "vpdpbusd on 512-bit vectors (AVX512-VNNI), 64-byte steps";
+    f.arch = llvm::Triple::x86_64;
+    f.features = {{"avx512vnni"}};
+    // The fastest family where it runs, decode and prefill (tern tune on a
+    // Zen 5: 20-30 % over avx2 in decode; docs/performance.md).
+    f.decodeRank = 0;
+    f.prefillRank = 0;
+    f.reads = [](const Layout &l, int64_t k) {
+      return readsVectorOrder(l, k, 64);
+    };
+    f.preferredBlock = [](int64_t) -> int64_t { return 256; };
+    // Prefill: two columns per tile (each activation load feeds two
+    // vpdpbusd; 8x2 prefilled the 2B4T model 1-15 % faster than 8x1 in
+    // alternating runs). Decode: one column (wider tiles decoded slower in
+    // the executable, so tern tune keeps one).
+    f.defaultTile = [](int64_t m, int64_t k) {
+      return m == 1 ? Tile{1, 1} : Tile{prefillTileRows(m, k), 2};
+    };
+    f.decodeMaxTileN = 1;
+    f.define = define;
+    return f;
+  }();
+  return f;
+}

@@ -1,0 +1,70 @@
+//===- Target.h - What `--target` names: triple, CPU, features --*- C++ -*-===//
+//
+// Every target Tern compiles for is described here, and only here:
+//   - `native`: this machine (its triple, CPU and features);
+//   - any x86-64 CPU name LLVM knows (x86-64, x86-64-v3, znver3, ...);
+//   - the named cross targets of targetTable() (aarch64, aarch64+sve,
+//     riscv64+v).
+// For each architecture that is not the host's, archTable() says where its
+// cross-built runtime lives (tools/setup.sh builds <build>-<dir>/), which
+// CMake toolchain file builds it, and how its executables run here (qemu).
+// Kernel families (compiler/Kernels) name the features they need; a target
+// runs the families whose features it has.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TERN_COMPILER_TARGET_TARGET_H
+#define TERN_COMPILER_TARGET_TARGET_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <string>
+
+namespace mlir::tern {
+
+/// An architecture Tern builds executables for.
+struct ArchInfo {
+  llvm::Triple::ArchType arch;
+  /// The cross-built runtime's folder suffix (<build>-<dir>/lib) and the
+  /// CMake toolchain file (cmake/<toolchain>) that builds it.
+  llvm::StringRef dir, toolchain;
+  /// How an executable runs on an x86-64 host (the command prefix).
+  llvm::StringRef runner;
+};
+llvm::ArrayRef<ArchInfo> archTable();
+const ArchInfo *findArch(llvm::Triple::ArchType arch);
+
+/// A named target: `--target NAME`.
+struct NamedTarget {
+  llvm::StringRef name, triple, cpu, features, summary;
+};
+llvm::ArrayRef<NamedTarget> targetTable();
+
+struct Target {
+  std::string name; ///< as given (native, znver4, aarch64+sve, ...)
+  llvm::Triple triple;
+  std::string cpu;      ///< LLVM's CPU name: the tuning database's key
+  std::string features; ///< explicit LLVM features, "+a,+b" (may be empty)
+
+  /// Whether the target has the LLVM feature `f` (explicitly or through its
+  /// CPU).
+  bool hasFeature(llvm::StringRef f) const;
+  /// Whether it is this machine's architecture (its executables link with
+  /// the host runtime and run here directly).
+  bool isHostArch() const;
+  const ArchInfo *arch() const { return findArch(triple.getArch()); }
+};
+
+/// Resolves a `--target` name; errors list the supported targets.
+llvm::Expected<Target> resolveTarget(llvm::StringRef name);
+/// This machine.
+Target hostTarget();
+
+/// "native, x86-64, ..." for messages and help texts.
+std::string supportedTargets();
+
+} // namespace mlir::tern
+
+#endif // TERN_COMPILER_TARGET_TARGET_H

@@ -1,0 +1,63 @@
+//===- KernelSelection.h - What tern compile chooses per weight -*- C++ -*-===//
+//
+// The decisions tern-select-kernels makes, as plain functions so that
+// `tern tune` times exactly what `tern compile` would generate:
+//   - a weight's layout: the layout of the decode (M = 1) entry of the
+//     tuning database nearest its shape (a weight has one packed copy for
+//     decode and prefill), where it fits; else a requested packing
+//     (`--packing`) in one block per row where a family of the target reads
+//     it; else the default (compiler/Kernels/DefaultPolicy.h);
+//   - a matmul's kernel: the nearest database entry's family and tile for
+//     its M where that family reads the weight's layout; else the default
+//     for that layout.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TERN_COMPILER_TRANSFORMS_KERNELSELECTION_H
+#define TERN_COMPILER_TRANSFORMS_KERNELSELECTION_H
+
+#include "compiler/Kernels/KernelFamily.h"
+#include "compiler/Tuning/TuningDb.h"
+
+namespace mlir::tern {
+
+class KernelSelector {
+public:
+  /// `db` (may be null) must outlive the selector; `preferred`: a packing
+  /// to store weights in where the target reads it (null: the defaults).
+  KernelSelector(Target target, const TuningDb *db = nullptr,
+                 const Packing *preferred = nullptr);
+
+  const Target &target() const { return target_; }
+  llvm::ArrayRef<const KernelFamily *> families() const { return families_; }
+
+  /// Why the database cannot be used with this target ("" when it can):
+  /// an entry for its CPU names a family it cannot run.
+  std::string checkDatabase(const std::string &path) const;
+
+  /// The layout of an [n, k] weight (empty: unpacked, for the reference
+  /// lowering).
+  Layout layout(int64_t n, int64_t k) const;
+  /// Why the requested packing is not used for an [n, k] weight ("" when
+  /// it is, or none was requested).
+  std::string whyNotPreferred(int64_t n, int64_t k) const;
+  /// The kernel for M rows of an [n, k] weight stored in `layout` (empty:
+  /// the reference lowering).
+  KernelChoice kernel(int64_t m, int64_t n, int64_t k,
+                      const Layout &layout) const;
+  /// Both: what a matmul of M rows on a fresh [n, k] weight gets.
+  KernelChoice choice(int64_t m, int64_t n, int64_t k) const {
+    return kernel(m, n, k, layout(n, k));
+  }
+
+private:
+  Layout preferredLayout(int64_t n, int64_t k) const;
+
+  Target target_;
+  std::vector<const KernelFamily *> families_;
+  const TuningDb *db_;
+  const Packing *preferred_;
+};
+
+} // namespace mlir::tern
+
+#endif // TERN_COMPILER_TRANSFORMS_KERNELSELECTION_H

@@ -1,0 +1,18 @@
+//===- Passes.h - Tern's target-dependent transformations -------*- C++ -*-===//
+#ifndef TERN_COMPILER_TRANSFORMS_PASSES_H
+#define TERN_COMPILER_TRANSFORMS_PASSES_H
+
+#include "dialects/Tern/IR/TernOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::tern {
+
+#define GEN_PASS_DECL
+#include "compiler/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "compiler/Transforms/Passes.h.inc"
+
+} // namespace mlir::tern
+
+#endif // TERN_COMPILER_TRANSFORMS_PASSES_H

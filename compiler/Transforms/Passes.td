@@ -1,0 +1,60 @@
+//===- Passes.td - Tern's target-dependent transformations -*- tablegen -*-===//
+
+#ifndef TERN_COMPILER_TRANSFORMS_PASSES
+#define TERN_COMPILER_TRANSFORMS_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def TernSelectKernels : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
+  let summary = "Chooses each weight's layout and each matmul's kernel for a target";
+  let description = [{
+    For a target (`--target` of `tern compile`) and optionally a tuning
+    database (`tern tune`'s file) and a requested packing:
+
+    - each ternary `tern.weight` without a layout gets one: a `tern.pack`
+      to that layout is inserted after it and its users read the packed
+      value (`tern-plan-weights` later folds the pack into the weight, so
+      the blob holds the packed bytes). The layout is the decode (M = 1)
+      database entry's for the weight's shape where one fits; else the
+      requested packing in one block per row where a kernel family of the
+      target reads it; else the default (the i2 block the target's best
+      prefill family prefers). One weight has one layout for every M.
+    - each `tern.bitlinear` and `tern.matmul` on such a weight gets
+      `kernel = #tern.kernel<...>`: the nearest database entry's family and
+      tile for its M where that family reads the layout; else the default
+      family for that M (decode and prefill rank families differently) with
+      its default tile. Ops without a kernel take the reference lowering.
+
+    A requested packing that no family of the target reads for a shape is
+    reported as a warning naming the weights and why, not dropped
+    silently. A database entry for the target's CPU whose family the target
+    cannot run is an error. The families, their ranks and tiles are rows of
+    the kernel registry (docs/kernels.md).
+
+    Example (`--tern-select-kernels="target=znver4"`):
+
+    ```mlir
+    %w = tern.weight "blk.0.attn_q.weight" %blob : memref<?xi8> -> !tern.weights<256x256>
+    %y = tern.bitlinear %x, %w, %s : tensor<1x256xf32>, !tern.weights<256x256>, f32 -> tensor<1x256xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    %w = tern.weight "blk.0.attn_q.weight" %blob : memref<?xi8> -> !tern.weights<256x256>
+    %p = tern.pack %w : !tern.weights<256x256> -> !tern.weights<256x256, #tern.layout<i2, block = 256>>
+    %y = tern.bitlinear %x, %p, %s {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1]>} : ...
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"native\"",
+           "The target (tern compile --target): native, an x86 CPU name, or a named cross target">,
+    Option<"tuningDb", "tuning-db", "std::string", /*default=*/"\"\"",
+           "A tuning database (tern tune) whose entries for the target's CPU come first">,
+    Option<"packing", "packing", "std::string", /*default=*/"\"\"",
+           "Store weights in this packing (one block per row) where a kernel family of the target reads it">,
+  ];
+  let dependentDialects = ["::mlir::tern::TernDialect"];
+}
+
+#endif // TERN_COMPILER_TRANSFORMS_PASSES

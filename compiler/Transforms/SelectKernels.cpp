@@ -1,0 +1,143 @@
+//===- SelectKernels.cpp - Layouts and kernels for a target ---------------===//
+//
+// See the pass description in Passes.td; the choices themselves are
+// KernelSelection.h's.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Transforms/KernelSelection.h"
+#include "compiler/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <optional>
+
+namespace mlir::tern {
+#define GEN_PASS_DEF_TERNSELECTKERNELS
+#include "compiler/Transforms/Passes.h.inc"
+} // namespace mlir::tern
+
+using namespace mlir;
+using namespace mlir::tern;
+
+namespace {
+
+/// Whether `v` reads a blob weight (directly, or through the pack this
+/// pass inserts): only those matmuls can run generated kernels.
+bool readsBlobWeight(Value v) {
+  if (auto pack = v.getDefiningOp<PackOp>())
+    v = pack.getSource();
+  return v.getDefiningOp<WeightOp>() != nullptr;
+}
+
+struct TernSelectKernelsPass
+    : mlir::tern::impl::TernSelectKernelsBase<TernSelectKernelsPass> {
+  using TernSelectKernelsBase::TernSelectKernelsBase;
+
+  LogicalResult initialize(MLIRContext *) override {
+    llvm::Expected<Target> t = resolveTarget(target);
+    if (!t) {
+      error_ = "target: " + llvm::toString(t.takeError());
+      return success(); // reported when the pass runs, on the module
+    }
+    if (!tuningDb.empty()) {
+      llvm::Expected<TuningDb> db = TuningDb::load(tuningDb);
+      if (!db) {
+        error_ = llvm::toString(db.takeError());
+        return success();
+      }
+      db_ = std::move(*db);
+    }
+    const Packing *preferred = nullptr;
+    if (!packing.empty() && !(preferred = findPacking(packing))) {
+      error_ = "packing: unknown packing '" + packing + "' (" +
+               packingNames() + ")";
+      return success();
+    }
+    selector_.emplace(std::move(*t), db_ ? &*db_ : nullptr, preferred);
+    error_ = selector_->checkDatabase(tuningDb);
+    return success();
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (!error_.empty()) {
+      module.emitError() << error_;
+      return signalPassFailure();
+    }
+    chooseLayouts(module);
+    chooseKernels(module);
+  }
+
+private:
+  /// Packs every unpacked ternary blob weight that a matmul reads.
+  void chooseLayouts(ModuleOp module) {
+    // Weights the requested packing does not reach, by shape.
+    llvm::MapVector<std::pair<int64_t, int64_t>, SmallVector<WeightOp>> missed;
+    module.walk([&](WeightOp w) {
+      auto type = dyn_cast<WeightsType>(w.getResult().getType());
+      if (!type || type.isPacked() ||
+          llvm::none_of(w->getUsers(), [](Operation *u) {
+            return isa<BitLinearOp, MatmulOp>(u);
+          }))
+        return;
+      const int64_t n = type.getRows(), k = type.getCols();
+      if (!selector_->whyNotPreferred(n, k).empty())
+        missed[{n, k}].push_back(w);
+      const Layout layout = selector_->layout(n, k);
+      if (!layout)
+        return; // unpacked: the reference lowering reads it as it is
+      OpBuilder b(w->getContext());
+      b.setInsertionPointAfter(w);
+      auto packed = type.withLayout(
+          LayoutAttr::get(w->getContext(), layout.packing, layout.block));
+      Value p = PackOp::create(b, w.getLoc(), packed, w.getResult());
+      w.getResult().replaceAllUsesExcept(p, p.getDefiningOp());
+    });
+    for (auto &[shape, weights] : missed) {
+      auto [n, k] = shape;
+      llvm::SetVector<StringRef> names;
+      for (WeightOp w : weights)
+        names.insert(w.getName());
+      weights.front().emitWarning()
+          << "packing " << packing << " is not used for " << names.size()
+          << " weight" << (names.size() == 1 ? "" : "s") << " of " << n << "x"
+          << k << " ('" << names.front() << "'"
+          << (names.size() > 1 ? ", ..." : "")
+          << "): " << selector_->whyNotPreferred(n, k) << "; stored as "
+          << selector_->layout(n, k).str();
+    }
+  }
+
+  /// Gives each matmul on a packed blob weight its kernel.
+  void chooseKernels(ModuleOp module) {
+    auto choose = [&](Operation *op, Value lhs, Value weights) {
+      if (op->hasAttr("kernel") || !readsBlobWeight(weights))
+        return;
+      auto w = cast<WeightsType>(weights.getType());
+      if (!w.isPacked())
+        return;
+      const int64_t m = cast<ShapedType>(lhs.getType()).getDimSize(0);
+      KernelChoice c = selector_->kernel(m, w.getRows(), w.getCols(),
+                                         w.getLayout().getLayout());
+      if (c)
+        op->setAttr("kernel", c.attr(op->getContext()));
+    };
+    module.walk([&](Operation *op) {
+      if (auto bl = dyn_cast<BitLinearOp>(op))
+        choose(op, bl.getInput(), bl.getWeights());
+      else if (auto mm = dyn_cast<MatmulOp>(op))
+        choose(op, mm.getLhs(), mm.getWeights());
+    });
+  }
+
+  std::string error_;
+  std::optional<TuningDb> db_;
+  std::optional<KernelSelector> selector_;
+};
+
+} // namespace

@@ -1,0 +1,189 @@
+//===- TernNetworkOps.cpp - Verifiers of the network ops ------------------===//
+//
+// embedding, rms_norm, rope_table, rope, attention, squared_relu_gate and
+// lm_head: shapes must agree with each other and with the vector widths
+// their definitions (and the reference forward pass) use.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Tern/IR/TernOps.h"
+#include "dialects/Tern/IR/VerifyHelpers.h"
+
+using namespace mlir;
+using namespace mlir::tern;
+
+namespace {
+/// The reference's dot products and sums run in 8 lanes.
+constexpr int64_t kLanes = 8;
+
+int64_t dim(Value v, unsigned i) {
+  return cast<ShapedType>(v.getType()).getDimSize(i);
+}
+} // namespace
+
+LogicalResult EmbeddingOp::verify() {
+  if (failed(checkTensor(*this, getTable().getType(), 2, "table")) ||
+      failed(checkTensor(*this, getTokens().getType(), 1, "tokens")) ||
+      failed(checkShape(*this, getResult().getType(),
+                        {dim(getTokens(), 0), dim(getTable(), 1)},
+                        "result [tokens, table columns] =")))
+    return failure();
+  if (dim(getTable(), 1) % kLanes)
+    return emitOpError() << "needs rows of a multiple of " << kLanes
+                         << " values, got " << dim(getTable(), 1);
+  return success();
+}
+
+LogicalResult RmsNormOp::verify() {
+  if (failed(checkTensor(*this, getInput().getType(), 2, "input")) ||
+      failed(checkShape(*this, getWeight().getType(), {dim(getInput(), 1)},
+                        "weight to have one entry per input column, shape")) ||
+      failed(checkShape(*this, getResult().getType(),
+                        getInput().getType().getShape(),
+                        "result to have the input's shape")))
+    return failure();
+  if (dim(getInput(), 1) % kLanes)
+    return emitOpError() << "needs rows of a multiple of " << kLanes
+                         << " values (its sum runs in " << kLanes
+                         << " lanes), got " << dim(getInput(), 1);
+  if (!(getEpsilon().convertToFloat() >= 0))
+    return emitOpError() << "needs a non-negative epsilon";
+  return success();
+}
+
+LogicalResult RopeTableOp::verify() {
+  if (failed(checkTensor(*this, getCos().getType(), 2, "cos")) ||
+      failed(checkShape(*this, getSin().getType(),
+                        getCos().getType().getShape(),
+                        "sin to have cos's shape")))
+    return failure();
+  if (dim(getCos(), 1) % kLanes)
+    return emitOpError() << "needs half a head dimension that is a multiple "
+                         << "of " << kLanes << ", got " << dim(getCos(), 1);
+  if (!(getTheta().convertToFloat() > 0))
+    return emitOpError() << "needs a positive theta";
+  return success();
+}
+
+LogicalResult RopeOp::verify() {
+  if (failed(checkTensor(*this, getInput().getType(), 2, "input")) ||
+      failed(checkTensor(*this, getCos().getType(), 2, "cos")) ||
+      failed(checkShape(*this, getSin().getType(),
+                        getCos().getType().getShape(),
+                        "sin to have cos's shape")) ||
+      failed(checkShape(*this, getResult().getType(),
+                        getInput().getType().getShape(),
+                        "result to have the input's shape")))
+    return failure();
+  const int64_t rows = dim(getInput(), 0), half = dim(getCos(), 1);
+  if (dim(getCos(), 0) != rows)
+    return emitOpError() << "has " << rows << " input rows but tables for "
+                         << dim(getCos(), 0);
+  if (half % kLanes || dim(getInput(), 1) % (2 * half))
+    return emitOpError() << "needs rows of whole heads of " << 2 * half
+                         << " values (half a multiple of " << kLanes
+                         << "), got rows of " << dim(getInput(), 1);
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  if (failed(checkTensor(*this, getQuery().getType(), 2, "query")) ||
+      failed(checkTensor(*this, getKey().getType(), 2, "key")) ||
+      failed(checkShape(*this, getValue().getType(),
+                        getKey().getType().getShape(),
+                        "value to have key's shape")) ||
+      failed(checkTensor(*this, getKeyCache().getType(), 3, "key cache")) ||
+      failed(checkShape(*this, getValueCache().getType(),
+                        getKeyCache().getType().getShape(),
+                        "value cache to have the key cache's shape")) ||
+      failed(checkShape(*this, getResult().getType(),
+                        getQuery().getType().getShape(),
+                        "result to have the query's shape")))
+    return failure();
+  const int64_t rows = dim(getQuery(), 0), heads = getNumHeads(),
+                kvHeads = getNumKvHeads();
+  if (dim(getKey(), 0) != rows)
+    return emitOpError() << "has " << rows << " query rows but "
+                         << dim(getKey(), 0) << " key rows";
+  if (heads % kvHeads)
+    return emitOpError() << heads << " query heads are not a multiple of "
+                         << kvHeads << " kv heads";
+  if (dim(getQuery(), 1) % heads)
+    return emitOpError() << "query width " << dim(getQuery(), 1)
+                         << " is not a multiple of " << heads << " heads";
+  const int64_t hd = dim(getQuery(), 1) / heads;
+  if (hd % kLanes)
+    return emitOpError() << "needs a head dimension that is a multiple of "
+                         << kLanes << ", got " << hd;
+  if (dim(getKey(), 1) != kvHeads * hd)
+    return emitOpError() << "expects key rows of " << kvHeads << " heads of "
+                         << hd << ", got " << dim(getKey(), 1);
+  if (dim(getKeyCache(), 2) != kvHeads * hd)
+    return emitOpError() << "expects cache rows of " << kvHeads * hd
+                         << " values, got " << dim(getKeyCache(), 2);
+  if (static_cast<int64_t>(getLayer()) >= dim(getKeyCache(), 0))
+    return emitOpError() << "layer " << getLayer() << " is outside the "
+                         << dim(getKeyCache(), 0) << "-layer cache";
+  if (rows > dim(getKeyCache(), 1))
+    return emitOpError() << rows << " rows do not fit the "
+                         << dim(getKeyCache(), 1) << "-position cache";
+  return success();
+}
+
+LogicalResult SquaredReluGateOp::verify() {
+  if (failed(checkTensor(*this, getGate().getType(), 2, "gate")))
+    return failure();
+  if (dim(getGate(), 1) % kLanes)
+    return emitOpError() << "needs rows of a multiple of " << kLanes
+                         << " values, got " << dim(getGate(), 1);
+  return success();
+}
+
+LogicalResult LmHeadOp::verify() {
+  if (failed(checkTensor(*this, getInput().getType(), 2, "input")) ||
+      failed(checkTensor(*this, getWeights().getType(), 2, "weights")))
+    return failure();
+  const int64_t rows = dim(getInput(), 0), h = dim(getInput(), 1),
+                vocab = dim(getWeights(), 0);
+  Type wt = getWeights().getType().getElementType();
+  const HeadFormat f = getFormat();
+  if (h % kLanes)
+    return emitOpError() << "needs rows of a multiple of " << kLanes
+                         << " values, got " << h;
+  // The weights and scales each format reads.
+  SmallVector<int64_t> codes = {vocab, h}, scales;
+  bool floatWeights = true;
+  if (f == HeadFormat::int8) {
+    floatWeights = false;
+    scales = {vocab, 1};
+  } else if (f == HeadFormat::q4) {
+    if (h % 32)
+      return emitOpError() << "q4 needs rows of whole groups of 32, got " << h;
+    floatWeights = false;
+    codes = {vocab, h / 2};
+    scales = {vocab, h / 32};
+  }
+  if (floatWeights != isa<FloatType>(wt))
+    return emitOpError() << stringifyHeadFormat(f) << " needs "
+                         << (floatWeights ? "float" : "i8") << " weights, got "
+                         << wt;
+  if (failed(checkShape(*this, getWeights().getType(), codes,
+                        "weights of shape")))
+    return failure();
+  if (scales.empty() != !getScales())
+    return emitOpError() << stringifyHeadFormat(f)
+                         << (scales.empty() ? " takes no scales"
+                                            : " needs scales");
+  if (getScales() &&
+      failed(checkShape(*this, getScales().getType(), scales,
+                        "scales of shape")))
+    return failure();
+  MemRefType logits = getLogits().getType();
+  SmallVector<int64_t> want = {rows, vocab};
+  if (logits.getRank() == 1 && rows == 1)
+    want = {vocab};
+  if (!logits.hasStaticShape() || logits.getShape() != ArrayRef(want))
+    return emitOpError() << "expects logits " << llvm::interleaved_array(want)
+                         << ", got " << logits;
+  return success();
+}
