@@ -195,6 +195,28 @@ void ReferenceModel::bitLinear(const Linear &lin, const float *x, int64_t m,
   });
 }
 
+void attendHead(const float *q, const float *k, const float *v,
+                int64_t stride, int64_t len, int64_t headDim, float scale,
+                float *scores, float *out) {
+  float maxScore = -INFINITY;
+  for (int64_t j = 0; j < len; ++j) {
+    scores[j] = dotF32(q, k + j * stride, headDim) * scale;
+    maxScore = std::max(maxScore, scores[j]);
+  }
+  float sum = 0.0f;
+  for (int64_t j = 0; j < len; ++j) {
+    scores[j] = std::exp(scores[j] - maxScore);
+    sum += scores[j];
+  }
+  std::fill(out, out + headDim, 0.0f);
+  for (int64_t j = 0; j < len; ++j) {
+    const float w = scores[j] / sum;
+    const float *vj = v + j * stride;
+    for (int64_t d = 0; d < headDim; ++d)
+      out[d] += w * vj[d];
+  }
+}
+
 void ReferenceModel::headRows(const float *x, int64_t m, int64_t rowsBegin,
                               int64_t rowsEnd, float *logits,
                               int64_t ldLogits) {
@@ -271,26 +293,9 @@ std::string ReferenceModel::forward(const TokenId *tokens, int64_t n,
       for (int64_t th = begin; th < end; ++th) {
         const int64_t t = th / c.numHeads, h = th % c.numHeads;
         const int64_t kvh = h / group, len = p0 + t + 1;
-        const float *qh = &q[t * qDim + h * hd];
-        float maxScore = -INFINITY;
-        for (int64_t j = 0; j < len; ++j) {
-          scores[j] = dotF32(qh, &l.kCache[j * kvDim + kvh * hd], hd) *
-                      attnScale;
-          maxScore = std::max(maxScore, scores[j]);
-        }
-        float sum = 0.0f;
-        for (int64_t j = 0; j < len; ++j) {
-          scores[j] = std::exp(scores[j] - maxScore);
-          sum += scores[j];
-        }
-        float *out = &att[t * qDim + h * hd];
-        std::fill(out, out + hd, 0.0f);
-        for (int64_t j = 0; j < len; ++j) {
-          const float w = scores[j] / sum;
-          const float *vj = &l.vCache[j * kvDim + kvh * hd];
-          for (int64_t d = 0; d < hd; ++d)
-            out[d] += w * vj[d];
-        }
+        attendHead(&q[t * qDim + h * hd], &l.kCache[kvh * hd],
+                   &l.vCache[kvh * hd], kvDim, len, hd, attnScale,
+                   scores.data(), &att[t * qDim + h * hd]);
       }
     });
     for (int64_t t = 0; t < n; ++t)

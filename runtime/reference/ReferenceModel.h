@@ -77,6 +77,16 @@ void rmsNormRow(const float *x, const float *weight, int64_t n, float eps,
 /// Rotates one head's vector `x` [headDim] in place for position `pos`.
 void applyRope(float *x, int64_t headDim, int64_t pos, float theta);
 
+/// Attention of one query head `q` [headDim] over `len` cached positions:
+/// key j at k + j * stride, value j at v + j * stride (one kv head of the
+/// caches). s_j = dotF32(q, k_j) * scale; softmax with the maximum
+/// subtracted and the exponentials summed in order of j; out[d] = sum over
+/// j, in order, of (e_j / sum) * v_j[d]. `scores` holds `len` floats of
+/// scratch.
+void attendHead(const float *q, const float *k, const float *v,
+                int64_t stride, int64_t len, int64_t headDim, float scale,
+                float *scores, float *out);
+
 class ReferenceModel final : public LanguageModel {
 public:
   /// Decodes and checks the weights (every ternary code valid). Errors name

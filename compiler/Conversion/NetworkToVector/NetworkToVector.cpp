@@ -7,7 +7,7 @@
 #include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
 
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
 namespace mlir::tern {
 #define GEN_PASS_DEF_CONVERTTERNNETWORKTOVECTOR
@@ -50,8 +50,9 @@ struct ConvertTernNetworkToVectorPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateTernNetworkToVectorPatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
-      return signalPassFailure();
+    // One visit per op, no folding: the code stays as the patterns write
+    // it (their order of floating-point operations is the point).
+    walkAndApplyPatterns(getOperation(), std::move(patterns));
     WalkResult left = getOperation().walk([](Operation *op) {
       if (isa<EmbeddingOp, RmsNormOp, RopeTableOp, RopeOp, AttentionOp,
               SquaredReluGateOp, LmHeadOp>(op)) {

@@ -1,0 +1,310 @@
+//===- NetworkLoweringTest.cpp - Each network op against the reference ----===//
+//
+// Every op of convert-tern-network-to-vector, JIT-compiled through the
+// reference pipeline, against the C++ reference forward pass's functions
+// for the same step (runtime/reference, runtime/model/HeadFormat.h): the
+// float results must be identical bit for bit, for shapes with remainders
+// and positions past the start of the cache.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Pipelines/JitForTests.h"
+#include "runtime/model/Half.h"
+#include "runtime/model/HeadFormat.h"
+#include "runtime/reference/ReferenceModel.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+using namespace mlir::tern::testing;
+
+namespace {
+
+template <typename T> using Mem1D = StridedMemRefType<T, 1>;
+template <typename T> using Mem3D = StridedMemRefType<T, 3>;
+
+class NetworkLowering : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  }
+  std::vector<float> random(size_t n, float scale, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> d(0.0f, scale);
+    std::vector<float> v(n);
+    for (float &x : v)
+      x = d(rng);
+    return v;
+  }
+};
+
+template <typename T> Mem1D<T> view1(std::vector<T> &d) {
+  return viewN<T, 1>(d, {static_cast<int64_t>(d.size())});
+}
+
+bool sameBits(const std::vector<float> &a, const std::vector<float> &b) {
+  return a.size() == b.size() &&
+         std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+TEST_F(NetworkLowering, RmsNormMatchesReference) {
+  const int64_t rows = 3, n = 72; // a multiple of 8, not of 16
+  const std::string src = llvm::formatv(R"mlir(
+    func.func @f(%x: memref<{0}x{1}xf32>, %w: memref<{1}xf32>, %out: memref<{0}x{1}xf32>)
+        attributes {{llvm.emit_c_interface} {
+      %xt = bufferization.to_tensor %x restrict : memref<{0}x{1}xf32> to tensor<{0}x{1}xf32>
+      %wt = bufferization.to_tensor %w restrict : memref<{1}xf32> to tensor<{1}xf32>
+      %y = tern.rms_norm %xt, %wt {{epsilon = 1.0e-05 : f32} : tensor<{0}x{1}xf32>, tensor<{1}xf32> -> tensor<{0}x{1}xf32>
+      bufferization.materialize_in_destination %y in restrict writable %out : (tensor<{0}x{1}xf32>, memref<{0}x{1}xf32>) -> ()
+      return
+    })mlir", rows, n).str();
+  Jit jit(src);
+  ASSERT_EQ(jit.error, "");
+  auto f = jit.get<void (*)(Mem2D<float> *, Mem1D<float> *, Mem2D<float> *)>("f");
+  ASSERT_TRUE(f) << jit.error;
+  std::vector<float> x = random(rows * n, 3.0f, 1), w = random(n, 1.0f, 2);
+  x[5] = 1e-20f; // tiny and large values in one row
+  x[n + 3] = 4e4f;
+  std::vector<float> got(rows * n), want(rows * n);
+  auto xm = view(x, rows, n), om = view(got, rows, n);
+  auto wm = view1(w);
+  f(&xm, &wm, &om);
+  for (int64_t r = 0; r < rows; ++r)
+    ::tern::rmsNormRow(&x[r * n], w.data(), n, 1e-5f, &want[r * n]);
+  EXPECT_TRUE(sameBits(got, want));
+}
+
+TEST_F(NetworkLowering, RopeMatchesReference) {
+  const int64_t rows = 3, heads = 2, hd = 32, pos = 5;
+  const float theta = 500000.0f;
+  const std::string src = llvm::formatv(R"mlir(
+    func.func @f(%x: memref<{0}x{1}xf32>, %pos: index, %out: memref<{0}x{1}xf32>)
+        attributes {{llvm.emit_c_interface} {
+      %xt = bufferization.to_tensor %x restrict : memref<{0}x{1}xf32> to tensor<{0}x{1}xf32>
+      %c, %s = tern.rope_table %pos {{theta = 5.0e+05 : f32} : tensor<{0}x{2}xf32>, tensor<{0}x{2}xf32>
+      %y = tern.rope %xt, %c, %s : tensor<{0}x{1}xf32>, tensor<{0}x{2}xf32>, tensor<{0}x{2}xf32> -> tensor<{0}x{1}xf32>
+      bufferization.materialize_in_destination %y in restrict writable %out : (tensor<{0}x{1}xf32>, memref<{0}x{1}xf32>) -> ()
+      return
+    })mlir", rows, heads * hd, hd / 2).str();
+  Jit jit(src);
+  ASSERT_EQ(jit.error, "");
+  auto f = jit.get<void (*)(Mem2D<float> *, int64_t, Mem2D<float> *)>("f");
+  ASSERT_TRUE(f) << jit.error;
+  std::vector<float> x = random(rows * heads * hd, 1.0f, 3);
+  std::vector<float> got(x.size()), want = x;
+  auto xm = view(x, rows, heads * hd), om = view(got, rows, heads * hd);
+  f(&xm, pos, &om);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t h = 0; h < heads; ++h)
+      ::tern::applyRope(&want[(r * heads + h) * hd], hd, pos + r, theta);
+  EXPECT_TRUE(sameBits(got, want));
+}
+
+TEST_F(NetworkLowering, AttentionMatchesReference) {
+  // Two new rows at positions 3 and 4 of layer 1, grouped query heads.
+  const int64_t rows = 2, heads = 4, kvHeads = 2, hd = 16, layers = 2,
+                ctx = 8, layer = 1, pos = 3;
+  const int64_t qd = heads * hd, kv = kvHeads * hd;
+  const std::string src = llvm::formatv(R"mlir(
+    func.func @f(%q: memref<{0}x{1}xf32>, %k: memref<{0}x{2}xf32>, %v: memref<{0}x{2}xf32>,
+                 %kc: memref<{3}x{4}x{2}xf32>, %vc: memref<{3}x{4}x{2}xf32>, %pos: index,
+                 %out: memref<{0}x{1}xf32>) attributes {{llvm.emit_c_interface} {
+      %qt = bufferization.to_tensor %q restrict : memref<{0}x{1}xf32> to tensor<{0}x{1}xf32>
+      %kt = bufferization.to_tensor %k restrict : memref<{0}x{2}xf32> to tensor<{0}x{2}xf32>
+      %vt = bufferization.to_tensor %v restrict : memref<{0}x{2}xf32> to tensor<{0}x{2}xf32>
+      %a = tern.attention %qt, %kt, %vt into %kc, %vc at %pos
+             {{layer = {5} : i64, num_heads = {6} : i64, num_kv_heads = {7} : i64}
+             : tensor<{0}x{1}xf32>, tensor<{0}x{2}xf32>, tensor<{0}x{2}xf32>,
+               memref<{3}x{4}x{2}xf32>, memref<{3}x{4}x{2}xf32> -> tensor<{0}x{1}xf32>
+      bufferization.materialize_in_destination %a in restrict writable %out : (tensor<{0}x{1}xf32>, memref<{0}x{1}xf32>) -> ()
+      return
+    })mlir", rows, qd, kv, layers, ctx, layer, heads, kvHeads).str();
+  Jit jit(src);
+  ASSERT_EQ(jit.error, "");
+  auto f = jit.get<void (*)(Mem2D<float> *, Mem2D<float> *, Mem2D<float> *,
+                            Mem3D<float> *, Mem3D<float> *, int64_t,
+                            Mem2D<float> *)>("f");
+  ASSERT_TRUE(f) << jit.error;
+  std::vector<float> q = random(rows * qd, 1.0f, 4), k = random(rows * kv, 1.0f, 5),
+                     v = random(rows * kv, 1.0f, 6);
+  std::vector<float> kc = random(layers * ctx * kv, 1.0f, 7),
+                     vc = random(layers * ctx * kv, 1.0f, 8);
+  // The reference's caches: the new rows stored at pos .. pos + rows - 1.
+  std::vector<float> kRef(kc.begin() + layer * ctx * kv,
+                          kc.begin() + (layer + 1) * ctx * kv);
+  std::vector<float> vRef(vc.begin() + layer * ctx * kv,
+                          vc.begin() + (layer + 1) * ctx * kv);
+  std::copy(k.begin(), k.end(), kRef.begin() + pos * kv);
+  std::copy(v.begin(), v.end(), vRef.begin() + pos * kv);
+  std::vector<float> want(rows * qd), scores(ctx);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t h = 0; h < heads; ++h) {
+      const int64_t kvh = h / (heads / kvHeads);
+      ::tern::attendHead(&q[r * qd + h * hd], &kRef[kvh * hd], &vRef[kvh * hd],
+                         kv, pos + r + 1, hd,
+                         1.0f / std::sqrt(static_cast<float>(hd)),
+                         scores.data(), &want[r * qd + h * hd]);
+    }
+  std::vector<float> got(rows * qd);
+  auto qm = view(q, rows, qd), km = view(k, rows, kv), vm = view(v, rows, kv),
+       om = view(got, rows, qd);
+  auto kcm = viewN<float, 3>(kc, {layers, ctx, kv}),
+       vcm = viewN<float, 3>(vc, {layers, ctx, kv});
+  f(&qm, &km, &vm, &kcm, &vcm, pos, &om);
+  EXPECT_TRUE(sameBits(got, want));
+  // The caches hold the new rows, and only those changed.
+  EXPECT_TRUE(sameBits(std::vector<float>(kc.begin() + layer * ctx * kv,
+                                          kc.begin() + (layer + 1) * ctx * kv),
+                       kRef));
+  EXPECT_TRUE(sameBits(std::vector<float>(vc.begin() + layer * ctx * kv,
+                                          vc.begin() + (layer + 1) * ctx * kv),
+                       vRef));
+}
+
+TEST_F(NetworkLowering, SquaredReluGateMatchesReference) {
+  const int64_t rows = 2, n = 24;
+  const std::string src = llvm::formatv(R"mlir(
+    func.func @f(%g: memref<{0}x{1}xf32>, %u: memref<{0}x{1}xf32>, %out: memref<{0}x{1}xf32>)
+        attributes {{llvm.emit_c_interface} {
+      %gt = bufferization.to_tensor %g restrict : memref<{0}x{1}xf32> to tensor<{0}x{1}xf32>
+      %ut = bufferization.to_tensor %u restrict : memref<{0}x{1}xf32> to tensor<{0}x{1}xf32>
+      %h = tern.squared_relu_gate %gt, %ut : tensor<{0}x{1}xf32>
+      bufferization.materialize_in_destination %h in restrict writable %out : (tensor<{0}x{1}xf32>, memref<{0}x{1}xf32>) -> ()
+      return
+    })mlir", rows, n).str();
+  Jit jit(src);
+  ASSERT_EQ(jit.error, "");
+  auto f = jit.get<void (*)(Mem2D<float> *, Mem2D<float> *, Mem2D<float> *)>("f");
+  ASSERT_TRUE(f) << jit.error;
+  std::vector<float> g = random(rows * n, 2.0f, 9), u = random(rows * n, 2.0f, 10);
+  std::vector<float> got(rows * n), want(rows * n);
+  for (size_t i = 0; i < g.size(); ++i) {
+    const float r = std::max(g[i], 0.0f); // ReferenceModel's MLP
+    want[i] = r * r * u[i];
+  }
+  auto gm = view(g, rows, n), um = view(u, rows, n), om = view(got, rows, n);
+  f(&gm, &um, &om);
+  EXPECT_TRUE(sameBits(got, want));
+}
+
+TEST_F(NetworkLowering, EmbeddingWidensTheRowsOfItsTokens) {
+  const int64_t vocab = 10, h = 16;
+  const std::string src = llvm::formatv(R"mlir(
+    func.func @f(%t: memref<{0}x{1}xf16>, %tok: memref<3xi64>, %out: memref<3x{1}xf32>)
+        attributes {{llvm.emit_c_interface} {
+      %tt = bufferization.to_tensor %t restrict : memref<{0}x{1}xf16> to tensor<{0}x{1}xf16>
+      %kt = bufferization.to_tensor %tok restrict : memref<3xi64> to tensor<3xi64>
+      %x = tern.embedding %tt[%kt] : tensor<{0}x{1}xf16>, tensor<3xi64> -> tensor<3x{1}xf32>
+      bufferization.materialize_in_destination %x in restrict writable %out : (tensor<3x{1}xf32>, memref<3x{1}xf32>) -> ()
+      return
+    })mlir", vocab, h).str();
+  Jit jit(src);
+  ASSERT_EQ(jit.error, "");
+  auto f = jit.get<void (*)(Mem2D<uint16_t> *, Mem1D<int64_t> *, Mem2D<float> *)>("f");
+  ASSERT_TRUE(f) << jit.error;
+  std::vector<float> values = random(vocab * h, 1.0f, 11);
+  std::vector<uint16_t> table(values.size());
+  for (size_t i = 0; i < values.size(); ++i)
+    table[i] = ::tern::floatToFp16(values[i]);
+  std::vector<int64_t> tokens = {3, 0, 9};
+  std::vector<float> got(3 * h), want(3 * h);
+  for (int64_t r = 0; r < 3; ++r)
+    for (int64_t i = 0; i < h; ++i)
+      want[r * h + i] = ::tern::fp16ToFloat(table[tokens[r] * h + i]);
+  auto tm = view(table, vocab, h);
+  auto om = view(got, 3, h);
+  auto km = view1(tokens);
+  f(&tm, &km, &om);
+  EXPECT_TRUE(sameBits(got, want));
+}
+
+/// tern.lm_head in each format, with and without a first row, against
+/// HeadFormat.h's quantization and dot order.
+class LmHead : public NetworkLowering,
+               public ::testing::WithParamInterface<::tern::HeadFormat> {};
+
+TEST_P(LmHead, MatchesReference) {
+  const ::tern::HeadFormat format = GetParam();
+  const int64_t rows = 2, h = 64, vocab = 40;
+  const int64_t cb = ::tern::headCodeBytesPerRow(format, h),
+                sc = ::tern::headScalesPerRow(format, h);
+  const bool native = format == ::tern::HeadFormat::Native;
+  const std::string name = ::tern::headFormatName(format);
+  const std::string wType = native ? llvm::formatv("{0}x{1}xf32", vocab, h).str()
+                                   : llvm::formatv("{0}x{1}xi8", vocab, cb).str();
+  const std::string sType = llvm::formatv("{0}x{1}xf32", vocab, sc).str();
+  const std::string scales = native ? "" : ", %st";
+  const std::string scalesType = native ? "" : ", tensor<" + sType + ">";
+  const std::string src = llvm::formatv(R"mlir(
+    func.func @f(%x: memref<{0}x{1}xf32>, %w: memref<{2}>, %s: memref<{3}>,
+                 %logits: memref<{0}x{4}xf32>, %first: index)
+        attributes {{llvm.emit_c_interface} {
+      %xt = bufferization.to_tensor %x restrict : memref<{0}x{1}xf32> to tensor<{0}x{1}xf32>
+      %wt = bufferization.to_tensor %w restrict : memref<{2}> to tensor<{2}>
+      %st = bufferization.to_tensor %s restrict : memref<{3}> to tensor<{3}>
+      tern.lm_head %xt, %wt{5} into %logits from %first as {6}
+        : tensor<{0}x{1}xf32>, tensor<{2}>{7} into memref<{0}x{4}xf32>
+      return
+    })mlir", rows, h, wType, sType, vocab, scales, name, scalesType).str();
+  Jit jit(src);
+  ASSERT_EQ(jit.error, "");
+  auto f = jit.get<void (*)(Mem2D<float> *, Mem2D<int8_t> *, Mem2D<float> *,
+                            Mem2D<float> *, int64_t)>("f");
+  ASSERT_TRUE(f) << jit.error;
+  std::vector<float> x = random(rows * h, 1.0f, 12), w = random(vocab * h, 0.05f, 13);
+  // The weights as the op reads them, and the factors the reference
+  // multiplies by.
+  std::vector<int8_t> codes(vocab * std::max<int64_t>(cb, 1));
+  std::vector<float> s(vocab * std::max<int64_t>(sc, 1), 1.0f),
+      factors(vocab * h);
+  if (native) {
+    factors = w;
+  } else {
+    for (int64_t r = 0; r < vocab; ++r) {
+      ::tern::quantizeHeadRow(format, &w[r * h], h,
+                              reinterpret_cast<uint8_t *>(&codes[r * cb]),
+                              &s[r * sc]);
+      ::tern::headRowFactors(format, reinterpret_cast<uint8_t *>(&codes[r * cb]),
+                             &s[r * sc], h, &factors[r * h]);
+    }
+  }
+  for (int64_t first : {0, 1}) {
+    std::vector<float> got(rows * vocab, -7.0f), want(rows * vocab, -7.0f);
+    for (int64_t r = first; r < rows; ++r)
+      for (int64_t v = 0; v < vocab; ++v) {
+        const float d = ::tern::dotHead(&x[r * h], &factors[v * h], h);
+        want[r * vocab + v] =
+            format == ::tern::HeadFormat::Int8 ? d * s[v] : d;
+      }
+    auto xm = view(x, rows, h), om = view(got, rows, vocab),
+         sm = view(s, vocab, std::max<int64_t>(sc, 1));
+    Mem2D<int8_t> wm;
+    std::vector<int8_t> wBytes(reinterpret_cast<int8_t *>(w.data()),
+                               reinterpret_cast<int8_t *>(w.data() + w.size()));
+    wm = native ? view(wBytes, vocab, h * 4) : view(codes, vocab, cb);
+    if (native) { // an f32 memref over the same bytes
+      wm.sizes[1] = h;
+      wm.strides[0] = h;
+    }
+    f(&xm, &wm, &sm, &om, first);
+    EXPECT_TRUE(sameBits(got, want)) << name << " from row " << first;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, LmHead,
+                         ::testing::Values(::tern::HeadFormat::Native,
+                                           ::tern::HeadFormat::Int8,
+                                           ::tern::HeadFormat::Q4),
+                         [](const auto &info) {
+                           return std::string(
+                               ::tern::headFormatName(info.param));
+                         });
+
+} // namespace

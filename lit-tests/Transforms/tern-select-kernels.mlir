@@ -1,0 +1,52 @@
+// tern-select-kernels: each ternary blob weight's layout (a tern.pack after
+// it) and each matmul's kernel, per target, tuning database and requested
+// packing. The families, ranks and tiles are rows of the kernel registry
+// (docs/kernels.md).
+// RUN: tern-opt %s --tern-select-kernels=target=znver4 | FileCheck %s --check-prefix=ZEN4
+// RUN: tern-opt %s --tern-select-kernels=target=x86-64-v3 | FileCheck %s --check-prefix=AVX2
+// RUN: tern-opt %s --tern-select-kernels=target=aarch64 | FileCheck %s --check-prefix=NEON
+// RUN: tern-opt %s --tern-select-kernels=target=aarch64+sve | FileCheck %s --check-prefix=SVE
+// RUN: tern-opt %s --tern-select-kernels=target=x86-64 | FileCheck %s --check-prefix=NONE
+// RUN: tern-opt %s '--tern-select-kernels=target=x86-64-v3 packing=lut2i' | FileCheck %s --check-prefix=LUT
+// RUN: printf '%%s' '{"format":"tern-tuning","version":1,"entries":[{"cpu":"x86-64-v3","m":1,"n":64,"k":256,"family":"avx2","packing":"i2","block":256,"tile_m":1,"tile_n":2},{"cpu":"x86-64-v3","m":8,"n":64,"k":256,"family":"avx2","packing":"i2","block":128,"tile_m":4,"tile_n":3}]}' > %t.json
+// RUN: tern-opt %s '--tern-select-kernels=target=x86-64-v3 tuning-db=%t.json' | FileCheck %s --check-prefix=DB
+
+// ZEN4: %[[W:.*]] = tern.weight "w" %arg0 : memref<?xi8> -> !tern.weights<64x256>
+// ZEN4: %[[P:.*]] = tern.pack %[[W]] : !tern.weights<64x256> -> !tern.weights<64x256, #tern.layout<i2, block = 256>>
+// ZEN4: tern.bitlinear %arg1, %[[P]], %arg3 {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1]>}
+// ZEN4: tern.matmul %arg2, %[[P]] {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [8, 2]>}
+// AVX2: tern.pack {{.*}} -> !tern.weights<64x256, #tern.layout<i2, block = 128>>
+// AVX2: tern.bitlinear {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [1, 1]>}
+// AVX2: tern.matmul {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [8, 1]>}
+// NEON: tern.bitlinear {{.*}} {kernel = #tern.kernel<"neon-dotprod", i2, block = 128, tile = [1, 4]>}
+// NEON: tern.matmul {{.*}} {kernel = #tern.kernel<"neon-dotprod", i2, block = 128, tile = [8, 1]>}
+// SVE: tern.pack {{.*}} -> !tern.weights<64x256, #tern.layout<i2, block = 256>>
+// SVE: tern.bitlinear {{.*}} {kernel = #tern.kernel<"sve", i2, block = 256, tile = [1, 4]>}
+// Baseline x86-64 runs no family: packed for the reference lowering, no
+// kernels.
+// NONE: tern.pack {{.*}} -> !tern.weights<64x256, #tern.layout<i2, block = 256>>
+// NONE: tern.bitlinear %arg1, %{{.*}}, %arg3 : tensor<1x256xf32>
+// NONE: tern.matmul %arg2, %{{.*}} : tensor<8x256xi8>
+// LUT: tern.pack {{.*}} -> !tern.weights<64x256, #tern.layout<lut2i, block = 256>>
+// LUT: tern.bitlinear {{.*}} {kernel = #tern.kernel<"lut", lut2i, block = 256, tile = [1, 2]>}
+// LUT: tern.matmul {{.*}} {kernel = #tern.kernel<"lut", lut2i, block = 256, tile = [2, 2]>}
+// The decode entry decides the layout (i2 b256, not AVX2's default 128);
+// the prefill entry's family and tile apply where its family reads that
+// layout.
+// DB: tern.pack {{.*}} -> !tern.weights<64x256, #tern.layout<i2, block = 256>>
+// DB: tern.bitlinear {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 256, tile = [1, 2]>}
+// DB: tern.matmul {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 256, tile = [4, 3]>}
+// A weight that is not a blob weight gets neither layout nor kernel; a
+// kernel already chosen stays.
+// ZEN4: tern.bitlinear %arg1, %arg4, %arg3 :
+// ZEN4: tern.bitlinear {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [2, 2]>}
+func.func @layer(%blob: memref<?xi8>, %x: tensor<1x256xf32>, %q: tensor<8x256xi8>, %s: f32,
+                 %arg: !tern.weights<64x256>, %packed: !tern.weights<64x256, #tern.layout<i2, block = 128>>)
+    -> (tensor<1x64xf32>, tensor<8x64xi32>, tensor<1x64xf32>, tensor<1x64xf32>) {
+  %w = tern.weight "w" %blob : memref<?xi8> -> !tern.weights<64x256>
+  %y = tern.bitlinear %x, %w, %s : tensor<1x256xf32>, !tern.weights<64x256>, f32 -> tensor<1x64xf32>
+  %acc = tern.matmul %q, %w : tensor<8x256xi8>, !tern.weights<64x256> -> tensor<8x64xi32>
+  %z = tern.bitlinear %x, %arg, %s : tensor<1x256xf32>, !tern.weights<64x256>, f32 -> tensor<1x64xf32>
+  %c = tern.bitlinear %x, %packed, %s {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [2, 2]>} : tensor<1x256xf32>, !tern.weights<64x256, #tern.layout<i2, block = 128>>, f32 -> tensor<1x64xf32>
+  return %y, %acc, %z, %c : tensor<1x64xf32>, tensor<8x64xi32>, tensor<1x64xf32>, tensor<1x64xf32>
+}
