@@ -35,11 +35,13 @@ tools = [
 llvm_config.add_tool_substitutions(tools, [config.tern_tools_dir,
                                            config.llvm_tools_dir])
 
-# AArch64 executables: the cross-built runtime (tools/setup.sh) and qemu.
-if (os.path.exists(os.path.join(config.tern_aarch64_runtime_dir,
-                                "libtern_compiled.a"))
-        and shutil.which("qemu-aarch64")):
-    config.available_features.add("aarch64-runtime")
+# Executables for cross targets: the cross-built runtime (tools/setup.sh
+# builds <build>-<arch>/) and qemu.
+for arch in ["aarch64", "riscv64"]:
+    lib = os.path.join(config.tern_obj_root + "-" + arch, "lib",
+                       "libtern_compiled.a")
+    if os.path.exists(lib) and shutil.which("qemu-" + arch):
+        config.available_features.add(arch + "-runtime")
 
 # x86 hosts that run AVX-512BW code (the lut512 kernels' executables) or
 # AVX2 code (x86-64-v3 executables, tern tune --target x86-64-v3).

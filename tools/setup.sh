@@ -15,6 +15,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libpcre2-dev nlohmann-json3-dev
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
   qemu-user libc6-dev-arm64-cross libstdc++-12-dev-arm64-cross
+  libc6-dev-riscv64-cross libstdc++-12-dev-riscv64-cross
+  libgcc-12-dev-riscv64-cross
 )
 
 missing=()
@@ -39,13 +41,16 @@ cmake -S . -B "$BUILD_DIR" -G Ninja \
   ${TERN_CMAKE_ARGS:-} >/dev/null
 cmake --build "$BUILD_DIR"
 
-# The runtime cross-built for AArch64, which `tern compile --target aarch64`
-# links executables with (they run under qemu-aarch64). Skipped with
-# TERN_SKIP_AARCH64=1 or when the compiler is not built.
-if [ "${TERN_SKIP_AARCH64:-0}" != 1 ] && [[ "${TERN_CMAKE_ARGS:-}" != *TERN_ENABLE_COMPILER=OFF* ]]; then
-  cmake -S . -B "$BUILD_DIR-aarch64" -G Ninja \
-    -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/aarch64-linux-gnu.cmake" \
-    -DCMAKE_BUILD_TYPE=Release -DTERN_ENABLE_COMPILER=OFF \
-    -DTERN_ENABLE_TESTS=OFF -DTERN_WITH_PCRE2=OFF >/dev/null
-  cmake --build "$BUILD_DIR-aarch64"
+# The runtime cross-built for each cross target's architecture (AArch64,
+# RISC-V 64), which `tern compile --target aarch64|riscv64+v` links
+# executables with (they run under qemu). Skipped with TERN_SKIP_CROSS=1 or
+# when the compiler is not built.
+if [ "${TERN_SKIP_CROSS:-0}" != 1 ] && [[ "${TERN_CMAKE_ARGS:-}" != *TERN_ENABLE_COMPILER=OFF* ]]; then
+  for arch in aarch64 riscv64; do
+    cmake -S . -B "$BUILD_DIR-$arch" -G Ninja \
+      -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/$arch-linux-gnu.cmake" \
+      -DCMAKE_BUILD_TYPE=Release -DTERN_ENABLE_COMPILER=OFF \
+      -DTERN_ENABLE_TESTS=OFF -DTERN_WITH_PCRE2=OFF >/dev/null
+    cmake --build "$BUILD_DIR-$arch"
+  done
 fi

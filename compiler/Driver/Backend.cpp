@@ -84,7 +84,16 @@ mlir::tern::translateAndOptimize(ModuleOp module, llvm::LLVMContext &ctx,
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(&tm);
+  // RISC-V: LLVM's loop and SLP vectorizers stay off. The generated kernels
+  // and the network ops are vector code already; what the vectorizers would
+  // add are vector float-to-int `rtz` conversions (the activation
+  // quantization), which stop Debian's qemu-riscv64 7.2, where the RVV
+  // executables are tested, with an assertion in its translator (any
+  // vfcvt.rtz / vfncvt.rtz).
+  llvm::PipelineTuningOptions pto;
+  if (target.triple.isRISCV64())
+    pto.LoopVectorization = pto.SLPVectorization = false;
+  llvm::PassBuilder pb(&tm, pto);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);

@@ -20,7 +20,7 @@ llvm::ArrayRef<ArchInfo> mlir::tern::archTable() {
       {llvm::Triple::aarch64, "aarch64", "aarch64-linux-gnu.cmake",
        "qemu-aarch64 -cpu max"},
       {llvm::Triple::riscv64, "riscv64", "riscv64-linux-gnu.cmake",
-       "qemu-riscv64 -cpu rv64,v=true,vlen=256,vext_spec=v1.0"},
+       "qemu-riscv64 -cpu rv64,v=true,Zfhmin=true,vlen=256,vext_spec=v1.0"},
   };
   return archs;
 }
@@ -38,9 +38,13 @@ llvm::ArrayRef<NamedTarget> mlir::tern::targetTable() {
        "AArch64 with NEON and the dot-product extension"},
       {"aarch64+sve", "aarch64-unknown-linux-gnu", "generic",
        "+neon,+dotprod,+sve", "AArch64 with SVE (any vector length)"},
+      // Zfhmin (in the RVA22 profile) converts the f16 embedding and head
+      // rows in hardware; without it LLVM calls a libgcc routine that
+      // Debian's riscv64 libgcc 12 lacks.
       {"riscv64+v", "riscv64-unknown-linux-gnu", "generic-rv64",
-       "+m,+a,+f,+d,+c,+v",
-       "RISC-V RV64GCV, vector extension 1.0 (any vector length)"},
+       "+m,+a,+f,+d,+c,+v,+zfhmin",
+       "RISC-V RV64GCV with Zfhmin, vector extension 1.0 (any vector "
+       "length)"},
   };
   return targets;
 }

@@ -63,6 +63,7 @@ TEST(Targets, FamiliesComeFromTheRegistry) {
   EXPECT_TRUE(names(target("x86-64")).empty());
   EXPECT_EQ(names(target("aarch64+sve")),
             (std::vector<std::string>{"sve", "neon-dotprod", "neon-lut"}));
+  EXPECT_EQ(names(target("riscv64+v")), (std::vector<std::string>{"rvv"}));
   EXPECT_FALSE(static_cast<bool>(resolveTarget("pdp11")));
 }
 
@@ -79,6 +80,8 @@ TEST(DefaultPolicy, LayoutsAndKernelsPerTarget) {
             choice("avx2", 1, 1, i2Packing(), 128));
   EXPECT_EQ(KernelSelector(sve).choice(1, 2560, 2560),
             choice("sve", 1, 4, i2Packing(), 2560));
+  EXPECT_EQ(KernelSelector(target("riscv64+v")).choice(32, 2560, 6912),
+            choice("rvv", 4, 1, i2Packing(), 6912));
   // No family reads K = 100: i2 in one block per row, reference lowering.
   EXPECT_FALSE(KernelSelector(zen5).choice(1, 64, 100));
   EXPECT_EQ(KernelSelector(zen5).layout(64, 100), (Layout{&i2Packing(), 100}));

@@ -121,6 +121,26 @@ func.func private @tiled(memref<7x128xi8>, memref<64x32xi8>, memref<7x64xi32>, i
 // CHECK: vector.reduction <add>, %{{.*}} : vector<[4]xi32> into i32
 func.func private @sve(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"sve", i2, block = 256, tile = [1, 1]>}
 
+// -----
+
+// RVV: a loop stepping by the vector length (vscale x 8 bytes) over the 64
+// bytes of a row, masked loads; per position the signed ternary values and
+// the activations widened to i16, multiplied, widened into i32 lanes.
+// CHECK-LABEL: func.func private @rvv(
+// CHECK: %[[VS:.*]] = vector.vscale
+// CHECK: %[[VL:.*]] = arith.muli %[[VS]], %c8
+// CHECK: scf.for %[[Q:.*]] = %c0{{.*}} to %c64 step %[[VL]] iter_args({{.*}}) -> (vector<[8]xi32>)
+// CHECK: %[[MASK:.*]] = vector.create_mask %{{.*}} : vector<[8]xi1>
+// CHECK: vector.maskedload %{{.*}}[%{{.*}}, %[[Q]]], %[[MASK]], %{{.*}} : memref<64x64xi8>, vector<[8]xi1>, vector<[8]xi8> into vector<[8]xi8>
+// CHECK: arith.extsi {{.*}} : vector<[8]xi8> to vector<[8]xi16>
+// CHECK: arith.muli {{.*}} : vector<[8]xi16>
+// CHECK: arith.extsi {{.*}} : vector<[8]xi16> to vector<[8]xi32>
+// CHECK: arith.addi {{.*}} : vector<[8]xi32>
+// CHECK: scf.yield
+// CHECK: vector.reduction <add>, %{{.*}} : vector<[8]xi32> into i32
+// CHECK-NOT: llvm.call_intrinsic
+func.func private @rvv(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"rvv", i2, block = 256, tile = [1, 1]>}
+
 
 // -----
 
