@@ -5,7 +5,7 @@
 // weights, exact int32 results) on some CPUs: its name, the ISA features
 // it needs, the layouts it reads, its default tile and how `tern tune`
 // searches its tiles, and the generator of its kernel bodies. Each family
-// is one `KernelFamily` row defined in its own file (Avx2.cpp, Sve.cpp,
+// is one `KernelFamily` row defined in its own file (Families/Avx2.cpp,
 // ...) and listed once in Families.def; every list of families (help
 // texts, tuner candidates, target defaults, the `#tern.kernel` verifier,
 // docs) is derived from the registry. docs/adding-a-lowering.md walks

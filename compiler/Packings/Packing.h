@@ -8,8 +8,8 @@
 // IR, `Layout{&i2, 128}` here.
 //
 // Each packing is one row of the registry: a `Packing` defined in its own
-// file (I2.cpp, Base3V.cpp, ...) and listed once in Packings.def. The row
-// holds everything the compiler needs about the packing:
+// file (Kinds/I2.cpp, Kinds/Base3V.cpp, ...) and listed once in
+// Packings.def. The row holds everything the compiler needs about it:
 //   - its block rule and sizes (the dialect's verifier uses them);
 //   - the C++ packer and unpacker (the compiler repacks model weights into
 //     the executable's weights blob with them; tests use them as the

@@ -1,6 +1,6 @@
 //===- PackingTest.cpp - Packed ternary layouts: known bytes, round trips ===//
 
-#include "compiler/Packings/Base3V.h"
+#include "compiler/Packings/Kinds/Base3V.h"
 
 #include <gtest/gtest.h>
 

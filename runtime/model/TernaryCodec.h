@@ -8,7 +8,7 @@
 //   I2_S    bitnet.cpp (x86 layout). The whole tensor is one run of blocks
 //           of 128 elements in 32 bytes: byte i*32 + p of block i holds
 //           elements p, p+32, p+64, p+96 at bit shifts 6, 4, 2, 0 (this is
-//           `#tern.layout<i2, block = 128>`, compiler/Packings/I2.cpp).
+//           `#tern.layout<i2, block = 128>`, compiler/Packings/Kinds/I2.cpp).
 //           After the N*K/4 packed bytes come 32 bytes whose first 4 hold
 //           the f32 scale. Tern requires K % 128 == 0 (rows are whole
 //           blocks).

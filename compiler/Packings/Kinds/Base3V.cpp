@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Packings/Base3V.h"
+#include "compiler/Packings/Kinds/Base3V.h"
 #include "compiler/Packings/VectorCodes.h"
 
 using namespace mlir;
