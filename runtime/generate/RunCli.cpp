@@ -17,7 +17,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 namespace tern {
@@ -89,189 +91,266 @@ std::string runUsage(const std::string &program, bool modelFlag) {
   return u;
 }
 
-OrError<RunOptions> parseRunOptions(const std::vector<std::string> &args,
-                                    bool modelFlag) {
-  using R = OrError<RunOptions>;
+namespace {
+
+/// A command line's flags one at a time: `--flag=value`, `--flag value`,
+/// `-f value`, or a flag alone. The parsers return an error message or "".
+class FlagReader {
+public:
+  explicit FlagReader(const std::vector<std::string> &args) : args_(args) {}
+
+  /// Advances to the next flag; false at the end.
+  bool next() {
+    if (++i_ >= args_.size())
+      return false;
+    flag_ = args_[i_];
+    inline_.reset();
+    const size_t eq = flag_.find('=');
+    if (flag_.rfind("--", 0) == 0 && eq != std::string::npos) {
+      inline_ = flag_.substr(eq + 1);
+      flag_ = flag_.substr(0, eq);
+    }
+    return true;
+  }
+  const std::string &flag() const { return flag_; }
+  /// The last value read (for messages).
+  const std::string &last() const { return value_; }
+
+  std::string value(std::string &out) {
+    if (inline_) {
+      value_ = *inline_;
+    } else if (i_ + 1 < args_.size()) {
+      value_ = args_[++i_];
+    } else {
+      return flag_ + " needs a value";
+    }
+    out = value_;
+    return "";
+  }
+  std::string integer(int64_t &out, int64_t min) {
+    std::string v;
+    if (std::string e = value(v); !e.empty())
+      return e;
+    if (!parseInt(v, out))
+      return flag_ + ": '" + v + "' is not an integer";
+    if (out < min)
+      return flag_ + ": " + v + " is below the minimum " + std::to_string(min);
+    return "";
+  }
+  std::string number(float &out) {
+    std::string v;
+    if (std::string e = value(v); !e.empty())
+      return e;
+    if (!parseFloat(v, out))
+      return flag_ + ": '" + v + "' is not a number";
+    return "";
+  }
+  /// For flags that take no value.
+  std::string none() const {
+    return inline_ ? flag_ + " takes no value" : "";
+  }
+
+private:
+  const std::vector<std::string> &args_;
+  size_t i_ = static_cast<size_t>(-1);
+  std::string flag_, value_;
+  std::optional<std::string> inline_;
+};
+
+/// What the flags set besides RunOptions.
+struct ParseState {
   RunOptions o;
   std::string promptFile;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i], value;
-    bool inlineValue = false;
-    if (flag.rfind("--", 0) == 0) {
-      const size_t eq = flag.find('=');
-      if (eq != std::string::npos) {
-        value = flag.substr(eq + 1);
-        flag = flag.substr(0, eq);
-        inlineValue = true;
-      }
-    }
-    auto next = [&](std::string &out) -> bool {
-      if (inlineValue) {
-        out = value;
-        return true;
-      }
-      if (i + 1 >= args.size())
-        return false;
-      out = args[++i];
-      return true;
-    };
-    std::string v;
-    auto needValue = [&]() -> std::string {
-      if (!next(v))
-        return flag + " needs a value";
-      return "";
-    };
-    auto intFlag = [&](int64_t &out, int64_t min) -> std::string {
-      std::string e = needValue();
-      if (!e.empty())
-        return e;
-      if (!parseInt(v, out))
-        return flag + ": '" + v + "' is not an integer";
-      if (out < min)
-        return flag + ": " + v + " is below the minimum " +
-               std::to_string(min);
-      return "";
-    };
-    auto floatFlag = [&](float &out) -> std::string {
-      std::string e = needValue();
-      if (!e.empty())
-        return e;
-      if (!parseFloat(v, out))
-        return flag + ": '" + v + "' is not a number";
-      return "";
-    };
-    auto noValue = [&]() -> std::string {
-      return inlineValue ? flag + " takes no value" : "";
-    };
+  bool modelFlag = false;
+};
 
-    std::string err;
-    int64_t n = 0;
-    if (flag == "-h" || flag == "--help") {
-      o.help = true;
-    } else if (flag == "-m" || flag == "--model") {
-      if (!modelFlag)
-        return R::failure("-m: this executable has its model built in");
-      err = needValue();
-      o.model = v;
-    } else if (flag == "-p" || flag == "--prompt") {
-      err = needValue();
-      o.prompt = v;
-    } else if (flag == "-f" || flag == "--file") {
-      err = needValue();
-      promptFile = v;
-    } else if (flag == "--tokens") {
-      err = needValue();
-      if (err.empty()) {
-        std::vector<TokenId> ids;
-        std::stringstream ss(v);
-        std::string item;
-        while (std::getline(ss, item, ',')) {
-          int64_t id;
-          if (!parseInt(item, id) || id < 0 || id > INT32_MAX)
-            return R::failure("--tokens: '" + item +
-                              "' is not a token id (expected a "
-                              "comma-separated list such as 128000,9906)");
-          ids.push_back(static_cast<TokenId>(id));
-        }
-        if (ids.empty())
-          return R::failure("--tokens: no token ids given");
-        o.tokens = std::move(ids);
-      }
-    } else if (flag == "--chat") {
-      err = noValue();
-      o.chat = true;
-    } else if (flag == "-i" || flag == "--interactive") {
-      err = noValue();
-      o.interactive = true;
-    } else if (flag == "--no-bos") {
-      err = noValue();
-      o.bos = false;
-    } else if (flag == "-n" || flag == "--n-predict") {
-      err = intFlag(o.nPredict, 0);
-    } else if (flag == "-t" || flag == "--threads") {
-      err = intFlag(n, 1);
-      if (err.empty() && n > 1024)
-        err = flag + ": " + v + " threads is absurd (at most 1024)";
-      o.threads = static_cast<int>(n);
-    } else if (flag == "-c" || flag == "--ctx-size") {
-      err = intFlag(o.contextSize, 1);
-    } else if (flag == "--temp") {
-      err = floatFlag(o.sampler.temperature);
-    } else if (flag == "--top-k") {
-      err = intFlag(n, 0);
-      o.sampler.topK = static_cast<int32_t>(std::min<int64_t>(n, INT32_MAX));
-    } else if (flag == "--top-p") {
-      err = floatFlag(o.sampler.topP);
-    } else if (flag == "--min-p") {
-      err = floatFlag(o.sampler.minP);
-    } else if (flag == "--repeat-penalty") {
-      err = floatFlag(o.sampler.repeatPenalty);
-    } else if (flag == "--repeat-last-n") {
-      err = intFlag(n, 0);
-      o.sampler.repeatLastN =
-          static_cast<int32_t>(std::min<int64_t>(n, INT32_MAX));
-    } else if (flag == "--seed") {
-      err = intFlag(n, 0);
-      o.sampler.seed = static_cast<uint64_t>(n);
-    } else if (flag == "--ignore-eos") {
-      err = noValue();
-      o.ignoreEos = true;
-    } else if (flag == "--dump-logits") {
-      err = needValue();
-      o.dumpLogits = v;
-    } else if (flag == "--head") {
-      if (!modelFlag)
-        return R::failure("--head applies to model files; a compiled "
-                          "executable's head format is set by "
-                          "'tern compile --head'");
-      err = needValue();
-      if (err.empty()) {
-        std::optional<HeadFormat> f = parseHeadFormat(v);
-        if (!f)
-          return R::failure("--head: unknown format '" + v +
-                            "' (native, int8 or q4)");
-        o.head = *f;
-      }
-    } else if (flag == "--quiet") {
-      err = noValue();
-      o.quiet = true;
-    } else if (!flag.empty() && flag[0] == '-') {
-      return R::failure("unknown flag '" + flag + "' (see --help)");
-    } else {
-      return R::failure("unexpected argument '" + flag +
-                        "' (the prompt goes after -p)");
-    }
-    if (!err.empty())
-      return R::failure(err);
+/// `--tokens 1,2,3`.
+std::string parseTokenList(const std::string &list,
+                           std::optional<std::vector<TokenId>> &out) {
+  std::vector<TokenId> ids;
+  std::stringstream ss(list);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    int64_t id;
+    if (!parseInt(item, id) || id < 0 || id > INT32_MAX)
+      return "--tokens: '" + item +
+             "' is not a token id (expected a comma-separated list such as "
+             "128000,9906)";
+    ids.push_back(static_cast<TokenId>(id));
   }
-  if (o.help)
-    return R(std::move(o));
+  if (ids.empty())
+    return "--tokens: no token ids given";
+  out = std::move(ids);
+  return "";
+}
 
-  if (!promptFile.empty()) {
+/// An int64 flag stored in a narrower field, capped at `max`.
+template <typename T>
+std::string cappedInt(FlagReader &r, T &out, int64_t min, int64_t max) {
+  int64_t n = 0;
+  std::string e = r.integer(n, min);
+  out = static_cast<T>(std::min(n, max));
+  return e;
+}
+
+using FlagFn = std::function<std::string(FlagReader &, ParseState &)>;
+
+/// Every flag of `run`: its names and what it does.
+const std::vector<std::pair<std::vector<std::string>, FlagFn>> &flagTable() {
+  static const std::vector<std::pair<std::vector<std::string>, FlagFn>> t = {
+      {{"-h", "--help"},
+       [](FlagReader &, ParseState &s) { return s.o.help = true, ""; }},
+      {{"-m", "--model"},
+       [](FlagReader &r, ParseState &s) -> std::string {
+         if (!s.modelFlag)
+           return "-m: this executable has its model built in";
+         return r.value(s.o.model);
+       }},
+      {{"-p", "--prompt"},
+       [](FlagReader &r, ParseState &s) {
+         std::string v;
+         std::string e = r.value(v);
+         s.o.prompt = v;
+         return e;
+       }},
+      {{"-f", "--file"},
+       [](FlagReader &r, ParseState &s) { return r.value(s.promptFile); }},
+      {{"--tokens"},
+       [](FlagReader &r, ParseState &s) {
+         std::string v;
+         if (std::string e = r.value(v); !e.empty())
+           return e;
+         return parseTokenList(v, s.o.tokens);
+       }},
+      {{"--chat"},
+       [](FlagReader &r, ParseState &s) { return s.o.chat = true, r.none(); }},
+      {{"-i", "--interactive"},
+       [](FlagReader &r, ParseState &s) {
+         return s.o.interactive = true, r.none();
+       }},
+      {{"--no-bos"},
+       [](FlagReader &r, ParseState &s) { return s.o.bos = false, r.none(); }},
+      {{"-n", "--n-predict"},
+       [](FlagReader &r, ParseState &s) { return r.integer(s.o.nPredict, 0); }},
+      {{"-t", "--threads"},
+       [](FlagReader &r, ParseState &s) -> std::string {
+         int64_t n = 0;
+         if (std::string e = r.integer(n, 1); !e.empty())
+           return e;
+         if (n > 1024)
+           return r.flag() + ": " + r.last() +
+                  " threads is absurd (at most 1024)";
+         s.o.threads = static_cast<int>(n);
+         return "";
+       }},
+      {{"-c", "--ctx-size"},
+       [](FlagReader &r, ParseState &s) {
+         return r.integer(s.o.contextSize, 1);
+       }},
+      {{"--temp"},
+       [](FlagReader &r, ParseState &s) {
+         return r.number(s.o.sampler.temperature);
+       }},
+      {{"--top-k"},
+       [](FlagReader &r, ParseState &s) {
+         return cappedInt(r, s.o.sampler.topK, 0, INT32_MAX);
+       }},
+      {{"--top-p"},
+       [](FlagReader &r, ParseState &s) { return r.number(s.o.sampler.topP); }},
+      {{"--min-p"},
+       [](FlagReader &r, ParseState &s) { return r.number(s.o.sampler.minP); }},
+      {{"--repeat-penalty"},
+       [](FlagReader &r, ParseState &s) {
+         return r.number(s.o.sampler.repeatPenalty);
+       }},
+      {{"--repeat-last-n"},
+       [](FlagReader &r, ParseState &s) {
+         return cappedInt(r, s.o.sampler.repeatLastN, 0, INT32_MAX);
+       }},
+      {{"--seed"},
+       [](FlagReader &r, ParseState &s) {
+         return cappedInt(r, s.o.sampler.seed, 0, INT64_MAX);
+       }},
+      {{"--ignore-eos"},
+       [](FlagReader &r, ParseState &s) {
+         return s.o.ignoreEos = true, r.none();
+       }},
+      {{"--dump-logits"},
+       [](FlagReader &r, ParseState &s) { return r.value(s.o.dumpLogits); }},
+      {{"--head"},
+       [](FlagReader &r, ParseState &s) -> std::string {
+         if (!s.modelFlag)
+           return "--head applies to model files; a compiled executable's "
+                  "head format is set by 'tern compile --head'";
+         std::string v;
+         if (std::string e = r.value(v); !e.empty())
+           return e;
+         std::optional<HeadFormat> f = parseHeadFormat(v);
+         if (!f)
+           return "--head: unknown format '" + v + "' (native, int8 or q4)";
+         s.o.head = *f;
+         return "";
+       }},
+      {{"--quiet"},
+       [](FlagReader &r, ParseState &s) { return s.o.quiet = true, r.none(); }},
+  };
+  return t;
+}
+
+/// The checks that need every flag: where the prompt comes from, the
+/// model, the sampler.
+std::string finish(ParseState &s) {
+  RunOptions &o = s.o;
+  if (!s.promptFile.empty()) {
     if (o.prompt)
-      return R::failure("give the prompt with -p or -f, not both");
-    std::ifstream in(promptFile, std::ios::binary);
+      return "give the prompt with -p or -f, not both";
+    std::ifstream in(s.promptFile, std::ios::binary);
     if (!in)
-      return R::failure(promptFile + ": cannot read the prompt file");
+      return s.promptFile + ": cannot read the prompt file";
     std::stringstream ss;
     ss << in.rdbuf();
     o.prompt = ss.str();
   }
   if (o.prompt && o.tokens)
-    return R::failure("give either a prompt (-p/-f) or --tokens, not both");
+    return "give either a prompt (-p/-f) or --tokens, not both";
   if (o.interactive && o.tokens)
-    return R::failure("--interactive reads text turns; it takes no --tokens");
+    return "--interactive reads text turns; it takes no --tokens";
   if (!o.prompt && !o.tokens && !o.interactive)
-    return R::failure("no prompt: use -p TEXT, -f FILE or --tokens IDS (or "
-                      "-i to chat)");
+    return "no prompt: use -p TEXT, -f FILE or --tokens IDS (or -i to chat)";
   if (o.tokens && o.chat)
-    return R::failure("--chat needs a text prompt, not --tokens");
-  if (modelFlag && o.model.empty())
-    return R::failure("no model: use -m MODEL");
-  std::string samplerError = checkSamplerOptions(o.sampler);
-  if (!samplerError.empty())
-    return R::failure(samplerError);
-  return R(std::move(o));
+    return "--chat needs a text prompt, not --tokens";
+  if (s.modelFlag && o.model.empty())
+    return "no model: use -m MODEL";
+  return checkSamplerOptions(o.sampler);
+}
+
+} // namespace
+
+OrError<RunOptions> parseRunOptions(const std::vector<std::string> &args,
+                                    bool modelFlag) {
+  using R = OrError<RunOptions>;
+  ParseState s;
+  s.modelFlag = modelFlag;
+  FlagReader r(args);
+  while (r.next()) {
+    const auto &table = flagTable();
+    auto it = std::find_if(table.begin(), table.end(), [&](const auto &e) {
+      return std::find(e.first.begin(), e.first.end(), r.flag()) !=
+             e.first.end();
+    });
+    if (it == table.end())
+      return R::failure(!r.flag().empty() && r.flag()[0] == '-'
+                            ? "unknown flag '" + r.flag() + "' (see --help)"
+                            : "unexpected argument '" + r.flag() +
+                                  "' (the prompt goes after -p)");
+    if (std::string err = it->second(r, s); !err.empty())
+      return R::failure(err);
+  }
+  if (s.o.help)
+    return R(std::move(s.o));
+  if (std::string err = finish(s); !err.empty())
+    return R::failure(err);
+  return R(std::move(s.o));
 }
 
 namespace {
