@@ -2,16 +2,22 @@
 """Runs a bench config from models/bench/ and prints a markdown table.
 
     tools/bench.py models/bench/2b4t-x86.json [--work DIR] [--tern PATH]
-                   [--only NAME,...] [--reuse]
+                   [--baseline BUILD] [--only NAME,...] [--reuse]
 
 For the config's model (synthesized from a Hugging Face config.json when no
 "model" file is given): tunes the kernels once when a variant asks for
 "@NAME" (tern tune with the config's "tunings"[NAME] flags, into NAME.json,
-resumable), compiles every variant, drops the page
-cache (or copies the executables: freshly written files decode slower, see
-docs/performance.md), then runs `tern bench` on the variants in turn for
-"rounds" rounds, and compares each variant's logits on a short prompt with
-the first variant's (tern compare-logits).
+resumable), compiles every variant (a variant with "tern": "baseline" with
+the Tern build given as --baseline, e.g. another checkout's build/, against
+its own runtime libraries), then runs `tern bench` on the variants for
+"rounds" rounds, each round in another order (rotated, every other one
+reversed), each round in a page-cache state from "cache_states" in turn:
+"dropped" drops the page cache first (as root), "fresh" runs fresh copies
+of the executables (freshly written files decode at another speed, see
+docs/performance.md). It compares each variant's logits on a short prompt
+with the first variant's (tern compare-logits) and, for each variant, the
+ratio of its speeds to the first variant's in the same round (median and
+range over the rounds).
 """
 import argparse, json, os, re, shutil, subprocess, sys
 
@@ -32,6 +38,9 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated variants")
     ap.add_argument("--reuse", action="store_true",
                     help="keep executables that exist already")
+    ap.add_argument("--baseline", default="",
+                    help="a Tern build directory (bin/tern, lib/) for "
+                         "variants with \"tern\": \"baseline\"")
     a = ap.parse_args()
     cfg_path = os.path.abspath(a.config)
     with open(cfg_path) as f:
@@ -69,26 +78,45 @@ def main():
             continue
         flags = [f[1:] + ".json" if f.startswith("@") else f
                  for f in v["compile"]]
-        run([tern, "compile", model, "-o", exe, "--ctx",
+        compiler = tern
+        if v.get("tern") == "baseline":
+            if not a.baseline:
+                sys.exit("variant %s needs --baseline BUILD" % exe)
+            base = os.path.abspath(a.baseline)
+            compiler = os.path.join(base, "bin", "tern")
+            flags += ["--runtime-lib-dir", os.path.join(base, "lib")]
+        run([compiler, "compile", model, "-o", exe, "--ctx",
              str(cfg.get("context", 4096))] + flags)
-    try:
-        with open("/proc/sys/vm/drop_caches", "w") as f:
-            os.sync()
-            f.write("1\n")
-    except OSError:
-        for v in variants:
-            shutil.copy2(v["name"], v["name"] + ".copy")
-            os.replace(v["name"] + ".copy", v["name"])
 
+    def prepare(state):
+        if state == "dropped":
+            os.sync()
+            with open("/proc/sys/vm/drop_caches", "w") as f:
+                f.write("3\n")
+        else:  # fresh copies
+            for v in variants:
+                shutil.copy2(v["name"], v["name"] + ".copy")
+                os.replace(v["name"] + ".copy", v["name"])
+
+    states = cfg.get("cache_states", ["dropped"])
+    try:
+        prepare("dropped")
+    except OSError:  # not root: fresh copies only
+        states = ["fresh"]
     p, n, t = cfg["prompt_tokens"], cfg["gen_tokens"], cfg["threads"]
     results = {v["name"]: [] for v in variants}
-    for _ in range(cfg.get("rounds", 1)):
-        for v in variants:
+    for r in range(cfg.get("rounds", 1)):
+        state = states[r % len(states)]
+        prepare(state)
+        order = variants[r % len(variants):] + variants[:r % len(variants)]
+        if r % 2:
+            order.reverse()
+        for v in order:
             out = run([tern, "bench", "./" + v["name"], "-p", str(p), "-n",
                        str(n), "-t", str(t), "-r", str(cfg.get("reps", 5))],
                       capture_output=True).stdout
             sys.stderr.write(out)
-            results[v["name"]].append(out)
+            results[v["name"]].append((state, out))
 
     # Logits on a short prompt against the first variant's.
     k = cfg.get("logit_check_tokens", 0)
@@ -116,22 +144,40 @@ def main():
                       text, re.M)
         return (float(m.group(1)), float(m.group(2)), float(m.group(3)))
 
-    print("| variant | pp%d tokens/s | tg%d tokens/s | GB/token | "
+    print("| variant | page cache | pp%d tokens/s | tg%d tokens/s | GB/token | "
           "roofline (probe) | tg/roofline | logits vs %s |" %
           (p, n, variants[0]["name"]))
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for v in variants:
-        for out in results[v["name"]]:
+        for state, out in results[v["name"]]:
             pp, tg = grab(out, "pp%d" % p), grab(out, "tg%d" % n)
             m = re.search(r"weights per token\s+([0-9.]+) GB: roofline "
                           r"([0-9.]+) tokens/s, tg\d+ at (\d+) %", out)
             bw = re.search(r"read bandwidth\s+([0-9.]+) GB/s", out)
-            print("| %s | %.1f (%.1f-%.1f) | %.2f (%.2f-%.2f) | %s | %s (%s GB/s) "
+            print("| %s | %s | %.1f (%.1f-%.1f) | %.2f (%.2f-%.2f) | %s | %s (%s GB/s) "
                   "| %s %% | %s |" % (
-                      v["name"], pp[0], pp[1], pp[2], tg[0], tg[1], tg[2],
-                      m.group(1), m.group(2), bw.group(1), m.group(3),
+                      v["name"], state, pp[0], pp[1], pp[2], tg[0], tg[1],
+                      tg[2], m.group(1), m.group(2), bw.group(1), m.group(3),
                       effects.get(v["name"], "(baseline)")
                       if v is not variants[0] else "(baseline)"))
+    # Each variant against the first in the same round.
+    if len(variants) > 1 and cfg.get("rounds", 1) > 1:
+        print()
+        print("| variant / %s | pp%d ratio, median (range) | tg%d ratio, "
+              "median (range) | rounds |" % (variants[0]["name"], p, n))
+        print("|---|---|---|---|")
+        first = results[variants[0]["name"]]
+        for v in variants[1:]:
+            ratios = {"pp": [], "tg": []}
+            for (_, base), (_, out) in zip(first, results[v["name"]]):
+                for key, test in (("pp", "pp%d" % p), ("tg", "tg%d" % n)):
+                    ratios[key].append(grab(out, test)[0] / grab(base, test)[0])
+            def fmt(xs):
+                xs = sorted(xs)
+                return "%.3f (%.3f-%.3f)" % (xs[len(xs) // 2], xs[0], xs[-1])
+            print("| %s | %s | %s | %d |" % (v["name"], fmt(ratios["pp"]),
+                                            fmt(ratios["tg"]),
+                                            len(ratios["pp"])))
 
 
 if __name__ == "__main__":
