@@ -10,8 +10,9 @@
 //   - the multiply-add skeleton (defineTiledKernel): per tile, tile.m x
 //     tile.n dot products over the reduction, each weight byte decoded once
 //     per tile (the packing's vector decoder) and each activation loaded
-//     once; a family says how one vector step accumulates (fixedWidthDots)
-//     or writes its own loop (sve, rvv);
+//     once; a family says how one vector step accumulates, over fixed-width
+//     vectors (fixedWidthDots) or scalable ones (scalableMultiplyAdd,
+//     ScalableSkeleton.cpp);
 //   - the lookup-table skeleton (defineLutKernel, LutSkeleton.cpp).
 //
 //===----------------------------------------------------------------------===//
@@ -106,6 +107,21 @@ MultiplyAdd offsetCodesMultiplyAdd(int64_t vecBytes, AccumulateFn accumulate);
 /// ternary values t by the activations, accumulating into `accType`.
 MultiplyAdd signedCodesMultiplyAdd(int64_t vecBytes, VectorType accType,
                                    AccumulateFn accumulate);
+
+/// Vector-length-agnostic families (sve, rvv), which read the weights in
+/// one block per row of a vector-order packing: the dots of a tile in one
+/// loop over a row's bytes that steps by vscale x `lanes` bytes, with a mask
+/// (vector.create_mask, masked loads of zeros past the end) on the last
+/// step. Per step, each column's signed ternary values and each row's
+/// activations of each position pass through `widen` (when set), then
+/// `accumulate(acc, t, x)` adds their products into an accumulator per
+/// (row, column) of vscale x `accLanes` i32 lanes, summed after the loop.
+struct ScalableStep {
+  int64_t lanes = 0, accLanes = 0;
+  std::function<Value(TileBuilder &, Value)> widen;
+  std::function<Value(TileBuilder &, Value acc, Value t, Value x)> accumulate;
+};
+MultiplyAdd scalableMultiplyAdd(ScalableStep step);
 
 /// Shared by both skeletons: for each tile of rows (`prologue(rows)` once
 /// per row tile), `emitTile(rows, firstUnit, units)` for the units of
