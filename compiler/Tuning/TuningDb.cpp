@@ -2,6 +2,8 @@
 
 #include "compiler/Tuning/TuningDb.h"
 
+#include "runtime/support/Json.h"
+
 #include "dialects/Tern/IR/TernDialect.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -17,6 +19,9 @@ using namespace mlir::tern;
 namespace {
 constexpr const char *kFormat = "tern-tuning";
 constexpr int64_t kVersion = 1;
+/// A tuning file holds a few hundred entries (a few hundred KiB); anything
+/// far larger is not one.
+constexpr uint64_t kMaxFileBytes = 64ull << 20;
 
 llvm::Error fail(const std::string &path, const llvm::Twine &why) {
   return llvm::createStringError(path + ": " + why.str());
@@ -28,8 +33,16 @@ llvm::Expected<TuningDb> TuningDb::load(const std::string &path) {
   if (!buf)
     return fail(path, "cannot read the tuning database: " +
                           buf.getError().message());
-  llvm::Expected<llvm::json::Value> json =
-      llvm::json::parse((*buf)->getBuffer());
+  const llvm::StringRef text = (*buf)->getBuffer();
+  if (text.size() > kMaxFileBytes)
+    return fail(path, "the tuning database is " +
+                          llvm::Twine(text.size() >> 20) +
+                          " MiB, over the 64 MiB limit");
+  // LLVM's JSON parser recurses per nesting level: bound it first.
+  if (std::string deep = ::tern::checkJsonNesting({text.data(), text.size()});
+      !deep.empty())
+    return fail(path, "not a tuning database: " + deep);
+  llvm::Expected<llvm::json::Value> json = llvm::json::parse(text);
   if (!json)
     return fail(path, "not JSON: " + llvm::toString(json.takeError()));
   const llvm::json::Object *root = json->getAsObject();

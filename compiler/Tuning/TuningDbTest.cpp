@@ -228,3 +228,29 @@ TEST(TuningDb, RoundTripsAndChecksEntries) {
   }
   llvm::sys::fs::remove(path);
 }
+
+TEST(TuningDb, DeepOrHugeFilesAreRefusedBeforeParsing) {
+  llvm::SmallString<128> path;
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("tuning", "json", path));
+  auto refusal = [&](const std::string &text) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    os << text;
+    os.close();
+    llvm::Expected<TuningDb> db = TuningDb::load(path.str().str());
+    return db ? std::string() : llvm::toString(db.takeError());
+  };
+  // 40,000 levels overflowed the stack inside LLVM's JSON parser.
+  const std::string deep = R"({"format": "tern-tuning", "entries": )" +
+                           std::string(40000, '[') + std::string(40000, ']') +
+                           "}";
+  std::string msg = refusal(deep);
+  EXPECT_NE(msg.find("not a tuning database: arrays and objects nest deeper "
+                     "than 128 levels"),
+            std::string::npos)
+      << msg;
+  msg = refusal(std::string(65 << 20, ' '));
+  EXPECT_NE(msg.find("65 MiB, over the 64 MiB limit"), std::string::npos)
+      << msg;
+  llvm::sys::fs::remove(path);
+}

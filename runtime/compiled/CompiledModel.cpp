@@ -238,6 +238,10 @@ public:
                         " exceeds the " + std::to_string(compiledContext_) +
                         " tokens this executable was compiled for (tern "
                         "compile --ctx N)");
+    // The generated code addresses a cache of the compiled length.
+    if (std::string bad = checkKvCache(config_, compiledContext_);
+        !bad.empty())
+      return R::failure(bad);
     return R(std::make_unique<CompiledModel>(file_, config_, weights_,
                                              weightsBytes_, compiledContext_,
                                              contextSize, threads,

@@ -2,6 +2,8 @@
 
 #include "runtime/generate/Generate.h"
 
+#include "runtime/support/Limits.h"
+
 #include <algorithm>
 #include <chrono>
 
@@ -30,6 +32,19 @@ std::string checkForwardRequest(const ModelConfig &c, int64_t position,
              " is outside the vocabulary (0.." +
              std::to_string(c.vocabSize - 1) + ")";
   return "";
+}
+
+std::string checkKvCache(const ModelConfig &c, int64_t contextSize) {
+  if (contextSize <= 0)
+    return "context size " + std::to_string(contextSize) + " is not positive";
+  const std::optional<int64_t> bytes =
+      checkedProduct({2, c.numLayers, contextSize, c.numKvHeads, c.headDim,
+                      static_cast<int64_t>(sizeof(float))});
+  return checkFitsInMemory(
+      "a KV cache of " + std::to_string(contextSize) + " tokens (" +
+          std::to_string(c.numLayers) + " layers x keys and values of " +
+          std::to_string(c.numKvHeads * c.headDim) + " floats per token)",
+      bytes);
 }
 
 OrError<GenerateStats> generate(LanguageModel &model, Sampler &sampler,

@@ -110,3 +110,20 @@ TEST(Generate, ZeroNewTokensOnlyEvaluatesThePrompt) {
   EXPECT_TRUE(st->tokens.empty());
   EXPECT_EQ(m.evaluated, (std::vector<TokenId>{3}));
 }
+
+TEST(CheckKvCache, NamesTheMemoryItWouldNeed) {
+  ModelConfig c;
+  c.numLayers = 30;
+  c.numKvHeads = 5;
+  c.headDim = 128;
+  EXPECT_EQ(checkKvCache(c, 4096), ""); // 2B4T at 4096 tokens: 600 MiB
+  // 2^34 tokens: 2 x 30 x 640 x 4 bytes each, 2.4 PiB.
+  const std::string e = checkKvCache(c, int64_t(1) << 34);
+  EXPECT_NE(e.find("a KV cache of 17179869184 tokens (30 layers x keys and "
+                   "values of 640 floats per token) would need 2.34 PiB"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(checkKvCache(c, INT64_MAX).find("more than 2^63 bytes"),
+            std::string::npos);
+  EXPECT_NE(checkKvCache(c, 0).find("not positive"), std::string::npos);
+}

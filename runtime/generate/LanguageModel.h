@@ -43,6 +43,11 @@ std::string checkForwardRequest(const ModelConfig &config, int64_t position,
                                 int64_t contextSize, const TokenId *tokens,
                                 int64_t n);
 
+/// "" when a KV cache of `contextSize` tokens for `config` (keys and
+/// values, float32, every layer) fits in this machine's memory; else a
+/// message naming the context size and the memory it would need.
+std::string checkKvCache(const ModelConfig &config, int64_t contextSize);
+
 } // namespace tern
 
 #endif // TERN_RUNTIME_GENERATE_LANGUAGEMODEL_H

@@ -4,6 +4,7 @@
 
 #include "runtime/generate/Generate.h"
 #include "runtime/support/Bandwidth.h"
+#include "runtime/support/Limits.h"
 #include "runtime/support/Npy.h"
 #include "runtime/support/ThreadPool.h"
 
@@ -19,6 +20,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <new>
 #include <optional>
 #include <sstream>
 
@@ -462,8 +464,10 @@ int runChat(const std::string &program, const RunOptions &o, RunBackend &b) {
 
 } // namespace
 
-int runMain(const std::string &program, const std::vector<std::string> &args,
-            bool modelFlag, const RunBackendLoader &load) {
+namespace {
+int runMainUnguarded(const std::string &program,
+                     const std::vector<std::string> &args, bool modelFlag,
+                     const RunBackendLoader &load) {
   auto fail = [&](const std::string &message) {
     std::fprintf(stderr, "%s: error: %s\n", program.c_str(), message.c_str());
     return 1;
@@ -483,6 +487,12 @@ int runMain(const std::string &program, const std::vector<std::string> &args,
   RunBackend &b = **backend;
   const ModelConfig &c = b.config();
   const Tokenizer *tok = b.tokenizer();
+  if (o.contextSize > b.maxContext())
+    return fail("-c " + std::to_string(o.contextSize) + " exceeds the " +
+                std::to_string(b.maxContext()) + "-token context " +
+                (modelFlag ? "the model was trained for"
+                           : "this executable was compiled for (tern "
+                             "compile --ctx N)"));
 
   if (o.interactive)
     return runChat(program, o, b);
@@ -515,7 +525,8 @@ int runMain(const std::string &program, const std::vector<std::string> &args,
   }
 
   int64_t ctx = o.contextSize;
-  const int64_t needed = static_cast<int64_t>(prompt.size()) + o.nPredict;
+  const int64_t needed =
+      saturatingAdd(static_cast<int64_t>(prompt.size()), o.nPredict);
   if (ctx == 0)
     ctx = std::max<int64_t>(1, std::min(needed, b.maxContext()));
   if (static_cast<int64_t>(prompt.size()) > ctx)
@@ -610,6 +621,27 @@ int runMain(const std::string &program, const std::vector<std::string> &args,
   return 0;
 }
 
+/// Runs `body`, turning an exception that escapes it (out of memory in an
+/// allocation no check foresaw) into an error message and status 1.
+int guarded(const std::string &program, const std::function<int()> &body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc &) {
+    std::fprintf(stderr, "%s: error: out of memory\n", program.c_str());
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "%s: error: %s\n", program.c_str(), e.what());
+  }
+  return 1;
+}
+} // namespace
+
+int runMain(const std::string &program, const std::vector<std::string> &args,
+            bool modelFlag, const RunBackendLoader &load) {
+  return guarded(program, [&] {
+    return runMainUnguarded(program, args, modelFlag, load);
+  });
+}
+
 namespace {
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -666,8 +698,10 @@ OrError<BenchOptions> parseBenchOptions(const std::vector<std::string> &args,
   return R(o);
 }
 
-int benchMain(const std::string &program, const std::vector<std::string> &args,
-              bool modelArg, const RunBackendLoader &load) {
+namespace {
+int benchMainUnguarded(const std::string &program,
+                       const std::vector<std::string> &args, bool modelArg,
+                       const RunBackendLoader &load) {
   auto fail = [&](const std::string &message) {
     std::fprintf(stderr, "%s: error: %s\n", program.c_str(), message.c_str());
     return 1;
@@ -759,6 +793,15 @@ int benchMain(const std::string &program, const std::vector<std::string> &args,
     std::printf("  weights per token  unknown for this backend (no roofline)\n");
   }
   return 0;
+}
+
+} // namespace
+
+int benchMain(const std::string &program, const std::vector<std::string> &args,
+              bool modelArg, const RunBackendLoader &load) {
+  return guarded(program, [&] {
+    return benchMainUnguarded(program, args, modelArg, load);
+  });
 }
 
 } // namespace tern

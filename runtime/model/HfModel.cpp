@@ -121,7 +121,7 @@ public:
       const auto *shard = it.value().get_ptr<const std::string *>();
       if (!shard)
         return indexPath + ": weight_map entry '" + it.key() +
-               "' is not a file name: " + describeJson(it.value());
+               "' is not a file name: " + quoteJson(it.value());
       if (shard->empty() || *shard == "." || *shard == ".." ||
           shard->find('/') != std::string::npos)
         return indexPath + ": weight_map sends '" + it.key() + "' to '" +
@@ -212,7 +212,7 @@ public:
     }
     std::optional<int64_t> v = jsonInt64(*it);
     if (!v || *v <= 0 || *v > std::numeric_limits<int32_t>::max()) {
-      error = path_ + ": key '" + key + "' is " + describeJson(*it) +
+      error = path_ + ": key '" + key + "' is " + quoteJson(*it) +
               ", expected a positive integer";
       return 0;
     }
@@ -232,7 +232,7 @@ public:
       if (std::isfinite(f) && f > 0)
         return f;
     }
-    error = path_ + ": key '" + key + "' is " + describeJson(*it) +
+    error = path_ + ": key '" + key + "' is " + quoteJson(*it) +
             ", expected a positive finite number";
     return fallback;
   }
@@ -249,7 +249,7 @@ public:
       return "";
     const auto *s = it->get_ptr<const std::string *>();
     if (!s) {
-      error = path_ + ": key '" + where + key + "' is " + describeJson(*it) +
+      error = path_ + ": key '" + where + key + "' is " + quoteJson(*it) +
               ", expected a string";
       return "";
     }
@@ -267,7 +267,7 @@ public:
     if (it == object.end() || it->is_null())
       return std::nullopt;
     if (!it->is_boolean()) {
-      error = path_ + ": key '" + where + key + "' is " + describeJson(*it) +
+      error = path_ + ": key '" + where + key + "' is " + quoteJson(*it) +
               ", expected true or false";
       return std::nullopt;
     }
@@ -291,7 +291,7 @@ public:
     for (const json *e : items) {
       std::optional<int64_t> v = jsonInt64(*e);
       if (!v) {
-        error = path_ + ": key '" + key + "' is " + describeJson(*it) +
+        error = path_ + ": key '" + key + "' is " + quoteJson(*it) +
                 ", expected a token id or a list of token ids";
         return;
       }
@@ -375,7 +375,7 @@ OrError<ModelConfig> readHfConfig(const json &j, const std::string &path,
                       " is odd (rotary embeddings need an even one)");
   auto scalingIt = j.find("rope_scaling");
   if (scalingIt != j.end() && !scalingIt->is_null())
-    return R::failure(path + ": rope_scaling is " + describeJson(*scalingIt) +
+    return R::failure(path + ": rope_scaling is " + quoteJson(*scalingIt) +
                       "; Tern implements plain RoPE only (rope_scaling must "
                       "be absent or null)");
 
@@ -423,7 +423,7 @@ OrError<ModelConfig> readHfConfig(const json &j, const std::string &path,
     const json &q = *qIt;
     const std::string where = "quantization_config.";
     if (!q.is_object())
-      return R::failure(path + ": quantization_config is " + describeJson(q) +
+      return R::failure(path + ": quantization_config is " + quoteJson(q) +
                         ", expected an object");
     const std::string method = r.string(q, where, "quant_method", &found);
     if (r.error.empty() && method != "bitnet")
@@ -465,6 +465,8 @@ OrError<ModelConfig> readHfConfig(const json &j, const std::string &path,
     // transformers defaults to offline (packed) when neither is given.
     settings.packed = modeFound ? mode == "offline" : offline.value_or(true);
   }
+  if (std::string bad = checkModelShape(c, path); !bad.empty())
+    return R::failure(bad);
   return R(std::move(c));
 }
 

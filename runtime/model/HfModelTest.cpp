@@ -484,6 +484,8 @@ TEST_F(HfModelErrorTest, MissingAndBadKeys) {
     const char *key, *value;
     std::vector<const char *> words;
   };
+  // 100,000 levels overflowed the stack when the value was quoted.
+  const std::string deep(100000, '[');
   const Case cases[] = {
       {"hidden_size", "\"256\"", {"'hidden_size'", "positive integer"}},
       {"hidden_size", "256.5", {"'hidden_size'", "256.5"}},
@@ -497,6 +499,15 @@ TEST_F(HfModelErrorTest, MissingAndBadKeys) {
       {"rope_scaling",
        "{\"type\": \"linear\", \"factor\": 2.0}",
        {"rope_scaling", "plain RoPE only"}},
+      {"num_hidden_layers", "1000000", {"the layer count is 1000000",
+                                         "outside 1..4096"}},
+      {"max_position_embeddings", "100000000",
+       {"the context length is 100000000", "outside 1..16777216"}},
+      {"max_position_embeddings", "9223372036854775807",
+       {"'max_position_embeddings'", "9223372036854775807"}},
+      {"num_key_value_heads", "4294967295", {"num_key_value_heads"}},
+      {"rope_scaling", deep.c_str(),
+       {"not valid JSON", "deeper than 128 levels"}},
       {"model_type", "\"llama\"", {"model_type", "'llama'", "'bitnet'"}},
       {"model_type", "7", {"'model_type'", "expected a string"}},
       {"hidden_act", "\"silu\"", {"hidden_act", "'silu'", "relu2"}},
@@ -764,6 +775,12 @@ TEST_F(HfModelErrorTest, TruncatedWeights) {
 
 TEST_F(HfModelErrorTest, BadTokenizerJson) {
   HfCheckpoint bad = c;
+  // 100,000 levels overflowed the stack when the value was quoted.
+  bad.tokenizerJson = "{\"model\": " + std::string(100000, '[') +
+                      std::string(100000, ']') + "}";
+  EXPECT_TRUE(hasWords(loadError(bad, "tokjson"),
+                       {"tokenizer.json", "deeper than 128 levels"}));
+  bad = c;
   bad.tokenizerJson = "{\"model\": {\"type\": \"Unigram\"}}";
   EXPECT_TRUE(hasWords(loadError(bad, "tokjson"),
                        {"tokenizer.json", "model.type", "Unigram"}));

@@ -64,6 +64,35 @@ const uint8_t *ModelDescription::adoptBytes(const uint8_t *bytes,
   return reinterpret_cast<const uint8_t *>(adoptFloats(std::move(buffer)));
 }
 
+std::string checkModelShape(const ModelConfig &c, const std::string &where) {
+  using L = ModelShapeLimits;
+  const struct {
+    const char *what;
+    int64_t value, max;
+  } dims[] = {
+      {"the hidden size", c.hiddenSize, L::kMaxWidth},
+      {"the feed-forward size", c.intermediateSize, L::kMaxWidth},
+      {"the layer count", c.numLayers, L::kMaxLayers},
+      {"the attention head count", c.numHeads, L::kMaxHeads},
+      {"the key/value head count", c.numKvHeads, L::kMaxHeads},
+      {"the head dimension", c.headDim, L::kMaxWidth},
+      {"the vocabulary size", c.vocabSize, L::kMaxVocab},
+      {"the context length", c.maxPositions, L::kMaxPositions},
+  };
+  for (const auto &d : dims)
+    if (d.value <= 0 || d.value > d.max)
+      return where + ": " + d.what + " is " + std::to_string(d.value) +
+             ", outside 1.." + std::to_string(d.max);
+  // Each factor is at most 2^20 here, so the product is exact.
+  const int64_t q = c.numHeads * c.headDim;
+  if (q > L::kMaxProjection)
+    return where + ": " + std::to_string(c.numHeads) + " heads of " +
+           std::to_string(c.headDim) + " make a projection of " +
+           std::to_string(q) + " rows, over the limit " +
+           std::to_string(L::kMaxProjection);
+  return "";
+}
+
 //===----------------------------------------------------------------------===//
 // GGUF configuration
 //===----------------------------------------------------------------------===//
@@ -212,6 +241,8 @@ OrError<ModelConfig> readConfig(const GgufFile &f,
       }
 
   c.tiedEmbeddings = f.findTensor("output.weight") == nullptr;
+  if (std::string bad = checkModelShape(c, f.path()); !bad.empty())
+    return R::failure(bad);
   return R(std::move(c));
 }
 

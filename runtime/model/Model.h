@@ -201,6 +201,23 @@ ModelOrError loadModel(const std::string &path);
 /// to owned f32.
 ModelOrError loadHfModel(const std::string &path);
 
+/// The limits every configuration is checked against (readGgufConfig,
+/// readHfConfig): far above any published model, low enough that every
+/// product of them the loaders and the KV cache form fits in 64 bits.
+struct ModelShapeLimits {
+  static constexpr int64_t kMaxWidth = 1 << 20;      ///< hidden, FFN, head dim
+  static constexpr int64_t kMaxLayers = 1 << 12;
+  static constexpr int64_t kMaxHeads = 1 << 14;
+  static constexpr int64_t kMaxVocab = 1 << 24;
+  static constexpr int64_t kMaxPositions = 1 << 24; ///< context length
+  /// heads x head dim (the q projection's rows).
+  static constexpr int64_t kMaxProjection = 1 << 22;
+};
+
+/// "" when every dimension of `c` is positive and within ModelShapeLimits
+/// (heads x head dim included); otherwise "<where>: <what> is N, ..." .
+std::string checkModelShape(const ModelConfig &c, const std::string &where);
+
 /// Reads and checks a Hugging Face `config.json` on its own (the same rules
 /// as loadHfModel; no weights needed): `tern synth` takes its model
 /// configurations in this form. Errors name the file and the key.

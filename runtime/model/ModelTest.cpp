@@ -357,6 +357,51 @@ TEST(ModelErrorTest, BadConfigValues) {
   EXPECT_TRUE(hasWords(loadError(m), {"context_length", "is 0"}));
 }
 
+TEST(ModelErrorTest, HugeDimensionsAreRefusedNotMultiplied) {
+  // head_count 0xFFFFFFFF with key_length 0xFFFFFFFE made heads x head_dim
+  // wrap ("expected [256, -12884901886]").
+  TinyModel m = makeTinyModel(TernaryEncoding::I2_S);
+  m.omitKeys = {"bitnet-b1.58.attention.head_count",
+                "bitnet-b1.58.attention.head_count_kv",
+                "bitnet-b1.58.attention.key_length"};
+  GgufWriter w = writerFor(m);
+  w.addUint32("bitnet-b1.58.attention.head_count", 0xFFFFFFFFu);
+  w.addUint32("bitnet-b1.58.attention.head_count_kv", 0xFFFFFFFFu);
+  w.addUint32("bitnet-b1.58.attention.key_length", 0xFFFFFFFEu);
+  ModelOrError r = loadBytes(w.serialize());
+  EXPECT_TRUE(hasWords(r.error, {"the attention head count is 4294967295",
+                                 "outside 1..16384"}))
+      << r.error;
+
+  // Each within its own limit, the product is not.
+  m.omitKeys = {"bitnet-b1.58.attention.head_count",
+                "bitnet-b1.58.attention.head_count_kv",
+                "bitnet-b1.58.attention.key_length"};
+  GgufWriter w2 = writerFor(m);
+  w2.addUint32("bitnet-b1.58.attention.head_count", 16384);
+  w2.addUint32("bitnet-b1.58.attention.head_count_kv", 16384);
+  w2.addUint32("bitnet-b1.58.attention.key_length", 1 << 16);
+  r = loadBytes(w2.serialize());
+  EXPECT_TRUE(hasWords(r.error, {"16384 heads of 65536",
+                                 "projection of 1073741824 rows"}))
+      << r.error;
+
+  for (auto [key, value, words] :
+       std::vector<std::tuple<std::string, uint32_t, std::string>>{
+           {"bitnet-b1.58.block_count", 1u << 20, "the layer count is 1048576"},
+           {"bitnet-b1.58.context_length", 0xFFFFFFFFu,
+            "the context length is 4294967295"},
+           {"bitnet-b1.58.feed_forward_length", 0x80000000u,
+            "the feed-forward size is 2147483648"}}) {
+    TinyModel t = makeTinyModel(TernaryEncoding::I2_S);
+    t.omitKeys = {key};
+    GgufWriter tw = writerFor(t);
+    tw.addUint32(key, value);
+    ModelOrError e = loadBytes(tw.serialize());
+    EXPECT_TRUE(hasWords(e.error, {words})) << e.error;
+  }
+}
+
 TEST(ModelErrorTest, TokenIdOutOfRange) {
   TinyModel m = makeTinyModel(TernaryEncoding::I2_S);
   m.omitKeys = {"tokenizer.ggml.bos_token_id"};

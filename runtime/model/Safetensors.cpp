@@ -154,13 +154,6 @@ std::string safetensorsDTypeList() {
 // JSON helpers
 //===----------------------------------------------------------------------===//
 
-std::string describeJson(const json &value) {
-  std::string s = value.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (s.size() > 60)
-    s = s.substr(0, 57) + "...";
-  return s;
-}
-
 std::optional<int64_t> jsonInt64(const json &value) {
   if (value.is_number_unsigned()) {
     const auto v = value.get<uint64_t>();
@@ -210,6 +203,8 @@ SafetensorsFile::parse(std::shared_ptr<const MappedFile> file) {
 
   const std::string_view text(reinterpret_cast<const char *>(file->data()) + 8,
                               static_cast<size_t>(headerSize));
+  if (std::string deep = checkJsonNesting(text); !deep.empty())
+    return fail("header is not valid: " + deep);
   // Tensor names repeated at the top level are an error (the JSON parser
   // would silently keep the last one).
   std::unordered_set<std::string> seen;
@@ -249,7 +244,7 @@ SafetensorsFile::parse(std::shared_ptr<const MappedFile> file) {
         const auto *value = m.value().get_ptr<const std::string *>();
         if (!value)
           return fail("'__metadata__' entry '" + m.key() +
-                      "' is not a string: " + describeJson(m.value()));
+                      "' is not a string: " + quoteJson(m.value()));
         state->metadata[m.key()] = *value;
       }
       continue;
@@ -257,7 +252,7 @@ SafetensorsFile::parse(std::shared_ptr<const MappedFile> file) {
     const std::string what = "tensor '" + name + "'";
     if (!entry.is_object())
       return fail(what +
-                  " is not described by an object: " + describeJson(entry));
+                  " is not described by an object: " + quoteJson(entry));
 
     SafetensorsTensorInfo t;
     t.name = name;
@@ -267,7 +262,7 @@ SafetensorsFile::parse(std::shared_ptr<const MappedFile> file) {
     const auto *dtypeName = dtypeIt->get_ptr<const std::string *>();
     if (!dtypeName)
       return fail(what +
-                  ": 'dtype' is not a string: " + describeJson(*dtypeIt));
+                  ": 'dtype' is not a string: " + quoteJson(*dtypeIt));
     std::optional<SafetensorsDType> dtype =
         safetensorsDTypeFromName(*dtypeName);
     if (!dtype)
@@ -280,12 +275,12 @@ SafetensorsFile::parse(std::shared_ptr<const MappedFile> file) {
       return fail(what + " has no 'shape'");
     if (!shapeIt->is_array())
       return fail(what +
-                  ": 'shape' is not an array: " + describeJson(*shapeIt));
+                  ": 'shape' is not an array: " + quoteJson(*shapeIt));
     for (const json &d : *shapeIt) {
       std::optional<int64_t> dim = jsonInt64(d);
       if (!dim || *dim < 0)
-        return fail(what + ": 'shape' " + describeJson(*shapeIt) + " holds " +
-                    describeJson(d) + ", not a non-negative integer");
+        return fail(what + ": 'shape' " + quoteJson(*shapeIt) + " holds " +
+                    quoteJson(d) + ", not a non-negative integer");
       t.shape.push_back(*dim);
     }
     std::optional<int64_t> count = elementCount(t.shape);
@@ -306,7 +301,7 @@ SafetensorsFile::parse(std::shared_ptr<const MappedFile> file) {
       end = jsonInt64((*offIt)[1]);
     }
     if (!begin || !end || *begin < 0 || *end < 0)
-      return fail(what + ": 'data_offsets' " + describeJson(*offIt) +
+      return fail(what + ": 'data_offsets' " + quoteJson(*offIt) +
                   " is not a pair of non-negative integers [begin, end]");
     if (*begin > *end)
       return fail(what + ": 'data_offsets' [" + std::to_string(*begin) + ", " +

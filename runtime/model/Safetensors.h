@@ -188,12 +188,7 @@ private:
   std::vector<std::pair<std::string, std::string>> metadata_;
 };
 
-// parseJsonNoThrow: see runtime/support/Json.h.
-
-
-/// A short printable rendering of a JSON value for error messages (at most
-/// about 60 characters; never throws).
-std::string describeJson(const nlohmann::json &value);
+// parseJsonNoThrow and quoteJson: see runtime/support/Json.h.
 
 /// The value of a JSON integer that fits int64_t; nullopt for anything
 /// else (floats, booleans, strings, out-of-range unsigned numbers).

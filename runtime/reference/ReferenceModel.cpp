@@ -87,9 +87,13 @@ ReferenceModel::create(std::shared_ptr<const ModelDescription> model,
   if (options.contextSize < 0)
     return R::failure("context size " + std::to_string(options.contextSize) +
                       " is negative");
+  const int64_t contextSize =
+      options.contextSize ? options.contextSize : c.maxPositions;
+  if (std::string bad = checkKvCache(c, contextSize); !bad.empty())
+    return R::failure(bad);
   std::unique_ptr<ReferenceModel> r(
       new ReferenceModel(model, std::max(1, options.threads)));
-  r->contextSize_ = options.contextSize ? options.contextSize : c.maxPositions;
+  r->contextSize_ = contextSize;
   const int64_t kvDim = c.numKvHeads * c.headDim;
 
   // Decode the ternary weights, one layer per task.

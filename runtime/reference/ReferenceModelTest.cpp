@@ -308,3 +308,19 @@ TEST(ReferenceModel, BuildingBlocks) {
   EXPECT_FLOAT_EQ(out[0], float(3 / std::sqrt(12.5)));
   EXPECT_FLOAT_EQ(out[1], float(8 / std::sqrt(12.5)));
 }
+
+TEST(ReferenceModel, RefusesAKvCacheThatCannotExist) {
+  TinyModel m = makeTinyModel(TernaryEncoding::I2_S, 2);
+  auto model = load(m, "ref-huge-ctx.gguf");
+  // -c 2^62 wrapped N x kvDim and wrote past the cache; -c 2^63-1 threw
+  // std::length_error.
+  for (int64_t ctx : {int64_t(1) << 62, INT64_MAX}) {
+    ReferenceOptions o;
+    o.contextSize = ctx;
+    auto r = ReferenceModel::create(model, o);
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(hasWords(r.error, {"KV cache of", std::to_string(ctx),
+                                   "would need"}))
+        << r.error;
+  }
+}

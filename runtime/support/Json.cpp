@@ -33,7 +33,37 @@ struct ErrorRecorder : nlohmann::json_sax<nlohmann::json> {
 };
 } // namespace
 
+std::string checkJsonNesting(std::string_view text, int maxDepth) {
+  int depth = 0;
+  bool inString = false, escaped = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (inString) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        inString = false;
+      continue;
+    }
+    if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > maxDepth)
+        return "arrays and objects nest deeper than " +
+               std::to_string(maxDepth) + " levels (at byte " +
+               std::to_string(i) + ")";
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return "";
+}
+
 std::string parseJsonNoThrow(std::string_view text, json &out) {
+  if (std::string deep = checkJsonNesting(text); !deep.empty())
+    return deep;
   const char *begin = text.data();
   const char *end = text.data() + text.size();
   json parsed = json::parse(begin, end, nullptr, /*allow_exceptions=*/false);
@@ -51,6 +81,51 @@ std::string parseJsonNoThrow(std::string_view text, json &out) {
       message.erase(0, close + 2);
   }
   return message.empty() ? std::string("invalid JSON") : message;
+}
+
+namespace {
+/// Appends `v` to `out`, stopping once `out` is longer than `limit`.
+void appendJson(const json &v, std::string &out, size_t limit) {
+  if (out.size() > limit)
+    return;
+  if (v.is_array()) {
+    out += '[';
+    bool first = true;
+    for (const json &e : v) {
+      if (out.size() > limit)
+        return;
+      if (!first)
+        out += ',';
+      first = false;
+      appendJson(e, out, limit);
+    }
+    out += ']';
+  } else if (v.is_object()) {
+    out += '{';
+    bool first = true;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (out.size() > limit)
+        return;
+      if (!first)
+        out += ',';
+      first = false;
+      out += json(it.key()).dump(-1, ' ', false, json::error_handler_t::replace);
+      out += ':';
+      appendJson(it.value(), out, limit);
+    }
+    out += '}';
+  } else {
+    out += v.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+}
+} // namespace
+
+std::string quoteJson(const json &value, size_t max) {
+  std::string s;
+  appendJson(value, s, max);
+  if (s.size() > max)
+    s = s.substr(0, max > 3 ? max - 3 : 0) + "...";
+  return s;
 }
 
 } // namespace tern

@@ -31,11 +31,6 @@ using json = nlohmann::json;
 constexpr int64_t kMaxTokenId = int64_t(1) << 24;
 
 
-std::string describe(const json &value) {
-  std::string s = value.dump(-1, ' ', false, json::error_handler_t::replace);
-  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
-}
-
 /// A JSON integer in [0, kMaxTokenId), else nullopt.
 std::optional<int64_t> tokenIdValue(const json &v) {
   if (v.is_number_unsigned()) {
@@ -82,7 +77,7 @@ std::string readTokenizerJsonVocab(const std::string &path,
     return path + ": model.type is missing (expected 'BPE')";
   const auto *type = typeIt->get_ptr<const std::string *>();
   if (!type || *type != "BPE")
-    return path + ": model.type is " + describe(*typeIt) +
+    return path + ": model.type is " + quoteJson(*typeIt) +
            ", expected 'BPE' (Tern reads byte-level BPE tokenizers)";
   for (const char *key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
     auto it = model.find(key);
@@ -90,7 +85,7 @@ std::string readTokenizerJsonVocab(const std::string &path,
       continue;
     const auto *s = it->get_ptr<const std::string *>();
     if (!s || !s->empty())
-      return path + ": model." + key + " is " + describe(*it) +
+      return path + ": model." + key + " is " + quoteJson(*it) +
              "; Tern reads byte-level BPE vocabularies without one";
   }
 
@@ -115,7 +110,7 @@ std::string readTokenizerJsonVocab(const std::string &path,
     std::optional<int64_t> id = tokenIdValue(it.value());
     if (!id)
       return path + ": model.vocab entry '" + it.key() + "' has id " +
-             describe(it.value()) + ", expected an integer in [0, " +
+             quoteJson(it.value()) + ", expected an integer in [0, " +
              std::to_string(kMaxTokenId) + ")";
     if (it.key().empty())
       return path + ": model.vocab has an empty token (id " +
