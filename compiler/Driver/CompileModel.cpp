@@ -7,6 +7,7 @@
 #include "compiler/Pipelines/Pipelines.h"
 #include "compiler/Pipelines/Registration.h"
 #include "runtime/compiled/tern_abi.h"
+#include "runtime/support/Text.h"
 #include "dialects/Tern/IR/TernOps.h"
 #include "dialects/Tern/Transforms/Passes.h"
 
@@ -170,7 +171,8 @@ LogicalResult Compilation::runPasses(PassManager &pm) {
                            : d.getSeverity() == DiagnosticSeverity::Error
                                  ? "error"
                                  : "note";
-    llvm::errs() << "tern compile: " << kind << ": " << d << "\n";
+    llvm::errs() << "tern compile: " << kind << ": "
+                 << ::tern::escapeForMessage(d.str()) << "\n";
     return success();
   });
   return pm.run(*imported_.module);

@@ -5,6 +5,7 @@
 #include "runtime/generate/Generate.h"
 #include "runtime/support/Bandwidth.h"
 #include "runtime/support/Limits.h"
+#include "runtime/support/Text.h"
 #include "runtime/support/Npy.h"
 #include "runtime/support/ThreadPool.h"
 
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <cerrno>
 #include <climits>
+#include <cfloat>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -46,7 +48,10 @@ bool parseFloat(const std::string &s, float &out) {
   errno = 0;
   char *end = nullptr;
   const float v = std::strtof(s.c_str(), &end);
-  if (errno != 0 || *end != '\0' || !std::isfinite(v))
+  // Underflow (1e-40) is a number, rounded to a denormal or 0; overflow
+  // is not.
+  const bool underflow = errno == ERANGE && std::fabs(v) <= FLT_MIN;
+  if ((errno != 0 && !underflow) || *end != '\0' || !std::isfinite(v))
     return false;
   out = v;
   return true;
@@ -382,7 +387,7 @@ std::vector<TokenId> stopIds(const ModelConfig &c, const Tokenizer *tok) {
 /// the conversation stays in the KV cache.
 int runChat(const std::string &program, const RunOptions &o, RunBackend &b) {
   auto fail = [&](const std::string &message) {
-    std::fprintf(stderr, "%s: error: %s\n", program.c_str(), message.c_str());
+    printError(program, message);
     return 1;
   };
   const Tokenizer *tok = b.tokenizer();
@@ -469,7 +474,7 @@ int runMainUnguarded(const std::string &program,
                      const std::vector<std::string> &args, bool modelFlag,
                      const RunBackendLoader &load) {
   auto fail = [&](const std::string &message) {
-    std::fprintf(stderr, "%s: error: %s\n", program.c_str(), message.c_str());
+    printError(program, message);
     return 1;
   };
   OrError<RunOptions> parsed = parseRunOptions(args, modelFlag);
@@ -627,9 +632,9 @@ int guarded(const std::string &program, const std::function<int()> &body) {
   try {
     return body();
   } catch (const std::bad_alloc &) {
-    std::fprintf(stderr, "%s: error: out of memory\n", program.c_str());
+    printError(program, "out of memory");
   } catch (const std::exception &e) {
-    std::fprintf(stderr, "%s: error: %s\n", program.c_str(), e.what());
+    printError(program, e.what());
   }
   return 1;
 }
@@ -703,7 +708,7 @@ int benchMainUnguarded(const std::string &program,
                        const std::vector<std::string> &args, bool modelArg,
                        const RunBackendLoader &load) {
   auto fail = [&](const std::string &message) {
-    std::fprintf(stderr, "%s: error: %s\n", program.c_str(), message.c_str());
+    printError(program, message);
     return 1;
   };
   OrError<BenchOptions> parsed = parseBenchOptions(args, modelArg);

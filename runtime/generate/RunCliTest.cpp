@@ -140,3 +140,18 @@ TEST(BenchCli, BadFlagsAreNamed) {
         << o.error << " (expected " << c.message << ")";
   }
 }
+
+TEST(RunCli, TemperatureRange) {
+  // 1e-40 underflows a float: a number all the same (near-greedy).
+  auto r = parse({"-m", "m", "-p", "x", "--temp", "1e-40"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_GE(r->sampler.temperature, 0.0f);
+  EXPECT_LT(r->sampler.temperature, 1e-30f);
+  // A negative temperature ran silently as greedy.
+  EXPECT_NE(error({"-m", "m", "-p", "x", "--temp", "-1"})
+                .find("--temp -1 is negative"),
+            std::string::npos);
+  EXPECT_NE(error({"-m", "m", "-p", "x", "--temp", "1e40"})
+                .find("not a number"),
+            std::string::npos);
+}

@@ -18,6 +18,9 @@ std::string checkSamplerOptions(const SamplerOptions &o) {
   };
   if (!std::isfinite(o.temperature))
     return "--temp " + num(o.temperature) + " is not a finite number";
+  if (o.temperature < 0.0f)
+    return "--temp " + num(o.temperature) +
+           " is negative (0 samples greedily, higher is more random)";
   if (!(o.topP >= 0.0f && o.topP <= 1.0f))
     return "--top-p " + num(o.topP) + " is outside [0, 1]";
   if (!(o.minP >= 0.0f && o.minP <= 1.0f))

@@ -10,6 +10,7 @@
 
 #include "runtime/model/Gguf.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -810,6 +811,30 @@ private:
                     std::to_string(size_) + "; truncated file?)");
       t.fileOffset = dataStart + t.offset;
       t.data = base_ + t.fileOffset;
+    }
+    return checkNoOverlap();
+  }
+
+  /// Two tensors whose data share bytes would alias one another (a write
+  /// through one, or a repacking, would change the other): refused.
+  bool checkNoOverlap() {
+    std::vector<const GgufTensorInfo *> sized;
+    for (const GgufTensorInfo &t : out_.tensors_)
+      if (t.byteSize && *t.byteSize > 0)
+        sized.push_back(&t);
+    std::sort(sized.begin(), sized.end(),
+              [](const GgufTensorInfo *a, const GgufTensorInfo *b) {
+                return a->offset < b->offset;
+              });
+    for (size_t i = 1; i < sized.size(); ++i) {
+      const GgufTensorInfo &a = *sized[i - 1], &b = *sized[i];
+      if (a.offset + *a.byteSize > b.offset)
+        return fail("tensor '" + escapeForMessage(b.name, 120) +
+                    "' (data bytes " + std::to_string(b.offset) + ".." +
+                    std::to_string(b.offset + *b.byteSize) +
+                    ") overlaps tensor '" + escapeForMessage(a.name, 120) +
+                    "' (" + std::to_string(a.offset) + ".." +
+                    std::to_string(a.offset + *a.byteSize) + ")");
     }
     return true;
   }

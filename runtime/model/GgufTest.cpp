@@ -432,6 +432,18 @@ TEST(GgufMalformedTest, DataPastEnd) {
                        {"'tensor_b'", "4000 bytes", "runs past the end"}));
 }
 
+TEST(GgufMalformedTest, OverlappingTensorData) {
+  // tensor_a is 64 bytes at offset 0, tensor_b 12 bytes at 64.
+  std::vector<uint8_t> b = smallWriter().serialize();
+  poke<uint64_t>(b, infoFields(b, "tensor_b", 1).offset, 32);
+  EXPECT_TRUE(hasWords(parseError(b), {"tensor 'tensor_b' (data bytes 32..44)",
+                                       "overlaps tensor 'tensor_a' (0..64)"}));
+  // The same start, both ways round.
+  b = smallWriter().serialize();
+  poke<uint64_t>(b, infoFields(b, "tensor_b", 1).offset, 0);
+  EXPECT_TRUE(hasWords(parseError(b), {"overlaps"}));
+}
+
 TEST(GgufMalformedTest, DuplicateTensorAndEmptyName) {
   GgufWriter w = smallWriter();
   w.addTensor("tensor_a", {2}, GgmlType::F32, f32Data(2));

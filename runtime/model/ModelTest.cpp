@@ -3,6 +3,7 @@
 #include "runtime/model/Model.h"
 #include "runtime/model/Half.h"
 #include "runtime/model/TestModels.h"
+#include "runtime/support/Text.h"
 
 #include <gtest/gtest.h>
 
@@ -333,6 +334,17 @@ TEST(ModelErrorTest, WrongArchitecture) {
     ModelOrError r = loadTiny(m);
     EXPECT_TRUE(r.ok()) << r.error;
   }
+}
+
+TEST(ModelErrorTest, ANulInsideANameIsShownNotCut) {
+  TinyModel m = makeTinyModel(TernaryEncoding::I2_S);
+  m.architecture = std::string("bitnet-b1.58\0", 13);
+  const std::string e = loadError(m);
+  // The message carries the NUL; printing it escapes it (printError).
+  EXPECT_TRUE(hasWords(escapeForMessage(e),
+                       {"general.architecture is 'bitnet-b1.58\\x00'",
+                        "not a BitNet b1.58 model"}))
+      << escapeForMessage(e);
 }
 
 TEST(ModelErrorTest, MissingKeys) {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <limits>
 
 namespace tern {
@@ -344,17 +345,31 @@ OrError<float> readStoredTernaryScale(TernaryEncoding encoding,
   if (!data || bytes < static_cast<uint64_t>(need))
     return R::failure(what + ": data has " + std::to_string(bytes) +
                       " bytes, expected " + std::to_string(need));
-  auto finite = [&](float s, const std::string &where) {
-    if (std::isfinite(s))
-      return R(s);
-    return R::failure(what + ": " + where + " scale " + formatScale(s) +
-                      " is not finite");
+  // A weight's absmean scale is finite and positive; 0 only where every
+  // weight is 0 (the scale multiplies nothing).
+  auto checked = [&](float s, const std::function<bool()> &allZero) {
+    if (!std::isfinite(s))
+      return R::failure(what + ": the scale " + formatScale(s) +
+                        " is not finite");
+    if (s < 0)
+      return R::failure(what + ": the scale " + formatScale(s) +
+                        " is negative (an absmean scale is positive)");
+    if (s == 0 && !allZero())
+      return R::failure(what + ": the scale is 0 but the tensor has "
+                               "non-zero weights");
+    return R(s);
   };
 
   if (encoding == TernaryEncoding::I2_S) {
     float s;
     std::memcpy(&s, data + rows * cols / 4, sizeof s);
-    return finite(s, "the");
+    return checked(s, [&] {
+      // Code 1 (weight 0) in all four 2-bit fields: 0x55.
+      for (int64_t i = 0; i < rows * cols / 4; ++i)
+        if (data[i] != 0x55)
+          return false;
+      return true;
+    });
   }
 
   const bool tq1 = encoding == TernaryEncoding::TQ1_0;
@@ -379,7 +394,8 @@ OrError<float> readStoredTernaryScale(TernaryEncoding encoding,
   int64_t ref = 0;
   while (ref < blocks && !nonZero(ref))
     ++ref;
-  if (ref == blocks)
+  const bool allZero = ref == blocks;
+  if (allZero)
     ref = 0;
   const uint16_t d = blockScaleBits(data + ref * blockBytes, blockBytes);
   for (int64_t b = 0; b < blocks; ++b) {
@@ -393,7 +409,7 @@ OrError<float> readStoredTernaryScale(TernaryEncoding encoding,
           "; a BitNet tensor has one scale per tensor, so all blocks must "
           "agree");
   }
-  return finite(fp16ToFloat(d), "the");
+  return checked(fp16ToFloat(d), [&] { return allZero; });
 }
 
 } // namespace tern

@@ -315,3 +315,26 @@ TEST(TernaryCodecTest, NonFiniteScale) {
                    .error,
                {"stores no scale"}));
 }
+
+TEST(TernaryCodecTest, ScalesArePositiveUnlessEveryWeightIsZero) {
+  // One rule for every encoding: a negative scale, or 0 over non-zero
+  // weights, is refused; 0 over an all-zero tensor multiplies nothing.
+  const std::vector<int8_t> t = randomTernary(2 * 256, 3);
+  const std::vector<int8_t> zeros(2 * 256, 0);
+  for (TernaryEncoding enc : {TernaryEncoding::I2_S, TernaryEncoding::TQ1_0,
+                              TernaryEncoding::TQ2_0}) {
+    SCOPED_TRACE(ternaryEncodingName(enc));
+    auto scale = [&](const std::vector<int8_t> &w, float s) {
+      Encoded e = encode(enc, w, 2, 256, s);
+      return readStoredTernaryScale(enc, "w", e.bytes.data(), e.bytes.size(),
+                                    2, 256);
+    };
+    EXPECT_TRUE(hasWords(scale(t, 0.0f).error,
+                         {"'w'", "scale is 0", "non-zero weights"}));
+    EXPECT_TRUE(hasWords(scale(t, -0.5f).error,
+                         {"'w'", "-0.5", "negative"}));
+    OrError<float> ok = scale(zeros, 0.0f);
+    ASSERT_TRUE(ok.ok()) << ok.error;
+    EXPECT_EQ(*ok, 0.0f);
+  }
+}

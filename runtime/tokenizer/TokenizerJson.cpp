@@ -47,6 +47,65 @@ std::optional<int64_t> tokenIdValue(const json &v) {
   return std::nullopt;
 }
 
+/// "" when model.merges agrees with model.vocab: every entry a pair of
+/// tokens ("a b" or ["a", "b"]) whose concatenation is a token, the merged
+/// tokens' ids never decreasing down the list. Tern's BPE ranks a merge by
+/// the id of the token it makes (as tiktoken does), which gives the list's
+/// order exactly when the ids do not decrease along it (several splits of
+/// one token may follow each other).
+std::string checkMerges(const std::string &path, const json &model) {
+  auto mergesIt = model.find("merges");
+  if (mergesIt == model.end() || mergesIt->is_null())
+    return "";
+  if (!mergesIt->is_array())
+    return path + ": model.merges is " + quoteJson(*mergesIt) +
+           ", expected an array";
+  const json &vocab = model["vocab"];
+  auto idOf = [&](const std::string &token) -> int64_t {
+    auto it = vocab.find(token);
+    if (it == vocab.end())
+      return -1;
+    std::optional<int64_t> id = tokenIdValue(*it);
+    return id ? *id : -1;
+  };
+  int64_t previous = -1;
+  for (size_t i = 0; i < mergesIt->size(); ++i) {
+    const json &m = (*mergesIt)[i];
+    const std::string where = path + ": model.merges[" + std::to_string(i) + "]";
+    std::string a, b;
+    if (const auto *text = m.get_ptr<const std::string *>()) {
+      const size_t space = text->find(' ');
+      if (space == std::string::npos || space == 0 ||
+          space + 1 >= text->size() ||
+          text->find(' ', space + 1) != std::string::npos)
+        return where + " is " + quoteJson(m) +
+               ", expected two tokens separated by one space";
+      a = text->substr(0, space);
+      b = text->substr(space + 1);
+    } else if (m.is_array() && m.size() == 2 && m[0].is_string() &&
+               m[1].is_string()) {
+      a = m[0].get<std::string>();
+      b = m[1].get<std::string>();
+    } else {
+      return where + " is " + quoteJson(m) +
+             ", expected \"a b\" or [\"a\", \"b\"]";
+    }
+    for (const std::string *part : {&a, &b})
+      if (idOf(*part) < 0)
+        return where + " names '" + *part + "', which is not in model.vocab";
+    const int64_t made = idOf(a + b);
+    if (made < 0)
+      return where + " makes '" + a + b + "', which is not in model.vocab";
+    if (made < previous)
+      return where + " makes id " + std::to_string(made) +
+             " after a merge that made id " + std::to_string(previous) +
+             ": Tern ranks merges by the id of the token they make, and "
+             "this list is in another order";
+    previous = made;
+  }
+  return "";
+}
+
 } // namespace
 
 std::string readTokenizerJsonVocab(const std::string &path,
@@ -123,6 +182,9 @@ std::string readTokenizerJsonVocab(const std::string &path,
     tokens[slot] = it.key();
     used[slot] = true;
   }
+
+  if (std::string bad = checkMerges(path, model); !bad.empty())
+    return bad;
 
   auto addedIt = root.find("added_tokens");
   if (addedIt != root.end() && !addedIt->is_null()) {

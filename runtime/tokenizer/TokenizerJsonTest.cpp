@@ -90,7 +90,7 @@ std::string writeJson(const std::string &name, const json &j) {
 /// Loads `j` (written to a file called `name`); expects an error that
 /// contains the path and `words`.
 void expectError(const std::string &name, const json &j,
-                 std::initializer_list<const char *> words) {
+                 const std::vector<const char *> &words) {
   const std::string path = writeJson(name, j);
   TokenizerOrError t = Tokenizer::fromTokenizerJson(path);
   std::remove(path.c_str());
@@ -269,6 +269,39 @@ TEST(TokenizerJson, AddedTokensThatAreAlsoInTheVocabulary) {
   ASSERT_TRUE(t) << t.error;
   EXPECT_EQ(t->encode("<|endoftext|> x[extra]", false, true),
             (std::vector<TokenId>{256, 257, 258}));
+}
+
+TEST(TokenizerJson, MergesAreChecked) {
+  // "ab" (256) then "abab" (257): merges in id order load, in both forms.
+  json j = byteTokenizer({{"ab", 256}, {"abab", 257}});
+  j["model"]["merges"] = json::array({"a b", json::array({"ab", "ab"})});
+  std::string path = writeJson("merges.json", j);
+  TokenizerJsonVocab v;
+  EXPECT_EQ(readTokenizerJsonVocab(path, v), "");
+  std::remove(path.c_str());
+
+  const struct {
+    json merges;
+    std::vector<const char *> words;
+  } cases[] = {
+      {json::array({"ab ab", "a b"}),
+       {"model.merges[1]", "makes id 256 after a merge that made id 257",
+        "ranks merges by the id"}},
+      {json::array({"a c"}),
+       {"model.merges[0]", "makes 'ac'", "not in model.vocab"}},
+      {json::array({"a \u00ff"}), {"model.merges[0]", "not in model.vocab"}},
+      {json::array({"ab"}), {"model.merges[0]", "two tokens separated"}},
+      {json::array({"a b c"}), {"model.merges[0]", "two tokens separated"}},
+      {json::array({json::array({"a"})}), {"model.merges[0]", "expected"}},
+      {json::array({7}), {"model.merges[0] is 7"}},
+      {json("a b"), {"model.merges is \"a b\"", "expected an array"}},
+  };
+  for (const auto &c : cases) {
+    SCOPED_TRACE(c.merges.dump());
+    json bad = byteTokenizer({{"ab", 256}, {"abab", 257}});
+    bad["model"]["merges"] = c.merges;
+    expectError("badmerges.json", bad, c.words);
+  }
 }
 
 TEST(TokenizerJson, MalformedFiles) {

@@ -33,6 +33,7 @@
 #include "runtime/reference/ReferenceBackend.h"
 #include "runtime/support/LogitStats.h"
 #include "runtime/support/Npy.h"
+#include "runtime/support/Text.h"
 #include "runtime/support/ThreadPool.h"
 #include "runtime/synth/Synth.h"
 #include "runtime/tokenizer/Tokenizer.h"
@@ -290,7 +291,7 @@ static cl::list<std::string> detokenizeArgs(cl::Positional,
                                             cl::sub(detokenizeCmd));
 
 static int fail(const llvm::Twine &message) {
-  llvm::errs() << "tern: error: " << message << "\n";
+  tern::printError("tern", message.str());
   return 1;
 }
 

@@ -1,0 +1,28 @@
+//===- Text.h - Text from files, made safe to print -----------------------===//
+//
+// Names and values quoted in error messages come from untrusted files and
+// command lines. Before a message reaches the terminal its control bytes
+// (NUL, escape sequences, ...) and bytes that are not UTF-8 are written as
+// \xHH, so that a message is never cut at a NUL or turned into terminal
+// commands.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TERN_RUNTIME_SUPPORT_TEXT_H
+#define TERN_RUNTIME_SUPPORT_TEXT_H
+
+#include <string>
+#include <string_view>
+
+namespace tern {
+
+/// `text` with bytes 0x00-0x1F and 0x7F, and bytes outside well-formed
+/// UTF-8 sequences, written as \xHH; everything else (printable ASCII and
+/// valid UTF-8) unchanged.
+std::string escapeForMessage(std::string_view text);
+
+/// Writes "<program>: error: <message>\n" to stderr, the message escaped.
+void printError(std::string_view program, std::string_view message);
+
+} // namespace tern
+
+#endif // TERN_RUNTIME_SUPPORT_TEXT_H
