@@ -3,6 +3,7 @@
 #include "compiler/Driver/CompileModel.h"
 
 #include "compiler/Driver/Backend.h"
+#include "compiler/Driver/CompileChecks.h"
 #include "compiler/Import/ModelImporter.h"
 #include "compiler/Pipelines/Pipelines.h"
 #include "compiler/Pipelines/Registration.h"
@@ -133,10 +134,14 @@ llvm::Error Compilation::checkOptions() {
 }
 
 llvm::Error Compilation::load() {
+  if (llvm::Error e = checkOutputIsNotAnInput(o_))
+    return e;
   rt::ModelOrError loaded = rt::loadModel(o_.model);
   if (!loaded)
     return fail(loaded.error);
   model_ = std::make_shared<const rt::ModelDescription>(std::move(*loaded));
+  if (llvm::Error e = checkAgainstModel(o_, *model_))
+    return e;
   timer_.done("load");
   return llvm::Error::success();
 }
