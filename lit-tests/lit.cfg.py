@@ -1,6 +1,7 @@
 # -*- Python -*-
 import os
 import shutil
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -11,11 +12,12 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.tern_obj_root, "lit-tests")
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
 
 llvm_config.use_default_substitutions()
 config.substitutions.append(("%tern_src_root", config.tern_src_root))
 config.substitutions.append(("%tern_obj_root", config.tern_obj_root))
+config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(
     ("%llama3_tokenizer",
      os.path.join(config.tern_shared_dir, "testdata/llama3-tokenizer/tokenizer.model")))

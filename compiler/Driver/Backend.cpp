@@ -1,9 +1,6 @@
-//===- Backend.cpp - LLVM IR to an executable, and its payload ------------===//
+//===- Backend.cpp - LLVM IR to an executable -----------------------------===//
 
 #include "compiler/Driver/Backend.h"
-
-#include "runtime/compiled/tern_abi.h"
-#include "runtime/model/GgufWriter.h"
 
 #include "mlir/Target/LLVMIR/Export.h"
 
@@ -161,80 +158,5 @@ llvm::Error mlir::tern::linkExecutable(const std::string &object,
   if (rc != 0)
     return fail("linking " + output + " failed (" + llvm::join(args, " ") +
                 ")" + (linkError.empty() ? "" : ": " + linkError));
-  return llvm::Error::success();
-}
-
-llvm::Error mlir::tern::writePayload(const std::string &path,
-                                     const rt::ModelDescription &m,
-                                     const WeightBlob &blob,
-                                     const PayloadInfo &info) {
-  rt::GgufWriter w;
-  w.setAlignment(64);
-  rt::addGgufConfig(w, m.config);
-  w.addString("general.name", llvm::sys::path::filename(m.sourcePath).str());
-  w.addUint32(TERN_ABI_KEY_VERSION, TERN_ABI_VERSION);
-  w.addUint32(TERN_ABI_KEY_CONTEXT, static_cast<uint32_t>(info.contextSize));
-  w.addString(TERN_ABI_KEY_TARGET, info.target);
-  w.addUint32(TERN_ABI_KEY_PREFILL_ROWS,
-              static_cast<uint32_t>(info.prefillRows));
-  if (info.threads > 0)
-    w.addUint32(TERN_ABI_KEY_THREADS, static_cast<uint32_t>(info.threads));
-  w.addString(TERN_ABI_KEY_HEAD, info.head);
-  w.addUint64(TERN_ABI_KEY_BYTES_PER_TOKEN, blob.bytesPerToken);
-  if (!m.vocab.tokens.empty())
-    rt::addGgufVocab(w, m.vocab, m.config);
-  const std::vector<BlobEntry> *entries = &blob.entries;
-  bool ok = true;
-  std::string bad;
-  w.addTensorDeferred(TERN_ABI_WEIGHTS_TENSOR,
-                      {static_cast<int64_t>(blob.size)}, rt::GgmlType::I8,
-                      blob.size, [entries, &ok, &bad](uint8_t *dst) {
-                        for (const BlobEntry &e : *entries)
-                          if (!e.fill(dst + e.offset)) {
-                            ok = false;
-                            bad = e.name;
-                          }
-                      });
-  std::string err = w.writeFile(path);
-  if (!err.empty())
-    return fail(err);
-  if (!ok)
-    return fail(m.sourcePath + ": cannot repack weight '" + bad +
-                "' (an invalid ternary code)");
-  return llvm::Error::success();
-}
-
-llvm::Error mlir::tern::appendPayload(const std::string &exe,
-                                      const std::string &payload) {
-  std::FILE *out = std::fopen(exe.c_str(), "ab");
-  std::FILE *in = std::fopen(payload.c_str(), "rb");
-  if (!out || !in) {
-    if (out)
-      std::fclose(out);
-    if (in)
-      std::fclose(in);
-    return fail(exe + ": cannot append the weights");
-  }
-  std::fseek(out, 0, SEEK_END);
-  long end = std::ftell(out);
-  const uint64_t start = (static_cast<uint64_t>(end) + 4095) / 4096 * 4096;
-  std::vector<char> pad(start - static_cast<uint64_t>(end), 0);
-  bool ok = std::fwrite(pad.data(), 1, pad.size(), out) == pad.size();
-  std::vector<char> buf(1 << 20);
-  uint64_t size = 0;
-  size_t n;
-  while (ok && (n = std::fread(buf.data(), 1, buf.size(), in)) > 0) {
-    ok = std::fwrite(buf.data(), 1, n, out) == n;
-    size += n;
-  }
-  tern_payload_trailer t;
-  t.offset = start;
-  t.size = size;
-  std::memcpy(t.magic, TERN_ABI_TRAILER_MAGIC, 8);
-  ok = ok && std::fwrite(&t, sizeof t, 1, out) == 1;
-  ok = (std::fclose(out) == 0) && ok;
-  std::fclose(in);
-  if (!ok)
-    return fail(exe + ": writing the appended weights failed");
   return llvm::Error::success();
 }

@@ -1,16 +1,13 @@
-//===- Backend.h - LLVM IR to an executable, and its payload ----*- C++ -*-===//
+//===- Backend.h - LLVM IR to an executable ---------------------*- C++ -*-===//
 //
 // The stages of `tern compile` after the MLIR pipelines: translation to
 // LLVM IR, LLVM's O2 pipeline for the target CPU, machine code, linking
-// with the target's runtime libraries, and the weights payload (a GGUF file
-// of metadata, tokenizer and the weights blob, appended to the executable
-// or written beside it).
+// with the target's runtime libraries (the weights: Payload.h).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_COMPILER_DRIVER_BACKEND_H
 #define TERN_COMPILER_DRIVER_BACKEND_H
 
-#include "compiler/Import/WeightBlob.h"
 #include "compiler/Target/Target.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -43,21 +40,6 @@ llvm::Error linkExecutable(const std::string &object,
                            const std::string &output,
                            const std::string &runtimeDir,
                            const Target &target);
-
-/// What the payload records besides the model and its tokenizer.
-struct PayloadInfo {
-  std::string target;
-  int64_t contextSize = 0, prefillRows = 0, threads = 0;
-  std::string head;
-};
-
-/// Writes the payload to `path`.
-llvm::Error writePayload(const std::string &path,
-                         const ::tern::ModelDescription &m,
-                         const WeightBlob &blob, const PayloadInfo &info);
-
-/// Appends `payload` to `exe`, page-aligned, followed by the trailer.
-llvm::Error appendPayload(const std::string &exe, const std::string &payload);
 
 } // namespace mlir::tern
 

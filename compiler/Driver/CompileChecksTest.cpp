@@ -5,6 +5,9 @@
 #include "runtime/model/Gguf.h"
 #include "runtime/model/Model.h"
 #include "runtime/model/TestModels.h"
+#include "runtime/support/Digest.h"
+
+#include "llvm/Support/xxhash.h"
 
 #include <gtest/gtest.h>
 
@@ -100,4 +103,18 @@ TEST(CompileChecks, OutputIsNeverAnInput) {
   EXPECT_EQ(refused(dir + "/other", db), "");
 }
 
+} // namespace
+
+namespace {
+TEST(PayloadDigest, RuntimeXxh64MatchesLlvms) {
+  // The runtime's XXH64 (runtime/support/Digest.h) against LLVM's, at every
+  // tail length and across the 32-byte stripes.
+  std::vector<uint8_t> bytes(1000);
+  for (size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<uint8_t>(i * 131 + 7);
+  for (size_t n = 0; n <= bytes.size(); n += (n < 80 ? 1 : 37))
+    EXPECT_EQ(rt::xxh64(bytes.data(), n),
+              llvm::xxHash64(llvm::ArrayRef<uint8_t>(bytes.data(), n)))
+        << n;
+}
 } // namespace

@@ -4,6 +4,7 @@
 
 #include "compiler/Driver/Backend.h"
 #include "compiler/Driver/CompileChecks.h"
+#include "compiler/Driver/Payload.h"
 #include "compiler/Import/ModelImporter.h"
 #include "compiler/Pipelines/Pipelines.h"
 #include "compiler/Pipelines/Registration.h"
@@ -81,9 +82,11 @@ private:
   llvm::Error import();
   llvm::Error select();
   llvm::Error lower();
+  llvm::Error pack();
   llvm::Error codegen();
   llvm::Error link();
   llvm::Error writeWeights();
+  PayloadInfo payloadInfo() const;
   /// Writes `o_.output` as text with `fn`.
   llvm::Error writeText(const std::function<void(llvm::raw_ostream &)> &fn);
   /// Runs `pm` on the module with the options' IR printing and prints
@@ -97,6 +100,7 @@ private:
   std::unique_ptr<MLIRContext> context_;
   ImportedModel imported_;
   WeightBlob blob_;
+  PackedWeights packed_;
   llvm::LLVMContext llvmContext_;
   std::unique_ptr<llvm::TargetMachine> tm_;
   std::unique_ptr<llvm::Module> ir_;
@@ -212,6 +216,25 @@ llvm::Error Compilation::lower() {
   return llvm::Error::success();
 }
 
+llvm::Error Compilation::pack() {
+  llvm::Expected<PackedWeights> packed = packWeights(blob_, model_->sourcePath);
+  if (!packed)
+    return packed.takeError();
+  packed_ = std::move(*packed);
+  timer_.done("pack");
+  return llvm::Error::success();
+}
+
+PayloadInfo Compilation::payloadInfo() const {
+  PayloadInfo info;
+  info.target = o_.target;
+  info.contextSize = imported_.contextSize;
+  info.prefillRows = imported_.prefillRows;
+  info.threads = o_.threads;
+  info.head = o_.head;
+  return info;
+}
+
 llvm::Error Compilation::codegen() {
   llvm::Expected<std::unique_ptr<llvm::TargetMachine>> tm =
       createTargetMachine(target_);
@@ -223,6 +246,8 @@ llvm::Error Compilation::codegen() {
   if (!ir)
     return fail(o_.model + ": " + llvm::toString(ir.takeError()));
   ir_ = std::move(*ir);
+  defineCompiledShape(*ir_,
+                      compiledShape(model_->config, payloadInfo(), packed_));
   timer_.done("llvm-opt");
   return llvm::Error::success();
 }
@@ -249,15 +274,9 @@ llvm::Error Compilation::link() {
 }
 
 llvm::Error Compilation::writeWeights() {
-  PayloadInfo info;
-  info.target = o_.target;
-  info.contextSize = imported_.contextSize;
-  info.prefillRows = imported_.prefillRows;
-  info.threads = o_.threads;
-  info.head = rt::headFormatName(o_.head);
   const std::string payload =
       o_.weightsFile ? o_.output + ".weights" : o_.output + ".payload.tmp";
-  if (llvm::Error e = writePayload(payload, *model_, blob_, info))
+  if (llvm::Error e = writePayload(payload, *model_, packed_, payloadInfo()))
     return e;
   if (!o_.weightsFile) {
     llvm::Error e = appendPayload(o_.output, payload);
@@ -302,6 +321,8 @@ llvm::Error Compilation::run() {
     return e;
   if (o_.emit == "lowered")
     return writeText(printModule);
+  if (llvm::Error e = pack())
+    return e;
   if (llvm::Error e = codegen())
     return e;
   if (o_.emit == "llvm")

@@ -2,6 +2,8 @@
 
 #include "runtime/compiled/CompiledModel.h"
 
+#include "runtime/compiled/PayloadCheck.h"
+
 #include "runtime/compiled/tern_abi.h"
 #include "runtime/model/MappedFile.h"
 #include "runtime/model/HeadFormat.h"
@@ -145,7 +147,8 @@ private:
 
 class CompiledBackend final : public RunBackend {
 public:
-  static OrError<std::unique_ptr<RunBackend>> load(const std::string &exe) {
+  static OrError<std::unique_ptr<RunBackend>> load(const std::string &exe,
+                                                    bool verifyAll) {
     using R = OrError<std::unique_ptr<RunBackend>>;
     OrError<GgufFile> payload = openPayload(exe);
     if (!payload)
@@ -204,14 +207,28 @@ public:
                           ") exceeds the weights' size");
       b->bytesPerToken_ = *bytes;
     }
+    PayloadFacts facts;
     if (file->hasKey(TERN_ABI_KEY_HEAD)) {
       OrError<std::string> head = file->getString(TERN_ABI_KEY_HEAD);
       if (!head)
         return R::failure(head.error);
-      if (!parseHeadFormat(*head))
+      std::optional<HeadFormat> format = parseHeadFormat(*head);
+      if (!format)
         return R::failure(where + ": unknown " TERN_ABI_KEY_HEAD " '" +
                           *head + "'");
+      facts.headFormat = static_cast<int64_t>(*format);
     }
+    facts.config = b->config_;
+    facts.context = b->compiledContext_;
+    facts.prefillRows = b->prefillRows_;
+    facts.weights = b->weights_;
+    facts.weightsBytes = b->weightsBytes_;
+    if (std::string e = readPayloadDigests(*file, facts); !e.empty())
+      return R::failure(e);
+    if (std::string e =
+            checkPayload(where, tern_compiled_shape, facts, verifyAll);
+        !e.empty())
+      return R::failure(e);
     if (!vocab->tokens.empty()) {
       TokenizerOrError t = buildTokenizer(*vocab, b->config_, where);
       if (!t)
@@ -293,7 +310,9 @@ int compiledMain(int argc, char **argv) {
   std::string program = argc > 0 && argv[0] ? argv[0] : "model";
   std::vector<std::string> args(argv + 1, argv + argc);
   const std::string exe = selfPath(argc > 0 ? argv[0] : nullptr);
-  auto load = [&](const RunOptions &) { return CompiledBackend::load(exe); };
+  auto load = [&](const RunOptions &o) {
+    return CompiledBackend::load(exe, o.verify);
+  };
   if (!args.empty() && args[0] == "bench")
     return benchMain(program + " bench",
                      std::vector<std::string>(args.begin() + 1, args.end()),

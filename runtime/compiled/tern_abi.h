@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature or the payload format changes. */
-#define TERN_ABI_VERSION 4
+#define TERN_ABI_VERSION 5
 
 /* Symbol names (the MLIR function names; the C interface adds
  * "_mlir_ciface_"). */
@@ -50,6 +50,33 @@ extern "C" {
 /* Blob bytes a decoded token reads (absent: the whole blob). */
 #define TERN_ABI_KEY_BYTES_PER_TOKEN "tern.bytes_per_token"
 #define TERN_ABI_WEIGHTS_TENSOR "tern.weights"
+/* Checksums of the weights blob (runtime/support/Digest.h), u64: XXH64 of
+ * every byte, and of 64 evenly spaced 4 KiB windows. */
+#define TERN_ABI_KEY_WEIGHTS_DIGEST "tern.weights_digest"
+#define TERN_ABI_KEY_WEIGHTS_SAMPLE_DIGEST "tern.weights_sample_digest"
+
+/* What the generated code was compiled for, defined by the generated code
+ * as `const int64_t tern_compiled_shape[TERN_SHAPE_FIELDS]`. The runtime
+ * refuses a payload that disagrees with it (the code's loops and offsets
+ * are fixed: a payload of another shape would be read out of bounds). */
+enum {
+  TERN_SHAPE_ABI_VERSION,
+  TERN_SHAPE_LAYERS,
+  TERN_SHAPE_HIDDEN,
+  TERN_SHAPE_FFN,
+  TERN_SHAPE_HEADS,
+  TERN_SHAPE_KV_HEADS,
+  TERN_SHAPE_HEAD_DIM,
+  TERN_SHAPE_VOCAB,
+  TERN_SHAPE_CONTEXT,
+  TERN_SHAPE_PREFILL_ROWS,
+  TERN_SHAPE_HEAD_FORMAT, /* runtime/model/HeadFormat.h's enum value */
+  TERN_SHAPE_WEIGHTS_BYTES,
+  TERN_SHAPE_WEIGHTS_DIGEST,        /* as a bit pattern */
+  TERN_SHAPE_WEIGHTS_SAMPLE_DIGEST, /* as a bit pattern */
+  TERN_SHAPE_FIELDS
+};
+#define TERN_ABI_SHAPE_SYMBOL "tern_compiled_shape"
 
 /* Trailer appended after a payload inside an executable: the payload's
  * file offset and size, then the magic. */
@@ -109,6 +136,8 @@ typedef void (*tern_task_fn)(void *args, int64_t begin, int64_t end);
  * The split depends only on n and the thread count, and generated code
  * computes each item independently, so results do not depend on it. */
 void tern_parallel_for(tern_task_fn fn, void *args, int64_t n);
+
+extern const int64_t tern_compiled_shape[TERN_SHAPE_FIELDS];
 
 void _mlir_ciface_tern_decode(tern_memref_i8_1d *weights,
                               tern_memref_f32_3d *k_cache,

@@ -95,6 +95,10 @@ std::string runUsage(const std::string &program, bool modelFlag) {
     u += "      --head FORMAT       output head: native (as stored, "
          "default), int8, q4\n";
   u += "      --quiet             no prompt echo, no timing lines\n";
+  if (!modelFlag)
+    u += "      --verify            check every byte of the weights against "
+         "their checksum\n"
+         "                          (each start checks 256 KiB of them)\n";
   return u;
 }
 
@@ -300,6 +304,13 @@ const std::vector<std::pair<std::vector<std::string>, FlagFn>> &flagTable() {
        }},
       {{"--quiet"},
        [](FlagReader &r, ParseState &s) { return s.o.quiet = true, r.none(); }},
+      {{"--verify"},
+       [](FlagReader &r, ParseState &s) -> std::string {
+         if (s.modelFlag)
+           return "--verify checks a compiled executable's appended weights; "
+                  "model files are checked as they load";
+         return s.o.verify = true, r.none();
+       }},
   };
   return t;
 }

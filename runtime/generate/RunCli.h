@@ -66,6 +66,8 @@ struct RunOptions {
   /// theirs from `tern compile --head`).
   HeadFormat head = HeadFormat::Native;
   bool quiet = false;
+  /// Compiled executables: check every byte of the weights' checksum.
+  bool verify = false;
   bool help = false;
 };
 
