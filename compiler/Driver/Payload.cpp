@@ -88,8 +88,10 @@ llvm::Error mlir::tern::writePayload(const std::string &path,
   w.addUint64(TERN_ABI_KEY_BYTES_PER_TOKEN, weights.bytesPerToken);
   w.addUint64(TERN_ABI_KEY_WEIGHTS_DIGEST, weights.digest);
   w.addUint64(TERN_ABI_KEY_WEIGHTS_SAMPLE_DIGEST, weights.sampleDigest);
+  // No merge list: the executable's tokenizer needs none, and its start
+  // would check it.
   if (!m.vocab.tokens.empty())
-    rt::addGgufVocab(w, m.vocab, m.config);
+    rt::addGgufVocab(w, m.vocab, m.config, /*withMerges=*/false);
   const int64_t size = static_cast<int64_t>(weights.bytes.size());
   w.addTensor(TERN_ABI_WEIGHTS_TENSOR, {size}, rt::GgmlType::I8,
               std::move(weights.bytes));

@@ -3,6 +3,7 @@
 #include "runtime/model/Model.h"
 
 #include "runtime/model/Half.h"
+#include "runtime/tokenizer/Merges.h"
 
 #include <cmath>
 #include <cstdio>
@@ -533,6 +534,23 @@ OrError<TokenizerVocab> readGgufVocab(const GgufFile &file) {
       return R::failure(model.error);
     v.model = std::move(*model);
   }
+  // Tern ranks merges by token id (Merges.h): a merge list in another
+  // order would tokenize differently from llama.cpp.
+  if (file.hasKey("tokenizer.ggml.merges")) {
+    auto merges = file.getStringArray("tokenizer.ggml.merges");
+    if (!merges)
+      return R::failure(merges.error);
+    std::vector<std::pair<std::string, std::string>> pairs(merges->size());
+    for (size_t i = 0; i < merges->size(); ++i)
+      if (!splitMerge((*merges)[i], pairs[i]))
+        return R::failure(file.path() + ": tokenizer.ggml.merges[" +
+                          std::to_string(i) + "] is '" + (*merges)[i] +
+                          "', expected two tokens separated by one space");
+    if (std::string bad = checkMerges(pairs, v.tokens,
+                                      file.path() + ": tokenizer.ggml.merges");
+        !bad.empty())
+      return R::failure(bad);
+  }
   return R(std::move(v));
 }
 
@@ -607,7 +625,7 @@ void addGgufConfig(GgufWriter &w, const ModelConfig &c) {
 }
 
 void addGgufVocab(GgufWriter &w, const TokenizerVocab &vocab,
-                  const ModelConfig &c) {
+                  const ModelConfig &c, bool withMerges) {
   std::vector<int32_t> types(vocab.tokens.size());
   for (size_t i = 0; i < types.size(); ++i)
     types[i] = i < vocab.isSpecial.size() && vocab.isSpecial[i] ? 3 : 1;
@@ -615,12 +633,61 @@ void addGgufVocab(GgufWriter &w, const TokenizerVocab &vocab,
   w.addString("tokenizer.ggml.pre", "llama-bpe");
   w.addStringArray("tokenizer.ggml.tokens", vocab.tokens);
   w.addInt32Array("tokenizer.ggml.token_type", types);
+  // llama.cpp's byte-level BPE loader requires the merge list.
+  if (withMerges)
+    w.addStringArray("tokenizer.ggml.merges",
+                     gpt2Merges(vocab.tokens, vocab.isSpecial));
   if (c.bosId >= 0)
     w.addUint32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(c.bosId));
   if (c.eosId >= 0)
     w.addUint32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(c.eosId));
-  if (c.eotId >= 0)
+  if (c.eotId >= 0) {
     w.addUint32("tokenizer.ggml.eot_token_id", static_cast<uint32_t>(c.eotId));
+    w.addString("tokenizer.chat_template", kChatTemplate);
+  }
+  w.addBool("tokenizer.ggml.add_bos_token", c.bosId >= 0);
+}
+
+// "<|begin_of_text|>User: {msg}<|eot_id|>Assistant: ", turn after turn
+// (docs: the 2B4T model card's chat format).
+const char *const kChatTemplate =
+    "{% for message in messages %}"
+    "{% if loop.first %}{{ bos_token }}{% endif %}"
+    "{{ message['role'] | capitalize }}: {{ message['content'] }}<|eot_id|>"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}Assistant: {% endif %}";
+
+bool isKnownGgufKey(const std::string &key) {
+  static const char *const exact[] = {
+      "general.architecture", "general.name", "general.file_type",
+      "general.alignment", "general.quantization_version",
+      "tokenizer.ggml.model", "tokenizer.ggml.pre", "tokenizer.ggml.tokens",
+      "tokenizer.ggml.token_type", "tokenizer.ggml.merges",
+      "tokenizer.ggml.scores", "tokenizer.ggml.bos_token_id",
+      "tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id",
+      "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.padding_token_id",
+      "tokenizer.ggml.add_bos_token", "tokenizer.ggml.add_eos_token",
+      "tokenizer.chat_template"};
+  for (const char *k : exact)
+    if (key == k)
+      return true;
+  // Descriptive general.* keys (author, license, ...) and Tern's payload
+  // keys (runtime/compiled/tern_abi.h).
+  for (const char *prefix : {"general.", "tern."})
+    if (key.rfind(prefix, 0) == 0)
+      return true;
+  static const char *const hyper[] = {
+      "context_length", "embedding_length", "feed_forward_length",
+      "block_count", "attention.head_count", "attention.head_count_kv",
+      "attention.key_length", "attention.value_length",
+      "rope.dimension_count", "rope.freq_base",
+      "attention.layer_norm_rms_epsilon", "vocab_size"};
+  for (const char *arch : {"bitnet-b1.58.", "bitnet.", "bitnet-25."})
+    if (key.rfind(arch, 0) == 0)
+      for (const char *h : hyper)
+        if (key.compare(std::strlen(arch), std::string::npos, h) == 0)
+          return true;
+  return false;
 }
 
 TokenizerOrError buildTokenizer(const TokenizerVocab &vocab,

@@ -253,9 +253,22 @@ OrError<ModelConfig> readGgufConfig(const GgufFile &file,
 void addGgufConfig(GgufWriter &writer, const ModelConfig &config);
 
 /// Writes a vocabulary (GPT-2 form, specials as control tokens) and the
-/// bos/eos/eot ids of `config` (those >= 0) as tokenizer.ggml.* metadata.
+/// bos/eos/eot ids of `config` (those >= 0) as tokenizer.ggml.* metadata,
+/// with what llama.cpp and bitnet.cpp need to load it: the pre-tokenizer
+/// name (llama-bpe), the merge list (`withMerges`; Tern's own payloads
+/// leave it out, their tokenizer needs none) and, when the vocabulary has
+/// an end-of-turn token, the 2B4T chat format as tokenizer.chat_template.
 void addGgufVocab(GgufWriter &writer, const TokenizerVocab &vocab,
-                  const ModelConfig &config);
+                  const ModelConfig &config, bool withMerges = true);
+
+/// The 2B4T chat format (Tokenizer::chatPrompt) as a Jinja chat template,
+/// as Hugging Face and llama.cpp apply it.
+extern const char *const kChatTemplate;
+
+/// Whether Tern knows what a GGUF metadata key means (it reads or writes
+/// it, or it is a general.* or tokenizer.* key llama.cpp defines);
+/// `tern inspect` names the others.
+bool isKnownGgufKey(const std::string &key);
 
 /// The tokenizer.ggml.* vocabulary of a GGUF file (empty when it has none);
 /// errors name the file and the key.

@@ -414,6 +414,24 @@ TEST(ModelErrorTest, HugeDimensionsAreRefusedNotMultiplied) {
   }
 }
 
+TEST(ModelErrorTest, GgufMergesAreChecked) {
+  // The tiny vocabulary: 256 bytes, then "aa" (256), "ab" (257), ...
+  TinyModel m = makeTinyModel(TernaryEncoding::I2_S);
+  auto withMerges = [&](std::vector<std::string> merges) {
+    GgufWriter w = writerFor(m);
+    w.addStringArray("tokenizer.ggml.merges", merges);
+    return loadBytes(w.serialize());
+  };
+  EXPECT_TRUE(withMerges({"a a", "a b"}).ok());
+  EXPECT_TRUE(hasWords(withMerges({"a b", "a a"}).error,
+                       {"tokenizer.ggml.merges[1]", "makes id 256",
+                        "after a merge that made id 257"}));
+  EXPECT_TRUE(hasWords(withMerges({"a zz"}).error,
+                       {"tokenizer.ggml.merges[0]", "'zz'", "not a token"}));
+  EXPECT_TRUE(hasWords(withMerges({"ab"}).error,
+                       {"tokenizer.ggml.merges[0] is 'ab'", "one space"}));
+}
+
 TEST(ModelErrorTest, TokenIdOutOfRange) {
   TinyModel m = makeTinyModel(TernaryEncoding::I2_S);
   m.omitKeys = {"tokenizer.ggml.bos_token_id"};

@@ -239,6 +239,67 @@ TEST(Synth, TokenizerTravelsWithEveryFormat) {
   }
 }
 
+TEST(Synth, GgufHasTheKeysLlamaCppAndBitnetCppRequire) {
+  // llama.cpp's loader (and bitnet.cpp's fork of it) needs these keys with
+  // these types; "cannot find tokenizer merges in model file" was the
+  // error for files without tokenizer.ggml.merges.
+  SynthOptions o;
+  o.config = tinyConfig();
+  o.tokenizer = smallTokenizer();
+  const std::string path = pathFor(SynthFormat::GgufI2S, "interop");
+  ASSERT_EQ(writeSyntheticModel(o, path), "");
+  GgufFileOrError f = GgufFile::open(path);
+  ASSERT_TRUE(f.ok()) << f.error;
+  const std::string a = "bitnet-b1.58.";
+  using T = GgufValueType;
+  const std::pair<std::string, T> required[] = {
+      {"general.architecture", T::String},
+      {"general.name", T::String},
+      {"general.file_type", T::Uint32},
+      {a + "context_length", T::Uint32},
+      {a + "embedding_length", T::Uint32},
+      {a + "feed_forward_length", T::Uint32},
+      {a + "block_count", T::Uint32},
+      {a + "attention.head_count", T::Uint32},
+      {a + "attention.head_count_kv", T::Uint32},
+      {a + "rope.dimension_count", T::Uint32},
+      {a + "rope.freq_base", T::Float32},
+      {a + "attention.layer_norm_rms_epsilon", T::Float32},
+      {"tokenizer.ggml.model", T::String},
+      {"tokenizer.ggml.pre", T::String},
+      {"tokenizer.ggml.tokens", T::Array},
+      {"tokenizer.ggml.token_type", T::Array},
+      {"tokenizer.ggml.merges", T::Array},
+      {"tokenizer.ggml.bos_token_id", T::Uint32},
+      {"tokenizer.ggml.eos_token_id", T::Uint32},
+      {"tokenizer.ggml.eot_token_id", T::Uint32},
+      {"tokenizer.ggml.add_bos_token", T::Bool},
+      {"tokenizer.chat_template", T::String},
+  };
+  for (const auto &[key, type] : required) {
+    const GgufKeyValue *kv = f->findKey(key);
+    ASSERT_NE(kv, nullptr) << key;
+    EXPECT_EQ(kv->value.type, type) << key;
+    EXPECT_TRUE(isKnownGgufKey(key)) << key;
+  }
+  EXPECT_EQ(*f->getString("tokenizer.ggml.model"), "gpt2");
+  EXPECT_EQ(*f->getString("tokenizer.ggml.pre"), "llama-bpe");
+  OrError<std::vector<std::string>> merges =
+      f->getStringArray("tokenizer.ggml.merges");
+  ASSERT_TRUE(merges.ok()) << merges.error;
+  // Each token of the vocabulary made of two lower tokens: "he" from "h e",
+  // " world" from " w" + "orld", ...
+  EXPECT_FALSE(merges->empty());
+  EXPECT_NE(std::find(merges->begin(), merges->end(), "h e"), merges->end());
+  EXPECT_NE(std::find(merges->begin(), merges->end(), "\xC4\xA0w orld"),
+            merges->end());
+  // The chat template writes what Tokenizer::chatPrompt encodes.
+  EXPECT_NE(f->getString("tokenizer.chat_template")->find("Assistant: "),
+            std::string::npos);
+  // And Tern reads the file back, merges checked.
+  EXPECT_TRUE(loadModel(path).ok());
+}
+
 TEST(Synth, RefusesShapesAFormatCannotHold) {
   ModelConfig c = tinyConfig();
   c.hiddenSize = 192; // 192 % 128 != 0 (I2_S), % 256 != 0 (TQ*)

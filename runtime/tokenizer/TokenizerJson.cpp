@@ -10,6 +10,7 @@
 #include "runtime/tokenizer/Tokenizer.h"
 
 #include "runtime/support/Json.h"
+#include "runtime/tokenizer/Merges.h"
 
 #include <nlohmann/json.hpp>
 
@@ -47,61 +48,31 @@ std::optional<int64_t> tokenIdValue(const json &v) {
   return std::nullopt;
 }
 
-/// "" when model.merges agrees with model.vocab: every entry a pair of
-/// tokens ("a b" or ["a", "b"]) whose concatenation is a token, the merged
-/// tokens' ids never decreasing down the list. Tern's BPE ranks a merge by
-/// the id of the token it makes (as tiktoken does), which gives the list's
-/// order exactly when the ids do not decrease along it (several splits of
-/// one token may follow each other).
-std::string checkMerges(const std::string &path, const json &model) {
+/// model.merges as pairs ("a b" or ["a", "b"]); "" or an error naming the
+/// entry that is neither.
+std::string readMerges(const std::string &path, const json &model,
+                       std::vector<std::pair<std::string, std::string>> &out) {
   auto mergesIt = model.find("merges");
   if (mergesIt == model.end() || mergesIt->is_null())
     return "";
   if (!mergesIt->is_array())
     return path + ": model.merges is " + quoteJson(*mergesIt) +
            ", expected an array";
-  const json &vocab = model["vocab"];
-  auto idOf = [&](const std::string &token) -> int64_t {
-    auto it = vocab.find(token);
-    if (it == vocab.end())
-      return -1;
-    std::optional<int64_t> id = tokenIdValue(*it);
-    return id ? *id : -1;
-  };
-  int64_t previous = -1;
   for (size_t i = 0; i < mergesIt->size(); ++i) {
     const json &m = (*mergesIt)[i];
-    const std::string where = path + ": model.merges[" + std::to_string(i) + "]";
-    std::string a, b;
+    std::pair<std::string, std::string> pair;
     if (const auto *text = m.get_ptr<const std::string *>()) {
-      const size_t space = text->find(' ');
-      if (space == std::string::npos || space == 0 ||
-          space + 1 >= text->size() ||
-          text->find(' ', space + 1) != std::string::npos)
-        return where + " is " + quoteJson(m) +
-               ", expected two tokens separated by one space";
-      a = text->substr(0, space);
-      b = text->substr(space + 1);
+      if (!splitMerge(*text, pair))
+        return path + ": model.merges[" + std::to_string(i) + "] is " +
+               quoteJson(m) + ", expected two tokens separated by one space";
     } else if (m.is_array() && m.size() == 2 && m[0].is_string() &&
                m[1].is_string()) {
-      a = m[0].get<std::string>();
-      b = m[1].get<std::string>();
+      pair = {m[0].get<std::string>(), m[1].get<std::string>()};
     } else {
-      return where + " is " + quoteJson(m) +
-             ", expected \"a b\" or [\"a\", \"b\"]";
+      return path + ": model.merges[" + std::to_string(i) + "] is " +
+             quoteJson(m) + ", expected \"a b\" or [\"a\", \"b\"]";
     }
-    for (const std::string *part : {&a, &b})
-      if (idOf(*part) < 0)
-        return where + " names '" + *part + "', which is not in model.vocab";
-    const int64_t made = idOf(a + b);
-    if (made < 0)
-      return where + " makes '" + a + b + "', which is not in model.vocab";
-    if (made < previous)
-      return where + " makes id " + std::to_string(made) +
-             " after a merge that made id " + std::to_string(previous) +
-             ": Tern ranks merges by the id of the token they make, and "
-             "this list is in another order";
-    previous = made;
+    out.push_back(std::move(pair));
   }
   return "";
 }
@@ -183,7 +154,13 @@ std::string readTokenizerJsonVocab(const std::string &path,
     used[slot] = true;
   }
 
-  if (std::string bad = checkMerges(path, model); !bad.empty())
+
+  // The merges name model.vocab's tokens, before added_tokens change any.
+  std::vector<std::pair<std::string, std::string>> merges;
+  if (std::string bad = readMerges(path, model, merges); !bad.empty())
+    return bad;
+  if (std::string bad = checkMerges(merges, tokens, path + ": model.merges");
+      !bad.empty())
     return bad;
 
   auto addedIt = root.find("added_tokens");
@@ -272,8 +249,6 @@ TokenizerOrError Tokenizer::fromTokenizerJson(const std::string &path) {
 std::string tokenizerJsonText(const TokenizerJsonVocab &v) {
   json vocab = json::object();
   json added = json::array();
-  std::unordered_map<std::string, TokenId> rank; // raw bytes -> id
-  std::vector<std::string> bytesOf(v.tokens.size());
   for (size_t id = 0; id < v.tokens.size(); ++id) {
     if (id < v.isSpecial.size() && v.isSpecial[id]) {
       added.push_back({{"id", id},
@@ -286,31 +261,8 @@ std::string tokenizerJsonText(const TokenizerJsonVocab &v) {
       continue;
     }
     vocab[v.tokens[id]] = id;
-    if (std::optional<std::string> b = gpt2UnicodeToBytes(v.tokens[id])) {
-      bytesOf[id] = *b;
-      rank.emplace(*b, static_cast<TokenId>(id));
-    }
   }
-  // Every split of a token into two lower-ranked tokens is a merge, ranked
-  // by the token it makes: then Hugging Face's lowest-merge-first BPE picks
-  // the same pair as merging by lowest rank.
-  json merges = json::array();
-  for (size_t id = 0; id < bytesOf.size(); ++id) {
-    const std::string &bytes = bytesOf[id];
-    std::vector<std::pair<std::pair<TokenId, TokenId>, size_t>> splits;
-    for (size_t s = 1; s < bytes.size(); ++s) {
-      auto l = rank.find(bytes.substr(0, s));
-      auto r = rank.find(bytes.substr(s));
-      if (l != rank.end() && r != rank.end() &&
-          l->second < static_cast<TokenId>(id) &&
-          r->second < static_cast<TokenId>(id))
-        splits.push_back({{l->second, r->second}, s});
-    }
-    std::sort(splits.begin(), splits.end());
-    for (const auto &sp : splits)
-      merges.push_back(bytesToGpt2Unicode(bytes.substr(0, sp.second)) + " " +
-                       bytesToGpt2Unicode(bytes.substr(sp.second)));
-  }
+  const json merges = gpt2Merges(v.tokens, v.isSpecial);
   json j = {{"version", "1.0"},
             {"truncation", nullptr},
             {"padding", nullptr},

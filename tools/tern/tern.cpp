@@ -530,11 +530,20 @@ static int runInspect() {
          << f->metadata().size() << " metadata keys, "
          << f->tensors().size() << " tensors, alignment " << f->alignment()
          << "\n";
-      for (const tern::GgufKeyValue &kv : f->metadata())
+      std::vector<std::string> unknown;
+      for (const tern::GgufKeyValue &kv : f->metadata()) {
         if (llvm::StringRef(kv.key).starts_with("general.") ||
             llvm::StringRef(kv.key).starts_with(c.architecture + "."))
-          os << "  " << kv.key << " = " << tern::summarizeGgufValue(kv.value)
-             << "\n";
+          os << "  " << tern::escapeForMessage(kv.key) << " = "
+             << tern::summarizeGgufValue(kv.value) << "\n";
+        if (!tern::isKnownGgufKey(kv.key))
+          unknown.push_back(tern::escapeForMessage(kv.key));
+      }
+      // Keys Tern neither reads nor knows: a model made for another
+      // runtime may depend on them.
+      os << "unknown keys:  "
+         << (unknown.empty() ? std::string("none") : llvm::join(unknown, ", "))
+         << "\n";
     }
   }
   return 0;
