@@ -29,11 +29,14 @@ config.substitutions.append(
 # Tern's tools first, then LLVM's (FileCheck, not, mlir-runner).
 llvm_config.with_environment("PATH", config.tern_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
-tools = [
-    ToolSubst("tern-opt", unresolved="fatal"),
-    ToolSubst("tern", unresolved="fatal"),
-    ToolSubst("mlir-runner", unresolved="fatal"),
-]
+# A build without the compiler (CI's sanitizer build) runs the tests that
+# need only tern's runtime subcommands; the others say REQUIRES: compiler
+# (or are in a directory whose lit.local.cfg does).
+tools = [ToolSubst("tern", unresolved="fatal")]
+if config.tern_compiler:
+    config.available_features.add("compiler")
+    tools += [ToolSubst("tern-opt", unresolved="fatal"),
+              ToolSubst("mlir-runner", unresolved="fatal")]
 llvm_config.add_tool_substitutions(tools, [config.tern_tools_dir,
                                            config.llvm_tools_dir])
 
