@@ -14,6 +14,7 @@ PACKAGES=(
   cmake ninja-build g++ ccache pkg-config python3 git
   libgtest-dev libgmock-dev libbenchmark-dev libpcre2-dev nlohmann-json3-dev
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
+  libclang-rt-22-dev
   qemu-user libc6-dev-arm64-cross libstdc++-12-dev-arm64-cross
   libc6-dev-riscv64-cross libstdc++-12-dev-riscv64-cross
   libgcc-12-dev-riscv64-cross

@@ -147,8 +147,8 @@ private:
 
 class CompiledBackend final : public RunBackend {
 public:
-  static OrError<std::unique_ptr<RunBackend>> load(const std::string &exe,
-                                                    bool verifyAll) {
+  static OrError<std::unique_ptr<RunBackend>>
+  load(const std::string &exe, bool verifyAll, const int64_t *shape) {
     using R = OrError<std::unique_ptr<RunBackend>>;
     OrError<GgufFile> payload = openPayload(exe);
     if (!payload)
@@ -226,7 +226,7 @@ public:
     if (std::string e = readPayloadDigests(*file, facts); !e.empty())
       return R::failure(e);
     if (std::string e =
-            checkPayload(where, tern_compiled_shape, facts, verifyAll);
+            checkPayload(where, shape, facts, verifyAll);
         !e.empty())
       return R::failure(e);
     if (!vocab->tokens.empty()) {
@@ -306,12 +306,18 @@ OrError<GgufFile> openPayload(const std::string &exePath) {
   return g;
 }
 
+OrError<std::unique_ptr<RunBackend>> loadCompiledBackend(const std::string &exe,
+                                                         bool verifyAll,
+                                                         const int64_t *shape) {
+  return CompiledBackend::load(exe, verifyAll, shape);
+}
+
 int compiledMain(int argc, char **argv) {
   std::string program = argc > 0 && argv[0] ? argv[0] : "model";
   std::vector<std::string> args(argv + 1, argv + argc);
   const std::string exe = selfPath(argc > 0 ? argv[0] : nullptr);
   auto load = [&](const RunOptions &o) {
-    return CompiledBackend::load(exe, o.verify);
+    return loadCompiledBackend(exe, o.verify, tern_compiled_shape);
   };
   if (!args.empty() && args[0] == "bench")
     return benchMain(program + " bench",

@@ -24,6 +24,13 @@ namespace tern {
 /// its trailer), else `<exePath>.weights`. Errors name both places.
 OrError<GgufFile> openPayload(const std::string &exePath);
 
+/// The payload of `exePath` checked against `shape` (the generated code's
+/// tern_compiled_shape; PayloadCheck.h; every byte's checksum with
+/// `verifyAll`), as a backend for runMain.
+OrError<std::unique_ptr<RunBackend>> loadCompiledBackend(const std::string &exePath,
+                                                         bool verifyAll,
+                                                         const int64_t *shape);
+
 /// The entry point of compiled executables (their main calls it).
 int compiledMain(int argc, char **argv);
 
