@@ -2,6 +2,7 @@
 
 #include "fuzz/SeedModels.h"
 
+#include "runtime/compiled/PayloadCheck.h"
 #include "runtime/compiled/tern_abi.h"
 #include "runtime/model/GgufWriter.h"
 #include "runtime/support/Digest.h"
@@ -100,26 +101,16 @@ std::string seedTiktoken() {
 }
 
 std::vector<int64_t> seedPayloadShape() {
-  const ModelConfig c = seedConfig();
   const std::vector<uint8_t> b = blob();
-  std::vector<int64_t> s(TERN_SHAPE_FIELDS, 0);
-  s[TERN_SHAPE_ABI_VERSION] = TERN_ABI_VERSION;
-  s[TERN_SHAPE_LAYERS] = c.numLayers;
-  s[TERN_SHAPE_HIDDEN] = c.hiddenSize;
-  s[TERN_SHAPE_FFN] = c.intermediateSize;
-  s[TERN_SHAPE_HEADS] = c.numHeads;
-  s[TERN_SHAPE_KV_HEADS] = c.numKvHeads;
-  s[TERN_SHAPE_HEAD_DIM] = c.headDim;
-  s[TERN_SHAPE_VOCAB] = c.vocabSize;
-  s[TERN_SHAPE_CONTEXT] = kContext;
-  s[TERN_SHAPE_PREFILL_ROWS] = kPrefillRows;
-  s[TERN_SHAPE_HEAD_FORMAT] = 0;
-  s[TERN_SHAPE_WEIGHTS_BYTES] = kBlobBytes;
-  s[TERN_SHAPE_WEIGHTS_DIGEST] =
-      static_cast<int64_t>(xxh64(b.data(), b.size()));
-  s[TERN_SHAPE_WEIGHTS_SAMPLE_DIGEST] =
-      static_cast<int64_t>(sampledDigest(b.data(), b.size()));
-  return s;
+  PayloadFacts f;
+  f.config = seedConfig();
+  f.context = kContext;
+  f.prefillRows = kPrefillRows;
+  f.headFormat = 0;
+  f.weightsBytes = kBlobBytes;
+  f.digest = xxh64(b.data(), b.size());
+  f.sampleDigest = sampledDigest(b.data(), b.size());
+  return shapeOf(f);
 }
 
 std::vector<uint8_t> seedExecutable() {

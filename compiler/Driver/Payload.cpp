@@ -2,6 +2,7 @@
 
 #include "compiler/Driver/Payload.h"
 
+#include "runtime/compiled/PayloadCheck.h"
 #include "runtime/compiled/tern_abi.h"
 #include "runtime/model/GgufWriter.h"
 #include "runtime/model/Model.h"
@@ -41,22 +42,15 @@ mlir::tern::packWeights(const WeightBlob &blob, const std::string &modelPath) {
 std::vector<int64_t> mlir::tern::compiledShape(const rt::ModelConfig &c,
                                                const PayloadInfo &info,
                                                const PackedWeights &w) {
-  std::vector<int64_t> s(TERN_SHAPE_FIELDS, 0);
-  s[TERN_SHAPE_ABI_VERSION] = TERN_ABI_VERSION;
-  s[TERN_SHAPE_LAYERS] = c.numLayers;
-  s[TERN_SHAPE_HIDDEN] = c.hiddenSize;
-  s[TERN_SHAPE_FFN] = c.intermediateSize;
-  s[TERN_SHAPE_HEADS] = c.numHeads;
-  s[TERN_SHAPE_KV_HEADS] = c.numKvHeads;
-  s[TERN_SHAPE_HEAD_DIM] = c.headDim;
-  s[TERN_SHAPE_VOCAB] = c.vocabSize;
-  s[TERN_SHAPE_CONTEXT] = info.contextSize;
-  s[TERN_SHAPE_PREFILL_ROWS] = info.prefillRows;
-  s[TERN_SHAPE_HEAD_FORMAT] = static_cast<int64_t>(info.head);
-  s[TERN_SHAPE_WEIGHTS_BYTES] = static_cast<int64_t>(w.bytes.size());
-  s[TERN_SHAPE_WEIGHTS_DIGEST] = static_cast<int64_t>(w.digest);
-  s[TERN_SHAPE_WEIGHTS_SAMPLE_DIGEST] = static_cast<int64_t>(w.sampleDigest);
-  return s;
+  rt::PayloadFacts f;
+  f.config = c;
+  f.context = info.contextSize;
+  f.prefillRows = info.prefillRows;
+  f.headFormat = static_cast<int64_t>(info.head);
+  f.weightsBytes = w.bytes.size();
+  f.digest = w.digest;
+  f.sampleDigest = w.sampleDigest;
+  return rt::shapeOf(f);
 }
 
 void mlir::tern::defineCompiledShape(llvm::Module &ir,

@@ -18,6 +18,26 @@ std::string hex(uint64_t v) {
 }
 } // namespace
 
+std::vector<int64_t> shapeOf(const PayloadFacts &f) {
+  const ModelConfig &c = f.config;
+  std::vector<int64_t> s(TERN_SHAPE_FIELDS, 0);
+  s[TERN_SHAPE_ABI_VERSION] = TERN_ABI_VERSION;
+  s[TERN_SHAPE_LAYERS] = c.numLayers;
+  s[TERN_SHAPE_HIDDEN] = c.hiddenSize;
+  s[TERN_SHAPE_FFN] = c.intermediateSize;
+  s[TERN_SHAPE_HEADS] = c.numHeads;
+  s[TERN_SHAPE_KV_HEADS] = c.numKvHeads;
+  s[TERN_SHAPE_HEAD_DIM] = c.headDim;
+  s[TERN_SHAPE_VOCAB] = c.vocabSize;
+  s[TERN_SHAPE_CONTEXT] = f.context;
+  s[TERN_SHAPE_PREFILL_ROWS] = f.prefillRows;
+  s[TERN_SHAPE_HEAD_FORMAT] = f.headFormat;
+  s[TERN_SHAPE_WEIGHTS_BYTES] = static_cast<int64_t>(f.weightsBytes);
+  s[TERN_SHAPE_WEIGHTS_DIGEST] = static_cast<int64_t>(f.digest);
+  s[TERN_SHAPE_WEIGHTS_SAMPLE_DIGEST] = static_cast<int64_t>(f.sampleDigest);
+  return s;
+}
+
 std::string readPayloadDigests(const GgufFile &payload, PayloadFacts &facts) {
   for (auto [key, out] :
        {std::pair<const char *, uint64_t *>{TERN_ABI_KEY_WEIGHTS_DIGEST,

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tern {
 
@@ -28,6 +29,11 @@ struct PayloadFacts {
   uint64_t weightsBytes = 0;
   uint64_t digest = 0, sampleDigest = 0;
 };
+
+/// The tern_compiled_shape (TERN_SHAPE_FIELDS values) of code generated
+/// for a payload with these facts: what tern compile defines, and what an
+/// executable checks against (`weights` is not read).
+std::vector<int64_t> shapeOf(const PayloadFacts &facts);
 
 /// Reads the tern.* keys PayloadFacts needs (config and weights are set by
 /// the caller). Errors name the key.
