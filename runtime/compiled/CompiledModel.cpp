@@ -3,8 +3,8 @@
 #include "runtime/compiled/CompiledModel.h"
 
 #include "runtime/compiled/PayloadCheck.h"
-
 #include "runtime/compiled/tern_abi.h"
+#include "runtime/generate/Perplexity.h"
 #include "runtime/model/MappedFile.h"
 #include "runtime/model/HeadFormat.h"
 #include "runtime/model/Model.h"
@@ -323,6 +323,11 @@ int compiledMain(int argc, char **argv) {
     return benchMain(program + " bench",
                      std::vector<std::string>(args.begin() + 1, args.end()),
                      /*modelArg=*/false, load);
+  if (!args.empty() && args[0] == "perplexity")
+    return perplexityMain(
+        program + " perplexity",
+        std::vector<std::string>(args.begin() + 1, args.end()),
+        /*modelArg=*/false, load);
   return runMain(program, args, /*modelFlag=*/false, load);
 }
 

@@ -30,18 +30,6 @@ namespace tern {
 
 namespace {
 
-bool parseInt(const std::string &s, int64_t &out) {
-  if (s.empty())
-    return false;
-  errno = 0;
-  char *end = nullptr;
-  const long long v = std::strtoll(s.c_str(), &end, 10);
-  if (errno != 0 || *end != '\0')
-    return false;
-  out = v;
-  return true;
-}
-
 bool parseFloat(const std::string &s, float &out) {
   if (s.empty())
     return false;
@@ -98,7 +86,10 @@ std::string runUsage(const std::string &program, bool modelFlag) {
   if (!modelFlag)
     u += "      --verify            check every byte of the weights against "
          "their checksum\n"
-         "                          (each start checks 256 KiB of them)\n";
+         "                          (each start checks 256 KiB of them)\n"
+         "\n  " + program + " bench --help        speed and memory\n"
+         "  " + program + " perplexity --help   perplexity of a text, KL "
+         "divergence against a base\n";
   return u;
 }
 
@@ -142,7 +133,7 @@ public:
     std::string v;
     if (std::string e = value(v); !e.empty())
       return e;
-    if (!parseInt(v, out))
+    if (!parseInt64(v, out))
       return flag_ + ": '" + v + "' is not an integer";
     if (out < min)
       return flag_ + ": " + v + " is below the minimum " + std::to_string(min);
@@ -183,7 +174,7 @@ std::string parseTokenList(const std::string &list,
   std::string item;
   while (std::getline(ss, item, ',')) {
     int64_t id;
-    if (!parseInt(item, id) || id < 0 || id > INT32_MAX)
+    if (!parseInt64(item, id) || id < 0 || id > INT32_MAX)
       return "--tokens: '" + item +
              "' is not a token id (expected a comma-separated list such as "
              "128000,9906)";
@@ -371,16 +362,25 @@ OrError<RunOptions> parseRunOptions(const std::vector<std::string> &args,
   return R(std::move(s.o));
 }
 
-namespace {
-
-/// -t, else the backend's default (a compiled executable's --threads), else
-/// every hardware thread.
-int threadCount(const RunOptions &o, const RunBackend &b) {
-  if (o.threads)
-    return o.threads;
+int resolveThreads(int requested, const RunBackend &b) {
+  if (requested)
+    return requested;
   return b.defaultThreads() ? b.defaultThreads()
                             : ThreadPool::hardwareThreads();
 }
+
+int runGuarded(const std::string &program, const std::function<int()> &body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc &) {
+    printError(program, "out of memory");
+  } catch (const std::exception &e) {
+    printError(program, e.what());
+  }
+  return 1;
+}
+
+namespace {
 
 /// The tokens that end generation: end of text and end of turn, from the
 /// model's configuration and its tokenizer (either may lack them).
@@ -408,7 +408,7 @@ int runChat(const std::string &program, const RunOptions &o, RunBackend &b) {
   const ModelConfig &c = b.config();
   const int64_t ctx =
       o.contextSize ? o.contextSize : std::min<int64_t>(b.maxContext(), 4096);
-  const int threads = threadCount(o, b);
+  const int threads = resolveThreads(o.threads, b);
   OrError<std::unique_ptr<LanguageModel>> lm = b.instantiate(threads, ctx);
   if (!lm)
     return fail(lm.error);
@@ -548,7 +548,7 @@ int runMainUnguarded(const std::string &program,
   if (static_cast<int64_t>(prompt.size()) > ctx)
     return fail("the prompt has " + std::to_string(prompt.size()) +
                 " tokens, more than the context size " + std::to_string(ctx));
-  const int threads = threadCount(o, b);
+  const int threads = resolveThreads(o.threads, b);
   OrError<std::unique_ptr<LanguageModel>> lm = b.instantiate(threads, ctx);
   if (!lm)
     return fail(lm.error);
@@ -637,23 +637,11 @@ int runMainUnguarded(const std::string &program,
   return 0;
 }
 
-/// Runs `body`, turning an exception that escapes it (out of memory in an
-/// allocation no check foresaw) into an error message and status 1.
-int guarded(const std::string &program, const std::function<int()> &body) {
-  try {
-    return body();
-  } catch (const std::bad_alloc &) {
-    printError(program, "out of memory");
-  } catch (const std::exception &e) {
-    printError(program, e.what());
-  }
-  return 1;
-}
 } // namespace
 
 int runMain(const std::string &program, const std::vector<std::string> &args,
             bool modelFlag, const RunBackendLoader &load) {
-  return guarded(program, [&] {
+  return runGuarded(program, [&] {
     return runMainUnguarded(program, args, modelFlag, load);
   });
 }
@@ -686,7 +674,7 @@ OrError<BenchOptions> parseBenchOptions(const std::vector<std::string> &args,
       return R::failure(flag + " needs a value");
     const std::string &v = args[++i];
     int64_t n = 0;
-    if (!parseInt(v, n))
+    if (!parseInt64(v, n))
       return R::failure(flag + ": '" + v + "' is not an integer");
     if (flag == "-p" || flag == "--prompt-tokens") {
       if (n < 1 || n > 1 << 20)
@@ -743,9 +731,7 @@ int benchMainUnguarded(const std::string &program,
   if (ctx > b.maxContext())
     return fail("-p + -n = " + std::to_string(ctx) + " tokens exceed the " +
                 std::to_string(b.maxContext()) + "-token context");
-  RunOptions threadsOnly;
-  threadsOnly.threads = o.threads;
-  const int threads = threadCount(threadsOnly, b);
+  const int threads = resolveThreads(o.threads, b);
   OrError<std::unique_ptr<LanguageModel>> lm = b.instantiate(threads, ctx);
   if (!lm)
     return fail(lm.error);
@@ -815,7 +801,7 @@ int benchMainUnguarded(const std::string &program,
 
 int benchMain(const std::string &program, const std::vector<std::string> &args,
               bool modelArg, const RunBackendLoader &load) {
-  return guarded(program, [&] {
+  return runGuarded(program, [&] {
     return benchMainUnguarded(program, args, modelArg, load);
   });
 }

@@ -101,6 +101,15 @@ public:
   instantiate(int threads, int64_t contextSize) = 0;
 };
 
+/// `requested` threads (-t), else the backend's default (a compiled
+/// executable's --threads), else every hardware thread.
+int resolveThreads(int requested, const RunBackend &b);
+
+/// Runs `body` (a command's whole work), turning an exception that escapes
+/// it (out of memory in an allocation no check foresaw) into
+/// "<program>: error: ..." and status 1.
+int runGuarded(const std::string &program, const std::function<int()> &body);
+
 using RunBackendLoader =
     std::function<OrError<std::unique_ptr<RunBackend>>(const RunOptions &)>;
 

@@ -2,7 +2,9 @@
 
 #include "runtime/support/Text.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 
 namespace tern {
 
@@ -71,6 +73,18 @@ void printError(std::string_view program, std::string_view message) {
                            escapeForMessage(message) + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
+}
+
+bool parseInt64(const std::string &s, int64_t &out) {
+  if (s.empty())
+    return false;
+  errno = 0;
+  char *end = nullptr;
+  const long long v = std::strtoll(s.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0')
+    return false;
+  out = v;
+  return true;
 }
 
 } // namespace tern

@@ -10,6 +10,7 @@
 #ifndef TERN_RUNTIME_SUPPORT_TEXT_H
 #define TERN_RUNTIME_SUPPORT_TEXT_H
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,10 @@ std::string escapeForMessage(std::string_view text);
 
 /// Writes "<program>: error: <message>\n" to stderr, the message escaped.
 void printError(std::string_view program, std::string_view message);
+
+/// Reads `s` as a whole decimal integer (an optional sign, digits, nothing
+/// else); false for anything else and for values outside int64_t.
+bool parseInt64(const std::string &s, int64_t &out);
 
 } // namespace tern
 

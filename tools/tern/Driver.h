@@ -1,7 +1,7 @@
 //===- Driver.h - What the tern driver's command files share --------------===//
 //
 // `tern` is one executable with subcommands in two files: the runtime's
-// (RuntimeCommands.cpp: run, bench, inspect, tokenize, detokenize, synth,
+// (RuntimeCommands.cpp: run, bench, perplexity, inspect, tokenize, detokenize, synth,
 // compare-logits), which need only the runtime and LLVM's command line
 // library, and the compiler's (CompilerCommands.cpp: compile, tune,
 // kernels), built only with the compiler. A build without MLIR
@@ -36,10 +36,12 @@ struct Registration {
 /// The registered subcommands.
 const std::vector<std::pair<llvm::cl::SubCommand *, RunFn>> &registered();
 
-/// tern run and tern bench parse their own flags (runtime/generate/RunCli.h)
-/// and are dispatched before LLVM's parser sees them.
+/// tern run, bench and perplexity parse their own flags
+/// (runtime/generate/RunCli.h, Perplexity.h) and are dispatched before
+/// LLVM's parser sees them.
 int runRun(const std::vector<std::string> &args);
 int runBench(const std::vector<std::string> &args);
+int runPerplexity(const std::vector<std::string> &args);
 
 } // namespace tern::cli
 

@@ -17,6 +17,7 @@
 #include "tools/tern/Driver.h"
 
 #include "runtime/compiled/tern_abi.h"
+#include "runtime/generate/Perplexity.h"
 #include "runtime/generate/RunCli.h"
 #include "runtime/model/Gguf.h"
 #include "runtime/model/Model.h"
@@ -72,6 +73,10 @@ static cl::SubCommand benchCmd("bench",
                                "Prompt and generation speed, memory, "
                                "bandwidth roofline (tern bench MODEL|EXE "
                                "--help)");
+static cl::SubCommand perplexityCmd(
+    "perplexity",
+    "Perplexity of a text as llama-perplexity computes it, KL divergence "
+    "against a saved base (tern perplexity MODEL|EXE -f FILE --help)");
 static cl::SubCommand runCmd("run",
                              "Generate text with the reference forward pass "
                              "(tern run --help for its flags)");
@@ -469,27 +474,41 @@ static bool isCompiledExecutable(const std::string &path) {
   return llvm::sys::fs::exists(path + ".weights");
 }
 
+/// Runs `exe sub args[1..]` (a compiled executable runs bench and
+/// perplexity itself) and returns its status.
+static int forwardToExecutable(const char *sub,
+                               const std::vector<std::string> &args) {
+  std::string exe = args[0];
+  if (exe.find('/') == std::string::npos)
+    exe = "./" + exe;
+  std::vector<llvm::StringRef> argv = {exe, sub};
+  for (auto it = args.begin() + 1; it != args.end(); ++it)
+    argv.push_back(*it);
+  std::string error;
+  const int rc =
+      llvm::sys::ExecuteAndWait(exe, argv, std::nullopt, {}, 0, 0, &error);
+  if (rc < 0)
+    return fail(llvm::Twine("tern ") + sub + ": cannot run " + exe + ": " +
+                error);
+  return rc;
+}
+
 /// tern bench: a compiled executable benchmarks itself (`OUT bench ...`);
 /// a model file runs on the reference forward pass.
 int tern::cli::runBench(const std::vector<std::string> &args) {
-  if (!args.empty() && isCompiledExecutable(args[0])) {
-    std::string exe = args[0];
-    if (exe.find('/') == std::string::npos)
-      exe = "./" + exe;
-    std::vector<llvm::StringRef> argv = {exe, "bench"};
-    for (auto it = args.begin() + 1; it != args.end(); ++it)
-      argv.push_back(*it);
-    std::string error;
-    const int rc = llvm::sys::ExecuteAndWait(exe, argv, std::nullopt, {}, 0, 0,
-                                             &error);
-    if (rc < 0)
-      return fail("tern bench: cannot run " + exe + ": " + error);
-    return rc;
-  }
+  if (!args.empty() && isCompiledExecutable(args[0]))
+    return forwardToExecutable("bench", args);
   return tern::benchMain("tern bench", args, /*modelArg=*/true,
                          tern::loadReferenceBackend);
 }
 
+/// tern perplexity: as bench, a compiled executable scores the text itself.
+int tern::cli::runPerplexity(const std::vector<std::string> &args) {
+  if (!args.empty() && isCompiledExecutable(args[0]))
+    return forwardToExecutable("perplexity", args);
+  return tern::perplexityMain("tern perplexity", args, /*modelArg=*/true,
+                              tern::loadReferenceBackend);
+}
 
 int tern::cli::runRun(const std::vector<std::string> &args) {
   return tern::runMain("tern run", args, /*modelFlag=*/true,

@@ -46,6 +46,9 @@ int main(int argc, char **argv) {
   if (argc >= 2 && llvm::StringRef(argv[1]) == "bench")
     return tern::cli::runBench(
         std::vector<std::string>(argv + 2, argv + argc));
+  if (argc >= 2 && llvm::StringRef(argv[1]) == "perplexity")
+    return tern::cli::runPerplexity(
+        std::vector<std::string>(argv + 2, argv + argc));
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(tern::cli::category());
   if (!cl::ParseCommandLineOptions(argc, argv,
