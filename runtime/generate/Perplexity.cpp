@@ -3,6 +3,7 @@
 #include "runtime/generate/Perplexity.h"
 
 #include "runtime/support/Limits.h"
+#include "runtime/support/LogitStats.h"
 #include "runtime/support/Npy.h"
 #include "runtime/support/Text.h"
 
@@ -29,13 +30,7 @@ double MeanEstimate::standardError() const {
 
 void logSoftmax(const float *logits, int64_t vocab, std::vector<double> &out) {
   out.resize(static_cast<size_t>(vocab));
-  double max = -INFINITY;
-  for (int64_t i = 0; i < vocab; ++i)
-    max = std::max(max, static_cast<double>(logits[i]));
-  double sum = 0;
-  for (int64_t i = 0; i < vocab; ++i)
-    sum += std::exp(static_cast<double>(logits[i]) - max);
-  const double logSum = max + std::log(sum);
+  const double logSum = logSumExp(logits, vocab);
   for (int64_t i = 0; i < vocab; ++i)
     out[static_cast<size_t>(i)] = static_cast<double>(logits[i]) - logSum;
 }
@@ -43,24 +38,15 @@ void logSoftmax(const float *logits, int64_t vocab, std::vector<double> &out) {
 double klDivergence(const float *base, const std::vector<double> &model) {
   // The base was stored as float: renormalize it, and read a sum below 0
   // (KL is never negative) as the rounding it is.
-  double max = -INFINITY;
-  for (size_t i = 0; i < model.size(); ++i)
-    max = std::max(max, static_cast<double>(base[i]));
-  double total = 0;
-  for (size_t i = 0; i < model.size(); ++i)
-    total += std::exp(static_cast<double>(base[i]) - max);
-  const double logTotal = max + std::log(total);
+  const int64_t n = static_cast<int64_t>(model.size());
+  const double logTotal = logSumExp(base, n);
   double kl = 0;
-  for (size_t i = 0; i < model.size(); ++i) {
+  for (int64_t i = 0; i < n; ++i) {
     const double p = static_cast<double>(base[i]) - logTotal;
     if (std::isfinite(p))
-      kl += std::exp(p) * (p - model[i]);
+      kl += std::exp(p) * (p - model[static_cast<size_t>(i)]);
   }
   return std::max(0.0, kl);
-}
-
-int64_t argmax(const float *v, int64_t n) {
-  return static_cast<int64_t>(std::max_element(v, v + n) - v);
 }
 
 int64_t argmax(const std::vector<double> &v) {

@@ -29,6 +29,7 @@
 #define TERN_RUNTIME_GENERATE_PERPLEXITY_H
 
 #include "runtime/generate/RunCli.h"
+#include "runtime/support/LogitStats.h"
 
 #include <cstdint>
 #include <string>
@@ -83,8 +84,8 @@ void logSoftmax(const float *logits, int64_t vocab, std::vector<double> &out);
 /// first; rounding below 0 reads as 0.
 double klDivergence(const float *baseLogProbs, const std::vector<double> &model);
 
-/// Index of the largest value (the first of equals).
-int64_t argmax(const float *v, int64_t n);
+/// Index of the largest value (the first of equals; LogitStats.h has the
+/// float form).
 int64_t argmax(const std::vector<double> &v);
 
 /// Parses `args`, loads the backend, scores the text. Returns the exit code;

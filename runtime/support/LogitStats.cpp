@@ -8,9 +8,6 @@
 
 namespace tern {
 
-namespace {
-
-/// log(sum(exp(x))) in double.
 double logSumExp(const float *x, int64_t n) {
   double m = -INFINITY;
   for (int64_t i = 0; i < n; ++i)
@@ -24,8 +21,6 @@ double logSumExp(const float *x, int64_t n) {
 int64_t argmax(const float *x, int64_t n) {
   return std::max_element(x, x + n) - x;
 }
-
-} // namespace
 
 LogitStats compareLogits(const float *a, const float *b, int64_t rows,
                          int64_t vocab) {

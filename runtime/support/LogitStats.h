@@ -24,6 +24,13 @@ struct LogitStats {
   double maxKl = 0;
 };
 
+/// log(sum(exp(x))) over `n` values, in double (the softmax's
+/// normalizer; `x - logSumExp(x)` are log-probabilities).
+double logSumExp(const float *x, int64_t n);
+
+/// Index of the largest of `n` values (the first of equals).
+int64_t argmax(const float *x, int64_t n);
+
 /// Compares `rows` rows of `vocab` logits.
 LogitStats compareLogits(const float *a, const float *b, int64_t rows,
                          int64_t vocab);
