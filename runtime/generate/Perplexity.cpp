@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -152,6 +153,9 @@ std::string usage(const std::string &program, bool modelArg) {
 
 OrError<std::string> readText(const std::string &path) {
   using R = OrError<std::string>;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return R::failure(path + ": is a directory, not a text file");
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return R::failure(path + ": cannot open the text");

@@ -220,6 +220,10 @@ TEST(Perplexity, BadInputIsNamed) {
   EXPECT_NE(r.err.find("-c 65 exceeds the 64-token context"), std::string::npos)
       << r.err;
 
+  r = run(0.0f, {"-f", ::testing::TempDir(), "-c", "8"});
+  EXPECT_NE(r.err.find("is a directory, not a text file"), std::string::npos)
+      << r.err;
+
   r = run(0.0f, {"-f", "/nonexistent/text", "-c", "8"});
   EXPECT_NE(r.err.find("/nonexistent/text: cannot open the text"),
             std::string::npos)
