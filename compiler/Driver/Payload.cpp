@@ -19,20 +19,14 @@ using namespace mlir;
 using namespace mlir::tern;
 namespace rt = ::tern;
 
-namespace {
-llvm::Error fail(const llvm::Twine &message) {
-  return llvm::createStringError(message.str());
-}
-} // namespace
-
 llvm::Expected<PackedWeights>
 mlir::tern::packWeights(const WeightBlob &blob, const std::string &modelPath) {
   PackedWeights p;
   p.bytes.assign(blob.size, 0);
   for (const BlobEntry &e : blob.entries)
     if (!e.fill(p.bytes.data() + e.offset))
-      return fail(modelPath + ": cannot repack weight '" + e.name +
-                  "' (an invalid ternary code)");
+      return llvm::createStringError(modelPath + ": cannot repack weight '" +
+                                     e.name + "' (an invalid ternary code)");
   p.bytesPerToken = blob.bytesPerToken;
   p.digest = rt::xxh64(p.bytes.data(), p.bytes.size());
   p.sampleDigest = rt::sampledDigest(p.bytes.data(), p.bytes.size());
@@ -91,7 +85,7 @@ llvm::Error mlir::tern::writePayload(const std::string &path,
               std::move(weights.bytes));
   std::string err = w.writeFile(path);
   if (!err.empty())
-    return fail(err);
+    return llvm::createStringError(err);
   return llvm::Error::success();
 }
 
@@ -104,7 +98,7 @@ llvm::Error mlir::tern::appendPayload(const std::string &exe,
       std::fclose(out);
     if (in)
       std::fclose(in);
-    return fail(exe + ": cannot append the weights");
+    return llvm::createStringError(exe + ": cannot append the weights");
   }
   std::fseek(out, 0, SEEK_END);
   long end = std::ftell(out);
@@ -126,6 +120,7 @@ llvm::Error mlir::tern::appendPayload(const std::string &exe,
   ok = (std::fclose(out) == 0) && ok;
   std::fclose(in);
   if (!ok)
-    return fail(exe + ": writing the appended weights failed");
+    return llvm::createStringError(exe +
+                                   ": writing the appended weights failed");
   return llvm::Error::success();
 }
