@@ -170,15 +170,15 @@ std::string writeSeeds(const std::string &dir) {
   const std::string gguf = folder("gguf"), st = folder("safetensors"),
                     cfg = folder("hf_config"), tok = folder("tokenizer_files"),
                     pay = folder("payload");
-  for (SynthFormat f : {SynthFormat::GgufI2S, SynthFormat::GgufTQ1,
-                        SynthFormat::GgufTQ2}) {
+  for (ModelFormat f : {ModelFormat::GgufI2S, ModelFormat::GgufTQ1,
+                        ModelFormat::GgufTQ2}) {
     o.format = f;
     if (std::string e = writeSyntheticModel(
-            o, gguf + "/seed-" + synthFormatName(f) + ".gguf");
+            o, gguf + "/seed-" + modelFormatName(f) + ".gguf");
         !e.empty())
       return e;
   }
-  o.format = SynthFormat::HfPacked;
+  o.format = ModelFormat::HfPacked;
   const std::string hf = dir + "/_hf-model"; // not a target's folder
   if (std::string e = writeSyntheticModel(o, hf); !e.empty())
     return e;

@@ -177,6 +177,7 @@ def main():
               "train_loss": loss_avg, "heldout_perplexity": ppl,
               "seconds": seconds, "threads": torch.get_num_threads()}
     os.makedirs(a.out, exist_ok=True)
+    torch.save(model.state_dict(), os.path.join(a.out, "master.pt"))
     if not a.float:
         export(model, config, a.out)
     with open(os.path.join(a.out, "train.json"), "w") as f:

@@ -20,17 +20,15 @@
 //  * Norm weights 0.5 + j / 128 and embedding values j / 2048 (|j| < 128):
 //    exact in f16, bf16 and f32.
 //
-// GGUF files get bitnet.cpp's names and metadata (architecture
-// "bitnet-b1.58"); Hugging Face outputs are a directory with config.json,
-// model.safetensors and, with a tokenizer, tokenizer.json. Tensors are
-// generated one at a time while the file is written (a thread pool fills
-// rows), so the 2B4T shape takes seconds and little memory.
+// The files are written by ModelWriter.h (the same writer `tern convert`
+// uses).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_RUNTIME_SYNTH_SYNTH_H
 #define TERN_RUNTIME_SYNTH_SYNTH_H
 
 #include "runtime/model/Model.h"
+#include "runtime/synth/ModelWriter.h"
 #include "runtime/tokenizer/Tokenizer.h"
 
 #include <cstdint>
@@ -39,17 +37,9 @@
 
 namespace tern {
 
-enum class SynthFormat { GgufI2S, GgufTQ2, GgufTQ1, HfPacked, HfBf16 };
-
-/// "gguf-i2s", "gguf-tq2", "gguf-tq1", "hf-packed", "hf-bf16".
-const char *synthFormatName(SynthFormat format);
-std::optional<SynthFormat> parseSynthFormat(const std::string &name);
-/// "gguf-i2s, gguf-tq2, ..." for messages.
-std::string synthFormatList();
-
 struct SynthOptions {
   ModelConfig config;
-  SynthFormat format = SynthFormat::GgufI2S;
+  ModelFormat format = ModelFormat::GgufI2S;
   uint64_t seed = 1;
   /// Written into the model (GGUF metadata / tokenizer.json) when set.
   std::optional<Tokenizer> tokenizer;
@@ -57,39 +47,14 @@ struct SynthOptions {
   std::string name = "tern-synthetic";
 };
 
-/// Empty when `config` can be synthesized in `format`, else why not (each
-/// ternary encoding has its shape rules, e.g. I2_S needs K % 128 == 0).
-std::string checkSynthConfig(const ModelConfig &config, SynthFormat format);
-
 /// Writes the model to `path` (a file for GGUF, a directory for HF formats,
 /// created if needed). Returns "" or an error naming the path.
 std::string writeSyntheticModel(const SynthOptions &options,
                                 const std::string &path);
 
-/// The generated values, for tests that compute with them independently.
-/// Tensor ids: 0 token embedding, 1 output norm, then 2 + 11 * layer + j
-/// with j over attn_norm, attn_q, attn_k, attn_v, attn_sub_norm,
-/// attn_output, ffn_norm, ffn_gate, ffn_up, ffn_sub_norm, ffn_down.
+/// The generated values (tensor ids: tensor_id in ModelWriter.h), for
+/// tests that compute with them independently.
 namespace synth {
-enum LayerTensor {
-  AttnNorm,
-  AttnQ,
-  AttnK,
-  AttnV,
-  AttnSubNorm,
-  AttnOutput,
-  FfnNorm,
-  FfnGate,
-  FfnUp,
-  FfnSubNorm,
-  FfnDown,
-  NumLayerTensors
-};
-inline uint64_t tensorId(int64_t layer, LayerTensor t) {
-  return 2 + static_cast<uint64_t>(layer) * NumLayerTensors + t;
-}
-constexpr uint64_t kEmbeddingId = 0, kOutputNormId = 1;
-
 /// Ternary row `row` (cols values) of tensor `id`.
 void ternaryRow(uint64_t seed, uint64_t id, int64_t row, int64_t cols,
                 int8_t *out);

@@ -41,20 +41,20 @@ ModelConfig tinyConfig() {
   return c;
 }
 
-const SynthFormat kFormats[] = {SynthFormat::GgufI2S, SynthFormat::GgufTQ2,
-                                SynthFormat::GgufTQ1, SynthFormat::HfPacked,
-                                SynthFormat::HfBf16};
+const ModelFormat kFormats[] = {ModelFormat::GgufI2S, ModelFormat::GgufTQ2,
+                                ModelFormat::GgufTQ1, ModelFormat::HfPacked,
+                                ModelFormat::HfBf16};
 
-std::string pathFor(SynthFormat f, const std::string &tag) {
+std::string pathFor(ModelFormat f, const std::string &tag) {
   const std::string base = tempDir() + "/synth-" + tag + "-" +
-                           synthFormatName(f);
-  return f == SynthFormat::HfPacked || f == SynthFormat::HfBf16
+                           modelFormatName(f);
+  return f == ModelFormat::HfPacked || f == ModelFormat::HfBf16
              ? base
              : base + ".gguf";
 }
 
 std::shared_ptr<const ModelDescription>
-synthAndLoad(SynthFormat f, const std::string &tag, uint64_t seed = 5,
+synthAndLoad(ModelFormat f, const std::string &tag, uint64_t seed = 5,
              std::optional<Tokenizer> tokenizer = std::nullopt,
              int threads = 2) {
   SynthOptions o;
@@ -64,9 +64,9 @@ synthAndLoad(SynthFormat f, const std::string &tag, uint64_t seed = 5,
   o.threads = threads;
   o.tokenizer = std::move(tokenizer);
   const std::string path = pathFor(f, tag);
-  EXPECT_EQ(writeSyntheticModel(o, path), "") << synthFormatName(f);
+  EXPECT_EQ(writeSyntheticModel(o, path), "") << modelFormatName(f);
   ModelOrError m = loadModel(path);
-  EXPECT_TRUE(m.ok()) << synthFormatName(f) << ": " << m.error;
+  EXPECT_TRUE(m.ok()) << modelFormatName(f) << ": " << m.error;
   if (!m)
     return nullptr;
   return std::make_shared<const ModelDescription>(std::move(*m));
@@ -95,8 +95,8 @@ Tokenizer smallTokenizer() {
 TEST(Synth, EveryFormatLoadsTheGeneratedValuesExactly) {
   const ModelConfig c = tinyConfig();
   const uint64_t seed = 5;
-  for (SynthFormat f : kFormats) {
-    SCOPED_TRACE(synthFormatName(f));
+  for (ModelFormat f : kFormats) {
+    SCOPED_TRACE(modelFormatName(f));
     auto m = synthAndLoad(f, "values", seed);
     ASSERT_TRUE(m);
     EXPECT_EQ(m->config.hiddenSize, c.hiddenSize);
@@ -109,13 +109,13 @@ TEST(Synth, EveryFormatLoadsTheGeneratedValuesExactly) {
         got(static_cast<size_t>(c.hiddenSize));
     for (int64_t l = 0; l < c.numLayers; ++l) {
       const LayerWeights &lw = m->layers[static_cast<size_t>(l)];
-      const std::pair<const TernaryTensor *, synth::LayerTensor> ternary[] = {
-          {&lw.attnQ, synth::AttnQ},         {&lw.attnK, synth::AttnK},
-          {&lw.attnV, synth::AttnV},         {&lw.attnOutput, synth::AttnOutput},
-          {&lw.ffnGate, synth::FfnGate},     {&lw.ffnUp, synth::FfnUp},
-          {&lw.ffnDown, synth::FfnDown}};
+      const std::pair<const TernaryTensor *, tensor_id::LayerTensor> ternary[] = {
+          {&lw.attnQ, tensor_id::AttnQ},         {&lw.attnK, tensor_id::AttnK},
+          {&lw.attnV, tensor_id::AttnV},         {&lw.attnOutput, tensor_id::AttnOutput},
+          {&lw.ffnGate, tensor_id::FfnGate},     {&lw.ffnUp, tensor_id::FfnUp},
+          {&lw.ffnDown, tensor_id::FfnDown}};
       for (auto [t, which] : ternary) {
-        const uint64_t id = synth::tensorId(l, which);
+        const uint64_t id = tensor_id::of(l, which);
         EXPECT_EQ(t->scale, synth::ternaryScale(seed, id)) << t->name;
         std::vector<int8_t> row(static_cast<size_t>(t->cols)),
             expect(static_cast<size_t>(t->cols));
@@ -125,13 +125,13 @@ TEST(Synth, EveryFormatLoadsTheGeneratedValuesExactly) {
           ASSERT_EQ(row, expect) << t->name << " row " << r;
         }
       }
-      const std::pair<const FloatTensor *, synth::LayerTensor> norms[] = {
-          {&lw.attnNorm, synth::AttnNorm},
-          {&lw.attnSubNorm, synth::AttnSubNorm},
-          {&lw.ffnNorm, synth::FfnNorm},
-          {&lw.ffnSubNorm, synth::FfnSubNorm}};
+      const std::pair<const FloatTensor *, tensor_id::LayerTensor> norms[] = {
+          {&lw.attnNorm, tensor_id::AttnNorm},
+          {&lw.attnSubNorm, tensor_id::AttnSubNorm},
+          {&lw.ffnNorm, tensor_id::FfnNorm},
+          {&lw.ffnSubNorm, tensor_id::FfnSubNorm}};
       for (auto [n, which] : norms) {
-        synth::floatRow(seed, synth::tensorId(l, which), 0, n->size,
+        synth::floatRow(seed, tensor_id::of(l, which), 0, n->size,
                         want.data());
         EXPECT_EQ(std::memcmp(n->data, want.data(), n->size * 4), 0)
             << n->name;
@@ -139,7 +139,7 @@ TEST(Synth, EveryFormatLoadsTheGeneratedValuesExactly) {
     }
     for (int64_t v : {int64_t(0), int64_t(17), c.vocabSize - 1}) {
       ASSERT_TRUE(denseRowToFloat(m->tokenEmbedding, v, got.data()));
-      synth::floatRow(seed, synth::kEmbeddingId, v, c.hiddenSize,
+      synth::floatRow(seed, tensor_id::kEmbedding, v, c.hiddenSize,
                       want.data());
       EXPECT_EQ(std::memcmp(got.data(), want.data(), c.hiddenSize * 4), 0)
           << "embedding row " << v;
@@ -185,8 +185,8 @@ TEST(Synth, EveryFormatGivesIdenticalLogitsAndGreedyTokens) {
   const std::vector<TokenId> prompt = {1, 300, 7, 99, 255, 42};
   std::vector<float> firstLogits;
   std::vector<TokenId> firstTokens;
-  for (SynthFormat f : kFormats) {
-    SCOPED_TRACE(synthFormatName(f));
+  for (ModelFormat f : kFormats) {
+    SCOPED_TRACE(modelFormatName(f));
     auto model = synthAndLoad(f, "logits");
     ASSERT_TRUE(model);
     for (int threads : {1, 2}) {
@@ -225,8 +225,8 @@ TEST(Synth, EveryFormatGivesIdenticalLogitsAndGreedyTokens) {
 TEST(Synth, TokenizerTravelsWithEveryFormat) {
   const Tokenizer tok = smallTokenizer();
   const std::vector<TokenId> want = tok.encode("hello world", true, false);
-  for (SynthFormat f : {SynthFormat::GgufI2S, SynthFormat::HfPacked}) {
-    SCOPED_TRACE(synthFormatName(f));
+  for (ModelFormat f : {ModelFormat::GgufI2S, ModelFormat::HfPacked}) {
+    SCOPED_TRACE(modelFormatName(f));
     auto m = synthAndLoad(f, "tok", 5, tok);
     ASSERT_TRUE(m);
     ASSERT_EQ(m->vocab.tokens.size(), 320u); // padded to vocab_size
@@ -246,7 +246,7 @@ TEST(Synth, GgufHasTheKeysLlamaCppAndBitnetCppRequire) {
   SynthOptions o;
   o.config = tinyConfig();
   o.tokenizer = smallTokenizer();
-  const std::string path = pathFor(SynthFormat::GgufI2S, "interop");
+  const std::string path = pathFor(ModelFormat::GgufI2S, "interop");
   ASSERT_EQ(writeSyntheticModel(o, path), "");
   GgufFileOrError f = GgufFile::open(path);
   ASSERT_TRUE(f.ok()) << f.error;
@@ -305,17 +305,17 @@ TEST(Synth, RefusesShapesAFormatCannotHold) {
   c.hiddenSize = 192; // 192 % 128 != 0 (I2_S), % 256 != 0 (TQ*)
   c.numHeads = 3;
   c.numKvHeads = 1;
-  EXPECT_TRUE(hasWords(checkSynthConfig(c, SynthFormat::GgufI2S),
+  EXPECT_TRUE(hasWords(checkWritableConfig(c, ModelFormat::GgufI2S),
                        {"gguf-i2s", "attn_q", "128"}));
-  EXPECT_TRUE(hasWords(checkSynthConfig(c, SynthFormat::GgufTQ1), {"256"}));
-  EXPECT_EQ(checkSynthConfig(c, SynthFormat::HfPacked), "");
+  EXPECT_TRUE(hasWords(checkWritableConfig(c, ModelFormat::GgufTQ1), {"256"}));
+  EXPECT_EQ(checkWritableConfig(c, ModelFormat::HfPacked), "");
   c = tinyConfig();
   c.vocabSize = int64_t(1) << 40;
-  EXPECT_TRUE(hasWords(checkSynthConfig(c, SynthFormat::HfBf16), {"absurd"}));
+  EXPECT_TRUE(hasWords(checkWritableConfig(c, ModelFormat::HfBf16), {"absurd"}));
   c = tinyConfig();
   c.numKvHeads = 3;
   EXPECT_TRUE(
-      hasWords(checkSynthConfig(c, SynthFormat::HfBf16), {"multiple"}));
+      hasWords(checkWritableConfig(c, ModelFormat::HfBf16), {"multiple"}));
   SynthOptions o;
   o.config = tinyConfig();
   o.config.hiddenSize = 100;

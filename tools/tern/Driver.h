@@ -1,8 +1,8 @@
 //===- Driver.h - What the tern driver's command files share --------------===//
 //
 // `tern` is one executable with subcommands in two files: the runtime's
-// (RuntimeCommands.cpp: run, bench, perplexity, inspect, tokenize, detokenize, synth,
-// compare-logits), which need only the runtime and LLVM's command line
+// (RuntimeCommands.cpp: run, bench, perplexity, inspect, tokenize,
+// detokenize, synth, convert, compare-logits), which need only the runtime and LLVM's command line
 // library, and the compiler's (CompilerCommands.cpp: compile, tune,
 // kernels), built only with the compiler. A build without MLIR
 // (-DTERN_ENABLE_COMPILER=OFF, as CI's sanitizer build) has the first half.

@@ -5,6 +5,7 @@
 //   tern inspect    MODEL
 //   tern synth      --config CONFIG -o OUT [--format F] [--seed S]
 //                   [--tokenizer FILE]
+//   tern convert    MODEL -o OUT [--format F] [--tokenizer FILE] [--name N]
 //   tern tokenize   (-m MODEL | --tokenizer FILE) [--ids] [--bos] [--special]
 //                   [TEXT | -]
 //   tern detokenize (-m MODEL | --tokenizer FILE) [IDS... | -]
@@ -26,6 +27,7 @@
 #include "runtime/support/Npy.h"
 #include "runtime/support/Text.h"
 #include "runtime/support/ThreadPool.h"
+#include "runtime/synth/Convert.h"
 #include "runtime/synth/Synth.h"
 #include "runtime/tokenizer/Tokenizer.h"
 
@@ -60,6 +62,11 @@ static cl::SubCommand inspectCmd("inspect",
 static cl::SubCommand synthCmd("synth",
                                "Write a random BitNet b1.58 model of a given "
                                "configuration in any format");
+static cl::SubCommand convertCmd(
+    "convert",
+    "Write a model in another format (GGUF I2_S for bitnet.cpp, TQ2_0 / "
+    "TQ1_0 for llama.cpp, packed Hugging Face); the result is reloaded and "
+    "checked against the source");
 static cl::SubCommand compareCmd(
     "compare-logits",
     "How far two --dump-logits files are apart: max and relative RMS "
@@ -87,7 +94,7 @@ static cl::opt<std::string>
                            "tokenizer.json, or a GGUF model"),
                   cl::value_desc("FILE"), cl::sub(tokenizeCmd),
                   cl::sub(detokenizeCmd), cl::sub(synthCmd),
-                  cl::cat(ternCategory));
+                  cl::sub(convertCmd), cl::cat(ternCategory));
 static cl::opt<std::string>
     tokModelPath("model", cl::desc("Take the tokenizer from this model"),
                  cl::value_desc("MODEL"), cl::sub(tokenizeCmd),
@@ -112,19 +119,29 @@ static cl::opt<std::string>
 static cl::opt<std::string> synthOut("o", cl::desc("Output file (GGUF) or "
                                                    "directory (hf-*)"),
                                      cl::value_desc("OUT"), cl::Required,
-                                     cl::sub(synthCmd), cl::cat(ternCategory));
+                                     cl::sub(synthCmd), cl::sub(convertCmd),
+                                     cl::cat(ternCategory));
 static cl::opt<std::string>
     synthFormat("format",
                 cl::desc("gguf-i2s (default), gguf-tq2, gguf-tq1, hf-packed, "
                          "hf-bf16"),
-                cl::init("gguf-i2s"), cl::sub(synthCmd), cl::cat(ternCategory));
+                cl::init("gguf-i2s"), cl::sub(synthCmd), cl::sub(convertCmd),
+                cl::cat(ternCategory));
 static cl::opt<uint64_t> synthSeed("seed", cl::desc("Random seed"),
                                    cl::init(1), cl::sub(synthCmd),
                                    cl::cat(ternCategory));
 static cl::opt<unsigned> synthThreads("threads",
                                       cl::desc("Threads (default: all)"),
                                       cl::init(0), cl::sub(synthCmd),
+                                      cl::sub(convertCmd),
                                       cl::cat(ternCategory));
+static cl::opt<std::string> convertModel(cl::Positional, cl::Required,
+                                         cl::desc("MODEL"),
+                                         cl::sub(convertCmd));
+static cl::opt<std::string>
+    convertName("name", cl::desc("general.name of a GGUF output"),
+                cl::value_desc("NAME"), cl::sub(convertCmd),
+                cl::cat(ternCategory));
 static cl::opt<bool> idsOnly("ids",
                              cl::desc("Print only the ids, on one line"),
                              cl::sub(tokenizeCmd), cl::cat(ternCategory));
@@ -400,10 +417,10 @@ static int runInspect() {
 //===----------------------------------------------------------------------===//
 
 static int runSynth() {
-  auto format = tern::parseSynthFormat(synthFormat);
+  auto format = tern::parseModelFormat(synthFormat);
   if (!format)
     return fail("--format '" + synthFormat + "' is not one of " +
-                tern::synthFormatList());
+                tern::modelFormatList());
   auto config = tern::readHfConfigFile(synthConfig);
   if (!config)
     return fail(config.error);
@@ -423,8 +440,37 @@ static int runSynth() {
   if (!err.empty())
     return fail(err);
   llvm::errs() << "tern synth: wrote " << synthOut << " ("
-               << tern::synthFormatName(o.format) << ", seed " << o.seed
+               << tern::modelFormatName(o.format) << ", seed " << o.seed
                << ")\n";
+  return 0;
+}
+
+static int runConvert() {
+  auto format = tern::parseModelFormat(synthFormat);
+  if (!format)
+    return fail("--format '" + synthFormat + "' is not one of " +
+                tern::modelFormatList());
+  tern::ModelOrError model = tern::loadModel(convertModel);
+  if (!model)
+    return fail(model.error);
+  tern::ConvertOptions o;
+  o.format = *format;
+  o.threads = static_cast<int>(synthThreads);
+  o.name = convertName;
+  if (!tokenizerPath.empty()) {
+    auto t = loadTokenizerFrom(tokenizerPath, false);
+    if (!t)
+      return fail(llvm::toString(t.takeError()));
+    o.tokenizer = *t;
+  }
+  tern::ConvertResult r = tern::convertModel(*model, o, synthOut);
+  for (const std::string &note : r.notes)
+    llvm::errs() << "tern convert: note: " << note << "\n";
+  if (!r.error.empty())
+    return fail(r.error);
+  llvm::errs() << "tern convert: wrote " << synthOut << " ("
+               << tern::modelFormatName(o.format)
+               << "); reloaded, its weights match " << convertModel << "\n";
   return 0;
 }
 
@@ -519,4 +565,5 @@ static tern::cli::Registration tokenizeEntry(tokenizeCmd, runTokenize);
 static tern::cli::Registration detokenizeEntry(detokenizeCmd, runDetokenize);
 static tern::cli::Registration inspectEntry(inspectCmd, runInspect);
 static tern::cli::Registration synthEntry(synthCmd, runSynth);
+static tern::cli::Registration convertEntry(convertCmd, runConvert);
 static tern::cli::Registration compareEntry(compareCmd, runCompareLogits);
