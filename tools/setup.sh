@@ -5,6 +5,7 @@
 #   bash tools/setup.sh            # install + configure + build
 #   TERN_BUILD_DIR=out bash tools/setup.sh
 #   TERN_CMAKE_ARGS="-DTERN_ENABLE_SANITIZERS=ON" bash tools/setup.sh
+#   TERN_TRAIN=1 bash tools/setup.sh   # also what models/train needs
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -19,6 +20,11 @@ PACKAGES=(
   libc6-dev-riscv64-cross libstdc++-12-dev-riscv64-cross
   libgcc-12-dev-riscv64-cross
 )
+# The training recipe (models/train): PyTorch, an optimized BLAS for it (the
+# reference BLAS is about 6x slower there), and the King James Bible.
+if [ "${TERN_TRAIN:-0}" = 1 ]; then
+  PACKAGES+=(python3-torch libopenblas0-pthread bible-kjv)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -7,16 +7,23 @@ that multiplies), float32 norms and embedding.
 
     python3 models/train/train.py CONFIG.json TRAIN.ids HELDOUT.ids OUT_DIR
         [--steps N] [--batch B] [--seq T] [--lr LR] [--seed S] [--threads N]
-        [--float]
+        [--float] [--checkpoint FILE]
 
 TRAIN.ids and HELDOUT.ids are token ids separated by white space, as
 `tern tokenize --ids` prints them, so the model learns the tokenization Tern
 applies. Held-out perplexity is measured as `tern perplexity` does
 (chunks of --seq tokens starting with <|begin_of_text|>, each scored on its
 second half). --float trains the same network without quantization, as a
-baseline. Progress goes to stderr; the final figures to OUT_DIR/train.json.
+baseline. The master weights go to OUT_DIR/master.pt; --checkpoint starts
+from such a file (with --steps 0 it only evaluates and exports).
+
+The exported embedding is f16, as bitnet.cpp's GGUF files store it, and the
+model is rounded to it before the held-out evaluation, so the recorded
+perplexity is that of the exported model. Progress goes to stderr; the final
+figures to OUT_DIR/train.json.
 """
 import argparse
+import copy
 import json
 import math
 import os
@@ -38,7 +45,12 @@ def read_ids(path):
 
 def heldout_perplexity(model, ids, seq, bos, chunks=None):
     """exp(mean NLL) over chunks of `seq` tokens, BOS first, second half
-    scored: `tern perplexity`'s method."""
+    scored: `tern perplexity`'s method. Evaluated in float64: float32 sums
+    in another order than Tern's move activations across int8 rounding
+    boundaries often enough to shift the perplexity by ~1e-4 (relative),
+    while Tern's reference (float32, double where it sums long rows) lands
+    within ~2e-5 of the float64 figure."""
+    model = copy.deepcopy(model).double()
     model.eval()
     n = len(ids) // seq if chunks is None else min(chunks, len(ids) // seq)
     nll, count = 0.0, 0
@@ -46,12 +58,11 @@ def heldout_perplexity(model, ids, seq, bos, chunks=None):
         for c in range(n):
             chunk = ids[c * seq:(c + 1) * seq].clone()
             chunk[0] = bos
-            logp = F.log_softmax(model(chunk[None]).double()[0], -1)
+            logp = F.log_softmax(model(chunk[None])[0], -1)
             first = seq // 2
             target = chunk[first + 1:]
             nll -= logp[first:seq - 1].gather(1, target[:, None]).sum().item()
             count += len(target)
-    model.train()
     return math.exp(nll / count)
 
 
@@ -78,7 +89,8 @@ def write_safetensors(path, tensors):
     header, data, offset = {}, [], 0
     for name, t in tensors.items():
         raw = t.contiguous().numpy().tobytes()
-        dtype = {torch.float32: "F32", torch.uint8: "U8"}[t.dtype]
+        dtype = {torch.float32: "F32", torch.float16: "F16",
+                 torch.uint8: "U8"}[t.dtype]
         header[name] = {"dtype": dtype, "shape": list(t.shape),
                         "data_offsets": [offset, offset + len(raw)]}
         data.append(raw)
@@ -91,7 +103,7 @@ def write_safetensors(path, tensors):
 
 def export(model, config, out):
     """config.json and model.safetensors in the offline-quantized layout."""
-    t = {"model.embed_tokens.weight": model.embedding.weight.detach().float(),
+    t = {"model.embed_tokens.weight": model.embedding.weight.detach().half(),
          "model.norm.weight": model.norm.weight.detach().float()}
     names = {"q": "self_attn.q_proj", "k": "self_attn.k_proj",
              "v": "self_attn.v_proj", "o": "self_attn.o_proj",
@@ -110,7 +122,7 @@ def export(model, config, out):
     c["quantization_config"] = {"quant_method": "bitnet",
                                 "linear_class": "autobitlinear",
                                 "quantization_mode": "offline"}
-    c["torch_dtype"] = "float32"
+    c["torch_dtype"] = "float16"
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(c, f, indent=2)
@@ -132,6 +144,7 @@ def main():
                     help="PyTorch threads (default: every CPU)")
     ap.add_argument("--float", action="store_true",
                     help="no quantization (the baseline)")
+    ap.add_argument("--checkpoint", help="master weights to start from")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
@@ -144,6 +157,8 @@ def main():
     if int(max(train.max(), held.max())) >= config["vocab_size"]:
         sys.exit("train: token ids beyond the config's vocab_size")
     model = bitnet.BitNet(config)
+    if a.checkpoint:
+        model.load_state_dict(torch.load(a.checkpoint))
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     rest = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
@@ -170,14 +185,21 @@ def main():
                   (step, a.steps, loss_avg, lr, time.time() - start),
                   file=sys.stderr, flush=True)
     seconds = time.time() - start
-    bos = config["bos_token_id"]
-    ppl = heldout_perplexity(model, held, a.seq, bos)
-    result = {"steps": a.steps, "batch": a.batch, "seq": a.seq, "lr": a.lr,
-              "seed": a.seed, "quantized": not a.float,
-              "train_loss": loss_avg, "heldout_perplexity": ppl,
-              "seconds": seconds, "threads": torch.get_num_threads()}
     os.makedirs(a.out, exist_ok=True)
     torch.save(model.state_dict(), os.path.join(a.out, "master.pt"))
+    with torch.no_grad():  # the exported embedding's precision
+        model.embedding.weight.copy_(model.embedding.weight.half().float())
+    bos = config["bos_token_id"]
+    ppl = heldout_perplexity(model, held, a.seq, bos)
+    # The training text scored the same way, on as many tokens as held out.
+    train_ppl = heldout_perplexity(model, train, a.seq, bos,
+                                   chunks=len(held) // a.seq)
+    result = {"steps": a.steps, "batch": a.batch, "seq": a.seq, "lr": a.lr,
+              "seed": a.seed, "quantized": not a.float,
+              "train_loss_smoothed": loss_avg,
+              "train_loss": math.log(train_ppl), "train_perplexity": train_ppl,
+              "heldout_loss": math.log(ppl), "heldout_perplexity": ppl,
+              "seconds": seconds, "threads": torch.get_num_threads()}
     if not a.float:
         export(model, config, a.out)
     with open(os.path.join(a.out, "train.json"), "w") as f:
