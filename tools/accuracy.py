@@ -10,7 +10,7 @@ and target, reference and compiled. Prints a markdown table.
 The baseline is the reference forward pass with the model's own (f16) head:
 `tern perplexity --save-base` keeps its log-probabilities, and every other
 row is `tern perplexity --kl-divergence --base` against them. Rows:
-the reference with each head format (`tern run --head`), then one compiled
+the reference (on this machine) with each head format (`tern run --head`), then one compiled
 executable per packing that the target's kernel families read (taken from
 `tern kernels`, the registry) and head format, for this CPU and for AArch64
 (NEON, run under qemu-aarch64 on the first --arm-chunks chunks, against a
@@ -83,7 +83,8 @@ def main():
     rows = []
     targets = [("x86-64 (this CPU)", "native", "x86_64", a.chunks, [])]
     if not a.no_arm:
-        targets.append(("AArch64 NEON (qemu)", "aarch64", "aarch64",
+        targets.append(("AArch64 NEON (qemu), first %d chunks" % a.arm_chunks,
+                        "aarch64", "aarch64",
                         a.arm_chunks, ["qemu-aarch64"]))
     packings = packings_by_arch(tern)
     for label, target, arch, chunks, wrap in targets:
