@@ -40,6 +40,11 @@ if config.tern_compiler:
 llvm_config.add_tool_substitutions(tools, [config.tern_tools_dir,
                                            config.llvm_tools_dir])
 
+# A sanitizer build runs code 10-50x slower: whole-text scoring of the
+# shipped model is left to the normal build (UNSUPPORTED: sanitizers).
+if config.tern_sanitizers:
+    config.available_features.add("sanitizers")
+
 # Executables for cross targets: the cross-built runtime (tools/setup.sh
 # builds <build>-<arch>/) and qemu.
 for arch in ["aarch64", "riscv64"]:

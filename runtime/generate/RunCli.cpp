@@ -6,10 +6,12 @@
 #include "runtime/support/Bandwidth.h"
 #include "runtime/support/Limits.h"
 #include "runtime/support/Text.h"
+#include "runtime/support/Version.h"
 #include "runtime/support/Npy.h"
 #include "runtime/support/ThreadPool.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -24,26 +26,12 @@
 #include <iostream>
 #include <new>
 #include <optional>
+#include <random>
 #include <sstream>
 
 namespace tern {
 
 namespace {
-
-bool parseFloat(const std::string &s, float &out) {
-  if (s.empty())
-    return false;
-  errno = 0;
-  char *end = nullptr;
-  const float v = std::strtof(s.c_str(), &end);
-  // Underflow (1e-40) is a number, rounded to a denormal or 0; overflow
-  // is not.
-  const bool underflow = errno == ERANGE && std::fabs(v) <= FLT_MIN;
-  if ((errno != 0 && !underflow) || *end != '\0' || !std::isfinite(v))
-    return false;
-  out = v;
-  return true;
-}
 
 std::string fmt(double v, const char *spec = "%.2f") {
   char buf[64];
@@ -52,315 +40,6 @@ std::string fmt(double v, const char *spec = "%.2f") {
 }
 
 } // namespace
-
-std::string runUsage(const std::string &program, bool modelFlag) {
-  std::string u = "usage: " + program +
-                  (modelFlag ? " -m MODEL" : "") +
-                  " (-p TEXT | -f FILE | --tokens IDS) [options]\n";
-  if (modelFlag)
-    u += "  -m, --model FILE        GGUF file or Hugging Face directory\n";
-  u += "  -p, --prompt TEXT       prompt text (special-token text is parsed)\n"
-       "  -f, --file FILE         read the prompt text from FILE\n"
-       "      --tokens 1,2,3      prompt as token ids\n"
-       "      --chat              wrap the prompt in the chat format\n"
-       "  -i, --interactive       chat turn by turn, reading stdin\n"
-       "      --no-bos            do not prepend <|begin_of_text|>\n"
-       "  -n, --n-predict N       tokens to generate (default 128)\n"
-       "  -t, --threads N         threads (default: as compiled, else all "
-      "hardware threads)\n"
-       "  -c, --ctx-size N        KV cache length (default: prompt + N)\n"
-       "      --temp T            temperature (default 0 = greedy)\n"
-       "      --top-k K           (default 40, 0 = off)\n"
-       "      --top-p P           (default 0.95, 1 = off)\n"
-       "      --min-p P           (default 0.05, 0 = off)\n"
-       "      --repeat-penalty R  (default 1 = off)\n"
-       "      --repeat-last-n N   (default 64)\n"
-       "      --seed S            sampling seed (default 0)\n"
-       "      --ignore-eos        keep generating past end-of-text tokens\n"
-       "      --dump-logits FILE  write every evaluated position's logits "
-       "(float32 .npy)\n";
-  if (modelFlag)
-    u += "      --head FORMAT       output head: native (as stored, "
-         "default), int8, q4\n";
-  u += "      --quiet             no prompt echo, no timing lines\n";
-  if (!modelFlag)
-    u += "      --verify            check every byte of the weights against "
-         "their checksum\n"
-         "                          (each start checks 256 KiB of them)\n"
-         "\n  " + program + " bench --help        speed and memory\n"
-         "  " + program + " perplexity --help   perplexity of a text, KL "
-         "divergence against a base\n";
-  return u;
-}
-
-namespace {
-
-/// A command line's flags one at a time: `--flag=value`, `--flag value`,
-/// `-f value`, or a flag alone. The parsers return an error message or "".
-class FlagReader {
-public:
-  explicit FlagReader(const std::vector<std::string> &args) : args_(args) {}
-
-  /// Advances to the next flag; false at the end.
-  bool next() {
-    if (++i_ >= args_.size())
-      return false;
-    flag_ = args_[i_];
-    inline_.reset();
-    const size_t eq = flag_.find('=');
-    if (flag_.rfind("--", 0) == 0 && eq != std::string::npos) {
-      inline_ = flag_.substr(eq + 1);
-      flag_ = flag_.substr(0, eq);
-    }
-    return true;
-  }
-  const std::string &flag() const { return flag_; }
-  /// The last value read (for messages).
-  const std::string &last() const { return value_; }
-
-  std::string value(std::string &out) {
-    if (inline_) {
-      value_ = *inline_;
-    } else if (i_ + 1 < args_.size()) {
-      value_ = args_[++i_];
-    } else {
-      return flag_ + " needs a value";
-    }
-    out = value_;
-    return "";
-  }
-  std::string integer(int64_t &out, int64_t min) {
-    std::string v;
-    if (std::string e = value(v); !e.empty())
-      return e;
-    if (!parseInt64(v, out))
-      return flag_ + ": '" + v + "' is not an integer";
-    if (out < min)
-      return flag_ + ": " + v + " is below the minimum " + std::to_string(min);
-    return "";
-  }
-  std::string number(float &out) {
-    std::string v;
-    if (std::string e = value(v); !e.empty())
-      return e;
-    if (!parseFloat(v, out))
-      return flag_ + ": '" + v + "' is not a number";
-    return "";
-  }
-  /// For flags that take no value.
-  std::string none() const {
-    return inline_ ? flag_ + " takes no value" : "";
-  }
-
-private:
-  const std::vector<std::string> &args_;
-  size_t i_ = static_cast<size_t>(-1);
-  std::string flag_, value_;
-  std::optional<std::string> inline_;
-};
-
-/// What the flags set besides RunOptions.
-struct ParseState {
-  RunOptions o;
-  std::string promptFile;
-  bool modelFlag = false;
-};
-
-/// `--tokens 1,2,3`.
-std::string parseTokenList(const std::string &list,
-                           std::optional<std::vector<TokenId>> &out) {
-  std::vector<TokenId> ids;
-  std::stringstream ss(list);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    int64_t id;
-    if (!parseInt64(item, id) || id < 0 || id > INT32_MAX)
-      return "--tokens: '" + item +
-             "' is not a token id (expected a comma-separated list such as "
-             "128000,9906)";
-    ids.push_back(static_cast<TokenId>(id));
-  }
-  if (ids.empty())
-    return "--tokens: no token ids given";
-  out = std::move(ids);
-  return "";
-}
-
-/// An int64 flag stored in a narrower field, capped at `max`.
-template <typename T>
-std::string cappedInt(FlagReader &r, T &out, int64_t min, int64_t max) {
-  int64_t n = 0;
-  std::string e = r.integer(n, min);
-  out = static_cast<T>(std::min(n, max));
-  return e;
-}
-
-using FlagFn = std::function<std::string(FlagReader &, ParseState &)>;
-
-/// Every flag of `run`: its names and what it does.
-const std::vector<std::pair<std::vector<std::string>, FlagFn>> &flagTable() {
-  static const std::vector<std::pair<std::vector<std::string>, FlagFn>> t = {
-      {{"-h", "--help"},
-       [](FlagReader &, ParseState &s) { return s.o.help = true, ""; }},
-      {{"-m", "--model"},
-       [](FlagReader &r, ParseState &s) -> std::string {
-         if (!s.modelFlag)
-           return "-m: this executable has its model built in";
-         return r.value(s.o.model);
-       }},
-      {{"-p", "--prompt"},
-       [](FlagReader &r, ParseState &s) {
-         std::string v;
-         std::string e = r.value(v);
-         s.o.prompt = v;
-         return e;
-       }},
-      {{"-f", "--file"},
-       [](FlagReader &r, ParseState &s) { return r.value(s.promptFile); }},
-      {{"--tokens"},
-       [](FlagReader &r, ParseState &s) {
-         std::string v;
-         if (std::string e = r.value(v); !e.empty())
-           return e;
-         return parseTokenList(v, s.o.tokens);
-       }},
-      {{"--chat"},
-       [](FlagReader &r, ParseState &s) { return s.o.chat = true, r.none(); }},
-      {{"-i", "--interactive"},
-       [](FlagReader &r, ParseState &s) {
-         return s.o.interactive = true, r.none();
-       }},
-      {{"--no-bos"},
-       [](FlagReader &r, ParseState &s) { return s.o.bos = false, r.none(); }},
-      {{"-n", "--n-predict"},
-       [](FlagReader &r, ParseState &s) { return r.integer(s.o.nPredict, 0); }},
-      {{"-t", "--threads"},
-       [](FlagReader &r, ParseState &s) -> std::string {
-         int64_t n = 0;
-         if (std::string e = r.integer(n, 1); !e.empty())
-           return e;
-         if (n > 1024)
-           return r.flag() + ": " + r.last() +
-                  " threads is absurd (at most 1024)";
-         s.o.threads = static_cast<int>(n);
-         return "";
-       }},
-      {{"-c", "--ctx-size"},
-       [](FlagReader &r, ParseState &s) {
-         return r.integer(s.o.contextSize, 1);
-       }},
-      {{"--temp"},
-       [](FlagReader &r, ParseState &s) {
-         return r.number(s.o.sampler.temperature);
-       }},
-      {{"--top-k"},
-       [](FlagReader &r, ParseState &s) {
-         return cappedInt(r, s.o.sampler.topK, 0, INT32_MAX);
-       }},
-      {{"--top-p"},
-       [](FlagReader &r, ParseState &s) { return r.number(s.o.sampler.topP); }},
-      {{"--min-p"},
-       [](FlagReader &r, ParseState &s) { return r.number(s.o.sampler.minP); }},
-      {{"--repeat-penalty"},
-       [](FlagReader &r, ParseState &s) {
-         return r.number(s.o.sampler.repeatPenalty);
-       }},
-      {{"--repeat-last-n"},
-       [](FlagReader &r, ParseState &s) {
-         return cappedInt(r, s.o.sampler.repeatLastN, 0, INT32_MAX);
-       }},
-      {{"--seed"},
-       [](FlagReader &r, ParseState &s) {
-         return cappedInt(r, s.o.sampler.seed, 0, INT64_MAX);
-       }},
-      {{"--ignore-eos"},
-       [](FlagReader &r, ParseState &s) {
-         return s.o.ignoreEos = true, r.none();
-       }},
-      {{"--dump-logits"},
-       [](FlagReader &r, ParseState &s) { return r.value(s.o.dumpLogits); }},
-      {{"--head"},
-       [](FlagReader &r, ParseState &s) -> std::string {
-         if (!s.modelFlag)
-           return "--head applies to model files; a compiled executable's "
-                  "head format is set by 'tern compile --head'";
-         std::string v;
-         if (std::string e = r.value(v); !e.empty())
-           return e;
-         std::optional<HeadFormat> f = parseHeadFormat(v);
-         if (!f)
-           return "--head: unknown format '" + v + "' (native, int8 or q4)";
-         s.o.head = *f;
-         return "";
-       }},
-      {{"--quiet"},
-       [](FlagReader &r, ParseState &s) { return s.o.quiet = true, r.none(); }},
-      {{"--verify"},
-       [](FlagReader &r, ParseState &s) -> std::string {
-         if (s.modelFlag)
-           return "--verify checks a compiled executable's appended weights; "
-                  "model files are checked as they load";
-         return s.o.verify = true, r.none();
-       }},
-  };
-  return t;
-}
-
-/// The checks that need every flag: where the prompt comes from, the
-/// model, the sampler.
-std::string finish(ParseState &s) {
-  RunOptions &o = s.o;
-  if (!s.promptFile.empty()) {
-    if (o.prompt)
-      return "give the prompt with -p or -f, not both";
-    std::ifstream in(s.promptFile, std::ios::binary);
-    if (!in)
-      return s.promptFile + ": cannot read the prompt file";
-    std::stringstream ss;
-    ss << in.rdbuf();
-    o.prompt = ss.str();
-  }
-  if (o.prompt && o.tokens)
-    return "give either a prompt (-p/-f) or --tokens, not both";
-  if (o.interactive && o.tokens)
-    return "--interactive reads text turns; it takes no --tokens";
-  if (!o.prompt && !o.tokens && !o.interactive)
-    return "no prompt: use -p TEXT, -f FILE or --tokens IDS (or -i to chat)";
-  if (o.tokens && o.chat)
-    return "--chat needs a text prompt, not --tokens";
-  if (s.modelFlag && o.model.empty())
-    return "no model: use -m MODEL";
-  return checkSamplerOptions(o.sampler);
-}
-
-} // namespace
-
-OrError<RunOptions> parseRunOptions(const std::vector<std::string> &args,
-                                    bool modelFlag) {
-  using R = OrError<RunOptions>;
-  ParseState s;
-  s.modelFlag = modelFlag;
-  FlagReader r(args);
-  while (r.next()) {
-    const auto &table = flagTable();
-    auto it = std::find_if(table.begin(), table.end(), [&](const auto &e) {
-      return std::find(e.first.begin(), e.first.end(), r.flag()) !=
-             e.first.end();
-    });
-    if (it == table.end())
-      return R::failure(!r.flag().empty() && r.flag()[0] == '-'
-                            ? "unknown flag '" + r.flag() + "' (see --help)"
-                            : "unexpected argument '" + r.flag() +
-                                  "' (the prompt goes after -p)");
-    if (std::string err = it->second(r, s); !err.empty())
-      return R::failure(err);
-  }
-  if (s.o.help)
-    return R(std::move(s.o));
-  if (std::string err = finish(s); !err.empty())
-    return R::failure(err);
-  return R(std::move(s.o));
-}
 
 int resolveThreads(int requested, const RunBackend &b) {
   if (requested)
@@ -393,6 +72,98 @@ std::vector<TokenId> stopIds(const ModelConfig &c, const Tokenizer *tok) {
   return ids;
 }
 
+/// The first turns of a chat: <|begin_of_text|> (unless --no-bos), the
+/// system turn when -sys gave one, then the user's.
+std::vector<TokenId> firstChatTurn(const Tokenizer &tok, const RunOptions &o,
+                                   const std::string &user) {
+  std::vector<TokenId> out;
+  if (o.bos && tok.bosId() >= 0)
+    out.push_back(tok.bosId());
+  if (!o.systemPrompt.empty()) {
+    const std::vector<TokenId> system =
+        tok.encode("System: " + o.systemPrompt, /*addBos=*/false);
+    out.insert(out.end(), system.begin(), system.end());
+    if (tok.eotId() >= 0)
+      out.push_back(tok.eotId());
+  }
+  std::vector<TokenId> turn = tok.chatPrompt(user);
+  if (!turn.empty() && turn[0] == tok.bosId())
+    turn.erase(turn.begin());
+  out.insert(out.end(), turn.begin(), turn.end());
+  return out;
+}
+
+/// Watches the generated text for -r's reverse prompts.
+class ReversePrompts {
+public:
+  explicit ReversePrompts(const std::vector<std::string> &r) : prompts_(r) {
+    for (const std::string &p : prompts_)
+      keep_ = std::max(keep_, p.size());
+  }
+  /// Appends `piece`; true when the text now ends with a reverse prompt.
+  bool push(const std::string &piece) {
+    if (prompts_.empty())
+      return false;
+    tail_ += piece;
+    if (tail_.size() > 2 * keep_ + 64)
+      tail_.erase(0, tail_.size() - keep_);
+    for (const std::string &p : prompts_)
+      if (tail_.size() >= p.size() &&
+          tail_.compare(tail_.size() - p.size(), p.size(), p) == 0)
+        return true;
+    return false;
+  }
+  void clear() { tail_.clear(); }
+
+private:
+  const std::vector<std::string> &prompts_;
+  std::string tail_;
+  size_t keep_ = 0;
+};
+
+/// ANSI colour on a terminal with --color: the prompt and the user's turns.
+struct Colors {
+  bool on = false;
+  void prompt() const {
+    if (on)
+      std::fputs("\033[33m", stdout);
+  }
+  void user() const {
+    if (on)
+      std::fputs("\033[32m", stdout);
+  }
+  void reset() const {
+    if (on)
+      std::fputs("\033[0m", stdout);
+  }
+};
+
+/// The seed of a run: -s, else a random one (printed when sampling).
+uint64_t chooseSeed(const std::string &program, const RunOptions &o) {
+  if (o.seed)
+    return *o.seed;
+  std::random_device rd;
+  const uint64_t seed = (static_cast<uint64_t>(rd()) << 32 | rd()) &
+                        static_cast<uint64_t>(INT64_MAX);
+  if (o.sampler.temperature > 0 && !o.quiet)
+    std::fprintf(stderr, "%s: seed %llu (random; -s %llu repeats this run)\n",
+                 program.c_str(), static_cast<unsigned long long>(seed),
+                 static_cast<unsigned long long>(seed));
+  return seed;
+}
+
+/// --verbose-prompt: the prompt's tokens, one per line, on stderr.
+void printPromptTokens(const std::string &program, const Tokenizer *tok,
+                       const std::vector<TokenId> &prompt) {
+  std::fprintf(stderr, "%s: prompt: %zu tokens\n", program.c_str(),
+               prompt.size());
+  for (TokenId id : prompt) {
+    const std::string piece =
+        tok ? escapeForMessage(tok->decode({id}, /*skipSpecial=*/false)) : "";
+    std::fprintf(stderr, "%8d -> '%s'\n", id, piece.c_str());
+  }
+}
+
 /// The interactive chat: each user line becomes a turn of the 2B4T chat
 /// format; the reply streams until <|eot_id|> (or the token limit), and
 /// the conversation stays in the KV cache.
@@ -412,8 +183,12 @@ int runChat(const std::string &program, const RunOptions &o, RunBackend &b) {
   OrError<std::unique_ptr<LanguageModel>> lm = b.instantiate(threads, ctx);
   if (!lm)
     return fail(lm.error);
-  Sampler sampler(o.sampler);
+  SamplerOptions so = o.sampler;
+  so.seed = chooseSeed(program, o);
+  Sampler sampler(so);
   const std::vector<TokenId> stop = stopIds(c, tok);
+  Colors colors{o.color && ::isatty(STDOUT_FILENO)};
+  ReversePrompts reverse(o.reversePrompts);
   std::optional<TokenId> unevaluated; // the last reply's stop token
   bool first = true;
   std::optional<std::string> pending = o.prompt;
@@ -424,17 +199,23 @@ int runChat(const std::string &program, const RunOptions &o, RunBackend &b) {
       pending.reset();
     } else {
       std::fputs("> ", stdout);
+      colors.user();
       std::fflush(stdout);
-      if (!std::getline(std::cin, line))
+      const bool got = static_cast<bool>(std::getline(std::cin, line));
+      colors.reset();
+      if (!got)
         break;
       if (line.empty())
         continue;
     }
-    std::vector<TokenId> turn = tok->chatPrompt(line);
-    if (!first && !turn.empty() && turn[0] == tok->bosId())
-      turn.erase(turn.begin());
-    if (first && !o.bos && !turn.empty() && turn[0] == tok->bosId())
-      turn.erase(turn.begin());
+    std::vector<TokenId> turn;
+    if (first) {
+      turn = firstChatTurn(*tok, o, line);
+    } else {
+      turn = tok->chatPrompt(line);
+      if (!turn.empty() && turn[0] == tok->bosId())
+        turn.erase(turn.begin());
+    }
     first = false;
     if (unevaluated)
       turn.insert(turn.begin(), *unevaluated);
@@ -451,13 +232,14 @@ int runChat(const std::string &program, const RunOptions &o, RunBackend &b) {
     req.maxNewTokens = std::min<int64_t>(o.nPredict, room - 1 -
                                          static_cast<int64_t>(req.prompt.size()));
     req.stopIds = stop;
+    reverse.clear();
     req.onToken = [&](TokenId id) {
       if (std::find(stop.begin(), stop.end(), id) != stop.end())
         return true;
       std::string piece = decoder.push(id);
       std::fwrite(piece.data(), 1, piece.size(), stdout);
       std::fflush(stdout);
-      return true;
+      return !reverse.push(piece);
     };
     OrError<GenerateStats> stats = generate(**lm, sampler, req);
     std::string rest = decoder.flush();
@@ -496,6 +278,15 @@ int runMainUnguarded(const std::string &program,
     std::fputs(runUsage(program, modelFlag).c_str(), stdout);
     return 0;
   }
+  if (o.version) {
+    std::printf("%s (Tern %s)\n", program.c_str(), ternVersion());
+    return 0;
+  }
+  for (const std::string &flag : o.ignoredFlags)
+    std::fprintf(stderr,
+                 "%s: note: %s has no meaning here (Tern runs on the CPU); "
+                 "ignored\n",
+                 program.c_str(), flag.c_str());
 
   OrError<std::unique_ptr<RunBackend>> backend = load(o);
   if (!backend)
@@ -530,9 +321,7 @@ int runMainUnguarded(const std::string &program,
       return fail("this runtime was built without PCRE2 and cannot encode "
                   "text: give the prompt as --tokens IDS");
     if (o.chat) {
-      prompt = tok->chatPrompt(*o.prompt);
-      if (!o.bos && !prompt.empty() && prompt[0] == tok->bosId())
-        prompt.erase(prompt.begin());
+      prompt = firstChatTurn(*tok, o, *o.prompt);
     } else {
       prompt = tok->encode(*o.prompt, o.bos, /*parseSpecial=*/true);
     }
@@ -554,6 +343,7 @@ int runMainUnguarded(const std::string &program,
     return fail(lm.error);
 
   SamplerOptions so = o.sampler;
+  so.seed = chooseSeed(program, o);
   Sampler sampler(so);
   GenerateRequest req;
   req.prompt = prompt;
@@ -564,12 +354,20 @@ int runMainUnguarded(const std::string &program,
   if (!o.dumpLogits.empty())
     req.logits = &logits;
 
+  if (o.verbosePrompt)
+    printPromptTokens(program, tok, prompt);
+  // stdout: the prompt as text (special tokens only with --verbose-prompt;
+  // a --chat run prints its reply alone), then the generation.
+  const Colors colors{o.color && ::isatty(STDOUT_FILENO)};
   std::optional<StreamDecoder> decoder;
+  ReversePrompts reverse(o.reversePrompts);
   if (tok) {
-    decoder.emplace(*tok, /*skipSpecial=*/false);
-    if (!o.quiet) {
-      std::string text = tok->decode(prompt, /*skipSpecial=*/false);
+    decoder.emplace(*tok, /*skipSpecial=*/!o.verbosePrompt);
+    if (!o.quiet && (!o.chat || o.verbosePrompt)) {
+      std::string text = tok->decode(prompt, !o.verbosePrompt);
+      colors.prompt();
       std::fwrite(text.data(), 1, text.size(), stdout);
+      colors.reset();
       std::fflush(stdout);
     }
   } else if (!o.quiet) {
@@ -585,10 +383,11 @@ int runMainUnguarded(const std::string &program,
     if (decoder) {
       std::string piece = decoder->push(id);
       std::fwrite(piece.data(), 1, piece.size(), stdout);
-    } else {
-      std::printf(firstId ? "%d" : " %d", id);
-      firstId = false;
+      std::fflush(stdout);
+      return !reverse.push(piece);
     }
+    std::printf(firstId ? "%d" : " %d", id);
+    firstId = false;
     std::fflush(stdout);
     return true;
   };
@@ -632,7 +431,7 @@ int runMainUnguarded(const std::string &program,
                 ? s.decodeEvals / s.decodeSeconds
                 : 0.0)
             .c_str(),
-        s.stopReason.c_str());
+        s.stopReason == "callback" ? "reverse prompt" : s.stopReason.c_str());
   }
   return 0;
 }

@@ -1,32 +1,16 @@
 //===- RunCli.h - The `run` command line, shared by every backend ----------===//
 //
 // `tern run` (reference forward pass) and executables built by
-// `tern compile` take the same generation flags; this file parses them and
-// runs the session, so both behave identically:
+// `tern compile` take the same generation flags; RunFlags.cpp holds them
+// in one table (Tern's spellings and llama.cpp's: -n -1, -s/--seed -1,
+// -e, -cnv, -no-cnv, -sys, -r, --color; -ngl and the like are accepted and
+// ignored with a note), parses them and prints --help from the table;
+// RunCli.cpp runs the session, so both backends behave identically.
 //
-//   -m, --model FILE        model (GGUF file or Hugging Face directory)
-//   -p, --prompt TEXT       prompt text (special-token text is parsed)
-//   -f, --file FILE         prompt text from a file
-//       --tokens 1,2,3      prompt as token ids instead of text
-//       --chat              wrap the prompt in the 2B4T chat format
-//   -i, --interactive       chat: read user turns from stdin (an optional
-//                           -p is the first turn), reply to each, keep the
-//                           conversation in the KV cache
-//       --no-bos            do not start the prompt with <|begin_of_text|>
-//   -n, --n-predict N       tokens to generate (default 128)
-//   -t, --threads N         threads (default: the model's, else all hardware threads)
-//   -c, --ctx-size N        KV cache length (default: prompt + N, at most
-//                           the model's context length)
-//       --temp T            temperature (default 0: greedy)
-//       --top-k K --top-p P --min-p P --repeat-penalty R
-//       --repeat-last-n N --seed S
-//       --ignore-eos        do not stop at <|end_of_text|> / <|eot_id|>
-//       --dump-logits FILE  write the logits of every evaluated position
-//                           as float32 .npy [positions, vocab]
-//       --quiet             no prompt echo and no timing lines
-//   -h, --help
-//
-// Text goes to stdout as it is generated (whole UTF-8 characters); the
+// stdout carries only text a user pipes: the prompt (without special
+// tokens; none with --quiet, or --chat, whose reply alone is printed) and
+// the generation. --verbose-prompt shows the prompt's tokens on stderr and
+// echoes it with its special tokens. The seed of a sampled run and the
 // timing lines ("prompt: 7 tokens in 0.05 s, 140.0 tokens/s" and
 // "generation: ...") go to stderr.
 //
@@ -55,10 +39,17 @@ struct RunOptions {
   std::optional<std::vector<TokenId>> tokens;
   bool chat = false;
   bool interactive = false;
+  /// -sys: a system turn before the first user turn (chats only).
+  std::string systemPrompt;
+  /// -r: generation stops when the text ends with one of these.
+  std::vector<std::string> reversePrompts;
+  bool escape = false;
   bool bos = true;
   int64_t nPredict = 128;
   int threads = 0; ///< 0: hardware threads.
   int64_t contextSize = 0;
+  /// sampler.seed comes from here; none (the default, or -1): random.
+  std::optional<uint64_t> seed;
   SamplerOptions sampler;
   bool ignoreEos = false;
   std::string dumpLogits;
@@ -66,9 +57,14 @@ struct RunOptions {
   /// theirs from `tern compile --head`).
   HeadFormat head = HeadFormat::Native;
   bool quiet = false;
+  bool verbosePrompt = false;
+  bool color = false;
+  /// llama.cpp flags accepted without effect (-ngl ...), for one note.
+  std::vector<std::string> ignoredFlags;
   /// Compiled executables: check every byte of the weights' checksum.
   bool verify = false;
   bool help = false;
+  bool version = false;
 };
 
 /// Parses the flags above (`args` without the program name). With

@@ -34,7 +34,7 @@ TEST(RunCli, ParsesEveryFlag) {
   EXPECT_FLOAT_EQ(r->sampler.minP, 0.1f);
   EXPECT_FLOAT_EQ(r->sampler.repeatPenalty, 1.1f);
   EXPECT_EQ(r->sampler.repeatLastN, 32);
-  EXPECT_EQ(r->sampler.seed, 99u);
+  EXPECT_EQ(r->seed, std::optional<uint64_t>(99));
   EXPECT_EQ(r->contextSize, 256);
   EXPECT_EQ(r->dumpLogits, "l.npy");
   EXPECT_TRUE(r->ignoreEos && r->quiet && r->chat && !r->bos);
@@ -55,7 +55,7 @@ TEST(RunCli, TokensFlag) {
 TEST(RunCli, BadFlagsAreNamed) {
   EXPECT_NE(error({"-m", "m", "-p", "x", "-n", "ten"}).find("-n: 'ten'"),
             std::string::npos);
-  EXPECT_NE(error({"-m", "m", "-p", "x", "-n", "-1"}).find("minimum"),
+  EXPECT_NE(error({"-m", "m", "-p", "x", "-n", "-2"}).find("minimum"),
             std::string::npos);
   EXPECT_NE(error({"-m", "m", "-p", "x", "-t", "0"}).find("-t"),
             std::string::npos);
@@ -80,6 +80,68 @@ TEST(RunCli, BadFlagsAreNamed) {
             std::string::npos);
   EXPECT_NE(error({"-m", "m", "-p", "x", "--quiet=yes"}).find("no value"),
             std::string::npos);
+}
+
+TEST(RunCli, LlamaCppSpellings) {
+  auto r = parse({"-m", "m", "-p", "a\\nb", "-e", "-n", "-1", "-s", "-1",
+                  "-ngl", "99", "--mlock", "--no-mmap", "--log-disable",
+                  "--color", "-r", "User:", "-r", "\\n\\n"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(*r->prompt, "a\nb");
+  EXPECT_EQ(r->nPredict, INT64_MAX);
+  EXPECT_FALSE(r->seed); // random
+  EXPECT_EQ(r->ignoredFlags,
+            (std::vector<std::string>{"-ngl", "--mlock", "--no-mmap"}));
+  EXPECT_TRUE(r->quiet && r->color);
+  EXPECT_EQ(r->reversePrompts, (std::vector<std::string>{"User:", "\n\n"}));
+  // Without -e the escapes stay as typed.
+  r = parse({"-m", "m", "-p", "a\\nb"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(*r->prompt, "a\\nb");
+  // -cnv is the interactive chat; -no-cnv turns it off again; -sys needs one.
+  r = parse({"-m", "m", "-cnv", "-sys", "Be brief."});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_TRUE(r->interactive);
+  EXPECT_EQ(r->systemPrompt, "Be brief.");
+  r = parse({"-m", "m", "-cnv", "-no-cnv", "-p", "x"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_FALSE(r->interactive);
+  EXPECT_NE(error({"-m", "m", "-p", "x", "-sys", "s"}).find("--chat"),
+            std::string::npos);
+  // A sampling flag without --temp samples at llama.cpp's 0.8; --temp wins.
+  r = parse({"-m", "m", "-p", "x", "--top-k", "20"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_FLOAT_EQ(r->sampler.temperature, 0.8f);
+  r = parse({"-m", "m", "-p", "x", "--top-k", "20", "--temp", "0"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_FLOAT_EQ(r->sampler.temperature, 0.0f);
+  r = parse({"-m", "m", "-p", "x"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_FLOAT_EQ(r->sampler.temperature, 0.0f); // greedy by default
+  // The model may come first without -m, as llama.cpp users type it.
+  r = parse({"tiny.gguf", "-p", "hi"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r->model, "tiny.gguf");
+  EXPECT_NE(error({"-s", "x", "-m", "m", "-p", "x"}).find("-s: 'x'"),
+            std::string::npos);
+  EXPECT_NE(error({"-m", "m", "-p", "x", "-r", ""}).find("empty"),
+            std::string::npos);
+}
+
+TEST(RunCli, HelpListsEveryFlagOfTheTable) {
+  const std::string u = runUsage("tern run", true);
+  for (const char *flag : {"--n-predict", "--seed", "-sys", "--reverse-prompt",
+                           "-cnv", "-no-cnv", "--escape", "--color",
+                           "--verbose-prompt", "--version", "--head",
+                           "-ngl", "--mlock", "--no-mmap"})
+    EXPECT_NE(u.find(flag), std::string::npos) << flag;
+  EXPECT_EQ(u.find("--verify"), std::string::npos);
+  const std::string e = runUsage("./exe", false);
+  EXPECT_NE(e.find("--verify"), std::string::npos);
+  EXPECT_EQ(e.find("--head"), std::string::npos);
+  auto v = parse({"--version"});
+  ASSERT_TRUE(v.ok()) << v.error;
+  EXPECT_TRUE(v->version);
 }
 
 TEST(RunCli, HelpNeedsNothingElse) {

@@ -9,8 +9,14 @@
 #include "tools/tern/Driver.h"
 
 #include "runtime/support/Text.h"
+#include "runtime/support/Version.h"
 
 #include "llvm/ADT/StringRef.h"
+
+#include <algorithm>
+#include <iterator>
+#include <string>
+#include <vector>
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -40,7 +46,43 @@ tern::cli::registered() {
   return entries();
 }
 
+/// One model convention across subcommands: `-m MODEL` (or --model) works
+/// wherever a subcommand takes its model as the first argument (bench,
+/// perplexity, inspect, convert, compile, tune): it becomes that argument.
+static std::vector<std::string> modelFirst(int argc, char **argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  static const char *const takesModel[] = {"bench",   "perplexity", "inspect",
+                                           "convert", "compile",    "tune"};
+  if (args.size() < 3 ||
+      std::find(std::begin(takesModel), std::end(takesModel), args[1]) ==
+          std::end(takesModel))
+    return args;
+  for (size_t i = 2; i < args.size(); ++i) {
+    llvm::StringRef a(args[i]);
+    if ((a == "-m" || a == "--model") && i + 1 < args.size()) {
+      std::string model = args[i + 1];
+      args.erase(args.begin() + i, args.begin() + i + 2);
+      args.insert(args.begin() + 2, model);
+      break;
+    }
+    if (a.starts_with("--model=")) {
+      std::string model = a.drop_front(8).str();
+      args.erase(args.begin() + i);
+      args.insert(args.begin() + 2, model);
+      break;
+    }
+  }
+  return args;
+}
+
 int main(int argc, char **argv) {
+  std::vector<std::string> normalized = modelFirst(argc, argv);
+  std::vector<char *> argvNormalized;
+  for (std::string &a : normalized)
+    argvNormalized.push_back(a.data());
+  argvNormalized.push_back(nullptr);
+  argv = argvNormalized.data();
+  argc = static_cast<int>(normalized.size());
   if (argc >= 2 && llvm::StringRef(argv[1]) == "run")
     return tern::cli::runRun(std::vector<std::string>(argv + 2, argv + argc));
   if (argc >= 2 && llvm::StringRef(argv[1]) == "bench")
@@ -50,6 +92,9 @@ int main(int argc, char **argv) {
     return tern::cli::runPerplexity(
         std::vector<std::string>(argv + 2, argv + argc));
   llvm::InitLLVM init(argc, argv);
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "tern (Tern " << tern::ternVersion() << ")\n";
+  });
   cl::HideUnrelatedOptions(tern::cli::category());
   if (!cl::ParseCommandLineOptions(argc, argv,
                                    "tern: a compiler toolchain for ternary LLMs\n",
