@@ -16,7 +16,9 @@ executable per packing that the target's kernel families read (taken from
 (NEON, run under qemu-aarch64 on the first --arm-chunks chunks, against a
 base of as many chunks). "same as reference" says whether the executable
 printed the reference's output for that head format character for
-character (perplexity, error and KL).
+character (perplexity, error and KL). "kernels" is what the executable
+records (`tern inspect EXE`): a packing is used only for weights whose
+shapes it can hold, the others keep the target's default.
 """
 import argparse, os, re, subprocess, sys
 
@@ -99,7 +101,7 @@ def main():
         base_out = perplexity([tern, "perplexity", a.model, "-t", "2"], chunks, base)
         reference["native"] = base_out
         for head in HEADS:
-            rows.append((label, "reference", "-", head, scores(reference[head]), ""))
+            rows.append((label, "reference", "-", head, scores(reference[head]), "", "-"))
         for packing in packings.get(arch, []):
             for head in HEADS:
                 exe = os.path.join(a.work, "%s-%s-%s" % (arch, packing, head))
@@ -107,13 +109,17 @@ def main():
                      "--packing", packing, "--head", head, "--ctx", c])
                 out = perplexity(wrap + [exe, "perplexity", "-t", "2"], chunks, base)
                 same = "yes" if out == reference[head] else "**no**"
-                rows.append((label, "compiled", packing, head, scores(out), same))
+                kernels = re.search(r"^kernels: +(.*)$",
+                                    run([tern, "inspect", exe]), re.M).group(1)
+                rows.append((label, "compiled", packing, head, scores(out),
+                             same, kernels))
 
-    print("| target | path | packing | head | PPL | KL vs lossless (nats) | same top token | same as reference |")
-    print("|---|---|---|---|---|---|---|---|")
-    for label, path, packing, head, (ppl, err, kl, klerr, top1), same in rows:
-        print("| %s | %s | %s | %s | %s ± %s | %s ± %s | %s %% | %s |" %
-              (label, path, packing, head, ppl, err, kl, klerr, top1, same or "-"))
+    print("| target | path | --packing | head | PPL | KL vs lossless (nats) | same top token | same as reference | kernels |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for label, path, packing, head, (ppl, err, kl, klerr, top1), same, kernels in rows:
+        print("| %s | %s | %s | %s | %s ± %s | %s ± %s | %s %% | %s | %s |" %
+              (label, path, packing, head, ppl, err, kl, klerr, top1,
+               same or "-", kernels))
 
 
 if __name__ == "__main__":

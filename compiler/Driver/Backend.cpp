@@ -143,7 +143,8 @@ llvm::Error mlir::tern::linkExecutable(const std::string &object,
     args.push_back("-static");
   }
   args.push_back("-Wl,--start-group");
-  for (const char *lib : {"tern_compiled", "tern_generate", "tern_model",
+  for (const char *lib : {"tern_compiled", "tern_payload", "tern_generate",
+                          "tern_model",
                           "tern_tokenizer", "tern_ternary", "tern_support"})
     args.push_back(runtimeDir + "/lib" + lib + ".a");
   args.push_back("-Wl,--end-group");

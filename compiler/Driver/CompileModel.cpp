@@ -104,7 +104,34 @@ private:
   llvm::LLVMContext llvmContext_;
   std::unique_ptr<llvm::TargetMachine> tm_;
   std::unique_ptr<llvm::Module> ir_;
+  std::string kernels_; ///< the selection's summary, for the payload
 };
+
+/// "vnni512 i2/256 x 6, avx2 i2/128 x 1": each #tern.kernel chosen, by
+/// family, packing and block, in order of first use.
+std::string summarizeKernels(ModuleOp module) {
+  std::vector<std::pair<std::string, int>> counts;
+  module.walk([&](Operation *op) {
+    for (NamedAttribute a : op->getAttrs())
+      if (auto k = llvm::dyn_cast<KernelAttr>(a.getValue())) {
+        const std::string name =
+            (k.getFamily().getValue() + " " + k.getPacking()->name + "/" +
+             llvm::Twine(k.getBlock()))
+                .str();
+        auto it = llvm::find_if(counts, [&](const auto &c) {
+          return c.first == name;
+        });
+        if (it == counts.end())
+          counts.push_back({name, 1});
+        else
+          ++it->second;
+      }
+  });
+  std::string out;
+  for (const auto &[name, n] : counts)
+    out += (out.empty() ? "" : ", ") + name + " x " + std::to_string(n);
+  return out.empty() ? "none" : out;
+}
 
 llvm::Error Compilation::checkOptions() {
   static const char *emits[] = {"graph", "mlir", "lowered", "llvm",
@@ -203,6 +230,7 @@ llvm::Error Compilation::select() {
   if (!blob)
     return fail(o_.model + ": " + llvm::toString(blob.takeError()));
   blob_ = std::move(*blob);
+  kernels_ = summarizeKernels(*imported_.module);
   timer_.done("select");
   return llvm::Error::success();
 }
@@ -228,6 +256,13 @@ llvm::Error Compilation::pack() {
 PayloadInfo Compilation::payloadInfo() const {
   PayloadInfo info;
   info.target = o_.target;
+  // A native target's features are this machine's whole list: its CPU
+  // name says it; other targets' features were asked for.
+  info.cpu = target_.cpu;
+  if (o_.target != "native" && !target_.features.empty())
+    info.cpu += " " + target_.features;
+  info.kernels = kernels_;
+  info.commandLine = o_.commandLine;
   info.contextSize = imported_.contextSize;
   info.prefillRows = imported_.prefillRows;
   info.threads = o_.threads;

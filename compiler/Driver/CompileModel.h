@@ -30,6 +30,9 @@
 namespace mlir::tern {
 
 struct CompileOptions {
+  /// The command line that asked for this compile, recorded in the
+  /// executable (--info); "" records none.
+  std::string commandLine;
   std::string model;
   std::string output;
   /// native, an x86 CPU name (x86-64-v3, znver3, ...) or a named cross

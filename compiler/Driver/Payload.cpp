@@ -7,6 +7,7 @@
 #include "runtime/model/GgufWriter.h"
 #include "runtime/model/Model.h"
 #include "runtime/support/Digest.h"
+#include "runtime/support/Version.h"
 
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/GlobalVariable.h"
@@ -68,6 +69,11 @@ llvm::Error mlir::tern::writePayload(const std::string &path,
   w.addUint32(TERN_ABI_KEY_VERSION, TERN_ABI_VERSION);
   w.addUint32(TERN_ABI_KEY_CONTEXT, static_cast<uint32_t>(info.contextSize));
   w.addString(TERN_ABI_KEY_TARGET, info.target);
+  w.addString(TERN_ABI_KEY_CPU, info.cpu);
+  w.addString(TERN_ABI_KEY_KERNELS, info.kernels);
+  w.addString(TERN_ABI_KEY_COMPILER, rt::ternVersion());
+  if (!info.commandLine.empty())
+    w.addString(TERN_ABI_KEY_COMMAND, info.commandLine);
   w.addUint32(TERN_ABI_KEY_PREFILL_ROWS,
               static_cast<uint32_t>(info.prefillRows));
   if (info.threads > 0)

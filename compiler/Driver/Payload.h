@@ -39,6 +39,9 @@ llvm::Expected<PackedWeights> packWeights(const WeightBlob &blob,
 /// What the payload records besides the model and its tokenizer.
 struct PayloadInfo {
   std::string target;
+  std::string cpu;         ///< LLVM CPU name and explicit features
+  std::string kernels;     ///< "family packing/block x count, ..."
+  std::string commandLine; ///< the `tern compile` that made it
   int64_t contextSize = 0, prefillRows = 0, threads = 0;
   ::tern::HeadFormat head = ::tern::HeadFormat::Native;
 };

@@ -239,6 +239,10 @@ public:
   }
 
   const ModelConfig &config() const override { return config_; }
+  std::string describe() const override {
+    OrError<std::string> d = describePayload(*file_);
+    return d ? *d : "error: " + d.error + "\n";
+  }
   int64_t maxContext() const override { return compiledContext_; }
   int defaultThreads() const override { return defaultThreads_; }
   /// As the compiler recorded it: the blob, less an embedding table that
@@ -279,32 +283,6 @@ private:
 };
 
 } // namespace
-
-OrError<GgufFile> openPayload(const std::string &exePath) {
-  using R = OrError<GgufFile>;
-  MappedFileOrError exe = MappedFile::open(exePath);
-  if (!exe)
-    return R::failure(exe.error);
-  const MappedFile &f = **exe;
-  tern_payload_trailer t;
-  if (f.size() >= sizeof t) {
-    std::memcpy(&t, f.data() + f.size() - sizeof t, sizeof t);
-    if (std::memcmp(t.magic, TERN_ABI_TRAILER_MAGIC, 8) == 0) {
-      if (t.offset > f.size() || t.size > f.size() - t.offset)
-        return R::failure(exePath + ": the appended weights are truncated "
-                                    "(trailer points past the end)");
-      auto slice = MappedFile::slice(*exe, t.offset, t.size,
-                                     exePath + " (appended weights)");
-      return GgufFile::parse(std::move(slice));
-    }
-  }
-  const std::string side = exePath + ".weights";
-  GgufFileOrError g = GgufFile::open(side);
-  if (!g)
-    return R::failure(exePath + ": no weights appended to the executable, "
-                                "and " + g.error);
-  return g;
-}
 
 OrError<std::unique_ptr<RunBackend>> loadCompiledBackend(const std::string &exe,
                                                          bool verifyAll,

@@ -11,6 +11,7 @@
 #ifndef TERN_RUNTIME_COMPILED_COMPILEDMODEL_H
 #define TERN_RUNTIME_COMPILED_COMPILEDMODEL_H
 
+#include "runtime/compiled/PayloadFile.h"
 #include "runtime/generate/RunCli.h"
 #include "runtime/model/Gguf.h"
 #include "runtime/model/OrError.h"
@@ -20,9 +21,6 @@
 
 namespace tern {
 
-/// The payload of the executable at `exePath`: the appended GGUF (found by
-/// its trailer), else `<exePath>.weights`. Errors name both places.
-OrError<GgufFile> openPayload(const std::string &exePath);
 
 /// The payload of `exePath` checked against `shape` (the generated code's
 /// tern_compiled_shape; PayloadCheck.h; every byte's checksum with

@@ -49,6 +49,14 @@ extern "C" {
 #define TERN_ABI_KEY_HEAD "tern.head"
 /* Blob bytes a decoded token reads (absent: the whole blob). */
 #define TERN_ABI_KEY_BYTES_PER_TOKEN "tern.bytes_per_token"
+/* What made the executable (`--info`, `tern inspect EXE`; strings, absent
+ * in older payloads): the Tern version, the `tern compile` command line,
+ * the CPU and features compiled for, and the kernel families and packings
+ * chosen ("family packing/block x count, ..."). */
+#define TERN_ABI_KEY_COMPILER "tern.compiler_version"
+#define TERN_ABI_KEY_COMMAND "tern.command_line"
+#define TERN_ABI_KEY_CPU "tern.cpu"
+#define TERN_ABI_KEY_KERNELS "tern.kernels"
 #define TERN_ABI_WEIGHTS_TENSOR "tern.weights"
 /* Checksums of the weights blob (runtime/support/Digest.h), u64: XXH64 of
  * every byte, and of 64 evenly spaced 4 KiB windows. */

@@ -292,6 +292,10 @@ int runMainUnguarded(const std::string &program,
   if (!backend)
     return fail(backend.error);
   RunBackend &b = **backend;
+  if (o.info) {
+    std::fputs(b.describe().c_str(), stdout);
+    return 0;
+  }
   const ModelConfig &c = b.config();
   const Tokenizer *tok = b.tokenizer();
   if (o.contextSize > b.maxContext())

@@ -65,6 +65,8 @@ struct RunOptions {
   bool verify = false;
   bool help = false;
   bool version = false;
+  /// Compiled executables: describe the executable (--info) and exit.
+  bool info = false;
 };
 
 /// Parses the flags above (`args` without the program name). With
@@ -92,6 +94,9 @@ public:
   /// The tokenizer, or null when the model has none (then only --tokens
   /// works and output is token ids).
   virtual const Tokenizer *tokenizer() const = 0;
+  /// What --info prints (compiled executables: PayloadFile.h's
+  /// describePayload); "" when the backend has nothing to say.
+  virtual std::string describe() const { return ""; }
   /// A model with a KV cache of `contextSize` tokens using `threads`.
   virtual OrError<std::unique_ptr<LanguageModel>>
   instantiate(int threads, int64_t contextSize) = 0;

@@ -307,6 +307,8 @@ const std::vector<Flag> &flagTable() {
        setTrue(&RunOptions::verify), Scope::Executable},
       {{"--version"}, "", "print the version and exit",
        setTrue(&RunOptions::version)},
+      {{"--info"}, "", "what this executable is: model, target, kernels, head, context, the tern compile command",
+       setTrue(&RunOptions::info), Scope::Executable},
       {{"-h", "--help"}, "", "this list", setTrue(&RunOptions::help)},
       // llama.cpp's flags with no meaning on a CPU-only, file-mapped runtime.
       {{"-ngl", "--gpu-layers", "--n-gpu-layers"}, "N", nullptr, ignored(true)},
@@ -453,12 +455,15 @@ OrError<RunOptions> parseRunOptions(const std::vector<std::string> &args,
                        "executable's head format is set by 'tern compile "
                        "--head'"
                      : flag + ": this executable has its model built in")
-              : "--verify checks a compiled executable's appended weights; "
-                "model files are checked as they load");
+              : flag == "--info"
+                    ? "--info describes a compiled executable; for a model "
+                      "file use 'tern inspect MODEL'"
+                    : "--verify checks a compiled executable's appended "
+                      "weights; model files are checked as they load");
     if (std::string err = f->apply(r, s); !err.empty())
       return R::failure(err);
   }
-  if (s.o.help || s.o.version)
+  if (s.o.help || s.o.version || s.o.info)
     return R(std::move(s.o));
   if (std::string err = finish(s); !err.empty())
     return R::failure(err);

@@ -191,6 +191,7 @@ static int runKernels() {
 
 static int runCompile() {
   mlir::tern::CompileOptions o;
+  o.commandLine = tern::cli::commandLine();
   o.model = compileModel;
   o.output = compileOut;
   o.target = compileTarget;

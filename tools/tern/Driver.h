@@ -33,6 +33,10 @@ struct Registration {
   Registration(llvm::cl::SubCommand &command, RunFn run);
 };
 
+/// The command line tern was started with, as a shell would take it
+/// (arguments quoted where needed): `tern compile` records it.
+const std::string &commandLine();
+
 /// The registered subcommands.
 const std::vector<std::pair<llvm::cl::SubCommand *, RunFn>> &registered();
 

@@ -17,7 +17,7 @@
 
 #include "tools/tern/Driver.h"
 
-#include "runtime/compiled/tern_abi.h"
+#include "runtime/compiled/PayloadFile.h"
 #include "runtime/generate/Perplexity.h"
 #include "runtime/generate/RunCli.h"
 #include "runtime/model/Gguf.h"
@@ -271,6 +271,18 @@ static std::string withCommas(uint64_t v) {
 }
 
 static int runInspect() {
+  // An executable built by tern compile: what its payload records (the
+  // same text as `EXE --info`; any target, nothing is run).
+  if (tern::isCompiledExecutable(inspectModel)) {
+    tern::OrError<tern::GgufFile> payload = tern::openPayload(inspectModel);
+    if (!payload)
+      return fail(payload.error);
+    tern::OrError<std::string> d = tern::describePayload(*payload);
+    if (!d)
+      return fail(d.error);
+    llvm::outs() << "executable:    " << inspectModel << "\n" << *d;
+    return 0;
+  }
   tern::ModelOrError loaded = tern::loadModel(inspectModel);
   if (!loaded)
     return fail(loaded.error);
@@ -505,21 +517,6 @@ static int runCompareLogits() {
   return 0;
 }
 
-/// Whether `path` is an executable built by tern compile: an ELF file with
-/// a payload trailer, or with OUT.weights beside it.
-static bool isCompiledExecutable(const std::string &path) {
-  std::ifstream f(path, std::ios::binary);
-  char elf[4] = {};
-  if (!f.read(elf, 4) || std::memcmp(elf, "\x7f" "ELF", 4) != 0)
-    return false;
-  tern_payload_trailer t;
-  f.seekg(-static_cast<std::streamoff>(sizeof t), std::ios::end);
-  if (f.read(reinterpret_cast<char *>(&t), sizeof t) &&
-      std::memcmp(t.magic, TERN_ABI_TRAILER_MAGIC, 8) == 0)
-    return true;
-  return llvm::sys::fs::exists(path + ".weights");
-}
-
 /// Runs `exe sub args[1..]` (a compiled executable runs bench and
 /// perplexity itself) and returns its status.
 static int forwardToExecutable(const char *sub,
@@ -542,7 +539,7 @@ static int forwardToExecutable(const char *sub,
 /// tern bench: a compiled executable benchmarks itself (`OUT bench ...`);
 /// a model file runs on the reference forward pass.
 int tern::cli::runBench(const std::vector<std::string> &args) {
-  if (!args.empty() && isCompiledExecutable(args[0]))
+  if (!args.empty() && tern::isCompiledExecutable(args[0]))
     return forwardToExecutable("bench", args);
   return tern::benchMain("tern bench", args, /*modelArg=*/true,
                          tern::loadReferenceBackend);
@@ -550,7 +547,7 @@ int tern::cli::runBench(const std::vector<std::string> &args) {
 
 /// tern perplexity: as bench, a compiled executable scores the text itself.
 int tern::cli::runPerplexity(const std::vector<std::string> &args) {
-  if (!args.empty() && isCompiledExecutable(args[0]))
+  if (!args.empty() && tern::isCompiledExecutable(args[0]))
     return forwardToExecutable("perplexity", args);
   return tern::perplexityMain("tern perplexity", args, /*modelArg=*/true,
                               tern::loadReferenceBackend);

@@ -75,7 +75,29 @@ static std::vector<std::string> modelFirst(int argc, char **argv) {
   return args;
 }
 
+static std::string &commandLineStorage() {
+  static std::string line;
+  return line;
+}
+
+const std::string &tern::cli::commandLine() { return commandLineStorage(); }
+
+/// `arg` as one shell word: as is when it is plain, else single-quoted.
+static std::string shellWord(llvm::StringRef arg) {
+  if (!arg.empty() &&
+      arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                            "0123456789-_./=:,+@%") == llvm::StringRef::npos)
+    return arg.str();
+  std::string out = "'";
+  for (char c : arg)
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 int main(int argc, char **argv) {
+  for (int i = 0; i < argc; ++i)
+    commandLineStorage() +=
+        (i ? " " : "") + shellWord(i ? argv[i] : "tern");
   std::vector<std::string> normalized = modelFirst(argc, argv);
   std::vector<char *> argvNormalized;
   for (std::string &a : normalized)
