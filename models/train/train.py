@@ -115,7 +115,9 @@ def export(model, config, out):
         t[p + "self_attn.attn_sub_norm.weight"] = layer.attn_sub_norm.weight.detach().float()
         t[p + "mlp.ffn_sub_norm.weight"] = layer.ffn_sub_norm.weight.detach().float()
         for attr, name in names.items():
-            codes, beta = bitnet.ternary(getattr(layer, attr).weight.detach().float())
+            # In float64, as the evaluation: the codes and scale do not
+            # depend on the thread count that sums the absmean.
+            codes, beta = bitnet.ternary(getattr(layer, attr).weight.detach().double())
             t[p + name + ".weight"] = pack(codes.to(torch.int8))
             t[p + name + ".weight_scale"] = beta.reshape(1).float()
     c = dict(config)

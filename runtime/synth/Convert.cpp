@@ -197,10 +197,7 @@ ConvertResult convertModel(const ModelDescription &m, const ConvertOptions &o,
   w.config = m.config;
   w.format = o.format;
   if (o.tokenizer) {
-    w.vocab = vocabOf(*o.tokenizer);
-    w.config.bosId = o.tokenizer->bosId();
-    w.config.eosId = o.tokenizer->eosId();
-    w.config.eotId = o.tokenizer->eotId();
+    setTokenizer(w, *o.tokenizer);
   } else if (!m.vocab.tokens.empty()) {
     w.vocab = m.vocab;
   } else {

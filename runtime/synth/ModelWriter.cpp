@@ -48,6 +48,13 @@ std::string modelFormatList() {
   return "gguf-i2s, gguf-tq2, gguf-tq1, hf-packed, hf-bf16";
 }
 
+void setTokenizer(WriteOptions &o, const Tokenizer &tok) {
+  o.vocab = vocabOf(tok);
+  o.config.bosId = tok.bosId();
+  o.config.eosId = tok.eosId();
+  o.config.eotId = tok.eotId();
+}
+
 TokenizerVocab vocabOf(const Tokenizer &tok) {
   TokenizerVocab v;
   v.model = "gpt2";

@@ -101,6 +101,10 @@ std::string writeModel(const WriteOptions &options, const TensorValues &values,
 /// A tokenizer's vocabulary in GPT-2 form (what model files store).
 TokenizerVocab vocabOf(const Tokenizer &tokenizer);
 
+/// Writes `tokenizer` into the model: its vocabulary and its bos, eos and
+/// eot ids.
+void setTokenizer(WriteOptions &options, const Tokenizer &tokenizer);
+
 } // namespace tern
 
 #endif // TERN_RUNTIME_SYNTH_MODELWRITER_H

@@ -125,12 +125,8 @@ std::string writeSyntheticModel(const SynthOptions &options,
   w.config = options.config;
   w.config.tiedEmbeddings = true;
   w.format = options.format;
-  if (options.tokenizer) {
-    w.vocab = vocabOf(*options.tokenizer);
-    w.config.bosId = options.tokenizer->bosId();
-    w.config.eosId = options.tokenizer->eosId();
-    w.config.eotId = options.tokenizer->eotId();
-  }
+  if (options.tokenizer)
+    setTokenizer(w, *options.tokenizer);
   // Every generated value is exact in f16 and bf16 (see Synth.h).
   const bool gguf = isGgufFormat(options.format);
   w.embeddingType = gguf ? DenseType::F16 : DenseType::BF16;
