@@ -41,20 +41,37 @@ llvm::Error fail(const llvm::Twine &message) {
 
 class StageTimer {
 public:
-  explicit StageTimer(bool on) : on_(on) {}
+  StageTimer(bool on, bool progress) : on_(on), progress_(progress && !on) {}
   void done(const char *stage) {
     auto now = std::chrono::steady_clock::now();
     if (on_)
       llvm::errs() << llvm::format(
           "tern compile: %-9s %7.2f s\n", stage,
           std::chrono::duration<double>(now - last_).count());
+    if (progress_)
+      llvm::errs() << llvm::format("\r\033[Ktern compile: %s done, %.1f s",
+                                   stage, elapsed(now));
     last_ = now;
+  }
+  /// Ends the progress line: `what` happened (or nothing, after an error).
+  void finish(const std::string &what) {
+    if (!progress_)
+      return;
+    llvm::errs() << "\r\033[K";
+    if (!what.empty())
+      llvm::errs() << llvm::format(
+          "tern compile: %s in %.1f s\n", what.c_str(),
+          elapsed(std::chrono::steady_clock::now()));
   }
 
 private:
-  bool on_;
-  std::chrono::steady_clock::time_point last_ =
+  double elapsed(std::chrono::steady_clock::time_point now) const {
+    return std::chrono::duration<double>(now - start_).count();
+  }
+  bool on_, progress_;
+  std::chrono::steady_clock::time_point start_ =
       std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_ = start_;
 };
 
 /// An MLIR context with everything tern compile uses.
@@ -73,8 +90,16 @@ std::unique_ptr<MLIRContext> newContext() {
 /// (--emit).
 class Compilation {
 public:
-  explicit Compilation(const CompileOptions &o) : o_(o), timer_(o.timings) {}
-  llvm::Error run();
+  explicit Compilation(const CompileOptions &o)
+      : o_(o), timer_(o.timings, o.progress) {}
+  /// Runs the stages; the progress line ends with what was written.
+  llvm::Error run() {
+    llvm::Error e = stages();
+    timer_.finish(e ? std::string()
+                    : "wrote " + o_.output + " (" + o_.emit + ")");
+    return e;
+  }
+  llvm::Error stages();
 
 private:
   llvm::Error checkOptions();
@@ -334,7 +359,7 @@ llvm::Error Compilation::writeText(
   return llvm::Error::success();
 }
 
-llvm::Error Compilation::run() {
+llvm::Error Compilation::stages() {
   auto printModule = [&](llvm::raw_ostream &os) {
     OpPrintingFlags flags;
     flags.elideLargeElementsAttrs(16);

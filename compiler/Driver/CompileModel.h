@@ -55,6 +55,9 @@ struct CompileOptions {
   std::string crossRuntimeLibDir;
   /// Seconds per stage to stderr.
   bool timings = false;
+  /// One line on stderr that each finished stage rewrites, then what was
+  /// written and in how long (the driver's default on a terminal).
+  bool progress = false;
   /// A tuning database (tern tune): kernel family, layout and tile per
   /// matmul shape for the target CPU; empty: the defaults.
   std::string tuningDb;

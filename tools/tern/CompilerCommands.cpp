@@ -12,6 +12,8 @@
 
 #include "tools/tern/Driver.h"
 
+#include <unistd.h>
+
 #include "compiler/Driver/CompileModel.h"
 #include "compiler/Packings/Packing.h"
 #include "compiler/Target/Target.h"
@@ -89,6 +91,11 @@ static cl::opt<bool> compileTimings("time",
                                     cl::desc("Print the time of each stage"),
                                     cl::sub(compileCmd),
                                     cl::cat(ternCategory));
+static cl::opt<cl::boolOrDefault> compileProgress(
+    "progress",
+    cl::desc("One stderr line that follows the stages, then what was written "
+             "and in how long (default: when stderr is a terminal)"),
+    cl::sub(compileCmd), cl::cat(ternCategory));
 static cl::opt<std::string> compileTuningDb(
     "tuning-db",
     cl::desc("Kernel choices per matmul shape for the target CPU (written "
@@ -201,6 +208,9 @@ static int runCompile() {
   o.prefillRows = compilePrefill;
   o.printIrAfterAll = compilePrintIr;
   o.timings = compileTimings;
+  o.progress = compileProgress == cl::BOU_UNSET
+                   ? ::isatty(STDERR_FILENO) != 0
+                   : compileProgress == cl::BOU_TRUE;
   o.tuningDb = compileTuningDb;
   o.threads = compileThreads;
   std::optional<tern::HeadFormat> head = tern::parseHeadFormat(compileHead);
