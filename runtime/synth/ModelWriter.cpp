@@ -270,10 +270,9 @@ public:
     });
   }
 
-  /// Master weights t * 2 * beta in bf16: their absmean is beta when half
-  /// the weights are non-zero (as in synthetic models); other models'
-  /// hf-bf16 copies requantize to the same codes with the scale of their
-  /// own absmean.
+  /// Master weights t * 2 * beta in bf16: their absmean is beta because
+  /// synthetic models are exactly half non-zero (convert refuses hf-bf16:
+  /// for other models the absmean, hence the scale, would differ).
   void fillMaster(uint64_t id, int64_t rows, int64_t cols, uint8_t *dst) {
     const float w = 2.0f * v_.ternaryScale(id);
     const uint16_t plus = floatToBf16(w), minus = floatToBf16(-w), zero = 0;
