@@ -10,6 +10,7 @@
 #include "runtime/model/Model.h"
 #include "runtime/support/ThreadPool.h"
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -51,13 +52,15 @@ public:
   CompiledModel(std::shared_ptr<const GgufFile> payload, ModelConfig config,
                 const uint8_t *weights, uint64_t weightsBytes,
                 int64_t compiledContext, int64_t contextSize, int threads,
-                int64_t prefillRows)
+                int64_t prefillRows, int64_t sequences)
       : pool_(threads), prefillRows_(prefillRows), payload_(std::move(payload)),
         config_(std::move(config)),
         weights_(weights), weightsBytes_(weightsBytes),
-        compiledContext_(compiledContext), contextSize_(contextSize) {
+        compiledContext_(compiledContext), contextSize_(contextSize),
+        positions_(static_cast<size_t>(sequences), 0) {
     const int64_t kv = config_.numKvHeads * config_.headDim;
-    const int64_t cacheElems = config_.numLayers * compiledContext_ * kv;
+    seqElems_ = config_.numLayers * compiledContext_ * kv;
+    const int64_t cacheElems = seqElems_ * sequences;
     // Uninitialized: rows are written before they are read, and untouched
     // pages of a long context cost nothing.
     kCache_.reset(new float[static_cast<size_t>(cacheElems)]);
@@ -70,12 +73,20 @@ public:
   }
 
   const ModelConfig &config() const override { return config_; }
-  int64_t position() const override { return position_; }
+  int64_t position() const override { return positions_[seq_]; }
   int64_t contextSize() const override { return contextSize_; }
-  void reset() override { position_ = 0; }
+  void reset() override { positions_[seq_] = 0; }
+  void truncate(int64_t n) override {
+    positions_[seq_] = std::min(n, positions_[seq_]);
+  }
+  int64_t sequences() const override {
+    return static_cast<int64_t>(positions_.size());
+  }
+  void selectSequence(int64_t s) override { seq_ = static_cast<size_t>(s); }
 
   std::string forward(const TokenId *tokens, int64_t n, float *logits,
                       bool allLogits) override {
+    int64_t &position_ = positions_[seq_];
     std::string bad =
         checkForwardRequest(config_, position_, contextSize_, tokens, n);
     if (!bad.empty())
@@ -93,7 +104,9 @@ public:
                                 {config_.numLayers, compiledContext_, kv},
                                 {compiledContext_ * kv, kv, 1}};
     };
-    tern_memref_f32_3d k = cache(kCache_.get()), v = cache(vCache_.get());
+    const int64_t base = static_cast<int64_t>(seq_) * seqElems_;
+    tern_memref_f32_3d k = cache(kCache_.get() + base),
+                       v = cache(vCache_.get() + base);
     gPool = &pool_;
     const int64_t V = config_.vocabSize;
     int64_t i = 0;
@@ -141,8 +154,10 @@ private:
   const uint8_t *weights_;
   uint64_t weightsBytes_;
   int64_t compiledContext_, contextSize_;
-  std::unique_ptr<float[]> kCache_, vCache_;
-  int64_t position_ = 0;
+  int64_t seqElems_ = 0; ///< cache floats per sequence
+  std::unique_ptr<float[]> kCache_, vCache_; ///< [sequences, layers, ctx, kv]
+  std::vector<int64_t> positions_;
+  size_t seq_ = 0;
 };
 
 class CompiledBackend final : public RunBackend {
@@ -177,6 +192,7 @@ public:
     std::unique_ptr<CompiledBackend> b(new CompiledBackend());
     b->file_ = file;
     b->config_ = *config;
+    b->chatTemplate_ = vocab->chatTemplate;
     b->weights_ = w->data;
     b->weightsBytes_ = *w->byteSize;
     b->compiledContext_ = *ctx;
@@ -239,6 +255,7 @@ public:
   }
 
   const ModelConfig &config() const override { return config_; }
+  std::string chatTemplate() const override { return chatTemplate_; }
   std::string describe() const override {
     OrError<std::string> d = describePayload(*file_);
     return d ? *d : "error: " + d.error + "\n";
@@ -252,7 +269,8 @@ public:
     return tokenizer_ ? &*tokenizer_ : nullptr;
   }
   OrError<std::unique_ptr<LanguageModel>>
-  instantiate(int threads, int64_t contextSize) override {
+  instantiate(int threads, int64_t contextSize,
+              int64_t sequences) override {
     using R = OrError<std::unique_ptr<LanguageModel>>;
     if (contextSize > compiledContext_)
       return R::failure("context size " + std::to_string(contextSize) +
@@ -260,19 +278,23 @@ public:
                         " tokens this executable was compiled for (tern "
                         "compile --ctx N)");
     // The generated code addresses a cache of the compiled length.
-    if (std::string bad = checkKvCache(config_, compiledContext_);
+    if (sequences < 1 || sequences > 4096)
+      return R::failure(std::to_string(sequences) +
+                        " sequences (1..4096 are allowed)");
+    if (std::string bad = checkKvCache(config_, compiledContext_ * sequences);
         !bad.empty())
       return R::failure(bad);
     return R(std::make_unique<CompiledModel>(file_, config_, weights_,
                                              weightsBytes_, compiledContext_,
                                              contextSize, threads,
-                                             prefillRows_));
+                                             prefillRows_, sequences));
   }
 
 private:
   CompiledBackend() = default;
   std::shared_ptr<const GgufFile> file_;
   ModelConfig config_;
+  std::string chatTemplate_;
   std::optional<Tokenizer> tokenizer_;
   const uint8_t *weights_ = nullptr;
   int defaultThreads_ = 0;

@@ -34,6 +34,34 @@ std::string checkForwardRequest(const ModelConfig &c, int64_t position,
   return "";
 }
 
+std::string LanguageModel::decodeBatch(const int64_t *seqs,
+                                       const TokenId *tokens, int64_t n,
+                                       float *logits) {
+  const ModelConfig &c = config();
+  // Check every row first: an error changes nothing.
+  for (int64_t i = 0; i < n; ++i) {
+    if (seqs[i] < 0 || seqs[i] >= sequences())
+      return "sequence " + std::to_string(seqs[i]) + " outside 0.." +
+             std::to_string(sequences() - 1);
+    for (int64_t j = 0; j < i; ++j)
+      if (seqs[j] == seqs[i])
+        return "sequence " + std::to_string(seqs[i]) + " twice in a batch";
+    selectSequence(seqs[i]);
+    if (std::string bad =
+            checkForwardRequest(c, position(), contextSize(), tokens + i, 1);
+        !bad.empty())
+      return bad;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    selectSequence(seqs[i]);
+    if (std::string bad =
+            forward(tokens + i, 1, logits + i * c.vocabSize, false);
+        !bad.empty())
+      return bad;
+  }
+  return "";
+}
+
 std::string checkKvCache(const ModelConfig &c, int64_t contextSize) {
   if (contextSize <= 0)
     return "context size " + std::to_string(contextSize) + " is not positive";

@@ -19,6 +19,7 @@ public:
   int64_t position() const override { return pos_; }
   int64_t contextSize() const override { return ctx_; }
   void reset() override { pos_ = 0; }
+  void truncate(int64_t n) override { pos_ = n; }
   std::string forward(const TokenId *t, int64_t n, float *logits,
                       bool all) override {
     if (pos_ + n > ctx_)

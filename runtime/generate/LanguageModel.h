@@ -4,6 +4,10 @@
 // whatever computes logits: the reference forward pass
 // (runtime/reference) or a compiled model. An implementation keeps a KV
 // cache: forward() evaluates tokens at the next positions and appends them.
+// A model may hold several independent sequences (the server's slots), each
+// with its own KV cache and position: selectSequence() chooses the one
+// position(), reset(), truncate() and forward() act on, and decodeBatch()
+// advances several at once.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_RUNTIME_GENERATE_LANGUAGEMODEL_H
@@ -34,6 +38,26 @@ public:
   /// outside the vocabulary, the context full) and then changes nothing.
   virtual std::string forward(const TokenId *tokens, int64_t n, float *logits,
                               bool allLogits) = 0;
+
+  /// Keeps the first `n` cached tokens (n <= position()): the next
+  /// forward() continues at position n. A conversation whose history was
+  /// re-rendered re-evaluates only what changed.
+  virtual void truncate(int64_t n) = 0;
+
+  /// Sequences held (1 unless instantiated with more).
+  virtual int64_t sequences() const { return 1; }
+  /// Makes sequence `s` (0 <= s < sequences()) the current one.
+  virtual void selectSequence(int64_t s) { (void)s; }
+
+  /// One new token for each of `n` distinct sequences: row i evaluates
+  /// tokens[i] at the next position of sequence seqs[i] and writes its
+  /// logits to row i of `logits` [n, vocab]. Each row's logits are exactly
+  /// what forward() of that token alone gives (a sequence's output does not
+  /// depend on the batch). Returns "" or the first row's error, and then
+  /// changes no sequence. The default evaluates the rows one by one;
+  /// compiled models decode them in one step (the weights read once).
+  virtual std::string decodeBatch(const int64_t *seqs, const TokenId *tokens,
+                                  int64_t n, float *logits);
 };
 
 /// The checks every forward() makes before evaluating: "" when `n` tokens

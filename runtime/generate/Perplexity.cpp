@@ -399,7 +399,7 @@ int perplexityUnguarded(const std::string &program,
     s.save = &writer;
   }
   const int threads = resolveThreads(o.threads, b);
-  OrError<std::unique_ptr<LanguageModel>> lm = b.instantiate(threads, s.context);
+  OrError<std::unique_ptr<LanguageModel>> lm = b.instantiate(threads, s.context, 1);
   if (!lm)
     return fail(lm.error);
   if (std::string e = scoreText(s, **lm, *tokens, b.tokenizer()->bosId());

@@ -37,6 +37,7 @@ public:
   int64_t position() const override { return pos_; }
   int64_t contextSize() const override { return ctx_; }
   void reset() override { pos_ = 0; }
+  void truncate(int64_t n) override { pos_ = n; }
   std::string forward(const TokenId *t, int64_t n, float *logits,
                       bool all) override {
     if (std::string e = checkForwardRequest(config_, pos_, ctx_, t, n);
@@ -70,7 +71,7 @@ public:
   }
   const ModelConfig &config() const override { return config_; }
   const Tokenizer *tokenizer() const override { return &tok_; }
-  OrError<std::unique_ptr<LanguageModel>> instantiate(int, int64_t ctx) override {
+  OrError<std::unique_ptr<LanguageModel>> instantiate(int, int64_t ctx, int64_t) override {
     return OrError<std::unique_ptr<LanguageModel>>(
         std::make_unique<NextByteModel>(config_, ctx, hit_, firsts_));
   }

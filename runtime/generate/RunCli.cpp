@@ -3,6 +3,7 @@
 #include "runtime/generate/RunCli.h"
 
 #include "runtime/generate/Generate.h"
+#include "runtime/generate/RunSession.h"
 #include "runtime/support/Bandwidth.h"
 #include "runtime/support/Limits.h"
 #include "runtime/support/Text.h"
@@ -61,205 +62,6 @@ int runGuarded(const std::string &program, const std::function<int()> &body) {
 
 namespace {
 
-/// The tokens that end generation: end of text and end of turn, from the
-/// model's configuration and its tokenizer (either may lack them).
-std::vector<TokenId> stopIds(const ModelConfig &c, const Tokenizer *tok) {
-  std::vector<TokenId> ids;
-  for (TokenId id : {c.eosId, c.eotId, tok ? tok->eosId() : -1,
-                     tok ? tok->eotId() : -1})
-    if (id >= 0 && std::find(ids.begin(), ids.end(), id) == ids.end())
-      ids.push_back(id);
-  return ids;
-}
-
-/// The first turns of a chat: <|begin_of_text|> (unless --no-bos), the
-/// system turn when -sys gave one, then the user's.
-std::vector<TokenId> firstChatTurn(const Tokenizer &tok, const RunOptions &o,
-                                   const std::string &user) {
-  std::vector<TokenId> out;
-  if (o.bos && tok.bosId() >= 0)
-    out.push_back(tok.bosId());
-  if (!o.systemPrompt.empty()) {
-    const std::vector<TokenId> system =
-        tok.encode("System: " + o.systemPrompt, /*addBos=*/false);
-    out.insert(out.end(), system.begin(), system.end());
-    if (tok.eotId() >= 0)
-      out.push_back(tok.eotId());
-  }
-  std::vector<TokenId> turn = tok.chatPrompt(user);
-  if (!turn.empty() && turn[0] == tok.bosId())
-    turn.erase(turn.begin());
-  out.insert(out.end(), turn.begin(), turn.end());
-  return out;
-}
-
-/// Watches the generated text for -r's reverse prompts.
-class ReversePrompts {
-public:
-  explicit ReversePrompts(const std::vector<std::string> &r) : prompts_(r) {
-    for (const std::string &p : prompts_)
-      keep_ = std::max(keep_, p.size());
-  }
-  /// Appends `piece`; true when the text now ends with a reverse prompt.
-  bool push(const std::string &piece) {
-    if (prompts_.empty())
-      return false;
-    tail_ += piece;
-    if (tail_.size() > 2 * keep_ + 64)
-      tail_.erase(0, tail_.size() - keep_);
-    for (const std::string &p : prompts_)
-      if (tail_.size() >= p.size() &&
-          tail_.compare(tail_.size() - p.size(), p.size(), p) == 0)
-        return true;
-    return false;
-  }
-  void clear() { tail_.clear(); }
-
-private:
-  const std::vector<std::string> &prompts_;
-  std::string tail_;
-  size_t keep_ = 0;
-};
-
-/// ANSI colour on a terminal with --color: the prompt and the user's turns.
-struct Colors {
-  bool on = false;
-  void prompt() const {
-    if (on)
-      std::fputs("\033[33m", stdout);
-  }
-  void user() const {
-    if (on)
-      std::fputs("\033[32m", stdout);
-  }
-  void reset() const {
-    if (on)
-      std::fputs("\033[0m", stdout);
-  }
-};
-
-/// The seed of a run: -s, else a random one (printed when sampling).
-uint64_t chooseSeed(const std::string &program, const RunOptions &o) {
-  if (o.seed)
-    return *o.seed;
-  std::random_device rd;
-  const uint64_t seed = (static_cast<uint64_t>(rd()) << 32 | rd()) &
-                        static_cast<uint64_t>(INT64_MAX);
-  if (o.sampler.temperature > 0 && !o.quiet)
-    std::fprintf(stderr, "%s: seed %llu (random; -s %llu repeats this run)\n",
-                 program.c_str(), static_cast<unsigned long long>(seed),
-                 static_cast<unsigned long long>(seed));
-  return seed;
-}
-
-/// --verbose-prompt: the prompt's tokens, one per line, on stderr.
-void printPromptTokens(const std::string &program, const Tokenizer *tok,
-                       const std::vector<TokenId> &prompt) {
-  std::fprintf(stderr, "%s: prompt: %zu tokens\n", program.c_str(),
-               prompt.size());
-  for (TokenId id : prompt) {
-    const std::string piece =
-        tok ? escapeForMessage(tok->decode({id}, /*skipSpecial=*/false)) : "";
-    std::fprintf(stderr, "%8d -> '%s'\n", id, piece.c_str());
-  }
-}
-
-/// The interactive chat: each user line becomes a turn of the 2B4T chat
-/// format; the reply streams until <|eot_id|> (or the token limit), and
-/// the conversation stays in the KV cache.
-int runChat(const std::string &program, const RunOptions &o, RunBackend &b) {
-  auto fail = [&](const std::string &message) {
-    printError(program, message);
-    return 1;
-  };
-  const Tokenizer *tok = b.tokenizer();
-  if (!tok || !tok->canEncode())
-    return fail("--interactive needs a model with a tokenizer (and a runtime "
-                "built with PCRE2)");
-  const ModelConfig &c = b.config();
-  const int64_t ctx =
-      o.contextSize ? o.contextSize : std::min<int64_t>(b.maxContext(), 4096);
-  const int threads = resolveThreads(o.threads, b);
-  OrError<std::unique_ptr<LanguageModel>> lm = b.instantiate(threads, ctx);
-  if (!lm)
-    return fail(lm.error);
-  SamplerOptions so = o.sampler;
-  so.seed = chooseSeed(program, o);
-  Sampler sampler(so);
-  const std::vector<TokenId> stop = stopIds(c, tok);
-  Colors colors{o.color && ::isatty(STDOUT_FILENO)};
-  ReversePrompts reverse(o.reversePrompts);
-  std::optional<TokenId> unevaluated; // the last reply's stop token
-  bool first = true;
-  std::optional<std::string> pending = o.prompt;
-  for (;;) {
-    std::string line;
-    if (pending) {
-      line = *pending;
-      pending.reset();
-    } else {
-      std::fputs("> ", stdout);
-      colors.user();
-      std::fflush(stdout);
-      const bool got = static_cast<bool>(std::getline(std::cin, line));
-      colors.reset();
-      if (!got)
-        break;
-      if (line.empty())
-        continue;
-    }
-    std::vector<TokenId> turn;
-    if (first) {
-      turn = firstChatTurn(*tok, o, line);
-    } else {
-      turn = tok->chatPrompt(line);
-      if (!turn.empty() && turn[0] == tok->bosId())
-        turn.erase(turn.begin());
-    }
-    first = false;
-    if (unevaluated)
-      turn.insert(turn.begin(), *unevaluated);
-    unevaluated.reset();
-    const int64_t room = (*lm)->contextSize() - (*lm)->position();
-    if (static_cast<int64_t>(turn.size()) >= room) {
-      std::fprintf(stderr, "%s: the context (%lld tokens) is full\n",
-                   program.c_str(), static_cast<long long>(ctx));
-      break;
-    }
-    StreamDecoder decoder(*tok, /*skipSpecial=*/true);
-    GenerateRequest req;
-    req.prompt = std::move(turn);
-    req.maxNewTokens = std::min<int64_t>(o.nPredict, room - 1 -
-                                         static_cast<int64_t>(req.prompt.size()));
-    req.stopIds = stop;
-    reverse.clear();
-    req.onToken = [&](TokenId id) {
-      if (std::find(stop.begin(), stop.end(), id) != stop.end())
-        return true;
-      std::string piece = decoder.push(id);
-      std::fwrite(piece.data(), 1, piece.size(), stdout);
-      std::fflush(stdout);
-      return !reverse.push(piece);
-    };
-    OrError<GenerateStats> stats = generate(**lm, sampler, req);
-    std::string rest = decoder.flush();
-    std::fwrite(rest.data(), 1, rest.size(), stdout);
-    std::fputc('\n', stdout);
-    if (!stats)
-      return fail(stats.error);
-    if (!stats->tokens.empty())
-      unevaluated = stats->tokens.back();
-    if (!o.quiet)
-      std::fprintf(stderr, "%s: %lld tokens, %.2f tokens/s\n",
-                   program.c_str(),
-                   static_cast<long long>(stats->generatedTokens),
-                   stats->decodeSeconds > 0 && stats->decodeEvals > 0
-                       ? stats->decodeEvals / stats->decodeSeconds
-                       : 0.0);
-  }
-  return 0;
-}
-
 } // namespace
 
 namespace {
@@ -306,7 +108,7 @@ int runMainUnguarded(const std::string &program,
                              "compile --ctx N)"));
 
   if (o.interactive)
-    return runChat(program, o, b);
+    return runChat(program, o, b, std::cin);
 
   // The prompt as token ids.
   std::vector<TokenId> prompt;
@@ -325,7 +127,10 @@ int runMainUnguarded(const std::string &program,
       return fail("this runtime was built without PCRE2 and cannot encode "
                   "text: give the prompt as --tokens IDS");
     if (o.chat) {
-      prompt = firstChatTurn(*tok, o, *o.prompt);
+      OrError<std::vector<TokenId>> chat = chatPrompt(o, b, *o.prompt);
+      if (!chat)
+        return fail(chat.error);
+      prompt = std::move(*chat);
     } else {
       prompt = tok->encode(*o.prompt, o.bos, /*parseSpecial=*/true);
     }
@@ -342,7 +147,7 @@ int runMainUnguarded(const std::string &program,
     return fail("the prompt has " + std::to_string(prompt.size()) +
                 " tokens, more than the context size " + std::to_string(ctx));
   const int threads = resolveThreads(o.threads, b);
-  OrError<std::unique_ptr<LanguageModel>> lm = b.instantiate(threads, ctx);
+  OrError<std::unique_ptr<LanguageModel>> lm = b.instantiate(threads, ctx, 1);
   if (!lm)
     return fail(lm.error);
 
@@ -535,7 +340,7 @@ int benchMainUnguarded(const std::string &program,
     return fail("-p + -n = " + std::to_string(ctx) + " tokens exceed the " +
                 std::to_string(b.maxContext()) + "-token context");
   const int threads = resolveThreads(o.threads, b);
-  OrError<std::unique_ptr<LanguageModel>> lm = b.instantiate(threads, ctx);
+  OrError<std::unique_ptr<LanguageModel>> lm = b.instantiate(threads, ctx, 1);
   if (!lm)
     return fail(lm.error);
   // Ordinary token ids (no special tokens), the same every run.

@@ -41,6 +41,11 @@ struct RunOptions {
   bool interactive = false;
   /// -sys: a system turn before the first user turn (chats only).
   std::string systemPrompt;
+  /// --chat-template: a built-in format name or a template file ("" : the
+  /// model's; ChatTemplate.h).
+  std::string chatTemplate;
+  /// -i: when the conversation outgrows the context, drop the oldest turns.
+  bool contextShift = false;
   /// -r: generation stops when the text ends with one of these.
   std::vector<std::string> reversePrompts;
   bool escape = false;
@@ -94,12 +99,15 @@ public:
   /// The tokenizer, or null when the model has none (then only --tokens
   /// works and output is token ids).
   virtual const Tokenizer *tokenizer() const = 0;
+  /// The model's chat template (Jinja source; "" when it has none).
+  virtual std::string chatTemplate() const { return ""; }
   /// What --info prints (compiled executables: PayloadFile.h's
   /// describePayload); "" when the backend has nothing to say.
   virtual std::string describe() const { return ""; }
-  /// A model with a KV cache of `contextSize` tokens using `threads`.
+  /// A model with `sequences` KV caches of `contextSize` tokens each,
+  /// using `threads`.
   virtual OrError<std::unique_ptr<LanguageModel>>
-  instantiate(int threads, int64_t contextSize) = 0;
+  instantiate(int threads, int64_t contextSize, int64_t sequences) = 0;
 };
 
 /// `requested` threads (-t), else the backend's default (a compiled

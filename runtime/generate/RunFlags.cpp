@@ -218,6 +218,17 @@ const std::vector<Flag> &flagTable() {
        }},
       {{"-sys", "--system-prompt"}, "TEXT", "a system turn first (with --chat / -i)",
        [](FlagReader &r, ParseState &s) { return r.value(s.o.systemPrompt); }},
+      {{"--chat-template", "--chat-template-file"}, "NAME|FILE",
+       "chat format: bitnet, llama3 or a Jinja template file (default: the "
+       "model's)",
+       [](FlagReader &r, ParseState &s) { return r.value(s.o.chatTemplate); }},
+      {{"--context-shift"}, "",
+       "-i: when the context fills, drop the oldest turns and go on",
+       setTrue(&RunOptions::contextShift)},
+      {{"--no-context-shift"}, "", "-i: end the chat when the context fills (the default)",
+       [](FlagReader &r, ParseState &s) {
+         return s.o.contextShift = false, r.none();
+       }},
       {{"-r", "--reverse-prompt"}, "TEXT",
        "stop when the output ends with TEXT (repeatable; -i: your turn)",
        [](FlagReader &r, ParseState &s) {

@@ -767,6 +767,16 @@ ModelOrError loadHfModel(const std::string &path) {
     m.vocab.isSpecial = std::move(vocab.isSpecial);
     m.vocab.model = "gpt2";
   }
+  // The chat template (optional): tokenizer_config.json's chat_template.
+  const std::string tokenizerConfig = joinPath(dir, "tokenizer_config.json");
+  if (exists(tokenizerConfig)) {
+    OrError<json> tc = readJsonObject(tokenizerConfig);
+    if (!tc)
+      return R::failure(tc.error);
+    auto t = tc->find("chat_template");
+    if (t != tc->end() && t->is_string())
+      m.vocab.chatTemplate = t->get<std::string>();
+  }
 
   HfSettings settings;
   OrError<ModelConfig> c = readHfConfig(*config, configPath, m.vocab, settings);

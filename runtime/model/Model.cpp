@@ -534,6 +534,12 @@ OrError<TokenizerVocab> readGgufVocab(const GgufFile &file) {
       return R::failure(model.error);
     v.model = std::move(*model);
   }
+  if (file.hasKey("tokenizer.chat_template")) {
+    auto t = file.getString("tokenizer.chat_template");
+    if (!t)
+      return R::failure(t.error);
+    v.chatTemplate = std::move(*t);
+  }
   // Tern ranks merges by token id (Merges.h): a merge list in another
   // order would tokenize differently from llama.cpp.
   if (file.hasKey("tokenizer.ggml.merges")) {
@@ -643,7 +649,9 @@ void addGgufVocab(GgufWriter &w, const TokenizerVocab &vocab,
     w.addUint32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(c.eosId));
   if (c.eotId >= 0) {
     w.addUint32("tokenizer.ggml.eot_token_id", static_cast<uint32_t>(c.eotId));
-    w.addString("tokenizer.chat_template", kChatTemplate);
+    w.addString("tokenizer.chat_template", vocab.chatTemplate.empty()
+                                               ? kChatTemplate
+                                               : vocab.chatTemplate);
   }
   w.addBool("tokenizer.ggml.add_bos_token", c.bosId >= 0);
 }

@@ -119,6 +119,10 @@ struct TokenizerVocab {
   std::vector<bool> isSpecial;
   /// Tokenizer model name ("gpt2" for byte-level BPE), "" if unknown.
   std::string model;
+  /// The model's chat template (Jinja source: GGUF
+  /// tokenizer.chat_template, tokenizer_config.json's chat_template), ""
+  /// when it has none (runtime/generate/ChatTemplate.h reads it).
+  std::string chatTemplate;
 };
 
 /// A loaded model; see the file comment.

@@ -15,14 +15,19 @@ public:
         head_(head) {}
 
   const ModelConfig &config() const override { return model_->config; }
+  std::string chatTemplate() const override {
+    return model_->vocab.chatTemplate;
+  }
   const Tokenizer *tokenizer() const override {
     return tokenizer_ ? &*tokenizer_ : nullptr;
   }
   OrError<std::unique_ptr<LanguageModel>>
-  instantiate(int threads, int64_t contextSize) override {
+  instantiate(int threads, int64_t contextSize,
+              int64_t sequences) override {
     ReferenceOptions ro;
     ro.threads = threads;
     ro.contextSize = contextSize;
+    ro.sequences = sequences;
     ro.head = head_;
     auto r = ReferenceModel::create(model_, ro);
     if (!r)

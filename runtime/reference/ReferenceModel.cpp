@@ -89,11 +89,16 @@ ReferenceModel::create(std::shared_ptr<const ModelDescription> model,
                       " is negative");
   const int64_t contextSize =
       options.contextSize ? options.contextSize : c.maxPositions;
-  if (std::string bad = checkKvCache(c, contextSize); !bad.empty())
+  if (options.sequences < 1 || options.sequences > 4096)
+    return R::failure(std::to_string(options.sequences) +
+                      " sequences (1..4096 are allowed)");
+  if (std::string bad = checkKvCache(c, contextSize * options.sequences);
+      !bad.empty())
     return R::failure(bad);
   std::unique_ptr<ReferenceModel> r(
       new ReferenceModel(model, std::max(1, options.threads)));
   r->contextSize_ = contextSize;
+  r->positions_.assign(static_cast<size_t>(options.sequences), 0);
   const int64_t kvDim = c.numKvHeads * c.headDim;
 
   // Decode the ternary weights, one layer per task.
@@ -134,8 +139,10 @@ ReferenceModel::create(std::shared_ptr<const ModelDescription> model,
     if (!e.empty())
       return R::failure(e);
   for (Layer &l : r->layers_) {
-    l.kCache.assign(static_cast<size_t>(r->contextSize_ * kvDim), 0.0f);
-    l.vCache.assign(static_cast<size_t>(r->contextSize_ * kvDim), 0.0f);
+    const size_t cache = static_cast<size_t>(options.sequences *
+                                             r->contextSize_ * kvDim);
+    l.kCache.assign(cache, 0.0f);
+    l.vCache.assign(cache, 0.0f);
   }
 
   r->f16Table_.resize(65536);
@@ -252,7 +259,8 @@ void ReferenceModel::headRows(const float *x, int64_t m, int64_t rowsBegin,
 std::string ReferenceModel::forward(const TokenId *tokens, int64_t n,
                                     float *logits, bool allLogits) {
   const ModelConfig &c = model_->config;
-  std::string bad = checkForwardRequest(c, position_, contextSize_, tokens, n);
+  int64_t &position = positions_[seq_];
+  std::string bad = checkForwardRequest(c, position, contextSize_, tokens, n);
   if (!bad.empty())
     return bad;
 
@@ -262,7 +270,7 @@ std::string ReferenceModel::forward(const TokenId *tokens, int64_t n,
   const int64_t group = c.numHeads / c.numKvHeads;
   const float eps = c.rmsNormEps;
   const float attnScale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const int64_t p0 = position_;
+  const int64_t p0 = position;
 
   std::vector<float> x(static_cast<size_t>(n * hidden));
   std::vector<float> xn(static_cast<size_t>(n * std::max(hidden, inter)));
@@ -290,15 +298,17 @@ std::string ReferenceModel::forward(const TokenId *tokens, int64_t n,
       for (int64_t h = 0; h < c.numKvHeads; ++h)
         applyRope(&k[t * kvDim + h * hd], hd, p0 + t, c.ropeTheta);
     }
-    std::memcpy(&l.kCache[p0 * kvDim], k.data(), sizeof(float) * n * kvDim);
-    std::memcpy(&l.vCache[p0 * kvDim], v.data(), sizeof(float) * n * kvDim);
+    float *kc = &l.kCache[seq_ * contextSize_ * kvDim];
+    float *vc = &l.vCache[seq_ * contextSize_ * kvDim];
+    std::memcpy(kc + p0 * kvDim, k.data(), sizeof(float) * n * kvDim);
+    std::memcpy(vc + p0 * kvDim, v.data(), sizeof(float) * n * kvDim);
     pool_.parallelFor(n * c.numHeads, [&](int64_t begin, int64_t end) {
       std::vector<float> scores(static_cast<size_t>(p0 + n));
       for (int64_t th = begin; th < end; ++th) {
         const int64_t t = th / c.numHeads, h = th % c.numHeads;
         const int64_t kvh = h / group, len = p0 + t + 1;
-        attendHead(&q[t * qDim + h * hd], &l.kCache[kvh * hd],
-                   &l.vCache[kvh * hd], kvDim, len, hd, attnScale,
+        attendHead(&q[t * qDim + h * hd], kc + kvh * hd, vc + kvh * hd,
+                   kvDim, len, hd, attnScale,
                    scores.data(), &att[t * qDim + h * hd]);
       }
     });
@@ -333,7 +343,7 @@ std::string ReferenceModel::forward(const TokenId *tokens, int64_t n,
   pool_.parallelFor(c.vocabSize, [&](int64_t begin, int64_t end) {
     headRows(&hidden_[first * hidden], rows, begin, end, logits, c.vocabSize);
   });
-  position_ += n;
+  position += n;
   return "";
 }
 

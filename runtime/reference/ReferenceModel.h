@@ -49,6 +49,7 @@
 #include "runtime/support/ThreadPool.h"
 
 #include <cstdint>
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +61,8 @@ struct ReferenceOptions {
   int threads = 1;
   /// KV cache length; 0 means the model's context length.
   int64_t contextSize = 0;
+  /// Independent sequences (a KV cache of contextSize tokens each).
+  int64_t sequences = 1;
   /// How the head is stored (int8 / q4 quantize it at construction).
   HeadFormat head = HeadFormat::Native;
 };
@@ -96,9 +99,16 @@ public:
          const ReferenceOptions &options = {});
 
   const ModelConfig &config() const override { return model_->config; }
-  int64_t position() const override { return position_; }
+  int64_t position() const override { return positions_[seq_]; }
   int64_t contextSize() const override { return contextSize_; }
-  void reset() override { position_ = 0; }
+  void reset() override { positions_[seq_] = 0; }
+  void truncate(int64_t n) override {
+    positions_[seq_] = std::min(n, positions_[seq_]);
+  }
+  int64_t sequences() const override {
+    return static_cast<int64_t>(positions_.size());
+  }
+  void selectSequence(int64_t s) override { seq_ = static_cast<size_t>(s); }
   std::string forward(const TokenId *tokens, int64_t n, float *logits,
                       bool allLogits) override;
 
@@ -115,7 +125,7 @@ private:
   struct Layer {
     Linear q, k, v, o, gate, up, down;
     const float *attnNorm, *attnSubNorm, *ffnNorm, *ffnSubNorm;
-    std::vector<float> kCache, vCache; // [context, kvDim]
+    std::vector<float> kCache, vCache; // [sequences, context, kvDim]
   };
 
   ReferenceModel(std::shared_ptr<const ModelDescription> model, int threads);
@@ -134,7 +144,8 @@ private:
   std::vector<uint8_t> headCodes_; // quantized head [vocab, code bytes]
   std::vector<float> headScales_;  // [vocab, scales per row]
   int64_t contextSize_ = 0;
-  int64_t position_ = 0;
+  std::vector<int64_t> positions_ = {0}; ///< per sequence
+  size_t seq_ = 0;                       ///< the current sequence
   std::vector<float> hidden_;
 };
 
