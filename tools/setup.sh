@@ -14,6 +14,7 @@ BUILD_DIR=${TERN_BUILD_DIR:-build}
 PACKAGES=(
   cmake ninja-build g++ ccache pkg-config python3 git
   libgtest-dev libgmock-dev libbenchmark-dev libpcre2-dev nlohmann-json3-dev
+  libcpp-httplib-dev
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
   libclang-rt-22-dev
   qemu-user libc6-dev-arm64-cross libstdc++-12-dev-arm64-cross
@@ -57,7 +58,8 @@ if [ "${TERN_SKIP_CROSS:-0}" != 1 ] && [[ "${TERN_CMAKE_ARGS:-}" != *TERN_ENABLE
     cmake -S . -B "$BUILD_DIR-$arch" -G Ninja \
       -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/$arch-linux-gnu.cmake" \
       -DCMAKE_BUILD_TYPE=Release -DTERN_ENABLE_COMPILER=OFF \
-      -DTERN_ENABLE_TESTS=OFF -DTERN_WITH_PCRE2=OFF >/dev/null
+      -DTERN_ENABLE_TESTS=OFF -DTERN_WITH_PCRE2=OFF -DTERN_WITH_SERVER=OFF \
+      >/dev/null
     cmake --build "$BUILD_DIR-$arch"
   done
 fi

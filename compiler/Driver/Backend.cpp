@@ -142,14 +142,20 @@ llvm::Error mlir::tern::linkExecutable(const std::string &object,
     args.push_back("--target=" + target.triple.str());
     args.push_back("-static");
   }
+  // The server's library is there when the runtime was built with it (not
+  // in cross builds): then it links against Debian's cpp-httplib.
+  const bool server = llvm::sys::fs::exists(runtimeDir + "/libtern_serve.a");
   args.push_back("-Wl,--start-group");
-  for (const char *lib : {"tern_compiled", "tern_payload", "tern_generate",
-                          "tern_model",
-                          "tern_tokenizer", "tern_ternary", "tern_support"})
-    args.push_back(runtimeDir + "/lib" + lib + ".a");
+  for (const char *lib : {"tern_compiled", "tern_serve", "tern_payload",
+                          "tern_generate", "tern_model", "tern_tokenizer",
+                          "tern_ternary", "tern_support"})
+    if (llvm::StringRef(lib) != "tern_serve" || server)
+      args.push_back(runtimeDir + "/lib" + lib + ".a");
   args.push_back("-Wl,--end-group");
   if (host)
     args.push_back("-lpcre2-8");
+  if (server)
+    args.push_back("-lcpp-httplib");
   for (const char *a : {"-lpthread", "-lm"})
     args.push_back(a);
   std::vector<llvm::StringRef> argRefs(args.begin(), args.end());

@@ -3,6 +3,9 @@
 #include "runtime/compiled/CompiledModel.h"
 
 #include "runtime/compiled/PayloadCheck.h"
+#ifndef TERN_NO_SERVER
+#include "runtime/serve/Server.h"
+#endif
 #include "runtime/compiled/tern_abi.h"
 #include "runtime/generate/Perplexity.h"
 #include "runtime/model/MappedFile.h"
@@ -323,6 +326,21 @@ int compiledMain(int argc, char **argv) {
     return benchMain(program + " bench",
                      std::vector<std::string>(args.begin() + 1, args.end()),
                      /*modelArg=*/false, load);
+  if (!args.empty() && args[0] == "serve") {
+#ifdef TERN_NO_SERVER
+    std::fprintf(stderr, "%s serve: this executable's runtime was built "
+                         "without the server (cpp-httplib)\n",
+                 program.c_str());
+    return 1;
+#else
+    return serveMain(program + " serve",
+                     std::vector<std::string>(args.begin() + 1, args.end()),
+                     /*modelFlag=*/false, [&](const RunOptions &o) {
+                       return loadCompiledBackend(exe, o.verify,
+                                                  tern_compiled_shape);
+                     });
+#endif
+  }
   if (!args.empty() && args[0] == "perplexity")
     return perplexityMain(
         program + " perplexity",

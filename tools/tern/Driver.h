@@ -46,6 +46,7 @@ const std::vector<std::pair<llvm::cl::SubCommand *, RunFn>> &registered();
 int runRun(const std::vector<std::string> &args);
 int runBench(const std::vector<std::string> &args);
 int runPerplexity(const std::vector<std::string> &args);
+int runServe(const std::vector<std::string> &args);
 
 } // namespace tern::cli
 

@@ -23,6 +23,9 @@
 #include "runtime/model/Gguf.h"
 #include "runtime/model/Model.h"
 #include "runtime/reference/ReferenceBackend.h"
+#ifndef TERN_NO_SERVER
+#include "runtime/serve/Server.h"
+#endif
 #include "runtime/support/LogitStats.h"
 #include "runtime/support/Npy.h"
 #include "runtime/support/Text.h"
@@ -41,7 +44,9 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cerrno>
 #include <cstring>
+#include <unistd.h>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -551,6 +556,33 @@ int tern::cli::runPerplexity(const std::vector<std::string> &args) {
     return forwardToExecutable("perplexity", args);
   return tern::perplexityMain("tern perplexity", args, /*modelArg=*/true,
                               tern::loadReferenceBackend);
+}
+
+/// tern serve: a compiled executable serves itself (it replaces this
+/// process, so that SIGTERM reaches the server); a model file is served by
+/// the reference forward pass.
+int tern::cli::runServe(const std::vector<std::string> &args) {
+  if (!args.empty() && tern::isCompiledExecutable(args[0])) {
+    std::string exe = args[0];
+    if (exe.find('/') == std::string::npos)
+      exe = "./" + exe;
+    std::vector<std::string> words = {exe, "serve"};
+    words.insert(words.end(), args.begin() + 1, args.end());
+    std::vector<char *> argv;
+    for (std::string &w : words)
+      argv.push_back(w.data());
+    argv.push_back(nullptr);
+    ::execv(exe.c_str(), argv.data());
+    return fail("tern serve: cannot run " + exe + ": " +
+                std::string(std::strerror(errno)));
+  }
+#ifdef TERN_NO_SERVER
+  return fail("tern serve: this tern was built without the server "
+              "(-DTERN_WITH_SERVER=OFF; it needs libcpp-httplib-dev)");
+#else
+  return tern::serveMain("tern serve", args, /*modelFlag=*/true,
+                         tern::loadReferenceBackend);
+#endif
 }
 
 int tern::cli::runRun(const std::vector<std::string> &args) {

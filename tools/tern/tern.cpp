@@ -51,8 +51,8 @@ tern::cli::registered() {
 /// perplexity, inspect, convert, compile, tune): it becomes that argument.
 static std::vector<std::string> modelFirst(int argc, char **argv) {
   std::vector<std::string> args(argv, argv + argc);
-  static const char *const takesModel[] = {"bench",   "perplexity", "inspect",
-                                           "convert", "compile",    "tune"};
+  static const char *const takesModel[] = {
+      "bench", "perplexity", "inspect", "convert", "compile", "tune", "serve"};
   if (args.size() < 3 ||
       std::find(std::begin(takesModel), std::end(takesModel), args[1]) ==
           std::end(takesModel))
@@ -109,6 +109,9 @@ int main(int argc, char **argv) {
     return tern::cli::runRun(std::vector<std::string>(argv + 2, argv + argc));
   if (argc >= 2 && llvm::StringRef(argv[1]) == "bench")
     return tern::cli::runBench(
+        std::vector<std::string>(argv + 2, argv + argc));
+  if (argc >= 2 && llvm::StringRef(argv[1]) == "serve")
+    return tern::cli::runServe(
         std::vector<std::string>(argv + 2, argv + argc));
   if (argc >= 2 && llvm::StringRef(argv[1]) == "perplexity")
     return tern::cli::runPerplexity(

@@ -1,0 +1,205 @@
+//===- Scheduler.cpp - Continuous batching over a model's sequences -------===//
+
+#include "runtime/serve/Scheduler.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace tern {
+
+namespace {
+double secondsSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t)
+      .count();
+}
+} // namespace
+
+Scheduler::Scheduler(std::unique_ptr<LanguageModel> model,
+                     SchedulerOptions options)
+    : model_(std::move(model)), options_(options),
+      slots_(static_cast<size_t>(model_->sequences())) {
+  metrics_.slots = static_cast<int64_t>(slots_.size());
+  thread_ = std::thread([this] { loop(); });
+}
+
+Scheduler::~Scheduler() { drain(); }
+
+bool Scheduler::submit(std::shared_ptr<SeqRequest> r) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (draining_ ||
+        static_cast<int64_t>(queue_.size()) >= options_.queueLimit)
+      return false;
+    queue_.push_back(std::move(r));
+    metrics_.queueDepth = static_cast<int64_t>(queue_.size());
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void Scheduler::drain() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    draining_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable())
+    thread_.join();
+}
+
+SchedulerMetrics Scheduler::metrics() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return metrics_;
+}
+
+void Scheduler::finish(size_t s, const std::string &reason) {
+  Slot &slot = slots_[s];
+  if (slot.req->onDone)
+    slot.req->onDone(reason, slot.generated);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++(reason == "cancelled" ? metrics_.requestsCancelled
+                             : metrics_.requestsDone);
+    --metrics_.slotsBusy;
+  }
+  slot = Slot();
+}
+
+void Scheduler::admit() {
+  for (size_t s = 0; s < slots_.size(); ++s)
+    if (slots_[s].req && slots_[s].req->cancelled.load())
+      finish(s, "cancelled");
+  std::vector<std::shared_ptr<SeqRequest>> cancelled;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t s = 0; s < slots_.size() && !queue_.empty(); ++s) {
+      if (slots_[s].req)
+        continue;
+      std::shared_ptr<SeqRequest> r = std::move(queue_.front());
+      queue_.pop_front();
+      if (r->cancelled.load()) {
+        cancelled.push_back(std::move(r));
+        --s; // the slot is still free
+        continue;
+      }
+      Slot &slot = slots_[s];
+      slot.sampler = std::make_unique<Sampler>(r->sampler);
+      slot.history = r->prompt;
+      slot.req = std::move(r);
+      ++metrics_.slotsBusy;
+      model_->selectSequence(static_cast<int64_t>(s));
+      model_->reset();
+    }
+    metrics_.queueDepth = static_cast<int64_t>(queue_.size());
+    metrics_.requestsCancelled += static_cast<int64_t>(cancelled.size());
+  }
+  for (auto &r : cancelled)
+    if (r->onDone)
+      r->onDone("cancelled", 0);
+}
+
+bool Scheduler::prefillOne() {
+  // Round-robin over the slots whose prompt is not evaluated yet.
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const size_t s = (nextPrefill_ + i) % slots_.size();
+    Slot &slot = slots_[s];
+    if (!slot.req || slot.next >= 0)
+      continue;
+    const int64_t total = static_cast<int64_t>(slot.req->prompt.size());
+    const int64_t n = std::min(options_.prefillChunk, total - slot.fed);
+    std::vector<float> logits(
+        static_cast<size_t>(model_->config().vocabSize));
+    const auto start = std::chrono::steady_clock::now();
+    model_->selectSequence(static_cast<int64_t>(s));
+    const std::string error = model_->forward(
+        slot.req->prompt.data() + slot.fed, n, logits.data(), false);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      metrics_.prefillSeconds += secondsSince(start);
+      metrics_.promptTokens += n;
+    }
+    if (!error.empty()) {
+      finish(s, "error: " + error);
+      return true;
+    }
+    slot.fed += n;
+    nextPrefill_ = s + 1;
+    if (slot.fed == total)
+      takeToken(s, logits.data());
+    return true;
+  }
+  return false;
+}
+
+void Scheduler::takeToken(size_t s, const float *logits) {
+  Slot &slot = slots_[s];
+  SeqRequest &r = *slot.req;
+  const TokenId t =
+      slot.sampler->sample(logits, model_->config().vocabSize, slot.history);
+  slot.history.push_back(t);
+  ++slot.generated;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++metrics_.generatedTokens;
+  }
+  if (std::find(r.stopIds.begin(), r.stopIds.end(), t) != r.stopIds.end())
+    return finish(s, "stop");
+  if (r.onToken && !r.onToken(t))
+    return finish(s, r.cancelled.load() ? "cancelled" : "stop");
+  model_->selectSequence(static_cast<int64_t>(s));
+  if (slot.generated >= r.maxTokens ||
+      model_->position() >= model_->contextSize())
+    return finish(s, "length");
+  slot.next = t;
+}
+
+void Scheduler::decodeStep() {
+  std::vector<int64_t> seqs;
+  std::vector<TokenId> tokens;
+  for (size_t s = 0; s < slots_.size(); ++s)
+    if (slots_[s].req && slots_[s].next >= 0) {
+      seqs.push_back(static_cast<int64_t>(s));
+      tokens.push_back(slots_[s].next);
+    }
+  if (seqs.empty())
+    return;
+  const int64_t n = static_cast<int64_t>(seqs.size());
+  const int64_t vocab = model_->config().vocabSize;
+  std::vector<float> logits(static_cast<size_t>(n * vocab));
+  const auto start = std::chrono::steady_clock::now();
+  const std::string error =
+      model_->decodeBatch(seqs.data(), tokens.data(), n, logits.data());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    metrics_.decodeSeconds += secondsSince(start);
+    ++metrics_.decodeSteps;
+    metrics_.decodeRows += n;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const size_t s = static_cast<size_t>(seqs[static_cast<size_t>(i)]);
+    if (!error.empty()) {
+      finish(s, "error: " + error);
+      continue;
+    }
+    slots_[s].next = -1;
+    takeToken(s, logits.data() + i * vocab);
+  }
+}
+
+void Scheduler::loop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [&] {
+        return draining_ || !queue_.empty() || metrics_.slotsBusy > 0;
+      });
+      if (draining_ && queue_.empty() && metrics_.slotsBusy == 0)
+        return;
+    }
+    admit();
+    prefillOne();
+    decodeStep();
+  }
+}
+
+} // namespace tern
