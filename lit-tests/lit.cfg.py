@@ -12,7 +12,8 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.tern_obj_root, "lit-tests")
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs",
+                   "node_modules"]
 
 llvm_config.use_default_substitutions()
 config.substitutions.append(("%tern_src_root", config.tern_src_root))
@@ -64,3 +65,22 @@ try:
             config.available_features.add("host-avx2")
 except OSError:
     pass
+
+# The server's clients (lit-tests/serve): the openai and puppeteer-core npm
+# packages that tools/setup.sh installs from the lockfile, Node, and
+# Debian's Chromium. CI must have them (a missing one is an error there).
+serve_dir = os.path.join(config.tern_src_root, "lit-tests", "serve")
+modules = os.path.join(serve_dir, "node_modules")
+missing = []
+if shutil.which("node") and os.path.isdir(os.path.join(modules, "openai")):
+    config.available_features.add("openai-client")
+else:
+    missing.append("node and lit-tests/serve/node_modules/openai")
+if shutil.which("chromium") and os.path.isdir(os.path.join(modules, "puppeteer-core")):
+    config.available_features.add("chromium")
+else:
+    missing.append("chromium and lit-tests/serve/node_modules/puppeteer-core")
+if missing and os.environ.get("CI"):
+    lit_config.fatal("missing for the server tests: " + "; ".join(missing) +
+                     " (tools/setup.sh installs them)")
+config.substitutions.append(("%serve_dir", serve_dir))

@@ -14,7 +14,7 @@ BUILD_DIR=${TERN_BUILD_DIR:-build}
 PACKAGES=(
   cmake ninja-build g++ ccache pkg-config python3 git
   libgtest-dev libgmock-dev libbenchmark-dev libpcre2-dev nlohmann-json3-dev
-  libcpp-httplib-dev
+  libcpp-httplib-dev chromium
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
   libclang-rt-22-dev
   qemu-user libc6-dev-arm64-cross libstdc++-12-dev-arm64-cross
@@ -27,6 +27,8 @@ if [ "${TERN_TRAIN:-0}" = 1 ]; then
   PACKAGES+=(python3-torch libopenblas0-pthread bible-kjv)
 fi
 
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -35,11 +37,22 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "tern setup: installing ${missing[*]}"
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
+fi
+
+# Node (Debian's when the machine has none) and the server tests' npm
+# packages, pinned by lit-tests/serve/package-lock.json.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "tern setup: installing nodejs npm"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+    --no-install-recommends nodejs npm >/dev/null
+fi
+SERVE_TESTS=lit-tests/serve
+if [ ! -d "$SERVE_TESTS/node_modules/openai" ] ||
+   [ "$SERVE_TESTS/package-lock.json" -nt "$SERVE_TESTS/node_modules/.package-lock.json" ]; then
+  npm ci --prefix "$SERVE_TESTS" --no-audit --no-fund --silent
 fi
 
 # shellcheck disable=SC2086

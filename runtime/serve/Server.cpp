@@ -334,7 +334,9 @@ void Server::routes(httplib::Server &http) {
 std::string modelNameOf(const ServeOptions &o, const std::string &program) {
   if (!o.alias.empty())
     return o.alias;
-  std::string path = o.model.empty() ? program : o.model;
+  // A compiled executable is named after its file ("./kjv serve": kjv).
+  std::string path =
+      o.model.empty() ? program.substr(0, program.find(' ')) : o.model;
   while (path.size() > 1 && path.back() == '/')
     path.pop_back();
   const size_t slash = path.find_last_of('/');
