@@ -207,6 +207,7 @@ llvm::Error Compilation::import() {
   ImportOptions io;
   io.contextSize = o_.contextSize;
   io.prefillRows = o_.prefillRows;
+  io.batchRows = o_.batchRows;
   io.head = o_.head;
   llvm::Expected<ImportedModel> imported =
       importModel(*context_, *model_, io);

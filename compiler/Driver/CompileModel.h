@@ -46,6 +46,9 @@ struct CompileOptions {
   int64_t contextSize = 0;
   /// Tokens per prefill call (-1: the default, 32; 0: decode only).
   int64_t prefillRows = -1;
+  /// Largest batched decode entry point (powers of two from 2; 0 or 1:
+  /// none): `serve` decodes up to this many streams in one step.
+  int64_t batchRows = 16;
   bool printIrAfterAll = false;
   /// Where libtern_compiled.a and the other runtime libraries are.
   std::string runtimeLibDir;

@@ -23,6 +23,10 @@ namespace {
 struct Scope {
   Value blob, kCache, vCache, pos;
   int64_t rows; ///< token rows
+  /// Batched decode: memref<rows x i64> of each row's slot and position
+  /// (then kCache/vCache hold every slot and pos is null).
+  Value slots = {}, positions = {};
+  bool batch() const { return static_cast<bool>(slots); }
 };
 
 class GraphBuilder {
@@ -34,7 +38,7 @@ public:
 
   /// The module with the decode entry point and, for prefill > 1 rows, the
   /// prefill entry point.
-  OwningOpRef<ModuleOp> build(int64_t prefillRows);
+  OwningOpRef<ModuleOp> build(int64_t prefillRows, int64_t batchRows);
 
 private:
   // Types.
@@ -47,6 +51,21 @@ private:
   MemRefType cacheType() {
     return MemRefType::get(
         {c_.numLayers, context_, c_.numKvHeads * c_.headDim}, b_.getF32Type());
+  }
+  /// Every slot's caches, for the batched entry points (at most
+  /// TERN_ABI_MAX_SLOTS; the runtime allocates the slots it uses).
+  MemRefType slotCacheType() {
+    return MemRefType::get({TERN_ABI_MAX_SLOTS, c_.numLayers, context_,
+                            c_.numKvHeads * c_.headDim},
+                           b_.getF32Type());
+  }
+  MemRefType rowIdsType(int64_t rows) {
+    return MemRefType::get({rows}, b_.getI64Type());
+  }
+  Value rowIds(const Scope &s, Value buf) {
+    return bufferization::ToTensorOp::create(
+        b_, loc_, RankedTensorType::get({s.rows}, b_.getI64Type()), buf,
+        /*restrict=*/true, /*writable=*/false);
   }
 
   // Parameters, by name.
@@ -88,8 +107,14 @@ private:
             Value firstRow);
   /// Defines `name` with the arguments every function of an entry point
   /// takes (blob, caches, position) plus `extra`, its body empty.
-  func::FuncOp function(const std::string &name, ArrayRef<Type> extra);
+  func::FuncOp function(const std::string &name, ArrayRef<Type> extra,
+                        int64_t batchRows = 0);
   void entry(const std::string &name, int64_t rows, bool decode);
+  /// tern_decode_batchB: one token of each of `rows` sequences.
+  void batchEntry(const std::string &name, int64_t rows);
+  /// The embedding, the layers (one outlined function each) and the head.
+  void network(const std::string &name, const Scope &s, Value tokens,
+               Value logits, Value firstRow);
 
   OpBuilder b_;
   Location loc_;
@@ -101,9 +126,12 @@ private:
 };
 
 func::FuncOp GraphBuilder::function(const std::string &name,
-                                    ArrayRef<Type> extra) {
+                                    ArrayRef<Type> extra, int64_t batchRows) {
   SmallVector<Type> inputs = {blobType(), cacheType(), cacheType(),
                               b_.getIndexType()};
+  if (batchRows)
+    inputs = {blobType(), slotCacheType(), slotCacheType(),
+              rowIdsType(batchRows), rowIdsType(batchRows)};
   inputs.append(extra.begin(), extra.end());
   OpBuilder::InsertionGuard guard(b_);
   b_.setInsertionPointToEnd(module_->getBody());
@@ -127,16 +155,37 @@ void GraphBuilder::layer(const Scope &s, Value xBuf, int64_t l) {
   Value v = bitLinear(s, xn, w.attnV);
   auto table = RankedTensorType::get({s.rows, c_.headDim / 2},
                                      b_.getF32Type());
-  auto rope = RopeTableOp::create(b_, loc_, table, table, s.pos,
-                                  b_.getF32FloatAttr(c_.ropeTheta));
+  Value cos, sin;
+  if (s.batch()) {
+    auto rope = RopeTableRowsOp::create(b_, loc_, table, table,
+                                        rowIds(s, s.positions),
+                                        b_.getF32FloatAttr(c_.ropeTheta));
+    cos = rope.getCos();
+    sin = rope.getSin();
+  } else {
+    auto rope = RopeTableOp::create(b_, loc_, table, table, s.pos,
+                                    b_.getF32FloatAttr(c_.ropeTheta));
+    cos = rope.getCos();
+    sin = rope.getSin();
+  }
   auto rotate = [&](Value t) -> Value {
-    return RopeOp::create(b_, loc_, t.getType(), t, rope.getCos(),
-                          rope.getSin());
+    return RopeOp::create(b_, loc_, t.getType(), t, cos, sin);
   };
-  Value att = AttentionOp::create(
-      b_, loc_, act(s.rows, qd), rotate(q), rotate(k), v, s.kCache, s.vCache,
-      s.pos, b_.getI64IntegerAttr(l), b_.getI64IntegerAttr(c_.numHeads),
-      b_.getI64IntegerAttr(c_.numKvHeads));
+  const auto layerAttr = b_.getI64IntegerAttr(l);
+  const auto heads = b_.getI64IntegerAttr(c_.numHeads);
+  const auto kvHeads = b_.getI64IntegerAttr(c_.numKvHeads);
+  Value att =
+      s.batch()
+          ? BatchAttentionOp::create(b_, loc_, act(s.rows, qd), rotate(q),
+                                     rotate(k), v, s.kCache, s.vCache,
+                                     rowIds(s, s.positions),
+                                     rowIds(s, s.slots), layerAttr, heads,
+                                     kvHeads)
+                .getResult()
+          : AttentionOp::create(b_, loc_, act(s.rows, qd), rotate(q),
+                                rotate(k), v, s.kCache, s.vCache, s.pos,
+                                layerAttr, heads, kvHeads)
+                .getResult();
   x = add(x, bitLinear(s, rmsNorm(s, att, w.attnSubNorm), w.attnOutput));
 
   // MLP.
@@ -184,7 +233,7 @@ void GraphBuilder::head(const Scope &s, Value xn, Value embedding,
 }
 
 void GraphBuilder::entry(const std::string &name, int64_t rows, bool decode) {
-  const int64_t h = c_.hiddenSize, vocab = c_.vocabSize;
+  const int64_t vocab = c_.vocabSize;
   Type tokensType = decode ? Type(b_.getIndexType())
                            : Type(MemRefType::get({rows}, b_.getI64Type()));
   auto logitsType = decode ? MemRefType::get({vocab}, b_.getF32Type())
@@ -199,9 +248,35 @@ void GraphBuilder::entry(const std::string &name, int64_t rows, bool decode) {
   b_.setInsertionPointToStart(body);
   const Scope s{body->getArgument(0), body->getArgument(1),
                 body->getArgument(2), body->getArgument(3), rows};
+  network(name, s, body->getArgument(4), body->getArgument(5),
+          decode ? Value() : body->getArgument(6));
+}
+
+void GraphBuilder::batchEntry(const std::string &name, int64_t rows) {
+  // (blob, k caches, v caches, slots, positions, tokens, logits [rows, V])
+  func::FuncOp fn = function(
+      name,
+      {rowIdsType(rows),
+       MemRefType::get({rows, c_.vocabSize}, b_.getF32Type())},
+      rows);
+  fn->setAttr("llvm.emit_c_interface", b_.getUnitAttr());
+  Block *body = &fn.front();
+  OpBuilder::InsertionGuard guard(b_);
+  b_.setInsertionPointToStart(body);
+  Scope s{body->getArgument(0), body->getArgument(1), body->getArgument(2),
+          Value(), rows};
+  s.slots = body->getArgument(3);
+  s.positions = body->getArgument(4);
+  network(name, s, body->getArgument(5), body->getArgument(6),
+          arith::ConstantIndexOp::create(b_, loc_, 0));
+}
+
+void GraphBuilder::network(const std::string &name, const Scope &s,
+                           Value tokenArg, Value logits, Value firstRow) {
+  const int64_t h = c_.hiddenSize, rows = s.rows;
   Value embedding = dense(s, m_.tokenEmbedding);
   Value x = EmbeddingOp::create(b_, loc_, act(rows, h), embedding,
-                                tokens(s, body->getArgument(4)));
+                                tokens(s, tokenArg));
   // The residual stream, read and written by each layer in turn.
   Value xBuf = memref::AllocaOp::create(
       b_, loc_, MemRefType::get({rows, h}, b_.getF32Type()));
@@ -209,37 +284,49 @@ void GraphBuilder::entry(const std::string &name, int64_t rows, bool decode) {
       bufferization::MaterializeInDestinationOp::create(b_, loc_, x, xBuf);
   init.setRestrict(true);
   init.setWritable(true);
+  const int64_t batch = s.batch() ? rows : 0;
   for (int64_t l = 0; l < c_.numLayers; ++l) {
     const std::string layerName = name + "_layer_" + std::to_string(l);
-    func::FuncOp lf =
-        function(layerName, {MemRefType::get({rows, h}, b_.getF32Type())});
+    func::FuncOp lf = function(
+        layerName, {MemRefType::get({rows, h}, b_.getF32Type())}, batch);
     lf.setPrivate();
     lf->setAttr("passthrough", b_.getArrayAttr({b_.getStringAttr("noinline")}));
     {
       OpBuilder::InsertionGuard inner(b_);
       Block *lb = &lf.front();
       b_.setInsertionPointToStart(lb);
-      layer({lb->getArgument(0), lb->getArgument(1), lb->getArgument(2),
-             lb->getArgument(3), rows},
-            lb->getArgument(4), l);
+      Scope ls{lb->getArgument(0), lb->getArgument(1), lb->getArgument(2),
+               batch ? Value() : lb->getArgument(3), rows};
+      if (batch) {
+        ls.slots = lb->getArgument(3);
+        ls.positions = lb->getArgument(4);
+      }
+      layer(ls, lb->getArguments().back(), l);
       func::ReturnOp::create(b_, loc_);
     }
-    func::CallOp::create(b_, loc_, lf,
-                         ValueRange{s.blob, s.kCache, s.vCache, s.pos, xBuf});
+    SmallVector<Value> args = {s.blob, s.kCache, s.vCache};
+    if (batch)
+      args.append({s.slots, s.positions});
+    else
+      args.push_back(s.pos);
+    args.push_back(xBuf);
+    func::CallOp::create(b_, loc_, lf, args);
   }
   x = bufferization::ToTensorOp::create(b_, loc_, act(rows, h), xBuf,
                                         /*restrict=*/true, /*writable=*/false);
   Value xn = rmsNorm(s, x, m_.outputNorm);
-  head(s, xn, embedding, body->getArgument(5),
-       decode ? Value() : body->getArgument(6));
+  head(s, xn, embedding, logits, firstRow);
   func::ReturnOp::create(b_, loc_);
 }
 
-OwningOpRef<ModuleOp> GraphBuilder::build(int64_t prefillRows) {
+OwningOpRef<ModuleOp> GraphBuilder::build(int64_t prefillRows,
+                                          int64_t batchRows) {
   module_ = ModuleOp::create(loc_);
   entry(TERN_ABI_DECODE_FN, 1, /*decode=*/true);
   if (prefillRows > 1)
     entry(TERN_ABI_PREFILL_FN, prefillRows, /*decode=*/false);
+  for (int64_t b = 2; b <= batchRows; b *= 2)
+    batchEntry(TERN_ABI_DECODE_BATCH_FN + std::to_string(b), b);
   // Model facts for tools and diagnostics.
   module_->getOperation()->setAttr(
       "tern.model",
@@ -250,6 +337,7 @@ OwningOpRef<ModuleOp> GraphBuilder::build(int64_t prefillRows) {
            b_.getNamedAttr("vocab", b_.getI64IntegerAttr(c_.vocabSize)),
            b_.getNamedAttr("context", b_.getI64IntegerAttr(context_)),
            b_.getNamedAttr("prefill_rows", b_.getI64IntegerAttr(prefillRows)),
+           b_.getNamedAttr("batch_rows", b_.getI64IntegerAttr(batchRows)),
            b_.getNamedAttr("head", b_.getStringAttr(
                                        rt::headFormatName(opts_.head)))}));
   return std::move(module_);
@@ -291,7 +379,10 @@ mlir::tern::importModel(MLIRContext &context,
       options.prefillRows >= 0 ? options.prefillRows : 32, out.contextSize);
   if (out.prefillRows < 2)
     out.prefillRows = 0;
+  // Powers of two up to the option (at most 64: tern_abi.h declares those).
+  for (int64_t b = 2; b <= std::min<int64_t>(options.batchRows, 64); b *= 2)
+    out.batchRows = b;
   out.module = GraphBuilder(context, model, options, out.contextSize)
-                   .build(out.prefillRows);
+                   .build(out.prefillRows, out.batchRows);
   return out;
 }

@@ -54,12 +54,17 @@ struct ImportOptions {
   /// native reads the model's dense matrix; int8 / q4 read a quantized copy
   /// (the embedding lookup keeps the original rows).
   ::tern::HeadFormat head = ::tern::HeadFormat::Native;
+  /// The largest batch of the batched decode entry points: one per power
+  /// of two 2 .. batchRows (tern_abi.h's tern_decode_batchB; 0 or 1:
+  /// none).
+  int64_t batchRows = 0;
 };
 
 struct ImportedModel {
   OwningOpRef<ModuleOp> module;
   int64_t contextSize = 0;
   int64_t prefillRows = 0; ///< 0 when there is no prefill entry point.
+  int64_t batchRows = 0;   ///< the largest batched decode entry point, or 0
 };
 
 /// Imports `model` into `context` (which must have the tern, func, arith,

@@ -41,6 +41,33 @@ namespace tern {
 
 namespace {
 
+/// The batched decode entry points this executable has (tern_abi.h), by
+/// batch size.
+using BatchFn = void (*)(tern_memref_i8_1d *, tern_memref_f32_4d *,
+                         tern_memref_f32_4d *, tern_memref_i64_1d *,
+                         tern_memref_i64_1d *, tern_memref_i64_1d *,
+                         tern_memref_f32_2d *);
+struct BatchEntry {
+  int64_t rows;
+  BatchFn fn;
+};
+const std::vector<BatchEntry> &batchEntries() {
+  static const std::vector<BatchEntry> entries = [] {
+    std::vector<BatchEntry> e;
+    const BatchEntry all[] = {{2, _mlir_ciface_tern_decode_batch2},
+                              {4, _mlir_ciface_tern_decode_batch4},
+                              {8, _mlir_ciface_tern_decode_batch8},
+                              {16, _mlir_ciface_tern_decode_batch16},
+                              {32, _mlir_ciface_tern_decode_batch32},
+                              {64, _mlir_ciface_tern_decode_batch64}};
+    for (const BatchEntry &b : all)
+      if (b.fn)
+        e.push_back(b);
+    return e;
+  }();
+  return entries;
+}
+
 std::string selfPath(const char *argv0) {
   char buf[PATH_MAX];
   const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -63,7 +90,11 @@ public:
         positions_(static_cast<size_t>(sequences), 0) {
     const int64_t kv = config_.numKvHeads * config_.headDim;
     seqElems_ = config_.numLayers * compiledContext_ * kv;
-    const int64_t cacheElems = seqElems_ * sequences;
+    // With batched entry points, one more slot takes the rows that pad a
+    // batch to a compiled size.
+    const int64_t slots =
+        sequences + (sequences > 1 && !batchEntries().empty() ? 1 : 0);
+    const int64_t cacheElems = seqElems_ * slots;
     // Uninitialized: rows are written before they are read, and untouched
     // pages of a long context cost nothing.
     kCache_.reset(new float[static_cast<size_t>(cacheElems)]);
@@ -86,6 +117,29 @@ public:
     return static_cast<int64_t>(positions_.size());
   }
   void selectSequence(int64_t s) override { seq_ = static_cast<size_t>(s); }
+
+  std::string decodeBatch(const int64_t *seqs, const TokenId *tokens,
+                          int64_t n, float *logits) override {
+    if (n < 2 || positions_.size() < 2 || batchEntries().empty())
+      return LanguageModel::decodeBatch(seqs, tokens, n, logits);
+    for (int64_t i = 0; i < n; ++i) {
+      if (seqs[i] < 0 || seqs[i] >= sequences())
+        return "sequence " + std::to_string(seqs[i]) + " outside 0.." +
+               std::to_string(sequences() - 1);
+      for (int64_t j = 0; j < i; ++j)
+        if (seqs[j] == seqs[i])
+          return "sequence " + std::to_string(seqs[i]) + " twice in a batch";
+      if (std::string bad = checkForwardRequest(
+              config_, positions_[static_cast<size_t>(seqs[i])], contextSize_,
+              tokens + i, 1);
+          !bad.empty())
+        return bad;
+    }
+    const int64_t V = config_.vocabSize, maxRows = batchEntries().back().rows;
+    for (int64_t i = 0; i < n; i += maxRows)
+      runBatch(seqs + i, tokens + i, std::min(maxRows, n - i), logits + i * V);
+    return "";
+  }
 
   std::string forward(const TokenId *tokens, int64_t n, float *logits,
                       bool allLogits) override {
@@ -150,6 +204,58 @@ public:
   }
 
 private:
+  /// Rows [0, m) through the smallest batched entry point of at least m
+  /// rows; the rest of its rows decode token 0 at position 0 of the spare
+  /// slot.
+  void runBatch(const int64_t *seqs, const TokenId *tokens, int64_t m,
+                float *logits) {
+    const BatchEntry *e = nullptr;
+    for (const BatchEntry &b : batchEntries())
+      if (!e && b.rows >= m)
+        e = &b;
+    const int64_t B = e->rows, V = config_.vocabSize;
+    const int64_t spare = static_cast<int64_t>(positions_.size());
+    std::vector<int64_t> slots(static_cast<size_t>(B), spare),
+        pos(static_cast<size_t>(B), 0), ids(static_cast<size_t>(B), 0);
+    for (int64_t r = 0; r < m; ++r) {
+      slots[r] = seqs[r];
+      pos[r] = positions_[static_cast<size_t>(seqs[r])];
+      ids[r] = tokens[r];
+    }
+    std::vector<float> padded;
+    float *out = logits;
+    if (B > m) {
+      padded.resize(static_cast<size_t>(B * V));
+      out = padded.data();
+    }
+    const int64_t kv = config_.numKvHeads * config_.headDim;
+    tern_memref_i8_1d w{const_cast<uint8_t *>(weights_),
+                        const_cast<uint8_t *>(weights_),
+                        0,
+                        {static_cast<int64_t>(weightsBytes_)},
+                        {1}};
+    auto caches = [&](float *p) {
+      return tern_memref_f32_4d{
+          p,
+          p,
+          0,
+          {TERN_ABI_MAX_SLOTS, config_.numLayers, compiledContext_, kv},
+          {seqElems_, compiledContext_ * kv, kv, 1}};
+    };
+    tern_memref_f32_4d k = caches(kCache_.get()), v = caches(vCache_.get());
+    auto ids1d = [&](std::vector<int64_t> &x) {
+      return tern_memref_i64_1d{x.data(), x.data(), 0, {B}, {1}};
+    };
+    tern_memref_i64_1d s = ids1d(slots), p = ids1d(pos), t = ids1d(ids);
+    tern_memref_f32_2d l{out, out, 0, {B, V}, {V, 1}};
+    gPool = &pool_;
+    e->fn(&w, &k, &v, &s, &p, &t, &l);
+    if (out != logits)
+      std::memcpy(logits, out, sizeof(float) * static_cast<size_t>(m * V));
+    for (int64_t r = 0; r < m; ++r)
+      ++positions_[static_cast<size_t>(seqs[r])];
+  }
+
   ThreadPool pool_;
   int64_t prefillRows_;
   std::shared_ptr<const GgufFile> payload_;

@@ -32,6 +32,13 @@ extern "C" {
  * "_mlir_ciface_"). */
 #define TERN_ABI_DECODE_FN "tern_decode"
 #define TERN_ABI_PREFILL_FN "tern_prefill"
+/* Batched decode entry points: TERN_ABI_DECODE_BATCH_FN followed by the
+ * batch size B, for B = 2, 4, ... up to `tern compile --batch`. */
+#define TERN_ABI_DECODE_BATCH_FN "tern_decode_batch"
+/* The slot dimension of the batched entry points' caches as the generated
+ * code declares it (static, so that parallel tasks can rebuild the
+ * descriptor): the most sequences a runtime holds. */
+#define TERN_ABI_MAX_SLOTS 4096
 /* Provided by the runtime, called by generated code. */
 #define TERN_ABI_PARALLEL_FOR_FN "tern_parallel_for"
 
@@ -128,6 +135,14 @@ typedef struct {
 } tern_memref_f32_3d;
 
 typedef struct {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[4];
+  int64_t strides[4];
+} tern_memref_f32_4d;
+
+typedef struct {
   int64_t *allocated;
   int64_t *aligned;
   int64_t offset;
@@ -164,6 +179,28 @@ void _mlir_ciface_tern_prefill(tern_memref_i8_1d *weights,
                                tern_memref_i64_1d *tokens,
                                tern_memref_f32_2d *logits, int64_t logits_from)
     __attribute__((weak));
+
+/* One new token for each of B sequences (B = sizes[0] of `tokens`): row r
+ * evaluates tokens[r] at position positions[r] of slot slots[r] of the
+ * caches [slots, layers, context, kv_heads * head_dim] (each slot laid out
+ * as tern_decode's caches), writing its key and value there, and writes
+ * its logits to row r of logits [B, vocab]. Each row is computed exactly
+ * as tern_decode computes it; the matmuls read each weight once for all
+ * rows. Slots are distinct; the runtime checks positions. Declared weak:
+ * present for B = 2, 4, ... up to the executable's `tern compile --batch`. */
+#define TERN_ABI_DECLARE_DECODE_BATCH(B)                                      \
+  void _mlir_ciface_tern_decode_batch##B(                                     \
+      tern_memref_i8_1d *weights, tern_memref_f32_4d *k_caches,               \
+      tern_memref_f32_4d *v_caches, tern_memref_i64_1d *slots,                \
+      tern_memref_i64_1d *positions, tern_memref_i64_1d *tokens,              \
+      tern_memref_f32_2d *logits) __attribute__((weak));
+TERN_ABI_DECLARE_DECODE_BATCH(2)
+TERN_ABI_DECLARE_DECODE_BATCH(4)
+TERN_ABI_DECLARE_DECODE_BATCH(8)
+TERN_ABI_DECLARE_DECODE_BATCH(16)
+TERN_ABI_DECLARE_DECODE_BATCH(32)
+TERN_ABI_DECLARE_DECODE_BATCH(64)
+#undef TERN_ABI_DECLARE_DECODE_BATCH
 
 #ifdef __cplusplus
 }

@@ -83,6 +83,12 @@ static cl::opt<int64_t> compilePrefill(
     "prefill",
     cl::desc("Tokens per prefill call (default 32; 0: decode only)"),
     cl::init(-1), cl::sub(compileCmd), cl::cat(ternCategory));
+static cl::opt<int64_t> compileBatch(
+    "batch",
+    cl::desc("Largest batch of the batched decode entry points, powers of "
+             "two from 2 (default 16; 0: none); serve decodes that many "
+             "streams per step"),
+    cl::init(16), cl::sub(compileCmd), cl::cat(ternCategory));
 static cl::opt<bool> compilePrintIr("print-ir-after-all",
                                     cl::desc("Print the IR after every pass"),
                                     cl::sub(compileCmd),
@@ -206,6 +212,10 @@ static int runCompile() {
   o.weightsFile = compileWeightsFile;
   o.contextSize = compileCtx;
   o.prefillRows = compilePrefill;
+  if (compileBatch < 0 || compileBatch > 64)
+    return fail("--batch " + llvm::Twine(compileBatch) +
+                " is outside 0..64");
+  o.batchRows = compileBatch;
   o.printIrAfterAll = compilePrintIr;
   o.timings = compileTimings;
   o.progress = compileProgress == cl::BOU_UNSET

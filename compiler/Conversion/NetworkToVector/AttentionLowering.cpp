@@ -25,10 +25,14 @@ namespace {
 
 struct Shape {
   int64_t rows, heads, kvHeads, headDim, context;
+  /// tern.batch_attention: rank-4 caches, a position and a slot per row.
+  bool batch = false;
 };
 
 /// The body of the attention function: (q [R, H D], k cache, v cache,
-/// att [R, H D], {pos, layer}, begin, end).
+/// att [R, H D], args, begin, end) where args is {pos, layer} (row r at
+/// position pos + r of the caches) or, batched, {layer, positions[R],
+/// slots[R]} (row r at positions[r] of slot slots[r]).
 void buildAttentionBody(OpBuilder &b, Block *body, const Shape &s) {
   VectorBuilder v{b, b.getUnknownLoc()};
   Location loc = v.loc;
@@ -36,8 +40,11 @@ void buildAttentionBody(OpBuilder &b, Block *body, const Shape &s) {
   Value q = body->getArgument(0), kc = body->getArgument(1),
         vc = body->getArgument(2), att = body->getArgument(3),
         args = body->getArgument(4);
-  Value pos = memref::LoadOp::create(b, loc, args, ValueRange{v.idx(0)});
-  Value layer = memref::LoadOp::create(b, loc, args, ValueRange{v.idx(1)});
+  auto arg = [&](Value i) -> Value {
+    return memref::LoadOp::create(b, loc, args, ValueRange{i});
+  };
+  Value layer = arg(v.idx(s.batch ? 0 : 1));
+  Value pos = s.batch ? Value() : arg(v.idx(0));
   Value scores =
       memref::AllocaOp::create(b, loc, MemRefType::get({1, s.context}, f32));
   Value c0 = v.idx(0);
@@ -52,8 +59,20 @@ void buildAttentionBody(OpBuilder &b, Block *body, const Shape &s) {
   v.forEach(body->getArgument(5), body->getArgument(6), 1, [&](Value t) {
     Value r = arith::DivUIOp::create(b, loc, t, v.idx(s.heads));
     Value h = arith::RemUIOp::create(b, loc, t, v.idx(s.heads));
-    // Row r attends to positions [0, pos + r].
-    Value len = add(add(pos, r), v.idx(1));
+    // Row r attends to positions [0, pos + r] (batched: [0, positions[r]]
+    // of its slot).
+    Value len, slot;
+    if (s.batch) {
+      len = add(arg(add(r, v.idx(1))), v.idx(1));
+      slot = arg(add(r, v.idx(1 + s.rows)));
+    } else {
+      len = add(add(pos, r), v.idx(1));
+    }
+    auto at = [&](Value j, Value d) -> SmallVector<Value> {
+      if (s.batch)
+        return {slot, layer, j, d};
+      return {layer, j, d};
+    };
     Value qBase = arith::MulIOp::create(b, loc, h, v.idx(hd));
     Value kvBase = arith::MulIOp::create(
         b, loc, arith::DivUIOp::create(b, loc, h, v.idx(group)), v.idx(hd));
@@ -61,7 +80,7 @@ void buildAttentionBody(OpBuilder &b, Block *body, const Shape &s) {
         v.reduce(v.idx(0), len, 1, v.f32(-INFINITY), [&](Value j, Value mx) {
           Value d = v.dot(
               hd, [&](Value k) { return v.vload(q, {r, add(qBase, k)}); },
-              [&](Value k) { return v.vload(kc, {layer, j, add(kvBase, k)}); });
+              [&](Value k) { return v.vload(kc, at(j, add(kvBase, k))); });
           Value sc = arith::MulFOp::create(b, loc, d, v.f32(scale));
           memref::StoreOp::create(b, loc, sc, scores, ValueRange{c0, j});
           return arith::MaxNumFOp::create(b, loc, mx, sc);
@@ -86,7 +105,7 @@ void buildAttentionBody(OpBuilder &b, Block *body, const Shape &s) {
         return arith::AddFOp::create(
             b, loc, acc,
             arith::MulFOp::create(b, loc, v.vsplat(score(j)),
-                                  v.vload(vc, {layer, j, kvd})));
+                                  v.vload(vc, at(j, kvd))));
       });
       v.vstore(out, att, {r, add(qBase, d)});
     });
@@ -147,8 +166,75 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
     return success();
   }
 };
+
+/// tern.batch_attention: each row's key and value into its slot at its
+/// position, then the (row, head) pairs as tern.attention's, each row over
+/// its own slot.
+struct BatchAttentionLowering : OpRewritePattern<BatchAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BatchAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    VectorBuilder v{rewriter, op.getLoc()};
+    Location loc = op.getLoc();
+    auto type = op.getResult().getType();
+    auto cacheType = op.getKeyCache().getType();
+    Shape s{type.getDimSize(0), static_cast<int64_t>(op.getNumHeads()),
+            static_cast<int64_t>(op.getNumKvHeads()), op.getHeadDim(),
+            cacheType.getDimSize(2)};
+    s.batch = true;
+    const int64_t kvWidth = s.kvHeads * s.headDim;
+    Value q = v.buffer(op.getQuery()), k = v.buffer(op.getKey()),
+          val = v.buffer(op.getValue()), positions = v.buffer(op.getPositions()),
+          slots = v.buffer(op.getSlots());
+    Value kc = op.getKeyCache(), vc = op.getValueCache();
+    Value layer = v.idx(static_cast<int64_t>(op.getLayer()));
+    Type index = rewriter.getIndexType();
+    // args = {layer, positions[R], slots[R]} as indices.
+    auto argsType = MemRefType::get({1 + 2 * s.rows}, index);
+    Value args = memref::AllocaOp::create(rewriter, loc, argsType);
+    memref::StoreOp::create(rewriter, loc, layer, args, ValueRange{v.idx(0)});
+    v.forEach(0, s.rows, [&](Value r) {
+      auto load = [&](Value from) -> Value {
+        return arith::IndexCastOp::create(
+            rewriter, loc, index,
+            memref::LoadOp::create(rewriter, loc, from, ValueRange{r}));
+      };
+      Value p = load(positions), slot = load(slots);
+      memref::StoreOp::create(
+          rewriter, loc, p, args,
+          ValueRange{arith::AddIOp::create(rewriter, loc, r, v.idx(1))});
+      memref::StoreOp::create(
+          rewriter, loc, slot, args,
+          ValueRange{arith::AddIOp::create(rewriter, loc, r,
+                                           v.idx(1 + s.rows))});
+      v.forEachVec(kvWidth, [&](Value d) {
+        v.vstore(v.vload(k, {r, d}), kc, {slot, layer, p, d});
+        v.vstore(v.vload(val, {r, d}), vc, {slot, layer, p, d});
+      });
+    });
+    auto rowType = MemRefType::get(type.getShape(), type.getElementType());
+    const std::string name =
+        llvm::formatv("tern_batch_attention_r{0}_h{1}_kv{2}_d{3}_c{4}",
+                      s.rows, s.heads, s.kvHeads, s.headDim, s.context)
+            .str();
+    func::FuncOp fn = getOrBuildFunction(
+        op, name,
+        rewriter.getFunctionType({rowType, cacheType, cacheType, rowType,
+                                  argsType, index, index},
+                                 {}),
+        [&](OpBuilder &b, Block *body) { buildAttentionBody(b, body, s); });
+    Value att = v.newBuffer(type);
+    auto call = func::CallOp::create(
+        rewriter, loc, fn,
+        ValueRange{q, kc, vc, att, args, v.idx(0), v.idx(s.rows * s.heads)});
+    call->setAttr("tern.parallel", rewriter.getUnitAttr());
+    rewriter.replaceOp(op, v.tensorOf(att, type));
+    return success();
+  }
+};
 } // namespace
 
 void mlir::tern::addAttentionLowering(RewritePatternSet &patterns) {
-  patterns.add<AttentionLowering>(patterns.getContext());
+  patterns.add<AttentionLowering, BatchAttentionLowering>(
+      patterns.getContext());
 }

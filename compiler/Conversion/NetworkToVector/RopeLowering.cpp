@@ -10,13 +10,18 @@
 #include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
 #include "compiler/Conversion/NetworkToVector/VectorBuilder.h"
 
+#include <type_traits>
+
 using namespace mlir;
 using namespace mlir::tern;
 
 namespace {
-struct RopeTableLowering : OpRewritePattern<RopeTableOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(RopeTableOp op,
+/// The tables of rope_table (row r at position + r) and rope_table_rows
+/// (row r at positions[r]).
+template <typename Op>
+struct RopeTableLowering : OpRewritePattern<Op> {
+  using OpRewritePattern<Op>::OpRewritePattern;
+  LogicalResult matchAndRewrite(Op op,
                                 PatternRewriter &rewriter) const override {
     VectorBuilder v{rewriter, op.getLoc()};
     Location loc = op.getLoc();
@@ -30,9 +35,17 @@ struct RopeTableLowering : OpRewritePattern<RopeTableOp> {
           rewriter, loc, f64,
           arith::IndexCastOp::create(rewriter, loc, i64, index));
     };
+    Value positions;
+    if constexpr (std::is_same_v<Op, RopeTableRowsOp>)
+      positions = v.buffer(op.getPositions());
     v.forEach(0, rows, [&](Value r) {
-      Value pos = toF64(arith::AddIOp::create(rewriter, loc,
-                                              op.getPosition(), r));
+      Value pos;
+      if constexpr (std::is_same_v<Op, RopeTableRowsOp>)
+        pos = arith::SIToFPOp::create(
+            rewriter, loc, f64,
+            memref::LoadOp::create(rewriter, loc, positions, ValueRange{r}));
+      else
+        pos = toF64(arith::AddIOp::create(rewriter, loc, op.getPosition(), r));
       v.forEach(0, half, [&](Value i) {
         // inv_freq = theta^(-2i/d), in f64 as the reference computes it.
         Value expo = arith::DivFOp::create(
@@ -93,5 +106,7 @@ struct RopeLowering : OpRewritePattern<RopeOp> {
 } // namespace
 
 void mlir::tern::addRopeLowerings(RewritePatternSet &patterns) {
-  patterns.add<RopeTableLowering, RopeLowering>(patterns.getContext());
+  patterns.add<RopeTableLowering<RopeTableOp>,
+               RopeTableLowering<RopeTableRowsOp>, RopeLowering>(
+      patterns.getContext());
 }

@@ -65,6 +65,24 @@ LogicalResult RopeTableOp::verify() {
   return success();
 }
 
+LogicalResult RopeTableRowsOp::verify() {
+  if (failed(checkTensor(*this, getCos().getType(), 2, "cos")) ||
+      failed(checkShape(*this, getSin().getType(),
+                        getCos().getType().getShape(),
+                        "sin to have cos's shape")))
+    return failure();
+  if (getPositions().getType().getRank() != 1 ||
+      dim(getPositions(), 0) != dim(getCos(), 0))
+    return emitOpError() << "needs one position per row ("
+                         << dim(getCos(), 0) << ")";
+  if (dim(getCos(), 1) % kLanes)
+    return emitOpError() << "needs half a head dimension that is a multiple "
+                         << "of " << kLanes << ", got " << dim(getCos(), 1);
+  if (!(getTheta().convertToFloat() > 0))
+    return emitOpError() << "needs a positive theta";
+  return success();
+}
+
 LogicalResult RopeOp::verify() {
   if (failed(checkTensor(*this, getInput().getType(), 2, "input")) ||
       failed(checkTensor(*this, getCos().getType(), 2, "cos")) ||
@@ -127,6 +145,45 @@ LogicalResult AttentionOp::verify() {
   if (rows > dim(getKeyCache(), 1))
     return emitOpError() << rows << " rows do not fit the "
                          << dim(getKeyCache(), 1) << "-position cache";
+  return success();
+}
+
+LogicalResult BatchAttentionOp::verify() {
+  if (failed(checkTensor(*this, getQuery().getType(), 2, "query")) ||
+      failed(checkTensor(*this, getKey().getType(), 2, "key")) ||
+      failed(checkShape(*this, getValue().getType(),
+                        getKey().getType().getShape(),
+                        "value to have key's shape")) ||
+      failed(checkShape(*this, getResult().getType(),
+                        getQuery().getType().getShape(),
+                        "result to have the query's shape")))
+    return failure();
+  auto kc = getKeyCache().getType(), vc = getValueCache().getType();
+  if (kc != vc)
+    return emitOpError() << "needs the value caches of the key caches' type";
+  for (unsigned i = 1; i < 4; ++i)
+    if (kc.isDynamicDim(i))
+      return emitOpError() << "needs caches with static layers, context "
+                           << "and width (only the slot count may vary)";
+  const int64_t rows = dim(getQuery(), 0), heads = getNumHeads(),
+                kvHeads = getNumKvHeads();
+  if (dim(getKey(), 0) != rows || dim(getPositions(), 0) != rows ||
+      dim(getSlots(), 0) != rows || getPositions().getType().getRank() != 1 ||
+      getSlots().getType().getRank() != 1)
+    return emitOpError() << "needs key rows, positions and slots for each of "
+                         << rows << " query rows";
+  if (heads % kvHeads || dim(getQuery(), 1) % heads)
+    return emitOpError() << "needs query heads that are a multiple of the kv "
+                         << "heads and divide the query width";
+  const int64_t hd = dim(getQuery(), 1) / heads;
+  if (hd % kLanes || dim(getKey(), 1) != kvHeads * hd ||
+      kc.getDimSize(3) != kvHeads * hd)
+    return emitOpError() << "expects key and cache rows of " << kvHeads
+                         << " heads of " << hd << " (a multiple of " << kLanes
+                         << ")";
+  if (static_cast<int64_t>(getLayer()) >= kc.getDimSize(1))
+    return emitOpError() << "layer " << getLayer() << " is outside the "
+                         << kc.getDimSize(1) << "-layer cache";
   return success();
 }
 

@@ -320,6 +320,28 @@ def Tern_RopeTableOp : Tern_Op<"rope_table", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Tern_RopeTableRowsOp : Tern_Op<"rope_table_rows", [Pure]> {
+  let summary = "RoPE cosines and sines for one position per row";
+  let description = [{
+    As `tern.rope_table`, with row r at position `positions[r]` (a batch of
+    sequences, each at its own position).
+
+    Example:
+
+    ```mlir
+    %cos, %sin = tern.rope_table_rows %positions {theta = 5.0e+05 : f32}
+                   : tensor<4xi64> -> tensor<4x64xf32>, tensor<4x64xf32>
+    ```
+  }];
+  let arguments = (ins StaticShapeTensorOf<[I64]>:$positions, F32Attr:$theta);
+  let results = (outs StaticShapeTensorOf<[F32]>:$cos,
+                      StaticShapeTensorOf<[F32]>:$sin);
+  let assemblyFormat = [{
+    $positions attr-dict `:` type($positions) `->` type($cos) `,` type($sin)
+  }];
+  let hasVerifier = 1;
+}
+
 def Tern_RopeOp : Tern_Op<"rope", [Pure]> {
   let summary = "Rotary position embedding of every head of each row";
   let description = [{
@@ -390,6 +412,55 @@ def Tern_AttentionOp : Tern_Op<"attention"> {
     $query `,` $key `,` $value `into` $key_cache `,` $value_cache `at` $position
     attr-dict `:` type($query) `,` type($key) `,` type($value) `,`
     type($key_cache) `,` type($value_cache) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getHeadDim() {
+      return getQuery().getType().getDimSize(1) / getNumHeads();
+    }
+  }];
+}
+
+def Tern_BatchAttentionOp : Tern_Op<"batch_attention"> {
+  let summary = "Attention of one new token of each of B sequences";
+  let description = [{
+    Row r is the next token of the sequence whose caches are slot
+    `slots[r]` of the caches ([slots, layers, context, kv heads x D]) at
+    position `positions[r]`: first every row's key and value are stored as
+    row `positions[r]` of layer `layer` of its slot, then row r attends to
+    rows `[0, positions[r]]` of its slot exactly as `tern.attention`
+    computes one row. The slots of a batch are distinct; positions must be
+    inside the context (the runtime checks both).
+
+    Example:
+
+    ```mlir
+    %att = tern.batch_attention %q, %k, %v into %kc, %vc at %positions
+             slots %slots {layer = 0 : i64, num_heads = 20 : i64,
+                           num_kv_heads = 5 : i64}
+             : tensor<4x2560xf32>, tensor<4x640xf32>, tensor<4x640xf32>,
+               memref<?x30x4096x640xf32>, memref<?x30x4096x640xf32>,
+               tensor<4xi64>, tensor<4xi64> -> tensor<4x2560xf32>
+    ```
+  }];
+  let arguments = (ins StaticShapeTensorOf<[F32]>:$query,
+                       StaticShapeTensorOf<[F32]>:$key,
+                       StaticShapeTensorOf<[F32]>:$value,
+                       Arg<MemRefRankOf<[F32], [4]>, "the K caches",
+                           [MemRead, MemWrite]>:$key_cache,
+                       Arg<MemRefRankOf<[F32], [4]>, "the V caches",
+                           [MemRead, MemWrite]>:$value_cache,
+                       StaticShapeTensorOf<[I64]>:$positions,
+                       StaticShapeTensorOf<[I64]>:$slots,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$layer,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$num_heads,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$num_kv_heads);
+  let results = (outs StaticShapeTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `into` $key_cache `,` $value_cache `at`
+    $positions `slots` $slots attr-dict `:` type($query) `,` type($key) `,`
+    type($value) `,` type($key_cache) `,` type($value_cache) `,`
+    type($positions) `,` type($slots) `->` type($result)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
