@@ -443,3 +443,27 @@ func.func @head_logits(%x: tensor<2x64xf32>, %w: tensor<100x64xf16>, %l: memref<
   tern.lm_head %x, %w into %l as native : tensor<2x64xf32>, tensor<100x64xf16> into memref<100xf32>
   return
 }
+
+// -----
+
+func.func @batch_attention_rows(%q: tensor<2x128xf32>, %k: tensor<2x64xf32>, %v: tensor<2x64xf32>, %kc: memref<4x2x16x64xf32>, %vc: memref<4x2x16x64xf32>, %p: tensor<3xi64>, %s: tensor<2xi64>) {
+  // expected-error @+1 {{'tern.batch_attention' op needs key rows, positions and slots for each of 2 query rows}}
+  %a = tern.batch_attention %q, %k, %v into %kc, %vc at %p slots %s {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64} : tensor<2x128xf32>, tensor<2x64xf32>, tensor<2x64xf32>, memref<4x2x16x64xf32>, memref<4x2x16x64xf32>, tensor<3xi64>, tensor<2xi64> -> tensor<2x128xf32>
+  return
+}
+
+// -----
+
+func.func @batch_attention_layer(%q: tensor<2x128xf32>, %k: tensor<2x64xf32>, %v: tensor<2x64xf32>, %kc: memref<4x2x16x64xf32>, %vc: memref<4x2x16x64xf32>, %p: tensor<2xi64>, %s: tensor<2xi64>) {
+  // expected-error @+1 {{'tern.batch_attention' op layer 2 is outside the 2-layer cache}}
+  %a = tern.batch_attention %q, %k, %v into %kc, %vc at %p slots %s {layer = 2 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64} : tensor<2x128xf32>, tensor<2x64xf32>, tensor<2x64xf32>, memref<4x2x16x64xf32>, memref<4x2x16x64xf32>, tensor<2xi64>, tensor<2xi64> -> tensor<2x128xf32>
+  return
+}
+
+// -----
+
+func.func @rope_rows_count(%p: tensor<3xi64>) {
+  // expected-error @+1 {{'tern.rope_table_rows' op needs one position per row (2)}}
+  %c, %s = tern.rope_table_rows %p {theta = 5.0e+05 : f32} : tensor<3xi64> -> tensor<2x8xf32>, tensor<2x8xf32>
+  return
+}
