@@ -127,19 +127,18 @@ using RunBackendLoader =
 int runMain(const std::string &program, const std::vector<std::string> &args,
             bool modelFlag, const RunBackendLoader &load);
 
-/// `tern bench MODEL` / `./OUT bench`, in the spirit of llama-bench:
-///   [-p N] prompt tokens (default 128)  [-n N] generated tokens (32)
-///   [-t N] threads  [-r N] timed repetitions (5, after one warm-up)
-/// prints prompt-processing and generation tokens/s (median, min - max),
-/// peak memory, the measured memory read bandwidth, and generation as a
-/// fraction of the bandwidth roofline when the backend knows its bytes per
-/// token.
+/// `tern bench MODEL` / `./OUT bench` with llama-bench's flags (BenchCli.cpp):
+/// -p/-n comma lists (0: skip), -pg PP,TG, -t list, -r, -o md|json|csv,
+/// and -np N,... streams decoded together.
 struct BenchOptions {
   std::string model;
-  int64_t promptTokens = 128;
-  int64_t genTokens = 32;
-  int threads = 0;
+  std::vector<int64_t> prompts = {128};
+  std::vector<int64_t> gens = {32};
+  std::vector<std::pair<int64_t, int64_t>> pg;
+  std::vector<int64_t> threadList = {0}; ///< 0: the backend's default
+  std::vector<int64_t> streams = {1};
   int reps = 5;
+  std::string output = "md";
   bool help = false;
 };
 OrError<BenchOptions> parseBenchOptions(const std::vector<std::string> &args,

@@ -169,15 +169,40 @@ TEST(BenchCli, ParsesFlagsAndModel) {
       {"m.gguf", "-p", "64", "-n", "16", "-t", "2", "-r", "3"}, true);
   ASSERT_TRUE(o) << o.error;
   EXPECT_EQ(o->model, "m.gguf");
-  EXPECT_EQ(o->promptTokens, 64);
-  EXPECT_EQ(o->genTokens, 16);
-  EXPECT_EQ(o->threads, 2);
+  EXPECT_EQ(o->prompts, std::vector<int64_t>{64});
+  EXPECT_EQ(o->gens, std::vector<int64_t>{16});
+  EXPECT_EQ(o->threadList, std::vector<int64_t>{2});
   EXPECT_EQ(o->reps, 3);
   OrError<BenchOptions> d = parseBenchOptions({}, false);
   ASSERT_TRUE(d) << d.error;
-  EXPECT_EQ(d->promptTokens, 128);
-  EXPECT_EQ(d->genTokens, 32);
+  EXPECT_EQ(d->prompts, std::vector<int64_t>{128});
+  EXPECT_EQ(d->gens, std::vector<int64_t>{32});
+  EXPECT_EQ(d->streams, std::vector<int64_t>{1});
   EXPECT_EQ(d->reps, 5);
+  EXPECT_EQ(d->output, "md");
+}
+
+TEST(BenchCli, LlamaBenchSpellings) {
+  OrError<BenchOptions> o = parseBenchOptions(
+      {"m.gguf", "-p", "16,32", "-n", "0", "-pg", "64,8", "-t", "1,2",
+       "-np", "1,2,4,8,16", "-o", "json", "--repetitions", "2"},
+      true);
+  ASSERT_TRUE(o) << o.error;
+  EXPECT_EQ(o->prompts, (std::vector<int64_t>{16, 32}));
+  EXPECT_EQ(o->gens, std::vector<int64_t>{0});
+  ASSERT_EQ(o->pg.size(), 1u);
+  EXPECT_EQ(o->pg[0], (std::pair<int64_t, int64_t>{64, 8}));
+  EXPECT_EQ(o->threadList, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(o->streams, (std::vector<int64_t>{1, 2, 4, 8, 16}));
+  EXPECT_EQ(o->output, "json");
+  EXPECT_EQ(o->reps, 2);
+  auto bad = [](std::vector<std::string> args) {
+    return parseBenchOptions(args, false).error;
+  };
+  EXPECT_NE(bad({"-pg", "64"}).find("PP,TG"), std::string::npos);
+  EXPECT_NE(bad({"-p", "16,,32"}).find("not an integer"), std::string::npos);
+  EXPECT_NE(bad({"-o", "xml"}).find("md, json or csv"), std::string::npos);
+  EXPECT_NE(bad({"-np", "0"}).find("outside"), std::string::npos);
 }
 
 TEST(BenchCli, BadFlagsAreNamed) {
@@ -187,11 +212,11 @@ TEST(BenchCli, BadFlagsAreNamed) {
     const char *message;
   } cases[] = {
       {{}, true, "no model: give MODEL"},
-      {{"m.gguf", "-p", "0"}, true, "-p: 0 prompt tokens is out of range"},
+      {{"m.gguf", "-p", "-1"}, true, "-p: -1 is outside 0..1048576"},
       {{"m.gguf", "-n", "x"}, true, "-n: 'x' is not an integer"},
-      {{"m.gguf", "-t", "5000"}, true, "-t: 5000 threads is absurd"},
+      {{"m.gguf", "-t", "5000"}, true, "-t: 5000 is outside 1..1024"},
       {{"m.gguf", "-r"}, true, "-r needs a value"},
-      {{"m.gguf", "--turbo", "1"}, true, "unknown flag --turbo"},
+      {{"m.gguf", "--turbo", "1"}, true, "unknown flag '--turbo'"},
       {{"m.gguf"}, false, "unexpected argument 'm.gguf'"},
       {{"a.gguf", "b.gguf"}, true, "unexpected argument 'b.gguf'"},
   };

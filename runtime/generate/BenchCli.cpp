@@ -1,0 +1,426 @@
+//===- BenchCli.cpp - `tern bench` / `./exe bench`, llama-bench's way ------===//
+//
+// Flags are llama-bench's: -p and -n take comma lists (0 skips that test),
+// -pg PP,TG times a prompt and a generation together, -t a list of thread
+// counts, -r repetitions, -o md|json|csv. -np N,... (Tern's) measures
+// aggregate decode with N streams decoded together (LanguageModel::
+// decodeBatch: compiled executables read each weight once per step).
+// Every test runs once as a warm-up, then -r times; md prints the mean and
+// the standard deviation as llama-bench does, with min - max beside them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/generate/RunCli.h"
+
+#include "runtime/support/Bandwidth.h"
+#include "runtime/support/Text.h"
+#include "runtime/support/ThreadPool.h"
+#include "runtime/support/Version.h"
+
+#include <nlohmann/json.hpp>
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+namespace tern {
+
+namespace {
+
+std::string parseList(const std::string &flag, const std::string &v,
+                      int64_t lo, int64_t hi, std::vector<int64_t> &out) {
+  out.clear();
+  size_t start = 0;
+  while (start <= v.size()) {
+    const size_t comma = v.find(',', start);
+    const std::string item = v.substr(
+        start, comma == std::string::npos ? std::string::npos : comma - start);
+    int64_t n = 0;
+    if (!parseInt64(item, n))
+      return flag + ": '" + escapeForMessage(item) + "' is not an integer";
+    if (n < lo || n > hi)
+      return flag + ": " + item + " is outside " + std::to_string(lo) + ".." +
+             std::to_string(hi);
+    out.push_back(n);
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  return "";
+}
+
+/// One measured test.
+struct Result {
+  std::string test; ///< "pp128", "tg32", "pp512+tg128", "tg32 x8"
+  int threads = 0;
+  int64_t prompt = 0, gen = 0, streams = 1;
+  std::vector<double> samples; ///< tokens/s per repetition
+  double mean() const {
+    double s = 0;
+    for (double v : samples)
+      s += v;
+    return s / static_cast<double>(samples.size());
+  }
+  double stddev() const {
+    if (samples.size() < 2)
+      return 0;
+    const double m = mean();
+    double s = 0;
+    for (double v : samples)
+      s += (v - m) * (v - m);
+    return std::sqrt(s / static_cast<double>(samples.size() - 1));
+  }
+};
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+/// Ordinary token ids (no special tokens), the same every run.
+std::vector<TokenId> benchTokens(const ModelConfig &c, int64_t n,
+                                 int64_t salt) {
+  const int64_t span =
+      std::max<int64_t>(1, std::min<int64_t>(c.vocabSize, 128000) - 1000);
+  std::vector<TokenId> ids(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    ids[static_cast<size_t>(i)] = static_cast<TokenId>(std::min<int64_t>(
+        c.vocabSize - 1, 1000 + (i * 7919 + salt * 104729) % span));
+  return ids;
+}
+
+/// Seconds for `prompt` tokens then `gen` single-token steps on each of
+/// `streams` sequences (decoded together), from empty caches.
+OrError<std::pair<double, double>> timeOnce(LanguageModel &lm, int64_t prompt,
+                                            int64_t gen, int64_t streams) {
+  using R = OrError<std::pair<double, double>>;
+  const ModelConfig &c = lm.config();
+  std::vector<float> logits(static_cast<size_t>(c.vocabSize * streams));
+  std::vector<std::vector<TokenId>> ids;
+  for (int64_t s = 0; s < streams; ++s)
+    ids.push_back(benchTokens(c, prompt + gen + 1, s));
+  // Prompts (a 1-token one when only generation is timed).
+  const int64_t p = std::max<int64_t>(prompt, 1);
+  auto t0 = Clock::now();
+  for (int64_t s = 0; s < streams; ++s) {
+    lm.selectSequence(s);
+    lm.reset();
+    if (std::string e = lm.forward(ids[s].data(), p, logits.data(), false);
+        !e.empty())
+      return R::failure(e);
+  }
+  const double promptSeconds = since(t0);
+  std::vector<int64_t> seqs(static_cast<size_t>(streams));
+  std::vector<TokenId> next(static_cast<size_t>(streams));
+  t0 = Clock::now();
+  for (int64_t g = 0; g < gen; ++g) {
+    for (int64_t s = 0; s < streams; ++s) {
+      seqs[s] = s;
+      next[s] = ids[s][static_cast<size_t>(p + g)];
+    }
+    if (std::string e =
+            lm.decodeBatch(seqs.data(), next.data(), streams, logits.data());
+        !e.empty())
+      return R::failure(e);
+  }
+  return R({promptSeconds, since(t0)});
+}
+
+struct BenchPlan {
+  std::vector<int64_t> prompts = {128}, gens = {32}, threads = {0},
+                       streams = {1};
+  std::vector<std::pair<int64_t, int64_t>> pg;
+  std::string output = "md";
+};
+
+std::string benchUsage(const std::string &program, bool modelArg) {
+  return "usage: " + program + (modelArg ? " MODEL" : "") +
+         " [options]   (llama-bench's flags; lists are comma-separated)\n"
+         "  -p, --n-prompt N,...   prompt tokens (default 128; 0: no prompt "
+         "test)\n"
+         "  -n, --n-gen N,...      generated tokens (default 32; 0: no "
+         "generation test)\n"
+         "  -pg PP,TG              a prompt of PP then TG generated tokens, "
+         "timed together\n"
+         "  -t, --threads N,...    threads (default: the executable's, else "
+         "all)\n"
+         "  -np, --parallel N,...  streams decoded together (default 1): "
+         "aggregate tokens/s of -n tokens each\n"
+         "  -r, --repetitions N    timed repetitions after a warm-up "
+         "(default 5)\n"
+         "  -o, --output FORMAT    md (default), json or csv\n";
+}
+
+} // namespace
+
+OrError<BenchOptions> parseBenchOptions(const std::vector<std::string> &args,
+                                        bool modelArg) {
+  using R = OrError<BenchOptions>;
+  BenchOptions o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string &flag = args[i];
+    if (flag == "-h" || flag == "--help") {
+      o.help = true;
+      continue;
+    }
+    if (flag.empty() || flag[0] != '-') {
+      if (!modelArg || !o.model.empty())
+        return R::failure("unexpected argument '" + escapeForMessage(flag) +
+                          "'");
+      o.model = flag;
+      continue;
+    }
+    if (i + 1 >= args.size())
+      return R::failure(flag + " needs a value");
+    const std::string &v = args[++i];
+    std::string e;
+    std::vector<int64_t> list;
+    if (flag == "-p" || flag == "--n-prompt" || flag == "--prompt-tokens") {
+      e = parseList(flag, v, 0, 1 << 20, o.prompts);
+    } else if (flag == "-n" || flag == "--n-gen" || flag == "--gen-tokens") {
+      e = parseList(flag, v, 0, 1 << 20, o.gens);
+    } else if (flag == "-pg") {
+      e = parseList(flag, v, 1, 1 << 20, list);
+      if (e.empty() && list.size() != 2)
+        e = "-pg: give PP,TG (two numbers), got '" + escapeForMessage(v) + "'";
+      if (e.empty())
+        o.pg.push_back({list[0], list[1]});
+    } else if (flag == "-t" || flag == "--threads") {
+      e = parseList(flag, v, 1, 1024, o.threadList);
+    } else if (flag == "-np" || flag == "--parallel") {
+      e = parseList(flag, v, 1, 4096, o.streams);
+    } else if (flag == "-r" || flag == "--repetitions" || flag == "--reps") {
+      e = parseList(flag, v, 1, 1000, list);
+      if (e.empty() && list.size() != 1)
+        e = flag + " takes one number";
+      if (e.empty())
+        o.reps = static_cast<int>(list[0]);
+    } else if (flag == "-o" || flag == "--output") {
+      if (v != "md" && v != "json" && v != "csv")
+        e = flag + ": '" + escapeForMessage(v) + "' is not md, json or csv";
+      o.output = v;
+    } else {
+      e = "unknown flag '" + escapeForMessage(flag) + "' (see --help)";
+    }
+    if (!e.empty())
+      return R::failure(e);
+  }
+  if (modelArg && o.model.empty() && !o.help)
+    return R::failure("no model: give MODEL");
+  return R(o);
+}
+
+namespace {
+
+int64_t parameterCount(const ModelConfig &c) {
+  const int64_t h = c.hiddenSize, q = c.numHeads * c.headDim,
+                kv = c.numKvHeads * c.headDim, f = c.intermediateSize;
+  const int64_t layer = h * (q + 2 * kv) + q * h + 3 * h * f + 2 * h + q + f;
+  return c.vocabSize * h * (c.tiedEmbeddings ? 1 : 2) + c.numLayers * layer +
+         h;
+}
+
+void printMarkdown(const std::string &model, uint64_t size, int64_t params,
+                   const std::string &backend,
+                   const std::vector<Result> &results) {
+  std::printf("| model | size | params | backend | threads | test | t/s | "
+              "(min - max) |\n| --- | ---: | ---: | --- | ---: | ---: | ---: "
+              "| ---: |\n");
+  const bool gib = size >= (1u << 30);
+  const double sized =
+      static_cast<double>(size) / (gib ? 1024.0 * 1024 * 1024 : 1024.0 * 1024);
+  for (const Result &r : results)
+    std::printf("| %s | %.2f %s | %.2f M | %s | %d | %s | %.2f ± %.2f | "
+                "%.2f - %.2f |\n",
+                model.c_str(), sized, gib ? "GiB" : "MiB",
+                static_cast<double>(params) / 1e6,
+                backend.c_str(), r.threads, r.test.c_str(), r.mean(),
+                r.stddev(), *std::min_element(r.samples.begin(), r.samples.end()),
+                *std::max_element(r.samples.begin(), r.samples.end()));
+}
+
+void printJson(const std::string &model, uint64_t size, int64_t params,
+               const std::string &backend, const std::vector<Result> &results,
+               double bandwidth, uint64_t bytesPerToken) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Result &r : results)
+    out.push_back({{"model_filename", model},
+                   {"model_size", size},
+                   {"model_n_params", params},
+                   {"backends", backend},
+                   {"tern_version", ternVersion()},
+                   {"n_threads", r.threads},
+                   {"n_prompt", r.prompt},
+                   {"n_gen", r.gen},
+                   {"n_parallel", r.streams},
+                   {"test", r.test},
+                   {"avg_ts", r.mean()},
+                   {"stddev_ts", r.stddev()},
+                   {"samples_ts", r.samples},
+                   {"read_bandwidth_bytes_per_s", bandwidth},
+                   {"weights_bytes_per_token", bytesPerToken}});
+  std::printf("%s\n", out.dump(2, ' ', false,
+                               nlohmann::json::error_handler_t::replace)
+                          .c_str());
+}
+
+void printCsv(const std::string &model, uint64_t size, int64_t params,
+              const std::string &backend, const std::vector<Result> &results) {
+  std::printf("model_filename,model_size,model_n_params,backends,n_threads,"
+              "n_prompt,n_gen,n_parallel,test,avg_ts,stddev_ts\n");
+  for (const Result &r : results)
+    std::printf("\"%s\",%llu,%lld,%s,%d,%lld,%lld,%lld,%s,%.4f,%.4f\n",
+                model.c_str(), static_cast<unsigned long long>(size),
+                static_cast<long long>(params), backend.c_str(), r.threads,
+                static_cast<long long>(r.prompt),
+                static_cast<long long>(r.gen),
+                static_cast<long long>(r.streams), r.test.c_str(), r.mean(),
+                r.stddev());
+}
+
+/// The tests of one thread count, each warmed up then timed `reps` times.
+std::string runTests(RunBackend &b, const BenchOptions &o, int threads,
+                     std::vector<Result> &results) {
+  struct Test {
+    int64_t prompt, gen, streams;
+    bool pp, tg; ///< which times count
+    std::string name;
+  };
+  std::vector<Test> tests;
+  for (int64_t p : o.prompts)
+    if (p > 0)
+      tests.push_back({p, 0, 1, true, false, "pp" + std::to_string(p)});
+  for (int64_t n : o.gens)
+    if (n > 0)
+      for (int64_t s : o.streams)
+        tests.push_back({0, n, s, false, true,
+                         "tg" + std::to_string(n) +
+                             (s > 1 ? " x" + std::to_string(s) : "")});
+  for (auto [p, n] : o.pg)
+    tests.push_back({p, n, 1, true, true,
+                     "pp" + std::to_string(p) + "+tg" + std::to_string(n)});
+  for (const Test &t : tests) {
+    const int64_t ctx = std::max<int64_t>(t.prompt, 1) + t.gen;
+    if (ctx > b.maxContext())
+      return t.name + " needs " + std::to_string(ctx) + " tokens, more than "
+             "the " + std::to_string(b.maxContext()) + "-token context";
+    OrError<std::unique_ptr<LanguageModel>> lm =
+        b.instantiate(threads, ctx, t.streams);
+    if (!lm)
+      return lm.error;
+    Result r{t.name, threads, t.prompt, t.gen, t.streams, {}};
+    for (int rep = 0; rep <= o.reps; ++rep) { // rep 0 is the warm-up
+      auto s = timeOnce(**lm, t.prompt, t.gen, t.streams);
+      if (!s)
+        return s.error;
+      const auto [ps, gs] = *s;
+      double tps;
+      if (t.pp && t.tg)
+        tps = static_cast<double>(t.prompt + t.gen) / (ps + gs);
+      else if (t.pp)
+        tps = static_cast<double>(t.prompt) / ps;
+      else
+        tps = static_cast<double>(t.gen * t.streams) / gs;
+      if (rep > 0)
+        r.samples.push_back(tps);
+    }
+    results.push_back(std::move(r));
+  }
+  return "";
+}
+
+int benchMainUnguarded(const std::string &program,
+                       const std::vector<std::string> &args, bool modelArg,
+                       const RunBackendLoader &load) {
+  auto fail = [&](const std::string &message) {
+    printError(program, message);
+    return 1;
+  };
+  OrError<BenchOptions> parsed = parseBenchOptions(args, modelArg);
+  if (!parsed)
+    return fail(parsed.error);
+  const BenchOptions &o = *parsed;
+  if (o.help) {
+    std::fputs(benchUsage(program, modelArg).c_str(), stdout);
+    return 0;
+  }
+  RunOptions ro;
+  ro.model = o.model;
+  OrError<std::unique_ptr<RunBackend>> backend = load(ro);
+  if (!backend)
+    return fail(backend.error);
+  RunBackend &b = **backend;
+  std::vector<Result> results;
+  std::vector<int> threadCounts;
+  for (int64_t t : o.threadList)
+    threadCounts.push_back(resolveThreads(static_cast<int>(t), b));
+  for (int threads : threadCounts)
+    if (std::string e = runTests(b, o, threads, results); !e.empty())
+      return fail(e);
+  if (results.empty())
+    return fail("nothing to measure (-p 0 and -n 0, no -pg)");
+
+  const std::string path = o.model.empty() ? program.substr(0, program.find(' '))
+                                           : o.model;
+  struct stat st {};
+  const uint64_t size =
+      ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  const std::string name = path.substr(path.find_last_of('/') + 1);
+  const std::string backendName =
+      o.model.empty() ? "Tern compiled" : "Tern reference";
+  const int64_t params = parameterCount(b.config());
+  ThreadPool pool(threadCounts.back());
+  const double bandwidth = measureReadBandwidth(pool);
+  const uint64_t bytes = b.weightBytesPerToken();
+  if (o.output == "json") {
+    printJson(name, size, params, backendName, results, bandwidth, bytes);
+    return 0;
+  }
+  if (o.output == "csv") {
+    printCsv(name, size, params, backendName, results);
+    return 0;
+  }
+  printMarkdown(name, size, params,
+                backendName, results);
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("\npeak memory %.2f GiB; read bandwidth %.1f GB/s (%d "
+              "thread%s); %d repetition%s after a warm-up\n",
+              static_cast<double>(usage.ru_maxrss) / (1024.0 * 1024.0),
+              bandwidth / 1e9, threadCounts.back(),
+              threadCounts.back() == 1 ? "" : "s", o.reps,
+              o.reps == 1 ? "" : "s");
+  // Decode reads every weight once per token (once per step of -np
+  // streams): its ceiling is the bandwidth over the bytes read, for a model
+  // larger than the caches (a smaller one is read from them).
+  if (bytes >= (64u << 20)) {
+    const double roofline = bandwidth / static_cast<double>(bytes);
+    std::printf("weights per token %.3f GB: single-stream roofline %.2f "
+                "tokens/s\n",
+                static_cast<double>(bytes) / 1e9, roofline);
+    for (const Result &r : results)
+      if (r.prompt == 0 && r.streams == 1)
+        std::printf("  %s at %.0f %% of it\n", r.test.c_str(),
+                    100.0 * r.mean() / roofline);
+  } else if (bytes) {
+    std::printf("weights per token %.1f MB: they fit in the CPU's caches, so "
+                "memory bandwidth sets no bound here\n",
+                static_cast<double>(bytes) / 1e6);
+  }
+  return 0;
+}
+
+} // namespace
+
+int benchMain(const std::string &program, const std::vector<std::string> &args,
+              bool modelArg, const RunBackendLoader &load) {
+  return runGuarded(program, [&] {
+    return benchMainUnguarded(program, args, modelArg, load);
+  });
+}
+
+} // namespace tern
