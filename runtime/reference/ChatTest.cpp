@@ -1,0 +1,103 @@
+//===- ChatTest.cpp - The interactive chat over the shipped model ---------===//
+//
+// runChat with the reference backend of models/kjv: a reply interrupted
+// (as SIGINT does) stops there and the next turn goes on; the conversation
+// is re-rendered each turn with the interrupted reply closed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/generate/RunSession.h"
+#include "runtime/reference/ReferenceBackend.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+using namespace tern;
+
+namespace {
+
+/// Calls interruptReply() at the `at`-th single-token evaluation of the
+/// first reply, as a Ctrl-C would.
+class InterruptingModel final : public LanguageModel {
+public:
+  InterruptingModel(std::unique_ptr<LanguageModel> m, int at,
+                    std::vector<int64_t> &truncations)
+      : truncations(truncations), m_(std::move(m)), at_(at) {}
+  const ModelConfig &config() const override { return m_->config(); }
+  int64_t position() const override { return m_->position(); }
+  int64_t contextSize() const override { return m_->contextSize(); }
+  void reset() override { m_->reset(); }
+  void truncate(int64_t n) override {
+    truncations.push_back(n);
+    m_->truncate(n);
+  }
+  std::string forward(const TokenId *t, int64_t n, float *logits,
+                      bool all) override {
+    if (n == 1 && ++singles_ == at_)
+      interruptReply();
+    return m_->forward(t, n, logits, all);
+  }
+  std::vector<int64_t> &truncations;
+
+private:
+  std::unique_ptr<LanguageModel> m_;
+  int at_, singles_ = 0;
+};
+
+class InterruptingBackend final : public RunBackend {
+public:
+  explicit InterruptingBackend(std::unique_ptr<RunBackend> b)
+      : b_(std::move(b)) {}
+  const ModelConfig &config() const override { return b_->config(); }
+  const Tokenizer *tokenizer() const override { return b_->tokenizer(); }
+  std::string chatTemplate() const override { return b_->chatTemplate(); }
+  OrError<std::unique_ptr<LanguageModel>>
+  instantiate(int threads, int64_t ctx, int64_t seqs) override {
+    auto m = b_->instantiate(threads, ctx, seqs);
+    if (!m)
+      return m;
+    auto wrapped =
+        std::make_unique<InterruptingModel>(std::move(*m), 3, truncations);
+    return OrError<std::unique_ptr<LanguageModel>>(std::move(wrapped));
+  }
+  std::vector<int64_t> truncations; ///< of the model, which runChat owns
+
+private:
+  std::unique_ptr<RunBackend> b_;
+};
+
+TEST(Chat, InterruptedReplyStopsAndTheNextTurnGoesOn) {
+  RunOptions o;
+  o.model = TERN_SOURCE_DIR "/models/kjv/kjv.gguf";
+  o.interactive = true;
+  o.nPredict = 12;
+  o.ignoreEos = true;
+  o.contextSize = 256;
+  o.seed = 1;
+  auto loaded = loadReferenceBackend(o);
+  ASSERT_TRUE(loaded) << loaded.error;
+  InterruptingBackend b(std::move(*loaded));
+  std::istringstream in("And God said\nWho is the LORD\n");
+  testing::internal::CaptureStderr();
+  testing::internal::CaptureStdout();
+  const int rc = runChat("chat", o, b, in);
+  const std::string out = testing::internal::GetCapturedStdout();
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(rc, 0) << err;
+  // The first reply stopped when interrupted, the second ran to -n.
+  const size_t first = err.find("chat: "), second = err.find("chat: ", first + 1);
+  ASSERT_NE(second, std::string::npos) << err;
+  EXPECT_NE(err.substr(first, second - first).find("(interrupted)"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("chat: 12 tokens", second), std::string::npos) << err;
+  EXPECT_EQ(err.find("(interrupted)", second), std::string::npos) << err;
+  // The second turn kept the cached first turn (its render shares the
+  // prefix up to the interrupted reply, closed by <|eot_id|> now).
+  ASSERT_EQ(b.truncations.size(), 2u);
+  EXPECT_EQ(b.truncations[0], 0);
+  EXPECT_GT(b.truncations[1], 5);
+}
+
+} // namespace
