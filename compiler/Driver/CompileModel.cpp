@@ -291,6 +291,7 @@ PayloadInfo Compilation::payloadInfo() const {
   info.commandLine = o_.commandLine;
   info.contextSize = imported_.contextSize;
   info.prefillRows = imported_.prefillRows;
+  info.batchRows = imported_.batchRows;
   info.threads = o_.threads;
   info.head = o_.head;
   return info;

@@ -76,6 +76,7 @@ llvm::Error mlir::tern::writePayload(const std::string &path,
     w.addString(TERN_ABI_KEY_COMMAND, info.commandLine);
   w.addUint32(TERN_ABI_KEY_PREFILL_ROWS,
               static_cast<uint32_t>(info.prefillRows));
+  w.addUint32(TERN_ABI_KEY_BATCH_ROWS, static_cast<uint32_t>(info.batchRows));
   if (info.threads > 0)
     w.addUint32(TERN_ABI_KEY_THREADS, static_cast<uint32_t>(info.threads));
   w.addString(TERN_ABI_KEY_HEAD, rt::headFormatName(info.head));

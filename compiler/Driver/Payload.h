@@ -42,7 +42,7 @@ struct PayloadInfo {
   std::string cpu;         ///< LLVM CPU name and explicit features
   std::string kernels;     ///< "family packing/block x count, ..."
   std::string commandLine; ///< the `tern compile` that made it
-  int64_t contextSize = 0, prefillRows = 0, threads = 0;
+  int64_t contextSize = 0, prefillRows = 0, threads = 0, batchRows = 0;
   ::tern::HeadFormat head = ::tern::HeadFormat::Native;
 };
 

@@ -267,8 +267,8 @@ void GraphBuilder::batchEntry(const std::string &name, int64_t rows) {
           Value(), rows};
   s.slots = body->getArgument(3);
   s.positions = body->getArgument(4);
-  network(name, s, body->getArgument(5), body->getArgument(6),
-          arith::ConstantIndexOp::create(b_, loc_, 0));
+  // Every row's logits (no first row).
+  network(name, s, body->getArgument(5), body->getArgument(6), Value());
 }
 
 void GraphBuilder::network(const std::string &name, const Scope &s,

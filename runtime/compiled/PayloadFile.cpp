@@ -92,10 +92,11 @@ OrError<std::string> describePayload(const GgufFile &f) {
   OrError<uint64_t> context = u32Or(f, TERN_ABI_KEY_CONTEXT, 0);
   OrError<uint64_t> prefill = u32Or(f, TERN_ABI_KEY_PREFILL_ROWS, 0);
   OrError<uint64_t> threads = u32Or(f, TERN_ABI_KEY_THREADS, 0);
+  OrError<uint64_t> batch = u32Or(f, TERN_ABI_KEY_BATCH_ROWS, 0);
   for (const std::string *e :
        {&name.error, &version.error, &command.error, &target.error,
         &cpu.error, &kernels.error, &head.error, &context.error,
-        &prefill.error, &threads.error})
+        &prefill.error, &threads.error, &batch.error})
     if (!e->empty())
       return R::failure(*e);
   const GgufTensorInfo *w = f.findTensor(TERN_ABI_WEIGHTS_TENSOR);
@@ -114,7 +115,15 @@ OrError<std::string> describePayload(const GgufFile &f) {
      << (*prefill >= 2 ? std::to_string(*prefill) + " tokens per call"
                        : std::string("none (decode only)"))
      << "\n"
-     << "threads:       "
+     << "batched decode: ";
+  if (*batch >= 2) {
+    for (uint64_t b = 2; b <= *batch; b *= 2)
+      os << (b > 2 ? ", " : "") << b;
+    os << " streams per step (serve -np)\n";
+  } else {
+    os << "none (serve decodes one stream per step)\n";
+  }
+  os << "threads:       "
      << (*threads ? std::to_string(*threads) : std::string("all hardware threads"))
      << " (-t overrides)\n"
      << "weights:       "

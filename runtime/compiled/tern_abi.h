@@ -48,6 +48,9 @@ extern "C" {
 #define TERN_ABI_KEY_TARGET "tern.target"
 /* Tokens per tern_prefill call (absent or < 2: no prefill entry point). */
 #define TERN_ABI_KEY_PREFILL_ROWS "tern.prefill_rows"
+/* The largest batched decode entry point (tern_decode_batchB for B = 2,
+ * 4, ... up to it; absent or < 2: none), for --info. */
+#define TERN_ABI_KEY_BATCH_ROWS "tern.batch_rows"
 /* Default thread count (tern compile --threads; absent or 0: all hardware
  * threads); -t overrides it. */
 #define TERN_ABI_KEY_THREADS "tern.threads"

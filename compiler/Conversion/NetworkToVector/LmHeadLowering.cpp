@@ -31,6 +31,8 @@ struct HeadShape {
   bool firstRowArg; ///< takes memref<1xindex> first_row
 };
 
+Value fold32(VectorBuilder &v, Value acc);
+
 /// The dot product of input row r with vocabulary row `v`: sum over k of
 /// loadX(k, w) * loadW(k, w) in w = 32 lanes (8 when H % 32 != 0).
 Value headDot(VectorBuilder &v, int64_t h,
@@ -49,6 +51,14 @@ Value headDot(VectorBuilder &v, int64_t h,
                              b, loc, loadX(k, 32), loadW(k, 32));
                          return arith::AddFOp::create(b, loc, a, prod);
                        });
+  return fold32(v, acc);
+}
+
+/// 32 partial sums folded to one f32 as the reference folds them:
+/// (p[l] + p[l+16]) + (p[l+8] + p[l+24]), then the lane tree.
+Value fold32(VectorBuilder &v, Value acc) {
+  OpBuilder &b = v.b;
+  Location loc = v.loc;
   auto part = [&](int64_t off) -> Value {
     SmallVector<int64_t> lanes;
     for (int64_t l = 0; l < kLanes; ++l)
@@ -113,6 +123,50 @@ void buildHeadBody(OpBuilder &b, Block *body, const HeadShape &s) {
                                                    ValueRange{v.idx(0)}))
                     : v.idx(0);
   const bool flat = cast<MemRefType>(logits.getType()).getRank() == 1;
+  auto finish = [&](Value d, Value row, Value r) {
+    if (s.format == HeadFormat::int8)
+      d = arith::MulFOp::create(
+          b, v.loc, d,
+          memref::LoadOp::create(b, v.loc, scales, ValueRange{row, v.idx(0)}));
+    if (flat)
+      memref::StoreOp::create(b, v.loc, d, logits, ValueRange{row});
+    else
+      memref::StoreOp::create(b, v.loc, d, logits, ValueRange{r, row});
+  };
+  if (!s.firstRowArg && s.rows > 1 && s.hidden % 32 == 0) {
+    // Every row wanted (a batch): each vocabulary row's weights are loaded
+    // and converted once per 32 columns for a group of token rows, each
+    // row's sums in the same order as headDot's.
+    const int64_t group = 4;
+    Type f32 = b.getF32Type();
+    v.forEach(body->getArgument(arg), body->getArgument(arg + 1), 1,
+              [&](Value row) {
+      for (int64_t r0 = 0; r0 < s.rows; r0 += group) {
+        const int64_t n = std::min(group, s.rows - r0);
+        SmallVector<Value> init(static_cast<size_t>(n), v.vzero(f32, 32));
+        auto loop = scf::ForOp::create(b, v.loc, v.idx(0), v.idx(s.hidden),
+                                       v.idx(32), init);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(loop.getBody());
+          Value k = loop.getInductionVar();
+          Value w = loadWeights(v, s.format, weights, scales, row, k, 32);
+          SmallVector<Value> next;
+          for (int64_t i = 0; i < n; ++i) {
+            Value xv = v.vload(x, {v.idx(r0 + i), k}, 32);
+            next.push_back(arith::AddFOp::create(
+                b, v.loc, loop.getRegionIterArgs()[i],
+                arith::MulFOp::create(b, v.loc, xv, w)));
+          }
+          scf::YieldOp::create(b, v.loc, next);
+        }
+        for (int64_t i = 0; i < n; ++i)
+          finish(fold32(v, loop.getResult(i)), row, v.idx(r0 + i));
+      }
+    });
+    func::ReturnOp::create(b, v.loc);
+    return;
+  }
   v.forEach(body->getArgument(arg), body->getArgument(arg + 1), 1,
             [&](Value row) {
     v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
@@ -121,14 +175,7 @@ void buildHeadBody(OpBuilder &b, Block *body, const HeadShape &s) {
           [&](Value k, int64_t w) {
             return loadWeights(v, s.format, weights, scales, row, k, w);
           });
-      if (s.format == HeadFormat::int8)
-        d = arith::MulFOp::create(
-            b, v.loc, d,
-            memref::LoadOp::create(b, v.loc, scales, ValueRange{row, v.idx(0)}));
-      if (flat)
-        memref::StoreOp::create(b, v.loc, d, logits, ValueRange{row});
-      else
-        memref::StoreOp::create(b, v.loc, d, logits, ValueRange{r, row});
+      finish(d, row, r);
     });
   });
   func::ReturnOp::create(b, v.loc);

@@ -28,6 +28,15 @@ func.func @int8(%x: tensor<1x64xf32>, %c: tensor<100x64xi8>, %s: tensor<100x1xf3
   return
 }
 
+// A batch (every row wanted): rows in groups of 4 share each vocabulary
+// row's converted weights.
+// CHECK-LABEL: func @batch
+// CHECK: call @tern_head_native_f16_r6_h64_v100(
+func.func @batch(%x: tensor<6x64xf32>, %w: tensor<100x64xf16>, %logits: memref<6x100xf32>) {
+  tern.lm_head %x, %w into %logits as native : tensor<6x64xf32>, tensor<100x64xf16> into memref<6x100xf32>
+  return
+}
+
 // The head functions keep 32 partial sums (vector<32xf32>), folded to 8 as
 // (p[l] + p[l+16]) + (p[l+8] + p[l+24]), then the lane tree.
 // CHECK-LABEL: func.func private @tern_head_native_f16_r1_h64_v100(
@@ -56,3 +65,12 @@ func.func @int8(%x: tensor<1x64xf32>, %c: tensor<100x64xi8>, %s: tensor<100x1xf3
 // CHECK: arith.sitofp {{.*}} : vector<32xi8> to vector<32xf32>
 // CHECK: memref.load %arg2
 // CHECK: arith.mulf
+// The batch: per vocabulary row, rows 0-3 then 4-5, each group's
+// weights loaded and widened once per 32 columns, one sum per row.
+// CHECK-LABEL: func.func private @tern_head_native_f16_r6_h64_v100(
+// CHECK: scf.for {{.*}} step %c32 iter_args({{.*}}) -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
+// CHECK-COUNT-1: arith.extf {{.*}} : vector<32xf16> to vector<32xf32>
+// CHECK-COUNT-4: arith.mulf {{.*}} : vector<32xf32>
+// CHECK-COUNT-4: memref.store {{.*}} : memref<6x100xf32>
+// CHECK: scf.for {{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<32xf32>, vector<32xf32>) {
+// CHECK-COUNT-2: memref.store {{.*}} : memref<6x100xf32>
