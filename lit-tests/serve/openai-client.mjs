@@ -90,3 +90,23 @@ await assert.rejects(client.completions.create({ model, prompt: long }), (e) => 
   return true;
 });
 console.log("ok too long: 400");
+
+// A client that leaves mid-stream frees its slot: the server counts the
+// request as cancelled and no slot stays busy.
+const metric = async (name) => {
+  const text = await (await fetch(process.env.TERN_URL + "/metrics")).text();
+  return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)[1]);
+};
+const before = await metric("tern_requests_cancelled_total");
+const leaving = await client.completions.create({
+  model, prompt, max_tokens: 100000, temperature: 0, stream: true });
+for await (const chunk of leaving) {
+  if (chunk.choices[0]?.text) break; // leaves the loop: the stream aborts
+}
+for (let i = 0; i < 600 && (await metric("tern_requests_cancelled_total")) === before; ++i)
+  await new Promise((r) => setTimeout(r, 50));
+assert.equal(await metric("tern_requests_cancelled_total"), before + 1);
+for (let i = 0; i < 600 && (await metric("tern_slots_busy")) !== 0; ++i)
+  await new Promise((r) => setTimeout(r, 50));
+assert.equal(await metric("tern_slots_busy"), 0);
+console.log("ok disconnect frees the slot");

@@ -54,14 +54,15 @@ SchedulerMetrics Scheduler::metrics() const {
 
 void Scheduler::finish(size_t s, const std::string &reason) {
   Slot &slot = slots_[s];
-  if (slot.req->onDone)
-    slot.req->onDone(reason, slot.generated);
+  // The counters first: whoever onDone wakes sees them updated.
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++(reason == "cancelled" ? metrics_.requestsCancelled
                              : metrics_.requestsDone);
     --metrics_.slotsBusy;
   }
+  if (slot.req->onDone)
+    slot.req->onDone(reason, slot.generated);
   slot = Slot();
 }
 
