@@ -113,10 +113,11 @@ def main():
             order.reverse()
         for v in order:
             out = run([tern, "bench", "./" + v["name"], "-p", str(p), "-n",
-                       str(n), "-t", str(t), "-r", str(cfg.get("reps", 5))],
+                       str(n), "-t", str(t), "-r", str(cfg.get("reps", 5)),
+                       "-o", "json"],
                       capture_output=True).stdout
             sys.stderr.write(out)
-            results[v["name"]].append((state, out))
+            results[v["name"]].append((state, json.loads(out)))
 
     # Logits on a short prompt against the first variant's.
     k = cfg.get("logit_check_tokens", 0)
@@ -139,10 +140,10 @@ def main():
                 agree.group(1), agree.group(2), float(kl.group(1)),
                 float(mx.group(1)))
 
-    def grab(text, key):
-        m = re.search(r"^\s*%s\s+([0-9.]+)\s+\(([0-9.]+) - ([0-9.]+)\)" % key,
-                      text, re.M)
-        return (float(m.group(1)), float(m.group(2)), float(m.group(3)))
+    def grab(rows, test):
+        """(median, min, max) tokens/s of `test` in `tern bench -o json`."""
+        xs = sorted(next(r for r in rows if r["test"] == test)["samples_ts"])
+        return (xs[len(xs) // 2], xs[0], xs[-1])
 
     print("| variant | page cache | pp%d tokens/s | tg%d tokens/s | GB/token | "
           "roofline (probe) | tg/roofline | logits vs %s |" %
@@ -151,13 +152,14 @@ def main():
     for v in variants:
         for state, out in results[v["name"]]:
             pp, tg = grab(out, "pp%d" % p), grab(out, "tg%d" % n)
-            m = re.search(r"weights per token\s+([0-9.]+) GB: roofline "
-                          r"([0-9.]+) tokens/s, tg\d+ at (\d+) %", out)
-            bw = re.search(r"read bandwidth\s+([0-9.]+) GB/s", out)
-            print("| %s | %s | %.1f (%.1f-%.1f) | %.2f (%.2f-%.2f) | %s | %s (%s GB/s) "
-                  "| %s %% | %s |" % (
+            bandwidth = out[0]["read_bandwidth_bytes_per_s"]
+            per_token = out[0]["weights_bytes_per_token"]
+            roofline = bandwidth / per_token
+            print("| %s | %s | %.1f (%.1f-%.1f) | %.2f (%.2f-%.2f) | %.3f | %.2f (%.1f GB/s) "
+                  "| %.0f %% | %s |" % (
                       v["name"], state, pp[0], pp[1], pp[2], tg[0], tg[1],
-                      tg[2], m.group(1), m.group(2), bw.group(1), m.group(3),
+                      tg[2], per_token / 1e9, roofline, bandwidth / 1e9,
+                      100 * tg[0] / roofline,
                       effects.get(v["name"], "(baseline)")
                       if v is not variants[0] else "(baseline)"))
     # Each variant against the first in the same round.

@@ -216,6 +216,27 @@ OrError<BenchOptions> parseBenchOptions(const std::vector<std::string> &args,
 
 namespace {
 
+/// The last-level cache's size (Linux sysfs; 0 when unknown).
+uint64_t lastLevelCacheBytes() {
+  uint64_t best = 0;
+  for (int i = 0; i < 8; ++i) {
+    std::FILE *f = std::fopen(
+        ("/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i) +
+         "/size")
+            .c_str(),
+        "r");
+    if (!f)
+      continue;
+    unsigned long long n = 0;
+    char unit = 0;
+    if (std::fscanf(f, "%llu%c", &n, &unit) >= 1)
+      best = std::max<uint64_t>(
+          best, n << (unit == 'K' ? 10 : unit == 'M' ? 20 : 0));
+    std::fclose(f);
+  }
+  return best;
+}
+
 int64_t parameterCount(const ModelConfig &c) {
   const int64_t h = c.hiddenSize, q = c.numHeads * c.headDim,
                 kv = c.numKvHeads * c.headDim, f = c.intermediateSize;
@@ -395,21 +416,24 @@ int benchMainUnguarded(const std::string &program,
               threadCounts.back() == 1 ? "" : "s", o.reps,
               o.reps == 1 ? "" : "s");
   // Decode reads every weight once per token (once per step of -np
-  // streams): its ceiling is the bandwidth over the bytes read, for a model
-  // larger than the caches (a smaller one is read from them).
-  if (bytes >= (64u << 20)) {
-    const double roofline = bandwidth / static_cast<double>(bytes);
-    std::printf("weights per token %.3f GB: single-stream roofline %.2f "
-                "tokens/s\n",
-                static_cast<double>(bytes) / 1e9, roofline);
-    for (const Result &r : results)
-      if (r.prompt == 0 && r.streams == 1)
-        std::printf("  %s at %.0f %% of it\n", r.test.c_str(),
-                    100.0 * r.mean() / roofline);
-  } else if (bytes) {
-    std::printf("weights per token %.1f MB: they fit in the CPU's caches, so "
-                "memory bandwidth sets no bound here\n",
-                static_cast<double>(bytes) / 1e6);
+  // streams): its ceiling is the bandwidth over the bytes read, for weights
+  // well beyond the last-level cache (smaller ones are read from it in
+  // part, and no bandwidth bounds them).
+  if (bytes) {
+    const uint64_t llc = lastLevelCacheBytes();
+    std::printf("weights per token %.3f GB", static_cast<double>(bytes) / 1e9);
+    if (llc && bytes <= 2 * llc) {
+      std::printf(" (within twice the %.0f MiB last-level cache: read from "
+                  "it in part, so memory bandwidth sets no bound)\n",
+                  static_cast<double>(llc) / (1 << 20));
+    } else {
+      const double roofline = bandwidth / static_cast<double>(bytes);
+      std::printf(": single-stream roofline %.2f tokens/s\n", roofline);
+      for (const Result &r : results)
+        if (r.prompt == 0 && r.streams == 1)
+          std::printf("  %s at %.0f %% of it\n", r.test.c_str(),
+                      100.0 * r.mean() / roofline);
+    }
   }
   return 0;
 }
