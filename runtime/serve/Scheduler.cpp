@@ -27,8 +27,11 @@ Scheduler::~Scheduler() { drain(); }
 bool Scheduler::submit(std::shared_ptr<SeqRequest> r) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (draining_ ||
-        static_cast<int64_t>(queue_.size()) >= options_.queueLimit)
+    // Room for the queue's limit beyond the free slots (which the loop
+    // fills from the queue at its next step).
+    const int64_t room =
+        options_.queueLimit + metrics_.slots - metrics_.slotsBusy;
+    if (draining_ || static_cast<int64_t>(queue_.size()) >= room)
       return false;
     queue_.push_back(std::move(r));
     metrics_.queueDepth = static_cast<int64_t>(queue_.size());

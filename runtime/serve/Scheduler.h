@@ -70,7 +70,8 @@ public:
   Scheduler(std::unique_ptr<LanguageModel> model, SchedulerOptions options);
   ~Scheduler();
 
-  /// Queues `r`; false when the queue is full or the scheduler drains.
+  /// Queues `r`; false when every slot is taken and `queueLimit` requests
+  /// wait already, or the scheduler drains.
   bool submit(std::shared_ptr<SeqRequest> r);
   /// Refuses new requests, finishes the admitted and queued ones, then
   /// stops the thread.

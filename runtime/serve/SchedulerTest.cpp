@@ -192,6 +192,19 @@ TEST(Scheduler, QueueLimitRefusesAndDrainFinishes) {
   EXPECT_FALSE(s.submit(refused.req)); // draining
 }
 
+TEST(Scheduler, NoQueueStillFillsFreeSlots) {
+  SchedulerOptions o;
+  o.queueLimit = 0;
+  Scheduler s(reference(2), o);
+  Collected a({1}, 3), b({2}, 3);
+  ASSERT_TRUE(s.submit(a.req)); // two free slots: both are taken
+  ASSERT_TRUE(s.submit(b.req));
+  a.wait();
+  b.wait();
+  EXPECT_EQ(a.reason, "length");
+  EXPECT_EQ(b.reason, "length");
+}
+
 TEST(Scheduler, StopTokenEndsWithStop) {
   const std::vector<TokenId> greedy = alone(6)[0];
   Scheduler s(reference(2), {});

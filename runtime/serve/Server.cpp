@@ -34,6 +34,14 @@ struct Reply {
   int64_t generated = 0;
 };
 
+/// The reply as server-sent events (chunks, the finish, usage when asked,
+/// [DONE]) or as one JSON object; a failed write cancels the request.
+void streamReply(httplib::Response &res, const ResponseInfo &info,
+                 std::shared_ptr<SeqRequest> seq, std::shared_ptr<Reply> reply,
+                 bool usage);
+void wholeReply(httplib::Response &res, const ResponseInfo &info,
+                std::shared_ptr<SeqRequest> seq, std::shared_ptr<Reply> reply);
+
 class Server {
 public:
   Server(const ServeOptions &o, RunBackend &b, ChatTemplate tmpl,
@@ -215,49 +223,61 @@ void Server::completion(const httplib::Request &req, httplib::Response &res,
   metrics_.request(endpoint, 200);
   const ResponseInfo info{newId(chat), static_cast<int64_t>(std::time(nullptr)),
                           model_, chat};
-  const bool stream = parsed->stream, usage = parsed->includeUsage;
-  auto finish = [](const std::string &reason) {
-    return reason == "length" ? "length" : "stop";
-  };
-  if (stream) {
-    res.set_header("Cache-Control", "no-cache");
-    res.set_chunked_content_provider(
-        "text/event-stream",
-        [=, first = true](size_t, httplib::DataSink &sink) mutable {
-          auto send = [&](const std::string &json) {
-            const std::string event = "data: " + json + "\n\n";
-            return sink.write(event.data(), event.size());
-          };
-          if (first && chat) {
-            first = false;
-            if (!send(chunkJson(info, "", chat, "")))
-              return seq->cancelled = true, false;
-          }
-          bool done = false;
-          std::string reason;
-          const std::string text =
-              take(*reply, done, reason, std::chrono::milliseconds(500));
-          if (!text.empty() && !send(chunkJson(info, text, false, "")))
+  if (parsed->stream)
+    streamReply(res, info, seq, reply, parsed->includeUsage);
+  else
+    wholeReply(res, info, seq, reply);
+}
+
+namespace {
+const char *finishReason(const std::string &reason) {
+  return reason == "length" ? "length" : "stop";
+}
+} // namespace
+
+void streamReply(httplib::Response &res, const ResponseInfo &info,
+                 std::shared_ptr<SeqRequest> seq, std::shared_ptr<Reply> reply,
+                 bool usage) {
+  res.set_header("Cache-Control", "no-cache");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [=, first = info.chat](size_t, httplib::DataSink &sink) mutable {
+        auto send = [&](const std::string &json) {
+          const std::string event = "data: " + json + "\n\n";
+          return sink.write(event.data(), event.size());
+        };
+        if (first) { // the chat's first chunk names the role
+          first = false;
+          if (!send(chunkJson(info, "", true, "")))
             return seq->cancelled = true, false;
-          // An SSE comment while waiting notices a client that left.
-          if (text.empty() && !done && !sink.write(": waiting\n\n", 11))
-            return seq->cancelled = true, false;
-          if (!done)
-            return true;
-          send(chunkJson(info, "", false, finish(reason)));
-          if (usage)
-            send(usageChunkJson(info, static_cast<int64_t>(seq->prompt.size()),
-                                reply->generated));
-          sink.write("data: [DONE]\n\n", 14);
-          sink.done();
+        }
+        bool done = false;
+        std::string reason;
+        const std::string text =
+            take(*reply, done, reason, std::chrono::milliseconds(500));
+        if (!text.empty() && !send(chunkJson(info, text, false, "")))
+          return seq->cancelled = true, false;
+        // An SSE comment while waiting notices a client that left.
+        if (text.empty() && !done && !sink.write(": waiting\n\n", 11))
+          return seq->cancelled = true, false;
+        if (!done)
           return true;
-        },
-        [seq](bool success) {
-          if (!success)
-            seq->cancelled = true;
-        });
-    return;
-  }
+        send(chunkJson(info, "", false, finishReason(reason)));
+        if (usage)
+          send(usageChunkJson(info, static_cast<int64_t>(seq->prompt.size()),
+                              reply->generated));
+        sink.write("data: [DONE]\n\n", 14);
+        sink.done();
+        return true;
+      },
+      [seq](bool success) {
+        if (!success)
+          seq->cancelled = true;
+      });
+}
+
+void wholeReply(httplib::Response &res, const ResponseInfo &info,
+                std::shared_ptr<SeqRequest> seq, std::shared_ptr<Reply> reply) {
   // One JSON object at the end; spaces (valid before JSON) while waiting
   // notice a client that left.
   res.set_chunked_content_provider(
@@ -274,7 +294,7 @@ void Server::completion(const httplib::Request &req, httplib::Response &res,
           return true;
         }
         const std::string json = completionJson(
-            info, body, finish(reason),
+            info, body, finishReason(reason),
             static_cast<int64_t>(seq->prompt.size()), reply->generated);
         sink.write(json.data(), json.size());
         sink.done();
