@@ -353,6 +353,27 @@ TEST(HfModelTest, TokenizerAndSpecialIds) {
   EXPECT_TRUE(hasWords(buildTokenizer(*r).error, {"no tokenizer vocabulary"}));
 }
 
+TEST(HfModelTest, ChatTemplateFromTokenizerConfig) {
+  const TinyModel m = makeTinyModel(TernaryEncoding::I2_S);
+  const HfCheckpoint c = hfCheckpointFor(m, HfWeightFormat::Packed);
+  const std::string dir = writeCheckpoint(c, "chat");
+  ModelOrError none = loadHfModel(dir);
+  ASSERT_TRUE(none.ok()) << none.error;
+  EXPECT_EQ(none->vocab.chatTemplate, "");
+  {
+    std::ofstream out(dir + "/tokenizer_config.json");
+    out << R"({"chat_template": "{{ '<|start_header_id|>' }}x", "x": 1})";
+  }
+  ModelOrError r = loadHfModel(dir);
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r->vocab.chatTemplate, "{{ '<|start_header_id|>' }}x");
+  {
+    std::ofstream out(dir + "/tokenizer_config.json");
+    out << "{\"chat_template\": ";
+  }
+  EXPECT_TRUE(hasWords(loadHfModel(dir).error, {"tokenizer_config.json"}));
+}
+
 TEST(HfModelTest, OptionalKeysUntiedHeadAndScaleForms) {
   const TinyModel m = makeTinyModel(TernaryEncoding::I2_S);
   HfCheckpoint c = hfCheckpointFor(m, HfWeightFormat::Packed);
