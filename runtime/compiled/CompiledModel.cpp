@@ -77,17 +77,16 @@ std::string selfPath(const char *argv0) {
 }
 
 /// The generated forward pass over the payload's weights.
-class CompiledModel final : public LanguageModel {
+class CompiledModel final : public SequencesModel {
 public:
   CompiledModel(std::shared_ptr<const GgufFile> payload, ModelConfig config,
                 const uint8_t *weights, uint64_t weightsBytes,
                 int64_t compiledContext, int64_t contextSize, int threads,
                 int64_t prefillRows, int64_t sequences)
-      : pool_(threads), prefillRows_(prefillRows), payload_(std::move(payload)),
-        config_(std::move(config)),
+      : SequencesModel(sequences), pool_(threads), prefillRows_(prefillRows),
+        payload_(std::move(payload)), config_(std::move(config)),
         weights_(weights), weightsBytes_(weightsBytes),
-        compiledContext_(compiledContext), contextSize_(contextSize),
-        positions_(static_cast<size_t>(sequences), 0) {
+        compiledContext_(compiledContext), contextSize_(contextSize) {
     const int64_t kv = config_.numKvHeads * config_.headDim;
     seqElems_ = config_.numLayers * compiledContext_ * kv;
     // With batched entry points, one more slot takes the rows that pad a
@@ -107,34 +106,14 @@ public:
   }
 
   const ModelConfig &config() const override { return config_; }
-  int64_t position() const override { return positions_[seq_]; }
   int64_t contextSize() const override { return contextSize_; }
-  void reset() override { positions_[seq_] = 0; }
-  void truncate(int64_t n) override {
-    positions_[seq_] = std::min(n, positions_[seq_]);
-  }
-  int64_t sequences() const override {
-    return static_cast<int64_t>(positions_.size());
-  }
-  void selectSequence(int64_t s) override { seq_ = static_cast<size_t>(s); }
 
   std::string decodeBatch(const int64_t *seqs, const TokenId *tokens,
                           int64_t n, float *logits) override {
     if (n < 2 || positions_.size() < 2 || batchEntries().empty())
       return LanguageModel::decodeBatch(seqs, tokens, n, logits);
-    for (int64_t i = 0; i < n; ++i) {
-      if (seqs[i] < 0 || seqs[i] >= sequences())
-        return "sequence " + std::to_string(seqs[i]) + " outside 0.." +
-               std::to_string(sequences() - 1);
-      for (int64_t j = 0; j < i; ++j)
-        if (seqs[j] == seqs[i])
-          return "sequence " + std::to_string(seqs[i]) + " twice in a batch";
-      if (std::string bad = checkForwardRequest(
-              config_, positions_[static_cast<size_t>(seqs[i])], contextSize_,
-              tokens + i, 1);
-          !bad.empty())
-        return bad;
-    }
+    if (std::string bad = checkDecodeBatch(seqs, tokens, n); !bad.empty())
+      return bad;
     const int64_t V = config_.vocabSize, maxRows = batchEntries().back().rows;
     for (int64_t i = 0; i < n; i += maxRows)
       runBatch(seqs + i, tokens + i, std::min(maxRows, n - i), logits + i * V);
@@ -265,8 +244,6 @@ private:
   int64_t compiledContext_, contextSize_;
   int64_t seqElems_ = 0; ///< cache floats per sequence
   std::unique_ptr<float[]> kCache_, vCache_; ///< [sequences, layers, ctx, kv]
-  std::vector<int64_t> positions_;
-  size_t seq_ = 0;
 };
 
 class CompiledBackend final : public RunBackend {

@@ -34,11 +34,8 @@ std::string checkForwardRequest(const ModelConfig &c, int64_t position,
   return "";
 }
 
-std::string LanguageModel::decodeBatch(const int64_t *seqs,
-                                       const TokenId *tokens, int64_t n,
-                                       float *logits) {
-  const ModelConfig &c = config();
-  // Check every row first: an error changes nothing.
+std::string LanguageModel::checkDecodeBatch(const int64_t *seqs,
+                                            const TokenId *tokens, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     if (seqs[i] < 0 || seqs[i] >= sequences())
       return "sequence " + std::to_string(seqs[i]) + " outside 0.." +
@@ -47,11 +44,21 @@ std::string LanguageModel::decodeBatch(const int64_t *seqs,
       if (seqs[j] == seqs[i])
         return "sequence " + std::to_string(seqs[i]) + " twice in a batch";
     selectSequence(seqs[i]);
-    if (std::string bad =
-            checkForwardRequest(c, position(), contextSize(), tokens + i, 1);
+    if (std::string bad = checkForwardRequest(config(), position(),
+                                              contextSize(), tokens + i, 1);
         !bad.empty())
       return bad;
   }
+  return "";
+}
+
+std::string LanguageModel::decodeBatch(const int64_t *seqs,
+                                       const TokenId *tokens, int64_t n,
+                                       float *logits) {
+  const ModelConfig &c = config();
+  // Check every row first: an error changes nothing.
+  if (std::string bad = checkDecodeBatch(seqs, tokens, n); !bad.empty())
+    return bad;
   for (int64_t i = 0; i < n; ++i) {
     selectSequence(seqs[i]);
     if (std::string bad =

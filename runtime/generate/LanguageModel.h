@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tern {
 
@@ -58,6 +59,35 @@ public:
   /// compiled models decode them in one step (the weights read once).
   virtual std::string decodeBatch(const int64_t *seqs, const TokenId *tokens,
                                   int64_t n, float *logits);
+
+protected:
+  /// decodeBatch's checks: sequences in range and distinct, each token in
+  /// the vocabulary and room in each sequence's context; "" or the first
+  /// row's error. Selects each sequence in turn.
+  std::string checkDecodeBatch(const int64_t *seqs, const TokenId *tokens,
+                               int64_t n);
+};
+
+/// A LanguageModel whose sequences are positions in one array (the
+/// reference and compiled models): position(), reset(), truncate(),
+/// sequences() and selectSequence() over them.
+class SequencesModel : public LanguageModel {
+public:
+  explicit SequencesModel(int64_t sequences)
+      : positions_(static_cast<size_t>(sequences), 0) {}
+  int64_t position() const override { return positions_[seq_]; }
+  void reset() override { positions_[seq_] = 0; }
+  void truncate(int64_t n) override {
+    positions_[seq_] = n < positions_[seq_] ? n : positions_[seq_];
+  }
+  int64_t sequences() const override {
+    return static_cast<int64_t>(positions_.size());
+  }
+  void selectSequence(int64_t s) override { seq_ = static_cast<size_t>(s); }
+
+protected:
+  std::vector<int64_t> positions_; ///< per sequence
+  size_t seq_ = 0;                 ///< the current sequence
 };
 
 /// The checks every forward() makes before evaluating: "" when `n` tokens

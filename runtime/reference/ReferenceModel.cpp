@@ -70,7 +70,7 @@ void applyRope(float *x, int64_t headDim, int64_t pos, float theta) {
 
 ReferenceModel::ReferenceModel(std::shared_ptr<const ModelDescription> model,
                                int threads)
-    : model_(std::move(model)), pool_(threads) {}
+    : SequencesModel(1), model_(std::move(model)), pool_(threads) {}
 
 OrError<std::unique_ptr<ReferenceModel>>
 ReferenceModel::create(std::shared_ptr<const ModelDescription> model,

@@ -90,7 +90,7 @@ void attendHead(const float *q, const float *k, const float *v,
                 int64_t stride, int64_t len, int64_t headDim, float scale,
                 float *scores, float *out);
 
-class ReferenceModel final : public LanguageModel {
+class ReferenceModel final : public SequencesModel {
 public:
   /// Decodes and checks the weights (every ternary code valid). Errors name
   /// the model file and the tensor.
@@ -99,16 +99,7 @@ public:
          const ReferenceOptions &options = {});
 
   const ModelConfig &config() const override { return model_->config; }
-  int64_t position() const override { return positions_[seq_]; }
   int64_t contextSize() const override { return contextSize_; }
-  void reset() override { positions_[seq_] = 0; }
-  void truncate(int64_t n) override {
-    positions_[seq_] = std::min(n, positions_[seq_]);
-  }
-  int64_t sequences() const override {
-    return static_cast<int64_t>(positions_.size());
-  }
-  void selectSequence(int64_t s) override { seq_ = static_cast<size_t>(s); }
   std::string forward(const TokenId *tokens, int64_t n, float *logits,
                       bool allLogits) override;
 
@@ -144,8 +135,6 @@ private:
   std::vector<uint8_t> headCodes_; // quantized head [vocab, code bytes]
   std::vector<float> headScales_;  // [vocab, scales per row]
   int64_t contextSize_ = 0;
-  std::vector<int64_t> positions_ = {0}; ///< per sequence
-  size_t seq_ = 0;                       ///< the current sequence
   std::vector<float> hidden_;
 };
 

@@ -113,6 +113,33 @@ void buildAttentionBody(OpBuilder &b, Block *body, const Shape &s) {
   func::ReturnOp::create(b, loc);
 }
 
+/// Calls the attention function of shape `s` (named `prefix` and the
+/// shape) on all R x H (row, head) pairs as a tern.parallel range and
+/// replaces `op` with its output.
+void callAttention(PatternRewriter &rewriter, Operation *op, const Shape &s,
+                   const char *prefix, Value q, Value kc, Value vc, Value args,
+                   RankedTensorType type) {
+  VectorBuilder v{rewriter, op->getLoc()};
+  auto rowType = MemRefType::get(type.getShape(), type.getElementType());
+  Type index = rewriter.getIndexType();
+  const std::string name =
+      llvm::formatv("{0}_r{1}_h{2}_kv{3}_d{4}_c{5}", prefix, s.rows, s.heads,
+                    s.kvHeads, s.headDim, s.context)
+          .str();
+  func::FuncOp fn = getOrBuildFunction(
+      op, name,
+      rewriter.getFunctionType({rowType, kc.getType(), vc.getType(), rowType,
+                                args.getType(), index, index},
+                               {}),
+      [&](OpBuilder &b, Block *body) { buildAttentionBody(b, body, s); });
+  Value att = v.newBuffer(type);
+  auto call = func::CallOp::create(
+      rewriter, op->getLoc(), fn,
+      ValueRange{q, kc, vc, att, args, v.idx(0), v.idx(s.rows * s.heads)});
+  call->setAttr("tern.parallel", rewriter.getUnitAttr());
+  rewriter.replaceOp(op, v.tensorOf(att, type));
+}
+
 struct AttentionLowering : OpRewritePattern<AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AttentionOp op,
@@ -141,28 +168,11 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
     });
 
     // The (row, head) pairs, split among the runtime's threads.
-    auto rowType = MemRefType::get(type.getShape(), type.getElementType());
     auto argsType = MemRefType::get({2}, rewriter.getIndexType());
-    const std::string name =
-        llvm::formatv("tern_attention_r{0}_h{1}_kv{2}_d{3}_c{4}", s.rows,
-                      s.heads, s.kvHeads, s.headDim, s.context)
-            .str();
-    Type index = rewriter.getIndexType();
-    func::FuncOp fn = getOrBuildFunction(
-        op, name,
-        rewriter.getFunctionType({rowType, cacheType, cacheType, rowType,
-                                  argsType, index, index},
-                                 {}),
-        [&](OpBuilder &b, Block *body) { buildAttentionBody(b, body, s); });
-    Value att = v.newBuffer(type);
     Value args = memref::AllocaOp::create(rewriter, loc, argsType);
     memref::StoreOp::create(rewriter, loc, pos, args, ValueRange{v.idx(0)});
     memref::StoreOp::create(rewriter, loc, layer, args, ValueRange{v.idx(1)});
-    auto call = func::CallOp::create(
-        rewriter, loc, fn,
-        ValueRange{q, kc, vc, att, args, v.idx(0), v.idx(s.rows * s.heads)});
-    call->setAttr("tern.parallel", rewriter.getUnitAttr());
-    rewriter.replaceOp(op, v.tensorOf(att, type));
+    callAttention(rewriter, op, s, "tern_attention", q, kc, vc, args, type);
     return success();
   }
 };
@@ -212,23 +222,8 @@ struct BatchAttentionLowering : OpRewritePattern<BatchAttentionOp> {
         v.vstore(v.vload(val, {r, d}), vc, {slot, layer, p, d});
       });
     });
-    auto rowType = MemRefType::get(type.getShape(), type.getElementType());
-    const std::string name =
-        llvm::formatv("tern_batch_attention_r{0}_h{1}_kv{2}_d{3}_c{4}",
-                      s.rows, s.heads, s.kvHeads, s.headDim, s.context)
-            .str();
-    func::FuncOp fn = getOrBuildFunction(
-        op, name,
-        rewriter.getFunctionType({rowType, cacheType, cacheType, rowType,
-                                  argsType, index, index},
-                                 {}),
-        [&](OpBuilder &b, Block *body) { buildAttentionBody(b, body, s); });
-    Value att = v.newBuffer(type);
-    auto call = func::CallOp::create(
-        rewriter, loc, fn,
-        ValueRange{q, kc, vc, att, args, v.idx(0), v.idx(s.rows * s.heads)});
-    call->setAttr("tern.parallel", rewriter.getUnitAttr());
-    rewriter.replaceOp(op, v.tensorOf(att, type));
+    callAttention(rewriter, op, s, "tern_batch_attention", q, kc, vc, args,
+                  type);
     return success();
   }
 };

@@ -51,35 +51,31 @@ LogicalResult RmsNormOp::verify() {
   return success();
 }
 
-LogicalResult RopeTableOp::verify() {
-  if (failed(checkTensor(*this, getCos().getType(), 2, "cos")) ||
-      failed(checkShape(*this, getSin().getType(),
-                        getCos().getType().getShape(),
+/// What rope_table and rope_table_rows both require of their tables.
+template <typename Op> LogicalResult verifyRopeTables(Op op) {
+  if (failed(checkTensor(op, op.getCos().getType(), 2, "cos")) ||
+      failed(checkShape(op, op.getSin().getType(),
+                        op.getCos().getType().getShape(),
                         "sin to have cos's shape")))
     return failure();
-  if (dim(getCos(), 1) % kLanes)
-    return emitOpError() << "needs half a head dimension that is a multiple "
-                         << "of " << kLanes << ", got " << dim(getCos(), 1);
-  if (!(getTheta().convertToFloat() > 0))
-    return emitOpError() << "needs a positive theta";
+  if (dim(op.getCos(), 1) % kLanes)
+    return op.emitOpError()
+           << "needs half a head dimension that is a multiple of " << kLanes
+           << ", got " << dim(op.getCos(), 1);
+  if (!(op.getTheta().convertToFloat() > 0))
+    return op.emitOpError() << "needs a positive theta";
   return success();
 }
 
+LogicalResult RopeTableOp::verify() { return verifyRopeTables(*this); }
+
 LogicalResult RopeTableRowsOp::verify() {
-  if (failed(checkTensor(*this, getCos().getType(), 2, "cos")) ||
-      failed(checkShape(*this, getSin().getType(),
-                        getCos().getType().getShape(),
-                        "sin to have cos's shape")))
+  if (failed(verifyRopeTables(*this)))
     return failure();
   if (getPositions().getType().getRank() != 1 ||
       dim(getPositions(), 0) != dim(getCos(), 0))
     return emitOpError() << "needs one position per row ("
                          << dim(getCos(), 0) << ")";
-  if (dim(getCos(), 1) % kLanes)
-    return emitOpError() << "needs half a head dimension that is a multiple "
-                         << "of " << kLanes << ", got " << dim(getCos(), 1);
-  if (!(getTheta().convertToFloat() > 0))
-    return emitOpError() << "needs a positive theta";
   return success();
 }
 
@@ -104,19 +100,27 @@ LogicalResult RopeOp::verify() {
   return success();
 }
 
-LogicalResult AttentionOp::verify() {
-  if (failed(checkTensor(*this, getQuery().getType(), 2, "query")) ||
-      failed(checkTensor(*this, getKey().getType(), 2, "key")) ||
-      failed(checkShape(*this, getValue().getType(),
-                        getKey().getType().getShape(),
+/// The query, key, value and result shapes attention and batch_attention
+/// both require.
+template <typename Op> LogicalResult verifyAttentionRows(Op op) {
+  if (failed(checkTensor(op, op.getQuery().getType(), 2, "query")) ||
+      failed(checkTensor(op, op.getKey().getType(), 2, "key")) ||
+      failed(checkShape(op, op.getValue().getType(),
+                        op.getKey().getType().getShape(),
                         "value to have key's shape")) ||
+      failed(checkShape(op, op.getResult().getType(),
+                        op.getQuery().getType().getShape(),
+                        "result to have the query's shape")))
+    return failure();
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  if (failed(verifyAttentionRows(*this)) ||
       failed(checkTensor(*this, getKeyCache().getType(), 3, "key cache")) ||
       failed(checkShape(*this, getValueCache().getType(),
                         getKeyCache().getType().getShape(),
-                        "value cache to have the key cache's shape")) ||
-      failed(checkShape(*this, getResult().getType(),
-                        getQuery().getType().getShape(),
-                        "result to have the query's shape")))
+                        "value cache to have the key cache's shape")))
     return failure();
   const int64_t rows = dim(getQuery(), 0), heads = getNumHeads(),
                 kvHeads = getNumKvHeads();
@@ -149,14 +153,7 @@ LogicalResult AttentionOp::verify() {
 }
 
 LogicalResult BatchAttentionOp::verify() {
-  if (failed(checkTensor(*this, getQuery().getType(), 2, "query")) ||
-      failed(checkTensor(*this, getKey().getType(), 2, "key")) ||
-      failed(checkShape(*this, getValue().getType(),
-                        getKey().getType().getShape(),
-                        "value to have key's shape")) ||
-      failed(checkShape(*this, getResult().getType(),
-                        getQuery().getType().getShape(),
-                        "result to have the query's shape")))
+  if (failed(verifyAttentionRows(*this)))
     return failure();
   auto kc = getKeyCache().getType(), vc = getValueCache().getType();
   if (kc != vc)
