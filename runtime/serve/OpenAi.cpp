@@ -181,8 +181,8 @@ bool sampling(const json &body, CompletionRequest &r, ApiError &err) {
       !number(body, "seed", -9.2e18, 9.2e18, seed, err) ||
       !number(body, "n", 1, 1, n, err))
     return false;
-  if (!number(body, "max_completion_tokens", 0, 9e18, maxTokens, err) ||
-      (!maxTokens && !number(body, "max_tokens", 0, 9e18, maxTokens, err)))
+  if (!number(body, "max_completion_tokens", 1, 9e18, maxTokens, err) ||
+      (!maxTokens && !number(body, "max_tokens", 1, 9e18, maxTokens, err)))
     return false;
   if (temp)
     r.sampler.temperature = static_cast<float>(*temp);
@@ -192,7 +192,8 @@ bool sampling(const json &body, CompletionRequest &r, ApiError &err) {
     r.sampler.topK = static_cast<int32_t>(*topK);
   if (minP)
     r.sampler.minP = static_cast<float>(*minP);
-  if (seed) {
+  // -1 asks for a random seed (llama.cpp's convention), as no seed does.
+  if (seed && *seed != -1) {
     r.sampler.seed = static_cast<uint64_t>(static_cast<int64_t>(*seed));
     r.seedGiven = true;
   }

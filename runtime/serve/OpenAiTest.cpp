@@ -55,6 +55,9 @@ TEST(OpenAi, DefaultsAndCompletionPrompts) {
   ASSERT_TRUE(ids.ok());
   EXPECT_EQ(*ids->promptTokens, (std::vector<TokenId>{1, 2, 3}));
   EXPECT_EQ(*ids->maxTokens, 4);
+  auto random = parse(R"({"prompt":"x","seed":-1})", false, e);
+  ASSERT_TRUE(random.ok());
+  EXPECT_FALSE(random->seedGiven);
   auto one = parse(R"({"prompt":["only"]})", false, e);
   ASSERT_TRUE(one.ok());
   EXPECT_EQ(one->prompt, "only");
@@ -78,6 +81,7 @@ TEST(OpenAi, BadRequestsNameTheField) {
       {R"({"prompt":"x","temperature":3})", false, "temperature", "outside"},
       {R"({"prompt":"x","top_p":-1})", false, "top_p", "outside"},
       {R"({"prompt":"x","max_tokens":-5})", false, "max_tokens", "outside"},
+      {R"({"prompt":"x","max_tokens":0})", false, "max_tokens", "outside [1"},
       {R"({"prompt":"x","n":2})", false, "n", "outside"},
       {R"({"prompt":"x","stop":[1]})", false, "stop", "up to 4"},
       {R"({"prompt":"x","stop":["a","b","c","d","e"]})", false, "stop",

@@ -190,8 +190,11 @@ void Server::completion(const httplib::Request &req, httplib::Response &res,
   if (!parsed)
     return fail(res, err, endpoint);
   OrError<std::vector<TokenId>> prompt = promptOf(*parsed);
-  if (!prompt)
-    return fail(res, ApiError{400, prompt.error}, endpoint);
+  if (!prompt) {
+    ApiError e{400, prompt.error};
+    e.param = chat ? "messages" : "prompt";
+    return fail(res, e, endpoint);
+  }
   const int64_t n = static_cast<int64_t>(prompt->size()),
                 ctx = scheduler_->contextSize();
   if (n == 0)
