@@ -122,9 +122,9 @@ public:
 
   std::string forward(const TokenId *tokens, int64_t n, float *logits,
                       bool allLogits) override {
-    int64_t &position_ = positions_[seq_];
+    int64_t &position = positions_[seq_];
     std::string bad =
-        checkForwardRequest(config_, position_, contextSize_, tokens, n);
+        checkForwardRequest(config_, position, contextSize_, tokens, n);
     if (!bad.empty())
       return bad;
     const int64_t kv = config_.numKvHeads * config_.headDim;
@@ -167,8 +167,8 @@ public:
         // The head only for the rows whose logits are read: all of them,
         // the last row of the last chunk, or none.
         const int64_t from = allLogits ? 0 : (i + P == n ? P - 1 : P);
-        _mlir_ciface_tern_prefill(&w, &k, &v, position_, &t, &l, from);
-        position_ += P;
+        _mlir_ciface_tern_prefill(&w, &k, &v, position, &t, &l, from);
+        position += P;
         if (!allLogits && i + P == n)
           std::memcpy(logits, out + (P - 1) * V, sizeof(float) * V);
       }
@@ -176,8 +176,8 @@ public:
     for (; i < n; ++i) {
       float *out = logits + (allLogits ? i * config_.vocabSize : 0);
       tern_memref_f32_1d l{out, out, 0, {config_.vocabSize}, {1}};
-      _mlir_ciface_tern_decode(&w, &k, &v, position_, tokens[i], &l);
-      ++position_;
+      _mlir_ciface_tern_decode(&w, &k, &v, position, tokens[i], &l);
+      ++position;
     }
     return "";
   }
@@ -201,11 +201,10 @@ private:
       pos[r] = positions_[static_cast<size_t>(seqs[r])];
       ids[r] = tokens[r];
     }
-    std::vector<float> padded;
     float *out = logits;
     if (B > m) {
-      padded.resize(static_cast<size_t>(B * V));
-      out = padded.data();
+      padded_.resize(static_cast<size_t>(B * V));
+      out = padded_.data();
     }
     const int64_t kv = config_.numKvHeads * config_.headDim;
     tern_memref_i8_1d w{const_cast<uint8_t *>(weights_),
@@ -244,6 +243,7 @@ private:
   int64_t compiledContext_, contextSize_;
   int64_t seqElems_ = 0; ///< cache floats per sequence
   std::unique_ptr<float[]> kCache_, vCache_; ///< [sequences, layers, ctx, kv]
+  std::vector<float> padded_; ///< logits of a padded batch, reused
 };
 
 class CompiledBackend final : public RunBackend {

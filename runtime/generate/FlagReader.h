@@ -98,6 +98,22 @@ private:
   std::optional<std::string> inline_;
 };
 
+/// One --help line: "  -n, --n-predict N" (long-only flags indented to
+/// line up with the short ones), padded to column 30, then the help.
+inline std::string flagHelpLine(const std::vector<std::string> &names,
+                                const char *value, const char *help) {
+  std::string line = "  ";
+  if (names[0].rfind("--", 0) == 0)
+    line += "    ";
+  for (size_t i = 0; i < names.size(); ++i)
+    line += (i ? ", " : "") + names[i];
+  if (*value)
+    line += std::string(" ") + value;
+  line += line.size() < 30 ? std::string(30 - line.size(), ' ')
+                           : "\n" + std::string(30, ' ');
+  return line + help + "\n";
+}
+
 } // namespace tern
 
 #endif // TERN_RUNTIME_GENERATE_FLAGREADER_H

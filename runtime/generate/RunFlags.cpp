@@ -337,23 +337,16 @@ std::string runUsage(const std::string &program, bool modelFlag) {
       ignoredNames.push_back(f.names[0]);
       continue;
     }
-    std::string names;
-    for (const std::string &n : f.names)
-      names += (names.empty() ? "" : ", ") + n;
-    if (f.names[0].rfind("--", 0) == 0)
-      names = "    " + names;
-    if (*f.value)
-      names += std::string(" ") + f.value;
-    std::string line = "  " + names;
-    line += line.size() < 30 ? std::string(30 - line.size(), ' ') : "\n" + std::string(30, ' ');
-    u += line + f.help + "\n";
+    u += flagHelpLine(f.names, f.value, f.help);
   }
   std::string list;
   for (const std::string &n : ignoredNames)
     list += (list.empty() ? "" : ", ") + n;
   u += "  accepted and ignored (llama.cpp's, no meaning here): " + list + "\n";
   if (!modelFlag)
-    u += "\n  " + program + " bench --help        speed and memory\n"
+    u += "\n  " + program + " serve --help        an OpenAI-compatible "
+         "server\n"
+         "  " + program + " bench --help        speed and memory\n"
          "  " + program + " perplexity --help   perplexity of a text, KL "
          "divergence against a base\n";
   return u;

@@ -111,12 +111,11 @@ bool Scheduler::prefillOne() {
       continue;
     const int64_t total = static_cast<int64_t>(slot.req->prompt.size());
     const int64_t n = std::min(options_.prefillChunk, total - slot.fed);
-    std::vector<float> logits(
-        static_cast<size_t>(model_->config().vocabSize));
+    logits_.resize(static_cast<size_t>(model_->config().vocabSize));
     const auto start = std::chrono::steady_clock::now();
     model_->selectSequence(static_cast<int64_t>(s));
     const std::string error = model_->forward(
-        slot.req->prompt.data() + slot.fed, n, logits.data(), false);
+        slot.req->prompt.data() + slot.fed, n, logits_.data(), false);
     {
       std::lock_guard<std::mutex> lock(mu_);
       metrics_.prefillSeconds += secondsSince(start);
@@ -129,7 +128,7 @@ bool Scheduler::prefillOne() {
     slot.fed += n;
     nextPrefill_ = s + 1;
     if (slot.fed == total)
-      takeToken(s, logits.data());
+      takeToken(s, logits_.data());
     return true;
   }
   return false;
@@ -169,10 +168,10 @@ void Scheduler::decodeStep() {
     return;
   const int64_t n = static_cast<int64_t>(seqs.size());
   const int64_t vocab = model_->config().vocabSize;
-  std::vector<float> logits(static_cast<size_t>(n * vocab));
+  logits_.resize(static_cast<size_t>(n * vocab));
   const auto start = std::chrono::steady_clock::now();
   const std::string error =
-      model_->decodeBatch(seqs.data(), tokens.data(), n, logits.data());
+      model_->decodeBatch(seqs.data(), tokens.data(), n, logits_.data());
   {
     std::lock_guard<std::mutex> lock(mu_);
     metrics_.decodeSeconds += secondsSince(start);
@@ -186,7 +185,7 @@ void Scheduler::decodeStep() {
       continue;
     }
     slots_[s].next = -1;
-    takeToken(s, logits.data() + i * vocab);
+    takeToken(s, logits_.data() + i * vocab);
   }
 }
 

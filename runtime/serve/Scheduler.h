@@ -103,6 +103,7 @@ private:
   SchedulerOptions options_;
   std::vector<Slot> slots_;
   size_t nextPrefill_ = 0;
+  std::vector<float> logits_; ///< a step's logits, reused (the loop's thread)
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

@@ -175,15 +175,7 @@ std::string serveUsage(const std::string &program, bool modelFlag) {
   for (const ServeFlag &f : serveFlags()) {
     if (f.modelFileOnly && !modelFlag)
       continue;
-    std::string names;
-    for (const std::string &n : f.names)
-      names += (names.empty() ? "" : ", ") + n;
-    if (*f.value)
-      names += std::string(" ") + f.value;
-    u += "  " + names;
-    u += names.size() < 26 ? std::string(28 - names.size() - 2, ' ')
-                           : "\n" + std::string(28, ' ');
-    u += std::string(f.help) + "\n";
+    u += flagHelpLine(f.names, f.value, f.help);
   }
   u += "\nChat formats: " + ChatTemplate::names() + "\n";
   return u;
