@@ -17,7 +17,8 @@ of the executables (freshly written files decode at another speed, see
 docs/performance.md). It compares each variant's logits on a short prompt
 with the first variant's (tern compare-logits) and, for each variant, the
 ratio of its speeds to the first variant's in the same round (median and
-range over the rounds).
+range over the rounds). A variant with "exe": OTHER runs OTHER's executable
+instead of compiling one, with its "bench" flags added (e.g. --mmap).
 """
 import argparse, json, os, re, shutil, subprocess, sys
 
@@ -72,7 +73,11 @@ def main():
         if any(f == "@" + name for v in variants for f in v["compile"]):
             run([tern, "tune", model, "-o", name + ".json", "--budget",
                  str(cfg.get("tune_budget_seconds", 300))] + flags)
-    for v in variants:
+    def exe_of(v):
+        return v.get("exe", v["name"])
+
+    compiled = [v for v in variants if "exe" not in v]
+    for v in compiled:
         exe = v["name"]
         if a.reuse and os.path.exists(exe):
             continue
@@ -94,7 +99,7 @@ def main():
             with open("/proc/sys/vm/drop_caches", "w") as f:
                 f.write("3\n")
         else:  # fresh copies
-            for v in variants:
+            for v in compiled:
                 shutil.copy2(v["name"], v["name"] + ".copy")
                 os.replace(v["name"] + ".copy", v["name"])
 
@@ -112,9 +117,9 @@ def main():
         if r % 2:
             order.reverse()
         for v in order:
-            out = run([tern, "bench", "./" + v["name"], "-p", str(p), "-n",
+            out = run([tern, "bench", "./" + exe_of(v), "-p", str(p), "-n",
                        str(n), "-t", str(t), "-r", str(cfg.get("reps", 5)),
-                       "-o", "json"],
+                       "-o", "json"] + v.get("bench", []),
                       capture_output=True).stdout
             sys.stderr.write(out)
             results[v["name"]].append((state, json.loads(out)))
@@ -126,7 +131,7 @@ def main():
         ids = ",".join(["128000"] + [str(1000 + i * 7919 % 100000)
                                      for i in range(1, k)])
         for v in variants:
-            run(["./" + v["name"], "--tokens", ids, "-n", "8", "-t", str(t),
+            run(["./" + exe_of(v), "--tokens", ids, "-n", "8", "-t", str(t),
                  "--ignore-eos", "--quiet", "--dump-logits",
                  v["name"] + ".npy"], stdout=subprocess.DEVNULL)
         base = variants[0]["name"] + ".npy"
@@ -146,20 +151,22 @@ def main():
         return (xs[len(xs) // 2], xs[0], xs[-1])
 
     print("| variant | page cache | pp%d tokens/s | tg%d tokens/s | GB/token | "
-          "roofline (probe) | tg/roofline | logits vs %s |" %
+          "roofline (stream) | tg/roofline | weights read in | logits vs %s |" %
           (p, n, variants[0]["name"]))
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for v in variants:
         for state, out in results[v["name"]]:
             pp, tg = grab(out, "pp%d" % p), grab(out, "tg%d" % n)
             bandwidth = out[0]["read_bandwidth_bytes_per_s"]
             per_token = out[0]["weights_bytes_per_token"]
             roofline = bandwidth / per_token
+            held = re.search(r"read in (\S+ s)", out[0].get("weights_held", ""))
             print("| %s | %s | %.1f (%.1f-%.1f) | %.2f (%.2f-%.2f) | %.3f | %.2f (%.1f GB/s) "
-                  "| %.0f %% | %s |" % (
+                  "| %.0f %% | %s | %s |" % (
                       v["name"], state, pp[0], pp[1], pp[2], tg[0], tg[1],
                       tg[2], per_token / 1e9, roofline, bandwidth / 1e9,
                       100 * tg[0] / roofline,
+                      held.group(1) if held else "(mapped)",
                       effects.get(v["name"], "(baseline)")
                       if v is not variants[0] else "(baseline)"))
     # Each variant against the first in the same round.

@@ -10,6 +10,7 @@
 #include "runtime/generate/Perplexity.h"
 #include "runtime/model/MappedFile.h"
 #include "runtime/model/HeadFormat.h"
+#include "runtime/model/HeldWeights.h"
 #include "runtime/model/Model.h"
 #include "runtime/support/ThreadPool.h"
 
@@ -79,12 +80,14 @@ std::string selfPath(const char *argv0) {
 /// The generated forward pass over the payload's weights.
 class CompiledModel final : public SequencesModel {
 public:
-  CompiledModel(std::shared_ptr<const GgufFile> payload, ModelConfig config,
+  CompiledModel(std::shared_ptr<const GgufFile> payload,
+                std::shared_ptr<const HeldWeights> held, ModelConfig config,
                 const uint8_t *weights, uint64_t weightsBytes,
                 int64_t compiledContext, int64_t contextSize, int threads,
                 int64_t prefillRows, int64_t sequences)
       : SequencesModel(sequences), pool_(threads), prefillRows_(prefillRows),
-        payload_(std::move(payload)), config_(std::move(config)),
+        payload_(std::move(payload)), held_(std::move(held)),
+        config_(std::move(config)),
         weights_(weights), weightsBytes_(weightsBytes),
         compiledContext_(compiledContext), contextSize_(contextSize) {
     const int64_t kv = config_.numKvHeads * config_.headDim;
@@ -237,6 +240,7 @@ private:
   ThreadPool pool_;
   int64_t prefillRows_;
   std::shared_ptr<const GgufFile> payload_;
+  std::shared_ptr<const HeldWeights> held_; ///< weights_ points into it
   ModelConfig config_;
   const uint8_t *weights_;
   uint64_t weightsBytes_;
@@ -249,7 +253,8 @@ private:
 class CompiledBackend final : public RunBackend {
 public:
   static OrError<std::unique_ptr<RunBackend>>
-  load(const std::string &exe, bool verifyAll, const int64_t *shape) {
+  load(const std::string &exe, bool verifyAll, const int64_t *shape,
+       WeightHolding how) {
     using R = OrError<std::unique_ptr<RunBackend>>;
     OrError<GgufFile> payload = openPayload(exe);
     if (!payload)
@@ -275,11 +280,16 @@ public:
     const GgufTensorInfo *w = file->findTensor(TERN_ABI_WEIGHTS_TENSOR);
     if (!w || !w->byteSize)
       return R::failure(where + ": no '" TERN_ABI_WEIGHTS_TENSOR "' tensor");
+    OrError<std::shared_ptr<const HeldWeights>> held =
+        HeldWeights::hold(file->mapping(), w->data, *w->byteSize, how);
+    if (!held)
+      return R::failure(held.error);
     std::unique_ptr<CompiledBackend> b(new CompiledBackend());
     b->file_ = file;
     b->config_ = *config;
     b->chatTemplate_ = vocab->chatTemplate;
-    b->weights_ = w->data;
+    b->held_ = *held;
+    b->weights_ = (*held)->data();
     b->weightsBytes_ = *w->byteSize;
     b->compiledContext_ = *ctx;
     if (file->hasKey(TERN_ABI_KEY_PREFILL_ROWS)) {
@@ -351,6 +361,10 @@ public:
   /// As the compiler recorded it: the blob, less an embedding table that
   /// is only looked up (a quantized or untied head).
   uint64_t weightBytesPerToken() const override { return bytesPerToken_; }
+  std::string weightHolding() const override { return held_->describe(); }
+  WeightSpan heldWeights() const override {
+    return {weights_, weightsBytes_};
+  }
   const Tokenizer *tokenizer() const override {
     return tokenizer_ ? &*tokenizer_ : nullptr;
   }
@@ -370,7 +384,7 @@ public:
     if (std::string bad = checkKvCache(config_, compiledContext_ * sequences);
         !bad.empty())
       return R::failure(bad);
-    return R(std::make_unique<CompiledModel>(file_, config_, weights_,
+    return R(std::make_unique<CompiledModel>(file_, held_, config_, weights_,
                                              weightsBytes_, compiledContext_,
                                              contextSize, threads,
                                              prefillRows_, sequences));
@@ -379,6 +393,7 @@ public:
 private:
   CompiledBackend() = default;
   std::shared_ptr<const GgufFile> file_;
+  std::shared_ptr<const HeldWeights> held_;
   ModelConfig config_;
   std::string chatTemplate_;
   std::optional<Tokenizer> tokenizer_;
@@ -392,10 +407,10 @@ private:
 
 } // namespace
 
-OrError<std::unique_ptr<RunBackend>> loadCompiledBackend(const std::string &exe,
-                                                         bool verifyAll,
-                                                         const int64_t *shape) {
-  return CompiledBackend::load(exe, verifyAll, shape);
+OrError<std::unique_ptr<RunBackend>>
+loadCompiledBackend(const std::string &exe, bool verifyAll,
+                    const int64_t *shape, WeightHolding how) {
+  return CompiledBackend::load(exe, verifyAll, shape, how);
 }
 
 int compiledMain(int argc, char **argv) {
@@ -403,7 +418,8 @@ int compiledMain(int argc, char **argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   const std::string exe = selfPath(argc > 0 ? argv[0] : nullptr);
   auto load = [&](const RunOptions &o) {
-    return loadCompiledBackend(exe, o.verify, tern_compiled_shape);
+    return loadCompiledBackend(exe, o.verify, tern_compiled_shape,
+                               weightHoldingFor(o.mmap));
   };
   if (!args.empty() && args[0] == "bench")
     return benchMain(program + " bench",
@@ -418,10 +434,7 @@ int compiledMain(int argc, char **argv) {
 #else
     return serveMain(program + " serve",
                      std::vector<std::string>(args.begin() + 1, args.end()),
-                     /*modelFlag=*/false, [&](const RunOptions &o) {
-                       return loadCompiledBackend(exe, o.verify,
-                                                  tern_compiled_shape);
-                     });
+                     /*modelFlag=*/false, load);
 #endif
   }
   if (!args.empty() && args[0] == "perplexity")

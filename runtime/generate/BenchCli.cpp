@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/generate/RunCli.h"
+#include "runtime/model/HeldWeights.h"
 
 #include "runtime/support/Bandwidth.h"
 #include "runtime/support/Text.h"
@@ -152,7 +153,10 @@ std::string benchUsage(const std::string &program, bool modelArg) {
          "aggregate tokens/s of -n tokens each\n"
          "  -r, --repetitions N    timed repetitions after a warm-up "
          "(default 5)\n"
-         "  -o, --output FORMAT    md (default), json or csv\n";
+         "  -o, --output FORMAT    md (default), json or csv\n"
+         "  -mmp 0|1, --no-mmap, --mmap\n"
+         "                         compiled executables: weights read into "
+         "memory (0, the default) or mapped from the file (1)\n";
 }
 
 } // namespace
@@ -172,6 +176,10 @@ OrError<BenchOptions> parseBenchOptions(const std::vector<std::string> &args,
         return R::failure("unexpected argument '" + escapeForMessage(flag) +
                           "'");
       o.model = flag;
+      continue;
+    }
+    if (flag == "--mmap" || flag == "--no-mmap") {
+      o.mmap = flag == "--mmap";
       continue;
     }
     if (i + 1 >= args.size())
@@ -199,6 +207,11 @@ OrError<BenchOptions> parseBenchOptions(const std::vector<std::string> &args,
         e = flag + " takes one number";
       if (e.empty())
         o.reps = static_cast<int>(list[0]);
+    } else if (flag == "-mmp") {
+      if (v != "0" && v != "1")
+        e = "-mmp: '" + escapeForMessage(v) +
+            "' is not 0 (read into memory) or 1 (map the file)";
+      o.mmap = v == "1";
     } else if (flag == "-o" || flag == "--output") {
       if (v != "md" && v != "json" && v != "csv")
         e = flag + ": '" + escapeForMessage(v) + "' is not md, json or csv";
@@ -266,7 +279,8 @@ void printMarkdown(const std::string &model, uint64_t size, int64_t params,
 
 void printJson(const std::string &model, uint64_t size, int64_t params,
                const std::string &backend, const std::vector<Result> &results,
-               double bandwidth, uint64_t bytesPerToken) {
+               double bandwidth, uint64_t bytesPerToken, bool useMmap,
+               const std::string &held) {
   nlohmann::json out = nlohmann::json::array();
   for (const Result &r : results)
     out.push_back({{"model_filename", model},
@@ -278,29 +292,32 @@ void printJson(const std::string &model, uint64_t size, int64_t params,
                    {"n_prompt", r.prompt},
                    {"n_gen", r.gen},
                    {"n_parallel", r.streams},
+                   {"use_mmap", useMmap},
                    {"test", r.test},
                    {"avg_ts", r.mean()},
                    {"stddev_ts", r.stddev()},
                    {"samples_ts", r.samples},
                    {"read_bandwidth_bytes_per_s", bandwidth},
-                   {"weights_bytes_per_token", bytesPerToken}});
+                   {"weights_bytes_per_token", bytesPerToken},
+                   {"weights_held", held}});
   std::printf("%s\n", out.dump(2, ' ', false,
                                nlohmann::json::error_handler_t::replace)
                           .c_str());
 }
 
 void printCsv(const std::string &model, uint64_t size, int64_t params,
-              const std::string &backend, const std::vector<Result> &results) {
+              const std::string &backend, const std::vector<Result> &results,
+              bool useMmap) {
   std::printf("model_filename,model_size,model_n_params,backends,n_threads,"
-              "n_prompt,n_gen,n_parallel,test,avg_ts,stddev_ts\n");
+              "n_prompt,n_gen,n_parallel,use_mmap,test,avg_ts,stddev_ts\n");
   for (const Result &r : results)
-    std::printf("\"%s\",%llu,%lld,%s,%d,%lld,%lld,%lld,%s,%.4f,%.4f\n",
+    std::printf("\"%s\",%llu,%lld,%s,%d,%lld,%lld,%lld,%d,%s,%.4f,%.4f\n",
                 model.c_str(), static_cast<unsigned long long>(size),
                 static_cast<long long>(params), backend.c_str(), r.threads,
                 static_cast<long long>(r.prompt),
                 static_cast<long long>(r.gen),
-                static_cast<long long>(r.streams), r.test.c_str(), r.mean(),
-                r.stddev());
+                static_cast<long long>(r.streams), useMmap ? 1 : 0,
+                r.test.c_str(), r.mean(), r.stddev());
 }
 
 /// The tests of one thread count, each warmed up then timed `reps` times.
@@ -371,10 +388,12 @@ int benchMainUnguarded(const std::string &program,
   }
   RunOptions ro;
   ro.model = o.model;
+  ro.mmap = o.mmap;
   OrError<std::unique_ptr<RunBackend>> backend = load(ro);
   if (!backend)
     return fail(backend.error);
   RunBackend &b = **backend;
+  noteWeightHolding(program, o.mmap, b);
   std::vector<Result> results;
   std::vector<int> threadCounts;
   for (int64_t t : o.threadList)
@@ -395,32 +414,47 @@ int benchMainUnguarded(const std::string &program,
       o.model.empty() ? "Tern compiled" : "Tern reference";
   const int64_t params = parameterCount(b.config());
   ThreadPool pool(threadCounts.back());
-  const double bandwidth = measureReadBandwidth(pool);
+  // The stream bandwidth over the weights themselves, held as the forward
+  // pass reads them, when they are larger than the caches; else over a
+  // probe buffer held the same way.
+  const uint64_t llc = lastLevelCacheBytes();
+  const RunBackend::WeightSpan held = b.heldWeights();
+  const bool overWeights = held.data && held.size > 2 * llc;
+  const double bandwidth =
+      overWeights ? measureReadBandwidth(pool, held.data, held.size)
+                  : measureReadBandwidth(pool);
   const uint64_t bytes = b.weightBytesPerToken();
+  const bool useMmap =
+      !b.weightHolding().empty() &&
+      weightHoldingFor(o.mmap) == WeightHolding::Mapped;
   if (o.output == "json") {
-    printJson(name, size, params, backendName, results, bandwidth, bytes);
+    printJson(name, size, params, backendName, results, bandwidth, bytes,
+              useMmap, b.weightHolding());
     return 0;
   }
   if (o.output == "csv") {
-    printCsv(name, size, params, backendName, results);
+    printCsv(name, size, params, backendName, results, useMmap);
     return 0;
   }
   printMarkdown(name, size, params,
                 backendName, results);
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
+  if (!b.weightHolding().empty())
+    std::printf("\nweights held in %s\n", b.weightHolding().c_str());
   std::printf("\npeak memory %.2f GiB; read bandwidth %.1f GB/s (%d "
-              "thread%s); %d repetition%s after a warm-up\n",
+              "thread%s, %s); %d repetition%s after a warm-up\n",
               static_cast<double>(usage.ru_maxrss) / (1024.0 * 1024.0),
               bandwidth / 1e9, threadCounts.back(),
-              threadCounts.back() == 1 ? "" : "s", o.reps,
-              o.reps == 1 ? "" : "s");
+              threadCounts.back() == 1 ? "" : "s",
+              overWeights ? "streaming the weights as held"
+                          : "streaming a probe buffer",
+              o.reps, o.reps == 1 ? "" : "s");
   // Decode reads every weight once per token (once per step of -np
   // streams): its ceiling is the bandwidth over the bytes read, for weights
   // well beyond the last-level cache (smaller ones are read from it in
   // part, and no bandwidth bounds them).
   if (bytes) {
-    const uint64_t llc = lastLevelCacheBytes();
     std::printf("weights per token %.3f GB", static_cast<double>(bytes) / 1e9);
     if (llc && bytes <= 2 * llc) {
       std::printf(" (within twice the %.0f MiB last-level cache: read from "

@@ -94,6 +94,7 @@ int runMainUnguarded(const std::string &program,
   if (!backend)
     return fail(backend.error);
   RunBackend &b = **backend;
+  noteWeightHolding(program, o.mmap, b);
   if (o.info) {
     std::fputs(b.describe().c_str(), stdout);
     return 0;
@@ -246,6 +247,15 @@ int runMainUnguarded(const std::string &program,
 }
 
 } // namespace
+
+void noteWeightHolding(const std::string &program, std::optional<bool> mmap,
+                       const RunBackend &b) {
+  if (mmap && b.weightHolding().empty())
+    std::fprintf(stderr,
+                 "%s: note: %s has no effect on a model file (the reference "
+                 "forward pass unpacks the weights into memory of its own)\n",
+                 program.c_str(), *mmap ? "--mmap" : "--no-mmap");
+}
 
 int runMain(const std::string &program, const std::vector<std::string> &args,
             bool modelFlag, const RunBackendLoader &load) {

@@ -68,6 +68,10 @@ struct RunOptions {
   std::vector<std::string> ignoredFlags;
   /// Compiled executables: check every byte of the weights' checksum.
   bool verify = false;
+  /// Compiled executables: --mmap (true) maps the weights from the file,
+  /// --no-mmap (false) reads them into memory; neither: HeldWeights.h's
+  /// default.
+  std::optional<bool> mmap;
   bool help = false;
   bool version = false;
   /// Compiled executables: describe the executable (--info) and exit.
@@ -96,6 +100,16 @@ public:
   /// Bytes of weights read per decoded token (0: unknown): bench's
   /// bandwidth roofline.
   virtual uint64_t weightBytesPerToken() const { return 0; }
+  /// How the weights are held in memory (HeldWeights::describe; "" for
+  /// the reference, which holds its own unpacked copy).
+  virtual std::string weightHolding() const { return ""; }
+  /// The weights the forward pass streams, as held (empty when unknown):
+  /// bench measures the read bandwidth over them.
+  struct WeightSpan {
+    const uint8_t *data = nullptr;
+    uint64_t size = 0;
+  };
+  virtual WeightSpan heldWeights() const { return {}; }
   /// The tokenizer, or null when the model has none (then only --tokens
   /// works and output is token ids).
   virtual const Tokenizer *tokenizer() const = 0;
@@ -122,6 +136,11 @@ int runGuarded(const std::string &program, const std::function<int()> &body);
 using RunBackendLoader =
     std::function<OrError<std::unique_ptr<RunBackend>>(const RunOptions &)>;
 
+/// A note on stderr when --mmap or --no-mmap was given to a backend that
+/// holds no weights of its own layout (the reference unpacks them).
+void noteWeightHolding(const std::string &program, std::optional<bool> mmap,
+                       const RunBackend &b);
+
 /// Parses `args`, loads the backend, generates. Returns the exit code;
 /// errors are printed to stderr as "<program>: error: ...".
 int runMain(const std::string &program, const std::vector<std::string> &args,
@@ -139,6 +158,9 @@ struct BenchOptions {
   std::vector<int64_t> streams = {1};
   int reps = 5;
   std::string output = "md";
+  /// -mmp 1 / --mmap: weights mapped from the file; -mmp 0 / --no-mmap:
+  /// read into memory; neither: HeldWeights.h's default.
+  std::optional<bool> mmap;
   bool help = false;
 };
 OrError<BenchOptions> parseBenchOptions(const std::vector<std::string> &args,

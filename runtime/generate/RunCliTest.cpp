@@ -90,10 +90,16 @@ TEST(RunCli, LlamaCppSpellings) {
   EXPECT_EQ(*r->prompt, "a\nb");
   EXPECT_EQ(r->nPredict, INT64_MAX);
   EXPECT_FALSE(r->seed); // random
-  EXPECT_EQ(r->ignoredFlags,
-            (std::vector<std::string>{"-ngl", "--mlock", "--no-mmap"}));
+  EXPECT_EQ(r->ignoredFlags, (std::vector<std::string>{"-ngl", "--mlock"}));
+  EXPECT_EQ(r->mmap, std::optional<bool>(false));
   EXPECT_TRUE(r->quiet && r->color);
   EXPECT_EQ(r->reversePrompts, (std::vector<std::string>{"User:", "\n\n"}));
+  r = parse({"-m", "m", "-p", "x", "--no-mmap", "--mmap"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r->mmap, std::optional<bool>(true)); // the last one wins
+  r = parse({"-m", "m", "-p", "x"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_FALSE(r->mmap); // HeldWeights.h's default
   // Without -e the escapes stay as typed.
   r = parse({"-m", "m", "-p", "a\\nb"});
   ASSERT_TRUE(r.ok()) << r.error;
@@ -133,7 +139,7 @@ TEST(RunCli, HelpListsEveryFlagOfTheTable) {
   for (const char *flag : {"--n-predict", "--seed", "-sys", "--reverse-prompt",
                            "-cnv", "-no-cnv", "--escape", "--color",
                            "--verbose-prompt", "--version", "--head",
-                           "-ngl", "--mlock", "--no-mmap"})
+                           "-ngl", "--mlock", "--no-mmap", "--mmap"})
     EXPECT_NE(u.find(flag), std::string::npos) << flag;
   EXPECT_EQ(u.find("--verify"), std::string::npos);
   const std::string e = runUsage("./exe", false);

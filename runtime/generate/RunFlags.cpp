@@ -244,10 +244,13 @@ const std::vector<Flag> &flagTable() {
       {{"--info"}, "", "what this executable is: model, target, kernels, head, context, the tern compile command",
        setTrue(&RunOptions::info), Scope::Executable},
       {{"-h", "--help"}, "", "this list", setTrue(&RunOptions::help)},
-      // llama.cpp's flags with no meaning on a CPU-only, file-mapped runtime.
+      {{"--no-mmap"}, "", "compiled executables: read the weights into memory with huge pages (the default; streams at full bandwidth)",
+       [](FlagReader &r, ParseState &s) { return s.o.mmap = false, r.none(); }},
+      {{"--mmap"}, "", "compiled executables: map the weights from the file instead (starts at once; may stream slower)",
+       [](FlagReader &r, ParseState &s) { return s.o.mmap = true, r.none(); }},
+      // llama.cpp's flags with no meaning on a CPU-only runtime.
       {{"-ngl", "--gpu-layers", "--n-gpu-layers"}, "N", nullptr, ignored(true)},
       {{"--mlock"}, "", nullptr, ignored(false)},
-      {{"--no-mmap"}, "", nullptr, ignored(false)},
   };
   return t;
 }

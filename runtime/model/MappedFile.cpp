@@ -40,6 +40,7 @@ MappedFileOrError MappedFile::open(const std::string &path) {
   }
   std::shared_ptr<MappedFile> file(new MappedFile());
   file->name_ = path;
+  file->path_ = path;
   file->size_ = static_cast<uint64_t>(st.st_size);
   if (file->size_ > 0) {
     if (file->size_ > static_cast<uint64_t>(SIZE_MAX)) {
@@ -83,6 +84,19 @@ MappedFile::slice(std::shared_ptr<const MappedFile> parent, uint64_t offset,
   file->parent_ = std::move(parent);
   file->name_ = std::move(name);
   return file;
+}
+
+bool MappedFile::backingFile(const uint8_t *p, std::string &path,
+                             uint64_t &offset) const {
+  if (!data_ || p < data_ || p >= data_ + size_)
+    return false;
+  if (parent_)
+    return parent_->backingFile(p, path, offset);
+  if (!mapping_)
+    return false;
+  path = path_;
+  offset = static_cast<uint64_t>(p - data_);
+  return true;
 }
 
 MappedFile::~MappedFile() {

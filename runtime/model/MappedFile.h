@@ -49,6 +49,12 @@ public:
   /// The path (or the name given to fromBuffer).
   const std::string &name() const { return name_; }
 
+  /// The file that holds `p` (a byte of this mapping or slice) and its
+  /// offset there, for reading the bytes with read() instead of through
+  /// the mapping. False for buffers and pointers outside the bytes.
+  bool backingFile(const uint8_t *p, std::string &path,
+                   uint64_t &offset) const;
+
 private:
   MappedFile() = default;
 
@@ -58,6 +64,7 @@ private:
   std::vector<uint8_t> buffer_;
   std::shared_ptr<const MappedFile> parent_; // For slices.
   std::string name_;
+  std::string path_; // The mapped file's path; empty for buffers.
 };
 
 } // namespace tern

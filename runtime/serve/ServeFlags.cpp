@@ -124,6 +124,13 @@ const std::vector<ServeFlag> &serveFlags() {
        [](FlagReader &r, ServeOptions &o) {
          return o.verify = true, r.none();
        }},
+      {{"--no-mmap"}, "",
+       "compiled executables: read the weights into memory with huge pages "
+       "(the default)",
+       [](FlagReader &r, ServeOptions &o) { return o.mmap = false, r.none(); }},
+      {{"--mmap"}, "",
+       "compiled executables: map the weights from the file instead",
+       [](FlagReader &r, ServeOptions &o) { return o.mmap = true, r.none(); }},
       {{"-h", "--help"}, "", "this help",
        [](FlagReader &r, ServeOptions &o) { return o.help = true, r.none(); }},
   };

@@ -16,6 +16,7 @@
 
 #include "runtime/generate/RunCli.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,7 @@ struct ServeOptions {
   std::string chatTemplate;
   HeadFormat head = HeadFormat::Native;
   bool verify = false;
+  std::optional<bool> mmap; ///< --mmap / --no-mmap (RunOptions::mmap)
   bool help = false;
 };
 

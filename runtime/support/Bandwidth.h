@@ -12,11 +12,18 @@
 #include "runtime/support/ThreadPool.h"
 
 #include <cstddef>
+#include <cstdint>
 
 namespace tern {
 
+/// Over a probe buffer of `bytes` in anonymous memory advised for huge
+/// pages (as HeldWeights' default holds the weights).
 double measureReadBandwidth(ThreadPool &pool, size_t bytes = size_t(512) << 20,
                             int passes = 3);
+
+/// Over `bytes` at `data` as they are held (e.g. the weights themselves).
+double measureReadBandwidth(ThreadPool &pool, const uint8_t *data,
+                            size_t bytes, int passes = 3);
 
 } // namespace tern
 
