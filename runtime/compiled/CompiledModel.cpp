@@ -176,6 +176,20 @@ public:
           std::memcpy(logits, out + (P - 1) * V, sizeof(float) * V);
       }
     }
+    // A few tokens (a prompt's tail, a speculative draft to verify): the
+    // rows of one sequence at consecutive positions through a batched
+    // entry point, the weights read once for all of them.
+    while (n - i >= 2) {
+      const BatchEntry *e = entryFor(n - i);
+      if (!e || position + e->rows > compiledContext_)
+        break;
+      const int64_t m = std::min(e->rows, n - i);
+      runRows(*e, tokens + i, m, position,
+              allLogits ? logits + i * V : nullptr,
+              !allLogits && i + m == n ? logits : nullptr);
+      position += m;
+      i += m;
+    }
     for (; i < n; ++i) {
       float *out = logits + (allLogits ? i * config_.vocabSize : 0);
       tern_memref_f32_1d l{out, out, 0, {config_.vocabSize}, {1}};
@@ -186,16 +200,23 @@ public:
   }
 
 private:
+  /// The smallest batched entry point of at least `m` rows, else the
+  /// largest; null when there are none.
+  static const BatchEntry *entryFor(int64_t m) {
+    const std::vector<BatchEntry> &all = batchEntries();
+    for (const BatchEntry &b : all)
+      if (b.rows >= m)
+        return &b;
+    return all.empty() ? nullptr : &all.back();
+  }
+
   /// Rows [0, m) through the smallest batched entry point of at least m
   /// rows; the rest of its rows decode token 0 at position 0 of the spare
   /// slot.
   void runBatch(const int64_t *seqs, const TokenId *tokens, int64_t m,
                 float *logits) {
-    const BatchEntry *e = nullptr;
-    for (const BatchEntry &b : batchEntries())
-      if (!e && b.rows >= m)
-        e = &b;
-    const int64_t B = e->rows, V = config_.vocabSize;
+    const BatchEntry *e = entryFor(m);
+    const int64_t B = e->rows;
     const int64_t spare = static_cast<int64_t>(positions_.size());
     std::vector<int64_t> slots(static_cast<size_t>(B), spare),
         pos(static_cast<size_t>(B), 0), ids(static_cast<size_t>(B), 0);
@@ -204,6 +225,42 @@ private:
       pos[r] = positions_[static_cast<size_t>(seqs[r])];
       ids[r] = tokens[r];
     }
+    callBatch(*e, slots, pos, ids, m, logits);
+    for (int64_t r = 0; r < m; ++r)
+      ++positions_[static_cast<size_t>(seqs[r])];
+  }
+
+  /// `m` tokens of the current sequence at positions from, from + 1, ...
+  /// through `e` (at most e.rows tokens; from + e.rows within the compiled
+  /// context). Row r is computed as decode would at from + r: the keys and
+  /// values of every row are stored before any row attends. The rows that
+  /// pad it to e.rows continue at the next positions (their keys and
+  /// values are overwritten before they are read). Writes every row's
+  /// logits to `all`, or the last row's to `last`, when given.
+  void runRows(const BatchEntry &e, const TokenId *tokens, int64_t m,
+               int64_t from, float *all, float *last) {
+    const int64_t B = e.rows, V = config_.vocabSize;
+    std::vector<int64_t> slots(static_cast<size_t>(B), seq_),
+        pos(static_cast<size_t>(B)), ids(static_cast<size_t>(B), 0);
+    for (int64_t r = 0; r < B; ++r) {
+      pos[r] = from + r;
+      if (r < m)
+        ids[r] = tokens[r];
+    }
+    rows_.resize(static_cast<size_t>(B * V));
+    callBatch(e, slots, pos, ids, B, rows_.data());
+    if (all)
+      std::memcpy(all, rows_.data(), sizeof(float) * static_cast<size_t>(m * V));
+    if (last)
+      std::memcpy(last, rows_.data() + (m - 1) * V, sizeof(float) * V);
+  }
+
+  /// Calls `e` on its rows (slots, positions, tokens: e.rows each) and
+  /// writes the first `m` rows' logits to `logits`.
+  void callBatch(const BatchEntry &e, std::vector<int64_t> &slots,
+                 std::vector<int64_t> &pos, std::vector<int64_t> &ids,
+                 int64_t m, float *logits) {
+    const int64_t B = e.rows, V = config_.vocabSize;
     float *out = logits;
     if (B > m) {
       padded_.resize(static_cast<size_t>(B * V));
@@ -230,11 +287,9 @@ private:
     tern_memref_i64_1d s = ids1d(slots), p = ids1d(pos), t = ids1d(ids);
     tern_memref_f32_2d l{out, out, 0, {B, V}, {V, 1}};
     gPool = &pool_;
-    e->fn(&w, &k, &v, &s, &p, &t, &l);
+    e.fn(&w, &k, &v, &s, &p, &t, &l);
     if (out != logits)
       std::memcpy(logits, out, sizeof(float) * static_cast<size_t>(m * V));
-    for (int64_t r = 0; r < m; ++r)
-      ++positions_[static_cast<size_t>(seqs[r])];
   }
 
   ThreadPool pool_;
@@ -248,6 +303,7 @@ private:
   int64_t seqElems_ = 0; ///< cache floats per sequence
   std::unique_ptr<float[]> kCache_, vCache_; ///< [sequences, layers, ctx, kv]
   std::vector<float> padded_; ///< logits of a padded batch, reused
+  std::vector<float> rows_;   ///< logits of runRows, reused
 };
 
 class CompiledBackend final : public RunBackend {

@@ -89,6 +89,7 @@ public:
     const int64_t room =
         lm_.contextSize() - static_cast<int64_t>(prompt->size());
     req.maxNewTokens = std::min<int64_t>(o_.nPredict, room);
+    req.draftMax = o_.lookup ? o_.draftMax : 0;
     req.stopIds = stop_;
     StreamDecoder decoder(tok_, /*skipSpecial=*/true);
     std::string reply;

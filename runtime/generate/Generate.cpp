@@ -2,6 +2,7 @@
 
 #include "runtime/generate/Generate.h"
 
+#include "runtime/generate/PromptLookup.h"
 #include "runtime/support/Limits.h"
 
 #include <algorithm>
@@ -82,33 +83,196 @@ std::string checkKvCache(const ModelConfig &c, int64_t contextSize) {
       bytes);
 }
 
+namespace {
+
+/// The rows of the last multi-token forward() of a speculative draft:
+/// fed[0] (the last generated token) and the draft after it, their logits,
+/// and how far greedy decoding has agreed with the draft.
+struct Verified {
+  std::vector<TokenId> fed;
+  std::vector<float> rows; ///< [fed.size(), vocab]
+  int64_t base = 0;        ///< the position of fed[0]
+  int64_t cursor = 0;      ///< the row whose logits are the current ones
+  double seconds = 0;      ///< the pass's time
+  bool active() const { return !fed.empty(); }
+};
+
+/// Whether drafting pays on this model and machine: the tokens per second
+/// of plain steps against those of draft passes (the tokens they gave over
+/// their time), both measured as decoding goes. A pass that loses skips
+/// the next chances to draft, twice as many each time it loses again; one
+/// that wins drafts at every chance. Only speed depends on it: the tokens
+/// are greedy decoding's either way.
+class DraftPolicy {
+public:
+  bool shouldDraft() {
+    if (skip_ > 0) {
+      --skip_;
+      return false;
+    }
+    return true;
+  }
+  void plainStep(double seconds) { plain_ = average(plain_, 1.0 / seconds); }
+  void pass(int64_t tokens, double seconds) {
+    const double rate = static_cast<double>(tokens) / seconds;
+    passes_ = average(passes_, rate);
+    if (plain_ > 0 && passes_ < plain_) {
+      skip_ = backoff_;
+      backoff_ = std::min<int64_t>(backoff_ * 2, 256);
+    } else {
+      backoff_ = 1;
+    }
+  }
+
+private:
+  static double average(double avg, double x) {
+    return avg > 0 ? 0.75 * avg + 0.25 * x : x;
+  }
+  double plain_ = 0, passes_ = 0;
+  int64_t skip_ = 0, backoff_ = 1;
+};
+
+/// The decode loop's state: the model, the request, the statistics and
+/// the logits the next token is sampled from.
+class Decoder {
+public:
+  Decoder(LanguageModel &model, const GenerateRequest &request,
+          GenerateStats &stats, bool lookup)
+      : model_(model), request_(request), stats_(stats), lookup_(lookup),
+        vocab_(model.config().vocabSize) {}
+
+  /// Evaluates the prompt.
+  std::string prompt() {
+    const int64_t n = static_cast<int64_t>(request_.prompt.size());
+    const bool all = request_.logits != nullptr;
+    logits_.resize(static_cast<size_t>((all ? n : 1) * vocab_));
+    std::string error =
+        model_.forward(request_.prompt.data(), n, logits_.data(), all);
+    if (!error.empty())
+      return error;
+    if (all)
+      request_.logits->insert(request_.logits->end(), logits_.begin(),
+                              logits_.end());
+    last_ = logits_.data() + (all ? (n - 1) * vocab_ : 0);
+    return "";
+  }
+
+  const float *last() const { return last_; }
+
+  /// Whether `next` (just generated) was already evaluated as the next
+  /// token of a verified draft; if so its row becomes the current logits.
+  bool takeVerified(TokenId next) {
+    if (!verified_.active())
+      return false;
+    const int64_t c = verified_.cursor + 1;
+    if (c < static_cast<int64_t>(verified_.fed.size()) &&
+        verified_.fed[static_cast<size_t>(c)] == next) {
+      verified_.cursor = c;
+      setLast(verified_.rows.data() + c * vocab_);
+      ++stats_.acceptedDraft;
+      ++stats_.decodeEvals;
+      return true;
+    }
+    drop();
+    return false;
+  }
+
+  /// Forgets the rows of a draft past the one in use (the cache keeps the
+  /// tokens that were generated); the pass gave cursor + 1 tokens.
+  void drop() {
+    if (!verified_.active())
+      return;
+    policy_.pass(verified_.cursor + 1, verified_.seconds);
+    model_.truncate(verified_.base + verified_.cursor + 1);
+    verified_.fed.clear();
+  }
+
+  /// Evaluates `next`, with a draft from the context after it when lookup
+  /// is on and one is found; `remaining` tokens are still to be generated.
+  std::string evaluate(TokenId next, const std::vector<TokenId> &history,
+                       int64_t remaining) {
+    std::vector<TokenId> draft;
+    if (lookup_ && (request_.draftEveryChance || policy_.shouldDraft()))
+      draft = lookupDraft(
+          history, std::min({request_.draftMax, remaining - 1,
+                             model_.contextSize() - model_.position() - 1}));
+    const auto start = std::chrono::steady_clock::now();
+    if (draft.empty()) {
+      logits_.resize(static_cast<size_t>(vocab_));
+      if (std::string e = model_.forward(&next, 1, logits_.data(), false);
+          !e.empty())
+        return e;
+      if (lookup_)
+        policy_.plainStep(secondsSince(start));
+      ++stats_.decodeEvals;
+      setLast(logits_.data());
+      return "";
+    }
+    verified_.fed.assign(1, next);
+    verified_.fed.insert(verified_.fed.end(), draft.begin(), draft.end());
+    const int64_t m = static_cast<int64_t>(verified_.fed.size());
+    verified_.rows.resize(static_cast<size_t>(m * vocab_));
+    verified_.base = model_.position();
+    verified_.cursor = 0;
+    if (std::string e = model_.forward(verified_.fed.data(), m,
+                                       verified_.rows.data(), true);
+        !e.empty()) {
+      verified_.fed.clear();
+      return e;
+    }
+    verified_.seconds = secondsSince(start);
+    ++stats_.decodeEvals;
+    ++stats_.draftPasses;
+    stats_.draftedTokens += m - 1;
+    setLast(verified_.rows.data());
+    return "";
+  }
+
+private:
+  void setLast(const float *row) {
+    last_ = row;
+    if (request_.logits)
+      request_.logits->insert(request_.logits->end(), row, row + vocab_);
+  }
+
+  LanguageModel &model_;
+  const GenerateRequest &request_;
+  GenerateStats &stats_;
+  const bool lookup_;
+  const int64_t vocab_;
+  std::vector<float> logits_;
+  const float *last_ = nullptr;
+  Verified verified_;
+  DraftPolicy policy_;
+};
+
+} // namespace
+
 OrError<GenerateStats> generate(LanguageModel &model, Sampler &sampler,
                                 const GenerateRequest &request) {
   using R = OrError<GenerateStats>;
-  const int64_t vocab = model.config().vocabSize;
   GenerateStats stats;
   const int64_t n = static_cast<int64_t>(request.prompt.size());
   if (n == 0)
     return R::failure("the prompt is empty (no tokens to evaluate)");
+  // Drafts are verified against greedy decoding (deterministic given the
+  // logits and the history), so the output is the same token for token.
+  const bool lookup =
+      request.draftMax > 0 && sampler.options().temperature <= 0;
+  Decoder d(model, request, stats, lookup);
 
-  const bool all = request.logits != nullptr;
-  std::vector<float> logits(static_cast<size_t>((all ? n : 1) * vocab));
   auto start = std::chrono::steady_clock::now();
-  std::string error =
-      model.forward(request.prompt.data(), n, logits.data(), all);
-  if (!error.empty())
+  if (std::string error = d.prompt(); !error.empty())
     return R::failure(error);
   stats.promptTokens = n;
   stats.promptSeconds = secondsSince(start);
-  if (all)
-    request.logits->insert(request.logits->end(), logits.begin(),
-                           logits.end());
-  const float *last = logits.data() + (all ? (n - 1) * vocab : 0);
 
   std::vector<TokenId> history = request.prompt;
   start = std::chrono::steady_clock::now();
+  std::string error;
   while (stats.generatedTokens < request.maxNewTokens) {
-    const TokenId next = sampler.sample(last, vocab, history);
+    const TokenId next = sampler.sample(d.last(), model.config().vocabSize,
+                                        history);
     history.push_back(next);
     stats.tokens.push_back(next);
     ++stats.generatedTokens;
@@ -123,20 +287,21 @@ OrError<GenerateStats> generate(LanguageModel &model, Sampler &sampler,
     }
     if (stats.generatedTokens == request.maxNewTokens)
       break;
+    if (d.takeVerified(next))
+      continue;
     if (model.position() >= model.contextSize()) {
       stats.stopReason = "context full";
       break;
     }
-    logits.resize(static_cast<size_t>(vocab));
-    error = model.forward(&next, 1, logits.data(), false);
+    error = d.evaluate(next, history,
+                       request.maxNewTokens - stats.generatedTokens);
     if (!error.empty())
-      return R::failure(error);
-    ++stats.decodeEvals;
-    if (all)
-      request.logits->insert(request.logits->end(), logits.begin(),
-                             logits.end());
-    last = logits.data();
+      break;
   }
+  // The cache ends with the last generated token that was evaluated.
+  d.drop();
+  if (!error.empty())
+    return R::failure(error);
   if (stats.stopReason.empty())
     stats.stopReason = "limit";
   stats.decodeSeconds = secondsSince(start);

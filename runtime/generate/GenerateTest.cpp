@@ -128,3 +128,135 @@ TEST(CheckKvCache, NamesTheMemoryItWouldNeed) {
             std::string::npos);
   EXPECT_NE(checkKvCache(c, 0).find("not positive"), std::string::npos);
 }
+
+namespace {
+/// A model whose logits after a token depend on the two tokens before it
+/// (a finite state, so greedy text falls into cycles that prompt lookup
+/// drafts); it keeps the cached tokens so that truncate() matters.
+class PairModel : public LanguageModel {
+public:
+  explicit PairModel(int64_t vocab, int64_t ctx = 4096) : ctx_(ctx) {
+    config_.vocabSize = vocab;
+  }
+  const ModelConfig &config() const override { return config_; }
+  int64_t position() const override {
+    return static_cast<int64_t>(cached_.size());
+  }
+  int64_t contextSize() const override { return ctx_; }
+  void reset() override { cached_.clear(); }
+  void truncate(int64_t n) override {
+    if (n < position())
+      cached_.resize(static_cast<size_t>(n));
+  }
+  std::string forward(const TokenId *t, int64_t n, float *logits,
+                      bool all) override {
+    if (position() + n > ctx_)
+      return "context full";
+    passes.push_back(n);
+    for (int64_t i = 0; i < n; ++i) {
+      cached_.push_back(t[i]);
+      if (!all && i + 1 < n)
+        continue;
+      const uint32_t a = static_cast<uint32_t>(t[i]);
+      const uint32_t b = cached_.size() > 1
+                             ? static_cast<uint32_t>(cached_[cached_.size() - 2])
+                             : 7u;
+      float *row = logits + (all ? i : 0) * config_.vocabSize;
+      for (int64_t v = 0; v < config_.vocabSize; ++v)
+        row[v] = static_cast<float>(
+            ((a * 2654435761u) ^ (b * 40503u) ^ (static_cast<uint32_t>(v) *
+                                                 2246822519u)) %
+            1000003u);
+    }
+    return "";
+  }
+  std::vector<int64_t> passes; ///< tokens per forward()
+
+private:
+  ModelConfig config_;
+  int64_t ctx_;
+  std::vector<TokenId> cached_;
+};
+
+struct PairRun {
+  GenerateStats stats;
+  std::vector<float> logits;
+  int64_t position;
+};
+
+PairRun runPairModel(int64_t draftMax, int64_t maxNew, std::vector<TokenId> stops = {},
+            int64_t ctx = 4096) {
+  PairModel m(12, ctx);
+  Sampler s(SamplerOptions{});
+  GenerateRequest r;
+  r.prompt = {1, 2, 3};
+  r.maxNewTokens = maxNew;
+  r.stopIds = std::move(stops);
+  r.draftMax = draftMax;
+  r.draftEveryChance = true; // what is drafted does not depend on timing
+  PairRun out;
+  r.logits = &out.logits;
+  OrError<GenerateStats> st = generate(m, s, r);
+  EXPECT_TRUE(st.ok()) << st.error;
+  out.stats = *st;
+  out.position = m.position();
+  return out;
+}
+} // namespace
+
+TEST(Generate, PromptLookupGivesTheTokensAndLogitsOfPlainDecoding) {
+  const PairRun plain = runPairModel(0, 300);
+  EXPECT_EQ(plain.stats.draftPasses, 0);
+  for (int64_t draft : {1, 3, 7, 15}) {
+    const PairRun look = runPairModel(draft, 300);
+    EXPECT_EQ(look.stats.tokens, plain.stats.tokens) << draft;
+    EXPECT_EQ(look.logits, plain.logits) << draft;
+    EXPECT_EQ(look.position, plain.position) << draft;
+    EXPECT_EQ(look.stats.decodeEvals, plain.stats.decodeEvals) << draft;
+    // The text cycles: drafts are made and most are taken.
+    EXPECT_GT(look.stats.draftPasses, 0) << draft;
+    EXPECT_GT(look.stats.acceptedDraft * 2, look.stats.draftedTokens)
+        << draft;
+  }
+}
+
+TEST(Generate, PromptLookupStopsWhereverPlainDecodingStops) {
+  // Every limit, a stop token inside a verified draft, and a context that
+  // fills up: the same tokens and the cache ends at the same position.
+  for (int64_t limit = 1; limit <= 60; ++limit) {
+    const PairRun plain = runPairModel(0, limit), look = runPairModel(7, limit);
+    ASSERT_EQ(look.stats.tokens, plain.stats.tokens) << limit;
+    ASSERT_EQ(look.position, plain.position) << limit;
+    ASSERT_EQ(look.stats.stopReason, plain.stats.stopReason) << limit;
+  }
+  const PairRun plain = runPairModel(0, 300);
+  const TokenId stop = plain.stats.tokens[40];
+  const PairRun a = runPairModel(0, 300, {stop}), b = runPairModel(7, 300, {stop});
+  EXPECT_EQ(b.stats.tokens, a.stats.tokens);
+  EXPECT_EQ(b.position, a.position);
+  EXPECT_EQ(b.stats.stopReason, "stop token");
+  for (int64_t ctx : {20, 33, 47}) {
+    const PairRun p = runPairModel(0, 300, {}, ctx), l = runPairModel(7, 300, {}, ctx);
+    EXPECT_EQ(l.stats.tokens, p.stats.tokens) << ctx;
+    EXPECT_EQ(l.stats.stopReason, "context full") << ctx;
+    EXPECT_EQ(l.position, p.position) << ctx;
+  }
+}
+
+TEST(Generate, PromptLookupIsOffWhenSampling) {
+  PairModel m(12);
+  SamplerOptions so;
+  so.temperature = 0.8f;
+  so.seed = 3;
+  Sampler s(so);
+  GenerateRequest r;
+  r.prompt = {1, 2, 3};
+  r.maxNewTokens = 100;
+  r.draftMax = 7;
+  auto st = generate(m, s, r);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->draftPasses, 0);
+  for (int64_t n : m.passes)
+    if (n != 3)
+      EXPECT_EQ(n, 1);
+}

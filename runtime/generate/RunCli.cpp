@@ -158,6 +158,12 @@ int runMainUnguarded(const std::string &program,
   GenerateRequest req;
   req.prompt = prompt;
   req.maxNewTokens = o.nPredict;
+  req.draftMax = o.lookup ? o.draftMax : 0;
+  if (o.lookup && so.temperature > 0)
+    std::fprintf(stderr,
+                 "%s: note: --lookup verifies drafts against greedy decoding; "
+                 "with --temp %g each token is decoded alone\n",
+                 program.c_str(), static_cast<double>(so.temperature));
   if (!o.ignoreEos)
     req.stopIds = stopIds(c, tok);
   std::vector<float> logits;
@@ -242,6 +248,15 @@ int runMainUnguarded(const std::string &program,
                 : 0.0)
             .c_str(),
         s.stopReason == "callback" ? "reverse prompt" : s.stopReason.c_str());
+    if (s.draftPasses)
+      std::fprintf(stderr,
+                   "%s: lookup: %lld drafted tokens in %lld passes, %lld "
+                   "accepted (%s %%)\n",
+                   program.c_str(), static_cast<long long>(s.draftedTokens),
+                   static_cast<long long>(s.draftPasses),
+                   static_cast<long long>(s.acceptedDraft),
+                   fmt(100.0 * s.acceptedDraft / s.draftedTokens, "%.0f")
+                       .c_str());
   }
   return 0;
 }

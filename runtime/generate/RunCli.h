@@ -57,6 +57,10 @@ struct RunOptions {
   std::optional<uint64_t> seed;
   SamplerOptions sampler;
   bool ignoreEos = false;
+  /// --lookup: prompt-lookup decoding (Generate.h's draftMax) with up to
+  /// draftMax drafted tokens per pass.
+  bool lookup = false;
+  int64_t draftMax = 7;
   std::string dumpLogits;
   /// Head format for a model file (--head; compiled executables carry
   /// theirs from `tern compile --head`).

@@ -215,6 +215,12 @@ const std::vector<Flag> &flagTable() {
          s.o.seed = v < 0 ? std::nullopt : std::optional<uint64_t>(v);
          return "";
        })},
+      {{"--lookup"}, "", "prompt-lookup decoding: draft the next tokens from an earlier occurrence of the last few, verify them in one pass (greedy only; the same output)",
+       setTrue(&RunOptions::lookup)},
+      {{"--draft-max", "--draft", "--draft-n"}, "N", "tokens drafted per pass with --lookup (default 7)",
+       [](FlagReader &r, ParseState &s) {
+         return cappedInt(r, s.o.draftMax, 1, 63);
+       }},
       {{"--ignore-eos"}, "", "keep generating past end-of-text tokens",
        setTrue(&RunOptions::ignoreEos)},
       {{"--dump-logits"}, "FILE", "write every evaluated position's logits (float32 .npy)",
