@@ -49,10 +49,13 @@ func.func @batch(%x: tensor<6x64xf32>, %w: tensor<100x64xf16>, %logits: memref<6
 // CHECK-DAG: vector.shuffle {{.*}} [24, 25, 26, 27, 28, 29, 30, 31]
 // CHECK: memref.store {{.*}} : memref<100xf32>
 // q4: 16 bytes per group of 32, low then high nibbles, minus 8, times the
-// group's scale; rows from the first one.
+// group's scale; rows from the first one. Vocabulary rows in groups of 8
+// (8 independent sums over one load of the token row), the rest one by one.
 // CHECK-LABEL: func.func private @tern_head_q4_i8_r4_h64_v100_from(
 // CHECK: %[[FIRST:.*]] = memref.load %arg4
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8
 // CHECK: scf.for %{{.*}} = %[[FIRST]] to
+// CHECK: scf.for {{.*}} step %c32 iter_args({{.*}}) -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
 // CHECK: vector.load {{.*}} : memref<100x32xi8>, vector<16xi8>
 // CHECK: arith.andi
 // CHECK: arith.shrui
