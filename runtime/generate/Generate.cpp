@@ -97,41 +97,6 @@ struct Verified {
   bool active() const { return !fed.empty(); }
 };
 
-/// Whether drafting pays on this model and machine: the tokens per second
-/// of plain steps against those of draft passes (the tokens they gave over
-/// their time), both measured as decoding goes. A pass that loses skips
-/// the next chances to draft, twice as many each time it loses again; one
-/// that wins drafts at every chance. Only speed depends on it: the tokens
-/// are greedy decoding's either way.
-class DraftPolicy {
-public:
-  bool shouldDraft() {
-    if (skip_ > 0) {
-      --skip_;
-      return false;
-    }
-    return true;
-  }
-  void plainStep(double seconds) { plain_ = average(plain_, 1.0 / seconds); }
-  void pass(int64_t tokens, double seconds) {
-    const double rate = static_cast<double>(tokens) / seconds;
-    passes_ = average(passes_, rate);
-    if (plain_ > 0 && passes_ < plain_) {
-      skip_ = backoff_;
-      backoff_ = std::min<int64_t>(backoff_ * 2, 256);
-    } else {
-      backoff_ = 1;
-    }
-  }
-
-private:
-  static double average(double avg, double x) {
-    return avg > 0 ? 0.75 * avg + 0.25 * x : x;
-  }
-  double plain_ = 0, passes_ = 0;
-  int64_t skip_ = 0, backoff_ = 1;
-};
-
 /// The decode loop's state: the model, the request, the statistics and
 /// the logits the next token is sampled from.
 class Decoder {

@@ -36,4 +36,35 @@ std::vector<TokenId> lookupDraft(const std::vector<TokenId> &history,
   return {};
 }
 
+namespace {
+double average(double avg, double x) {
+  return avg > 0 ? 0.75 * avg + 0.25 * x : x;
+}
+} // namespace
+
+bool DraftPolicy::shouldDraft() {
+  if (skip_ > 0) {
+    --skip_;
+    return false;
+  }
+  return true;
+}
+
+void DraftPolicy::plainStep(double seconds) {
+  if (seconds > 0)
+    plain_ = average(plain_, 1.0 / seconds);
+}
+
+void DraftPolicy::pass(int64_t tokens, double seconds) {
+  if (seconds <= 0)
+    return;
+  passes_ = average(passes_, static_cast<double>(tokens) / seconds);
+  if (plain_ > 0 && passes_ < plain_) {
+    skip_ = backoff_;
+    backoff_ = std::min<int64_t>(backoff_ * 2, 256);
+  } else {
+    backoff_ = 1;
+  }
+}
+
 } // namespace tern

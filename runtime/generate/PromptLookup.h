@@ -31,6 +31,26 @@ constexpr int kLookupNgramMin = 2;
 std::vector<TokenId> lookupDraft(const std::vector<TokenId> &history,
                                  int64_t maxDraft);
 
+/// Whether drafting pays on this model and machine: the tokens per second
+/// of plain steps against those of draft passes (the tokens they gave over
+/// their time), both measured as decoding goes. A pass that loses skips
+/// the next chances to draft, twice as many each time it loses again (at
+/// most 256); one that wins drafts at every chance. Only speed depends on
+/// it: the tokens are greedy decoding's either way.
+class DraftPolicy {
+public:
+  /// Whether to draft at this chance.
+  bool shouldDraft();
+  /// A plain single-token step took `seconds`.
+  void plainStep(double seconds);
+  /// A draft pass gave `tokens` tokens in `seconds`.
+  void pass(int64_t tokens, double seconds);
+
+private:
+  double plain_ = 0, passes_ = 0; ///< tokens/s, running averages
+  int64_t skip_ = 0, backoff_ = 1;
+};
+
 } // namespace tern
 
 #endif // TERN_RUNTIME_GENERATE_PROMPTLOOKUP_H

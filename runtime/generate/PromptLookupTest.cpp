@@ -28,3 +28,22 @@ TEST(PromptLookup, APeriodRepeatsPastTheEndOfTheHistory) {
   // The same token over and over.
   EXPECT_EQ(lookupDraft({4, 4, 4}, 5), (std::vector<TokenId>{4, 4, 4, 4, 4}));
 }
+
+TEST(DraftPolicy, BacksOffWhileDraftingLosesAndComesBackWhenItWins) {
+  DraftPolicy p;
+  EXPECT_TRUE(p.shouldDraft()); // nothing measured yet: try
+  p.plainStep(0.010);           // 100 tokens/s plain
+  p.pass(1, 0.020);             // 50 tokens/s drafting: skip 1 chance
+  EXPECT_FALSE(p.shouldDraft());
+  EXPECT_TRUE(p.shouldDraft());
+  p.pass(1, 0.020); // loses again (average 50): skip 2
+  EXPECT_FALSE(p.shouldDraft());
+  EXPECT_FALSE(p.shouldDraft());
+  EXPECT_TRUE(p.shouldDraft());
+  // Passes of 8 tokens in 20 ms (400 tokens/s) bring the average above
+  // plain: drafting at every chance again.
+  for (int i = 0; i < 4; ++i)
+    p.pass(8, 0.020);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_TRUE(p.shouldDraft());
+}

@@ -46,6 +46,12 @@ std::string ServerMetrics::prometheus(const SchedulerMetrics &s) const {
   metric(out, "tern_decode_steps_total", "counter",
          "Batched decode steps (one token for each generating slot).",
          static_cast<double>(s.decodeSteps));
+  metric(out, "tern_draft_tokens_total", "counter",
+         "Tokens drafted by prompt lookup (--lookup).",
+         static_cast<double>(s.draftedTokens));
+  metric(out, "tern_draft_accepted_total", "counter",
+         "Drafted tokens that greedy decoding generated.",
+         static_cast<double>(s.acceptedDraft));
   metric(out, "tern_queue_depth", "gauge", "Requests waiting for a slot.",
          static_cast<double>(s.queueDepth));
   metric(out, "tern_slots_busy", "gauge", "Slots holding a request.",

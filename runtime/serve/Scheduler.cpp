@@ -166,6 +166,8 @@ void Scheduler::decodeStep() {
     }
   if (seqs.empty())
     return;
+  if (seqs.size() == 1 && lookupStep(static_cast<size_t>(seqs[0])))
+    return;
   const int64_t n = static_cast<int64_t>(seqs.size());
   const int64_t vocab = model_->config().vocabSize;
   logits_.resize(static_cast<size_t>(n * vocab));
@@ -187,6 +189,65 @@ void Scheduler::decodeStep() {
     slots_[s].next = -1;
     takeToken(s, logits_.data() + i * vocab);
   }
+}
+
+bool Scheduler::lookupStep(size_t s) {
+  Slot &slot = slots_[s];
+  if (options_.draftMax <= 0 || slot.req->sampler.temperature > 0 ||
+      !slot.drafting.shouldDraft())
+    return false;
+  model_->selectSequence(static_cast<int64_t>(s));
+  const int64_t base = model_->position();
+  // While rows of the pass are taken, position() stays past the last one:
+  // the draft leaves room after it, so that takeToken's context check
+  // holds for every row.
+  const int64_t room = model_->contextSize() - base - 2;
+  std::vector<TokenId> fed = lookupDraft(
+      slot.history,
+      std::min({options_.draftMax, slot.req->maxTokens - slot.generated - 1,
+                room}));
+  if (fed.empty())
+    return false;
+  fed.insert(fed.begin(), slot.next);
+  const int64_t m = static_cast<int64_t>(fed.size());
+  const int64_t vocab = model_->config().vocabSize;
+  logits_.resize(static_cast<size_t>(m * vocab));
+  const auto start = std::chrono::steady_clock::now();
+  const std::string error = model_->forward(fed.data(), m, logits_.data(), true);
+  const double seconds = secondsSince(start);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    metrics_.decodeSeconds += seconds;
+    ++metrics_.decodeSteps;
+    metrics_.draftedTokens += m - 1;
+  }
+  if (!error.empty()) {
+    finish(s, "error: " + error);
+    return true;
+  }
+  // Row i holds the logits after fed[i]; the sampled token is taken, and
+  // the next row is used while it equals the drafted one.
+  int64_t i = 0;
+  for (;; ++i) {
+    slot.next = -1;
+    takeToken(s, logits_.data() + i * vocab);
+    if (!slot.req)
+      break; // finished
+    if (i + 1 == m || slot.next != fed[static_cast<size_t>(i + 1)])
+      break;
+    std::lock_guard<std::mutex> lock(mu_);
+    ++metrics_.acceptedDraft;
+  }
+  slot.drafting.pass(i + 1, seconds);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    metrics_.decodeRows += i + 1; // the tokens the pass gave
+  }
+  if (slot.req) {
+    model_->selectSequence(static_cast<int64_t>(s));
+    model_->truncate(base + i + 1);
+  }
+  return true;
 }
 
 void Scheduler::loop() {

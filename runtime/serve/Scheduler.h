@@ -9,7 +9,10 @@
 //   3. decode one token for every slot that is generating, all rows in one
 //      LanguageModel::decodeBatch() call (compiled models read each weight
 //      once for the whole batch), then sample each row with its request's
-//      own sampler and hand the token to the request.
+//      own sampler and hand the token to the request. With `draftMax`, a
+//      greedy request generating alone evaluates its token with a draft
+//      from its context (prompt lookup) and takes every drafted token
+//      greedy decoding agrees with.
 // A row's logits do not depend on the rest of the batch, so a request's
 // greedy output is the same whether it runs alone or among others.
 //
@@ -18,6 +21,7 @@
 #define TERN_RUNTIME_SERVE_SCHEDULER_H
 
 #include "runtime/generate/LanguageModel.h"
+#include "runtime/generate/PromptLookup.h"
 #include "runtime/generate/Sampler.h"
 
 #include <atomic>
@@ -53,6 +57,10 @@ struct SeqRequest {
 struct SchedulerOptions {
   int64_t queueLimit = 64;
   int64_t prefillChunk = 256;
+  /// Prompt-lookup decoding (PromptLookup.h) for a greedy request that
+  /// generates alone: up to this many drafted tokens verified per step;
+  /// 0: off.
+  int64_t draftMax = 0;
 };
 
 /// Counters for /metrics (totals since start, and the current state).
@@ -61,6 +69,7 @@ struct SchedulerMetrics {
   int64_t requestsDone = 0, requestsCancelled = 0;
   int64_t promptTokens = 0, generatedTokens = 0;
   int64_t decodeSteps = 0, decodeRows = 0;
+  int64_t draftedTokens = 0, acceptedDraft = 0; ///< prompt lookup
   double decodeSeconds = 0, prefillSeconds = 0;
 };
 
@@ -88,12 +97,16 @@ private:
     int64_t fed = 0;       ///< prompt tokens evaluated
     int64_t generated = 0; ///< tokens sampled
     TokenId next = -1;     ///< sampled, to be evaluated by the next step
+    DraftPolicy drafting;  ///< prompt lookup, while it pays
   };
 
   void loop();
   void admit();
   bool prefillOne();
   void decodeStep();
+  /// Slot `s` alone, greedy: its next token and a draft in one forward();
+  /// false when there is no draft (then decodeStep decodes as usual).
+  bool lookupStep(size_t s);
   /// Samples the token after `logits` for slot `s`; finishes it when it
   /// ends there.
   void takeToken(size_t s, const float *logits);

@@ -221,3 +221,36 @@ TEST(Scheduler, StopTokenEndsWithStop) {
 }
 
 } // namespace
+
+TEST(Scheduler, PromptLookupGivesTheTokensOfPlainDecoding) {
+  // Prompts that repeat themselves, so that drafts are found; each request
+  // alone on one slot, with and without prompt lookup, to the end of the
+  // context and to a token limit.
+  const std::vector<std::vector<TokenId>> ps = {
+      {5, 6, 7, 8, 5, 6, 7, 8, 5, 6},
+      {1, 2, 1, 2, 1, 2, 1, 2},
+      {40, 41, 42, 43, 44, 45, 40, 41, 42, 43, 44, 45, 40, 41}};
+  int64_t drafted = 0;
+  for (const auto &p : ps)
+    for (int64_t maxTokens : {20, 1000}) {
+      std::vector<TokenId> out[2];
+      std::string reason[2];
+      for (int lookup = 0; lookup < 2; ++lookup) {
+        SchedulerOptions o;
+        o.draftMax = lookup ? 7 : 0;
+        Scheduler s(reference(1), o);
+        Collected c(p, maxTokens);
+        ASSERT_TRUE(s.submit(c.req));
+        c.wait();
+        out[lookup] = c.tokens;
+        reason[lookup] = c.reason;
+        if (lookup)
+          drafted += s.metrics().draftedTokens;
+        EXPECT_EQ(s.metrics().generatedTokens,
+                  static_cast<int64_t>(c.tokens.size()));
+      }
+      EXPECT_EQ(out[1], out[0]) << "prompt of " << p.size();
+      EXPECT_EQ(reason[1], reason[0]);
+    }
+  EXPECT_GT(drafted, 0);
+}

@@ -124,6 +124,23 @@ const std::vector<ServeFlag> &serveFlags() {
        [](FlagReader &r, ServeOptions &o) {
          return o.verify = true, r.none();
        }},
+      {{"--lookup"}, "",
+       "prompt-lookup decoding for a greedy request generating alone "
+       "(drafts from its context, verified in one pass; the same output)",
+       [](FlagReader &r, ServeOptions &o) {
+         return o.lookup = true, r.none();
+       }},
+      {{"--draft-max", "--draft", "--draft-n"}, "N",
+       "tokens drafted per pass with --lookup (default 7)",
+       [](FlagReader &r, ServeOptions &o) -> std::string {
+         int64_t v = 0;
+         if (std::string e = r.integer(v, 1); !e.empty())
+           return e;
+         if (v > 63)
+           return r.flag() + ": " + r.last() + " is above the maximum 63";
+         o.draftMax = v;
+         return "";
+       }},
       {{"--no-mmap"}, "",
        "compiled executables: read the weights into memory with huge pages "
        "(the default)",

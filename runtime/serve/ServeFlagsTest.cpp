@@ -14,7 +14,7 @@ TEST(ServeFlags, ParsesEveryFlag) {
        "name", "-np", "8", "--queue", "3", "-c", "512", "-b", "64", "-t", "2",
        "-n", "100", "--temp", "0", "--top-k", "5", "--top-p", "0.5",
        "--min-p", "0.1", "--chat-template", "llama3", "--head", "int8",
-       "--verify"},
+       "--verify", "--lookup", "--draft-max", "4", "--mmap"},
       true);
   ASSERT_TRUE(o) << o.error;
   EXPECT_EQ(o->model, "m.gguf");
@@ -35,6 +35,9 @@ TEST(ServeFlags, ParsesEveryFlag) {
   EXPECT_EQ(o->chatTemplate, "llama3");
   EXPECT_EQ(o->head, HeadFormat::Int8);
   EXPECT_TRUE(o->verify);
+  EXPECT_TRUE(o->lookup);
+  EXPECT_EQ(o->draftMax, 4);
+  EXPECT_EQ(o->mmap, std::optional<bool>(true));
 }
 
 TEST(ServeFlags, DefaultsAreLocalAndSampled) {
@@ -78,7 +81,8 @@ TEST(ServeFlags, HelpListsEveryFlag) {
        {"-m, --model", "--host", "--port", "--api-key", "-a, --alias",
         "-np, --parallel", "--queue", "-c, --ctx-size", "-b, --batch-size",
         "-t, --threads", "-n, --n-predict", "--temp", "--top-k", "--top-p",
-        "--min-p", "--chat-template", "--head", "--verify", "-h, --help"})
+        "--min-p", "--chat-template", "--head", "--verify", "--lookup",
+        "--draft-max", "--mmap", "--no-mmap", "-h, --help"})
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   const std::string exe = serveUsage("./m serve", false);
   EXPECT_EQ(exe.find("--model"), std::string::npos);

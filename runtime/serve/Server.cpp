@@ -421,6 +421,7 @@ int serveUnguarded(const std::string &program,
   SchedulerOptions so;
   so.queueLimit = o.queueLimit;
   so.prefillChunk = o.prefillChunk;
+  so.draftMax = o.lookup ? o.draftMax : 0;
   Server server(o, b, *tmpl,
                 std::make_unique<Scheduler>(std::move(*lm), so),
                 modelNameOf(o, program));

@@ -32,6 +32,8 @@ struct ServeOptions {
   int64_t queueLimit = 64;
   int64_t contextSize = 0; ///< per slot; 0: the model's, at most 4096
   int64_t prefillChunk = 256;
+  bool lookup = false;  ///< --lookup
+  int64_t draftMax = 7; ///< --draft-max
   int threads = 0;
   int httpThreads = 0; ///< 0: slots + queue + 4
   int64_t defaultMaxTokens = -1; ///< -n; -1: until the context is full
