@@ -376,7 +376,8 @@ mlir::tern::importModel(MLIRContext &context,
   out.contextSize =
       options.contextSize ? options.contextSize : model.config.maxPositions;
   out.prefillRows = std::min<int64_t>(
-      options.prefillRows >= 0 ? options.prefillRows : 32, out.contextSize);
+      options.prefillRows >= 0 ? options.prefillRows : kDefaultPrefillRows,
+      out.contextSize);
   if (out.prefillRows < 2)
     out.prefillRows = 0;
   // Powers of two up to the option (at most 64: tern_abi.h declares those).

@@ -44,11 +44,16 @@
 
 namespace mlir::tern {
 
+/// Tokens per prefill call when `tern compile --prefill` is not given:
+/// pp128 on the 2B4T shape ran 1.03-1.07x faster with 64 than with 32 and
+/// 0.7x with 128 (docs/performance-log.md, 2026-12-03 (6)).
+constexpr int64_t kDefaultPrefillRows = 64;
+
 struct ImportOptions {
   /// KV cache length compiled into the module (0: the model's context).
   int64_t contextSize = 0;
-  /// Tokens per call of the prefill entry point (-1: 32, capped at the
-  /// context; 0 or 1: no prefill entry point).
+  /// Tokens per call of the prefill entry point (-1: kDefaultPrefillRows,
+  /// capped at the context; 0 or 1: no prefill entry point).
   int64_t prefillRows = -1;
   /// How the output head is stored and computed (runtime/model/HeadFormat.h):
   /// native reads the model's dense matrix; int8 / q4 read a quantized copy

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "compiler/Driver/CompileModel.h"
+#include "compiler/Import/ModelImporter.h"
 #include "compiler/Packings/Packing.h"
 #include "compiler/Target/Target.h"
 #include "compiler/Tuning/KernelJit.h"
@@ -81,7 +82,7 @@ static cl::opt<int64_t> compileCtx(
     cl::init(0), cl::sub(compileCmd), cl::cat(ternCategory));
 static cl::opt<int64_t> compilePrefill(
     "prefill",
-    cl::desc("Tokens per prefill call (default 32; 0: decode only)"),
+    cl::desc("Tokens per prefill call (default 64; 0: decode only)"),
     cl::init(-1), cl::sub(compileCmd), cl::cat(ternCategory));
 static cl::opt<int64_t> compileBatch(
     "batch",
@@ -155,9 +156,10 @@ static cl::list<std::string>
                cl::value_desc("MxNxK,..."), cl::sub(tuneCmd),
                cl::cat(ternCategory));
 static cl::opt<int64_t> tunePrefill(
-    "prefill", cl::desc("MODEL's prefill rows to tune for (default 32, as "
+    "prefill", cl::desc("MODEL's prefill rows to tune for (default 64, as "
                         "tern compile; 0: decode only)"),
-    cl::init(32), cl::sub(tuneCmd), cl::cat(ternCategory));
+    cl::init(mlir::tern::kDefaultPrefillRows), cl::sub(tuneCmd),
+    cl::cat(ternCategory));
 static cl::opt<double> tuneBudget(
     "budget", cl::desc("Seconds of screening, shared by the shapes "
                        "(default: no limit; each shape still gets its "

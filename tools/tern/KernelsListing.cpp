@@ -2,6 +2,7 @@
 
 #include "tools/tern/KernelsListing.h"
 
+#include "compiler/Import/ModelImporter.h"
 #include "compiler/Kernels/KernelFamily.h"
 #include "compiler/Packings/Packing.h"
 #include "compiler/Target/Target.h"
@@ -70,7 +71,8 @@ void familiesMarkdown(llvm::raw_ostream &os) {
   os << "## Kernel families\n\n"
         "Ranks order a target's families when no tuning database decides "
         "(lower first; `-`: never a default). Tiles are the defaults for "
-        "K = 2560 (decode: M = 1; prefill: M = 32); layouts read are for "
+        "K = 2560 (decode: M = 1; prefill: M = " +
+              std::to_string(mlir::tern::kDefaultPrefillRows) + "); layouts read are for "
         "rows of K = 2560.\n\n"
         "| family | arch | needs | decode / prefill rank | default tile "
         "(decode, prefill) | layouts read (K = 2560) | what it does |\n"
@@ -79,7 +81,8 @@ void familiesMarkdown(llvm::raw_ostream &os) {
     os << "| `" << f->name << "` | "
        << llvm::Triple::getArchTypeName(f->arch) << " | " << features(*f)
        << " | " << rank(f->decodeRank) << " / " << rank(f->prefillRank)
-       << " | " << defaultTile(*f, 1) << ", " << defaultTile(*f, 32) << " | "
+       << " | " << defaultTile(*f, 1) << ", "
+       << defaultTile(*f, mlir::tern::kDefaultPrefillRows) << " | "
        << layoutsRead(*f) << " | " << f->summary << " |\n";
 }
 
