@@ -15,6 +15,7 @@
 #include "runtime/support/ThreadPool.h"
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -24,11 +25,14 @@ namespace {
 /// The pool tern_parallel_for uses: the running model's (one model runs at
 /// a time in an executable).
 tern::ThreadPool *gPool = nullptr;
+/// tern_parallel_for calls so far (RunBackend::parallelRegions).
+std::atomic<uint64_t> gRegions{0};
 } // namespace
 
 extern "C" void tern_parallel_for(tern_task_fn fn, void *args, int64_t n) {
   if (n <= 0)
     return;
+  gRegions.fetch_add(1, std::memory_order_relaxed);
   if (!gPool || gPool->size() == 1 || n == 1) {
     fn(args, 0, n);
     return;
@@ -418,6 +422,9 @@ public:
   /// is only looked up (a quantized or untied head).
   uint64_t weightBytesPerToken() const override { return bytesPerToken_; }
   std::string weightHolding() const override { return held_->describe(); }
+  uint64_t parallelRegions() const override {
+    return gRegions.load(std::memory_order_relaxed);
+  }
   WeightSpan heldWeights() const override {
     return {weights_, weightsBytes_};
   }

@@ -60,6 +60,9 @@ struct Result {
   int threads = 0;
   int64_t prompt = 0, gen = 0, streams = 1;
   std::vector<double> samples; ///< tokens/s per repetition
+  /// tg tests of one stream: the backend's parallel regions per decoded
+  /// token (RunBackend::parallelRegions; 0 when it does not count them).
+  double regionsPerToken = 0;
   double mean() const {
     double s = 0;
     for (double v : samples)
@@ -299,7 +302,8 @@ void printJson(const std::string &model, uint64_t size, int64_t params,
                    {"samples_ts", r.samples},
                    {"read_bandwidth_bytes_per_s", bandwidth},
                    {"weights_bytes_per_token", bytesPerToken},
-                   {"weights_held", held}});
+                   {"weights_held", held},
+                   {"parallel_regions_per_token", r.regionsPerToken}});
   std::printf("%s\n", out.dump(2, ' ', false,
                                nlohmann::json::error_handler_t::replace)
                           .c_str());
@@ -352,9 +356,15 @@ std::string runTests(RunBackend &b, const BenchOptions &o, int threads,
       return lm.error;
     Result r{t.name, threads, t.prompt, t.gen, t.streams, {}};
     for (int rep = 0; rep <= o.reps; ++rep) { // rep 0 is the warm-up
+      const uint64_t regions = b.parallelRegions();
       auto s = timeOnce(**lm, t.prompt, t.gen, t.streams);
       if (!s)
         return s.error;
+      // A one-token prompt, then gen tokens: gen + 1 single-token steps.
+      if (t.tg && !t.pp && t.streams == 1)
+        r.regionsPerToken =
+            static_cast<double>(b.parallelRegions() - regions) /
+            static_cast<double>(t.gen + 1);
       const auto [ps, gs] = *s;
       double tps;
       if (t.pp && t.tg)
@@ -442,6 +452,13 @@ int benchMainUnguarded(const std::string &program,
   getrusage(RUSAGE_SELF, &usage);
   if (!b.weightHolding().empty())
     std::printf("\nweights held in %s\n", b.weightHolding().c_str());
+  for (const Result &r : results)
+    if (r.regionsPerToken > 0) {
+      std::printf("parallel regions per decoded token: %.0f (hand-offs to "
+                  "the thread pool, %s)\n",
+                  r.regionsPerToken, r.test.c_str());
+      break;
+    }
   std::printf("\npeak memory %.2f GiB; read bandwidth %.1f GB/s (%d "
               "thread%s, %s); %d repetition%s after a warm-up\n",
               static_cast<double>(usage.ru_maxrss) / (1024.0 * 1024.0),

@@ -114,6 +114,10 @@ public:
     uint64_t size = 0;
   };
   virtual WeightSpan heldWeights() const { return {}; }
+  /// Parallel regions run so far (compiled code: tern_parallel_for calls,
+  /// each a hand-off to the thread pool and a wait for it); 0 when not
+  /// counted. Bench reports them per decoded token.
+  virtual uint64_t parallelRegions() const { return 0; }
   /// The tokenizer, or null when the model has none (then only --tokens
   /// works and output is token ids).
   virtual const Tokenizer *tokenizer() const = 0;
