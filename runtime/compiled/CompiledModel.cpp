@@ -251,12 +251,14 @@ private:
       if (r < m)
         ids[r] = tokens[r];
     }
-    rows_.resize(static_cast<size_t>(B * V));
-    callBatch(e, slots, pos, ids, B, rows_.data());
-    if (all)
-      std::memcpy(all, rows_.data(), sizeof(float) * static_cast<size_t>(m * V));
+    float *out = all;
+    if (!out) {
+      rows_.resize(static_cast<size_t>(m * V));
+      out = rows_.data();
+    }
+    callBatch(e, slots, pos, ids, m, out);
     if (last)
-      std::memcpy(last, rows_.data() + (m - 1) * V, sizeof(float) * V);
+      std::memcpy(last, out + (m - 1) * V, sizeof(float) * V);
   }
 
   /// Calls `e` on its rows (slots, positions, tokens: e.rows each) and
@@ -307,7 +309,7 @@ private:
   int64_t seqElems_ = 0; ///< cache floats per sequence
   std::unique_ptr<float[]> kCache_, vCache_; ///< [sequences, layers, ctx, kv]
   std::vector<float> padded_; ///< logits of a padded batch, reused
-  std::vector<float> rows_;   ///< logits of runRows, reused
+  std::vector<float> rows_;   ///< runRows' logits when only the last is kept
 };
 
 class CompiledBackend final : public RunBackend {

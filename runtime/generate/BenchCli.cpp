@@ -399,11 +399,11 @@ int benchMainUnguarded(const std::string &program,
   RunOptions ro;
   ro.model = o.model;
   ro.mmap = o.mmap;
-  OrError<std::unique_ptr<RunBackend>> backend = load(ro);
+  OrError<std::unique_ptr<RunBackend>> backend =
+      loadRunBackend(program, ro, load);
   if (!backend)
     return fail(backend.error);
   RunBackend &b = **backend;
-  noteWeightHolding(program, o.mmap, b);
   std::vector<Result> results;
   std::vector<int> threadCounts;
   for (int64_t t : o.threadList)

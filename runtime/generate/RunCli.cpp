@@ -90,11 +90,11 @@ int runMainUnguarded(const std::string &program,
                  "ignored\n",
                  program.c_str(), flag.c_str());
 
-  OrError<std::unique_ptr<RunBackend>> backend = load(o);
+  OrError<std::unique_ptr<RunBackend>> backend =
+      loadRunBackend(program, o, load);
   if (!backend)
     return fail(backend.error);
   RunBackend &b = **backend;
-  noteWeightHolding(program, o.mmap, b);
   if (o.info) {
     std::fputs(b.describe().c_str(), stdout);
     return 0;
@@ -263,13 +263,16 @@ int runMainUnguarded(const std::string &program,
 
 } // namespace
 
-void noteWeightHolding(const std::string &program, std::optional<bool> mmap,
-                       const RunBackend &b) {
-  if (mmap && b.weightHolding().empty())
+OrError<std::unique_ptr<RunBackend>>
+loadRunBackend(const std::string &program, const RunOptions &options,
+               const RunBackendLoader &load) {
+  OrError<std::unique_ptr<RunBackend>> backend = load(options);
+  if (backend && options.mmap && (*backend)->weightHolding().empty())
     std::fprintf(stderr,
                  "%s: note: %s has no effect on a model file (the reference "
                  "forward pass unpacks the weights into memory of its own)\n",
-                 program.c_str(), *mmap ? "--mmap" : "--no-mmap");
+                 program.c_str(), *options.mmap ? "--mmap" : "--no-mmap");
+  return backend;
 }
 
 int runMain(const std::string &program, const std::vector<std::string> &args,

@@ -144,10 +144,12 @@ int runGuarded(const std::string &program, const std::function<int()> &body);
 using RunBackendLoader =
     std::function<OrError<std::unique_ptr<RunBackend>>(const RunOptions &)>;
 
-/// A note on stderr when --mmap or --no-mmap was given to a backend that
-/// holds no weights of its own layout (the reference unpacks them).
-void noteWeightHolding(const std::string &program, std::optional<bool> mmap,
-                       const RunBackend &b);
+/// `load(options)`, with a note on stderr when --mmap or --no-mmap was
+/// given to a backend that holds no weights of its own layout (the
+/// reference unpacks them). What run, serve and bench load through.
+OrError<std::unique_ptr<RunBackend>>
+loadRunBackend(const std::string &program, const RunOptions &options,
+               const RunBackendLoader &load);
 
 /// Parses `args`, loads the backend, generates. Returns the exit code;
 /// errors are printed to stderr as "<program>: error: ...".

@@ -1,6 +1,7 @@
 //===- HeldWeightsTest.cpp - Weights read into memory or mapped -----------===//
 
 #include "runtime/model/HeldWeights.h"
+#include "runtime/model/TestModels.h"
 
 #include <gtest/gtest.h>
 
@@ -20,8 +21,8 @@ struct PatternFile {
   std::string path;
   std::vector<uint8_t> bytes;
   explicit PatternFile(size_t n) {
-    char tmpl[] = "/tmp/tern-held-XXXXXX";
-    const int fd = ::mkstemp(tmpl);
+    std::string tmpl = testmodels::tempDir() + "/held-XXXXXX";
+    const int fd = ::mkstemp(tmpl.data());
     path = tmpl;
     bytes.resize(n);
     for (size_t i = 0; i < n; ++i)

@@ -132,15 +132,7 @@ const std::vector<ServeFlag> &serveFlags() {
        }},
       {{"--draft-max", "--draft", "--draft-n"}, "N",
        "tokens drafted per pass with --lookup (default 7)",
-       [](FlagReader &r, ServeOptions &o) -> std::string {
-         int64_t v = 0;
-         if (std::string e = r.integer(v, 1); !e.empty())
-           return e;
-         if (v > 63)
-           return r.flag() + ": " + r.last() + " is above the maximum 63";
-         o.draftMax = v;
-         return "";
-       }},
+       intField(&ServeOptions::draftMax, 1, 63)},
       {{"--no-mmap"}, "",
        "compiled executables: read the weights into memory with huge pages "
        "(the default)",

@@ -386,11 +386,11 @@ int serveUnguarded(const std::string &program,
   ro.head = o.head;
   ro.verify = o.verify;
   ro.mmap = o.mmap;
-  OrError<std::unique_ptr<RunBackend>> backend = load(ro);
+  OrError<std::unique_ptr<RunBackend>> backend =
+      loadRunBackend(program, ro, load);
   if (!backend)
     return fail(backend.error);
   RunBackend &b = **backend;
-  noteWeightHolding(program, o.mmap, b);
   if (!b.tokenizer() || !b.tokenizer()->canEncode())
     return fail("serve needs a model with a tokenizer (and a runtime built "
                 "with PCRE2)");

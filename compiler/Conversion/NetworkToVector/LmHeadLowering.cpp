@@ -75,6 +75,42 @@ Value fold32(VectorBuilder &v, Value acc) {
   return v.laneTree(add(add(part(0), part(16)), add(part(8), part(24))));
 }
 
+/// n dot products of 32 lanes each over columns [0, h) in steps of 32,
+/// as independent sums: per column k, `shared(k)` loads what the n sums
+/// share once, then `operands(i, k, shared)` gives sum i's (token lanes,
+/// weight lanes), each multiplied and added before the next is loaded
+/// (fewer vectors live at once). Each sum accumulates in headDot's order;
+/// returns the n folded sums.
+SmallVector<Value> headSums(
+    VectorBuilder &v, int64_t h, int64_t n,
+    const std::function<Value(Value)> &shared,
+    const std::function<std::pair<Value, Value>(int64_t, Value, Value)>
+        &operands) {
+  OpBuilder &b = v.b;
+  SmallVector<Value> init(static_cast<size_t>(n),
+                          v.vzero(b.getF32Type(), 32));
+  auto loop =
+      scf::ForOp::create(b, v.loc, v.idx(0), v.idx(h), v.idx(32), init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value k = loop.getInductionVar();
+    Value common = shared(k);
+    SmallVector<Value> next;
+    for (int64_t i = 0; i < n; ++i) {
+      auto [x, w] = operands(i, k, common);
+      next.push_back(arith::AddFOp::create(
+          b, v.loc, loop.getRegionIterArgs()[i],
+          arith::MulFOp::create(b, v.loc, x, w)));
+    }
+    scf::YieldOp::create(b, v.loc, next);
+  }
+  SmallVector<Value> out;
+  for (Value acc : loop.getResults())
+    out.push_back(fold32(v, acc));
+  return out;
+}
+
 /// Loads `w` weights of vocabulary row `row` at column k as f32 lanes.
 Value loadWeights(VectorBuilder &v, HeadFormat f, Value weights, Value scales,
                   Value row, Value k, int64_t w) {
@@ -142,30 +178,20 @@ void buildHeadBody(OpBuilder &b, Block *body, const HeadShape &s) {
     // and converted once per 32 columns for a group of token rows, each
     // row's sums in the same order as headDot's.
     const int64_t group = 4;
-    Type f32 = b.getF32Type();
     v.forEach(body->getArgument(arg), body->getArgument(arg + 1), 1,
               [&](Value row) {
       for (int64_t r0 = 0; r0 < s.rows; r0 += group) {
         const int64_t n = std::min(group, s.rows - r0);
-        SmallVector<Value> init(static_cast<size_t>(n), v.vzero(f32, 32));
-        auto loop = scf::ForOp::create(b, v.loc, v.idx(0), v.idx(s.hidden),
-                                       v.idx(32), init);
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(loop.getBody());
-          Value k = loop.getInductionVar();
-          Value w = loadWeights(v, s.format, weights, scales, row, k, 32);
-          SmallVector<Value> next;
-          for (int64_t i = 0; i < n; ++i) {
-            Value xv = v.vload(x, {v.idx(r0 + i), k}, 32);
-            next.push_back(arith::AddFOp::create(
-                b, v.loc, loop.getRegionIterArgs()[i],
-                arith::MulFOp::create(b, v.loc, xv, w)));
-          }
-          scf::YieldOp::create(b, v.loc, next);
-        }
+        SmallVector<Value> sums = headSums(
+            v, s.hidden, n,
+            [&](Value k) {
+              return loadWeights(v, s.format, weights, scales, row, k, 32);
+            },
+            [&](int64_t i, Value k, Value w) {
+              return std::make_pair(v.vload(x, {v.idx(r0 + i), k}, 32), w);
+            });
         for (int64_t i = 0; i < n; ++i)
-          finish(fold32(v, loop.getResult(i)), row, v.idx(r0 + i));
+          finish(sums[i], row, v.idx(r0 + i));
       }
     });
     func::ReturnOp::create(b, v.loc);
@@ -179,29 +205,18 @@ void buildHeadBody(OpBuilder &b, Block *body, const HeadShape &s) {
     // sums are still headDot's, in the same order. (Native and int8 rows
     // stream no faster grouped: tern-kernel-bench head/...)
     auto group = [&](Value row0, int64_t n) {
+      auto rowAt = [&](int64_t i) -> Value {
+        return arith::AddIOp::create(b, v.loc, row0, v.idx(i));
+      };
       v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
-        Type f32 = b.getF32Type();
-        SmallVector<Value> init(static_cast<size_t>(n), v.vzero(f32, 32));
-        auto loop = scf::ForOp::create(b, v.loc, v.idx(0), v.idx(s.hidden),
-                                       v.idx(32), init);
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(loop.getBody());
-          Value k = loop.getInductionVar();
-          Value xv = v.vload(x, {r, k}, 32);
-          SmallVector<Value> next;
-          for (int64_t i = 0; i < n; ++i) {
-            Value row = arith::AddIOp::create(b, v.loc, row0, v.idx(i));
-            Value w = loadWeights(v, s.format, weights, scales, row, k, 32);
-            next.push_back(arith::AddFOp::create(
-                b, v.loc, loop.getRegionIterArgs()[i],
-                arith::MulFOp::create(b, v.loc, xv, w)));
-          }
-          scf::YieldOp::create(b, v.loc, next);
-        }
+        SmallVector<Value> sums = headSums(
+            v, s.hidden, n, [&](Value k) { return v.vload(x, {r, k}, 32); },
+            [&](int64_t i, Value k, Value xv) {
+              return std::make_pair(xv, loadWeights(v, s.format, weights,
+                                                    scales, rowAt(i), k, 32));
+            });
         for (int64_t i = 0; i < n; ++i)
-          finish(fold32(v, loop.getResult(i)),
-                 arith::AddIOp::create(b, v.loc, row0, v.idx(i)), r);
+          finish(sums[i], rowAt(i), r);
       });
     };
     const int64_t g = kHeadRowGroup;
