@@ -171,6 +171,10 @@ llvm::Error Compilation::checkOptions() {
   if (o_.threads < 0 || o_.threads > 1024)
     return fail("--threads " + std::to_string(o_.threads) +
                 " is out of range (0: all hardware threads, at most 1024)");
+  if (o_.prefetch < -1 || o_.prefetch > KernelAttr::kMaxPrefetch)
+    return fail("--prefetch " + std::to_string(o_.prefetch) +
+                " is out of range (bytes, 0 to " +
+                std::to_string(KernelAttr::kMaxPrefetch) + "; 0: none)");
   if (!o_.packing.empty() && !findPacking(o_.packing))
     return fail("--packing: unknown packing '" + o_.packing + "' (" +
                 packingNames() + ")");
@@ -246,6 +250,7 @@ llvm::Error Compilation::select() {
   so.target = o_.target;
   so.tuningDb = o_.tuningDb;
   so.packing = o_.packing;
+  so.prefetch = o_.prefetch;
   so.fuseProjections = o_.fuseProjections;
   buildSelectionPipeline(pm, so);
   if (failed(runPasses(pm)))

@@ -72,6 +72,9 @@ struct CompileOptions {
   /// per row, wherever a kernel family of the target reads it; empty: the
   /// defaults. A tuning database's choices come first.
   std::string packing;
+  /// Bytes ahead in the weight stream that decode kernels and the head
+  /// prefetch (negative: the target's default, Target::streamPrefetch).
+  int64_t prefetch = -1;
   /// q/k/v and gate/up as one matmul each (tern-fuse-projections).
   bool fuseProjections = true;
 };

@@ -229,7 +229,7 @@ void GraphBuilder::head(const Scope &s, Value xn, Value embedding,
                    RankedTensorType::get({t.rows, sc}, b_.getF32Type()));
   }
   LmHeadOp::create(b_, loc_, HeadFormatAttr::get(b_.getContext(), format), xn,
-                   weights, scales, logits, firstRow);
+                   weights, scales, logits, firstRow, IntegerAttr());
 }
 
 void GraphBuilder::entry(const std::string &name, int64_t rows, bool decode) {

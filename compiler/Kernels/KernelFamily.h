@@ -47,12 +47,16 @@ struct KernelChoice {
   const KernelFamily *family = nullptr;
   Layout layout;
   Tile tile;
+  /// Bytes ahead in the weight stream that the kernel prefetches (0: none;
+  /// only families with `prefetches`).
+  int64_t prefetch = 0;
 
   explicit operator bool() const { return family != nullptr; }
   bool operator==(const KernelChoice &o) const {
-    return family == o.family && layout == o.layout && tile == o.tile;
+    return family == o.family && layout == o.layout && tile == o.tile &&
+           prefetch == o.prefetch;
   }
-  /// "vnni512 i2 b256 tile 8x2"
+  /// "vnni512 i2 b256 tile 8x2" (", prefetch 5120" when it prefetches)
   std::string str() const;
   KernelAttr attr(MLIRContext *ctx) const;
   /// The choice an attribute names; fails (empty) for a family the
@@ -91,6 +95,9 @@ struct KernelFamily {
   Tile maxTile{8, 8};
   int64_t maxAccumulators = 16;
   int64_t decodeMaxTileN = 8;
+  /// Whether its kernels take a prefetch distance (#tern.kernel's
+  /// `prefetch`): families that stream each column's weights in order.
+  bool prefetches = false;
   /// Generates the body of an external kernel declaration
   /// `(memref<MxKxi8> a, memref<N x rowBytes x i8> w, memref<MxNxi32> out,
   /// index begin, index end)` computing the output units [begin, end)
@@ -115,9 +122,16 @@ std::vector<const KernelFamily *> familiesFor(const Target &target);
 std::vector<std::string> kernelFeatures(const Target &target);
 
 /// Why `family` cannot compute matmuls on rows of k weights in `layout`
-/// ("" when it can; k = 0: any k the layout fits).
+/// with a prefetch distance of `prefetch` bytes ("" when it can; k = 0: any
+/// k the layout fits).
 std::string checkKernel(llvm::StringRef family, const Layout &layout,
-                        int64_t k = 0);
+                        int64_t k = 0, int64_t prefetch = 0);
+
+/// `c` with the prefetch distance a matmul of M rows gets: `bytes` (the
+/// target's, Target::streamPrefetch, or --prefetch) for decode (M = 1)
+/// where the family prefetches, else 0. Prefill tiles reuse each weight
+/// across rows and are bound by arithmetic, not by the stream.
+KernelChoice withPrefetch(KernelChoice c, int64_t m, int64_t bytes);
 
 /// Installs the registry's check of `#tern.kernel` family names in the
 /// tern dialect of every context created with `registry`.

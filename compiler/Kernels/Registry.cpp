@@ -60,7 +60,7 @@ std::vector<std::string> mlir::tern::kernelFeatures(const Target &t) {
 }
 
 std::string mlir::tern::checkKernel(StringRef family, const Layout &layout,
-                                    int64_t k) {
+                                    int64_t k, int64_t prefetch) {
   const KernelFamily *f = findKernelFamily(family);
   if (!f)
     return "unknown kernel family '" + family.str() + "' (expected one of " +
@@ -78,13 +78,24 @@ std::string mlir::tern::checkKernel(StringRef family, const Layout &layout,
   if (k > 0 ? !f->reads(layout, k) : !readsSome())
     return "the " + family.str() + " kernels do not read " + layout.str() +
            (k > 0 ? " rows of " + std::to_string(k) + " weights" : "");
+  if (prefetch > 0 && !f->prefetches)
+    return "the " + family.str() + " kernels do not prefetch (prefetch = " +
+           std::to_string(prefetch) + ")";
   return {};
+}
+
+KernelChoice mlir::tern::withPrefetch(KernelChoice c, int64_t m,
+                                      int64_t bytes) {
+  if (c)
+    c.prefetch = m == 1 && c.family->prefetches ? bytes : 0;
+  return c;
 }
 
 void mlir::tern::registerKernelRegistry(DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *, TernDialect *dialect) {
-    dialect->kernelFamilyCheck = [](StringRef family, const Layout &layout) {
-      return checkKernel(family, layout);
+    dialect->kernelFamilyCheck = [](StringRef family, const Layout &layout,
+                                    int64_t prefetch) {
+      return checkKernel(family, layout, /*k=*/0, prefetch);
     };
   });
 }
@@ -97,12 +108,14 @@ std::string KernelChoice::str() const {
   if (!family)
     return "reference lowering";
   return family->name.str() + " " + layout.str() + " tile " +
-         std::to_string(tile.m) + "x" + std::to_string(tile.n);
+         std::to_string(tile.m) + "x" + std::to_string(tile.n) +
+         (prefetch ? ", prefetch " + std::to_string(prefetch) : "");
 }
 
 KernelAttr KernelChoice::attr(MLIRContext *ctx) const {
   return KernelAttr::get(ctx, StringAttr::get(ctx, family->name),
-                         layout.packing, layout.block, tile.m, tile.n);
+                         layout.packing, layout.block, tile.m, tile.n,
+                         prefetch);
 }
 
 KernelChoice KernelChoice::fromAttr(KernelAttr attr) {
@@ -110,5 +123,6 @@ KernelChoice KernelChoice::fromAttr(KernelAttr attr) {
   c.family = findKernelFamily(attr.getFamily().getValue());
   c.layout = attr.getLayout();
   c.tile = {attr.getTileM(), attr.getTileN()};
+  c.prefetch = attr.getPrefetch();
   return c;
 }

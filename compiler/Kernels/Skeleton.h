@@ -56,7 +56,16 @@ struct TileBuilder {
   Value a, w;     ///< memref<MxKxi8> activations, memref<NxRowBytesxi8> weights
   int64_t m, k;   ///< rows, reduction length
   Layout layout;  ///< of the weights (a vector-order packing)
+  /// Bytes ahead in the weight stream to prefetch (KernelChoice::prefetch).
+  int64_t prefetch = 0;
   Value idx(int64_t v);
+  /// Each of `cols` moved ceil(prefetch / row bytes) columns on (the last
+  /// column at most): where the tile's weight loads prefetch. Empty when
+  /// the kernel does not prefetch.
+  SmallVector<Value> prefetchColumns(ArrayRef<Value> cols);
+  /// Prefetches w[col, byte] into the caches (for reading, L2 and out:
+  /// a streamed weight is read once per call).
+  void prefetchWeights(Value col, int64_t byte);
   Value splat(VectorType t, int64_t v) { return splatConstant(b, loc, t, v); }
   Value intrinsic(Type result, llvm::StringRef name, ValueRange args) {
     return callIntrinsic(b, loc, result, name, args);
@@ -90,19 +99,25 @@ void defineTiledKernel(func::FuncOp fn, const KernelChoice &choice,
 /// Fixed-width families: the dots of a tile over fully unrolled steps of
 /// `vecBytes` weight bytes; per step and position, `accumulate(acc, pairs)`
 /// for each (row, column) pair, pairs being (codes, activations) per
-/// position.
+/// position. A 1x1 tile with `chains` > 1 accumulates position j into
+/// accumulator j % chains, added up after the loop (the i32 sums are
+/// exact in any order), so that consecutive multiply-adds do not wait on
+/// each other. With tb.prefetch, each weight load also prefetches the same
+/// bytes of the column prefetchColumns() gives.
 using AccumulateFn = std::function<Value(
     TileBuilder &, Value acc, ArrayRef<std::pair<Value, Value>> pairs)>;
 SmallVector<SmallVector<Value>>
 fixedWidthDots(TileBuilder &tb, ArrayRef<Value> rows, ArrayRef<Value> cols,
                int64_t vecBytes, VectorType accType, int64_t codeOffset,
-               const AccumulateFn &accumulate);
+               const AccumulateFn &accumulate, int64_t chains = 1);
 
 /// A fixed-width family of `vecBytes`-byte steps that multiplies the
 /// unsigned codes t + 1 (0..2) by the activations, accumulating into
-/// vecBytes / 4 i32 lanes with `accumulate`, and subtracts the activation
-/// row sum (computed with the same `accumulate` against ones).
-MultiplyAdd offsetCodesMultiplyAdd(int64_t vecBytes, AccumulateFn accumulate);
+/// vecBytes / 4 i32 lanes with `accumulate` (a 1x1 tile in `chains`
+/// accumulators), and subtracts the activation row sum (computed with the
+/// same `accumulate` against ones).
+MultiplyAdd offsetCodesMultiplyAdd(int64_t vecBytes, AccumulateFn accumulate,
+                                   int64_t chains = 1);
 /// A fixed-width family of `vecBytes`-byte steps that multiplies the signed
 /// ternary values t by the activations, accumulating into `accType`.
 MultiplyAdd signedCodesMultiplyAdd(int64_t vecBytes, VectorType accType,

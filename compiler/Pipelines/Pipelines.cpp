@@ -31,6 +31,11 @@ struct SelectionPipelineOptions
       *this, "packing",
       llvm::cl::desc("Store weights in this packing where the target reads it"),
       llvm::cl::init("")};
+  Option<int64_t> prefetch{
+      *this, "prefetch",
+      llvm::cl::desc("Bytes ahead that decode kernels and the head prefetch "
+                     "(negative: the target's default)"),
+      llvm::cl::init(-1)};
   Option<bool> fuse{*this, "fuse-projections",
                     llvm::cl::desc("q/k/v and gate/up as one matmul each"),
                     llvm::cl::init(true)};
@@ -39,6 +44,7 @@ struct SelectionPipelineOptions
     o.target = target;
     o.tuningDb = tuningDb;
     o.packing = packing;
+    o.prefetch = prefetch;
     o.fuseProjections = fuse;
     return o;
   }
@@ -53,6 +59,7 @@ void mlir::tern::buildSelectionPipeline(OpPassManager &pm,
   select.target = o.target;
   select.tuningDb = o.tuningDb;
   select.packing = o.packing;
+  select.prefetch = o.prefetch;
   pm.addPass(createTernSelectKernels(select));
   pm.addPass(createTernPlanWeights());
 }

@@ -29,6 +29,9 @@ struct SelectionOptions {
   std::string target = "native";
   std::string tuningDb;
   std::string packing;
+  /// Bytes ahead that decode kernels and the head prefetch (negative: the
+  /// target's default).
+  int64_t prefetch = -1;
   /// q/k/v and gate/up as one matmul each (tern-fuse-projections).
   bool fuseProjections = true;
 };

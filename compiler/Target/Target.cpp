@@ -124,6 +124,10 @@ bool Target::hasFeature(llvm::StringRef feature) const {
   return sti && sti->checkFeatures(plus);
 }
 
+int64_t Target::streamPrefetch() const {
+  return triple.getArch() == llvm::Triple::x86_64 ? kX86StreamPrefetch : 0;
+}
+
 bool Target::isHostArch() const {
   return triple.getArch() ==
          llvm::Triple(llvm::sys::getProcessTriple()).getArch();

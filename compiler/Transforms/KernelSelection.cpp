@@ -8,9 +8,10 @@ using namespace mlir;
 using namespace mlir::tern;
 
 KernelSelector::KernelSelector(Target target, const TuningDb *db,
-                               const Packing *preferred)
+                               const Packing *preferred, int64_t prefetch)
     : target_(std::move(target)), families_(familiesFor(target_)), db_(db),
-      preferred_(preferred) {}
+      preferred_(preferred),
+      prefetch_(prefetch < 0 ? target_.streamPrefetch() : prefetch) {}
 
 std::string KernelSelector::checkDatabase(const std::string &path) const {
   if (!db_)
@@ -71,6 +72,8 @@ KernelChoice KernelSelector::kernel(int64_t m, int64_t n, int64_t k,
   if (db_)
     if (const TuningEntry *e = db_->nearest(target_.cpu, m, n, k))
       if (e->choice.family->reads(layout, k))
-        return {e->choice.family, layout, e->choice.tile};
-  return defaultKernel(families_, m, n, k, layout);
+        return withPrefetch({e->choice.family, layout, e->choice.tile}, m,
+                            prefetch_);
+  return withPrefetch(defaultKernel(families_, m, n, k, layout), m,
+                      prefetch_);
 }

@@ -9,7 +9,8 @@
 //     it; else the default (compiler/Kernels/DefaultPolicy.h);
 //   - a matmul's kernel: the nearest database entry's family and tile for
 //     its M where that family reads the weight's layout; else the default
-//     for that layout.
+//     for that layout; decode kernels of families that prefetch get the
+//     prefetch distance (the target's unless given).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_COMPILER_TRANSFORMS_KERNELSELECTION_H
@@ -23,9 +24,14 @@ namespace mlir::tern {
 class KernelSelector {
 public:
   /// `db` (may be null) must outlive the selector; `preferred`: a packing
-  /// to store weights in where the target reads it (null: the defaults).
+  /// to store weights in where the target reads it (null: the defaults);
+  /// `prefetch`: bytes ahead that decode kernels and the head prefetch
+  /// (negative: the target's Target::streamPrefetch).
   KernelSelector(Target target, const TuningDb *db = nullptr,
-                 const Packing *preferred = nullptr);
+                 const Packing *preferred = nullptr, int64_t prefetch = -1);
+
+  /// The prefetch distance in bytes (0: none).
+  int64_t prefetch() const { return prefetch_; }
 
   const Target &target() const { return target_; }
   llvm::ArrayRef<const KernelFamily *> families() const { return families_; }
@@ -56,6 +62,7 @@ private:
   std::vector<const KernelFamily *> families_;
   const TuningDb *db_;
   const Packing *preferred_;
+  int64_t prefetch_;
 };
 
 } // namespace mlir::tern

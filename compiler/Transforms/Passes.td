@@ -25,6 +25,11 @@ def TernSelectKernels : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
       family for that M (decode and prefill rank families differently) with
       its default tile. Ops without a kernel take the reference lowering.
 
+    Decode kernels (M = 1) of families that prefetch get `prefetch = P`
+    and each `tern.lm_head` gets `{prefetch = P}`: P is the `prefetch`
+    option, or the target's distance (5120 bytes on x86-64, 0 elsewhere;
+    none is set when it is 0).
+
     A requested packing that no family of the target reads for a shape is
     reported as a warning naming the weights and why, not dropped
     silently. A database entry for the target's CPU whose family the target
@@ -53,6 +58,8 @@ def TernSelectKernels : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
            "A tuning database (tern tune) whose entries for the target's CPU come first">,
     Option<"packing", "packing", "std::string", /*default=*/"\"\"",
            "Store weights in this packing (one block per row) where a kernel family of the target reads it">,
+    Option<"prefetch", "prefetch", "int64_t", /*default=*/"-1",
+           "Bytes ahead in the weight stream that decode kernels and the head prefetch (0: none; negative: the target's default)">,
   ];
   let dependentDialects = ["::mlir::tern::TernDialect"];
 }

@@ -58,7 +58,14 @@ struct TernSelectKernelsPass
                packingNames() + ")";
       return success();
     }
-    selector_.emplace(std::move(*t), db_ ? &*db_ : nullptr, preferred);
+    if (prefetch > KernelAttr::kMaxPrefetch) {
+      error_ = "prefetch: " + std::to_string(prefetch) +
+               " bytes is more than " +
+               std::to_string(KernelAttr::kMaxPrefetch);
+      return success();
+    }
+    selector_.emplace(std::move(*t), db_ ? &*db_ : nullptr, preferred,
+                      prefetch);
     error_ = selector_->checkDatabase(tuningDb);
     return success();
   }
@@ -71,6 +78,11 @@ struct TernSelectKernelsPass
     }
     chooseLayouts(module);
     chooseKernels(module);
+    if (int64_t p = selector_->prefetch())
+      module.walk([&](LmHeadOp head) {
+        if (!head.getPrefetchAttr())
+          head.setPrefetch(p);
+      });
   }
 
 private:

@@ -108,7 +108,7 @@ llvm::Expected<WeightBuffer> packedCopies(const Layout &layout, int64_t n,
 std::vector<KernelChoice>
 mlir::tern::tuningCandidates(ArrayRef<const KernelFamily *> families,
                              int64_t m, int64_t n, int64_t k,
-                             int64_t prefillRows) {
+                             int64_t prefillRows, int64_t prefetch) {
   std::vector<KernelChoice> out;
   if (families.empty())
     return out;
@@ -122,7 +122,8 @@ mlir::tern::tuningCandidates(ArrayRef<const KernelFamily *> families,
       m == 1 && prefillRows > 1
           ? defaultKernel(families, prefillRows, n, k, defaultLayout_).family
           : nullptr;
-  auto add = [&](const KernelChoice &c) {
+  auto add = [&](KernelChoice c) {
+    c = withPrefetch(c, m, prefetch);
     if (c && c.layout.check(n, k).empty() && c.family->reads(c.layout, k) &&
         (!prefillFamily || prefillFamily->reads(c.layout, k)) &&
         !llvm::is_contained(out, c))
@@ -462,7 +463,8 @@ std::vector<KernelChoice> Tuner::candidates(int64_t m, int64_t n, int64_t k,
     if (m2 > 1 && n2 == n && k2 == k)
       prefillRows = std::max(prefillRows, m2);
   std::vector<KernelChoice> out =
-      tuningCandidates(families_, m, n, k, prefillRows);
+      tuningCandidates(families_, m, n, k, prefillRows,
+                       target_.streamPrefetch());
   // Decode keeps the default unless asked: every decode choice that
   // differed from it (wider tiles, AVX2 on a 512-bit VNNI CPU, 1.6-bit
   // base3v) won alone and in the model step and lost in whole-model runs

@@ -43,8 +43,8 @@ TuningEntry entry(const Target &t, int64_t m, int64_t n, int64_t k,
 }
 
 KernelChoice choice(const char *f, int64_t tm, int64_t tn, const Packing &p,
-                    int64_t block) {
-  return {family(f), {&p, block}, {tm, tn}};
+                    int64_t block, int64_t prefetch = 0) {
+  return {family(f), {&p, block}, {tm, tn}, prefetch};
 }
 } // namespace
 
@@ -70,14 +70,15 @@ TEST(Targets, FamiliesComeFromTheRegistry) {
 TEST(DefaultPolicy, LayoutsAndKernelsPerTarget) {
   const Target zen5 = target("znver5"), v3 = target("x86-64-v3"),
                sve = target("aarch64+sve");
-  // 512-bit VNNI: blocks of 256, decode 1x1, prefill 8x2 (K = 2560).
+  // 512-bit VNNI: blocks of 256, decode 1x1 prefetching, prefill 8x2
+  // (K = 2560).
   EXPECT_EQ(KernelSelector(zen5).choice(1, 2560, 2560),
-            choice("vnni512", 1, 1, i2Packing(), 256));
+            choice("vnni512", 1, 1, i2Packing(), 256, kX86StreamPrefetch));
   EXPECT_EQ(KernelSelector(zen5).choice(32, 3840, 2560),
             choice("vnni512", 8, 2, i2Packing(), 256));
   // AVX2: I2_S's 128; SVE: one block per row.
   EXPECT_EQ(KernelSelector(v3).choice(1, 2560, 2560),
-            choice("avx2", 1, 1, i2Packing(), 128));
+            choice("avx2", 1, 1, i2Packing(), 128, kX86StreamPrefetch));
   EXPECT_EQ(KernelSelector(sve).choice(1, 2560, 2560),
             choice("sve", 1, 4, i2Packing(), 2560));
   EXPECT_EQ(KernelSelector(target("riscv64+v")).choice(32, 2560, 6912),
@@ -85,6 +86,29 @@ TEST(DefaultPolicy, LayoutsAndKernelsPerTarget) {
   // No family reads K = 100: i2 in one block per row, reference lowering.
   EXPECT_FALSE(KernelSelector(zen5).choice(1, 64, 100));
   EXPECT_EQ(KernelSelector(zen5).layout(64, 100), (Layout{&i2Packing(), 100}));
+}
+
+TEST(DefaultPolicy, DecodeKernelsThatStreamPrefetch) {
+  const Target zen5 = target("znver5");
+  // The selector's distance (the target's unless given) goes to decode
+  // kernels only, and only to families that prefetch.
+  EXPECT_EQ(KernelSelector(zen5, nullptr, nullptr, 8192)
+                .choice(1, 2560, 6912)
+                .prefetch,
+            8192);
+  EXPECT_EQ(KernelSelector(zen5, nullptr, nullptr, 0).choice(1, 2560, 6912),
+            choice("vnni512", 1, 1, i2Packing(), 256));
+  EXPECT_EQ(KernelSelector(zen5).choice(32, 2560, 6912).prefetch, 0);
+  EXPECT_EQ(KernelSelector(zen5, nullptr, nullptr, 4096)
+                .kernel(1, 64, 256, {&lut2iPacking(), 256})
+                .prefetch,
+            0);
+  EXPECT_EQ(target("aarch64+sve").streamPrefetch(), 0);
+  EXPECT_EQ(zen5.streamPrefetch(), kX86StreamPrefetch);
+  // The registry refuses a distance where a family's kernels take none.
+  EXPECT_EQ(checkKernel("vnni512", {&i2Packing(), 256}, 2560, 4096), "");
+  EXPECT_EQ(checkKernel("lut", {&lut2iPacking(), 256}, 256, 4096),
+            "the lut kernels do not prefetch (prefetch = 4096)");
 }
 
 TEST(DefaultPolicy, PrefillTileKeepsItsActivationRowsInL1) {
@@ -151,9 +175,12 @@ TEST(KernelSelection, LayoutThatDoesNotFitTheShapeFallsBack) {
 TEST(TuningCandidates, DefaultFirstAndEveryCandidateReadable) {
   const std::vector<const KernelFamily *> zen5 = familiesFor(target("znver5"));
   for (int64_t m : {1, 32}) {
-    const std::vector<KernelChoice> c = tuningCandidates(zen5, m, 2560, 6912);
+    const std::vector<KernelChoice> c = tuningCandidates(
+        zen5, m, 2560, 6912, 0, target("znver5").streamPrefetch());
     ASSERT_FALSE(c.empty());
     EXPECT_EQ(c.front(), KernelSelector(target("znver5")).choice(m, 2560, 6912));
+    // Decode candidates prefetch as the compiled decode kernels do.
+    EXPECT_EQ(c.front().prefetch, m == 1 ? kX86StreamPrefetch : 0);
     for (const KernelChoice &x : c) {
       EXPECT_TRUE(x.family->reads(x.layout, 6912)) << x.str();
       EXPECT_LE(x.tile.m * x.tile.n, x.family->maxAccumulators) << x.str();

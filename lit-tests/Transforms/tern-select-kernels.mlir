@@ -8,15 +8,18 @@
 // RUN: tern-opt %s --tern-select-kernels=target=aarch64+sve | FileCheck %s --check-prefix=SVE
 // RUN: tern-opt %s --tern-select-kernels=target=x86-64 | FileCheck %s --check-prefix=NONE
 // RUN: tern-opt %s '--tern-select-kernels=target=x86-64-v3 packing=lut2i' | FileCheck %s --check-prefix=LUT
+// RUN: tern-opt %s '--tern-select-kernels=target=znver4 prefetch=0' | FileCheck %s --check-prefix=NOPF
+// RUN: tern-opt %s '--tern-select-kernels=target=znver4 prefetch=2048' | FileCheck %s --check-prefix=PF2K
+// RUN: not tern-opt %s '--tern-select-kernels=target=znver4 prefetch=2000000' 2>&1 | FileCheck %s --check-prefix=PFBIG
 // RUN: printf '%%s' '{"format":"tern-tuning","version":1,"entries":[{"cpu":"x86-64-v3","m":1,"n":64,"k":256,"family":"avx2","packing":"i2","block":256,"tile_m":1,"tile_n":2},{"cpu":"x86-64-v3","m":8,"n":64,"k":256,"family":"avx2","packing":"i2","block":128,"tile_m":4,"tile_n":3}]}' > %t.json
 // RUN: tern-opt %s '--tern-select-kernels=target=x86-64-v3 tuning-db=%t.json' | FileCheck %s --check-prefix=DB
 
 // ZEN4: %[[W:.*]] = tern.weight "w" %arg0 : memref<?xi8> -> !tern.weights<64x256>
 // ZEN4: %[[P:.*]] = tern.pack %[[W]] : !tern.weights<64x256> -> !tern.weights<64x256, #tern.layout<i2, block = 256>>
-// ZEN4: tern.bitlinear %arg1, %[[P]], %arg3 {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1]>}
+// ZEN4: tern.bitlinear %arg1, %[[P]], %arg3 {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1], prefetch = 5120>}
 // ZEN4: tern.matmul %arg2, %[[P]] {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [8, 2]>}
 // AVX2: tern.pack {{.*}} -> !tern.weights<64x256, #tern.layout<i2, block = 128>>
-// AVX2: tern.bitlinear {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [1, 1]>}
+// AVX2: tern.bitlinear {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [1, 1], prefetch = 5120>}
 // AVX2: tern.matmul {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [8, 1]>}
 // NEON: tern.bitlinear {{.*}} {kernel = #tern.kernel<"neon-dotprod", i2, block = 128, tile = [1, 4]>}
 // NEON: tern.matmul {{.*}} {kernel = #tern.kernel<"neon-dotprod", i2, block = 128, tile = [8, 1]>}
@@ -34,19 +37,35 @@
 // the prefill entry's family and tile apply where its family reads that
 // layout.
 // DB: tern.pack {{.*}} -> !tern.weights<64x256, #tern.layout<i2, block = 256>>
-// DB: tern.bitlinear {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 256, tile = [1, 2]>}
+// DB: tern.bitlinear {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 256, tile = [1, 2], prefetch = 5120>}
 // DB: tern.matmul {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 256, tile = [4, 3]>}
 // A weight that is not a blob weight gets neither layout nor kernel; a
 // kernel already chosen stays.
 // ZEN4: tern.bitlinear %arg1, %arg4, %arg3 :
 // ZEN4: tern.bitlinear {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [2, 2]>}
+// Decode kernels of families that stream their weights, and the head,
+// prefetch the target's distance (5120 bytes on x86-64, none on AArch64;
+// the lookup-table kernels take none); prefill kernels never.
+// ZEN4: tern.lm_head {{.*}} as native {prefetch = 5120 : i64}
+// AVX2: tern.lm_head {{.*}} as native {prefetch = 5120 : i64}
+// NEON: tern.lm_head {{.*}} as native :
+// NEON-NOT: prefetch
+// SVE-NOT: prefetch
+// LUT-NOT: prefetch = 5120>
+// NOPF-NOT: prefetch
+// PF2K: tern.bitlinear {{.*}} tile = [1, 1], prefetch = 2048>}
+// PF2K: tern.matmul {{.*}} tile = [8, 2]>}
+// PF2K: tern.lm_head {{.*}} {prefetch = 2048 : i64}
+// PFBIG: error: prefetch: 2000000 bytes is more than 1048576
 func.func @layer(%blob: memref<?xi8>, %x: tensor<1x256xf32>, %q: tensor<8x256xi8>, %s: f32,
-                 %arg: !tern.weights<64x256>, %packed: !tern.weights<64x256, #tern.layout<i2, block = 128>>)
+                 %arg: !tern.weights<64x256>, %packed: !tern.weights<64x256, #tern.layout<i2, block = 128>>,
+    %xn: tensor<1x256xf32>, %emb: tensor<64x256xf16>, %logits: memref<64xf32>)
     -> (tensor<1x64xf32>, tensor<8x64xi32>, tensor<1x64xf32>, tensor<1x64xf32>) {
   %w = tern.weight "w" %blob : memref<?xi8> -> !tern.weights<64x256>
   %y = tern.bitlinear %x, %w, %s : tensor<1x256xf32>, !tern.weights<64x256>, f32 -> tensor<1x64xf32>
   %acc = tern.matmul %q, %w : tensor<8x256xi8>, !tern.weights<64x256> -> tensor<8x64xi32>
   %z = tern.bitlinear %x, %arg, %s : tensor<1x256xf32>, !tern.weights<64x256>, f32 -> tensor<1x64xf32>
   %c = tern.bitlinear %x, %packed, %s {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [2, 2]>} : tensor<1x256xf32>, !tern.weights<64x256, #tern.layout<i2, block = 128>>, f32 -> tensor<1x64xf32>
+  tern.lm_head %xn, %emb into %logits as native : tensor<1x256xf32>, tensor<64x256xf16> into memref<64xf32>
   return %y, %acc, %z, %c : tensor<1x64xf32>, tensor<8x64xi32>, tensor<1x64xf32>, tensor<1x64xf32>
 }

@@ -124,6 +124,13 @@ static cl::opt<std::string> compilePacking("packing", cl::desc(kPackingHelp),
                                            cl::value_desc("PACKING"),
                                            cl::sub(compileCmd),
                                            cl::cat(ternCategory));
+static cl::opt<int64_t> compilePrefetch(
+    "prefetch",
+    cl::desc("Bytes ahead in the weight stream that decode kernels and the "
+             "output head prefetch (default: the target's, 5120 on x86-64 and "
+             "0 elsewhere; 0: none)"),
+    cl::value_desc("BYTES"), cl::init(-1), cl::sub(compileCmd),
+    cl::cat(ternCategory));
 static cl::opt<bool> compileFuse(
     "fuse-projections",
     cl::desc("Compute q/k/v and gate/up as one matmul each (one activation "
@@ -231,6 +238,7 @@ static int runCompile() {
                 "' (native, int8 or q4)");
   o.head = *head;
   o.packing = compilePacking;
+  o.prefetch = compilePrefetch;
   o.fuseProjections = compileFuse;
   o.runtimeLibDir = compileRuntimeDir;
   o.crossRuntimeLibDir = compileCrossRuntimeDir;

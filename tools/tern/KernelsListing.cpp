@@ -73,17 +73,21 @@ void familiesMarkdown(llvm::raw_ostream &os) {
         "(lower first; `-`: never a default). Tiles are the defaults for "
         "K = 2560 (decode: M = 1; prefill: M = " +
               std::to_string(mlir::tern::kDefaultPrefillRows) + "); layouts read are for "
-        "rows of K = 2560.\n\n"
+        "rows of K = 2560. Families that prefetch take `#tern.kernel`'s "
+        "`prefetch` distance in decode (the target's by default, 5120 bytes "
+        "on x86-64; `tern compile --prefetch`).\n\n"
         "| family | arch | needs | decode / prefill rank | default tile "
-        "(decode, prefill) | layouts read (K = 2560) | what it does |\n"
-        "|---|---|---|---|---|---|---|\n";
+        "(decode, prefill) | prefetches | layouts read (K = 2560) | what it "
+        "does |\n"
+        "|---|---|---|---|---|---|---|---|\n";
   for (const mt::KernelFamily *f : mt::kernelFamilies())
     os << "| `" << f->name << "` | "
        << llvm::Triple::getArchTypeName(f->arch) << " | " << features(*f)
        << " | " << rank(f->decodeRank) << " / " << rank(f->prefillRank)
        << " | " << defaultTile(*f, 1) << ", "
        << defaultTile(*f, mlir::tern::kDefaultPrefillRows) << " | "
-       << layoutsRead(*f) << " | " << f->summary << " |\n";
+       << (f->prefetches ? "yes" : "-") << " | " << layoutsRead(*f) << " | "
+       << f->summary << " |\n";
 }
 
 void packingsMarkdown(llvm::raw_ostream &os) {
@@ -108,8 +112,8 @@ void packingsMarkdown(llvm::raw_ostream &os) {
 llvm::Error targetsMarkdown(llvm::raw_ostream &os) {
   os << "\n## Named cross targets\n\n"
         "Besides `native` and any x86-64 CPU name LLVM knows.\n\n"
-        "| target | triple | CPU | features | families | runs here with "
-        "|\n|---|---|---|---|---|---|\n";
+        "| target | triple | CPU | features | families | decode prefetch "
+        "(bytes) | runs here with |\n|---|---|---|---|---|---|---|\n";
   for (const mt::NamedTarget &n : mt::targetTable()) {
     llvm::Expected<mt::Target> t = mt::resolveTarget(n.name);
     if (!t)
@@ -119,7 +123,8 @@ llvm::Error targetsMarkdown(llvm::raw_ostream &os) {
       fams.push_back("`" + f->name.str() + "`");
     const mt::ArchInfo *a = t->arch();
     os << "| `" << n.name << "` | " << n.triple << " | " << n.cpu << " | "
-       << n.features << " | " << llvm::join(fams, ", ") << " | `"
+       << n.features << " | " << llvm::join(fams, ", ") << " | "
+       << t->streamPrefetch() << " | `"
        << (a ? a->runner : "") << "` |\n";
   }
   return llvm::Error::success();
@@ -152,7 +157,7 @@ void tern::cli::printKernelsText(llvm::raw_ostream &os) {
                        features(*f).c_str(), rank(f->decodeRank).c_str(),
                        rank(f->prefillRank).c_str())
        << f->summary << "\n      reads at K = 2560: " << layoutsRead(*f)
-       << "\n";
+       << (f->prefetches ? "; prefetches in decode" : "") << "\n";
   os << "Packings (compiler/Packings/Packings.def):\n";
   for (const mt::Packing *p : mt::packings())
     os << llvm::format("  %-8s block %% %-3lld rows %% %-3lld ",
@@ -160,4 +165,7 @@ void tern::cli::printKernelsText(llvm::raw_ostream &os) {
                        (long long)p->rowGroup)
        << p->summary << "\n";
   os << "Targets: " << mt::supportedTargets() << "\n";
+  os << "Decode prefetch distance on this machine: "
+     << mt::hostTarget().streamPrefetch()
+     << " bytes (tern compile --prefetch BYTES; 0: none)\n";
 }

@@ -8,7 +8,11 @@
 // lanes. Weights per format: native rows widened to f32; int8 codes to f32
 // and the dot times the row's scale; q4 bytes split into their nibbles
 // (16 low, then 16 high), minus 8, times the group's scale. With a first
-// row, the call is skipped when no row is wanted.
+// row, the call is skipped when no row is wanted. With `prefetch = P`,
+// the loops that compute one token row's logits prefetch each loaded
+// vocabulary row's columns ceil(P / row bytes) rows ahead; the grouped
+// q4 loop prefetches a later group's rows a line at a time
+// (prefetchGroup); the batched loop, bound by arithmetic, does not.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +37,7 @@ struct HeadShape {
   HeadFormat format;
   int64_t rows, hidden;
   bool firstRowArg; ///< takes memref<1xindex> first_row
+  int64_t prefetch; ///< bytes ahead (0: none)
 };
 
 Value fold32(VectorBuilder &v, Value acc);
@@ -111,12 +116,72 @@ SmallVector<Value> headSums(
   return out;
 }
 
-/// Loads `w` weights of vocabulary row `row` at column k as f32 lanes.
+/// Where a vocabulary row's loads prefetch: `row` + ceil(P / row bytes),
+/// the last row at most; null without a prefetch distance.
+Value prefetchRow(VectorBuilder &v, const HeadShape &s, Value weights,
+                  Value row) {
+  if (s.prefetch <= 0)
+    return {};
+  auto type = cast<MemRefType>(weights.getType());
+  const int64_t rowBytes =
+      type.getDimSize(1) * type.getElementTypeBitWidth() / 8;
+  const int64_t ahead = (s.prefetch + rowBytes - 1) / rowBytes;
+  return arith::MinUIOp::create(
+      v.b, v.loc, arith::AddIOp::create(v.b, v.loc, row, v.idx(ahead)),
+      v.idx(type.getDimSize(0) - 1));
+}
+
+/// For a group of n q4 rows from `row0` at column k (16 bytes of each row
+/// a step, 16n together; the group's rows are contiguous): prefetches the
+/// next 16n bytes, a line at a time, of the rows max(n, ceil(P / row
+/// bytes)) on, so that over its steps a group prefetches a later group
+/// whole. (A prefetch per loaded row and step, one per 16 bytes, made the
+/// loop 1.7x slower: tern-kernel-bench head/q4 14 -> 24 ms.)
+void prefetchGroup(VectorBuilder &v, const HeadShape &s, Value weights,
+                   Value row0, int64_t n, Value k) {
+  if (s.prefetch <= 0)
+    return;
+  OpBuilder &b = v.b;
+  Location loc = v.loc;
+  auto type = cast<MemRefType>(weights.getType());
+  const int64_t rowBytes = type.getDimSize(1), stepBytes = 16 * n;
+  const int64_t ahead =
+      std::max(n, (s.prefetch + rowBytes - 1) / rowBytes);
+  Value first = arith::MulIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, k, v.idx(32)),
+      v.idx(stepBytes));
+  for (int64_t line = 0; line < stepBytes; line += 64) {
+    Value off = arith::AddIOp::create(b, loc, first, v.idx(line));
+    Value row = arith::AddIOp::create(
+        b, loc, row0,
+        arith::AddIOp::create(
+            b, loc, v.idx(ahead),
+            arith::DivUIOp::create(b, loc, off, v.idx(rowBytes))));
+    row = arith::MinUIOp::create(b, loc, row, v.idx(type.getDimSize(0) - 1));
+    Value col = arith::RemUIOp::create(b, loc, off, v.idx(rowBytes));
+    memref::PrefetchOp::create(b, loc, weights, ValueRange{row, col},
+                               /*isWrite=*/false, /*localityHint=*/1,
+                               /*isDataCache=*/true);
+  }
+}
+
+/// Loads `w` weights of vocabulary row `row` at column k as f32 lanes;
+/// with `ahead` (prefetchRow), prefetches the same bytes of that row.
 Value loadWeights(VectorBuilder &v, HeadFormat f, Value weights, Value scales,
-                  Value row, Value k, int64_t w) {
+                  Value row, Value k, int64_t w, Value ahead = {}) {
   OpBuilder &b = v.b;
   Location loc = v.loc;
   Type f32 = b.getF32Type(), i8 = b.getI8Type();
+  if (ahead) {
+    // q4 rows hold two codes a byte. Locality 1 (prefetcht2 on x86): the
+    // head is read once per token; into L1 (3) was slower on a Xeon.
+    Value col = f == HeadFormat::q4
+                    ? Value(arith::DivUIOp::create(b, loc, k, v.idx(2)))
+                    : k;
+    memref::PrefetchOp::create(b, loc, weights, ValueRange{ahead, col},
+                               /*isWrite=*/false, /*localityHint=*/1,
+                               /*isDataCache=*/true);
+  }
   if (f == HeadFormat::native) {
     Value e = v.vload(weights, {row, k}, w);
     return getElementTypeOrSelf(e.getType()).isF32()
@@ -210,7 +275,11 @@ void buildHeadBody(OpBuilder &b, Block *body, const HeadShape &s) {
       };
       v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
         SmallVector<Value> sums = headSums(
-            v, s.hidden, n, [&](Value k) { return v.vload(x, {r, k}, 32); },
+            v, s.hidden, n,
+            [&](Value k) {
+              prefetchGroup(v, s, weights, row0, n, k);
+              return v.vload(x, {r, k}, 32);
+            },
             [&](int64_t i, Value k, Value xv) {
               return std::make_pair(xv, loadWeights(v, s.format, weights,
                                                     scales, rowAt(i), k, 32));
@@ -233,11 +302,12 @@ void buildHeadBody(OpBuilder &b, Block *body, const HeadShape &s) {
     return;
   }
   v.forEach(begin, end, 1, [&](Value row) {
+    Value ahead = prefetchRow(v, s, weights, row);
     v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
       Value d = headDot(
           v, s.hidden, [&](Value k, int64_t w) { return v.vload(x, {r, k}, w); },
           [&](Value k, int64_t w) {
-            return loadWeights(v, s.format, weights, scales, row, k, w);
+            return loadWeights(v, s.format, weights, scales, row, k, w, ahead);
           });
       finish(d, row, r);
     });
@@ -254,7 +324,8 @@ struct LmHeadLowering : OpRewritePattern<LmHeadOp> {
     auto inType = op.getInput().getType();
     auto wType = op.getWeights().getType();
     const HeadShape s{op.getFormat(), inType.getDimSize(0),
-                      inType.getDimSize(1), op.getFirstRow() != nullptr};
+                      inType.getDimSize(1), op.getFirstRow() != nullptr,
+                      static_cast<int64_t>(op.getPrefetch().value_or(0))};
     const int64_t vocab = wType.getDimSize(0);
     auto memrefOf = [](RankedTensorType t) -> Type {
       return MemRefType::get(t.getShape(), t.getElementType());
@@ -276,9 +347,10 @@ struct LmHeadLowering : OpRewritePattern<LmHeadOp> {
     std::string elem;
     llvm::raw_string_ostream(elem) << wType.getElementType();
     const std::string name =
-        llvm::formatv("tern_head_{0}_{1}_r{2}_h{3}_v{4}{5}",
+        llvm::formatv("tern_head_{0}_{1}_r{2}_h{3}_v{4}{5}{6}",
                       stringifyHeadFormat(s.format), elem, s.rows, s.hidden,
-                      vocab, s.firstRowArg ? "_from" : "")
+                      vocab, s.firstRowArg ? "_from" : "",
+                      s.prefetch ? "_pf" + std::to_string(s.prefetch) : "")
             .str();
     func::FuncOp fn = getOrBuildFunction(
         op, name, rewriter.getFunctionType(inputs, {}),

@@ -26,7 +26,7 @@ using namespace mlir::tern;
 namespace {
 
 /// The kernel's symbol: tern_kernel_<packing>_<family>_MxNxK_b<B>_t<TM>x<TN>
-/// (hyphens in names become underscores).
+/// and _pf<P> when it prefetches (hyphens in names become underscores).
 std::string kernelName(KernelAttr kernel, int64_t m, int64_t n, int64_t k) {
   std::string family = kernel.getFamily().getValue().str();
   std::replace(family.begin(), family.end(), '-', '_');
@@ -34,7 +34,10 @@ std::string kernelName(KernelAttr kernel, int64_t m, int64_t n, int64_t k) {
          "_" + std::to_string(m) + "x" + std::to_string(n) + "x" +
          std::to_string(k) + "_b" + std::to_string(kernel.getBlock()) + "_t" +
          std::to_string(kernel.getTileM()) + "x" +
-         std::to_string(kernel.getTileN());
+         std::to_string(kernel.getTileN()) +
+         (kernel.getPrefetch()
+              ? "_pf" + std::to_string(kernel.getPrefetch())
+              : std::string());
 }
 
 /// Declares (once per shape and kernel) the kernel

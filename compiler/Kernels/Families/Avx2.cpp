@@ -57,6 +57,9 @@ const KernelFamily &mlir::tern::avx2Family() {
     // Wider decode tiles timed faster alone but decoded slower in the
     // executable (docs/performance.md): tern tune keeps one column.
     f.decodeMaxTileN = 1;
+    // Each column's weights are read in order: decode kernels prefetch
+    // the column the target's distance ahead (#tern.kernel's prefetch).
+    f.prefetches = true;
     f.define = define;
     return f;
   }();

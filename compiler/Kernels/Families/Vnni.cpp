@@ -43,6 +43,9 @@ const KernelFamily &mlir::tern::vnniFamily() {
     f.defaultTile = [](int64_t m, int64_t k) {
       return m == 1 ? Tile{1, 4} : Tile{prefillTileRows(m, k), 1};
     };
+    // Each column's weights are read in order: decode kernels prefetch
+    // the column the target's distance ahead (#tern.kernel's prefetch).
+    f.prefetches = true;
     f.define = define;
     return f;
   }();

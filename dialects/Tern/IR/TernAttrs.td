@@ -65,12 +65,17 @@ def Tern_KernelAttr : AttrDef<Tern_Dialect, "Kernel"> {
     kernel registry, `compiler/Kernels/Families.def`), the packing and block
     of the weights it reads, and its tile: `tile_m` activation rows share
     each decoded weight, `tile_n` output columns (for lookup-table families,
-    groups of 32 columns) share each loaded activation.
+    groups of 32 columns) share each loaded activation. `prefetch = P`
+    (omitted when 0): each load of a column's weights also prefetches the
+    same bytes of the column ceil(P / row bytes) columns further on (the
+    last column at most), for families whose kernels stream their weights
+    (`tern kernels` lists them); tern-select-kernels gives decode kernels
+    the target's distance.
     `convert-tern-to-kernels` turns a matmul carrying it into a call of that
     kernel; a matmul without one takes the reference lowering.
 
-    The verifier checks the tile (1 to 8 each side), the block against the
-    packing, and, where the kernel registry is linked (every Tern tool), that
+    The verifier checks the tile (1 to 8 each side), the prefetch distance
+    (0 to 1 MiB), the block against the packing, and, where the kernel registry is linked (every Tern tool), that
     the family exists and reads that packing and block. The op carrying it
     checks that its weights are stored in that layout.
 
@@ -80,13 +85,18 @@ def Tern_KernelAttr : AttrDef<Tern_Dialect, "Kernel"> {
     %acc = tern.matmul %q, %w {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [8, 2]>}
              : tensor<32x2560xi8>, !tern.weights<3840x2560, #tern.layout<i2, block = 256>>
              -> tensor<32x3840xi32>
+    %one = tern.matmul %q1, %w {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1], prefetch = 4096>}
+             : tensor<1x2560xi8>, !tern.weights<3840x2560, #tern.layout<i2, block = 256>>
+             -> tensor<1x3840xi32>
     ```
   }];
   let parameters = (ins "::mlir::StringAttr":$family,
                         Tern_PackingParameter:$packing, "int64_t":$block,
-                        "int64_t":$tile_m, "int64_t":$tile_n);
+                        "int64_t":$tile_m, "int64_t":$tile_n,
+                        DefaultValuedParameter<"int64_t", "0">:$prefetch);
   let assemblyFormat = [{
-    `<` $family `,` $packing `,` `block` `=` $block `,` `tile` `=` `[` $tile_m `,` $tile_n `]` `>`
+    `<` $family `,` $packing `,` `block` `=` $block `,` `tile` `=` `[` $tile_m `,` $tile_n `]`
+    (`,` `prefetch` `=` $prefetch^)? `>`
   }];
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
@@ -95,6 +105,8 @@ def Tern_KernelAttr : AttrDef<Tern_Dialect, "Kernel"> {
     /// The largest tile side (tile_m * tile_n accumulators live in
     /// registers; beyond this they only spill).
     static constexpr int64_t kMaxTile = 8;
+    /// The largest prefetch distance in bytes.
+    static constexpr int64_t kMaxPrefetch = 1 << 20;
   }];
 }
 

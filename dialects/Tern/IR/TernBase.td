@@ -37,10 +37,12 @@ def Tern_Dialect : Dialect {
     /// What `#tern.kernel` family names must satisfy: set when the kernel
     /// registry is registered with the context (registerKernelRegistry);
     /// returns why `family` cannot compute a matmul on weights in `layout`
-    /// (unknown family, a layout it does not read), or "" when it can.
-    /// Without it, any non-empty name passes.
+    /// (unknown family, a layout it does not read, a prefetch distance its
+    /// kernels do not take), or "" when it can. Without it, any non-empty
+    /// name passes.
     std::function<std::string(::llvm::StringRef family,
-                              const ::mlir::tern::Layout &layout)>
+                              const ::mlir::tern::Layout &layout,
+                              int64_t prefetch)>
         kernelFamilyCheck;
   }];
 }

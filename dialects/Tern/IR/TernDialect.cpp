@@ -64,19 +64,25 @@ LogicalResult LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 
 LogicalResult KernelAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  StringAttr family, const Packing *packing,
-                                 int64_t block, int64_t tileM, int64_t tileN) {
+                                 int64_t block, int64_t tileM, int64_t tileN,
+                                 int64_t prefetch) {
   if (!family || family.getValue().empty())
     return emitError() << "needs a kernel family name";
   if (tileM < 1 || tileN < 1 || tileM > kMaxTile || tileN > kMaxTile)
     return emitError() << "tile [" << tileM << ", " << tileN
                        << "] is out of range: each side must be in [1, "
                        << kMaxTile << "]";
+  if (prefetch < 0 || prefetch > kMaxPrefetch)
+    return emitError() << "prefetch " << prefetch
+                       << " is out of range: bytes in [0, " << kMaxPrefetch
+                       << "]";
   const Layout layout{packing, block};
   if (std::string why = layout.check(block); !why.empty())
     return emitError() << why;
   auto *dialect = family.getContext()->getLoadedDialect<TernDialect>();
   if (dialect && dialect->kernelFamilyCheck)
-    if (std::string why = dialect->kernelFamilyCheck(family.getValue(), layout);
+    if (std::string why = dialect->kernelFamilyCheck(family.getValue(), layout,
+                                                     prefetch);
         !why.empty())
       return emitError() << why;
   return success();

@@ -510,10 +510,15 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
     multiple of 32, folded to 8 as `(p[l] + p[l+16]) + (p[l+8] + p[l+24])`
     and summed as RMSNorm's; else 8 lanes.
 
+    `prefetch = P` (bytes, set by tern-select-kernels from the target): while
+    one token row's logits are computed, each load of a vocabulary row's
+    weights also prefetches the same columns ceil(P / row bytes) rows
+    further on (the last row at most); only speed depends on it.
+
     Example:
 
     ```mlir
-    tern.lm_head %xn, %emb into %logits as native
+    tern.lm_head %xn, %emb into %logits as native {prefetch = 5120 : i64}
       : tensor<1x2560xf32>, tensor<128256x2560xf16> into memref<128256xf32>
     tern.lm_head %xn, %codes, %scales into %logits from %first as q4
       : tensor<32x2560xf32>, tensor<128256x1280xi8>, tensor<128256x80xf32>
@@ -525,7 +530,8 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
                        StaticShapeTensorOf<[F32, F16, BF16, I8]>:$weights,
                        Optional<StaticShapeTensorOf<[F32]>>:$scales,
                        Arg<MemRefOf<[F32]>, "the logits", [MemWrite]>:$logits,
-                       Optional<Index>:$first_row);
+                       Optional<Index>:$first_row,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<1048576>]>>:$prefetch);
   let assemblyFormat = [{
     $input `,` $weights (`,` $scales^)? `into` $logits (`from` $first_row^)?
     `as` $format attr-dict `:` type($input) `,` type($weights)

@@ -70,6 +70,26 @@ func.func private @neon(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, in
 // CHECK: arith.subi
 func.func private @base3v_vnni512(memref<1x320xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512", base3v, block = 320, tile = [1, 1]>}
 
+// A decode column in 4 chains (one vpdpbusd per position, each from zero,
+// added after the step) and, with prefetch = 128 (rows of 64 bytes: 2
+// columns ahead, the last column at most), a prefetch of the same bytes
+// after each weight load.
+// CHECK: func.func private @vnni512_prefetch(%[[PA:.*]]: memref<1x256xi8>, %[[PW:.*]]: memref<64x64xi8>,
+// CHECK: scf.for %[[PN:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: %[[PNEXT:.*]] = arith.addi %[[PN]], %c2 : index
+// CHECK: %[[PAHEAD:.*]] = arith.minui %[[PNEXT]], %c63 : index
+// CHECK: vector.load %[[PW]][%[[PN]], %[[PB:.*]]] : memref<64x64xi8>, vector<64xi8>
+// CHECK: memref.prefetch %[[PW]][%[[PAHEAD]], %{{.*}}], read, locality<1>, data : memref<64x64xi8>
+// CHECK: %[[C0:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[Z:[a-z0-9_]+]], %{{.*}}, %{{.*}})
+// CHECK-NEXT: %[[C1:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[Z]], %{{.*}}, %{{.*}})
+// CHECK-NEXT: %[[C2:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[Z]], %{{.*}}, %{{.*}})
+// CHECK-NEXT: %[[C3:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[Z]], %{{.*}}, %{{.*}})
+// CHECK-NEXT: %[[S01:.*]] = arith.addi %[[C0]], %[[C1]] : vector<16xi32>
+// CHECK-NEXT: %[[S012:.*]] = arith.addi %[[S01]], %[[C2]] : vector<16xi32>
+// CHECK-NEXT: %[[S:.*]] = arith.addi %[[S012]], %[[C3]] : vector<16xi32>
+// CHECK-NEXT: vector.reduction <add>, %[[S]]
+func.func private @vnni512_prefetch(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1], prefetch = 128>}
+
 // Declarations without the marker are left alone.
 // CHECK: func.func private @other(memref<1x256xi8>)
 func.func private @other(memref<1x256xi8>)

@@ -286,6 +286,25 @@ func.func private @huge_tile() attributes {k = #tern.kernel<"avx2", i2, block = 
 
 // -----
 
+// A prefetch distance: 0 to 1 MiB, for families whose kernels stream.
+// expected-error @+1 {{prefetch 2097152 is out of range: bytes in [0, 1048576]}}
+func.func private @huge_prefetch() attributes {k = #tern.kernel<"avx2", i2, block = 128, tile = [1, 1], prefetch = 2097152>}
+
+// -----
+
+// expected-error @+1 {{the lut kernels do not prefetch (prefetch = 4096)}}
+func.func private @lut_prefetch() attributes {k = #tern.kernel<"lut", lut2i, block = 256, tile = [1, 2], prefetch = 4096>}
+
+// -----
+
+func.func @head_prefetch(%h: tensor<1x64xf32>, %emb: tensor<128x64xf16>, %logits: memref<128xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op attribute 'prefetch' failed to satisfy constraint}}
+  tern.lm_head %h, %emb into %logits as native {prefetch = -1 : i64} : tensor<1x64xf32>, tensor<128x64xf16> into memref<128xf32>
+  return
+}
+
+// -----
+
 // expected-error @+1 {{base3v layout needs a block size divisible by 5, got 128}}
 func.func private @bad_block() attributes {k = #tern.kernel<"avx2", base3v, block = 128, tile = [1, 1]>}
 
