@@ -27,10 +27,11 @@ struct Case {
   int64_t m, n, k;
   Layout layout;
   Tile tile;
+  int64_t prefetch = 0; ///< bytes ahead (KernelChoice::prefetch)
 };
 
 void check(const KernelFamily *family, const Case &c) {
-  KernelChoice choice{family, c.layout, c.tile};
+  KernelChoice choice{family, c.layout, c.tile, c.prefetch};
   SCOPED_TRACE(choice.str() + " on " + std::to_string(c.m) + "x" +
                std::to_string(c.n) + "x" + std::to_string(c.k));
   auto jit = KernelJit::create(choice, c.m, c.n, c.k);
@@ -140,6 +141,20 @@ TEST_P(EveryFamily, DecodeTilesMatchReferenceExactly) {
       for (int64_t tn : {1, 3, 4, 8})
         if (auto t = fit({1, tn}))
           check(GetParam(), {1, rowsFor(p), kK, l, *t});
+}
+
+/// Decode kernels that prefetch: a few columns ahead, and further than the
+/// last column (clamped to it), give the same sums.
+TEST_P(EveryFamily, PrefetchingDecodeTilesMatchReferenceExactly) {
+  if (!GetParam()->prefetches)
+    GTEST_SKIP() << "the " << GetParam()->name.str()
+                 << " kernels do not prefetch";
+  for (const Packing *p : packings())
+    for (const Layout &l : firstLayoutRead(GetParam(), p, kK))
+      for (int64_t tn : {1, 4})
+        for (int64_t prefetch : {640, 1 << 20})
+          if (auto t = fit({1, tn}))
+            check(GetParam(), {1, rowsFor(p), kK, l, *t, prefetch});
 }
 
 TEST_P(EveryFamily, PrefillTilesMatchReferenceExactly) {
