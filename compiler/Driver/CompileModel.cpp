@@ -27,6 +27,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <chrono>
 
 using namespace mlir;
@@ -133,12 +134,17 @@ private:
 };
 
 /// "vnni512 i2/256 x 6, avx2 i2/128 x 1": each #tern.kernel chosen, by
-/// family, packing and block, in order of first use.
+/// family, packing and block, in order of first use; then "; decode
+/// prefetch P bytes" when decode kernels or the head prefetch.
 std::string summarizeKernels(ModuleOp module) {
   std::vector<std::pair<std::string, int>> counts;
+  int64_t prefetch = 0;
   module.walk([&](Operation *op) {
+    if (auto head = llvm::dyn_cast<LmHeadOp>(op))
+      prefetch = std::max<int64_t>(prefetch, head.getPrefetch().value_or(0));
     for (NamedAttribute a : op->getAttrs())
       if (auto k = llvm::dyn_cast<KernelAttr>(a.getValue())) {
+        prefetch = std::max(prefetch, k.getPrefetch());
         const std::string name =
             (k.getFamily().getValue() + " " + k.getPacking()->name + "/" +
              llvm::Twine(k.getBlock()))
@@ -155,7 +161,11 @@ std::string summarizeKernels(ModuleOp module) {
   std::string out;
   for (const auto &[name, n] : counts)
     out += (out.empty() ? "" : ", ") + name + " x " + std::to_string(n);
-  return out.empty() ? "none" : out;
+  if (out.empty())
+    out = "none";
+  if (prefetch > 0)
+    out += "; decode prefetch " + std::to_string(prefetch) + " bytes";
+  return out;
 }
 
 llvm::Error Compilation::checkOptions() {
