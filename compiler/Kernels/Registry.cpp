@@ -87,7 +87,7 @@ std::string mlir::tern::checkKernel(StringRef family, const Layout &layout,
 KernelChoice mlir::tern::withPrefetch(KernelChoice c, int64_t m,
                                       int64_t bytes) {
   if (c)
-    c.prefetch = m == 1 && c.family->prefetches ? bytes : 0;
+    c.prefetch = m <= kPrefetchRows && c.family->prefetches ? bytes : 0;
   return c;
 }
 

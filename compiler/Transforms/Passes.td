@@ -25,7 +25,8 @@ def TernSelectKernels : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
       family for that M (decode and prefill rank families differently) with
       its default tile. Ops without a kernel take the reference lowering.
 
-    Decode kernels (M = 1) of families that prefetch get `prefetch = P`
+    Decode kernels (M = 1, and batched decode up to 4 rows) of families
+    that prefetch get `prefetch = P`
     and each `tern.lm_head` gets `{prefetch = P}`: P is the `prefetch`
     option, or the target's distance (5120 bytes on x86-64, 0 elsewhere;
     none is set when it is 0).

@@ -99,6 +99,11 @@ TEST(DefaultPolicy, DecodeKernelsThatStreamPrefetch) {
   EXPECT_EQ(KernelSelector(zen5, nullptr, nullptr, 0).choice(1, 2560, 6912),
             choice("vnni512", 1, 1, i2Packing(), 256));
   EXPECT_EQ(KernelSelector(zen5).choice(32, 2560, 6912).prefetch, 0);
+  // Batched decode of up to kPrefetchRows streams prefetches too.
+  EXPECT_EQ(KernelSelector(zen5).choice(kPrefetchRows, 2560, 6912).prefetch,
+            kX86StreamPrefetch);
+  EXPECT_EQ(
+      KernelSelector(zen5).choice(kPrefetchRows + 1, 2560, 6912).prefetch, 0);
   EXPECT_EQ(KernelSelector(zen5, nullptr, nullptr, 4096)
                 .kernel(1, 64, 256, {&lut2iPacking(), 256})
                 .prefetch,
