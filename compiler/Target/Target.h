@@ -26,7 +26,7 @@ namespace mlir::tern {
 
 /// The default of Target::streamPrefetch on x86-64: one 2B4T head row in
 /// f16 (2560 x 2 bytes), 8 columns of a 2560-wide i2 weight. On a Xeon with
-/// AVX-512 VNNI it decoded the 2B4T shape 1.17x faster than no prefetch,
+/// AVX-512 VNNI it decoded the 2B4T shape 1.20x faster than no prefetch,
 /// the head alone 26 -> 19 ms (docs/performance.md, "Prefetching the
 /// weight stream"); other architectures have not been measured (0).
 constexpr int64_t kX86StreamPrefetch = 5120;
