@@ -54,8 +54,9 @@ for arch in ["aarch64", "riscv64"]:
     if os.path.exists(lib) and shutil.which("qemu-" + arch):
         config.available_features.add(arch + "-runtime")
 
-# x86 hosts that run AVX-512BW code (the lut512 kernels' executables) or
-# AVX2 code (x86-64-v3 executables, tern tune --target x86-64-v3).
+# x86 hosts that run AVX-512BW code (the lut512 kernels' executables),
+# AVX2 code (x86-64-v3 executables, tern tune --target x86-64-v3) or AMX-INT8
+# tiles (the amx kernels; Sapphire Rapids and later).
 try:
     with open("/proc/cpuinfo") as f:
         flags = f.read()
@@ -63,6 +64,8 @@ try:
             config.available_features.add("host-avx512bw")
         if " avx2" in flags:
             config.available_features.add("host-avx2")
+        if " amx_int8" in flags and " amx_tile" in flags:
+            config.available_features.add("host-amx")
 except OSError:
     pass
 

@@ -93,14 +93,18 @@ def GenerateTernKernels : Pass<"tern-generate-kernels", "::mlir::ModuleOp"> {
     partial sums of each pair of activations and look up 16 rows' sums per
     byte shuffle.
 
-    The target instructions are `llvm.call_intrinsic` ops; everything else
-    is vector/scf/arith/memref.
+    The target instructions are `llvm.call_intrinsic` ops, or `amx` dialect
+    ops for the amx family (tiles of 16 columns x 16 rows: the codes of 16
+    columns decoded into a stack buffer, the activations transposed into
+    VNNI order once per call, `amx.tile_muli` into 16 x 16 sums); everything
+    else is vector/scf/arith/memref.
 
     Example: the declaration
     `func.func private @tern_kernel_i2_avx2_1x64x256_b128_t1x1(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"avx2", i2, block = 128, tile = [1, 1]>}`
     gets a body with 2 x 4 `vpmaddubsw` and 2 `vpmaddwd` per output.
   }];
   let dependentDialects = [
+    "::mlir::amx::AMXDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::LLVM::LLVMDialect",
     "::mlir::memref::MemRefDialect",

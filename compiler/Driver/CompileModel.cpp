@@ -6,6 +6,7 @@
 #include "compiler/Driver/CompileChecks.h"
 #include "compiler/Driver/Payload.h"
 #include "compiler/Import/ModelImporter.h"
+#include "compiler/Kernels/KernelFamily.h"
 #include "compiler/Pipelines/Pipelines.h"
 #include "compiler/Pipelines/Registration.h"
 #include "runtime/compiled/tern_abi.h"
@@ -131,6 +132,7 @@ private:
   std::unique_ptr<llvm::TargetMachine> tm_;
   std::unique_ptr<llvm::Module> ir_;
   std::string kernels_; ///< the selection's summary, for the payload
+  std::string cpuState_; ///< the families' process state, for the payload
 };
 
 /// "vnni512 i2/256 x 6, avx2 i2/128 x 1": each #tern.kernel chosen, by
@@ -166,6 +168,21 @@ std::string summarizeKernels(ModuleOp module) {
   if (prefetch > 0)
     out += "; decode prefetch " + std::to_string(prefetch) + " bytes";
   return out;
+}
+
+/// The process states the chosen kernel families need (osState), "a,b".
+std::string cpuStates(ModuleOp module) {
+  std::vector<std::string> states;
+  module.walk([&](Operation *op) {
+    for (NamedAttribute a : op->getAttrs())
+      if (auto k = llvm::dyn_cast<KernelAttr>(a.getValue()))
+        if (const KernelFamily *f =
+                findKernelFamily(k.getFamily().getValue()))
+          if (!f->osState.empty() &&
+              !llvm::is_contained(states, f->osState.str()))
+            states.push_back(f->osState.str());
+  });
+  return llvm::join(states, ",");
 }
 
 llvm::Error Compilation::checkOptions() {
@@ -272,6 +289,7 @@ llvm::Error Compilation::select() {
     return fail(o_.model + ": " + llvm::toString(blob.takeError()));
   blob_ = std::move(*blob);
   kernels_ = summarizeKernels(*imported_.module);
+  cpuState_ = cpuStates(*imported_.module);
   timer_.done("select");
   return llvm::Error::success();
 }
@@ -303,6 +321,7 @@ PayloadInfo Compilation::payloadInfo() const {
   if (o_.target != "native" && !target_.features.empty())
     info.cpu += " " + target_.features;
   info.kernels = kernels_;
+  info.cpuState = cpuState_;
   info.commandLine = o_.commandLine;
   info.contextSize = imported_.contextSize;
   info.prefillRows = imported_.prefillRows;

@@ -71,6 +71,8 @@ llvm::Error mlir::tern::writePayload(const std::string &path,
   w.addString(TERN_ABI_KEY_TARGET, info.target);
   w.addString(TERN_ABI_KEY_CPU, info.cpu);
   w.addString(TERN_ABI_KEY_KERNELS, info.kernels);
+  if (!info.cpuState.empty())
+    w.addString(TERN_ABI_KEY_CPU_STATE, info.cpuState);
   w.addString(TERN_ABI_KEY_COMPILER, rt::ternVersion());
   if (!info.commandLine.empty())
     w.addString(TERN_ABI_KEY_COMMAND, info.commandLine);

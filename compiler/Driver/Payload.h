@@ -41,6 +41,8 @@ struct PayloadInfo {
   std::string target;
   std::string cpu;         ///< LLVM CPU name and explicit features
   std::string kernels;     ///< "family packing/block x count, ..."
+  /// The chosen families' process state (KernelFamily::osState), "a,b".
+  std::string cpuState;
   std::string commandLine; ///< the `tern compile` that made it
   int64_t contextSize = 0, prefillRows = 0, threads = 0, batchRows = 0;
   ::tern::HeadFormat head = ::tern::HeadFormat::Native;

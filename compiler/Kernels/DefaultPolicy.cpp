@@ -15,7 +15,7 @@ mlir::tern::rankedFamilies(ArrayRef<const KernelFamily *> families,
   };
   std::vector<const KernelFamily *> out;
   for (const KernelFamily *f : families)
-    if (rank(f) != KernelFamily::kNever)
+    if (rank(f) != KernelFamily::kNever && m >= f->minRows)
       out.push_back(f);
   std::stable_sort(out.begin(), out.end(),
                    [&](const KernelFamily *a, const KernelFamily *b) {

@@ -34,7 +34,7 @@ KernelChoice defaultKernel(llvm::ArrayRef<const KernelFamily *> families,
                            const Layout &layout);
 
 /// `families` sorted by their default rank for M rows (decode: M = 1),
-/// those never chosen by default left out.
+/// those never chosen by default, or not for M rows (minRows), left out.
 std::vector<const KernelFamily *>
 rankedFamilies(llvm::ArrayRef<const KernelFamily *> families, int64_t m);
 

@@ -98,6 +98,18 @@ struct KernelFamily {
   /// Whether its kernels take a prefetch distance (#tern.kernel's
   /// `prefetch`): families that stream each column's weights in order.
   bool prefetches = false;
+  /// Rows and columns per step of its tiles: #tern.kernel's tile [TM, TN]
+  /// is TM x tileUnit.m activation rows and TN x tileUnit.n columns (amx:
+  /// tiles of 16 x 16).
+  Tile tileUnit{1, 1};
+  /// The fewest activation rows it computes by default and `tern tune`
+  /// tries it for (amx: 16, one full tile).
+  int64_t minRows = 1;
+  /// Process state the kernels need from the operating system before they
+  /// run ("amx-tiles": Linux's permission for the AMX tile data; empty:
+  /// none). Executables that use the family record it in their payload
+  /// (tern.cpu_state) and ask for it at start-up (runtime/support/CpuState.h).
+  llvm::StringRef osState;
   /// Generates the body of an external kernel declaration
   /// `(memref<MxKxi8> a, memref<N x rowBytes x i8> w, memref<MxNxi32> out,
   /// index begin, index end)` computing the output units [begin, end)

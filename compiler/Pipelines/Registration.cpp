@@ -10,6 +10,8 @@
 #include "dialects/Tern/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/AMX/AMXDialect.h"
+#include "mlir/Dialect/AMX/Transforms.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Transforms/BufferDeallocationOpInterfaceImpl.h"
@@ -38,7 +40,8 @@
 #include "mlir/Transforms/Passes.h"
 
 void mlir::tern::registerTernDialects(DialectRegistry &registry) {
-  registry.insert<TernDialect, affine::AffineDialect, arith::ArithDialect,
+  registry.insert<TernDialect, affine::AffineDialect, amx::AMXDialect,
+                  arith::ArithDialect,
                   bufferization::BufferizationDialect, cf::ControlFlowDialect,
                   func::FuncDialect, LLVM::LLVMDialect, linalg::LinalgDialect,
                   math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
@@ -56,6 +59,7 @@ void mlir::tern::registerTernDialects(DialectRegistry &registry) {
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
   // To-LLVM conversion interfaces and inliner extensions.
   registerAllExtensions(registry);
+  registerConvertAMXToLLVMInterface(registry);
   // `#tern.kernel` family names are checked against the kernel registry.
   registerKernelRegistry(registry);
 }

@@ -9,6 +9,9 @@
 //
 //   build/bin/tern-kernel-bench [--benchmark_filter=decode]
 //
+// prefill64_<family>/*: a prefill chunk of 64 rows (the executables'
+// default) with each family the CPU runs for prefill (amx, vnni512, ...).
+//
 // decode_<family>_<packing>/*: decode with each family the CPU runs on
 // each other packing it reads (base3v, lut2i), one block per row.
 //
@@ -24,6 +27,7 @@
 
 #include "compiler/Import/ModelImporter.h"
 #include "compiler/Import/WeightBlob.h"
+#include "compiler/Kernels/DefaultPolicy.h"
 #include "compiler/Transforms/KernelSelection.h"
 #include "compiler/Pipelines/Pipelines.h"
 #include "compiler/Pipelines/Registration.h"
@@ -332,6 +336,23 @@ const bool registered = [] {
         [f](benchmark::State &st) { head(st, f); })
         ->Unit(benchmark::kMicrosecond)
         ->UseRealTime();
+  // Prefill chunks as executables run them (kDefaultPrefillRows rows) with
+  // every family the host runs for prefill, on the i2 layout the default
+  // policy picks, with the family's default tile.
+  for (const KernelFamily *f : hostFamilies())
+    for (const Shape &s : kShapes) {
+      const int64_t m = kDefaultPrefillRows;
+      const Layout l = defaultLayout(hostFamilies(), s.n, s.k);
+      if (f->prefillRank == KernelFamily::kNever || m < f->minRows ||
+          !f->reads(l, s.k))
+        continue;
+      const KernelChoice c{f, l, f->defaultTile(m, s.k)};
+      benchmark::RegisterBenchmark(
+          ("prefill" + std::to_string(m) + "_" + f->name.str() + "/" + s.name)
+              .c_str(),
+          [s, c, m](benchmark::State &st) { matmul(st, m, s.n, s.k, c); })
+          ->Unit(benchmark::kMicrosecond);
+    }
   // Decode with every family the host runs on every packing it reads in
   // one block per row (1.6-bit base3v, the lookup tables' lut2i, ...),
   // with the family's default tile.

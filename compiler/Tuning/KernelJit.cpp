@@ -5,6 +5,7 @@
 #include "compiler/Pipelines/Pipelines.h"
 #include "compiler/Pipelines/Registration.h"
 #include "dialects/Tern/IR/TernDialect.h"
+#include "runtime/support/CpuState.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -51,8 +52,16 @@ struct KernelJit::Impl {
 KernelJit::~KernelJit() = default;
 
 std::vector<const KernelFamily *> mlir::tern::hostFamilies() {
-  static const std::vector<const KernelFamily *> families =
-      familiesFor(hostTarget());
+  // The families whose features the CPU has and whose process state (AMX
+  // tiles) this process was granted.
+  static const std::vector<const KernelFamily *> families = [] {
+    std::vector<const KernelFamily *> out;
+    for (const KernelFamily *f : familiesFor(hostTarget()))
+      if (f->osState.empty() ||
+          ::tern::requestCpuState(f->osState.str()).empty())
+        out.push_back(f);
+    return out;
+  }();
   return families;
 }
 

@@ -50,7 +50,8 @@ private:
   int64_t m_ = 0, n_ = 0, k_ = 0, rowBytes_ = 0, units_ = 0;
 };
 
-/// The families this machine runs, in registry order.
+/// The families this machine runs, in registry order (those that need a
+/// process state, AMX tiles, only where this process was granted it).
 std::vector<const KernelFamily *> hostFamilies();
 
 } // namespace mlir::tern

@@ -166,6 +166,27 @@ TEST_P(EveryFamily, PrefillTilesMatchReferenceExactly) {
           check(GetParam(), {5, rowsFor(p), kK, l, *t});
 }
 
+/// Prefill chunks of many rows: the default tile for 37 and 64 rows (for
+/// amx: whole row tiles of 16 and a last one of 5) and the family's widest
+/// and tallest tiles.
+TEST_P(EveryFamily, ManyRowTilesMatchReferenceExactly) {
+  const KernelFamily *f = GetParam();
+  Layout l;
+  for (const Packing *p : packings())
+    for (const Layout &read : firstLayoutRead(f, p, kK))
+      if (!l)
+        l = read;
+  ASSERT_TRUE(static_cast<bool>(l));
+  for (int64_t m : {37, 64}) {
+    std::vector<Tile> tiles = {f->defaultTile(m, kK),
+                               Tile{f->maxTile.m, 1},
+                               Tile{1, f->maxTile.n}};
+    for (Tile t : tiles)
+      if (t.m * t.n <= f->maxAccumulators)
+        check(f, {m, 64, kK, l, t});
+  }
+}
+
 /// Up to four blocks of each packing (of at least 64 weights: smaller
 /// ones only cost compile time).
 TEST_P(EveryFamily, EveryBlockItReadsMatchesReferenceExactly) {

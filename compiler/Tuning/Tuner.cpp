@@ -137,12 +137,16 @@ mlir::tern::tuningCandidates(ArrayRef<const KernelFamily *> families,
   const int64_t minTileM = std::min<int64_t>(m, 4);
   for (const KernelFamily *f : families)
     for (const Packing *p : packings()) {
-      if (!p->tuneBlocks)
+      if (!p->tuneBlocks || m < f->minRows)
         continue;
       for (int64_t block : p->tuneBlocks(k))
         for (int64_t tm : {1, 2, 4, 8})
           for (int64_t tn : {1, 2, 4, 8}) {
-            if (tm > m || tm < minTileM || tm > f->maxTile.m ||
+            // Tiles count f->tileUnit rows (amx: 16); the last row tile
+            // holds at least one row.
+            const int64_t rows = tm * f->tileUnit.m;
+            if (rows - f->tileUnit.m >= m || rows < minTileM ||
+                tm > f->maxTile.m ||
                 tn > f->maxTile.n || tm * tn > f->maxAccumulators ||
                 (m == 1 && tn > f->decodeMaxTileN))
               continue;

@@ -4,6 +4,7 @@
 // (docs/kernels.md).
 // RUN: tern-opt %s --tern-select-kernels=target=znver4 | FileCheck %s --check-prefix=ZEN4
 // RUN: tern-opt %s --tern-select-kernels=target=x86-64-v3 | FileCheck %s --check-prefix=AVX2
+// RUN: tern-opt %s --tern-select-kernels=target=sapphirerapids | FileCheck %s --check-prefix=SPR
 // RUN: tern-opt %s --tern-select-kernels=target=aarch64 | FileCheck %s --check-prefix=NEON
 // RUN: tern-opt %s --tern-select-kernels=target=aarch64+sve | FileCheck %s --check-prefix=SVE
 // RUN: tern-opt %s --tern-select-kernels=target=x86-64 | FileCheck %s --check-prefix=NONE
@@ -57,6 +58,18 @@
 // PF2K: tern.matmul {{.*}} tile = [8, 2]>}
 // PF2K: tern.lm_head {{.*}} {prefetch = 2048 : i64}
 // PFBIG: error: prefetch: 2000000 bytes is more than 1048576
+// AMX-INT8 CPUs: prefill matmuls of at least 16 rows on tiles (four row
+// tiles of 16 for 64 rows, three for 40), fewer rows and decode as on other
+// AVX512-VNNI CPUs; the same i2 b256 layout for all.
+// SPR: tern.bitlinear {{.*}} {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1], prefetch = 5120>}
+// SPR: tern.matmul {{.*}} {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [8, 2]>}
+// SPR-LABEL: func.func @prefill
+// SPR: tern.pack {{.*}} -> !tern.weights<64x256, #tern.layout<i2, block = 256>>
+// SPR: tern.matmul {{.*}} {kernel = #tern.kernel<"amx", i2, block = 256, tile = [4, 1]>}
+// SPR: tern.matmul {{.*}} {kernel = #tern.kernel<"amx", i2, block = 256, tile = [3, 1]>}
+// SPR: tern.matmul {{.*}} {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [8, 2]>}
+// ZEN4-LABEL: func.func @prefill
+// ZEN4: tern.matmul {{.*}} {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [8, 2]>}
 func.func @layer(%blob: memref<?xi8>, %x: tensor<1x256xf32>, %q: tensor<8x256xi8>, %s: f32,
                  %arg: !tern.weights<64x256>, %packed: !tern.weights<64x256, #tern.layout<i2, block = 128>>,
     %xn: tensor<1x256xf32>, %emb: tensor<64x256xf16>, %logits: memref<64xf32>)
@@ -68,4 +81,13 @@ func.func @layer(%blob: memref<?xi8>, %x: tensor<1x256xf32>, %q: tensor<8x256xi8
   %c = tern.bitlinear %x, %packed, %s {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [2, 2]>} : tensor<1x256xf32>, !tern.weights<64x256, #tern.layout<i2, block = 128>>, f32 -> tensor<1x64xf32>
   tern.lm_head %xn, %emb into %logits as native : tensor<1x256xf32>, tensor<64x256xf16> into memref<64xf32>
   return %y, %acc, %z, %c : tensor<1x64xf32>, tensor<8x64xi32>, tensor<1x64xf32>, tensor<1x64xf32>
+}
+
+func.func @prefill(%blob: memref<?xi8>, %q64: tensor<64x256xi8>, %q40: tensor<40x256xi8>, %q15: tensor<15x256xi8>)
+    -> (tensor<64x64xi32>, tensor<40x64xi32>, tensor<15x64xi32>) {
+  %w = tern.weight "v" %blob : memref<?xi8> -> !tern.weights<64x256>
+  %a = tern.matmul %q64, %w : tensor<64x256xi8>, !tern.weights<64x256> -> tensor<64x64xi32>
+  %b = tern.matmul %q40, %w : tensor<40x256xi8>, !tern.weights<64x256> -> tensor<40x64xi32>
+  %c = tern.matmul %q15, %w : tensor<15x256xi8>, !tern.weights<64x256> -> tensor<15x64xi32>
+  return %a, %b, %c : tensor<64x64xi32>, tensor<40x64xi32>, tensor<15x64xi32>
 }

@@ -12,6 +12,7 @@
 #include "runtime/model/HeadFormat.h"
 #include "runtime/model/HeldWeights.h"
 #include "runtime/model/Model.h"
+#include "runtime/support/CpuState.h"
 #include "runtime/support/ThreadPool.h"
 
 #include <algorithm>
@@ -330,6 +331,14 @@ public:
       return R::failure(where + ": payload ABI version " +
                         std::to_string(*abi) + ", this runtime expects " +
                         std::to_string(TERN_ABI_VERSION));
+    if (file->hasKey(TERN_ABI_KEY_CPU_STATE)) {
+      OrError<std::string> state = file->getString(TERN_ABI_KEY_CPU_STATE);
+      if (!state)
+        return R::failure(state.error);
+      if (std::string why = requestCpuStates(*state); !why.empty())
+        return R::failure(where + ": the compiled kernels need '" + *state +
+                          "' and cannot run here: " + why);
+    }
     OrError<uint32_t> ctx = file->getU32(TERN_ABI_KEY_CONTEXT);
     if (!ctx)
       return R::failure(ctx.error);

@@ -67,6 +67,11 @@ extern "C" {
 #define TERN_ABI_KEY_COMMAND "tern.command_line"
 #define TERN_ABI_KEY_CPU "tern.cpu"
 #define TERN_ABI_KEY_KERNELS "tern.kernels"
+/* Process state the generated kernels need from the operating system, a
+ * comma-separated list (absent: none): "amx-tiles" (Linux's permission for
+ * the AMX tile data). The runtime asks for it before any kernel runs and
+ * refuses to start without it (runtime/support/CpuState.h). */
+#define TERN_ABI_KEY_CPU_STATE "tern.cpu_state"
 #define TERN_ABI_WEIGHTS_TENSOR "tern.weights"
 /* Checksums of the weights blob (runtime/support/Digest.h), u64: XXH64 of
  * every byte, and of 64 evenly spaced 4 KiB windows. */

@@ -25,12 +25,25 @@ std::string rank(int r) {
   return r == mt::KernelFamily::kNever ? std::string("-") : std::to_string(r);
 }
 
-/// "avxvnni or avx512vnni+avx512vl".
+/// "avxvnni or avx512vnni+avx512vl" (", OS: amx-tiles" where the family
+/// needs process state from the operating system).
 std::string features(const mt::KernelFamily &f) {
   std::vector<std::string> sets;
   for (const auto &set : f.features)
     sets.push_back(llvm::join(set, "+"));
-  return llvm::join(sets, " or ");
+  std::string out = llvm::join(sets, " or ");
+  if (!f.osState.empty())
+    out += ", OS: " + f.osState.str();
+  return out;
+}
+
+/// The prefill rank, with the fewest rows it is ranked for where that is
+/// more than 2 ("0 (M >= 16)").
+std::string prefillRank(const mt::KernelFamily &f) {
+  std::string out = rank(f.prefillRank);
+  if (f.prefillRank != mt::KernelFamily::kNever && f.minRows > 2)
+    out += " (M >= " + std::to_string(f.minRows) + ")";
+  return out;
 }
 
 /// The blocks of `p` a family reads for rows of k: "any block" when it
@@ -62,15 +75,21 @@ std::string layoutsRead(const mt::KernelFamily &f) {
   return llvm::join(out, "; ");
 }
 
+/// "8x2", or "4x1 of 16x16" for families whose tiles count larger units.
 std::string defaultTile(const mt::KernelFamily &f, int64_t m) {
   mt::Tile t = f.defaultTile(m, kShownK);
-  return std::to_string(t.m) + "x" + std::to_string(t.n);
+  std::string out = std::to_string(t.m) + "x" + std::to_string(t.n);
+  if (!(f.tileUnit == mt::Tile{1, 1}))
+    out += " of " + std::to_string(f.tileUnit.m) + "x" +
+           std::to_string(f.tileUnit.n);
+  return out;
 }
 
 void familiesMarkdown(llvm::raw_ostream &os) {
   os << "## Kernel families\n\n"
         "Ranks order a target's families when no tuning database decides "
-        "(lower first; `-`: never a default). Tiles are the defaults for "
+        "(lower first; `-`: never a default; `M >= 16`: only for prefill "
+        "of that many rows). Tiles are the defaults for "
         "K = 2560 (decode: M = 1; prefill: M = " +
               std::to_string(mlir::tern::kDefaultPrefillRows) + "); layouts read are for "
         "rows of K = 2560. Families that prefetch take `#tern.kernel`'s "
@@ -83,7 +102,7 @@ void familiesMarkdown(llvm::raw_ostream &os) {
   for (const mt::KernelFamily *f : mt::kernelFamilies())
     os << "| `" << f->name << "` | "
        << llvm::Triple::getArchTypeName(f->arch) << " | " << features(*f)
-       << " | " << rank(f->decodeRank) << " / " << rank(f->prefillRank)
+       << " | " << rank(f->decodeRank) << " / " << prefillRank(*f)
        << " | " << defaultTile(*f, 1) << ", "
        << defaultTile(*f, mlir::tern::kDefaultPrefillRows) << " | "
        << (f->prefetches ? "yes" : "-") << " | " << layoutsRead(*f) << " | "
@@ -155,7 +174,7 @@ void tern::cli::printKernelsText(llvm::raw_ostream &os) {
                        f->name.str().c_str(),
                        llvm::Triple::getArchTypeName(f->arch).str().c_str(),
                        features(*f).c_str(), rank(f->decodeRank).c_str(),
-                       rank(f->prefillRank).c_str())
+                       prefillRank(*f).c_str())
        << f->summary << "\n      reads at K = 2560: " << layoutsRead(*f)
        << (f->prefetches ? "; prefetches in decode" : "") << "\n";
   os << "Packings (compiler/Packings/Packings.def):\n";

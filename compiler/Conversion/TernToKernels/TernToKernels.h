@@ -10,6 +10,7 @@
 #define TERN_COMPILER_CONVERSION_TERNTOKERNELS_TERNTOKERNELS_H
 
 #include "dialects/Tern/IR/TernOps.h"
+#include "mlir/Dialect/AMX/AMXDialect.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Edits the GGUF payload of a tern executable (or a .weights file), as the
 payload tests need: set-u32 KEY VALUE patches a u32 metadata value in place;
+set-string KEY VALUE a string value of the same length; get-string KEY
+prints a string value (fails where the key is absent);
 flip-weight sampled|unsampled flips one byte of the weights blob inside or
 outside the windows the start-up checksum reads (runtime/support/Digest.h)."""
 import struct
@@ -18,7 +20,8 @@ def payload_start(data):
 
 
 def parse(data, base):
-    """(u32 value offsets by key, alignment, tensors as (name, offset, size))"""
+    """(u32 value offsets by key, string (offset, length) by key, tensors as
+    (name, offset, size), the data's start)"""
     pos = base + 8
     n_tensors, n_kv = struct.unpack_from("<QQ", data, pos)
     pos += 16
@@ -38,13 +41,15 @@ def parse(data, base):
             return p
         return p + SIZES[t]
 
-    u32, alignment = {}, 32
+    u32, strings, alignment = {}, {}, 32
     for _ in range(n_kv):
         key, pos = string(pos)
         (t,) = struct.unpack_from("<I", data, pos)
         pos += 4
         if t == 4:
             u32[key] = pos
+        if t == 8:
+            strings[key] = (pos + 8, struct.unpack_from("<Q", data, pos)[0])
         if key == "general.alignment":
             (alignment,) = struct.unpack_from("<I", data, pos)
         pos = skip(pos, t)
@@ -61,15 +66,26 @@ def parse(data, base):
             size *= d
         tensors.append((name, off, size))
     data_start = base + (pos - base + alignment - 1) // alignment * alignment
-    return u32, tensors, data_start
+    return u32, strings, tensors, data_start
 
 
 def main():
     path, command = sys.argv[1], sys.argv[2]
     data = bytearray(open(path, "rb").read())
-    u32, tensors, data_start = parse(data, payload_start(data))
+    u32, strings, tensors, data_start = parse(data, payload_start(data))
     if command == "set-u32":
         struct.pack_into("<I", data, u32[sys.argv[3]], int(sys.argv[4], 0))
+    elif command == "get-string":
+        if sys.argv[3] not in strings:
+            sys.exit("no string " + sys.argv[3])
+        at, n = strings[sys.argv[3]]
+        print(data[at:at + n].decode())
+        return
+    elif command == "set-string":
+        at, n = strings[sys.argv[3]]
+        value = sys.argv[4].encode()
+        assert len(value) == n, "set-string keeps the length (%d)" % n
+        data[at:at + n] = value
     elif command == "flip-weight":
         _name, off, size = [t for t in tensors if t[0] == "tern.weights"][0]
         if sys.argv[3] == "sampled":
