@@ -52,7 +52,7 @@ mlir::tern::createTargetMachine(const Target &target) {
   if (target.triple.isRISCV64())
     to.MCOptions.ABIName = "lp64d";
   std::unique_ptr<llvm::TargetMachine> tm(t->createTargetMachine(
-      target.triple, target.cpu, target.features, to, llvm::Reloc::PIC_,
+      target.triple, target.cpu, target.codegenFeatures(), to, llvm::Reloc::PIC_,
       std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   if (!tm)
     return fail("cannot create a target machine for " + target.name);
@@ -74,8 +74,8 @@ mlir::tern::translateAndOptimize(ModuleOp module, llvm::LLVMContext &ctx,
   for (llvm::Function &f : *ir)
     if (!f.isDeclaration()) {
       f.addFnAttr("target-cpu", target.cpu);
-      if (!target.features.empty())
-        f.addFnAttr("target-features", target.features);
+      if (const std::string feats = target.codegenFeatures(); !feats.empty())
+        f.addFnAttr("target-features", feats);
     }
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;

@@ -108,6 +108,13 @@ llvm::Expected<Target> mlir::tern::resolveTarget(llvm::StringRef name) {
   return t;
 }
 
+std::string Target::codegenFeatures() const {
+  std::string out = features;
+  if (triple.getArch() == llvm::Triple::x86_64 && hasFeature("avx512fp16"))
+    out += (out.empty() ? "" : ",") + std::string("-avx512fp16");
+  return out;
+}
+
 bool Target::hasFeature(llvm::StringRef feature) const {
   const std::string plus = ("+" + feature).str();
   if (llvm::is_contained(llvm::split(features, ','), plus))

@@ -65,6 +65,15 @@ struct Target {
   /// Bytes ahead in the weight stream that decode kernels and the output
   /// head prefetch by default (tern-select-kernels; --prefetch overrides).
   int64_t streamPrefetch() const;
+  /// The features LLVM generates code with: `features`, then what Tern
+  /// turns off because its code runs faster without it. x86-64 CPUs with
+  /// AVX512-FP16 (Sapphire Rapids and later): -avx512fp16, so that f16 ->
+  /// f32 conversions (the lossless head's and the embedding's weights) are
+  /// vcvtph2ps, not AVX512-FP16's vcvtph2psx: on a Xeon with AMX the
+  /// executable decoded the 2B4T shape 1.07x faster (docs/performance.md,
+  /// "Prefill on AMX tiles"). Tern's code has no f16 arithmetic (f16 is a
+  /// storage type), so nothing else changes.
+  std::string codegenFeatures() const;
 };
 
 /// Resolves a `--target` name; errors list the supported targets.

@@ -11,6 +11,7 @@
 
 #include "compiler/Tuning/KernelJit.h"
 
+#include "runtime/support/CpuState.h"
 #include "runtime/ternary/Ternary.h"
 
 #include <gtest/gtest.h>
@@ -116,9 +117,15 @@ std::vector<Layout> firstLayoutRead(const KernelFamily *f, const Packing *p,
 class EveryFamily : public ::testing::TestWithParam<const KernelFamily *> {
 protected:
   void SetUp() override {
-    if (!llvm::is_contained(hostFamilies(), GetParam()))
+    const KernelFamily *f = GetParam();
+    if (f->runsOn(hostTarget()) && !llvm::is_contained(hostFamilies(), f))
+      GTEST_SKIP() << "this CPU (" << hostTarget().cpu << ") has the "
+                   << f->name.str() << " kernels' features, but this process "
+                   << "was refused their state: "
+                   << ::tern::requestCpuState(f->osState.str());
+    if (!llvm::is_contained(hostFamilies(), f))
       GTEST_SKIP() << "this CPU (" << hostTarget().cpu << ") cannot run the "
-                   << GetParam()->name.str() << " kernels";
+                   << f->name.str() << " kernels";
   }
   /// The tile, or nothing where it is beyond the family's sides.
   std::optional<Tile> fit(Tile t) const {
