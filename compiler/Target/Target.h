@@ -70,9 +70,9 @@ struct Target {
   /// AVX512-FP16 (Sapphire Rapids and later): -avx512fp16, so that f16 ->
   /// f32 conversions (the lossless head's and the embedding's weights) are
   /// vcvtph2ps, not AVX512-FP16's vcvtph2psx: on a Xeon with AMX the
-  /// executable decoded the 2B4T shape 1.07x faster (docs/performance.md,
-  /// "Prefill on AMX tiles"). Tern's code has no f16 arithmetic (f16 is a
-  /// storage type), so nothing else changes.
+  /// executable decoded the 2B4T shape 1.05x faster, 6 of 7 alternating
+  /// rounds (docs/performance.md, "Prefill on AMX tiles"). Tern's code has
+  /// no f16 arithmetic (f16 is a storage type), so nothing else changes.
   std::string codegenFeatures() const;
 };
 
