@@ -215,21 +215,36 @@ Value GraphBuilder::tokens(const Scope &s, Value arg) {
 void GraphBuilder::head(const Scope &s, Value xn, Value embedding,
                         Value logits, Value firstRow) {
   const rt::DenseTensor &t = m_.output ? *m_.output : m_.tokenEmbedding;
-  Value weights = m_.output ? dense(s, t) : embedding, scales;
+  Value native = m_.output ? dense(s, t) : embedding;
+  Value weights = native, scales;
+  // A screened head screens decode's one token row with its int8 copy;
+  // several rows (prefill, batched decode) read the native head.
+  const bool screen =
+      opts_.head == rt::HeadFormat::Screened && s.rows == 1 && !firstRow;
+  const rt::HeadFormat stored =
+      opts_.head == rt::HeadFormat::Screened
+          ? (screen ? rt::HeadFormat::Int8 : rt::HeadFormat::Native)
+          : opts_.head;
   HeadFormat format = HeadFormat::native;
-  if (opts_.head != rt::HeadFormat::Native) {
+  if (stored != rt::HeadFormat::Native) {
     // The quantized copy: codes [V, code bytes] and f32 scales [V, groups].
-    format = opts_.head == rt::HeadFormat::Int8 ? HeadFormat::int8
-                                                : HeadFormat::q4;
-    const int64_t cb = rt::headCodeBytesPerRow(opts_.head, t.cols);
-    const int64_t sc = rt::headScalesPerRow(opts_.head, t.cols);
-    weights = param(s, headCodesName(t, opts_.head),
+    format = stored == rt::HeadFormat::Int8 ? HeadFormat::int8
+                                            : HeadFormat::q4;
+    const int64_t cb = rt::headCodeBytesPerRow(stored, t.cols);
+    const int64_t sc = rt::headScalesPerRow(stored, t.cols);
+    weights = param(s, headCodesName(t, stored),
                     RankedTensorType::get({t.rows, cb}, b_.getI8Type()));
-    scales = param(s, headScalesName(t, opts_.head),
+    scales = param(s, headScalesName(t, stored),
                    RankedTensorType::get({t.rows, sc}, b_.getF32Type()));
   }
   LmHeadOp::create(b_, loc_, HeadFormatAttr::get(b_.getContext(), format), xn,
                    weights, scales, logits, firstRow, IntegerAttr());
+  if (screen)
+    ScreenHeadOp::create(
+        b_, loc_, xn, native,
+        param(s, headBoundsName(t),
+              RankedTensorType::get({t.rows}, b_.getF32Type())),
+        logits);
 }
 
 void GraphBuilder::entry(const std::string &name, int64_t rows, bool decode) {

@@ -27,6 +27,10 @@ std::string mlir::tern::headScalesName(const rt::DenseTensor &t,
   return headCodesName(t, f) + ".scales";
 }
 
+std::string mlir::tern::headBoundsName(const rt::DenseTensor &t) {
+  return t.name + ".screen_bounds";
+}
+
 namespace {
 
 using Model = std::shared_ptr<const rt::ModelDescription>;
@@ -153,6 +157,27 @@ llvm::Expected<Fill> denseFill(WeightOp w, RankedTensorType type,
         return true;
       });
     }
+    if (name == headBoundsName(*t)) {
+      const rt::DenseTensor dense = *t;
+      if (type.getRank() != 1 || type.getDimSize(0) != t->rows)
+        return fail(w, "does not match the screened head's shape");
+      return Fill([model, dense](uint8_t *dst) {
+        const int64_t cols = dense.cols;
+        std::vector<float> row(static_cast<size_t>(cols));
+        std::vector<uint8_t> codes(static_cast<size_t>(cols));
+        float scale = 0;
+        for (int64_t v = 0; v < dense.rows; ++v) {
+          if (!rt::denseRowToFloat(dense, v, row.data()))
+            return false;
+          rt::quantizeHeadRow(rt::HeadFormat::Int8, row.data(), cols,
+                              codes.data(), &scale);
+          const float c =
+              rt::headScreenBound(row.data(), codes.data(), scale, cols);
+          std::memcpy(dst + v * 4, &c, 4);
+        }
+        return true;
+      });
+    }
     for (rt::HeadFormat f : {rt::HeadFormat::Int8, rt::HeadFormat::Q4}) {
       const bool codes = name == headCodesName(*t, f);
       if (!codes && name != headScalesName(*t, f))
@@ -234,8 +259,10 @@ llvm::Expected<WeightBlob> mlir::tern::collectWeights(ModuleOp planned,
   llvm::StringMap<bool> readWhole; // name -> read beyond embedding lookups
   for (func::FuncOp fn : decodeFunctions(planned))
     fn.walk([&](WeightOp w) {
+      // Embedding lookups read one row, a screened head's native rows only
+      // the few it recomputes.
       bool whole = llvm::any_of(w->getUsers(), [](Operation *u) {
-        return !isa<EmbeddingOp>(u);
+        return !isa<EmbeddingOp, ScreenHeadOp>(u);
       });
       readWhole[w.getName()] |= whole;
     });

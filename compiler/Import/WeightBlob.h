@@ -30,6 +30,8 @@ namespace mlir::tern {
 /// scales (`token_embd.weight.q4`, `token_embd.weight.q4.scales`).
 std::string headCodesName(const ::tern::DenseTensor &t, ::tern::HeadFormat f);
 std::string headScalesName(const ::tern::DenseTensor &t, ::tern::HeadFormat f);
+/// A screened head's bound per row [V] f32 (headScreenBound).
+std::string headBoundsName(const ::tern::DenseTensor &t);
 
 /// One weight's place in the blob.
 struct BlobEntry {

@@ -91,8 +91,8 @@ parsePerplexityOptions(const std::vector<std::string> &args, bool modelArg) {
                           "--head'");
       std::optional<HeadFormat> f = parseHeadFormat(v);
       if (!f)
-        return R::failure("--head: unknown format '" + v +
-                          "' (native, int8 or q4)");
+        return R::failure("--head: unknown format '" + v + "' (" +
+                          headFormatNames() + ")");
       o.head = *f;
     } else if (flag == "-c" || flag == "--ctx-size" || flag == "--chunks" ||
                flag == "-t" || flag == "--threads") {
@@ -139,7 +139,7 @@ namespace {
 std::string usage(const std::string &program, bool modelArg) {
   return "usage: " + program + (modelArg ? " MODEL" : "") +
          " -f FILE [-c N] [--chunks N] [-t N]" +
-         (modelArg ? " [--head native|int8|q4]" : "") +
+         (modelArg ? " [--head native|int8|q4|screened]" : "") +
          " [--save-base FILE | --kl-divergence --base FILE]\n"
          "  -f, --file FILE     the text to score (UTF-8)\n"
          "  -c, --ctx-size N    tokens per chunk (default 512); the second "

@@ -225,14 +225,15 @@ const std::vector<Flag> &flagTable() {
        setTrue(&RunOptions::ignoreEos)},
       {{"--dump-logits"}, "FILE", "write every evaluated position's logits (float32 .npy)",
        [](FlagReader &r, ParseState &s) { return r.value(s.o.dumpLogits); }},
-      {{"--head"}, "FORMAT", "output head: native (as stored, default), int8, q4",
+      {{"--head"}, "FORMAT", "output head: native (as stored, default), int8, q4, screened",
        [](FlagReader &r, ParseState &s) -> std::string {
          std::string v;
          if (std::string e = r.value(v); !e.empty())
            return e;
          std::optional<HeadFormat> f = parseHeadFormat(v);
          if (!f)
-           return "--head: unknown format '" + v + "' (native, int8 or q4)";
+           return "--head: unknown format '" + v + "' (" + headFormatNames() +
+                  ")";
          s.o.head = *f;
          return "";
        },

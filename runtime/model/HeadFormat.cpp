@@ -15,24 +15,37 @@ const char *headFormatName(HeadFormat format) {
     return "int8";
   case HeadFormat::Q4:
     return "q4";
+  case HeadFormat::Screened:
+    return "screened";
   }
   return "?";
 }
 
 std::optional<HeadFormat> parseHeadFormat(const std::string &name) {
-  for (HeadFormat f : {HeadFormat::Native, HeadFormat::Int8, HeadFormat::Q4})
+  for (HeadFormat f : {HeadFormat::Native, HeadFormat::Int8, HeadFormat::Q4,
+                       HeadFormat::Screened})
     if (name == headFormatName(f))
       return f;
   return std::nullopt;
 }
 
+HeadFormat headCodesFormat(HeadFormat format) {
+  return format == HeadFormat::Screened ? HeadFormat::Int8 : format;
+}
+
+std::string headFormatNames() {
+  return "native, int8, q4 or screened";
+}
+
 int64_t headCodeBytesPerRow(HeadFormat format, int64_t cols) {
+  format = headCodesFormat(format);
   return format == HeadFormat::Int8 ? cols
          : format == HeadFormat::Q4 ? cols / 2
                                     : 0;
 }
 
 int64_t headScalesPerRow(HeadFormat format, int64_t cols) {
+  format = headCodesFormat(format);
   return format == HeadFormat::Int8 ? 1
          : format == HeadFormat::Q4 ? cols / kHeadQ4Group
                                     : 0;
@@ -69,6 +82,7 @@ float absMax(const float *w, int64_t n) {
 
 void quantizeHeadRow(HeadFormat format, const float *w, int64_t cols,
                      uint8_t *codes, float *scales) {
+  format = headCodesFormat(format);
   if (format == HeadFormat::Int8) {
     const float s = absMax(w, cols) / 127.0f;
     scales[0] = s;
@@ -94,6 +108,7 @@ void quantizeHeadRow(HeadFormat format, const float *w, int64_t cols,
 
 void headRowFactors(HeadFormat format, const uint8_t *codes,
                     const float *scales, int64_t cols, float *out) {
+  format = headCodesFormat(format);
   if (format == HeadFormat::Int8) {
     for (int64_t i = 0; i < cols; ++i)
       out[i] = static_cast<float>(static_cast<int8_t>(codes[i]));
@@ -131,6 +146,33 @@ float dotHead(const float *x, const float *w, int64_t n) {
       p[l] = (p[l] + p[l + 16]) + (p[l + 8] + p[l + 24]);
   }
   return ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]));
+}
+
+float headScreenBound(const float *w, const uint8_t *codes, float scale,
+                      int64_t cols) {
+  // In double: |w - s q|, |w| and |s q|.
+  double err = 0, norm = 0, qnorm = 0;
+  for (int64_t i = 0; i < cols; ++i) {
+    const double q = static_cast<double>(static_cast<int8_t>(codes[i])) * scale;
+    err += (w[i] - q) * (w[i] - q);
+    norm += double(w[i]) * w[i];
+    qnorm += q * q;
+  }
+  // Each f32 dot product of n terms lies within gamma = (n + 2) u / (1 -
+  // (n + 2) u) (u = 2^-24, one more rounding for the int8 scale) times
+  // |x| |row| of its real value; |x| as computed is within (n / 2 + 2) u of
+  // the real norm, and B's own sums round once more: a factor of 1 + 2^-10
+  // covers those for any n below 2^13, and 4 n u for longer rows.
+  const double u = 0x1p-24, n = static_cast<double>(cols) + 2;
+  const double gamma = n * u / (1 - n * u);
+  const double bound = (std::sqrt(err) + gamma * (std::sqrt(norm) +
+                                                  std::sqrt(qnorm))) *
+                       (1 + 0x1p-10 + 4 * n * u);
+  // Rounded up to f32.
+  float c = static_cast<float>(bound);
+  if (static_cast<double>(c) < bound)
+    c = std::nextafter(c, HUGE_VALF);
+  return c;
 }
 
 } // namespace tern

@@ -2,7 +2,7 @@
 //
 // The output head (the tied embedding for BitNet b1.58 2B4T: 128256 x 2560
 // in f16, 0.66 GB) is read in full for every generated token, so its
-// storage decides much of decode speed. Three formats:
+// storage decides much of decode speed. Four formats:
 //
 //  * native: the model's own dense type (f16, bf16 or f32), lossless.
 //      logit = dotHead(x, float(w))
@@ -13,6 +13,17 @@
 //            s = absmax(group) / 7, q in [-7, 7] the same way; the 32 codes
 //            of a group are 16 bytes, byte j = (q[j] + 8) | (q[j+16] + 8) << 4.
 //      logit = dotHead(x, float(q) * s)            (0.625 bytes/weight)
+//  * screened: the int8 copy screens every row, the native rows decide. For
+//      one token row (decode): a[v] = the int8 logit, n = sqrt(dotHead(x,
+//      x)), B[v] = bound[v] * n + |a[v]| * 2^-20, L = max over v of
+//      a[v] - B[v]; rows with a[v] + B[v] >= L get the native logit
+//      dotHead(x, float(w[v])) (computed exactly as the native head does),
+//      the others keep a[v] (screenHeadLogits). bound[v] (headScreenBound)
+//      makes |native - a| <= B, so the largest logit, and its row, are the
+//      native head's: greedy decoding picks the native head's token. Every
+//      other logit is the native one within B[v] (exact where recomputed).
+//      Several token rows (prefill, batched decode): native logits.
+//      Reads 1 byte/weight plus the few recomputed native rows.
 //
 // dotHead sums in float in a fixed order the compiler reproduces in vector
 // lanes: 32 interleaved partial sums p[l] (element i goes to l = i % 32),
@@ -31,17 +42,20 @@
 
 namespace tern {
 
-enum class HeadFormat { Native, Int8, Q4 };
+enum class HeadFormat { Native, Int8, Q4, Screened };
 
 /// Codes per q4 group (and per f32 scale).
 constexpr int64_t kHeadQ4Group = 32;
 
-/// "native", "int8", "q4".
+/// "native", "int8", "q4", "screened".
 const char *headFormatName(HeadFormat format);
 std::optional<HeadFormat> parseHeadFormat(const std::string &name);
+/// Every format's name, "native, int8, q4 or screened", for messages.
+std::string headFormatNames();
 
 /// Bytes of codes per row and f32 scales per row of a quantized head with
-/// `cols` columns (q4 needs cols % kHeadQ4Group == 0; native: 0 and 0).
+/// `cols` columns (q4 needs cols % kHeadQ4Group == 0; native: 0 and 0;
+/// screened: its int8 copy's).
 int64_t headCodeBytesPerRow(HeadFormat format, int64_t cols);
 int64_t headScalesPerRow(HeadFormat format, int64_t cols);
 
@@ -60,6 +74,49 @@ void headRowFactors(HeadFormat format, const uint8_t *codes,
 
 /// The head's dot product in the fixed order described above.
 float dotHead(const float *x, const float *w, int64_t n);
+
+/// The format whose codes and scales the head stores: int8 for screened.
+HeadFormat headCodesFormat(HeadFormat format);
+
+/// bound[v] of a screened head for the native row `w` [cols] and its int8
+/// codes and scale (quantizeHeadRow): an f32 c with |dotHead(x, w) -
+/// dotHead(x, float(q)) * s| <= c * |x| for every x, with room for the
+/// rounding of both dot products (each within n * 2^-24 * |x| |row| of its
+/// real value) and of |x| and of B's own arithmetic.
+float headScreenBound(const float *w, const uint8_t *codes, float scale,
+                      int64_t cols);
+
+/// Refines `logits` [vocab] (the int8 logits a[v] of the token row x
+/// [hidden]) in place as the screened format describes; `nativeRow(v)`
+/// gives dotHead(x, float(w[v])). Returns how many rows it recomputed.
+template <typename NativeRow>
+int64_t screenHeadLogits(const float *x, int64_t hidden, const float *bounds,
+                         int64_t vocab, float *logits, NativeRow nativeRow);
+
+/// B[v] for the logit a and bound c with |x| = n, as the screened format
+/// computes it.
+inline float screenMargin(float a, float c, float n) {
+  return c * n + (a < 0 ? -a : a) * 0x1p-20f;
+}
+
+template <typename NativeRow>
+int64_t screenHeadLogits(const float *x, int64_t hidden, const float *bounds,
+                         int64_t vocab, float *logits, NativeRow nativeRow) {
+  float n2 = dotHead(x, x, hidden);
+  const float n = __builtin_sqrtf(n2);
+  float best = -__builtin_inff();
+  for (int64_t v = 0; v < vocab; ++v) {
+    const float low = logits[v] - screenMargin(logits[v], bounds[v], n);
+    best = low > best ? low : best;
+  }
+  int64_t recomputed = 0;
+  for (int64_t v = 0; v < vocab; ++v)
+    if (logits[v] + screenMargin(logits[v], bounds[v], n) >= best) {
+      logits[v] = nativeRow(v);
+      ++recomputed;
+    }
+  return recomputed;
+}
 
 } // namespace tern
 

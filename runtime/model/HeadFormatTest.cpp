@@ -22,8 +22,10 @@ std::vector<float> randomRow(int64_t n, unsigned seed) {
 }
 
 TEST(HeadFormat, NamesRoundTrip) {
-  for (HeadFormat f : {HeadFormat::Native, HeadFormat::Int8, HeadFormat::Q4})
+  for (HeadFormat f : {HeadFormat::Native, HeadFormat::Int8, HeadFormat::Q4,
+                       HeadFormat::Screened})
     EXPECT_EQ(parseHeadFormat(headFormatName(f)), f);
+  EXPECT_EQ(headFormatNames(), "native, int8, q4 or screened");
   EXPECT_FALSE(parseHeadFormat("int4").has_value());
   EXPECT_FALSE(parseHeadFormat("").has_value());
 }
@@ -37,6 +39,113 @@ TEST(HeadFormat, Sizes) {
   EXPECT_NE(checkHeadFormat(HeadFormat::Q4, 2552).find("divisible by 32"),
             std::string::npos);
   EXPECT_EQ(checkHeadFormat(HeadFormat::Int8, 2552), "");
+  // A screened head stores its int8 copy.
+  EXPECT_EQ(headCodeBytesPerRow(HeadFormat::Screened, 2560), 2560);
+  EXPECT_EQ(headScalesPerRow(HeadFormat::Screened, 2560), 1);
+}
+
+/// A token row: mostly small values, a few large ones (as RMSNorm's
+/// output with outlier channels), and rows of very different scales.
+std::vector<float> tokenRow(int64_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(n));
+  for (float &v : x)
+    v = d(rng);
+  for (int64_t i = 0; i < n; i += 97)
+    x[static_cast<size_t>(i)] *= 40.0f;
+  return x;
+}
+
+// The screen's premise: |native logit - int8 logit| <= B for every row
+// and token row, with the logits as the head computes them (dotHead).
+TEST(HeadFormat, ScreenBoundHoldsForEveryRow) {
+  for (int64_t n : {64, 2560, 2600}) {
+    for (unsigned seed = 0; seed < 40; ++seed) {
+      std::vector<float> w = randomRow(n, seed);
+      if (seed % 4 == 1)
+        for (float &v : w)
+          v *= 1e-3f; // tiny rows
+      if (seed % 4 == 2)
+        w[static_cast<size_t>(seed % n)] = 3.0f; // one outlier weight
+      std::vector<uint8_t> codes(static_cast<size_t>(n));
+      float scale = 0;
+      quantizeHeadRow(HeadFormat::Int8, w.data(), n, codes.data(), &scale);
+      const float c = headScreenBound(w.data(), codes.data(), scale, n);
+      std::vector<float> q(static_cast<size_t>(n));
+      headRowFactors(HeadFormat::Int8, codes.data(), &scale, n, q.data());
+      for (unsigned t = 0; t < 20; ++t) {
+        std::vector<float> x = tokenRow(n, 1000 + seed * 31 + t);
+        // The worst token row: along the int8 error itself, where
+        // |native - a| = |w - s q| |x| (Cauchy-Schwarz is tight).
+        if (t % 5 == 0)
+          for (int64_t i = 0; i < n; ++i)
+            x[static_cast<size_t>(i)] = (w[i] - q[i] * scale) * 1e3f;
+        const float native = dotHead(x.data(), w.data(), n);
+        const float a = dotHead(x.data(), q.data(), n) * scale;
+        const float norm = std::sqrt(dotHead(x.data(), x.data(), n));
+        EXPECT_LE(std::fabs(native - a), screenMargin(a, c, norm))
+            << "n " << n << " seed " << seed << " token " << t;
+      }
+    }
+  }
+}
+
+// The row with the largest native logit always survives the screen and
+// gets its native logit; rows that do not survive keep the int8 logit.
+TEST(HeadFormat, ScreenKeepsTheNativeArgmax) {
+  const int64_t n = 256, vocab = 3000;
+  std::vector<std::vector<float>> rows;
+  std::vector<uint8_t> codes(static_cast<size_t>(vocab * n));
+  std::vector<float> scales(static_cast<size_t>(vocab)),
+      bounds(static_cast<size_t>(vocab));
+  for (int64_t v = 0; v < vocab; ++v) {
+    rows.push_back(randomRow(n, static_cast<unsigned>(v)));
+    quantizeHeadRow(HeadFormat::Int8, rows.back().data(), n,
+                    &codes[static_cast<size_t>(v * n)], &scales[v]);
+    bounds[v] = headScreenBound(rows.back().data(),
+                                &codes[static_cast<size_t>(v * n)],
+                                scales[v], n);
+  }
+  // Near-ties: row 7 is row 3 with one weight nudged.
+  rows[7] = rows[3];
+  rows[7][5] += 1e-4f;
+  quantizeHeadRow(HeadFormat::Int8, rows[7].data(), n, &codes[7 * n],
+                  &scales[7]);
+  bounds[7] = headScreenBound(rows[7].data(), &codes[7 * n], scales[7], n);
+  std::vector<float> q(static_cast<size_t>(n));
+  int64_t recomputedTotal = 0;
+  for (unsigned t = 0; t < 30; ++t) {
+    std::vector<float> x = tokenRow(n, 77 + t);
+    if (t % 2)
+      for (int64_t i = 0; i < n; ++i)
+        x[static_cast<size_t>(i)] = rows[3][static_cast<size_t>(i)] * 50.0f;
+    std::vector<float> native(static_cast<size_t>(vocab)),
+        logits(static_cast<size_t>(vocab));
+    for (int64_t v = 0; v < vocab; ++v) {
+      native[v] = dotHead(x.data(), rows[v].data(), n);
+      headRowFactors(HeadFormat::Int8, &codes[static_cast<size_t>(v * n)],
+                     &scales[v], n, q.data());
+      logits[v] = dotHead(x.data(), q.data(), n) * scales[v];
+    }
+    const std::vector<float> screen = logits;
+    const int64_t recomputed = screenHeadLogits(
+        x.data(), n, bounds.data(), vocab, logits.data(),
+        [&](int64_t v) { return native[static_cast<size_t>(v)]; });
+    recomputedTotal += recomputed;
+    const auto best = std::max_element(native.begin(), native.end());
+    const auto got = std::max_element(logits.begin(), logits.end());
+    EXPECT_EQ(got - logits.begin(), best - native.begin()) << "token " << t;
+    EXPECT_EQ(*got, *best);
+    int64_t exact = 0;
+    for (int64_t v = 0; v < vocab; ++v) {
+      exact += logits[v] == native[v] && logits[v] != screen[v];
+      EXPECT_TRUE(logits[v] == native[v] || logits[v] == screen[v]);
+    }
+    EXPECT_GE(recomputed, 1);
+    EXPECT_LT(recomputed, vocab / 10) << "the screen rules out few rows";
+  }
+  EXPECT_GT(recomputedTotal, 0);
 }
 
 TEST(HeadFormat, Int8CodesAndError) {

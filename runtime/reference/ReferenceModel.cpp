@@ -161,6 +161,8 @@ ReferenceModel::create(std::shared_ptr<const ModelDescription> model,
     const int64_t sc = headScalesPerRow(options.head, head.cols);
     r->headCodes_.resize(static_cast<size_t>(head.rows * cb));
     r->headScales_.resize(static_cast<size_t>(head.rows * sc));
+    if (options.head == HeadFormat::Screened)
+      r->screenBounds_.resize(static_cast<size_t>(head.rows));
     ReferenceModel *rp = r.get();
     r->pool_.parallelFor(head.rows, [&](int64_t begin, int64_t end) {
       std::vector<float> row(static_cast<size_t>(head.cols));
@@ -169,6 +171,10 @@ ReferenceModel::create(std::shared_ptr<const ModelDescription> model,
         quantizeHeadRow(options.head, row.data(), head.cols,
                         &rp->headCodes_[static_cast<size_t>(v * cb)],
                         &rp->headScales_[static_cast<size_t>(v * sc)]);
+        if (options.head == HeadFormat::Screened)
+          rp->screenBounds_[static_cast<size_t>(v)] = headScreenBound(
+              row.data(), &rp->headCodes_[static_cast<size_t>(v * cb)],
+              rp->headScales_[static_cast<size_t>(v)], head.cols);
       }
     });
   }
@@ -228,30 +234,29 @@ void attendHead(const float *q, const float *k, const float *v,
   }
 }
 
-void ReferenceModel::headRows(const float *x, int64_t m, int64_t rowsBegin,
-                              int64_t rowsEnd, float *logits,
-                              int64_t ldLogits) {
+void ReferenceModel::headRows(HeadFormat format, const float *x, int64_t m,
+                              int64_t rowsBegin, int64_t rowsEnd,
+                              float *logits, int64_t ldLogits) {
   const DenseTensor &head =
       model_->output ? *model_->output : model_->tokenEmbedding;
   const int64_t hidden = model_->config.hiddenSize;
-  const int64_t cb = headCodeBytesPerRow(headFormat_, hidden);
-  const int64_t sc = headScalesPerRow(headFormat_, hidden);
+  const int64_t cb = headCodeBytesPerRow(format, hidden);
+  const int64_t sc = headScalesPerRow(format, hidden);
   std::vector<float> row(static_cast<size_t>(hidden));
   for (int64_t v = rowsBegin; v < rowsEnd; ++v) {
-    if (headFormat_ == HeadFormat::Native)
+    if (format == HeadFormat::Native)
       toFloat(head, v, row.data());
     else
-      headRowFactors(headFormat_, &headCodes_[static_cast<size_t>(v * cb)],
+      headRowFactors(format, &headCodes_[static_cast<size_t>(v * cb)],
                      &headScales_[static_cast<size_t>(v * sc)], hidden,
                      row.data());
     // int8: one scale for the whole row, applied to the sum.
-    const float rowScale = headFormat_ == HeadFormat::Int8
+    const float rowScale = format == HeadFormat::Int8
                                ? headScales_[static_cast<size_t>(v)]
                                : 1.0f;
     for (int64_t r = 0; r < m; ++r) {
       const float d = dotHead(x + r * hidden, row.data(), hidden);
-      logits[r * ldLogits + v] =
-          headFormat_ == HeadFormat::Int8 ? d * rowScale : d;
+      logits[r * ldLogits + v] = format == HeadFormat::Int8 ? d * rowScale : d;
     }
   }
 }
@@ -340,9 +345,27 @@ std::string ReferenceModel::forward(const TokenId *tokens, int64_t n,
                &hidden_[t * hidden]);
   const int64_t first = allLogits ? 0 : n - 1;
   const int64_t rows = n - first;
+  // A screened head screens one token row with its int8 copy and
+  // recomputes the candidates natively; several rows get native logits.
+  const bool screen = headFormat_ == HeadFormat::Screened && n == 1;
+  const HeadFormat format = screen ? HeadFormat::Int8
+                            : headFormat_ == HeadFormat::Screened
+                                ? HeadFormat::Native
+                                : headFormat_;
+  const float *xs = &hidden_[first * hidden];
   pool_.parallelFor(c.vocabSize, [&](int64_t begin, int64_t end) {
-    headRows(&hidden_[first * hidden], rows, begin, end, logits, c.vocabSize);
+    headRows(format, xs, rows, begin, end, logits, c.vocabSize);
   });
+  if (screen) {
+    const DenseTensor &head =
+        model_->output ? *model_->output : model_->tokenEmbedding;
+    std::vector<float> row(static_cast<size_t>(hidden));
+    screenHeadLogits(xs, hidden, screenBounds_.data(), c.vocabSize, logits,
+                     [&](int64_t v) {
+                       toFloat(head, v, row.data());
+                       return dotHead(xs, row.data(), hidden);
+                     });
+  }
   position += n;
   return "";
 }

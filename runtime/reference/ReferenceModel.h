@@ -123,8 +123,11 @@ private:
 
   /// y [m, lin.rows] = BitLinear(x [m, lin.cols]).
   void bitLinear(const Linear &lin, const float *x, int64_t m, float *y);
-  void headRows(const float *x, int64_t m, int64_t rowsBegin, int64_t rowsEnd,
-                float *logits, int64_t ldLogits);
+  /// Logits of rows [rowsBegin, rowsEnd) for m token rows in `format`
+  /// (native, or the stored codes' format).
+  void headRows(HeadFormat format, const float *x, int64_t m,
+                int64_t rowsBegin, int64_t rowsEnd, float *logits,
+                int64_t ldLogits);
   void toFloat(const DenseTensor &t, int64_t row, float *out) const;
 
   std::shared_ptr<const ModelDescription> model_;
@@ -134,6 +137,7 @@ private:
   HeadFormat headFormat_ = HeadFormat::Native;
   std::vector<uint8_t> headCodes_; // quantized head [vocab, code bytes]
   std::vector<float> headScales_;  // [vocab, scales per row]
+  std::vector<float> screenBounds_; // screened: headScreenBound per row
   int64_t contextSize_ = 0;
   std::vector<float> hidden_;
 };

@@ -108,14 +108,14 @@ const std::vector<ServeFlag> &serveFlags() {
       {{"--chat-template"}, "NAME|FILE",
        "chat format (default: the model's)",
        [](FlagReader &r, ServeOptions &o) { return r.value(o.chatTemplate); }},
-      {{"--head"}, "FORMAT", "head format of a model file: native, int8, q4",
+      {{"--head"}, "FORMAT", "head format of a model file: native, int8, q4, screened",
        [](FlagReader &r, ServeOptions &o) -> std::string {
          std::string v;
          if (std::string e = r.value(v); !e.empty())
            return e;
          std::optional<HeadFormat> f = parseHeadFormat(v);
          if (!f)
-           return r.flag() + ": '" + v + "' is not native, int8 or q4";
+           return r.flag() + ": '" + v + "' is not " + headFormatNames();
          o.head = *f;
          return "";
        },

@@ -116,8 +116,11 @@ static cl::opt<int64_t> compileThreads(
 static cl::opt<std::string> compileHead(
     "head",
     cl::desc("Output head format: native (as stored, lossless; default), "
-             "int8 (per-row scales) or q4 (4-bit, groups of 32); the "
-             "quantized formats read 2x / 3.2x fewer head bytes per token"),
+             "int8 (per-row scales), q4 (4-bit, groups of 32), or screened "
+             "(decode scores every row with an int8 copy and recomputes the "
+             "rows that can be the largest natively: greedy tokens are the "
+             "native head's); int8 and q4 read 2x / 3.2x fewer head bytes "
+             "per token"),
     cl::value_desc("FORMAT"), cl::init("native"), cl::sub(compileCmd),
     cl::cat(ternCategory));
 static cl::opt<std::string> compilePacking("packing", cl::desc(kPackingHelp),
@@ -234,8 +237,8 @@ static int runCompile() {
   o.threads = compileThreads;
   std::optional<tern::HeadFormat> head = tern::parseHeadFormat(compileHead);
   if (!head)
-    return fail("--head: unknown format '" + compileHead +
-                "' (native, int8 or q4)");
+    return fail("--head: unknown format '" + compileHead + "' (" +
+                tern::headFormatNames() + ")");
   o.head = *head;
   o.packing = compilePacking;
   o.prefetch = compilePrefetch;

@@ -16,8 +16,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/Conversion/NetworkToVector/HeadDot.h"
 #include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
-#include "compiler/Conversion/NetworkToVector/VectorBuilder.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -40,13 +40,11 @@ struct HeadShape {
   int64_t prefetch; ///< bytes ahead (0: none)
 };
 
-Value fold32(VectorBuilder &v, Value acc);
+} // namespace
 
-/// The dot product of input row r with vocabulary row `v`: sum over k of
-/// loadX(k, w) * loadW(k, w) in w = 32 lanes (8 when H % 32 != 0).
-Value headDot(VectorBuilder &v, int64_t h,
-              const std::function<Value(Value, int64_t)> &loadX,
-              const std::function<Value(Value, int64_t)> &loadW) {
+Value mlir::tern::headDot(VectorBuilder &v, int64_t h,
+                          const std::function<Value(Value, int64_t)> &loadX,
+                          const std::function<Value(Value, int64_t)> &loadW) {
   OpBuilder &b = v.b;
   Location loc = v.loc;
   if (h % 32 != 0)
@@ -63,9 +61,7 @@ Value headDot(VectorBuilder &v, int64_t h,
   return fold32(v, acc);
 }
 
-/// 32 partial sums folded to one f32 as the reference folds them:
-/// (p[l] + p[l+16]) + (p[l+8] + p[l+24]), then the lane tree.
-Value fold32(VectorBuilder &v, Value acc) {
+Value mlir::tern::fold32(VectorBuilder &v, Value acc) {
   OpBuilder &b = v.b;
   Location loc = v.loc;
   auto part = [&](int64_t off) -> Value {
@@ -79,6 +75,8 @@ Value fold32(VectorBuilder &v, Value acc) {
   };
   return v.laneTree(add(add(part(0), part(16)), add(part(8), part(24))));
 }
+
+namespace {
 
 /// n dot products of 32 lanes each over columns [0, h) in steps of 32,
 /// as independent sums: per column k, `shared(k)` loads what the n sums
@@ -182,12 +180,8 @@ Value loadWeights(VectorBuilder &v, HeadFormat f, Value weights, Value scales,
                                /*isWrite=*/false, /*localityHint=*/1,
                                /*isDataCache=*/true);
   }
-  if (f == HeadFormat::native) {
-    Value e = v.vload(weights, {row, k}, w);
-    return getElementTypeOrSelf(e.getType()).isF32()
-               ? e
-               : Value(arith::ExtFOp::create(b, loc, v.vec(f32, w), e));
-  }
+  if (f == HeadFormat::native)
+    return loadNativeRow(v, weights, row, k, w);
   if (f == HeadFormat::int8)
     return arith::SIToFPOp::create(b, loc, v.vec(f32, w),
                                    v.vload(weights, {row, k}, w));

@@ -298,6 +298,59 @@ TEST_P(LmHead, MatchesReference) {
   }
 }
 
+/// tern.screen_head against screenHeadLogits: the same rows recomputed,
+/// the same floats, from int8 logits that leave several near the top.
+TEST_F(NetworkLowering, ScreenHeadMatchesReference) {
+  const int64_t h = 64, vocab = 300;
+  const std::string src = llvm::formatv(R"mlir(
+    func.func @f(%x: memref<1x{0}xf32>, %w: memref<{1}x{0}xf32>,
+                 %b: memref<{1}xf32>, %logits: memref<{1}xf32>)
+        attributes {{llvm.emit_c_interface} {
+      %xt = bufferization.to_tensor %x restrict : memref<1x{0}xf32> to tensor<1x{0}xf32>
+      %wt = bufferization.to_tensor %w restrict : memref<{1}x{0}xf32> to tensor<{1}x{0}xf32>
+      %bt = bufferization.to_tensor %b restrict : memref<{1}xf32> to tensor<{1}xf32>
+      tern.screen_head %xt, %wt, %bt into %logits
+        : tensor<1x{0}xf32>, tensor<{1}x{0}xf32>, tensor<{1}xf32> into memref<{1}xf32>
+      return
+    })mlir", h, vocab).str();
+  Jit jit(src);
+  ASSERT_EQ(jit.error, "");
+  auto f = jit.get<void (*)(Mem2D<float> *, Mem2D<float> *, Mem1D<float> *,
+                            Mem1D<float> *)>("f");
+  ASSERT_TRUE(f) << jit.error;
+  std::vector<float> w = random(vocab * h, 0.05f, 21), bounds(vocab),
+                     approx(vocab);
+  std::vector<uint8_t> codes(h);
+  std::vector<float> q(h);
+  for (unsigned t = 0; t < 6; ++t) {
+    std::vector<float> x = random(h, 1.0f, 30 + t);
+    for (int64_t v = 0; v < vocab; ++v) {
+      float scale = 0;
+      ::tern::quantizeHeadRow(::tern::HeadFormat::Int8, &w[v * h], h,
+                              codes.data(), &scale);
+      bounds[v] = ::tern::headScreenBound(&w[v * h], codes.data(), scale, h);
+      ::tern::headRowFactors(::tern::HeadFormat::Int8, codes.data(), &scale,
+                             h, q.data());
+      approx[v] = ::tern::dotHead(x.data(), q.data(), h) * scale;
+    }
+    // Wider bounds for some token rows: more rows survive the screen.
+    if (t % 2)
+      for (float &c : bounds)
+        c *= 8.0f;
+    std::vector<float> want = approx, got = approx;
+    const int64_t recomputed = ::tern::screenHeadLogits(
+        x.data(), h, bounds.data(), vocab, want.data(), [&](int64_t v) {
+          return ::tern::dotHead(x.data(), &w[v * h], h);
+        });
+    EXPECT_GE(recomputed, 1);
+    auto xm = view(x, 1, h), wm = view(w, vocab, h);
+    auto bm = view1(bounds), om = view1(got);
+    f(&xm, &wm, &bm, &om);
+    EXPECT_TRUE(sameBits(got, want)) << "token row " << t << ", "
+                                     << recomputed << " rows recomputed";
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Formats, LmHead,
                          ::testing::Values(::tern::HeadFormat::Native,
                                            ::tern::HeadFormat::Int8,

@@ -25,6 +25,7 @@ void mlir::tern::populateTernNetworkToVectorPatterns(
   addAttentionLowering(patterns);
   addSquaredReluGateLowering(patterns);
   addLmHeadLowering(patterns);
+  addScreenHeadLowering(patterns);
 }
 
 func::FuncOp mlir::tern::getOrBuildFunction(
@@ -55,7 +56,7 @@ struct ConvertTernNetworkToVectorPass
     walkAndApplyPatterns(getOperation(), std::move(patterns));
     WalkResult left = getOperation().walk([](Operation *op) {
       if (isa<EmbeddingOp, RmsNormOp, RopeTableOp, RopeOp, AttentionOp,
-              SquaredReluGateOp, LmHeadOp>(op)) {
+              SquaredReluGateOp, LmHeadOp, ScreenHeadOp>(op)) {
         op->emitError() << "was not lowered";
         return WalkResult::interrupt();
       }

@@ -37,6 +37,7 @@ void addRopeLowerings(RewritePatternSet &patterns); // rope_table, rope
 void addAttentionLowering(RewritePatternSet &patterns);
 void addSquaredReluGateLowering(RewritePatternSet &patterns);
 void addLmHeadLowering(RewritePatternSet &patterns);
+void addScreenHeadLowering(RewritePatternSet &patterns);
 
 /// All of them.
 void populateTernNetworkToVectorPatterns(RewritePatternSet &patterns);

@@ -241,3 +241,27 @@ LogicalResult LmHeadOp::verify() {
                          << ", got " << logits;
   return success();
 }
+
+LogicalResult ScreenHeadOp::verify() {
+  if (failed(checkTensor(*this, getInput().getType(), 2, "input")) ||
+      failed(checkTensor(*this, getWeights().getType(), 2, "weights")) ||
+      failed(checkTensor(*this, getBounds().getType(), 1, "bounds")))
+    return failure();
+  const int64_t h = dim(getInput(), 1), vocab = dim(getWeights(), 0);
+  if (dim(getInput(), 0) != 1)
+    return emitOpError() << "screens one token row, got "
+                         << dim(getInput(), 0);
+  if (h % kLanes)
+    return emitOpError() << "needs rows of a multiple of " << kLanes
+                         << " values, got " << h;
+  if (failed(checkShape(*this, getWeights().getType(), {vocab, h},
+                        "weights of shape")) ||
+      failed(checkShape(*this, getBounds().getType(), {vocab},
+                        "bounds of shape")))
+    return failure();
+  MemRefType logits = getLogits().getType();
+  if (!logits.hasStaticShape() || logits.getShape() != ArrayRef({vocab}))
+    return emitOpError() << "expects logits [" << vocab << "], got "
+                         << logits;
+  return success();
+}

@@ -540,4 +540,42 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
   let hasVerifier = 1;
 }
 
+def Tern_ScreenHeadOp : Tern_Op<"screen_head"> {
+  let summary = "Recomputes natively every logit a screen cannot rule out";
+  let description = [{
+    `logits` [V] holds one token row's logits a[v] from a quantized copy of
+    the head (`tern.lm_head ... as int8`); `bounds[v]` bounds the copy's
+    error per unit of the input's norm (runtime/model/HeadFormat.h,
+    headScreenBound). With n = sqrt(dot(input, input)), B[v] = bounds[v] *
+    n + |a[v]| * 2^-20 and L = max over v of a[v] - B[v], every row with
+    a[v] + B[v] >= L gets the native logit `dot(input[0], weights[v])`, as
+    `tern.lm_head ... as native` computes it (same order, bit for bit); the
+    others keep a[v]. The largest logit and its row are then the native
+    head's: greedy decoding picks the native head's token while the whole
+    vocabulary is read in int8. Dot products in `tern.lm_head`'s order; B
+    and L in f32 as written.
+
+    Example:
+
+    ```mlir
+    tern.lm_head %xn, %codes, %scales into %logits as int8
+      : tensor<1x2560xf32>, tensor<128256x2560xi8>, tensor<128256x1xf32>
+        into memref<128256xf32>
+    tern.screen_head %xn, %emb, %bounds into %logits
+      : tensor<1x2560xf32>, tensor<128256x2560xf16>, tensor<128256xf32>
+        into memref<128256xf32>
+    ```
+  }];
+  let arguments = (ins StaticShapeTensorOf<[F32]>:$input,
+                       StaticShapeTensorOf<[F32, F16, BF16]>:$weights,
+                       StaticShapeTensorOf<[F32]>:$bounds,
+                       Arg<MemRefOf<[F32]>, "the logits",
+                           [MemRead, MemWrite]>:$logits);
+  let assemblyFormat = [{
+    $input `,` $weights `,` $bounds `into` $logits attr-dict `:`
+    type($input) `,` type($weights) `,` type($bounds) `into` type($logits)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // TERN_DIALECT_TERNOPS

@@ -68,6 +68,9 @@ func.func @all_ops(%master: tensor<32x64xbf16>, %x: tensor<3x64xf32>)
 // CHECK: tern.squared_relu_gate %[[A]], %[[A]] : tensor<2x64xf32>
 // CHECK: tern.lm_head %{{.*}}, %[[EMB]] into %arg5 from %arg6 as native : tensor<2x64xf32>, tensor<128x64xf16> into memref<2x128xf32>
 // CHECK: tern.lm_head %{{.*}}, %{{.*}}, %{{.*}} into %arg5 as q4 {prefetch = 1280 : i64} : tensor<2x64xf32>, tensor<128x32xi8>, tensor<128x2xf32> into memref<2x128xf32>
+// CHECK-LABEL: func.func @screened
+// CHECK: tern.lm_head %arg0, %arg1, %arg2 into %arg5 as int8 : tensor<1x64xf32>, tensor<128x64xi8>, tensor<128x1xf32> into memref<128xf32>
+// CHECK: tern.screen_head %arg0, %arg3, %arg4 into %arg5 : tensor<1x64xf32>, tensor<128x64xf16>, tensor<128xf32> into memref<128xf32>
 func.func @network(%blob: memref<?xi8>, %tokens: tensor<2xi64>, %pos: index,
                    %kc: memref<2x16x32xf32>, %vc: memref<2x16x32xf32>,
                    %logits: memref<2x128xf32>, %first: index) {
@@ -88,5 +91,12 @@ func.func @network(%blob: memref<?xi8>, %tokens: tensor<2xi64>, %pos: index,
   %codes = tern.weight "c" %blob : memref<?xi8> -> tensor<128x32xi8>
   %scales = tern.weight "s" %blob : memref<?xi8> -> tensor<128x2xf32>
   tern.lm_head %h, %codes, %scales into %logits as q4 {prefetch = 1280 : i64} : tensor<2x64xf32>, tensor<128x32xi8>, tensor<128x2xf32> into memref<2x128xf32>
+  return
+}
+
+func.func @screened(%h: tensor<1x64xf32>, %codes: tensor<128x64xi8>, %scales: tensor<128x1xf32>,
+                    %emb: tensor<128x64xf16>, %bounds: tensor<128xf32>, %logits: memref<128xf32>) {
+  tern.lm_head %h, %codes, %scales into %logits as int8 : tensor<1x64xf32>, tensor<128x64xi8>, tensor<128x1xf32> into memref<128xf32>
+  tern.screen_head %h, %emb, %bounds into %logits : tensor<1x64xf32>, tensor<128x64xf16>, tensor<128xf32> into memref<128xf32>
   return
 }

@@ -1,0 +1,41 @@
+//===- HeadDot.h - The output head's dot product as vector code -*- C++ -*-===//
+//
+// What tern.lm_head and tern.screen_head share: the head's dot product in
+// runtime/model/HeadFormat.h's order (dotHead), so that a logit either op
+// computes from the same row is the same float.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TERN_COMPILER_CONVERSION_NETWORKTOVECTOR_HEADDOT_H
+#define TERN_COMPILER_CONVERSION_NETWORKTOVECTOR_HEADDOT_H
+
+#include "compiler/Conversion/NetworkToVector/VectorBuilder.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/TypeUtilities.h"
+
+#include <functional>
+
+namespace mlir::tern {
+
+/// The dot product of an input row with a vocabulary row: sum over k of
+/// loadX(k, w) * loadW(k, w) in w = 32 lanes (8 when H % 32 != 0).
+Value headDot(VectorBuilder &v, int64_t h,
+              const std::function<Value(Value, int64_t)> &loadX,
+              const std::function<Value(Value, int64_t)> &loadW);
+
+/// 32 partial sums folded to one f32 as the reference folds them:
+/// (p[l] + p[l+16]) + (p[l+8] + p[l+24]), then the lane tree.
+Value fold32(VectorBuilder &v, Value acc);
+
+/// `w` weights of row `row` of a float matrix at column k, widened to f32.
+inline Value loadNativeRow(VectorBuilder &v, Value weights, Value row,
+                           Value k, int64_t w) {
+  Value e = v.vload(weights, {row, k}, w);
+  return getElementTypeOrSelf(e.getType()).isF32()
+             ? e
+             : Value(arith::ExtFOp::create(v.b, v.loc,
+                                           v.vec(v.b.getF32Type(), w), e));
+}
+
+} // namespace mlir::tern
+
+#endif // TERN_COMPILER_CONVERSION_NETWORKTOVECTOR_HEADDOT_H

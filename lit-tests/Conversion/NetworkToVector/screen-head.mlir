@@ -1,0 +1,39 @@
+// RUN: tern-opt %s --convert-tern-network-to-vector | FileCheck %s
+
+// A screened decode head: the int8 head over every row (a tern.parallel
+// call), then one serial call that computes |x| (the head's 32-lane dot of
+// x with itself), the best lower bound a - B over all rows, and for each
+// row whose upper bound a + B reaches it the native logit, through the same
+// dot product as the native head.
+// CHECK-LABEL: func @screened
+// CHECK: call @tern_head_int8_i8_r1_h64_v100({{.*}}) {tern.parallel}
+// CHECK: call @tern_screen_head_f16_h64_v100(%{{.*}}, %{{.*}}, %{{.*}}, %arg5) : (memref<1x64xf32>, memref<100x64xf16>, memref<100xf32>, memref<100xf32>) -> ()
+// CHECK-NOT: tern.parallel
+// CHECK: func.func private @tern_screen_head_f16_h64_v100(%[[X:.*]]: memref<1x64xf32>, %[[W:.*]]: memref<100x64xf16>, %[[B:.*]]: memref<100xf32>, %[[L:.*]]: memref<100xf32>)
+// CHECK: scf.for {{.*}} step %c32 iter_args({{.*}}) -> (vector<32xf32>)
+// CHECK: %[[N:.*]] = math.sqrt
+// CHECK: %[[BEST:.*]] = scf.for {{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f32)
+// CHECK: %[[A:.*]] = memref.load %[[L]]
+// CHECK: %[[C:.*]] = memref.load %[[B]]
+// CHECK: %[[CN:.*]] = arith.mulf %[[C]], %[[N]] : f32
+// CHECK: %[[ABS:.*]] = math.absf %[[A]] : f32
+// CHECK: %[[REL:.*]] = arith.mulf %[[ABS]], %{{.*}} : f32
+// CHECK: %[[M:.*]] = arith.addf %[[CN]], %[[REL]] : f32
+// CHECK: %[[LOW:.*]] = arith.subf %[[A]], %[[M]] : f32
+// CHECK: arith.cmpf ogt, %[[LOW]], %[[ACC]] : f32
+// CHECK: arith.select
+// CHECK: scf.for %[[ROW:.*]] =
+// CHECK: %[[A2:.*]] = memref.load %[[L]][%[[ROW]]]
+// CHECK: %[[M2:.*]] = arith.addf
+// CHECK: %[[HIGH:.*]] = arith.addf %[[A2]], %[[M2]] : f32
+// CHECK: %[[IN:.*]] = arith.cmpf oge, %[[HIGH]], %[[BEST]] : f32
+// CHECK: scf.if %[[IN]] {
+// CHECK: vector.load %[[W]][%[[ROW]], %{{.*}}] : memref<100x64xf16>, vector<32xf16>
+// CHECK: arith.extf {{.*}} : vector<32xf16> to vector<32xf32>
+// CHECK: memref.store %{{.*}}, %[[L]][%[[ROW]]] : memref<100xf32>
+func.func @screened(%x: tensor<1x64xf32>, %c: tensor<100x64xi8>, %s: tensor<100x1xf32>,
+                    %w: tensor<100x64xf16>, %b: tensor<100xf32>, %logits: memref<100xf32>) {
+  tern.lm_head %x, %c, %s into %logits as int8 : tensor<1x64xf32>, tensor<100x64xi8>, tensor<100x1xf32> into memref<100xf32>
+  tern.screen_head %x, %w, %b into %logits : tensor<1x64xf32>, tensor<100x64xf16>, tensor<100xf32> into memref<100xf32>
+  return
+}
