@@ -283,6 +283,10 @@ const KernelFamily &mlir::tern::amxFamily() {
     f.arch = llvm::Triple::x86_64;
     f.features = {{"amx-int8", "amx-tile"}};
     f.osState = "amx-tiles";
+    // Ahead of vnni512 (same rank, earlier in Families.def) for prefill of
+    // 16 rows or more: 64-row chunks of the 2B4T matmuls 2.7-5.4x faster
+    // on one core, pp128 1.88x (docs/performance.md, "Prefill on AMX
+    // tiles"). Decode (M = 1) and batches under 16 rows stay on vnni512.
     f.prefillRank = 0;
     f.minRows = kTileRows;
     f.reads = [](const Layout &l, int64_t k) {
@@ -291,7 +295,9 @@ const KernelFamily &mlir::tern::amxFamily() {
     f.preferredBlock = [](int64_t) -> int64_t { return 256; };
     f.tileUnit = {kTileRows, kTileRows};
     // Four row tiles (64 rows) against one column tile: 4 accumulators,
-    // one A and one B tile of the 8 registers.
+    // one A and one B tile of the 8 registers. [2, 2] (half the B tile
+    // loads, twice the decoding) was 1.1-1.5x slower on the 2B4T shapes
+    // (tern-kernel-bench --benchmark_filter=prefill64_amx).
     f.defaultTile = [](int64_t m, int64_t) {
       return Tile{std::clamp<int64_t>((m + kTileRows - 1) / kTileRows, 1, 4),
                   1};
