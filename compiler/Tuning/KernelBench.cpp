@@ -20,8 +20,8 @@
 // on 2 threads, weight GB/s counted over the head's bytes.
 //
 // peak/*: the int8 multiply-add peak of one core (independent vpdpbusd or
-// vpmaddubsw chains on registers, no memory), the compute roofline that
-// prefill GMAC/s are a fraction of.
+// vpmaddubsw chains on registers, or tdpbusd on tile registers, no memory),
+// the compute roofline that prefill GMAC/s are a fraction of.
 //
 //===----------------------------------------------------------------------===//
 
@@ -154,6 +154,54 @@ __attribute__((target("avx2"))) int64_t vpmaddubsw256(int64_t iters,
 #undef TERN_SUM
 }
 #undef TERN_ACCS
+
+/// One core's tdpbusd peak: 4 independent 16x16 i32 accumulators, A and B
+/// tiles of 16 x 64 bytes already in tile registers (no memory).
+__attribute__((target("amx-tile,amx-int8"))) int64_t tdpbusd(int64_t iters) {
+  struct {
+    uint8_t palette = 1, startRow = 0, reserved[14] = {};
+    uint16_t colBytes[16] = {};
+    uint8_t rows[16] = {};
+  } config;
+  for (int t = 0; t < 8; ++t) {
+    config.colBytes[t] = 64;
+    config.rows[t] = 16;
+  }
+  alignas(64) static int8_t a[16 * 64];
+  std::fill(std::begin(a), std::end(a), 1);
+  _tile_loadconfig(&config);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  _tile_loadd(4, a, 64);
+  _tile_loadd(5, a, 64);
+  _tile_loadd(6, a, 64);
+  _tile_loadd(7, a, 64);
+  for (int64_t it = 0; it < iters; ++it) {
+    _tile_dpbusd(0, 4, 5);
+    _tile_dpbusd(1, 4, 6);
+    _tile_dpbusd(2, 7, 5);
+    _tile_dpbusd(3, 7, 6);
+  }
+  alignas(64) static int32_t out[16 * 16];
+  _tile_stored(0, out, 64);
+  _tile_release();
+  benchmark::DoNotOptimize(out[0]);
+  return iters * 4 * 16 * 16 * 64;
+}
+
+void peakTiles(benchmark::State &state) {
+  if (!llvm::is_contained(hostFamilies(), &amxFamily())) {
+    state.SkipWithError("this CPU or process cannot use AMX tiles");
+    return;
+  }
+  int64_t macs = 0;
+  for (auto _ : state)
+    macs += tdpbusd(1 << 12);
+  state.counters["GMAC"] = benchmark::Counter(static_cast<double>(macs) / 1e9,
+                                              benchmark::Counter::kIsRate);
+}
 
 void peak(benchmark::State &state, bool vnni512) {
   if (vnni512 && !(__builtin_cpu_supports("avx512vnni") &&
@@ -315,6 +363,8 @@ const bool registered = [] {
       ->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("peak/int8_vpmaddubsw256",
                                [](benchmark::State &st) { peak(st, false); })
+      ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("peak/int8_tdpbusd", peakTiles)
       ->Unit(benchmark::kMicrosecond);
 #endif
   for (const Shape &s : kShapes)
