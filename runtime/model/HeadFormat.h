@@ -36,7 +36,9 @@
 #ifndef TERN_RUNTIME_MODEL_HEADFORMAT_H
 #define TERN_RUNTIME_MODEL_HEADFORMAT_H
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -102,9 +104,8 @@ inline float screenMargin(float a, float c, float n) {
 template <typename NativeRow>
 int64_t screenHeadLogits(const float *x, int64_t hidden, const float *bounds,
                          int64_t vocab, float *logits, NativeRow nativeRow) {
-  float n2 = dotHead(x, x, hidden);
-  const float n = __builtin_sqrtf(n2);
-  float best = -__builtin_inff();
+  const float n = std::sqrt(dotHead(x, x, hidden));
+  float best = -std::numeric_limits<float>::infinity();
   for (int64_t v = 0; v < vocab; ++v) {
     const float low = logits[v] - screenMargin(logits[v], bounds[v], n);
     best = low > best ? low : best;
