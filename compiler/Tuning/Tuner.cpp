@@ -622,7 +622,8 @@ void Tuner::report(const std::string &shape, const TuningEntry &best,
   os << "\r" << counter() << shape << ": " << best.choice.str();
   if (!searched)
     os << llvm::format(
-        ", the default (%.1f us alone; --search-decode searches decode)",
+        ", the default (%.1f us alone; decode is searched with a MODEL to "
+        "check in, or --search-decode)",
         best.defaultSeconds * 1e6);
   else if (!d.stepped)
     os << llvm::format(

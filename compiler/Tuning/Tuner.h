@@ -9,9 +9,11 @@
 // their current choices), and a finalist replaces the default only where
 // the whole step runs faster (4 of 5 rounds, 1 % in the median). The
 // choice, both times alone and both step times go into a TuningDb.
-// Decode (M = 1) keeps the default unless `searchDecode` (its searched
-// choices lost in whole-model runs). Prefill shapes are tuned on the
-// layout their decode entry chose.
+// Decode (M = 1) keeps the default unless `searchDecode` (searched
+// choices that won in the model step have lost in whole-model runs: tern
+// tune searches decode when it checks the result in the executable,
+// ExecutableCheck.h). Prefill shapes are tuned on the layout their decode
+// entry chose.
 // Resumable: shapes already in the database for this CPU are kept unless
 // `retune`; the file is rewritten after every shape.
 //
@@ -57,8 +59,9 @@ struct TuneOptions {
   /// Empty name: this machine.
   Target target;
   /// Search decode (M = 1) shapes too. Off: decode keeps the default
-  /// (recorded with its time alone); its choices never won in whole-model
-  /// runs on the machines measured (docs/performance.md).
+  /// (recorded with its time alone). Choices that won in the model step
+  /// have decoded slower in the executable (docs/performance.md): search
+  /// decode where checkExecutables judges the result.
   bool searchDecode = false;
 };
 

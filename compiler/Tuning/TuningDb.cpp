@@ -11,6 +11,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace mlir;
@@ -25,6 +26,64 @@ constexpr uint64_t kMaxFileBytes = 64ull << 20;
 
 llvm::Error fail(const std::string &path, const llvm::Twine &why) {
   return llvm::createStringError(path + ": " + why.str());
+}
+
+/// A kernel choice for an [n, k] weight from `e`'s "family", "packing"
+/// (absent: i2), "block", "tile_m" and "tile_n"; "" or why not.
+std::string parseChoice(const llvm::json::Object &e, int64_t n, int64_t k,
+                        KernelChoice &out) {
+  std::optional<llvm::StringRef> family = e.getString("family");
+  if (!family || !(out.family = findKernelFamily(*family)))
+    return "\"family\" must be one of " + kernelFamilyNames();
+  llvm::StringRef packing = i2Packing().name;
+  if (e.get("packing"))
+    packing = e.getString("packing").value_or("?");
+  out.layout.packing = findPacking(packing);
+  if (!out.layout.packing)
+    return "\"packing\" must be one of " + packingNames();
+  auto num = [&](llvm::StringRef key, int64_t &v, int64_t lo, int64_t hi) {
+    std::optional<int64_t> x = e.getInteger(key);
+    if (!x || *x < lo || *x > hi)
+      return false;
+    v = *x;
+    return true;
+  };
+  if (!num("block", out.layout.block, 1, k))
+    return "\"block\" must be in [1, K]";
+  if (std::string why = out.layout.check(n, k); !why.empty())
+    return why;
+  if (!out.family->reads(out.layout, k))
+    return "\"block\" is not a block the " + family->str() +
+           " kernels read in the " + packing.str() + " packing for K = " +
+           std::to_string(k);
+  if (!num("tile_m", out.tile.m, 1, KernelAttr::kMaxTile) ||
+      !num("tile_n", out.tile.n, 1, KernelAttr::kMaxTile))
+    return "\"tile_m\" and \"tile_n\" must be in [1, " +
+           std::to_string(KernelAttr::kMaxTile) + "]";
+  return "";
+}
+
+llvm::json::Object choiceJson(const KernelChoice &c) {
+  return llvm::json::Object{{"family", c.family->name},
+                            {"packing", c.layout.packing->name},
+                            {"block", c.layout.block},
+                            {"tile_m", c.tile.m},
+                            {"tile_n", c.tile.n}};
+}
+
+/// A list of positive numbers (tokens/s), or why not.
+std::string parseRates(const llvm::json::Object &c, llvm::StringRef key,
+                       std::vector<double> &out) {
+  const llvm::json::Array *a = c.getArray(key);
+  if (!a || a->size() > 1000)
+    return "\"" + key.str() + "\" must be a list of at most 1000 rates";
+  for (const llvm::json::Value &v : *a) {
+    std::optional<double> x = v.getAsNumber();
+    if (!x || !(*x >= 0) || !std::isfinite(*x))
+      return "\"" + key.str() + "\" holds a value that is not a rate";
+    out.push_back(*x);
+  }
+  return "";
 }
 } // namespace
 
@@ -87,27 +146,13 @@ llvm::Expected<TuningDb> TuningDb::load(const std::string &path) {
     auto bad = [&](const llvm::Twine &why) {
       return fail(path, where + " (" + t.cpu + ", " + shape + "): " + why);
     };
-    std::string family;
-    if (!str("family", family) || !(t.choice.family = findKernelFamily(family)))
-      return bad("\"family\" must be one of " + kernelFamilyNames());
-    std::string packing = i2Packing().name.str();
-    if (e->get("packing") && !str("packing", packing))
-      packing = "?";
-    t.choice.layout.packing = findPacking(packing);
-    if (!t.choice.layout.packing)
-      return bad("\"packing\" must be one of " + packingNames());
-    if (!num("block", t.choice.layout.block, 1, t.k))
-      return bad("\"block\" must be in [1, K]");
-    if (std::string why = t.choice.layout.check(t.n, t.k); !why.empty())
+    if (std::string why = parseChoice(*e, t.n, t.k, t.choice);
+        !why.empty())
       return bad(why);
-    if (!t.choice.family->reads(t.choice.layout, t.k))
-      return bad("\"block\" is not a block the " + family +
-                 " kernels read in the " + packing +
-                 " packing for K = " + std::to_string(t.k));
-    if (!num("tile_m", t.choice.tile.m, 1, KernelAttr::kMaxTile) ||
-        !num("tile_n", t.choice.tile.n, 1, KernelAttr::kMaxTile))
-      return bad("\"tile_m\" and \"tile_n\" must be in [1, " +
-                 std::to_string(KernelAttr::kMaxTile) + "]");
+    if (const llvm::json::Object *r = e->getObject("rejected"))
+      if (std::string why = parseChoice(*r, t.n, t.k, t.rejected);
+          !why.empty())
+        return bad("\"rejected\": " + why);
     if (const llvm::json::Array *f = e->getArray("features"))
       for (const llvm::json::Value &v : *f)
         if (std::optional<llvm::StringRef> s = v.getAsString())
@@ -119,6 +164,34 @@ llvm::Expected<TuningDb> TuningDb::load(const std::string &path) {
     t.defaultStepSeconds = e->getNumber("default_step_seconds").value_or(0);
     db.put(t);
   }
+  if (const llvm::json::Value *checks = root->get("checks")) {
+    const llvm::json::Array *a = checks->getAsArray();
+    if (!a)
+      return fail(path, "\"checks\" is not an array");
+    for (size_t i = 0; i < a->size(); ++i) {
+      const std::string where = "check " + std::to_string(i);
+      const llvm::json::Object *c = (*a)[i].getAsObject();
+      if (!c)
+        return fail(path, where + " is not an object");
+      TuningCheck t;
+      t.cpu = c->getString("cpu").value_or("").str();
+      if (t.cpu.empty())
+        return fail(path, where + ": \"cpu\" must be a CPU name");
+      t.threads = static_cast<int>(
+          std::clamp<int64_t>(c->getInteger("threads").value_or(0), 0, 1024));
+      t.model = c->getString("model").value_or("").str();
+      t.trial = c->getString("trial").value_or("").str();
+      t.prompt = std::max<int64_t>(c->getInteger("prompt").value_or(0), 0);
+      t.gen = std::max<int64_t>(c->getInteger("gen").value_or(0), 0);
+      t.kept = c->getBoolean("kept").value_or(false);
+      for (auto [key, out] :
+           {std::pair{"default_pp", &t.defaultPp}, {"tuned_pp", &t.tunedPp},
+            {"default_tg", &t.defaultTg}, {"tuned_tg", &t.tunedTg}})
+        if (std::string why = parseRates(*c, key, *out); !why.empty())
+          return fail(path, where + " (" + t.cpu + "): " + why);
+      db.addCheck(t);
+    }
+  }
   return db;
 }
 
@@ -128,7 +201,7 @@ llvm::Error TuningDb::save(const std::string &path) const {
     llvm::json::Array features;
     for (const std::string &f : t.features)
       features.push_back(f);
-    entries.push_back(llvm::json::Object{
+    llvm::json::Object entry{
         {"cpu", t.cpu},
         {"features", std::move(features)},
         {"m", t.m},
@@ -143,17 +216,37 @@ llvm::Error TuningDb::save(const std::string &path) const {
         {"seconds", t.seconds},
         {"default_seconds", t.defaultSeconds},
         {"step_seconds", t.stepSeconds},
-        {"default_step_seconds", t.defaultStepSeconds}});
+        {"default_step_seconds", t.defaultStepSeconds}};
+    if (t.rejected)
+      entry["rejected"] = choiceJson(t.rejected);
+    entries.push_back(std::move(entry));
   }
-  llvm::json::Value root = llvm::json::Object{
-      {"format", kFormat}, {"version", kVersion}, {"entries", std::move(entries)}};
+  llvm::json::Array checks;
+  for (const TuningCheck &c : checks_)
+    checks.push_back(llvm::json::Object{
+        {"cpu", c.cpu},
+        {"threads", c.threads},
+        {"model", c.model},
+        {"trial", c.trial},
+        {"prompt", c.prompt},
+        {"gen", c.gen},
+        {"default_pp", llvm::json::Array(c.defaultPp)},
+        {"tuned_pp", llvm::json::Array(c.tunedPp)},
+        {"default_tg", llvm::json::Array(c.defaultTg)},
+        {"tuned_tg", llvm::json::Array(c.tunedTg)},
+        {"kept", c.kept}});
+  llvm::json::Object root{{"format", kFormat},
+                          {"version", kVersion},
+                          {"entries", std::move(entries)}};
+  if (!checks.empty())
+    root["checks"] = std::move(checks);
   const std::string tmp = path + ".tmp";
   {
     std::error_code ec;
     llvm::raw_fd_ostream os(tmp, ec, llvm::sys::fs::OF_Text);
     if (ec)
       return fail(tmp, ec.message());
-    os << llvm::formatv("{0:2}", root) << "\n";
+    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
     if (os.has_error())
       return fail(tmp, "write failed");
   }
@@ -184,6 +277,10 @@ const TuningEntry *TuningDb::nearest(llvm::StringRef cpu, int64_t m,
       best = &t, bestDist = d;
   }
   return best;
+}
+
+void TuningDb::clearChecks(llvm::StringRef cpu) {
+  llvm::erase_if(checks_, [&](const TuningCheck &c) { return c.cpu == cpu; });
 }
 
 void TuningDb::put(const TuningEntry &entry) {

@@ -13,14 +13,24 @@
 //                 "tile_m": 1, "tile_n": 4,
 //                 "threads": 2, "seconds": 2.1e-5,
 //                 "default_seconds": 3.5e-5, "step_seconds": 0.0143,
-//                 "default_step_seconds": 0.0153}]}
+//                 "default_step_seconds": 0.0153}],
+//    "checks": [{"cpu": "znver3", "threads": 2, "model": "2b4t.gguf",
+//                "trial": "decode+prefill", "prompt": 128, "gen": 32,
+//                "default_pp": [...], "tuned_pp": [...],
+//                "default_tg": [...], "tuned_tg": [...],
+//                "kept": true}]}
 //
 // ("family" and "packing" name rows of the kernel and packing registries;
 // "packing" absent: i2. `seconds`: per call of the kernel timed alone, for
 // the choice and for the default choice the compiler makes without a
 // database; `step_seconds`: a model step (all layers' matmuls at this M)
 // with each, which decided; absent or 0 where only the default was
-// timed.)
+// timed. An entry whose model-step choice the whole executable ran
+// slower with holds the default and, under "rejected", that choice, in the
+// same fields (family, packing, block, tile_m, tile_n).)
+// "checks" are the whole-executable trials that decided (tern tune's
+// ExecutableCheck.h): tokens/s per alternating round of the executable
+// compiled without the database and with it.
 //
 // This file only loads, checks and saves; what the choices mean for a
 // compile is tern-select-kernels' (compiler/Transforms/KernelSelection.h).
@@ -46,6 +56,22 @@ struct TuningEntry {
   KernelChoice choice;
   double seconds = 0, defaultSeconds = 0;         ///< per call, alone
   double stepSeconds = 0, defaultStepSeconds = 0; ///< a model step
+  /// The choice the model step picked and the whole executable ran slower
+  /// with (empty: none); `choice` is then the default.
+  KernelChoice rejected;
+};
+
+/// One whole-executable trial of a database's choices for one CPU: the
+/// executables compiled without and with them, run in alternating rounds.
+struct TuningCheck {
+  std::string cpu;
+  int threads = 0;   ///< 0: the executables' default (all hardware threads)
+  std::string model; ///< file name of the model compiled
+  std::string trial; ///< which entries: "decode+prefill", "decode", ...
+  int64_t prompt = 0, gen = 0; ///< tokens of the pp and tg tests
+  /// Tokens/s per round.
+  std::vector<double> defaultPp, tunedPp, defaultTg, tunedTg;
+  bool kept = false; ///< the trial's choices stayed in the database
 };
 
 class TuningDb {
@@ -68,8 +94,15 @@ public:
 
   const std::vector<TuningEntry> &entries() const { return entries_; }
 
+  /// Drops the whole-executable trials recorded for `cpu` (a new check
+  /// replaces them).
+  void clearChecks(llvm::StringRef cpu);
+  void addCheck(const TuningCheck &check) { checks_.push_back(check); }
+  const std::vector<TuningCheck> &checks() const { return checks_; }
+
 private:
   std::vector<TuningEntry> entries_;
+  std::vector<TuningCheck> checks_;
 };
 
 } // namespace mlir::tern

@@ -286,3 +286,61 @@ TEST(TuningDb, DeepOrHugeFilesAreRefusedBeforeParsing) {
       << msg;
   llvm::sys::fs::remove(path);
 }
+
+TEST(TuningDb, RejectedChoicesAndExecutableChecksRoundTrip) {
+  llvm::SmallString<128> path;
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("tuning", "json", path));
+  const Target t = target("znver5");
+  TuningDb db;
+  TuningEntry e = entry(t, 1, 2560, 2560,
+                        choice("vnni512", 1, 1, i2Packing(), 256));
+  e.rejected = choice("vnni512", 1, 2, i2Packing(), 2560);
+  db.put(e);
+  db.put(entry(t, 64, 2560, 2560, choice("vnni512", 4, 2, i2Packing(), 256)));
+  TuningCheck c;
+  c.cpu = t.cpu;
+  c.model = "m.gguf";
+  c.trial = "decode";
+  c.prompt = 128, c.gen = 32;
+  c.defaultPp = {180, 181}, c.tunedPp = {179, 183};
+  c.defaultTg = {20, 21}, c.tunedTg = {19.5, 20.5};
+  db.addCheck(c);
+  TuningCheck other = c;
+  other.cpu = "x86-64-v3";
+  db.addCheck(other);
+  ASSERT_FALSE(static_cast<bool>(db.save(path.str().str())));
+  llvm::Expected<TuningDb> back = TuningDb::load(path.str().str());
+  ASSERT_TRUE(static_cast<bool>(back)) << llvm::toString(back.takeError());
+  ASSERT_EQ(back->entries().size(), 2u);
+  EXPECT_EQ(back->entries()[0].rejected, e.rejected);
+  EXPECT_FALSE(back->entries()[1].rejected);
+  ASSERT_EQ(back->checks().size(), 2u);
+  EXPECT_EQ(back->checks()[0].trial, "decode");
+  EXPECT_EQ(back->checks()[0].tunedTg, c.tunedTg);
+  EXPECT_EQ(back->checks()[0].prompt, 128);
+  EXPECT_FALSE(back->checks()[0].kept);
+  // A new check of one CPU replaces that CPU's only.
+  back->clearChecks(t.cpu);
+  ASSERT_EQ(back->checks().size(), 1u);
+  EXPECT_EQ(back->checks()[0].cpu, "x86-64-v3");
+  // Broken records are named.
+  for (auto [text, want] :
+       {std::pair<const char *, const char *>{
+            R"("rejected": {"family": "vnni512", "block": 7, "tile_m": 1, "tile_n": 1})",
+            "\"rejected\": i2 layout needs a block size divisible by 4"},
+        {R"("x": 0}], "checks": [{"cpu": "z", "default_pp": "fast"}], "y": [{"z": 0)",
+         "check 0 (z): \"default_pp\" must be a list"}}) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    os << R"({"format": "tern-tuning", "version": 1, "entries": [{"cpu": "x",
+              "m": 1, "n": 64, "k": 256, "family": "avx2", "block": 128,
+              "tile_m": 1, "tile_n": 1, )"
+       << text << "}]}";
+    os.close();
+    llvm::Expected<TuningDb> refused = TuningDb::load(path.str().str());
+    ASSERT_FALSE(static_cast<bool>(refused)) << text;
+    const std::string msg = llvm::toString(refused.takeError());
+    EXPECT_NE(msg.find(want), std::string::npos) << msg;
+  }
+  llvm::sys::fs::remove(path);
+}

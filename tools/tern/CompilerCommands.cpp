@@ -5,7 +5,7 @@
 //                   [--threads N] [--weights-file] [--print-ir-after-all]
 //   tern tune       [MODEL] [--shapes MxNxK,...] [--prefill P] [--budget S]
 //                   [--target T] [--search-decode] [--retune]
-//                   -o tuning.json
+//                   [--check-rounds N] -o tuning.json
 //   tern kernels    [--markdown]   (the kernel-family and packing registries)
 //
 //===----------------------------------------------------------------------===//
@@ -19,6 +19,7 @@
 #include "compiler/Packings/Packing.h"
 #include "compiler/Target/Target.h"
 #include "compiler/Tuning/KernelJit.h"
+#include "compiler/Tuning/ExecutableCheck.h"
 #include "compiler/Tuning/Tuner.h"
 #include "runtime/model/HeadFormat.h"
 #include "runtime/model/Model.h"
@@ -194,10 +195,24 @@ static cl::opt<std::string> tuneTarget(
     cl::init("native"), cl::sub(tuneCmd), cl::cat(ternCategory));
 static cl::opt<bool> tuneSearchDecode(
     "search-decode",
-    cl::desc("Also search decode (M = 1) kernels (default: decode keeps "
-             "the default; searched decode choices lost in whole-model "
-             "runs, see docs/performance.md)"),
+    cl::desc("With --shapes and no MODEL (or --check-rounds 0): also search "
+             "decode (M = 1) kernels (default there: decode keeps the "
+             "default, as model-step timings misjudged decode; with a MODEL "
+             "decode is searched and judged in the executable)"),
     cl::sub(tuneCmd), cl::cat(ternCategory));
+static cl::opt<int> tuneCheckRounds(
+    "check-rounds",
+    cl::desc("With a MODEL: compile it with and without the tuned choices "
+             "and run both executables' bench (pp of two prefill chunks, "
+             "tg32) in this many alternating rounds; choices that do not "
+             "run the executable faster go back to the defaults (default "
+             "5; 0: no check, decode not searched)"),
+    cl::init(5), cl::sub(tuneCmd), cl::cat(ternCategory));
+static cl::opt<std::string> tuneRuntimeDir(
+    "runtime-lib-dir",
+    cl::desc("Where the runtime libraries are (for the check's "
+             "executables)"),
+    cl::init(TERN_RUNTIME_LIB_DIR), cl::sub(tuneCmd), cl::cat(ternCategory));
 static cl::opt<bool> tuneRetune("retune",
                                 cl::desc("Re-time shapes already in the file"),
                                 cl::sub(tuneCmd), cl::cat(ternCategory));
@@ -256,8 +271,13 @@ static int runTune() {
   o.budgetSeconds = tuneBudget;
   o.retune = tuneRetune;
   o.verbose = tuneVerbose;
-  o.searchDecode = tuneSearchDecode;
   o.progress = &llvm::errs();
+  if (tuneCheckRounds < 0 || tuneCheckRounds > 100)
+    return fail("--check-rounds " + llvm::Twine(tuneCheckRounds) +
+                " is out of range (0-100)");
+  // With a model to check in, decode is searched: the executable decides.
+  const bool check = !tuneModel.empty() && tuneCheckRounds > 0;
+  o.searchDecode = tuneSearchDecode || check;
   if (tuneBudget < 0)
     return fail("--budget must not be negative");
   if (tuneThreads < 0 || tuneThreads > 1024)
@@ -328,6 +348,20 @@ static int runTune() {
   llvm::errs() << "), " << threads << (threads == 1 ? " thread" : " threads")
                << ", into " << o.output << "\n";
   if (llvm::Error e = mlir::tern::tune(o))
+    return fail(llvm::toString(std::move(e)));
+  if (!check)
+    return 0;
+  mlir::tern::CheckOptions c;
+  c.model = tuneModel;
+  c.dbPath = tuneOut;
+  c.targetName = tuneTarget;
+  c.target = o.target;
+  c.prefillRows = tunePrefill;
+  c.threads = o.threads;
+  c.rounds = tuneCheckRounds;
+  c.runtimeLibDir = tuneRuntimeDir;
+  c.progress = &llvm::errs();
+  if (llvm::Error e = mlir::tern::checkExecutables(c))
     return fail(llvm::toString(std::move(e)));
   return 0;
 }
