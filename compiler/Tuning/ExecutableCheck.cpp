@@ -85,6 +85,8 @@ void revert(const Target &target, TuningDb &db, TuningEntry e) {
   if (!d || d == e.choice)
     return;
   e.rejected = e.choice;
+  e.rejectedSeconds = e.seconds;
+  e.rejectedStepSeconds = e.stepSeconds;
   e.choice = d;
   e.seconds = e.defaultSeconds;
   e.stepSeconds = e.defaultStepSeconds;

@@ -149,10 +149,13 @@ llvm::Expected<TuningDb> TuningDb::load(const std::string &path) {
     if (std::string why = parseChoice(*e, t.n, t.k, t.choice);
         !why.empty())
       return bad(why);
-    if (const llvm::json::Object *r = e->getObject("rejected"))
+    if (const llvm::json::Object *r = e->getObject("rejected")) {
       if (std::string why = parseChoice(*r, t.n, t.k, t.rejected);
           !why.empty())
         return bad("\"rejected\": " + why);
+      t.rejectedSeconds = r->getNumber("seconds").value_or(0);
+      t.rejectedStepSeconds = r->getNumber("step_seconds").value_or(0);
+    }
     if (const llvm::json::Array *f = e->getArray("features"))
       for (const llvm::json::Value &v : *f)
         if (std::optional<llvm::StringRef> s = v.getAsString())
@@ -217,8 +220,12 @@ llvm::Error TuningDb::save(const std::string &path) const {
         {"default_seconds", t.defaultSeconds},
         {"step_seconds", t.stepSeconds},
         {"default_step_seconds", t.defaultStepSeconds}};
-    if (t.rejected)
-      entry["rejected"] = choiceJson(t.rejected);
+    if (t.rejected) {
+      llvm::json::Object r = choiceJson(t.rejected);
+      r["seconds"] = t.rejectedSeconds;
+      r["step_seconds"] = t.rejectedStepSeconds;
+      entry["rejected"] = std::move(r);
+    }
     entries.push_back(std::move(entry));
   }
   llvm::json::Array checks;

@@ -27,7 +27,8 @@
 // with each, which decided; absent or 0 where only the default was
 // timed. An entry whose model-step choice the whole executable ran
 // slower with holds the default and, under "rejected", that choice, in the
-// same fields (family, packing, block, tile_m, tile_n).)
+// same fields (family, packing, block, tile_m, tile_n, seconds,
+// step_seconds).)
 // "checks" are the whole-executable trials that decided (tern tune's
 // ExecutableCheck.h): tokens/s per alternating round of the executable
 // compiled without the database and with it.
@@ -57,8 +58,10 @@ struct TuningEntry {
   double seconds = 0, defaultSeconds = 0;         ///< per call, alone
   double stepSeconds = 0, defaultStepSeconds = 0; ///< a model step
   /// The choice the model step picked and the whole executable ran slower
-  /// with (empty: none); `choice` is then the default.
+  /// with (empty: none); `choice` and the times above are then the
+  /// default's, and these the rejected choice's.
   KernelChoice rejected;
+  double rejectedSeconds = 0, rejectedStepSeconds = 0;
 };
 
 /// One whole-executable trial of a database's choices for one CPU: the

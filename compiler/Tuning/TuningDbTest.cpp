@@ -295,6 +295,7 @@ TEST(TuningDb, RejectedChoicesAndExecutableChecksRoundTrip) {
   TuningEntry e = entry(t, 1, 2560, 2560,
                         choice("vnni512", 1, 1, i2Packing(), 256));
   e.rejected = choice("vnni512", 1, 2, i2Packing(), 2560);
+  e.rejectedStepSeconds = 0.015;
   db.put(e);
   db.put(entry(t, 64, 2560, 2560, choice("vnni512", 4, 2, i2Packing(), 256)));
   TuningCheck c;
@@ -313,6 +314,7 @@ TEST(TuningDb, RejectedChoicesAndExecutableChecksRoundTrip) {
   ASSERT_TRUE(static_cast<bool>(back)) << llvm::toString(back.takeError());
   ASSERT_EQ(back->entries().size(), 2u);
   EXPECT_EQ(back->entries()[0].rejected, e.rejected);
+  EXPECT_EQ(back->entries()[0].rejectedStepSeconds, 0.015);
   EXPECT_FALSE(back->entries()[1].rejected);
   ASSERT_EQ(back->checks().size(), 2u);
   EXPECT_EQ(back->checks()[0].trial, "decode");

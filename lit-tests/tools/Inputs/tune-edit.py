@@ -24,10 +24,9 @@ def edit(src, dst):
         elif shape == (4, 1536, 256):
             e["tile_m"] = 2  # prefill candidates and defaults have >= 4 rows
     json.dump(db, open(dst, "w"), indent=2)
-    edited = {k: None for k in EDITS}
-    json.dump({"edits": [[list(k), {f: e[f] for f in TILE}]
+    json.dump({"edits": [[[e["m"], e["n"], e["k"]], {f: e[f] for f in TILE}]
                          for e in db["entries"]
-                         for k in edited if (e["m"], e["n"], e["k"]) == k]},
+                         if (e["m"], e["n"], e["k"]) in EDITS]},
               open(dst + ".edits", "w"))
 
 
@@ -48,7 +47,8 @@ def verify(path):
         kept = any(c["kept"] and phase in c["trial"] for c in checks)
         if kept and (now != choice or "rejected" in e):
             sys.exit(f"{path}: {shape} was kept but changed: {e}")
-        if not kept and (now == choice or e.get("rejected") != choice):
+        rejected = {f: e["rejected"][f] for f in TILE} if "rejected" in e else None
+        if not kept and (now == choice or rejected != choice):
             sys.exit(f"{path}: {shape} not kept but not reverted: {e}")
         print(shape, "kept" if kept else "reverted")
 
