@@ -146,8 +146,12 @@ def main():
                 float(mx.group(1)))
 
     def grab(rows, test):
-        """(median, min, max) tokens/s of `test` in `tern bench -o json`."""
-        xs = sorted(next(r for r in rows if r["test"] == test)["samples_ts"])
+        """(median, min, max) tokens/s of `test` in `tern bench -o json`
+        (NaN where the config runs no such test, e.g. pp0)."""
+        row = next((r for r in rows if r["test"] == test), None)
+        if row is None:
+            return (float("nan"),) * 3
+        xs = sorted(row["samples_ts"])
         return (xs[len(xs) // 2], xs[0], xs[-1])
 
     print("| variant | page cache | pp%d tokens/s | tg%d tokens/s | GB/token | "
