@@ -1,4 +1,4 @@
-//===- ExecutableCheck.cpp - tern tune's last word: the real executable ---===//
+//===- ExecutableCheck.cpp - tern tune checked in the executable ----------===//
 
 #include "compiler/Tuning/ExecutableCheck.h"
 
@@ -74,7 +74,8 @@ KernelChoice defaultFor(const Target &target, const TuningDb &db,
   const KernelSelector none(target);
   if (e.m == 1)
     return none.choice(1, e.n, e.k);
-  return none.kernel(e.m, e.n, e.k, KernelSelector(target, &db).layout(e.n, e.k));
+  return none.kernel(e.m, e.n, e.k,
+                     KernelSelector(target, &db).layout(e.n, e.k));
 }
 
 /// Puts `e` back to its default, recording what it held as rejected.
@@ -162,17 +163,18 @@ llvm::Error Checker::compile(const std::string &out, const std::string &db) {
   c.tuningDb = db;
   c.runtimeLibDir = o_.runtimeLibDir;
   if (llvm::Error e = compileModel(c))
-    return llvm::createStringError("compiling the " +
-                                   llvm::sys::path::filename(out).str() +
-                                   " executable for the check: " +
-                                   llvm::toString(std::move(e)));
+    return llvm::createStringError(
+        "compiling the " + llvm::sys::path::filename(out).str() +
+        " executable for the check: " + llvm::toString(std::move(e)));
   return llvm::Error::success();
 }
 
 llvm::Error Checker::bench(const std::string &exe, double &pp, double &tg) {
   const std::string out = dir_ + "/bench.json", err = dir_ + "/bench.err";
-  std::vector<std::string> args = {exe,  "bench", "-p", std::to_string(prompt()),
-                                   "-n", std::to_string(o_.gen), "-r", "1",
+  std::vector<std::string> args = {exe,  "bench",
+                                   "-p", std::to_string(prompt()),
+                                   "-n", std::to_string(o_.gen),
+                                   "-r", "1",
                                    "-o", "json"};
   if (o_.threads > 0)
     args.insert(args.end(), {"-t", std::to_string(o_.threads)});
@@ -189,9 +191,8 @@ llvm::Error Checker::bench(const std::string &exe, double &pp, double &tg) {
     std::string tail;
     if (auto b = llvm::MemoryBuffer::getFile(err))
       tail = (*b)->getBuffer().take_back(400).trim().str();
-    return llvm::createStringError(
-        llvm::sys::path::filename(exe) + " bench " + what +
-        (tail.empty() ? "" : ": " + tail));
+    return llvm::createStringError(llvm::sys::path::filename(exe) + " bench " +
+                                   what + (tail.empty() ? "" : ": " + tail));
   };
   if (rc != 0)
     return failed("failed (exit " + llvm::Twine(rc) +
@@ -273,12 +274,12 @@ llvm::Error Checker::run() {
     return db.save(o_.dbPath);
   }
   llvm::SmallString<128> dir;
-  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("tern-tune", dir))
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("tern-tune", dir))
     return llvm::createStringError("cannot make a directory for the check: " +
                                    ec.message());
   dir_ = dir.str().str();
-  llvm::scope_exit cleanup(
-      [&] { llvm::sys::fs::remove_directories(dir_); });
+  llvm::scope_exit cleanup([&] { llvm::sys::fs::remove_directories(dir_); });
   defaultExe_ = dir_ + "/default";
   say("compiling the default executable to check the tuned one against");
   if (llvm::Error e = compile(defaultExe_, ""))
@@ -320,7 +321,8 @@ llvm::Error Checker::run() {
 
 void Checker::revertPhases(TuningDb &db, bool decode, bool prefill) const {
   auto ours = [&](const TuningEntry &e) {
-    return e.cpu == o_.target.cpu && llvm::is_contained(shapes_, Shape{e.n, e.k}) &&
+    return e.cpu == o_.target.cpu &&
+           llvm::is_contained(shapes_, Shape{e.n, e.k}) &&
            (e.m == 1 || e.m == o_.prefillRows);
   };
   // Decode first: it gives the weights their layout, on which prefill's

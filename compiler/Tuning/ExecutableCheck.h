@@ -1,4 +1,4 @@
-//===- ExecutableCheck.h - tern tune's last word: the real executable -*- C++ -*-===//
+//===- ExecutableCheck.h - tern tune checked in the executable -*- C++ -*-===//
 //
 // The tuner (Tuner.h) picks kernels in a model step: every matmul of every
 // layer, but not the head, attention or the layer code between matmuls.
