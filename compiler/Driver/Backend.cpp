@@ -39,26 +39,6 @@ llvm::Expected<std::string> findTool(llvm::StringRef name,
 }
 } // namespace
 
-llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
-mlir::tern::createTargetMachine(const Target &target) {
-  std::string error;
-  const llvm::Target *t = llvm::TargetRegistry::lookupTarget(target.triple,
-                                                            error);
-  if (!t)
-    return fail("target " + target.triple.str() + ": " + error);
-  llvm::TargetOptions to;
-  // RISC-V Linux passes floating-point values in FP registers (lp64d), as
-  // the cross-built runtime does.
-  if (target.triple.isRISCV64())
-    to.MCOptions.ABIName = "lp64d";
-  std::unique_ptr<llvm::TargetMachine> tm(t->createTargetMachine(
-      target.triple, target.cpu, target.codegenFeatures(), to, llvm::Reloc::PIC_,
-      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
-  if (!tm)
-    return fail("cannot create a target machine for " + target.name);
-  return tm;
-}
-
 llvm::Expected<std::unique_ptr<llvm::Module>>
 mlir::tern::translateAndOptimize(ModuleOp module, llvm::LLVMContext &ctx,
                                  llvm::TargetMachine &tm,
@@ -71,34 +51,7 @@ mlir::tern::translateAndOptimize(ModuleOp module, llvm::LLVMContext &ctx,
   if (target.triple.isRISCV64())
     ir->addModuleFlag(llvm::Module::Error, "target-abi",
                       llvm::MDString::get(ctx, "lp64d"));
-  for (llvm::Function &f : *ir)
-    if (!f.isDeclaration()) {
-      f.addFnAttr("target-cpu", target.cpu);
-      if (const std::string feats = target.codegenFeatures(); !feats.empty())
-        f.addFnAttr("target-features", feats);
-    }
-  llvm::LoopAnalysisManager lam;
-  llvm::FunctionAnalysisManager fam;
-  llvm::CGSCCAnalysisManager cgam;
-  llvm::ModuleAnalysisManager mam;
-  // RISC-V: LLVM's loop and SLP vectorizers stay off. The generated kernels
-  // and the network ops are vector code already; what the vectorizers would
-  // add are vector float-to-int `rtz` conversions (the activation
-  // quantization), which stop Debian's qemu-riscv64 7.2, where the RVV
-  // executables are tested, with an assertion in its translator (any
-  // vfcvt.rtz / vfncvt.rtz).
-  llvm::PipelineTuningOptions pto;
-  if (target.triple.isRISCV64())
-    pto.LoopVectorization = pto.SLPVectorization = false;
-  llvm::PassBuilder pb(&tm, pto);
-  pb.registerModuleAnalyses(mam);
-  pb.registerCGSCCAnalyses(cgam);
-  pb.registerFunctionAnalyses(fam);
-  pb.registerLoopAnalyses(lam);
-  pb.crossRegisterProxies(lam, fam, cgam, mam);
-  llvm::ModulePassManager mpm =
-      pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
-  mpm.run(*ir, mam);
+  optimizeForTarget(*ir, tm, target);
   return ir;
 }
 

@@ -9,6 +9,7 @@
 #define TERN_COMPILER_DRIVER_BACKEND_H
 
 #include "compiler/Target/Target.h"
+#include "compiler/Target/TargetMachine.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/IR/LLVMContext.h"
@@ -20,10 +21,6 @@
 #include <string>
 
 namespace mlir::tern {
-
-/// A TargetMachine for `target` (PIC, -O3 code generation).
-llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
-createTargetMachine(const Target &target);
 
 /// The LLVM-dialect module as LLVM IR for `tm`, optimized at O2.
 llvm::Expected<std::unique_ptr<llvm::Module>>

@@ -31,13 +31,13 @@
 #include "compiler/Transforms/KernelSelection.h"
 #include "compiler/Pipelines/Pipelines.h"
 #include "compiler/Pipelines/Registration.h"
+#include "compiler/Target/TargetMachine.h"
 #include "compiler/Tuning/KernelJit.h"
 #include "runtime/compiled/tern_abi.h"
 #include "runtime/model/Half.h"
 #include "runtime/support/ThreadPool.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -76,7 +76,9 @@ void matmul(benchmark::State &state, int64_t m, int64_t n, int64_t k,
   }
   state.SetLabel(c.str());
   std::mt19937 rng(1);
-  std::vector<int8_t> a(m * k), t(n * k);
+  // Activations and weights 64-byte aligned, as in the executable.
+  AlignedArray<int8_t> a(m * k);
+  std::vector<int8_t> t(n * k);
   for (auto &v : a)
     v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
   for (auto &v : t)
@@ -84,11 +86,11 @@ void matmul(benchmark::State &state, int64_t m, int64_t n, int64_t k,
   const size_t bytes = n * c.layout.rowBytes(k);
   // 256 MiB of copies: past the L3 (see Tuner.cpp).
   const size_t copies = std::clamp<size_t>((256u << 20) / bytes + 1, 1, 256);
-  std::vector<uint8_t> w(bytes * copies);
+  AlignedArray<uint8_t> w(bytes * copies);
   c.layout.pack(t.data(), n, k, w.data());
   for (size_t i = 1; i < copies; ++i)
     std::copy(w.begin(), w.begin() + bytes, w.begin() + i * bytes);
-  std::vector<int32_t> out(m * n);
+  AlignedArray<int32_t> out(m * n);
   size_t next = 0;
   for (auto _ : state) {
     (*jit)->run(a.data(), w.data() + bytes * next, out.data(), 0,
@@ -289,8 +291,14 @@ void head(benchmark::State &state, ::tern::HeadFormat format) {
     state.SkipWithError("lowering failed");
     return;
   }
+  // Optimized as tern compile optimizes the executable.
+  auto optimizer = jitOptimizer(hostTarget());
+  if (!optimizer) {
+    state.SkipWithError(llvm::toString(optimizer.takeError()).c_str());
+    return;
+  }
   ExecutionEngineOptions eo;
-  eo.transformer = makeOptimizingTransformer(2, 0, nullptr);
+  eo.transformer = std::move(*optimizer);
   eo.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   auto engine = ExecutionEngine::create(imported->module.get(), eo);
   if (!engine) {

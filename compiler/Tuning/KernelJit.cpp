@@ -4,11 +4,11 @@
 
 #include "compiler/Pipelines/Pipelines.h"
 #include "compiler/Pipelines/Registration.h"
+#include "compiler/Target/TargetMachine.h"
 #include "dialects/Tern/IR/TernDialect.h"
 #include "runtime/support/CpuState.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -107,10 +107,12 @@ KernelJit::create(const KernelChoice &c, int64_t m, int64_t n, int64_t k) {
       "memref<{0}x{2}xi8>, memref<{1}x{3}xi8>, memref<{0}x{1}xi32>, index, "
       "index",
       m, n, k, rowBytes);
+  const std::string prefetch =
+      c.prefetch > 0 ? ", prefetch = " + std::to_string(c.prefetch) : "";
   const std::string src = llvm::formatv(
       R"mlir(
     func.func private @kernel({0}) attributes {{tern.kernel =
-        #tern.kernel<"{1}", {9}, block = {2}, tile = [{3}, {4}]>}
+        #tern.kernel<"{1}", {9}, block = {2}, tile = [{3}, {4}]{10}>}
     func.func @run(%a: memref<{5}x{7}xi8>, %w: memref<{6}x{8}xi8>,
                    %o: memref<{5}x{6}xi32>, %b: index, %e: index)
         attributes {{llvm.emit_c_interface} {
@@ -119,7 +121,7 @@ KernelJit::create(const KernelChoice &c, int64_t m, int64_t n, int64_t k) {
     }
   )mlir",
       types, c.family->name, c.layout.block, c.tile.m, c.tile.n, m, n, k,
-      rowBytes, c.layout.packing->name);
+      rowBytes, c.layout.packing->name, prefetch);
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(src, ctx);
   if (!module)
     return fail("the kernel module does not parse (a Tern bug)");
@@ -127,8 +129,14 @@ KernelJit::create(const KernelChoice &c, int64_t m, int64_t n, int64_t k) {
   buildLoweringPipeline(pm, /*runtimeThreads=*/false);
   if (failed(pm.run(*module)))
     return fail("lowering failed (a Tern bug)");
+  // Optimized as tern compile optimizes the executable (the host's CPU and
+  // features, LLVM's O2 with its cost models): a kernel is timed as the
+  // code the executable runs.
+  auto optimizer = jitOptimizer(hostTarget());
+  if (!optimizer)
+    return fail(llvm::toString(optimizer.takeError()));
   ExecutionEngineOptions eo;
-  eo.transformer = makeOptimizingTransformer(2, 0, nullptr);
+  eo.transformer = std::move(*optimizer);
   eo.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   auto engine = ExecutionEngine::create(*module, eo);
   if (!engine)

@@ -2,8 +2,10 @@
 //
 // Builds the kernel `tern compile` would generate for one matmul shape and
 // KernelChoice (tern-generate-kernels through the lowering pipeline), JIT-
-// compiles it for the host CPU with LLVM's O2 pipeline, and calls it on
-// caller-provided buffers. The tuner times candidates with it; tests check
+// compiles it for the host CPU as tern compile optimizes the executable
+// (compiler/Target/TargetMachine.h), and calls it on caller-provided
+// buffers (to be timed as the executable runs it: 64-byte aligned, see
+// AlignedArray). The tuner times candidates with it; tests check
 // every family and packing of the registry the host runs, at several
 // layouts and tiles, bit for bit against the reference matmul.
 //
@@ -14,8 +16,12 @@
 #include "compiler/Kernels/KernelFamily.h"
 
 #include "llvm/Support/Error.h"
+#include "llvm/Support/ErrorHandling.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,6 +54,36 @@ private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
   int64_t m_ = 0, n_ = 0, k_ = 0, rowBytes_ = 0, units_ = 0;
+};
+
+/// `count` zeroed values of T at a 64-byte boundary, as the executable's
+/// activation and weight buffers are. Kernels timed on std::vector buffers
+/// (16-byte aligned), whose 512-bit loads each straddle two cache lines,
+/// ran up to 1.65x slower than in the executable and were misjudged
+/// against 256-bit ones (docs/performance-log.md, 2026-12-04 entry 6).
+template <typename T> class AlignedArray {
+public:
+  AlignedArray() = default;
+  explicit AlignedArray(size_t count)
+      : data_(static_cast<T *>(std::aligned_alloc(
+            64, std::max<size_t>((count * sizeof(T) + 63) / 64 * 64, 64)))),
+        size_(count) {
+    if (!data_)
+      llvm::report_bad_alloc_error("AlignedArray: out of memory");
+    std::memset(static_cast<void *>(data_.get()), 0, count * sizeof(T));
+  }
+  T *data() const { return data_.get(); }
+  size_t size() const { return size_; }
+  T *begin() const { return data_.get(); }
+  T *end() const { return data_.get() + size_; }
+  T &operator[](size_t i) const { return data_.get()[i]; }
+
+private:
+  struct Free {
+    void operator()(T *p) const { std::free(p); }
+  };
+  std::unique_ptr<T, Free> data_;
+  size_t size_ = 0;
 };
 
 /// The families this machine runs, in registry order (those that need a

@@ -74,10 +74,10 @@ private:
   size_t size_ = 0;
 };
 
-/// `count` random int8 activations in [-127, 127].
-std::vector<int8_t> randomActivations(size_t count) {
+/// `count` random int8 activations in [-127, 127], 64-byte aligned.
+AlignedArray<int8_t> randomActivations(size_t count) {
   std::mt19937 rng(1);
-  std::vector<int8_t> a(count);
+  AlignedArray<int8_t> a(count);
   for (auto &v : a)
     v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
   return a;
@@ -183,7 +183,7 @@ public:
     if (!buf)
       return buf.takeError();
     t->w_ = std::move(*buf);
-    t->out_.resize(m * n);
+    t->out_ = AlignedArray<int32_t>(m * n);
     for (size_t i = 0; i < t->copies_; ++i) // warm-up: page in every copy
       t->call();
     return t;
@@ -217,9 +217,9 @@ private:
 
   ::tern::ThreadPool &pool_;
   std::unique_ptr<KernelJit> jit_;
-  std::vector<int8_t> a_;
+  AlignedArray<int8_t> a_;
   WeightBuffer w_;
-  std::vector<int32_t> out_;
+  AlignedArray<int32_t> out_;
   size_t bytes_ = 0, copies_ = 1, next_ = 0;
 };
 
@@ -310,8 +310,8 @@ private:
     std::vector<Blob> blobs;
     size_t current = 0;
     bool skipped = false;
-    std::vector<int8_t> a;
-    std::vector<int32_t> out;
+    AlignedArray<int8_t> a;
+    AlignedArray<int32_t> out;
   };
 
   Slot &slot(int64_t n, int64_t k) {
@@ -321,7 +321,7 @@ private:
     Slot s;
     s.shape = {n, k};
     s.a = randomActivations(m_ * k);
-    s.out.resize(m_ * n);
+    s.out = AlignedArray<int32_t>(m_ * n);
     slots_.push_back(std::move(s));
     return slots_.back();
   }
