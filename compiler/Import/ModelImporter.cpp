@@ -237,8 +237,19 @@ void GraphBuilder::head(const Scope &s, Value xn, Value embedding,
     scales = param(s, headScalesName(t, stored),
                    RankedTensorType::get({t.rows, sc}, b_.getF32Type()));
   }
-  LmHeadOp::create(b_, loc_, HeadFormatAttr::get(b_.getContext(), format), xn,
-                   weights, scales, logits, firstRow, IntegerAttr());
+  // q4 multiplies the token rows quantized as every BitLinear input.
+  Value rowsIn = xn, rowScales;
+  if (format == HeadFormat::q4) {
+    auto xType = cast<RankedTensorType>(xn.getType());
+    auto quant = QuantizeActOp::create(
+        b_, loc_, RankedTensorType::get(xType.getShape(), b_.getI8Type()),
+        RankedTensorType::get({xType.getDimSize(0)}, b_.getF32Type()), xn);
+    rowsIn = quant.getOutput();
+    rowScales = quant.getScale();
+  }
+  LmHeadOp::create(b_, loc_, HeadFormatAttr::get(b_.getContext(), format),
+                   rowsIn, rowScales, weights, scales, logits, firstRow,
+                   IntegerAttr(), StringAttr());
   if (screen)
     ScreenHeadOp::create(
         b_, loc_, xn, native,

@@ -19,6 +19,8 @@
 #include "compiler/Target/Target.h"
 
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/Location.h"
+#include "mlir/IR/Value.h"
 #include "llvm/ADT/SmallVector.h"
 
 #include <optional>
@@ -27,6 +29,7 @@
 
 namespace mlir {
 class MLIRContext;
+class OpBuilder;
 namespace func {
 class FuncOp;
 }
@@ -115,6 +118,16 @@ struct KernelFamily {
   /// index begin, index end)` computing the output units [begin, end)
   /// (columns, or groups of layout.rowGroup() columns) with `choice`.
   void (*define)(func::FuncOp fn, const KernelChoice &choice) = nullptr;
+  /// The family's multiply-add of unsigned by signed bytes in groups of 4
+  /// (0: none): `quadDot(b, loc, acc, u, s)` with u and s
+  /// vector<quadBytes x i8> and acc vector<quadBytes/4 x i32> returns acc
+  /// plus, in lane l, the sum over j < 4 of u[4l + j] * s[4l + j], exact
+  /// while every u is at most 15 (i16 partial sums stay in range). The
+  /// integer q4 head (`tern.lm_head ... {dot = "family"}`) uses the first
+  /// such family a target runs (decode rank order).
+  int64_t quadBytes = 0;
+  Value (*quadDot)(OpBuilder &b, Location loc, Value acc, Value u,
+                   Value s) = nullptr;
 
   /// Whether a target can run it.
   bool runsOn(const Target &target) const;
@@ -126,6 +139,18 @@ llvm::ArrayRef<const KernelFamily *> kernelFamilies();
 const KernelFamily *findKernelFamily(llvm::StringRef name);
 /// "avx2, vnni, ..." for messages and help texts.
 std::string kernelFamilyNames();
+/// Marks the declaration of a family's multiply-add of byte quads
+/// `(vector<Q/4 x i32>, vector<Q x i8>, vector<Q x i8>) -> vector<Q/4 x
+/// i32>` (Q = quadBytes) that the q4 head calls; generate-tern-kernels
+/// gives it its body (an LLVM intrinsic, which buffer deallocation cannot
+/// see through) and has LLVM inline it.
+constexpr const char *kQuadDotDeclAttr = "tern.quad_dot";
+
+/// The family whose quadDot the integer q4 head uses on `target` (the
+/// first by decode rank that has one), or null (plain vector arithmetic).
+const KernelFamily *quadDotFamilyFor(const Target &target);
+/// Why `family` cannot be a head's `dot` ("" when it can).
+std::string checkQuadDot(llvm::StringRef family);
 
 /// The families `target` runs, in registry order.
 std::vector<const KernelFamily *> familiesFor(const Target &target);

@@ -31,6 +31,25 @@ std::string mlir::tern::kernelFamilyNames() {
   return out;
 }
 
+const KernelFamily *mlir::tern::quadDotFamilyFor(const Target &target) {
+  const KernelFamily *best = nullptr;
+  for (const KernelFamily *f : familiesFor(target))
+    if (f->quadDot && (!best || f->decodeRank < best->decodeRank))
+      best = f;
+  return best;
+}
+
+std::string mlir::tern::checkQuadDot(StringRef family) {
+  const KernelFamily *f = findKernelFamily(family);
+  if (!f)
+    return "unknown kernel family '" + family.str() + "' (expected one of " +
+           kernelFamilyNames() + ")";
+  if (!f->quadDot)
+    return "the " + family.str() +
+           " family has no multiply-add of byte quads for the q4 head";
+  return {};
+}
+
 bool KernelFamily::runsOn(const Target &target) const {
   if (target.triple.getArch() != arch)
     return false;
@@ -96,6 +115,9 @@ void mlir::tern::registerKernelRegistry(DialectRegistry &registry) {
     dialect->kernelFamilyCheck = [](StringRef family, const Layout &layout,
                                     int64_t prefetch) {
       return checkKernel(family, layout, /*k=*/0, prefetch);
+    };
+    dialect->quadDotCheck = [](StringRef family) {
+      return checkQuadDot(family);
     };
   });
 }

@@ -83,6 +83,13 @@ struct TernSelectKernelsPass
         if (!head.getPrefetchAttr())
           head.setPrefetch(p);
       });
+    // The integer q4 head's group sums: the target's best multiply-add of
+    // byte quads.
+    if (const KernelFamily *f = quadDotFamilyFor(selector_->target()))
+      module.walk([&](LmHeadOp head) {
+        if (head.getFormat() == HeadFormat::q4 && !head.getDotAttr())
+          head.setDot(f->name);
+      });
   }
 
 private:

@@ -91,3 +91,21 @@ func.func @prefill(%blob: memref<?xi8>, %q64: tensor<64x256xi8>, %q40: tensor<40
   %c = tern.matmul %q15, %w : tensor<15x256xi8>, !tern.weights<64x256> -> tensor<15x64xi32>
   return %a, %b, %c : tensor<64x64xi32>, tensor<40x64xi32>, tensor<15x64xi32>
 }
+
+// The integer q4 head's group sums: the target's first family (decode
+// rank) with a multiply-add of byte quads; none on baseline x86-64 (plain
+// vector arithmetic).
+// ZEN4-LABEL: func.func @q4_head
+// ZEN4: tern.lm_head {{.*}} as q4 {dot = "vnni512", prefetch = 5120 : i64}
+// SPR-LABEL: func.func @q4_head
+// SPR: tern.lm_head {{.*}} as q4 {dot = "vnni512", prefetch = 5120 : i64}
+// AVX2-LABEL: func.func @q4_head
+// AVX2: tern.lm_head {{.*}} as q4 {dot = "avx2", prefetch = 5120 : i64}
+// NEON-LABEL: func.func @q4_head
+// NEON: tern.lm_head {{.*}} as q4 {dot = "neon-dotprod"} :
+// NONE-LABEL: func.func @q4_head
+// NONE: tern.lm_head {{.*}} as q4 {prefetch = 5120 : i64} :
+func.func @q4_head(%x: tensor<1x64xi8>, %xs: tensor<1xf32>, %c: tensor<100x32xi8>, %s: tensor<100x2xf32>, %logits: memref<100xf32>) {
+  tern.lm_head %x scaled %xs, %c, %s into %logits as q4 : tensor<1x64xi8> scaled tensor<1xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<100xf32>
+  return
+}

@@ -148,6 +148,29 @@ float dotHead(const float *x, const float *w, int64_t n) {
   return ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]));
 }
 
+float fold16(const float *p) {
+  float q[8];
+  for (int l = 0; l < 8; ++l)
+    q[l] = p[l] + p[l + 8];
+  return ((q[0] + q[4]) + (q[2] + q[6])) + ((q[1] + q[5]) + (q[3] + q[7]));
+}
+
+float q4HeadLogit(const int8_t *xq, float xs, const uint8_t *codes,
+                  const float *scales, int64_t cols) {
+  const int64_t half = kHeadQ4Group / 2;
+  float p[16] = {};
+  for (int64_t g = 0; g < cols / kHeadQ4Group; ++g) {
+    const int8_t *x = xq + g * kHeadQ4Group;
+    int32_t sum = 0;
+    for (int64_t j = 0; j < half; ++j) {
+      const uint8_t b = codes[g * half + j];
+      sum += ((b & 15) - 8) * x[j] + ((b >> 4) - 8) * x[j + half];
+    }
+    p[g % 16] += static_cast<float>(sum) * scales[g];
+  }
+  return fold16(p) * (1.0f / xs);
+}
+
 float headScreenBound(const float *w, const uint8_t *codes, float scale,
                       int64_t cols) {
   // In double: |w - s q|, |w| and |s q|.

@@ -12,7 +12,16 @@
 //  * q4:     groups of 32 along the row, one f32 scale each,
 //            s = absmax(group) / 7, q in [-7, 7] the same way; the 32 codes
 //            of a group are 16 bytes, byte j = (q[j] + 8) | (q[j+16] + 8) << 4.
-//      logit = dotHead(x, float(q) * s)            (0.625 bytes/weight)
+//            Integer dot products: the token row is quantized as every
+//            BitLinear input (quantizeActivationRow: xq, xs), each group's
+//            sum i[g] = sum_j q[j] * xq[32g + j] is exact in i32, and
+//      logit = dotQ4(i, s) * (1 / xs)              (0.625 bytes/weight)
+//            dotQ4: 16 partial sums p[l] = sum over g = l mod 16, in
+//            increasing g, of float(i[g]) * s[g] (product, then sum),
+//            folded as p[l] + p[l+8] and the lane tree below (fold16).
+//            It reads half the int8 head's bytes and multiplies in bytes
+//            (vpdpbusd, sdot), so it is the fastest format; it also
+//            carries int8 activation rounding (no lossless claim).
 //  * screened: the int8 copy screens every row, the native rows decide. For
 //      one token row (decode): a[v] = the int8 logit, n = sqrt(dotHead(x,
 //      x)), B[v] = bound[v] * n + |a[v]| * 2^-20, L = max over v of
@@ -69,13 +78,23 @@ std::string checkHeadFormat(HeadFormat format, int64_t cols);
 void quantizeHeadRow(HeadFormat format, const float *w, int64_t cols,
                      uint8_t *codes, float *scales);
 
-/// The floats dotHead multiplies x by for one quantized row: float(q) for
-/// int8 (the row scale is applied to the sum), float(q) * s for q4.
+/// The floats dotHead multiplies x by for one int8 row, float(q) (the row
+/// scale is applied to the sum); for q4 the values the codes stand for,
+/// float(q) * s (its logits are q4HeadLogit's integer dot products).
 void headRowFactors(HeadFormat format, const uint8_t *codes,
                     const float *scales, int64_t cols, float *out);
 
 /// The head's dot product in the fixed order described above.
 float dotHead(const float *x, const float *w, int64_t n);
+
+/// The q4 logit of one vocabulary row (`codes`, `scales` as quantizeHeadRow
+/// writes them) for a token row quantized by quantizeActivationRow (`xq`,
+/// its scale `xs`), as described above.
+float q4HeadLogit(const int8_t *xq, float xs, const uint8_t *codes,
+                  const float *scales, int64_t cols);
+
+/// 16 partial sums folded as q4HeadLogit folds them.
+float fold16(const float *p);
 
 /// The format whose codes and scales the head stores: int8 for screened.
 HeadFormat headCodesFormat(HeadFormat format);

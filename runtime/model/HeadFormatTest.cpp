@@ -1,6 +1,7 @@
 //===- HeadFormatTest.cpp - Head storage formats --------------------------===//
 
 #include "runtime/model/HeadFormat.h"
+#include "runtime/ternary/Ternary.h"
 
 #include <gtest/gtest.h>
 
@@ -188,6 +189,48 @@ TEST(HeadFormat, Q4LayoutAndError) {
   headRowFactors(HeadFormat::Q4, rc.data(), rs.data(), 2560, rf.data());
   for (int64_t i = 0; i < 2560; ++i)
     EXPECT_LE(std::fabs(rf[i] - r[i]), rs[i / 32] * 0.5f + 1e-6f) << i;
+}
+
+TEST(HeadFormat, Q4LogitIsTheIntegerDotProductOfTheQuantizedRows) {
+  for (int64_t n : {64, 672, 2560}) {
+    std::vector<float> w = randomRow(n, 3), x = randomRow(n, 4, 1.0f);
+    x[n / 3] = 9.0f; // an outlier sets the token row's scale
+    std::vector<uint8_t> codes(static_cast<size_t>(n / 2));
+    std::vector<float> s(static_cast<size_t>(n / 32)), f(n);
+    quantizeHeadRow(HeadFormat::Q4, w.data(), n, codes.data(), s.data());
+    headRowFactors(HeadFormat::Q4, codes.data(), s.data(), n, f.data());
+    std::vector<int8_t> xq(n);
+    const float xs = quantizeActivationRow(x.data(), n, xq.data());
+    const float got = q4HeadLogit(xq.data(), xs, codes.data(), s.data(), n);
+    // In reals: sum over groups of s[g] * (sum of q * xq) / xs; the f32
+    // arithmetic (n / 32 products and sums, one scaling) stays within
+    // n / 32 + 2 roundings of the sum of magnitudes.
+    double exact = 0, magnitude = 0;
+    for (int64_t g = 0; g < n / 32; ++g) {
+      int64_t sum = 0;
+      for (int64_t j = 0; j < 32; ++j)
+        sum += static_cast<int64_t>(std::lround(f[g * 32 + j] / s[g])) *
+               xq[g * 32 + j];
+      exact += double(s[g]) * double(sum) / xs;
+      magnitude += std::fabs(double(s[g]) * double(sum) / xs);
+    }
+    EXPECT_LE(std::fabs(got - exact),
+              magnitude * (double(n / 32) + 2) * 0x1p-24 + 1e-30)
+        << n;
+    // And within the quantization errors of both operands of the native
+    // logit (Cauchy-Schwarz): |x - xq / xs| |wq| + |x| |w - wq|.
+    double native = 0, ex = 0, wq = 0, xn = 0, ew = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      native += double(x[i]) * w[i];
+      ex += std::pow(x[i] - xq[i] / double(xs), 2);
+      wq += double(f[i]) * f[i];
+      xn += double(x[i]) * x[i];
+      ew += std::pow(double(w[i]) - f[i], 2);
+    }
+    const double bound = std::sqrt(ex * wq) + std::sqrt(xn * ew);
+    EXPECT_LE(std::fabs(exact - native), bound) << n;
+    EXPECT_GT(bound, 0.0);
+  }
 }
 
 TEST(HeadFormat, DotOrder) {

@@ -243,6 +243,19 @@ void ReferenceModel::headRows(HeadFormat format, const float *x, int64_t m,
   const int64_t cb = headCodeBytesPerRow(format, hidden);
   const int64_t sc = headScalesPerRow(format, hidden);
   std::vector<float> row(static_cast<size_t>(hidden));
+  if (format == HeadFormat::Q4) {
+    // Integer dot products of the token rows quantized as BitLinear's.
+    std::vector<int8_t> xq(static_cast<size_t>(m * hidden));
+    std::vector<float> xs(static_cast<size_t>(m));
+    quantizeActivations(x, m, hidden, xq.data(), xs.data());
+    for (int64_t v = rowsBegin; v < rowsEnd; ++v)
+      for (int64_t r = 0; r < m; ++r)
+        logits[r * ldLogits + v] = q4HeadLogit(
+            &xq[static_cast<size_t>(r * hidden)], xs[static_cast<size_t>(r)],
+            &headCodes_[static_cast<size_t>(v * cb)],
+            &headScales_[static_cast<size_t>(v * sc)], hidden);
+    return;
+  }
   for (int64_t v = rowsBegin; v < rowsEnd; ++v) {
     if (format == HeadFormat::Native)
       toFloat(head, v, row.data());

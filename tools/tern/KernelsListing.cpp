@@ -94,19 +94,23 @@ void familiesMarkdown(llvm::raw_ostream &os) {
               std::to_string(mlir::tern::kDefaultPrefillRows) + "); layouts read are for "
         "rows of K = 2560. Families that prefetch take `#tern.kernel`'s "
         "`prefetch` distance in decode (the target's by default, 5120 bytes "
-        "on x86-64; `tern compile --prefetch`).\n\n"
+        "on x86-64; `tern compile --prefetch`). \"q4 head\": the bytes per "
+        "multiply-add of byte quads the family gives the integer q4 head "
+        "(`tern.lm_head ... {dot = ...}`, the first such family of a target "
+        "by decode rank).\n\n"
         "| family | arch | needs | decode / prefill rank | default tile "
-        "(decode, prefill) | prefetches | layouts read (K = 2560) | what it "
-        "does |\n"
-        "|---|---|---|---|---|---|---|---|\n";
+        "(decode, prefill) | prefetches | q4 head | layouts read (K = 2560) "
+        "| what it does |\n"
+        "|---|---|---|---|---|---|---|---|---|\n";
   for (const mt::KernelFamily *f : mt::kernelFamilies())
     os << "| `" << f->name << "` | "
        << llvm::Triple::getArchTypeName(f->arch) << " | " << features(*f)
        << " | " << rank(f->decodeRank) << " / " << prefillRank(*f)
        << " | " << defaultTile(*f, 1) << ", "
        << defaultTile(*f, mlir::tern::kDefaultPrefillRows) << " | "
-       << (f->prefetches ? "yes" : "-") << " | " << layoutsRead(*f) << " | "
-       << f->summary << " |\n";
+       << (f->prefetches ? "yes" : "-") << " | "
+       << (f->quadDot ? std::to_string(f->quadBytes) + " bytes" : "-")
+       << " | " << layoutsRead(*f) << " | " << f->summary << " |\n";
 }
 
 void packingsMarkdown(llvm::raw_ostream &os) {
@@ -176,7 +180,11 @@ void tern::cli::printKernelsText(llvm::raw_ostream &os) {
                        features(*f).c_str(), rank(f->decodeRank).c_str(),
                        prefillRank(*f).c_str())
        << f->summary << "\n      reads at K = 2560: " << layoutsRead(*f)
-       << (f->prefetches ? "; prefetches in decode" : "") << "\n";
+       << (f->prefetches ? "; prefetches in decode" : "")
+       << (f->quadDot ? "; q4 head sums in " + std::to_string(f->quadBytes) +
+                            "-byte quads"
+                      : "")
+       << "\n";
   os << "Packings (compiler/Packings/Packings.def):\n";
   for (const mt::Packing *p : mt::packings())
     os << llvm::format("  %-8s block %% %-3lld rows %% %-3lld ",

@@ -16,6 +16,20 @@
 
 namespace mlir::tern {
 
+struct KernelFamily;
+
+/// What the integer q4 head function is built for.
+struct Q4HeadShape {
+  int64_t rows, hidden;
+  bool firstRowArg;   ///< takes memref<1xindex> first_row
+  int64_t prefetch;   ///< bytes ahead (0: none)
+  const KernelFamily *family; ///< whose quadDot sums the groups (or null)
+};
+
+/// The q4 head function's body (Q4HeadLowering.cpp): (xq [R, H] i8, xs [R],
+/// codes [V, H/2], scales [V, H/32], logits[, first_row], begin, end).
+void buildQ4HeadBody(OpBuilder &b, Block *body, const Q4HeadShape &s);
+
 /// The dot product of an input row with a vocabulary row: sum over k of
 /// loadX(k, w) * loadW(k, w) in w = 32 lanes (8 when H % 32 != 0).
 Value headDot(VectorBuilder &v, int64_t h,

@@ -2,22 +2,21 @@
 //
 // One outlined function per head shape and format computes vocabulary
 // rows [begin, end) for every wanted token row, called as a `tern.parallel`
-// range over all V rows. The dot product keeps 32 partial sums
-// (vector<32xf32>) when H is a multiple of 32, folded to 8 as
-// (p[l] + p[l+16]) + (p[l+8] + p[l+24]) and summed by the lane tree; else 8
-// lanes. Weights per format: native rows widened to f32; int8 codes to f32
-// and the dot times the row's scale; q4 bytes split into their nibbles
-// (16 low, then 16 high), minus 8, times the group's scale. With a first
-// row, the call is skipped when no row is wanted. With `prefetch = P`,
-// the loops that compute one token row's logits prefetch each loaded
-// vocabulary row's columns ceil(P / row bytes) rows ahead; the grouped
-// q4 loop prefetches a later group's rows a line at a time
-// (prefetchGroup); the batched loop, bound by arithmetic, does not.
+// range over all V rows. The float formats' dot product keeps 32 partial
+// sums (vector<32xf32>) when H is a multiple of 32, folded to 8 as
+// (p[l] + p[l+16]) + (p[l+8] + p[l+24]) and summed by the lane tree; else
+// 8 lanes. Weights per format: native rows widened to f32; int8 codes to
+// f32 and the dot times the row's scale. q4 multiplies in integers
+// (Q4HeadLowering.cpp). With a first row, the call is skipped when no row
+// is wanted. With `prefetch = P`, the loops that compute one token row's
+// logits prefetch each loaded vocabulary row's columns ceil(P / row bytes)
+// rows ahead; the batched loop, bound by arithmetic, does not.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Conversion/NetworkToVector/HeadDot.h"
 #include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
+#include "compiler/Kernels/KernelFamily.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -27,10 +26,6 @@ using namespace mlir;
 using namespace mlir::tern;
 
 namespace {
-
-/// q4 vocabulary rows computed together when one token row's logits are
-/// wanted (decode, the last row of a prefill chunk).
-constexpr int64_t kHeadRowGroup = 8;
 
 /// What the head function is built for.
 struct HeadShape {
@@ -129,82 +124,23 @@ Value prefetchRow(VectorBuilder &v, const HeadShape &s, Value weights,
       v.idx(type.getDimSize(0) - 1));
 }
 
-/// For a group of n q4 rows from `row0` at column k (16 bytes of each row
-/// a step, 16n together; the group's rows are contiguous): prefetches the
-/// next 16n bytes, a line at a time, of the rows max(n, ceil(P / row
-/// bytes)) on, so that over its steps a group prefetches a later group
-/// whole. (A prefetch per loaded row and step, one per 16 bytes, made the
-/// loop 1.7x slower: tern-kernel-bench head/q4 14 -> 24 ms.)
-void prefetchGroup(VectorBuilder &v, const HeadShape &s, Value weights,
-                   Value row0, int64_t n, Value k) {
-  if (s.prefetch <= 0)
-    return;
-  OpBuilder &b = v.b;
-  Location loc = v.loc;
-  auto type = cast<MemRefType>(weights.getType());
-  const int64_t rowBytes = type.getDimSize(1), stepBytes = 16 * n;
-  const int64_t ahead =
-      std::max(n, (s.prefetch + rowBytes - 1) / rowBytes);
-  Value first = arith::MulIOp::create(
-      b, loc, arith::DivUIOp::create(b, loc, k, v.idx(32)),
-      v.idx(stepBytes));
-  for (int64_t line = 0; line < stepBytes; line += 64) {
-    Value off = arith::AddIOp::create(b, loc, first, v.idx(line));
-    Value row = arith::AddIOp::create(
-        b, loc, row0,
-        arith::AddIOp::create(
-            b, loc, v.idx(ahead),
-            arith::DivUIOp::create(b, loc, off, v.idx(rowBytes))));
-    row = arith::MinUIOp::create(b, loc, row, v.idx(type.getDimSize(0) - 1));
-    Value col = arith::RemUIOp::create(b, loc, off, v.idx(rowBytes));
-    memref::PrefetchOp::create(b, loc, weights, ValueRange{row, col},
-                               /*isWrite=*/false, /*localityHint=*/1,
-                               /*isDataCache=*/true);
-  }
-}
-
 /// Loads `w` weights of vocabulary row `row` at column k as f32 lanes;
 /// with `ahead` (prefetchRow), prefetches the same bytes of that row.
 Value loadWeights(VectorBuilder &v, HeadFormat f, Value weights, Value scales,
                   Value row, Value k, int64_t w, Value ahead = {}) {
   OpBuilder &b = v.b;
   Location loc = v.loc;
-  Type f32 = b.getF32Type(), i8 = b.getI8Type();
-  if (ahead) {
-    // q4 rows hold two codes a byte. Locality 1 (prefetcht2 on x86): the
-    // head is read once per token; into L1 (3) was slower on a Xeon.
-    Value col = f == HeadFormat::q4
-                    ? Value(arith::DivUIOp::create(b, loc, k, v.idx(2)))
-                    : k;
-    memref::PrefetchOp::create(b, loc, weights, ValueRange{ahead, col},
+  Type f32 = b.getF32Type();
+  if (ahead)
+    // Locality 1 (prefetcht2 on x86): the head is read once per token;
+    // into L1 (3) was slower on a Xeon.
+    memref::PrefetchOp::create(b, loc, weights, ValueRange{ahead, k},
                                /*isWrite=*/false, /*localityHint=*/1,
                                /*isDataCache=*/true);
-  }
   if (f == HeadFormat::native)
     return loadNativeRow(v, weights, row, k, w);
-  if (f == HeadFormat::int8)
-    return arith::SIToFPOp::create(b, loc, v.vec(f32, w),
-                                   v.vload(weights, {row, k}, w));
-  // q4 (w == 32 == the group): 16 bytes, low nibbles are codes 0..15 of
-  // the group, high nibbles codes 16..31; weight = (code - 8) * scale.
-  Value bytes = v.vload(
-      weights, {row, arith::DivUIOp::create(b, loc, k, v.idx(2))}, 16);
-  auto c8 = [&](int64_t width, int64_t c) -> Value {
-    return arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(v.vec(i8, width), b.getIntegerAttr(i8, c)));
-  };
-  Value lo = arith::AndIOp::create(b, loc, bytes, c8(16, 15));
-  Value hi = arith::ShRUIOp::create(b, loc, bytes, c8(16, 4));
-  SmallVector<int64_t> mask;
-  for (int64_t i = 0; i < 32; ++i)
-    mask.push_back(i);
-  Value codes = vector::ShuffleOp::create(b, loc, lo, hi, mask);
-  Value q = arith::SubIOp::create(b, loc, codes, c8(32, 8));
-  Value fq = arith::SIToFPOp::create(b, loc, v.vec(f32, 32), q);
-  Value g = arith::DivUIOp::create(b, loc, k, v.idx(::tern::kHeadQ4Group));
-  Value s = memref::LoadOp::create(b, loc, scales, ValueRange{row, g});
-  return arith::MulFOp::create(b, loc, fq, v.vsplat(s, 32));
+  return arith::SIToFPOp::create(b, loc, v.vec(f32, w),
+                                 v.vload(weights, {row, k}, w));
 }
 
 /// The head function's body: (x [R, H], weights[, scales], logits[,
@@ -257,44 +193,6 @@ void buildHeadBody(OpBuilder &b, Block *body, const HeadShape &s) {
     return;
   }
   Value begin = body->getArgument(arg), end = body->getArgument(arg + 1);
-  if (s.format == HeadFormat::q4 && s.hidden % 32 == 0) {
-    // q4 is bound by the unpacking, not by memory: vocabulary rows in
-    // groups of kHeadRowGroup, each 32 columns of the token row loaded
-    // once for the group, the group's sums independent chains. Each row's
-    // sums are still headDot's, in the same order. (Native and int8 rows
-    // stream no faster grouped: tern-kernel-bench head/...)
-    auto group = [&](Value row0, int64_t n) {
-      auto rowAt = [&](int64_t i) -> Value {
-        return arith::AddIOp::create(b, v.loc, row0, v.idx(i));
-      };
-      v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
-        SmallVector<Value> sums = headSums(
-            v, s.hidden, n,
-            [&](Value k) {
-              prefetchGroup(v, s, weights, row0, n, k);
-              return v.vload(x, {r, k}, 32);
-            },
-            [&](int64_t i, Value k, Value xv) {
-              return std::make_pair(xv, loadWeights(v, s.format, weights,
-                                                    scales, rowAt(i), k, 32));
-            });
-        for (int64_t i = 0; i < n; ++i)
-          finish(sums[i], rowAt(i), r);
-      });
-    };
-    const int64_t g = kHeadRowGroup;
-    // [begin, whole) in groups, [whole, end) one row at a time.
-    Value count = arith::SubIOp::create(b, v.loc, end, begin);
-    Value whole = arith::AddIOp::create(
-        b, v.loc, begin,
-        arith::MulIOp::create(
-            b, v.loc, arith::DivUIOp::create(b, v.loc, count, v.idx(g)),
-            v.idx(g)));
-    v.forEach(begin, whole, g, [&](Value row0) { group(row0, g); });
-    v.forEach(whole, end, 1, [&](Value row) { group(row, 1); });
-    func::ReturnOp::create(b, v.loc);
-    return;
-  }
   v.forEach(begin, end, 1, [&](Value row) {
     Value ahead = prefetchRow(v, s, weights, row);
     v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
@@ -326,9 +224,14 @@ struct LmHeadLowering : OpRewritePattern<LmHeadOp> {
     };
     Type index = rewriter.getIndexType();
     auto firstType = MemRefType::get({1}, index);
-    SmallVector<Type> inputs = {memrefOf(inType), memrefOf(wType)};
-    SmallVector<Value> operands = {v.buffer(op.getInput()),
-                                   v.buffer(op.getWeights())};
+    SmallVector<Type> inputs = {memrefOf(inType)};
+    SmallVector<Value> operands = {v.buffer(op.getInput())};
+    if (op.getInputScales()) {
+      inputs.push_back(memrefOf(op.getInputScales().getType()));
+      operands.push_back(v.buffer(op.getInputScales()));
+    }
+    inputs.push_back(memrefOf(wType));
+    operands.push_back(v.buffer(op.getWeights()));
     if (op.getScales()) {
       inputs.push_back(memrefOf(op.getScales().getType()));
       operands.push_back(v.buffer(op.getScales()));
@@ -340,15 +243,27 @@ struct LmHeadLowering : OpRewritePattern<LmHeadOp> {
     inputs.append({index, index});
     std::string elem;
     llvm::raw_string_ostream(elem) << wType.getElementType();
+    const KernelFamily *family =
+        op.getDot() ? findKernelFamily(*op.getDot()) : nullptr;
+    if (op.getDot() && (!family || !family->quadDot))
+      return rewriter.notifyMatchFailure(op, "unknown dot family");
     const std::string name =
-        llvm::formatv("tern_head_{0}_{1}_r{2}_h{3}_v{4}{5}{6}",
+        llvm::formatv("tern_head_{0}_{1}_r{2}_h{3}_v{4}{5}{6}{7}",
                       stringifyHeadFormat(s.format), elem, s.rows, s.hidden,
                       vocab, s.firstRowArg ? "_from" : "",
-                      s.prefetch ? "_pf" + std::to_string(s.prefetch) : "")
+                      s.prefetch ? "_pf" + std::to_string(s.prefetch) : "",
+                      family ? "_" + family->name.str() : "")
             .str();
     func::FuncOp fn = getOrBuildFunction(
         op, name, rewriter.getFunctionType(inputs, {}),
-        [&](OpBuilder &b, Block *body) { buildHeadBody(b, body, s); });
+        [&](OpBuilder &b, Block *body) {
+          if (s.format == HeadFormat::q4)
+            buildQ4HeadBody(b, body,
+                            Q4HeadShape{s.rows, s.hidden, s.firstRowArg,
+                                        s.prefetch, family});
+          else
+            buildHeadBody(b, body, s);
+        });
     auto emitCall = [&]() {
       SmallVector<Value> args = operands;
       if (s.firstRowArg) {

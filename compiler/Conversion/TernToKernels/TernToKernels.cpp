@@ -132,8 +132,43 @@ struct ConvertTernToKernelsPass
 
 struct GenerateTernKernelsPass
     : mlir::tern::impl::GenerateTernKernelsBase<GenerateTernKernelsPass> {
+  /// The body of a family's multiply-add of byte quads (kQuadDotDeclAttr),
+  /// inlined by LLVM.
+  bool defineQuadDot(func::FuncOp fn) {
+    auto name = fn->getAttrOfType<StringAttr>(kQuadDotDeclAttr);
+    std::string why = name ? checkQuadDot(name.getValue())
+                           : std::string("needs a kernel family name");
+    const KernelFamily *f = why.empty() ? findKernelFamily(name) : nullptr;
+    FunctionType type = fn.getFunctionType();
+    auto bytes = type.getNumInputs() == 3
+                     ? dyn_cast<VectorType>(type.getInput(1))
+                     : VectorType();
+    if (f && (!bytes || bytes.getNumElements() != f->quadBytes ||
+              type.getNumResults() != 1 ||
+              type.getResult(0) != type.getInput(0)))
+      why = "needs (vector<" + std::to_string(f->quadBytes / 4) +
+            "xi32>, vector<" + std::to_string(f->quadBytes) + "xi8>, vector<" +
+            std::to_string(f->quadBytes) + "xi8>) -> vector<" +
+            std::to_string(f->quadBytes / 4) + "xi32>";
+    if (!why.empty()) {
+      fn.emitError() << "cannot define " << kQuadDotDeclAttr << ": " << why;
+      return false;
+    }
+    Block *body = fn.addEntryBlock();
+    OpBuilder b = OpBuilder::atBlockBegin(body);
+    Value out = f->quadDot(b, fn.getLoc(), body->getArgument(0),
+                           body->getArgument(1), body->getArgument(2));
+    func::ReturnOp::create(b, fn.getLoc(), out);
+    fn->removeAttr(kQuadDotDeclAttr);
+    fn->setAttr("passthrough", b.getArrayAttr({b.getStringAttr("alwaysinline")}));
+    return true;
+  }
+
   void runOnOperation() override {
     WalkResult r = getOperation().walk([&](func::FuncOp fn) {
+      if (fn.isExternal() && fn->hasAttr(kQuadDotDeclAttr))
+        return defineQuadDot(fn) ? WalkResult::advance()
+                                 : WalkResult::interrupt();
       auto kernel = fn->getAttrOfType<KernelAttr>(kKernelDeclAttr);
       if (!fn.isExternal() || !kernel)
         return WalkResult::advance();

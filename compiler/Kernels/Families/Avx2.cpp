@@ -61,6 +61,18 @@ const KernelFamily &mlir::tern::avx2Family() {
     // the column the target's distance ahead (#tern.kernel's prefetch).
     f.prefetches = true;
     f.define = define;
+    f.quadBytes = 32;
+    // vpmaddubsw's pair sums stay within i16 for u <= 15 (2 x 15 x 128),
+    // vpmaddwd(., 1) adds the pairs into i32 lanes.
+    f.quadDot = [](OpBuilder &b, Location loc, Value acc, Value u, Value s) {
+      auto v16i16 = VectorType::get({16}, b.getI16Type());
+      Value p = callIntrinsic(b, loc, v16i16, "llvm.x86.avx2.pmadd.ub.sw",
+                              {u, s});
+      Value wide = callIntrinsic(b, loc, acc.getType(),
+                                 "llvm.x86.avx2.pmadd.wd",
+                                 {p, splatConstant(b, loc, v16i16, 1)});
+      return Value(arith::AddIOp::create(b, loc, acc, wide));
+    };
     return f;
   }();
   return f;

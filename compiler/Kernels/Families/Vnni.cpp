@@ -47,6 +47,11 @@ const KernelFamily &mlir::tern::vnniFamily() {
     // the column the target's distance ahead (#tern.kernel's prefetch).
     f.prefetches = true;
     f.define = define;
+    f.quadBytes = 32;
+    f.quadDot = [](OpBuilder &b, Location loc, Value acc, Value u, Value s) {
+      return callIntrinsic(b, loc, acc.getType(),
+                           "llvm.x86.avx512.vpdpbusd.256", {acc, u, s});
+    };
     return f;
   }();
   return f;

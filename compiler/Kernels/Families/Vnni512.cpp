@@ -56,6 +56,11 @@ const KernelFamily &mlir::tern::vnni512Family() {
     // the column the target's distance ahead (#tern.kernel's prefetch).
     f.prefetches = true;
     f.define = define;
+    f.quadBytes = 64;
+    f.quadDot = [](OpBuilder &b, Location loc, Value acc, Value u, Value s) {
+      return callIntrinsic(b, loc, acc.getType(),
+                           "llvm.x86.avx512.vpdpbusd.512", {acc, u, s});
+    };
     return f;
   }();
   return f;

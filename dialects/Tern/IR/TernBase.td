@@ -44,6 +44,11 @@ def Tern_Dialect : Dialect {
                               const ::mlir::tern::Layout &layout,
                               int64_t prefetch)>
         kernelFamilyCheck;
+    /// What a `tern.lm_head` `dot` family must satisfy (set with
+    /// kernelFamilyCheck): why `family` has no multiply-add of byte quads
+    /// for the integer q4 head, or "". Without it, any non-empty name
+    /// passes.
+    std::function<std::string(::llvm::StringRef family)> quadDotCheck;
   }];
 }
 

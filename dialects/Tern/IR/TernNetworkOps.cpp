@@ -232,6 +232,33 @@ LogicalResult LmHeadOp::verify() {
       failed(checkShape(*this, getScales().getType(), scales,
                         "scales of shape")))
     return failure();
+  // q4 multiplies quantized token rows (tern.quantize_act) in integers;
+  // the float formats multiply the rows themselves.
+  const bool integer = f == HeadFormat::q4;
+  Type it = getInput().getType().getElementType();
+  if (integer != it.isInteger(8))
+    return emitOpError() << stringifyHeadFormat(f) << " needs "
+                         << (integer ? "i8" : "f32") << " token rows, got "
+                         << it;
+  if (integer != (getInputScales() != nullptr))
+    return emitOpError() << stringifyHeadFormat(f)
+                         << (integer ? " needs the token rows' scales"
+                                     : " takes no token row scales");
+  if (getInputScales() &&
+      failed(checkShape(*this, getInputScales().getType(), {rows},
+                        "token row scales of shape")))
+    return failure();
+  if (std::optional<StringRef> dot = getDot()) {
+    if (!integer)
+      return emitOpError() << "dot = \"" << *dot
+                           << "\" applies to the q4 head only";
+    auto *dialect = getContext()->getLoadedDialect<TernDialect>();
+    if (dot->empty())
+      return emitOpError() << "dot needs a kernel family name";
+    if (dialect && dialect->quadDotCheck)
+      if (std::string why = dialect->quadDotCheck(*dot); !why.empty())
+        return emitOpError() << why;
+  }
   MemRefType logits = getLogits().getType();
   SmallVector<int64_t> want = {rows, vocab};
   if (logits.getRank() == 1 && rows == 1)

@@ -501,14 +501,25 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
       widened to f32; no scales. Lossless.
     * `int8`: `weights` [V, H] int8 codes, `scales` [V, 1]:
       `dot(input[r], f32(codes[v])) * scales[v]`.
-    * `q4`: `weights` [V, H/2] bytes (group g of 32 weights in bytes
+    * `q4`: integer dot products. `input` is the token rows quantized to
+      int8 (`tern.quantize_act`), `input_scales` their scales s[r];
+      `weights` [V, H/2] bytes (group g of 32 weights in bytes
       16g .. 16g + 15: low nibbles hold its first 16 codes, high nibbles
-      the last 16; weight = code - 8), `scales` [V, H/32]: each weight is
-      `f32(code - 8) * scales[v, g]` before the product.
+      the last 16; weight = code - 8), `scales` [V, H/32]. Per group,
+      `i[g] = sum (code - 8) * input[r, k]`, exact in i32; per lane l < 16,
+      `p[l] = sum over g = l mod 16, in order, of f32(i[g]) * scales[v, g]`
+      (product, then sum); `logit = fold16(p) * (1 / s[r])` with
+      `fold16(p) = tree(p[l] + p[l+8])`.
 
-    The dot product has 32 partial sums (element k into k % 32) when H is a
-    multiple of 32, folded to 8 as `(p[l] + p[l+16]) + (p[l+8] + p[l+24])`
-    and summed as RMSNorm's; else 8 lanes.
+    Float dot products (native, int8) have 32 partial sums (element k into
+    k % 32) when H is a multiple of 32, folded to 8 as `(p[l] + p[l+16]) +
+    (p[l+8] + p[l+24])` and summed as RMSNorm's; else 8 lanes. The tree of
+    8 lanes is `((p0+p4)+(p2+p6))+((p1+p5)+(p3+p7))`.
+
+    `dot = "family"` (q4 only, set by tern-select-kernels from the target):
+    the kernel family (compiler/Kernels) whose multiply-add of byte quads
+    computes the group sums (vpdpbusd, vpmaddubsw, sdot); without it, plain
+    vector arithmetic. Only speed depends on it.
 
     `prefetch = P` (bytes, set by tern-select-kernels from the target): while
     one token row's logits are computed, each load of a vocabulary row's
@@ -520,21 +531,27 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
     ```mlir
     tern.lm_head %xn, %emb into %logits as native {prefetch = 5120 : i64}
       : tensor<1x2560xf32>, tensor<128256x2560xf16> into memref<128256xf32>
-    tern.lm_head %xn, %codes, %scales into %logits from %first as q4
-      : tensor<32x2560xf32>, tensor<128256x1280xi8>, tensor<128256x80xf32>
-        into memref<32x128256xf32>
+    %q, %s = tern.quantize_act %xn : tensor<32x2560xf32>
+               -> tensor<32x2560xi8>, tensor<32xf32>
+    tern.lm_head %q scaled %s, %codes, %scales into %logits from %first
+      as q4 {dot = "vnni512"}
+      : tensor<32x2560xi8> scaled tensor<32xf32>, tensor<128256x1280xi8>,
+        tensor<128256x80xf32> into memref<32x128256xf32>
     ```
   }];
   let arguments = (ins Tern_HeadFormat:$format,
-                       StaticShapeTensorOf<[F32]>:$input,
+                       StaticShapeTensorOf<[F32, I8]>:$input,
+                       Optional<StaticShapeTensorOf<[F32]>>:$input_scales,
                        StaticShapeTensorOf<[F32, F16, BF16, I8]>:$weights,
                        Optional<StaticShapeTensorOf<[F32]>>:$scales,
                        Arg<MemRefOf<[F32]>, "the logits", [MemWrite]>:$logits,
                        Optional<Index>:$first_row,
-                       OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<1048576>]>>:$prefetch);
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<1048576>]>>:$prefetch,
+                       OptionalAttr<StrAttr>:$dot);
   let assemblyFormat = [{
-    $input `,` $weights (`,` $scales^)? `into` $logits (`from` $first_row^)?
-    `as` $format attr-dict `:` type($input) `,` type($weights)
+    $input (`scaled` $input_scales^)? `,` $weights (`,` $scales^)? `into`
+    $logits (`from` $first_row^)? `as` $format attr-dict `:` type($input)
+    (`scaled` type($input_scales)^)? `,` type($weights)
     (`,` type($scales)^)? `into` type($logits)
   }];
   let hasVerifier = 1;

@@ -8,19 +8,6 @@ func.func @native(%x: tensor<1x64xf32>, %w: tensor<100x64xf16>, %logits: memref<
   return
 }
 
-// Prefill from a first row: no call when it is past the last row; the
-// first row travels in a memref<1xindex>.
-// CHECK-LABEL: func @q4_from
-// CHECK: %[[ANY:.*]] = arith.cmpi ult, %arg4, %c4
-// CHECK: scf.if %[[ANY]] {
-// CHECK: memref.store %arg4, %[[FROM:.*]][%c0
-// CHECK: call @tern_head_q4_i8_r4_h64_v100_from(%{{.*}}, %{{.*}}, %{{.*}}, %arg3, %[[FROM]], %{{.*}}, %{{.*}}) {tern.parallel}
-func.func @q4_from(%x: tensor<4x64xf32>, %c: tensor<100x32xi8>, %s: tensor<100x2xf32>,
-                   %logits: memref<4x100xf32>, %first: index) {
-  tern.lm_head %x, %c, %s into %logits from %first as q4 : tensor<4x64xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<4x100xf32>
-  return
-}
-
 // CHECK-LABEL: func @int8
 // CHECK: call @tern_head_int8_i8_r1_h64_v100(
 func.func @int8(%x: tensor<1x64xf32>, %c: tensor<100x64xi8>, %s: tensor<100x1xf32>, %logits: memref<100xf32>) {
@@ -48,21 +35,6 @@ func.func @batch(%x: tensor<6x64xf32>, %w: tensor<100x64xf16>, %logits: memref<6
 // CHECK-DAG: vector.shuffle {{.*}} [16, 17, 18, 19, 20, 21, 22, 23]
 // CHECK-DAG: vector.shuffle {{.*}} [24, 25, 26, 27, 28, 29, 30, 31]
 // CHECK: memref.store {{.*}} : memref<100xf32>
-// q4: 16 bytes per group of 32, low then high nibbles, minus 8, times the
-// group's scale; rows from the first one. Vocabulary rows in groups of 8
-// (8 independent sums over one load of the token row), the rest one by one.
-// CHECK-LABEL: func.func private @tern_head_q4_i8_r4_h64_v100_from(
-// CHECK: %[[FIRST:.*]] = memref.load %arg4
-// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8
-// CHECK: scf.for %{{.*}} = %[[FIRST]] to
-// CHECK: scf.for {{.*}} step %c32 iter_args({{.*}}) -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
-// CHECK: vector.load {{.*}} : memref<100x32xi8>, vector<16xi8>
-// CHECK: arith.andi
-// CHECK: arith.shrui
-// CHECK: vector.shuffle {{.*}} : vector<16xi8>, vector<16xi8>
-// CHECK: arith.subi {{.*}} : vector<32xi8>
-// CHECK: arith.sitofp {{.*}} : vector<32xi8> to vector<32xf32>
-// CHECK: memref.load {{.*}} : memref<100x2xf32>
 // int8: codes widened, the dot times the row's scale.
 // CHECK-LABEL: func.func private @tern_head_int8_i8_r1_h64_v100(
 // CHECK: arith.sitofp {{.*}} : vector<32xi8> to vector<32xf32>

@@ -449,6 +449,62 @@ func.func @head_q4_shape(%x: tensor<1x64xf32>, %w: tensor<100x64xi8>, %s: tensor
 
 // -----
 
+func.func @head_q4_float_rows(%x: tensor<1x64xf32>, %w: tensor<100x32xi8>, %s: tensor<100x2xf32>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op q4 needs i8 token rows, got 'f32'}}
+  tern.lm_head %x, %w, %s into %l as q4 : tensor<1x64xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<100xf32>
+  return
+}
+
+// -----
+
+func.func @head_q4_no_row_scales(%x: tensor<1x64xi8>, %w: tensor<100x32xi8>, %s: tensor<100x2xf32>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op q4 needs the token rows' scales}}
+  tern.lm_head %x, %w, %s into %l as q4 : tensor<1x64xi8>, tensor<100x32xi8>, tensor<100x2xf32> into memref<100xf32>
+  return
+}
+
+// -----
+
+func.func @head_q4_row_scales_shape(%x: tensor<2x64xi8>, %xs: tensor<1xf32>, %w: tensor<100x32xi8>, %s: tensor<100x2xf32>, %l: memref<2x100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op expects token row scales of shape [2], got [1]}}
+  tern.lm_head %x scaled %xs, %w, %s into %l as q4 : tensor<2x64xi8> scaled tensor<1xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<2x100xf32>
+  return
+}
+
+// -----
+
+func.func @head_int8_row_scales(%x: tensor<1x64xf32>, %xs: tensor<1xf32>, %w: tensor<100x64xi8>, %s: tensor<100x1xf32>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op int8 takes no token row scales}}
+  tern.lm_head %x scaled %xs, %w, %s into %l as int8 : tensor<1x64xf32> scaled tensor<1xf32>, tensor<100x64xi8>, tensor<100x1xf32> into memref<100xf32>
+  return
+}
+
+// -----
+
+func.func @head_dot_not_q4(%x: tensor<1x64xf32>, %w: tensor<100x64xi8>, %s: tensor<100x1xf32>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op dot = "vnni512" applies to the q4 head only}}
+  tern.lm_head %x, %w, %s into %l as int8 {dot = "vnni512"} : tensor<1x64xf32>, tensor<100x64xi8>, tensor<100x1xf32> into memref<100xf32>
+  return
+}
+
+// -----
+
+func.func @head_dot_unknown(%x: tensor<1x64xi8>, %xs: tensor<1xf32>, %w: tensor<100x32xi8>, %s: tensor<100x2xf32>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op unknown kernel family 'vnni1024'}}
+  tern.lm_head %x scaled %xs, %w, %s into %l as q4 {dot = "vnni1024"} : tensor<1x64xi8> scaled tensor<1xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<100xf32>
+  return
+}
+
+// -----
+
+func.func @head_dot_without_quads(%x: tensor<1x64xi8>, %xs: tensor<1xf32>, %w: tensor<100x32xi8>, %s: tensor<100x2xf32>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op the lut family has no multiply-add of byte quads for the q4 head}}
+  tern.lm_head %x scaled %xs, %w, %s into %l as q4 {dot = "lut"} : tensor<1x64xi8> scaled tensor<1xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<100xf32>
+  return
+}
+
+// -----
+
 func.func @head_native_codes(%x: tensor<1x64xf32>, %w: tensor<100x64xi8>, %l: memref<100xf32>) {
   // expected-error @+1 {{'tern.lm_head' op native needs float weights, got 'i8'}}
   tern.lm_head %x, %w into %l as native : tensor<1x64xf32>, tensor<100x64xi8> into memref<100xf32>

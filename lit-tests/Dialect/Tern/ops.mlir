@@ -67,7 +67,8 @@ func.func @all_ops(%master: tensor<32x64xbf16>, %x: tensor<3x64xf32>)
 // CHECK: %[[A:.*]] = tern.attention %[[R]], %{{.*}}, %{{.*}} into %arg3, %arg4 at %arg2 {layer = 1 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64} : tensor<2x64xf32>, tensor<2x32xf32>, tensor<2x32xf32>, memref<2x16x32xf32>, memref<2x16x32xf32> -> tensor<2x64xf32>
 // CHECK: tern.squared_relu_gate %[[A]], %[[A]] : tensor<2x64xf32>
 // CHECK: tern.lm_head %{{.*}}, %[[EMB]] into %arg5 from %arg6 as native : tensor<2x64xf32>, tensor<128x64xf16> into memref<2x128xf32>
-// CHECK: tern.lm_head %{{.*}}, %{{.*}}, %{{.*}} into %arg5 as q4 {prefetch = 1280 : i64} : tensor<2x64xf32>, tensor<128x32xi8>, tensor<128x2xf32> into memref<2x128xf32>
+// CHECK: %[[HQ:.*]], %[[HS:.*]] = tern.quantize_act
+// CHECK: tern.lm_head %[[HQ]] scaled %[[HS]], %{{.*}}, %{{.*}} into %arg5 as q4 {dot = "avx2", prefetch = 1280 : i64} : tensor<2x64xi8> scaled tensor<2xf32>, tensor<128x32xi8>, tensor<128x2xf32> into memref<2x128xf32>
 // CHECK-LABEL: func.func @screened
 // CHECK: tern.lm_head %arg0, %arg1, %arg2 into %arg5 as int8 : tensor<1x64xf32>, tensor<128x64xi8>, tensor<128x1xf32> into memref<128xf32>
 // CHECK: tern.screen_head %arg0, %arg3, %arg4 into %arg5 : tensor<1x64xf32>, tensor<128x64xf16>, tensor<128xf32> into memref<128xf32>
@@ -90,7 +91,8 @@ func.func @network(%blob: memref<?xi8>, %tokens: tensor<2xi64>, %pos: index,
   tern.lm_head %h, %emb into %logits from %first as native : tensor<2x64xf32>, tensor<128x64xf16> into memref<2x128xf32>
   %codes = tern.weight "c" %blob : memref<?xi8> -> tensor<128x32xi8>
   %scales = tern.weight "s" %blob : memref<?xi8> -> tensor<128x2xf32>
-  tern.lm_head %h, %codes, %scales into %logits as q4 {prefetch = 1280 : i64} : tensor<2x64xf32>, tensor<128x32xi8>, tensor<128x2xf32> into memref<2x128xf32>
+  %hq, %hs = tern.quantize_act %h : tensor<2x64xf32> -> tensor<2x64xi8>, tensor<2xf32>
+  tern.lm_head %hq scaled %hs, %codes, %scales into %logits as q4 {dot = "avx2", prefetch = 1280 : i64} : tensor<2x64xi8> scaled tensor<2xf32>, tensor<128x32xi8>, tensor<128x2xf32> into memref<2x128xf32>
   return
 }
 

@@ -1,0 +1,322 @@
+//===- Q4HeadLowering.cpp - The integer q4 head as vector code ------------===//
+//
+// The body of `tern.lm_head ... as q4` (runtime/model/HeadFormat.h states
+// the arithmetic, q4HeadLogit): integer dot products of the quantized
+// token rows with the 4-bit codes, per group of 32 weights, then 16 float
+// partial sums of group sum x group scale.
+//
+// Per call, each wanted token row is rearranged once so that a 64-byte
+// load of codes (4 groups of 16 bytes) meets its activations in two
+// 64-byte loads: the low nibbles multiply the first 16 activations of each
+// of the 4 groups, the high nibbles the last 16 (`rows` below); and 8 x
+// each group's activation sum is kept to take the codes' offset of 8 out
+// of the unsigned products. Per vocabulary row and block of 16 groups (256
+// code bytes): 4 x (load, mask, shift, 2 multiply-adds of byte quads) into
+// 4 accumulators of 16 i32 lanes (4 lanes per group), folded by two rounds
+// of even/odd shuffles into the block's 16 group sums in order, minus the
+// offsets, to f32, times the 16 scales, added to the 16 partial sums. The
+// multiply-add of byte quads is the `dot` family's (vpdpbusd, vpmaddubsw +
+// vpmaddwd, sdot; a call of a declaration that generate-tern-kernels
+// defines and LLVM inlines), or plain widening arithmetic without one. Groups past
+// the last whole block are summed one at a time into the lanes they own.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Conversion/NetworkToVector/HeadDot.h"
+#include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
+#include "compiler/Kernels/KernelFamily.h"
+
+#include "runtime/model/HeadFormat.h"
+
+using namespace mlir;
+using namespace mlir::tern;
+
+namespace {
+
+constexpr int64_t kGroup = ::tern::kHeadQ4Group; // weights per scale
+constexpr int64_t kChunk = 64;                   // code bytes per load
+constexpr int64_t kBlock = 16;                   // groups per partial sum
+
+/// Lanes [0, n) of `v` at positions from `first` in steps of `step`.
+SmallVector<int64_t> strided(int64_t first, int64_t step, int64_t n) {
+  SmallVector<int64_t> out;
+  for (int64_t i = 0; i < n; ++i)
+    out.push_back(first + i * step);
+  return out;
+}
+
+struct Q4Builder {
+  VectorBuilder &v;
+  const Q4HeadShape &s;
+  ModuleOp module;
+  Type i8, i32, f32;
+
+  Q4Builder(VectorBuilder &v, const Q4HeadShape &s, ModuleOp module)
+      : v(v), s(s), module(module), i8(v.b.getI8Type()),
+        i32(v.b.getI32Type()), f32(v.b.getF32Type()) {}
+
+  int64_t groups() const { return s.hidden / kGroup; }
+  int64_t blocks() const { return groups() / kBlock; }
+
+  Value add(Value a, Value b) { return arith::AddIOp::create(v.b, v.loc, a, b); }
+  Value at(Value base, int64_t off) { return add(base, v.idx(off)); }
+  Value splat8(int64_t width, int64_t c) {
+    return arith::ConstantOp::create(
+        v.b, v.loc,
+        DenseElementsAttr::get(v.vec(i8, width), v.b.getIntegerAttr(i8, c)));
+  }
+  Value shuffle(Value a, Value b, ArrayRef<int64_t> lanes) {
+    return vector::ShuffleOp::create(v.b, v.loc, a, b, lanes);
+  }
+  /// Lanes [off, off + n) of `x`.
+  Value slice(Value x, int64_t off, int64_t n) {
+    return shuffle(x, x, strided(off, 1, n));
+  }
+  /// Lane l = x[2l] + x[2l+1] over the lanes of a and then of b.
+  Value pairSums(Value a, Value b) {
+    const int64_t n = cast<VectorType>(a.getType()).getNumElements();
+    return add(shuffle(a, b, strided(0, 2, n)), shuffle(a, b, strided(1, 2, n)));
+  }
+
+  /// A call of the family's multiply-add of byte quads, declared once per
+  /// module (generate-tern-kernels defines it: kQuadDotDeclAttr).
+  Value callQuadDot(Value acc, Value u, Value x) {
+    std::string name = "tern_quad_dot_" + s.family->name.str();
+    std::replace(name.begin(), name.end(), '-', '_');
+    auto fn = module.lookupSymbol<func::FuncOp>(name);
+    if (!fn) {
+      OpBuilder mb(module.getContext());
+      mb.setInsertionPointToEnd(module.getBody());
+      fn = func::FuncOp::create(
+          mb, v.loc, name,
+          mb.getFunctionType({acc.getType(), u.getType(), x.getType()},
+                             {acc.getType()}));
+      fn.setPrivate();
+      fn->setAttr(kQuadDotDeclAttr, mb.getStringAttr(s.family->name));
+    }
+    return func::CallOp::create(v.b, v.loc, fn, ValueRange{acc, u, x})
+        .getResult(0);
+  }
+
+  /// acc [16 x i32] + per lane l the sum over j < 4 of u[4l+j] * x[4l+j]
+  /// (u: 64 bytes 0..15, x: 64 signed bytes).
+  Value quadDot(Value acc, Value u, Value x) {
+    OpBuilder &b = v.b;
+    const KernelFamily *f = s.family;
+    if (!f) {
+      Value prod = arith::MulIOp::create(
+          b, v.loc, arith::ExtUIOp::create(b, v.loc, v.vec(i32, kChunk), u),
+          arith::ExtSIOp::create(b, v.loc, v.vec(i32, kChunk), x));
+      Value pairs = pairSums(slice(prod, 0, kChunk / 2),
+                             slice(prod, kChunk / 2, kChunk / 2));
+      return add(acc, pairSums(slice(pairs, 0, kChunk / 4),
+                               slice(pairs, kChunk / 4, kChunk / 4)));
+    }
+    const int64_t w = f->quadBytes, parts = kChunk / w;
+    if (parts == 1)
+      return callQuadDot(acc, u, x);
+    SmallVector<Value> out;
+    for (int64_t p = 0; p < parts; ++p)
+      out.push_back(callQuadDot(slice(acc, p * w / 4, w / 4),
+                                slice(u, p * w, w), slice(x, p * w, w)));
+    // Concatenate the parts back into 16 lanes, pairwise.
+    while (out.size() > 1) {
+      SmallVector<Value> next;
+      for (size_t i = 0; i < out.size(); i += 2) {
+        const int64_t n =
+            cast<VectorType>(out[i].getType()).getNumElements();
+        next.push_back(shuffle(out[i], out[i + 1], strided(0, 1, 2 * n)));
+      }
+      out = next;
+    }
+    return out.front();
+  }
+
+  /// Rearranges token row r of `xq` into `xr` (per 4 groups: the first 16
+  /// activations of each, then the last 16) and writes 8 x each group's
+  /// activation sum into `offsets` (0 past the last group).
+  void prepareRow(Value xq, Value xr, Value offsets, Value r) {
+    OpBuilder &b = v.b;
+    const int64_t half = kGroup / 2;
+    for (int64_t g = 0; g < groups(); ++g) {
+      Value lo = v.vload(xq, {r, v.idx(g * kGroup)}, half);
+      Value hi = v.vload(xq, {r, v.idx(g * kGroup + half)}, half);
+      if (g < groups() / 4 * 4) {
+        const int64_t base = g / 4 * 2 * kChunk + g % 4 * half;
+        v.vstore(lo, xr, {r, v.idx(base)});
+        v.vstore(hi, xr, {r, v.idx(base + kChunk)});
+      }
+      Value wide = arith::ExtSIOp::create(
+          b, v.loc, v.vec(i32, kGroup),
+          shuffle(lo, hi, strided(0, 1, kGroup)));
+      Value sum = vector::ReductionOp::create(b, v.loc,
+                                              vector::CombiningKind::ADD, wide);
+      sum = arith::MulIOp::create(
+          b, v.loc, sum, arith::ConstantOp::create(b, v.loc, b.getI32IntegerAttr(8)));
+      memref::StoreOp::create(b, v.loc, sum, offsets,
+                              ValueRange{r, v.idx(g)});
+    }
+    for (int64_t g = groups(); g < paddedGroups(); ++g)
+      memref::StoreOp::create(
+          b, v.loc, arith::ConstantOp::create(b, v.loc, b.getI32IntegerAttr(0)),
+          offsets, ValueRange{r, v.idx(g)});
+  }
+  int64_t paddedGroups() const {
+    return (groups() + kBlock - 1) / kBlock * kBlock;
+  }
+
+  /// Block t's 16 group sums of vocabulary row `row` with token row r.
+  Value blockSums(Value codes, Value xr, Value row, Value r, int64_t t,
+                  Value ahead) {
+    OpBuilder &b = v.b;
+    SmallVector<Value> acc;
+    for (int64_t c = 0; c < 4; ++c) {
+      const int64_t chunk = t * 4 + c;
+      if (ahead)
+        memref::PrefetchOp::create(b, v.loc, codes,
+                                   ValueRange{ahead, v.idx(chunk * kChunk)},
+                                   /*isWrite=*/false, /*localityHint=*/1,
+                                   /*isDataCache=*/true);
+      Value bytes = v.vload(codes, {row, v.idx(chunk * kChunk)}, kChunk);
+      Value lo = arith::AndIOp::create(b, v.loc, bytes, splat8(kChunk, 15));
+      Value hi = arith::ShRUIOp::create(b, v.loc, bytes, splat8(kChunk, 4));
+      Value a = v.vzero(i32, kChunk / 4);
+      a = quadDot(a, lo, v.vload(xr, {r, v.idx(chunk * 2 * kChunk)}, kChunk));
+      a = quadDot(a, hi,
+                  v.vload(xr, {r, v.idx(chunk * 2 * kChunk + kChunk)}, kChunk));
+      acc.push_back(a);
+    }
+    // Lanes 4i..4i+3 of acc[c] hold group 4c + i: two rounds of pair sums
+    // leave group 4c + i in lane 4c + i.
+    return pairSums(pairSums(acc[0], acc[1]), pairSums(acc[2], acc[3]));
+  }
+
+  /// The sums of the groups past the last whole block, in lanes 0.. of 16
+  /// (0 elsewhere), from the unarranged token row.
+  Value tailSums(Value codes, Value xq, Value row, Value r) {
+    OpBuilder &b = v.b;
+    Value out = v.vzero(i32, kBlock);
+    const int64_t half = kGroup / 2;
+    for (int64_t g = blocks() * kBlock; g < groups(); ++g) {
+      Value bytes = v.vload(codes, {row, v.idx(g * half)}, half);
+      Value u = shuffle(
+          arith::AndIOp::create(b, v.loc, bytes, splat8(half, 15)),
+          arith::ShRUIOp::create(b, v.loc, bytes, splat8(half, 4)),
+          strided(0, 1, kGroup));
+      Value x = v.vload(xq, {r, v.idx(g * kGroup)}, kGroup);
+      Value prod = arith::MulIOp::create(
+          b, v.loc, arith::ExtUIOp::create(b, v.loc, v.vec(i32, kGroup), u),
+          arith::ExtSIOp::create(b, v.loc, v.vec(i32, kGroup), x));
+      Value sum = vector::ReductionOp::create(b, v.loc,
+                                              vector::CombiningKind::ADD, prod);
+      out = vector::InsertOp::create(b, v.loc, sum, out,
+                                     ArrayRef<int64_t>{g - blocks() * kBlock});
+    }
+    return out;
+  }
+
+  /// 16 scales of row `row` from group g0; past the last group, 0.
+  Value scalesAt(Value scales, Value row, int64_t g0) {
+    if (g0 + kBlock <= groups())
+      return v.vload(scales, {row, v.idx(g0)}, kBlock);
+    Value out = v.vzero(f32, kBlock);
+    for (int64_t g = g0; g < groups(); ++g)
+      out = vector::InsertOp::create(
+          v.b, v.loc,
+          memref::LoadOp::create(v.b, v.loc, scales,
+                                 ValueRange{row, v.idx(g)}),
+          out, ArrayRef<int64_t>{g - g0});
+    return out;
+  }
+
+  /// The logit of vocabulary row `row` for token row r, before 1 / xs.
+  Value rowLogit(Value codes, Value scales, Value xq, Value xr, Value offsets,
+                 Value row, Value r, Value ahead) {
+    OpBuilder &b = v.b;
+    Value p = v.vzero(f32, kBlock);
+    auto accumulate = [&](Value sums, int64_t g0) {
+      sums = arith::SubIOp::create(b, v.loc, sums,
+                                   v.vload(offsets, {r, v.idx(g0)}, kBlock));
+      Value f = arith::SIToFPOp::create(b, v.loc, v.vec(f32, kBlock), sums);
+      p = arith::AddFOp::create(
+          b, v.loc, p,
+          arith::MulFOp::create(b, v.loc, f, scalesAt(scales, row, g0)));
+    };
+    for (int64_t t = 0; t < blocks(); ++t)
+      accumulate(blockSums(codes, xr, row, r, t, ahead), t * kBlock);
+    if (groups() % kBlock)
+      accumulate(tailSums(codes, xq, row, r), blocks() * kBlock);
+    // fold16: lanes l + 8 onto l, then the lane tree.
+    auto addf = [&](Value a, Value c) -> Value {
+      return arith::AddFOp::create(b, v.loc, a, c);
+    };
+    return v.laneTree(addf(slice(p, 0, 8), slice(p, 8, 8)));
+  }
+};
+
+} // namespace
+
+void mlir::tern::buildQ4HeadBody(OpBuilder &b, Block *body,
+                                 const Q4HeadShape &s) {
+  VectorBuilder v{b, b.getUnknownLoc()};
+  Q4Builder q(v, s, body->getParentOp()->getParentOfType<ModuleOp>());
+  unsigned arg = 0;
+  Value xq = body->getArgument(arg++), xs = body->getArgument(arg++);
+  Value codes = body->getArgument(arg++), scales = body->getArgument(arg++);
+  Value logits = body->getArgument(arg++);
+  Value first = s.firstRowArg
+                    ? Value(memref::LoadOp::create(b, v.loc,
+                                                   body->getArgument(arg++),
+                                                   ValueRange{v.idx(0)}))
+                    : v.idx(0);
+  Value begin = body->getArgument(arg), end = body->getArgument(arg + 1);
+  const bool flat = cast<MemRefType>(logits.getType()).getRank() == 1;
+
+  // Per call: the wanted token rows rearranged, their offsets and 1 / xs.
+  auto buffer = [&](ArrayRef<int64_t> shape, Type t) -> Value {
+    auto m = MemRefType::get(shape, t);
+    int64_t bytes = t.getIntOrFloatBitWidth() / 8;
+    for (int64_t d : shape)
+      bytes *= d;
+    if (bytes <= 64 * 1024)
+      return memref::AllocaOp::create(b, v.loc, m);
+    return memref::AllocOp::create(b, v.loc, m);
+  };
+  Value xr = buffer({s.rows, s.hidden}, q.i8);
+  Value offsets = buffer({s.rows, q.paddedGroups()}, q.i32);
+  Value inv = buffer({s.rows}, q.f32);
+  v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
+    q.prepareRow(xq, xr, offsets, r);
+    Value scale = memref::LoadOp::create(b, v.loc, xs, ValueRange{r});
+    memref::StoreOp::create(
+        b, v.loc, arith::DivFOp::create(b, v.loc, v.f32(1.0f), scale), inv,
+        ValueRange{r});
+  });
+
+  // One token row wanted (decode, the last row of a prefill chunk): each
+  // vocabulary row's loads prefetch the same bytes of a row the target's
+  // distance ahead.
+  const bool stream = s.prefetch > 0 && (s.rows == 1 || s.firstRowArg);
+  const int64_t rowBytes = s.hidden / 2;
+  const int64_t vocab = cast<MemRefType>(codes.getType()).getDimSize(0);
+  v.forEach(begin, end, 1, [&](Value row) {
+    Value ahead;
+    if (stream)
+      ahead = arith::MinUIOp::create(
+          b, v.loc,
+          q.at(row, (s.prefetch + rowBytes - 1) / rowBytes), v.idx(vocab - 1));
+    v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
+      Value d = q.rowLogit(codes, scales, xq, xr, offsets, row, r, ahead);
+      d = arith::MulFOp::create(
+          b, v.loc, d, memref::LoadOp::create(b, v.loc, inv, ValueRange{r}));
+      if (flat)
+        memref::StoreOp::create(b, v.loc, d, logits, ValueRange{row});
+      else
+        memref::StoreOp::create(b, v.loc, d, logits, ValueRange{r, row});
+    });
+  });
+  for (Value buf : {xr, offsets, inv})
+    if (buf.getDefiningOp<memref::AllocOp>())
+      memref::DeallocOp::create(b, v.loc, buf);
+  func::ReturnOp::create(b, v.loc);
+}
