@@ -278,6 +278,7 @@ void mlir::tern::buildQ4HeadBody(OpBuilder &b, Block *body,
     int64_t bytes = t.getIntOrFloatBitWidth() / 8;
     for (int64_t d : shape)
       bytes *= d;
+    // On the heap for many rows (buffer deallocation frees it).
     if (bytes <= 64 * 1024)
       return memref::AllocaOp::create(b, v.loc, m);
     return memref::AllocOp::create(b, v.loc, m);
@@ -315,8 +316,5 @@ void mlir::tern::buildQ4HeadBody(OpBuilder &b, Block *body,
         memref::StoreOp::create(b, v.loc, d, logits, ValueRange{r, row});
     });
   });
-  for (Value buf : {xr, offsets, inv})
-    if (buf.getDefiningOp<memref::AllocOp>())
-      memref::DeallocOp::create(b, v.loc, buf);
   func::ReturnOp::create(b, v.loc);
 }
