@@ -43,10 +43,12 @@ def packings_by_arch(tern):
             continue
         m = re.match(r"^\s+reads at K = \d+: (.*)$", line)
         if m and arch:
+            # "i2 (block ...); base3v (...); prefetches in decode; ...":
+            # the packings are the parts with their blocks in parentheses.
             for part in m.group(1).split(";"):
-                name = part.strip().split(" ")[0]
-                if name not in result.setdefault(arch, []):
-                    result[arch].append(name)
+                p = re.match(r"(\S+) \(", part.strip())
+                if p and p.group(1) not in result.setdefault(arch, []):
+                    result[arch].append(p.group(1))
     return result
 
 
