@@ -10,6 +10,7 @@
 
 #include "compiler/Conversion/NetworkToVector/VectorBuilder.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/TypeUtilities.h"
 
 #include <functional>
@@ -39,6 +40,16 @@ Value headDot(VectorBuilder &v, int64_t h,
 /// 32 partial sums folded to one f32 as the reference folds them:
 /// (p[l] + p[l+16]) + (p[l+8] + p[l+24]), then the lane tree.
 Value fold32(VectorBuilder &v, Value acc);
+
+/// The first wanted token row of a head function: loaded from its
+/// memref<1xindex> argument `arg` (then past it) when it takes one, else 0.
+inline Value firstRowOf(VectorBuilder &v, Block *body, unsigned &arg,
+                        bool takesFirstRow) {
+  if (!takesFirstRow)
+    return v.idx(0);
+  return memref::LoadOp::create(v.b, v.loc, body->getArgument(arg++),
+                                ValueRange{v.idx(0)});
+}
 
 /// `w` weights of row `row` of a float matrix at column k, widened to f32.
 inline Value loadNativeRow(VectorBuilder &v, Value weights, Value row,

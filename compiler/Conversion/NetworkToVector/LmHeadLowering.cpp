@@ -152,11 +152,7 @@ void buildHeadBody(OpBuilder &b, Block *body, const HeadShape &s) {
   Value x = body->getArgument(arg++), weights = body->getArgument(arg++);
   Value scales = scaled ? body->getArgument(arg++) : Value();
   Value logits = body->getArgument(arg++);
-  Value first = s.firstRowArg
-                    ? Value(memref::LoadOp::create(b, v.loc,
-                                                   body->getArgument(arg++),
-                                                   ValueRange{v.idx(0)}))
-                    : v.idx(0);
+  Value first = firstRowOf(v, body, arg, s.firstRowArg);
   const bool flat = cast<MemRefType>(logits.getType()).getRank() == 1;
   auto finish = [&](Value d, Value row, Value r) {
     if (s.format == HeadFormat::int8)

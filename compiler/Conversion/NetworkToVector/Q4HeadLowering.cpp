@@ -115,21 +115,16 @@ struct Q4Builder {
     const int64_t w = f->quadBytes, parts = kChunk / w;
     if (parts == 1)
       return callQuadDot(acc, u, x);
-    SmallVector<Value> out;
-    for (int64_t p = 0; p < parts; ++p)
-      out.push_back(callQuadDot(slice(acc, p * w / 4, w / 4),
-                                slice(u, p * w, w), slice(x, p * w, w)));
-    // Concatenate the parts back into 16 lanes, pairwise.
-    while (out.size() > 1) {
-      SmallVector<Value> next;
-      for (size_t i = 0; i < out.size(); i += 2) {
-        const int64_t n =
-            cast<VectorType>(out[i].getType()).getNumElements();
-        next.push_back(shuffle(out[i], out[i + 1], strided(0, 1, 2 * n)));
-      }
-      out = next;
+    // The parts appended one by one into the 16 lanes.
+    Value joined;
+    for (int64_t p = 0; p < parts; ++p) {
+      Value part = callQuadDot(slice(acc, p * w / 4, w / 4),
+                               slice(u, p * w, w), slice(x, p * w, w));
+      joined = p == 0 ? part
+                      : shuffle(joined, part,
+                                strided(0, 1, (p + 1) * w / 4));
     }
-    return out.front();
+    return joined;
   }
 
   /// Rearranges token row r of `xq` into `xr` (per 4 groups: the first 16
@@ -264,11 +259,7 @@ void mlir::tern::buildQ4HeadBody(OpBuilder &b, Block *body,
   Value xq = body->getArgument(arg++), xs = body->getArgument(arg++);
   Value codes = body->getArgument(arg++), scales = body->getArgument(arg++);
   Value logits = body->getArgument(arg++);
-  Value first = s.firstRowArg
-                    ? Value(memref::LoadOp::create(b, v.loc,
-                                                   body->getArgument(arg++),
-                                                   ValueRange{v.idx(0)}))
-                    : v.idx(0);
+  Value first = firstRowOf(v, body, arg, s.firstRowArg);
   Value begin = body->getArgument(arg), end = body->getArgument(arg + 1);
   const bool flat = cast<MemRefType>(logits.getType()).getRank() == 1;
 
