@@ -126,8 +126,8 @@ Value prefetchRow(VectorBuilder &v, const HeadShape &s, Value weights,
 
 /// Loads `w` weights of vocabulary row `row` at column k as f32 lanes;
 /// with `ahead` (prefetchRow), prefetches the same bytes of that row.
-Value loadWeights(VectorBuilder &v, HeadFormat f, Value weights, Value scales,
-                  Value row, Value k, int64_t w, Value ahead = {}) {
+Value loadWeights(VectorBuilder &v, HeadFormat f, Value weights, Value row,
+                  Value k, int64_t w, Value ahead = {}) {
   OpBuilder &b = v.b;
   Location loc = v.loc;
   Type f32 = b.getF32Type();
@@ -176,7 +176,7 @@ void buildHeadBody(OpBuilder &b, Block *body, const HeadShape &s) {
         SmallVector<Value> sums = headSums(
             v, s.hidden, n,
             [&](Value k) {
-              return loadWeights(v, s.format, weights, scales, row, k, 32);
+              return loadWeights(v, s.format, weights, row, k, 32);
             },
             [&](int64_t i, Value k, Value w) {
               return std::make_pair(v.vload(x, {v.idx(r0 + i), k}, 32), w);
@@ -195,7 +195,7 @@ void buildHeadBody(OpBuilder &b, Block *body, const HeadShape &s) {
       Value d = headDot(
           v, s.hidden, [&](Value k, int64_t w) { return v.vload(x, {r, k}, w); },
           [&](Value k, int64_t w) {
-            return loadWeights(v, s.format, weights, scales, row, k, w, ahead);
+            return loadWeights(v, s.format, weights, row, k, w, ahead);
           });
       finish(d, row, r);
     });
