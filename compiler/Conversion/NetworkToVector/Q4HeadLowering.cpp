@@ -263,16 +263,10 @@ void mlir::tern::buildQ4HeadBody(OpBuilder &b, Block *body,
   Value begin = body->getArgument(arg), end = body->getArgument(arg + 1);
   const bool flat = cast<MemRefType>(logits.getType()).getRank() == 1;
 
-  // Per call: the wanted token rows rearranged, their offsets and 1 / xs.
-  auto buffer = [&](ArrayRef<int64_t> shape, Type t) -> Value {
-    auto m = MemRefType::get(shape, t);
-    int64_t bytes = t.getIntOrFloatBitWidth() / 8;
-    for (int64_t d : shape)
-      bytes *= d;
-    // On the heap for many rows (buffer deallocation frees it).
-    if (bytes <= 64 * 1024)
-      return memref::AllocaOp::create(b, v.loc, m);
-    return memref::AllocOp::create(b, v.loc, m);
+  // Per call: the wanted token rows rearranged, their offsets and 1 / xs
+  // (on the stack, or on the heap for many rows: VectorBuilder::newBuffer).
+  auto buffer = [&](ArrayRef<int64_t> shape, Type t) {
+    return v.newBuffer(RankedTensorType::get(shape, t));
   };
   Value xr = buffer({s.rows, s.hidden}, q.i8);
   Value offsets = buffer({s.rows, q.paddedGroups()}, q.i32);
