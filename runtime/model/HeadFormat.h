@@ -20,7 +20,7 @@
 //            increasing g, of float(i[g]) * s[g] (product, then sum),
 //            folded as p[l] + p[l+8] and the lane tree below (fold16).
 //            It reads half the int8 head's bytes and multiplies in bytes
-//            (vpdpbusd, sdot), so it is the fastest format; it also
+//            (vpdpbusd, sdot): the fastest format where measured; it also
 //            carries int8 activation rounding (no lossless claim).
 //  * screened: the int8 copy screens every row, the native rows decide. For
 //      one token row (decode): a[v] = the int8 logit, n = sqrt(dotHead(x,
