@@ -16,8 +16,8 @@ reversed), each round in a page-cache state from "cache_states" in turn:
 of the executables (freshly written files decode at another speed, see
 docs/performance.md). It compares each variant's logits on a short prompt
 with the first variant's (tern compare-logits) and, for each variant, the
-ratio of its speeds to the first variant's in the same round (median and
-range over the rounds). A variant with "exe": OTHER runs OTHER's executable
+ratio of its speeds to its "baseline" variant's (default: the first) in
+the same round (median and range over the rounds). A variant with "exe": OTHER runs OTHER's executable
 instead of compiling one, with its "bench" flags added (e.g. --mmap).
 """
 import argparse, json, os, re, shutil, subprocess, sys
@@ -173,22 +173,27 @@ def main():
                       held.group(1) if held else "(mapped)",
                       effects.get(v["name"], "(baseline)")
                       if v is not variants[0] else "(baseline)"))
-    # Each variant against the first in the same round.
+    # Each variant against its "baseline" (default: the first variant) in
+    # the same round.
     if len(variants) > 1 and cfg.get("rounds", 1) > 1:
         print()
-        print("| variant / %s | pp%d ratio, median (range) | tg%d ratio, "
-              "median (range) | rounds |" % (variants[0]["name"], p, n))
+        print("| variant / baseline | pp%d ratio, median (range) | tg%d ratio, "
+              "median (range) | rounds |" % (p, n))
         print("|---|---|---|---|")
-        first = results[variants[0]["name"]]
         for v in variants[1:]:
+            base_name = v.get("baseline", variants[0]["name"])
+            if base_name == v["name"] or base_name not in results:
+                continue
             ratios = {"pp": [], "tg": []}
-            for (_, base), (_, out) in zip(first, results[v["name"]]):
+            for (_, base), (_, out) in zip(results[base_name],
+                                           results[v["name"]]):
                 for key, test in (("pp", "pp%d" % p), ("tg", "tg%d" % n)):
                     ratios[key].append(grab(out, test)[0] / grab(base, test)[0])
             def fmt(xs):
                 xs = sorted(xs)
                 return "%.3f (%.3f-%.3f)" % (xs[len(xs) // 2], xs[0], xs[-1])
-            print("| %s | %s | %s | %d |" % (v["name"], fmt(ratios["pp"]),
+            print("| %s / %s | %s | %s | %d |" % (v["name"], base_name,
+                                                 fmt(ratios["pp"]),
                                             fmt(ratios["tg"]),
                                             len(ratios["pp"])))
 

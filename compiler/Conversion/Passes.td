@@ -165,20 +165,25 @@ def ConvertTernNetworkToVector : Pass<"convert-tern-network-to-vector", "::mlir:
 def ConvertParallelToRuntime : Pass<"convert-parallel-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Runs tern.parallel range calls on the runtime's thread pool";
   let description = [{
-    A `func.call @f(%m0, ..., %mk, %c0, %n) {tern.parallel}` says that `@f`
-    computes the part [begin, end) of a range of `n` independent items (the
-    columns of a matmul, the rows of the head) given its memrefs (static
-    shapes, identity layouts). Without this pass the call runs the whole
-    range on the calling thread. This pass turns it into the runtime ABI of
-    `runtime/compiled/tern_abi.h`:
+    A `func.call @f(%m0, ..., %mk, %c0, %n) {tern.parallel = B}` says that
+    `@f` computes the part [begin, end) of a range of `n` independent items
+    (the columns of a matmul, the rows of the head) given its memrefs
+    (static shapes, identity layouts), and that each thread's part may be
+    cut into B blocks handed to threads that are free (the lowerings set B:
+    the kernel family's `parallelBlocks`, 8 for most; 1, a static split,
+    where a call does work of its own; a unit attribute means 1). Without
+    this pass the call runs the whole range on the calling thread. This
+    pass turns it into the runtime ABI of `runtime/compiled/tern_abi.h`:
 
       - a task `@f_task(!llvm.ptr %args, index %begin, index %end)` that
         reloads the memrefs from their aligned pointers in `%args` and calls
         `@f(..., %begin, %end)`;
       - at the call site: the aligned pointers stored in a stack array and
-        `call @tern_parallel_for(@f_task, %args, %n)`, which splits [0, n)
-        statically among the runtime's threads (so results do not depend on
-        the thread count) and returns when all parts are done.
+        `call @tern_parallel_for(@f_task, %args, %n, %B)`, which runs
+        [0, n) on the runtime's threads, each from its part of a static
+        split, the B blocks of a part going to whichever thread is free
+        (the items are independent, so results depend neither on the
+        thread count nor on timing), and returns when all are done.
 
     Run it after bufferization (the deallocation analysis does not know the
     pointer round trip).
@@ -186,7 +191,7 @@ def ConvertParallelToRuntime : Pass<"convert-parallel-to-runtime", "::mlir::Modu
     Example:
 
     ```mlir
-    call @tern_head(%xn, %emb, %logits, %c0, %c128256) {tern.parallel}
+    call @tern_head(%xn, %emb, %logits, %c0, %c128256) {tern.parallel = 8 : i64}
         : (memref<1x2560xf32>, memref<128256x2560xf16>, memref<128256xf32>, index, index) -> ()
     ```
     becomes
@@ -194,7 +199,7 @@ def ConvertParallelToRuntime : Pass<"convert-parallel-to-runtime", "::mlir::Modu
     %args = memref.alloca() : memref<3xindex>
     ... memref.extract_aligned_pointer_as_index, memref.store ...
     %f = constant @tern_head_task : (!llvm.ptr, index, index) -> ()
-    call @tern_parallel_for(%f, %argsPtr, %c128256) : (...) -> ()
+    call @tern_parallel_for(%f, %argsPtr, %c128256, %c8) : (...) -> ()
     ```
   }];
   let dependentDialects = [

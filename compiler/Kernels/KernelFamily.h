@@ -67,6 +67,14 @@ struct KernelChoice {
   static KernelChoice fromAttr(KernelAttr attr);
 };
 
+/// Blocks per thread's part of the parallel calls whose work per call is
+/// only their range (matmuls of most families, attention, the head): on
+/// the 2B4T shape, prefill 1.10-1.14x and decode 1.02-1.05x the static
+/// split in the median (2 vCPUs of a Zen 5, `tools/bench.py
+/// models/bench/2b4t-split.json`; docs/performance.md, "Balanced parallel
+/// regions").
+constexpr int64_t kParallelBlocks = 8;
+
 struct KernelFamily {
   /// The name in `#tern.kernel`, tuning files and help texts.
   llvm::StringRef name;
@@ -108,6 +116,12 @@ struct KernelFamily {
   /// The fewest activation rows it computes by default and `tern tune`
   /// tries it for (amx: 16, one full tile).
   int64_t minRows = 1;
+  /// Blocks each thread's part of a parallel matmul call is cut into, for
+  /// the runtime to hand to threads that are free (`tern.parallel = N` on
+  /// the call; tern_abi.h's tern_parallel_for): kParallelBlocks, or 1 (the
+  /// static split) where a call does work of its own that more calls would
+  /// repeat (amx: the activations' transposition).
+  int64_t parallelBlocks = kParallelBlocks;
   /// Process state the kernels need from the operating system before they
   /// run ("amx-tiles": Linux's permission for the AMX tile data; empty:
   /// none). Executables that use the family record it in their payload

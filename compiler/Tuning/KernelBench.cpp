@@ -228,8 +228,10 @@ void peak(benchmark::State &state, bool vnni512) {
 #endif
 
 ::tern::ThreadPool *gHeadPool = nullptr;
-extern "C" void benchParallelFor(tern_task_fn fn, void *args, int64_t n) {
-  gHeadPool->parallelFor(n, [&](int64_t b, int64_t e) { fn(args, b, e); });
+extern "C" void benchParallelFor(tern_task_fn fn, void *args, int64_t n,
+                                 int64_t blocks) {
+  gHeadPool->parallelForBalanced(n, blocks,
+                                 [&](int64_t b, int64_t e) { fn(args, b, e); });
 }
 
 using DecodeFn = void (*)(tern_memref_i8_1d *, tern_memref_f32_3d *,

@@ -161,7 +161,8 @@ namespace {
 /// kernel, activations, and weights in copies that together exceed the
 /// caches (256 MiB) (decode streams every weight from memory once per token; the
 /// calls rotate over the copies so that a kernel is timed as the model runs
-/// it). Calls split the columns over `pool` as tern_parallel_for does.
+/// it). Calls run the columns on `pool` as tern_parallel_for does (the
+/// family's blocks per thread).
 class KernelTimer {
 public:
   static llvm::Expected<std::unique_ptr<KernelTimer>>
@@ -172,6 +173,7 @@ public:
       return jit.takeError();
     std::unique_ptr<KernelTimer> t(new KernelTimer(pool));
     t->jit_ = std::move(*jit);
+    t->blocks_ = c.family->parallelBlocks;
     t->a_ = randomActivations(m * k);
     // 256 MiB: several times a CCD's L3 even when two threads on two CCDs
     // each stream their own half of the columns (64 MiB let 2-thread decode
@@ -209,9 +211,11 @@ private:
   explicit KernelTimer(::tern::ThreadPool &pool) : pool_(pool) {}
   void call() {
     const uint8_t *w = w_.data() + bytes_ * next_;
-    pool_.parallelFor(jit_->units(), [&](int64_t begin, int64_t end) {
-      jit_->run(a_.data(), w, out_.data(), begin, end);
-    });
+    pool_.parallelForBalanced(jit_->units(), blocks_,
+                              [&](int64_t begin, int64_t end) {
+                                jit_->run(a_.data(), w, out_.data(), begin,
+                                          end);
+                              });
     next_ = (next_ + 1) % copies_;
   }
 
@@ -221,6 +225,7 @@ private:
   WeightBuffer w_;
   AlignedArray<int32_t> out_;
   size_t bytes_ = 0, copies_ = 1, next_ = 0;
+  int64_t blocks_ = 1;
 };
 
 /// The matmuls of one forward step at M rows (every layer's, in order),
@@ -336,9 +341,11 @@ private:
         const KernelJit &jit = *kernel.jit;
         const Blob &blob = s.blobs[kernel.blob];
         const uint8_t *w = blob.data.data() + l * blob.bytes;
-        pool_.parallelFor(jit.units(), [&](int64_t begin, int64_t end) {
-          jit.run(s.a.data(), w, s.out.data(), begin, end);
-        });
+        pool_.parallelForBalanced(
+            jit.units(), kernel.choice.family->parallelBlocks,
+            [&](int64_t begin, int64_t end) {
+              jit.run(s.a.data(), w, s.out.data(), begin, end);
+            });
       }
   }
 
@@ -379,7 +386,7 @@ modelStep(const TuneOptions &o, const KernelSelector &compiled, int64_t m,
       continue;
     }
     if (llvm::Error e = step->use(other[0], other[1], c))
-      return std::move(e);
+      return e;
   }
   return step;
 }

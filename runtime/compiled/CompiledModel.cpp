@@ -28,9 +28,12 @@ namespace {
 tern::ThreadPool *gPool = nullptr;
 /// tern_parallel_for calls so far (RunBackend::parallelRegions).
 std::atomic<uint64_t> gRegions{0};
+/// Every region on the static split (RunBackend::setStaticSplit).
+std::atomic<bool> gStaticSplit{false};
 } // namespace
 
-extern "C" void tern_parallel_for(tern_task_fn fn, void *args, int64_t n) {
+extern "C" void tern_parallel_for(tern_task_fn fn, void *args, int64_t n,
+                                  int64_t blocks) {
   if (n <= 0)
     return;
   gRegions.fetch_add(1, std::memory_order_relaxed);
@@ -38,7 +41,9 @@ extern "C" void tern_parallel_for(tern_task_fn fn, void *args, int64_t n) {
     fn(args, 0, n);
     return;
   }
-  gPool->parallelFor(n, [&](int64_t begin, int64_t end) {
+  if (gStaticSplit.load(std::memory_order_relaxed))
+    blocks = 1;
+  gPool->parallelForBalanced(n, blocks, [&](int64_t begin, int64_t end) {
     fn(args, begin, end);
   });
 }
@@ -435,6 +440,10 @@ public:
   std::string weightHolding() const override { return held_->describe(); }
   uint64_t parallelRegions() const override {
     return gRegions.load(std::memory_order_relaxed);
+  }
+  bool setStaticSplit(bool on) override {
+    gStaticSplit.store(on, std::memory_order_relaxed);
+    return true;
   }
   WeightSpan heldWeights() const override {
     return {weights_, weightsBytes_};

@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature or the payload format changes. */
-#define TERN_ABI_VERSION 5
+#define TERN_ABI_VERSION 6
 
 /* Symbol names (the MLIR function names; the C interface adds
  * "_mlir_ciface_"). */
@@ -162,11 +162,17 @@ typedef struct {
  * argument block. */
 typedef void (*tern_task_fn)(void *args, int64_t begin, int64_t end);
 
-/* Runs fn(args, begin, end) over a static split of [0, n) among the
- * runtime's threads (the caller included) and returns when all are done.
- * The split depends only on n and the thread count, and generated code
- * computes each item independently, so results do not depend on it. */
-void tern_parallel_for(tern_task_fn fn, void *args, int64_t n);
+/* Runs fn(args, begin, end) over [0, n) on the runtime's threads (the
+ * caller included) and returns when all are done. Each thread starts on
+ * its part of a static split; with blocks > 1 each part is cut into
+ * `blocks` blocks and a thread whose part is done takes blocks from the
+ * back of another's (so a late or slow thread does not hold up the call),
+ * and fn runs several times per thread. Generated code computes each item
+ * independently, so results depend neither on the split nor on timing.
+ * `blocks` comes from the call's `tern.parallel` attribute: 1 where a call
+ * has work of its own to amortize (the amx kernels transpose their
+ * activations once per call). */
+void tern_parallel_for(tern_task_fn fn, void *args, int64_t n, int64_t blocks);
 
 extern const int64_t tern_compiled_shape[TERN_SHAPE_FIELDS];
 

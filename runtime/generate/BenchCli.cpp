@@ -159,7 +159,11 @@ std::string benchUsage(const std::string &program, bool modelArg) {
          "  -o, --output FORMAT    md (default), json or csv\n"
          "  -mmp 0|1, --no-mmap, --mmap\n"
          "                         compiled executables: weights read into "
-         "memory (0, the default) or mapped from the file (1)\n";
+         "memory (0, the default) or mapped from the file (1)\n"
+         "  --split balanced|static\n"
+         "                         compiled executables: parallel regions "
+         "hand blocks to free threads (balanced, the default) or give each "
+         "thread a fixed part (static, to measure against)\n";
 }
 
 } // namespace
@@ -215,6 +219,11 @@ OrError<BenchOptions> parseBenchOptions(const std::vector<std::string> &args,
         e = "-mmp: '" + escapeForMessage(v) +
             "' is not 0 (read into memory) or 1 (map the file)";
       o.mmap = v == "1";
+    } else if (flag == "--split") {
+      if (v != "balanced" && v != "static")
+        e = "--split: '" + escapeForMessage(v) +
+            "' is not balanced or static";
+      o.staticSplit = v == "static";
     } else if (flag == "-o" || flag == "--output") {
       if (v != "md" && v != "json" && v != "csv")
         e = flag + ": '" + escapeForMessage(v) + "' is not md, json or csv";
@@ -404,6 +413,9 @@ int benchMainUnguarded(const std::string &program,
   if (!backend)
     return fail(backend.error);
   RunBackend &b = **backend;
+  if (o.staticSplit && !b.setStaticSplit(true))
+    return fail("--split static: only compiled executables run parallel "
+                "regions of generated code");
   std::vector<Result> results;
   std::vector<int> threadCounts;
   for (int64_t t : o.threadList)
@@ -455,8 +467,10 @@ int benchMainUnguarded(const std::string &program,
   for (const Result &r : results)
     if (r.regionsPerToken > 0) {
       std::printf("parallel regions per decoded token: %.0f (hand-offs to "
-                  "the thread pool, %s)\n",
-                  r.regionsPerToken, r.test.c_str());
+                  "the thread pool, %s; %s)\n",
+                  r.regionsPerToken, r.test.c_str(),
+                  o.staticSplit ? "static split, --split static"
+                                : "blocks handed to free threads");
       break;
     }
   std::printf("\npeak memory %.2f GiB; read bandwidth %.1f GB/s (%d "

@@ -118,6 +118,11 @@ public:
   /// each a hand-off to the thread pool and a wait for it); 0 when not
   /// counted. Bench reports them per decoded token.
   virtual uint64_t parallelRegions() const { return 0; }
+  /// Runs every parallel region on the static split, each thread its own
+  /// part (bench --split static: the baseline of the balanced split, see
+  /// tern_abi.h's tern_parallel_for). False when the backend has no
+  /// parallel regions of generated code.
+  virtual bool setStaticSplit(bool) { return false; }
   /// The tokenizer, or null when the model has none (then only --tokens
   /// works and output is token ids).
   virtual const Tokenizer *tokenizer() const = 0;
@@ -171,6 +176,9 @@ struct BenchOptions {
   /// -mmp 1 / --mmap: weights mapped from the file; -mmp 0 / --no-mmap:
   /// read into memory; neither: HeldWeights.h's default.
   std::optional<bool> mmap;
+  /// --split static: every parallel region on the static split
+  /// (RunBackend::setStaticSplit); default: as compiled (balanced).
+  bool staticSplit = false;
   bool help = false;
 };
 OrError<BenchOptions> parseBenchOptions(const std::vector<std::string> &args,

@@ -186,6 +186,13 @@ TEST(BenchCli, ParsesFlagsAndModel) {
   EXPECT_EQ(d->streams, std::vector<int64_t>{1});
   EXPECT_EQ(d->reps, 5);
   EXPECT_EQ(d->output, "md");
+  EXPECT_FALSE(d->staticSplit);
+  OrError<BenchOptions> s = parseBenchOptions({"--split", "static"}, false);
+  ASSERT_TRUE(s) << s.error;
+  EXPECT_TRUE(s->staticSplit);
+  s = parseBenchOptions({"--split", "static", "--split", "balanced"}, false);
+  ASSERT_TRUE(s) << s.error;
+  EXPECT_FALSE(s->staticSplit); // the last one wins
 }
 
 TEST(BenchCli, LlamaBenchSpellings) {
@@ -223,6 +230,9 @@ TEST(BenchCli, BadFlagsAreNamed) {
       {{"m.gguf", "-t", "5000"}, true, "-t: 5000 is outside 1..1024"},
       {{"m.gguf", "-r"}, true, "-r needs a value"},
       {{"m.gguf", "--turbo", "1"}, true, "unknown flag '--turbo'"},
+      {{"--split", "dynamic"}, false,
+       "--split: 'dynamic' is not balanced or static"},
+      {{"--split"}, false, "--split needs a value"},
       {{"m.gguf"}, false, "unexpected argument 'm.gguf'"},
       {{"a.gguf", "b.gguf"}, true, "unexpected argument 'b.gguf'"},
   };

@@ -2,6 +2,8 @@
 
 #include "runtime/support/ThreadPool.h"
 
+#include <algorithm>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -34,6 +36,7 @@ bool spinUntil(const Ready &ready, std::chrono::microseconds budget) {
 ThreadPool::ThreadPool(int threads) {
   if (threads < 1)
     threads = 1;
+  shares_ = std::vector<Share>(static_cast<size_t>(threads));
   workers_.reserve(static_cast<size_t>(threads - 1));
   for (int i = 1; i < threads; ++i)
     workers_.emplace_back([this, i] { workerLoop(i); });
@@ -69,24 +72,102 @@ void ThreadPool::parallelFor(int64_t n,
     fn(0, n);
     return;
   }
+  start(n, fn, /*balanced=*/false);
+}
+
+void ThreadPool::parallelForBalanced(
+    int64_t n, int64_t blocks,
+    const std::function<void(int64_t, int64_t)> &fn) {
+  if (n <= 0)
+    return;
+  if (workers_.empty() || n == 1) {
+    fn(0, n);
+    return;
+  }
+  // Ranges are packed in 32 bits each; larger ones (none in generated
+  // code) keep the static split.
+  const bool balanced = blocks > 1 && n < (int64_t(1) << 31);
+  if (balanced)
+    grain_ = std::max<int64_t>(1, n / (int64_t(size()) * blocks));
+  start(n, fn, balanced);
+}
+
+namespace {
+uint64_t pack(int64_t front, int64_t back) {
+  return static_cast<uint64_t>(front) | static_cast<uint64_t>(back) << 32;
+}
+int64_t frontOf(uint64_t r) { return static_cast<int64_t>(r & 0xffffffffu); }
+int64_t backOf(uint64_t r) { return static_cast<int64_t>(r >> 32); }
+} // namespace
+
+void ThreadPool::start(int64_t n,
+                       const std::function<void(int64_t, int64_t)> &fn,
+                       bool balanced) {
   task_ = &fn;
   taskSize_ = n;
+  balanced_ = balanced;
+  if (balanced) {
+    const int threads = size();
+    for (int i = 0; i < threads; ++i) {
+      int64_t begin, end;
+      chunk(n, threads, i, begin, end);
+      shares_[i].range.store(pack(begin, end), std::memory_order_relaxed);
+    }
+  }
   pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
-  int64_t begin, end;
-  chunk(n, size(), 0, begin, end);
-  if (begin < end)
-    fn(begin, end);
+  runShare(0);
   auto allDone = [this] {
     return pending_.load(std::memory_order_acquire) == 0;
   };
   if (!spinUntil(allDone, kSpin)) {
     std::unique_lock<std::mutex> lock(mutex_);
     done_.wait(lock, allDone);
+  }
+}
+
+void ThreadPool::runShare(int index) {
+  if (balanced_) {
+    runBalancedShare(index);
+    return;
+  }
+  int64_t begin, end;
+  chunk(taskSize_, size(), index, begin, end);
+  if (begin < end)
+    (*task_)(begin, end);
+}
+
+void ThreadPool::runBalancedShare(int index) {
+  const std::function<void(int64_t, int64_t)> &fn = *task_;
+  const int64_t grain = grain_;
+  // The own chunk from the front.
+  std::atomic<uint64_t> &own = shares_[index].range;
+  for (uint64_t r = own.load(std::memory_order_relaxed);;) {
+    const int64_t front = frontOf(r), back = backOf(r);
+    if (front >= back)
+      break;
+    const int64_t next = std::min(front + grain, back);
+    if (own.compare_exchange_weak(r, pack(next, back),
+                                  std::memory_order_relaxed))
+      fn(front, next), r = own.load(std::memory_order_relaxed);
+  }
+  // Then the others' from the back, nearest thread first.
+  const int threads = size();
+  for (int k = 1; k < threads; ++k) {
+    std::atomic<uint64_t> &other = shares_[(index + k) % threads].range;
+    for (uint64_t r = other.load(std::memory_order_relaxed);;) {
+      const int64_t front = frontOf(r), back = backOf(r);
+      if (front >= back)
+        break;
+      const int64_t from = std::max(back - grain, front);
+      if (other.compare_exchange_weak(r, pack(front, from),
+                                      std::memory_order_relaxed))
+        fn(from, back), r = other.load(std::memory_order_relaxed);
+    }
   }
 }
 
@@ -104,12 +185,7 @@ void ThreadPool::workerLoop(int index) {
     if (stop_.load(std::memory_order_acquire))
       return;
     seen = generation_.load(std::memory_order_acquire);
-    const std::function<void(int64_t, int64_t)> *task = task_;
-    const int64_t n = taskSize_;
-    int64_t begin, end;
-    chunk(n, size(), index, begin, end);
-    if (begin < end)
-      (*task)(begin, end);
+    runShare(index);
     if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       // Under the mutex, so that a caller between its check and its wait
       // cannot miss the notification.

@@ -10,12 +10,24 @@
 // computes each index independently gives bit-identical results for any
 // thread count. No thread is created or destroyed per call.
 //
+// `parallelForBalanced(n, blocks, fn)` starts from the same chunks but
+// hands them out in blocks of about 1/blocks of a chunk: each thread takes
+// blocks from the front of its own chunk, and a thread whose chunk is done
+// takes blocks from the back of another's. A thread that started late (a
+// worker woken from sleep) or ran slow (a vCPU shared with another guest)
+// no longer holds up the others at the end of the call. Which thread runs
+// an index then depends on timing, so fn must compute every index
+// independently of the blocks it is given (generated code does: each
+// output column or row is summed on its own).
+//
 // Hand-offs spin before they sleep: a worker that finished a task polls
 // for the next one for a short while (kSpin) before waiting on a condition
 // variable, and so does the caller waiting for the workers. A decoded
 // token makes about 150 short parallel calls separated by short serial
 // steps; waking sleeping threads for each (a futex round trip) cost a few
-// per cent of decode time (docs/performance.md).
+// per cent of decode time, and the thread that finished its static part
+// first waited for the other (docs/performance.md, "Balanced parallel
+// regions").
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_RUNTIME_SUPPORT_THREADPOOL_H
@@ -49,6 +61,13 @@ public:
   /// on the same pool.
   void parallelFor(int64_t n, const std::function<void(int64_t, int64_t)> &fn);
 
+  /// As parallelFor, with each chunk cut into `blocks` blocks handed out
+  /// to the threads that are free; see the file comment. fn(begin, end)
+  /// may be called several times per thread, on blocks of one chunk or
+  /// another. blocks <= 1 is parallelFor.
+  void parallelForBalanced(int64_t n, int64_t blocks,
+                           const std::function<void(int64_t, int64_t)> &fn);
+
   /// Chunk `index` of [0, n) split into `chunks` parts: [begin, end).
   static void chunk(int64_t n, int chunks, int index, int64_t &begin,
                     int64_t &end);
@@ -57,7 +76,23 @@ public:
   static int hardwareThreads();
 
 private:
+  /// Runs task_ on thread `index`'s share: its chunk, or its chunk's blocks
+  /// and then others' when the call is balanced.
+  void runShare(int index);
+  void runBalancedShare(int index);
+  void start(int64_t n, const std::function<void(int64_t, int64_t)> &fn,
+             bool balanced);
   void workerLoop(int index);
+
+  /// A chunk's blocks not yet taken, [front, back), packed as front | back
+  /// << 32 so that the owner (taking from the front) and other threads
+  /// (from the back) claim blocks with one compare-and-swap.
+  struct alignas(64) Share {
+    std::atomic<uint64_t> range{0};
+  };
+  std::vector<Share> shares_;
+  int64_t grain_ = 1;
+  bool balanced_ = false;
 
   std::vector<std::thread> workers_;
   std::mutex mutex_;

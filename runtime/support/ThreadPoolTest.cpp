@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -74,4 +76,77 @@ TEST(ThreadPool, OneThreadRunsInline) {
   EXPECT_EQ(seenBegin, 0);
   EXPECT_EQ(seenEnd, 10);
   EXPECT_GE(ThreadPool::hardwareThreads(), 1);
+}
+
+TEST(ThreadPool, BalancedRunsEveryIndexExactlyOnce) {
+  for (int threads : {1, 2, 3, 5}) {
+    ThreadPool pool(threads);
+    for (int64_t blocks : {1, 2, 8, 1000})
+      for (int64_t n : {1, 2, 7, 20, 64, 1001, 128256}) {
+        std::vector<std::atomic<int>> hits(n);
+        std::atomic<int> calls{0};
+        pool.parallelForBalanced(n, blocks, [&](int64_t b, int64_t e) {
+          ASSERT_LT(b, e);
+          calls++;
+          for (int64_t i = b; i < e; ++i)
+            hits[i]++;
+        });
+        for (int64_t i = 0; i < n; ++i)
+          ASSERT_EQ(hits[i].load(), 1)
+              << threads << " threads, " << blocks << " blocks, n " << n
+              << ", index " << i;
+        // Blocks of at least n / (threads x blocks) items (rounded down):
+        // at most about twice as many calls as blocks asked for, and one
+        // call per thread's part on the static split.
+        const int64_t most =
+            blocks <= 1 || threads == 1
+                ? std::min<int64_t>(n, threads)
+                : std::min<int64_t>(n, 2 * threads * blocks + threads);
+        ASSERT_LE(calls.load(), most)
+            << threads << " threads, " << blocks << " blocks, n " << n;
+      }
+  }
+}
+
+TEST(ThreadPool, BalancedBlocksOfOnePartGoToAFreeThread) {
+  // Thread 1's first block does not return until every other index is
+  // done: only if the other thread takes the rest of thread 1's part from
+  // its back does the call finish. On the static split it could not.
+  ThreadPool pool(2);
+  const int64_t n = 64, blocks = 8;
+  int64_t begin1, end1;
+  ThreadPool::chunk(n, 2, 1, begin1, end1);
+  std::vector<std::atomic<int>> hits(n);
+  std::atomic<int64_t> done{0};
+  std::set<std::thread::id> ranPart1;
+  std::mutex mu;
+  bool timedOut = false;
+  pool.parallelForBalanced(n, blocks, [&](int64_t b, int64_t e) {
+    if (b >= begin1) {
+      std::lock_guard<std::mutex> lock(mu);
+      ranPart1.insert(std::this_thread::get_id());
+    }
+    if (b == begin1) {
+      // A generous bound that only a missing hand-out reaches.
+      const auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (done.load() != n - (e - b)) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          timedOut = true;
+          break;
+        }
+        std::this_thread::yield();
+      }
+    }
+    for (int64_t i = b; i < e; ++i)
+      hits[i]++;
+    done += e - b;
+  });
+  EXPECT_FALSE(timedOut);
+  for (int64_t i = 0; i < n; ++i)
+    EXPECT_EQ(hits[i].load(), 1) << "index " << i;
+  // The worker took the first block of its part (blocks are taken from the
+  // front by the part's thread) unless the caller had taken them all; in
+  // either case the caller ran blocks of part 1.
+  EXPECT_TRUE(ranPart1.count(std::this_thread::get_id()));
 }

@@ -13,6 +13,7 @@
 
 #include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
 #include "compiler/Conversion/NetworkToVector/VectorBuilder.h"
+#include "compiler/Kernels/KernelFamily.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -136,7 +137,7 @@ void callAttention(PatternRewriter &rewriter, Operation *op, const Shape &s,
   auto call = func::CallOp::create(
       rewriter, op->getLoc(), fn,
       ValueRange{q, kc, vc, att, args, v.idx(0), v.idx(s.rows * s.heads)});
-  call->setAttr("tern.parallel", rewriter.getUnitAttr());
+  call->setAttr("tern.parallel", rewriter.getI64IntegerAttr(kParallelBlocks));
   rewriter.replaceOp(op, v.tensorOf(att, type));
 }
 

@@ -272,7 +272,8 @@ struct LmHeadLowering : OpRewritePattern<LmHeadOp> {
       }
       args.append({v.idx(0), v.idx(vocab)});
       auto call = func::CallOp::create(rewriter, loc, fn, args);
-      call->setAttr("tern.parallel", rewriter.getUnitAttr());
+      call->setAttr("tern.parallel",
+                    rewriter.getI64IntegerAttr(kParallelBlocks));
     };
     if (!s.firstRowArg) {
       emitCall();

@@ -98,7 +98,8 @@ func::FuncOp getOrDeclareParallelFor(ModuleOp module) {
   b.setInsertionPointToEnd(module.getBody());
   auto f = func::FuncOp::create(
       b, module.getLoc(), TERN_ABI_PARALLEL_FOR_FN,
-      b.getFunctionType({taskType, ptr, b.getIndexType()}, {}));
+      b.getFunctionType({taskType, ptr, b.getIndexType(), b.getIndexType()},
+                        {}));
   f.setPrivate();
   return f;
 }
@@ -114,6 +115,22 @@ struct ConvertParallelToRuntimePass
         calls.push_back(call);
     });
     for (func::CallOp call : calls) {
+      // Blocks per thread: the attribute's value, 1 (a static split) for a
+      // unit attribute.
+      int64_t blocks = 1;
+      Attribute mark = call->getAttr(kParallelCallAttr);
+      if (auto i = dyn_cast<IntegerAttr>(mark)) {
+        blocks = i.getInt();
+      } else if (!isa<UnitAttr>(mark)) {
+        call.emitError("tern.parallel must be a unit attribute or the "
+                       "blocks per thread (an integer)");
+        return signalPassFailure();
+      }
+      if (blocks < 1 || blocks > 1024) {
+        call.emitError() << "tern.parallel = " << blocks
+                         << ": blocks per thread must be 1 to 1024";
+        return signalPassFailure();
+      }
       auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
       const unsigned n = call.getNumOperands();
       if (!callee || n < 2 ||
@@ -159,7 +176,8 @@ struct ConvertParallelToRuntimePass
       Value fn = func::ConstantOp::create(b, loc, task.getFunctionType(),
                                           SymbolRefAttr::get(task));
       func::CallOp::create(b, loc, parallelFor,
-                           ValueRange{fn, argsPtr, call.getOperand(n - 1)});
+                           ValueRange{fn, argsPtr, call.getOperand(n - 1),
+                                      arith::ConstantIndexOp::create(b, loc, blocks)});
       call.erase();
     }
   }

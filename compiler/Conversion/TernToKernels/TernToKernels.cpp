@@ -117,8 +117,13 @@ struct ConvertTernToKernelsPass
           b, loc, fn,
           ValueRange{lhs, view, out, index(0),
                      index(rangeUnits(kernel.getLayout(), n))});
-      // Columns are independent: convert-parallel-to-runtime may split them.
-      call->setAttr("tern.parallel", b.getUnitAttr());
+      // Columns are independent: convert-parallel-to-runtime may split
+      // them, in the family's blocks per thread.
+      const KernelFamily *family =
+          findKernelFamily(kernel.getFamily().getValue());
+      call->setAttr("tern.parallel",
+                    b.getI64IntegerAttr(family ? family->parallelBlocks
+                                               : kParallelBlocks));
       Value result = bufferization::ToTensorOp::create(
           b, loc, op.getResult().getType(), out, /*restrict=*/true,
           /*writable=*/true);

@@ -289,6 +289,9 @@ const KernelFamily &mlir::tern::amxFamily() {
     // tiles"). Decode (M = 1) and batches under 16 rows stay on vnni512.
     f.prefillRank = 0;
     f.minRows = kTileRows;
+    // Each call transposes the chunk's activations (all of K for every
+    // row): one call per thread.
+    f.parallelBlocks = 1;
     f.reads = [](const Layout &l, int64_t k) {
       return readsVectorOrder(l, k, kTileBytes);
     };

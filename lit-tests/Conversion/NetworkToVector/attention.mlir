@@ -13,7 +13,7 @@
 // CHECK: %[[ARGS:.*]] = memref.alloca() : memref<2xindex>
 // CHECK: memref.store %arg5, %[[ARGS]]
 // CHECK: memref.store %[[L]], %[[ARGS]]
-// CHECK: call @tern_attention_r2_h4_kv2_d16_c16(%{{.*}}, %arg3, %arg4, %{{.*}}, %[[ARGS]], %{{.*}}, %{{.*}}) {tern.parallel} : (memref<2x64xf32>, memref<2x16x32xf32>, memref<2x16x32xf32>, memref<2x64xf32>, memref<2xindex>, index, index) -> ()
+// CHECK: call @tern_attention_r2_h4_kv2_d16_c16(%{{.*}}, %arg3, %arg4, %{{.*}}, %[[ARGS]], %{{.*}}, %{{.*}}) {tern.parallel = 8 : i64} : (memref<2x64xf32>, memref<2x16x32xf32>, memref<2x16x32xf32>, memref<2x64xf32>, memref<2xindex>, index, index) -> ()
 // The function: per pair t, row t / 4 and head t % 4 (kv head (t % 4) / 2)
 // over positions [0, pos + r]: 8-lane dot products times 1/sqrt(16), their
 // maximum, exponentials and their sum in order, the weights, the output.

@@ -11,7 +11,7 @@
 // CHECK: scf.for %[[D:.*]] =
 // CHECK: vector.store {{.*}}, %arg3[%[[S]], %{{.*}}, %[[P]], %[[D]]] : memref<3x2x16x32xf32>, vector<8xf32>
 // CHECK: vector.store {{.*}}, %arg4[%[[S]], %{{.*}}, %[[P]], %[[D]]] : memref<3x2x16x32xf32>, vector<8xf32>
-// CHECK: call @tern_batch_attention_r2_h4_kv2_d16_c16({{.*}}, %[[ARGS]], %{{.*}}, %{{.*}}) {tern.parallel}
+// CHECK: call @tern_batch_attention_r2_h4_kv2_d16_c16({{.*}}, %[[ARGS]], %{{.*}}, %{{.*}}) {tern.parallel = 8 : i64}
 func.func @batch_attention(%q: tensor<2x64xf32>, %k: tensor<2x32xf32>, %v: tensor<2x32xf32>,
                            %kc: memref<3x2x16x32xf32>, %vc: memref<3x2x16x32xf32>,
                            %pos: tensor<2xi64>, %slots: tensor<2xi64>) -> tensor<2x64xf32> {
