@@ -66,13 +66,7 @@ int ThreadPool::hardwareThreads() {
 
 void ThreadPool::parallelFor(int64_t n,
                              const std::function<void(int64_t, int64_t)> &fn) {
-  if (n <= 0)
-    return;
-  if (workers_.empty() || n == 1) {
-    fn(0, n);
-    return;
-  }
-  start(n, fn, /*balanced=*/false);
+  parallelForBalanced(n, /*blocks=*/1, fn);
 }
 
 void ThreadPool::parallelForBalanced(
