@@ -137,16 +137,22 @@ private:
 
 /// "vnni512 i2/256 x 6, avx2 i2/128 x 1": each #tern.kernel chosen, by
 /// family, packing and block, in order of first use; then "; decode
-/// prefetch P bytes" when decode kernels or the head prefetch.
+/// prefetch P bytes" when decode kernels or the head prefetch (" into L1"
+/// with locality 3).
 std::string summarizeKernels(ModuleOp module) {
   std::vector<std::pair<std::string, int>> counts;
-  int64_t prefetch = 0;
+  int64_t prefetch = 0, locality = KernelAttr::kDefaultLocality;
   module.walk([&](Operation *op) {
-    if (auto head = llvm::dyn_cast<LmHeadOp>(op))
+    if (auto head = llvm::dyn_cast<LmHeadOp>(op)) {
       prefetch = std::max<int64_t>(prefetch, head.getPrefetch().value_or(0));
+      if (head.getPrefetch())
+        locality = head.getPrefetchLocality().value_or(locality);
+    }
     for (NamedAttribute a : op->getAttrs())
       if (auto k = llvm::dyn_cast<KernelAttr>(a.getValue())) {
         prefetch = std::max(prefetch, k.getPrefetch());
+        if (k.getPrefetch())
+          locality = k.getLocality();
         const std::string name =
             (k.getFamily().getValue() + " " + k.getPacking()->name + "/" +
              llvm::Twine(k.getBlock()))
@@ -166,7 +172,11 @@ std::string summarizeKernels(ModuleOp module) {
   if (out.empty())
     out = "none";
   if (prefetch > 0)
-    out += "; decode prefetch " + std::to_string(prefetch) + " bytes";
+    out += "; decode prefetch " + std::to_string(prefetch) + " bytes" +
+           (locality == 3 ? " into L1"
+            : locality != KernelAttr::kDefaultLocality
+                ? " (locality " + std::to_string(locality) + ")"
+                : "");
   return out;
 }
 
@@ -202,6 +212,10 @@ llvm::Error Compilation::checkOptions() {
     return fail("--prefetch " + std::to_string(o_.prefetch) +
                 " is out of range (bytes, 0 to " +
                 std::to_string(KernelAttr::kMaxPrefetch) + "; 0: none)");
+  if (o_.prefetchLocality < -1 || o_.prefetchLocality > 3)
+    return fail("--prefetch-locality " + std::to_string(o_.prefetchLocality) +
+                " is out of range (LLVM's prefetch hints 0 to 3: 3 into L1, "
+                "1 towards the outer caches)");
   if (!o_.packing.empty() && !findPacking(o_.packing))
     return fail("--packing: unknown packing '" + o_.packing + "' (" +
                 packingNames() + ")");
@@ -278,6 +292,7 @@ llvm::Error Compilation::select() {
   so.tuningDb = o_.tuningDb;
   so.packing = o_.packing;
   so.prefetch = o_.prefetch;
+  so.prefetchLocality = o_.prefetchLocality;
   so.fuseProjections = o_.fuseProjections;
   buildSelectionPipeline(pm, so);
   if (failed(runPasses(pm)))

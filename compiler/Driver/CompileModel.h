@@ -75,6 +75,9 @@ struct CompileOptions {
   /// Bytes ahead in the weight stream that decode kernels and the head
   /// prefetch (negative: the target's default, Target::streamPrefetch).
   int64_t prefetch = -1;
+  /// LLVM's locality hint of those prefetches, 0 to 3 (negative: the
+  /// target's, Target::streamPrefetchLocality).
+  int64_t prefetchLocality = -1;
   /// q/k/v and gate/up as one matmul each (tern-fuse-projections).
   bool fuseProjections = true;
 };

@@ -249,7 +249,7 @@ void GraphBuilder::head(const Scope &s, Value xn, Value embedding,
   }
   LmHeadOp::create(b_, loc_, HeadFormatAttr::get(b_.getContext(), format),
                    rowsIn, rowScales, weights, scales, logits, firstRow,
-                   IntegerAttr(), StringAttr());
+                   IntegerAttr(), IntegerAttr(), StringAttr());
   if (screen)
     ScreenHeadOp::create(
         b_, loc_, xn, native,

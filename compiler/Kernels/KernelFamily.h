@@ -45,6 +45,10 @@ struct Tile {
   bool operator==(const Tile &o) const { return m == o.m && n == o.n; }
 };
 
+/// LLVM's prefetch locality hint when none is chosen (#tern.kernel's
+/// `locality` default, KernelAttr::kDefaultLocality): 1, `prefetcht2`.
+constexpr int64_t kDefaultPrefetchLocality = 1;
+
 /// How one matmul is computed: the C++ form of `#tern.kernel`.
 struct KernelChoice {
   const KernelFamily *family = nullptr;
@@ -53,13 +57,17 @@ struct KernelChoice {
   /// Bytes ahead in the weight stream that the kernel prefetches (0: none;
   /// only families with `prefetches`).
   int64_t prefetch = 0;
+  /// LLVM's prefetch locality hint for those prefetches (#tern.kernel's
+  /// `locality`; Target::streamPrefetchLocality).
+  int64_t locality = kDefaultPrefetchLocality;
 
   explicit operator bool() const { return family != nullptr; }
   bool operator==(const KernelChoice &o) const {
     return family == o.family && layout == o.layout && tile == o.tile &&
-           prefetch == o.prefetch;
+           prefetch == o.prefetch && locality == o.locality;
   }
-  /// "vnni512 i2 b256 tile 8x2" (", prefetch 5120" when it prefetches)
+  /// "vnni512 i2 b256 tile 8x2" (", prefetch 5120" when it prefetches,
+  /// " into L1" with locality 3)
   std::string str() const;
   KernelAttr attr(MLIRContext *ctx) const;
   /// The choice an attribute names; fails (empty) for a family the
@@ -186,9 +194,11 @@ constexpr int64_t kPrefetchRows = 4;
 
 /// `c` with the prefetch distance a matmul of M rows gets: `bytes` (the
 /// target's, Target::streamPrefetch, or --prefetch) for M <= kPrefetchRows
-/// where the family prefetches, else 0. Prefill tiles reuse each weight
+/// where the family prefetches, else 0, with `locality` where it prefetches
+/// (Target::streamPrefetchLocality). Prefill tiles reuse each weight
 /// across rows and are bound by arithmetic, not by the stream.
-KernelChoice withPrefetch(KernelChoice c, int64_t m, int64_t bytes);
+KernelChoice withPrefetch(KernelChoice c, int64_t m, int64_t bytes,
+                          int64_t locality = kDefaultPrefetchLocality);
 
 /// Installs the registry's check of `#tern.kernel` family names in the
 /// tern dialect of every context created with `registry`.

@@ -104,9 +104,11 @@ std::string mlir::tern::checkKernel(StringRef family, const Layout &layout,
 }
 
 KernelChoice mlir::tern::withPrefetch(KernelChoice c, int64_t m,
-                                      int64_t bytes) {
-  if (c)
+                                      int64_t bytes, int64_t locality) {
+  if (c) {
     c.prefetch = m <= kPrefetchRows && c.family->prefetches ? bytes : 0;
+    c.locality = c.prefetch ? locality : KernelAttr::kDefaultLocality;
+  }
   return c;
 }
 
@@ -131,13 +133,17 @@ std::string KernelChoice::str() const {
     return "reference lowering";
   return family->name.str() + " " + layout.str() + " tile " +
          std::to_string(tile.m) + "x" + std::to_string(tile.n) +
-         (prefetch ? ", prefetch " + std::to_string(prefetch) : "");
+         (prefetch ? ", prefetch " + std::to_string(prefetch) : "") +
+         (locality == 3 ? " into L1"
+          : locality != KernelAttr::kDefaultLocality
+              ? " (locality " + std::to_string(locality) + ")"
+              : "");
 }
 
 KernelAttr KernelChoice::attr(MLIRContext *ctx) const {
   return KernelAttr::get(ctx, StringAttr::get(ctx, family->name),
                          layout.packing, layout.block, tile.m, tile.n,
-                         prefetch);
+                         prefetch, locality);
 }
 
 KernelChoice KernelChoice::fromAttr(KernelAttr attr) {
@@ -146,5 +152,6 @@ KernelChoice KernelChoice::fromAttr(KernelAttr attr) {
   c.layout = attr.getLayout();
   c.tile = {attr.getTileM(), attr.getTileN()};
   c.prefetch = attr.getPrefetch();
+  c.locality = attr.getLocality();
   return c;
 }

@@ -67,10 +67,10 @@ SmallVector<Value> TileBuilder::prefetchColumns(ArrayRef<Value> cols) {
 }
 
 void TileBuilder::prefetchWeights(Value col, int64_t byte) {
-  // Locality 1 (prefetcht2 on x86): measured faster than into L1 (3) and
-  // far faster than non-temporal (0) for the head on a Xeon.
+  // The target's locality (Target::streamPrefetchLocality); non-temporal
+  // (0) was far slower than both others for the head on a Xeon.
   memref::PrefetchOp::create(b, loc, w, ValueRange{col, idx(byte)},
-                             /*isWrite=*/false, /*localityHint=*/1,
+                             /*isWrite=*/false, /*localityHint=*/locality,
                              /*isDataCache=*/true);
 }
 
@@ -202,7 +202,8 @@ void mlir::tern::kernels::defineTiledKernel(func::FuncOp fn,
                  aType.getDimSize(0),
                  aType.getDimSize(1),
                  choice.layout,
-                 choice.prefetch};
+                 choice.prefetch,
+                 choice.locality};
   Value out = entry->getArgument(2);
   SmallVector<Value> sums; // of the current row tile
   emitTileLoops(

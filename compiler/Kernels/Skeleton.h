@@ -58,13 +58,14 @@ struct TileBuilder {
   Layout layout;  ///< of the weights (a vector-order packing)
   /// Bytes ahead in the weight stream to prefetch (KernelChoice::prefetch).
   int64_t prefetch = 0;
+  /// LLVM's locality hint for those prefetches (KernelChoice::locality).
+  int64_t locality = kDefaultPrefetchLocality;
   Value idx(int64_t v);
   /// Each of `cols` moved ceil(prefetch / row bytes) columns on (the last
   /// column at most): where the tile's weight loads prefetch. Empty when
   /// the kernel does not prefetch.
   SmallVector<Value> prefetchColumns(ArrayRef<Value> cols);
-  /// Prefetches w[col, byte] into the caches (for reading, L2 and out:
-  /// a streamed weight is read once per call).
+  /// Prefetches w[col, byte] into the caches for reading, with `locality`.
   void prefetchWeights(Value col, int64_t byte);
   Value splat(VectorType t, int64_t v) { return splatConstant(b, loc, t, v); }
   Value intrinsic(Type result, llvm::StringRef name, ValueRange args) {

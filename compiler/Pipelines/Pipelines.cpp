@@ -36,6 +36,11 @@ struct SelectionPipelineOptions
       llvm::cl::desc("Bytes ahead that decode kernels and the head prefetch "
                      "(negative: the target's default)"),
       llvm::cl::init(-1)};
+  Option<int64_t> prefetchLocality{
+      *this, "prefetch-locality",
+      llvm::cl::desc("LLVM's locality hint of those prefetches, 0 to 3 "
+                     "(negative: the target's default)"),
+      llvm::cl::init(-1)};
   Option<bool> fuse{*this, "fuse-projections",
                     llvm::cl::desc("q/k/v and gate/up as one matmul each"),
                     llvm::cl::init(true)};
@@ -45,6 +50,7 @@ struct SelectionPipelineOptions
     o.tuningDb = tuningDb;
     o.packing = packing;
     o.prefetch = prefetch;
+    o.prefetchLocality = prefetchLocality;
     o.fuseProjections = fuse;
     return o;
   }
@@ -60,6 +66,7 @@ void mlir::tern::buildSelectionPipeline(OpPassManager &pm,
   select.tuningDb = o.tuningDb;
   select.packing = o.packing;
   select.prefetch = o.prefetch;
+  select.prefetchLocality = o.prefetchLocality;
   pm.addPass(createTernSelectKernels(select));
   pm.addPass(createTernPlanWeights());
 }

@@ -32,6 +32,8 @@ struct SelectionOptions {
   /// Bytes ahead that decode kernels and the head prefetch (negative: the
   /// target's default).
   int64_t prefetch = -1;
+  /// LLVM's locality hint of those prefetches (negative: the target's).
+  int64_t prefetchLocality = -1;
   /// q/k/v and gate/up as one matmul each (tern-fuse-projections).
   bool fuseProjections = true;
 };

@@ -135,6 +135,13 @@ int64_t Target::streamPrefetch() const {
   return triple.getArch() == llvm::Triple::x86_64 ? kX86StreamPrefetch : 0;
 }
 
+int64_t Target::streamPrefetchLocality() const {
+  return triple.getArch() == llvm::Triple::x86_64 &&
+                 llvm::StringRef(cpu).starts_with("znver")
+             ? 3
+             : 1;
+}
+
 bool Target::isHostArch() const {
   return triple.getArch() ==
          llvm::Triple(llvm::sys::getProcessTriple()).getArch();

@@ -65,6 +65,13 @@ struct Target {
   /// Bytes ahead in the weight stream that decode kernels and the output
   /// head prefetch by default (tern-select-kernels; --prefetch overrides).
   int64_t streamPrefetch() const;
+  /// LLVM's locality hint for those prefetches: 3 (into L1, `prefetcht0`)
+  /// on AMD Zen (LLVM CPU names znver*), where the 2B4T shape decoded
+  /// 1.079x (1.026-1.237) faster than with 1 on a Zen 5 (docs/
+  /// performance.md, "Prefetching into L1 on Zen"); 1 (`prefetcht2`)
+  /// elsewhere: on an Intel Xeon into L1 was slower for the head. The
+  /// microarchitecture's caches, not a feature LLVM lists, decide it.
+  int64_t streamPrefetchLocality() const;
   /// The features LLVM generates code with: `features`, then what Tern
   /// turns off because its code runs faster without it. x86-64 CPUs with
   /// AVX512-FP16 (Sapphire Rapids and later): -avx512fp16, so that f16 ->

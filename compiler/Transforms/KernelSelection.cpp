@@ -8,10 +8,12 @@ using namespace mlir;
 using namespace mlir::tern;
 
 KernelSelector::KernelSelector(Target target, const TuningDb *db,
-                               const Packing *preferred, int64_t prefetch)
+                               const Packing *preferred, int64_t prefetch,
+                               int64_t locality)
     : target_(std::move(target)), families_(familiesFor(target_)), db_(db),
       preferred_(preferred),
-      prefetch_(prefetch < 0 ? target_.streamPrefetch() : prefetch) {}
+      prefetch_(prefetch < 0 ? target_.streamPrefetch() : prefetch),
+      locality_(locality < 0 ? target_.streamPrefetchLocality() : locality) {}
 
 std::string KernelSelector::checkDatabase(const std::string &path) const {
   if (!db_)
@@ -73,7 +75,7 @@ KernelChoice KernelSelector::kernel(int64_t m, int64_t n, int64_t k,
     if (const TuningEntry *e = db_->nearest(target_.cpu, m, n, k))
       if (e->choice.family->reads(layout, k))
         return withPrefetch({e->choice.family, layout, e->choice.tile}, m,
-                            prefetch_);
+                            prefetch_, locality_);
   return withPrefetch(defaultKernel(families_, m, n, k, layout), m,
-                      prefetch_);
+                      prefetch_, locality_);
 }

@@ -27,12 +27,16 @@ public:
   /// `db` (may be null) must outlive the selector; `preferred`: a packing
   /// to store weights in where the target reads it (null: the defaults);
   /// `prefetch`: bytes ahead that decode kernels and the head prefetch
-  /// (negative: the target's Target::streamPrefetch).
+  /// (negative: the target's Target::streamPrefetch); `locality`: LLVM's
+  /// locality hint for them (negative: Target::streamPrefetchLocality).
   KernelSelector(Target target, const TuningDb *db = nullptr,
-                 const Packing *preferred = nullptr, int64_t prefetch = -1);
+                 const Packing *preferred = nullptr, int64_t prefetch = -1,
+                 int64_t locality = -1);
 
   /// The prefetch distance in bytes (0: none).
   int64_t prefetch() const { return prefetch_; }
+  /// The locality hint of those prefetches.
+  int64_t locality() const { return locality_; }
 
   const Target &target() const { return target_; }
   llvm::ArrayRef<const KernelFamily *> families() const { return families_; }
@@ -64,6 +68,7 @@ private:
   const TuningDb *db_;
   const Packing *preferred_;
   int64_t prefetch_;
+  int64_t locality_;
 };
 
 } // namespace mlir::tern

@@ -29,7 +29,10 @@ def TernSelectKernels : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
     that prefetch get `prefetch = P`
     and each `tern.lm_head` gets `{prefetch = P}`: P is the `prefetch`
     option, or the target's distance (5120 bytes on x86-64, 0 elsewhere;
-    none is set when it is 0).
+    none is set when it is 0). Both carry the `prefetch-locality` option's
+    LLVM locality hint, or the target's (3, into L1, on AMD Zen; 1
+    elsewhere), where it is not 1: `locality = 3` and `prefetch_locality =
+    3`.
 
     A requested packing that no family of the target reads for a shape is
     reported as a warning naming the weights and why, not dropped
@@ -61,6 +64,8 @@ def TernSelectKernels : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
            "Store weights in this packing (one block per row) where a kernel family of the target reads it">,
     Option<"prefetch", "prefetch", "int64_t", /*default=*/"-1",
            "Bytes ahead in the weight stream that decode kernels and the head prefetch (0: none; negative: the target's default)">,
+    Option<"prefetchLocality", "prefetch-locality", "int64_t", /*default=*/"-1",
+           "LLVM's locality hint of those prefetches, 0 to 3 (3: into L1; negative: the target's default)">,
   ];
   let dependentDialects = ["::mlir::tern::TernDialect"];
 }

@@ -58,6 +58,11 @@ struct TernSelectKernelsPass
                packingNames() + ")";
       return success();
     }
+    if (prefetchLocality > 3) {
+      error_ = "prefetch-locality: " + std::to_string(prefetchLocality) +
+               " is not one of LLVM's prefetch hints 0 to 3";
+      return success();
+    }
     if (prefetch > KernelAttr::kMaxPrefetch) {
       error_ = "prefetch: " + std::to_string(prefetch) +
                " bytes is more than " +
@@ -65,7 +70,7 @@ struct TernSelectKernelsPass
       return success();
     }
     selector_.emplace(std::move(*t), db_ ? &*db_ : nullptr, preferred,
-                      prefetch);
+                      prefetch, prefetchLocality);
     error_ = selector_->checkDatabase(tuningDb);
     return success();
   }
@@ -80,8 +85,11 @@ struct TernSelectKernelsPass
     chooseKernels(module);
     if (int64_t p = selector_->prefetch())
       module.walk([&](LmHeadOp head) {
-        if (!head.getPrefetchAttr())
-          head.setPrefetch(p);
+        if (head.getPrefetchAttr())
+          return;
+        head.setPrefetch(p);
+        if (selector_->locality() != KernelAttr::kDefaultLocality)
+          head.setPrefetchLocality(selector_->locality());
       });
     // The integer q4 head's group sums: the target's best multiply-add of
     // byte quads.

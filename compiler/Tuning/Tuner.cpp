@@ -108,7 +108,8 @@ llvm::Expected<WeightBuffer> packedCopies(const Layout &layout, int64_t n,
 std::vector<KernelChoice>
 mlir::tern::tuningCandidates(ArrayRef<const KernelFamily *> families,
                              int64_t m, int64_t n, int64_t k,
-                             int64_t prefillRows, int64_t prefetch) {
+                             int64_t prefillRows, int64_t prefetch,
+                             int64_t locality) {
   std::vector<KernelChoice> out;
   if (families.empty())
     return out;
@@ -123,7 +124,7 @@ mlir::tern::tuningCandidates(ArrayRef<const KernelFamily *> families,
           ? defaultKernel(families, prefillRows, n, k, defaultLayout_).family
           : nullptr;
   auto add = [&](KernelChoice c) {
-    c = withPrefetch(c, m, prefetch);
+    c = withPrefetch(c, m, prefetch, locality);
     if (c && c.layout.check(n, k).empty() && c.family->reads(c.layout, k) &&
         (!prefillFamily || prefillFamily->reads(c.layout, k)) &&
         !llvm::is_contained(out, c))
@@ -475,7 +476,8 @@ std::vector<KernelChoice> Tuner::candidates(int64_t m, int64_t n, int64_t k,
       prefillRows = std::max(prefillRows, m2);
   std::vector<KernelChoice> out =
       tuningCandidates(families_, m, n, k, prefillRows,
-                       target_.streamPrefetch());
+                       target_.streamPrefetch(),
+                       target_.streamPrefetchLocality());
   // Decode keeps the default unless asked: every decode choice that
   // differed from it (wider tiles, AVX2 on a 512-bit VNNI CPU, 1.6-bit
   // base3v) won alone and in the model step and lost in whole-model runs

@@ -72,11 +72,12 @@ struct TuneOptions {
 /// tiles have at least min(M, 4) rows; decode where `prefillRows` > 1 are
 /// tuned too keeps to layouts the prefill default family reads. Decode
 /// candidates (up to kPrefetchRows rows) of families that prefetch carry
-/// `prefetch` (bytes), as KernelSelector gives them.
+/// `prefetch` (bytes) with `locality`, as KernelSelector gives them.
 std::vector<KernelChoice>
 tuningCandidates(llvm::ArrayRef<const KernelFamily *> families, int64_t m,
                  int64_t n, int64_t k, int64_t prefillRows = 0,
-                 int64_t prefetch = 0);
+                 int64_t prefetch = 0,
+                 int64_t locality = kDefaultPrefetchLocality);
 
 llvm::Error tune(const TuneOptions &options);
 

@@ -43,8 +43,9 @@ TuningEntry entry(const Target &t, int64_t m, int64_t n, int64_t k,
 }
 
 KernelChoice choice(const char *f, int64_t tm, int64_t tn, const Packing &p,
-                    int64_t block, int64_t prefetch = 0) {
-  return {family(f), {&p, block}, {tm, tn}, prefetch};
+                    int64_t block, int64_t prefetch = 0,
+                    int64_t locality = kDefaultPrefetchLocality) {
+  return {family(f), {&p, block}, {tm, tn}, prefetch, locality};
 }
 } // namespace
 
@@ -70,10 +71,10 @@ TEST(Targets, FamiliesComeFromTheRegistry) {
 TEST(DefaultPolicy, LayoutsAndKernelsPerTarget) {
   const Target zen5 = target("znver5"), v3 = target("x86-64-v3"),
                sve = target("aarch64+sve");
-  // 512-bit VNNI: blocks of 256, decode 1x1 prefetching, prefill 8x2
-  // (K = 2560).
+  // 512-bit VNNI: blocks of 256, decode 1x1 prefetching (into L1 on Zen),
+  // prefill 8x2 (K = 2560).
   EXPECT_EQ(KernelSelector(zen5).choice(1, 2560, 2560),
-            choice("vnni512", 1, 1, i2Packing(), 256, kX86StreamPrefetch));
+            choice("vnni512", 1, 1, i2Packing(), 256, kX86StreamPrefetch, 3));
   EXPECT_EQ(KernelSelector(zen5).choice(32, 3840, 2560),
             choice("vnni512", 8, 2, i2Packing(), 256));
   // AVX2: I2_S's 128; SVE: one block per row.
@@ -110,6 +111,27 @@ TEST(DefaultPolicy, DecodeKernelsThatStreamPrefetch) {
             0);
   EXPECT_EQ(target("aarch64+sve").streamPrefetch(), 0);
   EXPECT_EQ(zen5.streamPrefetch(), kX86StreamPrefetch);
+  // Into L1 on AMD Zen, towards the outer caches elsewhere; only where a
+  // kernel prefetches, and the selector's argument overrides the target.
+  EXPECT_EQ(zen5.streamPrefetchLocality(), 3);
+  EXPECT_EQ(target("sapphirerapids").streamPrefetchLocality(), 1);
+  EXPECT_EQ(target("x86-64-v3").streamPrefetchLocality(), 1);
+  EXPECT_EQ(target("aarch64").streamPrefetchLocality(), 1);
+  EXPECT_EQ(KernelSelector(zen5).choice(1, 2560, 6912).locality, 3);
+  EXPECT_EQ(KernelSelector(zen5).choice(32, 2560, 6912).locality,
+            kDefaultPrefetchLocality);
+  EXPECT_EQ(KernelSelector(zen5, nullptr, nullptr, -1, 1)
+                .choice(1, 2560, 6912)
+                .locality,
+            1);
+  EXPECT_EQ(KernelSelector(target("sapphirerapids"))
+                .choice(1, 2560, 6912)
+                .locality,
+            1);
+  EXPECT_EQ(KernelSelector(zen5, nullptr, nullptr, 0)
+                .choice(1, 2560, 6912)
+                .locality,
+            kDefaultPrefetchLocality); // no distance, no hint
   // The registry refuses a distance where a family's kernels take none.
   EXPECT_EQ(checkKernel("vnni512", {&i2Packing(), 256}, 2560, 4096), "");
   EXPECT_EQ(checkKernel("lut", {&lut2iPacking(), 256}, 256, 4096),
@@ -181,7 +203,8 @@ TEST(TuningCandidates, DefaultFirstAndEveryCandidateReadable) {
   const std::vector<const KernelFamily *> zen5 = familiesFor(target("znver5"));
   for (int64_t m : {1, 32}) {
     const std::vector<KernelChoice> c = tuningCandidates(
-        zen5, m, 2560, 6912, 0, target("znver5").streamPrefetch());
+        zen5, m, 2560, 6912, 0, target("znver5").streamPrefetch(),
+        target("znver5").streamPrefetchLocality());
     ASSERT_FALSE(c.empty());
     EXPECT_EQ(c.front(), KernelSelector(target("znver5")).choice(m, 2560, 6912));
     // Decode candidates prefetch as the compiled decode kernels do.

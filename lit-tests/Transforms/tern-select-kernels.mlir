@@ -12,12 +12,15 @@
 // RUN: tern-opt %s '--tern-select-kernels=target=znver4 prefetch=0' | FileCheck %s --check-prefix=NOPF
 // RUN: tern-opt %s '--tern-select-kernels=target=znver4 prefetch=2048' | FileCheck %s --check-prefix=PF2K
 // RUN: not tern-opt %s '--tern-select-kernels=target=znver4 prefetch=2000000' 2>&1 | FileCheck %s --check-prefix=PFBIG
+// RUN: tern-opt %s '--tern-select-kernels=target=znver4 prefetch-locality=1' | FileCheck %s --check-prefix=L2
+// RUN: tern-opt %s '--tern-select-kernels=target=sapphirerapids prefetch-locality=3' | FileCheck %s --check-prefix=SPRL1
+// RUN: not tern-opt %s '--tern-select-kernels=target=znver4 prefetch-locality=4' 2>&1 | FileCheck %s --check-prefix=LBAD
 // RUN: printf '%%s' '{"format":"tern-tuning","version":1,"entries":[{"cpu":"x86-64-v3","m":1,"n":64,"k":256,"family":"avx2","packing":"i2","block":256,"tile_m":1,"tile_n":2},{"cpu":"x86-64-v3","m":8,"n":64,"k":256,"family":"avx2","packing":"i2","block":128,"tile_m":4,"tile_n":3}]}' > %t.json
 // RUN: tern-opt %s '--tern-select-kernels=target=x86-64-v3 tuning-db=%t.json' | FileCheck %s --check-prefix=DB
 
 // ZEN4: %[[W:.*]] = tern.weight "w" %arg0 : memref<?xi8> -> !tern.weights<64x256>
 // ZEN4: %[[P:.*]] = tern.pack %[[W]] : !tern.weights<64x256> -> !tern.weights<64x256, #tern.layout<i2, block = 256>>
-// ZEN4: tern.bitlinear %arg1, %[[P]], %arg3 {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1], prefetch = 5120>}
+// ZEN4: tern.bitlinear %arg1, %[[P]], %arg3 {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1], prefetch = 5120, locality = 3>}
 // ZEN4: tern.matmul %arg2, %[[P]] {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [8, 2]>}
 // AVX2: tern.pack {{.*}} -> !tern.weights<64x256, #tern.layout<i2, block = 128>>
 // AVX2: tern.bitlinear {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [1, 1], prefetch = 5120>}
@@ -47,16 +50,26 @@
 // Decode kernels of families that stream their weights, and the head,
 // prefetch the target's distance (5120 bytes on x86-64, none on AArch64;
 // the lookup-table kernels take none); prefill kernels never.
-// ZEN4: tern.lm_head {{.*}} as native {prefetch = 5120 : i64}
+// On AMD Zen (znver*) into L1 (locality 3, prefetcht0); elsewhere the
+// default (1, prefetcht2, not printed); the prefetch-locality option
+// overrides the target's.
+// ZEN4: tern.lm_head {{.*}} as native {prefetch = 5120 : i64, prefetch_locality = 3 : i64}
 // AVX2: tern.lm_head {{.*}} as native {prefetch = 5120 : i64}
+// AVX2-NOT: locality
+// L2: tern.bitlinear {{.*}} tile = [1, 1], prefetch = 5120>}
+// L2: tern.lm_head {{.*}} as native {prefetch = 5120 : i64}
+// L2-NOT: locality
+// SPRL1: tern.bitlinear {{.*}} tile = [1, 1], prefetch = 5120, locality = 3>}
+// SPRL1: tern.lm_head {{.*}} as native {prefetch = 5120 : i64, prefetch_locality = 3 : i64}
+// LBAD: error: prefetch-locality: 4 is not one of LLVM's prefetch hints 0 to 3
 // NEON: tern.lm_head {{.*}} as native :
 // NEON-NOT: prefetch
 // SVE-NOT: prefetch
 // LUT-NOT: prefetch = 5120>
 // NOPF-NOT: prefetch
-// PF2K: tern.bitlinear {{.*}} tile = [1, 1], prefetch = 2048>}
+// PF2K: tern.bitlinear {{.*}} tile = [1, 1], prefetch = 2048, locality = 3>}
 // PF2K: tern.matmul {{.*}} tile = [8, 2]>}
-// PF2K: tern.lm_head {{.*}} {prefetch = 2048 : i64}
+// PF2K: tern.lm_head {{.*}} {prefetch = 2048 : i64, prefetch_locality = 3 : i64}
 // PFBIG: error: prefetch: 2000000 bytes is more than 1048576
 // AMX-INT8 CPUs: prefill matmuls of at least 16 rows on tiles (four row
 // tiles of 16 for 64 rows, three for 40), fewer rows and decode as on other
@@ -96,7 +109,7 @@ func.func @prefill(%blob: memref<?xi8>, %q64: tensor<64x256xi8>, %q40: tensor<40
 // rank) with a multiply-add of byte quads; none on baseline x86-64 (plain
 // vector arithmetic).
 // ZEN4-LABEL: func.func @q4_head
-// ZEN4: tern.lm_head {{.*}} as q4 {dot = "vnni512", prefetch = 5120 : i64}
+// ZEN4: tern.lm_head {{.*}} as q4 {dot = "vnni512", prefetch = 5120 : i64, prefetch_locality = 3 : i64}
 // SPR-LABEL: func.func @q4_head
 // SPR: tern.lm_head {{.*}} as q4 {dot = "vnni512", prefetch = 5120 : i64}
 // AVX2-LABEL: func.func @q4_head

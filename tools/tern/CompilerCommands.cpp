@@ -135,6 +135,13 @@ static cl::opt<int64_t> compilePrefetch(
              "0 elsewhere; 0: none)"),
     cl::value_desc("BYTES"), cl::init(-1), cl::sub(compileCmd),
     cl::cat(ternCategory));
+static cl::opt<int64_t> compilePrefetchLocality(
+    "prefetch-locality",
+    cl::desc("LLVM's locality hint of those prefetches, 0 to 3 (default: the "
+             "target's, 3 = into L1 on AMD Zen, 1 = towards the outer caches "
+             "elsewhere)"),
+    cl::value_desc("L"), cl::init(-1), cl::sub(compileCmd),
+    cl::cat(ternCategory));
 static cl::opt<bool> compileFuse(
     "fuse-projections",
     cl::desc("Compute q/k/v and gate/up as one matmul each (one activation "
@@ -257,6 +264,7 @@ static int runCompile() {
   o.head = *head;
   o.packing = compilePacking;
   o.prefetch = compilePrefetch;
+  o.prefetchLocality = compilePrefetchLocality;
   o.fuseProjections = compileFuse;
   o.runtimeLibDir = compileRuntimeDir;
   o.crossRuntimeLibDir = compileCrossRuntimeDir;

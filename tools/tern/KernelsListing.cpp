@@ -147,7 +147,8 @@ llvm::Error targetsMarkdown(llvm::raw_ostream &os) {
     const mt::ArchInfo *a = t->arch();
     os << "| `" << n.name << "` | " << n.triple << " | " << n.cpu << " | "
        << n.features << " | " << llvm::join(fams, ", ") << " | "
-       << t->streamPrefetch() << " | `"
+       << t->streamPrefetch()
+       << (t->streamPrefetchLocality() == 3 ? " into L1" : "") << " | `"
        << (a ? a->runner : "") << "` |\n";
   }
   return llvm::Error::success();
@@ -192,7 +193,10 @@ void tern::cli::printKernelsText(llvm::raw_ostream &os) {
                        (long long)p->rowGroup)
        << p->summary << "\n";
   os << "Targets: " << mt::supportedTargets() << "\n";
-  os << "Decode prefetch distance on this machine: "
-     << mt::hostTarget().streamPrefetch()
-     << " bytes (tern compile --prefetch BYTES; 0: none)\n";
+  const mt::Target host = mt::hostTarget();
+  os << "Decode prefetch distance on this machine: " << host.streamPrefetch()
+     << " bytes (tern compile --prefetch BYTES; 0: none), locality "
+     << host.streamPrefetchLocality()
+     << (host.streamPrefetchLocality() == 3 ? " (into L1)" : "")
+     << " (--prefetch-locality 0-3)\n";
 }

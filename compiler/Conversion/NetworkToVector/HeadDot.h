@@ -24,6 +24,7 @@ struct Q4HeadShape {
   int64_t rows, hidden;
   bool firstRowArg;   ///< takes memref<1xindex> first_row
   int64_t prefetch;   ///< bytes ahead (0: none)
+  int64_t locality;   ///< LLVM's prefetch locality hint
   const KernelFamily *family; ///< whose quadDot sums the groups (or null)
 };
 

@@ -33,6 +33,7 @@ struct HeadShape {
   int64_t rows, hidden;
   bool firstRowArg; ///< takes memref<1xindex> first_row
   int64_t prefetch; ///< bytes ahead (0: none)
+  int64_t locality; ///< LLVM's prefetch locality hint
 };
 
 } // namespace
@@ -125,17 +126,17 @@ Value prefetchRow(VectorBuilder &v, const HeadShape &s, Value weights,
 }
 
 /// Loads `w` weights of vocabulary row `row` at column k as f32 lanes;
-/// with `ahead` (prefetchRow), prefetches the same bytes of that row.
+/// with `ahead` (prefetchRow), prefetches the same bytes of that row with
+/// `locality` (the op's prefetch_locality).
 Value loadWeights(VectorBuilder &v, HeadFormat f, Value weights, Value row,
-                  Value k, int64_t w, Value ahead = {}) {
+                  Value k, int64_t w, Value ahead = {},
+                  int64_t locality = KernelAttr::kDefaultLocality) {
   OpBuilder &b = v.b;
   Location loc = v.loc;
   Type f32 = b.getF32Type();
   if (ahead)
-    // Locality 1 (prefetcht2 on x86): the head is read once per token;
-    // into L1 (3) was slower on a Xeon.
     memref::PrefetchOp::create(b, loc, weights, ValueRange{ahead, k},
-                               /*isWrite=*/false, /*localityHint=*/1,
+                               /*isWrite=*/false, /*localityHint=*/locality,
                                /*isDataCache=*/true);
   if (f == HeadFormat::native)
     return loadNativeRow(v, weights, row, k, w);
@@ -195,7 +196,8 @@ void buildHeadBody(OpBuilder &b, Block *body, const HeadShape &s) {
       Value d = headDot(
           v, s.hidden, [&](Value k, int64_t w) { return v.vload(x, {r, k}, w); },
           [&](Value k, int64_t w) {
-            return loadWeights(v, s.format, weights, row, k, w, ahead);
+            return loadWeights(v, s.format, weights, row, k, w, ahead,
+                               s.locality);
           });
       finish(d, row, r);
     });
@@ -213,7 +215,9 @@ struct LmHeadLowering : OpRewritePattern<LmHeadOp> {
     auto wType = op.getWeights().getType();
     const HeadShape s{op.getFormat(), inType.getDimSize(0),
                       inType.getDimSize(1), op.getFirstRow() != nullptr,
-                      static_cast<int64_t>(op.getPrefetch().value_or(0))};
+                      static_cast<int64_t>(op.getPrefetch().value_or(0)),
+                      static_cast<int64_t>(op.getPrefetchLocality().value_or(
+                          KernelAttr::kDefaultLocality))};
     const int64_t vocab = wType.getDimSize(0);
     auto memrefOf = [](RankedTensorType t) -> Type {
       return MemRefType::get(t.getShape(), t.getElementType());
@@ -244,10 +248,13 @@ struct LmHeadLowering : OpRewritePattern<LmHeadOp> {
     if (op.getDot() && (!family || !family->quadDot))
       return rewriter.notifyMatchFailure(op, "unknown dot family");
     const std::string name =
-        llvm::formatv("tern_head_{0}_{1}_r{2}_h{3}_v{4}{5}{6}{7}",
+        llvm::formatv("tern_head_{0}_{1}_r{2}_h{3}_v{4}{5}{6}{7}{8}",
                       stringifyHeadFormat(s.format), elem, s.rows, s.hidden,
                       vocab, s.firstRowArg ? "_from" : "",
                       s.prefetch ? "_pf" + std::to_string(s.prefetch) : "",
+                      s.prefetch && s.locality != KernelAttr::kDefaultLocality
+                          ? "l" + std::to_string(s.locality)
+                          : "",
                       family ? "_" + family->name.str() : "")
             .str();
     func::FuncOp fn = getOrBuildFunction(
@@ -256,7 +263,7 @@ struct LmHeadLowering : OpRewritePattern<LmHeadOp> {
           if (s.format == HeadFormat::q4)
             buildQ4HeadBody(b, body,
                             Q4HeadShape{s.rows, s.hidden, s.firstRowArg,
-                                        s.prefetch, family});
+                                        s.prefetch, s.locality, family});
           else
             buildHeadBody(b, body, s);
         });

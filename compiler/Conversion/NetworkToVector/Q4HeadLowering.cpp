@@ -170,7 +170,8 @@ struct Q4Builder {
       if (ahead)
         memref::PrefetchOp::create(b, v.loc, codes,
                                    ValueRange{ahead, v.idx(chunk * kChunk)},
-                                   /*isWrite=*/false, /*localityHint=*/1,
+                                   /*isWrite=*/false,
+                                   /*localityHint=*/s.locality,
                                    /*isDataCache=*/true);
       Value bytes = v.vload(codes, {row, v.idx(chunk * kChunk)}, kChunk);
       Value lo = arith::AndIOp::create(b, v.loc, bytes, splat8(kChunk, 15));

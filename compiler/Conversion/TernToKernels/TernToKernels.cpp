@@ -26,7 +26,8 @@ using namespace mlir::tern;
 namespace {
 
 /// The kernel's symbol: tern_kernel_<packing>_<family>_MxNxK_b<B>_t<TM>x<TN>
-/// and _pf<P> when it prefetches (hyphens in names become underscores).
+/// and _pf<P> when it prefetches, l<L> after it for a locality other than 1
+/// (hyphens in names become underscores).
 std::string kernelName(KernelAttr kernel, int64_t m, int64_t n, int64_t k) {
   std::string family = kernel.getFamily().getValue().str();
   std::replace(family.begin(), family.end(), '-', '_');
@@ -37,6 +38,9 @@ std::string kernelName(KernelAttr kernel, int64_t m, int64_t n, int64_t k) {
          std::to_string(kernel.getTileN()) +
          (kernel.getPrefetch()
               ? "_pf" + std::to_string(kernel.getPrefetch())
+              : std::string()) +
+         (kernel.getLocality() != KernelAttr::kDefaultLocality
+              ? "l" + std::to_string(kernel.getLocality())
               : std::string());
 }
 

@@ -70,12 +70,17 @@ def Tern_KernelAttr : AttrDef<Tern_Dialect, "Kernel"> {
     same bytes of the column ceil(P / row bytes) columns further on (the
     last column at most), for families whose kernels stream their weights
     (`tern kernels` lists them); tern-select-kernels gives decode kernels
-    the target's distance.
+    the target's distance. `locality = L` (omitted when 1) is LLVM's
+    prefetch locality hint: 3 fetches into every cache level (x86
+    `prefetcht0`), 1 towards the outer ones (`prefetcht2`), 0 without
+    keeping the line (`prefetchnta`); the target's choice
+    (Target::streamPrefetchLocality).
     `convert-tern-to-kernels` turns a matmul carrying it into a call of that
     kernel; a matmul without one takes the reference lowering.
 
     The verifier checks the tile (1 to 8 each side), the prefetch distance
-    (0 to 1 MiB), the block against the packing, and, where the kernel registry is linked (every Tern tool), that
+    (0 to 1 MiB) and locality (0 to 3, other than 1 only with a distance),
+    the block against the packing, and, where the kernel registry is linked (every Tern tool), that
     the family exists and reads that packing and block. The op carrying it
     checks that its weights are stored in that layout.
 
@@ -93,10 +98,11 @@ def Tern_KernelAttr : AttrDef<Tern_Dialect, "Kernel"> {
   let parameters = (ins "::mlir::StringAttr":$family,
                         Tern_PackingParameter:$packing, "int64_t":$block,
                         "int64_t":$tile_m, "int64_t":$tile_n,
-                        DefaultValuedParameter<"int64_t", "0">:$prefetch);
+                        DefaultValuedParameter<"int64_t", "0">:$prefetch,
+                        DefaultValuedParameter<"int64_t", "1">:$locality);
   let assemblyFormat = [{
     `<` $family `,` $packing `,` `block` `=` $block `,` `tile` `=` `[` $tile_m `,` $tile_n `]`
-    (`,` `prefetch` `=` $prefetch^)? `>`
+    (`,` `prefetch` `=` $prefetch^)? (`,` `locality` `=` $locality^)? `>`
   }];
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
@@ -107,6 +113,8 @@ def Tern_KernelAttr : AttrDef<Tern_Dialect, "Kernel"> {
     static constexpr int64_t kMaxTile = 8;
     /// The largest prefetch distance in bytes.
     static constexpr int64_t kMaxPrefetch = 1 << 20;
+    /// The locality a kernel prefetches with unless told otherwise.
+    static constexpr int64_t kDefaultLocality = 1;
   }];
 }
 

@@ -65,7 +65,7 @@ LogicalResult LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 LogicalResult KernelAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  StringAttr family, const Packing *packing,
                                  int64_t block, int64_t tileM, int64_t tileN,
-                                 int64_t prefetch) {
+                                 int64_t prefetch, int64_t locality) {
   if (!family || family.getValue().empty())
     return emitError() << "needs a kernel family name";
   if (tileM < 1 || tileN < 1 || tileM > kMaxTile || tileN > kMaxTile)
@@ -76,6 +76,12 @@ LogicalResult KernelAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "prefetch " << prefetch
                        << " is out of range: bytes in [0, " << kMaxPrefetch
                        << "]";
+  if (locality < 0 || locality > 3)
+    return emitError() << "locality " << locality
+                       << " is out of range: LLVM's prefetch hints 0 to 3";
+  if (locality != kDefaultLocality && prefetch == 0)
+    return emitError() << "locality " << locality
+                       << " needs a prefetch distance";
   const Layout layout{packing, block};
   if (std::string why = layout.check(block); !why.empty())
     return emitError() << why;

@@ -524,7 +524,9 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
     `prefetch = P` (bytes, set by tern-select-kernels from the target): while
     one token row's logits are computed, each load of a vocabulary row's
     weights also prefetches the same columns ceil(P / row bytes) rows
-    further on (the last row at most); only speed depends on it.
+    further on (the last row at most), with `prefetch_locality = L` (LLVM's
+    prefetch locality hint, 1 when absent; as #tern.kernel's `locality`);
+    only speed depends on them.
 
     Example:
 
@@ -547,6 +549,7 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
                        Arg<MemRefOf<[F32]>, "the logits", [MemWrite]>:$logits,
                        Optional<Index>:$first_row,
                        OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<1048576>]>>:$prefetch,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<3>]>>:$prefetch_locality,
                        OptionalAttr<StrAttr>:$dot);
   let assemblyFormat = [{
     $input (`scaled` $input_scales^)? `,` $weights (`,` $scales^)? `into`

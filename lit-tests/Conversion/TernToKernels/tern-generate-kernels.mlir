@@ -90,6 +90,12 @@ func.func private @base3v_vnni512(memref<1x320xi8>, memref<64x64xi8>, memref<1x6
 // CHECK-NEXT: vector.reduction <add>, %[[S]]
 func.func private @vnni512_prefetch(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1], prefetch = 128>}
 
+// With `locality = 3` (the target's on AMD Zen) the same prefetches go
+// into L1.
+// CHECK: func.func private @vnni512_prefetch_l1(
+// CHECK: memref.prefetch %{{.*}}[%{{.*}}, %{{.*}}], read, locality<3>, data : memref<64x64xi8>
+func.func private @vnni512_prefetch_l1(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1], prefetch = 128, locality = 3>}
+
 // Declarations without the marker are left alone.
 // CHECK: func.func private @other(memref<1x256xi8>)
 func.func private @other(memref<1x256xi8>)

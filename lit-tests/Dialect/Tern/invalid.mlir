@@ -292,6 +292,16 @@ func.func private @huge_prefetch() attributes {k = #tern.kernel<"avx2", i2, bloc
 
 // -----
 
+// expected-error @+1 {{locality 4 is out of range: LLVM's prefetch hints 0 to 3}}
+func.func private @bad_locality() attributes {k = #tern.kernel<"avx2", i2, block = 128, tile = [1, 1], prefetch = 4096, locality = 4>}
+
+// -----
+
+// expected-error @+1 {{locality 3 needs a prefetch distance}}
+func.func private @locality_alone() attributes {k = #tern.kernel<"avx2", i2, block = 128, tile = [1, 1], prefetch = 0, locality = 3>}
+
+// -----
+
 // expected-error @+1 {{the lut kernels do not prefetch (prefetch = 4096)}}
 func.func private @lut_prefetch() attributes {k = #tern.kernel<"lut", lut2i, block = 256, tile = [1, 2], prefetch = 4096>}
 

@@ -61,14 +61,14 @@ func.func @all_ops(%master: tensor<32x64xbf16>, %x: tensor<3x64xf32>)
 // CHECK: %[[XN:.*]] = tern.rms_norm %[[X]], %[[NW]] {epsilon = 9.99999974E-6 : f32} : tensor<2x64xf32>, tensor<64xf32> -> tensor<2x64xf32>
 // CHECK: %[[W:.*]] = tern.weight "q" %arg0 : memref<?xi8> -> !tern.weights<64x64>
 // CHECK: %[[P:.*]] = tern.pack %[[W]] : !tern.weights<64x64> -> !tern.weights<64x64, #tern.layout<i2, block = 64>>
-// CHECK: tern.bitlinear %[[XN]], %[[P]], %{{.*}} {kernel = #tern.kernel<"neon-dotprod", i2, block = 64, tile = [2, 4], prefetch = 4096>}
+// CHECK: tern.bitlinear %[[XN]], %[[P]], %{{.*}} {kernel = #tern.kernel<"neon-dotprod", i2, block = 64, tile = [2, 4], prefetch = 4096, locality = 3>}
 // CHECK: %[[COS:.*]], %[[SIN:.*]] = tern.rope_table %arg2 {theta = 5.000000e+05 : f32} : tensor<2x8xf32>, tensor<2x8xf32>
 // CHECK: %[[R:.*]] = tern.rope %{{.*}}, %[[COS]], %[[SIN]] : tensor<2x64xf32>, tensor<2x8xf32>, tensor<2x8xf32> -> tensor<2x64xf32>
 // CHECK: %[[A:.*]] = tern.attention %[[R]], %{{.*}}, %{{.*}} into %arg3, %arg4 at %arg2 {layer = 1 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64} : tensor<2x64xf32>, tensor<2x32xf32>, tensor<2x32xf32>, memref<2x16x32xf32>, memref<2x16x32xf32> -> tensor<2x64xf32>
 // CHECK: tern.squared_relu_gate %[[A]], %[[A]] : tensor<2x64xf32>
 // CHECK: tern.lm_head %{{.*}}, %[[EMB]] into %arg5 from %arg6 as native : tensor<2x64xf32>, tensor<128x64xf16> into memref<2x128xf32>
 // CHECK: %[[HQ:.*]], %[[HS:.*]] = tern.quantize_act
-// CHECK: tern.lm_head %[[HQ]] scaled %[[HS]], %{{.*}}, %{{.*}} into %arg5 as q4 {dot = "avx2", prefetch = 1280 : i64} : tensor<2x64xi8> scaled tensor<2xf32>, tensor<128x32xi8>, tensor<128x2xf32> into memref<2x128xf32>
+// CHECK: tern.lm_head %[[HQ]] scaled %[[HS]], %{{.*}}, %{{.*}} into %arg5 as q4 {dot = "avx2", prefetch = 1280 : i64, prefetch_locality = 3 : i64} : tensor<2x64xi8> scaled tensor<2xf32>, tensor<128x32xi8>, tensor<128x2xf32> into memref<2x128xf32>
 // CHECK-LABEL: func.func @screened
 // CHECK: tern.lm_head %arg0, %arg1, %arg2 into %arg5 as int8 : tensor<1x64xf32>, tensor<128x64xi8>, tensor<128x1xf32> into memref<128xf32>
 // CHECK: tern.screen_head %arg0, %arg3, %arg4 into %arg5 : tensor<1x64xf32>, tensor<128x64xf16>, tensor<128xf32> into memref<128xf32>
@@ -82,7 +82,7 @@ func.func @network(%blob: memref<?xi8>, %tokens: tensor<2xi64>, %pos: index,
   %w = tern.weight "q" %blob : memref<?xi8> -> !tern.weights<64x64>
   %p = tern.pack %w : !tern.weights<64x64> -> !tern.weights<64x64, #tern.layout<i2, block = 64>>
   %s = arith.constant 0.5 : f32
-  %q = tern.bitlinear %xn, %p, %s {kernel = #tern.kernel<"neon-dotprod", i2, block = 64, tile = [2, 4], prefetch = 4096>} : tensor<2x64xf32>, !tern.weights<64x64, #tern.layout<i2, block = 64>>, f32 -> tensor<2x64xf32>
+  %q = tern.bitlinear %xn, %p, %s {kernel = #tern.kernel<"neon-dotprod", i2, block = 64, tile = [2, 4], prefetch = 4096, locality = 3>} : tensor<2x64xf32>, !tern.weights<64x64, #tern.layout<i2, block = 64>>, f32 -> tensor<2x64xf32>
   %k = tensor.extract_slice %q[0, 0] [2, 32] [1, 1] : tensor<2x64xf32> to tensor<2x32xf32>
   %cos, %sin = tern.rope_table %pos {theta = 5.0e+05 : f32} : tensor<2x8xf32>, tensor<2x8xf32>
   %qr = tern.rope %q, %cos, %sin : tensor<2x64xf32>, tensor<2x8xf32>, tensor<2x8xf32> -> tensor<2x64xf32>
@@ -92,7 +92,7 @@ func.func @network(%blob: memref<?xi8>, %tokens: tensor<2xi64>, %pos: index,
   %codes = tern.weight "c" %blob : memref<?xi8> -> tensor<128x32xi8>
   %scales = tern.weight "s" %blob : memref<?xi8> -> tensor<128x2xf32>
   %hq, %hs = tern.quantize_act %h : tensor<2x64xf32> -> tensor<2x64xi8>, tensor<2xf32>
-  tern.lm_head %hq scaled %hs, %codes, %scales into %logits as q4 {dot = "avx2", prefetch = 1280 : i64} : tensor<2x64xi8> scaled tensor<2xf32>, tensor<128x32xi8>, tensor<128x2xf32> into memref<2x128xf32>
+  tern.lm_head %hq scaled %hs, %codes, %scales into %logits as q4 {dot = "avx2", prefetch = 1280 : i64, prefetch_locality = 3 : i64} : tensor<2x64xi8> scaled tensor<2xf32>, tensor<128x32xi8>, tensor<128x2xf32> into memref<2x128xf32>
   return
 }
 
