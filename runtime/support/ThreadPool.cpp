@@ -135,34 +135,32 @@ void ThreadPool::runShare(int index) {
     (*task_)(begin, end);
 }
 
-void ThreadPool::runBalancedShare(int index) {
-  const std::function<void(int64_t, int64_t)> &fn = *task_;
-  const int64_t grain = grain_;
-  // The own chunk from the front.
-  std::atomic<uint64_t> &own = shares_[index].range;
-  for (uint64_t r = own.load(std::memory_order_relaxed);;) {
+namespace {
+/// Takes blocks of `grain` items from `share`, from its front (its own
+/// thread) or its back (another thread), and runs them until none is left.
+void drain(std::atomic<uint64_t> &share, int64_t grain, bool fromFront,
+           const std::function<void(int64_t, int64_t)> &fn) {
+  for (uint64_t r = share.load(std::memory_order_relaxed);;) {
     const int64_t front = frontOf(r), back = backOf(r);
     if (front >= back)
-      break;
-    const int64_t next = std::min(front + grain, back);
-    if (own.compare_exchange_weak(r, pack(next, back),
-                                  std::memory_order_relaxed))
-      fn(front, next), r = own.load(std::memory_order_relaxed);
+      return;
+    const int64_t begin = fromFront ? front : std::max(back - grain, front);
+    const int64_t end = fromFront ? std::min(front + grain, back) : back;
+    const uint64_t rest = fromFront ? pack(end, back) : pack(front, begin);
+    if (!share.compare_exchange_weak(r, rest, std::memory_order_relaxed))
+      continue; // r now holds what another thread left
+    fn(begin, end);
+    r = share.load(std::memory_order_relaxed);
   }
-  // Then the others' from the back, nearest thread first.
+}
+} // namespace
+
+void ThreadPool::runBalancedShare(int index) {
+  // The own part first, then the others' parts, nearest thread first.
   const int threads = size();
-  for (int k = 1; k < threads; ++k) {
-    std::atomic<uint64_t> &other = shares_[(index + k) % threads].range;
-    for (uint64_t r = other.load(std::memory_order_relaxed);;) {
-      const int64_t front = frontOf(r), back = backOf(r);
-      if (front >= back)
-        break;
-      const int64_t from = std::max(back - grain, front);
-      if (other.compare_exchange_weak(r, pack(front, from),
-                                      std::memory_order_relaxed))
-        fn(from, back), r = other.load(std::memory_order_relaxed);
-    }
-  }
+  for (int k = 0; k < threads; ++k)
+    drain(shares_[(index + k) % threads].range, grain_, /*fromFront=*/k == 0,
+          *task_);
 }
 
 void ThreadPool::workerLoop(int index) {
