@@ -173,10 +173,7 @@ std::string summarizeKernels(ModuleOp module) {
     out = "none";
   if (prefetch > 0)
     out += "; decode prefetch " + std::to_string(prefetch) + " bytes" +
-           (locality == 3 ? " into L1"
-            : locality != KernelAttr::kDefaultLocality
-                ? " (locality " + std::to_string(locality) + ")"
-                : "");
+           prefetchLocalityText(locality);
   return out;
 }
 

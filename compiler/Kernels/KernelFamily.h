@@ -49,6 +49,10 @@ struct Tile {
 /// `locality` default, KernelAttr::kDefaultLocality): 1, `prefetcht2`.
 constexpr int64_t kDefaultPrefetchLocality = 1;
 
+/// How messages name a prefetch locality after the distance: " into L1"
+/// (3), "" (the default), else " (locality L)".
+std::string prefetchLocalityText(int64_t locality);
+
 /// How one matmul is computed: the C++ form of `#tern.kernel`.
 struct KernelChoice {
   const KernelFamily *family = nullptr;

@@ -128,16 +128,22 @@ void mlir::tern::registerKernelRegistry(DialectRegistry &registry) {
 // KernelChoice
 //===----------------------------------------------------------------------===//
 
+std::string mlir::tern::prefetchLocalityText(int64_t locality) {
+  if (locality == 3)
+    return " into L1";
+  if (locality == kDefaultPrefetchLocality)
+    return "";
+  return " (locality " + std::to_string(locality) + ")";
+}
+
 std::string KernelChoice::str() const {
   if (!family)
     return "reference lowering";
   return family->name.str() + " " + layout.str() + " tile " +
          std::to_string(tile.m) + "x" + std::to_string(tile.n) +
-         (prefetch ? ", prefetch " + std::to_string(prefetch) : "") +
-         (locality == 3 ? " into L1"
-          : locality != KernelAttr::kDefaultLocality
-              ? " (locality " + std::to_string(locality) + ")"
-              : "");
+         (prefetch ? ", prefetch " + std::to_string(prefetch) +
+                         prefetchLocalityText(locality)
+                   : "");
 }
 
 KernelAttr KernelChoice::attr(MLIRContext *ctx) const {

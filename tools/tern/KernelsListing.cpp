@@ -148,7 +148,7 @@ llvm::Error targetsMarkdown(llvm::raw_ostream &os) {
     os << "| `" << n.name << "` | " << n.triple << " | " << n.cpu << " | "
        << n.features << " | " << llvm::join(fams, ", ") << " | "
        << t->streamPrefetch()
-       << (t->streamPrefetchLocality() == 3 ? " into L1" : "") << " | `"
+       << mt::prefetchLocalityText(t->streamPrefetchLocality()) << " | `"
        << (a ? a->runner : "") << "` |\n";
   }
   return llvm::Error::success();
