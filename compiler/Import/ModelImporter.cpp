@@ -397,7 +397,7 @@ mlir::tern::importModel(MLIRContext &context,
                         const rt::ModelDescription &model,
                         const ImportOptions &options) {
   if (llvm::Error e = check(model, options))
-    return std::move(e);
+    return e;
   ImportedModel out;
   out.contextSize =
       options.contextSize ? options.contextSize : model.config.maxPositions;

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <algorithm>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::tern;
@@ -123,13 +124,51 @@ void mlir::tern::kernels::emitTileLoops(
     emitRows(idx(mainRows), m - mainRows);
 }
 
+namespace {
+/// Packing::fieldShift of each position when a column's sums of masked
+/// fields fit in i32 lanes (vecBytes / 4 lanes, each adding 4 products of
+/// a byte < 256 and an activation of magnitude <= 128 per step), else
+/// none.
+SmallVector<int64_t> fieldShifts(const TileBuilder &tb, int64_t vecBytes) {
+  const Packing &p = *tb.layout.packing;
+  if (!p.fieldShift)
+    return {};
+  const int64_t steps = tb.k / (p.vectorPositions * vecBytes) + 1;
+  if (steps * 4 * 255 * 128 > std::numeric_limits<int32_t>::max())
+    return {};
+  SmallVector<int64_t> shifts;
+  for (int64_t j = 0; j < p.vectorPositions; ++j)
+    shifts.push_back(p.fieldShift(j));
+  return shifts;
+}
+
+/// Each position's bit field of `bytes` in place (code << shift).
+SmallVector<Value> maskedFields(TileBuilder &tb, Value bytes,
+                                ArrayRef<int64_t> shifts) {
+  const int64_t bits = 8 / tb.perByte();
+  auto type = cast<VectorType>(bytes.getType());
+  SmallVector<Value> out;
+  for (int64_t shift : shifts) {
+    const auto mask = static_cast<int8_t>(((1 << bits) - 1) << shift);
+    out.push_back(
+        arith::AndIOp::create(tb.b, tb.loc, bytes, tb.splat(type, mask)));
+  }
+  return out;
+}
+} // namespace
+
 SmallVector<SmallVector<Value>> mlir::tern::kernels::fixedWidthDots(
     TileBuilder &tb, ArrayRef<Value> rows, ArrayRef<Value> cols,
     int64_t vecBytes, VectorType accType, int64_t codeOffset,
-    const AccumulateFn &accumulate, int64_t chains) {
+    const AccumulateFn &accumulate, ColumnChains column) {
   auto bytesType = VectorType::get({vecBytes}, tb.b.getI8Type());
-  if (rows.size() * cols.size() != 1)
-    chains = 1;
+  const int64_t per = tb.perByte();
+  const bool oneColumn = rows.size() * cols.size() == 1;
+  const int64_t chains = oneColumn ? column.chains : 1;
+  const SmallVector<int64_t> shifts =
+      oneColumn && column.fieldCodes && chains == per && codeOffset == 0
+          ? fieldShifts(tb, vecBytes)
+          : SmallVector<int64_t>{};
   // acc[i][n][c]: chain c of row i and column n.
   SmallVector<SmallVector<SmallVector<Value>>> acc(
       rows.size(),
@@ -138,7 +177,6 @@ SmallVector<SmallVector<Value>> mlir::tern::kernels::fixedWidthDots(
           SmallVector<Value>(static_cast<size_t>(chains),
                              tb.splat(accType, 0))));
   const SmallVector<Value> ahead = tb.prefetchColumns(cols);
-  const int64_t per = tb.perByte();
   const int64_t block = tb.layout.block;
   const int64_t part = block / per; // bytes per block and row
   for (int64_t blk = 0; blk < tb.k / block; ++blk)
@@ -152,7 +190,8 @@ SmallVector<SmallVector<Value>> mlir::tern::kernels::fixedWidthDots(
             ValueRange{col, tb.idx(blk * part + c)});
         if (!ahead.empty())
           tb.prefetchWeights(ahead[n], blk * part + c);
-        codes.push_back(tb.allCodes(bytes, codeOffset));
+        codes.push_back(shifts.empty() ? tb.allCodes(bytes, codeOffset)
+                                       : maskedFields(tb, bytes, shifts));
       }
       for (size_t i = 0; i < rows.size(); ++i) {
         SmallVector<Value> x;
@@ -178,9 +217,14 @@ SmallVector<SmallVector<Value>> mlir::tern::kernels::fixedWidthDots(
   SmallVector<SmallVector<Value>> dots(rows.size());
   for (size_t i = 0; i < rows.size(); ++i)
     for (size_t n = 0; n < cols.size(); ++n) {
-      Value sum = acc[i][n][0];
+      SmallVector<Value> parts(acc[i][n]);
+      for (auto [c, shift] : llvm::enumerate(shifts))
+        if (shift)
+          parts[c] = arith::ShRSIOp::create(tb.b, tb.loc, parts[c],
+                                            tb.splat(accType, shift));
+      Value sum = parts[0];
       for (int64_t c = 1; c < chains; ++c)
-        sum = arith::AddIOp::create(tb.b, tb.loc, sum, acc[i][n][c]);
+        sum = arith::AddIOp::create(tb.b, tb.loc, sum, parts[c]);
       dots[i].push_back(vector::ReductionOp::create(
           tb.b, tb.loc, vector::CombiningKind::ADD, sum));
     }
@@ -234,12 +278,12 @@ void mlir::tern::kernels::defineTiledKernel(func::FuncOp fn,
 
 MultiplyAdd mlir::tern::kernels::offsetCodesMultiplyAdd(int64_t vecBytes,
                                                         AccumulateFn accumulate,
-                                                        int64_t chains) {
+                                                        ColumnChains column) {
   MultiplyAdd f;
   f.dots = [=](TileBuilder &tb, ArrayRef<Value> rows, ArrayRef<Value> cols) {
     auto acc = VectorType::get({vecBytes / 4}, tb.b.getI32Type());
     return fixedWidthDots(tb, rows, cols, vecBytes, acc, /*codeOffset=*/0,
-                          accumulate, chains);
+                          accumulate, column);
   };
   // sum_k a[row, k]: the overcount of multiplying by codes t + 1.
   f.rowSum = [=](TileBuilder &tb, Value row) -> Value {

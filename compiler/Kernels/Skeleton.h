@@ -107,18 +107,30 @@ void defineTiledKernel(func::FuncOp fn, const KernelChoice &choice,
 /// bytes of the column prefetchColumns() gives.
 using AccumulateFn = std::function<Value(
     TileBuilder &, Value acc, ArrayRef<std::pair<Value, Value>> pairs)>;
+/// How a 1x1 tile (a decode column) accumulates.
+struct ColumnChains {
+  /// Accumulators (see fixedWidthDots).
+  int64_t chains = 1;
+  /// The family multiplies unsigned bytes 0..255 exactly (vpdpbusd, not
+  /// vpmaddubsw, which saturates): with one chain per position of a packing
+  /// in bit fields (Packing::fieldShift), each position's codes are its
+  /// bytes masked in place, times 2^shift, and the chain is shifted right
+  /// by that once after the loop (one instruction per position and step
+  /// fewer; exact, as each chain is a multiple of 2^shift that fits in i32).
+  bool fieldCodes = false;
+};
 SmallVector<SmallVector<Value>>
 fixedWidthDots(TileBuilder &tb, ArrayRef<Value> rows, ArrayRef<Value> cols,
                int64_t vecBytes, VectorType accType, int64_t codeOffset,
-               const AccumulateFn &accumulate, int64_t chains = 1);
+               const AccumulateFn &accumulate, ColumnChains column = {});
 
 /// A fixed-width family of `vecBytes`-byte steps that multiplies the
 /// unsigned codes t + 1 (0..2) by the activations, accumulating into
-/// vecBytes / 4 i32 lanes with `accumulate` (a 1x1 tile in `chains`
-/// accumulators), and subtracts the activation row sum (computed with the
-/// same `accumulate` against ones).
+/// vecBytes / 4 i32 lanes with `accumulate` (a 1x1 tile as `column`
+/// says), and subtracts the activation row sum (computed with the same
+/// `accumulate` against ones).
 MultiplyAdd offsetCodesMultiplyAdd(int64_t vecBytes, AccumulateFn accumulate,
-                                   int64_t chains = 1);
+                                   ColumnChains column = {});
 /// A fixed-width family of `vecBytes`-byte steps that multiplies the signed
 /// ternary values t by the activations, accumulating into `accType`.
 MultiplyAdd signedCodesMultiplyAdd(int64_t vecBytes, VectorType accType,

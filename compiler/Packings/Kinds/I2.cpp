@@ -15,6 +15,9 @@ using namespace mlir::tern;
 
 namespace {
 
+/// The bit shift of position j's code in its byte.
+int64_t fieldShift(int64_t j) { return 6 - 2 * j; }
+
 void packI2(int64_t b, const int8_t *t, int64_t k, uint8_t *out) {
   const int64_t q = b / 4;
   for (int64_t blk = 0; blk < k / b; ++blk) {
@@ -22,7 +25,7 @@ void packI2(int64_t b, const int8_t *t, int64_t k, uint8_t *out) {
     for (int64_t p = 0; p < q; ++p) {
       unsigned byte = 0;
       for (int j = 0; j < 4; ++j)
-        byte |= unsigned(w[p + j * q] + 1) << (6 - 2 * j);
+        byte |= unsigned(w[p + j * q] + 1) << fieldShift(j);
       out[blk * q + p] = static_cast<uint8_t>(byte);
     }
   }
@@ -33,7 +36,7 @@ bool unpackI2(int64_t b, const uint8_t *in, int64_t k, int8_t *t) {
   for (int64_t blk = 0; blk < k / b; ++blk)
     for (int64_t p = 0; p < q; ++p)
       for (int j = 0; j < 4; ++j) {
-        const unsigned code = (in[blk * q + p] >> (6 - 2 * j)) & 3u;
+        const unsigned code = (in[blk * q + p] >> fieldShift(j)) & 3u;
         if (code == 3)
           return false;
         t[blk * b + p + j * q] = static_cast<int8_t>(int(code) - 1);
@@ -50,7 +53,7 @@ Value packedByte(IndexArith &a, Value unpacked, Value row, Value c,
   for (int64_t j = 0; j < 4; ++j) {
     Value col = a.add(base, a.add(p, a.idx(j * bytes)));
     Value code = a.add(a.weight(unpacked, row, col), a.i32(1));
-    byte = a.bitOr(byte, a.shl(code, a.i32(6 - 2 * j)));
+    byte = a.bitOr(byte, a.shl(code, a.i32(fieldShift(j))));
   }
   return byte;
 }
@@ -73,7 +76,7 @@ SmallVector<Value> vectorCodes(OpBuilder &b, Location loc, Value bytes,
     Value c = arith::AndIOp::create(
         b, loc,
         arith::ShRUIOp::create(b, loc, bytes,
-                               splatLike(b, loc, bytes, 6 - 2 * j)),
+                               splatLike(b, loc, bytes, fieldShift(j))),
         splatLike(b, loc, bytes, 3));
     out.push_back(minusOffset(b, loc, c, offset));
   }
@@ -96,6 +99,7 @@ const Packing &mlir::tern::i2Packing() {
     p.buildWeight = weight;
     p.vectorPositions = 4;
     p.vectorCodes = vectorCodes;
+    p.fieldShift = fieldShift;
     p.tuneBlocks = [](int64_t k) { return SmallVector<int64_t>{128, 256, k}; };
     return p;
   }();

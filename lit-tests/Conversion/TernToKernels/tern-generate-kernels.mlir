@@ -73,19 +73,34 @@ func.func private @base3v_vnni512(memref<1x320xi8>, memref<64x64xi8>, memref<1x6
 // A decode column in 4 chains (one vpdpbusd per position, each from zero,
 // added after the step) and, with prefetch = 128 (rows of 64 bytes: 2
 // columns ahead, the last column at most), a prefetch of the same bytes
-// after each weight load.
+// after each weight load. vpdpbusd multiplies unsigned bytes exactly, so
+// each position's codes are its i2 bit field masked in place (bits 7-6 are
+// -64 as i8), code << shift, and its chain is shifted back once at the end.
 // CHECK: func.func private @vnni512_prefetch(%[[PA:.*]]: memref<1x256xi8>, %[[PW:.*]]: memref<64x64xi8>,
 // CHECK: scf.for %[[PN:.*]] = %{{.*}} to %{{.*}} step
 // CHECK: %[[PNEXT:.*]] = arith.addi %[[PN]], %c2 : index
 // CHECK: %[[PAHEAD:.*]] = arith.minui %[[PNEXT]], %c63 : index
-// CHECK: vector.load %[[PW]][%[[PN]], %[[PB:.*]]] : memref<64x64xi8>, vector<64xi8>
+// CHECK: %[[PBYTES:.*]] = vector.load %[[PW]][%[[PN]], %[[PB:.*]]] : memref<64x64xi8>, vector<64xi8>
 // CHECK: memref.prefetch %[[PW]][%[[PAHEAD]], %{{.*}}], read, locality<1>, data : memref<64x64xi8>
-// CHECK: %[[C0:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[Z:[a-z0-9_]+]], %{{.*}}, %{{.*}})
+// CHECK-NOT: arith.shrui
+// CHECK: %[[M0:.*]] = arith.constant dense<-64> : vector<64xi8>
+// CHECK-NEXT: %[[F0:.*]] = arith.andi %[[PBYTES]], %[[M0]] : vector<64xi8>
+// CHECK: arith.constant dense<48> : vector<64xi8>
+// CHECK: arith.constant dense<12> : vector<64xi8>
+// CHECK: arith.constant dense<3> : vector<64xi8>
+// CHECK-NOT: arith.shrui
+// CHECK: %[[C0:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[Z:[a-z0-9_]+]], %[[F0]], %{{.*}})
 // CHECK-NEXT: %[[C1:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[Z]], %{{.*}}, %{{.*}})
 // CHECK-NEXT: %[[C2:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[Z]], %{{.*}}, %{{.*}})
 // CHECK-NEXT: %[[C3:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[Z]], %{{.*}}, %{{.*}})
-// CHECK-NEXT: %[[S01:.*]] = arith.addi %[[C0]], %[[C1]] : vector<16xi32>
-// CHECK-NEXT: %[[S012:.*]] = arith.addi %[[S01]], %[[C2]] : vector<16xi32>
+// CHECK-NEXT: %[[K6:.*]] = arith.constant dense<6> : vector<16xi32>
+// CHECK-NEXT: %[[D0:.*]] = arith.shrsi %[[C0]], %[[K6]] : vector<16xi32>
+// CHECK-NEXT: %[[K4:.*]] = arith.constant dense<4> : vector<16xi32>
+// CHECK-NEXT: %[[D1:.*]] = arith.shrsi %[[C1]], %[[K4]] : vector<16xi32>
+// CHECK-NEXT: %[[K2:.*]] = arith.constant dense<2> : vector<16xi32>
+// CHECK-NEXT: %[[D2:.*]] = arith.shrsi %[[C2]], %[[K2]] : vector<16xi32>
+// CHECK-NEXT: %[[S01:.*]] = arith.addi %[[D0]], %[[D1]] : vector<16xi32>
+// CHECK-NEXT: %[[S012:.*]] = arith.addi %[[S01]], %[[D2]] : vector<16xi32>
 // CHECK-NEXT: %[[S:.*]] = arith.addi %[[S012]], %[[C3]] : vector<16xi32>
 // CHECK-NEXT: vector.reduction <add>, %[[S]]
 func.func private @vnni512_prefetch(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1], prefetch = 128>}
