@@ -12,6 +12,9 @@
 // prefill64_<family>/*: a prefill chunk of 64 rows (the executables'
 // default) with each family the CPU runs for prefill (amx, vnni512, ...).
 //
+// decode_cached/*: decode on weights that stay in the L2 cache (the
+// arithmetic's rate, not memory's).
+//
 // decode_<family>_<packing>/*: decode with each family the CPU runs on
 // each other packing it reads (base3v, lut2i), one block per row.
 //
@@ -60,9 +63,10 @@ using namespace mlir::tern;
 namespace {
 
 /// `c` (the default kernel for the shape when empty) on weights streamed
-/// from 256 MiB of copies, one thread.
+/// from 256 MiB of copies (or, `cached`, one copy that stays in the
+/// caches: the kernel's arithmetic rate), one thread.
 void matmul(benchmark::State &state, int64_t m, int64_t n, int64_t k,
-            KernelChoice c) {
+            KernelChoice c, bool cached = false) {
   if (!c)
     c = KernelSelector(hostTarget()).choice(m, n, k);
   if (!c) {
@@ -85,7 +89,8 @@ void matmul(benchmark::State &state, int64_t m, int64_t n, int64_t k,
     v = static_cast<int8_t>(static_cast<int>(rng() % 3) - 1);
   const size_t bytes = n * c.layout.rowBytes(k);
   // 256 MiB of copies: past the L3 (see Tuner.cpp).
-  const size_t copies = std::clamp<size_t>((256u << 20) / bytes + 1, 1, 256);
+  const size_t copies =
+      cached ? 1 : std::clamp<size_t>((256u << 20) / bytes + 1, 1, 256);
   AlignedArray<uint8_t> w(bytes * copies);
   c.layout.pack(t.data(), n, k, w.data());
   for (size_t i = 1; i < copies; ++i)
@@ -387,6 +392,13 @@ const bool registered = [] {
                                    })
           ->Unit(benchmark::kMicrosecond);
     }
+  // Decode of the k/v shape (410 KB of i2 weights) from the L2 cache: what
+  // the kernel's instructions cost when memory does not limit them.
+  benchmark::RegisterBenchmark("decode_cached/attn_k_v_640x2560",
+                               [](benchmark::State &st) {
+                                 matmul(st, 1, 640, 2560, {}, /*cached=*/true);
+                               })
+      ->Unit(benchmark::kMicrosecond);
   for (::tern::HeadFormat f : {::tern::HeadFormat::Native,
                                ::tern::HeadFormat::Int8,
                                ::tern::HeadFormat::Q4})
