@@ -43,7 +43,7 @@ def packings_by_arch(tern):
             continue
         m = re.match(r"^\s+reads at K = \d+: (.*)$", line)
         if m and arch:
-            # "i2 (block ...); base3v (...); prefetches in decode; ...":
+            # "i2 (block ...); base3v (...); prefetches the weight stream; ...":
             # the packings are the parts with their blocks in parentheses.
             for part in m.group(1).split(";"):
                 p = re.match(r"(\S+) \(", part.strip())

@@ -172,7 +172,7 @@ std::string summarizeKernels(ModuleOp module) {
   if (out.empty())
     out = "none";
   if (prefetch > 0)
-    out += "; decode prefetch " + std::to_string(prefetch) + " bytes" +
+    out += "; prefetch " + std::to_string(prefetch) + " bytes" +
            prefetchLocalityText(locality);
   return out;
 }

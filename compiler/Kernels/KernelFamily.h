@@ -190,18 +190,16 @@ std::vector<std::string> kernelFeatures(const Target &target);
 std::string checkKernel(llvm::StringRef family, const Layout &layout,
                         int64_t k = 0, int64_t prefetch = 0);
 
-/// The most activation rows whose kernels prefetch: decode and batched
-/// decode of up to 4 streams. Batched decode on the 2B4T shape (Xeon,
-/// AVX-512 VNNI): 2 streams 1.15x, 4 streams 1.11x with prefetching; at 8
-/// and 16 rows the kernels are bound by arithmetic and it did not help.
-constexpr int64_t kPrefetchRows = 4;
-
-/// `c` with the prefetch distance a matmul of M rows gets: `bytes` (the
-/// target's, Target::streamPrefetch, or --prefetch) for M <= kPrefetchRows
-/// where the family prefetches, else 0, with `locality` where it prefetches
-/// (Target::streamPrefetchLocality). Prefill tiles reuse each weight
-/// across rows and are bound by arithmetic, not by the stream.
-KernelChoice withPrefetch(KernelChoice c, int64_t m, int64_t bytes,
+/// `c` with the prefetch distance its matmul gets, whatever its rows:
+/// `bytes` (the target's, Target::streamPrefetch, or --prefetch) where the
+/// family prefetches, else 0, with `locality` where it prefetches
+/// (Target::streamPrefetchLocality). Decode streams the weights once;
+/// batched decode (2B4T shape, Xeon, AVX-512 VNNI) 1.15x at 2 streams and
+/// 1.11x at 4 with prefetching, within the noise at 8 and 16; prefill
+/// (64-row chunks, whose 8-row tiles read each weight column once per row
+/// tile) 1.04-1.07x per kernel on a Zen 5 (docs/performance.md,
+/// "Prefetching the weight stream").
+KernelChoice withPrefetch(KernelChoice c, int64_t bytes,
                           int64_t locality = kDefaultPrefetchLocality);
 
 /// Installs the registry's check of `#tern.kernel` family names in the

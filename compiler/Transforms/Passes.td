@@ -25,8 +25,8 @@ def TernSelectKernels : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
       family for that M (decode and prefill rank families differently) with
       its default tile. Ops without a kernel take the reference lowering.
 
-    Decode kernels (M = 1, and batched decode up to 4 rows) of families
-    that prefetch get `prefetch = P`
+    Matmul kernels (decode, batched decode and prefill) of families that
+    prefetch get `prefetch = P`
     and each `tern.lm_head` gets `{prefetch = P}`: P is the `prefetch`
     option, or the target's distance (5120 bytes on x86-64, 0 elsewhere;
     none is set when it is 0). Both carry the `prefetch-locality` option's
@@ -63,7 +63,7 @@ def TernSelectKernels : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
     Option<"packing", "packing", "std::string", /*default=*/"\"\"",
            "Store weights in this packing (one block per row) where a kernel family of the target reads it">,
     Option<"prefetch", "prefetch", "int64_t", /*default=*/"-1",
-           "Bytes ahead in the weight stream that decode kernels and the head prefetch (0: none; negative: the target's default)">,
+           "Bytes ahead in the weight stream that matmul kernels and the head prefetch (0: none; negative: the target's default)">,
     Option<"prefetchLocality", "prefetch-locality", "int64_t", /*default=*/"-1",
            "LLVM's locality hint of those prefetches, 0 to 3 (3: into L1; negative: the target's default)">,
   ];

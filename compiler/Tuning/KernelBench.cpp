@@ -10,7 +10,9 @@
 //   build/bin/tern-kernel-bench [--benchmark_filter=decode]
 //
 // prefill64_<family>/*: a prefill chunk of 64 rows (the executables'
-// default) with each family the CPU runs for prefill (amx, vnni512, ...).
+// default) with each family the CPU runs for prefill (amx, vnni512, ...),
+// prefetching as compiled; prefill64_<family>_pf0/*: the same without
+// prefetching, for families that prefetch.
 //
 // decode_cached/*: decode on weights that stay in the L2 cache (the
 // arithmetic's rate, not memory's).
@@ -410,7 +412,9 @@ const bool registered = [] {
         ->UseRealTime();
   // Prefill chunks as executables run them (kDefaultPrefillRows rows) with
   // every family the host runs for prefill, on the i2 layout the default
-  // policy picks, with the family's default tile.
+  // policy picks, with the family's default tile and the target's prefetch
+  // distance; families that prefetch also without it (`_pf0`), to compare.
+  const Target host = hostTarget();
   for (const KernelFamily *f : hostFamilies())
     for (const Shape &s : kShapes) {
       const int64_t m = kDefaultPrefillRows;
@@ -418,12 +422,20 @@ const bool registered = [] {
       if (f->prefillRank == KernelFamily::kNever || m < f->minRows ||
           !f->reads(l, s.k))
         continue;
-      const KernelChoice c{f, l, f->defaultTile(m, s.k)};
-      benchmark::RegisterBenchmark(
-          ("prefill" + std::to_string(m) + "_" + f->name.str() + "/" + s.name)
-              .c_str(),
-          [s, c, m](benchmark::State &st) { matmul(st, m, s.n, s.k, c); })
-          ->Unit(benchmark::kMicrosecond);
+      const KernelChoice plain{f, l, f->defaultTile(m, s.k)};
+      const KernelChoice c = withPrefetch(plain, host.streamPrefetch(),
+                                          host.streamPrefetchLocality());
+      const std::string name =
+          "prefill" + std::to_string(m) + "_" + f->name.str();
+      std::vector<KernelChoice> variants = {c};
+      if (c.prefetch)
+        variants.push_back(plain);
+      for (const KernelChoice &x : variants) {
+        benchmark::RegisterBenchmark(
+            (name + (x.prefetch ? "" : "_pf0") + "/" + s.name).c_str(),
+            [s, x, m](benchmark::State &st) { matmul(st, m, s.n, s.k, x); })
+            ->Unit(benchmark::kMicrosecond);
+      }
     }
   // Decode with every family the host runs on every packing it reads in
   // one block per row (1.6-bit base3v, the lookup tables' lut2i, ...),

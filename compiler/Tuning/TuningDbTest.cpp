@@ -71,12 +71,12 @@ TEST(Targets, FamiliesComeFromTheRegistry) {
 TEST(DefaultPolicy, LayoutsAndKernelsPerTarget) {
   const Target zen5 = target("znver5"), v3 = target("x86-64-v3"),
                sve = target("aarch64+sve");
-  // 512-bit VNNI: blocks of 256, decode 1x1 prefetching (into L1 on Zen),
-  // prefill 8x2 (K = 2560).
+  // 512-bit VNNI: blocks of 256, decode 1x1, prefill 8x2 (K = 2560), both
+  // prefetching (into L1 on Zen).
   EXPECT_EQ(KernelSelector(zen5).choice(1, 2560, 2560),
             choice("vnni512", 1, 1, i2Packing(), 256, kX86StreamPrefetch, 3));
   EXPECT_EQ(KernelSelector(zen5).choice(32, 3840, 2560),
-            choice("vnni512", 8, 2, i2Packing(), 256));
+            choice("vnni512", 8, 2, i2Packing(), 256, kX86StreamPrefetch, 3));
   // AVX2: I2_S's 128; SVE: one block per row.
   EXPECT_EQ(KernelSelector(v3).choice(1, 2560, 2560),
             choice("avx2", 1, 1, i2Packing(), 128, kX86StreamPrefetch));
@@ -99,12 +99,11 @@ TEST(DefaultPolicy, DecodeKernelsThatStreamPrefetch) {
             8192);
   EXPECT_EQ(KernelSelector(zen5, nullptr, nullptr, 0).choice(1, 2560, 6912),
             choice("vnni512", 1, 1, i2Packing(), 256));
-  EXPECT_EQ(KernelSelector(zen5).choice(32, 2560, 6912).prefetch, 0);
-  // Batched decode of up to kPrefetchRows streams prefetches too.
-  EXPECT_EQ(KernelSelector(zen5).choice(kPrefetchRows, 2560, 6912).prefetch,
-            kX86StreamPrefetch);
-  EXPECT_EQ(
-      KernelSelector(zen5).choice(kPrefetchRows + 1, 2560, 6912).prefetch, 0);
+  // Batched decode and prefill tiles prefetch too, at the same distance.
+  for (int64_t m : {2, 4, 8, 32, 64})
+    EXPECT_EQ(KernelSelector(zen5).choice(m, 2560, 6912).prefetch,
+              kX86StreamPrefetch)
+        << m << " rows";
   EXPECT_EQ(KernelSelector(zen5, nullptr, nullptr, 4096)
                 .kernel(1, 64, 256, {&lut2iPacking(), 256})
                 .prefetch,
@@ -118,7 +117,10 @@ TEST(DefaultPolicy, DecodeKernelsThatStreamPrefetch) {
   EXPECT_EQ(target("x86-64-v3").streamPrefetchLocality(), 1);
   EXPECT_EQ(target("aarch64").streamPrefetchLocality(), 1);
   EXPECT_EQ(KernelSelector(zen5).choice(1, 2560, 6912).locality, 3);
-  EXPECT_EQ(KernelSelector(zen5).choice(32, 2560, 6912).locality,
+  EXPECT_EQ(KernelSelector(zen5).choice(32, 2560, 6912).locality, 3);
+  EXPECT_EQ(KernelSelector(zen5, nullptr, nullptr, 0)
+                .choice(32, 2560, 6912)
+                .locality,
             kDefaultPrefetchLocality);
   EXPECT_EQ(KernelSelector(zen5, nullptr, nullptr, -1, 1)
                 .choice(1, 2560, 6912)
@@ -163,17 +165,20 @@ TEST(KernelSelection, DecodeEntryDecidesTheLayoutOfEveryM) {
   KernelSelector s(zen5, &db);
   // Prefill has no entry: the default family, on the decode entry's layout.
   EXPECT_EQ(s.choice(32, 2560, 2560),
-            choice("vnni512", 8, 2, base3vPacking(), 320));
+            choice("vnni512", 8, 2, base3vPacking(), 320, kX86StreamPrefetch, 3));
   // An i2 b128 layout, which vnni512 does not read: the best-ranked family
   // that does, with its own tile.
   db.put(entry(zen5, 1, 2560, 2560, choice("avx2", 1, 1, i2Packing(), 128)));
-  EXPECT_EQ(s.choice(32, 2560, 2560), choice("vnni", 8, 1, i2Packing(), 128));
+  EXPECT_EQ(s.choice(32, 2560, 2560),
+            choice("vnni", 8, 1, i2Packing(), 128, kX86StreamPrefetch, 3));
   // Another CPU's entries are not used.
   EXPECT_EQ(KernelSelector(target("znver4"), &db).choice(1, 2560, 2560),
             KernelSelector(target("znver4")).choice(1, 2560, 2560));
-  // A prefill entry on that layout is taken as it is.
+  // A prefill entry on that layout is taken as it is, prefetching as the
+  // target does.
   db.put(entry(zen5, 32, 2560, 2560, choice("avx2", 4, 1, i2Packing(), 128)));
-  EXPECT_EQ(s.choice(32, 2560, 2560), choice("avx2", 4, 1, i2Packing(), 128));
+  EXPECT_EQ(s.choice(32, 2560, 2560),
+            choice("avx2", 4, 1, i2Packing(), 128, kX86StreamPrefetch, 3));
 }
 
 TEST(KernelSelection, LayoutThatDoesNotFitTheShapeFallsBack) {
@@ -207,8 +212,8 @@ TEST(TuningCandidates, DefaultFirstAndEveryCandidateReadable) {
         target("znver5").streamPrefetchLocality());
     ASSERT_FALSE(c.empty());
     EXPECT_EQ(c.front(), KernelSelector(target("znver5")).choice(m, 2560, 6912));
-    // Decode candidates prefetch as the compiled decode kernels do.
-    EXPECT_EQ(c.front().prefetch, m == 1 ? kX86StreamPrefetch : 0);
+    // Candidates prefetch as the compiled kernels do.
+    EXPECT_EQ(c.front().prefetch, kX86StreamPrefetch);
     for (const KernelChoice &x : c) {
       EXPECT_TRUE(x.family->reads(x.layout, 6912)) << x.str();
       EXPECT_LE(x.tile.m * x.tile.n, x.family->maxAccumulators) << x.str();

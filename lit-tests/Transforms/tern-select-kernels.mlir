@@ -21,10 +21,10 @@
 // ZEN4: %[[W:.*]] = tern.weight "w" %arg0 : memref<?xi8> -> !tern.weights<64x256>
 // ZEN4: %[[P:.*]] = tern.pack %[[W]] : !tern.weights<64x256> -> !tern.weights<64x256, #tern.layout<i2, block = 256>>
 // ZEN4: tern.bitlinear %arg1, %[[P]], %arg3 {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1], prefetch = 5120, locality = 3>}
-// ZEN4: tern.matmul %arg2, %[[P]] {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [8, 2]>}
+// ZEN4: tern.matmul %arg2, %[[P]] {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [8, 2], prefetch = 5120, locality = 3>}
 // AVX2: tern.pack {{.*}} -> !tern.weights<64x256, #tern.layout<i2, block = 128>>
 // AVX2: tern.bitlinear {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [1, 1], prefetch = 5120>}
-// AVX2: tern.matmul {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [8, 1]>}
+// AVX2: tern.matmul {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [8, 1], prefetch = 5120>}
 // NEON: tern.bitlinear {{.*}} {kernel = #tern.kernel<"neon-dotprod", i2, block = 128, tile = [1, 4]>}
 // NEON: tern.matmul {{.*}} {kernel = #tern.kernel<"neon-dotprod", i2, block = 128, tile = [8, 1]>}
 // SVE: tern.pack {{.*}} -> !tern.weights<64x256, #tern.layout<i2, block = 256>>
@@ -42,14 +42,15 @@
 // layout.
 // DB: tern.pack {{.*}} -> !tern.weights<64x256, #tern.layout<i2, block = 256>>
 // DB: tern.bitlinear {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 256, tile = [1, 2], prefetch = 5120>}
-// DB: tern.matmul {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 256, tile = [4, 3]>}
+// DB: tern.matmul {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 256, tile = [4, 3], prefetch = 5120>}
 // A weight that is not a blob weight gets neither layout nor kernel; a
 // kernel already chosen stays.
 // ZEN4: tern.bitlinear %arg1, %arg4, %arg3 :
 // ZEN4: tern.bitlinear {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [2, 2]>}
-// Decode kernels of families that stream their weights, and the head,
-// prefetch the target's distance (5120 bytes on x86-64, none on AArch64;
-// the lookup-table kernels take none); prefill kernels never.
+// Kernels of families that stream their weights, decode and prefill
+// alike, and the head prefetch the target's distance (5120 bytes on
+// x86-64, none on AArch64; the lookup-table kernels take none; amx's
+// tiles none).
 // On AMD Zen (znver*) into L1 (locality 3, prefetcht0); elsewhere the
 // default (1, prefetcht2, not printed); the prefetch-locality option
 // overrides the target's.
@@ -68,21 +69,21 @@
 // LUT-NOT: prefetch = 5120>
 // NOPF-NOT: prefetch
 // PF2K: tern.bitlinear {{.*}} tile = [1, 1], prefetch = 2048, locality = 3>}
-// PF2K: tern.matmul {{.*}} tile = [8, 2]>}
+// PF2K: tern.matmul {{.*}} tile = [8, 2], prefetch = 2048, locality = 3>}
 // PF2K: tern.lm_head {{.*}} {prefetch = 2048 : i64, prefetch_locality = 3 : i64}
 // PFBIG: error: prefetch: 2000000 bytes is more than 1048576
 // AMX-INT8 CPUs: prefill matmuls of at least 16 rows on tiles (four row
 // tiles of 16 for 64 rows, three for 40), fewer rows and decode as on other
 // AVX512-VNNI CPUs; the same i2 b256 layout for all.
 // SPR: tern.bitlinear {{.*}} {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1], prefetch = 5120>}
-// SPR: tern.matmul {{.*}} {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [8, 2]>}
+// SPR: tern.matmul {{.*}} {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [8, 2], prefetch = 5120>}
 // SPR-LABEL: func.func @prefill
 // SPR: tern.pack {{.*}} -> !tern.weights<64x256, #tern.layout<i2, block = 256>>
 // SPR: tern.matmul {{.*}} {kernel = #tern.kernel<"amx", i2, block = 256, tile = [4, 1]>}
 // SPR: tern.matmul {{.*}} {kernel = #tern.kernel<"amx", i2, block = 256, tile = [3, 1]>}
-// SPR: tern.matmul {{.*}} {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [8, 2]>}
+// SPR: tern.matmul {{.*}} {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [8, 2], prefetch = 5120>}
 // ZEN4-LABEL: func.func @prefill
-// ZEN4: tern.matmul {{.*}} {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [8, 2]>}
+// ZEN4: tern.matmul {{.*}} {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [8, 2], prefetch = 5120, locality = 3>}
 func.func @layer(%blob: memref<?xi8>, %x: tensor<1x256xf32>, %q: tensor<8x256xi8>, %s: f32,
                  %arg: !tern.weights<64x256>, %packed: !tern.weights<64x256, #tern.layout<i2, block = 128>>,
     %xn: tensor<1x256xf32>, %emb: tensor<64x256xf16>, %logits: memref<64xf32>)

@@ -130,7 +130,7 @@ static cl::opt<std::string> compilePacking("packing", cl::desc(kPackingHelp),
                                            cl::cat(ternCategory));
 static cl::opt<int64_t> compilePrefetch(
     "prefetch",
-    cl::desc("Bytes ahead in the weight stream that decode kernels and the "
+    cl::desc("Bytes ahead in the weight stream that matmul kernels and the "
              "output head prefetch (default: the target's, 5120 on x86-64 and "
              "0 elsewhere; 0: none)"),
     cl::value_desc("BYTES"), cl::init(-1), cl::sub(compileCmd),

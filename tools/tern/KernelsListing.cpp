@@ -93,7 +93,7 @@ void familiesMarkdown(llvm::raw_ostream &os) {
         "K = 2560 (decode: M = 1; prefill: M = " +
               std::to_string(mlir::tern::kDefaultPrefillRows) + "); layouts read are for "
         "rows of K = 2560. Families that prefetch take `#tern.kernel`'s "
-        "`prefetch` distance in decode (the target's by default, 5120 bytes "
+        "`prefetch` distance (the target's by default, 5120 bytes "
         "on x86-64; `tern compile --prefetch`). \"q4 head\": the bytes per "
         "multiply-add of byte quads the family gives the integer q4 head "
         "(`tern.lm_head ... {dot = ...}`, the first such family of a target "
@@ -135,7 +135,7 @@ void packingsMarkdown(llvm::raw_ostream &os) {
 llvm::Error targetsMarkdown(llvm::raw_ostream &os) {
   os << "\n## Named cross targets\n\n"
         "Besides `native` and any x86-64 CPU name LLVM knows.\n\n"
-        "| target | triple | CPU | features | families | decode prefetch "
+        "| target | triple | CPU | features | families | prefetch "
         "(bytes) | runs here with |\n|---|---|---|---|---|---|---|\n";
   for (const mt::NamedTarget &n : mt::targetTable()) {
     llvm::Expected<mt::Target> t = mt::resolveTarget(n.name);
@@ -181,7 +181,7 @@ void tern::cli::printKernelsText(llvm::raw_ostream &os) {
                        features(*f).c_str(), rank(f->decodeRank).c_str(),
                        prefillRank(*f).c_str())
        << f->summary << "\n      reads at K = 2560: " << layoutsRead(*f)
-       << (f->prefetches ? "; prefetches in decode" : "")
+       << (f->prefetches ? "; prefetches the weight stream" : "")
        << (f->quadDot ? "; q4 head sums in " + std::to_string(f->quadBytes) +
                             "-byte quads"
                       : "")
@@ -194,7 +194,7 @@ void tern::cli::printKernelsText(llvm::raw_ostream &os) {
        << p->summary << "\n";
   os << "Targets: " << mt::supportedTargets() << "\n";
   const mt::Target host = mt::hostTarget();
-  os << "Decode prefetch distance on this machine: " << host.streamPrefetch()
+  os << "Prefetch distance on this machine: " << host.streamPrefetch()
      << " bytes (tern compile --prefetch BYTES; 0: none), locality "
      << host.streamPrefetchLocality()
      << (host.streamPrefetchLocality() == 3 ? " (into L1)" : "")
