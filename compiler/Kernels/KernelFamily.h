@@ -121,6 +121,12 @@ struct KernelFamily {
   /// Whether its kernels take a prefetch distance (#tern.kernel's
   /// `prefetch`): families that stream each column's weights in order.
   bool prefetches = false;
+  /// Whether its prefill kernels (more than kPrefetchRows rows) prefetch
+  /// too: where prefill reads the weights faster than the hardware
+  /// prefetchers keep up (vnni512 on a Zen 5: 1.04-1.14x per 64-row
+  /// kernel; avx2 0.82-1.02x, vnni 0.97-1.01x, so those do not;
+  /// docs/performance.md, "Prefetching the weight stream").
+  bool prefetchesPrefill = false;
   /// Rows and columns per step of its tiles: #tern.kernel's tile [TM, TN]
   /// is TM x tileUnit.m activation rows and TN x tileUnit.n columns (amx:
   /// tiles of 16 x 16).
@@ -190,16 +196,18 @@ std::vector<std::string> kernelFeatures(const Target &target);
 std::string checkKernel(llvm::StringRef family, const Layout &layout,
                         int64_t k = 0, int64_t prefetch = 0);
 
-/// `c` with the prefetch distance its matmul gets, whatever its rows:
-/// `bytes` (the target's, Target::streamPrefetch, or --prefetch) where the
-/// family prefetches, else 0, with `locality` where it prefetches
-/// (Target::streamPrefetchLocality). Decode streams the weights once;
-/// batched decode (2B4T shape, Xeon, AVX-512 VNNI) 1.15x at 2 streams and
-/// 1.11x at 4 with prefetching, within the noise at 8 and 16; prefill
-/// (64-row chunks, whose 8-row tiles read each weight column once per row
-/// tile) 1.04-1.07x per kernel on a Zen 5 (docs/performance.md,
-/// "Prefetching the weight stream").
-KernelChoice withPrefetch(KernelChoice c, int64_t bytes,
+/// The most activation rows whose kernels prefetch, for families without
+/// `prefetchesPrefill`: decode and batched decode of up to 4 streams.
+/// Batched decode on the 2B4T shape (Xeon, AVX-512 VNNI): 2 streams 1.15x,
+/// 4 streams 1.11x with prefetching; within the noise at 8 and 16.
+constexpr int64_t kPrefetchRows = 4;
+
+/// `c` with the prefetch distance a matmul of M rows gets: `bytes` (the
+/// target's, Target::streamPrefetch, or --prefetch) where the family
+/// prefetches and M <= kPrefetchRows or the family prefetches in prefill
+/// too, else 0, with `locality` where it prefetches
+/// (Target::streamPrefetchLocality).
+KernelChoice withPrefetch(KernelChoice c, int64_t m, int64_t bytes,
                           int64_t locality = kDefaultPrefetchLocality);
 
 /// Installs the registry's check of `#tern.kernel` family names in the

@@ -103,10 +103,11 @@ std::string mlir::tern::checkKernel(StringRef family, const Layout &layout,
   return {};
 }
 
-KernelChoice mlir::tern::withPrefetch(KernelChoice c, int64_t bytes,
-                                      int64_t locality) {
+KernelChoice mlir::tern::withPrefetch(KernelChoice c, int64_t m,
+                                      int64_t bytes, int64_t locality) {
   if (c) {
-    c.prefetch = c.family->prefetches ? bytes : 0;
+    const bool rows = m <= kPrefetchRows || c.family->prefetchesPrefill;
+    c.prefetch = c.family->prefetches && rows ? bytes : 0;
     c.locality = c.prefetch ? locality : KernelAttr::kDefaultLocality;
   }
   return c;

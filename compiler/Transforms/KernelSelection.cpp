@@ -74,8 +74,8 @@ KernelChoice KernelSelector::kernel(int64_t m, int64_t n, int64_t k,
   if (db_)
     if (const TuningEntry *e = db_->nearest(target_.cpu, m, n, k))
       if (e->choice.family->reads(layout, k))
-        return withPrefetch({e->choice.family, layout, e->choice.tile},
+        return withPrefetch({e->choice.family, layout, e->choice.tile}, m,
                             prefetch_, locality_);
-  return withPrefetch(defaultKernel(families_, m, n, k, layout), prefetch_,
-                      locality_);
+  return withPrefetch(defaultKernel(families_, m, n, k, layout), m,
+                      prefetch_, locality_);
 }

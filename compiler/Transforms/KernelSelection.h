@@ -9,8 +9,9 @@
 //     it; else the default (compiler/Kernels/DefaultPolicy.h);
 //   - a matmul's kernel: the nearest database entry's family and tile for
 //     its M where that family reads the weight's layout; else the default
-//     for that layout; kernels of families that prefetch get the prefetch
-//     distance (the target's unless given).
+//     for that layout; decode kernels (up to kPrefetchRows rows; prefill
+//     too where the family says so) of families that prefetch get the
+//     prefetch distance (the target's unless given).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_COMPILER_TRANSFORMS_KERNELSELECTION_H

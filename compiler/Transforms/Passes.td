@@ -25,8 +25,9 @@ def TernSelectKernels : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
       family for that M (decode and prefill rank families differently) with
       its default tile. Ops without a kernel take the reference lowering.
 
-    Matmul kernels (decode, batched decode and prefill) of families that
-    prefetch get `prefetch = P`
+    Matmul kernels of families that prefetch get `prefetch = P` (decode
+    and batched decode up to 4 rows; prefill too for families that
+    prefetch there, vnni512)
     and each `tern.lm_head` gets `{prefetch = P}`: P is the `prefetch`
     option, or the target's distance (5120 bytes on x86-64, 0 elsewhere;
     none is set when it is 0). Both carry the `prefetch-locality` option's

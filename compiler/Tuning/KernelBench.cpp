@@ -12,7 +12,9 @@
 // prefill64_<family>/*: a prefill chunk of 64 rows (the executables'
 // default) with each family the CPU runs for prefill (amx, vnni512, ...),
 // prefetching as compiled; prefill64_<family>_pf0/*: the same without
-// prefetching, for families that prefetch.
+// prefetching, for families whose prefill kernels prefetch; and for the
+// other families that prefetch, prefill64_<family>_pf/*: the same with the
+// target's prefetch (to check that they need none).
 //
 // decode_cached/*: decode on weights that stay in the L2 cache (the
 // arithmetic's rate, not memory's).
@@ -423,16 +425,23 @@ const bool registered = [] {
           !f->reads(l, s.k))
         continue;
       const KernelChoice plain{f, l, f->defaultTile(m, s.k)};
-      const KernelChoice c = withPrefetch(plain, host.streamPrefetch(),
+      const KernelChoice c = withPrefetch(plain, m, host.streamPrefetch(),
                                           host.streamPrefetchLocality());
       const std::string name =
           "prefill" + std::to_string(m) + "_" + f->name.str();
+      // As compiled, then the other way (with or without prefetching).
       std::vector<KernelChoice> variants = {c};
-      if (c.prefetch)
-        variants.push_back(plain);
+      KernelChoice other = plain;
+      if (!c.prefetch && f->prefetches)
+        other = withPrefetch(plain, /*m=*/1, host.streamPrefetch(),
+                             host.streamPrefetchLocality());
+      if (!(other == c))
+        variants.push_back(other);
       for (const KernelChoice &x : variants) {
         benchmark::RegisterBenchmark(
-            (name + (x.prefetch ? "" : "_pf0") + "/" + s.name).c_str(),
+            (name + (&x == &variants[0] ? "" : x.prefetch ? "_pf" : "_pf0") +
+             "/" + s.name)
+                .c_str(),
             [s, x, m](benchmark::State &st) { matmul(st, m, s.n, s.k, x); })
             ->Unit(benchmark::kMicrosecond);
       }

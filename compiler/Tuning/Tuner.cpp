@@ -124,7 +124,7 @@ mlir::tern::tuningCandidates(ArrayRef<const KernelFamily *> families,
           ? defaultKernel(families, prefillRows, n, k, defaultLayout_).family
           : nullptr;
   auto add = [&](KernelChoice c) {
-    c = withPrefetch(c, prefetch, locality);
+    c = withPrefetch(c, m, prefetch, locality);
     if (c && c.layout.check(n, k).empty() && c.family->reads(c.layout, k) &&
         (!prefillFamily || prefillFamily->reads(c.layout, k)) &&
         !llvm::is_contained(out, c))

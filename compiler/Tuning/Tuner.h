@@ -71,8 +71,8 @@ struct TuneOptions {
 /// family's limits (decode: at most decodeMaxTileN columns). Prefill
 /// tiles have at least min(M, 4) rows; decode where `prefillRows` > 1 are
 /// tuned too keeps to layouts the prefill default family reads. Candidates
-/// of families that prefetch carry `prefetch` (bytes) with `locality`, as
-/// KernelSelector gives them.
+/// of families that prefetch carry `prefetch` (bytes) with `locality` where
+/// KernelSelector gives them one (withPrefetch).
 std::vector<KernelChoice>
 tuningCandidates(llvm::ArrayRef<const KernelFamily *> families, int64_t m,
                  int64_t n, int64_t k, int64_t prefillRows = 0,

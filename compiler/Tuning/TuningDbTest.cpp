@@ -99,11 +99,16 @@ TEST(DefaultPolicy, DecodeKernelsThatStreamPrefetch) {
             8192);
   EXPECT_EQ(KernelSelector(zen5, nullptr, nullptr, 0).choice(1, 2560, 6912),
             choice("vnni512", 1, 1, i2Packing(), 256));
-  // Batched decode and prefill tiles prefetch too, at the same distance.
+  // Batched decode and vnni512's prefill tiles prefetch too, at the same
+  // distance; avx2's prefill tiles do not (up to kPrefetchRows rows only).
   for (int64_t m : {2, 4, 8, 32, 64})
     EXPECT_EQ(KernelSelector(zen5).choice(m, 2560, 6912).prefetch,
               kX86StreamPrefetch)
         << m << " rows";
+  EXPECT_EQ(KernelSelector(target("x86-64-v3")).choice(kPrefetchRows, 2560, 6912).prefetch,
+            kX86StreamPrefetch);
+  EXPECT_EQ(KernelSelector(target("x86-64-v3")).choice(kPrefetchRows + 1, 2560, 6912).prefetch,
+            0);
   EXPECT_EQ(KernelSelector(zen5, nullptr, nullptr, 4096)
                 .kernel(1, 64, 256, {&lut2iPacking(), 256})
                 .prefetch,
@@ -169,16 +174,13 @@ TEST(KernelSelection, DecodeEntryDecidesTheLayoutOfEveryM) {
   // An i2 b128 layout, which vnni512 does not read: the best-ranked family
   // that does, with its own tile.
   db.put(entry(zen5, 1, 2560, 2560, choice("avx2", 1, 1, i2Packing(), 128)));
-  EXPECT_EQ(s.choice(32, 2560, 2560),
-            choice("vnni", 8, 1, i2Packing(), 128, kX86StreamPrefetch, 3));
+  EXPECT_EQ(s.choice(32, 2560, 2560), choice("vnni", 8, 1, i2Packing(), 128));
   // Another CPU's entries are not used.
   EXPECT_EQ(KernelSelector(target("znver4"), &db).choice(1, 2560, 2560),
             KernelSelector(target("znver4")).choice(1, 2560, 2560));
-  // A prefill entry on that layout is taken as it is, prefetching as the
-  // target does.
+  // A prefill entry on that layout is taken as it is.
   db.put(entry(zen5, 32, 2560, 2560, choice("avx2", 4, 1, i2Packing(), 128)));
-  EXPECT_EQ(s.choice(32, 2560, 2560),
-            choice("avx2", 4, 1, i2Packing(), 128, kX86StreamPrefetch, 3));
+  EXPECT_EQ(s.choice(32, 2560, 2560), choice("avx2", 4, 1, i2Packing(), 128));
 }
 
 TEST(KernelSelection, LayoutThatDoesNotFitTheShapeFallsBack) {

@@ -57,6 +57,9 @@ const KernelFamily &mlir::tern::vnni512Family() {
     // Each column's weights are read in order: decode kernels prefetch
     // the column the target's distance ahead (#tern.kernel's prefetch).
     f.prefetches = true;
+    // Its 64-row prefill kernels too (their 8-row tiles read each column
+    // once per row tile, faster than the hardware prefetchers fetch it).
+    f.prefetchesPrefill = true;
     f.define = define;
     f.quadBytes = 64;
     f.quadDot = [](OpBuilder &b, Location loc, Value acc, Value u, Value s) {
