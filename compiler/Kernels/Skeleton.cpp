@@ -67,10 +67,10 @@ SmallVector<Value> TileBuilder::prefetchColumns(ArrayRef<Value> cols) {
   return out;
 }
 
-void TileBuilder::prefetchWeights(Value col, int64_t byte) {
+void TileBuilder::prefetchWeights(Value col, Value byte) {
   // The target's locality (Target::streamPrefetchLocality); non-temporal
   // (0) was far slower than both others for the head on a Xeon.
-  memref::PrefetchOp::create(b, loc, w, ValueRange{col, idx(byte)},
+  memref::PrefetchOp::create(b, loc, w, ValueRange{col, byte},
                              /*isWrite=*/false, /*localityHint=*/locality,
                              /*isDataCache=*/true);
 }
@@ -104,8 +104,7 @@ void mlir::tern::kernels::emitTileLoops(
     // the caller's share, known only at run time).
     Value span = arith::SubIOp::create(b, loc, end, begin);
     Value whole = arith::MulIOp::create(
-        b, loc, arith::DivUIOp::create(b, loc, span, idx(tile.n)),
-        idx(tile.n));
+        b, loc, arith::DivUIOp::create(b, loc, span, idx(tile.n)), idx(tile.n));
     Value mid = arith::AddIOp::create(b, loc, begin, whole);
     unitLoop(begin, mid, tile.n);
     unitLoop(mid, end, 1);
@@ -157,67 +156,134 @@ SmallVector<Value> maskedFields(TileBuilder &tb, Value bytes,
 }
 } // namespace
 
+namespace {
+/// Where one step of a fixed-width kernel reads: the step's first weight
+/// byte in each column's row, and each position's first activation.
+struct StepAt {
+  Value wByte;
+  SmallVector<Value> aByte;
+};
+
+/// Calls `step` for every step of `vecBytes` weight bytes of a row, in
+/// order: fully unrolled (constant offsets), or, with `rolled`, as loops
+/// over the blocks and the steps of a block whose body is one step, the
+/// accumulators `acc` carried through them.
+void forEachStep(
+    TileBuilder &tb, int64_t vecBytes, bool rolled, SmallVector<Value> &acc,
+    llvm::function_ref<void(const StepAt &, SmallVector<Value> &)> step) {
+  const int64_t per = tb.perByte();
+  const int64_t block = tb.layout.block;
+  const int64_t part = block / per; // bytes per block and row
+  // Byte blk * part + c of a row holds elements blk * block + j * part + c
+  // at position j.
+  auto at = [&](Value blk, Value c) {
+    OpBuilder &b = tb.b;
+    Location loc = tb.loc;
+    StepAt s;
+    s.wByte = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, blk, tb.idx(part)), c);
+    Value base = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, blk, tb.idx(block)), c);
+    for (int64_t j = 0; j < per; ++j)
+      s.aByte.push_back(
+          j ? Value(arith::AddIOp::create(b, loc, base, tb.idx(j * part)))
+            : base);
+    return s;
+  };
+  if (!rolled) {
+    for (int64_t blk = 0; blk < tb.k / block; ++blk)
+      for (int64_t c = 0; c < part; c += vecBytes) {
+        StepAt s{tb.idx(blk * part + c), {}};
+        for (int64_t j = 0; j < per; ++j)
+          s.aByte.push_back(tb.idx(blk * block + j * part + c));
+        step(s, acc);
+      }
+    return;
+  }
+  // A loop from 0 to `hi` by `by` (none when it runs once) whose body gets
+  // its induction variable (the constant 0 when there is no loop).
+  auto loop = [&](int64_t hi, int64_t by,
+                  llvm::function_ref<void(Value)> body) {
+    if (hi == by) {
+      body(tb.idx(0));
+      return;
+    }
+    auto forOp = scf::ForOp::create(tb.b, tb.loc, tb.idx(0), tb.idx(hi),
+                                    tb.idx(by), acc);
+    OpBuilder::InsertionGuard guard(tb.b);
+    tb.b.setInsertionPointToStart(forOp.getBody());
+    SmallVector<Value> carried(forOp.getRegionIterArgs());
+    std::swap(acc, carried);
+    body(forOp.getInductionVar());
+    scf::YieldOp::create(tb.b, tb.loc, acc);
+    acc.assign(forOp.getResults().begin(), forOp.getResults().end());
+  };
+  loop(tb.k / block, 1, [&](Value blk) {
+    loop(part, vecBytes, [&](Value c) { step(at(blk, c), acc); });
+  });
+}
+} // namespace
+
 SmallVector<SmallVector<Value>> mlir::tern::kernels::fixedWidthDots(
     TileBuilder &tb, ArrayRef<Value> rows, ArrayRef<Value> cols,
     int64_t vecBytes, VectorType accType, int64_t codeOffset,
-    const AccumulateFn &accumulate, ColumnChains column) {
+    const AccumulateFn &accumulate, FixedWidthOptions options) {
   auto bytesType = VectorType::get({vecBytes}, tb.b.getI8Type());
   const int64_t per = tb.perByte();
   const bool oneColumn = rows.size() * cols.size() == 1;
-  const int64_t chains = oneColumn ? column.chains : 1;
+  const int64_t chains = oneColumn ? options.chains : 1;
   const SmallVector<int64_t> shifts =
-      oneColumn && column.fieldCodes && chains == per && codeOffset == 0
+      oneColumn && options.fieldCodes && chains == per && codeOffset == 0
           ? fieldShifts(tb, vecBytes)
           : SmallVector<int64_t>{};
-  // acc[i][n][c]: chain c of row i and column n.
-  SmallVector<SmallVector<SmallVector<Value>>> acc(
-      rows.size(),
-      SmallVector<SmallVector<Value>>(
-          cols.size(),
-          SmallVector<Value>(static_cast<size_t>(chains),
-                             tb.splat(accType, 0))));
+  // acc[(i * cols + n) * chains + c]: chain c of row i and column n.
+  auto slot = [&](size_t i, size_t n, int64_t c) {
+    return (i * cols.size() + n) * chains + c;
+  };
+  SmallVector<Value> acc(rows.size() * cols.size() * chains,
+                         tb.splat(accType, 0));
   const SmallVector<Value> ahead = tb.prefetchColumns(cols);
-  const int64_t block = tb.layout.block;
-  const int64_t part = block / per; // bytes per block and row
-  for (int64_t blk = 0; blk < tb.k / block; ++blk)
-    for (int64_t c = 0; c < part; c += vecBytes) {
-      // Byte blk * part + c + p holds elements
-      // blk * block + j * part + c + p at position j.
-      SmallVector<SmallVector<Value>> codes;
-      for (auto [n, col] : llvm::enumerate(cols)) {
-        Value bytes = vector::LoadOp::create(
-            tb.b, tb.loc, bytesType, tb.w,
-            ValueRange{col, tb.idx(blk * part + c)});
-        if (!ahead.empty())
-          tb.prefetchWeights(ahead[n], blk * part + c);
-        codes.push_back(shifts.empty() ? tb.allCodes(bytes, codeOffset)
-                                       : maskedFields(tb, bytes, shifts));
-      }
-      for (size_t i = 0; i < rows.size(); ++i) {
-        SmallVector<Value> x;
-        for (int64_t j = 0; j < per; ++j)
-          x.push_back(vector::LoadOp::create(
-              tb.b, tb.loc, bytesType, tb.a,
-              ValueRange{rows[i], tb.idx(blk * block + j * part + c)}));
-        for (size_t n = 0; n < cols.size(); ++n) {
-          SmallVector<std::pair<Value, Value>> pairs;
+  const bool rolled = rows.size() > 1 && options.rollTiles;
+  forEachStep(
+      tb, vecBytes, rolled, acc,
+      [&](const StepAt &at, SmallVector<Value> &acc) {
+        SmallVector<SmallVector<Value>> codes;
+        for (auto [n, col] : llvm::enumerate(cols)) {
+          Value bytes = vector::LoadOp::create(tb.b, tb.loc, bytesType, tb.w,
+                                               ValueRange{col, at.wByte});
+          if (!ahead.empty())
+            tb.prefetchWeights(ahead[n], at.wByte);
+          codes.push_back(shifts.empty() ? tb.allCodes(bytes, codeOffset)
+                                         : maskedFields(tb, bytes, shifts));
+        }
+        for (size_t i = 0; i < rows.size(); ++i) {
+          SmallVector<Value> x;
           for (int64_t j = 0; j < per; ++j)
-            pairs.push_back({codes[n][j], x[j]});
-          if (chains == 1) {
-            acc[i][n][0] = accumulate(tb, acc[i][n][0], pairs);
-            continue;
-          }
-          for (int64_t j = 0; j < per; ++j) {
-            Value &a = acc[i][n][j % chains];
-            a = accumulate(tb, a, ArrayRef(pairs).slice(j, 1));
+            x.push_back(
+                vector::LoadOp::create(tb.b, tb.loc, bytesType, tb.a,
+                                       ValueRange{rows[i], at.aByte[j]}));
+          for (size_t n = 0; n < cols.size(); ++n) {
+            SmallVector<std::pair<Value, Value>> pairs;
+            for (int64_t j = 0; j < per; ++j)
+              pairs.push_back({codes[n][j], x[j]});
+            if (chains == 1) {
+              Value &a = acc[slot(i, n, 0)];
+              a = accumulate(tb, a, pairs);
+              continue;
+            }
+            for (int64_t j = 0; j < per; ++j) {
+              Value &a = acc[slot(i, n, j % chains)];
+              a = accumulate(tb, a, ArrayRef(pairs).slice(j, 1));
+            }
           }
         }
-      }
-    }
+      });
   SmallVector<SmallVector<Value>> dots(rows.size());
   for (size_t i = 0; i < rows.size(); ++i)
     for (size_t n = 0; n < cols.size(); ++n) {
-      SmallVector<Value> parts(acc[i][n]);
+      SmallVector<Value> parts;
+      for (int64_t c = 0; c < chains; ++c)
+        parts.push_back(acc[slot(i, n, c)]);
       for (auto [c, shift] : llvm::enumerate(shifts))
         if (shift)
           parts[c] = arith::ShRSIOp::create(tb.b, tb.loc, parts[c],
@@ -276,14 +342,13 @@ void mlir::tern::kernels::defineTiledKernel(func::FuncOp fn,
   func::ReturnOp::create(b, tb.loc);
 }
 
-MultiplyAdd mlir::tern::kernels::offsetCodesMultiplyAdd(int64_t vecBytes,
-                                                        AccumulateFn accumulate,
-                                                        ColumnChains column) {
+MultiplyAdd mlir::tern::kernels::offsetCodesMultiplyAdd(
+    int64_t vecBytes, AccumulateFn accumulate, FixedWidthOptions options) {
   MultiplyAdd f;
   f.dots = [=](TileBuilder &tb, ArrayRef<Value> rows, ArrayRef<Value> cols) {
     auto acc = VectorType::get({vecBytes / 4}, tb.b.getI32Type());
     return fixedWidthDots(tb, rows, cols, vecBytes, acc, /*codeOffset=*/0,
-                          accumulate, column);
+                          accumulate, options);
   };
   // sum_k a[row, k]: the overcount of multiplying by codes t + 1.
   f.rowSum = [=](TileBuilder &tb, Value row) -> Value {
@@ -293,22 +358,20 @@ MultiplyAdd mlir::tern::kernels::offsetCodesMultiplyAdd(int64_t vecBytes,
     Value sum = tb.splat(acc, 0);
     for (int64_t kk = 0; kk < tb.k; kk += 4 * vecBytes) {
       SmallVector<std::pair<Value, Value>> pairs;
-      for (int64_t c = kk; c < std::min(tb.k, kk + 4 * vecBytes);
-           c += vecBytes)
-        pairs.push_back({ones, vector::LoadOp::create(
-                                   tb.b, tb.loc, bytes, tb.a,
-                                   ValueRange{row, tb.idx(c)})});
+      for (int64_t c = kk; c < std::min(tb.k, kk + 4 * vecBytes); c += vecBytes)
+        pairs.push_back(
+            {ones, vector::LoadOp::create(tb.b, tb.loc, bytes, tb.a,
+                                          ValueRange{row, tb.idx(c)})});
       sum = accumulate(tb, sum, pairs);
     }
-    return vector::ReductionOp::create(tb.b, tb.loc,
-                                       vector::CombiningKind::ADD, sum);
+    return vector::ReductionOp::create(tb.b, tb.loc, vector::CombiningKind::ADD,
+                                       sum);
   };
   return f;
 }
 
-MultiplyAdd mlir::tern::kernels::signedCodesMultiplyAdd(int64_t vecBytes,
-                                                        VectorType accType,
-                                                        AccumulateFn accumulate) {
+MultiplyAdd mlir::tern::kernels::signedCodesMultiplyAdd(
+    int64_t vecBytes, VectorType accType, AccumulateFn accumulate) {
   MultiplyAdd f;
   f.dots = [=](TileBuilder &tb, ArrayRef<Value> rows, ArrayRef<Value> cols) {
     return fixedWidthDots(tb, rows, cols, vecBytes, accType,

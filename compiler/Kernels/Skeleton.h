@@ -53,9 +53,9 @@ int64_t prefillTileRows(int64_t m, int64_t k);
 struct TileBuilder {
   OpBuilder &b;
   Location loc;
-  Value a, w;     ///< memref<MxKxi8> activations, memref<NxRowBytesxi8> weights
-  int64_t m, k;   ///< rows, reduction length
-  Layout layout;  ///< of the weights (a vector-order packing)
+  Value a, w;    ///< memref<MxKxi8> activations, memref<NxRowBytesxi8> weights
+  int64_t m, k;  ///< rows, reduction length
+  Layout layout; ///< of the weights (a vector-order packing)
   /// Bytes ahead in the weight stream to prefetch (KernelChoice::prefetch).
   int64_t prefetch = 0;
   /// LLVM's locality hint for those prefetches (KernelChoice::locality).
@@ -66,7 +66,7 @@ struct TileBuilder {
   /// the kernel does not prefetch.
   SmallVector<Value> prefetchColumns(ArrayRef<Value> cols);
   /// Prefetches w[col, byte] into the caches for reading, with `locality`.
-  void prefetchWeights(Value col, int64_t byte);
+  void prefetchWeights(Value col, Value byte);
   Value splat(VectorType t, int64_t v) { return splatConstant(b, loc, t, v); }
   Value intrinsic(Type result, llvm::StringRef name, ValueRange args) {
     return callIntrinsic(b, loc, result, name, args);
@@ -97,8 +97,9 @@ struct MultiplyAdd {
 void defineTiledKernel(func::FuncOp fn, const KernelChoice &choice,
                        const MultiplyAdd &family);
 
-/// Fixed-width families: the dots of a tile over fully unrolled steps of
-/// `vecBytes` weight bytes; per step and position, `accumulate(acc, pairs)`
+/// Fixed-width families: the dots of a tile over steps of `vecBytes`
+/// weight bytes (fully unrolled, or a loop as FixedWidthOptions says); per
+/// step and position, `accumulate(acc, pairs)`
 /// for each (row, column) pair, pairs being (codes, activations) per
 /// position. A 1x1 tile with `chains` > 1 accumulates position j into
 /// accumulator j % chains, added up after the loop (the i32 sums are
@@ -107,8 +108,9 @@ void defineTiledKernel(func::FuncOp fn, const KernelChoice &choice,
 /// bytes of the column prefetchColumns() gives.
 using AccumulateFn = std::function<Value(
     TileBuilder &, Value acc, ArrayRef<std::pair<Value, Value>> pairs)>;
-/// How a 1x1 tile (a decode column) accumulates.
-struct ColumnChains {
+/// How a fixed-width family's tiles step: a 1x1 tile's (a decode column's)
+/// accumulators, and whether prefill tiles loop.
+struct FixedWidthOptions {
   /// Accumulators (see fixedWidthDots).
   int64_t chains = 1;
   /// The family multiplies unsigned bytes 0..255 exactly (vpdpbusd, not
@@ -118,19 +120,26 @@ struct ColumnChains {
   /// by that once after the loop (one instruction per position and step
   /// fewer; exact, as each chain is a multiple of 2^shift that fits in i32).
   bool fieldCodes = false;
+  /// Tiles of more than one row (prefill) step through the reduction in a
+  /// loop whose body is one step, instead of fully unrolled: unrolled, a
+  /// vnni512 8x2 tile is 112 instructions per step, 1120 over K = 2560,
+  /// and prefilled 1.03-1.24x slower per shape on a Zen 5 (avx2: 1.18-1.37x;
+  /// docs/performance.md). Decode tiles (one row, memory-bound) stay
+  /// unrolled.
+  bool rollTiles = false;
 };
 SmallVector<SmallVector<Value>>
 fixedWidthDots(TileBuilder &tb, ArrayRef<Value> rows, ArrayRef<Value> cols,
                int64_t vecBytes, VectorType accType, int64_t codeOffset,
-               const AccumulateFn &accumulate, ColumnChains column = {});
+               const AccumulateFn &accumulate, FixedWidthOptions options = {});
 
 /// A fixed-width family of `vecBytes`-byte steps that multiplies the
 /// unsigned codes t + 1 (0..2) by the activations, accumulating into
-/// vecBytes / 4 i32 lanes with `accumulate` (a 1x1 tile as `column`
+/// vecBytes / 4 i32 lanes with `accumulate` (stepping as `options`
 /// says), and subtracts the activation row sum (computed with the same
 /// `accumulate` against ones).
 MultiplyAdd offsetCodesMultiplyAdd(int64_t vecBytes, AccumulateFn accumulate,
-                                   ColumnChains column = {});
+                                   FixedWidthOptions options = {});
 /// A fixed-width family of `vecBytes`-byte steps that multiplies the signed
 /// ternary values t by the activations, accumulating into `accType`.
 MultiplyAdd signedCodesMultiplyAdd(int64_t vecBytes, VectorType accType,

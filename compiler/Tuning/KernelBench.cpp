@@ -16,8 +16,8 @@
 // other families that prefetch, prefill64_<family>_pf/*: the same with the
 // target's prefetch (to check that they need none).
 //
-// decode_cached/*: decode on weights that stay in the L2 cache (the
-// arithmetic's rate, not memory's).
+// decode_cached/*, prefill64_<family>_cached/*: as above on weights
+// that stay in the caches (one copy: the instructions' rate, not memory's).
 //
 // decode_<family>_<packing>/*: decode with each family the CPU runs on
 // each other packing it reads (base3v, lut2i), one block per row.
@@ -445,6 +445,12 @@ const bool registered = [] {
             [s, x, m](benchmark::State &st) { matmul(st, m, s.n, s.k, x); })
             ->Unit(benchmark::kMicrosecond);
       }
+      benchmark::RegisterBenchmark(
+          (name + "_cached/" + s.name).c_str(),
+          [s, c, m](benchmark::State &st) {
+            matmul(st, m, s.n, s.k, c, /*cached=*/true);
+          })
+          ->Unit(benchmark::kMicrosecond);
     }
   // Decode with every family the host runs on every packing it reads in
   // one block per row (1.6-bit base3v, the lookup tables' lut2i, ...),

@@ -173,6 +173,20 @@ TEST_P(EveryFamily, PrefillTilesMatchReferenceExactly) {
           check(GetParam(), {5, rowsFor(p), kK, l, *t});
 }
 
+/// Prefill kernels that prefetch (vnni512's): a few columns ahead, and
+/// further than the last column, in the reduction's loop.
+TEST_P(EveryFamily, PrefetchingPrefillTilesMatchReferenceExactly) {
+  if (!GetParam()->prefetchesPrefill)
+    GTEST_SKIP() << "the " << GetParam()->name.str()
+                 << " prefill kernels do not prefetch";
+  for (const Packing *p : packings())
+    for (const Layout &l : firstLayoutRead(GetParam(), p, kK))
+      for (Tile tile : {Tile{3, 2}, Tile{8, 2}})
+        for (int64_t prefetch : {640, 1 << 20})
+          if (auto t = fit(tile))
+            check(GetParam(), {9, rowsFor(p), kK, l, *t, prefetch});
+}
+
 /// Prefill chunks of many rows: the default tile for 37 and 64 rows (for
 /// amx: whole row tiles of 16 and a last one of 5) and the family's widest
 /// and tallest tiles.
@@ -210,8 +224,14 @@ TEST_P(EveryFamily, EveryBlockItReadsMatchesReferenceExactly) {
 TEST_P(EveryFamily, OtherReductionLengthsMatchReferenceExactly) {
   for (int64_t k : {104, 6912})
     for (const Packing *p : packings())
-      for (const Layout &l : firstLayoutRead(GetParam(), p, k))
+      for (const Layout &l : firstLayoutRead(GetParam(), p, k)) {
         check(GetParam(), {2, rowsFor(p), k, l, *fit({1, 2})});
+        // The default tile of a 64-row chunk (vnni512 at K = 6912: 4x3),
+        // on rows and columns that leave remainders.
+        if (k == 6912 && GetParam()->minRows <= 9)
+          check(GetParam(), {9, rowsFor(p), k, l,
+                             GetParam()->defaultTile(64, k)});
+      }
 }
 
 TEST_P(EveryFamily, RefusesLayoutsItDoesNotRead) {

@@ -154,7 +154,11 @@ TEST(DefaultPolicy, PrefillTileKeepsItsActivationRowsInL1) {
     EXPECT_EQ(s.choice(3, 2560, 2560).tile.m, 3);
     EXPECT_EQ(s.choice(1, 2560, 6912).tile.m, 1);
   }
-  EXPECT_EQ(KernelSelector(target("znver5")).choice(32, 2560, 6912).tile.n, 2);
+  // vnni512 widens a tile that K leaves at 4 rows to 3 columns (12
+  // accumulators); at 8 rows, and at 4 rows of M = 4, it keeps 2.
+  EXPECT_EQ(KernelSelector(target("znver5")).choice(32, 2560, 6912).tile.n, 3);
+  EXPECT_EQ(KernelSelector(target("znver5")).choice(32, 3840, 2560).tile.n, 2);
+  EXPECT_EQ(KernelSelector(target("znver5")).choice(4, 2560, 6912).tile.n, 2);
   EXPECT_EQ(KernelSelector(target("x86-64-v3")).choice(32, 2560, 6912).tile.n,
             1);
   // Very long rows still get one row per tile.

@@ -14,15 +14,19 @@ using namespace mlir::tern::kernels;
 
 namespace {
 void define(func::FuncOp fn, const KernelChoice &choice) {
-  defineTiledKernel(
-      fn, choice,
-      offsetCodesMultiplyAdd(32, [](TileBuilder &tb, Value acc,
-                                    ArrayRef<std::pair<Value, Value>> pairs) {
-        for (auto [codes, x] : pairs)
-          acc = tb.intrinsic(acc.getType(), "llvm.x86.avx512.vpdpbusd.256",
-                             {acc, codes, x});
-        return acc;
-      }));
+  defineTiledKernel(fn, choice,
+                    offsetCodesMultiplyAdd(
+                        32,
+                        [](TileBuilder &tb, Value acc,
+                           ArrayRef<std::pair<Value, Value>> pairs) {
+                          for (auto [codes, x] : pairs)
+                            acc = tb.intrinsic(acc.getType(),
+                                               "llvm.x86.avx512.vpdpbusd.256",
+                                               {acc, codes, x});
+                          return acc;
+                        },
+                        FixedWidthOptions{/*chains=*/1, /*fieldCodes=*/false,
+                                          /*rollTiles=*/true}));
 }
 } // namespace
 

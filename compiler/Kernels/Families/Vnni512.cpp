@@ -15,19 +15,23 @@ namespace {
 void define(func::FuncOp fn, const KernelChoice &choice) {
   defineTiledKernel(
       fn, choice,
-      offsetCodesMultiplyAdd(64, [](TileBuilder &tb, Value acc,
-                                    ArrayRef<std::pair<Value, Value>> pairs) {
-        for (auto [codes, x] : pairs)
-          acc = tb.intrinsic(acc.getType(), "llvm.x86.avx512.vpdpbusd.512",
-                             {acc, codes, x});
-        return acc;
-      },
-      // A decode column (1x1 tile) in 4 accumulators, one per position of
-      // a byte: 40 dependent vpdpbusd per 2560 weights became 4 chains of
-      // 10 (decode +3 % on the 2B4T shape with prefetching; Xeon, AMX).
-      // vpdpbusd multiplies unsigned bytes exactly, so i2's codes are
-      // masked in place (4 instructions per 64 bytes instead of 7).
-      ColumnChains{/*chains=*/4, /*fieldCodes=*/true}));
+      offsetCodesMultiplyAdd(
+          64,
+          [](TileBuilder &tb, Value acc,
+             ArrayRef<std::pair<Value, Value>> pairs) {
+            for (auto [codes, x] : pairs)
+              acc = tb.intrinsic(acc.getType(), "llvm.x86.avx512.vpdpbusd.512",
+                                 {acc, codes, x});
+            return acc;
+          },
+          // A decode column (1x1 tile) in 4 accumulators, one per position of
+          // a byte: 40 dependent vpdpbusd per 2560 weights became 4 chains of
+          // 10 (decode +3 % on the 2B4T shape with prefetching; Xeon, AMX).
+          // vpdpbusd multiplies unsigned bytes exactly, so i2's codes are
+          // masked in place (4 instructions per 64 bytes instead of 7).
+          // Prefill tiles loop over the reduction (FixedWidthOptions).
+          FixedWidthOptions{/*chains=*/4, /*fieldCodes=*/true,
+                            /*rollTiles=*/true}));
 }
 } // namespace
 
@@ -48,10 +52,15 @@ const KernelFamily &mlir::tern::vnni512Family() {
     f.preferredBlock = [](int64_t) -> int64_t { return 256; };
     // Prefill: two columns per tile (each activation load feeds two
     // vpdpbusd; 8x2 prefilled the 2B4T model 1-15 % faster than 8x1 in
-    // alternating runs). Decode: one column (wider tiles decoded slower in
+    // alternating runs); three where K leaves the tile 4 rows (down,
+    // K = 6912: 4x3 1.10-1.12x over 4x2 per 64-row kernel on a Zen 5;
+    // 12 accumulators). Decode: one column (wider tiles decoded slower in
     // the executable, so tern tune keeps one).
     f.defaultTile = [](int64_t m, int64_t k) {
-      return m == 1 ? Tile{1, 1} : Tile{prefillTileRows(m, k), 2};
+      if (m == 1)
+        return Tile{1, 1};
+      const int64_t rows = prefillTileRows(m, k);
+      return Tile{rows, rows < std::min<int64_t>(m, 8) ? 3 : 2};
     };
     f.decodeMaxTileN = 1;
     // Each column's weights are read in order: decode kernels prefetch

@@ -215,3 +215,30 @@ func.func private @rvv(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, ind
 // CHECK: vector.store {{.*}}, %[[O]][{{.*}}] : memref<1x64xi32>, vector<8xi32>
 // CHECK: memref.dealloc %[[TABLES]]
 func.func private @lut(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"lut", lut2i, block = 256, tile = [1, 1]>}
+
+// -----
+
+// Prefill tiles loop over the reduction, one step per iteration, the
+// accumulators carried: a 2x2 vnni512 tile over K = 1024 in 4 blocks of
+// 256 loops over the blocks (per step 2 weight loads, 2 x 2 x 4 vpdpbusd);
+// in one block of 1024, over the block's 4 steps of 64 bytes. The 2x1
+// tile of the remaining column loops too; a decode column does not.
+// CHECK-LABEL: func.func private @prefill_blocks(
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c4{{.*}} step %c1{{.*}} iter_args(
+// CHECK-COUNT-2: vector.load %{{.*}} : memref<64x256xi8>, vector<64xi8>
+// CHECK-COUNT-16: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK: scf.yield
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c4{{.*}} step %c1{{.*}} iter_args(
+// CHECK-COUNT-8: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK: scf.yield
+// CHECK-LABEL: func.func private @prefill_one_block(
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c256{{.*}} step %c64{{.*}} iter_args(
+// CHECK-COUNT-16: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK-LABEL: func.func private @decode_column(
+// CHECK-NOT: iter_args
+// CHECK: return
+func.func private @prefill_blocks(memref<2x1024xi8>, memref<64x256xi8>, memref<2x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [2, 2]>}
+func.func private @prefill_one_block(memref<2x1024xi8>, memref<64x256xi8>, memref<2x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512", i2, block = 1024, tile = [2, 2]>}
+func.func private @decode_column(memref<1x1024xi8>, memref<64x256xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1]>}
