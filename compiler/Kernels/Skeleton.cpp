@@ -154,9 +154,7 @@ SmallVector<Value> maskedFields(TileBuilder &tb, Value bytes,
   }
   return out;
 }
-} // namespace
 
-namespace {
 /// Where one step of a fixed-width kernel reads: the step's first weight
 /// byte in each column's row, and each position's first activation.
 struct StepAt {

@@ -432,9 +432,11 @@ const bool registered = [] {
       // As compiled, then the other way (with or without prefetching).
       std::vector<KernelChoice> variants = {c};
       KernelChoice other = plain;
-      if (!c.prefetch && f->prefetches)
-        other = withPrefetch(plain, /*m=*/1, host.streamPrefetch(),
-                             host.streamPrefetchLocality());
+      if (!c.prefetch && f->prefetches) {
+        other.prefetch = host.streamPrefetch();
+        other.locality = other.prefetch ? host.streamPrefetchLocality()
+                                        : kDefaultPrefetchLocality;
+      }
       if (!(other == c))
         variants.push_back(other);
       for (const KernelChoice &x : variants) {

@@ -94,7 +94,10 @@ void familiesMarkdown(llvm::raw_ostream &os) {
               std::to_string(mlir::tern::kDefaultPrefillRows) + "); layouts read are for "
         "rows of K = 2560. Families that prefetch take `#tern.kernel`'s "
         "`prefetch` distance (the target's by default, 5120 bytes "
-        "on x86-64; `tern compile --prefetch`). \"q4 head\": the bytes per "
+        "on x86-64; `tern compile --prefetch`) on matmuls of up to " +
+              std::to_string(mlir::tern::kPrefetchRows) +
+              " rows (\"decode\") or of every M (\"decode, prefill\"). "
+        "\"q4 head\": the bytes per "
         "multiply-add of byte quads the family gives the integer q4 head "
         "(`tern.lm_head ... {dot = ...}`, the first such family of a target "
         "by decode rank).\n\n"
@@ -108,7 +111,10 @@ void familiesMarkdown(llvm::raw_ostream &os) {
        << " | " << rank(f->decodeRank) << " / " << prefillRank(*f)
        << " | " << defaultTile(*f, 1) << ", "
        << defaultTile(*f, mlir::tern::kDefaultPrefillRows) << " | "
-       << (f->prefetches ? "yes" : "-") << " | "
+       << (!f->prefetches           ? "-"
+           : f->prefetchesPrefill ? "decode, prefill"
+                                  : "decode")
+       << " | "
        << (f->quadDot ? std::to_string(f->quadBytes) + " bytes" : "-")
        << " | " << layoutsRead(*f) << " | " << f->summary << " |\n";
 }
@@ -181,7 +187,10 @@ void tern::cli::printKernelsText(llvm::raw_ostream &os) {
                        features(*f).c_str(), rank(f->decodeRank).c_str(),
                        prefillRank(*f).c_str())
        << f->summary << "\n      reads at K = 2560: " << layoutsRead(*f)
-       << (f->prefetches ? "; prefetches the weight stream" : "")
+       << (!f->prefetches ? ""
+           : f->prefetchesPrefill
+               ? "; prefetches the weight stream (decode and prefill)"
+               : "; prefetches the weight stream (decode)")
        << (f->quadDot ? "; q4 head sums in " + std::to_string(f->quadBytes) +
                             "-byte quads"
                       : "")
