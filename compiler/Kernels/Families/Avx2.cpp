@@ -17,27 +17,24 @@ using namespace mlir::tern::kernels;
 
 namespace {
 void define(func::FuncOp fn, const KernelChoice &choice) {
-  defineTiledKernel(
-      fn, choice,
-      offsetCodesMultiplyAdd(
-          32,
-          [](TileBuilder &tb, Value acc,
-             ArrayRef<std::pair<Value, Value>> pairs) {
-            auto v16i16 = VectorType::get({16}, tb.b.getI16Type());
-            auto v8i32 = VectorType::get({8}, tb.b.getI32Type());
-            Value p16;
-            for (auto [codes, x] : pairs) {
-              Value p =
-                  tb.intrinsic(v16i16, "llvm.x86.avx2.pmadd.ub.sw", {codes, x});
-              p16 =
-                  p16 ? Value(arith::AddIOp::create(tb.b, tb.loc, p16, p)) : p;
-            }
-            Value wide = tb.intrinsic(v8i32, "llvm.x86.avx2.pmadd.wd",
-                                      {p16, tb.splat(v16i16, 1)});
-            return Value(arith::AddIOp::create(tb.b, tb.loc, acc, wide));
-          },
-          FixedWidthOptions{/*chains=*/1, /*fieldCodes=*/false,
-                            /*rollTiles=*/true}));
+  auto accumulate = [](TileBuilder &tb, Value acc,
+                       ArrayRef<std::pair<Value, Value>> pairs) {
+    auto v16i16 = VectorType::get({16}, tb.b.getI16Type());
+    auto v8i32 = VectorType::get({8}, tb.b.getI32Type());
+    Value p16;
+    for (auto [codes, x] : pairs) {
+      Value p = tb.intrinsic(v16i16, "llvm.x86.avx2.pmadd.ub.sw", {codes, x});
+      p16 = p16 ? Value(arith::AddIOp::create(tb.b, tb.loc, p16, p)) : p;
+    }
+    Value wide = tb.intrinsic(v8i32, "llvm.x86.avx2.pmadd.wd",
+                              {p16, tb.splat(v16i16, 1)});
+    return Value(arith::AddIOp::create(tb.b, tb.loc, acc, wide));
+  };
+  // Prefill tiles loop over the reduction (FixedWidthOptions::rollTiles).
+  FixedWidthOptions options;
+  options.rollTiles = true;
+  defineTiledKernel(fn, choice,
+                    offsetCodesMultiplyAdd(32, accumulate, options));
 }
 } // namespace
 
@@ -72,11 +69,11 @@ const KernelFamily &mlir::tern::avx2Family() {
     // vpmaddwd(., 1) adds the pairs into i32 lanes.
     f.quadDot = [](OpBuilder &b, Location loc, Value acc, Value u, Value s) {
       auto v16i16 = VectorType::get({16}, b.getI16Type());
-      Value p =
-          callIntrinsic(b, loc, v16i16, "llvm.x86.avx2.pmadd.ub.sw", {u, s});
-      Value wide =
-          callIntrinsic(b, loc, acc.getType(), "llvm.x86.avx2.pmadd.wd",
-                        {p, splatConstant(b, loc, v16i16, 1)});
+      Value p = callIntrinsic(b, loc, v16i16, "llvm.x86.avx2.pmadd.ub.sw",
+                              {u, s});
+      Value wide = callIntrinsic(b, loc, acc.getType(),
+                                 "llvm.x86.avx2.pmadd.wd",
+                                 {p, splatConstant(b, loc, v16i16, 1)});
       return Value(arith::AddIOp::create(b, loc, acc, wide));
     };
     return f;

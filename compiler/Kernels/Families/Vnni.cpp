@@ -14,19 +14,18 @@ using namespace mlir::tern::kernels;
 
 namespace {
 void define(func::FuncOp fn, const KernelChoice &choice) {
+  auto accumulate = [](TileBuilder &tb, Value acc,
+                       ArrayRef<std::pair<Value, Value>> pairs) {
+    for (auto [codes, x] : pairs)
+      acc = tb.intrinsic(acc.getType(), "llvm.x86.avx512.vpdpbusd.256",
+                         {acc, codes, x});
+    return acc;
+  };
+  // Prefill tiles loop over the reduction (FixedWidthOptions::rollTiles).
+  FixedWidthOptions options;
+  options.rollTiles = true;
   defineTiledKernel(fn, choice,
-                    offsetCodesMultiplyAdd(
-                        32,
-                        [](TileBuilder &tb, Value acc,
-                           ArrayRef<std::pair<Value, Value>> pairs) {
-                          for (auto [codes, x] : pairs)
-                            acc = tb.intrinsic(acc.getType(),
-                                               "llvm.x86.avx512.vpdpbusd.256",
-                                               {acc, codes, x});
-                          return acc;
-                        },
-                        FixedWidthOptions{/*chains=*/1, /*fieldCodes=*/false,
-                                          /*rollTiles=*/true}));
+                    offsetCodesMultiplyAdd(32, accumulate, options));
 }
 } // namespace
 

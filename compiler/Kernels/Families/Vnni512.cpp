@@ -13,25 +13,25 @@ using namespace mlir::tern::kernels;
 
 namespace {
 void define(func::FuncOp fn, const KernelChoice &choice) {
-  defineTiledKernel(
-      fn, choice,
-      offsetCodesMultiplyAdd(
-          64,
-          [](TileBuilder &tb, Value acc,
-             ArrayRef<std::pair<Value, Value>> pairs) {
-            for (auto [codes, x] : pairs)
-              acc = tb.intrinsic(acc.getType(), "llvm.x86.avx512.vpdpbusd.512",
-                                 {acc, codes, x});
-            return acc;
-          },
-          // A decode column (1x1 tile) in 4 accumulators, one per position of
-          // a byte: 40 dependent vpdpbusd per 2560 weights became 4 chains of
-          // 10 (decode +3 % on the 2B4T shape with prefetching; Xeon, AMX).
-          // vpdpbusd multiplies unsigned bytes exactly, so i2's codes are
-          // masked in place (4 instructions per 64 bytes instead of 7).
-          // Prefill tiles loop over the reduction (FixedWidthOptions).
-          FixedWidthOptions{/*chains=*/4, /*fieldCodes=*/true,
-                            /*rollTiles=*/true}));
+  auto accumulate = [](TileBuilder &tb, Value acc,
+                       ArrayRef<std::pair<Value, Value>> pairs) {
+    for (auto [codes, x] : pairs)
+      acc = tb.intrinsic(acc.getType(), "llvm.x86.avx512.vpdpbusd.512",
+                         {acc, codes, x});
+    return acc;
+  };
+  FixedWidthOptions options;
+  // A decode column (1x1 tile) in 4 accumulators, one per position of a
+  // byte: 40 dependent vpdpbusd per 2560 weights became 4 chains of 10
+  // (decode +3 % on the 2B4T shape with prefetching; Xeon, AMX).
+  options.chains = 4;
+  // vpdpbusd multiplies unsigned bytes exactly, so i2's codes are masked in
+  // place (4 instructions per 64 bytes instead of 7).
+  options.fieldCodes = true;
+  // Prefill tiles loop over the reduction.
+  options.rollTiles = true;
+  defineTiledKernel(fn, choice,
+                    offsetCodesMultiplyAdd(64, accumulate, options));
 }
 } // namespace
 
