@@ -89,10 +89,10 @@ def GenerateTernKernels : Pass<"tern-generate-kernels", "::mlir::ModuleOp"> {
     accumulators over a chain of vector steps through the reduction: each
     step loads TN columns' weight bytes and decodes them once (the
     packing's vector decoder), and TM rows' activations once. Decode tiles
-    unroll the chain fully; the x86 families' prefill tiles (TM > 1) run
-    it as an `scf.for` over the weight blocks (and the steps of a block)
-    whose body is one step, the accumulators carried as `iter_args` (a
-    fully unrolled 8x2 tile outgrew the op cache; docs/performance.md).
+    unroll the chain fully; avx2, vnni and vnni512 prefill tiles (TM > 1)
+    run it as an `scf.for` over the weight blocks (and the steps of a
+    block) whose body is one step, the accumulators carried as `iter_args`
+    (faster than unrolled on a Zen 5; docs/performance.md).
     Lookup-table families build, per activation row, a table of the 9
     partial sums of each pair of activations and look up 16 rows' sums per
     byte shuffle.
