@@ -340,6 +340,15 @@ void mlir::tern::kernels::defineTiledKernel(func::FuncOp fn,
   func::ReturnOp::create(b, tb.loc);
 }
 
+AccumulateFn mlir::tern::kernels::intrinsicAccumulate(StringRef name) {
+  return [intrinsic = name.str()](TileBuilder &tb, Value acc,
+                                  ArrayRef<std::pair<Value, Value>> pairs) {
+    for (auto [codes, x] : pairs)
+      acc = tb.intrinsic(acc.getType(), intrinsic, {acc, codes, x});
+    return acc;
+  };
+}
+
 MultiplyAdd mlir::tern::kernels::offsetCodesMultiplyAdd(
     int64_t vecBytes, AccumulateFn accumulate, FixedWidthOptions options) {
   MultiplyAdd f;

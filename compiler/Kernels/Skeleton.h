@@ -108,6 +108,9 @@ void defineTiledKernel(func::FuncOp fn, const KernelChoice &choice,
 /// bytes of the column prefetchColumns() gives.
 using AccumulateFn = std::function<Value(
     TileBuilder &, Value acc, ArrayRef<std::pair<Value, Value>> pairs)>;
+/// An AccumulateFn that adds each pair into acc with the 3-operand LLVM
+/// intrinsic `name` (acc, codes, x): vpdpbusd on 256 or 512 bits.
+AccumulateFn intrinsicAccumulate(llvm::StringRef name);
 /// How a fixed-width family's tiles step: a 1x1 tile's (a decode column's)
 /// accumulators, and whether prefill tiles loop.
 struct FixedWidthOptions {

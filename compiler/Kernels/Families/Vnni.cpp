@@ -14,18 +14,13 @@ using namespace mlir::tern::kernels;
 
 namespace {
 void define(func::FuncOp fn, const KernelChoice &choice) {
-  auto accumulate = [](TileBuilder &tb, Value acc,
-                       ArrayRef<std::pair<Value, Value>> pairs) {
-    for (auto [codes, x] : pairs)
-      acc = tb.intrinsic(acc.getType(), "llvm.x86.avx512.vpdpbusd.256",
-                         {acc, codes, x});
-    return acc;
-  };
   // Prefill tiles loop over the reduction (FixedWidthOptions::rollTiles).
   FixedWidthOptions options;
   options.rollTiles = true;
-  defineTiledKernel(fn, choice,
-                    offsetCodesMultiplyAdd(32, accumulate, options));
+  defineTiledKernel(
+      fn, choice,
+      offsetCodesMultiplyAdd(
+          32, intrinsicAccumulate("llvm.x86.avx512.vpdpbusd.256"), options));
 }
 } // namespace
 

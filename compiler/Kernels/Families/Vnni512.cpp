@@ -13,13 +13,6 @@ using namespace mlir::tern::kernels;
 
 namespace {
 void define(func::FuncOp fn, const KernelChoice &choice) {
-  auto accumulate = [](TileBuilder &tb, Value acc,
-                       ArrayRef<std::pair<Value, Value>> pairs) {
-    for (auto [codes, x] : pairs)
-      acc = tb.intrinsic(acc.getType(), "llvm.x86.avx512.vpdpbusd.512",
-                         {acc, codes, x});
-    return acc;
-  };
   FixedWidthOptions options;
   // A decode column (1x1 tile) in 4 accumulators, one per position of a
   // byte: 40 dependent vpdpbusd per 2560 weights became 4 chains of 10
@@ -30,8 +23,10 @@ void define(func::FuncOp fn, const KernelChoice &choice) {
   options.fieldCodes = true;
   // Prefill tiles loop over the reduction.
   options.rollTiles = true;
-  defineTiledKernel(fn, choice,
-                    offsetCodesMultiplyAdd(64, accumulate, options));
+  defineTiledKernel(
+      fn, choice,
+      offsetCodesMultiplyAdd(
+          64, intrinsicAccumulate("llvm.x86.avx512.vpdpbusd.512"), options));
 }
 } // namespace
 
