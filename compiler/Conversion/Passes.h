@@ -4,6 +4,7 @@
 
 #include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
 #include "compiler/Conversion/ParallelToRuntime/ParallelToRuntime.h"
+#include "compiler/Conversion/RowRegions/RowRegions.h"
 #include "compiler/Conversion/TernToLinalg/TernToLinalg.h"
 #include "compiler/Conversion/TernToKernels/TernToKernels.h"
 

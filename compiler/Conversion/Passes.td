@@ -166,6 +166,65 @@ def ConvertTernNetworkToVector : Pass<"convert-tern-network-to-vector", "::mlir:
   ];
 }
 
+def TernOutlineRowRegions : Pass<"tern-outline-row-regions", "::mlir::ModuleOp"> {
+  let summary = "Runs the row-wise layer code between matmuls as parallel row regions";
+  let description = [{
+    The code between a layer's matmuls (RMSNorm, activation quantization,
+    rescaling, RoPE, the squared-ReLU gate, residual additions, the column
+    slices of a fused matmul's result) computes each token row from that
+    row alone. For several rows (prefill, batched decode) this pass moves
+    each maximal run of such ops, on tensors of the same M >= 2 rows, into
+    a row function and calls it over the rows with `tern.parallel`
+    (`convert-parallel-to-runtime` splits it over the runtime's threads,
+    as it does the matmuls' columns):
+
+      - `@<fn>_rows<k>_row(inputs..., scalars, outputs..., %r)` takes row
+        `r` of each row input (in place where only ops lowered through
+        linalg read it; copied into a one-row buffer where a network
+        pattern, which reads identity-layout buffers, does), applies the
+        ops to those one-row tensors (the same ops, lowered by the same
+        patterns as decode's, so each row's arithmetic is unchanged), and
+        writes row `r` of each output;
+      - `@<fn>_rows<k>(..., %begin, %end)` loops it over [begin, end);
+      - at the call site: the inputs as buffers, the scalar operands (the
+        weight scales) stored in a small buffer, the outputs allocated
+        (64-byte aligned: the matmul kernels load activations by the cache
+        line),
+        `call @<fn>_rows<k>(..., %c0, %cM) {tern.parallel = 8}`, and the
+        outputs read back as tensors.
+
+    Ops between the run's ops that use none of its results (`tern.weight`,
+    constants, `tern.rope_table`) stay where they are; the call is placed
+    after the run's last op. Row functions that come out the same (every
+    layer's, whose weights arrive as arguments) are built once. One-row
+    code (decode) is left as it is. Run it after `tern-decompose-bitlinear`
+    and before the ops are lowered.
+
+    Example:
+
+    ```mlir
+    %n = tern.rms_norm %x, %w {epsilon = 1.0e-05 : f32} : tensor<64x256xf32>, tensor<256xf32> -> tensor<64x256xf32>
+    %q, %s = tern.quantize_act %n : tensor<64x256xf32> -> tensor<64x256xi8>, tensor<64xf32>
+    %acc = tern.matmul %q, %wq ...
+    ```
+    becomes
+    ```mlir
+    call @layer_rows0(%xb, %wb, %scalars, %qb, %sb, %c0, %c64) {tern.parallel = 8 : i64}
+    %q = bufferization.to_tensor %qb restrict writable ...
+    %s = bufferization.to_tensor %sb restrict writable ...
+    %acc = tern.matmul %q, %wq ...
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def ConvertParallelToRuntime : Pass<"convert-parallel-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Runs tern.parallel range calls on the runtime's thread pool";
   let description = [{

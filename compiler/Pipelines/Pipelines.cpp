@@ -74,6 +74,7 @@ void mlir::tern::buildSelectionPipeline(OpPassManager &pm,
 void mlir::tern::buildLoweringPipeline(OpPassManager &pm,
                                        bool runtimeThreads) {
   pm.addPass(createTernDecomposeBitLinear());
+  pm.addPass(createTernOutlineRowRegions());
   pm.addPass(createConvertTernToKernels());
   pm.addPass(createConvertTernNetworkToVector());
   pm.addPass(createConvertElementwiseToLinalgPass());
