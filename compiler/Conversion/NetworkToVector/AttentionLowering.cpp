@@ -4,10 +4,12 @@
 // outlined function computes (row, head) pairs [begin, end), called as a
 // `tern.parallel` range over all R x H pairs (convert-parallel-to-runtime
 // splits it among the runtime's threads). Per pair: the scores
-// s_j = dot(q, k_j) * scale (8-lane dot, lane tree), their maximum, the
-// exponentials and their running sum (scalar, in order of j), the weights
-// e_j / sum, and the output 8 lanes at a time as the in-order sum of
-// w_j * v_j.
+// s_j = dot(q, k_j) * scale (8-lane dot, lane tree; 4 positions per loop
+// iteration), their maximum, the exponentials and their running sum
+// (scalar, in order of j), the weights e_j / sum, and the output as the
+// in-order sum of w_j * v_j, up to 8 groups of 16 lanes (8 where the head
+// is not a multiple of 16) per pass over j.
+// Every sum adds in the reference's order (runtime/ternary's attendHead).
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,12 +19,50 @@
 
 #include "llvm/Support/FormatVariadic.h"
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 
 using namespace mlir;
 using namespace mlir::tern;
 
 namespace {
+
+/// Positions whose scores one loop iteration computes, and groups of 8
+/// output lanes per pass over the positions: independent chains of
+/// additions, so that the loops run at the adder's throughput rather than
+/// its latency. Each chain adds in the reference's order.
+constexpr int64_t kScorePositions = 4;
+constexpr int64_t kOutputChunks = 8;
+
+/// The dot products of one vector with `n` others, as VectorBuilder::dot
+/// computes each (8 interleaved partial sums, then the lane tree), in one
+/// loop over the `len` elements: loadA(k) is shared, loadB(u, k) is
+/// vector u's.
+SmallVector<Value> dots(VectorBuilder &v, int64_t len, int64_t n,
+                        const std::function<Value(Value)> &loadA,
+                        const std::function<Value(int64_t, Value)> &loadB) {
+  OpBuilder &b = v.b;
+  auto loop = scf::ForOp::create(
+      b, v.loc, v.idx(0), v.idx(len), v.idx(kLanes),
+      SmallVector<Value>(n, v.vzero(b.getF32Type())));
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value k = loop.getInductionVar();
+    Value a = loadA(k);
+    SmallVector<Value> next;
+    for (int64_t u = 0; u < n; ++u)
+      next.push_back(arith::AddFOp::create(
+          b, v.loc, loop.getRegionIterArgs()[u],
+          arith::MulFOp::create(b, v.loc, a, loadB(u, k))));
+    scf::YieldOp::create(b, v.loc, next);
+  }
+  SmallVector<Value> out;
+  for (int64_t u = 0; u < n; ++u)
+    out.push_back(v.laneTree(loop.getResult(u)));
+  return out;
+}
 
 struct Shape {
   int64_t rows, heads, kvHeads, headDim, context;
@@ -77,15 +117,32 @@ void buildAttentionBody(OpBuilder &b, Block *body, const Shape &s) {
     Value qBase = arith::MulIOp::create(b, loc, h, v.idx(hd));
     Value kvBase = arith::MulIOp::create(
         b, loc, arith::DivUIOp::create(b, loc, h, v.idx(group)), v.idx(hd));
-    Value maxScore =
-        v.reduce(v.idx(0), len, 1, v.f32(-INFINITY), [&](Value j, Value mx) {
-          Value d = v.dot(
-              hd, [&](Value k) { return v.vload(q, {r, add(qBase, k)}); },
-              [&](Value k) { return v.vload(kc, at(j, add(kvBase, k))); });
-          Value sc = arith::MulFOp::create(b, loc, d, v.f32(scale));
-          memref::StoreOp::create(b, loc, sc, scores, ValueRange{c0, j});
-          return arith::MaxNumFOp::create(b, loc, mx, sc);
-        });
+    // Scores kScorePositions positions at a time (their dot products in
+    // one loop over the head, as independent chains), then the rest one
+    // by one; the maximum in order of position either way.
+    auto scorePositions = [&](Value j0, int64_t n, Value mx) -> Value {
+      SmallVector<Value> d = dots(
+          v, hd, n, [&](Value k) { return v.vload(q, {r, add(qBase, k)}); },
+          [&](int64_t u, Value k) {
+            return v.vload(kc, at(add(j0, v.idx(u)), add(kvBase, k)));
+          });
+      for (int64_t u = 0; u < n; ++u) {
+        Value sc = arith::MulFOp::create(b, loc, d[u], v.f32(scale));
+        memref::StoreOp::create(b, loc, sc, scores,
+                                ValueRange{c0, add(j0, v.idx(u))});
+        mx = arith::MaxNumFOp::create(b, loc, mx, sc);
+      }
+      return mx;
+    };
+    Value lenMain = arith::SubIOp::create(
+        b, loc, len,
+        arith::RemUIOp::create(b, loc, len, v.idx(kScorePositions)));
+    Value maxScore = v.reduce(
+        v.idx(0), lenMain, kScorePositions, v.f32(-INFINITY),
+        [&](Value j, Value mx) { return scorePositions(j, kScorePositions, mx); });
+    maxScore = v.reduce(lenMain, len, 1, maxScore, [&](Value j, Value mx) {
+      return scorePositions(j, 1, mx);
+    });
     Value sum = v.reduce(v.idx(0), len, 1, v.f32(0.0f), [&](Value j, Value acc) {
       Value e = math::ExpOp::create(
           b, loc, arith::SubFOp::create(b, loc, score(j), maxScore));
@@ -99,17 +156,34 @@ void buildAttentionBody(OpBuilder &b, Block *body, const Shape &s) {
       memref::StoreOp::create(b, loc, arith::DivFOp::create(b, loc, score(j), sum),
                               scores, ValueRange{c0, j});
     });
-    Value zero = v.vzero(f32);
-    v.forEachVec(hd, [&](Value d) {
-      Value kvd = add(kvBase, d);
-      Value out = v.reduce(v.idx(0), len, 1, zero, [&](Value j, Value acc) {
-        return arith::AddFOp::create(
-            b, loc, acc,
-            arith::MulFOp::create(b, loc, v.vsplat(score(j)),
-                                  v.vload(vc, at(j, kvd))));
-      });
-      v.vstore(out, att, {r, add(qBase, d)});
-    });
+    // Each output lane is its own sum, so the lanes go in groups of 16
+    // where the head allows (8 otherwise), up to kOutputChunks groups per
+    // pass over the positions, each group its own chain.
+    const int64_t width = hd % (2 * kLanes) == 0 ? 2 * kLanes : kLanes;
+    for (int64_t first = 0; first < hd; first += kOutputChunks * width) {
+      const int64_t n = std::min(kOutputChunks, (hd - first) / width);
+      auto loop = scf::ForOp::create(
+          b, loc, v.idx(0), len, v.idx(1),
+          SmallVector<Value>(n, v.vzero(f32, width)));
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        Value j = loop.getInductionVar();
+        Value w = v.vsplat(score(j), width);
+        SmallVector<Value> next;
+        for (int64_t c = 0; c < n; ++c) {
+          Value kvd = add(kvBase, v.idx(first + c * width));
+          next.push_back(arith::AddFOp::create(
+              b, loc, loop.getRegionIterArgs()[c],
+              arith::MulFOp::create(b, loc, w,
+                                    v.vload(vc, at(j, kvd), width))));
+        }
+        scf::YieldOp::create(b, loc, next);
+      }
+      for (int64_t c = 0; c < n; ++c)
+        v.vstore(loop.getResult(c), att,
+                 {r, add(qBase, v.idx(first + c * width))});
+    }
   });
   func::ReturnOp::create(b, loc);
 }

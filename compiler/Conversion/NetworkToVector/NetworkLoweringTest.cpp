@@ -45,6 +45,8 @@ protected:
       x = d(rng);
     return v;
   }
+  void checkAttention(int64_t rows, int64_t heads, int64_t kvHeads,
+                      int64_t hd, int64_t ctx, int64_t layer, int64_t pos);
 };
 
 template <typename T> Mem1D<T> view1(std::vector<T> &d) {
@@ -109,10 +111,12 @@ TEST_F(NetworkLowering, RopeMatchesReference) {
   EXPECT_TRUE(sameBits(got, want));
 }
 
-TEST_F(NetworkLowering, AttentionMatchesReference) {
-  // Two new rows at positions 3 and 4 of layer 1, grouped query heads.
-  const int64_t rows = 2, heads = 4, kvHeads = 2, hd = 16, layers = 2,
-                ctx = 8, layer = 1, pos = 3;
+/// tern.attention of `rows` new rows at positions pos .. pos + rows - 1 of
+/// `layer` against runtime/ternary's attendHead, bit for bit.
+void NetworkLowering::checkAttention(int64_t rows, int64_t heads,
+                                     int64_t kvHeads, int64_t hd, int64_t ctx,
+                                     int64_t layer, int64_t pos) {
+  const int64_t layers = 2;
   const int64_t qd = heads * hd, kv = kvHeads * hd;
   const std::string src = llvm::formatv(R"mlir(
     func.func @f(%q: memref<{0}x{1}xf32>, %k: memref<{0}x{2}xf32>, %v: memref<{0}x{2}xf32>,
@@ -168,6 +172,23 @@ TEST_F(NetworkLowering, AttentionMatchesReference) {
   EXPECT_TRUE(sameBits(std::vector<float>(vc.begin() + layer * ctx * kv,
                                           vc.begin() + (layer + 1) * ctx * kv),
                        vRef));
+}
+
+TEST_F(NetworkLowering, AttentionMatchesReference) {
+  // Two new rows at positions 3 and 4 of layer 1, grouped query heads:
+  // 4 and 5 positions (one group of 4 scores, then one more).
+  checkAttention(/*rows=*/2, /*heads=*/4, /*kvHeads=*/2, /*hd=*/16,
+                 /*ctx=*/8, /*layer=*/1, /*pos=*/3);
+}
+
+TEST_F(NetworkLowering, AttentionMatchesReferenceOverLongerRows) {
+  // 10 to 12 positions (groups of 4 scores and 2, 3 or none after them),
+  // one kv head for all. Heads of 136: output lanes in 17 groups of 8
+  // (passes of 8, 8 and 1 groups); of 256: 16 groups of 16 (two passes).
+  checkAttention(/*rows=*/3, /*heads=*/4, /*kvHeads=*/1, /*hd=*/136,
+                 /*ctx=*/16, /*layer=*/0, /*pos=*/9);
+  checkAttention(/*rows=*/3, /*heads=*/2, /*kvHeads=*/1, /*hd=*/256,
+                 /*ctx=*/16, /*layer=*/1, /*pos=*/9);
 }
 
 TEST_F(NetworkLowering, SquaredReluGateMatchesReference) {
