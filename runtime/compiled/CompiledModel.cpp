@@ -13,6 +13,7 @@
 #include "runtime/model/HeldWeights.h"
 #include "runtime/model/Model.h"
 #include "runtime/support/CpuState.h"
+#include "runtime/support/Heap.h"
 #include "runtime/support/ThreadPool.h"
 
 #include <algorithm>
@@ -497,6 +498,9 @@ loadCompiledBackend(const std::string &exe, bool verifyAll,
 }
 
 int compiledMain(int argc, char **argv) {
+  // The generated code's activation buffers, freed after each call, are
+  // reused without page faults (runtime/support/Heap.h).
+  keepFreedHeapPages();
   std::string program = argc > 0 && argv[0] ? argv[0] : "model";
   std::vector<std::string> args(argv + 1, argv + argc);
   const std::string exe = selfPath(argc > 0 ? argv[0] : nullptr);
