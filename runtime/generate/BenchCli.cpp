@@ -63,6 +63,8 @@ struct Result {
   /// tg tests of one stream: the backend's parallel regions per decoded
   /// token (RunBackend::parallelRegions; 0 when it does not count them).
   double regionsPerToken = 0;
+  /// pp tests: the same per prompt token.
+  double regionsPerPromptToken = 0;
   double mean() const {
     double s = 0;
     for (double v : samples)
@@ -374,6 +376,10 @@ std::string runTests(RunBackend &b, const BenchOptions &o, int threads,
         r.regionsPerToken =
             static_cast<double>(b.parallelRegions() - regions) /
             static_cast<double>(t.gen + 1);
+      if (t.pp && !t.tg)
+        r.regionsPerPromptToken =
+            static_cast<double>(b.parallelRegions() - regions) /
+            static_cast<double>(t.prompt);
       const auto [ps, gs] = *s;
       double tps;
       if (t.pp && t.tg)
@@ -471,6 +477,12 @@ int benchMainUnguarded(const std::string &program,
                   r.regionsPerToken, r.test.c_str(),
                   o.staticSplit ? "static split, --split static"
                                 : "blocks handed to free threads");
+      break;
+    }
+  for (const Result &r : results)
+    if (r.regionsPerPromptToken > 0) {
+      std::printf("parallel regions per prompt token: %.2f (%s)\n",
+                  r.regionsPerPromptToken, r.test.c_str());
       break;
     }
   std::printf("\npeak memory %.2f GiB; read bandwidth %.1f GB/s (%d "
