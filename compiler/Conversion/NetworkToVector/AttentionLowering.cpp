@@ -1,15 +1,18 @@
 //===- AttentionLowering.cpp - tern.attention as vector code --------------===//
 //
 // The new rows' keys and values are stored into the caches, then one
-// outlined function computes (row, head) pairs [begin, end), called as a
-// `tern.parallel` range over all R x H pairs (convert-parallel-to-runtime
-// splits it among the runtime's threads). Per pair: the scores
-// s_j = dot(q, k_j) * scale (8-lane dot, lane tree; 4 positions per loop
-// iteration), their maximum, the exponentials and their running sum
+// outlined function computes items [begin, end), called as a
+// `tern.parallel` range (convert-parallel-to-runtime splits it among the
+// runtime's threads). An item is a row and G of the query heads that share
+// a kv head (G = headsPerItem: all of them where that leaves enough items,
+// as in prefill; one in decode), so each key and value row is read once
+// for the G heads. Per head: the scores s_j = dot(q, k_j) * scale (8-lane
+// dot, lane tree), their maximum, the exponentials and their running sum
 // (scalar, in order of j), the weights e_j / sum, and the output as the
-// in-order sum of w_j * v_j, up to 8 groups of 16 lanes (8 where the head
-// is not a multiple of 16) per pass over j.
-// Every sum adds in the reference's order (runtime/ternary's attendHead).
+// in-order sum of w_j * v_j in groups of 16 lanes (8 where the head is not
+// a multiple of 16). Every sum adds in the reference's order
+// (runtime/ternary's attendHead); independent sums (heads, positions,
+// lane groups) run side by side as separate chains.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,39 +31,47 @@ using namespace mlir::tern;
 
 namespace {
 
-/// Positions whose scores one loop iteration computes, and groups of 8
-/// output lanes per pass over the positions: independent chains of
-/// additions, so that the loops run at the adder's throughput rather than
-/// its latency. Each chain adds in the reference's order.
+/// Chains of additions the loops keep in flight: each score and each
+/// output lane still adds in the reference's order, but independent sums
+/// go side by side so that the loops run at the adder's throughput rather
+/// than its latency. At most kScorePositions positions and kChains
+/// (head, position) scores per iteration; at most kChains (head, lane
+/// group) output sums per pass over the positions.
 constexpr int64_t kScorePositions = 4;
-constexpr int64_t kOutputChunks = 8;
+constexpr int64_t kChains = 8;
+/// The least number of parallel items the heads may be grouped into.
+constexpr int64_t kMinItems = 16;
 
-/// The dot products of one vector with `n` others, as VectorBuilder::dot
-/// computes each (8 interleaved partial sums, then the lane tree), in one
-/// loop over the `len` elements: loadA(k) is shared, loadB(u, k) is
-/// vector u's.
-SmallVector<Value> dots(VectorBuilder &v, int64_t len, int64_t n,
-                        const std::function<Value(Value)> &loadA,
+/// The dot products of each of `nA` vectors with each of `nB` others, as
+/// VectorBuilder::dot computes each (8 interleaved partial sums, then the
+/// lane tree), in one loop over the `len` elements: each vector is loaded
+/// once per step (loadA(a, k), loadB(b, k)). Result [a * nB + b].
+SmallVector<Value> dots(VectorBuilder &v, int64_t len, int64_t nA, int64_t nB,
+                        const std::function<Value(int64_t, Value)> &loadA,
                         const std::function<Value(int64_t, Value)> &loadB) {
   OpBuilder &b = v.b;
   auto loop = scf::ForOp::create(
       b, v.loc, v.idx(0), v.idx(len), v.idx(kLanes),
-      SmallVector<Value>(n, v.vzero(b.getF32Type())));
+      SmallVector<Value>(nA * nB, v.vzero(b.getF32Type())));
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value k = loop.getInductionVar();
-    Value a = loadA(k);
-    SmallVector<Value> next;
-    for (int64_t u = 0; u < n; ++u)
-      next.push_back(arith::AddFOp::create(
-          b, v.loc, loop.getRegionIterArgs()[u],
-          arith::MulFOp::create(b, v.loc, a, loadB(u, k))));
+    SmallVector<Value> as, bs, next;
+    for (int64_t a = 0; a < nA; ++a)
+      as.push_back(loadA(a, k));
+    for (int64_t u = 0; u < nB; ++u)
+      bs.push_back(loadB(u, k));
+    for (int64_t a = 0; a < nA; ++a)
+      for (int64_t u = 0; u < nB; ++u)
+        next.push_back(arith::AddFOp::create(
+            b, v.loc, loop.getRegionIterArgs()[a * nB + u],
+            arith::MulFOp::create(b, v.loc, as[a], bs[u])));
     scf::YieldOp::create(b, v.loc, next);
   }
   SmallVector<Value> out;
-  for (int64_t u = 0; u < n; ++u)
-    out.push_back(v.laneTree(loop.getResult(u)));
+  for (Value acc : loop.getResults())
+    out.push_back(v.laneTree(acc));
   return out;
 }
 
@@ -70,10 +81,24 @@ struct Shape {
   bool batch = false;
 };
 
+/// Query heads per parallel item: the largest divisor of the group (the
+/// query heads that share a kv head) that leaves at least kMinItems items,
+/// so that prefill reads each key and value once for the group while
+/// decode still splits its few heads among the threads.
+int64_t headsPerItem(const Shape &s) {
+  const int64_t group = s.heads / s.kvHeads;
+  for (int64_t g = group; g > 1; --g)
+    if (group % g == 0 && s.rows * s.heads / g >= kMinItems)
+      return g;
+  return 1;
+}
+
 /// The body of the attention function: (q [R, H D], k cache, v cache,
 /// att [R, H D], args, begin, end) where args is {pos, layer} (row r at
 /// position pos + r of the caches) or, batched, {layer, positions[R],
-/// slots[R]} (row r at positions[r] of slot slots[r]).
+/// slots[R]} (row r at positions[r] of slot slots[r]). Item t is row
+/// t / (H / G) and its G = headsPerItem query heads from (t % (H / G)) G,
+/// which share one kv head.
 void buildAttentionBody(OpBuilder &b, Block *body, const Shape &s) {
   VectorBuilder v{b, b.getUnknownLoc()};
   Location loc = v.loc;
@@ -86,20 +111,22 @@ void buildAttentionBody(OpBuilder &b, Block *body, const Shape &s) {
   };
   Value layer = arg(v.idx(s.batch ? 0 : 1));
   Value pos = s.batch ? Value() : arg(v.idx(0));
-  Value scores =
-      memref::AllocaOp::create(b, loc, MemRefType::get({1, s.context}, f32));
-  Value c0 = v.idx(0);
   const int64_t group = s.heads / s.kvHeads, hd = s.headDim;
+  const int64_t g = headsPerItem(s), items = s.heads / g;
+  // scores[i, j]: head i of the item, position j.
+  Value scores =
+      memref::AllocaOp::create(b, loc, MemRefType::get({g, s.context}, f32));
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   auto add = [&](Value x, Value y) -> Value {
     return arith::AddIOp::create(b, loc, x, y);
   };
-  auto score = [&](Value j) -> Value {
-    return memref::LoadOp::create(b, loc, scores, ValueRange{c0, j});
+  auto score = [&](int64_t i, Value j) -> Value {
+    return memref::LoadOp::create(b, loc, scores, ValueRange{v.idx(i), j});
   };
   v.forEach(body->getArgument(5), body->getArgument(6), 1, [&](Value t) {
-    Value r = arith::DivUIOp::create(b, loc, t, v.idx(s.heads));
-    Value h = arith::RemUIOp::create(b, loc, t, v.idx(s.heads));
+    Value r = arith::DivUIOp::create(b, loc, t, v.idx(items));
+    Value h0 = arith::MulIOp::create(
+        b, loc, arith::RemUIOp::create(b, loc, t, v.idx(items)), v.idx(g));
     // Row r attends to positions [0, pos + r] (batched: [0, positions[r]]
     // of its slot).
     Value len, slot;
@@ -114,83 +141,104 @@ void buildAttentionBody(OpBuilder &b, Block *body, const Shape &s) {
         return {slot, layer, j, d};
       return {layer, j, d};
     };
-    Value qBase = arith::MulIOp::create(b, loc, h, v.idx(hd));
+    SmallVector<Value> qBase;
+    for (int64_t i = 0; i < g; ++i)
+      qBase.push_back(
+          arith::MulIOp::create(b, loc, add(h0, v.idx(i)), v.idx(hd)));
     Value kvBase = arith::MulIOp::create(
-        b, loc, arith::DivUIOp::create(b, loc, h, v.idx(group)), v.idx(hd));
-    // Scores kScorePositions positions at a time (their dot products in
-    // one loop over the head, as independent chains), then the rest one
-    // by one; the maximum in order of position either way.
-    auto scorePositions = [&](Value j0, int64_t n, Value mx) -> Value {
+        b, loc, arith::DivUIOp::create(b, loc, h0, v.idx(group)), v.idx(hd));
+    // Scores, `n` positions from j0 for every head of the item, the
+    // heads' maxima carried in order of position.
+    auto scorePositions = [&](Value j0, int64_t n, ValueRange mx) {
       SmallVector<Value> d = dots(
-          v, hd, n, [&](Value k) { return v.vload(q, {r, add(qBase, k)}); },
+          v, hd, g, n,
+          [&](int64_t i, Value k) { return v.vload(q, {r, add(qBase[i], k)}); },
           [&](int64_t u, Value k) {
             return v.vload(kc, at(add(j0, v.idx(u)), add(kvBase, k)));
           });
-      for (int64_t u = 0; u < n; ++u) {
-        Value sc = arith::MulFOp::create(b, loc, d[u], v.f32(scale));
-        memref::StoreOp::create(b, loc, sc, scores,
-                                ValueRange{c0, add(j0, v.idx(u))});
-        mx = arith::MaxNumFOp::create(b, loc, mx, sc);
-      }
-      return mx;
+      SmallVector<Value> out(mx.begin(), mx.end());
+      for (int64_t u = 0; u < n; ++u)
+        for (int64_t i = 0; i < g; ++i) {
+          Value sc = arith::MulFOp::create(b, loc, d[i * n + u], v.f32(scale));
+          memref::StoreOp::create(b, loc, sc, scores,
+                                  ValueRange{v.idx(i), add(j0, v.idx(u))});
+          out[i] = arith::MaxNumFOp::create(b, loc, out[i], sc);
+        }
+      return out;
     };
+    auto positions = [&](Value lo, Value hi, int64_t n, ValueRange init) {
+      auto loop = scf::ForOp::create(b, loc, lo, hi, v.idx(n), init);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      scf::YieldOp::create(
+          b, loc,
+          scorePositions(loop.getInductionVar(), n, loop.getRegionIterArgs()));
+      return SmallVector<Value>(loop.getResults());
+    };
+    const int64_t per =
+        std::min(kScorePositions, std::max<int64_t>(1, kChains / g));
     Value lenMain = arith::SubIOp::create(
-        b, loc, len,
-        arith::RemUIOp::create(b, loc, len, v.idx(kScorePositions)));
-    Value maxScore = v.reduce(
-        v.idx(0), lenMain, kScorePositions, v.f32(-INFINITY),
-        [&](Value j, Value mx) { return scorePositions(j, kScorePositions, mx); });
-    maxScore = v.reduce(lenMain, len, 1, maxScore, [&](Value j, Value mx) {
-      return scorePositions(j, 1, mx);
-    });
-    Value sum = v.reduce(v.idx(0), len, 1, v.f32(0.0f), [&](Value j, Value acc) {
-      Value e = math::ExpOp::create(
-          b, loc, arith::SubFOp::create(b, loc, score(j), maxScore));
-      memref::StoreOp::create(b, loc, e, scores, ValueRange{c0, j});
-      return arith::AddFOp::create(b, loc, acc, e);
-    });
-    // The weights w_j = e_j / sum, then per 8 lanes of the head the
-    // weighted sum of V rows in order of position (each lane as the
-    // reference's out[d] += w_j * v_j[d]).
-    v.forEach(v.idx(0), len, 1, [&](Value j) {
-      memref::StoreOp::create(b, loc, arith::DivFOp::create(b, loc, score(j), sum),
-                              scores, ValueRange{c0, j});
-    });
-    // Each output lane is its own sum, so the lanes go in groups of 16
-    // where the head allows (8 otherwise), up to kOutputChunks groups per
-    // pass over the positions, each group its own chain.
+        b, loc, len, arith::RemUIOp::create(b, loc, len, v.idx(per)));
+    SmallVector<Value> maxScore = positions(
+        v.idx(0), lenMain, per, SmallVector<Value>(g, v.f32(-INFINITY)));
+    maxScore = positions(lenMain, len, 1, maxScore);
+    // Per head: exponentials and their sum in order of position, then the
+    // weights w_j = e_j / sum.
+    for (int64_t i = 0; i < g; ++i) {
+      Value sum =
+          v.reduce(v.idx(0), len, 1, v.f32(0.0f), [&](Value j, Value acc) {
+            Value e = math::ExpOp::create(
+                b, loc, arith::SubFOp::create(b, loc, score(i, j), maxScore[i]));
+            memref::StoreOp::create(b, loc, e, scores,
+                                    ValueRange{v.idx(i), j});
+            return arith::AddFOp::create(b, loc, acc, e);
+          });
+      v.forEach(v.idx(0), len, 1, [&](Value j) {
+        memref::StoreOp::create(
+            b, loc, arith::DivFOp::create(b, loc, score(i, j), sum), scores,
+            ValueRange{v.idx(i), j});
+      });
+    }
+    // The output: each lane the in-order sum over positions of w_j v_j,
+    // its own sum, so the lanes go in groups of 16 where the head allows (8
+    // otherwise); per pass over the positions, `n` groups of every head of
+    // the item, each value row loaded once for all of them.
     const int64_t width = hd % (2 * kLanes) == 0 ? 2 * kLanes : kLanes;
-    for (int64_t first = 0; first < hd; first += kOutputChunks * width) {
-      const int64_t n = std::min(kOutputChunks, (hd - first) / width);
+    const int64_t perPass = std::max<int64_t>(1, kChains / g);
+    for (int64_t first = 0; first < hd; first += perPass * width) {
+      const int64_t n = std::min(perPass, (hd - first) / width);
       auto loop = scf::ForOp::create(
           b, loc, v.idx(0), len, v.idx(1),
-          SmallVector<Value>(n, v.vzero(f32, width)));
+          SmallVector<Value>(g * n, v.vzero(f32, width)));
       {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(loop.getBody());
         Value j = loop.getInductionVar();
-        Value w = v.vsplat(score(j), width);
-        SmallVector<Value> next;
-        for (int64_t c = 0; c < n; ++c) {
-          Value kvd = add(kvBase, v.idx(first + c * width));
-          next.push_back(arith::AddFOp::create(
-              b, loc, loop.getRegionIterArgs()[c],
-              arith::MulFOp::create(b, loc, w,
-                                    v.vload(vc, at(j, kvd), width))));
+        SmallVector<Value> vals, next;
+        for (int64_t c = 0; c < n; ++c)
+          vals.push_back(v.vload(
+              vc, at(j, add(kvBase, v.idx(first + c * width))), width));
+        for (int64_t i = 0; i < g; ++i) {
+          Value w = v.vsplat(score(i, j), width);
+          for (int64_t c = 0; c < n; ++c)
+            next.push_back(arith::AddFOp::create(
+                b, loc, loop.getRegionIterArgs()[i * n + c],
+                arith::MulFOp::create(b, loc, w, vals[c])));
         }
         scf::YieldOp::create(b, loc, next);
       }
-      for (int64_t c = 0; c < n; ++c)
-        v.vstore(loop.getResult(c), att,
-                 {r, add(qBase, v.idx(first + c * width))});
+      for (int64_t i = 0; i < g; ++i)
+        for (int64_t c = 0; c < n; ++c)
+          v.vstore(loop.getResult(i * n + c), att,
+                   {r, add(qBase[i], v.idx(first + c * width))});
     }
   });
   func::ReturnOp::create(b, loc);
 }
 
 /// Calls the attention function of shape `s` (named `prefix` and the
-/// shape) on all R x H (row, head) pairs as a tern.parallel range and
-/// replaces `op` with its output.
+/// shape) on all its items (rows and groups of query heads) as a
+/// tern.parallel range and replaces `op` with its output.
 void callAttention(PatternRewriter &rewriter, Operation *op, const Shape &s,
                    const char *prefix, Value q, Value kc, Value vc, Value args,
                    RankedTensorType type) {
@@ -210,7 +258,8 @@ void callAttention(PatternRewriter &rewriter, Operation *op, const Shape &s,
   Value att = v.newBuffer(type);
   auto call = func::CallOp::create(
       rewriter, op->getLoc(), fn,
-      ValueRange{q, kc, vc, att, args, v.idx(0), v.idx(s.rows * s.heads)});
+      ValueRange{q, kc, vc, att, args, v.idx(0),
+                 v.idx(s.rows * s.heads / headsPerItem(s))});
   call->setAttr("tern.parallel", rewriter.getI64IntegerAttr(kParallelBlocks));
   rewriter.replaceOp(op, v.tensorOf(att, type));
 }

@@ -191,6 +191,18 @@ TEST_F(NetworkLowering, AttentionMatchesReferenceOverLongerRows) {
                  /*ctx=*/16, /*layer=*/1, /*pos=*/9);
 }
 
+TEST_F(NetworkLowering, AttentionMatchesReferenceWithHeadsGrouped) {
+  // Enough rows that each parallel item takes several query heads of one
+  // kv head (at least 16 items): 8 rows of 8 heads in 2 groups of 4 (one
+  // item per row and group: scores 2 positions at a time, 6 to 13
+  // positions), and 8 rows of 4 heads in groups of 2 with heads of 136
+  // (output lanes in 17 groups of 8, 4 per pass).
+  checkAttention(/*rows=*/8, /*heads=*/8, /*kvHeads=*/2, /*hd=*/32,
+                 /*ctx=*/24, /*layer=*/1, /*pos=*/5);
+  checkAttention(/*rows=*/8, /*heads=*/4, /*kvHeads=*/2, /*hd=*/136,
+                 /*ctx=*/24, /*layer=*/0, /*pos=*/2);
+}
+
 TEST_F(NetworkLowering, SquaredReluGateMatchesReference) {
   const int64_t rows = 2, n = 24;
   const std::string src = llvm::formatv(R"mlir(
