@@ -3,8 +3,8 @@
 // See the pass description in compiler/Conversion/Passes.td. Three stages:
 // find the runs of row-wise ops (findRuns), describe a run's interface
 // (describeRun: which values enter by row, whole or as scalars, which
-// leave), and outline it (buildRowFunction, buildRangeFunction,
-// replaceRun).
+// leave), and outline it (Outliner: buildRowBody for one row, the range
+// function looping it, replaceRun at the call site).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,7 +18,6 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/raw_ostream.h"
@@ -169,9 +168,10 @@ Value rowOf(OpBuilder &b, Location loc, Value mem, Value r) {
   return memref::SubViewOp::create(b, loc, mem, offsets, sizes, strides);
 }
 
-/// The row function's argument types: row inputs, whole inputs, the
-/// scalars' buffer (if any), outputs (as [rows, ...] memrefs), then the
-/// row index.
+/// The buffers the outlined functions take: row inputs, whole inputs, the
+/// scalars' buffer (if any), outputs (as [rows, ...] memrefs). The row
+/// function takes the row index after them, the range function begin and
+/// end.
 SmallVector<Type> bufferTypes(const RunInterface &io, OpBuilder &b) {
   SmallVector<Type> types;
   for (Value v : io.rowInputs)
