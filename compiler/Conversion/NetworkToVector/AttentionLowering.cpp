@@ -93,123 +93,111 @@ int64_t headsPerItem(const Shape &s) {
   return 1;
 }
 
-/// The body of the attention function: (q [R, H D], k cache, v cache,
-/// att [R, H D], args, begin, end) where args is {pos, layer} (row r at
-/// position pos + r of the caches) or, batched, {layer, positions[R],
-/// slots[R]} (row r at positions[r] of slot slots[r]). Item t is row
-/// t / (H / G) and its G = headsPerItem query heads from (t % (H / G)) G,
-/// which share one kv head.
-void buildAttentionBody(OpBuilder &b, Block *body, const Shape &s) {
-  VectorBuilder v{b, b.getUnknownLoc()};
-  Location loc = v.loc;
-  Type f32 = b.getF32Type();
-  Value q = body->getArgument(0), kc = body->getArgument(1),
-        vc = body->getArgument(2), att = body->getArgument(3),
-        args = body->getArgument(4);
-  auto arg = [&](Value i) -> Value {
-    return memref::LoadOp::create(b, loc, args, ValueRange{i});
-  };
-  Value layer = arg(v.idx(s.batch ? 0 : 1));
-  Value pos = s.batch ? Value() : arg(v.idx(0));
-  const int64_t group = s.heads / s.kvHeads, hd = s.headDim;
-  const int64_t g = headsPerItem(s), items = s.heads / g;
-  // scores[i, j]: head i of the item, position j.
-  Value scores =
-      memref::AllocaOp::create(b, loc, MemRefType::get({g, s.context}, f32));
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  auto add = [&](Value x, Value y) -> Value {
-    return arith::AddIOp::create(b, loc, x, y);
-  };
-  auto score = [&](int64_t i, Value j) -> Value {
-    return memref::LoadOp::create(b, loc, scores, ValueRange{v.idx(i), j});
-  };
-  v.forEach(body->getArgument(5), body->getArgument(6), 1, [&](Value t) {
-    Value r = arith::DivUIOp::create(b, loc, t, v.idx(items));
-    Value h0 = arith::MulIOp::create(
-        b, loc, arith::RemUIOp::create(b, loc, t, v.idx(items)), v.idx(g));
-    // Row r attends to positions [0, pos + r] (batched: [0, positions[r]]
-    // of its slot).
-    Value len, slot;
-    if (s.batch) {
-      len = add(arg(add(r, v.idx(1))), v.idx(1));
-      slot = arg(add(r, v.idx(1 + s.rows)));
-    } else {
-      len = add(add(pos, r), v.idx(1));
-    }
-    auto at = [&](Value j, Value d) -> SmallVector<Value> {
-      if (s.batch)
-        return {slot, layer, j, d};
-      return {layer, j, d};
-    };
-    SmallVector<Value> qBase;
-    for (int64_t i = 0; i < g; ++i)
-      qBase.push_back(
-          arith::MulIOp::create(b, loc, add(h0, v.idx(i)), v.idx(hd)));
-    Value kvBase = arith::MulIOp::create(
-        b, loc, arith::DivUIOp::create(b, loc, h0, v.idx(group)), v.idx(hd));
-    // Scores, `n` positions from j0 for every head of the item, the
-    // heads' maxima carried in order of position.
-    auto scorePositions = [&](Value j0, int64_t n, ValueRange mx) {
-      SmallVector<Value> d = dots(
-          v, hd, g, n,
-          [&](int64_t i, Value k) { return v.vload(q, {r, add(qBase[i], k)}); },
-          [&](int64_t u, Value k) {
-            return v.vload(kc, at(add(j0, v.idx(u)), add(kvBase, k)));
-          });
-      SmallVector<Value> out(mx.begin(), mx.end());
-      for (int64_t u = 0; u < n; ++u)
-        for (int64_t i = 0; i < g; ++i) {
-          Value sc = arith::MulFOp::create(b, loc, d[i * n + u], v.f32(scale));
-          memref::StoreOp::create(b, loc, sc, scores,
-                                  ValueRange{v.idx(i), add(j0, v.idx(u))});
-          out[i] = arith::MaxNumFOp::create(b, loc, out[i], sc);
-        }
-      return out;
-    };
+/// One item of the attention function, stage by stage: its row and heads
+/// (a row and `g` query heads sharing a kv head), the scores, their
+/// softmax, the output. `scores` [g, context] holds the scores, then the
+/// exponentials, then the weights.
+struct AttentionItem {
+  VectorBuilder &v;
+  const Shape &s;
+  Value q, kc, vc, att, scores, layer;
+  int64_t g;
+  Value r, len, slot, kvBase;
+  SmallVector<Value> qBase;
+
+  Value add(Value x, Value y) {
+    return arith::AddIOp::create(v.b, v.loc, x, y);
+  }
+  /// Indices of element d of cache row j.
+  SmallVector<Value> at(Value j, Value d) {
+    if (s.batch)
+      return {slot, layer, j, d};
+    return {layer, j, d};
+  }
+  Value score(int64_t i, Value j) {
+    return memref::LoadOp::create(v.b, v.loc, scores, ValueRange{v.idx(i), j});
+  }
+  void setScore(int64_t i, Value j, Value x) {
+    memref::StoreOp::create(v.b, v.loc, x, scores, ValueRange{v.idx(i), j});
+  }
+
+  /// Scores of `n` positions from j0 for every head, the heads' maxima
+  /// `mx` carried in order of position.
+  SmallVector<Value> scorePositions(Value j0, int64_t n, ValueRange mx) {
+    OpBuilder &b = v.b;
+    const int64_t hd = s.headDim;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    SmallVector<Value> d = dots(
+        v, hd, g, n,
+        [&](int64_t i, Value k) { return v.vload(q, {r, add(qBase[i], k)}); },
+        [&](int64_t u, Value k) {
+          return v.vload(kc, at(add(j0, v.idx(u)), add(kvBase, k)));
+        });
+    SmallVector<Value> out(mx.begin(), mx.end());
+    for (int64_t u = 0; u < n; ++u)
+      for (int64_t i = 0; i < g; ++i) {
+        Value sc = arith::MulFOp::create(b, v.loc, d[i * n + u], v.f32(scale));
+        setScore(i, add(j0, v.idx(u)), sc);
+        out[i] = arith::MaxNumFOp::create(b, v.loc, out[i], sc);
+      }
+    return out;
+  }
+
+  /// Every position's scores, `per` positions per loop iteration then the
+  /// rest one by one; returns each head's maximum.
+  SmallVector<Value> scoreAll() {
+    OpBuilder &b = v.b;
     auto positions = [&](Value lo, Value hi, int64_t n, ValueRange init) {
-      auto loop = scf::ForOp::create(b, loc, lo, hi, v.idx(n), init);
+      auto loop = scf::ForOp::create(b, v.loc, lo, hi, v.idx(n), init);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
       scf::YieldOp::create(
-          b, loc,
+          b, v.loc,
           scorePositions(loop.getInductionVar(), n, loop.getRegionIterArgs()));
       return SmallVector<Value>(loop.getResults());
     };
     const int64_t per =
         std::min(kScorePositions, std::max<int64_t>(1, kChains / g));
     Value lenMain = arith::SubIOp::create(
-        b, loc, len, arith::RemUIOp::create(b, loc, len, v.idx(per)));
-    SmallVector<Value> maxScore = positions(
-        v.idx(0), lenMain, per, SmallVector<Value>(g, v.f32(-INFINITY)));
-    maxScore = positions(lenMain, len, 1, maxScore);
-    // Per head: exponentials and their sum in order of position, then the
-    // weights w_j = e_j / sum.
+        b, v.loc, len, arith::RemUIOp::create(b, v.loc, len, v.idx(per)));
+    SmallVector<Value> mx = positions(v.idx(0), lenMain, per,
+                                      SmallVector<Value>(g, v.f32(-INFINITY)));
+    return positions(lenMain, len, 1, mx);
+  }
+
+  /// Per head: exponentials and their sum in order of position, then the
+  /// weights w_j = e_j / sum.
+  void softmax(ArrayRef<Value> maxScore) {
+    OpBuilder &b = v.b;
     for (int64_t i = 0; i < g; ++i) {
       Value sum =
           v.reduce(v.idx(0), len, 1, v.f32(0.0f), [&](Value j, Value acc) {
             Value e = math::ExpOp::create(
-                b, loc, arith::SubFOp::create(b, loc, score(i, j), maxScore[i]));
-            memref::StoreOp::create(b, loc, e, scores,
-                                    ValueRange{v.idx(i), j});
-            return arith::AddFOp::create(b, loc, acc, e);
+                b, v.loc,
+                arith::SubFOp::create(b, v.loc, score(i, j), maxScore[i]));
+            setScore(i, j, e);
+            return arith::AddFOp::create(b, v.loc, acc, e);
           });
       v.forEach(v.idx(0), len, 1, [&](Value j) {
-        memref::StoreOp::create(
-            b, loc, arith::DivFOp::create(b, loc, score(i, j), sum), scores,
-            ValueRange{v.idx(i), j});
+        setScore(i, j, arith::DivFOp::create(b, v.loc, score(i, j), sum));
       });
     }
-    // The output: each lane the in-order sum over positions of w_j v_j,
-    // its own sum, so the lanes go in groups of 16 where the head allows (8
-    // otherwise); per pass over the positions, `n` groups of every head of
-    // the item, each value row loaded once for all of them.
+  }
+
+  /// The output: each lane the in-order sum over positions of w_j v_j,
+  /// its own sum, so the lanes go in groups of 16 where the head allows (8
+  /// otherwise); per pass over the positions, `n` groups of every head,
+  /// each value row loaded once for all of them.
+  void output() {
+    OpBuilder &b = v.b;
+    const int64_t hd = s.headDim;
     const int64_t width = hd % (2 * kLanes) == 0 ? 2 * kLanes : kLanes;
     const int64_t perPass = std::max<int64_t>(1, kChains / g);
     for (int64_t first = 0; first < hd; first += perPass * width) {
       const int64_t n = std::min(perPass, (hd - first) / width);
       auto loop = scf::ForOp::create(
-          b, loc, v.idx(0), len, v.idx(1),
-          SmallVector<Value>(g * n, v.vzero(f32, width)));
+          b, v.loc, v.idx(0), len, v.idx(1),
+          SmallVector<Value>(g * n, v.vzero(b.getF32Type(), width)));
       {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(loop.getBody());
@@ -222,16 +210,61 @@ void buildAttentionBody(OpBuilder &b, Block *body, const Shape &s) {
           Value w = v.vsplat(score(i, j), width);
           for (int64_t c = 0; c < n; ++c)
             next.push_back(arith::AddFOp::create(
-                b, loc, loop.getRegionIterArgs()[i * n + c],
-                arith::MulFOp::create(b, loc, w, vals[c])));
+                b, v.loc, loop.getRegionIterArgs()[i * n + c],
+                arith::MulFOp::create(b, v.loc, w, vals[c])));
         }
-        scf::YieldOp::create(b, loc, next);
+        scf::YieldOp::create(b, v.loc, next);
       }
       for (int64_t i = 0; i < g; ++i)
         for (int64_t c = 0; c < n; ++c)
           v.vstore(loop.getResult(i * n + c), att,
                    {r, add(qBase[i], v.idx(first + c * width))});
     }
+  }
+};
+
+/// The body of the attention function: (q [R, H D], k cache, v cache,
+/// att [R, H D], args, begin, end) where args is {pos, layer} (row r at
+/// position pos + r of the caches) or, batched, {layer, positions[R],
+/// slots[R]} (row r at positions[r] of slot slots[r]). Item t is row
+/// t / (H / G) and its G = headsPerItem query heads from (t % (H / G)) G,
+/// which share one kv head.
+void buildAttentionBody(OpBuilder &b, Block *body, const Shape &s) {
+  VectorBuilder v{b, b.getUnknownLoc()};
+  Location loc = v.loc;
+  Value args = body->getArgument(4);
+  auto arg = [&](Value i) -> Value {
+    return memref::LoadOp::create(b, loc, args, ValueRange{i});
+  };
+  const int64_t g = headsPerItem(s), items = s.heads / g;
+  AttentionItem it{v, s, body->getArgument(0), body->getArgument(1),
+                   body->getArgument(2), body->getArgument(3),
+                   memref::AllocaOp::create(
+                       b, loc, MemRefType::get({g, s.context}, b.getF32Type())),
+                   arg(v.idx(s.batch ? 0 : 1)), g, {}, {}, {}, {}, {}};
+  Value pos = s.batch ? Value() : arg(v.idx(0));
+  v.forEach(body->getArgument(5), body->getArgument(6), 1, [&](Value t) {
+    it.r = arith::DivUIOp::create(b, loc, t, v.idx(items));
+    Value h0 = arith::MulIOp::create(
+        b, loc, arith::RemUIOp::create(b, loc, t, v.idx(items)), v.idx(g));
+    // Row r attends to positions [0, pos + r] (batched: [0, positions[r]]
+    // of its slot).
+    if (s.batch) {
+      it.len = it.add(arg(it.add(it.r, v.idx(1))), v.idx(1));
+      it.slot = arg(it.add(it.r, v.idx(1 + s.rows)));
+    } else {
+      it.len = it.add(it.add(pos, it.r), v.idx(1));
+    }
+    it.qBase.clear();
+    for (int64_t i = 0; i < g; ++i)
+      it.qBase.push_back(arith::MulIOp::create(b, loc, it.add(h0, v.idx(i)),
+                                               v.idx(s.headDim)));
+    it.kvBase = arith::MulIOp::create(
+        b, loc,
+        arith::DivUIOp::create(b, loc, h0, v.idx(s.heads / s.kvHeads)),
+        v.idx(s.headDim));
+    it.softmax(it.scoreAll());
+    it.output();
   });
   func::ReturnOp::create(b, loc);
 }
