@@ -18,6 +18,7 @@
 
 #include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
 #include "compiler/Conversion/NetworkToVector/VectorBuilder.h"
+#include "compiler/Conversion/ParallelToRuntime/ParallelToRuntime.h"
 #include "compiler/Kernels/KernelFamily.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -293,7 +294,7 @@ void callAttention(PatternRewriter &rewriter, Operation *op, const Shape &s,
       rewriter, op->getLoc(), fn,
       ValueRange{q, kc, vc, att, args, v.idx(0),
                  v.idx(s.rows * s.heads / headsPerItem(s))});
-  call->setAttr("tern.parallel", rewriter.getI64IntegerAttr(kParallelBlocks));
+  call->setAttr(kParallelCallAttr, rewriter.getI64IntegerAttr(kParallelBlocks));
   rewriter.replaceOp(op, v.tensorOf(att, type));
 }
 

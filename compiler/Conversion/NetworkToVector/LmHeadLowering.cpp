@@ -16,6 +16,7 @@
 
 #include "compiler/Conversion/NetworkToVector/HeadDot.h"
 #include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
+#include "compiler/Conversion/ParallelToRuntime/ParallelToRuntime.h"
 #include "compiler/Kernels/KernelFamily.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -279,7 +280,7 @@ struct LmHeadLowering : OpRewritePattern<LmHeadOp> {
       }
       args.append({v.idx(0), v.idx(vocab)});
       auto call = func::CallOp::create(rewriter, loc, fn, args);
-      call->setAttr("tern.parallel",
+      call->setAttr(kParallelCallAttr,
                     rewriter.getI64IntegerAttr(kParallelBlocks));
     };
     if (!s.firstRowArg) {

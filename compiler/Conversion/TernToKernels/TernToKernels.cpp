@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Conversion/TernToKernels/TernToKernels.h"
+#include "compiler/Conversion/ParallelToRuntime/ParallelToRuntime.h"
 
 #include "compiler/Kernels/KernelFamily.h"
 
@@ -125,7 +126,7 @@ struct ConvertTernToKernelsPass
       // them, in the family's blocks per thread.
       const KernelFamily *family =
           findKernelFamily(kernel.getFamily().getValue());
-      call->setAttr("tern.parallel",
+      call->setAttr(kParallelCallAttr,
                     b.getI64IntegerAttr(family ? family->parallelBlocks
                                                : kParallelBlocks));
       Value result = bufferization::ToTensorOp::create(
