@@ -60,18 +60,16 @@ int64_t rowWise(Operation *op, SmallVectorImpl<unsigned> &rowOperands) {
   if (!first || !first.hasStaticShape() || first.getRank() < 1)
     return 0;
   const int64_t rows = first.getDimSize(0);
+  // The tern ops say which operands they read by row; of the upstream
+  // ops, a residual addition and a slice of whole rows.
   bool known =
       llvm::TypeSwitch<Operation *, bool>(op)
-          .Case<RmsNormOp, QuantizeActOp>([&](auto) {
-            rowOperands.push_back(0);
+          .Case<RowWiseOpInterface>([&](RowWiseOpInterface rowWise) {
+            rowOperands.append(rowWise.getRowOperandIndices());
             return true;
           })
-          .Case<RescaleOp, SquaredReluGateOp, arith::AddFOp>([&](auto) {
+          .Case<arith::AddFOp>([&](auto) {
             rowOperands.append({0, 1});
-            return true;
-          })
-          .Case<RopeOp>([&](auto) {
-            rowOperands.append({0, 1, 2});
             return true;
           })
           .Case<tensor::ExtractSliceOp>([&](tensor::ExtractSliceOp s) {

@@ -9,6 +9,8 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "dialects/Tern/IR/TernInterfaces.h.inc"
+
 #define GET_OP_CLASSES
 #include "dialects/Tern/IR/TernOps.h.inc"
 

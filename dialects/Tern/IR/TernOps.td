@@ -3,6 +3,7 @@
 #ifndef TERN_DIALECT_TERNOPS
 #define TERN_DIALECT_TERNOPS
 
+include "dialects/Tern/IR/TernInterfaces.td"
 include "dialects/Tern/IR/TernTypes.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/OpBase.td"
@@ -99,7 +100,8 @@ def Tern_AbsmeanQuantizeOp : Tern_Op<"absmean_quantize", [Pure]> {
   let hasFolder = 1;
 }
 
-def Tern_QuantizeActOp : Tern_Op<"quantize_act", [Pure]> {
+def Tern_QuantizeActOp : Tern_Op<"quantize_act", [Pure,
+    DeclareOpInterfaceMethods<Tern_RowWiseOpInterface>]> {
   let summary = "Per-row absmax quantization of activations to int8";
   let description = [{
     For each row m: `s[m] = 127 / max(max_k |x[m, k]|, 1e-5)` and
@@ -150,7 +152,8 @@ def Tern_MatmulOp : Tern_Op<"matmul", [Pure]> {
   let hasFolder = 1;
 }
 
-def Tern_RescaleOp : Tern_Op<"rescale", [Pure]> {
+def Tern_RescaleOp : Tern_Op<"rescale", [Pure,
+    DeclareOpInterfaceMethods<Tern_RowWiseOpInterface>]> {
   let summary = "Turns int32 accumulators back into floats";
   let description = [{
     `y[m, n] = f32(acc[m, n]) * (beta / s[m])`, where `s` are the per-row
@@ -269,7 +272,8 @@ def Tern_EmbeddingOp : Tern_Op<"embedding", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Tern_RmsNormOp : Tern_Op<"rms_norm", [Pure]> {
+def Tern_RmsNormOp : Tern_Op<"rms_norm", [Pure,
+    DeclareOpInterfaceMethods<Tern_RowWiseOpInterface>]> {
   let summary = "RMSNorm of each row, scaled by a weight vector";
   let description = [{
     For each row x of N values: `ms = f32(sum_i f64(x_i)^2 / N)` and
@@ -342,7 +346,8 @@ def Tern_RopeTableRowsOp : Tern_Op<"rope_table_rows", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Tern_RopeOp : Tern_Op<"rope", [Pure]> {
+def Tern_RopeOp : Tern_Op<"rope", [Pure,
+    DeclareOpInterfaceMethods<Tern_RowWiseOpInterface>]> {
   let summary = "Rotary position embedding of every head of each row";
   let description = [{
     The input rows hold heads of D values (D = 2 x the tables' second
@@ -470,7 +475,8 @@ def Tern_BatchAttentionOp : Tern_Op<"batch_attention"> {
   }];
 }
 
-def Tern_SquaredReluGateOp : Tern_Op<"squared_relu_gate", [Pure, AllTypesMatch<["gate", "up", "result"]>]> {
+def Tern_SquaredReluGateOp : Tern_Op<"squared_relu_gate", [Pure,
+    DeclareOpInterfaceMethods<Tern_RowWiseOpInterface>, AllTypesMatch<["gate", "up", "result"]>]> {
   let summary = "BitNet's gated squared ReLU: relu(gate)^2 * up";
   let description = [{
     Elementwise `r = max(gate, 0)`, `y = (r * r) * up`.

@@ -63,6 +63,21 @@ func.func @one_row(%x: tensor<1x16xf32>, %w: tensor<16xf32>,
   return %acc : tensor<1x16xi32>
 }
 
+// The gated squared ReLU reads gate and up by row (RowWiseOpInterface);
+// with the quantization after it, one run whose row function copies both
+// rows (a network pattern reads them).
+// CHECK-LABEL: func.func @gate(
+// CHECK-NOT: tern.squared_relu_gate
+// CHECK: call @gate_rows0(
+// CHECK-NOT: tern.quantize_act
+// CHECK: return
+func.func @gate(%g: tensor<2x16xf32>, %u: tensor<2x16xf32>)
+    -> (tensor<2x16xi8>, tensor<2xf32>) {
+  %h = tern.squared_relu_gate %g, %u : tensor<2x16xf32>
+  %q, %s = tern.quantize_act %h : tensor<2x16xf32> -> tensor<2x16xi8>, tensor<2xf32>
+  return %q, %s : tensor<2x16xi8>, tensor<2xf32>
+}
+
 // An op with side effects between row-wise ops ends the run: two calls.
 // CHECK-LABEL: func.func @two_runs(
 // CHECK: call @two_runs_rows0(
@@ -113,3 +128,12 @@ func.func @two_runs(%x: tensor<2x16xf32>, %w: tensor<16xf32>,
 // CHECK: tensor.extract_slice %{{.*}}[0, 16] [1, 16] [1, 1] : tensor<1x32xf32> to tensor<1x16xf32>
 // CHECK: tern.rope {{.*}} : tensor<1x16xf32>, tensor<1x8xf32>, tensor<1x8xf32> -> tensor<1x16xf32>
 // CHECK-NOT: func.func private @other_layer_rows
+
+// CHECK-LABEL: func.func private @gate_rows0_row(
+// CHECK-SAME: %[[GX:[^:]*]]: memref<2x16xf32>, %[[UX:[^:]*]]: memref<2x16xf32>
+// CHECK: memref.subview %[[GX]][%{{.*}}, 0] [1, 16] [1, 1]
+// CHECK: memref.copy
+// CHECK: memref.subview %[[UX]][%{{.*}}, 0] [1, 16] [1, 1]
+// CHECK: memref.copy
+// CHECK: tern.squared_relu_gate %{{.*}}, %{{.*}} : tensor<1x16xf32>
+// CHECK: tern.quantize_act %{{.*}} : tensor<1x16xf32> -> tensor<1x16xi8>, tensor<1xf32>
