@@ -174,11 +174,11 @@ def TernOutlineRowRegions : Pass<"tern-outline-row-regions", "::mlir::ModuleOp">
     slices of a fused matmul's result) computes each token row from that
     row alone: the tern ops among them implement `RowWiseOpInterface`
     (which operands they read by row), and residual `arith.addf` and
-    whole-row `tensor.extract_slice` are recognised here. For several rows (prefill, batched decode) this pass moves
-    each maximal run of such ops, on tensors of the same M >= 2 rows, into
-    a row function and calls it over the rows with `tern.parallel`
-    (`convert-parallel-to-runtime` splits it over the runtime's threads,
-    as it does the matmuls' columns):
+    whole-row `tensor.extract_slice` are recognised here. For several rows
+    (prefill, batched decode) this pass moves each maximal run of such ops,
+    on tensors of the same M >= 2 rows, into a row function and calls it
+    over the rows with `tern.parallel` (`convert-parallel-to-runtime`
+    splits it over the runtime's threads, as it does the matmuls' columns):
 
       - `@<fn>_rows<k>_row(inputs..., scalars, outputs..., %r)` takes row
         `r` of each row input (in place where only ops lowered through

@@ -1,4 +1,4 @@
-//===- TernInterfaces.td - tern op interfaces ---------------*- tablegen -*-===//
+//===- TernInterfaces.td - tern op interfaces -------------*- tablegen -*-===//
 
 #ifndef TERN_DIALECT_TERNINTERFACES
 #define TERN_DIALECT_TERNINTERFACES

@@ -476,7 +476,8 @@ def Tern_BatchAttentionOp : Tern_Op<"batch_attention"> {
 }
 
 def Tern_SquaredReluGateOp : Tern_Op<"squared_relu_gate", [Pure,
-    DeclareOpInterfaceMethods<Tern_RowWiseOpInterface>, AllTypesMatch<["gate", "up", "result"]>]> {
+    DeclareOpInterfaceMethods<Tern_RowWiseOpInterface>,
+    AllTypesMatch<["gate", "up", "result"]>]> {
   let summary = "BitNet's gated squared ReLU: relu(gate)^2 * up";
   let description = [{
     Elementwise `r = max(gate, 0)`, `y = (r * r) * up`.
