@@ -229,9 +229,11 @@ SmallVector<SmallVector<Value>> mlir::tern::kernels::fixedWidthDots(
   auto bytesType = VectorType::get({vecBytes}, tb.b.getI8Type());
   const int64_t per = tb.perByte();
   const bool oneColumn = rows.size() * cols.size() == 1;
-  const int64_t chains = oneColumn ? options.chains : 1;
+  // No more chains than a column has multiply-adds (per a step).
+  const int64_t chains =
+      oneColumn ? std::min(options.chains, tb.k / vecBytes) : 1;
   const SmallVector<int64_t> shifts =
-      oneColumn && options.fieldCodes && chains == per && codeOffset == 0
+      oneColumn && options.fieldCodes && chains % per == 0 && codeOffset == 0
           ? fieldShifts(tb, vecBytes)
           : SmallVector<int64_t>{};
   // acc[(i * cols + n) * chains + c]: chain c of row i and column n.
@@ -242,6 +244,9 @@ SmallVector<SmallVector<Value>> mlir::tern::kernels::fixedWidthDots(
                          tb.splat(accType, 0));
   const SmallVector<Value> ahead = tb.prefetchColumns(cols);
   const bool rolled = rows.size() > 1 && options.rollTiles;
+  // Steps so far: chain (j + per * round) % chains takes position j of
+  // step `round` (a 1x1 tile is unrolled, so each call is one step).
+  int64_t round = 0;
   forEachStep(
       tb, vecBytes, rolled, acc,
       [&](const StepAt &at, SmallVector<Value> &acc) {
@@ -270,24 +275,34 @@ SmallVector<SmallVector<Value>> mlir::tern::kernels::fixedWidthDots(
               continue;
             }
             for (int64_t j = 0; j < per; ++j) {
-              Value &a = acc[slot(i, n, j % chains)];
+              Value &a = acc[slot(i, n, (j + per * round) % chains)];
               a = accumulate(tb, a, ArrayRef(pairs).slice(j, 1));
             }
           }
         }
+        ++round;
       });
   SmallVector<SmallVector<Value>> dots(rows.size());
   for (size_t i = 0; i < rows.size(); ++i)
     for (size_t n = 0; n < cols.size(); ++n) {
+      // Chains of one position (c and c + per, ...) share its shift:
+      // added first, shifted once.
+      const int64_t kinds = shifts.empty() ? chains : per;
       SmallVector<Value> parts;
-      for (int64_t c = 0; c < chains; ++c)
-        parts.push_back(acc[slot(i, n, c)]);
+      for (int64_t c = 0; c < chains; ++c) {
+        Value a = acc[slot(i, n, c)];
+        if (c < kinds)
+          parts.push_back(a);
+        else
+          parts[c % kinds] =
+              arith::AddIOp::create(tb.b, tb.loc, parts[c % kinds], a);
+      }
       for (auto [c, shift] : llvm::enumerate(shifts))
         if (shift)
           parts[c] = arith::ShRSIOp::create(tb.b, tb.loc, parts[c],
                                             tb.splat(accType, shift));
       Value sum = parts[0];
-      for (int64_t c = 1; c < chains; ++c)
+      for (int64_t c = 1; c < kinds; ++c)
         sum = arith::AddIOp::create(tb.b, tb.loc, sum, parts[c]);
       dots[i].push_back(vector::ReductionOp::create(
           tb.b, tb.loc, vector::CombiningKind::ADD, sum));

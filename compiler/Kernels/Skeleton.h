@@ -101,10 +101,10 @@ void defineTiledKernel(func::FuncOp fn, const KernelChoice &choice,
 /// weight bytes (fully unrolled, or a loop as FixedWidthOptions says); per
 /// step and position, `accumulate(acc, pairs)`
 /// for each (row, column) pair, pairs being (codes, activations) per
-/// position. A 1x1 tile with `chains` > 1 accumulates position j into
-/// accumulator j % chains, added up after the loop (the i32 sums are
-/// exact in any order), so that consecutive multiply-adds do not wait on
-/// each other. With tb.prefetch, each weight load also prefetches the same
+/// position. A 1x1 tile with `chains` > 1 accumulates position j of step
+/// s into accumulator (j + perByte() * s) % chains, added up after the
+/// loop (the i32 sums are exact in any order), so that consecutive
+/// multiply-adds do not wait on each other. With tb.prefetch, each weight load also prefetches the same
 /// bytes of the column prefetchColumns() gives.
 using AccumulateFn = std::function<Value(
     TileBuilder &, Value acc, ArrayRef<std::pair<Value, Value>> pairs)>;
@@ -117,11 +117,13 @@ struct FixedWidthOptions {
   /// Accumulators (see fixedWidthDots).
   int64_t chains = 1;
   /// The family multiplies unsigned bytes 0..255 exactly (vpdpbusd, not
-  /// vpmaddubsw, which saturates): with one chain per position of a packing
-  /// in bit fields (Packing::fieldShift), each position's codes are its
-  /// bytes masked in place, times 2^shift, and the chain is shifted right
-  /// by that once after the loop (one instruction per position and step
-  /// fewer; exact, as each chain is a multiple of 2^shift that fits in i32).
+  /// vpmaddubsw, which saturates): with chains a multiple of the positions
+  /// of a packing in bit fields (Packing::fieldShift), so that each chain
+  /// sums one position, each position's codes are its bytes masked in
+  /// place, times 2^shift, and the position's chains are added and shifted
+  /// right by that once after the loop (one instruction per position and
+  /// step fewer; exact, as each chain is a multiple of 2^shift that fits
+  /// in i32).
   bool fieldCodes = false;
   /// Tiles of more than one row (prefill) step through the reduction in a
   /// loop whose body is one step, instead of fully unrolled: unrolled, a

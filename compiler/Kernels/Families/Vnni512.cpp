@@ -14,10 +14,14 @@ using namespace mlir::tern::kernels;
 namespace {
 void define(func::FuncOp fn, const KernelChoice &choice) {
   FixedWidthOptions options;
-  // A decode column (1x1 tile) in 4 accumulators, one per position of a
-  // byte: 40 dependent vpdpbusd per 2560 weights became 4 chains of 10
-  // (decode +3 % on the 2B4T shape with prefetching; Xeon, AMX).
-  options.chains = 4;
+  // A decode column (1x1 tile) in 8 accumulators, two per position of a
+  // byte taking alternate steps: 40 dependent vpdpbusd per 2560 weights
+  // became 4 chains of 10 (decode +3 % on the 2B4T shape with prefetching;
+  // Xeon, AMX), then 8 chains of 5 (decode 1.042x, 1.033-1.062, over 4
+  // chains in 8 alternating rounds; Zen 5, docs/performance.md): the
+  // shorter chains leave the column's arithmetic less in the way of the
+  // weight stream.
+  options.chains = 8;
   // vpdpbusd multiplies unsigned bytes exactly, so i2's codes are masked in
   // place (4 instructions per 64 bytes instead of 7).
   options.fieldCodes = true;

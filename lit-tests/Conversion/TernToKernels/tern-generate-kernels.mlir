@@ -70,8 +70,8 @@ func.func private @neon(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, in
 // CHECK: arith.subi
 func.func private @base3v_vnni512(memref<1x320xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512", base3v, block = 320, tile = [1, 1]>}
 
-// A decode column in 4 chains (one vpdpbusd per position, each from zero,
-// added after the step) and, with prefetch = 128 (rows of 64 bytes: 2
+// A decode column of one step in 4 chains (one vpdpbusd per position, each
+// from zero, added after the step) and, with prefetch = 128 (rows of 64 bytes: 2
 // columns ahead, the last column at most), a prefetch of the same bytes
 // after each weight load. vpdpbusd multiplies unsigned bytes exactly, so
 // each position's codes are its i2 bit field masked in place (bits 7-6 are
@@ -104,6 +104,24 @@ func.func private @base3v_vnni512(memref<1x320xi8>, memref<64x64xi8>, memref<1x6
 // CHECK-NEXT: %[[S:.*]] = arith.addi %[[S012]], %[[C3]] : vector<16xi32>
 // CHECK-NEXT: vector.reduction <add>, %[[S]]
 func.func private @vnni512_prefetch(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1], prefetch = 128>}
+
+// Over two steps (K = 512) the column runs in 8 chains: every vpdpbusd of
+// both steps starts from zero, the two chains of a position are added, then
+// shifted back once.
+// CHECK: func.func private @vnni512_chains(
+// CHECK: scf.for
+// CHECK: %[[Z8:.*]] = arith.constant dense<0> : vector<16xi32>
+// CHECK-COUNT-4: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[Z8]],
+// CHECK-NOT: arith.addi
+// CHECK: %[[C4:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[Z8]],
+// CHECK-COUNT-3: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[Z8]],
+// CHECK-NEXT: %[[P0:.*]] = arith.addi %{{.*}}, %[[C4]] : vector<16xi32>
+// CHECK-COUNT-3: arith.addi
+// CHECK-NEXT: arith.constant dense<6> : vector<16xi32>
+// CHECK-NEXT: arith.shrsi %[[P0]], %{{.*}} : vector<16xi32>
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK: vector.reduction <add>
+func.func private @vnni512_chains(memref<1x512xi8>, memref<64x128xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1]>}
 
 // With `locality = 3` (the target's on AMD Zen) the same prefetches go
 // into L1.
