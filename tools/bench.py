@@ -154,10 +154,24 @@ def main():
         xs = sorted(row["samples_ts"])
         return (xs[len(xs) // 2], xs[0], xs[-1])
 
+    def around(rows, test):
+        """`test`'s repetitions as fractions of the read bandwidth measured
+        just before and after each (tern bench alternates them where the
+        weights lie beyond the caches): "median (min-max) %", or "-"."""
+        row = next((r for r in rows if r["test"] == test), None)
+        bw = row.get("read_bandwidth_around_reps_bytes_per_s", []) if row else []
+        if not row or len(bw) < 2:
+            return "-"
+        per_token = row["weights_bytes_per_token"]
+        f = sorted(t * per_token / (0.5 * (a + b)) for t, a, b in
+                   zip(row["samples_ts"], bw, bw[1:]))
+        return "%.0f %% (%.0f-%.0f %%)" % (100 * f[len(f) // 2], 100 * f[0],
+                                            100 * f[-1])
+
     print("| variant | page cache | pp%d tokens/s | tg%d tokens/s | GB/token | "
-          "roofline (stream) | tg/roofline | weights read in | logits vs %s |" %
-          (p, n, variants[0]["name"]))
-    print("|---|---|---|---|---|---|---|---|---|")
+          "roofline (stream) | tg/roofline | tg/stream around each repetition "
+          "| weights read in | logits vs %s |" % (p, n, variants[0]["name"]))
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for v in variants:
         for state, out in results[v["name"]]:
             pp, tg = grab(out, "pp%d" % p), grab(out, "tg%d" % n)
@@ -166,10 +180,10 @@ def main():
             roofline = bandwidth / per_token
             held = re.search(r"read in (\S+ s)", out[0].get("weights_held", ""))
             print("| %s | %s | %.1f (%.1f-%.1f) | %.2f (%.2f-%.2f) | %.3f | %.2f (%.1f GB/s) "
-                  "| %.0f %% | %s | %s |" % (
+                  "| %.0f %% | %s | %s | %s |" % (
                       v["name"], state, pp[0], pp[1], pp[2], tg[0], tg[1],
                       tg[2], per_token / 1e9, roofline, bandwidth / 1e9,
-                      100 * tg[0] / roofline,
+                      100 * tg[0] / roofline, around(out, "tg%d" % n),
                       held.group(1) if held else "(mapped)",
                       effects.get(v["name"], "(baseline)")
                       if v is not variants[0] else "(baseline)"))

@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 
 namespace tern {
 
@@ -65,6 +66,10 @@ struct Result {
   double regionsPerToken = 0;
   /// pp tests: the same per prompt token.
   double regionsPerPromptToken = 0;
+  /// tg tests of one stream, where the weights are read from memory: the
+  /// stream bandwidth (bytes/s) measured before each repetition and after
+  /// the last, so that each repetition has a measurement on either side.
+  std::vector<double> streamed;
   double mean() const {
     double s = 0;
     for (double v : samples)
@@ -165,7 +170,10 @@ std::string benchUsage(const std::string &program, bool modelArg) {
          "  --split balanced|static\n"
          "                         compiled executables: parallel regions "
          "hand blocks to free threads (balanced, the default) or give each "
-         "thread a fixed part (static, to measure against)\n";
+         "thread a fixed part (static, to measure against)\n"
+         "  --llc BYTES            the last-level cache size (default: what "
+         "Linux reports): weights beyond twice it are where the read "
+         "bandwidth is measured, alternating with decode repetitions\n";
 }
 
 } // namespace
@@ -226,6 +234,12 @@ OrError<BenchOptions> parseBenchOptions(const std::vector<std::string> &args,
         e = "--split: '" + escapeForMessage(v) +
             "' is not balanced or static";
       o.staticSplit = v == "static";
+    } else if (flag == "--llc") {
+      int64_t n = 0;
+      if (!parseInt64(v, n) || n < 0 || n > (int64_t(1) << 40))
+        e = "--llc: '" + escapeForMessage(v) +
+            "' is not a size in bytes (0 to 2^40)";
+      o.llcBytes = static_cast<uint64_t>(n);
     } else if (flag == "-o" || flag == "--output") {
       if (v != "md" && v != "json" && v != "csv")
         e = flag + ": '" + escapeForMessage(v) + "' is not md, json or csv";
@@ -293,8 +307,8 @@ void printMarkdown(const std::string &model, uint64_t size, int64_t params,
 
 void printJson(const std::string &model, uint64_t size, int64_t params,
                const std::string &backend, const std::vector<Result> &results,
-               double bandwidth, uint64_t bytesPerToken, bool useMmap,
-               const std::string &held) {
+               double bandwidth, bool overWeights, uint64_t bytesPerToken,
+               bool useMmap, const std::string &held) {
   nlohmann::json out = nlohmann::json::array();
   for (const Result &r : results)
     out.push_back({{"model_filename", model},
@@ -312,6 +326,8 @@ void printJson(const std::string &model, uint64_t size, int64_t params,
                    {"stddev_ts", r.stddev()},
                    {"samples_ts", r.samples},
                    {"read_bandwidth_bytes_per_s", bandwidth},
+                   {"read_bandwidth_over_weights", overWeights},
+                   {"read_bandwidth_around_reps_bytes_per_s", r.streamed},
                    {"weights_bytes_per_token", bytesPerToken},
                    {"weights_held", held},
                    {"parallel_regions_per_token", r.regionsPerToken}});
@@ -335,9 +351,25 @@ void printCsv(const std::string &model, uint64_t size, int64_t params,
                 r.test.c_str(), r.mean(), r.stddev());
 }
 
+/// Each single-stream decode repetition's fraction of the roofline
+/// (tokens/s x bytes per token over the mean of the bandwidth read just
+/// before and just after it), sorted.
+std::vector<double> rooflineFractions(const Result &r, uint64_t bytes) {
+  std::vector<double> f;
+  for (size_t i = 0; i < r.samples.size() && i + 1 < r.streamed.size(); ++i)
+    f.push_back(r.samples[i] * static_cast<double>(bytes) /
+                (0.5 * (r.streamed[i] + r.streamed[i + 1])));
+  std::sort(f.begin(), f.end());
+  return f;
+}
+
 /// The tests of one thread count, each warmed up then timed `reps` times.
+/// With `probe` (weights beyond the caches), single-stream decode
+/// repetitions alternate with one pass of the stream bandwidth over them.
 std::string runTests(RunBackend &b, const BenchOptions &o, int threads,
+                     const RunBackend::WeightSpan *probe,
                      std::vector<Result> &results) {
+  std::unique_ptr<ThreadPool> probePool;
   struct Test {
     int64_t prompt, gen, streams;
     bool pp, tg; ///< which times count
@@ -365,8 +397,17 @@ std::string runTests(RunBackend &b, const BenchOptions &o, int threads,
         b.instantiate(threads, ctx, t.streams);
     if (!lm)
       return lm.error;
-    Result r{t.name, threads, t.prompt, t.gen, t.streams, {}};
+    Result r{t.name, threads, t.prompt, t.gen, t.streams, {}, 0, 0, {}};
+    const bool probing = probe && t.tg && !t.pp && t.streams == 1;
+    if (probing && !probePool)
+      probePool = std::make_unique<ThreadPool>(threads);
+    auto streamOnce = [&] {
+      r.streamed.push_back(
+          measureReadBandwidth(*probePool, probe->data, probe->size, 1));
+    };
     for (int rep = 0; rep <= o.reps; ++rep) { // rep 0 is the warm-up
+      if (probing && rep > 0)
+        streamOnce();
       const uint64_t regions = b.parallelRegions();
       auto s = timeOnce(**lm, t.prompt, t.gen, t.streams);
       if (!s)
@@ -391,6 +432,8 @@ std::string runTests(RunBackend &b, const BenchOptions &o, int threads,
       if (rep > 0)
         r.samples.push_back(tps);
     }
+    if (probing)
+      streamOnce();
     results.push_back(std::move(r));
   }
   return "";
@@ -426,8 +469,16 @@ int benchMainUnguarded(const std::string &program,
   std::vector<int> threadCounts;
   for (int64_t t : o.threadList)
     threadCounts.push_back(resolveThreads(static_cast<int>(t), b));
+  // The stream bandwidth over the weights themselves, held as the forward
+  // pass reads them, when they are larger than the caches; else over a
+  // probe buffer held the same way.
+  const uint64_t llc = o.llcBytes ? *o.llcBytes : lastLevelCacheBytes();
+  const RunBackend::WeightSpan held = b.heldWeights();
+  const bool overWeights = held.data && held.size > 2 * llc;
   for (int threads : threadCounts)
-    if (std::string e = runTests(b, o, threads, results); !e.empty())
+    if (std::string e = runTests(b, o, threads, overWeights ? &held : nullptr,
+                                 results);
+        !e.empty())
       return fail(e);
   if (results.empty())
     return fail("nothing to measure (-p 0 and -n 0, no -pg)");
@@ -442,12 +493,6 @@ int benchMainUnguarded(const std::string &program,
       o.model.empty() ? "Tern compiled" : "Tern reference";
   const int64_t params = parameterCount(b.config());
   ThreadPool pool(threadCounts.back());
-  // The stream bandwidth over the weights themselves, held as the forward
-  // pass reads them, when they are larger than the caches; else over a
-  // probe buffer held the same way.
-  const uint64_t llc = lastLevelCacheBytes();
-  const RunBackend::WeightSpan held = b.heldWeights();
-  const bool overWeights = held.data && held.size > 2 * llc;
   const double bandwidth =
       overWeights ? measureReadBandwidth(pool, held.data, held.size)
                   : measureReadBandwidth(pool);
@@ -456,8 +501,8 @@ int benchMainUnguarded(const std::string &program,
       !b.weightHolding().empty() &&
       weightHoldingFor(o.mmap) == WeightHolding::Mapped;
   if (o.output == "json") {
-    printJson(name, size, params, backendName, results, bandwidth, bytes,
-              useMmap, b.weightHolding());
+    printJson(name, size, params, backendName, results, bandwidth,
+              overWeights, bytes, useMmap, b.weightHolding());
     return 0;
   }
   if (o.output == "csv") {
@@ -506,10 +551,19 @@ int benchMainUnguarded(const std::string &program,
     } else {
       const double roofline = bandwidth / static_cast<double>(bytes);
       std::printf(": single-stream roofline %.2f tokens/s\n", roofline);
-      for (const Result &r : results)
-        if (r.prompt == 0 && r.streams == 1)
-          std::printf("  %s at %.0f %% of it\n", r.test.c_str(),
-                      100.0 * r.mean() / roofline);
+      for (const Result &r : results) {
+        if (r.prompt != 0 || r.streams != 1)
+          continue;
+        std::printf("  %s at %.0f %% of it", r.test.c_str(),
+                    100.0 * r.mean() / roofline);
+        const std::vector<double> f = rooflineFractions(r, bytes);
+        if (!f.empty())
+          std::printf("; each repetition against the bandwidth read just "
+                      "before and after it: %.0f %% (%.0f-%.0f %%)",
+                      100.0 * f[f.size() / 2], 100.0 * f.front(),
+                      100.0 * f.back());
+        std::printf("\n");
+      }
     }
   }
   return 0;

@@ -179,6 +179,11 @@ struct BenchOptions {
   /// --split static: every parallel region on the static split
   /// (RunBackend::setStaticSplit); default: as compiled (balanced).
   bool staticSplit = false;
+  /// --llc BYTES: the last-level cache size that decides whether the
+  /// weights lie beyond the caches (then the bandwidth is measured over
+  /// them, alternating with decode repetitions); default: what Linux
+  /// reports (a VM may report none or a host's).
+  std::optional<uint64_t> llcBytes;
   bool help = false;
 };
 OrError<BenchOptions> parseBenchOptions(const std::vector<std::string> &args,
