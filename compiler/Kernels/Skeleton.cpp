@@ -6,6 +6,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <algorithm>
@@ -261,10 +262,18 @@ SmallVector<SmallVector<Value>> mlir::tern::kernels::fixedWidthDots(
         }
         for (size_t i = 0; i < rows.size(); ++i) {
           SmallVector<Value> x;
-          for (int64_t j = 0; j < per; ++j)
-            x.push_back(
-                vector::LoadOp::create(tb.b, tb.loc, bytesType, tb.a,
-                                       ValueRange{rows[i], at.aByte[j]}));
+          for (int64_t j = 0; j < per; ++j) {
+            const std::optional<int64_t> byte =
+                getConstantIntValue(at.aByte[j]);
+            auto held = oneColumn && byte && rows[i] == tb.heldRow
+                            ? tb.heldActs.find(*byte)
+                            : tb.heldActs.end();
+            x.push_back(held != tb.heldActs.end()
+                            ? held->second
+                            : Value(vector::LoadOp::create(
+                                  tb.b, tb.loc, bytesType, tb.a,
+                                  ValueRange{rows[i], at.aByte[j]})));
+          }
           for (size_t n = 0; n < cols.size(); ++n) {
             SmallVector<std::pair<Value, Value>> pairs;
             for (int64_t j = 0; j < per; ++j)
@@ -334,6 +343,10 @@ void mlir::tern::kernels::defineTiledKernel(func::FuncOp fn,
       entry->getArgument(4),
       [&](ArrayRef<Value> rows) {
         sums.clear();
+        tb.heldRow = {};
+        tb.heldActs.clear();
+        if (family.hold && rows.size() == 1 && choice.tile.n == 1)
+          family.hold(tb, rows[0]);
         if (family.rowSum)
           for (Value row : rows)
             sums.push_back(family.rowSum(tb, row));
@@ -372,6 +385,15 @@ MultiplyAdd mlir::tern::kernels::offsetCodesMultiplyAdd(
     return fixedWidthDots(tb, rows, cols, vecBytes, acc, /*codeOffset=*/0,
                           accumulate, options);
   };
+  if (options.heldVectors > 0)
+    f.hold = [=](TileBuilder &tb, Value row) {
+      auto bytes = VectorType::get({vecBytes}, tb.b.getI8Type());
+      tb.heldRow = row;
+      for (int64_t c = 0;
+           c < std::min(tb.k, options.heldVectors * vecBytes); c += vecBytes)
+        tb.heldActs[c] = vector::LoadOp::create(tb.b, tb.loc, bytes, tb.a,
+                                                ValueRange{row, tb.idx(c)});
+    };
   // sum_k a[row, k]: the overcount of multiplying by codes t + 1.
   f.rowSum = [=](TileBuilder &tb, Value row) -> Value {
     auto bytes = VectorType::get({vecBytes}, tb.b.getI8Type());

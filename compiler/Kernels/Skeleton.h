@@ -25,6 +25,7 @@
 #include "mlir/IR/Builders.h"
 
 #include <functional>
+#include <map>
 
 namespace mlir::tern::kernels {
 
@@ -60,6 +61,11 @@ struct TileBuilder {
   int64_t prefetch = 0;
   /// LLVM's locality hint for those prefetches (KernelChoice::locality).
   int64_t locality = kDefaultPrefetchLocality;
+  /// Activation vectors of one row that the row tile's prologue loaded
+  /// (MultiplyAdd::hold), by their first byte: one-column tiles of that
+  /// row use them instead of loading them again for every column.
+  Value heldRow;
+  std::map<int64_t, Value> heldActs;
   Value idx(int64_t v);
   /// Each of `cols` moved ceil(prefetch / row bytes) columns on (the last
   /// column at most): where the tile's weight loads prefetch. Empty when
@@ -91,6 +97,9 @@ struct MultiplyAdd {
   /// For families that multiply by t + 1: sum_k a[row, k] (i32), which is
   /// subtracted from each dot product. Null when c is t itself.
   std::function<Value(TileBuilder &, Value row)> rowSum;
+  /// Null, or loads activation vectors of `row` into tb.heldActs once per
+  /// row tile of one-column tiles (decode), before the loop over columns.
+  std::function<void(TileBuilder &, Value row)> hold;
 };
 
 /// The body of a multiply-add kernel declaration with `choice`.
@@ -132,6 +141,10 @@ struct FixedWidthOptions {
   /// docs/performance.md). Decode tiles (one row, memory-bound) stay
   /// unrolled.
   bool rollTiles = false;
+  /// A decode row's first `heldVectors` activation vectors are loaded once
+  /// per kernel call (MultiplyAdd::hold) and stay in registers across its
+  /// columns, instead of one load per column each.
+  int64_t heldVectors = 0;
 };
 SmallVector<SmallVector<Value>>
 fixedWidthDots(TileBuilder &tb, ArrayRef<Value> rows, ArrayRef<Value> cols,

@@ -22,6 +22,12 @@ void define(func::FuncOp fn, const KernelChoice &choice) {
   // shorter chains leave the column's arithmetic less in the way of the
   // weight stream.
   options.chains = 8;
+  // The first 16 activation vectors (1 KiB of the row) stay in registers
+  // across the columns: 16 of the 32 zmm registers, beside the 8 chains,
+  // the 4 field masks and the column's bytes (no spills); decode 1.014x
+  // (0.985-1.054, faster in 9 of 10 alternating rounds; Zen 5,
+  // docs/performance-log.md 2026-12-05 entry 6).
+  options.heldVectors = 16;
   // vpdpbusd multiplies unsigned bytes exactly, so i2's codes are masked in
   // place (4 instructions per 64 bytes instead of 7).
   options.fieldCodes = true;

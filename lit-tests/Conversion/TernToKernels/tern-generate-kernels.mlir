@@ -123,6 +123,20 @@ func.func private @vnni512_prefetch(memref<1x256xi8>, memref<64x64xi8>, memref<1
 // CHECK: vector.reduction <add>
 func.func private @vnni512_chains(memref<1x512xi8>, memref<64x128xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1]>}
 
+// A decode row's first 16 activation vectors are loaded once, before the
+// loop over columns (and before the row sum, which reuses them), and every
+// column multiplies by them: over K = 1280 (20 vectors) the loop loads
+// only the last 4.
+// CHECK: func.func private @vnni512_held(%[[HA:.*]]: memref<1x1280xi8>,
+// CHECK: %[[H0:.*]] = vector.load %[[HA]]
+// CHECK-COUNT-15: vector.load %[[HA]]
+// CHECK: scf.for
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %{{.*}}, %[[H0]])
+// CHECK-COUNT-4: vector.load %[[HA]]
+// CHECK-NOT: vector.load %[[HA]]
+// CHECK: vector.reduction
+func.func private @vnni512_held(memref<1x1280xi8>, memref<64x320xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1]>}
+
 // With `locality = 3` (the target's on AMD Zen) the same prefetches go
 // into L1.
 // CHECK: func.func private @vnni512_prefetch_l1(
