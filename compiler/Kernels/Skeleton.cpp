@@ -335,7 +335,9 @@ void mlir::tern::kernels::defineTiledKernel(func::FuncOp fn,
                  aType.getDimSize(1),
                  choice.layout,
                  choice.prefetch,
-                 choice.locality};
+                 choice.locality,
+                 /*heldRow=*/Value(),
+                 /*heldActs=*/llvm::DenseMap<int64_t, Value>()};
   Value out = entry->getArgument(2);
   SmallVector<Value> sums; // of the current row tile
   emitTileLoops(

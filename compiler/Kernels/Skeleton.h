@@ -23,9 +23,9 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseMap.h"
 
 #include <functional>
-#include <map>
 
 namespace mlir::tern::kernels {
 
@@ -65,7 +65,7 @@ struct TileBuilder {
   /// (MultiplyAdd::hold), by their first byte: one-column tiles of that
   /// row use them instead of loading them again for every column.
   Value heldRow;
-  std::map<int64_t, Value> heldActs;
+  llvm::DenseMap<int64_t, Value> heldActs;
   Value idx(int64_t v);
   /// Each of `cols` moved ceil(prefetch / row bytes) columns on (the last
   /// column at most): where the tile's weight loads prefetch. Empty when
@@ -113,8 +113,9 @@ void defineTiledKernel(func::FuncOp fn, const KernelChoice &choice,
 /// position. A 1x1 tile with `chains` > 1 accumulates position j of step
 /// s into accumulator (j + perByte() * s) % chains, added up after the
 /// loop (the i32 sums are exact in any order), so that consecutive
-/// multiply-adds do not wait on each other. With tb.prefetch, each weight load also prefetches the same
-/// bytes of the column prefetchColumns() gives.
+/// multiply-adds do not wait on each other. With tb.prefetch, each weight
+/// load also prefetches the same bytes of the column prefetchColumns()
+/// gives.
 using AccumulateFn = std::function<Value(
     TileBuilder &, Value acc, ArrayRef<std::pair<Value, Value>> pairs)>;
 /// An AccumulateFn that adds each pair into acc with the 3-operand LLVM
