@@ -14,7 +14,10 @@
 // prefetching as compiled; prefill64_<family>_pf0/*: the same without
 // prefetching, for families whose prefill kernels prefetch; and for the
 // other families that prefetch, prefill64_<family>_pf/*: the same with the
-// target's prefetch (to check that they need none).
+// target's prefetch (to check that they need none). vnni512's prefill
+// benchmarks also count of_peak: their multiply-adds per second over those
+// of peak/int8_vpdpbusd512's loop, run for a few microseconds after each
+// call (outside the timed part), so that both come from the same seconds.
 //
 // decode_cached/*, prefill64_<family>_cached/*: as above on weights
 // that stay in the caches (one copy: the instructions' rate, not memory's).
@@ -54,6 +57,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 #include <random>
 
@@ -65,6 +69,32 @@ using namespace mlir;
 using namespace mlir::tern;
 
 namespace {
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) int64_t
+vpdpbusd512(int64_t iters, int32_t *sink);
+#endif
+
+/// The multiply-adds per second of vpdpbusd512's peak loop over a few
+/// microseconds, added to `macs` and `seconds`; false where the CPU has
+/// no AVX512-VNNI.
+bool samplePeak(double &macs, double &seconds) {
+#if defined(__x86_64__)
+  if (!__builtin_cpu_supports("avx512vnni") ||
+      !__builtin_cpu_supports("avx512bw"))
+    return false;
+  int32_t sink = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  macs += static_cast<double>(vpdpbusd512(1 << 13, &sink));
+  seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                           t0)
+                 .count();
+  benchmark::DoNotOptimize(sink);
+  return true;
+#else
+  return false;
+#endif
+}
 
 /// `c` (the default kernel for the shape when empty) on weights streamed
 /// from 256 MiB of copies (or, `cached`, one copy that stays in the
@@ -101,13 +131,30 @@ void matmul(benchmark::State &state, int64_t m, int64_t n, int64_t k,
     std::copy(w.begin(), w.begin() + bytes, w.begin() + i * bytes);
   AlignedArray<int32_t> out(m * n);
   size_t next = 0;
+  // vnni512 prefill against the vpdpbusd peak timed between its calls
+  // (outside the benchmark's time): both rates from the same seconds, as a
+  // shared machine's clock moves between benchmarks.
+  bool againstPeak = m > 1 && c.family->name == "vnni512";
+  double kernelSeconds = 0, peakMacs = 0, peakSeconds = 0;
   for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
     (*jit)->run(a.data(), w.data() + bytes * next, out.data(), 0,
                 (*jit)->units());
     benchmark::DoNotOptimize(out.data());
+    kernelSeconds += std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - t0)
+                         .count();
     next = (next + 1) % copies;
+    if (againstPeak) {
+      state.PauseTiming();
+      againstPeak = samplePeak(peakMacs, peakSeconds);
+      state.ResumeTiming();
+    }
   }
   const double calls = static_cast<double>(state.iterations());
+  if (againstPeak && kernelSeconds > 0 && peakSeconds > 0)
+    state.counters["of_peak"] =
+        (calls * m * n * k / kernelSeconds) / (peakMacs / peakSeconds);
   state.counters["weight_GB"] = benchmark::Counter(
       calls * bytes / 1e9, benchmark::Counter::kIsRate);
   state.counters["GMAC"] = benchmark::Counter(
