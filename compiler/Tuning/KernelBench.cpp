@@ -75,9 +75,9 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) int64_t
 vpdpbusd512(int64_t iters, int32_t *sink);
 #endif
 
-/// The multiply-adds per second of vpdpbusd512's peak loop over a few
-/// microseconds, added to `macs` and `seconds`; false where the CPU has
-/// no AVX512-VNNI.
+/// Runs vpdpbusd512's peak loop for a few microseconds and adds its
+/// multiply-adds and seconds to `macs` and `seconds`; false (nothing run)
+/// where the CPU has no AVX512-VNNI.
 bool samplePeak(double &macs, double &seconds) {
 #if defined(__x86_64__)
   if (!__builtin_cpu_supports("avx512vnni") ||
