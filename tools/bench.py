@@ -157,14 +157,12 @@ def main():
     def around(rows, test):
         """`test`'s repetitions as fractions of the read bandwidth measured
         just before and after each (tern bench alternates them where the
-        weights lie beyond the caches): "median (min-max) %", or "-"."""
+        weights lie beyond the caches, and writes them sorted):
+        "median (min-max) %", or "-"."""
         row = next((r for r in rows if r["test"] == test), None)
-        bw = row.get("read_bandwidth_around_reps_bytes_per_s", []) if row else []
-        if not row or len(bw) < 2:
+        f = row.get("stream_fractions_per_rep", []) if row else []
+        if not f:
             return "-"
-        per_token = row["weights_bytes_per_token"]
-        f = sorted(t * per_token / (0.5 * (a + b)) for t, a, b in
-                   zip(row["samples_ts"], bw, bw[1:]))
         return "%.0f %% (%.0f-%.0f %%)" % (100 * f[len(f) // 2], 100 * f[0],
                                             100 * f[-1])
 

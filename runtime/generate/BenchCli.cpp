@@ -305,6 +305,18 @@ void printMarkdown(const std::string &model, uint64_t size, int64_t params,
                 *std::max_element(r.samples.begin(), r.samples.end()));
 }
 
+/// Each single-stream decode repetition's fraction of the roofline
+/// (tokens/s x bytes per token over the mean of the bandwidth read just
+/// before and just after it), sorted.
+std::vector<double> rooflineFractions(const Result &r, uint64_t bytes) {
+  std::vector<double> f;
+  for (size_t i = 0; i < r.samples.size() && i + 1 < r.streamed.size(); ++i)
+    f.push_back(r.samples[i] * static_cast<double>(bytes) /
+                (0.5 * (r.streamed[i] + r.streamed[i + 1])));
+  std::sort(f.begin(), f.end());
+  return f;
+}
+
 void printJson(const std::string &model, uint64_t size, int64_t params,
                const std::string &backend, const std::vector<Result> &results,
                double bandwidth, bool overWeights, uint64_t bytesPerToken,
@@ -328,6 +340,8 @@ void printJson(const std::string &model, uint64_t size, int64_t params,
                    {"read_bandwidth_bytes_per_s", bandwidth},
                    {"read_bandwidth_over_weights", overWeights},
                    {"read_bandwidth_around_reps_bytes_per_s", r.streamed},
+                   {"stream_fractions_per_rep",
+                    rooflineFractions(r, bytesPerToken)},
                    {"weights_bytes_per_token", bytesPerToken},
                    {"weights_held", held},
                    {"parallel_regions_per_token", r.regionsPerToken}});
@@ -349,18 +363,6 @@ void printCsv(const std::string &model, uint64_t size, int64_t params,
                 static_cast<long long>(r.gen),
                 static_cast<long long>(r.streams), useMmap ? 1 : 0,
                 r.test.c_str(), r.mean(), r.stddev());
-}
-
-/// Each single-stream decode repetition's fraction of the roofline
-/// (tokens/s x bytes per token over the mean of the bandwidth read just
-/// before and just after it), sorted.
-std::vector<double> rooflineFractions(const Result &r, uint64_t bytes) {
-  std::vector<double> f;
-  for (size_t i = 0; i < r.samples.size() && i + 1 < r.streamed.size(); ++i)
-    f.push_back(r.samples[i] * static_cast<double>(bytes) /
-                (0.5 * (r.streamed[i] + r.streamed[i + 1])));
-  std::sort(f.begin(), f.end());
-  return f;
 }
 
 /// The tests of one thread count, each warmed up then timed `reps` times.
