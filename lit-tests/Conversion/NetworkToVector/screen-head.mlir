@@ -22,15 +22,32 @@
 // CHECK: %[[LOW:.*]] = arith.subf %[[A]], %[[M]] : f32
 // CHECK: arith.cmpf ogt, %[[LOW]], %[[ACC]] : f32
 // CHECK: arith.select
-// CHECK: scf.for %[[ROW:.*]] =
-// CHECK: %[[A2:.*]] = memref.load %[[L]][%[[ROW]]]
+// The rows that reach it are listed, 256 at a time (a scan that stops at
+// the end or when the list is full), then recomputed in list order, each
+// row's loads prefetching the same bytes of the next listed row.
+// CHECK: %[[LIST:.*]] = memref.alloca() : memref<256xindex>
+// CHECK: scf.while (%[[START:.*]] = %{{.*}}) : (index) -> index
+// CHECK: arith.cmpi ult, %[[START]], %c100
+// CHECK: %[[SCAN:.*]]:2 = scf.while (%[[ROW:.*]] = %{{.*}}, %[[LISTED:.*]] = %{{.*}}) : (index, index) -> (index, index)
+// CHECK: arith.cmpi ult, %[[LISTED]], %c256
+// CHECK: arith.cmpi ult, %[[ROW]], %c100
+// CHECK: arith.andi
+// CHECK: ^bb0(%[[R:.*]]: index, %[[N:.*]]: index):
+// CHECK: memref.store %[[R]], %[[LIST]][%[[N]]]
+// CHECK: %[[N1:.*]] = arith.addi %[[N]], %c1
+// CHECK: %[[A2:.*]] = memref.load %[[L]][%[[R]]]
 // CHECK: %[[M2:.*]] = arith.addf
 // CHECK: %[[HIGH:.*]] = arith.addf %[[A2]], %[[M2]] : f32
 // CHECK: %[[IN:.*]] = arith.cmpf oge, %[[HIGH]], %[[BEST]] : f32
-// CHECK: scf.if %[[IN]] {
-// CHECK: vector.load %[[W]][%[[ROW]], %{{.*}}] : memref<100x64xf16>, vector<32xf16>
+// CHECK: arith.select %[[IN]], %[[N1]], %[[N]] : index
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %[[SCAN]]#1
+// CHECK: %[[THIS:.*]] = memref.load %[[LIST]][%[[I]]]
+// CHECK: %[[NEXT:.*]] = memref.load %[[LIST]][
+// CHECK: memref.prefetch %[[W]][%[[NEXT]], %{{.*}}], read, locality<3>, data
+// CHECK: vector.load %[[W]][%[[THIS]], %{{.*}}] : memref<100x64xf16>, vector<32xf16>
 // CHECK: arith.extf {{.*}} : vector<32xf16> to vector<32xf32>
-// CHECK: memref.store %{{.*}}, %[[L]][%[[ROW]]] : memref<100xf32>
+// CHECK: memref.store %{{.*}}, %[[L]][%[[THIS]]] : memref<100xf32>
+// CHECK: scf.yield %[[SCAN]]#0
 func.func @screened(%x: tensor<1x64xf32>, %c: tensor<100x64xi8>, %s: tensor<100x1xf32>,
                     %w: tensor<100x64xf16>, %b: tensor<100xf32>, %logits: memref<100xf32>) {
   tern.lm_head %x, %c, %s into %logits as int8 : tensor<1x64xf32>, tensor<100x64xi8>, tensor<100x1xf32> into memref<100xf32>
