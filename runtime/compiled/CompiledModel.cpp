@@ -165,7 +165,6 @@ public:
     if (prefillRows_ >= 2 && _mlir_ciface_tern_prefill) {
       const int64_t P = prefillRows_;
       std::vector<int64_t> ids(static_cast<size_t>(P));
-      std::vector<float> chunk;
       for (; n - i >= P; i += P) {
         for (int64_t r = 0; r < P; ++r)
           ids[static_cast<size_t>(r)] = tokens[i + r];
@@ -173,8 +172,8 @@ public:
         if (allLogits) {
           out = logits + i * V;
         } else {
-          chunk.resize(static_cast<size_t>(P * V));
-          out = chunk.data();
+          chunk_.resize(static_cast<size_t>(P * V));
+          out = chunk_.data();
         }
         tern_memref_i64_1d t{ids.data(), ids.data(), 0, {P}, {1}};
         tern_memref_f32_2d l{out, out, 0, {P, V}, {V, 1}};
@@ -317,6 +316,9 @@ private:
   std::unique_ptr<float[]> kCache_, vCache_; ///< [sequences, layers, ctx, kv]
   std::vector<float> padded_; ///< logits of a padded batch, reused
   std::vector<float> rows_;   ///< runRows' logits when only the last is kept
+  /// A prefill chunk's logits when only its last row is kept, reused: a
+  /// new one per call cleared P x vocab floats (32 MB on the 2B4T shape).
+  std::vector<float> chunk_;
 };
 
 class CompiledBackend final : public RunBackend {
