@@ -316,8 +316,9 @@ private:
   std::unique_ptr<float[]> kCache_, vCache_; ///< [sequences, layers, ctx, kv]
   std::vector<float> padded_; ///< logits of a padded batch, reused
   std::vector<float> rows_;   ///< runRows' logits when only the last is kept
-  /// A prefill chunk's logits when only its last row is kept, reused: a
-  /// new one per call cleared P x vocab floats (32 MB on the 2B4T shape).
+  /// A prefill chunk's logits when only its last row is kept, reused so
+  /// that a call does not clear P x vocab floats (32 MB on the 2B4T shape)
+  /// to keep one row.
   std::vector<float> chunk_;
 };
 
