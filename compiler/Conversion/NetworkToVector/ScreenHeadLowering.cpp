@@ -7,8 +7,9 @@
 //   for each v with a[v] + B[v] >= L: logits[v] = headDot(x, w[v]),
 // the native row through the same headDot and widening as tern.lm_head's,
 // so each recomputed logit is the native head's float. The rows are listed
-// first (256 at a time) so that reading one row prefetches the next
-// (rows are 5 KB apart on the 2B4T shape, beyond the caches): decode with
+// first (256 at a time) so that reading one row prefetches the next (a
+// native row is 5 KB on the 2B4T shape, and the candidates lie anywhere in
+// its 656 MB head, beyond the caches): decode with
 // the screened head 1.041x (0.987-1.288, faster in 12 of 14 alternating
 // rounds; Zen 5, docs/performance.md "Screened head") the loop that
 // recomputed each row as its scan found it.
