@@ -3,6 +3,7 @@
 #include "compiler/Kernels/DefaultPolicy.h"
 
 #include <algorithm>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::tern;
@@ -24,19 +25,25 @@ mlir::tern::rankedFamilies(ArrayRef<const KernelFamily *> families,
   return out;
 }
 
+Layout mlir::tern::preferredLayout(const KernelFamily &f, int64_t n,
+                                   int64_t k) {
+  const int64_t block = f.preferredBlock ? f.preferredBlock(k) : 0;
+  const Layout l{f.preferredPacking ? f.preferredPacking : &i2Packing(),
+                 block};
+  if (!block || !l.check(n, k).empty() || !f.reads(l, k))
+    return {};
+  return l;
+}
+
 Layout mlir::tern::defaultLayout(ArrayRef<const KernelFamily *> families,
                                  int64_t n, int64_t k) {
+  // Ranked for prefill chunks of any length, so that families that need
+  // many rows (amx) keep their layout.
   const std::vector<const KernelFamily *> ranked =
-      rankedFamilies(families, /*m=*/2);
-  auto readBy = [&](const Layout &l, const KernelFamily *f) {
-    return l.check(n, k).empty() && f->reads(l, k);
-  };
+      rankedFamilies(families, /*m=*/std::numeric_limits<int64_t>::max());
   for (const KernelFamily *f : ranked)
-    if (int64_t block = f->preferredBlock ? f->preferredBlock(k) : 0) {
-      const Layout l{&i2Packing(), block};
-      if (readBy(l, f))
-        return l;
-    }
+    if (const Layout l = preferredLayout(*f, n, k))
+      return l;
   const Layout wholeRows{&i2Packing(), k};
   if (!wholeRows.check(n, k).empty())
     return {};

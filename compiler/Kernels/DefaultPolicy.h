@@ -2,8 +2,8 @@
 //
 // What `tern compile` generates for a target when no tuning database says
 // otherwise, from the registry rows of the families the target runs:
-//   - a weight's layout: the i2 block preferred by the best prefill family
-//     that reads it (one packed copy serves decode and prefill);
+//   - a weight's layout: the layout preferred by the best prefill family
+//     that fits it (one packed copy serves decode and prefill);
 //   - a matmul's kernel: the best-ranked family for its M (decode: M = 1,
 //     prefill: M > 1) that reads the weight's layout, with the family's
 //     default tile; else any family that reads it; else none (the
@@ -19,9 +19,12 @@
 
 namespace mlir::tern {
 
+/// `f`'s preferred layout for an [n, k] weight (its preferredBlock in its
+/// preferredPacking), or an empty one where that does not fit.
+Layout preferredLayout(const KernelFamily &f, int64_t n, int64_t k);
+
 /// The default layout of an [n, k] weight on a target running `families`:
-/// the first prefill-ranked family's preferred i2 block that fits and that
-/// it reads; else i2 in one block per row where a ranked family reads
+/// the first prefill-ranked family's preferred layout that fits; else i2 in one block per row where a ranked family reads
 /// that; else i2 in one block per row for the reference lowering; an empty
 /// layout (unpacked) where i2 cannot pack k.
 Layout defaultLayout(llvm::ArrayRef<const KernelFamily *> families, int64_t n,

@@ -106,10 +106,11 @@ struct KernelFamily {
   /// Whether the family reads weights in `layout` (which already fits
   /// rows of k) for rows of k weights.
   bool (*reads)(const Layout &layout, int64_t k) = nullptr;
-  /// The block of the i2 layout this family reads best for rows of k
-  /// (0: none); the default layout of a weight is the first prefill
-  /// family's preferred block that fits K.
+  /// The block of the layout this family reads best for rows of k (0:
+  /// none), in `preferredPacking` (null: i2); the default layout of a
+  /// weight is the first prefill family's preferred layout that fits it.
   int64_t (*preferredBlock)(int64_t k) = nullptr;
+  const Packing *preferredPacking = nullptr;
   /// The default tile for M rows of K.
   Tile (*defaultTile)(int64_t m, int64_t k) = nullptr;
   /// The tiles `tern tune` tries: sides up to maxTile, at most

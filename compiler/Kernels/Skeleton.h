@@ -6,13 +6,15 @@
 // whose body computes out[:, units [begin, end)] (units: columns, or groups
 // of the layout's row group) as a loop over tiles of tile.m activation rows
 // (the rest as one smaller tile) and, inside, tiles of tile.n units of
-// [begin, end) (the rest one at a time). Two skeletons fill the tiles:
+// [begin, end) (the rest one at a time). Three skeletons fill the tiles:
 //   - the multiply-add skeleton (defineTiledKernel): per tile, tile.m x
 //     tile.n dot products over the reduction, each weight byte decoded once
 //     per tile (the packing's vector decoder) and each activation loaded
 //     once; a family says how one vector step accumulates, over fixed-width
 //     vectors (fixedWidthDots) or scalable ones (scalableMultiplyAdd,
 //     ScalableSkeleton.cpp);
+//   - the lane skeleton (defineLaneKernel, LaneSkeleton.cpp): i32 lanes
+//     are output columns of i2x16 weights, activations broadcast;
 //   - the lookup-table skeleton (defineLutKernel, LutSkeleton.cpp).
 //
 //===----------------------------------------------------------------------===//
@@ -187,6 +189,12 @@ void emitTileLoops(
     llvm::function_ref<void(ArrayRef<Value> rows)> prologue,
     llvm::function_ref<void(ArrayRef<Value> rows, Value unit, int64_t count)>
         emitTile);
+
+/// The lane skeleton (LaneSkeleton.cpp) over `vecBytes`-byte vectors
+/// whose 32-bit lanes are output columns, adding each position's codes
+/// times broadcast activations with `accumulate`; reads i2x16.
+void defineLaneKernel(func::FuncOp fn, const KernelChoice &choice,
+                      int64_t vecBytes, AccumulateFn accumulate);
 
 /// The lookup-table skeleton over `vecBytes`-byte vectors whose byte
 /// shuffle is the LLVM intrinsic `shuffle` (table, indices), per 16-byte

@@ -106,11 +106,12 @@ struct Packing {
   llvm::SmallVector<Value> (*vectorCodes)(OpBuilder &b, Location loc,
                                           Value bytes,
                                           int64_t offset) = nullptr;
-  /// Vector order in bit fields: position j's code (0..2, no offset) is
-  /// the 8 / P bits of its byte from bit fieldShift(j) on, so the byte
-  /// masked in place is the code times 2^fieldShift(j) (kernels that
-  /// multiply unsigned bytes exactly skip the shift; fixedWidthDots). Null
-  /// when the codes are not bit fields.
+  /// Codes in bit fields: position j's code (0..2, no offset) is the
+  /// 8 / P bits of its byte from bit fieldShift(j) on (vector order, or
+  /// i2x16's positions, 2 bits each), so the byte masked in place is the
+  /// code times 2^fieldShift(j) (kernels that multiply unsigned bytes
+  /// exactly skip the shift; fixedWidthDots, LaneSkeleton.cpp). Null when
+  /// the codes are not bit fields.
   int64_t (*fieldShift)(int64_t position) = nullptr;
   /// Blocks `tern tune` tries for a row of K weights (may include K; ones
   /// that do not fit are dropped). Empty: never tuned.

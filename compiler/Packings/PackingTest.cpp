@@ -131,6 +131,37 @@ TEST(Packing, RegistryNamesAreUnique) {
   EXPECT_EQ(findPacking("nope"), nullptr);
 }
 
+TEST(Packing, I2X16PutsRowsInLanes) {
+  // 32 rows of 32 weights, all 0 (code 1) but for a few: the bytes they
+  // land in say where each row's weights go.
+  const int64_t n = 32, k = 32;
+  std::vector<int8_t> t(n * k, 0);
+  t[0 * k + 0] = 1;   // row 0, weight 0: chunk 0, lane 0, byte 0, shift 6
+  t[3 * k + 6] = -1;  // row 3, weight 6 = 4*1 + 2: lane 3, byte 2, shift 4
+  t[5 * k + 31] = 1;  // row 5, weight 31 = 16 + 4*3 + 3: chunk 1, shift 0
+  t[17 * k + 12] = 1; // row 17 = group 1, lane 1; weight 12 = 4*3 + 0
+  Layout l{&i2x16Packing(), 32};
+  std::vector<uint8_t> out(n * l.rowBytes(k));
+  ASSERT_EQ(out.size(), 256u); // 2 groups x 2 chunks x 64 bytes
+  ASSERT_TRUE(l.pack(t.data(), n, k, out.data()));
+  const uint8_t ones = 0x55; // code 1 at every shift
+  auto with = [&](int64_t shift, unsigned code) {
+    return static_cast<uint8_t>((ones & ~(3u << shift)) | (code << shift));
+  };
+  EXPECT_EQ(out[0], with(6, 2));
+  EXPECT_EQ(out[4 * 3 + 2], with(4, 0));
+  EXPECT_EQ(out[64 + 4 * 5 + 3], with(0, 2));
+  EXPECT_EQ(out[128 + 4 * 1 + 0], with(0, 2));
+  int64_t other = 0;
+  for (size_t i = 0; i < out.size(); ++i)
+    other += out[i] != ones;
+  EXPECT_EQ(other, 4);
+  EXPECT_EQ(i2x16Packing().rowGroup, 16);
+  Layout whole{&i2x16Packing(), 16};
+  EXPECT_EQ(whole.check(24, 32),
+            "i2x16 layout packs rows in groups of 16, got 24 rows");
+}
+
 TEST(Packing, Lut2IInterleavesRowsInGroupsOf32) {
   // 64 rows of 4 weights: row r has pair 0 = (r % 3 - 1, (r / 3) % 3 - 1)
   // and pair 1 = (1, -1) for even rows, (0, 0) for odd ones.

@@ -14,8 +14,8 @@
 // prefetching as compiled; prefill64_<family>_pf0/*: the same without
 // prefetching, for families whose prefill kernels prefetch; and for the
 // other families that prefetch, prefill64_<family>_pf/*: the same with the
-// target's prefetch (to check that they need none). vnni512's prefill
-// benchmarks also count of_peak: their multiply-adds per second over those
+// target's prefetch (to check that they need none). vnni512's and
+// vnni512x's prefill benchmarks also count of_peak: their multiply-adds per second over those
 // of peak/int8_vpdpbusd512's loop, run for a few microseconds after each
 // call (outside the timed part), so that both come from the same seconds.
 //
@@ -128,11 +128,11 @@ void matmul(benchmark::State &state, int64_t m, int64_t n, int64_t k,
     std::copy(w.begin(), w.begin() + bytes, w.begin() + i * bytes);
   AlignedArray<int32_t> out(m * n);
   size_t next = 0;
-  // vnni512 prefill against the vpdpbusd peak timed between its calls
+  // vnni512(x) prefill against the vpdpbusd peak timed between its calls
   // (outside the benchmark's time): both rates from the same seconds, as a
   // shared machine's clock moves between benchmarks.
-  // (vnni512 kernels run only where the CPU has AVX512-VNNI.)
-  bool againstPeak = m > 1 && c.family->name == "vnni512";
+  // (vnni512(x) kernels run only where the CPU has AVX512-VNNI.)
+  bool againstPeak = m > 1 && c.family->name.starts_with("vnni512");
   double kernelSeconds = 0, peakMacs = 0, peakSeconds = 0;
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -458,16 +458,19 @@ const bool registered = [] {
         ->Unit(benchmark::kMicrosecond)
         ->UseRealTime();
   // Prefill chunks as executables run them (kDefaultPrefillRows rows) with
-  // every family the host runs for prefill, on the i2 layout the default
+  // every family the host runs for prefill, on the layout the default
   // policy picks, with the family's default tile and the target's prefetch
   // distance; families that prefetch also without it (`_pf0`), to compare.
   const Target host = hostTarget();
   for (const KernelFamily *f : hostFamilies())
     for (const Shape &s : kShapes) {
       const int64_t m = kDefaultPrefillRows;
-      const Layout l = defaultLayout(hostFamilies(), s.n, s.k);
-      if (f->prefillRank == KernelFamily::kNever || m < f->minRows ||
-          !f->reads(l, s.k))
+      // The default layout, or the family's own where it does not read
+      // that one.
+      Layout l = defaultLayout(hostFamilies(), s.n, s.k);
+      if (!f->reads(l, s.k))
+        l = preferredLayout(*f, s.n, s.k);
+      if (f->prefillRank == KernelFamily::kNever || m < f->minRows || !l)
         continue;
       const KernelChoice plain{f, l, f->defaultTile(m, s.k)};
       const KernelChoice c = withPrefetch(plain, m, host.streamPrefetch(),

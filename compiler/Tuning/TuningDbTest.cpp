@@ -18,6 +18,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 using namespace mlir::tern;
 
 namespace {
@@ -57,8 +59,8 @@ TEST(Targets, FamiliesComeFromTheRegistry) {
     return out;
   };
   EXPECT_EQ(names(target("znver5")),
-            (std::vector<std::string>{"vnni512", "vnni", "avx2", "lut512",
-                                      "lut"}));
+            (std::vector<std::string>{"vnni512x", "vnni512", "vnni", "avx2",
+                                      "lut512", "lut"}));
   EXPECT_EQ(names(target("x86-64-v3")),
             (std::vector<std::string>{"avx2", "lut"}));
   EXPECT_TRUE(names(target("x86-64")).empty());
@@ -71,12 +73,29 @@ TEST(Targets, FamiliesComeFromTheRegistry) {
 TEST(DefaultPolicy, LayoutsAndKernelsPerTarget) {
   const Target zen5 = target("znver5"), v3 = target("x86-64-v3"),
                sve = target("aarch64+sve");
-  // 512-bit VNNI: blocks of 256, decode 1x1, prefill 8x2 (K = 2560), both
-  // prefetching (into L1 on Zen).
+  // 512-bit VNNI: columns in lanes (i2x16, one block per row), decode 1x4
+  // groups, prefill 8x2, both prefetching (into L1 on Zen).
   EXPECT_EQ(KernelSelector(zen5).choice(1, 2560, 2560),
+            choice("vnni512x", 1, 4, i2x16Packing(), 2560, kX86StreamPrefetch,
+                   3));
+  EXPECT_EQ(KernelSelector(zen5).choice(32, 3840, 6912),
+            choice("vnni512x", 8, 2, i2x16Packing(), 6912, kX86StreamPrefetch,
+                   3));
+  // N not a multiple of 16: vnni512 on i2 in blocks of 256.
+  EXPECT_EQ(KernelSelector(zen5).choice(1, 40, 2560),
             choice("vnni512", 1, 1, i2Packing(), 256, kX86StreamPrefetch, 3));
-  EXPECT_EQ(KernelSelector(zen5).choice(32, 3840, 2560),
+  EXPECT_EQ(KernelSelector(zen5).choice(32, 40, 2560),
             choice("vnni512", 8, 2, i2Packing(), 256, kX86StreamPrefetch, 3));
+  // With AMX, the amx family's layout (i2 b256) for every M: amx prefills
+  // chunks of 16 rows or more, vnni512 decodes.
+  const Target spr = target("sapphirerapids");
+  EXPECT_EQ(KernelSelector(spr).layout(2560, 2560),
+            (Layout{&i2Packing(), 256}));
+  EXPECT_EQ(KernelSelector(spr).choice(64, 2560, 2560).family, family("amx"));
+  EXPECT_EQ(KernelSelector(spr).choice(1, 2560, 2560).family,
+            family("vnni512"));
+  EXPECT_EQ(KernelSelector(spr).choice(8, 2560, 2560).family,
+            family("vnni512"));
   // AVX2: I2_S's 128; SVE: one block per row.
   EXPECT_EQ(KernelSelector(v3).choice(1, 2560, 2560),
             choice("avx2", 1, 1, i2Packing(), 128, kX86StreamPrefetch));
@@ -98,7 +117,7 @@ TEST(DefaultPolicy, DecodeKernelsThatStreamPrefetch) {
                 .prefetch,
             8192);
   EXPECT_EQ(KernelSelector(zen5, nullptr, nullptr, 0).choice(1, 2560, 6912),
-            choice("vnni512", 1, 1, i2Packing(), 256));
+            choice("vnni512x", 1, 4, i2x16Packing(), 6912));
   // Batched decode and vnni512's prefill tiles prefetch too, at the same
   // distance; avx2's prefill tiles do not (up to kPrefetchRows rows only).
   for (int64_t m : {2, 4, 8, 32, 64})
@@ -146,19 +165,25 @@ TEST(DefaultPolicy, DecodeKernelsThatStreamPrefetch) {
 }
 
 TEST(DefaultPolicy, PrefillTileKeepsItsActivationRowsInL1) {
-  // 8 rows of K = 2560 (20 KiB); 4 of K = 6912 (27 KiB, 8 would be 54).
+  // The multiply-add skeleton's families (vnni512 on i2, avx2): 8 rows of
+  // K = 2560 (20 KiB); 4 of K = 6912 (27 KiB, 8 would be 54).
+  const Layout i2{&i2Packing(), 256};
   for (const char *t : {"znver5", "x86-64-v3"}) {
     KernelSelector s(target(t));
-    EXPECT_EQ(s.choice(32, 3840, 2560).tile.m, 8);
-    EXPECT_EQ(s.choice(32, 2560, 6912).tile.m, 4);
-    EXPECT_EQ(s.choice(3, 2560, 2560).tile.m, 3);
-    EXPECT_EQ(s.choice(1, 2560, 6912).tile.m, 1);
+    EXPECT_EQ(s.kernel(32, 3840, 2560, i2).tile.m, 8);
+    EXPECT_EQ(s.kernel(32, 2560, 6912, i2).tile.m, 4);
+    EXPECT_EQ(s.kernel(3, 2560, 2560, i2).tile.m, 3);
+    EXPECT_EQ(s.kernel(1, 2560, 6912, i2).tile.m, 1);
   }
   // vnni512 widens a tile that K leaves at 4 rows to 3 columns (12
   // accumulators); at 8 rows, and at 4 rows of M = 4, it keeps 2.
-  EXPECT_EQ(KernelSelector(target("znver5")).choice(32, 2560, 6912).tile.n, 3);
-  EXPECT_EQ(KernelSelector(target("znver5")).choice(32, 3840, 2560).tile.n, 2);
-  EXPECT_EQ(KernelSelector(target("znver5")).choice(4, 2560, 6912).tile.n, 2);
+  KernelSelector zen5(target("znver5"));
+  EXPECT_EQ(zen5.kernel(32, 2560, 6912, i2).tile.n, 3);
+  EXPECT_EQ(zen5.kernel(32, 3840, 2560, i2).tile.n, 2);
+  EXPECT_EQ(zen5.kernel(4, 2560, 6912, i2).tile.n, 2);
+  // vnni512x reads 4 activation bytes of a row at a time: 8 rows of any K.
+  EXPECT_EQ(zen5.choice(32, 2560, 6912).tile, (Tile{8, 2}));
+  EXPECT_EQ(zen5.choice(3, 2560, 6912).tile, (Tile{3, 2}));
   EXPECT_EQ(KernelSelector(target("x86-64-v3")).choice(32, 2560, 6912).tile.n,
             1);
   // Very long rows still get one row per tile.
@@ -248,15 +273,20 @@ TEST(TuningCandidates, DecodeKeepsToLayoutsThePrefillDefaultReads) {
   EXPECT_FALSE(hasPacking(both, lut2iPacking()));
   for (const KernelChoice &c : both)
     EXPECT_TRUE(family("avx2")->reads(c.layout, 2560));
-  // On a 512-bit VNNI CPU decode may try other families (when searched),
-  // on layouts the 512-bit prefill default reads: no b128.
-  bool otherFamily = false;
-  for (const KernelChoice &c : tuningCandidates(familiesFor(target("znver5")),
-                                                1, 3840, 2560, 32)) {
-    otherFamily |= c.family != family("vnni512");
-    EXPECT_TRUE(family("vnni512")->reads(c.layout, 2560)) << c.str();
+  // On a 512-bit VNNI CPU decode keeps to i2x16, which the prefill default
+  // (vnni512x) reads, in several tiles; prefill itself may try vnni512 on
+  // i2 (its choice then decides the layout).
+  const std::vector<const KernelFamily *> zen5 = familiesFor(target("znver5"));
+  std::set<int64_t> decodeTiles;
+  for (const KernelChoice &c : tuningCandidates(zen5, 1, 3840, 2560, 32)) {
+    EXPECT_TRUE(family("vnni512x")->reads(c.layout, 2560)) << c.str();
+    decodeTiles.insert(c.tile.n);
   }
-  EXPECT_TRUE(otherFamily);
+  EXPECT_GE(decodeTiles.size(), 3u);
+  EXPECT_TRUE(hasPacking(tuningCandidates(zen5, 32, 3840, 2560, 0),
+                         i2Packing()));
+  EXPECT_TRUE(hasPacking(tuningCandidates(zen5, 32, 3840, 2560, 0),
+                         i2x16Packing()));
 }
 
 TEST(TuningDb, RoundTripsAndChecksEntries) {

@@ -9,7 +9,7 @@
 // RUN: printf '%%s' '{"format":"tern-tuning","version":1,"entries":[{"cpu":"znver3","m":1,"n":64,"k":256,"family":"vnni","block":128,"tile_m":1,"tile_n":1}]}' > %t-vnni.json
 // RUN: not tern-opt %s '--tern-select-kernels=target=znver3 tuning-db=%t-vnni.json' 2>&1 | FileCheck %s --check-prefix=RUNS
 // TARGET: error: target: unknown target 'pdp11': use one of native, x86-64
-// PACKING: error: packing: unknown packing 'tq1' (i2, base3v, lut2i, lut2, base3)
+// PACKING: error: packing: unknown packing 'tq1' (i2, i2x16, base3v, lut2i, lut2, base3)
 // DB: error: {{.*}}.json: not JSON
 // RUNS: error: {{.*}}-vnni.json: the entry for znver3 1x64x256 uses the vnni kernels, which target 'znver3' cannot run
 

@@ -470,8 +470,9 @@ TEST_F(NetworkLowering, ScreenHeadMatchesReference) {
           return ::tern::dotHead(x.data(), &w[v * h], h);
         });
     EXPECT_GE(recomputed, 1);
-    if (t == 5)
+    if (t == 5) {
       EXPECT_EQ(recomputed, vocab);
+    }
     auto xm = view(x, 1, h), wm = view(w, vocab, h);
     auto bm = view1(bounds), om = view1(got);
     f(&xm, &wm, &bm, &om);

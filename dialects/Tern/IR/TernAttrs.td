@@ -27,6 +27,10 @@ def Tern_LayoutAttr : AttrDef<Tern_Dialect, "Layout"> {
     * `i2`: 2 bits per weight, code `w + 1`; byte `p` of a block holds
       elements `p, p + B/4, p + B/2, p + 3B/4` at bit shifts 6, 4, 2, 0
       (bitnet.cpp's I2_S order when `block = 128`). Needs `block % 4 == 0`.
+    * `i2x16`: the codes of `i2`, rows interleaved in groups of 16 (N % 16
+      == 0): byte `4l + i` of a group's chunk `c` (64 bytes) holds row `l`'s
+      weights `16c + 4j + i` at bit shifts `6 - 2j`, so that the 32-bit
+      lanes of a vector are output columns. Needs `block % 16 == 0`.
     * `base3v`: base 3 in vector order (1.6 bits per weight): byte `p` of
       a block holds elements `p + j*B/5` (j = 0..4) as the digits of
       `d = sum_j (w + 1) * 3^(4-j)`, stored as `ceil(d * 256 / 243)`.

@@ -31,7 +31,7 @@ func.func @lut2i_rows(%w: !tern.weights<48x8, #tern.layout<lut2i, block = 8>>)
 
 // -----
 
-// expected-error @+2 {{unknown packing 'i3' (expected one of i2, base3v, lut2i, lut2, base3)}}
+// expected-error @+2 {{unknown packing 'i3' (expected one of i2, i2x16, base3v, lut2i, lut2, base3)}}
 // expected-error @+1 {{failed to parse Tern_LayoutAttr parameter 'packing'}}
 func.func @unknown_kind(%w: !tern.weights<4x12, #tern.layout<i3, block = 4>>)
 
@@ -271,7 +271,7 @@ func.func @weight_negative_offset(%blob: memref<64xi8>) {
 
 // #tern.kernel: the family must be a row of the kernel registry, reading
 // the packing and block; tiles of 1 to 8.
-// expected-error @+1 {{unknown kernel family 'sse9' (expected one of amx, vnni512, vnni, avx2, sve, neon-dotprod, lut512, lut, neon-lut}}
+// expected-error @+1 {{unknown kernel family 'sse9' (expected one of amx, vnni512x, vnni512, vnni, avx2, sve, neon-dotprod, lut512, lut, neon-lut}}
 func.func private @unknown_family() attributes {k = #tern.kernel<"sse9", i2, block = 128, tile = [1, 1]>}
 
 // -----

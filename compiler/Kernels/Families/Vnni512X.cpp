@@ -1,0 +1,59 @@
+//===- Vnni512X.cpp - The vnni512x kernel family (columns in i32 lanes) ---===//
+//
+// vpdpbusd on 512-bit vectors over i2x16 weights (the lane skeleton,
+// compiler/Kernels/LaneSkeleton.cpp): each i32 lane is an output column,
+// the activations are broadcast 4 at a time, so a tile's results are whole
+// vectors with no lane sums. For CPUs with AVX512-VNNI and a full-width
+// datapath (Zen 5, Sapphire Rapids).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Kernels/Skeleton.h"
+
+#include <algorithm>
+
+using namespace mlir;
+using namespace mlir::tern;
+using namespace mlir::tern::kernels;
+
+const KernelFamily &mlir::tern::vnni512xFamily() {
+  static const KernelFamily f = [] {
+    KernelFamily f;
+    f.name = "vnni512x";
+    f.summary = "vpdpbusd on 512-bit vectors (AVX512-VNNI), one output "
+                "column per i32 lane (i2x16 weights, broadcast activations)";
+    f.arch = llvm::Triple::x86_64;
+    f.features = {{"avx512vnni"}};
+    f.decodeRank = 0;
+    f.prefillRank = 0;
+    // Whole 64-byte steps in the activation row sums.
+    f.reads = [](const Layout &l, int64_t k) {
+      return l.packing == &i2x16Packing() && l.check(k).empty() &&
+             k % 64 == 0;
+    };
+    f.preferredBlock = [](int64_t k) { return k; };
+    f.preferredPacking = &i2x16Packing();
+    // Tiles of groups of 16 columns. Prefill: 8 activation rows x 2
+    // groups, also for K = 6912 (a tile reads 4 bytes of each row at a
+    // time: 8x2 prefilled the 2B4T down shape 1.05-1.10x faster than 4x3,
+    // tern-kernel-bench --benchmark_filter=prefill64_vnni512x.*down, 2
+    // rounds each; Zen 5). Decode: 4 groups, 4 accumulators each (one per
+    // bit position): tg32 1.005x (0.973-1.055) the vnni512 executable
+    // against 0.991x with 2 groups and 0.972x with 1 (8 alternating
+    // rounds of `bench -p 0 -n 32`; Zen 5, docs/performance-log.md).
+    f.defaultTile = [](int64_t m, int64_t) {
+      return m == 1 ? Tile{1, 4} : Tile{std::min<int64_t>(m, 8), 2};
+    };
+    f.maxTile = {8, 4};
+    f.maxAccumulators = 16;
+    f.decodeMaxTileN = 4;
+    f.prefetches = true;
+    f.prefetchesPrefill = true;
+    f.define = [](func::FuncOp fn, const KernelChoice &choice) {
+      defineLaneKernel(fn, choice, 64,
+                       intrinsicAccumulate("llvm.x86.avx512.vpdpbusd.512"));
+    };
+    return f;
+  }();
+  return f;
+}

@@ -1,0 +1,265 @@
+//===- LaneSkeleton.cpp - Kernels with one output column per i32 lane -----===//
+//
+// The lane skeleton reads i2x16 (compiler/Packings/Kinds/I2X16.cpp): lane
+// l of a chunk of a 16-row group holds 4 consecutive weights of row l at
+// each of 4 bit positions. Per chunk and position j, the position's codes
+// (t + 1, 0..2) multiply the 4 activations a[row, 16c + 4j .. 16c + 4j + 3]
+// broadcast to every lane, accumulating into a vector whose 16 lanes are
+// the group's 16 output columns: a tile's results need no lane sums and
+// are stored as whole vectors. The multiply-add skeleton (Skeleton.cpp)
+// instead reduces 16 lanes per dot product after its loop, which on the
+// 2B4T shapes is as long as a tenth of the loop itself.
+//
+// Tiles of tile.m activation rows x tile.n groups loop over the chunks;
+// each chunk's codes are decoded once per tile (shifted down and masked)
+// and each broadcast activation feeds tile.n multiply-adds. One-row tiles
+// (decode) mask each position in place instead (the code times 2^shift,
+// one instruction), into an accumulator per position and group, each
+// shifted right once after the loop. The activation row's sum is
+// subtracted at the end, as the codes are t + 1.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Kernels/Skeleton.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::tern;
+using namespace mlir::tern::kernels;
+
+namespace {
+
+constexpr int64_t kGroupRows = 16;
+constexpr int64_t kPositions = 4;
+
+/// Builds one lane kernel body, stage by stage: the row sums of a row tile
+/// (prologue), one tile of rows x groups (accumulate: the loop over the
+/// chunks; store: the epilogue), and the tile loops around them.
+class LaneSkeleton {
+public:
+  LaneSkeleton(func::FuncOp fn, const KernelChoice &choice, int64_t vecBytes,
+               AccumulateFn accumulate);
+  void define();
+
+private:
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value splat(VectorType t, int64_t v) { return splatConstant(b, loc, t, v); }
+
+  /// a[row, at .. at + 3] in every 32-bit lane, as bytes.
+  Value broadcastQuad(Value row, Value at);
+  /// Position j's codes of `bytes`: shifted down and masked (0..2), or,
+  /// `inPlace`, masked where they lie (the code times 2^shift).
+  Value codes(Value bytes, int64_t j, bool inPlace);
+  /// Whether one-row tiles mask in place: each lane's sums of codes times
+  /// 2^6 must stay in i32 over K / 16 chunks.
+  bool inPlaceFits() const;
+  /// Prefetches the weight byte `tb.prefetch` ahead of `byte` in the group
+  /// at `base` or, past its end, in the group nGroups on (the tile's
+  /// stream after this one), at most the last chunk.
+  void prefetch(Value base, Value byte, int64_t nGroups);
+  /// The accumulators of rows x groups g0 .. g0 + nGroups - 1 after the
+  /// loop over the chunks: per (row, group), or per (group, position) for
+  /// one row masked in place.
+  SmallVector<Value> accumulate(ArrayRef<Value> rows, Value g0,
+                                int64_t nGroups, bool inPlace);
+  /// out[rows, 16 g .. 16 g + 15] for those groups.
+  void emitTile(ArrayRef<Value> rows, Value g0, int64_t nGroups);
+
+  OpBuilder b;
+  Location loc;
+  func::FuncOp fn;
+  KernelChoice choice;
+  int64_t vecBytes;
+  AccumulateFn accumulateFn;
+  MultiplyAdd sums; ///< the activation row sums (offsetCodesMultiplyAdd)
+  TileBuilder tb;
+  VectorType bytesType, accType;
+  Value wFlat, out;
+  int64_t groupBytes = 0, groups = 0;
+  SmallVector<Value> rowSums; ///< of the current row tile
+};
+
+LaneSkeleton::LaneSkeleton(func::FuncOp fn, const KernelChoice &choice,
+                           int64_t vecBytes, AccumulateFn accumulate)
+    : b(fn.getContext()), loc(fn.getLoc()), fn(fn), choice(choice),
+      vecBytes(vecBytes), accumulateFn(accumulate),
+      sums(offsetCodesMultiplyAdd(vecBytes, accumulate)),
+      tb{b,
+         loc,
+         Value(),
+         Value(),
+         0,
+         0,
+         choice.layout,
+         choice.prefetch,
+         choice.locality,
+         /*heldRow=*/Value(),
+         /*heldActs=*/llvm::DenseMap<int64_t, Value>()} {
+  bytesType = VectorType::get({vecBytes}, b.getI8Type());
+  accType = VectorType::get({vecBytes / 4}, b.getI32Type());
+}
+
+Value LaneSkeleton::broadcastQuad(Value row, Value at) {
+  auto quad = VectorType::get({4}, b.getI8Type());
+  auto one = VectorType::get({1}, b.getI32Type());
+  Value q = vector::LoadOp::create(b, loc, quad, tb.a, ValueRange{row, at});
+  Value word = vector::ExtractOp::create(
+      b, loc, vector::BitCastOp::create(b, loc, one, q), ArrayRef<int64_t>{0});
+  return vector::BitCastOp::create(
+      b, loc, bytesType, vector::BroadcastOp::create(b, loc, accType, word));
+}
+
+Value LaneSkeleton::codes(Value bytes, int64_t j, bool inPlace) {
+  const int64_t shift = choice.layout.packing->fieldShift(j);
+  if (inPlace)
+    return arith::AndIOp::create(
+        b, loc, bytes, splat(bytesType, static_cast<int8_t>(3 << shift)));
+  Value down = shift ? Value(arith::ShRUIOp::create(b, loc, bytes,
+                                                    splat(bytesType, shift)))
+                     : bytes;
+  // The top position needs no mask: its byte shifted down is the code.
+  return shift == 6 ? down
+                    : Value(arith::AndIOp::create(b, loc, down,
+                                                  splat(bytesType, 3)));
+}
+
+bool LaneSkeleton::inPlaceFits() const {
+  // Per chunk, a lane adds 4 products of a byte below 256 and an
+  // activation of magnitude at most 128.
+  return (tb.k / 16 + 1) * 4 * 255 * 128 <=
+         std::numeric_limits<int32_t>::max();
+}
+
+void LaneSkeleton::prefetch(Value base, Value byte, int64_t nGroups) {
+  Value ahead = add(byte, idx(tb.prefetch));
+  Value past = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, ahead,
+                                     idx(groupBytes));
+  Value at = add(add(base, ahead),
+                 arith::SelectOp::create(b, loc, past,
+                                         idx((nGroups - 1) * groupBytes),
+                                         idx(0)));
+  at = arith::MinUIOp::create(b, loc, at, idx(groups * groupBytes - vecBytes));
+  memref::PrefetchOp::create(b, loc, wFlat, ValueRange{at}, /*isWrite=*/false,
+                             tb.locality, /*isDataCache=*/true);
+}
+
+SmallVector<Value> LaneSkeleton::accumulate(ArrayRef<Value> rows, Value g0,
+                                            int64_t nGroups, bool inPlace) {
+  const int64_t perGroup = inPlace ? kPositions : 1;
+  // acc[(i * nGroups + g) * perGroup + j]
+  SmallVector<Value> acc(rows.size() * nGroups * perGroup, splat(accType, 0));
+  SmallVector<Value> base;
+  for (int64_t g = 0; g < nGroups; ++g)
+    base.push_back(mul(g ? add(g0, idx(g)) : g0, idx(groupBytes)));
+  // One chunk per iteration (a one-row tile: up to 4, fewer loop steps
+  // beside its few multiply-adds).
+  const int64_t chunks = tb.k / 16;
+  int64_t unroll = 1;
+  if (rows.size() == 1)
+    for (int64_t u : {4, 2})
+      if (chunks % u == 0) {
+        unroll = u;
+        break;
+      }
+  auto loop = scf::ForOp::create(b, loc, idx(0), idx(chunks), idx(unroll),
+                                 acc);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  SmallVector<Value> carried(loop.getRegionIterArgs());
+  for (int64_t u = 0; u < unroll; ++u) {
+    Value chunk = u ? add(loop.getInductionVar(), idx(u))
+                    : loop.getInductionVar();
+    Value byte = mul(chunk, idx(vecBytes));
+    Value first = mul(chunk, idx(16));
+    SmallVector<Value> bytes;
+    for (int64_t g = 0; g < nGroups; ++g) {
+      bytes.push_back(vector::LoadOp::create(b, loc, bytesType, wFlat,
+                                             ValueRange{add(base[g], byte)}));
+      if (tb.prefetch > 0)
+        prefetch(base[g], byte, nGroups);
+    }
+    for (int64_t j = 0; j < kPositions; ++j) {
+      SmallVector<Value> c;
+      for (Value v : bytes)
+        c.push_back(codes(v, j, inPlace));
+      Value at = add(first, idx(4 * j));
+      for (size_t i = 0; i < rows.size(); ++i) {
+        Value x = broadcastQuad(rows[i], at);
+        for (int64_t g = 0; g < nGroups; ++g) {
+          Value &a = carried[(i * nGroups + g) * perGroup + (inPlace ? j : 0)];
+          a = accumulateFn(tb, a, {{c[g], x}});
+        }
+      }
+    }
+  }
+  scf::YieldOp::create(b, loc, carried);
+  return SmallVector<Value>(loop.getResults());
+}
+
+void LaneSkeleton::emitTile(ArrayRef<Value> rows, Value g0, int64_t nGroups) {
+  const bool inPlace = rows.size() == 1 && inPlaceFits();
+  SmallVector<Value> acc = accumulate(rows, g0, nGroups, inPlace);
+  const int64_t perGroup = inPlace ? kPositions : 1;
+  for (size_t i = 0; i < rows.size(); ++i)
+    for (int64_t g = 0; g < nGroups; ++g) {
+      Value sum;
+      for (int64_t j = 0; j < perGroup; ++j) {
+        Value a = acc[(i * nGroups + g) * perGroup + j];
+        const int64_t shift =
+            inPlace ? choice.layout.packing->fieldShift(j) : 0;
+        if (shift)
+          a = arith::ShRSIOp::create(b, loc, a, splat(accType, shift));
+        sum = sum ? Value(add(sum, a)) : a;
+      }
+      sum = arith::SubIOp::create(
+          b, loc, sum, vector::BroadcastOp::create(b, loc, accType, rowSums[i]));
+      Value col = mul(g ? add(g0, idx(g)) : g0, idx(kGroupRows));
+      vector::StoreOp::create(b, loc, sum, out, ValueRange{rows[i], col});
+    }
+}
+
+void LaneSkeleton::define() {
+  auto aType = cast<MemRefType>(fn.getArgumentTypes()[0]);
+  auto wType = cast<MemRefType>(fn.getArgumentTypes()[1]);
+  fn.setPrivate();
+  Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  tb.a = entry->getArgument(0);
+  tb.w = entry->getArgument(1);
+  tb.m = aType.getDimSize(0);
+  tb.k = aType.getDimSize(1);
+  out = entry->getArgument(2);
+  groupBytes = kGroupRows * wType.getDimSize(1);
+  groups = wType.getDimSize(0) / kGroupRows;
+  // The groups lie one after another: one flat byte stream.
+  wFlat = memref::CollapseShapeOp::create(
+      b, loc, tb.w, SmallVector<ReassociationIndices>{{0, 1}});
+  emitTileLoops(
+      b, loc, tb.m, choice.tile, entry->getArgument(3), entry->getArgument(4),
+      [&](ArrayRef<Value> rows) {
+        rowSums.clear();
+        for (Value row : rows)
+          rowSums.push_back(sums.rowSum(tb, row));
+      },
+      [&](ArrayRef<Value> rows, Value g0, int64_t count) {
+        emitTile(rows, g0, count);
+      });
+  func::ReturnOp::create(b, loc);
+}
+
+} // namespace
+
+void mlir::tern::kernels::defineLaneKernel(func::FuncOp fn,
+                                           const KernelChoice &choice,
+                                           int64_t vecBytes,
+                                           AccumulateFn accumulate) {
+  LaneSkeleton(fn, choice, vecBytes, std::move(accumulate)).define();
+}

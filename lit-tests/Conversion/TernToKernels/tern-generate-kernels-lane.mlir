@@ -1,0 +1,69 @@
+// RUN: tern-opt %s --split-input-file --tern-generate-kernels | FileCheck %s
+
+// vnni512x on i2x16 (2 groups of 16 columns, K = 256: 16 chunks of 64
+// bytes per group), a 2x2 prefill tile: the weights as one flat byte
+// stream, the row sums first, then per chunk each group's 64 bytes loaded
+// once, each bit position shifted down (the top one needs no mask) and
+// masked, 4 activations of each row broadcast to every lane, one vpdpbusd
+// per (row, group); after the loop each accumulator minus its row's sum is
+// stored as a whole vector of 16 columns: no lane sums.
+// CHECK-LABEL: func.func private @lane_prefill(
+// CHECK-SAME: %[[A:[^:]*]]: memref<2x256xi8>, %[[W:[^:]*]]: memref<32x64xi8>, %[[O:[^:]*]]: memref<2x32xi32>
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %[[W]] {{\[\[}}0, 1]] : memref<32x64xi8> into memref<2048xi8>
+// CHECK: %[[S0:.*]] = vector.reduction <add>
+// CHECK: %[[S1:.*]] = vector.reduction <add>
+// CHECK: scf.for %[[G:.*]] = %{{.*}} to %{{.*}} step %c2
+// CHECK: %[[ACC:.*]]:4 = scf.for %[[C:.*]] = %{{.*}} to %c16 step %c1{{.*}} iter_args
+// CHECK: %[[B0:.*]] = vector.load %[[FLAT]][%{{.*}}] : memref<2048xi8>, vector<64xi8>
+// CHECK: %[[B1:.*]] = vector.load %[[FLAT]][%{{.*}}] : memref<2048xi8>, vector<64xi8>
+// CHECK: %[[TOP:.*]] = arith.shrui %[[B0]], %{{.*}} : vector<64xi8>
+// CHECK-NOT: arith.andi %[[TOP]]
+// CHECK: %[[Q:.*]] = vector.load %[[A]][%{{.*}}, %{{.*}}] : memref<2x256xi8>, vector<4xi8>
+// CHECK: %[[Q32:.*]] = vector.bitcast %[[Q]] : vector<4xi8> to vector<1xi32>
+// CHECK: %[[E:.*]] = vector.extract %[[Q32]][0]
+// CHECK: %[[BC:.*]] = vector.broadcast %[[E]] : i32 to vector<16xi32>
+// CHECK: %[[X:.*]] = vector.bitcast %[[BC]] : vector<16xi32> to vector<64xi8>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[TOP]], %[[X]])
+// CHECK-COUNT-3: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK: arith.shrui %[[B0]]
+// CHECK: arith.andi
+// CHECK-COUNT-12: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK: scf.yield
+// CHECK: %[[R0:.*]] = vector.broadcast %[[S0]] : i32 to vector<16xi32>
+// CHECK: %[[D0:.*]] = arith.subi %[[ACC]]#0, %[[R0]] : vector<16xi32>
+// CHECK: vector.store %[[D0]], %[[O]][%{{.*}}, %{{.*}}] : memref<2x32xi32>, vector<16xi32>
+// CHECK-COUNT-3: vector.store
+// CHECK-NOT: vector.reduction
+// CHECK: return
+func.func private @lane_prefill(memref<2x256xi8>, memref<32x64xi8>, memref<2x32xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [2, 2]>}
+
+// -----
+
+// Decode (one row), 2 groups, prefetching 128 bytes ahead: each position
+// masked in place (bytes & (3 << shift), no shift) into an accumulator of
+// its own per group (8), 4 chunks per loop step; each weight load
+// prefetches 128 bytes on in its group or, past the group's end, in the
+// group after the tile (2 groups on: + 1024), at most the last chunk
+// (2048 - 64); after the loop each position's sums shifted right by its
+// shift (6, 4, 2) and added.
+// CHECK-LABEL: func.func private @lane_decode(
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape
+// CHECK: %[[ACC:.*]]:8 = scf.for %{{.*}} = %{{.*}} to %c16 step %c4 iter_args
+// CHECK: %[[B:.*]] = vector.load %[[FLAT]]
+// CHECK: %[[PAST:.*]] = arith.cmpi uge, %{{.*}}, %c1024
+// CHECK: arith.select %[[PAST]], %c1024{{.*}}, %c0
+// CHECK: %[[AT:.*]] = arith.minui %{{.*}}, %c1984
+// CHECK: memref.prefetch %[[FLAT]][%[[AT]]], read, locality<1>, data
+// CHECK: arith.constant dense<-64> : vector<64xi8>
+// CHECK-NOT: arith.shrui
+// CHECK: arith.andi %[[B]]
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK: scf.yield
+// CHECK: arith.shrsi %[[ACC]]#0, %{{.*}} : vector<16xi32>
+// CHECK: arith.shrsi %[[ACC]]#1
+// CHECK: arith.shrsi %[[ACC]]#2
+// CHECK-NOT: arith.shrsi %[[ACC]]#3
+// CHECK: vector.store
+// CHECK: vector.store
+func.func private @lane_decode(memref<1x256xi8>, memref<32x64xi8>, memref<1x32xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [1, 2], prefetch = 128>}
