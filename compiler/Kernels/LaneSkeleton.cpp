@@ -27,6 +27,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <algorithm>
 #include <limits>
 
 using namespace mlir;
@@ -65,11 +66,22 @@ private:
   /// at `base` or, past its end, in the group nGroups on (the tile's
   /// stream after this one), at most the last chunk.
   void prefetch(Value base, Value byte, int64_t nGroups);
+  /// How a tile's loop runs: codes masked in place (one row), chunks per
+  /// iteration, and accumulator chains per position taking alternate
+  /// chunks (one row: each multiply-add then waits on the one two chunks
+  /// back, not one).
+  struct Plan {
+    bool inPlace = false;
+    int64_t unroll = 1, chains = 1;
+    /// Accumulators per (row, group).
+    int64_t perGroup() const { return inPlace ? kPositions * chains : 1; }
+  };
+  Plan planFor(size_t rows) const;
   /// The accumulators of rows x groups g0 .. g0 + nGroups - 1 after the
-  /// loop over the chunks: per (row, group), or per (group, position) for
-  /// one row masked in place.
+  /// loop over the chunks: per (row, group), or per (group, position,
+  /// chain) for one row masked in place.
   SmallVector<Value> accumulate(ArrayRef<Value> rows, Value g0,
-                                int64_t nGroups, bool inPlace);
+                                int64_t nGroups, const Plan &plan);
   /// out[rows, 16 g .. 16 g + 15] for those groups.
   void emitTile(ArrayRef<Value> rows, Value g0, int64_t nGroups);
 
@@ -151,24 +163,32 @@ void LaneSkeleton::prefetch(Value base, Value byte, int64_t nGroups) {
                              tb.locality, /*isDataCache=*/true);
 }
 
+LaneSkeleton::Plan LaneSkeleton::planFor(size_t rows) const {
+  Plan p;
+  if (rows != 1)
+    return p;
+  p.inPlace = inPlaceFits();
+  // A one-row tile: up to 4 chunks per iteration, fewer loop steps beside
+  // its few multiply-adds.
+  for (int64_t u : {4, 2})
+    if ((tb.k / 16) % u == 0) {
+      p.unroll = u;
+      break;
+    }
+  p.chains = p.inPlace && p.unroll % 2 == 0 ? 2 : 1;
+  return p;
+}
+
 SmallVector<Value> LaneSkeleton::accumulate(ArrayRef<Value> rows, Value g0,
-                                            int64_t nGroups, bool inPlace) {
-  const int64_t perGroup = inPlace ? kPositions : 1;
-  // acc[(i * nGroups + g) * perGroup + j]
+                                            int64_t nGroups, const Plan &plan) {
+  const bool inPlace = plan.inPlace;
+  const int64_t perGroup = plan.perGroup(), unroll = plan.unroll;
+  // acc[(i * nGroups + g) * perGroup + j + kPositions * chain]
   SmallVector<Value> acc(rows.size() * nGroups * perGroup, splat(accType, 0));
   SmallVector<Value> base;
   for (int64_t g = 0; g < nGroups; ++g)
     base.push_back(mul(g ? add(g0, idx(g)) : g0, idx(groupBytes)));
-  // One chunk per iteration (a one-row tile: up to 4, fewer loop steps
-  // beside its few multiply-adds).
   const int64_t chunks = tb.k / 16;
-  int64_t unroll = 1;
-  if (rows.size() == 1)
-    for (int64_t u : {4, 2})
-      if (chunks % u == 0) {
-        unroll = u;
-        break;
-      }
   auto loop = scf::ForOp::create(b, loc, idx(0), idx(chunks), idx(unroll),
                                  acc);
   OpBuilder::InsertionGuard guard(b);
@@ -194,7 +214,9 @@ SmallVector<Value> LaneSkeleton::accumulate(ArrayRef<Value> rows, Value g0,
       for (size_t i = 0; i < rows.size(); ++i) {
         Value x = broadcastQuad(rows[i], at);
         for (int64_t g = 0; g < nGroups; ++g) {
-          Value &a = carried[(i * nGroups + g) * perGroup + (inPlace ? j : 0)];
+          Value &a = carried[(i * nGroups + g) * perGroup +
+                             (inPlace ? j + kPositions * (u % plan.chains)
+                                      : 0)];
           a = accumulateFn(tb, a, {{c[g], x}});
         }
       }
@@ -205,16 +227,19 @@ SmallVector<Value> LaneSkeleton::accumulate(ArrayRef<Value> rows, Value g0,
 }
 
 void LaneSkeleton::emitTile(ArrayRef<Value> rows, Value g0, int64_t nGroups) {
-  const bool inPlace = rows.size() == 1 && inPlaceFits();
-  SmallVector<Value> acc = accumulate(rows, g0, nGroups, inPlace);
-  const int64_t perGroup = inPlace ? kPositions : 1;
+  const Plan plan = planFor(rows.size());
+  SmallVector<Value> acc = accumulate(rows, g0, nGroups, plan);
+  const int64_t perGroup = plan.perGroup();
   for (size_t i = 0; i < rows.size(); ++i)
     for (int64_t g = 0; g < nGroups; ++g) {
+      // Each position's chains added, then shifted back once.
       Value sum;
-      for (int64_t j = 0; j < perGroup; ++j) {
+      for (int64_t j = 0; j < std::min(perGroup, kPositions); ++j) {
         Value a = acc[(i * nGroups + g) * perGroup + j];
+        for (int64_t c = 1; c < plan.chains; ++c)
+          a = add(a, acc[(i * nGroups + g) * perGroup + j + kPositions * c]);
         const int64_t shift =
-            inPlace ? choice.layout.packing->fieldShift(j) : 0;
+            plan.inPlace ? choice.layout.packing->fieldShift(j) : 0;
         if (shift)
           a = arith::ShRSIOp::create(b, loc, a, splat(accType, shift));
         sum = sum ? Value(add(sum, a)) : a;

@@ -23,7 +23,8 @@
 // that stay in the caches (one copy: the instructions' rate, not memory's).
 //
 // decode_<family>_<packing>/*: decode with each family the CPU runs on
-// each other packing it reads (base3v, lut2i), one block per row.
+// each packing other than the default's that it reads (i2, base3v, lut2i),
+// one block per row.
 //
 // head/*: the tied 128256x2560 head as tern compile generates it (a model
 // of no layers: embedding lookup, final norm, head), in each head format,
@@ -502,14 +503,16 @@ const bool registered = [] {
           })
           ->Unit(benchmark::kMicrosecond);
     }
-  // Decode with every family the host runs on every packing it reads in
-  // one block per row (1.6-bit base3v, the lookup tables' lut2i, ...),
+  // Decode with every family the host runs on every packing other than
+  // the default layout's that it reads, in one block per row (i2 where
+  // i2x16 is the default, 1.6-bit base3v, the lookup tables' lut2i, ...),
   // with the family's default tile.
   for (const KernelFamily *f : hostFamilies())
     for (const Packing *p : packings())
       for (const Shape &s : kShapes) {
         const Layout l{p, s.k};
-        if (p == &i2Packing() || !p->tuneBlocks || !l.check(s.n, s.k).empty() ||
+        if (p == defaultLayout(hostFamilies(), s.n, s.k).packing ||
+            !p->tuneBlocks || !l.check(s.n, s.k).empty() ||
             !f->reads(l, s.k))
           continue;
         const KernelChoice c{f, l, f->defaultTile(1, s.k)};

@@ -20,9 +20,9 @@
 
 // ZEN4: %[[W:.*]] = tern.weight "w" %arg0 : memref<?xi8> -> !tern.weights<64x256>
 // 512-bit VNNI without AMX: output columns in lanes (i2x16, one block per
-// row), decode tiles of 4 groups of 16 columns, prefill 8x2.
+// row), decode tiles of one group of 16 columns, prefill 8x2.
 // ZEN4: %[[P:.*]] = tern.pack %[[W]] : !tern.weights<64x256> -> !tern.weights<64x256, #tern.layout<i2x16, block = 256>>
-// ZEN4: tern.bitlinear %arg1, %[[P]], %arg3 {kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [1, 4], prefetch = 5120, locality = 3>}
+// ZEN4: tern.bitlinear %arg1, %[[P]], %arg3 {kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [1, 1], prefetch = 5120, locality = 3>}
 // ZEN4: tern.matmul %arg2, %[[P]] {kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [8, 2], prefetch = 5120, locality = 3>}
 // AVX2: tern.pack {{.*}} -> !tern.weights<64x256, #tern.layout<i2, block = 128>>
 // AVX2: tern.bitlinear {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [1, 1], prefetch = 5120>}
@@ -59,7 +59,7 @@
 // ZEN4: tern.lm_head {{.*}} as native {prefetch = 5120 : i64, prefetch_locality = 3 : i64}
 // AVX2: tern.lm_head {{.*}} as native {prefetch = 5120 : i64}
 // AVX2-NOT: locality
-// L2: tern.bitlinear {{.*}} tile = [1, 4], prefetch = 5120>}
+// L2: tern.bitlinear {{.*}} tile = [1, 1], prefetch = 5120>}
 // L2: tern.lm_head {{.*}} as native {prefetch = 5120 : i64}
 // L2-NOT: locality
 // SPRL1: tern.bitlinear {{.*}} tile = [1, 1], prefetch = 5120, locality = 3>}
@@ -70,7 +70,7 @@
 // SVE-NOT: prefetch
 // LUT-NOT: prefetch = 5120>
 // NOPF-NOT: prefetch
-// PF2K: tern.bitlinear {{.*}} tile = [1, 4], prefetch = 2048, locality = 3>}
+// PF2K: tern.bitlinear {{.*}} tile = [1, 1], prefetch = 2048, locality = 3>}
 // PF2K: tern.matmul {{.*}} tile = [8, 2], prefetch = 2048, locality = 3>}
 // PF2K: tern.lm_head {{.*}} {prefetch = 2048 : i64, prefetch_locality = 3 : i64}
 // PFBIG: error: prefetch: 2000000 bytes is more than 1048576

@@ -37,12 +37,13 @@ const KernelFamily &mlir::tern::vnni512xFamily() {
     // groups, also for K = 6912 (a tile reads 4 bytes of each row at a
     // time: 8x2 prefilled the 2B4T down shape 1.05-1.10x faster than 4x3,
     // tern-kernel-bench --benchmark_filter=prefill64_vnni512x.*down, 2
-    // rounds each; Zen 5). Decode: 4 groups, 4 accumulators each (one per
-    // bit position): tg32 1.005x (0.973-1.055) the vnni512 executable
-    // against 0.991x with 2 groups and 0.972x with 1 (8 alternating
-    // rounds of `bench -p 0 -n 32`; Zen 5, docs/performance-log.md).
+    // rounds each; Zen 5). Decode: one group, one weight stream, 4
+    // accumulators (one per bit position): one core's decode kernels
+    // streamed 22.0-23.9 GB/s, against 15.1-17.9 with 4 groups (4 streams
+    // 10 KB apart) and 20.3-23.0 for vnni512 on i2 (`tern-kernel-bench
+    // --benchmark_filter='decode_'`, 2-3 repetitions; Zen 5).
     f.defaultTile = [](int64_t m, int64_t) {
-      return m == 1 ? Tile{1, 4} : Tile{std::min<int64_t>(m, 8), 2};
+      return m == 1 ? Tile{1, 1} : Tile{std::min<int64_t>(m, 8), 2};
     };
     f.maxTile = {8, 4};
     f.maxAccumulators = 16;

@@ -41,15 +41,16 @@ func.func private @lane_prefill(memref<2x256xi8>, memref<32x64xi8>, memref<2x32x
 // -----
 
 // Decode (one row), 2 groups, prefetching 128 bytes ahead: each position
-// masked in place (bytes & (3 << shift), no shift) into an accumulator of
-// its own per group (8), 4 chunks per loop step; each weight load
-// prefetches 128 bytes on in its group or, past the group's end, in the
-// group after the tile (2 groups on: + 1024), at most the last chunk
-// (2048 - 64); after the loop each position's sums shifted right by its
-// shift (6, 4, 2) and added.
+// masked in place (bytes & (3 << shift), no shift) into accumulators of
+// its own per group, two chains each taking alternate chunks (16 in all),
+// 4 chunks per loop step; each weight load prefetches 128 bytes on in its
+// group or, past the group's end, in the group after the tile (2 groups
+// on: + 1024), at most the last chunk (2048 - 64); after the loop each
+// position's two chains added, shifted right by its shift (6, 4, 2), and
+// the positions added.
 // CHECK-LABEL: func.func private @lane_decode(
 // CHECK: %[[FLAT:.*]] = memref.collapse_shape
-// CHECK: %[[ACC:.*]]:8 = scf.for %{{.*}} = %{{.*}} to %c16 step %c4 iter_args
+// CHECK: %[[ACC:.*]]:16 = scf.for %{{.*}} = %{{.*}} to %c16 step %c4 iter_args
 // CHECK: %[[B:.*]] = vector.load %[[FLAT]]
 // CHECK: %[[PAST:.*]] = arith.cmpi uge, %{{.*}}, %c1024
 // CHECK: arith.select %[[PAST]], %c1024{{.*}}, %c0
@@ -60,10 +61,15 @@ func.func private @lane_prefill(memref<2x256xi8>, memref<32x64xi8>, memref<2x32x
 // CHECK: arith.andi %[[B]]
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // CHECK: scf.yield
-// CHECK: arith.shrsi %[[ACC]]#0, %{{.*}} : vector<16xi32>
-// CHECK: arith.shrsi %[[ACC]]#1
-// CHECK: arith.shrsi %[[ACC]]#2
-// CHECK-NOT: arith.shrsi %[[ACC]]#3
+// CHECK: %[[P0:.*]] = arith.addi %[[ACC]]#0, %[[ACC]]#4 : vector<16xi32>
+// CHECK: arith.shrsi %[[P0]], %{{.*}} : vector<16xi32>
+// CHECK: arith.addi %[[ACC]]#1, %[[ACC]]#5
+// CHECK: arith.shrsi
+// CHECK: arith.addi %[[ACC]]#2, %[[ACC]]#6
+// CHECK: arith.shrsi
+// CHECK: %[[P3:.*]] = arith.addi %[[ACC]]#3, %[[ACC]]#7
+// CHECK-NOT: arith.shrsi %[[P3]]
 // CHECK: vector.store
+// CHECK: arith.addi %[[ACC]]#8, %[[ACC]]#12
 // CHECK: vector.store
 func.func private @lane_decode(memref<1x256xi8>, memref<32x64xi8>, memref<1x32xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [1, 2], prefetch = 128>}
