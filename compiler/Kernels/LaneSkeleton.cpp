@@ -42,18 +42,13 @@ constexpr int64_t kPositions = 4;
 /// Builds one lane kernel body, stage by stage: the row sums of a row tile
 /// (prologue), one tile of rows x groups (accumulate: the loop over the
 /// chunks; store: the epilogue), and the tile loops around them.
-class LaneSkeleton {
+class LaneSkeleton : BodyBuilder {
 public:
   LaneSkeleton(func::FuncOp fn, const KernelChoice &choice, int64_t vecBytes,
                AccumulateFn accumulate);
   void define();
 
 private:
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value splat(VectorType t, int64_t v) { return splatConstant(b, loc, t, v); }
-
   /// a[row, at .. at + 3] in every 32-bit lane, as bytes.
   Value broadcastQuad(Value row, Value at);
   /// Position j's codes of `bytes`: shifted down and masked (0..2), or,
@@ -85,8 +80,6 @@ private:
   /// out[rows, 16 g .. 16 g + 15] for those groups.
   void emitTile(ArrayRef<Value> rows, Value g0, int64_t nGroups);
 
-  OpBuilder b;
-  Location loc;
   func::FuncOp fn;
   KernelChoice choice;
   int64_t vecBytes;
@@ -101,7 +94,7 @@ private:
 
 LaneSkeleton::LaneSkeleton(func::FuncOp fn, const KernelChoice &choice,
                            int64_t vecBytes, AccumulateFn accumulate)
-    : b(fn.getContext()), loc(fn.getLoc()), fn(fn), choice(choice),
+    : BodyBuilder(fn), fn(fn), choice(choice),
       vecBytes(vecBytes), accumulateFn(accumulate),
       sums(offsetCodesMultiplyAdd(vecBytes, accumulate)),
       tb{b,

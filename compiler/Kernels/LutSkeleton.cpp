@@ -49,17 +49,13 @@ int64_t chunkFor(int64_t steps, int64_t limit) {
 /// Builds one lookup-table kernel body, stage by stage: the tables of a
 /// row tile (buildTable), one tile of rows x groups (emitTile: the
 /// accumulation loop, then the stores), and the tile loops around them.
-class LutSkeleton {
+class LutSkeleton : BodyBuilder {
 public:
   LutSkeleton(func::FuncOp fn, const KernelChoice &choice, int64_t vecBytes,
               StringRef shuffle);
   void define();
 
 private:
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value splat(VectorType t, int64_t v) { return splatConstant(b, loc, t, v); }
   Value constVector(VectorType t, ArrayRef<int64_t> values);
   Value lookup(Value table, Value indices) {
     return callIntrinsic(b, loc, table.getType(), shuffle, {table, indices});
@@ -74,8 +70,6 @@ private:
   /// out[rows, 32 g .. 32 g + 31] for those groups.
   void emitTile(ArrayRef<Value> rows, Value g0, int64_t nGroups);
 
-  OpBuilder b;
-  Location loc;
   func::FuncOp fn;
   KernelChoice choice;
   int64_t vecBytes;
@@ -89,8 +83,8 @@ private:
 
 LutSkeleton::LutSkeleton(func::FuncOp fn, const KernelChoice &choice,
                          int64_t vecBytes, StringRef shuffle)
-    : b(fn.getContext()), loc(fn.getLoc()), fn(fn), choice(choice),
-      vecBytes(vecBytes), shuffle(shuffle) {}
+    : BodyBuilder(fn), fn(fn), choice(choice), vecBytes(vecBytes),
+      shuffle(shuffle) {}
 
 Value LutSkeleton::constVector(VectorType t, ArrayRef<int64_t> values) {
   SmallVector<Attribute> attrs;

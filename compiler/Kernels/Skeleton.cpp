@@ -50,6 +50,16 @@ int64_t mlir::tern::kernels::prefillTileRows(int64_t m, int64_t k) {
   return rows;
 }
 
+Value BodyBuilder::idx(int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+Value BodyBuilder::add(Value x, Value y) {
+  return arith::AddIOp::create(b, loc, x, y);
+}
+Value BodyBuilder::mul(Value x, Value y) {
+  return arith::MulIOp::create(b, loc, x, y);
+}
+
 Value TileBuilder::idx(int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
 }

@@ -37,6 +37,20 @@ Value splatConstant(OpBuilder &b, Location loc, VectorType t, int64_t v);
 Value callIntrinsic(OpBuilder &b, Location loc, Type result,
                     llvm::StringRef name, ValueRange args);
 
+/// What the skeleton classes (LutSkeleton.cpp, LaneSkeleton.cpp) build a
+/// kernel body with: a builder at the kernel's location, and shorthands for
+/// index constants, index arithmetic and splat vectors.
+struct BodyBuilder {
+  explicit BodyBuilder(func::FuncOp fn)
+      : b(fn.getContext()), loc(fn.getLoc()) {}
+  OpBuilder b;
+  Location loc;
+  Value idx(int64_t v);
+  Value add(Value x, Value y);
+  Value mul(Value x, Value y);
+  Value splat(VectorType t, int64_t v) { return splatConstant(b, loc, t, v); }
+};
+
 /// Whether a fixed-width family stepping `stepBytes` weight bytes at a time
 /// reads `layout` for rows of k: packings in vector order whose block
 /// holds whole steps for every position (i2: block % (4 x stepBytes) == 0,

@@ -15,9 +15,10 @@
 // prefetching, for families whose prefill kernels prefetch; and for the
 // other families that prefetch, prefill64_<family>_pf/*: the same with the
 // target's prefetch (to check that they need none). vnni512's and
-// vnni512x's prefill benchmarks also count of_peak: their multiply-adds per second over those
-// of peak/int8_vpdpbusd512's loop, run for a few microseconds after each
-// call (outside the timed part), so that both come from the same seconds.
+// vnni512x's prefill benchmarks also count of_peak: their multiply-adds
+// per second over those of peak/int8_vpdpbusd512's loop, run for a few
+// microseconds after each call (outside the timed part), so that both come
+// from the same seconds.
 //
 // decode_cached/*, prefill64_<family>_cached/*: as above on weights
 // that stay in the caches (one copy: the instructions' rate, not memory's).
@@ -460,14 +461,13 @@ const bool registered = [] {
         ->UseRealTime();
   // Prefill chunks as executables run them (kDefaultPrefillRows rows) with
   // every family the host runs for prefill, on the layout the default
-  // policy picks, with the family's default tile and the target's prefetch
+  // policy picks (or the family's preferred one where it does not read
+  // that), with the family's default tile and the target's prefetch
   // distance; families that prefetch also without it (`_pf0`), to compare.
   const Target host = hostTarget();
   for (const KernelFamily *f : hostFamilies())
     for (const Shape &s : kShapes) {
       const int64_t m = kDefaultPrefillRows;
-      // The default layout, or the family's own where it does not read
-      // that one.
       Layout l = defaultLayout(hostFamilies(), s.n, s.k);
       if (!f->reads(l, s.k))
         l = preferredLayout(*f, s.n, s.k);
