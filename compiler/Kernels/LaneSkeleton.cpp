@@ -7,16 +7,18 @@
 // broadcast to every lane, accumulating into a vector whose 16 lanes are
 // the group's 16 output columns: a tile's results need no lane sums and
 // are stored as whole vectors. The multiply-add skeleton (Skeleton.cpp)
-// instead reduces 16 lanes per dot product after its loop, which on the
-// 2B4T shapes is as long as a tenth of the loop itself.
+// instead reduces 16 lanes per dot product after its loop (with the
+// tile's set-up, 14 % of the samples of vnni512's 64 x 13824 x 2560
+// prefill kernel; docs/performance-log.md, 2026-12-05 entry 7).
 //
 // Tiles of tile.m activation rows x tile.n groups loop over the chunks;
 // each chunk's codes are decoded once per tile (shifted down and masked)
 // and each broadcast activation feeds tile.n multiply-adds. One-row tiles
 // (decode) mask each position in place instead (the code times 2^shift,
-// one instruction), into an accumulator per position and group, each
-// shifted right once after the loop. The activation row's sum is
-// subtracted at the end, as the codes are t + 1.
+// one instruction), into two accumulator chains per position and group
+// that take alternate chunks, added and shifted right once after the
+// loop. The activation row's sum is subtracted at the end, as the codes
+// are t + 1.
 //
 //===----------------------------------------------------------------------===//
 

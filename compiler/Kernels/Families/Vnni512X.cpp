@@ -24,6 +24,11 @@ const KernelFamily &mlir::tern::vnni512xFamily() {
                 "column per i32 lane (i2x16 weights, broadcast activations)";
     f.arch = llvm::Triple::x86_64;
     f.features = {{"avx512vnni"}};
+    // Ahead of vnni512 (same ranks, earlier in Families.def) where a
+    // weight's rows come in groups of 16: its 64-row prefill kernels reach
+    // 0.93-0.95 of the vpdpbusd peak against vnni512's 0.82-0.84, pp128
+    // 1.109x, decode within the spread (Zen 5; docs/performance.md,
+    // "Output columns in lanes").
     f.decodeRank = 0;
     f.prefillRank = 0;
     // Whole 64-byte steps in the activation row sums.
@@ -37,11 +42,11 @@ const KernelFamily &mlir::tern::vnni512xFamily() {
     // groups, also for K = 6912 (a tile reads 4 bytes of each row at a
     // time: 8x2 prefilled the 2B4T down shape 1.05-1.10x faster than 4x3,
     // tern-kernel-bench --benchmark_filter=prefill64_vnni512x.*down, 2
-    // rounds each; Zen 5). Decode: one group, one weight stream, 4
-    // accumulators (one per bit position): one core's decode kernels
-    // streamed 22.0-23.9 GB/s, against 15.1-17.9 with 4 groups (4 streams
-    // 10 KB apart) and 20.3-23.0 for vnni512 on i2 (`tern-kernel-bench
-    // --benchmark_filter='decode_'`, 2-3 repetitions; Zen 5).
+    // rounds each; Zen 5). Decode: one group, one weight stream: one
+    // core's decode kernels streamed 22.0-23.9 GB/s, against 15.1-17.9
+    // with 4 groups (4 streams 10 KB apart) and 20.3-23.0 for vnni512 on
+    // i2 (`tern-kernel-bench --benchmark_filter='decode_'`, 2-3
+    // repetitions; Zen 5).
     f.defaultTile = [](int64_t m, int64_t) {
       return m == 1 ? Tile{1, 1} : Tile{std::min<int64_t>(m, 8), 2};
     };
