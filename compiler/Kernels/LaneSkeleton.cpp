@@ -30,7 +30,6 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <algorithm>
-#include <limits>
 
 using namespace mlir;
 using namespace mlir::tern;
@@ -139,10 +138,8 @@ Value LaneSkeleton::codes(Value bytes, int64_t j, bool inPlace) {
 }
 
 bool LaneSkeleton::inPlaceFits() const {
-  // Per chunk, a lane adds 4 products of a byte below 256 and an
-  // activation of magnitude at most 128.
-  return (tb.k / 16 + 1) * 4 * 255 * 128 <=
-         std::numeric_limits<int32_t>::max();
+  // One step per chunk of 16 weights of a lane's row.
+  return maskedFieldSumsFit(tb.k / 16 + 1);
 }
 
 void LaneSkeleton::prefetch(Value base, Value byte, int64_t nGroups) {

@@ -134,17 +134,19 @@ void mlir::tern::kernels::emitTileLoops(
     emitRows(idx(mainRows), m - mainRows);
 }
 
+bool mlir::tern::kernels::maskedFieldSumsFit(int64_t steps) {
+  return steps * 4 * 255 * 128 <= std::numeric_limits<int32_t>::max();
+}
+
 namespace {
 /// Packing::fieldShift of each position when a column's sums of masked
-/// fields fit in i32 lanes (vecBytes / 4 lanes, each adding 4 products of
-/// a byte < 256 and an activation of magnitude <= 128 per step), else
-/// none.
+/// fields fit in i32 lanes (maskedFieldSumsFit), else none.
 SmallVector<int64_t> fieldShifts(const TileBuilder &tb, int64_t vecBytes) {
   const Packing &p = *tb.layout.packing;
   if (!p.fieldShift)
     return {};
   const int64_t steps = tb.k / (p.vectorPositions * vecBytes) + 1;
-  if (steps * 4 * 255 * 128 > std::numeric_limits<int32_t>::max())
+  if (!maskedFieldSumsFit(steps))
     return {};
   SmallVector<int64_t> shifts;
   for (int64_t j = 0; j < p.vectorPositions; ++j)

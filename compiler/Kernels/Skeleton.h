@@ -37,6 +37,11 @@ Value splatConstant(OpBuilder &b, Location loc, VectorType t, int64_t v);
 Value callIntrinsic(OpBuilder &b, Location loc, Type result,
                     llvm::StringRef name, ValueRange args);
 
+/// Whether i32 lanes that add, per step, 4 products of a byte below 256
+/// (codes masked in place: code << shift) and an activation of magnitude
+/// at most 128 stay in range over `steps` steps.
+bool maskedFieldSumsFit(int64_t steps);
+
 /// What the skeleton classes (LutSkeleton.cpp, LaneSkeleton.cpp) build a
 /// kernel body with: a builder at the kernel's location, and shorthands for
 /// index constants, index arithmetic and splat vectors.
