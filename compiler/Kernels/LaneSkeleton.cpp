@@ -1,12 +1,15 @@
 //===- LaneSkeleton.cpp - Kernels with one output column per i32 lane -----===//
 //
 // The lane skeleton reads i2x16 (compiler/Packings/Kinds/I2X16.cpp): lane
-// l of a chunk of a 16-row group holds 4 consecutive weights of row l at
-// each of 4 bit positions. Per chunk and position j, the position's codes
-// (t + 1, 0..2) multiply the 4 activations a[row, 16c + 4j .. 16c + 4j + 3]
-// broadcast to every lane, accumulating into a vector whose 16 lanes are
-// the group's 16 output columns: a tile's results need no lane sums and
-// are stored as whole vectors. The multiply-add skeleton (Skeleton.cpp)
+// l of a 64-byte chunk of a 16-row group holds 4 consecutive weights of
+// row l at each of 4 bit positions. Per chunk and position j, the
+// position's codes (t + 1, 0..2) multiply the 4 activations
+// a[row, 16c + 4j .. 16c + 4j + 3] broadcast to every lane, accumulating
+// into a vector whose i32 lanes are the group's output columns: a tile's
+// results need no lane sums and are stored as whole vectors. 512-bit
+// vectors hold a chunk's 16 columns; 256-bit vectors take a chunk in two
+// halves of 8 columns each (rows 0-7, rows 8-15), both multiplied by the
+// same broadcast activations. The multiply-add skeleton (Skeleton.cpp)
 // instead reduces 16 lanes per dot product after its loop (with the
 // tile's set-up, 14 % of the samples of vnni512's 64 x 13824 x 2560
 // prefill kernel; docs/performance-log.md, 2026-12-05 entry 7).
@@ -39,6 +42,8 @@ namespace {
 
 constexpr int64_t kGroupRows = 16;
 constexpr int64_t kPositions = 4;
+/// Bytes of one chunk of a group: 4 bytes of each of its 16 rows.
+constexpr int64_t kChunkBytes = 4 * kGroupRows;
 
 /// Builds one lane kernel body, stage by stage: the row sums of a row tile
 /// (prologue), one tile of rows x groups (accumulate: the loop over the
@@ -69,13 +74,14 @@ private:
   struct Plan {
     bool inPlace = false;
     int64_t unroll = 1, chains = 1;
-    /// Accumulators per (row, group).
-    int64_t perGroup() const { return inPlace ? kPositions * chains : 1; }
+    /// Accumulators per (row, vector of columns).
+    int64_t perVector() const { return inPlace ? kPositions * chains : 1; }
   };
   Plan planFor(size_t rows) const;
   /// The accumulators of rows x groups g0 .. g0 + nGroups - 1 after the
-  /// loop over the chunks: per (row, group), or per (group, position,
-  /// chain) for one row masked in place.
+  /// loop over the chunks: per (row, vector), or per (vector, position,
+  /// chain) for one row masked in place, where a group's vectors are its
+  /// chunks' `halves`.
   SmallVector<Value> accumulate(ArrayRef<Value> rows, Value g0,
                                 int64_t nGroups, const Plan &plan);
   /// out[rows, 16 g .. 16 g + 15] for those groups.
@@ -90,6 +96,8 @@ private:
   VectorType bytesType, accType;
   Value wFlat, out;
   int64_t groupBytes = 0, groups = 0;
+  /// Vectors per chunk: 1 (512-bit vectors) or 2 (256-bit).
+  int64_t halves = 1;
   SmallVector<Value> rowSums; ///< of the current row tile
 };
 
@@ -111,6 +119,7 @@ LaneSkeleton::LaneSkeleton(func::FuncOp fn, const KernelChoice &choice,
          /*heldActs=*/llvm::DenseMap<int64_t, Value>()} {
   bytesType = VectorType::get({vecBytes}, b.getI8Type());
   accType = VectorType::get({vecBytes / 4}, b.getI32Type());
+  halves = kChunkBytes / vecBytes;
 }
 
 Value LaneSkeleton::broadcastQuad(Value row, Value at) {
@@ -150,7 +159,8 @@ void LaneSkeleton::prefetch(Value base, Value byte, int64_t nGroups) {
                  arith::SelectOp::create(b, loc, past,
                                          idx((nGroups - 1) * groupBytes),
                                          idx(0)));
-  at = arith::MinUIOp::create(b, loc, at, idx(groups * groupBytes - vecBytes));
+  at = arith::MinUIOp::create(b, loc, at,
+                              idx(groups * groupBytes - kChunkBytes));
   memref::PrefetchOp::create(b, loc, wFlat, ValueRange{at}, /*isWrite=*/false,
                              tb.locality, /*isDataCache=*/true);
 }
@@ -167,16 +177,22 @@ LaneSkeleton::Plan LaneSkeleton::planFor(size_t rows) const {
       p.unroll = u;
       break;
     }
-  p.chains = p.inPlace && p.unroll % 2 == 0 ? 2 : 1;
+  // Two chains per position where a chunk is one vector (8 accumulators a
+  // group); 256-bit vectors already keep 8 (two halves x 4 positions),
+  // within the 16 registers of CPUs without AVX-512.
+  p.chains = p.inPlace && p.unroll % 2 == 0 && halves == 1 ? 2 : 1;
   return p;
 }
 
 SmallVector<Value> LaneSkeleton::accumulate(ArrayRef<Value> rows, Value g0,
                                             int64_t nGroups, const Plan &plan) {
   const bool inPlace = plan.inPlace;
-  const int64_t perGroup = plan.perGroup(), unroll = plan.unroll;
-  // acc[(i * nGroups + g) * perGroup + j + kPositions * chain]
-  SmallVector<Value> acc(rows.size() * nGroups * perGroup, splat(accType, 0));
+  const int64_t perVector = plan.perVector(), unroll = plan.unroll;
+  const int64_t nVectors = nGroups * halves;
+  // acc[(i * nVectors + v) * perVector + j + kPositions * chain], vector
+  // v = g * halves + h.
+  SmallVector<Value> acc(rows.size() * nVectors * perVector,
+                         splat(accType, 0));
   SmallVector<Value> base;
   for (int64_t g = 0; g < nGroups; ++g)
     base.push_back(mul(g ? add(g0, idx(g)) : g0, idx(groupBytes)));
@@ -189,12 +205,15 @@ SmallVector<Value> LaneSkeleton::accumulate(ArrayRef<Value> rows, Value g0,
   for (int64_t u = 0; u < unroll; ++u) {
     Value chunk = u ? add(loop.getInductionVar(), idx(u))
                     : loop.getInductionVar();
-    Value byte = mul(chunk, idx(vecBytes));
+    Value byte = mul(chunk, idx(kChunkBytes));
     Value first = mul(chunk, idx(16));
     SmallVector<Value> bytes;
     for (int64_t g = 0; g < nGroups; ++g) {
-      bytes.push_back(vector::LoadOp::create(b, loc, bytesType, wFlat,
-                                             ValueRange{add(base[g], byte)}));
+      for (int64_t h = 0; h < halves; ++h)
+        bytes.push_back(vector::LoadOp::create(
+            b, loc, bytesType, wFlat,
+            ValueRange{add(base[g], h ? add(byte, idx(h * vecBytes)) : byte)}));
+      // One prefetch per chunk: a cache line.
       if (tb.prefetch > 0)
         prefetch(base[g], byte, nGroups);
     }
@@ -205,11 +224,11 @@ SmallVector<Value> LaneSkeleton::accumulate(ArrayRef<Value> rows, Value g0,
       Value at = add(first, idx(4 * j));
       for (size_t i = 0; i < rows.size(); ++i) {
         Value x = broadcastQuad(rows[i], at);
-        for (int64_t g = 0; g < nGroups; ++g) {
-          Value &a = carried[(i * nGroups + g) * perGroup +
+        for (int64_t v = 0; v < nVectors; ++v) {
+          Value &a = carried[(i * nVectors + v) * perVector +
                              (inPlace ? j + kPositions * (u % plan.chains)
                                       : 0)];
-          a = accumulateFn(tb, a, {{c[g], x}});
+          a = accumulateFn(tb, a, {{c[v], x}});
         }
       }
     }
@@ -221,15 +240,16 @@ SmallVector<Value> LaneSkeleton::accumulate(ArrayRef<Value> rows, Value g0,
 void LaneSkeleton::emitTile(ArrayRef<Value> rows, Value g0, int64_t nGroups) {
   const Plan plan = planFor(rows.size());
   SmallVector<Value> acc = accumulate(rows, g0, nGroups, plan);
-  const int64_t perGroup = plan.perGroup();
+  const int64_t perVector = plan.perVector();
+  const int64_t nVectors = nGroups * halves;
   for (size_t i = 0; i < rows.size(); ++i)
-    for (int64_t g = 0; g < nGroups; ++g) {
+    for (int64_t v = 0; v < nVectors; ++v) {
       // Each position's chains added, then shifted back once.
       Value sum;
-      for (int64_t j = 0; j < std::min(perGroup, kPositions); ++j) {
-        Value a = acc[(i * nGroups + g) * perGroup + j];
+      for (int64_t j = 0; j < std::min(perVector, kPositions); ++j) {
+        Value a = acc[(i * nVectors + v) * perVector + j];
         for (int64_t c = 1; c < plan.chains; ++c)
-          a = add(a, acc[(i * nGroups + g) * perGroup + j + kPositions * c]);
+          a = add(a, acc[(i * nVectors + v) * perVector + j + kPositions * c]);
         const int64_t shift =
             plan.inPlace ? choice.layout.packing->fieldShift(j) : 0;
         if (shift)
@@ -238,7 +258,10 @@ void LaneSkeleton::emitTile(ArrayRef<Value> rows, Value g0, int64_t nGroups) {
       }
       sum = arith::SubIOp::create(
           b, loc, sum, vector::BroadcastOp::create(b, loc, accType, rowSums[i]));
+      const int64_t g = v / halves, h = v % halves;
       Value col = mul(g ? add(g0, idx(g)) : g0, idx(kGroupRows));
+      if (h)
+        col = add(col, idx(h * (vecBytes / 4)));
       vector::StoreOp::create(b, loc, sum, out, ValueRange{rows[i], col});
     }
 }

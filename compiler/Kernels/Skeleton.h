@@ -209,9 +209,10 @@ void emitTileLoops(
     llvm::function_ref<void(ArrayRef<Value> rows, Value unit, int64_t count)>
         emitTile);
 
-/// The lane skeleton (LaneSkeleton.cpp) over `vecBytes`-byte vectors
-/// whose 32-bit lanes are output columns, adding each position's codes
-/// times broadcast activations with `accumulate`; reads i2x16.
+/// The lane skeleton (LaneSkeleton.cpp) over `vecBytes`-byte vectors (64,
+/// or 32: each 64-byte chunk in two halves) whose 32-bit lanes are output
+/// columns, adding each position's codes times broadcast activations with
+/// `accumulate`; reads i2x16.
 void defineLaneKernel(func::FuncOp fn, const KernelChoice &choice,
                       int64_t vecBytes, AccumulateFn accumulate);
 

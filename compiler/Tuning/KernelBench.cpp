@@ -15,8 +15,12 @@
 // prefetching, for families whose prefill kernels prefetch; and for the
 // other families that prefetch, prefill64_<family>_pf/*: the same with the
 // target's prefetch (to check that they need none). vnni512's and
-// vnni512x's prefill benchmarks also count of_peak: their multiply-adds
-// per second over those of peak/int8_vpdpbusd512's loop, run for a few
+// The prefill benchmarks of the vpdpbusd families also count of_peak:
+// their multiply-adds per second over those of the peak loop of their
+// vector width (vnni512, vnni512x: peak/int8_vpdpbusd512; vnni, vnnix:
+// peak/int8_vpdpbusd256; avx2: peak/int8_vpmaddubsw256, which counts
+// vpmaddubsw's 32 products alone, so that avx2's kernels, which also widen
+// their i16 sums with vpmaddwd, top out below 1), run for a few
 // microseconds after each call (outside the timed part), so that both come
 // from the same seconds.
 //
@@ -31,9 +35,10 @@
 // of no layers: embedding lookup, final norm, head), in each head format,
 // on 2 threads, weight GB/s counted over the head's bytes.
 //
-// peak/*: the int8 multiply-add peak of one core (independent vpdpbusd or
-// vpmaddubsw chains on registers, or tdpbusd on tile registers, no memory),
-// the compute roofline that prefill GMAC/s are a fraction of.
+// peak/*: the int8 multiply-add peak of one core (independent vpdpbusd
+// chains on 512- or 256-bit registers, vpmaddubsw chains, or tdpbusd on
+// tile registers, no memory), the compute roofline that prefill GMAC/s are
+// a fraction of.
 //
 //===----------------------------------------------------------------------===//
 
@@ -72,27 +77,42 @@ using namespace mlir::tern;
 
 namespace {
 
+/// A peak loop: `iters` steps of independent multiply-add chains; returns
+/// the multiply-adds done.
+using PeakLoop = int64_t (*)(int64_t iters, int32_t *sink);
+
 #if defined(__x86_64__)
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) int64_t
-vpdpbusd512(int64_t iters, int32_t *sink);
+int64_t vpdpbusd512(int64_t iters, int32_t *sink);
+int64_t vpdpbusd256(int64_t iters, int32_t *sink);
+int64_t vpmaddubsw256(int64_t iters, int32_t *sink);
 #endif
 
-/// Runs vpdpbusd512's peak loop for a few microseconds and adds its
-/// multiply-adds and seconds to `macs` and `seconds` (callers check the
-/// CPU's AVX512-VNNI first); false where it is not x86-64.
-bool samplePeak(double &macs, double &seconds) {
+/// The peak loop of the vector width `family`'s multiply-adds run at, where
+/// it has one (vpdpbusd families; the family runs on this CPU, so the loop
+/// does too); null otherwise.
+PeakLoop peakLoopOf(const KernelFamily &family) {
 #if defined(__x86_64__)
+  if (family.name == "vnni512" || family.name == "vnni512x")
+    return vpdpbusd512;
+  if (family.name == "vnni" || family.name == "vnnix")
+    return vpdpbusd256;
+  if (family.name == "avx2")
+    return vpmaddubsw256;
+#endif
+  (void)family;
+  return nullptr;
+}
+
+/// Runs `loop` for a few microseconds and adds its multiply-adds and
+/// seconds to `macs` and `seconds`.
+void samplePeak(PeakLoop loop, double &macs, double &seconds) {
   int32_t sink = 0;
   const auto t0 = std::chrono::steady_clock::now();
-  macs += static_cast<double>(vpdpbusd512(1 << 13, &sink));
+  macs += static_cast<double>(loop(1 << 13, &sink));
   seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                            t0)
                  .count();
   benchmark::DoNotOptimize(sink);
-  return true;
-#else
-  return false;
-#endif
 }
 
 /// `c` (the default kernel for the shape when empty) on weights streamed
@@ -130,11 +150,10 @@ void matmul(benchmark::State &state, int64_t m, int64_t n, int64_t k,
     std::copy(w.begin(), w.begin() + bytes, w.begin() + i * bytes);
   AlignedArray<int32_t> out(m * n);
   size_t next = 0;
-  // vnni512(x) prefill against the vpdpbusd peak timed between its calls
+  // Prefill against the peak of its vector width timed between its calls
   // (outside the benchmark's time): both rates from the same seconds, as a
   // shared machine's clock moves between benchmarks.
-  // (vnni512(x) kernels run only where the CPU has AVX512-VNNI.)
-  bool againstPeak = m > 1 && c.family->name.starts_with("vnni512");
+  const PeakLoop peakLoop = m > 1 ? peakLoopOf(*c.family) : nullptr;
   double kernelSeconds = 0, peakMacs = 0, peakSeconds = 0;
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -145,14 +164,14 @@ void matmul(benchmark::State &state, int64_t m, int64_t n, int64_t k,
                          std::chrono::steady_clock::now() - t0)
                          .count();
     next = (next + 1) % copies;
-    if (againstPeak) {
+    if (peakLoop) {
       state.PauseTiming();
-      againstPeak = samplePeak(peakMacs, peakSeconds);
+      samplePeak(peakLoop, peakMacs, peakSeconds);
       state.ResumeTiming();
     }
   }
   const double calls = static_cast<double>(state.iterations());
-  if (againstPeak && kernelSeconds > 0 && peakSeconds > 0)
+  if (peakLoop && kernelSeconds > 0 && peakSeconds > 0)
     state.counters["of_peak"] =
         (calls * m * n * k / kernelSeconds) / (peakMacs / peakSeconds);
   state.counters["weight_GB"] = benchmark::Counter(
@@ -189,16 +208,54 @@ vpdpbusd512(int64_t iters, int32_t *sink) {
 #undef TERN_SUM
 }
 
+/// vpdpbusd on 256-bit vectors, as the VEX (AVX-VNNI) or the EVEX
+/// (AVX512-VNNI with VL) instruction, whichever the CPU has.
+#define TERN_VPDPBUSD256(NAME, TARGET)                                         \
+  __attribute__((target(TARGET))) int64_t NAME(int64_t iters,                  \
+                                               int32_t *sink) {                \
+    const __m256i a = _mm256_set1_epi8(3), b = _mm256_set1_epi8(-2);           \
+    TERN_ACCS(TERN_DECL)                                                       \
+    for (int64_t it = 0; it < iters; ++it) {                                   \
+      TERN_ACCS(TERN_STEP)                                                     \
+    }                                                                          \
+    __m256i t = _mm256_setzero_si256();                                        \
+    TERN_ACCS(TERN_SUM)                                                        \
+    *sink = _mm256_extract_epi32(t, 0) + _mm256_extract_epi32(t, 7);           \
+    return iters * 12 * 32;                                                    \
+  }
+#define TERN_DECL(i) __m256i v##i = _mm256_set1_epi32(i);
+#define TERN_SUM(i) t = _mm256_add_epi32(t, v##i);
+#define TERN_STEP(i)                                                           \
+  v##i = _mm256_dpbusd_avx_epi32(v##i, a, b);                                  \
+  __asm__ volatile("" : "+v"(v##i));
+TERN_VPDPBUSD256(vpdpbusd256Vex, "avxvnni")
+#undef TERN_STEP
+#define TERN_STEP(i)                                                           \
+  v##i = _mm256_dpbusd_epi32(v##i, a, b);                                      \
+  __asm__ volatile("" : "+v"(v##i));
+TERN_VPDPBUSD256(vpdpbusd256Evex, "avx512f,avx512vl,avx512vnni")
+#undef TERN_STEP
+#undef TERN_DECL
+#undef TERN_SUM
+#undef TERN_VPDPBUSD256
+
+int64_t vpdpbusd256(int64_t iters, int32_t *sink) {
+  return __builtin_cpu_supports("avxvnni") ? vpdpbusd256Vex(iters, sink)
+                                           : vpdpbusd256Evex(iters, sink);
+}
+
 __attribute__((target("avx2"))) int64_t vpmaddubsw256(int64_t iters,
                                                      int32_t *sink) {
   const __m256i a = _mm256_set1_epi8(3), b = _mm256_set1_epi8(-2);
 #define TERN_DECL(i) __m256i v##i = _mm256_set1_epi16(i);
   TERN_ACCS(TERN_DECL)
   for (int64_t it = 0; it < iters; ++it) {
-    // vpmaddubsw (32 u8 x s8 products, pairwise into i16) plus the add
-    // that accumulates them, as the avx2 kernels do.
+    // vpmaddubsw (32 u8 x s8 products, pairwise into i16) plus an add, as
+    // the avx2 kernels do. Each product reads its own chain's value: a
+    // product of the loop's constants alone is computed once, before the
+    // loop (the loop then times vpaddw, about twice as many per cycle).
 #define TERN_STEP(i)                                                           \
-  v##i = _mm256_add_epi16(v##i, _mm256_maddubs_epi16(a, b));                   \
+  v##i = _mm256_add_epi16(_mm256_maddubs_epi16(v##i, b), a);                   \
   __asm__ volatile("" : "+v"(v##i));
     TERN_ACCS(TERN_STEP)
   }
@@ -261,21 +318,18 @@ void peakTiles(benchmark::State &state) {
                                               benchmark::Counter::kIsRate);
 }
 
-void peak(benchmark::State &state, bool vnni512) {
-  if (vnni512 && !(__builtin_cpu_supports("avx512vnni") &&
-                   __builtin_cpu_supports("avx512bw"))) {
-    state.SkipWithError("this CPU has no AVX512-VNNI");
-    return;
-  }
-  if (!vnni512 && !__builtin_cpu_supports("avx2")) {
-    state.SkipWithError("this CPU has no AVX2");
+/// One of the peak loops, where the CPU has what it needs (`missing`
+/// names what it lacks otherwise).
+void peak(benchmark::State &state, PeakLoop loop, bool supported,
+          const char *missing) {
+  if (!supported) {
+    state.SkipWithError(missing);
     return;
   }
   int64_t macs = 0;
   int32_t sink = 0;
   for (auto _ : state) {
-    macs += vnni512 ? vpdpbusd512(1 << 16, &sink)
-                    : vpmaddubsw256(1 << 16, &sink);
+    macs += loop(1 << 16, &sink);
     benchmark::DoNotOptimize(sink);
   }
   state.counters["GMAC"] = benchmark::Counter(static_cast<double>(macs) / 1e9,
@@ -424,11 +478,31 @@ constexpr Shape kShapes[] = {{"attn_q_o_2560x2560", 2560, 2560},
 
 const bool registered = [] {
 #if defined(__x86_64__)
-  benchmark::RegisterBenchmark("peak/int8_vpdpbusd512",
-                               [](benchmark::State &st) { peak(st, true); })
+  const bool vnni512 = __builtin_cpu_supports("avx512vnni") &&
+                       __builtin_cpu_supports("avx512bw");
+  const bool vnni256 =
+      __builtin_cpu_supports("avxvnni") ||
+      (__builtin_cpu_supports("avx512vnni") &&
+       __builtin_cpu_supports("avx512vl"));
+  benchmark::RegisterBenchmark(
+      "peak/int8_vpdpbusd512",
+      [=](benchmark::State &st) {
+        peak(st, vpdpbusd512, vnni512, "this CPU has no AVX512-VNNI");
+      })
       ->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark("peak/int8_vpmaddubsw256",
-                               [](benchmark::State &st) { peak(st, false); })
+  benchmark::RegisterBenchmark(
+      "peak/int8_vpdpbusd256",
+      [=](benchmark::State &st) {
+        peak(st, vpdpbusd256, vnni256,
+             "this CPU has neither AVX-VNNI nor AVX512-VNNI with VL");
+      })
+      ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark(
+      "peak/int8_vpmaddubsw256",
+      [](benchmark::State &st) {
+        peak(st, vpmaddubsw256, __builtin_cpu_supports("avx2"),
+             "this CPU has no AVX2");
+      })
       ->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("peak/int8_tdpbusd", peakTiles)
       ->Unit(benchmark::kMicrosecond);

@@ -59,8 +59,10 @@ TEST(Targets, FamiliesComeFromTheRegistry) {
     return out;
   };
   EXPECT_EQ(names(target("znver5")),
-            (std::vector<std::string>{"vnni512x", "vnni512", "vnni", "avx2",
-                                      "lut512", "lut"}));
+            (std::vector<std::string>{"vnni512x", "vnni512", "vnnix", "vnni",
+                                      "avx2", "lut512", "lut"}));
+  EXPECT_EQ(names(target("alderlake")),
+            (std::vector<std::string>{"vnnix", "vnni", "avx2", "lut"}));
   EXPECT_EQ(names(target("x86-64-v3")),
             (std::vector<std::string>{"avx2", "lut"}));
   EXPECT_TRUE(names(target("x86-64")).empty());

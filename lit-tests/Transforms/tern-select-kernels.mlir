@@ -4,6 +4,7 @@
 // (docs/kernels.md).
 // RUN: tern-opt %s --tern-select-kernels=target=znver4 | FileCheck %s --check-prefix=ZEN4
 // RUN: tern-opt %s --tern-select-kernels=target=x86-64-v3 | FileCheck %s --check-prefix=AVX2
+// RUN: tern-opt %s --tern-select-kernels=target=alderlake | FileCheck %s --check-prefix=ADL
 // RUN: tern-opt %s --tern-select-kernels=target=sapphirerapids | FileCheck %s --check-prefix=SPR
 // RUN: tern-opt %s --tern-select-kernels=target=aarch64 | FileCheck %s --check-prefix=NEON
 // RUN: tern-opt %s --tern-select-kernels=target=aarch64+sve | FileCheck %s --check-prefix=SVE
@@ -24,6 +25,12 @@
 // ZEN4: %[[P:.*]] = tern.pack %[[W]] : !tern.weights<64x256> -> !tern.weights<64x256, #tern.layout<i2x16, block = 256>>
 // ZEN4: tern.bitlinear %arg1, %[[P]], %arg3 {kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [1, 1], prefetch = 5120, locality = 3>}
 // ZEN4: tern.matmul %arg2, %[[P]] {kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [8, 2], prefetch = 5120, locality = 3>}
+// 256-bit VNNI without AVX-512 (AVX-VNNI): output columns in 256-bit
+// lanes (vnnix, i2x16), prefill tiles of 6 rows of one group (8 rows: 6,
+// then 2).
+// ADL: tern.pack {{.*}} -> !tern.weights<64x256, #tern.layout<i2x16, block = 256>>
+// ADL: tern.bitlinear {{.*}} {kernel = #tern.kernel<"vnnix", i2x16, block = 256, tile = [1, 1], prefetch = 5120>}
+// ADL: tern.matmul {{.*}} {kernel = #tern.kernel<"vnnix", i2x16, block = 256, tile = [6, 1], prefetch = 5120>}
 // AVX2: tern.pack {{.*}} -> !tern.weights<64x256, #tern.layout<i2, block = 128>>
 // AVX2: tern.bitlinear {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [1, 1], prefetch = 5120>}
 // AVX2: tern.matmul {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [8, 1]>}

@@ -73,3 +73,39 @@ func.func private @lane_prefill(memref<2x256xi8>, memref<32x64xi8>, memref<2x32x
 // CHECK: arith.addi %[[ACC]]#8, %[[ACC]]#12
 // CHECK: vector.store
 func.func private @lane_decode(memref<1x256xi8>, memref<32x64xi8>, memref<1x32xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [1, 2], prefetch = 128>}
+
+// -----
+
+// vnnix: 256-bit vectors take each 64-byte chunk in two halves of 8
+// columns (rows 0-7 at the chunk's byte 0, rows 8-15 at byte 32), both
+// multiplied by the same broadcast activations; a 2x1 tile keeps 4
+// accumulators (2 rows x 2 halves) and stores each as 8 columns, the
+// second half at column 8.
+// CHECK-LABEL: func.func private @lane_prefill_256(
+// CHECK-SAME: %[[A:[^:]*]]: memref<2x256xi8>, %[[W:[^:]*]]: memref<16x64xi8>, %[[O:[^:]*]]: memref<2x16xi32>
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %[[W]] {{\[\[}}0, 1]] : memref<16x64xi8> into memref<1024xi8>
+// CHECK: %[[ACC:.*]]:4 = scf.for %[[C:.*]] = %{{.*}} to %c16 step %c1{{.*}} iter_args
+// CHECK: %[[AT:.*]] = arith.muli %[[C]], %c64
+// CHECK: %[[L0:.*]] = arith.addi %{{.*}}, %[[AT]]
+// CHECK: %[[H0:.*]] = vector.load %[[FLAT]][%[[L0]]] : memref<1024xi8>, vector<32xi8>
+// CHECK: %[[AT1:.*]] = arith.addi %[[AT]], %c32
+// CHECK: %[[L1:.*]] = arith.addi %{{.*}}, %[[AT1]]
+// CHECK: %[[H1:.*]] = vector.load %[[FLAT]][%[[L1]]] : memref<1024xi8>, vector<32xi8>
+// CHECK: %[[T0:.*]] = arith.shrui %[[H0]], %{{.*}} : vector<32xi8>
+// CHECK: %[[T1:.*]] = arith.shrui %[[H1]], %{{.*}} : vector<32xi8>
+// CHECK: %[[BC:.*]] = vector.broadcast %{{.*}} : i32 to vector<8xi32>
+// CHECK: %[[X:.*]] = vector.bitcast %[[BC]] : vector<8xi32> to vector<32xi8>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.*}}, %[[T0]], %[[X]])
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.*}}, %[[T1]], %[[X]])
+// CHECK-COUNT-14: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK: scf.yield
+// CHECK: %[[D0:.*]] = arith.subi %[[ACC]]#0, %{{.*}} : vector<8xi32>
+// CHECK: vector.store %[[D0]], %[[O]][%{{.*}}, %{{.*}}] : memref<2x16xi32>, vector<8xi32>
+// CHECK: %[[D1:.*]] = arith.subi %[[ACC]]#1, %{{.*}} : vector<8xi32>
+// CHECK: %[[COL8:.*]] = arith.addi %{{.*}}, %c8
+// CHECK: vector.store %[[D1]], %[[O]][%{{.*}}, %[[COL8]]] : memref<2x16xi32>, vector<8xi32>
+// CHECK-COUNT-2: vector.store
+// CHECK-NOT: vector.reduction
+// CHECK: return
+func.func private @lane_prefill_256(memref<2x256xi8>, memref<16x64xi8>, memref<2x16xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnnix", i2x16, block = 256, tile = [2, 1]>}

@@ -271,7 +271,7 @@ func.func @weight_negative_offset(%blob: memref<64xi8>) {
 
 // #tern.kernel: the family must be a row of the kernel registry, reading
 // the packing and block; tiles of 1 to 8.
-// expected-error @+1 {{unknown kernel family 'sse9' (expected one of amx, vnni512x, vnni512, vnni, avx2, sve, neon-dotprod, lut512, lut, neon-lut}}
+// expected-error @+1 {{unknown kernel family 'sse9' (expected one of amx, vnni512x, vnni512, vnnix, vnni, avx2, sve, neon-dotprod, lut512, lut, neon-lut}}
 func.func private @unknown_family() attributes {k = #tern.kernel<"sse9", i2, block = 128, tile = [1, 1]>}
 
 // -----
