@@ -52,7 +52,10 @@ const KernelFamily &mlir::tern::vnni512xFamily() {
     };
     f.maxTile = {8, 4};
     f.maxAccumulators = 16;
-    f.decodeMaxTileN = 4;
+    // A decode group keeps 8 accumulators (4 positions x 2 chains): 2
+    // groups leave registers for the weights and activations, 4 would take
+    // all 32 (and 4 streams read slower than one, above).
+    f.decodeMaxTileN = 2;
     f.prefetches = true;
     f.prefetchesPrefill = true;
     f.define = [](func::FuncOp fn, const KernelChoice &choice) {
