@@ -14,8 +14,8 @@
 // prefetching as compiled; prefill64_<family>_pf0/*: the same without
 // prefetching, for families whose prefill kernels prefetch; and for the
 // other families that prefetch, prefill64_<family>_pf/*: the same with the
-// target's prefetch (to check that they need none). vnni512's and
-// The prefill benchmarks of the vpdpbusd families also count of_peak:
+// target's prefetch (to check that they need none). The prefill
+// benchmarks of the vpdpbusd and vpmaddubsw families also count of_peak:
 // their multiply-adds per second over those of the peak loop of their
 // vector width (vnni512, vnni512x: peak/int8_vpdpbusd512; vnni, vnnix:
 // peak/int8_vpdpbusd256; avx2: peak/int8_vpmaddubsw256, which counts
@@ -87,9 +87,9 @@ int64_t vpdpbusd256(int64_t iters, int32_t *sink);
 int64_t vpmaddubsw256(int64_t iters, int32_t *sink);
 #endif
 
-/// The peak loop of the vector width `family`'s multiply-adds run at, where
-/// it has one (vpdpbusd families; the family runs on this CPU, so the loop
-/// does too); null otherwise.
+/// The peak loop of the instruction and vector width `family`'s
+/// multiply-adds run at, where it has one (the vpdpbusd families and avx2;
+/// the family runs on this CPU, so the loop does too); null otherwise.
 PeakLoop peakLoopOf(const KernelFamily &family) {
 #if defined(__x86_64__)
   if (family.name == "vnni512" || family.name == "vnni512x")
