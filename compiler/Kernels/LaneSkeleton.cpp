@@ -297,6 +297,17 @@ void LaneSkeleton::define() {
 
 } // namespace
 
+void mlir::tern::kernels::setLaneLayout(KernelFamily &f) {
+  f.reads = [](const Layout &l, int64_t k) {
+    return l.packing == &i2x16Packing() && l.check(k).empty() &&
+           k % 64 == 0;
+  };
+  f.preferredBlock = [](int64_t k) { return k; };
+  f.preferredPacking = &i2x16Packing();
+  f.prefetches = true;
+  f.prefetchesPrefill = true;
+}
+
 void mlir::tern::kernels::defineLaneKernel(func::FuncOp fn,
                                            const KernelChoice &choice,
                                            int64_t vecBytes,

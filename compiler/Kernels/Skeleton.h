@@ -215,6 +215,11 @@ void emitTileLoops(
 /// `accumulate`; reads i2x16.
 void defineLaneKernel(func::FuncOp fn, const KernelChoice &choice,
                       int64_t vecBytes, AccumulateFn accumulate);
+/// The registry fields every lane family shares: it reads i2x16 where K is
+/// a multiple of 64 (whole 64-byte steps in the activation row sums),
+/// prefers it in one block per row, and prefetches its weight stream in
+/// decode and prefill.
+void setLaneLayout(KernelFamily &f);
 
 /// The lookup-table skeleton over `vecBytes`-byte vectors whose byte
 /// shuffle is the LLVM intrinsic `shuffle` (table, indices), per 16-byte

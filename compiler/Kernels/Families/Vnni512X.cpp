@@ -31,13 +31,7 @@ const KernelFamily &mlir::tern::vnni512xFamily() {
     // "Output columns in lanes").
     f.decodeRank = 0;
     f.prefillRank = 0;
-    // Whole 64-byte steps in the activation row sums.
-    f.reads = [](const Layout &l, int64_t k) {
-      return l.packing == &i2x16Packing() && l.check(k).empty() &&
-             k % 64 == 0;
-    };
-    f.preferredBlock = [](int64_t k) { return k; };
-    f.preferredPacking = &i2x16Packing();
+    setLaneLayout(f);
     // Tiles of groups of 16 columns. Prefill: 8 activation rows x 2
     // groups, also for K = 6912 (a tile reads 4 bytes of each row at a
     // time: 8x2 prefilled the 2B4T down shape 1.05-1.10x faster than 4x3,
@@ -56,8 +50,6 @@ const KernelFamily &mlir::tern::vnni512xFamily() {
     // groups leave registers for the weights and activations, 4 would take
     // all 32 (and 4 streams read slower than one, above).
     f.decodeMaxTileN = 2;
-    f.prefetches = true;
-    f.prefetchesPrefill = true;
     f.define = [](func::FuncOp fn, const KernelChoice &choice) {
       defineLaneKernel(fn, choice, 64,
                        intrinsicAccumulate("llvm.x86.avx512.vpdpbusd.512"));

@@ -34,13 +34,7 @@ const KernelFamily &mlir::tern::vnnixFamily() {
     // lanes").
     f.decodeRank = 0;
     f.prefillRank = 0;
-    // Whole 64-byte steps in the activation row sums.
-    f.reads = [](const Layout &l, int64_t k) {
-      return l.packing == &i2x16Packing() && l.check(k).empty() &&
-             k % 64 == 0;
-    };
-    f.preferredBlock = [](int64_t k) { return k; };
-    f.preferredPacking = &i2x16Packing();
+    setLaneLayout(f);
     // A group is two accumulators per row (its chunks' halves): prefill
     // tiles of 6 rows x 1 group keep 12 accumulators, the 4 weight vectors
     // and a broadcast within the 16 vector registers of CPUs without
@@ -51,8 +45,6 @@ const KernelFamily &mlir::tern::vnnixFamily() {
     f.maxTile = {8, 2};
     f.maxAccumulators = 6;
     f.decodeMaxTileN = 1;
-    f.prefetches = true;
-    f.prefetchesPrefill = true;
     f.define = [](func::FuncOp fn, const KernelChoice &choice) {
       defineLaneKernel(fn, choice, 32,
                        intrinsicAccumulate("llvm.x86.avx512.vpdpbusd.256"));
