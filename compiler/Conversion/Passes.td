@@ -236,7 +236,11 @@ def ConvertParallelToRuntime : Pass<"convert-parallel-to-runtime", "::mlir::Modu
     (static shapes, identity layouts), and that each thread's part may be
     cut into B blocks handed to threads that are free (the lowerings set B:
     the kernel family's `parallelBlocks`, 8 for most; 1, a static split,
-    where a call does work of its own; a unit attribute means 1). Without
+    where a call does work of its own; a unit attribute means 1). An
+    optional `tern.block = G` bounds a block to G items (the lowerings set
+    it where one row of activations streams the weights, decode's matmuls
+    and head: blocks of at most 128 KiB of weights, `kStreamBlockBytes`,
+    so that a thread that runs out of work waits for little). Without
     this pass the call runs the whole range on the calling thread. This
     pass turns it into the runtime ABI of `runtime/compiled/tern_abi.h`:
 
@@ -244,11 +248,12 @@ def ConvertParallelToRuntime : Pass<"convert-parallel-to-runtime", "::mlir::Modu
         reloads the memrefs from their aligned pointers in `%args` and calls
         `@f(..., %begin, %end)`;
       - at the call site: the aligned pointers stored in a stack array and
-        `call @tern_parallel_for(@f_task, %args, %n, %B)`, which runs
+        `call @tern_parallel_for(@f_task, %args, %n, %B, %G)`, which runs
         [0, n) on the runtime's threads, each from its part of a static
-        split, the B blocks of a part going to whichever thread is free
-        (the items are independent, so results depend neither on the
-        thread count nor on timing), and returns when all are done.
+        split, the B blocks of a part (of at most G items; G = 0 without
+        `tern.block`) going to whichever thread is free (the items are
+        independent, so results depend neither on the thread count nor on
+        timing), and returns when all are done.
 
     Run it after bufferization (the deallocation analysis does not know the
     pointer round trip).
@@ -256,7 +261,7 @@ def ConvertParallelToRuntime : Pass<"convert-parallel-to-runtime", "::mlir::Modu
     Example:
 
     ```mlir
-    call @tern_head(%xn, %emb, %logits, %c0, %c128256) {tern.parallel = 8 : i64}
+    call @tern_head(%xn, %emb, %logits, %c0, %c128256) {tern.block = 25 : i64, tern.parallel = 8 : i64}
         : (memref<1x2560xf32>, memref<128256x2560xf16>, memref<128256xf32>, index, index) -> ()
     ```
     becomes
@@ -264,7 +269,7 @@ def ConvertParallelToRuntime : Pass<"convert-parallel-to-runtime", "::mlir::Modu
     %args = memref.alloca() : memref<3xindex>
     ... memref.extract_aligned_pointer_as_index, memref.store ...
     %f = constant @tern_head_task : (!llvm.ptr, index, index) -> ()
-    call @tern_parallel_for(%f, %argsPtr, %c128256, %c8) : (...) -> ()
+    call @tern_parallel_for(%f, %argsPtr, %c128256, %c8, %c25) : (...) -> ()
     ```
   }];
   let dependentDialects = [

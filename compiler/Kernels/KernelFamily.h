@@ -23,6 +23,7 @@
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -86,6 +87,34 @@ struct KernelChoice {
 /// models/bench/2b4t-split.json`; docs/performance.md, "Balanced parallel
 /// regions").
 constexpr int64_t kParallelBlocks = 8;
+
+/// The largest block, in weight bytes, of a parallel call that streams its
+/// weights for one row of activations (decode's matmuls and head): the
+/// thread that runs out of blocks first then waits for at most one such
+/// block of the other's. kParallelBlocks alone cut the 2B4T shape's head
+/// into blocks of 41 MB and gate/up into 553 KB; bounded to 128 KiB,
+/// decode ran faster (docs/performance.md, "Balanced parallel regions").
+/// Prefill keeps kParallelBlocks: its calls are long and compute-bound.
+constexpr int64_t kStreamBlockBytes = 128 * 1024;
+
+/// `tern.block` for a call that streams `bytesPerItem` weight bytes per
+/// item of its range.
+inline int64_t streamBlockItems(int64_t bytesPerItem) {
+  return bytesPerItem >= kStreamBlockBytes
+             ? 1
+             : kStreamBlockBytes / std::max<int64_t>(1, bytesPerItem);
+}
+
+/// The most items of a block of a matmul call of `rows` activation rows
+/// over `units` range items and `bytes` of weights, with `blocks` blocks
+/// per thread: streamBlockItems for one row, 0 (no bound) otherwise and on
+/// the static split.
+inline int64_t matmulBlockItems(int64_t rows, int64_t blocks, int64_t bytes,
+                                int64_t units) {
+  return rows == 1 && blocks > 1 && units > 0
+             ? streamBlockItems(bytes / units)
+             : 0;
+}
 
 struct KernelFamily {
   /// The name in `#tern.kernel`, tuning files and help texts.

@@ -339,9 +339,9 @@ void peak(benchmark::State &state, PeakLoop loop, bool supported,
 
 ::tern::ThreadPool *gHeadPool = nullptr;
 extern "C" void benchParallelFor(tern_task_fn fn, void *args, int64_t n,
-                                 int64_t blocks) {
-  gHeadPool->parallelForBalanced(n, blocks,
-                                 [&](int64_t b, int64_t e) { fn(args, b, e); });
+                                 int64_t blocks, int64_t maxBlock) {
+  gHeadPool->parallelForBalanced(
+      n, blocks, [&](int64_t b, int64_t e) { fn(args, b, e); }, maxBlock);
 }
 
 using DecodeFn = void (*)(tern_memref_i8_1d *, tern_memref_f32_3d *,

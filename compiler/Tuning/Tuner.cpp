@@ -163,7 +163,8 @@ namespace {
 /// caches (256 MiB) (decode streams every weight from memory once per token; the
 /// calls rotate over the copies so that a kernel is timed as the model runs
 /// it). Calls run the columns on `pool` as tern_parallel_for does (the
-/// family's blocks per thread).
+/// family's blocks per thread, and for one row the bound on a block's
+/// bytes that convert-tern-to-kernels sets).
 class KernelTimer {
 public:
   static llvm::Expected<std::unique_ptr<KernelTimer>>
@@ -175,6 +176,8 @@ public:
     std::unique_ptr<KernelTimer> t(new KernelTimer(pool));
     t->jit_ = std::move(*jit);
     t->blocks_ = c.family->parallelBlocks;
+    t->maxBlock_ = matmulBlockItems(m, t->blocks_, n * c.layout.rowBytes(k),
+                                    t->jit_->units());
     t->a_ = randomActivations(m * k);
     // 256 MiB: several times a CCD's L3 even when two threads on two CCDs
     // each stream their own half of the columns (64 MiB let 2-thread decode
@@ -212,11 +215,12 @@ private:
   explicit KernelTimer(::tern::ThreadPool &pool) : pool_(pool) {}
   void call() {
     const uint8_t *w = w_.data() + bytes_ * next_;
-    pool_.parallelForBalanced(jit_->units(), blocks_,
-                              [&](int64_t begin, int64_t end) {
-                                jit_->run(a_.data(), w, out_.data(), begin,
-                                          end);
-                              });
+    pool_.parallelForBalanced(
+        jit_->units(), blocks_,
+        [&](int64_t begin, int64_t end) {
+          jit_->run(a_.data(), w, out_.data(), begin, end);
+        },
+        maxBlock_);
     next_ = (next_ + 1) % copies_;
   }
 
@@ -226,7 +230,7 @@ private:
   WeightBuffer w_;
   AlignedArray<int32_t> out_;
   size_t bytes_ = 0, copies_ = 1, next_ = 0;
-  int64_t blocks_ = 1;
+  int64_t blocks_ = 1, maxBlock_ = 0;
 };
 
 /// The matmuls of one forward step at M rows (every layer's, in order),
@@ -342,11 +346,14 @@ private:
         const KernelJit &jit = *kernel.jit;
         const Blob &blob = s.blobs[kernel.blob];
         const uint8_t *w = blob.data.data() + l * blob.bytes;
+        const int64_t blocks = kernel.choice.family->parallelBlocks;
         pool_.parallelForBalanced(
-            jit.units(), kernel.choice.family->parallelBlocks,
+            jit.units(), blocks,
             [&](int64_t begin, int64_t end) {
               jit.run(s.a.data(), w, s.out.data(), begin, end);
-            });
+            },
+            matmulBlockItems(m_, blocks, static_cast<int64_t>(blob.bytes),
+                             jit.units()));
       }
   }
 

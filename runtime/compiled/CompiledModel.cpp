@@ -29,12 +29,12 @@ namespace {
 tern::ThreadPool *gPool = nullptr;
 /// tern_parallel_for calls so far (RunBackend::parallelRegions).
 std::atomic<uint64_t> gRegions{0};
-/// Every region on the static split (RunBackend::setStaticSplit).
-std::atomic<bool> gStaticSplit{false};
+/// How regions split their items (RunBackend::setSplit).
+std::atomic<tern::Split> gSplit{tern::Split::balanced};
 } // namespace
 
 extern "C" void tern_parallel_for(tern_task_fn fn, void *args, int64_t n,
-                                  int64_t blocks) {
+                                  int64_t blocks, int64_t max_block) {
   if (n <= 0)
     return;
   gRegions.fetch_add(1, std::memory_order_relaxed);
@@ -42,11 +42,19 @@ extern "C" void tern_parallel_for(tern_task_fn fn, void *args, int64_t n,
     fn(args, 0, n);
     return;
   }
-  if (gStaticSplit.load(std::memory_order_relaxed))
+  switch (gSplit.load(std::memory_order_relaxed)) {
+  case tern::Split::static_:
     blocks = 1;
-  gPool->parallelForBalanced(n, blocks, [&](int64_t begin, int64_t end) {
-    fn(args, begin, end);
-  });
+    break;
+  case tern::Split::coarse:
+    max_block = 0;
+    break;
+  case tern::Split::balanced:
+    break;
+  }
+  gPool->parallelForBalanced(
+      n, blocks, [&](int64_t begin, int64_t end) { fn(args, begin, end); },
+      max_block);
 }
 
 namespace tern {
@@ -445,8 +453,8 @@ public:
   uint64_t parallelRegions() const override {
     return gRegions.load(std::memory_order_relaxed);
   }
-  bool setStaticSplit(bool on) override {
-    gStaticSplit.store(on, std::memory_order_relaxed);
+  bool setSplit(tern::Split split) override {
+    gSplit.store(split, std::memory_order_relaxed);
     return true;
   }
   WeightSpan heldWeights() const override {

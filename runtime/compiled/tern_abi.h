@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature or the payload format changes. */
-#define TERN_ABI_VERSION 6
+#define TERN_ABI_VERSION 7
 
 /* Symbol names (the MLIR function names; the C interface adds
  * "_mlir_ciface_"). */
@@ -171,8 +171,12 @@ typedef void (*tern_task_fn)(void *args, int64_t begin, int64_t end);
  * independently, so results depend neither on the split nor on timing.
  * `blocks` comes from the call's `tern.parallel` attribute: 1 where a call
  * has work of its own to amortize (the amx kernels transpose their
- * activations once per call). */
-void tern_parallel_for(tern_task_fn fn, void *args, int64_t n, int64_t blocks);
+ * activations once per call). max_block > 0 bounds a block's items (the
+ * call's `tern.block` attribute, on calls that stream their weights: a
+ * thread that runs out of work then waits at most for one such block);
+ * 0: no bound. */
+void tern_parallel_for(tern_task_fn fn, void *args, int64_t n, int64_t blocks,
+                       int64_t max_block);
 
 extern const int64_t tern_compiled_shape[TERN_SHAPE_FIELDS];
 

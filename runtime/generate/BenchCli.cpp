@@ -167,10 +167,11 @@ std::string benchUsage(const std::string &program, bool modelArg) {
          "  -mmp 0|1, --no-mmap, --mmap\n"
          "                         compiled executables: weights read into "
          "memory (0, the default) or mapped from the file (1)\n"
-         "  --split balanced|static\n"
+         "  --split balanced|coarse|static\n"
          "                         compiled executables: parallel regions "
-         "hand blocks to free threads (balanced, the default) or give each "
-         "thread a fixed part (static, to measure against)\n"
+         "hand blocks to free threads (balanced, the default), do so without "
+         "the compiled bound on a block's size (coarse), or give each "
+         "thread a fixed part (static); the last two to measure against\n"
          "  --llc BYTES            the last-level cache size (default: what "
          "Linux reports): weights beyond twice it are where the read "
          "bandwidth is measured, alternating with decode repetitions\n";
@@ -230,10 +231,15 @@ OrError<BenchOptions> parseBenchOptions(const std::vector<std::string> &args,
             "' is not 0 (read into memory) or 1 (map the file)";
       o.mmap = v == "1";
     } else if (flag == "--split") {
-      if (v != "balanced" && v != "static")
+      if (v == "balanced")
+        o.split = Split::balanced;
+      else if (v == "coarse")
+        o.split = Split::coarse;
+      else if (v == "static")
+        o.split = Split::static_;
+      else
         e = "--split: '" + escapeForMessage(v) +
-            "' is not balanced or static";
-      o.staticSplit = v == "static";
+            "' is not balanced, coarse or static";
     } else if (flag == "--llc") {
       int64_t n = 0;
       if (!parseInt64(v, n) || n < 0 || n > (int64_t(1) << 40))
@@ -464,9 +470,11 @@ int benchMainUnguarded(const std::string &program,
   if (!backend)
     return fail(backend.error);
   RunBackend &b = **backend;
-  if (o.staticSplit && !b.setStaticSplit(true))
-    return fail("--split static: only compiled executables run parallel "
-                "regions of generated code");
+  if (o.split != Split::balanced && !b.setSplit(o.split))
+    return fail(std::string("--split ") +
+                (o.split == Split::coarse ? "coarse" : "static") +
+                ": only compiled executables run parallel regions of "
+                "generated code");
   std::vector<Result> results;
   std::vector<int> threadCounts;
   for (int64_t t : o.threadList)
@@ -522,8 +530,10 @@ int benchMainUnguarded(const std::string &program,
       std::printf("parallel regions per decoded token: %.0f (hand-offs to "
                   "the thread pool, %s; %s)\n",
                   r.regionsPerToken, r.test.c_str(),
-                  o.staticSplit ? "static split, --split static"
-                                : "blocks handed to free threads");
+                  o.split == Split::static_ ? "static split, --split static"
+                  : o.split == Split::coarse
+                      ? "blocks handed to free threads, --split coarse"
+                      : "blocks handed to free threads");
       break;
     }
   for (const Result &r : results)

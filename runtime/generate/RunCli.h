@@ -91,6 +91,10 @@ OrError<RunOptions> parseRunOptions(const std::vector<std::string> &args,
 /// The flag list printed by --help.
 std::string runUsage(const std::string &program, bool modelFlag);
 
+/// How parallel regions of generated code split their items (bench
+/// --split; RunBackend::setSplit).
+enum class Split { balanced, coarse, static_ };
+
 /// What a backend provides to a run session.
 class RunBackend {
 public:
@@ -118,11 +122,13 @@ public:
   /// each a hand-off to the thread pool and a wait for it); 0 when not
   /// counted. Bench reports them per decoded token.
   virtual uint64_t parallelRegions() const { return 0; }
-  /// Runs every parallel region on the static split, each thread its own
-  /// part (bench --split static: the baseline of the balanced split, see
-  /// tern_abi.h's tern_parallel_for). False when the backend has no
-  /// parallel regions of generated code.
-  virtual bool setStaticSplit(bool) { return false; }
+  /// How parallel regions split their items among the threads (bench
+  /// --split; tern_abi.h's tern_parallel_for): as compiled (balanced), in
+  /// the compiled blocks per thread without the largest-block bound
+  /// (coarse), or each thread its own part (static_). The last two are
+  /// baselines to measure against. False when the backend has no parallel
+  /// regions of generated code.
+  virtual bool setSplit(Split) { return false; }
   /// The tokenizer, or null when the model has none (then only --tokens
   /// works and output is token ids).
   virtual const Tokenizer *tokenizer() const = 0;
@@ -176,9 +182,9 @@ struct BenchOptions {
   /// -mmp 1 / --mmap: weights mapped from the file; -mmp 0 / --no-mmap:
   /// read into memory; neither: HeldWeights.h's default.
   std::optional<bool> mmap;
-  /// --split static: every parallel region on the static split
-  /// (RunBackend::setStaticSplit); default: as compiled (balanced).
-  bool staticSplit = false;
+  /// --split: how parallel regions split their items (RunBackend::setSplit);
+  /// default: as compiled (balanced).
+  Split split = Split::balanced;
   /// --llc BYTES: the last-level cache size that decides whether the
   /// weights lie beyond the caches (then the bandwidth is measured over
   /// them, alternating with decode repetitions); default: what Linux

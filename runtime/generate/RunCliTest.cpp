@@ -186,13 +186,16 @@ TEST(BenchCli, ParsesFlagsAndModel) {
   EXPECT_EQ(d->streams, std::vector<int64_t>{1});
   EXPECT_EQ(d->reps, 5);
   EXPECT_EQ(d->output, "md");
-  EXPECT_FALSE(d->staticSplit);
+  EXPECT_EQ(d->split, Split::balanced);
   OrError<BenchOptions> s = parseBenchOptions({"--split", "static"}, false);
   ASSERT_TRUE(s) << s.error;
-  EXPECT_TRUE(s->staticSplit);
+  EXPECT_EQ(s->split, Split::static_);
+  s = parseBenchOptions({"--split", "coarse"}, false);
+  ASSERT_TRUE(s) << s.error;
+  EXPECT_EQ(s->split, Split::coarse);
   s = parseBenchOptions({"--split", "static", "--split", "balanced"}, false);
   ASSERT_TRUE(s) << s.error;
-  EXPECT_FALSE(s->staticSplit); // the last one wins
+  EXPECT_EQ(s->split, Split::balanced); // the last one wins
 }
 
 TEST(BenchCli, LlamaBenchSpellings) {
@@ -231,7 +234,7 @@ TEST(BenchCli, BadFlagsAreNamed) {
       {{"m.gguf", "-r"}, true, "-r needs a value"},
       {{"m.gguf", "--turbo", "1"}, true, "unknown flag '--turbo'"},
       {{"--split", "dynamic"}, false,
-       "--split: 'dynamic' is not balanced or static"},
+       "--split: 'dynamic' is not balanced, coarse or static"},
       {{"--split"}, false, "--split needs a value"},
       {{"m.gguf"}, false, "unexpected argument 'm.gguf'"},
       {{"a.gguf", "b.gguf"}, true, "unexpected argument 'b.gguf'"},

@@ -70,8 +70,8 @@ void ThreadPool::parallelFor(int64_t n,
 }
 
 void ThreadPool::parallelForBalanced(
-    int64_t n, int64_t blocks,
-    const std::function<void(int64_t, int64_t)> &fn) {
+    int64_t n, int64_t blocks, const std::function<void(int64_t, int64_t)> &fn,
+    int64_t maxBlock) {
   if (n <= 0)
     return;
   if (workers_.empty() || n == 1) {
@@ -81,8 +81,11 @@ void ThreadPool::parallelForBalanced(
   // Ranges are packed in 32 bits each; larger ones (none in generated
   // code) keep the static split.
   const bool balanced = blocks > 1 && n < (int64_t(1) << 31);
-  if (balanced)
+  if (balanced) {
     grain_ = std::max<int64_t>(1, n / (int64_t(size()) * blocks));
+    if (maxBlock > 0)
+      grain_ = std::min(grain_, maxBlock);
+  }
   start(n, fn, balanced);
 }
 

@@ -10,10 +10,11 @@
 // computes each index independently gives bit-identical results for any
 // thread count. No thread is created or destroyed per call.
 //
-// `parallelForBalanced(n, blocks, fn)` starts from the same chunks but
-// hands them out in blocks of about 1/blocks of a chunk: each thread takes
-// blocks from the front of its own chunk, and a thread whose chunk is done
-// takes blocks from the back of another's. A thread that started late (a
+// `parallelForBalanced(n, blocks, fn, maxBlock)` starts from the same
+// chunks but hands them out in blocks of about 1/blocks of a chunk, and of
+// at most maxBlock items where maxBlock > 0: each thread takes blocks from
+// the front of its own chunk, and a thread whose chunk is done takes
+// blocks from the back of another's. A thread that started late (a
 // worker woken from sleep) or ran slow (a vCPU shared with another guest)
 // no longer holds up the others at the end of the call. Which thread runs
 // an index then depends on timing, so fn must compute every index
@@ -61,12 +62,14 @@ public:
   /// on the same pool.
   void parallelFor(int64_t n, const std::function<void(int64_t, int64_t)> &fn);
 
-  /// As parallelFor, with each chunk cut into `blocks` blocks handed out
-  /// to the threads that are free; see the file comment. fn(begin, end)
-  /// may be called several times per thread, on blocks of one chunk or
-  /// another. blocks <= 1 is parallelFor.
+  /// As parallelFor, with each chunk cut into `blocks` blocks (and blocks
+  /// of at most `maxBlock` items where maxBlock > 0) handed out to the
+  /// threads that are free; see the file comment. fn(begin, end) may be
+  /// called several times per thread, on blocks of one chunk or another.
+  /// blocks <= 1 is parallelFor.
   void parallelForBalanced(int64_t n, int64_t blocks,
-                           const std::function<void(int64_t, int64_t)> &fn);
+                           const std::function<void(int64_t, int64_t)> &fn,
+                           int64_t maxBlock = 0);
 
   /// Chunk `index` of [0, n) split into `chunks` parts: [begin, end).
   static void chunk(int64_t n, int chunks, int index, int64_t &begin,

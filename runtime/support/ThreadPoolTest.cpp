@@ -108,6 +108,41 @@ TEST(ThreadPool, BalancedRunsEveryIndexExactlyOnce) {
   }
 }
 
+TEST(ThreadPool, BalancedBlocksHoldAtMostMaxBlockItems) {
+  // A bound on a block's items (tern_parallel_for's max_block) cuts the
+  // parts finer than their blocks per thread would, and still runs every
+  // index once; 0 is no bound.
+  for (int threads : {2, 3}) {
+    ThreadPool pool(threads);
+    for (int64_t maxBlock : {1, 5, 64, 0})
+      for (int64_t n : {7, 1001, 128256}) {
+        std::vector<std::atomic<int>> hits(n);
+        std::atomic<int64_t> calls{0}, largest{0};
+        pool.parallelForBalanced(
+            n, 8,
+            [&](int64_t b, int64_t e) {
+              calls++;
+              int64_t seen = largest.load();
+              while (e - b > seen && !largest.compare_exchange_weak(seen, e - b))
+                ;
+              for (int64_t i = b; i < e; ++i)
+                hits[i]++;
+            },
+            maxBlock);
+        for (int64_t i = 0; i < n; ++i)
+          ASSERT_EQ(hits[i].load(), 1) << threads << " threads, max "
+                                       << maxBlock << ", n " << n;
+        const int64_t perThreadBlocks = std::max<int64_t>(1, n / (threads * 8));
+        const int64_t grain =
+            maxBlock > 0 ? std::min(perThreadBlocks, maxBlock) : perThreadBlocks;
+        EXPECT_LE(largest.load(), grain)
+            << threads << " threads, max " << maxBlock << ", n " << n;
+        EXPECT_GE(calls.load(), (n + grain - 1) / grain)
+            << threads << " threads, max " << maxBlock << ", n " << n;
+      }
+  }
+}
+
 TEST(ThreadPool, BalancedBlocksOfOnePartGoToAFreeThread) {
   // Thread 1's first block does not return until every other index is
   // done: only if the other thread takes the rest of thread 1's part from

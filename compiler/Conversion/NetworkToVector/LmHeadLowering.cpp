@@ -220,6 +220,15 @@ struct LmHeadLowering : OpRewritePattern<LmHeadOp> {
                       static_cast<int64_t>(op.getPrefetchLocality().value_or(
                           KernelAttr::kDefaultLocality))};
     const int64_t vocab = wType.getDimSize(0);
+    // Bytes of weights and scales per vocabulary row.
+    auto bytesOf = [](RankedTensorType t) {
+      return t.getNumElements() *
+             static_cast<int64_t>(t.getElementTypeBitWidth()) / 8;
+    };
+    const int64_t rowBytes =
+        (bytesOf(wType) +
+         (op.getScales() ? bytesOf(op.getScales().getType()) : 0)) /
+        vocab;
     auto memrefOf = [](RankedTensorType t) -> Type {
       return MemRefType::get(t.getShape(), t.getElementType());
     };
@@ -282,6 +291,10 @@ struct LmHeadLowering : OpRewritePattern<LmHeadOp> {
       auto call = func::CallOp::create(rewriter, loc, fn, args);
       call->setAttr(kParallelCallAttr,
                     rewriter.getI64IntegerAttr(kParallelBlocks));
+      // One row streams the head: blocks of at most kStreamBlockBytes.
+      if (s.rows == 1)
+        call->setAttr(kBlockCallAttr,
+                      rewriter.getI64IntegerAttr(streamBlockItems(rowBytes)));
     };
     if (!s.firstRowArg) {
       emitCall();

@@ -98,7 +98,8 @@ func::FuncOp getOrDeclareParallelFor(ModuleOp module) {
   b.setInsertionPointToEnd(module.getBody());
   auto f = func::FuncOp::create(
       b, module.getLoc(), TERN_ABI_PARALLEL_FOR_FN,
-      b.getFunctionType({taskType, ptr, b.getIndexType(), b.getIndexType()},
+      b.getFunctionType({taskType, ptr, b.getIndexType(), b.getIndexType(),
+                         b.getIndexType()},
                         {}));
   f.setPrivate();
   return f;
@@ -130,6 +131,17 @@ struct ConvertParallelToRuntimePass
         call.emitError() << "tern.parallel = " << blocks
                          << ": blocks per thread must be 1 to 1024";
         return signalPassFailure();
+      }
+      // The most items of a block: tern.block, or 0 (no bound).
+      int64_t maxBlock = 0;
+      if (Attribute a = call->getAttr(kBlockCallAttr)) {
+        auto i = dyn_cast<IntegerAttr>(a);
+        if (!i || i.getInt() < 1) {
+          call.emitError("tern.block must be the most items of a block (an "
+                         "integer of at least 1)");
+          return signalPassFailure();
+        }
+        maxBlock = i.getInt();
       }
       auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
       const unsigned n = call.getNumOperands();
@@ -177,7 +189,8 @@ struct ConvertParallelToRuntimePass
                                           SymbolRefAttr::get(task));
       func::CallOp::create(b, loc, parallelFor,
                            ValueRange{fn, argsPtr, call.getOperand(n - 1),
-                                      arith::ConstantIndexOp::create(b, loc, blocks)});
+                                      arith::ConstantIndexOp::create(b, loc, blocks),
+                                      arith::ConstantIndexOp::create(b, loc, maxBlock)});
       call.erase();
     }
   }

@@ -14,6 +14,9 @@ namespace mlir::tern {
 
 /// The attribute that marks a func.call as a parallel range call.
 constexpr const char *kParallelCallAttr = "tern.parallel";
+/// On a tern.parallel call: the most items of one block (tern_abi.h's
+/// tern_parallel_for `max_block`); absent: no bound.
+constexpr const char *kBlockCallAttr = "tern.block";
 
 } // namespace mlir::tern
 

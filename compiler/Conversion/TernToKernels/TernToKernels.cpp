@@ -126,9 +126,13 @@ struct ConvertTernToKernelsPass
       // them, in the family's blocks per thread.
       const KernelFamily *family =
           findKernelFamily(kernel.getFamily().getValue());
-      call->setAttr(kParallelCallAttr,
-                    b.getI64IntegerAttr(family ? family->parallelBlocks
-                                               : kParallelBlocks));
+      const int64_t blocks = family ? family->parallelBlocks : kParallelBlocks;
+      call->setAttr(kParallelCallAttr, b.getI64IntegerAttr(blocks));
+      // One row streams the weights: blocks of at most kStreamBlockBytes.
+      if (int64_t most = matmulBlockItems(
+              m, blocks, n * kernel.getLayout().rowBytes(k),
+              rangeUnits(kernel.getLayout(), n)))
+        call->setAttr(kBlockCallAttr, b.getI64IntegerAttr(most));
       Value result = bufferization::ToTensorOp::create(
           b, loc, op.getResult().getType(), out, /*restrict=*/true,
           /*writable=*/true);

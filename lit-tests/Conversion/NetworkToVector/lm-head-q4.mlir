@@ -4,7 +4,7 @@
 // The integer q4 head (runtime/model/HeadFormat.h, q4HeadLogit): token
 // rows quantized to i8 with their scales, codes [V, H/2], scales [V, H/32].
 // CHECK-LABEL: func @q4
-// CHECK: call @tern_head_q4_i8_r1_h512_v100_pf256_vnni512(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %arg4, %{{.*}}, %{{.*}}) {tern.parallel = 8 : i64} : (memref<1x512xi8>, memref<1xf32>, memref<100x256xi8>, memref<100x16xf32>, memref<100xf32>, index, index) -> ()
+// CHECK: call @tern_head_q4_i8_r1_h512_v100_pf256_vnni512(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %arg4, %{{.*}}, %{{.*}}) {tern.block = 409 : i64, tern.parallel = 8 : i64} : (memref<1x512xi8>, memref<1xf32>, memref<100x256xi8>, memref<100x16xf32>, memref<100xf32>, index, index) -> ()
 func.func @q4(%x: tensor<1x512xi8>, %xs: tensor<1xf32>, %c: tensor<100x256xi8>, %s: tensor<100x16xf32>, %logits: memref<100xf32>) {
   tern.lm_head %x scaled %xs, %c, %s into %logits as q4 {dot = "vnni512", prefetch = 256 : i64} : tensor<1x512xi8> scaled tensor<1xf32>, tensor<100x256xi8>, tensor<100x16xf32> into memref<100xf32>
   return

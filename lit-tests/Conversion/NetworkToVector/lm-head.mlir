@@ -1,8 +1,9 @@
 // RUN: tern-opt %s --convert-tern-network-to-vector | FileCheck %s
 
-// Decode: one tern.parallel call over all vocabulary rows.
+// Decode: one tern.parallel call over all vocabulary rows, in blocks of at
+// most 128 KiB of weights (tern.block: 1024 rows of 128 bytes).
 // CHECK-LABEL: func @native
-// CHECK: call @tern_head_native_f16_r1_h64_v100(%{{.*}}, %{{.*}}, %arg2, %{{.*}}, %{{.*}}) {tern.parallel = 8 : i64} : (memref<1x64xf32>, memref<100x64xf16>, memref<100xf32>, index, index) -> ()
+// CHECK: call @tern_head_native_f16_r1_h64_v100(%{{.*}}, %{{.*}}, %arg2, %{{.*}}, %{{.*}}) {tern.block = 1024 : i64, tern.parallel = 8 : i64} : (memref<1x64xf32>, memref<100x64xf16>, memref<100xf32>, index, index) -> ()
 func.func @native(%x: tensor<1x64xf32>, %w: tensor<100x64xf16>, %logits: memref<100xf32>) {
   tern.lm_head %x, %w into %logits as native : tensor<1x64xf32>, tensor<100x64xf16> into memref<100xf32>
   return

@@ -6,7 +6,7 @@
 // row whose upper bound a + B reaches it the native logit, through the same
 // dot product as the native head.
 // CHECK-LABEL: func @screened
-// CHECK: call @tern_head_int8_i8_r1_h64_v100({{.*}}) {tern.parallel = 8 : i64}
+// CHECK: call @tern_head_int8_i8_r1_h64_v100({{.*}}) {tern.block = 1927 : i64, tern.parallel = 8 : i64}
 // CHECK: call @tern_screen_head_f16_h64_v100(%{{.*}}, %{{.*}}, %{{.*}}, %arg5) : (memref<1x64xf32>, memref<100x64xf16>, memref<100xf32>, memref<100xf32>) -> ()
 // CHECK-NOT: tern.parallel
 // CHECK: func.func private @tern_screen_head_f16_h64_v100(%[[X:.*]]: memref<1x64xf32>, %[[W:.*]]: memref<100x64xf16>, %[[B:.*]]: memref<100xf32>, %[[L:.*]]: memref<100xf32>)

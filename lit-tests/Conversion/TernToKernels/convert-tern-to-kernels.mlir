@@ -11,7 +11,7 @@
 // CHECK: %[[OUT:.*]] = memref.alloc() : memref<1x64xi32>
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
-// CHECK: call @tern_kernel_i2_avx2_1x64x256_b128_t1x1(%[[A]], %[[VIEW]], %[[OUT]], %[[C0]], %[[C64]]) {tern.parallel = 8 : i64}
+// CHECK: call @tern_kernel_i2_avx2_1x64x256_b128_t1x1(%[[A]], %[[VIEW]], %[[OUT]], %[[C0]], %[[C64]]) {tern.block = 2048 : i64, tern.parallel = 8 : i64}
 // CHECK: %[[R:.*]] = bufferization.to_tensor %[[OUT]] restrict writable : memref<1x64xi32> to tensor<1x64xi32>
 // CHECK: return %[[R]]
 // CHECK-NOT: tern.weight
@@ -73,7 +73,7 @@ func.func @layer(%blob: memref<8192xi8>, %x: tensor<1x256xf32>, %s: f32) -> tens
 // (320 / 5 = 64 bytes); NEON reads blocks of 80.
 // CHECK-LABEL: func @base3v
 // CHECK: %[[VIEW:.*]] = memref.view %{{.*}}[%{{.*}}][] : memref<8192xi8> to memref<64x64xi8>
-// CHECK: call @tern_kernel_base3v_avx2_1x64x320_b160_t1x1(%{{.*}}, %[[VIEW]], %{{.*}}, %{{.*}}, %{{.*}}) {tern.parallel = 8 : i64}
+// CHECK: call @tern_kernel_base3v_avx2_1x64x320_b160_t1x1(%{{.*}}, %[[VIEW]], %{{.*}}, %{{.*}}, %{{.*}}) {tern.block = 2048 : i64, tern.parallel = 8 : i64}
 // CHECK: call @tern_kernel_base3v_neon_dotprod_1x64x320_b80_t1x4(
 // CHECK-DAG: func.func private @tern_kernel_base3v_avx2_1x64x320_b160_t1x1(memref<1x320xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"avx2", base3v, block = 160, tile = [1, 1]>}
 // CHECK-DAG: func.func private @tern_kernel_base3v_neon_dotprod_1x64x320_b80_t1x4(
@@ -92,7 +92,7 @@ func.func @base3v(%blob: memref<8192xi8>, %q: tensor<1x320xi8>) -> (tensor<1x64x
 // CHECK-LABEL: func @lut2i
 // CHECK: %[[VIEW:.*]] = memref.view %{{.*}}[%{{.*}}][] : memref<8192xi8> to memref<64x64xi8>
 // CHECK: %[[GROUPS:.*]] = arith.constant 2 : index
-// CHECK: call @tern_kernel_lut2i_lut_1x64x256_b256_t1x2(%{{.*}}, %[[VIEW]], %{{.*}}, %{{.*}}, %[[GROUPS]]) {tern.parallel = 8 : i64}
+// CHECK: call @tern_kernel_lut2i_lut_1x64x256_b256_t1x2(%{{.*}}, %[[VIEW]], %{{.*}}, %{{.*}}, %[[GROUPS]]) {tern.block = 64 : i64, tern.parallel = 8 : i64}
 // CHECK: func.func private @tern_kernel_lut2i_lut_1x64x256_b256_t1x2(memref<1x256xi8>, memref<64x64xi8>, memref<1x64xi32>, index, index) attributes {tern.kernel = #tern.kernel<"lut", lut2i, block = 256, tile = [1, 2]>}
 func.func @lut2i(%blob: memref<8192xi8>, %q: tensor<1x256xi8>) -> tensor<1x64xi32> {
   %w = tern.weight "w" %blob[0] : memref<8192xi8> -> !tern.weights<64x256, #tern.layout<lut2i, block = 256>>
@@ -114,4 +114,23 @@ func.func @blocks(%blob: memref<8192xi8>, %q: tensor<32x256xi8>) -> (tensor<32x6
   %w1 = tern.weight "w1" %blob[4096] : memref<8192xi8> -> !tern.weights<64x256, #tern.layout<i2, block = 256>>
   %a1 = tern.matmul %q, %w1 {kernel = #tern.kernel<"amx", i2, block = 256, tile = [1, 1]>} : tensor<32x256xi8>, !tern.weights<64x256, #tern.layout<i2, block = 256>> -> tensor<32x64xi32>
   return %a0, %a1 : tensor<32x64xi32>, tensor<32x64xi32>
+}
+
+// -----
+
+// One row of activations streams the weights: its blocks hold at most
+// kStreamBlockBytes (128 KiB) of them, here 64 rows of 2048 bytes
+// (K = 8192 in i2); 64-byte rows allow 2048. Calls of more rows (prefill)
+// have no bound beyond their blocks per thread.
+// CHECK-LABEL: func @stream_blocks
+// CHECK: call @tern_kernel_i2_vnni512_1x64x8192_b256_t1x1({{.*}}) {tern.block = 64 : i64, tern.parallel = 8 : i64}
+// CHECK: call @tern_kernel_i2_vnni512_1x64x256_b256_t1x1({{.*}}) {tern.block = 2048 : i64, tern.parallel = 8 : i64}
+// CHECK: call @tern_kernel_i2_vnni512_32x64x256_b256_t1x1({{.*}}) {tern.parallel = 8 : i64}
+func.func @stream_blocks(%blob: memref<139264xi8>, %q: tensor<1x8192xi8>, %r: tensor<1x256xi8>, %p: tensor<32x256xi8>) -> (tensor<1x64xi32>, tensor<1x64xi32>, tensor<32x64xi32>) {
+  %w = tern.weight "w" %blob[0] : memref<139264xi8> -> !tern.weights<64x8192, #tern.layout<i2, block = 256>>
+  %a0 = tern.matmul %q, %w {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1]>} : tensor<1x8192xi8>, !tern.weights<64x8192, #tern.layout<i2, block = 256>> -> tensor<1x64xi32>
+  %w1 = tern.weight "w1" %blob[131072] : memref<139264xi8> -> !tern.weights<64x256, #tern.layout<i2, block = 256>>
+  %a1 = tern.matmul %r, %w1 {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1]>} : tensor<1x256xi8>, !tern.weights<64x256, #tern.layout<i2, block = 256>> -> tensor<1x64xi32>
+  %a2 = tern.matmul %p, %w1 {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1]>} : tensor<32x256xi8>, !tern.weights<64x256, #tern.layout<i2, block = 256>> -> tensor<32x64xi32>
+  return %a0, %a1, %a2 : tensor<1x64xi32>, tensor<1x64xi32>, tensor<32x64xi32>
 }
