@@ -123,7 +123,8 @@ TEST(ThreadPool, BalancedBlocksHoldAtMostMaxBlockItems) {
             [&](int64_t b, int64_t e) {
               calls++;
               int64_t seen = largest.load();
-              while (e - b > seen && !largest.compare_exchange_weak(seen, e - b))
+              while (e - b > seen &&
+                     !largest.compare_exchange_weak(seen, e - b))
                 ;
               for (int64_t i = b; i < e; ++i)
                 hits[i]++;
@@ -132,9 +133,9 @@ TEST(ThreadPool, BalancedBlocksHoldAtMostMaxBlockItems) {
         for (int64_t i = 0; i < n; ++i)
           ASSERT_EQ(hits[i].load(), 1) << threads << " threads, max "
                                        << maxBlock << ", n " << n;
-        const int64_t perThreadBlocks = std::max<int64_t>(1, n / (threads * 8));
-        const int64_t grain =
-            maxBlock > 0 ? std::min(perThreadBlocks, maxBlock) : perThreadBlocks;
+        // Items per block from the blocks per thread, then the bound.
+        const int64_t items = std::max<int64_t>(1, n / (threads * 8));
+        const int64_t grain = maxBlock > 0 ? std::min(items, maxBlock) : items;
         EXPECT_LE(largest.load(), grain)
             << threads << " threads, max " << maxBlock << ", n " << n;
         EXPECT_GE(calls.load(), (n + grain - 1) / grain)

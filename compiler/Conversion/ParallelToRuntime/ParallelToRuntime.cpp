@@ -187,10 +187,12 @@ struct ConvertParallelToRuntimePass
       Value argsPtr = LLVM::IntToPtrOp::create(b, loc, ptr, argsAddr);
       Value fn = func::ConstantOp::create(b, loc, task.getFunctionType(),
                                           SymbolRefAttr::get(task));
+      auto index = [&](int64_t v) -> Value {
+        return arith::ConstantIndexOp::create(b, loc, v);
+      };
       func::CallOp::create(b, loc, parallelFor,
                            ValueRange{fn, argsPtr, call.getOperand(n - 1),
-                                      arith::ConstantIndexOp::create(b, loc, blocks),
-                                      arith::ConstantIndexOp::create(b, loc, maxBlock)});
+                                      index(blocks), index(maxBlock)});
       call.erase();
     }
   }
