@@ -227,10 +227,14 @@ TEST_P(EveryFamily, OtherReductionLengthsMatchReferenceExactly) {
       for (const Layout &l : firstLayoutRead(GetParam(), p, k)) {
         check(GetParam(), {2, rowsFor(p), k, l, *fit({1, 2})});
         // The default tile of a 64-row chunk (vnni512 at K = 6912: 4x3),
-        // on rows and columns that leave remainders.
+        // on rows and columns that leave remainders, and of decode
+        // (vnni512x at K = 6912: two groups).
         if (k == 6912 && GetParam()->minRows <= 9)
           check(GetParam(), {9, rowsFor(p), k, l,
                              GetParam()->defaultTile(64, k)});
+        if (k == 6912 && GetParam()->minRows <= 1)
+          check(GetParam(), {1, rowsFor(p), k, l,
+                             GetParam()->defaultTile(1, k)});
       }
 }
 

@@ -132,3 +132,20 @@ func.func @q4_head(%x: tensor<1x64xi8>, %xs: tensor<1xf32>, %c: tensor<100x32xi8
   tern.lm_head %x scaled %xs, %c, %s into %logits as q4 : tensor<1x64xi8> scaled tensor<1xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<100xf32>
   return
 }
+
+// vnni512x decodes rows of more than 4096 weights two groups at a time
+// (each broadcast activation feeds both), shorter rows one group;
+// prefill tiles do not change.
+// ZEN4-LABEL: func.func @long_rows
+// ZEN4: tern.bitlinear {{.*}} {kernel = #tern.kernel<"vnni512x", i2x16, block = 4096, tile = [1, 1], prefetch = 5120, locality = 3>}
+// ZEN4: tern.bitlinear {{.*}} {kernel = #tern.kernel<"vnni512x", i2x16, block = 4160, tile = [1, 2], prefetch = 5120, locality = 3>}
+// ZEN4: tern.matmul {{.*}} {kernel = #tern.kernel<"vnni512x", i2x16, block = 4160, tile = [8, 2], prefetch = 5120, locality = 3>}
+func.func @long_rows(%blob: memref<?xi8>, %x4096: tensor<1x4096xf32>, %x: tensor<1x4160xf32>, %q: tensor<8x4160xi8>, %s: f32)
+    -> (tensor<1x32xf32>, tensor<1x32xf32>, tensor<8x32xi32>) {
+  %short = tern.weight "short" %blob : memref<?xi8> -> !tern.weights<32x4096>
+  %long = tern.weight "long" %blob : memref<?xi8> -> !tern.weights<32x4160>
+  %a = tern.bitlinear %x4096, %short, %s : tensor<1x4096xf32>, !tern.weights<32x4096>, f32 -> tensor<1x32xf32>
+  %b = tern.bitlinear %x, %long, %s : tensor<1x4160xf32>, !tern.weights<32x4160>, f32 -> tensor<1x32xf32>
+  %c = tern.matmul %q, %long : tensor<8x4160xi8>, !tern.weights<32x4160> -> tensor<8x32xi32>
+  return %a, %b, %c : tensor<1x32xf32>, tensor<1x32xf32>, tensor<8x32xi32>
+}

@@ -16,6 +16,11 @@ using namespace mlir;
 using namespace mlir::tern;
 using namespace mlir::tern::kernels;
 
+namespace {
+/// Decode rows longer than this many weights take tiles of two groups.
+constexpr int64_t kLongDecodeRow = 4096;
+} // namespace
+
 const KernelFamily &mlir::tern::vnni512xFamily() {
   static const KernelFamily f = [] {
     KernelFamily f;
@@ -36,13 +41,22 @@ const KernelFamily &mlir::tern::vnni512xFamily() {
     // groups, also for K = 6912 (a tile reads 4 bytes of each row at a
     // time: 8x2 prefilled the 2B4T down shape 1.05-1.10x faster than 4x3,
     // tern-kernel-bench --benchmark_filter=prefill64_vnni512x.*down, 2
-    // rounds each; Zen 5). Decode: one group, one weight stream: one
-    // core's decode kernels streamed 22.0-23.9 GB/s, against 15.1-17.9
-    // with 4 groups (4 streams 10 KB apart) and 20.3-23.0 for vnni512 on
-    // i2 (`tern-kernel-bench --benchmark_filter='decode_'`, 2-3
-    // repetitions; Zen 5).
-    f.defaultTile = [](int64_t m, int64_t) {
-      return m == 1 ? Tile{1, 1} : Tile{std::min<int64_t>(m, 8), 2};
+    // rounds each; Zen 5). Decode: one group (one weight stream) for rows
+    // of up to 4096 weights: one core's K = 2560 decode kernels streamed
+    // 22.0-23.9 GB/s, against 15.1-17.9 with 4 groups (4 streams 10 KB
+    // apart) and 20.3-23.0 for vnni512 on i2 (`tern-kernel-bench
+    // --benchmark_filter='decode_'`, 2-3 repetitions; Zen 5). Longer rows
+    // (a group over 16 KiB) decode two groups at a time, each broadcast
+    // activation feeding both: in the 2B4T executable (`perf record -e
+    // cpu-clock ./EXE bench -p 0 -n 32 -r 10 -t 2`, Zen 5) one group of the
+    // down shape (K = 6912) took 1.23-1.26x the head's samples per byte and
+    // two groups 0.92-1.01x, while two groups of the K = 2560 shapes took
+    // 1.07x against one group's 1.00-1.03x (docs/performance.md, "Decode
+    // tiles of long rows").
+    f.defaultTile = [](int64_t m, int64_t k) {
+      if (m == 1)
+        return Tile{1, k > kLongDecodeRow ? 2 : 1};
+      return Tile{std::min<int64_t>(m, 8), 2};
     };
     f.maxTile = {8, 4};
     f.maxAccumulators = 16;
