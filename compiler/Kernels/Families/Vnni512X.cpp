@@ -49,10 +49,10 @@ const KernelFamily &mlir::tern::vnni512xFamily() {
     // (a group over 16 KiB) decode two groups at a time, each broadcast
     // activation feeding both: in the 2B4T executable (`perf record -e
     // cpu-clock ./EXE bench -p 0 -n 32 -r 10 -t 2`, Zen 5) one group of the
-    // down shape (K = 6912) took 1.23-1.26x the head's samples per byte and
-    // two groups 0.92-1.01x, while two groups of the K = 2560 shapes took
-    // 1.07x against one group's 1.00-1.03x (docs/performance.md, "Decode
-    // tiles of long rows").
+    // down shape (K = 6912) took 1.25-1.26x the head's samples per byte and
+    // two groups 0.91-1.01x, while two groups of the K = 2560 shapes took
+    // 1.04-1.09x against one group's 1.01-1.05x (docs/performance.md,
+    // "Decode tiles of long rows").
     f.defaultTile = [](int64_t m, int64_t k) {
       if (m == 1)
         return Tile{1, k > kLongDecodeRow ? 2 : 1};
