@@ -76,7 +76,8 @@ TEST(DefaultPolicy, LayoutsAndKernelsPerTarget) {
   const Target zen5 = target("znver5"), v3 = target("x86-64-v3"),
                sve = target("aarch64+sve");
   // 512-bit VNNI: columns in lanes (i2x16, one block per row), decode one
-  // group of 16 columns per tile, prefill 8x2, both prefetching (into L1 on Zen).
+  // group of 16 columns per tile (two for rows of more than 4096
+  // weights, below), prefill 8x2, both prefetching (into L1 on Zen).
   EXPECT_EQ(KernelSelector(zen5).choice(1, 2560, 2560),
             choice("vnni512x", 1, 1, i2x16Packing(), 2560, kX86StreamPrefetch,
                    3));
@@ -118,8 +119,10 @@ TEST(DefaultPolicy, DecodeKernelsThatStreamPrefetch) {
                 .choice(1, 2560, 6912)
                 .prefetch,
             8192);
+  // (vnni512x decodes rows of more than 4096 weights two groups at a
+  // time.)
   EXPECT_EQ(KernelSelector(zen5, nullptr, nullptr, 0).choice(1, 2560, 6912),
-            choice("vnni512x", 1, 1, i2x16Packing(), 6912));
+            choice("vnni512x", 1, 2, i2x16Packing(), 6912));
   // Batched decode and vnni512's prefill tiles prefetch too, at the same
   // distance; avx2's prefill tiles do not (up to kPrefetchRows rows only).
   for (int64_t m : {2, 4, 8, 32, 64})
