@@ -13,6 +13,8 @@
 # compiler) and $TERN_FUZZ_COMPILER_BUILD (default build-fuzz-compiler: the
 # tuning-file reader, which needs the compiler's registries). New inputs
 # the fuzzers find go to $BUILD/fuzz-work/<target>, not into the source tree.
+# Targets whose readers take a path write each input to a file in $TMPDIR
+# (fuzz/FuzzInput.h): a directory of this run's own, removed when it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${FUZZ_SECONDS:-20}
@@ -45,6 +47,10 @@ seeds="$BUILD/fuzz-seeds"
 rm -rf "$seeds"
 "$BUILD/bin/tern_fuzz_seeds" "$seeds"
 mkdir -p "$seeds/tuning_db"
+
+TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/tern-fuzz.XXXXXX")
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 
 status=0
 for t in "${TARGETS[@]}"; do
