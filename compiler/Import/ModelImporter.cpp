@@ -100,7 +100,10 @@ private:
                                scale, KernelAttr());
   }
   Value add(Value x, Value y) { return arith::AddFOp::create(b_, loc_, x, y); }
-  void layer(const Scope &s, Value xBuf, int64_t l);
+  /// RoPE's cosines and sines of the rows' positions: once per entry point,
+  /// passed to every layer.
+  std::pair<Value, Value> ropeTables(const Scope &s);
+  void layer(const Scope &s, Value xBuf, Value cos, Value sin, int64_t l);
   /// Tokens as tensor<R x i64>.
   Value tokens(const Scope &s, Value arg);
   void head(const Scope &s, Value xn, Value embedding, Value logits,
@@ -141,7 +144,21 @@ func::FuncOp GraphBuilder::function(const std::string &name,
   return fn;
 }
 
-void GraphBuilder::layer(const Scope &s, Value xBuf, int64_t l) {
+std::pair<Value, Value> GraphBuilder::ropeTables(const Scope &s) {
+  auto table = RankedTensorType::get({s.rows, c_.headDim / 2},
+                                     b_.getF32Type());
+  const auto theta = b_.getF32FloatAttr(c_.ropeTheta);
+  if (s.batch()) {
+    auto rope = RopeTableRowsOp::create(b_, loc_, table, table,
+                                        rowIds(s, s.positions), theta);
+    return {rope.getCos(), rope.getSin()};
+  }
+  auto rope = RopeTableOp::create(b_, loc_, table, table, s.pos, theta);
+  return {rope.getCos(), rope.getSin()};
+}
+
+void GraphBuilder::layer(const Scope &s, Value xBuf, Value cos, Value sin,
+                         int64_t l) {
   const rt::LayerWeights &w = m_.layers[static_cast<size_t>(l)];
   const int64_t qd = c_.numHeads * c_.headDim;
   Value x = bufferization::ToTensorOp::create(
@@ -153,21 +170,6 @@ void GraphBuilder::layer(const Scope &s, Value xBuf, int64_t l) {
   Value q = bitLinear(s, xn, w.attnQ);
   Value k = bitLinear(s, xn, w.attnK);
   Value v = bitLinear(s, xn, w.attnV);
-  auto table = RankedTensorType::get({s.rows, c_.headDim / 2},
-                                     b_.getF32Type());
-  Value cos, sin;
-  if (s.batch()) {
-    auto rope = RopeTableRowsOp::create(b_, loc_, table, table,
-                                        rowIds(s, s.positions),
-                                        b_.getF32FloatAttr(c_.ropeTheta));
-    cos = rope.getCos();
-    sin = rope.getSin();
-  } else {
-    auto rope = RopeTableOp::create(b_, loc_, table, table, s.pos,
-                                    b_.getF32FloatAttr(c_.ropeTheta));
-    cos = rope.getCos();
-    sin = rope.getSin();
-  }
   auto rotate = [&](Value t) -> Value {
     return RopeOp::create(b_, loc_, t.getType(), t, cos, sin);
   };
@@ -311,10 +313,14 @@ void GraphBuilder::network(const std::string &name, const Scope &s,
   init.setRestrict(true);
   init.setWritable(true);
   const int64_t batch = s.batch() ? rows : 0;
+  auto [cos, sin] = ropeTables(s);
   for (int64_t l = 0; l < c_.numLayers; ++l) {
     const std::string layerName = name + "_layer_" + std::to_string(l);
-    func::FuncOp lf = function(
-        layerName, {MemRefType::get({rows, h}, b_.getF32Type())}, batch);
+    func::FuncOp lf =
+        function(layerName,
+                 {cos.getType(), sin.getType(),
+                  MemRefType::get({rows, h}, b_.getF32Type())},
+                 batch);
     lf.setPrivate();
     lf->setAttr("passthrough", b_.getArrayAttr({b_.getStringAttr("noinline")}));
     {
@@ -327,7 +333,9 @@ void GraphBuilder::network(const std::string &name, const Scope &s,
         ls.slots = lb->getArgument(3);
         ls.positions = lb->getArgument(4);
       }
-      layer(ls, lb->getArguments().back(), l);
+      const unsigned n = lb->getNumArguments();
+      layer(ls, lb->getArgument(n - 1), lb->getArgument(n - 3),
+            lb->getArgument(n - 2), l);
       func::ReturnOp::create(b_, loc_);
     }
     SmallVector<Value> args = {s.blob, s.kCache, s.vCache};
@@ -335,7 +343,7 @@ void GraphBuilder::network(const std::string &name, const Scope &s,
       args.append({s.slots, s.positions});
     else
       args.push_back(s.pos);
-    args.push_back(xBuf);
+    args.append({cos, sin, xBuf});
     func::CallOp::create(b_, loc_, lf, args);
   }
   x = bufferization::ToTensorOp::create(b_, loc_, act(rows, h), xBuf,

@@ -16,9 +16,11 @@
 // Each computes the embedding lookup (tern.embedding), one call per
 // decoder layer (a function per layer, kept out of line: LLVM optimizes
 // many medium functions faster than one huge one), the final RMSNorm and
-// the head (tern.lm_head, in the chosen head format). A layer is
+// the head (tern.lm_head, in the chosen head format). RoPE's tables for
+// the rows' positions are computed once, before the first layer
+// (cos, sin = rope_table(pos)), and passed to every layer. A layer is
 //
-//   xn = rms_norm(x); q, k, v = bitlinear(xn); cos, sin = rope_table(pos)
+//   xn = rms_norm(x); q, k, v = bitlinear(xn)
 //   att = attention(rope(q), rope(k), v) over the KV cache
 //   x += bitlinear(rms_norm(att)); xn = rms_norm(x)
 //   x += bitlinear(rms_norm(squared_relu_gate(bitlinear(xn), bitlinear(xn))))
