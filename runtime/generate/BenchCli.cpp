@@ -66,6 +66,10 @@ struct Result {
   double regionsPerToken = 0;
   /// pp tests: the same per prompt token.
   double regionsPerPromptToken = 0;
+  /// tg tests of one stream: the fraction of the decode time spent outside
+  /// parallel regions, over every repetition after the warm-up
+  /// (RunBackend::parallelRegionNanos); negative when not counted.
+  double outsideRegions = -1;
   /// tg tests of one stream, where the weights are read from memory: the
   /// stream bandwidth (bytes/s) measured before each repetition and after
   /// the last, so that each repetition has a measurement on either side.
@@ -350,7 +354,10 @@ void printJson(const std::string &model, uint64_t size, int64_t params,
                     rooflineFractions(r, bytesPerToken)},
                    {"weights_bytes_per_token", bytesPerToken},
                    {"weights_held", held},
-                   {"parallel_regions_per_token", r.regionsPerToken}});
+                   {"parallel_regions_per_token", r.regionsPerToken},
+                   {"outside_regions_fraction",
+                    r.outsideRegions >= 0 ? nlohmann::json(r.outsideRegions)
+                                          : nlohmann::json()}});
   std::printf("%s\n", out.dump(2, ' ', false,
                                nlohmann::json::error_handler_t::replace)
                           .c_str());
@@ -413,18 +420,27 @@ std::string runTests(RunBackend &b, const BenchOptions &o, int threads,
       r.streamed.push_back(
           measureReadBandwidth(*probePool, probe->data, probe->size, 1));
     };
+    double decodeSeconds = 0, regionSeconds = 0;
     for (int rep = 0; rep <= o.reps; ++rep) { // rep 0 is the warm-up
       if (probing && rep > 0)
         streamOnce();
       const uint64_t regions = b.parallelRegions();
+      const uint64_t regionNanos = b.parallelRegionNanos();
       auto s = timeOnce(**lm, t.prompt, t.gen, t.streams);
       if (!s)
         return s.error;
       // A one-token prompt, then gen tokens: gen + 1 single-token steps.
-      if (t.tg && !t.pp && t.streams == 1)
+      if (t.tg && !t.pp && t.streams == 1) {
         r.regionsPerToken =
             static_cast<double>(b.parallelRegions() - regions) /
             static_cast<double>(t.gen + 1);
+        if (rep > 0) {
+          decodeSeconds += s->first + s->second;
+          regionSeconds +=
+              static_cast<double>(b.parallelRegionNanos() - regionNanos) /
+              1e9;
+        }
+      }
       if (t.pp && !t.tg)
         r.regionsPerPromptToken =
             static_cast<double>(b.parallelRegions() - regions) /
@@ -442,6 +458,9 @@ std::string runTests(RunBackend &b, const BenchOptions &o, int threads,
     }
     if (probing)
       streamOnce();
+    if (decodeSeconds > 0 && regionSeconds > 0)
+      r.outsideRegions =
+          std::max(0.0, 1.0 - regionSeconds / decodeSeconds);
     results.push_back(std::move(r));
   }
   return "";
@@ -534,6 +553,11 @@ int benchMainUnguarded(const std::string &program,
                   : o.split == Split::coarse
                       ? "blocks handed to free threads, --split coarse"
                       : "blocks handed to free threads");
+      if (r.outsideRegions >= 0)
+        std::printf("time outside them: %.1f %% of %s's decode time (the "
+                    "calling thread alone: layer code between regions, "
+                    "the runtime's steps)\n",
+                    100.0 * r.outsideRegions, r.test.c_str());
       break;
     }
   for (const Result &r : results)

@@ -122,6 +122,11 @@ public:
   /// each a hand-off to the thread pool and a wait for it); 0 when not
   /// counted. Bench reports them per decoded token.
   virtual uint64_t parallelRegions() const { return 0; }
+  /// Nanoseconds spent inside those regions so far, from each call to its
+  /// return; 0 when not counted. The rest of a decoded token's time is the
+  /// calling thread's alone (layer code between regions, the runtime's
+  /// own steps), which bench reports as a fraction.
+  virtual uint64_t parallelRegionNanos() const { return 0; }
   /// How parallel regions split their items among the threads (bench
   /// --split; tern_abi.h's tern_parallel_for): as compiled (balanced), in
   /// the compiled blocks per thread without the largest-block bound
