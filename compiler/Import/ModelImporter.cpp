@@ -251,7 +251,8 @@ void GraphBuilder::head(const Scope &s, Value xn, Value embedding,
   }
   LmHeadOp::create(b_, loc_, HeadFormatAttr::get(b_.getContext(), format),
                    rowsIn, rowScales, weights, scales, logits, firstRow,
-                   IntegerAttr(), IntegerAttr(), StringAttr());
+                   IntegerAttr(), IntegerAttr(), StringAttr(),
+                   DenseI64ArrayAttr());
   if (screen)
     ScreenHeadOp::create(
         b_, loc_, xn, native,

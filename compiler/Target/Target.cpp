@@ -142,6 +142,14 @@ int64_t Target::streamPrefetchLocality() const {
              : 1;
 }
 
+Target::VectorRegisters Target::vectorRegisters() const {
+  if (triple.getArch() != llvm::Triple::x86_64)
+    return {32, 16};
+  if (hasFeature("avx512f"))
+    return {32, 64};
+  return {16, hasFeature("avx") ? 32 : 16};
+}
+
 bool Target::isHostArch() const {
   return triple.getArch() ==
          llvm::Triple(llvm::sys::getProcessTriple()).getArch();

@@ -72,6 +72,15 @@ struct Target {
   /// elsewhere: on an Intel Xeon into L1 was slower for the head. The
   /// microarchitecture's caches, not a feature LLVM lists, decide it.
   int64_t streamPrefetchLocality() const;
+  /// The vector register file code for this target holds its values in:
+  /// x86-64 32 registers of 64 bytes with AVX-512, 16 of 32 with AVX, 16
+  /// of 16 (SSE) otherwise; AArch64 and RISC-V 32 of 16 bytes (NEON; SVE
+  /// and RVV registers are at least that long, their length is not known
+  /// at compile time). Tiles of sums kept in registers are sized by it.
+  struct VectorRegisters {
+    int64_t count, bytes;
+  };
+  VectorRegisters vectorRegisters() const;
   /// The features LLVM generates code with: `features`, then what Tern
   /// turns off because its code runs faster without it. x86-64 CPUs with
   /// AVX512-FP16 (Sapphire Rapids and later): -avx512fp16, so that f16 ->

@@ -76,6 +76,34 @@ KernelChoice KernelSelector::kernel(int64_t m, int64_t n, int64_t k,
       if (e->choice.family->reads(layout, k))
         return withPrefetch({e->choice.family, layout, e->choice.tile}, m,
                             prefetch_, locality_);
-  return withPrefetch(defaultKernel(families_, m, n, k, layout), m,
-                      prefetch_, locality_);
+  return withPrefetch(defaultKernel(families_, m, n, k, layout), m, prefetch_,
+                      locality_);
+}
+
+std::array<int64_t, 2>
+KernelSelector::headTile(Target::VectorRegisters registers, int64_t rows) {
+  // A sum of 32 f32 lanes takes `per` registers. The v x t sums take at
+  // most half the register file, and with them v weight vectors and one
+  // token vector must fit. Several vocabulary rows per pass only where
+  // each weight vector meets at least 4 token rows: with fewer, the loop
+  // streams weights rather than computing, and more weight streams ran
+  // slower. Of the tiles left, the most sums per pass, then the fewest
+  // loads per pass (v + t), then more token rows (fewer f16 widenings).
+  // Measured on 2 vCPUs of a Zen 5 (docs/performance.md, "Batched rows of
+  // the head").
+  const int64_t per = std::max<int64_t>(1, 128 / registers.bytes);
+  std::array<int64_t, 2> best = {1, 1};
+  auto key = [](int64_t v, int64_t t) {
+    return std::make_tuple(v * t, -(v + t), t);
+  };
+  for (int64_t v = 1; v <= 16; ++v)
+    for (int64_t t = 1; t <= std::min<int64_t>(rows, 16); ++t) {
+      const int64_t sums = v * t * per;
+      if ((v > 1 && t < 4) || sums > registers.count / 2 ||
+          sums + (v + 1) * per > registers.count)
+        continue;
+      if (key(v, t) > key(best[0], best[1]))
+        best = {v, t};
+    }
+  return best;
 }

@@ -18,7 +18,10 @@
 #define TERN_COMPILER_TRANSFORMS_KERNELSELECTION_H
 
 #include "compiler/Kernels/KernelFamily.h"
+#include "compiler/Target/Target.h"
 #include "compiler/Tuning/TuningDb.h"
+
+#include <array>
 
 namespace mlir::tern {
 
@@ -59,6 +62,11 @@ public:
   KernelChoice choice(int64_t m, int64_t n, int64_t k) const {
     return kernel(m, n, k, layout(n, k));
   }
+
+  /// tern.lm_head's tile for `rows` token rows, all wanted, of a float
+  /// head: {vocabulary rows, token rows} per pass over the columns.
+  static std::array<int64_t, 2> headTile(Target::VectorRegisters registers,
+                                         int64_t rows);
 
 private:
   Layout preferredLayout(int64_t n, int64_t k) const;

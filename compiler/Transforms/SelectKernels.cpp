@@ -91,6 +91,15 @@ struct TernSelectKernelsPass
         if (selector_->locality() != KernelAttr::kDefaultLocality)
           head.setPrefetchLocality(selector_->locality());
       });
+    // A float head over several token rows, all wanted: the tile of sums
+    // the target's vector registers hold.
+    module.walk([&](LmHeadOp head) {
+      const int64_t rows = head.getInput().getType().getDimSize(0);
+      if (rows > 1 && !head.getFirstRow() && !head.getTileAttr() &&
+          head.getFormat() != HeadFormat::q4)
+        head.setTile(KernelSelector::headTile(
+            selector_->target().vectorRegisters(), rows));
+    });
     // The integer q4 head's group sums: the target's best multiply-add of
     // byte quads.
     if (const KernelFamily *f = quadDotFamilyFor(selector_->target()))

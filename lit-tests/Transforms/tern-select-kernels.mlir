@@ -149,3 +149,30 @@ func.func @long_rows(%blob: memref<?xi8>, %x4096: tensor<1x4096xf32>, %x: tensor
   %c = tern.matmul %q, %long : tensor<8x4160xi8>, !tern.weights<32x4160> -> tensor<8x32xi32>
   return %a, %b, %c : tensor<1x32xf32>, tensor<1x32xf32>, tensor<8x32xi32>
 }
+
+// A float head over several token rows, every one wanted (batched decode):
+// the tile of sums half the target's vector registers hold, several
+// vocabulary rows only with at least 4 token rows (2 x 4 with 32 registers
+// of 64 bytes, 1 x 2 for 2 rows; 1 x 2 with 16 of 32 or NEON's 32 of 16;
+// 1 x 1 with SSE's 16 of 16). None where a first row is given (prefill's
+// last row) or for q4.
+// ZEN4-LABEL: func.func @batch_head
+// ZEN4: tern.lm_head {{.*}} as native {prefetch = 5120 : i64, prefetch_locality = 3 : i64, tile = array<i64: 2, 4>}
+// ZEN4: tern.lm_head {{.*}} as int8 {prefetch = 5120 : i64, prefetch_locality = 3 : i64, tile = array<i64: 1, 2>}
+// ZEN4: tern.lm_head {{.*}} from {{.*}} as native {prefetch = 5120 : i64, prefetch_locality = 3 : i64} :
+// AVX2-LABEL: func.func @batch_head
+// AVX2: tern.lm_head {{.*}} as native {prefetch = 5120 : i64, tile = array<i64: 1, 2>}
+// NEON-LABEL: func.func @batch_head
+// NEON: tern.lm_head {{.*}} as native {tile = array<i64: 1, 2>}
+// SVE-LABEL: func.func @batch_head
+// SVE: tern.lm_head {{.*}} as native {tile = array<i64: 1, 2>}
+// NONE-LABEL: func.func @batch_head
+// NONE: tern.lm_head {{.*}} as native {prefetch = 5120 : i64, tile = array<i64: 1, 1>}
+func.func @batch_head(%x8: tensor<8x256xf32>, %x2: tensor<2x256xf32>, %emb: tensor<64x256xf16>,
+                      %c: tensor<64x256xi8>, %s: tensor<64x1xf32>, %l8: memref<8x64xf32>,
+                      %l2: memref<2x64xf32>, %first: index) {
+  tern.lm_head %x8, %emb into %l8 as native : tensor<8x256xf32>, tensor<64x256xf16> into memref<8x64xf32>
+  tern.lm_head %x2, %c, %s into %l2 as int8 : tensor<2x256xf32>, tensor<64x256xi8>, tensor<64x1xf32> into memref<2x64xf32>
+  tern.lm_head %x8, %emb into %l8 from %first as native : tensor<8x256xf32>, tensor<64x256xf16> into memref<8x64xf32>
+  return
+}

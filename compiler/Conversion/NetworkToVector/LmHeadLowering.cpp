@@ -8,9 +8,11 @@
 // 8 lanes. Weights per format: native rows widened to f32; int8 codes to
 // f32 and the dot times the row's scale. q4 multiplies in integers
 // (Q4HeadLowering.cpp). With a first row, the call is skipped when no row
-// is wanted. With `prefetch = P`, the loops that compute one token row's
-// logits prefetch each loaded vocabulary row's columns ceil(P / row bytes)
-// rows ahead; the batched loop, bound by arithmetic, does not.
+// is wanted. Where every one of several token rows is wanted (batched
+// decode), the loop computes the op's tile of vocabulary rows x token rows
+// per pass over the columns. With `prefetch = P`, each loaded vocabulary
+// row's columns are prefetched ceil(P / row bytes) rows ahead (by the
+// first group of token rows in the batched loop).
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +24,8 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include "runtime/model/HeadFormat.h"
+
+#include <array>
 
 using namespace mlir;
 using namespace mlir::tern;
@@ -35,6 +39,9 @@ struct HeadShape {
   bool firstRowArg; ///< takes memref<1xindex> first_row
   int64_t prefetch; ///< bytes ahead (0: none)
   int64_t locality; ///< LLVM's prefetch locality hint
+  /// Vocabulary rows x token rows per pass of the batched loop (the op's
+  /// tile, 1 x 4 without one).
+  std::array<int64_t, 2> tile;
 };
 
 } // namespace
@@ -75,19 +82,18 @@ Value mlir::tern::fold32(VectorBuilder &v, Value acc) {
 
 namespace {
 
-/// n dot products of 32 lanes each over columns [0, h) in steps of 32,
-/// as independent sums: per column k, `shared(k)` loads what the n sums
-/// share once, then `operands(i, k, shared)` gives sum i's (token lanes,
-/// weight lanes), each multiplied and added before the next is loaded
-/// (fewer vectors live at once). Each sum accumulates in headDot's order;
-/// returns the n folded sums.
-SmallVector<Value> headSums(
-    VectorBuilder &v, int64_t h, int64_t n,
-    const std::function<Value(Value)> &shared,
-    const std::function<std::pair<Value, Value>(int64_t, Value, Value)>
-        &operands) {
+/// The dot products of `nv` vocabulary rows with `nt` token rows, 32 lanes
+/// each over columns [0, h) in steps of 32, as independent sums: per
+/// column k, `loadW(j, k)` loads vocabulary row j's lanes once, then each
+/// token row's lanes `loadX(i, k)` are loaded once and multiplied by every
+/// vocabulary row's, each product added before the next token row is
+/// loaded (fewer vectors live at once). Each sum accumulates in headDot's
+/// order; returns the folded sums, vocabulary row major.
+SmallVector<Value> headSums(VectorBuilder &v, int64_t h, int64_t nv, int64_t nt,
+                            const std::function<Value(int64_t, Value)> &loadW,
+                            const std::function<Value(int64_t, Value)> &loadX) {
   OpBuilder &b = v.b;
-  SmallVector<Value> init(static_cast<size_t>(n),
+  SmallVector<Value> init(static_cast<size_t>(nv * nt),
                           v.vzero(b.getF32Type(), 32));
   auto loop =
       scf::ForOp::create(b, v.loc, v.idx(0), v.idx(h), v.idx(32), init);
@@ -95,13 +101,18 @@ SmallVector<Value> headSums(
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value k = loop.getInductionVar();
-    Value common = shared(k);
-    SmallVector<Value> next;
-    for (int64_t i = 0; i < n; ++i) {
-      auto [x, w] = operands(i, k, common);
-      next.push_back(arith::AddFOp::create(
-          b, v.loc, loop.getRegionIterArgs()[i],
-          arith::MulFOp::create(b, v.loc, x, w)));
+    SmallVector<Value> w;
+    for (int64_t j = 0; j < nv; ++j)
+      w.push_back(loadW(j, k));
+    SmallVector<Value> next(init.size());
+    for (int64_t i = 0; i < nt; ++i) {
+      Value x = loadX(i, k);
+      for (int64_t j = 0; j < nv; ++j) {
+        const size_t at = static_cast<size_t>(j * nt + i);
+        next[at] =
+            arith::AddFOp::create(b, v.loc, loop.getRegionIterArgs()[at],
+                                  arith::MulFOp::create(b, v.loc, x, w[j]));
+      }
     }
     scf::YieldOp::create(b, v.loc, next);
   }
@@ -145,6 +156,53 @@ Value loadWeights(VectorBuilder &v, HeadFormat f, Value weights, Value row,
                                  v.vload(weights, {row, k}, w));
 }
 
+/// Stores logit `d` of vocabulary row `row` for token row `r`.
+using FinishFn = std::function<void(Value d, Value row, Value r)>;
+
+/// The batched loop (every one of several token rows wanted) over
+/// vocabulary rows [begin, end): per 32 columns, the weights of a tile's
+/// vocabulary rows are loaded and converted once for its group of token
+/// rows, each sum in headDot's order; whole tiles of s.tile[0] rows, then
+/// the rows left one at a time.
+void buildBatchedHeadLoop(VectorBuilder &v, const HeadShape &s, Value x,
+                          Value weights, Value begin, Value end,
+                          const FinishFn &finish) {
+  OpBuilder &b = v.b;
+  const int64_t nv = s.tile[0], group = s.tile[1];
+  // The end of the whole tiles.
+  Value whole = arith::SubIOp::create(
+      b, v.loc, end,
+      arith::RemUIOp::create(
+          b, v.loc, arith::SubIOp::create(b, v.loc, end, begin), v.idx(nv)));
+  auto block = [&](int64_t m, Value row) {
+    SmallVector<Value> rowAt = {row};
+    for (int64_t j = 1; j < m; ++j)
+      rowAt.push_back(arith::AddIOp::create(b, v.loc, row, v.idx(j)));
+    // The first group's loads prefetch (every group loads the same rows).
+    SmallVector<Value> ahead;
+    for (int64_t j = 0; j < m; ++j)
+      ahead.push_back(prefetchRow(v, s, weights, rowAt[j]));
+    for (int64_t r0 = 0; r0 < s.rows; r0 += group) {
+      const int64_t n = std::min(group, s.rows - r0);
+      SmallVector<Value> sums = headSums(
+          v, s.hidden, m, n,
+          [&](int64_t j, Value k) {
+            return loadWeights(v, s.format, weights, rowAt[j], k, 32,
+                               r0 == 0 ? ahead[j] : Value(), s.locality);
+          },
+          [&](int64_t i, Value k) {
+            return v.vload(x, {v.idx(r0 + i), k}, 32);
+          });
+      for (int64_t j = 0; j < m; ++j)
+        for (int64_t i = 0; i < n; ++i)
+          finish(sums[j * n + i], rowAt[j], v.idx(r0 + i));
+    }
+  };
+  v.forEach(begin, whole, nv, [&](Value row) { block(nv, row); });
+  if (nv > 1)
+    v.forEach(whole, end, 1, [&](Value row) { block(1, row); });
+}
+
 /// The head function's body: (x [R, H], weights[, scales], logits[,
 /// first_row], begin, end).
 void buildHeadBody(OpBuilder &b, Block *body, const HeadShape &s) {
@@ -167,26 +225,8 @@ void buildHeadBody(OpBuilder &b, Block *body, const HeadShape &s) {
       memref::StoreOp::create(b, v.loc, d, logits, ValueRange{r, row});
   };
   if (!s.firstRowArg && s.rows > 1 && s.hidden % 32 == 0) {
-    // Every row wanted (a batch): each vocabulary row's weights are loaded
-    // and converted once per 32 columns for a group of token rows, each
-    // row's sums in the same order as headDot's.
-    const int64_t group = 4;
-    v.forEach(body->getArgument(arg), body->getArgument(arg + 1), 1,
-              [&](Value row) {
-      for (int64_t r0 = 0; r0 < s.rows; r0 += group) {
-        const int64_t n = std::min(group, s.rows - r0);
-        SmallVector<Value> sums = headSums(
-            v, s.hidden, n,
-            [&](Value k) {
-              return loadWeights(v, s.format, weights, row, k, 32);
-            },
-            [&](int64_t i, Value k, Value w) {
-              return std::make_pair(v.vload(x, {v.idx(r0 + i), k}, 32), w);
-            });
-        for (int64_t i = 0; i < n; ++i)
-          finish(sums[i], row, v.idx(r0 + i));
-      }
-    });
+    buildBatchedHeadLoop(v, s, x, weights, body->getArgument(arg),
+                         body->getArgument(arg + 1), finish);
     func::ReturnOp::create(b, v.loc);
     return;
   }
@@ -214,11 +254,16 @@ struct LmHeadLowering : OpRewritePattern<LmHeadOp> {
     Location loc = op.getLoc();
     auto inType = op.getInput().getType();
     auto wType = op.getWeights().getType();
-    const HeadShape s{op.getFormat(), inType.getDimSize(0),
-                      inType.getDimSize(1), op.getFirstRow() != nullptr,
-                      static_cast<int64_t>(op.getPrefetch().value_or(0)),
-                      static_cast<int64_t>(op.getPrefetchLocality().value_or(
-                          KernelAttr::kDefaultLocality))};
+    HeadShape s{op.getFormat(),
+                inType.getDimSize(0),
+                inType.getDimSize(1),
+                op.getFirstRow() != nullptr,
+                static_cast<int64_t>(op.getPrefetch().value_or(0)),
+                static_cast<int64_t>(op.getPrefetchLocality().value_or(
+                    KernelAttr::kDefaultLocality)),
+                {1, 4}};
+    if (std::optional<ArrayRef<int64_t>> tile = op.getTile())
+      s.tile = {(*tile)[0], (*tile)[1]};
     const int64_t vocab = wType.getDimSize(0);
     // Bytes of weights and scales per vocabulary row.
     auto bytesOf = [](RankedTensorType t) {

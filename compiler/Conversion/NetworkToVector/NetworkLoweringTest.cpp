@@ -260,14 +260,25 @@ TEST_F(NetworkLowering, EmbeddingWidensTheRowsOfItsTokens) {
   EXPECT_TRUE(sameBits(got, want));
 }
 
-/// tern.lm_head in each format, with and without a first row, against
-/// HeadFormat.h's quantization and dot order.
+/// tern.lm_head in each format against HeadFormat.h's quantization and dot
+/// order: with and without a first row, and every row wanted with tiles of
+/// vocabulary rows x token rows (a vocabulary of rows left over past whole
+/// tiles, token rows past whole groups).
 class LmHead : public NetworkLowering,
-               public ::testing::WithParamInterface<::tern::HeadFormat> {};
+               public ::testing::WithParamInterface<::tern::HeadFormat> {
+protected:
+  /// Compiles the op over [rows, h] token rows and a vocabulary of `vocab`
+  /// rows, with `from` (" from %first" or "") and `attrs` (e.g. "{tile =
+  /// array<i64: 2, 4>}"), runs it from token row `first` and compares every
+  /// logit with the reference's, bit for bit (rows before `first` keep -7).
+  void check(int64_t rows, int64_t h, int64_t vocab, const std::string &from,
+             const std::string &attrs, int64_t first);
+};
 
-TEST_P(LmHead, MatchesReference) {
+void LmHead::check(int64_t rows, int64_t h, int64_t vocab,
+                   const std::string &from, const std::string &attrs,
+                   int64_t first) {
   const ::tern::HeadFormat format = GetParam();
-  const int64_t rows = 2, h = 64, vocab = 40;
   const int64_t cb = ::tern::headCodeBytesPerRow(format, h),
                 sc = ::tern::headScalesPerRow(format, h);
   const bool native = format == ::tern::HeadFormat::Native;
@@ -284,10 +295,11 @@ TEST_P(LmHead, MatchesReference) {
       %xt = bufferization.to_tensor %x restrict : memref<{0}x{1}xf32> to tensor<{0}x{1}xf32>
       %wt = bufferization.to_tensor %w restrict : memref<{2}> to tensor<{2}>
       %st = bufferization.to_tensor %s restrict : memref<{3}> to tensor<{3}>
-      tern.lm_head %xt, %wt{5} into %logits from %first as {6}
+      tern.lm_head %xt, %wt{5} into %logits{8} as {6} {9}
         : tensor<{0}x{1}xf32>, tensor<{2}>{7} into memref<{0}x{4}xf32>
       return
-    })mlir", rows, h, wType, sType, vocab, scales, name, scalesType).str();
+    })mlir", rows, h, wType, sType, vocab, scales, name, scalesType, from,
+                   attrs).str();
   Jit jit(src);
   ASSERT_EQ(jit.error, "");
   auto f = jit.get<void (*)(Mem2D<float> *, Mem2D<int8_t> *, Mem2D<float> *,
@@ -310,27 +322,39 @@ TEST_P(LmHead, MatchesReference) {
                              &s[r * sc], h, &factors[r * h]);
     }
   }
-  for (int64_t first : {0, 1}) {
-    std::vector<float> got(rows * vocab, -7.0f), want(rows * vocab, -7.0f);
-    for (int64_t r = first; r < rows; ++r)
-      for (int64_t v = 0; v < vocab; ++v) {
-        const float d = ::tern::dotHead(&x[r * h], &factors[v * h], h);
-        want[r * vocab + v] =
-            format == ::tern::HeadFormat::Int8 ? d * s[v] : d;
-      }
-    auto xm = view(x, rows, h), om = view(got, rows, vocab),
-         sm = view(s, vocab, std::max<int64_t>(sc, 1));
-    Mem2D<int8_t> wm;
-    std::vector<int8_t> wBytes(reinterpret_cast<int8_t *>(w.data()),
-                               reinterpret_cast<int8_t *>(w.data() + w.size()));
-    wm = native ? view(wBytes, vocab, h * 4) : view(codes, vocab, cb);
-    if (native) { // an f32 memref over the same bytes
-      wm.sizes[1] = h;
-      wm.strides[0] = h;
+  std::vector<float> got(rows * vocab, -7.0f), want(rows * vocab, -7.0f);
+  for (int64_t r = first; r < rows; ++r)
+    for (int64_t v = 0; v < vocab; ++v) {
+      const float d = ::tern::dotHead(&x[r * h], &factors[v * h], h);
+      want[r * vocab + v] =
+          format == ::tern::HeadFormat::Int8 ? d * s[v] : d;
     }
-    f(&xm, &wm, &sm, &om, first);
-    EXPECT_TRUE(sameBits(got, want)) << name << " from row " << first;
+  auto xm = view(x, rows, h), om = view(got, rows, vocab),
+       sm = view(s, vocab, std::max<int64_t>(sc, 1));
+  Mem2D<int8_t> wm;
+  std::vector<int8_t> wBytes(reinterpret_cast<int8_t *>(w.data()),
+                             reinterpret_cast<int8_t *>(w.data() + w.size()));
+  wm = native ? view(wBytes, vocab, h * 4) : view(codes, vocab, cb);
+  if (native) { // an f32 memref over the same bytes
+    wm.sizes[1] = h;
+    wm.strides[0] = h;
   }
+  f(&xm, &wm, &sm, &om, first);
+  EXPECT_TRUE(sameBits(got, want))
+      << name << " from row " << first << " " << attrs;
+}
+
+TEST_P(LmHead, MatchesReference) {
+  for (int64_t first : {0, 1})
+    check(2, 64, 40, " from %first", "", first);
+}
+
+TEST_P(LmHead, TilesOfEveryRowMatchReference) {
+  for (const char *tile : {"", "{tile = array<i64: 1, 2>}",
+                           "{tile = array<i64: 2, 4>}",
+                           "{tile = array<i64: 3, 2>}",
+                           "{tile = array<i64: 4, 8>}"})
+    check(6, 96, 41, "", tile, 0);
 }
 
 /// The integer q4 head, from tern.quantize_act, against q4HeadLogit: with

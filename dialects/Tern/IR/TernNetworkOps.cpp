@@ -15,6 +15,8 @@ using namespace mlir::tern;
 namespace {
 /// The reference's dot products and sums run in 8 lanes.
 constexpr int64_t kLanes = 8;
+/// The largest side of tern.lm_head's tile: its sums live in registers.
+constexpr int64_t kMaxHeadTile = 16;
 
 int64_t dim(Value v, unsigned i) {
   return cast<ShapedType>(v.getType()).getDimSize(i);
@@ -258,6 +260,15 @@ LogicalResult LmHeadOp::verify() {
     if (dialect && dialect->quadDotCheck)
       if (std::string why = dialect->quadDotCheck(*dot); !why.empty())
         return emitOpError() << why;
+  }
+  if (std::optional<ArrayRef<int64_t>> tile = getTile()) {
+    if (integer)
+      return emitOpError() << "tile applies to the float formats only";
+    if (tile->size() != 2 || (*tile)[0] < 1 || (*tile)[1] < 1 ||
+        (*tile)[0] > kMaxHeadTile || (*tile)[1] > kMaxHeadTile)
+      return emitOpError() << "tile needs 2 sizes from 1 to " << kMaxHeadTile
+                           << " (vocabulary rows, token rows), got "
+                           << llvm::interleaved_array(*tile);
   }
   MemRefType logits = getLogits().getType();
   SmallVector<int64_t> want = {rows, vocab};

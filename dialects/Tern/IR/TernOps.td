@@ -528,12 +528,20 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
     computes the group sums (vpdpbusd, vpmaddubsw, sdot); without it, plain
     vector arithmetic. Only speed depends on it.
 
-    `prefetch = P` (bytes, set by tern-select-kernels from the target): while
-    one token row's logits are computed, each load of a vocabulary row's
-    weights also prefetches the same columns ceil(P / row bytes) rows
-    further on (the last row at most), with `prefetch_locality = L` (LLVM's
+    `prefetch = P` (bytes, set by tern-select-kernels from the target): each
+    load of a vocabulary row's weights (by the first group of token rows
+    where several are computed together) also prefetches the same columns
+    ceil(P / row bytes) rows further on (the last row at most), with `prefetch_locality = L` (LLVM's
     prefetch locality hint, 1 when absent; as #tern.kernel's `locality`);
     only speed depends on them.
+
+    `tile = array<i64: v, t>` (float formats, set by tern-select-kernels
+    from the target's vector registers where every one of several token
+    rows is wanted): the loop over the vocabulary computes v vocabulary
+    rows with t token rows per pass over the columns, each weight vector
+    loaded and widened once for t token rows and each token vector loaded
+    once for v vocabulary rows; every sum keeps its own order, so only
+    speed depends on it (without it, 1 x 4).
 
     Example:
 
@@ -557,7 +565,8 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
                        Optional<Index>:$first_row,
                        OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<1048576>]>>:$prefetch,
                        OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<3>]>>:$prefetch_locality,
-                       OptionalAttr<StrAttr>:$dot);
+                       OptionalAttr<StrAttr>:$dot,
+                       OptionalAttr<DenseI64ArrayAttr>:$tile);
   let assemblyFormat = [{
     $input (`scaled` $input_scales^)? `,` $weights (`,` $scales^)? `into`
     $logits (`from` $first_row^)? `as` $format attr-dict `:` type($input)

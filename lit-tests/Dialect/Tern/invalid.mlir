@@ -584,3 +584,19 @@ func.func @screen_logits(%x: tensor<1x64xf32>, %w: tensor<100x64xf16>, %b: tenso
   tern.screen_head %x, %w, %b into %l : tensor<1x64xf32>, tensor<100x64xf16>, tensor<100xf32> into memref<1x100xf32>
   return
 }
+
+// -----
+
+func.func @head_tile_size(%x: tensor<4x64xf32>, %w: tensor<100x64xf16>, %l: memref<4x100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op tile needs 2 sizes from 1 to 16 (vocabulary rows, token rows), got [2, 0]}}
+  tern.lm_head %x, %w into %l as native {tile = array<i64: 2, 0>} : tensor<4x64xf32>, tensor<100x64xf16> into memref<4x100xf32>
+  return
+}
+
+// -----
+
+func.func @head_tile_q4(%x: tensor<4x64xi8>, %xs: tensor<4xf32>, %w: tensor<100x32xi8>, %s: tensor<100x2xf32>, %l: memref<4x100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op tile applies to the float formats only}}
+  tern.lm_head %x scaled %xs, %w, %s into %l as q4 {tile = array<i64: 2, 4>} : tensor<4x64xi8> scaled tensor<4xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<4x100xf32>
+  return
+}
