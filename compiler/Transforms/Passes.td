@@ -37,8 +37,9 @@ def TernSelectKernels : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
     A float `tern.lm_head` of several token rows, every one wanted (batched
     decode), gets `tile = array<i64: v, t>`: v vocabulary rows times t
     token rows per pass, the most whose sums fit half the target's vector
-    registers (Target::vectorRegisters; 2 x 4 with AVX-512, 1 x 2 with AVX2
-    or NEON).
+    registers (Target::vectorRegisters), several vocabulary rows only with
+    at least 4 token rows (KernelSelector::headTile): 2 x 4 with AVX-512
+    from 4 rows, 1 x 2 with AVX2 or NEON.
 
     A requested packing that no family of the target reads for a shape is
     reported as a warning naming the weights and why, not dropped

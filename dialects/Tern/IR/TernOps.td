@@ -531,9 +531,9 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
     `prefetch = P` (bytes, set by tern-select-kernels from the target): each
     load of a vocabulary row's weights (by the first group of token rows
     where several are computed together) also prefetches the same columns
-    ceil(P / row bytes) rows further on (the last row at most), with `prefetch_locality = L` (LLVM's
-    prefetch locality hint, 1 when absent; as #tern.kernel's `locality`);
-    only speed depends on them.
+    ceil(P / row bytes) rows further on (the last row at most), with
+    `prefetch_locality = L` (LLVM's prefetch locality hint, 1 when absent;
+    as #tern.kernel's `locality`); only speed depends on them.
 
     `tile = array<i64: v, t>` (float formats, set by tern-select-kernels
     from the target's vector registers where every one of several token
