@@ -31,6 +31,20 @@ namespace mlir::tern {
 /// weight stream"); other architectures have not been measured (0).
 constexpr int64_t kX86StreamPrefetch = 5120;
 
+/// How decode kernels and the output head prefetch the weight stream on
+/// the x86-64 CPUs whose LLVM names start with `cpuPrefix`: `bytes` ahead
+/// (0: the hardware prefetchers alone) with LLVM's locality hint
+/// `locality`. The microarchitecture's caches and prefetchers decide it,
+/// not a feature LLVM lists, so the rules are keyed by CPU name and each
+/// cites its measurement (docs/performance.md, "Prefetching the weight
+/// stream"). The first rule whose prefix matches applies; "" matches every
+/// x86-64 CPU.
+struct StreamPrefetchRule {
+  llvm::StringRef cpuPrefix;
+  int64_t bytes, locality;
+};
+llvm::ArrayRef<StreamPrefetchRule> streamPrefetchRules();
+
 /// An architecture Tern builds executables for.
 struct ArchInfo {
   llvm::Triple::ArchType arch;
@@ -63,14 +77,13 @@ struct Target {
   bool isHostArch() const;
   const ArchInfo *arch() const { return findArch(triple.getArch()); }
   /// Bytes ahead in the weight stream that decode kernels and the output
-  /// head prefetch by default (tern-select-kernels; --prefetch overrides).
+  /// head prefetch by default (tern-select-kernels; --prefetch overrides):
+  /// the first of streamPrefetchRules() that matches the CPU on x86-64,
+  /// none elsewhere (not measured).
   int64_t streamPrefetch() const;
-  /// LLVM's locality hint for those prefetches: 3 (into L1, `prefetcht0`)
-  /// on AMD Zen (LLVM CPU names znver*), where the 2B4T shape decoded
-  /// 1.079x (1.026-1.237) faster than with 1 on a Zen 5 (docs/
-  /// performance.md, "Prefetching into L1 on Zen"); 1 (`prefetcht2`)
-  /// elsewhere: on an Intel Xeon into L1 was slower for the head. The
-  /// microarchitecture's caches, not a feature LLVM lists, decide it.
+  /// LLVM's locality hint for those prefetches, from the same rule: 3
+  /// (into L1, `prefetcht0`) on AMD Zen 5 and other Zen, 1 (`prefetcht2`)
+  /// elsewhere.
   int64_t streamPrefetchLocality() const;
   /// The vector register file code for this target holds its values in:
   /// x86-64 32 registers of 64 bytes with AVX-512, 16 of 32 with AVX, 16

@@ -2,7 +2,7 @@
 // it) and each matmul's kernel, per target, tuning database and requested
 // packing. The families, ranks and tiles are rows of the kernel registry
 // (docs/kernels.md).
-// RUN: tern-opt %s --tern-select-kernels=target=znver4 | FileCheck %s --check-prefix=ZEN4
+// RUN: tern-opt %s --tern-select-kernels=target=znver5 | FileCheck %s --check-prefix=ZEN5
 // RUN: tern-opt %s --tern-select-kernels=target=x86-64-v3 | FileCheck %s --check-prefix=AVX2
 // RUN: tern-opt %s --tern-select-kernels=target=alderlake | FileCheck %s --check-prefix=ADL
 // RUN: tern-opt %s --tern-select-kernels=target=sapphirerapids | FileCheck %s --check-prefix=SPR
@@ -10,21 +10,22 @@
 // RUN: tern-opt %s --tern-select-kernels=target=aarch64+sve | FileCheck %s --check-prefix=SVE
 // RUN: tern-opt %s --tern-select-kernels=target=x86-64 | FileCheck %s --check-prefix=NONE
 // RUN: tern-opt %s '--tern-select-kernels=target=x86-64-v3 packing=lut2i' | FileCheck %s --check-prefix=LUT
-// RUN: tern-opt %s '--tern-select-kernels=target=znver4 prefetch=0' | FileCheck %s --check-prefix=NOPF
-// RUN: tern-opt %s '--tern-select-kernels=target=znver4 prefetch=2048' | FileCheck %s --check-prefix=PF2K
-// RUN: not tern-opt %s '--tern-select-kernels=target=znver4 prefetch=2000000' 2>&1 | FileCheck %s --check-prefix=PFBIG
-// RUN: tern-opt %s '--tern-select-kernels=target=znver4 prefetch-locality=1' | FileCheck %s --check-prefix=L2
+// RUN: tern-opt %s '--tern-select-kernels=target=znver5 prefetch=0' | FileCheck %s --check-prefix=NOPF
+// RUN: tern-opt %s --tern-select-kernels=target=znver4 | FileCheck %s --check-prefix=ZEN4
+// RUN: tern-opt %s '--tern-select-kernels=target=znver5 prefetch=2048' | FileCheck %s --check-prefix=PF2K
+// RUN: not tern-opt %s '--tern-select-kernels=target=znver5 prefetch=2000000' 2>&1 | FileCheck %s --check-prefix=PFBIG
+// RUN: tern-opt %s '--tern-select-kernels=target=znver5 prefetch-locality=1' | FileCheck %s --check-prefix=L2
 // RUN: tern-opt %s '--tern-select-kernels=target=sapphirerapids prefetch-locality=3' | FileCheck %s --check-prefix=SPRL1
-// RUN: not tern-opt %s '--tern-select-kernels=target=znver4 prefetch-locality=4' 2>&1 | FileCheck %s --check-prefix=LBAD
+// RUN: not tern-opt %s '--tern-select-kernels=target=znver5 prefetch-locality=4' 2>&1 | FileCheck %s --check-prefix=LBAD
 // RUN: printf '%%s' '{"format":"tern-tuning","version":1,"entries":[{"cpu":"x86-64-v3","m":1,"n":64,"k":256,"family":"avx2","packing":"i2","block":256,"tile_m":1,"tile_n":2},{"cpu":"x86-64-v3","m":8,"n":64,"k":256,"family":"avx2","packing":"i2","block":128,"tile_m":4,"tile_n":3}]}' > %t.json
 // RUN: tern-opt %s '--tern-select-kernels=target=x86-64-v3 tuning-db=%t.json' | FileCheck %s --check-prefix=DB
 
-// ZEN4: %[[W:.*]] = tern.weight "w" %arg0 : memref<?xi8> -> !tern.weights<64x256>
+// ZEN5: %[[W:.*]] = tern.weight "w" %arg0 : memref<?xi8> -> !tern.weights<64x256>
 // 512-bit VNNI without AMX: output columns in lanes (i2x16, one block per
 // row), decode tiles of one group of 16 columns, prefill 8x2.
-// ZEN4: %[[P:.*]] = tern.pack %[[W]] : !tern.weights<64x256> -> !tern.weights<64x256, #tern.layout<i2x16, block = 256>>
-// ZEN4: tern.bitlinear %arg1, %[[P]], %arg3 {kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [1, 1], prefetch = 5120, locality = 3>}
-// ZEN4: tern.matmul %arg2, %[[P]] {kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [8, 2], prefetch = 5120, locality = 3>}
+// ZEN5: %[[P:.*]] = tern.pack %[[W]] : !tern.weights<64x256> -> !tern.weights<64x256, #tern.layout<i2x16, block = 256>>
+// ZEN5: tern.bitlinear %arg1, %[[P]], %arg3 {kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [1, 1], prefetch = 5120, locality = 3>}
+// ZEN5: tern.matmul %arg2, %[[P]] {kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [8, 2], prefetch = 5120, locality = 3>}
 // 256-bit VNNI without AVX-512 (AVX-VNNI): output columns in 256-bit
 // lanes (vnnix, i2x16), prefill tiles of 6 rows of one group (8 rows: 6,
 // then 2).
@@ -54,16 +55,16 @@
 // DB: tern.matmul {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 256, tile = [4, 3]>}
 // A weight that is not a blob weight gets neither layout nor kernel; a
 // kernel already chosen stays.
-// ZEN4: tern.bitlinear %arg1, %arg4, %arg3 :
-// ZEN4: tern.bitlinear {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [2, 2]>}
+// ZEN5: tern.bitlinear %arg1, %arg4, %arg3 :
+// ZEN5: tern.bitlinear {{.*}} {kernel = #tern.kernel<"avx2", i2, block = 128, tile = [2, 2]>}
 // Decode kernels of families that stream their weights (prefill kernels
 // too for vnni512), and the head, prefetch the target's distance (5120
-// bytes on x86-64, none on AArch64; the lookup-table kernels and amx's
-// tiles take none).
-// On AMD Zen (znver*) into L1 (locality 3, prefetcht0); elsewhere the
+// bytes on x86-64 but Zen 4, none there and on AArch64; the lookup-table
+// kernels and amx's tiles take none).
+// On AMD Zen 5 (and the other znver) into L1 (locality 3, prefetcht0); elsewhere the
 // default (1, prefetcht2, not printed); the prefetch-locality option
 // overrides the target's.
-// ZEN4: tern.lm_head {{.*}} as native {prefetch = 5120 : i64, prefetch_locality = 3 : i64}
+// ZEN5: tern.lm_head {{.*}} as native {prefetch = 5120 : i64, prefetch_locality = 3 : i64}
 // AVX2: tern.lm_head {{.*}} as native {prefetch = 5120 : i64}
 // AVX2-NOT: locality
 // L2: tern.bitlinear {{.*}} tile = [1, 1], prefetch = 5120>}
@@ -77,6 +78,9 @@
 // SVE-NOT: prefetch
 // LUT-NOT: prefetch = 5120>
 // NOPF-NOT: prefetch
+// Zen 4 (streamPrefetchRules): the same kernels, no prefetches.
+// ZEN4: tern.bitlinear %arg1, %[[P:.*]], %arg3 {kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [1, 1]>}
+// ZEN4-NOT: prefetch
 // PF2K: tern.bitlinear {{.*}} tile = [1, 1], prefetch = 2048, locality = 3>}
 // PF2K: tern.matmul {{.*}} tile = [8, 2], prefetch = 2048, locality = 3>}
 // PF2K: tern.lm_head {{.*}} {prefetch = 2048 : i64, prefetch_locality = 3 : i64}
@@ -91,8 +95,8 @@
 // SPR: tern.matmul {{.*}} {kernel = #tern.kernel<"amx", i2, block = 256, tile = [4, 1]>}
 // SPR: tern.matmul {{.*}} {kernel = #tern.kernel<"amx", i2, block = 256, tile = [3, 1]>}
 // SPR: tern.matmul {{.*}} {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [8, 2], prefetch = 5120>}
-// ZEN4-LABEL: func.func @prefill
-// ZEN4: tern.matmul {{.*}} {kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [8, 2], prefetch = 5120, locality = 3>}
+// ZEN5-LABEL: func.func @prefill
+// ZEN5: tern.matmul {{.*}} {kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [8, 2], prefetch = 5120, locality = 3>}
 func.func @layer(%blob: memref<?xi8>, %x: tensor<1x256xf32>, %q: tensor<8x256xi8>, %s: f32,
                  %arg: !tern.weights<64x256>, %packed: !tern.weights<64x256, #tern.layout<i2, block = 128>>,
     %xn: tensor<1x256xf32>, %emb: tensor<64x256xf16>, %logits: memref<64xf32>)
@@ -118,8 +122,8 @@ func.func @prefill(%blob: memref<?xi8>, %q64: tensor<64x256xi8>, %q40: tensor<40
 // The integer q4 head's group sums: the target's first family (decode
 // rank) with a multiply-add of byte quads; none on baseline x86-64 (plain
 // vector arithmetic).
-// ZEN4-LABEL: func.func @q4_head
-// ZEN4: tern.lm_head {{.*}} as q4 {dot = "vnni512", prefetch = 5120 : i64, prefetch_locality = 3 : i64}
+// ZEN5-LABEL: func.func @q4_head
+// ZEN5: tern.lm_head {{.*}} as q4 {dot = "vnni512", prefetch = 5120 : i64, prefetch_locality = 3 : i64}
 // SPR-LABEL: func.func @q4_head
 // SPR: tern.lm_head {{.*}} as q4 {dot = "vnni512", prefetch = 5120 : i64}
 // AVX2-LABEL: func.func @q4_head
@@ -136,10 +140,10 @@ func.func @q4_head(%x: tensor<1x64xi8>, %xs: tensor<1xf32>, %c: tensor<100x32xi8
 // vnni512x decodes rows of more than 4096 weights two groups at a time
 // (each broadcast activation feeds both), shorter rows one group;
 // prefill tiles do not change.
-// ZEN4-LABEL: func.func @long_rows
-// ZEN4: tern.bitlinear {{.*}} {kernel = #tern.kernel<"vnni512x", i2x16, block = 4096, tile = [1, 1], prefetch = 5120, locality = 3>}
-// ZEN4: tern.bitlinear {{.*}} {kernel = #tern.kernel<"vnni512x", i2x16, block = 4160, tile = [1, 2], prefetch = 5120, locality = 3>}
-// ZEN4: tern.matmul {{.*}} {kernel = #tern.kernel<"vnni512x", i2x16, block = 4160, tile = [8, 2], prefetch = 5120, locality = 3>}
+// ZEN5-LABEL: func.func @long_rows
+// ZEN5: tern.bitlinear {{.*}} {kernel = #tern.kernel<"vnni512x", i2x16, block = 4096, tile = [1, 1], prefetch = 5120, locality = 3>}
+// ZEN5: tern.bitlinear {{.*}} {kernel = #tern.kernel<"vnni512x", i2x16, block = 4160, tile = [1, 2], prefetch = 5120, locality = 3>}
+// ZEN5: tern.matmul {{.*}} {kernel = #tern.kernel<"vnni512x", i2x16, block = 4160, tile = [8, 2], prefetch = 5120, locality = 3>}
 func.func @long_rows(%blob: memref<?xi8>, %x4096: tensor<1x4096xf32>, %x: tensor<1x4160xf32>, %q: tensor<8x4160xi8>, %s: f32)
     -> (tensor<1x32xf32>, tensor<1x32xf32>, tensor<8x32xi32>) {
   %short = tern.weight "short" %blob : memref<?xi8> -> !tern.weights<32x4096>
@@ -156,10 +160,10 @@ func.func @long_rows(%blob: memref<?xi8>, %x4096: tensor<1x4096xf32>, %x: tensor
 // of 64 bytes, 1 x 2 for 2 rows; 1 x 2 with 16 of 32 or NEON's 32 of 16;
 // 1 x 1 with SSE's 16 of 16). None where a first row is given (prefill's
 // last row) or for q4.
-// ZEN4-LABEL: func.func @batch_head
-// ZEN4: tern.lm_head {{.*}} as native {prefetch = 5120 : i64, prefetch_locality = 3 : i64, tile = array<i64: 2, 4>}
-// ZEN4: tern.lm_head {{.*}} as int8 {prefetch = 5120 : i64, prefetch_locality = 3 : i64, tile = array<i64: 1, 2>}
-// ZEN4: tern.lm_head {{.*}} from {{.*}} as native {prefetch = 5120 : i64, prefetch_locality = 3 : i64} :
+// ZEN5-LABEL: func.func @batch_head
+// ZEN5: tern.lm_head {{.*}} as native {prefetch = 5120 : i64, prefetch_locality = 3 : i64, tile = array<i64: 2, 4>}
+// ZEN5: tern.lm_head {{.*}} as int8 {prefetch = 5120 : i64, prefetch_locality = 3 : i64, tile = array<i64: 1, 2>}
+// ZEN5: tern.lm_head {{.*}} from {{.*}} as native {prefetch = 5120 : i64, prefetch_locality = 3 : i64} :
 // AVX2-LABEL: func.func @batch_head
 // AVX2: tern.lm_head {{.*}} as native {prefetch = 5120 : i64, tile = array<i64: 1, 2>}
 // NEON-LABEL: func.func @batch_head
