@@ -135,22 +135,35 @@ private:
   std::string cpuState_; ///< the families' process state, for the payload
 };
 
+/// The token rows an op computes: its first operand's leading size (0
+/// when it has none).
+int64_t tokenRows(Operation *op) {
+  if (op->getNumOperands() == 0)
+    return 0;
+  auto t = llvm::dyn_cast<ShapedType>(op->getOperand(0).getType());
+  return t && t.hasRank() && t.getRank() > 0 ? t.getDimSize(0) : 0;
+}
+
 /// "vnni512 i2/256 x 6, avx2 i2/128 x 1": each #tern.kernel chosen, by
-/// family, packing and block, in order of first use; then "; decode
-/// prefetch P bytes" when decode kernels or the head prefetch (" into L1"
-/// with locality 3).
+/// family, packing and block, in order of first use; then "; prefetch P
+/// bytes" when kernels or the head prefetch (" into L1" with locality 3;
+/// " (not in one-row decode)" when only ops of several rows do).
 std::string summarizeKernels(ModuleOp module) {
   std::vector<std::pair<std::string, int>> counts;
-  int64_t prefetch = 0, locality = KernelAttr::kDefaultLocality;
+  int64_t prefetch = 0, oneRow = 0, locality = KernelAttr::kDefaultLocality;
   module.walk([&](Operation *op) {
     if (auto head = llvm::dyn_cast<LmHeadOp>(op)) {
       prefetch = std::max<int64_t>(prefetch, head.getPrefetch().value_or(0));
+      if (head.getInput().getType().getDimSize(0) == 1)
+        oneRow = std::max<int64_t>(oneRow, head.getPrefetch().value_or(0));
       if (head.getPrefetch())
         locality = head.getPrefetchLocality().value_or(locality);
     }
     for (NamedAttribute a : op->getAttrs())
       if (auto k = llvm::dyn_cast<KernelAttr>(a.getValue())) {
         prefetch = std::max(prefetch, k.getPrefetch());
+        if (tokenRows(op) == 1)
+          oneRow = std::max(oneRow, k.getPrefetch());
         if (k.getPrefetch())
           locality = k.getLocality();
         const std::string name =
@@ -173,7 +186,8 @@ std::string summarizeKernels(ModuleOp module) {
     out = "none";
   if (prefetch > 0)
     out += "; prefetch " + std::to_string(prefetch) + " bytes" +
-           prefetchLocalityText(locality);
+           prefetchLocalityText(locality) +
+           (oneRow ? "" : " (not in one-row decode)");
   return out;
 }
 

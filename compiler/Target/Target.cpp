@@ -133,17 +133,18 @@ bool Target::hasFeature(llvm::StringRef feature) const {
 
 llvm::ArrayRef<StreamPrefetchRule> mlir::tern::streamPrefetchRules() {
   static const StreamPrefetchRule rules[] = {
-      // Zen 4: software prefetches slowed the stream. One thread decoded
-      // the 2B4T shape 1.29x faster without them (the head 1.6x), two
-      // threads 1.08x, at 94 % of the read bandwidth instead of 86 %
-      // ("Prefetching the weight stream on Zen 4").
-      {"znver4", 0, 1},
+      // Zen 4: software prefetches slowed one row's stream. One thread
+      // decoded the 2B4T shape 1.29x faster without them (the head 1.6x),
+      // two threads 1.10x, at 87-97 % of the read bandwidth instead of
+      // 72-89 %; batched decode of 2 to 8 rows ran 1.08-1.17x faster with
+      // them ("Prefetching the weight stream on Zen 4").
+      {"znver4", 0, kX86StreamPrefetch, 3},
       // Zen 5 (and the Zen CPUs not measured): into L1, 1.079x the
       // locality 1 ("Prefetching into L1 on Zen").
-      {"znver", kX86StreamPrefetch, 3},
+      {"znver", kX86StreamPrefetch, kX86StreamPrefetch, 3},
       // The Intel Xeon with AMX: 1.20x no prefetch; into L1 was slower for
       // its head ("Prefetching the weight stream").
-      {"", kX86StreamPrefetch, 1},
+      {"", kX86StreamPrefetch, kX86StreamPrefetch, 1},
   };
   return rules;
 }
@@ -155,12 +156,13 @@ StreamPrefetchRule streamPrefetchRule(const Target &t) {
     for (const StreamPrefetchRule &r : streamPrefetchRules())
       if (llvm::StringRef(t.cpu).starts_with(r.cpuPrefix))
         return r;
-  return {"", 0, 1};
+  return {"", 0, 0, 1};
 }
 } // namespace
 
-int64_t Target::streamPrefetch() const {
-  return streamPrefetchRule(*this).bytes;
+int64_t Target::streamPrefetch(int64_t rows) const {
+  const StreamPrefetchRule r = streamPrefetchRule(*this);
+  return rows == 1 ? r.oneRow : r.rows;
 }
 
 int64_t Target::streamPrefetchLocality() const {

@@ -31,17 +31,18 @@ namespace mlir::tern {
 /// weight stream"); other architectures have not been measured (0).
 constexpr int64_t kX86StreamPrefetch = 5120;
 
-/// How decode kernels and the output head prefetch the weight stream on
-/// the x86-64 CPUs whose LLVM names start with `cpuPrefix`: `bytes` ahead
-/// (0: the hardware prefetchers alone) with LLVM's locality hint
-/// `locality`. The microarchitecture's caches and prefetchers decide it,
+/// How matmul kernels and the output head prefetch the weight stream on
+/// the x86-64 CPUs whose LLVM names start with `cpuPrefix`: `oneRow` bytes
+/// ahead for one token row (decode), `rows` bytes for several (batched
+/// decode, prefill), 0 meaning the hardware prefetchers alone, with LLVM's
+/// locality hint `locality`. The microarchitecture's caches and prefetchers decide it,
 /// not a feature LLVM lists, so the rules are keyed by CPU name and each
 /// cites its measurement (docs/performance.md, "Prefetching the weight
 /// stream"). The first rule whose prefix matches applies; "" matches every
 /// x86-64 CPU.
 struct StreamPrefetchRule {
   llvm::StringRef cpuPrefix;
-  int64_t bytes, locality;
+  int64_t oneRow, rows, locality;
 };
 llvm::ArrayRef<StreamPrefetchRule> streamPrefetchRules();
 
@@ -76,11 +77,11 @@ struct Target {
   /// the host runtime and run here directly).
   bool isHostArch() const;
   const ArchInfo *arch() const { return findArch(triple.getArch()); }
-  /// Bytes ahead in the weight stream that decode kernels and the output
-  /// head prefetch by default (tern-select-kernels; --prefetch overrides):
-  /// the first of streamPrefetchRules() that matches the CPU on x86-64,
-  /// none elsewhere (not measured).
-  int64_t streamPrefetch() const;
+  /// Bytes ahead in the weight stream that matmul kernels and the output
+  /// head over `rows` token rows prefetch by default (tern-select-kernels;
+  /// --prefetch overrides): the first of streamPrefetchRules() that
+  /// matches the CPU on x86-64, none elsewhere (not measured).
+  int64_t streamPrefetch(int64_t rows) const;
   /// LLVM's locality hint for those prefetches, from the same rule: 3
   /// (into L1, `prefetcht0`) on AMD Zen 5 and other Zen, 1 (`prefetcht2`)
   /// elsewhere.

@@ -12,7 +12,7 @@ KernelSelector::KernelSelector(Target target, const TuningDb *db,
                                int64_t locality)
     : target_(std::move(target)), families_(familiesFor(target_)), db_(db),
       preferred_(preferred),
-      prefetch_(prefetch < 0 ? target_.streamPrefetch() : prefetch),
+      prefetch_(prefetch),
       locality_(locality < 0 ? target_.streamPrefetchLocality() : locality) {}
 
 std::string KernelSelector::checkDatabase(const std::string &path) const {
@@ -75,9 +75,9 @@ KernelChoice KernelSelector::kernel(int64_t m, int64_t n, int64_t k,
     if (const TuningEntry *e = db_->nearest(target_.cpu, m, n, k))
       if (e->choice.family->reads(layout, k))
         return withPrefetch({e->choice.family, layout, e->choice.tile}, m,
-                            prefetch_, locality_);
-  return withPrefetch(defaultKernel(families_, m, n, k, layout), m, prefetch_,
-                      locality_);
+                            prefetch(m), locality_);
+  return withPrefetch(defaultKernel(families_, m, n, k, layout), m,
+                      prefetch(m), locality_);
 }
 
 std::array<int64_t, 2>

@@ -36,8 +36,11 @@ public:
                  const Packing *preferred = nullptr, int64_t prefetch = -1,
                  int64_t locality = -1);
 
-  /// The prefetch distance in bytes (0: none).
-  int64_t prefetch() const { return prefetch_; }
+  /// The prefetch distance in bytes (0: none) of kernels and heads over
+  /// `rows` token rows.
+  int64_t prefetch(int64_t rows) const {
+    return prefetch_ < 0 ? target_.streamPrefetch(rows) : prefetch_;
+  }
   /// The locality hint of those prefetches.
   int64_t locality() const { return locality_; }
 
@@ -75,7 +78,7 @@ private:
   std::vector<const KernelFamily *> families_;
   const TuningDb *db_;
   const Packing *preferred_;
-  int64_t prefetch_;
+  int64_t prefetch_; ///< as given (negative: the target's)
   int64_t locality_;
 };
 

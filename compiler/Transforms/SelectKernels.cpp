@@ -83,14 +83,15 @@ struct TernSelectKernelsPass
     }
     chooseLayouts(module);
     chooseKernels(module);
-    if (int64_t p = selector_->prefetch())
-      module.walk([&](LmHeadOp head) {
-        if (head.getPrefetchAttr())
-          return;
-        head.setPrefetch(p);
-        if (selector_->locality() != KernelAttr::kDefaultLocality)
-          head.setPrefetchLocality(selector_->locality());
-      });
+    module.walk([&](LmHeadOp head) {
+      const int64_t p =
+          selector_->prefetch(head.getInput().getType().getDimSize(0));
+      if (!p || head.getPrefetchAttr())
+        return;
+      head.setPrefetch(p);
+      if (selector_->locality() != KernelAttr::kDefaultLocality)
+        head.setPrefetchLocality(selector_->locality());
+    });
     // A float head over several token rows, all wanted: the tile of sums
     // the target's vector registers hold.
     module.walk([&](LmHeadOp head) {

@@ -548,7 +548,7 @@ const bool registered = [] {
       if (f->prefillRank == KernelFamily::kNever || m < f->minRows || !l)
         continue;
       const KernelChoice plain{f, l, f->defaultTile(m, s.k)};
-      const KernelChoice c = withPrefetch(plain, m, host.streamPrefetch(),
+      const KernelChoice c = withPrefetch(plain, m, host.streamPrefetch(m),
                                           host.streamPrefetchLocality());
       const std::string name =
           "prefill" + std::to_string(m) + "_" + f->name.str();
@@ -556,7 +556,7 @@ const bool registered = [] {
       std::vector<KernelChoice> variants = {c};
       KernelChoice other = plain;
       if (!c.prefetch && f->prefetches) {
-        other.prefetch = host.streamPrefetch();
+        other.prefetch = host.streamPrefetch(m);
         other.locality = other.prefetch ? host.streamPrefetchLocality()
                                         : kDefaultPrefetchLocality;
       }

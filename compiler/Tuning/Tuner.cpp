@@ -483,7 +483,7 @@ std::vector<KernelChoice> Tuner::candidates(int64_t m, int64_t n, int64_t k,
       prefillRows = std::max(prefillRows, m2);
   std::vector<KernelChoice> out =
       tuningCandidates(families_, m, n, k, prefillRows,
-                       target_.streamPrefetch(),
+                       target_.streamPrefetch(m),
                        target_.streamPrefetchLocality());
   // Decode keeps the default unless asked: every decode choice that
   // differed from it (wider tiles, AVX2 on a 512-bit VNNI CPU, 1.6-bit

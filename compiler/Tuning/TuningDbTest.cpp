@@ -137,20 +137,27 @@ TEST(DefaultPolicy, DecodeKernelsThatStreamPrefetch) {
                 .kernel(1, 64, 256, {&lut2iPacking(), 256})
                 .prefetch,
             0);
-  EXPECT_EQ(target("aarch64+sve").streamPrefetch(), 0);
-  EXPECT_EQ(zen5.streamPrefetch(), kX86StreamPrefetch);
-  // Zen 4 streams faster on its hardware prefetchers alone; the Zen CPUs
-  // not measured prefetch as Zen 5 does. A distance given on Zen 4
-  // prefetches towards the outer caches.
+  EXPECT_EQ(target("aarch64+sve").streamPrefetch(1), 0);
+  EXPECT_EQ(target("aarch64+sve").streamPrefetch(4), 0);
+  EXPECT_EQ(zen5.streamPrefetch(1), kX86StreamPrefetch);
+  // Zen 4 streams one token row faster on its hardware prefetchers alone,
+  // several rows with prefetches into L1; --prefetch sets every row count.
+  // The Zen CPUs not measured prefetch as Zen 5 does.
   const Target zen4 = target("znver4");
-  EXPECT_EQ(zen4.streamPrefetch(), 0);
+  EXPECT_EQ(zen4.streamPrefetch(1), 0);
+  EXPECT_EQ(zen4.streamPrefetch(2), kX86StreamPrefetch);
   EXPECT_EQ(KernelSelector(zen4).choice(1, 2560, 6912).prefetch, 0);
-  EXPECT_EQ(KernelSelector(zen4).choice(32, 2560, 6912).prefetch, 0);
+  EXPECT_EQ(KernelSelector(zen4).choice(1, 2560, 6912).locality,
+            kDefaultPrefetchLocality);
+  EXPECT_EQ(KernelSelector(zen4).choice(4, 2560, 6912),
+            KernelSelector(zen5).choice(4, 2560, 6912));
+  EXPECT_EQ(KernelSelector(zen4).choice(32, 2560, 6912),
+            KernelSelector(zen5).choice(32, 2560, 6912));
   EXPECT_EQ(KernelSelector(zen4, nullptr, nullptr, 2048)
                 .choice(1, 2560, 6912)
-                .locality,
-            1);
-  EXPECT_EQ(target("znver3").streamPrefetch(), kX86StreamPrefetch);
+                .prefetch,
+            2048);
+  EXPECT_EQ(target("znver3").streamPrefetch(1), kX86StreamPrefetch);
   EXPECT_EQ(target("znver3").streamPrefetchLocality(), 3);
   // Into L1 on AMD Zen, towards the outer caches elsewhere; only where a
   // kernel prefetches, and the selector's argument overrides the target.
@@ -257,7 +264,7 @@ TEST(TuningCandidates, DefaultFirstAndEveryCandidateReadable) {
   const std::vector<const KernelFamily *> zen5 = familiesFor(target("znver5"));
   for (int64_t m : {1, 32}) {
     const std::vector<KernelChoice> c = tuningCandidates(
-        zen5, m, 2560, 6912, 0, target("znver5").streamPrefetch(),
+        zen5, m, 2560, 6912, 0, target("znver5").streamPrefetch(m),
         target("znver5").streamPrefetchLocality());
     ASSERT_FALSE(c.empty());
     EXPECT_EQ(c.front(), KernelSelector(target("znver5")).choice(m, 2560, 6912));

@@ -78,9 +78,14 @@
 // SVE-NOT: prefetch
 // LUT-NOT: prefetch = 5120>
 // NOPF-NOT: prefetch
-// Zen 4 (streamPrefetchRules): the same kernels, no prefetches.
+// Zen 4 (streamPrefetchRules): the same kernels; one token row (decode)
+// does not prefetch, several rows (prefill, batched decode) do.
+// ZEN4-LABEL: func.func @layer
 // ZEN4: tern.bitlinear %arg1, %[[P:.*]], %arg3 {kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [1, 1]>}
-// ZEN4-NOT: prefetch
+// ZEN4: tern.matmul %arg2, %[[P]] {kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [8, 2], prefetch = 5120, locality = 3>}
+// ZEN4: tern.lm_head {{.*}} as native :
+// ZEN4-LABEL: func.func @batch_head
+// ZEN4: tern.lm_head {{.*}} as native {prefetch = 5120 : i64, prefetch_locality = 3 : i64, tile = array<i64: 2, 4>}
 // PF2K: tern.bitlinear {{.*}} tile = [1, 1], prefetch = 2048, locality = 3>}
 // PF2K: tern.matmul {{.*}} tile = [8, 2], prefetch = 2048, locality = 3>}
 // PF2K: tern.lm_head {{.*}} {prefetch = 2048 : i64, prefetch_locality = 3 : i64}

@@ -153,7 +153,7 @@ llvm::Error targetsMarkdown(llvm::raw_ostream &os) {
     const mt::ArchInfo *a = t->arch();
     os << "| `" << n.name << "` | " << n.triple << " | " << n.cpu << " | "
        << n.features << " | " << llvm::join(fams, ", ") << " | "
-       << t->streamPrefetch()
+       << t->streamPrefetch(1)
        << mt::prefetchLocalityText(t->streamPrefetchLocality()) << " | `"
        << (a ? a->runner : "") << "` |\n";
   }
@@ -203,8 +203,9 @@ void tern::cli::printKernelsText(llvm::raw_ostream &os) {
        << p->summary << "\n";
   os << "Targets: " << mt::supportedTargets() << "\n";
   const mt::Target host = mt::hostTarget();
-  os << "Prefetch distance on this machine: " << host.streamPrefetch()
-     << " bytes (tern compile --prefetch BYTES; 0: none), locality "
+  os << "Prefetch distance on this machine: " << host.streamPrefetch(1)
+     << " bytes for one token row, " << host.streamPrefetch(2)
+     << " for several (tern compile --prefetch BYTES; 0: none), locality "
      << host.streamPrefetchLocality()
      << (host.streamPrefetchLocality() == 3 ? " (into L1)" : "")
      << " (--prefetch-locality 0-3)\n";
