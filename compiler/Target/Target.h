@@ -35,11 +35,11 @@ constexpr int64_t kX86StreamPrefetch = 5120;
 /// the x86-64 CPUs whose LLVM names start with `cpuPrefix`: `oneRow` bytes
 /// ahead for one token row (decode), `rows` bytes for several (batched
 /// decode, prefill), 0 meaning the hardware prefetchers alone, with LLVM's
-/// locality hint `locality`. The microarchitecture's caches and prefetchers decide it,
-/// not a feature LLVM lists, so the rules are keyed by CPU name and each
-/// cites its measurement (docs/performance.md, "Prefetching the weight
-/// stream"). The first rule whose prefix matches applies; "" matches every
-/// x86-64 CPU.
+/// locality hint `locality`. The microarchitecture's caches and
+/// prefetchers decide it, not a feature LLVM lists, so the rules are keyed
+/// by CPU name and each cites its measurement (docs/performance.md,
+/// "Prefetching the weight stream"). The first rule whose prefix matches
+/// applies; "" matches every x86-64 CPU.
 struct StreamPrefetchRule {
   llvm::StringRef cpuPrefix;
   int64_t oneRow, rows, locality;

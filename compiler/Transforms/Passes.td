@@ -29,11 +29,12 @@ def TernSelectKernels : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
     and batched decode up to 4 rows; prefill too for families that
     prefetch there, vnni512)
     and each `tern.lm_head` gets `{prefetch = P}`: P is the `prefetch`
-    option, or the target's distance (5120 bytes on x86-64, 0 elsewhere;
-    none is set when it is 0). Both carry the `prefetch-locality` option's
-    LLVM locality hint, or the target's (3, into L1, on AMD Zen; 1
-    elsewhere), where it is not 1: `locality = 3` and `prefetch_locality =
-    3`.
+    option, or the target's distance for the op's token rows
+    (Target::streamPrefetch: 5120 bytes on x86-64, except one row on Zen 4,
+    which streams on the hardware prefetchers; 0 elsewhere; none is set
+    when it is 0). Both carry the `prefetch-locality` option's LLVM
+    locality hint, or the target's (3, into L1, on AMD Zen; 1 elsewhere),
+    where it is not 1: `locality = 3` and `prefetch_locality = 3`.
     A float `tern.lm_head` of several token rows, every one wanted (batched
     decode), gets `tile = array<i64: v, t>`: v vocabulary rows times t
     token rows per pass, the most whose sums fit half the target's vector

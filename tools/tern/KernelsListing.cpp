@@ -94,7 +94,8 @@ void familiesMarkdown(llvm::raw_ostream &os) {
               std::to_string(mlir::tern::kDefaultPrefillRows) + "); layouts read are for "
         "rows of K = 2560. Families that prefetch take `#tern.kernel`'s "
         "`prefetch` distance (the target's by default, 5120 bytes "
-        "on x86-64; `tern compile --prefetch`) on matmuls of up to " +
+        "on x86-64, none for one token row on Zen 4; `tern compile "
+        "--prefetch`) on matmuls of up to " +
               std::to_string(mlir::tern::kPrefetchRows) +
               " rows (\"decode\") or of every M (\"decode, prefill\"). "
         "\"q4 head\": the bytes per "
