@@ -239,9 +239,10 @@ void GraphBuilder::head(const Scope &s, Value xn, Value embedding,
     scales = param(s, headScalesName(t, stored),
                    RankedTensorType::get({t.rows, sc}, b_.getF32Type()));
   }
-  // q4 multiplies the token rows quantized as every BitLinear input.
+  // q4 and int8 multiply the token rows quantized as every BitLinear
+  // input; the screen's int8 scan multiplies the rows themselves.
   Value rowsIn = xn, rowScales;
-  if (format == HeadFormat::q4) {
+  if (format != HeadFormat::native && !screen) {
     auto xType = cast<RankedTensorType>(xn.getType());
     auto quant = QuantizeActOp::create(
         b_, loc_, RankedTensorType::get(xType.getShape(), b_.getI8Type()),

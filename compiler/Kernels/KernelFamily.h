@@ -184,9 +184,10 @@ struct KernelFamily {
   /// (0: none): `quadDot(b, loc, acc, u, s)` with u and s
   /// vector<quadBytes x i8> and acc vector<quadBytes/4 x i32> returns acc
   /// plus, in lane l, the sum over j < 4 of u[4l + j] * s[4l + j], exact
-  /// while every u is at most 15 (i16 partial sums stay in range). The
-  /// integer q4 head (`tern.lm_head ... {dot = "family"}`) uses the first
-  /// such family a target runs (decode rank order).
+  /// while every u is at most 127 (i16 pair sums stay in range; a signed
+  /// multiply reads u as it is). The integer heads (`tern.lm_head ... {dot
+  /// = "family"}`: q4's nibbles, int8's |token row|) use the first such
+  /// family a target runs (decode rank order).
   int64_t quadBytes = 0;
   Value (*quadDot)(OpBuilder &b, Location loc, Value acc, Value u,
                    Value s) = nullptr;
@@ -203,12 +204,12 @@ const KernelFamily *findKernelFamily(llvm::StringRef name);
 std::string kernelFamilyNames();
 /// Marks the declaration of a family's multiply-add of byte quads
 /// `(vector<Q/4 x i32>, vector<Q x i8>, vector<Q x i8>) -> vector<Q/4 x
-/// i32>` (Q = quadBytes) that the q4 head calls; generate-tern-kernels
+/// i32>` (Q = quadBytes) that the integer heads call; generate-tern-kernels
 /// gives it its body (an LLVM intrinsic, which buffer deallocation cannot
 /// see through) and has LLVM inline it.
 constexpr const char *kQuadDotDeclAttr = "tern.quad_dot";
 
-/// The family whose quadDot the integer q4 head uses on `target` (the
+/// The family whose quadDot the integer heads use on `target` (the
 /// first by decode rank that has one), or null (plain vector arithmetic).
 const KernelFamily *quadDotFamilyFor(const Target &target);
 /// Why `family` cannot be a head's `dot` ("" when it can).

@@ -46,7 +46,7 @@ std::string mlir::tern::checkQuadDot(StringRef family) {
            kernelFamilyNames() + ")";
   if (!f->quadDot)
     return "the " + family.str() +
-           " family has no multiply-add of byte quads for the q4 head";
+           " family has no multiply-add of byte quads for the integer heads";
   return {};
 }
 

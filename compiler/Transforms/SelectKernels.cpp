@@ -97,15 +97,15 @@ struct TernSelectKernelsPass
     module.walk([&](LmHeadOp head) {
       const int64_t rows = head.getInput().getType().getDimSize(0);
       if (rows > 1 && !head.getFirstRow() && !head.getTileAttr() &&
-          head.getFormat() != HeadFormat::q4)
+          !head.isInteger())
         head.setTile(KernelSelector::headTile(
             selector_->target().vectorRegisters(), rows));
     });
-    // The integer q4 head's group sums: the target's best multiply-add of
-    // byte quads.
+    // An integer head's sums: the target's best multiply-add of byte
+    // quads.
     if (const KernelFamily *f = quadDotFamilyFor(selector_->target()))
       module.walk([&](LmHeadOp head) {
-        if (head.getFormat() == HeadFormat::q4 && !head.getDotAttr())
+        if (head.isInteger() && !head.getDotAttr())
           head.setDot(f->name);
       });
   }

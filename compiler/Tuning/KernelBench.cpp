@@ -33,7 +33,10 @@
 //
 // head/*: the tied 128256x2560 head as tern compile generates it (a model
 // of no layers: embedding lookup, final norm, head), in each head format,
-// on 2 threads, weight GB/s counted over the head's bytes.
+// on 2 threads, weight GB/s counted over the head's bytes; `screen_scan`
+// is the screened head's int8 scan alone (codes widened to f32 against
+// the unquantized token row; its tern.screen_head removed), the float
+// form of the int8 head's bytes.
 //
 // peak/*: the int8 multiply-add peak of one core (independent vpdpbusd
 // chains on 512- or 256-bit registers, vpmaddubsw chains, or tdpbusd on
@@ -43,6 +46,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Import/ModelImporter.h"
+#include "dialects/Tern/IR/TernOps.h"
 #include "compiler/Import/WeightBlob.h"
 #include "compiler/Kernels/DefaultPolicy.h"
 #include "compiler/Transforms/KernelSelection.h"
@@ -348,7 +352,8 @@ using DecodeFn = void (*)(tern_memref_i8_1d *, tern_memref_f32_3d *,
                           tern_memref_f32_3d *, int64_t, int64_t,
                           tern_memref_f32_1d *);
 
-void head(benchmark::State &state, ::tern::HeadFormat format) {
+void head(benchmark::State &state, ::tern::HeadFormat format,
+          bool scanOnly = false) {
   const int64_t H = 2560, V = 128256, C = 8, KV = 640;
   auto model = std::make_shared<::tern::ModelDescription>();
   model->sourcePath = "2B4T head";
@@ -386,6 +391,8 @@ void head(benchmark::State &state, ::tern::HeadFormat format) {
     state.SkipWithError(llvm::toString(imported.takeError()).c_str());
     return;
   }
+  if (scanOnly)
+    imported->module->walk([](mlir::tern::ScreenHeadOp op) { op.erase(); });
   PassManager select(&ctx);
   buildSelectionPipeline(select, SelectionOptions{});
   if (failed(select.run(imported->module.get()))) {
@@ -458,7 +465,9 @@ void head(benchmark::State &state, ::tern::HeadFormat format) {
           ? double(V * H * 2)
           : double(V * (::tern::headCodeBytesPerRow(format, H) +
                         4 * ::tern::headScalesPerRow(format, H)));
-  state.SetLabel(std::string(::tern::headFormatName(format)) + ", 2 threads");
+  state.SetLabel(std::string(scanOnly ? "screen scan"
+                                      : ::tern::headFormatName(format)) +
+                 ", 2 threads");
   state.counters["weight_GB"] = benchmark::Counter(
       static_cast<double>(state.iterations()) * headBytes / 1e9,
       benchmark::Counter::kIsRate);
@@ -533,6 +542,13 @@ const bool registered = [] {
         [f](benchmark::State &st) { head(st, f); })
         ->Unit(benchmark::kMicrosecond)
         ->UseRealTime();
+  benchmark::RegisterBenchmark(
+      "head/screen_scan_128256x2560",
+      [](benchmark::State &st) {
+        head(st, ::tern::HeadFormat::Screened, /*scanOnly=*/true);
+      })
+      ->Unit(benchmark::kMicrosecond)
+      ->UseRealTime();
   // Prefill chunks as executables run them (kDefaultPrefillRows rows) with
   // every family the host runs for prefill, on the layout the default
   // policy picks (or the family's preferred one where it does not read

@@ -124,9 +124,10 @@ func.func @prefill(%blob: memref<?xi8>, %q64: tensor<64x256xi8>, %q40: tensor<40
   return %a, %b, %c : tensor<64x64xi32>, tensor<40x64xi32>, tensor<15x64xi32>
 }
 
-// The integer q4 head's group sums: the target's first family (decode
-// rank) with a multiply-add of byte quads; none on baseline x86-64 (plain
-// vector arithmetic).
+// The integer heads' sums (q4, int8 of i8 token rows): the target's first
+// family (decode rank) with a multiply-add of byte quads; none on baseline
+// x86-64 (plain vector arithmetic). int8 of f32 rows (the screened head's
+// scan) multiplies in float: no dot.
 // ZEN5-LABEL: func.func @q4_head
 // ZEN5: tern.lm_head {{.*}} as q4 {dot = "vnni512", prefetch = 5120 : i64, prefetch_locality = 3 : i64}
 // SPR-LABEL: func.func @q4_head
@@ -139,6 +140,21 @@ func.func @prefill(%blob: memref<?xi8>, %q64: tensor<64x256xi8>, %q40: tensor<40
 // NONE: tern.lm_head {{.*}} as q4 {prefetch = 5120 : i64} :
 func.func @q4_head(%x: tensor<1x64xi8>, %xs: tensor<1xf32>, %c: tensor<100x32xi8>, %s: tensor<100x2xf32>, %logits: memref<100xf32>) {
   tern.lm_head %x scaled %xs, %c, %s into %logits as q4 : tensor<1x64xi8> scaled tensor<1xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<100xf32>
+  return
+}
+
+// ZEN5-LABEL: func.func @int8_heads
+// ZEN5: tern.lm_head {{.*}} as int8 {dot = "vnni512", prefetch = 5120 : i64, prefetch_locality = 3 : i64} : tensor<1x64xi8>
+// ZEN5: tern.lm_head {{.*}} as int8 {prefetch = 5120 : i64, prefetch_locality = 3 : i64} : tensor<1x64xf32>
+// AVX2-LABEL: func.func @int8_heads
+// AVX2: tern.lm_head {{.*}} as int8 {dot = "avx2", prefetch = 5120 : i64} : tensor<1x64xi8>
+// AVX2: tern.lm_head {{.*}} as int8 {prefetch = 5120 : i64} : tensor<1x64xf32>
+// NEON-LABEL: func.func @int8_heads
+// NEON: tern.lm_head {{.*}} as int8 {dot = "neon-dotprod"} : tensor<1x64xi8>
+// NEON: tern.lm_head {{.*}} as int8 : tensor<1x64xf32>
+func.func @int8_heads(%x: tensor<1x64xi8>, %xs: tensor<1xf32>, %xf: tensor<1x64xf32>, %c: tensor<100x64xi8>, %s: tensor<100x1xf32>, %logits: memref<100xf32>) {
+  tern.lm_head %x scaled %xs, %c, %s into %logits as int8 : tensor<1x64xi8> scaled tensor<1xf32>, tensor<100x64xi8>, tensor<100x1xf32> into memref<100xf32>
+  tern.lm_head %xf, %c, %s into %logits as int8 : tensor<1x64xf32>, tensor<100x64xi8>, tensor<100x1xf32> into memref<100xf32>
   return
 }
 

@@ -412,7 +412,12 @@ std::string runTests(RunBackend &b, const BenchOptions &o, int threads,
         b.instantiate(threads, ctx, t.streams);
     if (!lm)
       return lm.error;
-    Result r{t.name, threads, t.prompt, t.gen, t.streams, {}, 0, 0, {}};
+    Result r;
+    r.test = t.name;
+    r.threads = threads;
+    r.prompt = t.prompt;
+    r.gen = t.gen;
+    r.streams = t.streams;
     const bool probing = probe && t.tg && !t.pp && t.streams == 1;
     if (probing && !probePool)
       probePool = std::make_unique<ThreadPool>(threads);

@@ -54,6 +54,10 @@ int64_t headScalesPerRow(HeadFormat format, int64_t cols) {
 std::string checkHeadFormat(HeadFormat format, int64_t cols) {
   if (cols <= 0)
     return "the head has " + std::to_string(cols) + " columns";
+  if (format == HeadFormat::Int8 && cols > kHeadInt8MaxCols)
+    return "an int8 head's integer dot products hold rows of at most " +
+           std::to_string(kHeadInt8MaxCols) + " columns (got " +
+           std::to_string(cols) + ")";
   if (format == HeadFormat::Q4 && cols % kHeadQ4Group != 0)
     return "a q4 head needs a hidden size divisible by " +
            std::to_string(kHeadQ4Group) + " (got " + std::to_string(cols) +
@@ -169,6 +173,14 @@ float q4HeadLogit(const int8_t *xq, float xs, const uint8_t *codes,
     p[g % 16] += static_cast<float>(sum) * scales[g];
   }
   return fold16(p) * (1.0f / xs);
+}
+
+float int8HeadLogit(const int8_t *xq, float xs, const uint8_t *codes,
+                    float scale, int64_t cols) {
+  int32_t sum = 0;
+  for (int64_t j = 0; j < cols; ++j)
+    sum += static_cast<int8_t>(codes[j]) * std::max<int32_t>(xq[j], -127);
+  return static_cast<float>(sum) * scale * (1.0f / xs);
 }
 
 float headScreenBound(const float *w, const uint8_t *codes, float scale,

@@ -8,7 +8,14 @@
 //      logit = dotHead(x, float(w))
 //  * int8:   one f32 scale per vocabulary row, s = absmax(row) / 127,
 //            q = clamp(round_half_even(w / s), -127, 127) (s = 0: q = 0).
-//      logit = dotHead(x, float(q)) * s                     (1 byte/weight)
+//            Integer dot products: the token row is quantized as every
+//            BitLinear input (quantizeActivationRow: xq, xs), clamped to
+//            [-127, 127] (a finite row never holds -128), the row's sum
+//            i = sum_j q[j] * xq[j] is exact in i32 (cols <= kHeadInt8MaxCols),
+//      logit = (float(i) * s) * (1 / xs)                   (1 byte/weight)
+//            (int8HeadLogit). Widening each code to f32 instead bound the
+//            compiled head to a core's float throughput (docs/performance.md,
+//            "Quantized heads"); it carries int8 activation rounding.
 //  * q4:     groups of 32 along the row, one f32 scale each,
 //            s = absmax(group) / 7, q in [-7, 7] the same way; the 32 codes
 //            of a group are 16 bytes, byte j = (q[j] + 8) | (q[j+16] + 8) << 4.
@@ -23,8 +30,9 @@
 //            (vpdpbusd, sdot): the fastest format where measured; it also
 //            carries int8 activation rounding (no lossless claim).
 //  * screened: the int8 copy screens every row, the native rows decide. For
-//      one token row (decode): a[v] = the int8 logit, n = sqrt(dotHead(x,
-//      x)), B[v] = bound[v] * n + |a[v]| * 2^-20, L = max over v of
+//      one token row (decode): a[v] = dotHead(x, float(q)) * s, the codes
+//      widened to f32 against the token row itself (no activation rounding
+//      for the bound to cover), n = sqrt(dotHead(x, x)), B[v] = bound[v] * n + |a[v]| * 2^-20, L = max over v of
 //      a[v] - B[v]; rows with a[v] + B[v] >= L get the native logit
 //      dotHead(x, float(w[v])) (computed exactly as the native head does),
 //      the others keep a[v] (screenHeadLogits). bound[v] (headScreenBound)
@@ -58,6 +66,10 @@ enum class HeadFormat { Native, Int8, Q4, Screened };
 /// Codes per q4 group (and per f32 scale).
 constexpr int64_t kHeadQ4Group = 32;
 
+/// The longest int8 row whose integer dot product stays within i32:
+/// cols * 127 * 128 <= 2^31 - 1.
+constexpr int64_t kHeadInt8MaxCols = 132104;
+
 /// "native", "int8", "q4", "screened".
 const char *headFormatName(HeadFormat format);
 std::optional<HeadFormat> parseHeadFormat(const std::string &name);
@@ -78,8 +90,8 @@ std::string checkHeadFormat(HeadFormat format, int64_t cols);
 void quantizeHeadRow(HeadFormat format, const float *w, int64_t cols,
                      uint8_t *codes, float *scales);
 
-/// The floats dotHead multiplies x by for one int8 row, float(q) (the row
-/// scale is applied to the sum); for q4 the values the codes stand for,
+/// The floats dotHead multiplies x by for one int8 row, float(q) (the
+/// screened head's scan, which applies the row scale to the sum); for q4 the values the codes stand for,
 /// float(q) * s (its logits are q4HeadLogit's integer dot products).
 void headRowFactors(HeadFormat format, const uint8_t *codes,
                     const float *scales, int64_t cols, float *out);
@@ -92,6 +104,12 @@ float dotHead(const float *x, const float *w, int64_t n);
 /// its scale `xs`), as described above.
 float q4HeadLogit(const int8_t *xq, float xs, const uint8_t *codes,
                   const float *scales, int64_t cols);
+
+/// The int8 logit of one vocabulary row (`codes`, `scale` as
+/// quantizeHeadRow writes them) for a token row quantized by
+/// quantizeActivationRow (`xq`, its scale `xs`), as described above.
+float int8HeadLogit(const int8_t *xq, float xs, const uint8_t *codes,
+                    float scale, int64_t cols);
 
 /// 16 partial sums folded as q4HeadLogit folds them.
 float fold16(const float *p);

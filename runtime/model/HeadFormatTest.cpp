@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <random>
 #include <vector>
 
@@ -230,6 +231,67 @@ TEST(HeadFormat, Q4LogitIsTheIntegerDotProductOfTheQuantizedRows) {
     const double bound = std::sqrt(ex * wq) + std::sqrt(xn * ew);
     EXPECT_LE(std::fabs(exact - native), bound) << n;
     EXPECT_GT(bound, 0.0);
+  }
+}
+
+TEST(HeadFormat, Int8LogitIsTheIntegerDotProductOfTheQuantizedRows) {
+  for (int64_t n : {8, 672, 2560}) {
+    std::vector<float> w = randomRow(n, 5), x = tokenRow(n, 6);
+    std::vector<uint8_t> codes(static_cast<size_t>(n));
+    float s = 0;
+    quantizeHeadRow(HeadFormat::Int8, w.data(), n, codes.data(), &s);
+    std::vector<int8_t> xq(n);
+    const float xs = quantizeActivationRow(x.data(), n, xq.data());
+    int64_t sum = 0;
+    for (int64_t i = 0; i < n; ++i)
+      sum += int64_t{static_cast<int8_t>(codes[i])} * xq[i];
+    // One conversion (|sum| may pass 2^24) and two products, each rounded
+    // once, in that order.
+    const float want = static_cast<float>(sum) * s * (1.0f / xs);
+    EXPECT_EQ(int8HeadLogit(xq.data(), xs, codes.data(), s, n), want) << n;
+    // Within the quantization errors of both operands of the native logit.
+    double native = 0, ex = 0, wq = 0, xn = 0, ew = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const double q = static_cast<int8_t>(codes[i]) * double(s);
+      native += double(x[i]) * w[i];
+      ex += std::pow(x[i] - xq[i] / double(xs), 2);
+      wq += q * q;
+      xn += double(x[i]) * x[i];
+      ew += std::pow(double(w[i]) - q, 2);
+    }
+    EXPECT_LE(std::fabs(double(want) - native),
+              std::sqrt(ex * wq) + std::sqrt(xn * ew) +
+                  std::fabs(native) * 0x1p-21)
+        << n;
+  }
+  // A code row of 127 against -128 (clamped to -127) and 127.
+  std::vector<uint8_t> ones(4, 127);
+  const int8_t xq[4] = {-128, 127, -127, 0};
+  EXPECT_EQ(int8HeadLogit(xq, 1.0f, ones.data(), 1.0f, 4), -127.0f * 127.0f);
+}
+
+TEST(HeadFormat, Int8RowsFitTheI32Sum) {
+  EXPECT_EQ(checkHeadFormat(HeadFormat::Int8, kHeadInt8MaxCols), "");
+  EXPECT_NE(checkHeadFormat(HeadFormat::Int8, kHeadInt8MaxCols + 8)
+                .find("at most 132104 columns"),
+            std::string::npos);
+  // The worst row sum fits i32; one column more could not.
+  EXPECT_LE(kHeadInt8MaxCols * 127 * 128, int64_t{INT32_MAX});
+  EXPECT_GT((kHeadInt8MaxCols + 1) * 127 * 128, int64_t{INT32_MAX});
+  // The screened head's scan is in float: no such limit.
+  EXPECT_EQ(checkHeadFormat(HeadFormat::Screened, kHeadInt8MaxCols + 8), "");
+}
+
+// The integer heads read |xq| as an unsigned byte of at most 127: a finite
+// row never quantizes to -128 (|x| s rounds to at most 127).
+TEST(HeadFormat, FiniteTokenRowsQuantizeWithin127) {
+  for (unsigned seed = 0; seed < 200; ++seed) {
+    std::vector<float> x = tokenRow(300, seed);
+    x[seed % 300] = -std::fabs(x[seed % 300]) * 1000.0f; // a negative absmax
+    std::vector<int8_t> q(300);
+    quantizeActivationRow(x.data(), 300, q.data());
+    for (int8_t v : q)
+      ASSERT_GE(v, -127) << seed;
   }
 }
 

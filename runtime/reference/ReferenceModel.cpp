@@ -243,17 +243,22 @@ void ReferenceModel::headRows(HeadFormat format, const float *x, int64_t m,
   const int64_t cb = headCodeBytesPerRow(format, hidden);
   const int64_t sc = headScalesPerRow(format, hidden);
   std::vector<float> row(static_cast<size_t>(hidden));
-  if (format == HeadFormat::Q4) {
+  if (format == HeadFormat::Int8 || format == HeadFormat::Q4) {
     // Integer dot products of the token rows quantized as BitLinear's.
     std::vector<int8_t> xq(static_cast<size_t>(m * hidden));
     std::vector<float> xs(static_cast<size_t>(m));
     quantizeActivations(x, m, hidden, xq.data(), xs.data());
     for (int64_t v = rowsBegin; v < rowsEnd; ++v)
-      for (int64_t r = 0; r < m; ++r)
-        logits[r * ldLogits + v] = q4HeadLogit(
-            &xq[static_cast<size_t>(r * hidden)], xs[static_cast<size_t>(r)],
-            &headCodes_[static_cast<size_t>(v * cb)],
-            &headScales_[static_cast<size_t>(v * sc)], hidden);
+      for (int64_t r = 0; r < m; ++r) {
+        const int8_t *xr = &xq[static_cast<size_t>(r * hidden)];
+        const float s = xs[static_cast<size_t>(r)];
+        const uint8_t *codes = &headCodes_[static_cast<size_t>(v * cb)];
+        const float *scales = &headScales_[static_cast<size_t>(v * sc)];
+        logits[r * ldLogits + v] =
+            format == HeadFormat::Int8
+                ? int8HeadLogit(xr, s, codes, scales[0], hidden)
+                : q4HeadLogit(xr, s, codes, scales, hidden);
+      }
     return;
   }
   for (int64_t v = rowsBegin; v < rowsEnd; ++v) {
@@ -263,13 +268,13 @@ void ReferenceModel::headRows(HeadFormat format, const float *x, int64_t m,
       headRowFactors(format, &headCodes_[static_cast<size_t>(v * cb)],
                      &headScales_[static_cast<size_t>(v * sc)], hidden,
                      row.data());
-    // int8: one scale for the whole row, applied to the sum.
-    const float rowScale = format == HeadFormat::Int8
-                               ? headScales_[static_cast<size_t>(v)]
-                               : 1.0f;
+    // The screen's int8 scan: one scale for the whole row, applied to the
+    // sum.
+    const bool scaled = format == HeadFormat::Screened;
+    const float rowScale = scaled ? headScales_[static_cast<size_t>(v)] : 1.0f;
     for (int64_t r = 0; r < m; ++r) {
       const float d = dotHead(x + r * hidden, row.data(), hidden);
-      logits[r * ldLogits + v] = format == HeadFormat::Int8 ? d * rowScale : d;
+      logits[r * ldLogits + v] = scaled ? d * rowScale : d;
     }
   }
 }
@@ -361,8 +366,7 @@ std::string ReferenceModel::forward(const TokenId *tokens, int64_t n,
   // A screened head screens one token row with its int8 copy and
   // recomputes the candidates natively; several rows get native logits.
   const bool screen = headFormat_ == HeadFormat::Screened && n == 1;
-  const HeadFormat format = screen ? HeadFormat::Int8
-                            : headFormat_ == HeadFormat::Screened
+  const HeadFormat format = headFormat_ == HeadFormat::Screened && !screen
                                 ? HeadFormat::Native
                                 : headFormat_;
   const float *xs = &hidden_[first * hidden];

@@ -124,7 +124,7 @@ private:
   /// y [m, lin.rows] = BitLinear(x [m, lin.cols]).
   void bitLinear(const Linear &lin, const float *x, int64_t m, float *y);
   /// Logits of rows [rowsBegin, rowsEnd) for m token rows in `format`
-  /// (native, or the stored codes' format).
+  /// (native, int8, q4; screened: the screen's int8 scan, a[v]).
   void headRows(HeadFormat format, const float *x, int64_t m,
                 int64_t rowsBegin, int64_t rowsEnd, float *logits,
                 int64_t ldLogits);

@@ -98,12 +98,13 @@ void familiesMarkdown(llvm::raw_ostream &os) {
         "--prefetch`) on matmuls of up to " +
               std::to_string(mlir::tern::kPrefetchRows) +
               " rows (\"decode\") or of every M (\"decode, prefill\"). "
-        "\"q4 head\": the bytes per "
-        "multiply-add of byte quads the family gives the integer q4 head "
+        "\"integer heads\": the bytes per "
+        "multiply-add of byte quads the family gives the integer heads "
+        "(int8, q4) "
         "(`tern.lm_head ... {dot = ...}`, the first such family of a target "
         "by decode rank).\n\n"
         "| family | arch | needs | decode / prefill rank | default tile "
-        "(decode, prefill) | prefetches | q4 head | layouts read (K = 2560) "
+        "(decode, prefill) | prefetches | integer heads | layouts read (K = 2560) "
         "| what it does |\n"
         "|---|---|---|---|---|---|---|---|---|\n";
   for (const mt::KernelFamily *f : mt::kernelFamilies())
@@ -192,7 +193,7 @@ void tern::cli::printKernelsText(llvm::raw_ostream &os) {
            : f->prefetchesPrefill
                ? "; prefetches the weight stream (decode and prefill)"
                : "; prefetches the weight stream (decode)")
-       << (f->quadDot ? "; q4 head sums in " + std::to_string(f->quadBytes) +
+       << (f->quadDot ? "; integer heads sum in " + std::to_string(f->quadBytes) +
                             "-byte quads"
                       : "")
        << "\n";

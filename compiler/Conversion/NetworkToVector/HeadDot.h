@@ -19,18 +19,37 @@ namespace mlir::tern {
 
 struct KernelFamily;
 
-/// What the integer q4 head function is built for.
-struct Q4HeadShape {
+/// What an integer head function (q4, int8 of i8 token rows) is built for.
+struct IntegerHeadShape {
   int64_t rows, hidden;
   bool firstRowArg;   ///< takes memref<1xindex> first_row
   int64_t prefetch;   ///< bytes ahead (0: none)
   int64_t locality;   ///< LLVM's prefetch locality hint
-  const KernelFamily *family; ///< whose quadDot sums the groups (or null)
+  const KernelFamily *family; ///< whose quadDot sums the bytes (or null)
 };
 
 /// The q4 head function's body (Q4HeadLowering.cpp): (xq [R, H] i8, xs [R],
 /// codes [V, H/2], scales [V, H/32], logits[, first_row], begin, end).
-void buildQ4HeadBody(OpBuilder &b, Block *body, const Q4HeadShape &s);
+void buildQ4HeadBody(OpBuilder &b, Block *body, const IntegerHeadShape &s);
+
+/// The integer int8 head function's body (Int8HeadLowering.cpp): (xq [R,
+/// H] i8, xs [R], codes [V, H], scales [V, 1], logits[, first_row], begin,
+/// end).
+void buildInt8HeadBody(OpBuilder &b, Block *body, const IntegerHeadShape &s);
+
+/// [first, first + step, ...], n values.
+SmallVector<int64_t> strided(int64_t first, int64_t step, int64_t n);
+
+/// Lane l = x[2l] + x[2l+1] over the lanes of a and then of b (integers).
+Value pairSums(VectorBuilder &v, Value a, Value b);
+
+/// acc [n/4 x i32] plus, in lane l, the sum over j < 4 of u[4l + j] *
+/// x[4l + j] for n bytes of u (unsigned, each at most 127) and x (signed),
+/// exact: by `family`'s multiply-add of byte quads (a call of its
+/// declaration in `module`, in parts of its quadBytes; n a multiple of
+/// them), or by widening arithmetic without one (HeadQuadDot.cpp).
+Value headQuadDot(VectorBuilder &v, ModuleOp module, const KernelFamily *family,
+                  Value acc, Value u, Value x);
 
 /// The dot product of an input row with a vocabulary row: sum over k of
 /// loadX(k, w) * loadW(k, w) in w = 32 lanes (8 when H % 32 != 0).

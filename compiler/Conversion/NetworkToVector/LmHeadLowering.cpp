@@ -6,11 +6,12 @@
 // sums (vector<32xf32>) when H is a multiple of 32, folded to 8 as
 // (p[l] + p[l+16]) + (p[l+8] + p[l+24]) and summed by the lane tree; else
 // 8 lanes. Weights per format: native rows widened to f32; int8 codes to
-// f32 and the dot times the row's scale. q4 multiplies in integers
-// (Q4HeadLowering.cpp). With a first row, the call is skipped when no row
-// is wanted. Where every one of several token rows is wanted (batched
-// decode), the loop computes the op's tile of vocabulary rows x token rows
-// per pass over the columns. With `prefetch = P`, each loaded vocabulary
+// f32 and the dot times the row's scale (the screened head's scan). q4,
+// and int8 of quantized token rows, multiply in integers
+// (Q4HeadLowering.cpp, Int8HeadLowering.cpp). With a first row, the call
+// is skipped when no row is wanted. Where every one of several token
+// rows is wanted (batched decode), the loop computes the op's tile of
+// vocabulary rows x token rows per pass over the columns. With `prefetch = P`, each loaded vocabulary
 // row's columns are prefetched ceil(P / row bytes) rows ahead (by the
 // first group of token rows in the batched loop).
 //
@@ -302,9 +303,14 @@ struct LmHeadLowering : OpRewritePattern<LmHeadOp> {
         op.getDot() ? findKernelFamily(*op.getDot()) : nullptr;
     if (op.getDot() && (!family || !family->quadDot))
       return rewriter.notifyMatchFailure(op, "unknown dot family");
+    // int8 of quantized token rows: "int8q".
+    const std::string format =
+        (stringifyHeadFormat(s.format) +
+         (op.isInteger() && s.format == HeadFormat::int8 ? "q" : ""))
+            .str();
     const std::string name =
-        llvm::formatv("tern_head_{0}_{1}_r{2}_h{3}_v{4}{5}{6}{7}{8}",
-                      stringifyHeadFormat(s.format), elem, s.rows, s.hidden,
+        llvm::formatv("tern_head_{0}_{1}_r{2}_h{3}_v{4}{5}{6}{7}{8}", format,
+                      elem, s.rows, s.hidden,
                       vocab, s.firstRowArg ? "_from" : "",
                       s.prefetch ? "_pf" + std::to_string(s.prefetch) : "",
                       s.prefetch && s.locality != KernelAttr::kDefaultLocality
@@ -315,10 +321,12 @@ struct LmHeadLowering : OpRewritePattern<LmHeadOp> {
     func::FuncOp fn = getOrBuildFunction(
         op, name, rewriter.getFunctionType(inputs, {}),
         [&](OpBuilder &b, Block *body) {
+          const IntegerHeadShape integer{s.rows,     s.hidden,   s.firstRowArg,
+                                         s.prefetch, s.locality, family};
           if (s.format == HeadFormat::q4)
-            buildQ4HeadBody(b, body,
-                            Q4HeadShape{s.rows, s.hidden, s.firstRowArg,
-                                        s.prefetch, s.locality, family});
+            buildQ4HeadBody(b, body, integer);
+          else if (op.isInteger())
+            buildInt8HeadBody(b, body, integer);
           else
             buildHeadBody(b, body, s);
         });

@@ -260,8 +260,8 @@ TEST_F(NetworkLowering, EmbeddingWidensTheRowsOfItsTokens) {
   EXPECT_TRUE(sameBits(got, want));
 }
 
-/// tern.lm_head in each format against HeadFormat.h's quantization and dot
-/// order: with and without a first row, and every row wanted with tiles of
+/// tern.lm_head of f32 token rows (native, and int8: the screened head's
+/// scan) against HeadFormat.h's quantization and dot order: with and without a first row, and every row wanted with tiles of
 /// vocabulary rows x token rows (a vocabulary of rows left over past whole
 /// tiles, token rows past whole groups).
 class LmHead : public NetworkLowering,
@@ -357,30 +357,40 @@ TEST_P(LmHead, TilesOfEveryRowMatchReference) {
     check(6, 96, 41, "", tile, 0);
 }
 
-/// The integer q4 head, from tern.quantize_act, against q4HeadLogit: with
-/// each multiply-add of byte quads the registry has (the families this CPU
-/// runs; "" is plain vector arithmetic), whole blocks of 16 groups, groups
-/// past them (also past the last whole 4), and a first row.
-class Q4Head : public NetworkLowering,
-               public ::testing::WithParamInterface<std::string> {};
-
-TEST_P(Q4Head, MatchesReference) {
-  const std::string dot = GetParam();
-  if (!dot.empty()) {
+/// The integer heads with each multiply-add of byte quads the registry has
+/// (the families this CPU runs; "" is plain vector arithmetic).
+class IntegerHead : public NetworkLowering,
+                    public ::testing::WithParamInterface<std::string> {
+protected:
+  void SetUp() override {
+    const std::string dot = GetParam();
+    if (dot.empty())
+      return;
     const mlir::tern::KernelFamily *f = mlir::tern::findKernelFamily(dot);
     ASSERT_TRUE(f && f->quadDot) << dot;
     if (!f->runsOn(mlir::tern::hostTarget()))
       GTEST_SKIP() << "this CPU (" << mlir::tern::hostTarget().cpu
                    << ") cannot run the " << dot << " family's instructions";
   }
+  /// `{dot = "family"}`, or "".
+  std::string dotAttr() const {
+    return GetParam().empty()
+               ? ""
+               : llvm::formatv("{{dot = \"{0}\"}", GetParam()).str();
+  }
+};
+
+/// q4, from tern.quantize_act, against q4HeadLogit: whole blocks of 16
+/// groups, groups past them (also past the last whole 4), and a first row.
+TEST_P(IntegerHead, Q4MatchesReference) {
+  const std::string dot = GetParam();
   const int64_t vocab = 37;
   // (rows, hidden): 21 groups = 1 block + 5; 2 blocks; 2 groups; rows
   // enough for the per-call buffers to live on the heap (over 256 KiB).
   for (auto [rows, h] : {std::pair<int64_t, int64_t>{3, 672}, {1, 1024},
                          {2, 64}, {72, 4096}}) {
     const int64_t cb = h / 2, sc = h / 32;
-    const std::string attr =
-        dot.empty() ? "" : llvm::formatv("{{dot = \"{0}\"}", dot).str();
+    const std::string attr = dotAttr();
     const std::string src = llvm::formatv(R"mlir(
       func.func @f(%x: memref<{0}x{1}xf32>, %w: memref<{2}x{3}xi8>,
                    %s: memref<{2}x{4}xf32>, %logits: memref<{0}x{2}xf32>,
@@ -430,8 +440,67 @@ TEST_P(Q4Head, MatchesReference) {
   }
 }
 
+/// int8 of i8 token rows against int8HeadLogit, the rows given as codes
+/// (every value from -128 to 127 among them: -128 is clamped to -127):
+/// steps of 256 columns, whole 64-byte chunks past them, columns past the
+/// last chunk, only such columns, and rows enough for the per-call buffers
+/// to live on the heap; all rows and from the last.
+TEST_P(IntegerHead, Int8MatchesReference) {
+  const std::string dot = GetParam();
+  const int64_t vocab = 29;
+  for (auto [rows, h] : {std::pair<int64_t, int64_t>{3, 672}, {1, 1024},
+                         {2, 200}, {1, 8}, {40, 4096}}) {
+    const std::string src = llvm::formatv(R"mlir(
+      func.func @f(%x: memref<{0}x{1}xi8>, %xs: memref<{0}xf32>,
+                   %w: memref<{2}x{1}xi8>, %s: memref<{2}x1xf32>,
+                   %logits: memref<{0}x{2}xf32>, %first: index)
+          attributes {{llvm.emit_c_interface} {
+        %xt = bufferization.to_tensor %x restrict : memref<{0}x{1}xi8> to tensor<{0}x{1}xi8>
+        %xst = bufferization.to_tensor %xs restrict : memref<{0}xf32> to tensor<{0}xf32>
+        %wt = bufferization.to_tensor %w restrict : memref<{2}x{1}xi8> to tensor<{2}x{1}xi8>
+        %st = bufferization.to_tensor %s restrict : memref<{2}x1xf32> to tensor<{2}x1xf32>
+        tern.lm_head %xt scaled %xst, %wt, %st into %logits from %first as int8 {3}
+          : tensor<{0}x{1}xi8> scaled tensor<{0}xf32>, tensor<{2}x{1}xi8>,
+            tensor<{2}x1xf32> into memref<{0}x{2}xf32>
+        return
+      })mlir", rows, h, vocab, dotAttr()).str();
+    Jit jit(src);
+    ASSERT_EQ(jit.error, "") << h;
+    auto f = jit.get<void (*)(Mem2D<int8_t> *, Mem1D<float> *, Mem2D<int8_t> *,
+                              Mem2D<float> *, Mem2D<float> *, int64_t)>("f");
+    ASSERT_TRUE(f) << jit.error;
+    std::vector<float> w = random(vocab * h, 0.05f, 51 + h);
+    std::vector<int8_t> codes(vocab * h), xq(rows * h);
+    std::vector<float> s(vocab), xs(rows);
+    for (int64_t v = 0; v < vocab; ++v)
+      ::tern::quantizeHeadRow(::tern::HeadFormat::Int8, &w[v * h], h,
+                              reinterpret_cast<uint8_t *>(&codes[v * h]),
+                              &s[v]);
+    for (int64_t i = 0; i < rows * h; ++i)
+      xq[i] = static_cast<int8_t>((i * 97 + h) % 256 - 128);
+    for (int64_t r = 0; r < rows; ++r)
+      xs[r] = 50.0f + static_cast<float>(r);
+    for (int64_t first : {int64_t{0}, rows - 1}) {
+      std::vector<float> got(rows * vocab, -7.0f), want(rows * vocab, -7.0f);
+      for (int64_t r = first; r < rows; ++r)
+        for (int64_t v = 0; v < vocab; ++v)
+          want[r * vocab + v] = ::tern::int8HeadLogit(
+              &xq[r * h], xs[r], reinterpret_cast<uint8_t *>(&codes[v * h]),
+              s[v], h);
+      auto xm = view(xq, rows, h), wm = view(codes, vocab, h);
+      auto sm = view(s, vocab, 1), om = view(got, rows, vocab);
+      auto xsm = view1(xs);
+      f(&xm, &xsm, &wm, &sm, &om, first);
+      EXPECT_TRUE(sameBits(got, want))
+          << "dot '" << dot << "', " << rows << "x" << h << " from row "
+          << first << ": logit 0 " << got[first * vocab] << " vs "
+          << want[first * vocab];
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
-    Dots, Q4Head, ::testing::ValuesIn([] {
+    Dots, IntegerHead, ::testing::ValuesIn([] {
       std::vector<std::string> dots = {""};
       for (const mlir::tern::KernelFamily *f : mlir::tern::kernelFamilies())
         if (f->quadDot)

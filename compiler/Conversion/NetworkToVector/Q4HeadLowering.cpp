@@ -37,21 +37,13 @@ constexpr int64_t kGroup = ::tern::kHeadQ4Group; // weights per scale
 constexpr int64_t kChunk = 64;                   // code bytes per load
 constexpr int64_t kBlock = 16;                   // groups per partial sum
 
-/// Lanes [0, n) of `v` at positions from `first` in steps of `step`.
-SmallVector<int64_t> strided(int64_t first, int64_t step, int64_t n) {
-  SmallVector<int64_t> out;
-  for (int64_t i = 0; i < n; ++i)
-    out.push_back(first + i * step);
-  return out;
-}
-
 struct Q4Builder {
   VectorBuilder &v;
-  const Q4HeadShape &s;
+  const IntegerHeadShape &s;
   ModuleOp module;
   Type i8, i32, f32;
 
-  Q4Builder(VectorBuilder &v, const Q4HeadShape &s, ModuleOp module)
+  Q4Builder(VectorBuilder &v, const IntegerHeadShape &s, ModuleOp module)
       : v(v), s(s), module(module), i8(v.b.getI8Type()),
         i32(v.b.getI32Type()), f32(v.b.getF32Type()) {}
 
@@ -72,60 +64,12 @@ struct Q4Builder {
   Value slice(Value x, int64_t off, int64_t n) {
     return shuffle(x, x, strided(off, 1, n));
   }
-  /// Lane l = x[2l] + x[2l+1] over the lanes of a and then of b.
-  Value pairSums(Value a, Value b) {
-    const int64_t n = cast<VectorType>(a.getType()).getNumElements();
-    return add(shuffle(a, b, strided(0, 2, n)), shuffle(a, b, strided(1, 2, n)));
-  }
-
-  /// A call of the family's multiply-add of byte quads, declared once per
-  /// module (generate-tern-kernels defines it: kQuadDotDeclAttr).
-  Value callQuadDot(Value acc, Value u, Value x) {
-    std::string name = "tern_quad_dot_" + s.family->name.str();
-    std::replace(name.begin(), name.end(), '-', '_');
-    auto fn = module.lookupSymbol<func::FuncOp>(name);
-    if (!fn) {
-      OpBuilder mb(module.getContext());
-      mb.setInsertionPointToEnd(module.getBody());
-      fn = func::FuncOp::create(
-          mb, v.loc, name,
-          mb.getFunctionType({acc.getType(), u.getType(), x.getType()},
-                             {acc.getType()}));
-      fn.setPrivate();
-      fn->setAttr(kQuadDotDeclAttr, mb.getStringAttr(s.family->name));
-    }
-    return func::CallOp::create(v.b, v.loc, fn, ValueRange{acc, u, x})
-        .getResult(0);
-  }
-
   /// acc [16 x i32] + per lane l the sum over j < 4 of u[4l+j] * x[4l+j]
   /// (u: 64 bytes 0..15, x: 64 signed bytes).
   Value quadDot(Value acc, Value u, Value x) {
-    OpBuilder &b = v.b;
-    const KernelFamily *f = s.family;
-    if (!f) {
-      Value prod = arith::MulIOp::create(
-          b, v.loc, arith::ExtUIOp::create(b, v.loc, v.vec(i32, kChunk), u),
-          arith::ExtSIOp::create(b, v.loc, v.vec(i32, kChunk), x));
-      Value pairs = pairSums(slice(prod, 0, kChunk / 2),
-                             slice(prod, kChunk / 2, kChunk / 2));
-      return add(acc, pairSums(slice(pairs, 0, kChunk / 4),
-                               slice(pairs, kChunk / 4, kChunk / 4)));
-    }
-    const int64_t w = f->quadBytes, parts = kChunk / w;
-    if (parts == 1)
-      return callQuadDot(acc, u, x);
-    // The parts appended one by one into the 16 lanes.
-    Value joined;
-    for (int64_t p = 0; p < parts; ++p) {
-      Value part = callQuadDot(slice(acc, p * w / 4, w / 4),
-                               slice(u, p * w, w), slice(x, p * w, w));
-      joined = p == 0 ? part
-                      : shuffle(joined, part,
-                                strided(0, 1, (p + 1) * w / 4));
-    }
-    return joined;
+    return headQuadDot(v, module, s.family, acc, u, x);
   }
+  Value pairSums(Value a, Value b) { return mlir::tern::pairSums(v, a, b); }
 
   /// Rearranges token row r of `xq` into `xr` (per 4 groups: the first 16
   /// activations of each, then the last 16) and writes 8 x each group's
@@ -253,7 +197,7 @@ struct Q4Builder {
 } // namespace
 
 void mlir::tern::buildQ4HeadBody(OpBuilder &b, Block *body,
-                                 const Q4HeadShape &s) {
+                                 const IntegerHeadShape &s) {
   VectorBuilder v{b, b.getUnknownLoc()};
   Q4Builder q(v, s, body->getParentOp()->getParentOfType<ModuleOp>());
   unsigned arg = 0;

@@ -65,7 +65,7 @@ const KernelFamily &mlir::tern::avx2Family() {
     f.prefetches = true;
     f.define = define;
     f.quadBytes = 32;
-    // vpmaddubsw's pair sums stay within i16 for u <= 15 (2 x 15 x 128),
+    // vpmaddubsw's pair sums stay within i16 for u <= 127 (2 x 127 x 128),
     // vpmaddwd(., 1) adds the pairs into i32 lanes.
     f.quadDot = [](OpBuilder &b, Location loc, Value acc, Value u, Value s) {
       auto v16i16 = VectorType::get({16}, b.getI16Type());

@@ -49,7 +49,7 @@ const KernelFamily &mlir::tern::neonDotprodFamily() {
     f.prefetches = true;
     f.define = define;
     f.quadBytes = 16;
-    // u <= 15 is also a signed byte: sdot multiplies it as it is.
+    // u <= 127 is also a signed byte: sdot multiplies it as it is.
     f.quadDot = [](OpBuilder &b, Location loc, Value acc, Value u, Value s) {
       return callIntrinsic(b, loc, acc.getType(),
                            "llvm.aarch64.neon.sdot.v4i32.v16i8", {acc, u, s});

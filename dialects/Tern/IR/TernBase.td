@@ -46,7 +46,7 @@ def Tern_Dialect : Dialect {
         kernelFamilyCheck;
     /// What a `tern.lm_head` `dot` family must satisfy (set with
     /// kernelFamilyCheck): why `family` has no multiply-add of byte quads
-    /// for the integer q4 head, or "". Without it, any non-empty name
+    /// for the integer heads (q4, int8), or "". Without it, any non-empty name
     /// passes.
     std::function<std::string(::llvm::StringRef family)> quadDotCheck;
   }];

@@ -8,6 +8,7 @@
 
 #include "dialects/Tern/IR/TernOps.h"
 #include "dialects/Tern/IR/VerifyHelpers.h"
+#include "runtime/model/HeadFormat.h"
 
 using namespace mlir;
 using namespace mlir::tern;
@@ -234,14 +235,19 @@ LogicalResult LmHeadOp::verify() {
       failed(checkShape(*this, getScales().getType(), scales,
                         "scales of shape")))
     return failure();
-  // q4 multiplies quantized token rows (tern.quantize_act) in integers;
-  // the float formats multiply the rows themselves.
-  const bool integer = f == HeadFormat::q4;
+  // q4, and int8 given i8 token rows, multiply quantized token rows
+  // (tern.quantize_act) in integers; native, and int8 given f32 rows (the
+  // screened head's scan), multiply the rows themselves.
+  const bool integer = isInteger();
   Type it = getInput().getType().getElementType();
-  if (integer != it.isInteger(8))
-    return emitOpError() << stringifyHeadFormat(f) << " needs "
-                         << (integer ? "i8" : "f32") << " token rows, got "
-                         << it;
+  if (f == HeadFormat::q4 && !integer)
+    return emitOpError() << "q4 needs i8 token rows, got " << it;
+  if (f == HeadFormat::native && integer)
+    return emitOpError() << "native needs f32 token rows, got " << it;
+  if (integer && f == HeadFormat::int8 && h > ::tern::kHeadInt8MaxCols)
+    return emitOpError() << "int8 with i8 token rows sums rows of at most "
+                         << ::tern::kHeadInt8MaxCols
+                         << " columns in i32, got " << h;
   if (integer != (getInputScales() != nullptr))
     return emitOpError() << stringifyHeadFormat(f)
                          << (integer ? " needs the token rows' scales"
@@ -253,7 +259,8 @@ LogicalResult LmHeadOp::verify() {
   if (std::optional<StringRef> dot = getDot()) {
     if (!integer)
       return emitOpError() << "dot = \"" << *dot
-                           << "\" applies to the q4 head only";
+                           << "\" applies to integer heads only (q4, int8 "
+                              "of i8 token rows)";
     auto *dialect = getContext()->getLoadedDialect<TernDialect>();
     if (dot->empty())
       return emitOpError() << "dot needs a kernel family name";
@@ -263,7 +270,7 @@ LogicalResult LmHeadOp::verify() {
   }
   if (std::optional<ArrayRef<int64_t>> tile = getTile()) {
     if (integer)
-      return emitOpError() << "tile applies to the float formats only";
+      return emitOpError() << "tile applies to the float heads only";
     if (tile->size() != 2 || (*tile)[0] < 1 || (*tile)[1] < 1 ||
         (*tile)[0] > kMaxHeadTile || (*tile)[1] > kMaxHeadTile)
       return emitOpError() << "tile needs 2 sizes from 1 to " << kMaxHeadTile

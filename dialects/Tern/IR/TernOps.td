@@ -506,8 +506,12 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
 
     * `native`: `weights` is the model's matrix [V, H] (f32, f16 or bf16),
       widened to f32; no scales. Lossless.
-    * `int8`: `weights` [V, H] int8 codes, `scales` [V, 1]:
-      `dot(input[r], f32(codes[v])) * scales[v]`.
+    * `int8`: `weights` [V, H] int8 codes, `scales` [V, 1]. With i8
+      `input` (the token rows quantized by `tern.quantize_act`, clamped to
+      [-127, 127]) and `input_scales` s[r], integer dot products:
+      `i = sum codes[v, k] * input[r, k]`, exact in i32 (H <= 132104), and
+      `logit = (f32(i) * scales[v]) * (1 / s[r])`. With f32 `input` (the
+      screened head's scan): `dot(input[r], f32(codes[v])) * scales[v]`.
     * `q4`: integer dot products. `input` is the token rows quantized to
       int8 (`tern.quantize_act`), `input_scales` their scales s[r];
       `weights` [V, H/2] bytes (group g of 32 weights in bytes
@@ -518,15 +522,15 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
       (product, then sum); `logit = fold16(p) * (1 / s[r])` with
       `fold16(p) = tree(p[l] + p[l+8])`.
 
-    Float dot products (native, int8) have 32 partial sums (element k into
+    Float dot products (native, int8 of f32 rows) have 32 partial sums (element k into
     k % 32) when H is a multiple of 32, folded to 8 as `(p[l] + p[l+16]) +
     (p[l+8] + p[l+24])` and summed as RMSNorm's; else 8 lanes. The tree of
     8 lanes is `((p0+p4)+(p2+p6))+((p1+p5)+(p3+p7))`.
 
-    `dot = "family"` (q4 only, set by tern-select-kernels from the target):
-    the kernel family (compiler/Kernels) whose multiply-add of byte quads
-    computes the group sums (vpdpbusd, vpmaddubsw, sdot); without it, plain
-    vector arithmetic. Only speed depends on it.
+    `dot = "family"` (integer heads only, set by tern-select-kernels from
+    the target): the kernel family (compiler/Kernels) whose multiply-add of
+    byte quads computes the integer sums (vpdpbusd, vpmaddubsw, sdot);
+    without it, plain vector arithmetic. Only speed depends on it.
 
     `prefetch = P` (bytes, set by tern-select-kernels from the target): each
     load of a vocabulary row's weights (by the first group of token rows
@@ -535,7 +539,7 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
     `prefetch_locality = L` (LLVM's prefetch locality hint, 1 when absent;
     as #tern.kernel's `locality`); only speed depends on them.
 
-    `tile = array<i64: v, t>` (float formats, set by tern-select-kernels
+    `tile = array<i64: v, t>` (float heads, set by tern-select-kernels
     from the target's vector registers where every one of several token
     rows is wanted): the loop over the vocabulary computes v vocabulary
     rows with t token rows per pass over the columns, each weight vector
@@ -572,6 +576,13 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
     $logits (`from` $first_row^)? `as` $format attr-dict `:` type($input)
     (`scaled` type($input_scales)^)? `,` type($weights)
     (`,` type($scales)^)? `into` type($logits)
+  }];
+  let extraClassDeclaration = [{
+    /// Whether it multiplies quantized token rows in integers (q4, and
+    /// int8 given i8 rows).
+    bool isInteger() {
+      return getInput().getType().getElementType().isInteger(8);
+    }
   }];
   let hasVerifier = 1;
 }

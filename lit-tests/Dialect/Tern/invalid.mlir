@@ -491,8 +491,32 @@ func.func @head_int8_row_scales(%x: tensor<1x64xf32>, %xs: tensor<1xf32>, %w: te
 
 // -----
 
-func.func @head_dot_not_q4(%x: tensor<1x64xf32>, %w: tensor<100x64xi8>, %s: tensor<100x1xf32>, %l: memref<100xf32>) {
-  // expected-error @+1 {{'tern.lm_head' op dot = "vnni512" applies to the q4 head only}}
+func.func @head_int8_rows_without_scales(%x: tensor<1x64xi8>, %w: tensor<100x64xi8>, %s: tensor<100x1xf32>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op int8 needs the token rows' scales}}
+  tern.lm_head %x, %w, %s into %l as int8 : tensor<1x64xi8>, tensor<100x64xi8>, tensor<100x1xf32> into memref<100xf32>
+  return
+}
+
+// -----
+
+func.func @head_int8_rows_too_long(%x: tensor<1x132112xi8>, %xs: tensor<1xf32>, %w: tensor<100x132112xi8>, %s: tensor<100x1xf32>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op int8 with i8 token rows sums rows of at most 132104 columns in i32, got 132112}}
+  tern.lm_head %x scaled %xs, %w, %s into %l as int8 : tensor<1x132112xi8> scaled tensor<1xf32>, tensor<100x132112xi8>, tensor<100x1xf32> into memref<100xf32>
+  return
+}
+
+// -----
+
+func.func @head_native_i8_rows(%x: tensor<1x64xi8>, %w: tensor<100x64xf16>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op native needs f32 token rows, got 'i8'}}
+  tern.lm_head %x, %w into %l as native : tensor<1x64xi8>, tensor<100x64xf16> into memref<100xf32>
+  return
+}
+
+// -----
+
+func.func @head_dot_float(%x: tensor<1x64xf32>, %w: tensor<100x64xi8>, %s: tensor<100x1xf32>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op dot = "vnni512" applies to integer heads only (q4, int8 of i8 token rows)}}
   tern.lm_head %x, %w, %s into %l as int8 {dot = "vnni512"} : tensor<1x64xf32>, tensor<100x64xi8>, tensor<100x1xf32> into memref<100xf32>
   return
 }
@@ -508,7 +532,7 @@ func.func @head_dot_unknown(%x: tensor<1x64xi8>, %xs: tensor<1xf32>, %w: tensor<
 // -----
 
 func.func @head_dot_without_quads(%x: tensor<1x64xi8>, %xs: tensor<1xf32>, %w: tensor<100x32xi8>, %s: tensor<100x2xf32>, %l: memref<100xf32>) {
-  // expected-error @+1 {{'tern.lm_head' op the lut family has no multiply-add of byte quads for the q4 head}}
+  // expected-error @+1 {{'tern.lm_head' op the lut family has no multiply-add of byte quads for the integer heads}}
   tern.lm_head %x scaled %xs, %w, %s into %l as q4 {dot = "lut"} : tensor<1x64xi8> scaled tensor<1xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<100xf32>
   return
 }
@@ -596,7 +620,7 @@ func.func @head_tile_size(%x: tensor<4x64xf32>, %w: tensor<100x64xf16>, %l: memr
 // -----
 
 func.func @head_tile_q4(%x: tensor<4x64xi8>, %xs: tensor<4xf32>, %w: tensor<100x32xi8>, %s: tensor<100x2xf32>, %l: memref<4x100xf32>) {
-  // expected-error @+1 {{'tern.lm_head' op tile applies to the float formats only}}
+  // expected-error @+1 {{'tern.lm_head' op tile applies to the float heads only}}
   tern.lm_head %x scaled %xs, %w, %s into %l as q4 {tile = array<i64: 2, 4>} : tensor<4x64xi8> scaled tensor<4xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<4x100xf32>
   return
 }

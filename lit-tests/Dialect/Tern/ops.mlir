@@ -69,6 +69,8 @@ func.func @all_ops(%master: tensor<32x64xbf16>, %x: tensor<3x64xf32>)
 // CHECK: tern.lm_head %{{.*}}, %[[EMB]] into %arg5 from %arg6 as native : tensor<2x64xf32>, tensor<128x64xf16> into memref<2x128xf32>
 // CHECK: %[[HQ:.*]], %[[HS:.*]] = tern.quantize_act
 // CHECK: tern.lm_head %[[HQ]] scaled %[[HS]], %{{.*}}, %{{.*}} into %arg5 as q4 {dot = "avx2", prefetch = 1280 : i64, prefetch_locality = 3 : i64} : tensor<2x64xi8> scaled tensor<2xf32>, tensor<128x32xi8>, tensor<128x2xf32> into memref<2x128xf32>
+// CHECK-LABEL: func.func @int8_rows
+// CHECK: tern.lm_head %arg0 scaled %arg1, %arg2, %arg3 into %arg4 as int8 {dot = "vnni512"} : tensor<1x64xi8> scaled tensor<1xf32>, tensor<128x64xi8>, tensor<128x1xf32> into memref<128xf32>
 // CHECK-LABEL: func.func @screened
 // CHECK: tern.lm_head %arg0, %arg1, %arg2 into %arg5 as int8 : tensor<1x64xf32>, tensor<128x64xi8>, tensor<128x1xf32> into memref<128xf32>
 // CHECK: tern.screen_head %arg0, %arg3, %arg4 into %arg5 : tensor<1x64xf32>, tensor<128x64xf16>, tensor<128xf32> into memref<128xf32>
@@ -93,6 +95,12 @@ func.func @network(%blob: memref<?xi8>, %tokens: tensor<2xi64>, %pos: index,
   %scales = tern.weight "s" %blob : memref<?xi8> -> tensor<128x2xf32>
   %hq, %hs = tern.quantize_act %h : tensor<2x64xf32> -> tensor<2x64xi8>, tensor<2xf32>
   tern.lm_head %hq scaled %hs, %codes, %scales into %logits as q4 {dot = "avx2", prefetch = 1280 : i64, prefetch_locality = 3 : i64} : tensor<2x64xi8> scaled tensor<2xf32>, tensor<128x32xi8>, tensor<128x2xf32> into memref<2x128xf32>
+  return
+}
+
+func.func @int8_rows(%hq: tensor<1x64xi8>, %hs: tensor<1xf32>, %codes: tensor<128x64xi8>,
+                     %scales: tensor<128x1xf32>, %logits: memref<128xf32>) {
+  tern.lm_head %hq scaled %hs, %codes, %scales into %logits as int8 {dot = "vnni512"} : tensor<1x64xi8> scaled tensor<1xf32>, tensor<128x64xi8>, tensor<128x1xf32> into memref<128xf32>
   return
 }
 

@@ -1,0 +1,96 @@
+//===- HeadQuadDot.cpp - Multiply-adds of byte quads for integer heads ----===//
+//
+// What the integer heads (q4, int8 of i8 token rows) share: the sums of
+// unsigned by signed bytes in groups of 4, by the `dot` family's
+// instruction (a call of a declaration that generate-tern-kernels defines
+// and LLVM inlines) or by plain widening arithmetic without one.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Conversion/NetworkToVector/HeadDot.h"
+#include "compiler/Kernels/KernelFamily.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <algorithm>
+
+using namespace mlir;
+using namespace mlir::tern;
+
+SmallVector<int64_t> mlir::tern::strided(int64_t first, int64_t step,
+                                         int64_t n) {
+  SmallVector<int64_t> out;
+  for (int64_t i = 0; i < n; ++i)
+    out.push_back(first + i * step);
+  return out;
+}
+
+Value mlir::tern::pairSums(VectorBuilder &v, Value a, Value b) {
+  const int64_t n = cast<VectorType>(a.getType()).getNumElements();
+  auto pick = [&](int64_t first) -> Value {
+    return vector::ShuffleOp::create(v.b, v.loc, a, b, strided(first, 2, n));
+  };
+  return arith::AddIOp::create(v.b, v.loc, pick(0), pick(1));
+}
+
+namespace {
+
+/// Lanes [off, off + n) of `x`.
+Value slice(VectorBuilder &v, Value x, int64_t off, int64_t n) {
+  return vector::ShuffleOp::create(v.b, v.loc, x, x, strided(off, 1, n));
+}
+
+/// A call of the family's multiply-add of byte quads, declared once per
+/// module (generate-tern-kernels defines it: kQuadDotDeclAttr).
+Value callQuadDot(VectorBuilder &v, ModuleOp module, const KernelFamily &f,
+                  Value acc, Value u, Value x) {
+  std::string name = "tern_quad_dot_" + f.name.str();
+  std::replace(name.begin(), name.end(), '-', '_');
+  auto fn = module.lookupSymbol<func::FuncOp>(name);
+  if (!fn) {
+    OpBuilder mb(module.getContext());
+    mb.setInsertionPointToEnd(module.getBody());
+    fn = func::FuncOp::create(
+        mb, v.loc, name,
+        mb.getFunctionType({acc.getType(), u.getType(), x.getType()},
+                           {acc.getType()}));
+    fn.setPrivate();
+    fn->setAttr(kQuadDotDeclAttr, mb.getStringAttr(f.name));
+  }
+  return func::CallOp::create(v.b, v.loc, fn, ValueRange{acc, u, x})
+      .getResult(0);
+}
+
+} // namespace
+
+Value mlir::tern::headQuadDot(VectorBuilder &v, ModuleOp module,
+                              const KernelFamily *family, Value acc, Value u,
+                              Value x) {
+  OpBuilder &b = v.b;
+  const int64_t n = cast<VectorType>(u.getType()).getNumElements();
+  Type i32 = b.getI32Type();
+  if (!family) {
+    Value prod = arith::MulIOp::create(
+        b, v.loc, arith::ExtUIOp::create(b, v.loc, v.vec(i32, n), u),
+        arith::ExtSIOp::create(b, v.loc, v.vec(i32, n), x));
+    Value pairs =
+        pairSums(v, slice(v, prod, 0, n / 2), slice(v, prod, n / 2, n / 2));
+    return arith::AddIOp::create(
+        b, v.loc, acc,
+        pairSums(v, slice(v, pairs, 0, n / 4), slice(v, pairs, n / 4, n / 4)));
+  }
+  const int64_t w = family->quadBytes, parts = n / w;
+  if (parts == 1)
+    return callQuadDot(v, module, *family, acc, u, x);
+  // The parts appended one by one into the n / 4 lanes.
+  Value joined;
+  for (int64_t p = 0; p < parts; ++p) {
+    Value part = callQuadDot(v, module, *family, slice(v, acc, p * w / 4, w / 4),
+                             slice(v, u, p * w, w), slice(v, x, p * w, w));
+    joined = p == 0 ? part
+                    : Value(vector::ShuffleOp::create(
+                          b, v.loc, joined, part, strided(0, 1, (p + 1) * w / 4)));
+  }
+  return joined;
+}

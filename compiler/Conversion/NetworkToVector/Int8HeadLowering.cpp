@@ -1,0 +1,205 @@
+//===- Int8HeadLowering.cpp - The integer int8 head as vector code --------===//
+//
+// The body of `tern.lm_head %xq scaled %xs, ... as int8`
+// (runtime/model/HeadFormat.h states the arithmetic, int8HeadLogit): the
+// int8 codes of each vocabulary row times the token row quantized to i8,
+// summed exactly in i32, then one float product with the row's scale and
+// 1 / xs.
+//
+// The multiply-add of byte quads takes unsigned bytes of at most 127 on one
+// side (KernelFamily::quadDot), and both the codes and the token row are
+// signed: per call, each wanted token row is split once into its
+// magnitudes |xq| (xq clamped to [-127, 127], the reference's clamp) and a
+// byte mask m = -1 where xq < 0, and each 64-byte load of codes w is
+// multiplied as |xq| * ((w ^ m) - m), which is |xq| * sign(xq) * w. Per
+// vocabulary row: 4 accumulators of 16 i32 lanes, one load of codes, one
+// xor, one subtract and one multiply-add (vpdpbusd, vpmaddubsw + vpmaddwd,
+// sdot; plain widening arithmetic without a family) per 64 bytes, over
+// steps of 256 bytes, then the whole 64-byte chunks left, then the columns
+// left by widening arithmetic; the lanes summed (exact), to f32, times the
+// scale, times 1 / xs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Conversion/NetworkToVector/HeadDot.h"
+#include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
+#include "compiler/Kernels/KernelFamily.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::tern;
+
+namespace {
+
+constexpr int64_t kChunk = 64;  // code bytes per load
+constexpr int64_t kChains = 4;  // independent accumulators
+constexpr int64_t kStep = kChunk * kChains;
+
+struct Int8Builder {
+  VectorBuilder &v;
+  const IntegerHeadShape &s;
+  ModuleOp module;
+  Type i8, i32, f32;
+  /// Per call: |xq| and the sign mask of each wanted token row.
+  Value mag, sign;
+
+  Int8Builder(VectorBuilder &v, const IntegerHeadShape &s, ModuleOp module)
+      : v(v), s(s), module(module), i8(v.b.getI8Type()),
+        i32(v.b.getI32Type()), f32(v.b.getF32Type()) {}
+
+  Value splat8(int64_t width, int64_t c) {
+    return arith::ConstantOp::create(
+        v.b, v.loc,
+        DenseElementsAttr::get(v.vec(i8, width), v.b.getIntegerAttr(i8, c)));
+  }
+
+  /// Columns [0, H) of token row r in pieces of at most kChunk.
+  void forEachPiece(const std::function<void(int64_t k, int64_t w)> &body) {
+    for (int64_t k = 0; k < s.hidden; k += kChunk)
+      body(k, std::min(kChunk, s.hidden - k));
+  }
+
+  /// Writes |max(xq, -127)| and (xq < 0 ? -1 : 0) of token row r.
+  void prepareRow(Value xq, Value r) {
+    OpBuilder &b = v.b;
+    forEachPiece([&](int64_t k, int64_t w) {
+      Value x = arith::MaxSIOp::create(b, v.loc, v.vload(xq, {r, v.idx(k)}, w),
+                                       splat8(w, -127));
+      Value zero = splat8(w, 0);
+      Value negative = arith::CmpIOp::create(b, v.loc, arith::CmpIPredicate::slt,
+                                             x, zero);
+      Value abs = arith::SelectOp::create(
+          b, v.loc, negative, arith::SubIOp::create(b, v.loc, zero, x), x);
+      v.vstore(abs, mag, {r, v.idx(k)});
+      v.vstore(arith::SelectOp::create(b, v.loc, negative, splat8(w, -1), zero),
+               sign, {r, v.idx(k)});
+    });
+  }
+
+  /// Codes w of vocabulary row `row` at column k times sign(xq) of token
+  /// row r: (w ^ m) - m.
+  Value signedCodes(Value codes, Value row, Value r, Value k, int64_t w) {
+    OpBuilder &b = v.b;
+    Value m = v.vload(sign, {r, k}, w);
+    return arith::SubIOp::create(
+        b, v.loc,
+        arith::XOrIOp::create(b, v.loc, v.vload(codes, {row, k}, w), m), m);
+  }
+
+  /// acc + the quad sums of the 64 columns at k.
+  Value chunk(Value acc, Value codes, Value row, Value r, Value k,
+              Value ahead) {
+    if (ahead)
+      memref::PrefetchOp::create(v.b, v.loc, codes, ValueRange{ahead, k},
+                                 /*isWrite=*/false,
+                                 /*localityHint=*/s.locality,
+                                 /*isDataCache=*/true);
+    return headQuadDot(v, module, s.family, acc,
+                       v.vload(mag, {r, k}, kChunk),
+                       signedCodes(codes, row, r, k, kChunk));
+  }
+
+  /// The exact i32 sum of vocabulary row `row` with token row r.
+  Value rowSum(Value codes, Value row, Value r, Value ahead) {
+    OpBuilder &b = v.b;
+    const int64_t stepped = s.hidden / kStep * kStep;
+    SmallVector<Value> init(kChains, v.vzero(i32, kChunk / 4));
+    auto loop = scf::ForOp::create(b, v.loc, v.idx(0), v.idx(stepped),
+                                   v.idx(kStep), init);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value k = loop.getInductionVar();
+      SmallVector<Value> next;
+      for (int64_t c = 0; c < kChains; ++c)
+        next.push_back(chunk(loop.getRegionIterArgs()[c], codes, row, r,
+                             arith::AddIOp::create(b, v.loc, k,
+                                                   v.idx(c * kChunk)),
+                             ahead));
+      scf::YieldOp::create(b, v.loc, next);
+    }
+    SmallVector<Value> acc(loop.getResults());
+    int64_t k = stepped;
+    for (int64_t c = 0; k + kChunk <= s.hidden; k += kChunk, ++c)
+      acc[c] = chunk(acc[c], codes, row, r, v.idx(k), ahead);
+    Value lanes = arith::AddIOp::create(
+        b, v.loc, arith::AddIOp::create(b, v.loc, acc[0], acc[1]),
+        arith::AddIOp::create(b, v.loc, acc[2], acc[3]));
+    Value sum = vector::ReductionOp::create(b, v.loc,
+                                            vector::CombiningKind::ADD, lanes);
+    if (const int64_t w = s.hidden - k) {
+      // The columns past the last chunk (a multiple of 8).
+      Value prod = arith::MulIOp::create(
+          b, v.loc,
+          arith::ExtUIOp::create(b, v.loc, v.vec(i32, w),
+                                 v.vload(mag, {r, v.idx(k)}, w)),
+          arith::ExtSIOp::create(b, v.loc, v.vec(i32, w),
+                                 signedCodes(codes, row, r, v.idx(k), w)));
+      sum = arith::AddIOp::create(
+          b, v.loc, sum,
+          vector::ReductionOp::create(b, v.loc, vector::CombiningKind::ADD,
+                                      prod));
+    }
+    return sum;
+  }
+};
+
+} // namespace
+
+void mlir::tern::buildInt8HeadBody(OpBuilder &b, Block *body,
+                                   const IntegerHeadShape &s) {
+  VectorBuilder v{b, b.getUnknownLoc()};
+  Int8Builder q(v, s, body->getParentOp()->getParentOfType<ModuleOp>());
+  unsigned arg = 0;
+  Value xq = body->getArgument(arg++), xs = body->getArgument(arg++);
+  Value codes = body->getArgument(arg++), scales = body->getArgument(arg++);
+  Value logits = body->getArgument(arg++);
+  Value first = firstRowOf(v, body, arg, s.firstRowArg);
+  Value begin = body->getArgument(arg), end = body->getArgument(arg + 1);
+  const bool flat = cast<MemRefType>(logits.getType()).getRank() == 1;
+
+  // Per call: the wanted token rows split into magnitudes and signs, and
+  // 1 / xs (on the stack, or on the heap for many rows).
+  q.mag = v.newBuffer(RankedTensorType::get({s.rows, s.hidden}, q.i8));
+  q.sign = v.newBuffer(RankedTensorType::get({s.rows, s.hidden}, q.i8));
+  Value inv = v.newBuffer(RankedTensorType::get({s.rows}, q.f32));
+  v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
+    q.prepareRow(xq, r);
+    Value scale = memref::LoadOp::create(b, v.loc, xs, ValueRange{r});
+    memref::StoreOp::create(
+        b, v.loc, arith::DivFOp::create(b, v.loc, v.f32(1.0f), scale), inv,
+        ValueRange{r});
+  });
+
+  // One token row wanted (decode, the last row of a prefill chunk): each
+  // vocabulary row's loads prefetch the same bytes of a row the target's
+  // distance ahead.
+  const bool stream = s.prefetch > 0 && (s.rows == 1 || s.firstRowArg);
+  const int64_t vocab = cast<MemRefType>(codes.getType()).getDimSize(0);
+  v.forEach(begin, end, 1, [&](Value row) {
+    Value ahead;
+    if (stream)
+      ahead = arith::MinUIOp::create(
+          b, v.loc,
+          arith::AddIOp::create(
+              b, v.loc, row,
+              v.idx((s.prefetch + s.hidden - 1) / s.hidden)),
+          v.idx(vocab - 1));
+    Value scale =
+        memref::LoadOp::create(b, v.loc, scales, ValueRange{row, v.idx(0)});
+    v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
+      Value d = arith::SIToFPOp::create(b, v.loc, q.f32,
+                                        q.rowSum(codes, row, r, ahead));
+      d = arith::MulFOp::create(b, v.loc, d, scale);
+      d = arith::MulFOp::create(
+          b, v.loc, d, memref::LoadOp::create(b, v.loc, inv, ValueRange{r}));
+      if (flat)
+        memref::StoreOp::create(b, v.loc, d, logits, ValueRange{row});
+      else
+        memref::StoreOp::create(b, v.loc, d, logits, ValueRange{r, row});
+    });
+  });
+  func::ReturnOp::create(b, v.loc);
+}
