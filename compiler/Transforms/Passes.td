@@ -40,7 +40,10 @@ def TernSelectKernels : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
     token rows per pass, the most whose sums fit half the target's vector
     registers (Target::vectorRegisters), several vocabulary rows only with
     at least 4 token rows (KernelSelector::headTile): 2 x 4 with AVX-512
-    from 4 rows, 1 x 2 with AVX2 or NEON.
+    from 4 rows, 1 x 2 with AVX2 or NEON. An integer `tern.lm_head` (q4,
+    int8 of i8 token rows) gets `dot = "family"`: the target's first family
+    by decode rank with a multiply-add of byte quads (none: plain vector
+    arithmetic).
 
     A requested packing that no family of the target reads for a shape is
     reported as a warning naming the weights and why, not dropped
@@ -59,8 +62,8 @@ def TernSelectKernels : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
 
     ```mlir
     %w = tern.weight "blk.0.attn_q.weight" %blob : memref<?xi8> -> !tern.weights<256x256>
-    %p = tern.pack %w : !tern.weights<256x256> -> !tern.weights<256x256, #tern.layout<i2, block = 256>>
-    %y = tern.bitlinear %x, %p, %s {kernel = #tern.kernel<"vnni512", i2, block = 256, tile = [1, 1]>} : ...
+    %p = tern.pack %w : !tern.weights<256x256> -> !tern.weights<256x256, #tern.layout<i2x16, block = 256>>
+    %y = tern.bitlinear %x, %p, %s {kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [1, 1]>} : ...
     ```
   }];
   let options = [

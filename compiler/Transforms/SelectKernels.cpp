@@ -83,31 +83,29 @@ struct TernSelectKernelsPass
     }
     chooseLayouts(module);
     chooseKernels(module);
-    module.walk([&](LmHeadOp head) {
-      const int64_t p =
-          selector_->prefetch(head.getInput().getType().getDimSize(0));
-      if (!p || head.getPrefetchAttr())
-        return;
+    module.walk([&](LmHeadOp head) { chooseHead(head); });
+  }
+
+private:
+  /// A head's prefetch distance for its token rows; for a float head over
+  /// several token rows, all wanted, the tile of sums the target's vector
+  /// registers hold; for an integer head, the target's best multiply-add
+  /// of byte quads. Attributes already set stay.
+  void chooseHead(LmHeadOp head) {
+    const int64_t rows = head.getInput().getType().getDimSize(0);
+    if (const int64_t p = selector_->prefetch(rows);
+        p && !head.getPrefetchAttr()) {
       head.setPrefetch(p);
       if (selector_->locality() != KernelAttr::kDefaultLocality)
         head.setPrefetchLocality(selector_->locality());
-    });
-    // A float head over several token rows, all wanted: the tile of sums
-    // the target's vector registers hold.
-    module.walk([&](LmHeadOp head) {
-      const int64_t rows = head.getInput().getType().getDimSize(0);
-      if (rows > 1 && !head.getFirstRow() && !head.getTileAttr() &&
-          !head.isInteger())
-        head.setTile(KernelSelector::headTile(
-            selector_->target().vectorRegisters(), rows));
-    });
-    // An integer head's sums: the target's best multiply-add of byte
-    // quads.
-    if (const KernelFamily *f = quadDotFamilyFor(selector_->target()))
-      module.walk([&](LmHeadOp head) {
-        if (head.isInteger() && !head.getDotAttr())
-          head.setDot(f->name);
-      });
+    }
+    if (rows > 1 && !head.getFirstRow() && !head.getTileAttr() &&
+        !head.isInteger())
+      head.setTile(KernelSelector::headTile(
+          selector_->target().vectorRegisters(), rows));
+    if (head.isInteger() && !head.getDotAttr())
+      if (const KernelFamily *f = quadDotFamilyFor(selector_->target()))
+        head.setDot(f->name);
   }
 
 private:
