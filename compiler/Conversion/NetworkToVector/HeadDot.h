@@ -2,7 +2,9 @@
 //
 // What tern.lm_head and tern.screen_head share: the head's dot product in
 // runtime/model/HeadFormat.h's order (dotHead), so that a logit either op
-// computes from the same row is the same float.
+// computes from the same row is the same float; and what the integer heads
+// (q4, int8 of i8 token rows) share: their function skeleton and the
+// multiply-add of byte quads.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_COMPILER_CONVERSION_NETWORKTOVECTOR_HEADDOT_H
@@ -14,6 +16,7 @@
 #include "mlir/IR/TypeUtilities.h"
 
 #include <functional>
+#include <memory>
 
 namespace mlir::tern {
 
@@ -37,6 +40,46 @@ void buildQ4HeadBody(OpBuilder &b, Block *body, const IntegerHeadShape &s);
 /// end).
 void buildInt8HeadBody(OpBuilder &b, Block *body, const IntegerHeadShape &s);
 
+/// What one integer head format builds inside buildIntegerHeadBody.
+class IntegerHeadFormat {
+public:
+  IntegerHeadFormat(VectorBuilder &v, const IntegerHeadShape &s,
+                    ModuleOp module)
+      : v(v), s(s), module(module), i8(v.b.getI8Type()),
+        i32(v.b.getI32Type()), f32(v.b.getF32Type()) {}
+  virtual ~IntegerHeadFormat() = default;
+  /// Per call, before any token row: the buffers the format keeps.
+  virtual void allocate() = 0;
+  /// Once per call for each wanted token row r of xq.
+  virtual void prepareRow(Value xq, Value r) = 0;
+  /// The logit of vocabulary row `row` for token row r, before 1 / xs;
+  /// `ahead` (or null) is the row whose same bytes its loads prefetch.
+  virtual Value rowLogit(Value codes, Value scales, Value xq, Value row,
+                         Value r, Value ahead) = 0;
+
+protected:
+  /// `width` lanes of the byte c.
+  Value splat8(int64_t width, int64_t c) {
+    return arith::ConstantOp::create(
+        v.b, v.loc,
+        DenseElementsAttr::get(v.vec(i8, width), v.b.getIntegerAttr(i8, c)));
+  }
+
+  VectorBuilder &v;
+  const IntegerHeadShape &s;
+  /// Where the family's multiply-add is declared (headQuadDot).
+  ModuleOp module;
+  Type i8, i32, f32;
+};
+
+/// An integer head function's body, (xq [R, H] i8, xs [R], codes [V, C],
+/// scales [V, S], logits[, first_row], begin, end), around the format that
+/// `make` builds (IntegerHeadLowering.cpp).
+void buildIntegerHeadBody(
+    OpBuilder &b, Block *body, const IntegerHeadShape &s,
+    const std::function<std::unique_ptr<IntegerHeadFormat>(VectorBuilder &,
+                                                           ModuleOp)> &make);
+
 /// [first, first + step, ...], n values.
 SmallVector<int64_t> strided(int64_t first, int64_t step, int64_t n);
 
@@ -47,7 +90,7 @@ Value pairSums(VectorBuilder &v, Value a, Value b);
 /// x[4l + j] for n bytes of u (unsigned, each at most 127) and x (signed),
 /// exact: by `family`'s multiply-add of byte quads (a call of its
 /// declaration in `module`, in parts of its quadBytes; n a multiple of
-/// them), or by widening arithmetic without one (HeadQuadDot.cpp).
+/// them), or by widening arithmetic without one (IntegerHeadLowering.cpp).
 Value headQuadDot(VectorBuilder &v, ModuleOp module, const KernelFamily *family,
                   Value acc, Value u, Value x);
 

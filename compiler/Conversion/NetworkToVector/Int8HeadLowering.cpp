@@ -37,22 +37,15 @@ constexpr int64_t kChunk = 64;  // code bytes per load
 constexpr int64_t kChains = 4;  // independent accumulators
 constexpr int64_t kStep = kChunk * kChains;
 
-struct Int8Builder {
-  VectorBuilder &v;
-  const IntegerHeadShape &s;
-  ModuleOp module;
-  Type i8, i32, f32;
+struct Int8Builder : IntegerHeadFormat {
+  using IntegerHeadFormat::IntegerHeadFormat;
+
   /// Per call: |xq| and the sign mask of each wanted token row.
   Value mag, sign;
 
-  Int8Builder(VectorBuilder &v, const IntegerHeadShape &s, ModuleOp module)
-      : v(v), s(s), module(module), i8(v.b.getI8Type()),
-        i32(v.b.getI32Type()), f32(v.b.getF32Type()) {}
-
-  Value splat8(int64_t width, int64_t c) {
-    return arith::ConstantOp::create(
-        v.b, v.loc,
-        DenseElementsAttr::get(v.vec(i8, width), v.b.getIntegerAttr(i8, c)));
+  void allocate() override {
+    mag = v.newBuffer(RankedTensorType::get({s.rows, s.hidden}, i8));
+    sign = v.newBuffer(RankedTensorType::get({s.rows, s.hidden}, i8));
   }
 
   /// Columns [0, H) of token row r in pieces of at most kChunk.
@@ -62,7 +55,7 @@ struct Int8Builder {
   }
 
   /// Writes |max(xq, -127)| and (xq < 0 ? -1 : 0) of token row r.
-  void prepareRow(Value xq, Value r) {
+  void prepareRow(Value xq, Value r) override {
     OpBuilder &b = v.b;
     forEachPiece([&](int64_t k, int64_t w) {
       Value x = arith::MaxSIOp::create(b, v.loc, v.vload(xq, {r, v.idx(k)}, w),
@@ -144,62 +137,24 @@ struct Int8Builder {
     }
     return sum;
   }
+
+  /// f32(sum) times the row's scale (buildIntegerHeadBody multiplies it by
+  /// 1 / xs).
+  Value rowLogit(Value codes, Value scales, Value xq, Value row, Value r,
+                 Value ahead) override {
+    Value d = arith::SIToFPOp::create(v.b, v.loc, f32,
+                                      rowSum(codes, row, r, ahead));
+    return arith::MulFOp::create(
+        v.b, v.loc, d,
+        memref::LoadOp::create(v.b, v.loc, scales, ValueRange{row, v.idx(0)}));
+  }
 };
 
 } // namespace
 
 void mlir::tern::buildInt8HeadBody(OpBuilder &b, Block *body,
                                    const IntegerHeadShape &s) {
-  VectorBuilder v{b, b.getUnknownLoc()};
-  Int8Builder q(v, s, body->getParentOp()->getParentOfType<ModuleOp>());
-  unsigned arg = 0;
-  Value xq = body->getArgument(arg++), xs = body->getArgument(arg++);
-  Value codes = body->getArgument(arg++), scales = body->getArgument(arg++);
-  Value logits = body->getArgument(arg++);
-  Value first = firstRowOf(v, body, arg, s.firstRowArg);
-  Value begin = body->getArgument(arg), end = body->getArgument(arg + 1);
-  const bool flat = cast<MemRefType>(logits.getType()).getRank() == 1;
-
-  // Per call: the wanted token rows split into magnitudes and signs, and
-  // 1 / xs (on the stack, or on the heap for many rows).
-  q.mag = v.newBuffer(RankedTensorType::get({s.rows, s.hidden}, q.i8));
-  q.sign = v.newBuffer(RankedTensorType::get({s.rows, s.hidden}, q.i8));
-  Value inv = v.newBuffer(RankedTensorType::get({s.rows}, q.f32));
-  v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
-    q.prepareRow(xq, r);
-    Value scale = memref::LoadOp::create(b, v.loc, xs, ValueRange{r});
-    memref::StoreOp::create(
-        b, v.loc, arith::DivFOp::create(b, v.loc, v.f32(1.0f), scale), inv,
-        ValueRange{r});
+  buildIntegerHeadBody(b, body, s, [&](VectorBuilder &v, ModuleOp module) {
+    return std::make_unique<Int8Builder>(v, s, module);
   });
-
-  // One token row wanted (decode, the last row of a prefill chunk): each
-  // vocabulary row's loads prefetch the same bytes of a row the target's
-  // distance ahead.
-  const bool stream = s.prefetch > 0 && (s.rows == 1 || s.firstRowArg);
-  const int64_t vocab = cast<MemRefType>(codes.getType()).getDimSize(0);
-  v.forEach(begin, end, 1, [&](Value row) {
-    Value ahead;
-    if (stream)
-      ahead = arith::MinUIOp::create(
-          b, v.loc,
-          arith::AddIOp::create(
-              b, v.loc, row,
-              v.idx((s.prefetch + s.hidden - 1) / s.hidden)),
-          v.idx(vocab - 1));
-    Value scale =
-        memref::LoadOp::create(b, v.loc, scales, ValueRange{row, v.idx(0)});
-    v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
-      Value d = arith::SIToFPOp::create(b, v.loc, q.f32,
-                                        q.rowSum(codes, row, r, ahead));
-      d = arith::MulFOp::create(b, v.loc, d, scale);
-      d = arith::MulFOp::create(
-          b, v.loc, d, memref::LoadOp::create(b, v.loc, inv, ValueRange{r}));
-      if (flat)
-        memref::StoreOp::create(b, v.loc, d, logits, ValueRange{row});
-      else
-        memref::StoreOp::create(b, v.loc, d, logits, ValueRange{r, row});
-    });
-  });
-  func::ReturnOp::create(b, v.loc);
 }

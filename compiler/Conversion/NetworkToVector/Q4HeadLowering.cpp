@@ -37,26 +37,21 @@ constexpr int64_t kGroup = ::tern::kHeadQ4Group; // weights per scale
 constexpr int64_t kChunk = 64;                   // code bytes per load
 constexpr int64_t kBlock = 16;                   // groups per partial sum
 
-struct Q4Builder {
-  VectorBuilder &v;
-  const IntegerHeadShape &s;
-  ModuleOp module;
-  Type i8, i32, f32;
+struct Q4Builder : IntegerHeadFormat {
+  using IntegerHeadFormat::IntegerHeadFormat;
 
-  Q4Builder(VectorBuilder &v, const IntegerHeadShape &s, ModuleOp module)
-      : v(v), s(s), module(module), i8(v.b.getI8Type()),
-        i32(v.b.getI32Type()), f32(v.b.getF32Type()) {}
+  /// Per call: the wanted token rows rearranged and their offsets.
+  Value xr, offsets;
+
+  void allocate() override {
+    xr = v.newBuffer(RankedTensorType::get({s.rows, s.hidden}, i8));
+    offsets = v.newBuffer(RankedTensorType::get({s.rows, paddedGroups()}, i32));
+  }
 
   int64_t groups() const { return s.hidden / kGroup; }
   int64_t blocks() const { return groups() / kBlock; }
 
   Value add(Value a, Value b) { return arith::AddIOp::create(v.b, v.loc, a, b); }
-  Value at(Value base, int64_t off) { return add(base, v.idx(off)); }
-  Value splat8(int64_t width, int64_t c) {
-    return arith::ConstantOp::create(
-        v.b, v.loc,
-        DenseElementsAttr::get(v.vec(i8, width), v.b.getIntegerAttr(i8, c)));
-  }
   Value shuffle(Value a, Value b, ArrayRef<int64_t> lanes) {
     return vector::ShuffleOp::create(v.b, v.loc, a, b, lanes);
   }
@@ -74,7 +69,7 @@ struct Q4Builder {
   /// Rearranges token row r of `xq` into `xr` (per 4 groups: the first 16
   /// activations of each, then the last 16) and writes 8 x each group's
   /// activation sum into `offsets` (0 past the last group).
-  void prepareRow(Value xq, Value xr, Value offsets, Value r) {
+  void prepareRow(Value xq, Value r) override {
     OpBuilder &b = v.b;
     const int64_t half = kGroup / 2;
     for (int64_t g = 0; g < groups(); ++g) {
@@ -170,8 +165,8 @@ struct Q4Builder {
   }
 
   /// The logit of vocabulary row `row` for token row r, before 1 / xs.
-  Value rowLogit(Value codes, Value scales, Value xq, Value xr, Value offsets,
-                 Value row, Value r, Value ahead) {
+  Value rowLogit(Value codes, Value scales, Value xq, Value row, Value r,
+                 Value ahead) override {
     OpBuilder &b = v.b;
     Value p = v.vzero(f32, kBlock);
     auto accumulate = [&](Value sums, int64_t g0) {
@@ -198,53 +193,7 @@ struct Q4Builder {
 
 void mlir::tern::buildQ4HeadBody(OpBuilder &b, Block *body,
                                  const IntegerHeadShape &s) {
-  VectorBuilder v{b, b.getUnknownLoc()};
-  Q4Builder q(v, s, body->getParentOp()->getParentOfType<ModuleOp>());
-  unsigned arg = 0;
-  Value xq = body->getArgument(arg++), xs = body->getArgument(arg++);
-  Value codes = body->getArgument(arg++), scales = body->getArgument(arg++);
-  Value logits = body->getArgument(arg++);
-  Value first = firstRowOf(v, body, arg, s.firstRowArg);
-  Value begin = body->getArgument(arg), end = body->getArgument(arg + 1);
-  const bool flat = cast<MemRefType>(logits.getType()).getRank() == 1;
-
-  // Per call: the wanted token rows rearranged, their offsets and 1 / xs
-  // (on the stack, or on the heap for many rows: VectorBuilder::newBuffer).
-  auto buffer = [&](ArrayRef<int64_t> shape, Type t) {
-    return v.newBuffer(RankedTensorType::get(shape, t));
-  };
-  Value xr = buffer({s.rows, s.hidden}, q.i8);
-  Value offsets = buffer({s.rows, q.paddedGroups()}, q.i32);
-  Value inv = buffer({s.rows}, q.f32);
-  v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
-    q.prepareRow(xq, xr, offsets, r);
-    Value scale = memref::LoadOp::create(b, v.loc, xs, ValueRange{r});
-    memref::StoreOp::create(
-        b, v.loc, arith::DivFOp::create(b, v.loc, v.f32(1.0f), scale), inv,
-        ValueRange{r});
+  buildIntegerHeadBody(b, body, s, [&](VectorBuilder &v, ModuleOp module) {
+    return std::make_unique<Q4Builder>(v, s, module);
   });
-
-  // One token row wanted (decode, the last row of a prefill chunk): each
-  // vocabulary row's loads prefetch the same bytes of a row the target's
-  // distance ahead.
-  const bool stream = s.prefetch > 0 && (s.rows == 1 || s.firstRowArg);
-  const int64_t rowBytes = s.hidden / 2;
-  const int64_t vocab = cast<MemRefType>(codes.getType()).getDimSize(0);
-  v.forEach(begin, end, 1, [&](Value row) {
-    Value ahead;
-    if (stream)
-      ahead = arith::MinUIOp::create(
-          b, v.loc,
-          q.at(row, (s.prefetch + rowBytes - 1) / rowBytes), v.idx(vocab - 1));
-    v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
-      Value d = q.rowLogit(codes, scales, xq, xr, offsets, row, r, ahead);
-      d = arith::MulFOp::create(
-          b, v.loc, d, memref::LoadOp::create(b, v.loc, inv, ValueRange{r}));
-      if (flat)
-        memref::StoreOp::create(b, v.loc, d, logits, ValueRange{row});
-      else
-        memref::StoreOp::create(b, v.loc, d, logits, ValueRange{r, row});
-    });
-  });
-  func::ReturnOp::create(b, v.loc);
 }

@@ -38,12 +38,11 @@ func.func @int8_from(%x: tensor<3x64xi8>, %xs: tensor<3xf32>, %c: tensor<100x64x
 // CHECK: vector.store %{{.*}}, %[[SIGN]]
 // CHECK: arith.divf
 // Per vocabulary row: two rows ahead prefetched (1344 bytes / 672-byte
-// rows), the row's scale, then steps of 256 columns into 4 accumulators:
-// codes w times the sign as (w ^ m) - m, by the family's multiply-add.
+// rows), then steps of 256 columns into 4 accumulators: codes w times the
+// sign as (w ^ m) - m, by the family's multiply-add.
 // CHECK: scf.for %[[ROW:.*]] = %arg5 to %arg6
 // CHECK: %[[NEXT:.*]] = arith.addi %[[ROW]], %c2
 // CHECK: %[[AHEAD:.*]] = arith.minui %[[NEXT]], %c99
-// CHECK: %[[SCALE:.*]] = memref.load %arg3[%[[ROW]], %c0{{.*}}] : memref<100x1xf32>
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %c512 step %c256 iter_args(
 // CHECK: memref.prefetch %arg2[%[[AHEAD]], %{{.*}}], read, locality<1>, data
 // CHECK: %[[M:.*]] = vector.load %[[SIGN]]
@@ -62,6 +61,7 @@ func.func @int8_from(%x: tensor<3x64xi8>, %xs: tensor<3xf32>, %c: tensor<100x64x
 // CHECK: vector.reduction <add>, %{{.*}} : vector<32xi32> into i32
 // (f32(i) * scale) * (1 / xs).
 // CHECK: %[[F:.*]] = arith.sitofp %{{.*}} : i32 to f32
+// CHECK: %[[SCALE:.*]] = memref.load %arg3[%[[ROW]], %c0{{.*}}] : memref<100x1xf32>
 // CHECK: %[[FS:.*]] = arith.mulf %[[F]], %[[SCALE]] : f32
 // CHECK: %[[I:.*]] = memref.load %[[INV]]
 // CHECK: arith.mulf %[[FS]], %[[I]] : f32

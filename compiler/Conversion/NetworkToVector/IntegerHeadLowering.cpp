@@ -1,9 +1,14 @@
-//===- HeadQuadDot.cpp - Multiply-adds of byte quads for integer heads ----===//
+//===- IntegerHeadLowering.cpp - What the integer heads share -------------===//
 //
-// What the integer heads (q4, int8 of i8 token rows) share: the sums of
-// unsigned by signed bytes in groups of 4, by the `dot` family's
-// instruction (a call of a declaration that generate-tern-kernels defines
-// and LLVM inlines) or by plain widening arithmetic without one.
+// The integer heads (q4, int8 of i8 token rows) as one function skeleton:
+// the arguments, 1 / xs of each wanted token row, the loop over the
+// vocabulary rows [begin, end) with the prefetch row ahead where one token
+// row is wanted, and the logit times 1 / xs stored; each format
+// (Q4HeadLowering.cpp, Int8HeadLowering.cpp) gives its buffers, its work
+// per token row and its logit per vocabulary row. And the sums of
+// unsigned by signed bytes in groups of 4 that both use, by the `dot`
+// family's instruction (a call of a declaration that generate-tern-kernels
+// defines and LLVM inlines) or by plain widening arithmetic without one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +16,7 @@
 #include "compiler/Kernels/KernelFamily.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <algorithm>
@@ -93,4 +99,61 @@ Value mlir::tern::headQuadDot(VectorBuilder &v, ModuleOp module,
                           b, v.loc, joined, part, strided(0, 1, (p + 1) * w / 4)));
   }
   return joined;
+}
+
+void mlir::tern::buildIntegerHeadBody(
+    OpBuilder &b, Block *body, const IntegerHeadShape &s,
+    const std::function<std::unique_ptr<IntegerHeadFormat>(VectorBuilder &,
+                                                           ModuleOp)> &make) {
+  VectorBuilder v{b, b.getUnknownLoc()};
+  std::unique_ptr<IntegerHeadFormat> f =
+      make(v, body->getParentOp()->getParentOfType<ModuleOp>());
+  unsigned arg = 0;
+  Value xq = body->getArgument(arg++), xs = body->getArgument(arg++);
+  Value codes = body->getArgument(arg++), scales = body->getArgument(arg++);
+  Value logits = body->getArgument(arg++);
+  Value first = firstRowOf(v, body, arg, s.firstRowArg);
+  Value begin = body->getArgument(arg), end = body->getArgument(arg + 1);
+  const bool flat = cast<MemRefType>(logits.getType()).getRank() == 1;
+
+  // Per call: the format's buffers and each wanted token row's work, and
+  // 1 / xs (on the stack, or on the heap for many rows:
+  // VectorBuilder::newBuffer).
+  f->allocate();
+  Value inv = v.newBuffer(RankedTensorType::get({s.rows}, b.getF32Type()));
+  v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
+    f->prepareRow(xq, r);
+    Value scale = memref::LoadOp::create(b, v.loc, xs, ValueRange{r});
+    memref::StoreOp::create(
+        b, v.loc, arith::DivFOp::create(b, v.loc, v.f32(1.0f), scale), inv,
+        ValueRange{r});
+  });
+
+  // One token row wanted (decode, the last row of a prefill chunk): each
+  // vocabulary row's loads prefetch the same bytes of a row the target's
+  // distance ahead.
+  const bool stream = s.prefetch > 0 && (s.rows == 1 || s.firstRowArg);
+  auto codesType = cast<MemRefType>(codes.getType());
+  const int64_t rowBytes = codesType.getDimSize(1);
+  const int64_t vocab = codesType.getDimSize(0);
+  v.forEach(begin, end, 1, [&](Value row) {
+    Value ahead;
+    if (stream)
+      ahead = arith::MinUIOp::create(
+          b, v.loc,
+          arith::AddIOp::create(
+              b, v.loc, row,
+              v.idx((s.prefetch + rowBytes - 1) / rowBytes)),
+          v.idx(vocab - 1));
+    v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
+      Value d = f->rowLogit(codes, scales, xq, row, r, ahead);
+      d = arith::MulFOp::create(
+          b, v.loc, d, memref::LoadOp::create(b, v.loc, inv, ValueRange{r}));
+      if (flat)
+        memref::StoreOp::create(b, v.loc, d, logits, ValueRange{row});
+      else
+        memref::StoreOp::create(b, v.loc, d, logits, ValueRange{r, row});
+    });
+  });
+  func::ReturnOp::create(b, v.loc);
 }
