@@ -11,11 +11,13 @@
 //            Integer dot products: the token row is quantized as every
 //            BitLinear input (quantizeActivationRow: xq, xs), clamped to
 //            [-127, 127] (a finite row never holds -128), the row's sum
-//            i = sum_j q[j] * xq[j] is exact in i32 (cols <= kHeadInt8MaxCols),
+//            i = sum_j q[j] * xq[j] is exact in i32 (at most
+//            kHeadInt8MaxCols columns), and
 //      logit = (float(i) * s) * (1 / xs)                   (1 byte/weight)
-//            (int8HeadLogit). Widening each code to f32 instead bound the
-//            compiled head to a core's float throughput (docs/performance.md,
-//            "Quantized heads"); it carries int8 activation rounding.
+//            (int8HeadLogit). It carries int8 activation rounding; its
+//            float form (each code widened to f32 against the row itself,
+//            the screened head's scan below) was bound by a core's float
+//            throughput (docs/performance.md, "int8 in integers").
 //  * q4:     groups of 32 along the row, one f32 scale each,
 //            s = absmax(group) / 7, q in [-7, 7] the same way; the 32 codes
 //            of a group are 16 bytes, byte j = (q[j] + 8) | (q[j+16] + 8) << 4.
@@ -32,9 +34,10 @@
 //  * screened: the int8 copy screens every row, the native rows decide. For
 //      one token row (decode): a[v] = dotHead(x, float(q)) * s, the codes
 //      widened to f32 against the token row itself (no activation rounding
-//      for the bound to cover), n = sqrt(dotHead(x, x)), B[v] = bound[v] * n + |a[v]| * 2^-20, L = max over v of
-//      a[v] - B[v]; rows with a[v] + B[v] >= L get the native logit
-//      dotHead(x, float(w[v])) (computed exactly as the native head does),
+//      for the bound to cover), n = sqrt(dotHead(x, x)), B[v] = bound[v] *
+//      n + |a[v]| * 2^-20, L = max over v of a[v] - B[v]; rows with a[v]
+//      + B[v] >= L get the native logit dotHead(x, float(w[v])) (computed
+//      exactly as the native head does),
 //      the others keep a[v] (screenHeadLogits). bound[v] (headScreenBound)
 //      makes |native - a| <= B, so the largest logit, and its row, are the
 //      native head's: greedy decoding picks the native head's token. Every
@@ -91,8 +94,9 @@ void quantizeHeadRow(HeadFormat format, const float *w, int64_t cols,
                      uint8_t *codes, float *scales);
 
 /// The floats dotHead multiplies x by for one int8 row, float(q) (the
-/// screened head's scan, which applies the row scale to the sum); for q4 the values the codes stand for,
-/// float(q) * s (its logits are q4HeadLogit's integer dot products).
+/// screened head's scan, which applies the row scale to the sum); for q4
+/// the values the codes stand for, float(q) * s (its logits are
+/// q4HeadLogit's integer dot products).
 void headRowFactors(HeadFormat format, const uint8_t *codes,
                     const float *scales, int64_t cols, float *out);
 

@@ -33,8 +33,8 @@ using namespace mlir::tern;
 
 namespace {
 
-constexpr int64_t kChunk = 64;  // code bytes per load
-constexpr int64_t kChains = 4;  // independent accumulators
+constexpr int64_t kChunk = 64; // code bytes per load
+constexpr int64_t kChains = 4; // independent accumulators
 constexpr int64_t kStep = kChunk * kChains;
 
 struct Int8Builder : IntegerHeadFormat {
@@ -61,8 +61,8 @@ struct Int8Builder : IntegerHeadFormat {
       Value x = arith::MaxSIOp::create(b, v.loc, v.vload(xq, {r, v.idx(k)}, w),
                                        splat8(w, -127));
       Value zero = splat8(w, 0);
-      Value negative = arith::CmpIOp::create(b, v.loc, arith::CmpIPredicate::slt,
-                                             x, zero);
+      Value negative =
+          arith::CmpIOp::create(b, v.loc, arith::CmpIPredicate::slt, x, zero);
       Value abs = arith::SelectOp::create(
           b, v.loc, negative, arith::SubIOp::create(b, v.loc, zero, x), x);
       v.vstore(abs, mag, {r, v.idx(k)});
@@ -89,8 +89,7 @@ struct Int8Builder : IntegerHeadFormat {
                                  /*isWrite=*/false,
                                  /*localityHint=*/s.locality,
                                  /*isDataCache=*/true);
-    return headQuadDot(v, module, s.family, acc,
-                       v.vload(mag, {r, k}, kChunk),
+    return headQuadDot(v, module, s.family, acc, v.vload(mag, {r, k}, kChunk),
                        signedCodes(codes, row, r, k, kChunk));
   }
 
@@ -107,10 +106,9 @@ struct Int8Builder : IntegerHeadFormat {
       Value k = loop.getInductionVar();
       SmallVector<Value> next;
       for (int64_t c = 0; c < kChains; ++c)
-        next.push_back(chunk(loop.getRegionIterArgs()[c], codes, row, r,
-                             arith::AddIOp::create(b, v.loc, k,
-                                                   v.idx(c * kChunk)),
-                             ahead));
+        next.push_back(chunk(
+            loop.getRegionIterArgs()[c], codes, row, r,
+            arith::AddIOp::create(b, v.loc, k, v.idx(c * kChunk)), ahead));
       scf::YieldOp::create(b, v.loc, next);
     }
     SmallVector<Value> acc(loop.getResults());
@@ -142,8 +140,8 @@ struct Int8Builder : IntegerHeadFormat {
   /// 1 / xs).
   Value rowLogit(Value codes, Value scales, Value xq, Value row, Value r,
                  Value ahead) override {
-    Value d = arith::SIToFPOp::create(v.b, v.loc, f32,
-                                      rowSum(codes, row, r, ahead));
+    Value d =
+        arith::SIToFPOp::create(v.b, v.loc, f32, rowSum(codes, row, r, ahead));
     return arith::MulFOp::create(
         v.b, v.loc, d,
         memref::LoadOp::create(v.b, v.loc, scales, ValueRange{row, v.idx(0)}));

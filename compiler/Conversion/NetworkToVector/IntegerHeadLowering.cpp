@@ -92,11 +92,13 @@ Value mlir::tern::headQuadDot(VectorBuilder &v, ModuleOp module,
   // The parts appended one by one into the n / 4 lanes.
   Value joined;
   for (int64_t p = 0; p < parts; ++p) {
-    Value part = callQuadDot(v, module, *family, slice(v, acc, p * w / 4, w / 4),
-                             slice(v, u, p * w, w), slice(v, x, p * w, w));
-    joined = p == 0 ? part
-                    : Value(vector::ShuffleOp::create(
-                          b, v.loc, joined, part, strided(0, 1, (p + 1) * w / 4)));
+    Value part =
+        callQuadDot(v, module, *family, slice(v, acc, p * w / 4, w / 4),
+                    slice(v, u, p * w, w), slice(v, x, p * w, w));
+    joined = p == 0
+                 ? part
+                 : Value(vector::ShuffleOp::create(
+                       b, v.loc, joined, part, strided(0, 1, (p + 1) * w / 4)));
   }
   return joined;
 }
@@ -124,9 +126,9 @@ void mlir::tern::buildIntegerHeadBody(
   v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
     f->prepareRow(xq, r);
     Value scale = memref::LoadOp::create(b, v.loc, xs, ValueRange{r});
-    memref::StoreOp::create(
-        b, v.loc, arith::DivFOp::create(b, v.loc, v.f32(1.0f), scale), inv,
-        ValueRange{r});
+    memref::StoreOp::create(b, v.loc,
+                            arith::DivFOp::create(b, v.loc, v.f32(1.0f), scale),
+                            inv, ValueRange{r});
   });
 
   // One token row wanted (decode, the last row of a prefill chunk): each
@@ -141,9 +143,8 @@ void mlir::tern::buildIntegerHeadBody(
     if (stream)
       ahead = arith::MinUIOp::create(
           b, v.loc,
-          arith::AddIOp::create(
-              b, v.loc, row,
-              v.idx((s.prefetch + rowBytes - 1) / rowBytes)),
+          arith::AddIOp::create(b, v.loc, row,
+                                v.idx((s.prefetch + rowBytes - 1) / rowBytes)),
           v.idx(vocab - 1));
     v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
       Value d = f->rowLogit(codes, scales, xq, row, r, ahead);

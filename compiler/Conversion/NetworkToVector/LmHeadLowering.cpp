@@ -11,9 +11,10 @@
 // (Q4HeadLowering.cpp, Int8HeadLowering.cpp). With a first row, the call
 // is skipped when no row is wanted. Where every one of several token
 // rows is wanted (batched decode), the loop computes the op's tile of
-// vocabulary rows x token rows per pass over the columns. With `prefetch = P`, each loaded vocabulary
-// row's columns are prefetched ceil(P / row bytes) rows ahead (by the
-// first group of token rows in the batched loop).
+// vocabulary rows x token rows per pass over the columns. With `prefetch
+// = P`, each loaded vocabulary row's columns are prefetched ceil(P / row
+// bytes) rows ahead (by the first group of token rows in the batched
+// loop).
 //
 //===----------------------------------------------------------------------===//
 
