@@ -115,9 +115,10 @@ struct Int8Builder : IntegerHeadFormat {
     int64_t k = stepped;
     for (int64_t c = 0; k + kChunk <= s.hidden; k += kChunk, ++c)
       acc[c] = chunk(acc[c], codes, row, r, v.idx(k), ahead);
-    Value lanes = arith::AddIOp::create(
-        b, v.loc, arith::AddIOp::create(b, v.loc, acc[0], acc[1]),
-        arith::AddIOp::create(b, v.loc, acc[2], acc[3]));
+    // The chains' lanes added (exact in i32, in any order).
+    Value lanes = acc[0];
+    for (int64_t c = 1; c < kChains; ++c)
+      lanes = arith::AddIOp::create(b, v.loc, lanes, acc[c]);
     Value sum = vector::ReductionOp::create(b, v.loc,
                                             vector::CombiningKind::ADD, lanes);
     if (const int64_t w = s.hidden - k) {

@@ -51,7 +51,6 @@ struct Q4Builder : IntegerHeadFormat {
   int64_t groups() const { return s.hidden / kGroup; }
   int64_t blocks() const { return groups() / kBlock; }
 
-  Value add(Value a, Value b) { return arith::AddIOp::create(v.b, v.loc, a, b); }
   Value shuffle(Value a, Value b, ArrayRef<int64_t> lanes) {
     return vector::ShuffleOp::create(v.b, v.loc, a, b, lanes);
   }
