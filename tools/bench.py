@@ -15,7 +15,9 @@ reversed), each round in a page-cache state from "cache_states" in turn:
 "dropped" drops the page cache first (as root), "fresh" runs fresh copies
 of the executables (freshly written files decode at another speed, see
 docs/performance.md). It compares each variant's logits on a short prompt
-with the first variant's (tern compare-logits) and, for each variant, the
+("logit_check_tokens" tokens, then "logit_check_generate" generated, default
+8) with the first variant's (tern compare-logits; the logits equal bit for
+bit counted per generated row) and, for each variant, the
 ratio of its speeds to its "baseline" variant's (default: the first) in
 the same round (median and range over the rounds). A variant with "exe": OTHER runs OTHER's executable
 instead of compiling one, with its "bench" flags added (e.g. --mmap).
@@ -131,7 +133,8 @@ def main():
         ids = ",".join(["128000"] + [str(1000 + i * 7919 % 100000)
                                      for i in range(1, k)])
         for v in variants:
-            run(["./" + exe_of(v), "--tokens", ids, "-n", "8", "-t", str(t),
+            run(["./" + exe_of(v), "--tokens", ids, "-n",
+                 str(cfg.get("logit_check_generate", 8)), "-t", str(t),
                  "--ignore-eos", "--quiet", "--dump-logits",
                  v["name"] + ".npy"], stdout=subprocess.DEVNULL)
         base = variants[0]["name"] + ".npy"
@@ -141,9 +144,17 @@ def main():
             agree = re.search(r"top-1 agreement\s+(\d+) / (\d+)", out)
             kl = re.search(r"mean (\S+), max", out)
             mx = re.search(r"max \|B - A\|\s+(\S+)", out)
-            effects[v["name"]] = "%s/%s top-1, KL %.1e, max %.3g" % (
-                agree.group(1), agree.group(2), float(kl.group(1)),
-                float(mx.group(1)))
+            # Equal logits per generated row (the prompt's rows are
+            # prefill's; a screened head's recomputed rows are exact).
+            gen = run([tern, "compare-logits", "--rows-from", str(k), base,
+                       v["name"] + ".npy"], capture_output=True).stdout
+            eq = re.search(r"equal per row\s+median (\d+), (\d+)-(\d+)", gen)
+            effects[v["name"]] = (
+                "%s/%s top-1, KL %.1e, max %.3g, equal per generated row "
+                "%s (%s-%s)" % (
+                    agree.group(1), agree.group(2), float(kl.group(1)),
+                    float(mx.group(1)), eq.group(1), eq.group(2),
+                    eq.group(3)))
 
     def grab(rows, test):
         """(median, min, max) tokens/s of `test` in `tern bench -o json`

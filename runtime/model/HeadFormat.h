@@ -35,13 +35,22 @@
 //      one token row (decode): a[v] = dotHead(x, float(q)) * s, the codes
 //      widened to f32 against the token row itself (no activation rounding
 //      for the bound to cover), n = sqrt(dotHead(x, x)), B[v] = bound[v] *
-//      n + |a[v]| * 2^-20, L = max over v of a[v] - B[v]; rows with a[v]
-//      + B[v] >= L get the native logit dotHead(x, float(w[v])) (computed
-//      exactly as the native head does),
-//      the others keep a[v] (screenHeadLogits). bound[v] (headScreenBound)
-//      makes |native - a| <= B, so the largest logit, and its row, are the
-//      native head's: greedy decoding picks the native head's token. Every
+//      n + |a[v]| * 2^-20. The row p with the best lower bound a[p] - B[p]
+//      (the first of equals) gets its native logit T = dotHead(x,
+//      float(w[p])), computed exactly as the native head does; every other
+//      row with a[v] + B[v] >= T gets its native logit too, the others keep
+//      a[v] (screenHeadLogits). bound[v] (headScreenBound) makes |native -
+//      a| <= B, so every row whose native logit reaches T (the largest
+//      does: T is a native logit) is recomputed, and a row that is not
+//      keeps a[v] < T: the largest logit, and its row, are the native
+//      head's, and greedy decoding picks the native head's token. Every
 //      other logit is the native one within B[v] (exact where recomputed).
+//      T is at least the best lower bound max(a - B) and about B[p] above
+//      it: against that bound as the threshold, a median of 62 rows per
+//      token instead of 1006 on the 2B4T-shaped model (docs/performance.md,
+//      "Screened head"). A token row whose n is below kScreenTinyNorm
+//      (where the bound's roundings are no longer relative ones) or not
+//      finite gets every row's native logit.
 //      Several token rows (prefill, batched decode): native logits.
 //      Reads 1 byte/weight plus the few recomputed native rows.
 //
@@ -118,14 +127,18 @@ float int8HeadLogit(const int8_t *xq, float xs, const uint8_t *codes,
 /// 16 partial sums folded as q4HeadLogit folds them.
 float fold16(const float *p);
 
+/// A screened token row of a smaller norm gets every row's native logit.
+constexpr float kScreenTinyNorm = 0x1p-60f;
+
 /// The format whose codes and scales the head stores: int8 for screened.
 HeadFormat headCodesFormat(HeadFormat format);
 
 /// bound[v] of a screened head for the native row `w` [cols] and its int8
 /// codes and scale (quantizeHeadRow): an f32 c with |dotHead(x, w) -
-/// dotHead(x, float(q)) * s| <= c * |x| for every x, with room for the
-/// rounding of both dot products (each within n * 2^-24 * |x| |row| of its
-/// real value) and of |x| and of B's own arithmetic.
+/// dotHead(x, float(q)) * s| <= c * |x| for every x of norm at least
+/// kScreenTinyNorm, with room for the rounding of both dot products (each
+/// within n * 2^-24 * |x| |row| of its real value) and of |x| and of B's
+/// own arithmetic.
 float headScreenBound(const float *w, const uint8_t *codes, float scale,
                       int64_t cols);
 
@@ -146,14 +159,29 @@ template <typename NativeRow>
 int64_t screenHeadLogits(const float *x, int64_t hidden, const float *bounds,
                          int64_t vocab, float *logits, NativeRow nativeRow) {
   const float n = std::sqrt(dotHead(x, x, hidden));
+  if (!(n >= kScreenTinyNorm &&
+        n < std::numeric_limits<float>::infinity())) {
+    for (int64_t v = 0; v < vocab; ++v)
+      logits[v] = nativeRow(v);
+    return vocab;
+  }
   float best = -std::numeric_limits<float>::infinity();
+  int64_t p = 0;
   for (int64_t v = 0; v < vocab; ++v) {
     const float low = logits[v] - screenMargin(logits[v], bounds[v], n);
-    best = low > best ? low : best;
+    if (low > best) {
+      best = low;
+      p = v;
+    }
   }
-  int64_t recomputed = 0;
+  if (vocab == 0)
+    return 0;
+  const float threshold = nativeRow(p);
+  logits[p] = threshold;
+  int64_t recomputed = 1;
   for (int64_t v = 0; v < vocab; ++v)
-    if (logits[v] + screenMargin(logits[v], bounds[v], n) >= best) {
+    if (v != p &&
+        logits[v] + screenMargin(logits[v], bounds[v], n) >= threshold) {
       logits[v] = nativeRow(v);
       ++recomputed;
     }

@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -91,6 +93,9 @@ TEST(HeadFormat, ScreenBoundHoldsForEveryRow) {
 
 // The row with the largest native logit always survives the screen and
 // gets its native logit; rows that do not survive keep the int8 logit.
+// The survivors are the row p with the best lower bound and every row
+// whose upper bound reaches p's native logit: fewer than reach the lower
+// bound itself.
 TEST(HeadFormat, ScreenKeepsTheNativeArgmax) {
   const int64_t n = 256, vocab = 3000;
   std::vector<std::vector<float>> rows;
@@ -112,7 +117,7 @@ TEST(HeadFormat, ScreenKeepsTheNativeArgmax) {
                   &scales[7]);
   bounds[7] = headScreenBound(rows[7].data(), &codes[7 * n], scales[7], n);
   std::vector<float> q(static_cast<size_t>(n));
-  int64_t recomputedTotal = 0;
+  int64_t recomputedTotal = 0, reachLowerBound = 0;
   for (unsigned t = 0; t < 30; ++t) {
     std::vector<float> x = tokenRow(n, 77 + t);
     if (t % 2)
@@ -127,23 +132,66 @@ TEST(HeadFormat, ScreenKeepsTheNativeArgmax) {
       logits[v] = dotHead(x.data(), q.data(), n) * scales[v];
     }
     const std::vector<float> screen = logits;
+    // Every third token row with bounds 6 times as wide (still bounds):
+    // more rows lie within them.
+    std::vector<float> wide = bounds;
+    if (t % 3 == 2)
+      for (float &c : wide)
+        c *= 6.0f;
+    // The survivors by the rule, from the int8 logits.
+    const float norm = std::sqrt(dotHead(x.data(), x.data(), n));
+    auto margin = [&](int64_t v) {
+      return screenMargin(screen[v], wide[v], norm);
+    };
+    int64_t p = 0;
+    for (int64_t v = 1; v < vocab; ++v)
+      if (screen[v] - margin(v) > screen[p] - margin(p))
+        p = v;
+    std::vector<bool> survives(static_cast<size_t>(vocab));
+    int64_t survivors = 0;
+    for (int64_t v = 0; v < vocab; ++v) {
+      survives[v] = v == p || screen[v] + margin(v) >= native[p];
+      survivors += survives[v];
+      reachLowerBound += screen[v] + margin(v) >= screen[p] - margin(p);
+    }
     const int64_t recomputed = screenHeadLogits(
-        x.data(), n, bounds.data(), vocab, logits.data(),
+        x.data(), n, wide.data(), vocab, logits.data(),
         [&](int64_t v) { return native[static_cast<size_t>(v)]; });
     recomputedTotal += recomputed;
     const auto best = std::max_element(native.begin(), native.end());
     const auto got = std::max_element(logits.begin(), logits.end());
     EXPECT_EQ(got - logits.begin(), best - native.begin()) << "token " << t;
     EXPECT_EQ(*got, *best);
-    int64_t exact = 0;
-    for (int64_t v = 0; v < vocab; ++v) {
-      exact += logits[v] == native[v] && logits[v] != screen[v];
-      EXPECT_TRUE(logits[v] == native[v] || logits[v] == screen[v]);
-    }
+    EXPECT_EQ(recomputed, survivors) << "token " << t;
+    for (int64_t v = 0; v < vocab; ++v)
+      EXPECT_EQ(logits[v], survives[v] ? native[v] : screen[v])
+          << "token " << t << " row " << v;
     EXPECT_GE(recomputed, 1);
     EXPECT_LT(recomputed, vocab / 10) << "the screen rules out few rows";
   }
   EXPECT_GT(recomputedTotal, 0);
+  EXPECT_LT(recomputedTotal, reachLowerBound);
+}
+
+// A token row too small (or not finite) for the bounds' relative roundings
+// gets every row's native logit.
+TEST(HeadFormat, ScreenRecomputesTinyRows) {
+  const int64_t n = 64, vocab = 50;
+  std::vector<float> x = tokenRow(n, 9), bounds(static_cast<size_t>(vocab), 0.0f),
+                     logits(static_cast<size_t>(vocab), 0.0f);
+  for (float &e : x)
+    e *= 0x1p-70f;
+  auto native = [](int64_t v) { return static_cast<float>(v) - 7.0f; };
+  EXPECT_EQ(screenHeadLogits(x.data(), n, bounds.data(), vocab, logits.data(),
+                             native),
+            vocab);
+  for (int64_t v = 0; v < vocab; ++v)
+    EXPECT_EQ(logits[v], native(v));
+  x[0] = std::numeric_limits<float>::infinity();
+  std::fill(logits.begin(), logits.end(), 0.0f);
+  EXPECT_EQ(screenHeadLogits(x.data(), n, bounds.data(), vocab, logits.data(),
+                             native),
+            vocab);
 }
 
 TEST(HeadFormat, Int8CodesAndError) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 namespace tern {
@@ -27,9 +28,11 @@ LogitStats compareLogits(const float *a, const float *b, int64_t rows,
   LogitStats s;
   s.rows = rows;
   double sqDiff = 0, sqA = 0, klSum = 0;
+  std::vector<int64_t> equal(static_cast<size_t>(rows));
   for (int64_t r = 0; r < rows; ++r) {
     const float *ar = a + r * vocab, *br = b + r * vocab;
     for (int64_t i = 0; i < vocab; ++i) {
+      equal[r] += std::memcmp(&ar[i], &br[i], sizeof(float)) == 0;
       const double d = static_cast<double>(br[i]) - ar[i];
       s.maxAbsDiff = std::max(s.maxAbsDiff, std::fabs(d));
       sqDiff += d * d;
@@ -47,6 +50,12 @@ LogitStats compareLogits(const float *a, const float *b, int64_t rows,
     kl = std::max(kl, 0.0); // rounding can make an exact match -1e-17
     klSum += kl;
     s.maxKl = std::max(s.maxKl, kl);
+  }
+  if (rows) {
+    std::sort(equal.begin(), equal.end());
+    s.equalMin = equal.front();
+    s.equalMedian = equal[static_cast<size_t>((rows - 1) / 2)];
+    s.equalMax = equal.back();
   }
   s.relRmsDiff = sqA > 0 ? std::sqrt(sqDiff / sqA) : std::sqrt(sqDiff);
   s.meanKl = rows ? klSum / static_cast<double>(rows) : 0;

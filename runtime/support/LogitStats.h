@@ -5,7 +5,9 @@
 // same positions, in the measures llama.cpp's perplexity/KL tools report:
 // the largest absolute difference, the RMS difference relative to A's RMS,
 // how often the most likely token agrees, and the KL divergence of B's
-// softmax from A's (nats, in double).
+// softmax from A's (nats, in double); and how many logits of each row are
+// equal bit for bit (a screened head's recomputed rows are the native
+// head's exactly, the others not).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_RUNTIME_SUPPORT_LOGITSTATS_H
@@ -22,6 +24,9 @@ struct LogitStats {
   int64_t top1Agree = 0; ///< rows whose argmax is the same
   double meanKl = 0;     ///< mean over rows of KL(softmax A || softmax B)
   double maxKl = 0;
+  /// Logits per row equal bit for bit: the smallest, median (the lower of
+  /// the middle two) and largest count over the rows.
+  int64_t equalMin = 0, equalMedian = 0, equalMax = 0;
 };
 
 /// log(sum(exp(x))) over `n` values, in double (the softmax's

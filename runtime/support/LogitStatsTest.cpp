@@ -21,6 +21,20 @@ TEST(LogitStats, IdenticalLogits) {
   EXPECT_EQ(s.relRmsDiff, 0.0);
   EXPECT_EQ(s.top1Agree, 2);
   EXPECT_EQ(s.meanKl, 0.0);
+  EXPECT_EQ(s.equalMin, 3);
+  EXPECT_EQ(s.equalMax, 3);
+}
+
+// Bit-for-bit equal logits per row: 0.0 and -0.0 differ, NaNs of the same
+// bits are equal; the median of an even count is the lower middle one.
+TEST(LogitStats, EqualLogitsPerRow) {
+  const float nan = std::nanf("");
+  const float a[12] = {1, 2, 3, 0.0f, 1, 2, 5, 6, 7, nan, 1, 1};
+  const float b[12] = {1, 2, 3, -0.0f, 1, 9, 5, 0, 0, nan, 0, 0};
+  LogitStats s = compareLogits(a, b, 4, 3);
+  EXPECT_EQ(s.equalMin, 1);
+  EXPECT_EQ(s.equalMedian, 1);
+  EXPECT_EQ(s.equalMax, 3);
 }
 
 TEST(LogitStats, KnownDifferences) {

@@ -75,10 +75,15 @@ static cl::SubCommand convertCmd(
 static cl::SubCommand compareCmd(
     "compare-logits",
     "How far two --dump-logits files are apart: max and relative RMS "
-    "difference, top-1 agreement, KL divergence");
+    "difference, top-1 agreement, KL divergence, logits equal bit for bit");
 static cl::list<std::string> compareFiles(cl::Positional, cl::OneOrMore,
                                           cl::desc("A.npy B.npy"),
                                           cl::sub(compareCmd));
+static cl::opt<int64_t> compareFrom(
+    "rows-from",
+    cl::desc("compare rows N.. only (e.g. the generated positions after an "
+             "N-token prompt)"),
+    cl::value_desc("N"), cl::init(0), cl::sub(compareCmd));
 // `run` is dispatched before LLVM's parser sees it (see main); this entry
 // only lists it in --help.
 static cl::SubCommand benchCmd("bench",
@@ -508,17 +513,26 @@ static int runCompareLogits() {
     return fail(compareFiles[0] + " and " + compareFiles[1] +
                 " have different shapes");
   const int64_t vocab = shape[0].back();
-  const int64_t rows = static_cast<int64_t>(data[0].size()) / vocab;
-  tern::LogitStats s =
-      tern::compareLogits(data[0].data(), data[1].data(), rows, vocab);
+  const int64_t all = static_cast<int64_t>(data[0].size()) / vocab;
+  if (compareFrom < 0 || compareFrom >= all)
+    return fail(llvm::formatv("--rows-from {0}: {1} holds rows 0..{2}",
+                              compareFrom.getValue(), compareFiles[0],
+                              all - 1)
+                    .str());
+  const int64_t rows = all - compareFrom;
+  const int64_t skip = compareFrom * vocab;
+  tern::LogitStats s = tern::compareLogits(data[0].data() + skip,
+                                           data[1].data() + skip, rows, vocab);
   llvm::outs() << llvm::formatv(
       "rows {0}, vocab {1}\n"
       "max |B - A|        {2:e}\n"
       "rms(B - A)/rms(A)  {3:e}\n"
       "top-1 agreement    {4} / {0} ({5:f1} %)\n"
-      "KL(A || B) nats    mean {6:e}, max {7:e}\n",
+      "KL(A || B) nats    mean {6:e}, max {7:e}\n"
+      "equal per row      median {8}, {9}-{10} of {1}\n",
       rows, vocab, s.maxAbsDiff, s.relRmsDiff, s.top1Agree,
-      rows ? 100.0 * s.top1Agree / rows : 0.0, s.meanKl, s.maxKl);
+      rows ? 100.0 * s.top1Agree / rows : 0.0, s.meanKl, s.maxKl,
+      s.equalMedian, s.equalMin, s.equalMax);
   return 0;
 }
 

@@ -514,7 +514,8 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 /// tern.screen_head against screenHeadLogits: the same rows recomputed,
-/// the same floats, from int8 logits that leave several near the top.
+/// the same floats, from int8 logits that leave several near the top, and
+/// every row for a token row below kScreenTinyNorm.
 TEST_F(NetworkLowering, ScreenHeadMatchesReference) {
   const int64_t h = 64, vocab = 300;
   const std::string src = llvm::formatv(R"mlir(
@@ -537,8 +538,12 @@ TEST_F(NetworkLowering, ScreenHeadMatchesReference) {
                      approx(vocab);
   std::vector<uint8_t> codes(h);
   std::vector<float> q(h);
-  for (unsigned t = 0; t < 6; ++t) {
+  for (unsigned t = 0; t < 7; ++t) {
     std::vector<float> x = random(h, 1.0f, 30 + t);
+    // The last: a token row below kScreenTinyNorm (every row recomputed).
+    if (t == 6)
+      for (float &e : x)
+        e *= 0x1p-70f;
     for (int64_t v = 0; v < vocab; ++v) {
       float scale = 0;
       ::tern::quantizeHeadRow(::tern::HeadFormat::Int8, &w[v * h], h,
@@ -552,8 +557,8 @@ TEST_F(NetworkLowering, ScreenHeadMatchesReference) {
     if (t % 2)
       for (float &c : bounds)
         c *= 8.0f;
-    // The last: every row survives, more than one list of candidates
-    // (the lowering lists 256 rows at a time).
+    // Every row survives, more than one list of candidates (the lowering
+    // lists 256 rows at a time).
     if (t == 5)
       for (float &c : bounds)
         c *= 1e6f;
@@ -563,7 +568,7 @@ TEST_F(NetworkLowering, ScreenHeadMatchesReference) {
           return ::tern::dotHead(x.data(), &w[v * h], h);
         });
     EXPECT_GE(recomputed, 1);
-    if (t == 5) {
+    if (t >= 5) {
       EXPECT_EQ(recomputed, vocab);
     }
     auto xm = view(x, 1, h), wm = view(w, vocab, h);

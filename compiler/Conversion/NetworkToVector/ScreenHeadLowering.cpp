@@ -2,11 +2,14 @@
 //
 // One function per shape, called once per decoded token after the int8
 // head (serial: it reads the logits twice and a few native rows):
-//   n = sqrt(headDot(x, x));
-//   L = max over v of a[v] - B[v],  B[v] = bounds[v] * n + |a[v]| * 2^-20;
-//   for each v with a[v] + B[v] >= L: logits[v] = headDot(x, w[v]),
+//   n = sqrt(headDot(x, x));  B[v] = bounds[v] * n + |a[v]| * 2^-20;
+//   p = the first v with the largest a[v] - B[v];
+//   T = logits[p] = headDot(x, w[p]);
+//   for each v != p with a[v] + B[v] >= T, or every v where n is not
+//   finite or below kScreenTinyNorm: logits[v] = headDot(x, w[v]),
 // the native row through the same headDot and widening as tern.lm_head's,
-// so each recomputed logit is the native head's float. The rows are listed
+// so each recomputed logit is the native head's float
+// (runtime/model/HeadFormat.h, screenHeadLogits). The rows are listed
 // first (256 at a time) so that reading one row prefetches the next (a
 // native row is 5 KB on the 2B4T shape, and the candidates lie anywhere in
 // its 656 MB head, beyond the caches): decode with
@@ -20,6 +23,8 @@
 #include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
 
 #include "llvm/Support/FormatVariadic.h"
+
+#include "runtime/model/HeadFormat.h"
 
 using namespace mlir;
 using namespace mlir::tern;
@@ -127,30 +132,51 @@ void buildScreenBody(OpBuilder &b, Block *body, int64_t h, int64_t vocab) {
   auto at = [&](Value mem, Value row) {
     return memref::LoadOp::create(b, loc, mem, ValueRange{row});
   };
-  // The best lower bound (`low > best ? low : best`, as the reference).
+  // The row with the best lower bound (the first of equals, as the
+  // reference's `low > best`).
   auto loop = scf::ForOp::create(b, loc, v.idx(0), v.idx(vocab), v.idx(1),
-                                 ValueRange{v.f32(-INFINITY)});
+                                 ValueRange{v.f32(-INFINITY), v.idx(0)});
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
-    Value row = loop.getInductionVar(), best = loop.getRegionIterArgs()[0];
+    Value row = loop.getInductionVar();
+    Value best = loop.getRegionIterArgs()[0];
+    Value bestRow = loop.getRegionIterArgs()[1];
     Value a = at(logits, row);
     Value low = arith::SubFOp::create(b, loc, a,
                                       margin(v, a, at(bounds, row), n));
     Value higher = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
                                          low, best);
     scf::YieldOp::create(
-        b, loc, ValueRange{arith::SelectOp::create(b, loc, higher, low, best)});
+        b, loc,
+        ValueRange{arith::SelectOp::create(b, loc, higher, low, best),
+                   arith::SelectOp::create(b, loc, higher, row, bestRow)});
   }
-  Value best = loop.getResult(0);
-  emitRecompute(v, h, vocab, loadX, weights, logits,
-                [&](Value row) {
-                  Value a = at(logits, row);
-                  Value high = arith::AddFOp::create(
-                      b, loc, a, margin(v, a, at(bounds, row), n));
-                  return arith::CmpFOp::create(
-                      b, loc, arith::CmpFPredicate::OGE, high, best);
-                });
+  // Its native logit is the threshold.
+  Value p = loop.getResult(1);
+  Value threshold = headDot(v, h, loadX, [&](Value k, int64_t w) {
+    return loadNativeRow(v, weights, p, k, w);
+  });
+  memref::StoreOp::create(b, loc, threshold, logits, ValueRange{p});
+  // A norm the bounds hold for: finite, at least kScreenTinyNorm.
+  Value held = arith::AndIOp::create(
+      b, loc,
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, n,
+                            v.f32(::tern::kScreenTinyNorm)),
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, n,
+                            v.f32(INFINITY)));
+  emitRecompute(v, h, vocab, loadX, weights, logits, [&](Value row) {
+    Value a = at(logits, row);
+    Value high =
+        arith::AddFOp::create(b, loc, a, margin(v, a, at(bounds, row), n));
+    Value reaches = arith::AndIOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, row, p),
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, high,
+                              threshold));
+    return arith::SelectOp::create(b, loc, held, reaches,
+                                   arith::ConstantIntOp::create(b, loc, 1, 1));
+  });
   func::ReturnOp::create(b, loc);
 }
 

@@ -593,14 +593,16 @@ def Tern_ScreenHeadOp : Tern_Op<"screen_head"> {
     `logits` [V] holds one token row's logits a[v] from a quantized copy of
     the head (`tern.lm_head ... as int8`); `bounds[v]` bounds the copy's
     error per unit of the input's norm (runtime/model/HeadFormat.h,
-    headScreenBound). With n = sqrt(dot(input, input)), B[v] = bounds[v] *
-    n + |a[v]| * 2^-20 and L = max over v of a[v] - B[v], every row with
-    a[v] + B[v] >= L gets the native logit `dot(input[0], weights[v])`, as
-    `tern.lm_head ... as native` computes it (same order, bit for bit); the
-    others keep a[v]. The largest logit and its row are then the native
+    headScreenBound). With n = sqrt(dot(input, input)) and B[v] =
+    bounds[v] * n + |a[v]| * 2^-20, the row p with the largest a[p] - B[p]
+    (the first of equals) gets its native logit T = `dot(input[0],
+    weights[p])`, as `tern.lm_head ... as native` computes it (same order,
+    bit for bit), and so does every other row with a[v] + B[v] >= T; the
+    others keep a[v]; where n is below 2^-60 or not finite, every row gets
+    its native logit. The largest logit and its row are then the native
     head's: greedy decoding picks the native head's token while the whole
     vocabulary is read in int8. Dot products in `tern.lm_head`'s order; B
-    and L in f32 as written.
+    in f32 as written.
 
     Example:
 

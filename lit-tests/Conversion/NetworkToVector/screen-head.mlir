@@ -2,9 +2,10 @@
 
 // A screened decode head: the int8 head over every row (a tern.parallel
 // call), then one serial call that computes |x| (the head's 32-lane dot of
-// x with itself), the best lower bound a - B over all rows, and for each
-// row whose upper bound a + B reaches it the native logit, through the same
-// dot product as the native head.
+// x with itself), the row p with the best lower bound a - B, p's native
+// logit T, and for each other row whose upper bound a + B reaches T (every
+// row where |x| is below 2^-60 or not finite) the native logit, through the
+// same dot product as the native head.
 // CHECK-LABEL: func @screened
 // CHECK: call @tern_head_int8_i8_r1_h64_v100({{.*}}) {tern.block = 1927 : i64, tern.parallel = 8 : i64}
 // CHECK: call @tern_screen_head_f16_h64_v100(%{{.*}}, %{{.*}}, %{{.*}}, %arg5) : (memref<1x64xf32>, memref<100x64xf16>, memref<100xf32>, memref<100xf32>) -> ()
@@ -12,7 +13,7 @@
 // CHECK: func.func private @tern_screen_head_f16_h64_v100(%[[X:.*]]: memref<1x64xf32>, %[[W:.*]]: memref<100x64xf16>, %[[B:.*]]: memref<100xf32>, %[[L:.*]]: memref<100xf32>)
 // CHECK: scf.for {{.*}} step %c32 iter_args({{.*}}) -> (vector<32xf32>)
 // CHECK: %[[N:.*]] = math.sqrt
-// CHECK: %[[BEST:.*]] = scf.for {{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f32)
+// CHECK: %[[BEST:.*]]:2 = scf.for %[[V:.*]] = {{.*}} iter_args(%[[ACC:.*]] = %{{.*}}, %[[ACCROW:.*]] = %{{.*}}) -> (f32, index)
 // CHECK: %[[A:.*]] = memref.load %[[L]]
 // CHECK: %[[C:.*]] = memref.load %[[B]]
 // CHECK: %[[CN:.*]] = arith.mulf %[[C]], %[[N]] : f32
@@ -20,8 +21,18 @@
 // CHECK: %[[REL:.*]] = arith.mulf %[[ABS]], %{{.*}} : f32
 // CHECK: %[[M:.*]] = arith.addf %[[CN]], %[[REL]] : f32
 // CHECK: %[[LOW:.*]] = arith.subf %[[A]], %[[M]] : f32
-// CHECK: arith.cmpf ogt, %[[LOW]], %[[ACC]] : f32
-// CHECK: arith.select
+// CHECK: %[[GT:.*]] = arith.cmpf ogt, %[[LOW]], %[[ACC]] : f32
+// CHECK: arith.select %[[GT]], %[[LOW]], %[[ACC]] : f32
+// CHECK: arith.select %[[GT]], %[[V]], %[[ACCROW]] : index
+// p's native logit is the threshold T, stored as p's logit.
+// CHECK: scf.for {{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<32xf32>)
+// CHECK: vector.load %[[W]][%[[BEST]]#1, %{{.*}}] : memref<100x64xf16>, vector<32xf16>
+// CHECK: memref.store %[[T:.*]], %[[L]][%[[BEST]]#1] : memref<100xf32>
+// A norm the bounds hold for: at least 2^-60 and finite; otherwise every
+// row is a candidate.
+// CHECK-DAG: %[[FINITE:.*]] = arith.cmpf olt, %[[N]], %{{.*}} : f32
+// CHECK-DAG: %[[NOTTINY:.*]] = arith.cmpf oge, %[[N]], %{{.*}} : f32
+// CHECK: %[[HELD:.*]] = arith.andi %[[NOTTINY]], %[[FINITE]] : i1
 // The rows that reach it are listed, 256 at a time (a scan that stops at
 // the end or when the list is full), then recomputed in list order, each
 // row's loads prefetching the same bytes of the next listed row.
@@ -38,7 +49,10 @@
 // CHECK: %[[A2:.*]] = memref.load %[[L]][%[[R]]]
 // CHECK: %[[M2:.*]] = arith.addf
 // CHECK: %[[HIGH:.*]] = arith.addf %[[A2]], %[[M2]] : f32
-// CHECK: %[[IN:.*]] = arith.cmpf oge, %[[HIGH]], %[[BEST]] : f32
+// CHECK-DAG: %[[OTHER:.*]] = arith.cmpi ne, %[[R]], %[[BEST]]#1 : index
+// CHECK-DAG: %[[REACHES:.*]] = arith.cmpf oge, %[[HIGH]], %[[T]] : f32
+// CHECK: %[[RULE:.*]] = arith.andi %[[OTHER]], %[[REACHES]] : i1
+// CHECK: %[[IN:.*]] = arith.select %[[HELD]], %[[RULE]], %true : i1
 // CHECK: arith.select %[[IN]], %[[N1]], %[[N]] : index
 // CHECK: scf.for %[[I:.*]] = %{{.*}} to %[[SCAN]]#1
 // CHECK: %[[THIS:.*]] = memref.load %[[LIST]][%[[I]]]
