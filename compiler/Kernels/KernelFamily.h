@@ -191,6 +191,11 @@ struct KernelFamily {
   int64_t quadBytes = 0;
   Value (*quadDot)(OpBuilder &b, Location loc, Value acc, Value u,
                    Value s) = nullptr;
+  /// Whether quadDot stays exact for every u up to 255 (a whole unsigned
+  /// byte times a signed one, as vpdpbusd multiplies): the screened head's
+  /// scan then multiplies the codes offset by 128 against signed digits of
+  /// the token row, as the int8 head's loads do (ScreenScanLowering.cpp).
+  bool quadDotFullBytes = false;
 
   /// Whether a target can run it.
   bool runsOn(const Target &target) const;

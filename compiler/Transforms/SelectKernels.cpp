@@ -87,10 +87,11 @@ struct TernSelectKernelsPass
   }
 
 private:
-  /// A head's prefetch distance for its token rows; for a float head over
-  /// several token rows, all wanted, the tile of sums the target's vector
-  /// registers hold; for an integer head, the target's best multiply-add
-  /// of byte quads. Attributes already set stay.
+  /// A head's prefetch distance for its token rows; for the native head
+  /// over several token rows, all wanted, the tile of sums the target's
+  /// vector registers hold; for the integer heads (q4, int8 of either
+  /// token rows), the target's best multiply-add of byte quads. Attributes
+  /// already set stay.
   void chooseHead(LmHeadOp head) {
     const int64_t rows = head.getInput().getType().getDimSize(0);
     if (const int64_t p = selector_->prefetch(rows);
@@ -99,11 +100,11 @@ private:
       if (selector_->locality() != KernelAttr::kDefaultLocality)
         head.setPrefetchLocality(selector_->locality());
     }
-    if (rows > 1 && !head.getFirstRow() && !head.getTileAttr() &&
-        !head.isInteger())
+    const bool native = head.getFormat() == HeadFormat::native;
+    if (rows > 1 && !head.getFirstRow() && !head.getTileAttr() && native)
       head.setTile(KernelSelector::headTile(
           selector_->target().vectorRegisters(), rows));
-    if (head.isInteger() && !head.getDotAttr())
+    if (!native && !head.getDotAttr())
       if (const KernelFamily *f = quadDotFamilyFor(selector_->target()))
         head.setDot(f->name);
   }

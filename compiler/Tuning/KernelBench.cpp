@@ -34,9 +34,8 @@
 // head/*: the tied 128256x2560 head as tern compile generates it (a model
 // of no layers: embedding lookup, final norm, head), in each head format,
 // on 2 threads, weight GB/s counted over the head's bytes; `screen_scan`
-// is the screened head's int8 scan alone (codes widened to f32 against
-// the unquantized token row; its tern.screen_head removed), the float
-// form of the int8 head's bytes.
+// is the screened head's int8 scan alone (its tern.screen_head removed):
+// the int8 head's bytes against the token row quantized to 15 bits.
 //
 // peak/*: the int8 multiply-add peak of one core (independent vpdpbusd
 // chains on 512- or 256-bit registers, vpmaddubsw chains, or tdpbusd on

@@ -124,10 +124,10 @@ func.func @prefill(%blob: memref<?xi8>, %q64: tensor<64x256xi8>, %q40: tensor<40
   return %a, %b, %c : tensor<64x64xi32>, tensor<40x64xi32>, tensor<15x64xi32>
 }
 
-// The integer heads' sums (q4, int8 of i8 token rows): the target's first
-// family (decode rank) with a multiply-add of byte quads; none on baseline
-// x86-64 (plain vector arithmetic). int8 of f32 rows (the screened head's
-// scan) multiplies in float: no dot.
+// The integer heads' sums (q4, int8 of either token rows: int8 of f32 rows
+// is the screened head's scan): the target's first family (decode rank)
+// with a multiply-add of byte quads; none on baseline x86-64 (plain vector
+// arithmetic).
 // ZEN5-LABEL: func.func @q4_head
 // ZEN5: tern.lm_head {{.*}} as q4 {dot = "vnni512", prefetch = 5120 : i64, prefetch_locality = 3 : i64}
 // SPR-LABEL: func.func @q4_head
@@ -145,13 +145,13 @@ func.func @q4_head(%x: tensor<1x64xi8>, %xs: tensor<1xf32>, %c: tensor<100x32xi8
 
 // ZEN5-LABEL: func.func @int8_heads
 // ZEN5: tern.lm_head {{.*}} as int8 {dot = "vnni512", prefetch = 5120 : i64, prefetch_locality = 3 : i64} : tensor<1x64xi8>
-// ZEN5: tern.lm_head {{.*}} as int8 {prefetch = 5120 : i64, prefetch_locality = 3 : i64} : tensor<1x64xf32>
+// ZEN5: tern.lm_head {{.*}} as int8 {dot = "vnni512", prefetch = 5120 : i64, prefetch_locality = 3 : i64} : tensor<1x64xf32>
 // AVX2-LABEL: func.func @int8_heads
 // AVX2: tern.lm_head {{.*}} as int8 {dot = "avx2", prefetch = 5120 : i64} : tensor<1x64xi8>
-// AVX2: tern.lm_head {{.*}} as int8 {prefetch = 5120 : i64} : tensor<1x64xf32>
+// AVX2: tern.lm_head {{.*}} as int8 {dot = "avx2", prefetch = 5120 : i64} : tensor<1x64xf32>
 // NEON-LABEL: func.func @int8_heads
 // NEON: tern.lm_head {{.*}} as int8 {dot = "neon-dotprod"} : tensor<1x64xi8>
-// NEON: tern.lm_head {{.*}} as int8 : tensor<1x64xf32>
+// NEON: tern.lm_head {{.*}} as int8 {dot = "neon-dotprod"} : tensor<1x64xf32>
 func.func @int8_heads(%x: tensor<1x64xi8>, %xs: tensor<1xf32>, %xf: tensor<1x64xf32>, %c: tensor<100x64xi8>, %s: tensor<100x1xf32>, %logits: memref<100xf32>) {
   tern.lm_head %x scaled %xs, %c, %s into %logits as int8 : tensor<1x64xi8> scaled tensor<1xf32>, tensor<100x64xi8>, tensor<100x1xf32> into memref<100xf32>
   tern.lm_head %xf, %c, %s into %logits as int8 : tensor<1x64xf32>, tensor<100x64xi8>, tensor<100x1xf32> into memref<100xf32>
@@ -180,10 +180,10 @@ func.func @long_rows(%blob: memref<?xi8>, %x4096: tensor<1x4096xf32>, %x: tensor
 // vocabulary rows only with at least 4 token rows (2 x 4 with 32 registers
 // of 64 bytes, 1 x 2 for 2 rows; 1 x 2 with 16 of 32 or NEON's 32 of 16;
 // 1 x 1 with SSE's 16 of 16). None where a first row is given (prefill's
-// last row) or for q4.
+// last row) or for the integer heads.
 // ZEN5-LABEL: func.func @batch_head
 // ZEN5: tern.lm_head {{.*}} as native {prefetch = 5120 : i64, prefetch_locality = 3 : i64, tile = array<i64: 2, 4>}
-// ZEN5: tern.lm_head {{.*}} as int8 {prefetch = 5120 : i64, prefetch_locality = 3 : i64, tile = array<i64: 1, 2>}
+// ZEN5: tern.lm_head {{.*}} as int8 {dot = "vnni512", prefetch = 5120 : i64, prefetch_locality = 3 : i64} :
 // ZEN5: tern.lm_head {{.*}} from {{.*}} as native {prefetch = 5120 : i64, prefetch_locality = 3 : i64} :
 // AVX2-LABEL: func.func @batch_head
 // AVX2: tern.lm_head {{.*}} as native {prefetch = 5120 : i64, tile = array<i64: 1, 2>}

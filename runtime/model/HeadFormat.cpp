@@ -54,8 +54,10 @@ int64_t headScalesPerRow(HeadFormat format, int64_t cols) {
 std::string checkHeadFormat(HeadFormat format, int64_t cols) {
   if (cols <= 0)
     return "the head has " + std::to_string(cols) + " columns";
-  if (format == HeadFormat::Int8 && cols > kHeadInt8MaxCols)
-    return "an int8 head's integer dot products hold rows of at most " +
+  if (headCodesFormat(format) == HeadFormat::Int8 && cols > kHeadInt8MaxCols)
+    return std::string("an ") +
+           (format == HeadFormat::Screened ? "int8 screen" : "int8 head") +
+           "'s integer dot products hold rows of at most " +
            std::to_string(kHeadInt8MaxCols) + " columns (got " +
            std::to_string(cols) + ")";
   if (format == HeadFormat::Q4 && cols % kHeadQ4Group != 0)
@@ -183,25 +185,52 @@ float int8HeadLogit(const int8_t *xq, float xs, const uint8_t *codes,
   return static_cast<float>(sum) * scale * (1.0f / xs);
 }
 
+float quantizeScreenRow(const float *x, int64_t cols, int16_t *u) {
+  const float m = absMax(x, cols);
+  const float k = static_cast<float>(kScreenRowMax);
+  const float xs = m > 0.0f ? k / m : 1.0f;
+  for (int64_t i = 0; i < cols; ++i) {
+    // fmax turns a NaN product into 0, as the compiled maxnum does.
+    const float t =
+        std::min(std::fmax(std::nearbyint(std::fabs(x[i]) * xs), 0.0f), k);
+    const int16_t mag = static_cast<int16_t>(t);
+    u[i] = x[i] < 0.0f ? static_cast<int16_t>(-mag) : mag;
+  }
+  return xs;
+}
+
+float screenScanLogit(const int16_t *u, float xs, const uint8_t *codes,
+                      float scale, int64_t cols) {
+  int64_t sum = 0;
+  for (int64_t j = 0; j < cols; ++j)
+    sum += static_cast<int64_t>(static_cast<int8_t>(codes[j])) * u[j];
+  return static_cast<float>(sum) * scale * (1.0f / xs);
+}
+
 float headScreenBound(const float *w, const uint8_t *codes, float scale,
                       int64_t cols) {
-  // In double: |w - s q|, |w| and |s q|.
-  double err = 0, norm = 0, qnorm = 0;
+  // In double: |w - s q|, |w| and s sum|q|.
+  double err = 0, norm = 0, l1 = 0;
   for (int64_t i = 0; i < cols; ++i) {
     const double q = static_cast<double>(static_cast<int8_t>(codes[i])) * scale;
     err += (w[i] - q) * (w[i] - q);
     norm += double(w[i]) * w[i];
-    qnorm += q * q;
+    l1 += std::fabs(q);
   }
-  // Each f32 dot product of n terms lies within gamma = (n + 2) u / (1 -
-  // (n + 2) u) (u = 2^-24, one more rounding for the int8 scale) times
-  // |x| |row| of its real value; |x| as computed is within (n / 2 + 2) u of
-  // the real norm, and B's own sums round once more: a factor of 1 + 2^-10
-  // covers those for any n below 2^13, and 4 n u for longer rows.
+  // The token row's rounding: |x[j]| xs rounds once in f32 and then to an
+  // integer (clamped to K, which |x[j]| xs exceeds by at most its
+  // rounding), so |u[j] - x[j] xs| <= 1/2 + 2 K u; 1 / xs <= max|x| (1 +
+  // 2u) / K and max|x| <= |x|: s sum|q| (1/2 + 2 K u)(1 + 2u) / K |x|,
+  // within the 0.501 / K taken here.
   const double u = 0x1p-24, n = static_cast<double>(cols) + 2;
+  const double rows = l1 * 0.501 / kScreenRowMax;
+  // The native f32 dot product of n terms lies within gamma = (n + 2) u /
+  // (1 - (n + 2) u) times |x| |w| of its real value; |x| as computed is
+  // within (n / 2 + 2) u of the real norm, and B's own sums round once
+  // more: a factor of 1 + 2^-10 covers those for any n below 2^13, and 4 n
+  // u for longer rows.
   const double gamma = n * u / (1 - n * u);
-  const double bound = (std::sqrt(err) + gamma * (std::sqrt(norm) +
-                                                  std::sqrt(qnorm))) *
+  const double bound = (std::sqrt(err) + gamma * std::sqrt(norm) + rows) *
                        (1 + 0x1p-10 + 4 * n * u);
   // Rounded up to f32.
   float c = static_cast<float>(bound);

@@ -14,10 +14,7 @@
 //            i = sum_j q[j] * xq[j] is exact in i32 (at most
 //            kHeadInt8MaxCols columns), and
 //      logit = (float(i) * s) * (1 / xs)                   (1 byte/weight)
-//            (int8HeadLogit). It carries int8 activation rounding; its
-//            float form (each code widened to f32 against the row itself,
-//            the screened head's scan below) was bound by a core's float
-//            throughput (docs/performance.md, "int8 in integers").
+//            (int8HeadLogit). It carries int8 activation rounding.
 //  * q4:     groups of 32 along the row, one f32 scale each,
 //            s = absmax(group) / 7, q in [-7, 7] the same way; the 32 codes
 //            of a group are 16 bytes, byte j = (q[j] + 8) | (q[j+16] + 8) << 4.
@@ -32,9 +29,13 @@
 //            (vpdpbusd, sdot): the fastest format where measured; it also
 //            carries int8 activation rounding (no lossless claim).
 //  * screened: the int8 copy screens every row, the native rows decide. For
-//      one token row (decode): a[v] = dotHead(x, float(q)) * s, the codes
-//      widened to f32 against the token row itself (no activation rounding
-//      for the bound to cover), n = sqrt(dotHead(x, x)), B[v] = bound[v] *
+//      one token row (decode): the token row is quantized to 15 bits,
+//      quantizeScreenRow: xs = K / max|x| (K = kScreenRowMax = 127 * 128; 1
+//      for a zero row), u[j] = sign(x[j]) * min(round_half_even(|x[j]| *
+//      xs), K) (NaN elements give 0); each row's sum i = sum_j q[j] * u[j]
+//      is exact in i64 (at most kHeadInt8MaxCols columns), and
+//      a[v] = (float(i) * s) * (1 / xs)               (screenScanLogit),
+//      n = sqrt(dotHead(x, x)), B[v] = bound[v] *
 //      n + |a[v]| * 2^-20. The row p with the best lower bound a[p] - B[p]
 //      (the first of equals) gets its native logit T = dotHead(x,
 //      float(w[p])), computed exactly as the native head does; every other
@@ -48,7 +49,11 @@
 //      T is at least the best lower bound max(a - B) and about B[p] above
 //      it: against that bound as the threshold, a median of 62 rows per
 //      token instead of 1006 on the 2B4T-shaped model (docs/performance.md,
-//      "Screened head"). A token row whose n is below kScreenTinyNorm
+//      "Screened head"). The scan multiplies bytes by bytes as the int8
+//      head does (u as two 7-bit digits, 128 d1 + d0) and reads 1
+//      byte/weight: a core's float throughput bounded its float form (the
+//      codes widened to f32 against x itself; docs/performance.md, "The
+//      screen's scan in integers"). A token row whose n is below kScreenTinyNorm
 //      (where the bound's roundings are no longer relative ones) or not
 //      finite gets every row's native logit.
 //      Several token rows (prefill, batched decode): native logits.
@@ -102,10 +107,9 @@ std::string checkHeadFormat(HeadFormat format, int64_t cols);
 void quantizeHeadRow(HeadFormat format, const float *w, int64_t cols,
                      uint8_t *codes, float *scales);
 
-/// The floats dotHead multiplies x by for one int8 row, float(q) (the
-/// screened head's scan, which applies the row scale to the sum); for q4
-/// the values the codes stand for, float(q) * s (its logits are
-/// q4HeadLogit's integer dot products).
+/// What the codes of one row stand for, as floats: float(q) for int8 (before
+/// the row's scale), float(q) * s for q4 (the formats' logits are integer
+/// dot products: int8HeadLogit, q4HeadLogit, screenScanLogit).
 void headRowFactors(HeadFormat format, const uint8_t *codes,
                     const float *scales, int64_t cols, float *out);
 
@@ -130,15 +134,31 @@ float fold16(const float *p);
 /// A screened token row of a smaller norm gets every row's native logit.
 constexpr float kScreenTinyNorm = 0x1p-60f;
 
+/// The largest |u| of a screened token row: two 7-bit digits.
+constexpr int32_t kScreenRowMax = 127 * 128;
+
+/// Quantizes the token row `x` [cols] for the screen's scan into `u` [cols]
+/// as the screened format describes; returns its scale xs.
+float quantizeScreenRow(const float *x, int64_t cols, int16_t *u);
+
+/// The screen's logit a[v] of one int8 row (`codes`, `scale` as
+/// quantizeHeadRow writes them) for a token row quantized by
+/// quantizeScreenRow (`u`, its scale `xs`).
+float screenScanLogit(const int16_t *u, float xs, const uint8_t *codes,
+                      float scale, int64_t cols);
+
 /// The format whose codes and scales the head stores: int8 for screened.
 HeadFormat headCodesFormat(HeadFormat format);
 
 /// bound[v] of a screened head for the native row `w` [cols] and its int8
-/// codes and scale (quantizeHeadRow): an f32 c with |dotHead(x, w) -
-/// dotHead(x, float(q)) * s| <= c * |x| for every x of norm at least
-/// kScreenTinyNorm, with room for the rounding of both dot products (each
-/// within n * 2^-24 * |x| |row| of its real value) and of |x| and of B's
-/// own arithmetic.
+/// codes and scale (quantizeHeadRow): an f32 c with |dotHead(x, w) - a| <=
+/// c * |x| + |a| * 2^-20 (a = screenScanLogit of x) for every finite x of
+/// norm at least kScreenTinyNorm: the int8 error |w - s q| |x|, the token
+/// row's rounding (each |u[j] / xs - x[j]| at most about max|x| / 2K, so
+/// s sum|q| max|x| / 2K), the native dot product's rounding (within n
+/// 2^-24 |x| |w|), and room for the rounding of |x| and of B's own
+/// arithmetic; a's four roundings after the exact sum lie within |a|
+/// 2^-20.
 float headScreenBound(const float *w, const uint8_t *codes, float scale,
                       int64_t cols);
 

@@ -60,6 +60,8 @@ std::vector<float> tokenRow(int64_t n, unsigned seed) {
 // The screen's premise: |native logit - int8 logit| <= B for every row
 // and token row, with the logits as the head computes them (dotHead).
 TEST(HeadFormat, ScreenBoundHoldsForEveryRow) {
+  // The largest share of B that the rows rounded against q take.
+  float worstRounding = 0;
   for (int64_t n : {64, 2560, 2600}) {
     for (unsigned seed = 0; seed < 40; ++seed) {
       std::vector<float> w = randomRow(n, seed);
@@ -68,27 +70,52 @@ TEST(HeadFormat, ScreenBoundHoldsForEveryRow) {
           v *= 1e-3f; // tiny rows
       if (seed % 4 == 2)
         w[static_cast<size_t>(seed % n)] = 3.0f; // one outlier weight
+      if (seed % 4 == 3) { // on the int8 grid: no int8 error
+        const float s0 = 0.001f;
+        for (float &v : w)
+          v = std::min(std::max(std::nearbyint(v / s0), -127.0f), 127.0f) * s0;
+        w[0] = 127 * s0;
+      }
       std::vector<uint8_t> codes(static_cast<size_t>(n));
       float scale = 0;
       quantizeHeadRow(HeadFormat::Int8, w.data(), n, codes.data(), &scale);
       const float c = headScreenBound(w.data(), codes.data(), scale, n);
       std::vector<float> q(static_cast<size_t>(n));
       headRowFactors(HeadFormat::Int8, codes.data(), &scale, n, q.data());
+      std::vector<int16_t> u(static_cast<size_t>(n));
       for (unsigned t = 0; t < 20; ++t) {
         std::vector<float> x = tokenRow(n, 1000 + seed * 31 + t);
-        // The worst token row: along the int8 error itself, where
-        // |native - a| = |w - s q| |x| (Cauchy-Schwarz is tight).
+        // The worst token rows: along the int8 error itself, where
+        // |native - a| = |w - s q| |x| (Cauchy-Schwarz is tight); and one
+        // outlier (max|x| about |x|) with every other element just below
+        // half a step, its sign q's: each rounds down by almost 1/2 in
+        // the same direction of the sum (the token row's rounding term is
+        // tight).
         if (t % 5 == 0)
           for (int64_t i = 0; i < n; ++i)
             x[static_cast<size_t>(i)] = (w[i] - q[i] * scale) * 1e3f;
+        if (t % 5 == 1) {
+          const float big = 3.0f, step = big / kScreenRowMax;
+          for (int64_t i = 0; i < n; ++i)
+            x[static_cast<size_t>(i)] =
+                std::copysign(0.4995f * step, q[static_cast<size_t>(i)]);
+          x[static_cast<size_t>(seed % n)] = big;
+        }
         const float native = dotHead(x.data(), w.data(), n);
-        const float a = dotHead(x.data(), q.data(), n) * scale;
+        const float xs = quantizeScreenRow(x.data(), n, u.data());
+        const float a = screenScanLogit(u.data(), xs, codes.data(), scale, n);
         const float norm = std::sqrt(dotHead(x.data(), x.data(), n));
-        EXPECT_LE(std::fabs(native - a), screenMargin(a, c, norm))
+        const float gap = std::fabs(native - a), margin = screenMargin(a, c, norm);
+        EXPECT_LE(gap, margin)
             << "n " << n << " seed " << seed << " token " << t;
+        if (t % 5 == 1 && seed % 4 == 3)
+          worstRounding = std::max(worstRounding, gap / margin);
       }
     }
   }
+  // On the grid, the token row's rounding is most of B: without its term
+  // those rows would pass it.
+  EXPECT_GT(worstRounding, 0.5f);
 }
 
 // The row with the largest native logit always survives the screen and
@@ -116,7 +143,6 @@ TEST(HeadFormat, ScreenKeepsTheNativeArgmax) {
   quantizeHeadRow(HeadFormat::Int8, rows[7].data(), n, &codes[7 * n],
                   &scales[7]);
   bounds[7] = headScreenBound(rows[7].data(), &codes[7 * n], scales[7], n);
-  std::vector<float> q(static_cast<size_t>(n));
   int64_t recomputedTotal = 0, reachLowerBound = 0;
   for (unsigned t = 0; t < 30; ++t) {
     std::vector<float> x = tokenRow(n, 77 + t);
@@ -125,11 +151,13 @@ TEST(HeadFormat, ScreenKeepsTheNativeArgmax) {
         x[static_cast<size_t>(i)] = rows[3][static_cast<size_t>(i)] * 50.0f;
     std::vector<float> native(static_cast<size_t>(vocab)),
         logits(static_cast<size_t>(vocab));
+    std::vector<int16_t> u(static_cast<size_t>(n));
+    const float xs = quantizeScreenRow(x.data(), n, u.data());
     for (int64_t v = 0; v < vocab; ++v) {
       native[v] = dotHead(x.data(), rows[v].data(), n);
-      headRowFactors(HeadFormat::Int8, &codes[static_cast<size_t>(v * n)],
-                     &scales[v], n, q.data());
-      logits[v] = dotHead(x.data(), q.data(), n) * scales[v];
+      logits[v] = screenScanLogit(u.data(), xs,
+                                  &codes[static_cast<size_t>(v * n)],
+                                  scales[v], n);
     }
     const std::vector<float> screen = logits;
     // Every third token row with bounds 6 times as wide (still bounds):
@@ -192,6 +220,40 @@ TEST(HeadFormat, ScreenRecomputesTinyRows) {
   EXPECT_EQ(screenHeadLogits(x.data(), n, bounds.data(), vocab, logits.data(),
                              native),
             vocab);
+}
+
+// The screen's token row: 15 bits, the largest |x| at K, halves to even,
+// the sign kept, NaN elements 0, a zero row at scale 1.
+TEST(HeadFormat, ScreenRowQuantization) {
+  // max|x| = K / 4: xs = 4, every product exact.
+  const float k = kScreenRowMax;
+  const float x[7] = {-k / 4, k / 8, 0.625f, 0.875f,
+                      std::numeric_limits<float>::quiet_NaN(), -0.0f, -0.375f};
+  int16_t u[7];
+  const float xs = quantizeScreenRow(x, 7, u);
+  EXPECT_EQ(xs, 4.0f);
+  const int16_t want[7] = {-16256, 8128, 2, 4, 0, 0, -2};
+  for (int i = 0; i < 7; ++i)
+    EXPECT_EQ(u[i], want[i]) << i;
+  const float zero[3] = {0.0f, -0.0f, 0.0f};
+  EXPECT_EQ(quantizeScreenRow(zero, 3, u), 1.0f);
+  EXPECT_EQ(u[0] | u[1] | u[2], 0);
+}
+
+// a[v] is the exact integer sum, past i32, converted once, times the scale
+// and then 1 / xs.
+TEST(HeadFormat, ScreenScanLogitIsTheExactSum) {
+  const int64_t n = 4096;
+  std::vector<uint8_t> codes(static_cast<size_t>(n), 127);
+  std::vector<int16_t> u(static_cast<size_t>(n), kScreenRowMax);
+  codes[3] = static_cast<uint8_t>(-127);
+  u[9] = -5;
+  const int64_t sum = (n - 2) * 127 * int64_t{kScreenRowMax} -
+                      127 * int64_t{kScreenRowMax} - 5 * 127;
+  EXPECT_GT(sum, int64_t{INT32_MAX});
+  const float s = 0.013f, xs = 611.5f;
+  EXPECT_EQ(screenScanLogit(u.data(), xs, codes.data(), s, n),
+            static_cast<float>(sum) * s * (1.0f / xs));
 }
 
 TEST(HeadFormat, Int8CodesAndError) {
@@ -326,8 +388,12 @@ TEST(HeadFormat, Int8RowsFitTheI32Sum) {
   // The worst row sum fits i32; one column more could not.
   EXPECT_LE(kHeadInt8MaxCols * 127 * 128, int64_t{INT32_MAX});
   EXPECT_GT((kHeadInt8MaxCols + 1) * 127 * 128, int64_t{INT32_MAX});
-  // The screened head's scan is in float: no such limit.
-  EXPECT_EQ(checkHeadFormat(HeadFormat::Screened, kHeadInt8MaxCols + 8), "");
+  // The screened head's scan sums each digit of its token rows in i32 too.
+  EXPECT_EQ(checkHeadFormat(HeadFormat::Screened, kHeadInt8MaxCols), "");
+  EXPECT_NE(checkHeadFormat(HeadFormat::Screened, kHeadInt8MaxCols + 8)
+                .find("int8 screen's integer dot products"),
+            std::string::npos);
+  EXPECT_LT(kHeadInt8MaxCols * 127 * 127, int64_t{INT32_MAX});
 }
 
 // The integer heads read |xq| as an unsigned byte of at most 127: a finite

@@ -261,21 +261,26 @@ void ReferenceModel::headRows(HeadFormat format, const float *x, int64_t m,
       }
     return;
   }
+  if (format == HeadFormat::Screened) {
+    // The screen's scan: the token rows quantized to 15 bits, exact
+    // integer sums.
+    std::vector<int16_t> u(static_cast<size_t>(m * hidden));
+    std::vector<float> xs(static_cast<size_t>(m));
+    for (int64_t r = 0; r < m; ++r)
+      xs[static_cast<size_t>(r)] =
+          quantizeScreenRow(x + r * hidden, hidden, &u[static_cast<size_t>(r * hidden)]);
+    for (int64_t v = rowsBegin; v < rowsEnd; ++v)
+      for (int64_t r = 0; r < m; ++r)
+        logits[r * ldLogits + v] = screenScanLogit(
+            &u[static_cast<size_t>(r * hidden)], xs[static_cast<size_t>(r)],
+            &headCodes_[static_cast<size_t>(v * cb)],
+            headScales_[static_cast<size_t>(v)], hidden);
+    return;
+  }
   for (int64_t v = rowsBegin; v < rowsEnd; ++v) {
-    if (format == HeadFormat::Native)
-      toFloat(head, v, row.data());
-    else
-      headRowFactors(format, &headCodes_[static_cast<size_t>(v * cb)],
-                     &headScales_[static_cast<size_t>(v * sc)], hidden,
-                     row.data());
-    // The screen's int8 scan: one scale for the whole row, applied to the
-    // sum.
-    const bool scaled = format == HeadFormat::Screened;
-    const float rowScale = scaled ? headScales_[static_cast<size_t>(v)] : 1.0f;
-    for (int64_t r = 0; r < m; ++r) {
-      const float d = dotHead(x + r * hidden, row.data(), hidden);
-      logits[r * ldLogits + v] = scaled ? d * rowScale : d;
-    }
+    toFloat(head, v, row.data());
+    for (int64_t r = 0; r < m; ++r)
+      logits[r * ldLogits + v] = dotHead(x + r * hidden, row.data(), hidden);
   }
 }
 

@@ -100,9 +100,10 @@ void familiesMarkdown(llvm::raw_ostream &os) {
               " rows (\"decode\") or of every M (\"decode, prefill\"). "
         "\"integer heads\": the bytes per "
         "multiply-add of byte quads the family gives the integer heads "
-        "(int8, q4) "
+        "(int8, q4, the screened head's scan) "
         "(`tern.lm_head ... {dot = ...}`, the first such family of a target "
-        "by decode rank).\n\n"
+        "by decode rank); \"whole bytes\": exact for unsigned bytes up to "
+        "255, so the screen's scan multiplies offset codes.\n\n"
         "| family | arch | needs | decode / prefill rank | default tile "
         "(decode, prefill) | prefetches | integer heads | layouts read (K = 2560) "
         "| what it does |\n"
@@ -117,7 +118,9 @@ void familiesMarkdown(llvm::raw_ostream &os) {
            : f->prefetchesPrefill ? "decode, prefill"
                                   : "decode")
        << " | "
-       << (f->quadDot ? std::to_string(f->quadBytes) + " bytes" : "-")
+       << (f->quadDot ? std::to_string(f->quadBytes) + " bytes" +
+                            (f->quadDotFullBytes ? ", whole bytes" : "")
+                      : "-")
        << " | " << layoutsRead(*f) << " | " << f->summary << " |\n";
 }
 
@@ -194,7 +197,9 @@ void tern::cli::printKernelsText(llvm::raw_ostream &os) {
                ? "; prefetches the weight stream (decode and prefill)"
                : "; prefetches the weight stream (decode)")
        << (f->quadDot ? "; integer heads sum in " + std::to_string(f->quadBytes) +
-                            "-byte quads"
+                            "-byte quads" +
+                            (f->quadDotFullBytes ? " of whole unsigned bytes"
+                                                 : "")
                       : "")
        << "\n";
   os << "Packings (compiler/Packings/Packings.def):\n";

@@ -3,8 +3,8 @@
 // What tern.lm_head and tern.screen_head share: the head's dot product in
 // runtime/model/HeadFormat.h's order (dotHead), so that a logit either op
 // computes from the same row is the same float; and what the integer heads
-// (q4, int8 of i8 token rows) share: their function skeleton and the
-// multiply-add of byte quads.
+// (q4, int8, the screened head's scan) share: their function skeleton and
+// the multiply-add of byte quads.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_COMPILER_CONVERSION_NETWORKTOVECTOR_HEADDOT_H
@@ -22,13 +22,15 @@ namespace mlir::tern {
 
 struct KernelFamily;
 
-/// What an integer head function (q4, int8 of i8 token rows) is built for.
+/// What an integer head function (q4, int8 of either token rows) is built
+/// for.
 struct IntegerHeadShape {
   int64_t rows, hidden;
   bool firstRowArg;   ///< takes memref<1xindex> first_row
   int64_t prefetch;   ///< bytes ahead (0: none)
   int64_t locality;   ///< LLVM's prefetch locality hint
   const KernelFamily *family; ///< whose quadDot sums the bytes (or null)
+  bool rowScales;     ///< takes xs [R] after the token rows
 };
 
 /// The q4 head function's body (Q4HeadLowering.cpp): (xq [R, H] i8, xs [R],
@@ -39,6 +41,15 @@ void buildQ4HeadBody(OpBuilder &b, Block *body, const IntegerHeadShape &s);
 /// H] i8, xs [R], codes [V, H], scales [V, 1], logits[, first_row], begin,
 /// end).
 void buildInt8HeadBody(OpBuilder &b, Block *body, const IntegerHeadShape &s);
+
+/// The screened head's scan (ScreenScanLowering.cpp): (x [R, H] f32, codes
+/// [V, H], scales [V, 1], logits[, first_row], begin, end).
+void buildScreenScanBody(OpBuilder &b, Block *body, const IntegerHeadShape &s);
+
+/// The alignment of the screened head's per-call token row buffers: each
+/// 64-byte load of them within one cache line (docs/performance.md, "The
+/// screen's scan in integers").
+constexpr int64_t kVectorAlign = 64;
 
 /// What one integer head format builds inside buildIntegerHeadBody.
 class IntegerHeadFormat {
@@ -52,6 +63,11 @@ public:
   virtual void allocate() = 0;
   /// Once per call for each wanted token row r of xq.
   virtual void prepareRow(Value xq, Value r) = 0;
+  /// Token row r's scale xs after prepareRow: xs[r] where the function
+  /// takes them (rowScales), else the format's own.
+  virtual Value rowScale(Value xs, Value r) {
+    return memref::LoadOp::create(v.b, v.loc, xs, ValueRange{r});
+  }
   /// The logit of vocabulary row `row` for token row r, before 1 / xs;
   /// `ahead` (or null) is the row whose same bytes its loads prefetch.
   virtual Value rowLogit(Value codes, Value scales, Value xq, Value row,
@@ -72,7 +88,7 @@ protected:
   Type i8, i32, f32;
 };
 
-/// An integer head function's body, (xq [R, H] i8, xs [R], codes [V, C],
+/// An integer head function's body, (xq [R, H][, xs [R]], codes [V, C],
 /// scales [V, S], logits[, first_row], begin, end), around the format that
 /// `make` builds (IntegerHeadLowering.cpp).
 void buildIntegerHeadBody(

@@ -1,14 +1,15 @@
 //===- IntegerHeadLowering.cpp - What the integer heads share -------------===//
 //
-// The integer heads (q4, int8 of i8 token rows) as one function skeleton:
-// the arguments, 1 / xs of each wanted token row, the loop over the
-// vocabulary rows [begin, end) with the prefetch row ahead where one token
-// row is wanted, and the logit times 1 / xs stored; each format
-// (Q4HeadLowering.cpp, Int8HeadLowering.cpp) gives its buffers, its work
-// per token row and its logit per vocabulary row. And the sums of
-// unsigned by signed bytes in groups of 4 that both use, by the `dot`
-// family's instruction (a call of a declaration that generate-tern-kernels
-// defines and LLVM inlines) or by plain widening arithmetic without one.
+// The integer heads (q4, int8 of i8 token rows, the screened head's scan of
+// f32 rows) as one function skeleton: the arguments, 1 / xs of each wanted
+// token row, the loop over the vocabulary rows [begin, end) with the
+// prefetch row ahead where one token row is wanted, and the logit times 1 /
+// xs stored; each format (Q4HeadLowering.cpp, Int8HeadLowering.cpp,
+// ScreenScanLowering.cpp) gives its buffers, its work per token row and its
+// logit per vocabulary row. And the sums of unsigned by signed bytes in
+// groups of 4 that all use, by the `dot` family's instruction (a call of a
+// declaration that generate-tern-kernels defines and LLVM inlines) or by
+// plain widening arithmetic without one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -110,7 +111,8 @@ void mlir::tern::buildIntegerHeadBody(
   std::unique_ptr<IntegerHeadFormat> f =
       make(v, body->getParentOp()->getParentOfType<ModuleOp>());
   unsigned arg = 0;
-  Value xq = body->getArgument(arg++), xs = body->getArgument(arg++);
+  Value xq = body->getArgument(arg++);
+  Value xs = s.rowScales ? body->getArgument(arg++) : Value();
   Value codes = body->getArgument(arg++), scales = body->getArgument(arg++);
   Value logits = body->getArgument(arg++);
   Value first = firstRowOf(v, body, arg, s.firstRowArg);
@@ -124,7 +126,7 @@ void mlir::tern::buildIntegerHeadBody(
   Value inv = v.newBuffer(RankedTensorType::get({s.rows}, b.getF32Type()));
   v.forEach(first, v.idx(s.rows), 1, [&](Value r) {
     f->prepareRow(xq, r);
-    Value scale = memref::LoadOp::create(b, v.loc, xs, ValueRange{r});
+    Value scale = f->rowScale(xs, r);
     memref::StoreOp::create(b, v.loc,
                             arith::DivFOp::create(b, v.loc, v.f32(1.0f), scale),
                             inv, ValueRange{r});

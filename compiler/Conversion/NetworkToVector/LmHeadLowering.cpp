@@ -5,11 +5,11 @@
 // range over all V rows. The float formats' dot product keeps 32 partial
 // sums (vector<32xf32>) when H is a multiple of 32, folded to 8 as
 // (p[l] + p[l+16]) + (p[l+8] + p[l+24]) and summed by the lane tree; else
-// 8 lanes. Weights per format: native rows widened to f32; int8 codes to
-// f32 and the dot times the row's scale (the screened head's scan). q4,
-// and int8 of quantized token rows, multiply in integers
-// (Q4HeadLowering.cpp, Int8HeadLowering.cpp). With a first row, the call
-// is skipped when no row is wanted. Where every one of several token
+// 8 lanes, over native rows widened to f32. q4 and int8 multiply in
+// integers: q4 and int8 of quantized token rows (Q4HeadLowering.cpp,
+// Int8HeadLowering.cpp), int8 of f32 token rows (the screened head's
+// scan) against the rows quantized to 15 bits (ScreenScanLowering.cpp).
+// With a first row, the call is skipped when no row is wanted. Where every one of several token
 // rows is wanted (batched decode), the loop computes the op's tile of
 // vocabulary rows x token rows per pass over the columns. With `prefetch
 // = P`, each loaded vocabulary row's columns are prefetched ceil(P / row
@@ -139,23 +139,17 @@ Value prefetchRow(VectorBuilder &v, const HeadShape &s, Value weights,
       v.idx(type.getDimSize(0) - 1));
 }
 
-/// Loads `w` weights of vocabulary row `row` at column k as f32 lanes;
-/// with `ahead` (prefetchRow), prefetches the same bytes of that row with
-/// `locality` (the op's prefetch_locality).
-Value loadWeights(VectorBuilder &v, HeadFormat f, Value weights, Value row,
-                  Value k, int64_t w, Value ahead = {},
+/// Loads `w` native weights of vocabulary row `row` at column k as f32
+/// lanes; with `ahead` (prefetchRow), prefetches the same bytes of that
+/// row with `locality` (the op's prefetch_locality).
+Value loadWeights(VectorBuilder &v, Value weights, Value row, Value k,
+                  int64_t w, Value ahead = {},
                   int64_t locality = KernelAttr::kDefaultLocality) {
-  OpBuilder &b = v.b;
-  Location loc = v.loc;
-  Type f32 = b.getF32Type();
   if (ahead)
-    memref::PrefetchOp::create(b, loc, weights, ValueRange{ahead, k},
+    memref::PrefetchOp::create(v.b, v.loc, weights, ValueRange{ahead, k},
                                /*isWrite=*/false, /*localityHint=*/locality,
                                /*isDataCache=*/true);
-  if (f == HeadFormat::native)
-    return loadNativeRow(v, weights, row, k, w);
-  return arith::SIToFPOp::create(b, loc, v.vec(f32, w),
-                                 v.vload(weights, {row, k}, w));
+  return loadNativeRow(v, weights, row, k, w);
 }
 
 /// Stores logit `d` of vocabulary row `row` for token row `r`.
@@ -189,7 +183,7 @@ void buildBatchedHeadLoop(VectorBuilder &v, const HeadShape &s, Value x,
       SmallVector<Value> sums = headSums(
           v, s.hidden, m, n,
           [&](int64_t j, Value k) {
-            return loadWeights(v, s.format, weights, rowAt[j], k, 32,
+            return loadWeights(v, weights, rowAt[j], k, 32,
                                r0 == 0 ? ahead[j] : Value(), s.locality);
           },
           [&](int64_t i, Value k) {
@@ -205,22 +199,16 @@ void buildBatchedHeadLoop(VectorBuilder &v, const HeadShape &s, Value x,
     v.forEach(whole, end, 1, [&](Value row) { block(1, row); });
 }
 
-/// The head function's body: (x [R, H], weights[, scales], logits[,
+/// The native head function's body: (x [R, H], weights, logits[,
 /// first_row], begin, end).
 void buildHeadBody(OpBuilder &b, Block *body, const HeadShape &s) {
   VectorBuilder v{b, b.getUnknownLoc()};
-  const bool scaled = s.format != HeadFormat::native;
   unsigned arg = 0;
   Value x = body->getArgument(arg++), weights = body->getArgument(arg++);
-  Value scales = scaled ? body->getArgument(arg++) : Value();
   Value logits = body->getArgument(arg++);
   Value first = firstRowOf(v, body, arg, s.firstRowArg);
   const bool flat = cast<MemRefType>(logits.getType()).getRank() == 1;
   auto finish = [&](Value d, Value row, Value r) {
-    if (s.format == HeadFormat::int8)
-      d = arith::MulFOp::create(
-          b, v.loc, d,
-          memref::LoadOp::create(b, v.loc, scales, ValueRange{row, v.idx(0)}));
     if (flat)
       memref::StoreOp::create(b, v.loc, d, logits, ValueRange{row});
     else
@@ -239,8 +227,7 @@ void buildHeadBody(OpBuilder &b, Block *body, const HeadShape &s) {
       Value d = headDot(
           v, s.hidden, [&](Value k, int64_t w) { return v.vload(x, {r, k}, w); },
           [&](Value k, int64_t w) {
-            return loadWeights(v, s.format, weights, row, k, w, ahead,
-                               s.locality);
+            return loadWeights(v, weights, row, k, w, ahead, s.locality);
           });
       finish(d, row, r);
     });
@@ -323,11 +310,14 @@ struct LmHeadLowering : OpRewritePattern<LmHeadOp> {
         op, name, rewriter.getFunctionType(inputs, {}),
         [&](OpBuilder &b, Block *body) {
           const IntegerHeadShape integer{s.rows,     s.hidden,   s.firstRowArg,
-                                         s.prefetch, s.locality, family};
+                                         s.prefetch, s.locality, family,
+                                         op.isInteger()};
           if (s.format == HeadFormat::q4)
             buildQ4HeadBody(b, body, integer);
-          else if (op.isInteger())
+          else if (s.format == HeadFormat::int8 && op.isInteger())
             buildInt8HeadBody(b, body, integer);
+          else if (s.format == HeadFormat::int8)
+            buildScreenScanBody(b, body, integer);
           else
             buildHeadBody(b, body, s);
         });

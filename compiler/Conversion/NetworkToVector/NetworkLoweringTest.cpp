@@ -260,12 +260,12 @@ TEST_F(NetworkLowering, EmbeddingWidensTheRowsOfItsTokens) {
   EXPECT_TRUE(sameBits(got, want));
 }
 
-/// tern.lm_head of f32 token rows (native, and int8: the screened head's
-/// scan) against HeadFormat.h's quantization and dot order: with and without a first row, and every row wanted with tiles of
-/// vocabulary rows x token rows (a vocabulary of rows left over past whole
-/// tiles, token rows past whole groups).
-class LmHead : public NetworkLowering,
-               public ::testing::WithParamInterface<::tern::HeadFormat> {
+/// tern.lm_head of native rows against HeadFormat.h's dot order: with and
+/// without a first row, and every row wanted with tiles of vocabulary rows
+/// x token rows (a vocabulary of rows left over past whole tiles, token
+/// rows past whole groups). int8 of f32 rows, the screened head's scan, is
+/// an integer head (IntegerHead.ScreenScanMatchesReference).
+class LmHead : public NetworkLowering {
 protected:
   /// Compiles the op over [rows, h] token rows and a vocabulary of `vocab`
   /// rows, with `from` (" from %first" or "") and `attrs` (e.g. "{tile =
@@ -278,78 +278,37 @@ protected:
 void LmHead::check(int64_t rows, int64_t h, int64_t vocab,
                    const std::string &from, const std::string &attrs,
                    int64_t first) {
-  const ::tern::HeadFormat format = GetParam();
-  const int64_t cb = ::tern::headCodeBytesPerRow(format, h),
-                sc = ::tern::headScalesPerRow(format, h);
-  const bool native = format == ::tern::HeadFormat::Native;
-  const std::string name = ::tern::headFormatName(format);
-  const std::string wType = native ? llvm::formatv("{0}x{1}xf32", vocab, h).str()
-                                   : llvm::formatv("{0}x{1}xi8", vocab, cb).str();
-  const std::string sType = llvm::formatv("{0}x{1}xf32", vocab, sc).str();
-  const std::string scales = native ? "" : ", %st";
-  const std::string scalesType = native ? "" : ", tensor<" + sType + ">";
   const std::string src = llvm::formatv(R"mlir(
-    func.func @f(%x: memref<{0}x{1}xf32>, %w: memref<{2}>, %s: memref<{3}>,
-                 %logits: memref<{0}x{4}xf32>, %first: index)
+    func.func @f(%x: memref<{0}x{1}xf32>, %w: memref<{2}x{1}xf32>,
+                 %logits: memref<{0}x{2}xf32>, %first: index)
         attributes {{llvm.emit_c_interface} {
       %xt = bufferization.to_tensor %x restrict : memref<{0}x{1}xf32> to tensor<{0}x{1}xf32>
-      %wt = bufferization.to_tensor %w restrict : memref<{2}> to tensor<{2}>
-      %st = bufferization.to_tensor %s restrict : memref<{3}> to tensor<{3}>
-      tern.lm_head %xt, %wt{5} into %logits{8} as {6} {9}
-        : tensor<{0}x{1}xf32>, tensor<{2}>{7} into memref<{0}x{4}xf32>
+      %wt = bufferization.to_tensor %w restrict : memref<{2}x{1}xf32> to tensor<{2}x{1}xf32>
+      tern.lm_head %xt, %wt into %logits{3} as native {4}
+        : tensor<{0}x{1}xf32>, tensor<{2}x{1}xf32> into memref<{0}x{2}xf32>
       return
-    })mlir", rows, h, wType, sType, vocab, scales, name, scalesType, from,
-                   attrs).str();
+    })mlir", rows, h, vocab, from, attrs).str();
   Jit jit(src);
   ASSERT_EQ(jit.error, "");
-  auto f = jit.get<void (*)(Mem2D<float> *, Mem2D<int8_t> *, Mem2D<float> *,
-                            Mem2D<float> *, int64_t)>("f");
+  auto f = jit.get<void (*)(Mem2D<float> *, Mem2D<float> *, Mem2D<float> *,
+                            int64_t)>("f");
   ASSERT_TRUE(f) << jit.error;
   std::vector<float> x = random(rows * h, 1.0f, 12), w = random(vocab * h, 0.05f, 13);
-  // The weights as the op reads them, and the factors the reference
-  // multiplies by.
-  std::vector<int8_t> codes(vocab * std::max<int64_t>(cb, 1));
-  std::vector<float> s(vocab * std::max<int64_t>(sc, 1), 1.0f),
-      factors(vocab * h);
-  if (native) {
-    factors = w;
-  } else {
-    for (int64_t r = 0; r < vocab; ++r) {
-      ::tern::quantizeHeadRow(format, &w[r * h], h,
-                              reinterpret_cast<uint8_t *>(&codes[r * cb]),
-                              &s[r * sc]);
-      ::tern::headRowFactors(format, reinterpret_cast<uint8_t *>(&codes[r * cb]),
-                             &s[r * sc], h, &factors[r * h]);
-    }
-  }
   std::vector<float> got(rows * vocab, -7.0f), want(rows * vocab, -7.0f);
   for (int64_t r = first; r < rows; ++r)
-    for (int64_t v = 0; v < vocab; ++v) {
-      const float d = ::tern::dotHead(&x[r * h], &factors[v * h], h);
-      want[r * vocab + v] =
-          format == ::tern::HeadFormat::Int8 ? d * s[v] : d;
-    }
-  auto xm = view(x, rows, h), om = view(got, rows, vocab),
-       sm = view(s, vocab, std::max<int64_t>(sc, 1));
-  Mem2D<int8_t> wm;
-  std::vector<int8_t> wBytes(reinterpret_cast<int8_t *>(w.data()),
-                             reinterpret_cast<int8_t *>(w.data() + w.size()));
-  wm = native ? view(wBytes, vocab, h * 4) : view(codes, vocab, cb);
-  if (native) { // an f32 memref over the same bytes
-    wm.sizes[1] = h;
-    wm.strides[0] = h;
-  }
-  f(&xm, &wm, &sm, &om, first);
-  EXPECT_TRUE(sameBits(got, want))
-      << name << " from row " << first << " " << attrs;
+    for (int64_t v = 0; v < vocab; ++v)
+      want[r * vocab + v] = ::tern::dotHead(&x[r * h], &w[v * h], h);
+  auto xm = view(x, rows, h), wm = view(w, vocab, h), om = view(got, rows, vocab);
+  f(&xm, &wm, &om, first);
+  EXPECT_TRUE(sameBits(got, want)) << "from row " << first << " " << attrs;
 }
 
-TEST_P(LmHead, MatchesReference) {
+TEST_F(LmHead, MatchesReference) {
   for (int64_t first : {0, 1})
     check(2, 64, 40, " from %first", "", first);
 }
 
-TEST_P(LmHead, TilesOfEveryRowMatchReference) {
+TEST_F(LmHead, TilesOfEveryRowMatchReference) {
   for (const char *tile : {"", "{tile = array<i64: 1, 2>}",
                            "{tile = array<i64: 2, 4>}",
                            "{tile = array<i64: 3, 2>}",
@@ -499,6 +458,71 @@ TEST_P(IntegerHead, Int8MatchesReference) {
   }
 }
 
+/// int8 of f32 token rows (the screened head's scan) against
+/// quantizeScreenRow and screenScanLogit: the shapes of the int8 test, and
+/// token rows with an outlier, negative elements at the largest |x|, a
+/// NaN element and a zero row (xs = 1).
+TEST_P(IntegerHead, ScreenScanMatchesReference) {
+  const std::string dot = GetParam();
+  const int64_t vocab = 29;
+  for (auto [rows, h] : {std::pair<int64_t, int64_t>{3, 672}, {1, 1024},
+                         {4, 200}, {1, 8}, {40, 4096}}) {
+    const std::string src = llvm::formatv(R"mlir(
+      func.func @f(%x: memref<{0}x{1}xf32>, %w: memref<{2}x{1}xi8>,
+                   %s: memref<{2}x1xf32>, %logits: memref<{0}x{2}xf32>,
+                   %first: index) attributes {{llvm.emit_c_interface} {
+        %xt = bufferization.to_tensor %x restrict : memref<{0}x{1}xf32> to tensor<{0}x{1}xf32>
+        %wt = bufferization.to_tensor %w restrict : memref<{2}x{1}xi8> to tensor<{2}x{1}xi8>
+        %st = bufferization.to_tensor %s restrict : memref<{2}x1xf32> to tensor<{2}x1xf32>
+        tern.lm_head %xt, %wt, %st into %logits from %first as int8 {3}
+          : tensor<{0}x{1}xf32>, tensor<{2}x{1}xi8>, tensor<{2}x1xf32>
+            into memref<{0}x{2}xf32>
+        return
+      })mlir", rows, h, vocab, dotAttr()).str();
+    Jit jit(src);
+    ASSERT_EQ(jit.error, "") << h;
+    auto f = jit.get<void (*)(Mem2D<float> *, Mem2D<int8_t> *, Mem2D<float> *,
+                              Mem2D<float> *, int64_t)>("f");
+    ASSERT_TRUE(f) << jit.error;
+    std::vector<float> w = random(vocab * h, 0.05f, 61 + h),
+                       x = random(rows * h, 1.0f, 62 + h);
+    for (int64_t r = 0; r < rows; ++r) {
+      x[r * h + (r * 37) % h] = r % 2 ? -30.0f : 30.0f; // the largest |x|
+      x[r * h + (r * 11 + 3) % h] = -30.0f;
+    }
+    if (rows > 2) {
+      x[h + 1] = std::numeric_limits<float>::quiet_NaN();
+      std::fill(x.begin() + 2 * h, x.begin() + 3 * h, 0.0f);
+    }
+    std::vector<int8_t> codes(vocab * h);
+    std::vector<float> s(vocab);
+    for (int64_t v = 0; v < vocab; ++v)
+      ::tern::quantizeHeadRow(::tern::HeadFormat::Int8, &w[v * h], h,
+                              reinterpret_cast<uint8_t *>(&codes[v * h]),
+                              &s[v]);
+    std::vector<int16_t> u(rows * h);
+    std::vector<float> xs(rows);
+    for (int64_t r = 0; r < rows; ++r)
+      xs[r] = ::tern::quantizeScreenRow(&x[r * h], h, &u[r * h]);
+    for (int64_t first : {int64_t{0}, rows - 1}) {
+      std::vector<float> got(rows * vocab, -7.0f), want(rows * vocab, -7.0f);
+      for (int64_t r = first; r < rows; ++r)
+        for (int64_t v = 0; v < vocab; ++v)
+          want[r * vocab + v] = ::tern::screenScanLogit(
+              &u[r * h], xs[r], reinterpret_cast<uint8_t *>(&codes[v * h]),
+              s[v], h);
+      auto xm = view(x, rows, h);
+      auto wm = view(codes, vocab, h);
+      auto sm = view(s, vocab, 1), om = view(got, rows, vocab);
+      f(&xm, &wm, &sm, &om, first);
+      EXPECT_TRUE(sameBits(got, want))
+          << "dot '" << dot << "', " << rows << "x" << h << " from row "
+          << first << ": logit 0 " << got[first * vocab] << " vs "
+          << want[first * vocab];
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Dots, IntegerHead, ::testing::ValuesIn([] {
       std::vector<std::string> dots = {""};
@@ -537,21 +561,20 @@ TEST_F(NetworkLowering, ScreenHeadMatchesReference) {
   std::vector<float> w = random(vocab * h, 0.05f, 21), bounds(vocab),
                      approx(vocab);
   std::vector<uint8_t> codes(h);
-  std::vector<float> q(h);
+  std::vector<int16_t> u(h);
   for (unsigned t = 0; t < 7; ++t) {
     std::vector<float> x = random(h, 1.0f, 30 + t);
     // The last: a token row below kScreenTinyNorm (every row recomputed).
     if (t == 6)
       for (float &e : x)
         e *= 0x1p-70f;
+    const float xs = ::tern::quantizeScreenRow(x.data(), h, u.data());
     for (int64_t v = 0; v < vocab; ++v) {
       float scale = 0;
       ::tern::quantizeHeadRow(::tern::HeadFormat::Int8, &w[v * h], h,
                               codes.data(), &scale);
       bounds[v] = ::tern::headScreenBound(&w[v * h], codes.data(), scale, h);
-      ::tern::headRowFactors(::tern::HeadFormat::Int8, codes.data(), &scale,
-                             h, q.data());
-      approx[v] = ::tern::dotHead(x.data(), q.data(), h) * scale;
+      approx[v] = ::tern::screenScanLogit(u.data(), xs, codes.data(), scale, h);
     }
     // Wider bounds for some token rows: more rows survive the screen.
     if (t % 2)
@@ -579,12 +602,5 @@ TEST_F(NetworkLowering, ScreenHeadMatchesReference) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Formats, LmHead,
-                         ::testing::Values(::tern::HeadFormat::Native,
-                                           ::tern::HeadFormat::Int8),
-                         [](const auto &info) {
-                           return std::string(
-                               ::tern::headFormatName(info.param));
-                         });
 
 } // namespace

@@ -100,13 +100,14 @@ Value VectorBuilder::buffer(Value tensor) {
       /*readOnly=*/true);
 }
 
-Value VectorBuilder::newBuffer(RankedTensorType type) {
+Value VectorBuilder::newBuffer(RankedTensorType type, int64_t alignment) {
   auto m = MemRefType::get(type.getShape(), type.getElementType());
   const int64_t bytes =
       type.getNumElements() * type.getElementType().getIntOrFloatBitWidth() / 8;
+  IntegerAttr align = alignment ? b.getI64IntegerAttr(alignment) : IntegerAttr();
   if (bytes <= kMaxStackBytes)
-    return memref::AllocaOp::create(b, loc, m);
-  return memref::AllocOp::create(b, loc, m);
+    return memref::AllocaOp::create(b, loc, m, align);
+  return memref::AllocOp::create(b, loc, m, align);
 }
 
 Value VectorBuilder::tensorOf(Value buffer, RankedTensorType type) {

@@ -61,8 +61,9 @@ struct VectorBuilder {
   // Buffers.
   /// A read-only memref view of a statically shaped tensor operand.
   Value buffer(Value tensor);
-  /// A new buffer for a result of `type` (on the stack when small).
-  Value newBuffer(RankedTensorType type);
+  /// A new buffer for a result of `type` (on the stack when small),
+  /// aligned to `alignment` bytes where given (0: the element's own).
+  Value newBuffer(RankedTensorType type, int64_t alignment = 0);
   /// The tensor of a result buffer the pattern has written.
   Value tensorOf(Value buffer, RankedTensorType type);
 };

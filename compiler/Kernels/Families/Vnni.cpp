@@ -50,6 +50,7 @@ const KernelFamily &mlir::tern::vnniFamily() {
       return callIntrinsic(b, loc, acc.getType(),
                            "llvm.x86.avx512.vpdpbusd.256", {acc, u, s});
     };
+    f.quadDotFullBytes = true;
     return f;
   }();
   return f;

@@ -80,6 +80,7 @@ const KernelFamily &mlir::tern::vnni512Family() {
       return callIntrinsic(b, loc, acc.getType(),
                            "llvm.x86.avx512.vpdpbusd.512", {acc, u, s});
     };
+    f.quadDotFullBytes = true;
     return f;
   }();
   return f;

@@ -236,16 +236,17 @@ LogicalResult LmHeadOp::verify() {
                         "scales of shape")))
     return failure();
   // q4, and int8 given i8 token rows, multiply quantized token rows
-  // (tern.quantize_act) in integers; native, and int8 given f32 rows (the
-  // screened head's scan), multiply the rows themselves.
+  // (tern.quantize_act) in integers; int8 given f32 rows (the screened
+  // head's scan) quantizes them to 22 bits itself and multiplies in
+  // integers too; native multiplies the rows themselves.
   const bool integer = isInteger();
   Type it = getInput().getType().getElementType();
   if (f == HeadFormat::q4 && !integer)
     return emitOpError() << "q4 needs i8 token rows, got " << it;
   if (f == HeadFormat::native && integer)
     return emitOpError() << "native needs f32 token rows, got " << it;
-  if (integer && f == HeadFormat::int8 && h > ::tern::kHeadInt8MaxCols)
-    return emitOpError() << "int8 with i8 token rows sums rows of at most "
+  if (f == HeadFormat::int8 && h > ::tern::kHeadInt8MaxCols)
+    return emitOpError() << "int8 sums rows of at most "
                          << ::tern::kHeadInt8MaxCols
                          << " columns in i32, got " << h;
   if (integer != (getInputScales() != nullptr))
@@ -257,10 +258,10 @@ LogicalResult LmHeadOp::verify() {
                         "token row scales of shape")))
     return failure();
   if (std::optional<StringRef> dot = getDot()) {
-    if (!integer)
+    if (f == HeadFormat::native)
       return emitOpError() << "dot = \"" << *dot
-                           << "\" applies to integer heads only (q4, int8 "
-                              "of i8 token rows)";
+                           << "\" applies to the integer heads only (q4, "
+                              "int8)";
     auto *dialect = getContext()->getLoadedDialect<TernDialect>();
     if (dot->empty())
       return emitOpError() << "dot needs a kernel family name";
@@ -269,8 +270,8 @@ LogicalResult LmHeadOp::verify() {
         return emitOpError() << why;
   }
   if (std::optional<ArrayRef<int64_t>> tile = getTile()) {
-    if (integer)
-      return emitOpError() << "tile applies to the float heads only";
+    if (f != HeadFormat::native)
+      return emitOpError() << "tile applies to the native head only";
     if (tile->size() != 2 || (*tile)[0] < 1 || (*tile)[1] < 1 ||
         (*tile)[0] > kMaxHeadTile || (*tile)[1] > kMaxHeadTile)
       return emitOpError() << "tile needs 2 sizes from 1 to " << kMaxHeadTile

@@ -511,7 +511,11 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
       [-127, 127]) and `input_scales` s[r], integer dot products:
       `i = sum codes[v, k] * input[r, k]`, exact in i32 (H <= 132104), and
       `logit = (f32(i) * scales[v]) * (1 / s[r])`. With f32 `input` (the
-      screened head's scan): `dot(input[r], f32(codes[v])) * scales[v]`.
+      screened head's scan), the same with the token rows quantized to 15
+      bits by the op itself (quantizeScreenRow: `s[r] = 16256 /
+      max|input[r]|`, 1 for a zero row; `u = sign(x) * min(roundeven(|x| *
+      s[r]), 16256)`, NaN elements 0), `i = sum codes[v, k] * u[r, k]`
+      exact in i64, `logit = (f32(i) * scales[v]) * (1 / s[r])`.
     * `q4`: integer dot products. `input` is the token rows quantized to
       int8 (`tern.quantize_act`), `input_scales` their scales s[r];
       `weights` [V, H/2] bytes (group g of 32 weights in bytes
@@ -522,13 +526,13 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
       (product, then sum); `logit = fold16(p) * (1 / s[r])` with
       `fold16(p) = tree(p[l] + p[l+8])`.
 
-    Float dot products (native, int8 of f32 rows) have 32 partial sums (element k into
+    Float dot products (native) have 32 partial sums (element k into
     k % 32) when H is a multiple of 32, folded to 8 as `(p[l] + p[l+16]) +
     (p[l+8] + p[l+24])` and summed as RMSNorm's; else 8 lanes. The tree of
     8 lanes is `((p0+p4)+(p2+p6))+((p1+p5)+(p3+p7))`.
 
-    `dot = "family"` (integer heads only, set by tern-select-kernels from
-    the target): the kernel family (compiler/Kernels) whose multiply-add of
+    `dot = "family"` (q4 and int8, set by tern-select-kernels from the
+    target): the kernel family (compiler/Kernels) whose multiply-add of
     byte quads computes the integer sums (vpdpbusd, vpmaddubsw, sdot);
     without it, plain vector arithmetic. Only speed depends on it.
 
@@ -539,7 +543,7 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
     `prefetch_locality = L` (LLVM's prefetch locality hint, 1 when absent;
     as #tern.kernel's `locality`); only speed depends on them.
 
-    `tile = array<i64: v, t>` (float heads, set by tern-select-kernels
+    `tile = array<i64: v, t>` (native, set by tern-select-kernels
     from the target's vector registers where every one of several token
     rows is wanted): the loop over the vocabulary computes v vocabulary
     rows with t token rows per pass over the columns, each weight vector

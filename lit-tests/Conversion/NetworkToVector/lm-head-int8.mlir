@@ -4,7 +4,8 @@
 // int8 of i8 token rows (runtime/model/HeadFormat.h, int8HeadLogit): the
 // token rows quantized by tern.quantize_act with their scales, codes
 // [V, H], scales [V, 1]; integer sums, one scaling per logit. Named int8q
-// beside the float int8 head of the screened scan (lm-head.mlir).
+// beside int8 of f32 rows, the screened head's scan
+// (lm-head-screen-scan.mlir).
 // CHECK-LABEL: func @int8
 // CHECK: call @tern_head_int8q_i8_r1_h672_v100_pf1344_vnni512(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %arg4, %{{.*}}, %{{.*}}) {tern.block = 193 : i64, tern.parallel = 8 : i64} : (memref<1x672xi8>, memref<1xf32>, memref<100x672xi8>, memref<100x1xf32>, memref<100xf32>, index, index) -> ()
 func.func @int8(%x: tensor<1x672xi8>, %xs: tensor<1xf32>, %c: tensor<100x672xi8>, %s: tensor<100x1xf32>, %logits: memref<100xf32>) {

@@ -9,13 +9,6 @@ func.func @native(%x: tensor<1x64xf32>, %w: tensor<100x64xf16>, %logits: memref<
   return
 }
 
-// CHECK-LABEL: func @int8
-// CHECK: call @tern_head_int8_i8_r1_h64_v100(
-func.func @int8(%x: tensor<1x64xf32>, %c: tensor<100x64xi8>, %s: tensor<100x1xf32>, %logits: memref<100xf32>) {
-  tern.lm_head %x, %c, %s into %logits as int8 : tensor<1x64xf32>, tensor<100x64xi8>, tensor<100x1xf32> into memref<100xf32>
-  return
-}
-
 // A batch (every row wanted): rows in groups of 4 share each vocabulary
 // row's converted weights.
 // CHECK-LABEL: func @batch
@@ -36,11 +29,6 @@ func.func @batch(%x: tensor<6x64xf32>, %w: tensor<100x64xf16>, %logits: memref<6
 // CHECK-DAG: vector.shuffle {{.*}} [16, 17, 18, 19, 20, 21, 22, 23]
 // CHECK-DAG: vector.shuffle {{.*}} [24, 25, 26, 27, 28, 29, 30, 31]
 // CHECK: memref.store {{.*}} : memref<100xf32>
-// int8: codes widened, the dot times the row's scale.
-// CHECK-LABEL: func.func private @tern_head_int8_i8_r1_h64_v100(
-// CHECK: arith.sitofp {{.*}} : vector<32xi8> to vector<32xf32>
-// CHECK: memref.load %arg2
-// CHECK: arith.mulf
 // The batch: per vocabulary row, rows 0-3 then 4-5, each group's
 // weights loaded and widened once per 32 columns, one sum per row.
 // CHECK-LABEL: func.func private @tern_head_native_f16_r6_h64_v100(

@@ -500,7 +500,7 @@ func.func @head_int8_rows_without_scales(%x: tensor<1x64xi8>, %w: tensor<100x64x
 // -----
 
 func.func @head_int8_rows_too_long(%x: tensor<1x132112xi8>, %xs: tensor<1xf32>, %w: tensor<100x132112xi8>, %s: tensor<100x1xf32>, %l: memref<100xf32>) {
-  // expected-error @+1 {{'tern.lm_head' op int8 with i8 token rows sums rows of at most 132104 columns in i32, got 132112}}
+  // expected-error @+1 {{'tern.lm_head' op int8 sums rows of at most 132104 columns in i32, got 132112}}
   tern.lm_head %x scaled %xs, %w, %s into %l as int8 : tensor<1x132112xi8> scaled tensor<1xf32>, tensor<100x132112xi8>, tensor<100x1xf32> into memref<100xf32>
   return
 }
@@ -515,9 +515,26 @@ func.func @head_native_i8_rows(%x: tensor<1x64xi8>, %w: tensor<100x64xf16>, %l: 
 
 // -----
 
-func.func @head_dot_float(%x: tensor<1x64xf32>, %w: tensor<100x64xi8>, %s: tensor<100x1xf32>, %l: memref<100xf32>) {
-  // expected-error @+1 {{'tern.lm_head' op dot = "vnni512" applies to integer heads only (q4, int8 of i8 token rows)}}
-  tern.lm_head %x, %w, %s into %l as int8 {dot = "vnni512"} : tensor<1x64xf32>, tensor<100x64xi8>, tensor<100x1xf32> into memref<100xf32>
+func.func @head_dot_native(%x: tensor<1x64xf32>, %w: tensor<100x64xf16>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op dot = "vnni512" applies to the integer heads only (q4, int8)}}
+  tern.lm_head %x, %w into %l as native {dot = "vnni512"} : tensor<1x64xf32>, tensor<100x64xf16> into memref<100xf32>
+  return
+}
+
+// -----
+
+// The screened head's scan sums each digit of its token rows in i32 too.
+func.func @head_scan_rows_too_long(%x: tensor<1x132112xf32>, %w: tensor<100x132112xi8>, %s: tensor<100x1xf32>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op int8 sums rows of at most 132104 columns in i32, got 132112}}
+  tern.lm_head %x, %w, %s into %l as int8 : tensor<1x132112xf32>, tensor<100x132112xi8>, tensor<100x1xf32> into memref<100xf32>
+  return
+}
+
+// -----
+
+func.func @head_scan_tile(%x: tensor<2x64xf32>, %w: tensor<100x64xi8>, %s: tensor<100x1xf32>, %l: memref<2x100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op tile applies to the native head only}}
+  tern.lm_head %x, %w, %s into %l as int8 {tile = array<i64: 1, 2>} : tensor<2x64xf32>, tensor<100x64xi8>, tensor<100x1xf32> into memref<2x100xf32>
   return
 }
 
@@ -620,7 +637,7 @@ func.func @head_tile_size(%x: tensor<4x64xf32>, %w: tensor<100x64xf16>, %l: memr
 // -----
 
 func.func @head_tile_q4(%x: tensor<4x64xi8>, %xs: tensor<4xf32>, %w: tensor<100x32xi8>, %s: tensor<100x2xf32>, %l: memref<4x100xf32>) {
-  // expected-error @+1 {{'tern.lm_head' op tile applies to the float heads only}}
+  // expected-error @+1 {{'tern.lm_head' op tile applies to the native head only}}
   tern.lm_head %x scaled %xs, %w, %s into %l as q4 {tile = array<i64: 2, 4>} : tensor<4x64xi8> scaled tensor<4xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<4x100xf32>
   return
 }
