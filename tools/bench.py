@@ -5,7 +5,8 @@
                    [--baseline BUILD] [--only NAME,...] [--reuse]
 
 For the config's model (synthesized from a Hugging Face config.json when no
-"model" file is given): tunes the kernels once when a variant asks for
+"model" file is given, with "model_config_overrides" applied to it, e.g.
+{"num_hidden_layers": 1} for the head with one layer around it): tunes the kernels once when a variant asks for
 "@NAME" (tern tune with the config's "tunings"[NAME] flags, into NAME.json,
 resumable), compiles every variant (a variant with "tern": "baseline" with
 the Tern build given as --baseline, e.g. another checkout's build/, against
@@ -58,9 +59,17 @@ def main():
         model = os.path.join(here, model)
     else:
         model = "model.gguf"
+        config = os.path.join(here, cfg["model_config"])
+        overrides = cfg.get("model_config_overrides")
+        if overrides:
+            with open(config) as f:
+                derived = json.load(f)
+            derived.update(overrides)
+            config = os.path.abspath("model-config.json")
+            with open(config, "w") as f:
+                json.dump(derived, f, indent=2)
         if not os.path.exists(model):
-            run([tern, "synth", "--config",
-                 os.path.join(here, cfg["model_config"]), "-o", model,
+            run([tern, "synth", "--config", config, "-o", model,
                  "--tokenizer", os.path.join(
                      root, "..", "shared", "testdata", "llama3-tokenizer",
                      "tokenizer.model")])
