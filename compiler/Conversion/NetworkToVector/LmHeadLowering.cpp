@@ -2,19 +2,19 @@
 //
 // One outlined function per head shape and format computes vocabulary
 // rows [begin, end) for every wanted token row, called as a `tern.parallel`
-// range over all V rows. The float formats' dot product keeps 32 partial
+// range over all V rows. The native head's dot product keeps 32 partial
 // sums (vector<32xf32>) when H is a multiple of 32, folded to 8 as
 // (p[l] + p[l+16]) + (p[l+8] + p[l+24]) and summed by the lane tree; else
-// 8 lanes, over native rows widened to f32. q4 and int8 multiply in
+// 8 lanes, over its rows widened to f32. q4 and int8 multiply in
 // integers: q4 and int8 of quantized token rows (Q4HeadLowering.cpp,
 // Int8HeadLowering.cpp), int8 of f32 token rows (the screened head's
 // scan) against the rows quantized to 15 bits (ScreenScanLowering.cpp).
-// With a first row, the call is skipped when no row is wanted. Where every one of several token
-// rows is wanted (batched decode), the loop computes the op's tile of
-// vocabulary rows x token rows per pass over the columns. With `prefetch
-// = P`, each loaded vocabulary row's columns are prefetched ceil(P / row
-// bytes) rows ahead (by the first group of token rows in the batched
-// loop).
+// With a first row, the call is skipped when no row is wanted. Where
+// every one of several token rows is wanted (batched decode), the loop
+// computes the op's tile of vocabulary rows x token rows per pass over the
+// columns. With `prefetch = P`, each loaded vocabulary row's columns are
+// prefetched ceil(P / row bytes) rows ahead (by the first group of token
+// rows in the batched loop).
 //
 //===----------------------------------------------------------------------===//
 

@@ -237,7 +237,7 @@ LogicalResult LmHeadOp::verify() {
     return failure();
   // q4, and int8 given i8 token rows, multiply quantized token rows
   // (tern.quantize_act) in integers; int8 given f32 rows (the screened
-  // head's scan) quantizes them to 22 bits itself and multiplies in
+  // head's scan) quantizes them to 15 bits itself and multiplies in
   // integers too; native multiplies the rows themselves.
   const bool integer = isInteger();
   Type it = getInput().getType().getElementType();

@@ -582,8 +582,8 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
     (`,` type($scales)^)? `into` type($logits)
   }];
   let extraClassDeclaration = [{
-    /// Whether it multiplies quantized token rows in integers (q4, and
-    /// int8 given i8 rows).
+    /// Whether it takes token rows quantized by tern.quantize_act (i8,
+    /// with their scales): q4, and int8 given i8 rows.
     bool isInteger() {
       return getInput().getType().getElementType().isInteger(8);
     }
