@@ -47,15 +47,16 @@
 //      head's, and greedy decoding picks the native head's token. Every
 //      other logit is the native one within B[v] (exact where recomputed).
 //      T is at least the best lower bound max(a - B) and about B[p] above
-//      it: against that bound as the threshold, a median of 62 rows per
-//      token instead of 1006 on the 2B4T-shaped model (docs/performance.md,
-//      "Screened head"). The scan multiplies bytes by bytes as the int8
-//      head does (u as two 7-bit digits, 128 d1 + d0) and reads 1
-//      byte/weight: a core's float throughput bounded its float form (the
-//      codes widened to f32 against x itself; docs/performance.md, "The
-//      screen's scan in integers"). A token row whose n is below kScreenTinyNorm
-//      (where the bound's roundings are no longer relative ones) or not
-//      finite gets every row's native logit.
+//      it: a median of 72 rows per token recomputed on the 2B4T-shaped
+//      model (docs/performance.md, "Screened head"; 1006 with that bound
+//      as the threshold, measured with the float scan). The scan
+//      multiplies bytes by bytes as the int8 head does (u as two byte
+//      digits, 128 d1 + d0) and reads 1 byte/weight: a core's float
+//      throughput bounded its float form (the codes widened to f32 against
+//      x itself; docs/performance.md, "The screen's scan in integers"). A
+//      token row whose n is below kScreenTinyNorm (where the bound's
+//      roundings are no longer relative ones) or not finite gets every
+//      row's native logit.
 //      Several token rows (prefill, batched decode): native logits.
 //      Reads 1 byte/weight plus the few recomputed native rows.
 //
