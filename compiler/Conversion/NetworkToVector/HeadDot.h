@@ -15,6 +15,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/TypeUtilities.h"
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 
@@ -74,6 +75,27 @@ public:
                          Value r, Value ahead) = 0;
 
 protected:
+  /// Bytes of codes per load of the int8 head and the screen's scan.
+  static constexpr int64_t kChunk = 64;
+
+  /// Columns [0, H) in pieces of at most kChunk.
+  void forEachPiece(const std::function<void(int64_t k, int64_t w)> &body) {
+    for (int64_t k = 0; k < s.hidden; k += kChunk)
+      body(k, std::min(kChunk, s.hidden - k));
+  }
+
+  /// The int8 head's and the scan's loop over one vocabulary row: 4
+  /// chains of `n` accumulators (vector<kChunk/4 x i32>) over steps of 4
+  /// chunks, then the whole chunks left; `add(acc, k)` adds the chunk at
+  /// column k into its n accumulators. Returns each accumulator's lanes
+  /// summed over the chains (i32 adds, which wrap) and sets `end` to the
+  /// first column past the chunks, left to the caller
+  /// (IntegerHeadLowering.cpp).
+  SmallVector<Value> chunkSums(
+      int64_t n,
+      const std::function<void(MutableArrayRef<Value> acc, Value k)> &add,
+      int64_t &end);
+
   /// `width` lanes of the byte c.
   Value splat8(int64_t width, int64_t c) {
     return arith::ConstantOp::create(

@@ -25,17 +25,12 @@
 #include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
 #include "compiler/Kernels/KernelFamily.h"
 
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::tern;
 
 namespace {
-
-constexpr int64_t kChunk = 64; // code bytes per load
-constexpr int64_t kChains = 4; // independent accumulators
-constexpr int64_t kStep = kChunk * kChains;
 
 struct Int8Builder : IntegerHeadFormat {
   using IntegerHeadFormat::IntegerHeadFormat;
@@ -46,12 +41,6 @@ struct Int8Builder : IntegerHeadFormat {
   void allocate() override {
     mag = v.newBuffer(RankedTensorType::get({s.rows, s.hidden}, i8));
     sign = v.newBuffer(RankedTensorType::get({s.rows, s.hidden}, i8));
-  }
-
-  /// Columns [0, H) of token row r in pieces of at most kChunk.
-  void forEachPiece(const std::function<void(int64_t k, int64_t w)> &body) {
-    for (int64_t k = 0; k < s.hidden; k += kChunk)
-      body(k, std::min(kChunk, s.hidden - k));
   }
 
   /// Writes |max(xq, -127)| and (xq < 0 ? -1 : 0) of token row r.
@@ -96,31 +85,13 @@ struct Int8Builder : IntegerHeadFormat {
   /// The exact i32 sum of vocabulary row `row` with token row r.
   Value rowSum(Value codes, Value row, Value r, Value ahead) {
     OpBuilder &b = v.b;
-    const int64_t stepped = s.hidden / kStep * kStep;
-    SmallVector<Value> init(kChains, v.vzero(i32, kChunk / 4));
-    auto loop = scf::ForOp::create(b, v.loc, v.idx(0), v.idx(stepped),
-                                   v.idx(kStep), init);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(loop.getBody());
-      Value k = loop.getInductionVar();
-      SmallVector<Value> next;
-      for (int64_t c = 0; c < kChains; ++c)
-        next.push_back(chunk(
-            loop.getRegionIterArgs()[c], codes, row, r,
-            arith::AddIOp::create(b, v.loc, k, v.idx(c * kChunk)), ahead));
-      scf::YieldOp::create(b, v.loc, next);
-    }
-    SmallVector<Value> acc(loop.getResults());
-    int64_t k = stepped;
-    for (int64_t c = 0; k + kChunk <= s.hidden; k += kChunk, ++c)
-      acc[c] = chunk(acc[c], codes, row, r, v.idx(k), ahead);
-    // The chains' lanes added (exact in i32, in any order).
-    Value lanes = acc[0];
-    for (int64_t c = 1; c < kChains; ++c)
-      lanes = arith::AddIOp::create(b, v.loc, lanes, acc[c]);
-    Value sum = vector::ReductionOp::create(b, v.loc,
-                                            vector::CombiningKind::ADD, lanes);
+    int64_t k = 0;
+    Value sum = chunkSums(
+        1,
+        [&](MutableArrayRef<Value> acc, Value at) {
+          acc[0] = chunk(acc[0], codes, row, r, at, ahead);
+        },
+        k)[0];
     if (const int64_t w = s.hidden - k) {
       // The columns past the last chunk (a multiple of 8).
       Value prod = arith::MulIOp::create(

@@ -6,8 +6,9 @@
 // prefetch row ahead where one token row is wanted, and the logit times 1 /
 // xs stored; each format (Q4HeadLowering.cpp, Int8HeadLowering.cpp,
 // ScreenScanLowering.cpp) gives its buffers, its work per token row and its
-// logit per vocabulary row. And the sums of unsigned by signed bytes in
-// groups of 4 that all use, by the `dot` family's instruction (a call of a
+// logit per vocabulary row; the int8 head and the scan share the loop over
+// a row's 64-byte chunks in 4 chains (chunkSums). And the sums of unsigned
+// by signed bytes in groups of 4 that all use, by the `dot` family's instruction (a call of a
 // declaration that generate-tern-kernels defines and LLVM inlines) or by
 // plain widening arithmetic without one.
 //
@@ -17,6 +18,7 @@
 #include "compiler/Kernels/KernelFamily.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <algorithm>
@@ -101,6 +103,42 @@ Value mlir::tern::headQuadDot(VectorBuilder &v, ModuleOp module,
                        b, v.loc, joined, part, strided(0, 1, (p + 1) * w / 4)));
   }
   return joined;
+}
+
+SmallVector<Value> IntegerHeadFormat::chunkSums(
+    int64_t n,
+    const std::function<void(MutableArrayRef<Value> acc, Value k)> &add,
+    int64_t &end) {
+  OpBuilder &b = v.b;
+  constexpr int64_t kChains = 4, kStep = kChains * kChunk;
+  const int64_t stepped = s.hidden / kStep * kStep;
+  // acc[c * n + j]: chain c of accumulator j.
+  SmallVector<Value> init(kChains * n, v.vzero(i32, kChunk / 4));
+  auto loop = scf::ForOp::create(b, v.loc, v.idx(0), v.idx(stepped),
+                                 v.idx(kStep), init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value k = loop.getInductionVar();
+    SmallVector<Value> next(loop.getRegionIterArgs());
+    for (int64_t c = 0; c < kChains; ++c)
+      add(MutableArrayRef<Value>(next).slice(c * n, n),
+          arith::AddIOp::create(b, v.loc, k, v.idx(c * kChunk)));
+    scf::YieldOp::create(b, v.loc, next);
+  }
+  SmallVector<Value> acc(loop.getResults());
+  end = stepped;
+  for (int64_t c = 0; end + kChunk <= s.hidden; end += kChunk, ++c)
+    add(MutableArrayRef<Value>(acc).slice(c * n, n), v.idx(end));
+  SmallVector<Value> sums;
+  for (int64_t j = 0; j < n; ++j) {
+    Value lanes = acc[j];
+    for (int64_t c = 1; c < kChains; ++c)
+      lanes = arith::AddIOp::create(b, v.loc, lanes, acc[c * n + j]);
+    sums.push_back(vector::ReductionOp::create(
+        b, v.loc, vector::CombiningKind::ADD, lanes));
+  }
+  return sums;
 }
 
 void mlir::tern::buildIntegerHeadBody(

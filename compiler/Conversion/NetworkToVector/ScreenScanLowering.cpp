@@ -43,7 +43,6 @@
 #include "runtime/model/HeadFormat.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <array>
@@ -53,9 +52,6 @@ using namespace mlir::tern;
 
 namespace {
 
-constexpr int64_t kChunk = 64; // code bytes per load
-constexpr int64_t kChains = 4; // independent accumulators per digit
-constexpr int64_t kStep = kChunk * kChains;
 constexpr int64_t kDigits = 2; // u = 128 d1 + d0
 
 struct ScreenScanBuilder : IntegerHeadFormat {
@@ -80,12 +76,6 @@ struct ScreenScanBuilder : IntegerHeadFormat {
     else
       sign = v.newBuffer(bytes, kVectorAlign);
     xsOf = v.newBuffer(RankedTensorType::get({s.rows}, f32));
-  }
-
-  /// Columns [0, H) in pieces of at most kChunk.
-  void forEachPiece(const std::function<void(int64_t k, int64_t w)> &body) {
-    for (int64_t k = 0; k < s.hidden; k += kChunk)
-      body(k, std::min(kChunk, s.hidden - k));
   }
 
   /// `width` lanes of the i32 c.
@@ -242,35 +232,16 @@ struct ScreenScanBuilder : IntegerHeadFormat {
   std::array<Value, kDigits> digitDots(Value codes, Value row, Value r,
                                        Value ahead) {
     OpBuilder &b = v.b;
-    const int64_t stepped = s.hidden / kStep * kStep;
-    // acc[c * kDigits + p]: chain c of digit p.
-    SmallVector<Value> init(kChains * kDigits, v.vzero(i32, kChunk / 4));
-    auto loop = scf::ForOp::create(b, v.loc, v.idx(0), v.idx(stepped),
-                                   v.idx(kStep), init);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(loop.getBody());
-      Value k = loop.getInductionVar();
-      SmallVector<Value> next(loop.getRegionIterArgs());
-      for (int64_t c = 0; c < kChains; ++c)
-        chunk(MutableArrayRef<Value>(next).slice(c * kDigits, kDigits), codes,
-              row, r, arith::AddIOp::create(b, v.loc, k, v.idx(c * kChunk)),
-              ahead);
-      scf::YieldOp::create(b, v.loc, next);
-    }
-    SmallVector<Value> acc(loop.getResults());
-    int64_t k = stepped;
-    for (int64_t c = 0; k + kChunk <= s.hidden; k += kChunk, ++c)
-      chunk(MutableArrayRef<Value>(acc).slice(c * kDigits, kDigits), codes,
-            row, r, v.idx(k), ahead);
+    int64_t k = 0;
+    SmallVector<Value> lanes = chunkSums(
+        kDigits,
+        [&](MutableArrayRef<Value> acc, Value at) {
+          chunk(acc, codes, row, r, at, ahead);
+        },
+        k);
     std::array<Value, kDigits> sums;
     for (int64_t p = 0; p < kDigits; ++p) {
-      // The chains' lanes added (wrapping i32 adds, in any order).
-      Value lanes = acc[p];
-      for (int64_t c = 1; c < kChains; ++c)
-        lanes = arith::AddIOp::create(b, v.loc, lanes, acc[c * kDigits + p]);
-      sums[p] = vector::ReductionOp::create(b, v.loc,
-                                            vector::CombiningKind::ADD, lanes);
+      sums[p] = lanes[p];
       if (k < s.hidden)
         sums[p] = arith::AddIOp::create(b, v.loc, sums[p],
                                         tailSum(codes, row, r, k, p));
