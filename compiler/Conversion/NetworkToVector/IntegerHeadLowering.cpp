@@ -8,9 +8,9 @@
 // ScreenScanLowering.cpp) gives its buffers, its work per token row and its
 // logit per vocabulary row; the int8 head and the scan share the loop over
 // a row's 64-byte chunks in 4 chains (chunkSums). And the sums of unsigned
-// by signed bytes in groups of 4 that all use, by the `dot` family's instruction (a call of a
-// declaration that generate-tern-kernels defines and LLVM inlines) or by
-// plain widening arithmetic without one.
+// by signed bytes in groups of 4 that all use, by the `dot` family's
+// instruction (a call of a declaration that generate-tern-kernels defines
+// and LLVM inlines) or by plain widening arithmetic without one.
 //
 //===----------------------------------------------------------------------===//
 
