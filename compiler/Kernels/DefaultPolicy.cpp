@@ -52,11 +52,14 @@ Layout mlir::tern::defaultLayout(ArrayRef<const KernelFamily *> families,
 
 KernelChoice mlir::tern::defaultKernel(ArrayRef<const KernelFamily *> families,
                                        int64_t m, int64_t n, int64_t k,
-                                       const Layout &layout) {
+                                       const Layout &layout, int64_t prefetch,
+                                       int64_t locality) {
   if (!layout || !layout.check(n, k).empty())
     return {};
   auto choose = [&](const KernelFamily *f) {
-    return KernelChoice{f, layout, f->defaultTile(m, k)};
+    KernelChoice c = withPrefetch({f, layout, {}}, m, prefetch, locality);
+    c.tile = f->defaultTile(m, k, c.prefetch);
+    return c;
   };
   for (const KernelFamily *f : rankedFamilies(families, m))
     if (f->reads(layout, k))

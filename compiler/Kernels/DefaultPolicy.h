@@ -30,11 +30,15 @@ Layout preferredLayout(const KernelFamily &f, int64_t n, int64_t k);
 Layout defaultLayout(llvm::ArrayRef<const KernelFamily *> families, int64_t n,
                      int64_t k);
 
-/// The default kernel for M rows of an [n, k] weight stored in `layout`;
-/// empty where no family reads it.
+/// The default kernel for M rows of an [n, k] weight stored in `layout`,
+/// prefetching `prefetch` bytes ahead with `locality` where the family
+/// does for M rows (withPrefetch; the target's Target::streamPrefetch(M)
+/// or --prefetch), its tile chosen for that; empty where no family reads
+/// it.
 KernelChoice defaultKernel(llvm::ArrayRef<const KernelFamily *> families,
                            int64_t m, int64_t n, int64_t k,
-                           const Layout &layout);
+                           const Layout &layout, int64_t prefetch,
+                           int64_t locality = kDefaultPrefetchLocality);
 
 /// `families` sorted by their default rank for M rows (decode: M = 1),
 /// those never chosen by default, or not for M rows (minRows), left out.

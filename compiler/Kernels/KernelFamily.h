@@ -140,8 +140,10 @@ struct KernelFamily {
   /// weight is the first prefill family's preferred layout that fits it.
   int64_t (*preferredBlock)(int64_t k) = nullptr;
   const Packing *preferredPacking = nullptr;
-  /// The default tile for M rows of K.
-  Tile (*defaultTile)(int64_t m, int64_t k) = nullptr;
+  /// The default tile for M rows of K, where the kernel prefetches
+  /// `prefetch` bytes ahead in its weight stream (0: the hardware
+  /// prefetchers alone; withPrefetch's distance for the family and M).
+  Tile (*defaultTile)(int64_t m, int64_t k, int64_t prefetch) = nullptr;
   /// The tiles `tern tune` tries: sides up to maxTile, at most
   /// maxAccumulators = m x n, and for decode (M = 1) at most
   /// decodeMaxTileN columns.

@@ -76,8 +76,7 @@ KernelChoice KernelSelector::kernel(int64_t m, int64_t n, int64_t k,
       if (e->choice.family->reads(layout, k))
         return withPrefetch({e->choice.family, layout, e->choice.tile}, m,
                             prefetch(m), locality_);
-  return withPrefetch(defaultKernel(families_, m, n, k, layout), m,
-                      prefetch(m), locality_);
+  return defaultKernel(families_, m, n, k, layout, prefetch(m), locality_);
 }
 
 std::array<int64_t, 2>

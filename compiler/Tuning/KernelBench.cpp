@@ -562,9 +562,10 @@ const bool registered = [] {
         l = preferredLayout(*f, s.n, s.k);
       if (f->prefillRank == KernelFamily::kNever || m < f->minRows || !l)
         continue;
-      const KernelChoice plain{f, l, f->defaultTile(m, s.k)};
-      const KernelChoice c = withPrefetch(plain, m, host.streamPrefetch(m),
-                                          host.streamPrefetchLocality());
+      const KernelChoice c =
+          defaultKernel({f}, m, s.n, s.k, l, host.streamPrefetch(m),
+                        host.streamPrefetchLocality());
+      const KernelChoice plain = withPrefetch(c, m, 0);
       const std::string name =
           "prefill" + std::to_string(m) + "_" + f->name.str();
       // As compiled, then the other way (with or without prefetching).
@@ -604,7 +605,7 @@ const bool registered = [] {
             !p->tuneBlocks || !l.check(s.n, s.k).empty() ||
             !f->reads(l, s.k))
           continue;
-        const KernelChoice c{f, l, f->defaultTile(1, s.k)};
+        const KernelChoice c{f, l, f->defaultTile(1, s.k, /*prefetch=*/0)};
         benchmark::RegisterBenchmark(
             ("decode_" + f->name.str() + "_" + p->name.str() + "/" + s.name)
                 .c_str(),

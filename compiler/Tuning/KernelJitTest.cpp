@@ -199,7 +199,7 @@ TEST_P(EveryFamily, ManyRowTilesMatchReferenceExactly) {
         l = read;
   ASSERT_TRUE(static_cast<bool>(l));
   for (int64_t m : {37, 64}) {
-    std::vector<Tile> tiles = {f->defaultTile(m, kK),
+    std::vector<Tile> tiles = {f->defaultTile(m, kK, /*prefetch=*/0),
                                Tile{f->maxTile.m, 1},
                                Tile{1, f->maxTile.n}};
     for (Tile t : tiles)
@@ -227,14 +227,15 @@ TEST_P(EveryFamily, OtherReductionLengthsMatchReferenceExactly) {
       for (const Layout &l : firstLayoutRead(GetParam(), p, k)) {
         check(GetParam(), {2, rowsFor(p), k, l, *fit({1, 2})});
         // The default tile of a 64-row chunk (vnni512 at K = 6912: 4x3),
-        // on rows and columns that leave remainders, and of decode
-        // (vnni512x at K = 6912: two groups).
+        // on rows and columns that leave remainders, and of decode with
+        // and without prefetching (vnni512x at K = 6912: two groups, one).
         if (k == 6912 && GetParam()->minRows <= 9)
           check(GetParam(), {9, rowsFor(p), k, l,
-                             GetParam()->defaultTile(64, k)});
+                             GetParam()->defaultTile(64, k, 0)});
         if (k == 6912 && GetParam()->minRows <= 1)
-          check(GetParam(), {1, rowsFor(p), k, l,
-                             GetParam()->defaultTile(1, k)});
+          for (int64_t prefetch : {0, 5120})
+            check(GetParam(), {1, rowsFor(p), k, l,
+                               GetParam()->defaultTile(1, k, prefetch)});
       }
 }
 

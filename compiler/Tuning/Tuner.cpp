@@ -121,7 +121,9 @@ mlir::tern::tuningCandidates(ArrayRef<const KernelFamily *> families,
   const Layout defaultLayout_ = defaultLayout(families, n, k);
   const KernelFamily *prefillFamily =
       m == 1 && prefillRows > 1
-          ? defaultKernel(families, prefillRows, n, k, defaultLayout_).family
+          ? defaultKernel(families, prefillRows, n, k, defaultLayout_,
+                          prefetch, locality)
+                .family
           : nullptr;
   auto add = [&](KernelChoice c) {
     c = withPrefetch(c, m, prefetch, locality);
@@ -130,7 +132,7 @@ mlir::tern::tuningCandidates(ArrayRef<const KernelFamily *> families,
         !llvm::is_contained(out, c))
       out.push_back(c);
   };
-  add(defaultKernel(families, m, n, k, defaultLayout_));
+  add(defaultKernel(families, m, n, k, defaultLayout_, prefetch, locality));
   // Prefill tiles of at least 4 rows (or all M): smaller ones re-read a
   // thread's weights M / tile_m times per call. Timed alone they looked
   // 1.2-1.4x faster than 8-row tiles, but in the model they prefilled

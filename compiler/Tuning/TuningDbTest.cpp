@@ -119,10 +119,17 @@ TEST(DefaultPolicy, DecodeKernelsThatStreamPrefetch) {
                 .choice(1, 2560, 6912)
                 .prefetch,
             8192);
-  // (vnni512x decodes rows of more than 4096 weights two groups at a
-  // time.)
+  // vnni512x decodes rows of more than 4096 weights two groups at a time
+  // where it prefetches them, one group on the hardware prefetchers alone
+  // (no distance given, or Zen 4's one-row decode).
+  EXPECT_EQ(KernelSelector(zen5).choice(1, 2560, 6912).tile, (Tile{1, 2}));
+  EXPECT_EQ(KernelSelector(zen5).choice(1, 2560, 2560).tile, (Tile{1, 1}));
   EXPECT_EQ(KernelSelector(zen5, nullptr, nullptr, 0).choice(1, 2560, 6912),
-            choice("vnni512x", 1, 2, i2x16Packing(), 6912));
+            choice("vnni512x", 1, 1, i2x16Packing(), 6912));
+  EXPECT_EQ(KernelSelector(target("znver4")).choice(1, 2560, 6912),
+            choice("vnni512x", 1, 1, i2x16Packing(), 6912));
+  EXPECT_EQ(KernelSelector(target("znver4")).choice(4, 2560, 6912).prefetch,
+            kX86StreamPrefetch);
   // Batched decode and vnni512's prefill tiles prefetch too, at the same
   // distance; avx2's prefill tiles do not (up to kPrefetchRows rows only).
   for (int64_t m : {2, 4, 8, 32, 64})

@@ -11,6 +11,7 @@
 // RUN: tern-opt %s --tern-select-kernels=target=x86-64 | FileCheck %s --check-prefix=NONE
 // RUN: tern-opt %s '--tern-select-kernels=target=x86-64-v3 packing=lut2i' | FileCheck %s --check-prefix=LUT
 // RUN: tern-opt %s '--tern-select-kernels=target=znver5 prefetch=0' | FileCheck %s --check-prefix=NOPF
+// RUN: tern-opt %s '--tern-select-kernels=target=znver5 prefetch=0' | FileCheck %s --check-prefix=NOPFL
 // RUN: tern-opt %s --tern-select-kernels=target=znver4 | FileCheck %s --check-prefix=ZEN4
 // RUN: tern-opt %s '--tern-select-kernels=target=znver5 prefetch=2048' | FileCheck %s --check-prefix=PF2K
 // RUN: not tern-opt %s '--tern-select-kernels=target=znver5 prefetch=2000000' 2>&1 | FileCheck %s --check-prefix=PFBIG
@@ -84,6 +85,10 @@
 // ZEN4: tern.bitlinear %arg1, %[[P:.*]], %arg3 {kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [1, 1]>}
 // ZEN4: tern.matmul %arg2, %[[P]] {kernel = #tern.kernel<"vnni512x", i2x16, block = 256, tile = [8, 2], prefetch = 5120, locality = 3>}
 // ZEN4: tern.lm_head {{.*}} as native :
+// ZEN4-LABEL: func.func @long_rows
+// ZEN4: tern.bitlinear {{.*}} {kernel = #tern.kernel<"vnni512x", i2x16, block = 4096, tile = [1, 1]>}
+// ZEN4: tern.bitlinear {{.*}} {kernel = #tern.kernel<"vnni512x", i2x16, block = 4160, tile = [1, 1]>}
+// ZEN4: tern.matmul {{.*}} {kernel = #tern.kernel<"vnni512x", i2x16, block = 4160, tile = [8, 2], prefetch = 5120, locality = 3>}
 // ZEN4-LABEL: func.func @batch_head
 // ZEN4: tern.lm_head {{.*}} as native {prefetch = 5120 : i64, prefetch_locality = 3 : i64, tile = array<i64: 2, 4>}
 // PF2K: tern.bitlinear {{.*}} tile = [1, 1], prefetch = 2048, locality = 3>}
@@ -159,12 +164,18 @@ func.func @int8_heads(%x: tensor<1x64xi8>, %xs: tensor<1xf32>, %xf: tensor<1x64x
 }
 
 // vnni512x decodes rows of more than 4096 weights two groups at a time
-// (each broadcast activation feeds both), shorter rows one group;
-// prefill tiles do not change.
+// (each broadcast activation feeds both) where it prefetches the weight
+// stream, one group where the hardware prefetchers alone stream it (Zen
+// 4's one-row decode, or prefetch=0), shorter rows one group; prefill
+// tiles do not change.
 // ZEN5-LABEL: func.func @long_rows
 // ZEN5: tern.bitlinear {{.*}} {kernel = #tern.kernel<"vnni512x", i2x16, block = 4096, tile = [1, 1], prefetch = 5120, locality = 3>}
 // ZEN5: tern.bitlinear {{.*}} {kernel = #tern.kernel<"vnni512x", i2x16, block = 4160, tile = [1, 2], prefetch = 5120, locality = 3>}
 // ZEN5: tern.matmul {{.*}} {kernel = #tern.kernel<"vnni512x", i2x16, block = 4160, tile = [8, 2], prefetch = 5120, locality = 3>}
+// (Zen 4: above, with @layer.)
+// NOPFL-LABEL: func.func @long_rows
+// NOPFL: tern.bitlinear {{.*}} {kernel = #tern.kernel<"vnni512x", i2x16, block = 4160, tile = [1, 1]>}
+// NOPFL: tern.matmul {{.*}} {kernel = #tern.kernel<"vnni512x", i2x16, block = 4160, tile = [8, 2]>}
 func.func @long_rows(%blob: memref<?xi8>, %x4096: tensor<1x4096xf32>, %x: tensor<1x4160xf32>, %q: tensor<8x4160xi8>, %s: f32)
     -> (tensor<1x32xf32>, tensor<1x32xf32>, tensor<8x32xi32>) {
   %short = tern.weight "short" %blob : memref<?xi8> -> !tern.weights<32x4096>

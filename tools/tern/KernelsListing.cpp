@@ -77,7 +77,8 @@ std::string layoutsRead(const mt::KernelFamily &f) {
 
 /// "8x2", or "4x1 of 16x16" for families whose tiles count larger units.
 std::string defaultTile(const mt::KernelFamily &f, int64_t m) {
-  mt::Tile t = f.defaultTile(m, kShownK);
+  // At K = 2560 no family's tile depends on prefetching.
+  mt::Tile t = f.defaultTile(m, kShownK, /*prefetch=*/0);
   std::string out = std::to_string(t.m) + "x" + std::to_string(t.n);
   if (!(f.tileUnit == mt::Tile{1, 1}))
     out += " of " + std::to_string(f.tileUnit.m) + "x" +

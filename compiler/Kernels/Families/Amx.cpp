@@ -301,7 +301,7 @@ const KernelFamily &mlir::tern::amxFamily() {
     // one A and one B tile of the 8 registers. [2, 2] (half the B tile
     // loads, twice the decoding) was 1.1-1.5x slower on the 2B4T shapes
     // (tern-kernel-bench --benchmark_filter=prefill64_amx).
-    f.defaultTile = [](int64_t m, int64_t) {
+    f.defaultTile = [](int64_t m, int64_t, int64_t) {
       return Tile{std::clamp<int64_t>((m + kTileRows - 1) / kTileRows, 1, 4),
                   1};
     };

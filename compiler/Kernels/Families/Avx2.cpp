@@ -54,7 +54,7 @@ const KernelFamily &mlir::tern::avx2Family() {
       return readsVectorOrder(l, k, 32);
     };
     f.preferredBlock = [](int64_t) -> int64_t { return 128; };
-    f.defaultTile = [](int64_t m, int64_t k) {
+    f.defaultTile = [](int64_t m, int64_t k, int64_t) {
       return m == 1 ? Tile{1, 1} : Tile{prefillTileRows(m, k), 1};
     };
     // Wider decode tiles timed faster alone but decoded slower in the

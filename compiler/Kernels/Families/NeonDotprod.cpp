@@ -41,7 +41,7 @@ const KernelFamily &mlir::tern::neonDotprodFamily() {
       return readsVectorOrder(l, k, 16);
     };
     f.preferredBlock = [](int64_t) -> int64_t { return 128; };
-    f.defaultTile = [](int64_t m, int64_t k) {
+    f.defaultTile = [](int64_t m, int64_t k, int64_t) {
       return m == 1 ? Tile{1, 4} : Tile{prefillTileRows(m, k), 1};
     };
     // Each column's weights are read in order: decode kernels prefetch

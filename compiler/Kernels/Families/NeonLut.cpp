@@ -30,7 +30,7 @@ const KernelFamily &mlir::tern::neonLutFamily() {
     // Two groups of 32 columns per tile in decode (the faster decode tile
     // in tern-kernel-bench), two activation rows' tables per weight load
     // in prefill.
-    f.defaultTile = [](int64_t m, int64_t) {
+    f.defaultTile = [](int64_t m, int64_t, int64_t) {
       return m == 1 ? Tile{1, 2} : Tile{2, 2};
     };
     f.maxTile = {8, 4};

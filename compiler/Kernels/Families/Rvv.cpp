@@ -50,7 +50,7 @@ const KernelFamily &mlir::tern::rvvFamily() {
     f.prefillRank = 5;
     f.reads = readsWholeRows;
     f.preferredBlock = [](int64_t k) { return k; };
-    f.defaultTile = [](int64_t m, int64_t k) {
+    f.defaultTile = [](int64_t m, int64_t k, int64_t) {
       return m == 1 ? Tile{1, 2}
                     : Tile{std::min<int64_t>(prefillTileRows(m, k), 4), 1};
     };

@@ -33,7 +33,7 @@ const KernelFamily &mlir::tern::sveFamily() {
     f.prefillRank = 3;
     f.reads = readsWholeRows;
     f.preferredBlock = [](int64_t k) { return k; };
-    f.defaultTile = [](int64_t m, int64_t k) {
+    f.defaultTile = [](int64_t m, int64_t k, int64_t) {
       return m == 1 ? Tile{1, 4} : Tile{prefillTileRows(m, k), 1};
     };
     f.define = [](func::FuncOp fn, const KernelChoice &choice) {

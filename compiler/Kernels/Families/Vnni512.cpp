@@ -61,7 +61,7 @@ const KernelFamily &mlir::tern::vnni512Family() {
     // K = 6912: 4x3 1.10-1.12x over 4x2 per 64-row kernel on a Zen 5;
     // 12 accumulators). Decode: one column (wider tiles decoded slower in
     // the executable, so tern tune keeps one).
-    f.defaultTile = [](int64_t m, int64_t k) {
+    f.defaultTile = [](int64_t m, int64_t k, int64_t) {
       if (m == 1)
         return Tile{1, 1};
       const int64_t rows = prefillTileRows(m, k);

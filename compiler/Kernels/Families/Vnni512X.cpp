@@ -17,7 +17,8 @@ using namespace mlir::tern;
 using namespace mlir::tern::kernels;
 
 namespace {
-/// Decode rows longer than this many weights take tiles of two groups.
+/// Decode rows longer than this many weights take tiles of two groups
+/// where the kernel prefetches its weight stream.
 constexpr int64_t kLongDecodeRow = 4096;
 } // namespace
 
@@ -47,15 +48,17 @@ const KernelFamily &mlir::tern::vnni512xFamily() {
     // apart) and 20.3-23.0 for vnni512 on i2 (`tern-kernel-bench
     // --benchmark_filter='decode_'`, 2-3 repetitions; Zen 5). Longer rows
     // (a group over 16 KiB) decode two groups at a time, each broadcast
-    // activation feeding both: in the 2B4T executable (`perf record -e
-    // cpu-clock ./EXE bench -p 0 -n 32 -r 10 -t 2`, Zen 5) one group of the
+    // activation feeding both, where the kernel prefetches its stream: in
+    // the 2B4T executable (`perf record -e cpu-clock ./EXE bench -p 0 -n 32
+    // -r 10 -t 2`, Zen 5, 5120 bytes prefetched into L1) one group of the
     // down shape (K = 6912) took 1.25-1.26x the head's samples per byte and
-    // two groups 0.91-1.01x, while two groups of the K = 2560 shapes took
-    // 1.04-1.09x against one group's 1.01-1.05x (docs/performance.md,
+    // two groups 0.91-1.01x. On the hardware prefetchers alone (Zen 4's
+    // one-row decode, Target::streamPrefetch) two streams 27 KB apart read
+    // slower than one and long rows keep one group (docs/performance.md,
     // "Decode tiles of long rows").
-    f.defaultTile = [](int64_t m, int64_t k) {
+    f.defaultTile = [](int64_t m, int64_t k, int64_t prefetch) {
       if (m == 1)
-        return Tile{1, k > kLongDecodeRow ? 2 : 1};
+        return Tile{1, k > kLongDecodeRow && prefetch > 0 ? 2 : 1};
       return Tile{std::min<int64_t>(m, 8), 2};
     };
     f.maxTile = {8, 4};

@@ -39,7 +39,7 @@ const KernelFamily &mlir::tern::vnnixFamily() {
     // tiles of 6 rows x 1 group keep 12 accumulators, the 4 weight vectors
     // and a broadcast within the 16 vector registers of CPUs without
     // AVX-512. Decode: one group, 8 accumulators (4 positions x 2 halves).
-    f.defaultTile = [](int64_t m, int64_t) {
+    f.defaultTile = [](int64_t m, int64_t, int64_t) {
       return m == 1 ? Tile{1, 1} : Tile{std::min<int64_t>(m, 6), 1};
     };
     f.maxTile = {8, 2};
