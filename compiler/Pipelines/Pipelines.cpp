@@ -10,7 +10,9 @@
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -55,6 +57,29 @@ struct SelectionPipelineOptions
     return o;
   }
 };
+
+/// The most bytes of a buffer the generated code keeps on the stack.
+constexpr int64_t kStackBufferBytes = 64 * 1024;
+
+/// Whether the buffer `alloc` makes goes on the stack: static, of at most
+/// kStackBufferBytes, aligned to at least 64 bytes (the alignment the code
+/// that reads it was given on the heap; an alloca keeps it), and not inside
+/// a loop (an alloca there would grow the stack every iteration). A
+/// decode step's buffers (a row of up to 13824 values) then cost no
+/// malloc and free, whose lines the weight stream has evicted
+/// (docs/performance.md, "Where the time goes").
+bool isStackBuffer(Value alloc) {
+  auto type = dyn_cast<MemRefType>(alloc.getType());
+  auto op = alloc.getDefiningOp<memref::AllocOp>();
+  if (!type || !op || !type.hasStaticShape() ||
+      !type.getElementType().isIntOrFloat() ||
+      op.getAlignment().value_or(0) < 64 ||
+      op->getParentOfType<LoopLikeOpInterface>())
+    return false;
+  const int64_t bits =
+      type.getNumElements() * type.getElementType().getIntOrFloatBitWidth();
+  return bits <= 8 * kStackBufferBytes;
+}
 } // namespace
 
 void mlir::tern::buildSelectionPipeline(OpPassManager &pm,
@@ -86,6 +111,8 @@ void mlir::tern::buildLoweringPipeline(OpPassManager &pm,
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addNestedPass<func::FuncOp>(
+      bufferization::createPromoteBuffersToStackPass(isStackBuffer));
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   pm.addPass(createGenerateTernKernels());

@@ -26,6 +26,9 @@ using namespace mlir::tern;
 
 namespace {
 
+/// Byte alignment of a matmul's output buffer.
+constexpr int64_t kOutputAlignment = 64;
+
 /// The kernel's symbol: tern_kernel_<packing>_<family>_MxNxK_b<B>_t<TM>x<TN>
 /// and _pf<P> when it prefetches, l<L> after it for a locality other than 1
 /// (hyphens in names become underscores).
@@ -116,8 +119,12 @@ struct ConvertTernToKernelsPass
       Value lhs = bufferization::ToBufferOp::create(
           b, loc, MemRefType::get({m, k}, b.getI8Type()), op.getLhs(),
           b.getUnitAttr());
+      // A cache line's alignment: the kernels store whole vectors of sums,
+      // and the pipeline keeps the buffer on the stack
+      // (buildLoweringPipeline), where nothing else would align it.
       Value out = memref::AllocOp::create(
-          b, loc, MemRefType::get({m, n}, b.getI32Type()));
+          b, loc, MemRefType::get({m, n}, b.getI32Type()),
+          b.getI64IntegerAttr(kOutputAlignment));
       auto call = func::CallOp::create(
           b, loc, fn,
           ValueRange{lhs, view, out, index(0),

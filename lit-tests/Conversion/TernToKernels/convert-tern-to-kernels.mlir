@@ -8,7 +8,7 @@
 // CHECK: %[[OFF:.*]] = arith.constant 4096 : index
 // CHECK: %[[VIEW:.*]] = memref.view %{{.*}}[%[[OFF]]][] : memref<8192xi8> to memref<64x64xi8>
 // CHECK: %[[A:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<1x256xi8> to memref<1x256xi8>
-// CHECK: %[[OUT:.*]] = memref.alloc() : memref<1x64xi32>
+// CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x64xi32>
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
 // CHECK: call @tern_kernel_i2_avx2_1x64x256_b128_t1x1(%[[A]], %[[VIEW]], %[[OUT]], %[[C0]], %[[C64]]) {tern.block = 2048 : i64, tern.parallel = 8 : i64}
