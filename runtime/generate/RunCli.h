@@ -180,6 +180,9 @@ struct BenchOptions {
   std::vector<int64_t> prompts = {128};
   std::vector<int64_t> gens = {32};
   std::vector<std::pair<int64_t, int64_t>> pg;
+  /// -d: tokens already in the cache before each test (llama-bench's
+  /// --n-depth).
+  std::vector<int64_t> depths = {0};
   std::vector<int64_t> threadList = {0}; ///< 0: the backend's default
   std::vector<int64_t> streams = {1};
   int reps = 5;

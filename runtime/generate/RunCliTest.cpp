@@ -187,6 +187,7 @@ TEST(BenchCli, ParsesFlagsAndModel) {
   EXPECT_EQ(d->reps, 5);
   EXPECT_EQ(d->output, "md");
   EXPECT_EQ(d->split, Split::balanced);
+  EXPECT_EQ(d->depths, std::vector<int64_t>{0});
   OrError<BenchOptions> s = parseBenchOptions({"--split", "static"}, false);
   ASSERT_TRUE(s) << s.error;
   EXPECT_EQ(s->split, Split::static_);
@@ -201,7 +202,8 @@ TEST(BenchCli, ParsesFlagsAndModel) {
 TEST(BenchCli, LlamaBenchSpellings) {
   OrError<BenchOptions> o = parseBenchOptions(
       {"m.gguf", "-p", "16,32", "-n", "0", "-pg", "64,8", "-t", "1,2",
-       "-np", "1,2,4,8,16", "-o", "json", "--repetitions", "2"},
+       "-np", "1,2,4,8,16", "-o", "json", "--repetitions", "2", "-d",
+       "0,512,4096"},
       true);
   ASSERT_TRUE(o) << o.error;
   EXPECT_EQ(o->prompts, (std::vector<int64_t>{16, 32}));
@@ -212,6 +214,10 @@ TEST(BenchCli, LlamaBenchSpellings) {
   EXPECT_EQ(o->streams, (std::vector<int64_t>{1, 2, 4, 8, 16}));
   EXPECT_EQ(o->output, "json");
   EXPECT_EQ(o->reps, 2);
+  EXPECT_EQ(o->depths, (std::vector<int64_t>{0, 512, 4096}));
+  o = parseBenchOptions({"--n-depth", "128"}, false);
+  ASSERT_TRUE(o) << o.error;
+  EXPECT_EQ(o->depths, std::vector<int64_t>{128});
   auto bad = [](std::vector<std::string> args) {
     return parseBenchOptions(args, false).error;
   };
@@ -230,6 +236,9 @@ TEST(BenchCli, BadFlagsAreNamed) {
       {{}, true, "no model: give MODEL"},
       {{"m.gguf", "-p", "-1"}, true, "-p: -1 is outside 0..1048576"},
       {{"m.gguf", "-n", "x"}, true, "-n: 'x' is not an integer"},
+      {{"m.gguf", "-d", "-8"}, true, "-d: -8 is outside 0..1048576"},
+      {{"m.gguf", "--n-depth", "1k"}, true,
+       "--n-depth: '1k' is not an integer"},
       {{"m.gguf", "-t", "5000"}, true, "-t: 5000 is outside 1..1024"},
       {{"m.gguf", "-r"}, true, "-r needs a value"},
       {{"m.gguf", "--turbo", "1"}, true, "unknown flag '--turbo'"},
