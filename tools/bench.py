@@ -22,6 +22,9 @@ bit counted per generated row) and, for each variant, the
 ratio of its speeds to its "baseline" variant's (default: the first) in
 the same round (median and range over the rounds). A variant with "exe": OTHER runs OTHER's executable
 instead of compiling one, with its "bench" flags added (e.g. --mmap).
+With "depth": D, every test runs after D tokens in the cache (`bench -d D`,
+the tests named "pp128 @ dD", "tg32 @ dD"), and the roofline counts the
+cached keys and values a decoded token reads besides the weights.
 """
 import argparse, json, os, re, shutil, subprocess, sys
 
@@ -120,6 +123,9 @@ def main():
     except OSError:  # not root: fresh copies only
         states = ["fresh"]
     p, n, t = cfg["prompt_tokens"], cfg["gen_tokens"], cfg["threads"]
+    depth = cfg.get("depth", 0)
+    at = " @ d%d" % depth if depth else ""
+    pp_test, tg_test = "pp%d%s" % (p, at), "tg%d%s" % (n, at)
     results = {v["name"]: [] for v in variants}
     for r in range(cfg.get("rounds", 1)):
         state = states[r % len(states)]
@@ -130,7 +136,8 @@ def main():
         for v in order:
             out = run([tern, "bench", "./" + exe_of(v), "-p", str(p), "-n",
                        str(n), "-t", str(t), "-r", str(cfg.get("reps", 5)),
-                       "-o", "json"] + v.get("bench", []),
+                       "-o", "json"] + (["-d", str(depth)] if depth else [])
+                      + v.get("bench", []),
                       capture_output=True).stdout
             sys.stderr.write(out)
             results[v["name"]].append((state, json.loads(out)))
@@ -189,22 +196,26 @@ def main():
         return "%.0f %% (%.0f-%.0f %%)" % (100 * f[len(f) // 2], 100 * f[0],
                                             100 * f[-1])
 
-    print("| variant | page cache | pp%d tokens/s | tg%d tokens/s | GB/token | "
+    print("| variant | page cache | %s tokens/s | %s tokens/s | GB/token | "
           "roofline (stream) | tg/roofline | tg/stream around each repetition "
-          "| weights read in | logits vs %s |" % (p, n, variants[0]["name"]))
+          "| weights read in | logits vs %s |" % (pp_test, tg_test,
+                                                  variants[0]["name"]))
     print("|---|---|---|---|---|---|---|---|---|---|")
     for v in variants:
         for state, out in results[v["name"]]:
-            pp, tg = grab(out, "pp%d" % p), grab(out, "tg%d" % n)
+            pp, tg = grab(out, pp_test), grab(out, tg_test)
             bandwidth = out[0]["read_bandwidth_bytes_per_s"]
-            per_token = out[0]["weights_bytes_per_token"]
+            # The weights, and at a depth the keys and values tg reads.
+            tg_row = next((r for r in out if r["test"] == tg_test), out[0])
+            per_token = (tg_row["weights_bytes_per_token"] +
+                         tg_row.get("kv_cache_bytes_per_token", 0))
             roofline = bandwidth / per_token
             held = re.search(r"read in (\S+ s)", out[0].get("weights_held", ""))
             print("| %s | %s | %.1f (%.1f-%.1f) | %.2f (%.2f-%.2f) | %.3f | %.2f (%.1f GB/s) "
                   "| %.0f %% | %s | %s | %s |" % (
                       v["name"], state, pp[0], pp[1], pp[2], tg[0], tg[1],
                       tg[2], per_token / 1e9, roofline, bandwidth / 1e9,
-                      100 * tg[0] / roofline, around(out, "tg%d" % n),
+                      100 * tg[0] / roofline, around(out, tg_test),
                       held.group(1) if held else "(mapped)",
                       effects.get(v["name"], "(baseline)")
                       if v is not variants[0] else "(baseline)"))
@@ -212,8 +223,8 @@ def main():
     # the same round.
     if len(variants) > 1 and cfg.get("rounds", 1) > 1:
         print()
-        print("| variant / baseline | pp%d ratio, median (range) | tg%d ratio, "
-              "median (range) | rounds |" % (p, n))
+        print("| variant / baseline | %s ratio, median (range) | %s ratio, "
+              "median (range) | rounds |" % (pp_test, tg_test))
         print("|---|---|---|---|")
         for v in variants[1:]:
             base_name = v.get("baseline", variants[0]["name"])
@@ -222,7 +233,7 @@ def main():
             ratios = {"pp": [], "tg": []}
             for (_, base), (_, out) in zip(results[base_name],
                                            results[v["name"]]):
-                for key, test in (("pp", "pp%d" % p), ("tg", "tg%d" % n)):
+                for key, test in (("pp", pp_test), ("tg", tg_test)):
                     ratios[key].append(grab(out, test)[0] / grab(base, test)[0])
             def fmt(xs):
                 xs = sorted(xs)

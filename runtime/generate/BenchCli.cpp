@@ -3,9 +3,10 @@
 // Flags are llama-bench's: -p and -n take comma lists (0 skips that test),
 // -pg PP,TG times a prompt and a generation together, -d a list of depths
 // (tokens already in the cache, evaluated untimed before each repetition),
-// -t a list of thread counts, -r repetitions, -o md|json|csv. -np N,... (Tern's) measures
-// aggregate decode with N streams decoded together (LanguageModel::
-// decodeBatch: compiled executables read each weight once per step).
+// -t a list of thread counts, -r repetitions, -o md|json|csv. -np N,...
+// (Tern's) measures aggregate decode with N streams decoded together
+// (LanguageModel::decodeBatch: compiled executables read each weight once
+// per step).
 // Every test runs once as a warm-up, then -r times; md prints the mean and
 // the standard deviation as llama-bench does, with min - max beside them.
 //
@@ -58,7 +59,8 @@ std::string parseList(const std::string &flag, const std::string &v,
 
 /// One measured test.
 struct Result {
-  std::string test; ///< "pp128", "tg32", "pp512+tg128", "tg32 x8", "tg32 @ d1024"
+  /// "pp128", "tg32", "pp512+tg128", "tg32 x8", "tg32 @ d1024"
+  std::string test;
   int threads = 0;
   int64_t prompt = 0, gen = 0, streams = 1, depth = 0;
   /// Single-stream tg tests at a depth: the keys and values a decoded token
