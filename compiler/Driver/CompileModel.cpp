@@ -227,6 +227,10 @@ llvm::Error Compilation::checkOptions() {
     return fail("--prefetch-locality " + std::to_string(o_.prefetchLocality) +
                 " is out of range (LLVM's prefetch hints 0 to 3: 3 into L1, "
                 "1 towards the outer caches)");
+  if (o_.attentionStagedFrom < 0)
+    return fail("--attention-staged-from " +
+                std::to_string(o_.attentionStagedFrom) +
+                " is negative (attended positions; 0: never)");
   if (!o_.packing.empty() && !findPacking(o_.packing))
     return fail("--packing: unknown packing '" + o_.packing + "' (" +
                 packingNames() + ")");
@@ -304,6 +308,7 @@ llvm::Error Compilation::select() {
   so.packing = o_.packing;
   so.prefetch = o_.prefetch;
   so.prefetchLocality = o_.prefetchLocality;
+  so.attentionStagedFrom = o_.attentionStagedFrom;
   so.fuseProjections = o_.fuseProjections;
   buildSelectionPipeline(pm, so);
   if (failed(runPasses(pm)))

@@ -17,6 +17,7 @@
 #ifndef TERN_COMPILER_DRIVER_COMPILEMODEL_H
 #define TERN_COMPILER_DRIVER_COMPILEMODEL_H
 
+#include "compiler/Transforms/AttentionStaging.h"
 #include "llvm/Support/Error.h"
 #include "runtime/model/HeadFormat.h"
 
@@ -78,6 +79,9 @@ struct CompileOptions {
   /// LLVM's locality hint of those prefetches, 0 to 3 (negative: the
   /// target's, Target::streamPrefetchLocality).
   int64_t prefetchLocality = -1;
+  /// Attended positions from which decode attention runs in three parallel
+  /// stages (tern-select-kernels' attention-staged-from; 0: never).
+  int64_t attentionStagedFrom = kDefaultAttentionStagedFrom;
   /// q/k/v and gate/up as one matmul each (tern-fuse-projections).
   bool fuseProjections = true;
 };

@@ -186,7 +186,8 @@ void GraphBuilder::layer(const Scope &s, Value xBuf, Value cos, Value sin,
                 .getResult()
           : AttentionOp::create(b_, loc_, act(s.rows, qd), rotate(q),
                                 rotate(k), v, s.kCache, s.vCache, s.pos,
-                                layerAttr, heads, kvHeads)
+                                layerAttr, heads, kvHeads,
+                                /*staged_from=*/IntegerAttr())
                 .getResult();
   x = add(x, bitLinear(s, rmsNorm(s, att, w.attnSubNorm), w.attnOutput));
 

@@ -43,6 +43,11 @@ struct SelectionPipelineOptions
       llvm::cl::desc("LLVM's locality hint of those prefetches, 0 to 3 "
                      "(negative: the target's default)"),
       llvm::cl::init(-1)};
+  Option<int64_t> attentionStagedFrom{
+      *this, "attention-staged-from",
+      llvm::cl::desc("Attended positions from which decode attention runs in "
+                     "three parallel stages (0: never)"),
+      llvm::cl::init(kDefaultAttentionStagedFrom)};
   Option<bool> fuse{*this, "fuse-projections",
                     llvm::cl::desc("q/k/v and gate/up as one matmul each"),
                     llvm::cl::init(true)};
@@ -53,6 +58,7 @@ struct SelectionPipelineOptions
     o.packing = packing;
     o.prefetch = prefetch;
     o.prefetchLocality = prefetchLocality;
+    o.attentionStagedFrom = attentionStagedFrom;
     o.fuseProjections = fuse;
     return o;
   }
@@ -92,6 +98,7 @@ void mlir::tern::buildSelectionPipeline(OpPassManager &pm,
   select.packing = o.packing;
   select.prefetch = o.prefetch;
   select.prefetchLocality = o.prefetchLocality;
+  select.attentionStagedFrom = o.attentionStagedFrom;
   pm.addPass(createTernSelectKernels(select));
   pm.addPass(createTernPlanWeights());
 }

@@ -16,6 +16,8 @@
 #ifndef TERN_COMPILER_PIPELINES_PIPELINES_H
 #define TERN_COMPILER_PIPELINES_PIPELINES_H
 
+#include "compiler/Transforms/AttentionStaging.h"
+
 #include <string>
 
 namespace mlir {
@@ -34,6 +36,9 @@ struct SelectionOptions {
   int64_t prefetch = -1;
   /// LLVM's locality hint of those prefetches (negative: the target's).
   int64_t prefetchLocality = -1;
+  /// Attended positions from which decode attention runs in stages (0:
+  /// never).
+  int64_t attentionStagedFrom = kDefaultAttentionStagedFrom;
   /// q/k/v and gate/up as one matmul each (tern-fuse-projections).
   bool fuseProjections = true;
 };

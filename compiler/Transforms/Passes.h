@@ -2,6 +2,7 @@
 #ifndef TERN_COMPILER_TRANSFORMS_PASSES_H
 #define TERN_COMPILER_TRANSFORMS_PASSES_H
 
+#include "compiler/Transforms/AttentionStaging.h"
 #include "dialects/Tern/IR/TernOps.h"
 #include "mlir/Pass/Pass.h"
 

@@ -45,6 +45,13 @@ def TernSelectKernels : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
     by decode rank with a multiply-add of byte quads (none: plain vector
     arithmetic).
 
+    Each one-row `tern.attention` (decode) gets `staged_from = N`, the
+    `attention-staged-from` option (0: none): from N attended positions its
+    attention runs as three parallel ranges (scores over blocks of
+    positions, softmax per head, output over groups of lanes), so that
+    every key and value row is read once for the query heads that share it
+    and the work splits evenly among the threads at any number of heads.
+
     A requested packing that no family of the target reads for a shape is
     reported as a warning naming the weights and why, not dropped
     silently. A database entry for the target's CPU whose family the target
@@ -77,6 +84,8 @@ def TernSelectKernels : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
            "Bytes ahead in the weight stream that matmul kernels and the head prefetch (0: none; negative: the target's default)">,
     Option<"prefetchLocality", "prefetch-locality", "int64_t", /*default=*/"-1",
            "LLVM's locality hint of those prefetches, 0 to 3 (3: into L1; negative: the target's default)">,
+    Option<"attentionStagedFrom", "attention-staged-from", "int64_t", /*default=*/"::mlir::tern::kDefaultAttentionStagedFrom",
+           "Attended positions from which decode attention runs in three parallel stages (0: never)">,
   ];
   let dependentDialects = ["::mlir::tern::TernDialect"];
 }

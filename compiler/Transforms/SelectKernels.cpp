@@ -69,6 +69,11 @@ struct TernSelectKernelsPass
                std::to_string(KernelAttr::kMaxPrefetch);
       return success();
     }
+    if (attentionStagedFrom < 0) {
+      error_ = "attention-staged-from: " + std::to_string(attentionStagedFrom) +
+               " positions is negative (0: never)";
+      return success();
+    }
     selector_.emplace(std::move(*t), db_ ? &*db_ : nullptr, preferred,
                       prefetch, prefetchLocality);
     error_ = selector_->checkDatabase(tuningDb);
@@ -84,9 +89,18 @@ struct TernSelectKernelsPass
     chooseLayouts(module);
     chooseKernels(module);
     module.walk([&](LmHeadOp head) { chooseHead(head); });
+    module.walk([&](AttentionOp att) { chooseAttention(att); });
   }
 
 private:
+  /// Decode attention (one row) in stages from the option's number of
+  /// positions; a value already set stays.
+  void chooseAttention(AttentionOp att) {
+    if (attentionStagedFrom > 0 && !att.getStagedFromAttr() &&
+        att.getQuery().getType().getDimSize(0) == 1)
+      att.setStagedFrom(static_cast<uint64_t>(attentionStagedFrom));
+  }
+
   /// A head's prefetch distance for its token rows; for the native head
   /// over several token rows, all wanted, the tile of sums the target's
   /// vector registers hold; for the integer heads (q4, int8 of either

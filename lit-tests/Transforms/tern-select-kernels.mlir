@@ -18,6 +18,9 @@
 // RUN: tern-opt %s '--tern-select-kernels=target=znver5 prefetch-locality=1' | FileCheck %s --check-prefix=L2
 // RUN: tern-opt %s '--tern-select-kernels=target=sapphirerapids prefetch-locality=3' | FileCheck %s --check-prefix=SPRL1
 // RUN: not tern-opt %s '--tern-select-kernels=target=znver5 prefetch-locality=4' 2>&1 | FileCheck %s --check-prefix=LBAD
+// RUN: tern-opt %s '--tern-select-kernels=target=znver4 attention-staged-from=512' | FileCheck %s --check-prefix=STAGED512
+// RUN: tern-opt %s '--tern-select-kernels=target=znver4 attention-staged-from=0' | FileCheck %s --check-prefix=UNSTAGED
+// RUN: not tern-opt %s '--tern-select-kernels=target=znver4 attention-staged-from=-1' 2>&1 | FileCheck %s --check-prefix=STAGEDBAD
 // RUN: printf '%%s' '{"format":"tern-tuning","version":1,"entries":[{"cpu":"x86-64-v3","m":1,"n":64,"k":256,"family":"avx2","packing":"i2","block":256,"tile_m":1,"tile_n":2},{"cpu":"x86-64-v3","m":8,"n":64,"k":256,"family":"avx2","packing":"i2","block":128,"tile_m":4,"tile_n":3}]}' > %t.json
 // RUN: tern-opt %s '--tern-select-kernels=target=x86-64-v3 tuning-db=%t.json' | FileCheck %s --check-prefix=DB
 
@@ -210,5 +213,32 @@ func.func @batch_head(%x8: tensor<8x256xf32>, %x2: tensor<2x256xf32>, %emb: tens
   tern.lm_head %x8, %emb into %l8 as native : tensor<8x256xf32>, tensor<64x256xf16> into memref<8x64xf32>
   tern.lm_head %x2, %c, %s into %l2 as int8 : tensor<2x256xf32>, tensor<64x256xi8>, tensor<64x1xf32> into memref<2x64xf32>
   tern.lm_head %x8, %emb into %l8 from %first as native : tensor<8x256xf32>, tensor<64x256xf16> into memref<8x64xf32>
+  return
+}
+
+// Decode attention (one row) in stages from 128 positions by default, or
+// the option's count; prefill attention (several rows) and a value already
+// set are left as they are; 0: never.
+// ZEN4-LABEL: func.func @attention
+// ZEN4: tern.attention {{.*}} {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, staged_from = 128 : i64}
+// ZEN4: tern.attention {{.*}} {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64} :
+// ZEN4: tern.attention {{.*}} staged_from = 16 : i64}
+// NEON-LABEL: func.func @attention
+// NEON: tern.attention {{.*}} staged_from = 128 : i64}
+// STAGED512-LABEL: func.func @attention
+// STAGED512: tern.attention {{.*}} staged_from = 512 : i64}
+// STAGED512: tern.attention {{.*}} num_kv_heads = 2 : i64} :
+// STAGED512: tern.attention {{.*}} staged_from = 16 : i64}
+// UNSTAGED-LABEL: func.func @attention
+// UNSTAGED: tern.attention {{.*}} num_kv_heads = 2 : i64} :
+// UNSTAGED: tern.attention {{.*}} num_kv_heads = 2 : i64} :
+// UNSTAGED: tern.attention {{.*}} staged_from = 16 : i64}
+// STAGEDBAD: attention-staged-from: -1 positions is negative (0: never)
+func.func @attention(%q: tensor<1x128xf32>, %k: tensor<1x64xf32>, %v: tensor<1x64xf32>,
+                     %q4: tensor<4x128xf32>, %k4: tensor<4x64xf32>, %v4: tensor<4x64xf32>,
+                     %kc: memref<2x16x64xf32>, %vc: memref<2x16x64xf32>, %p: index) {
+  %a = tern.attention %q, %k, %v into %kc, %vc at %p {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64} : tensor<1x128xf32>, tensor<1x64xf32>, tensor<1x64xf32>, memref<2x16x64xf32>, memref<2x16x64xf32> -> tensor<1x128xf32>
+  %b = tern.attention %q4, %k4, %v4 into %kc, %vc at %p {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64} : tensor<4x128xf32>, tensor<4x64xf32>, tensor<4x64xf32>, memref<2x16x64xf32>, memref<2x16x64xf32> -> tensor<4x128xf32>
+  %c = tern.attention %q, %k, %v into %kc, %vc at %p {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, staged_from = 16 : i64} : tensor<1x128xf32>, tensor<1x64xf32>, tensor<1x64xf32>, memref<2x16x64xf32>, memref<2x16x64xf32> -> tensor<1x128xf32>
   return
 }

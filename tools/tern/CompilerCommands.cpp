@@ -142,6 +142,16 @@ static cl::opt<int64_t> compilePrefetchLocality(
              "elsewhere)"),
     cl::value_desc("L"), cl::init(-1), cl::sub(compileCmd),
     cl::cat(ternCategory));
+static const std::string compileAttentionStagedFromDesc =
+    "Attended positions from which decode attention runs in three parallel "
+    "stages: scores over blocks of positions, softmax per head, output over "
+    "groups of lanes (default " +
+    std::to_string(mlir::tern::kDefaultAttentionStagedFrom) + "; 0: never)";
+static cl::opt<int64_t> compileAttentionStagedFrom(
+    "attention-staged-from", cl::desc(compileAttentionStagedFromDesc),
+    cl::value_desc("N"), cl::init(mlir::tern::kDefaultAttentionStagedFrom),
+    cl::sub(compileCmd),
+    cl::cat(ternCategory));
 static cl::opt<bool> compileFuse(
     "fuse-projections",
     cl::desc("Compute q/k/v and gate/up as one matmul each (one activation "
@@ -265,6 +275,7 @@ static int runCompile() {
   o.packing = compilePacking;
   o.prefetch = compilePrefetch;
   o.prefetchLocality = compilePrefetchLocality;
+  o.attentionStagedFrom = compileAttentionStagedFrom;
   o.fuseProjections = compileFuse;
   o.runtimeLibDir = compileRuntimeDir;
   o.crossRuntimeLibDir = compileCrossRuntimeDir;

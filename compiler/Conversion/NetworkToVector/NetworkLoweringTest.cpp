@@ -46,7 +46,8 @@ protected:
     return v;
   }
   void checkAttention(int64_t rows, int64_t heads, int64_t kvHeads,
-                      int64_t hd, int64_t ctx, int64_t layer, int64_t pos);
+                      int64_t hd, int64_t ctx, int64_t layer, int64_t pos,
+                      int64_t stagedFrom = 0);
 };
 
 template <typename T> Mem1D<T> view1(std::vector<T> &d) {
@@ -115,7 +116,8 @@ TEST_F(NetworkLowering, RopeMatchesReference) {
 /// `layer` against runtime/ternary's attendHead, bit for bit.
 void NetworkLowering::checkAttention(int64_t rows, int64_t heads,
                                      int64_t kvHeads, int64_t hd, int64_t ctx,
-                                     int64_t layer, int64_t pos) {
+                                     int64_t layer, int64_t pos,
+                                     int64_t stagedFrom) {
   const int64_t layers = 2;
   const int64_t qd = heads * hd, kv = kvHeads * hd;
   const std::string src = llvm::formatv(R"mlir(
@@ -126,12 +128,14 @@ void NetworkLowering::checkAttention(int64_t rows, int64_t heads,
       %kt = bufferization.to_tensor %k restrict : memref<{0}x{2}xf32> to tensor<{0}x{2}xf32>
       %vt = bufferization.to_tensor %v restrict : memref<{0}x{2}xf32> to tensor<{0}x{2}xf32>
       %a = tern.attention %qt, %kt, %vt into %kc, %vc at %pos
-             {{layer = {5} : i64, num_heads = {6} : i64, num_kv_heads = {7} : i64}
+             {{layer = {5} : i64, num_heads = {6} : i64, num_kv_heads = {7} : i64{8}}
              : tensor<{0}x{1}xf32>, tensor<{0}x{2}xf32>, tensor<{0}x{2}xf32>,
                memref<{3}x{4}x{2}xf32>, memref<{3}x{4}x{2}xf32> -> tensor<{0}x{1}xf32>
       bufferization.materialize_in_destination %a in restrict writable %out : (tensor<{0}x{1}xf32>, memref<{0}x{1}xf32>) -> ()
       return
-    })mlir", rows, qd, kv, layers, ctx, layer, heads, kvHeads).str();
+    })mlir", rows, qd, kv, layers, ctx, layer, heads, kvHeads,
+      stagedFrom ? llvm::formatv(", staged_from = {0} : i64", stagedFrom).str()
+                 : std::string()).str();
   Jit jit(src);
   ASSERT_EQ(jit.error, "");
   auto f = jit.get<void (*)(Mem2D<float> *, Mem2D<float> *, Mem2D<float> *,
@@ -201,6 +205,28 @@ TEST_F(NetworkLowering, AttentionMatchesReferenceWithHeadsGrouped) {
                  /*ctx=*/24, /*layer=*/1, /*pos=*/5);
   checkAttention(/*rows=*/8, /*heads=*/4, /*kvHeads=*/2, /*hd=*/136,
                  /*ctx=*/24, /*layer=*/0, /*pos=*/2);
+}
+
+TEST_F(NetworkLowering, StagedDecodeAttentionMatchesReference) {
+  // One row with staged_from: from that many positions the three ranges
+  // (scores over blocks of 64 positions, softmax per head, output passes),
+  // below it the one-range form. 131 positions: blocks of 64, 64 and 3
+  // (4 positions per step, then one by one); heads of 16 (one output pass
+  // of 2 kv heads' 2 query heads x 1 group of 16).
+  checkAttention(/*rows=*/1, /*heads=*/4, /*kvHeads=*/2, /*hd=*/16,
+                 /*ctx=*/160, /*layer=*/1, /*pos=*/130, /*stagedFrom=*/100);
+  checkAttention(/*rows=*/1, /*heads=*/4, /*kvHeads=*/2, /*hd=*/16,
+                 /*ctx=*/160, /*layer=*/1, /*pos=*/98, /*stagedFrom=*/100);
+  // Exactly staged_from positions; 2B4T's heads (20 on 5 kv heads of 128:
+  // 4 output passes of 2 groups of 16 per kv head).
+  checkAttention(/*rows=*/1, /*heads=*/20, /*kvHeads=*/5, /*hd=*/128,
+                 /*ctx=*/200, /*layer=*/0, /*pos=*/191, /*stagedFrom=*/192);
+  // Heads of 136 (17 groups of 8 lanes: 9 passes, the last of one group),
+  // one kv head for all; a single position.
+  checkAttention(/*rows=*/1, /*heads=*/4, /*kvHeads=*/1, /*hd=*/136,
+                 /*ctx=*/80, /*layer=*/1, /*pos=*/70, /*stagedFrom=*/1);
+  checkAttention(/*rows=*/1, /*heads=*/4, /*kvHeads=*/1, /*hd=*/136,
+                 /*ctx=*/80, /*layer=*/1, /*pos=*/0, /*stagedFrom=*/1);
 }
 
 TEST_F(NetworkLowering, SquaredReluGateMatchesReference) {

@@ -149,6 +149,8 @@ LogicalResult AttentionOp::verify() {
   if (static_cast<int64_t>(getLayer()) >= dim(getKeyCache(), 0))
     return emitOpError() << "layer " << getLayer() << " is outside the "
                          << dim(getKeyCache(), 0) << "-layer cache";
+  if (getStagedFrom() && rows != 1)
+    return emitOpError() << "staged_from applies to one row, not " << rows;
   if (rows > dim(getKeyCache(), 1))
     return emitOpError() << rows << " rows do not fit the "
                          << dim(getKeyCache(), 1) << "-position cache";

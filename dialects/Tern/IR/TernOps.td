@@ -390,6 +390,14 @@ def Tern_AttentionOp : Tern_Op<"attention"> {
     `out[d] = sum_j w_j * v_j[d]` in order of j. `position + R` must not
     exceed the cache's context; the runtime checks it.
 
+    `staged_from` (one row only; set by tern-select-kernels): where the row
+    attends to at least this many positions, its attention runs as three
+    parallel ranges instead of one range of query heads: the scores over
+    blocks of positions (each key row read once for the query heads that
+    share it), the softmax per head, the output over groups of lanes (each
+    value row read once per group). The arithmetic, order of every sum
+    included, is the same.
+
     The caches are state: the op reads and writes them.
 
     Example:
@@ -411,7 +419,8 @@ def Tern_AttentionOp : Tern_Op<"attention"> {
                        Index:$position,
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$layer,
                        ConfinedAttr<I64Attr, [IntPositive]>:$num_heads,
-                       ConfinedAttr<I64Attr, [IntPositive]>:$num_kv_heads);
+                       ConfinedAttr<I64Attr, [IntPositive]>:$num_kv_heads,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$staged_from);
   let results = (outs StaticShapeTensorOf<[F32]>:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value `into` $key_cache `,` $value_cache `at` $position

@@ -435,6 +435,22 @@ func.func @attention_cache(%q: tensor<1x128xf32>, %k: tensor<1x64xf32>, %v: tens
 
 // -----
 
+func.func @attention_staged_rows(%q: tensor<2x128xf32>, %k: tensor<2x64xf32>, %v: tensor<2x64xf32>, %kc: memref<2x16x64xf32>, %vc: memref<2x16x64xf32>, %p: index) {
+  // expected-error @+1 {{'tern.attention' op staged_from applies to one row, not 2}}
+  %a = tern.attention %q, %k, %v into %kc, %vc at %p {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, staged_from = 64 : i64} : tensor<2x128xf32>, tensor<2x64xf32>, tensor<2x64xf32>, memref<2x16x64xf32>, memref<2x16x64xf32> -> tensor<2x128xf32>
+  return
+}
+
+// -----
+
+func.func @attention_staged_zero(%q: tensor<1x128xf32>, %k: tensor<1x64xf32>, %v: tensor<1x64xf32>, %kc: memref<2x16x64xf32>, %vc: memref<2x16x64xf32>, %p: index) {
+  // expected-error @+1 {{'tern.attention' op attribute 'staged_from' failed to satisfy constraint}}
+  %a = tern.attention %q, %k, %v into %kc, %vc at %p {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, staged_from = 0 : i64} : tensor<1x128xf32>, tensor<1x64xf32>, tensor<1x64xf32>, memref<2x16x64xf32>, memref<2x16x64xf32> -> tensor<1x128xf32>
+  return
+}
+
+// -----
+
 func.func @gate_lanes(%g: tensor<1x12xf32>, %u: tensor<1x12xf32>) {
   // expected-error @+1 {{'tern.squared_relu_gate' op needs rows of a multiple of 8 values, got 12}}
   %h = tern.squared_relu_gate %g, %u : tensor<1x12xf32>

@@ -1,0 +1,241 @@
+//===- AttentionItem.cpp - One attention item as vector code --------------===//
+//
+// See AttentionItem.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Conversion/NetworkToVector/AttentionItem.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tern;
+
+namespace {
+
+/// Lanes of the vector loops over a head's scores (maximum, division):
+/// each lane is its own position, so the width changes no result.
+constexpr int64_t kScoreLanes = 16;
+
+/// The dot products of each of `nA` vectors with each of `nB` others, as
+/// VectorBuilder::dot computes each (8 interleaved partial sums, then the
+/// lane tree), in one loop over the `len` elements: each vector is loaded
+/// once per step (loadA(a, k), loadB(b, k)). Result [a * nB + b].
+SmallVector<Value> dots(VectorBuilder &v, int64_t len, int64_t nA, int64_t nB,
+                        const std::function<Value(int64_t, Value)> &loadA,
+                        const std::function<Value(int64_t, Value)> &loadB) {
+  OpBuilder &b = v.b;
+  auto loop = scf::ForOp::create(
+      b, v.loc, v.idx(0), v.idx(len), v.idx(kLanes),
+      SmallVector<Value>(nA * nB, v.vzero(b.getF32Type())));
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value k = loop.getInductionVar();
+    SmallVector<Value> as, bs, next;
+    for (int64_t a = 0; a < nA; ++a)
+      as.push_back(loadA(a, k));
+    for (int64_t u = 0; u < nB; ++u)
+      bs.push_back(loadB(u, k));
+    for (int64_t a = 0; a < nA; ++a)
+      for (int64_t u = 0; u < nB; ++u)
+        next.push_back(arith::AddFOp::create(
+            b, v.loc, loop.getRegionIterArgs()[a * nB + u],
+            arith::MulFOp::create(b, v.loc, as[a], bs[u])));
+    scf::YieldOp::create(b, v.loc, next);
+  }
+  SmallVector<Value> out;
+  for (Value acc : loop.getResults())
+    out.push_back(v.laneTree(acc));
+  return out;
+}
+
+} // namespace
+
+Value AttentionItem::add(Value x, Value y) {
+  return arith::AddIOp::create(v.b, v.loc, x, y);
+}
+
+SmallVector<Value> AttentionItem::at(Value j, Value d) {
+  if (s.batch)
+    return {slot, layer, j, d};
+  return {layer, j, d};
+}
+
+Value AttentionItem::score(int64_t i, Value j) {
+  return memref::LoadOp::create(v.b, v.loc, scores,
+                                ValueRange{add(scoreRow, v.idx(i)), j});
+}
+
+void AttentionItem::setScore(int64_t i, Value j, Value x) {
+  memref::StoreOp::create(v.b, v.loc, x, scores,
+                          ValueRange{add(scoreRow, v.idx(i)), j});
+}
+
+/// Prefetches lanes [first, first + lanes) of the item's kv head in row
+/// j + prefetchAhead of `cache` (the context's last row past its end), one
+/// prefetch per cache line.
+void AttentionItem::prefetchRow(Value cache, Value j, int64_t first,
+                                int64_t lanes) {
+  if (!prefetchAhead)
+    return;
+  constexpr int64_t kLineFloats = 16;
+  Value ahead = arith::MinUIOp::create(v.b, v.loc, add(j, v.idx(prefetchAhead)),
+                                       v.idx(s.context - 1));
+  for (int64_t d = first; d < first + lanes; d += kLineFloats)
+    memref::PrefetchOp::create(v.b, v.loc, cache,
+                               at(ahead, add(kvBase, v.idx(d))),
+                               /*isWrite=*/false, /*localityHint=*/2,
+                               /*isDataCache=*/true);
+}
+
+/// Scores of `n` positions from j0 for every head, the heads' maxima `mx`
+/// (none where empty) carried in order of position.
+SmallVector<Value> AttentionItem::scorePositions(Value j0, int64_t n,
+                                                 ValueRange mx) {
+  OpBuilder &b = v.b;
+  const int64_t hd = s.headDim;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  for (int64_t u = 0; u < n; ++u)
+    prefetchRow(kc, add(j0, v.idx(u)), 0, hd);
+  SmallVector<Value> d = dots(
+      v, hd, g, n,
+      [&](int64_t i, Value k) { return v.vload(q, {r, add(qBase[i], k)}); },
+      [&](int64_t u, Value k) {
+        return v.vload(kc, at(add(j0, v.idx(u)), add(kvBase, k)));
+      });
+  SmallVector<Value> out(mx.begin(), mx.end());
+  for (int64_t u = 0; u < n; ++u)
+    for (int64_t i = 0; i < g; ++i) {
+      Value sc = arith::MulFOp::create(b, v.loc, d[i * n + u], v.f32(scale));
+      setScore(i, add(j0, v.idx(u)), sc);
+      if (!out.empty())
+        out[i] = arith::MaxNumFOp::create(b, v.loc, out[i], sc);
+    }
+  return out;
+}
+
+int64_t AttentionItem::positionsPerStep() const {
+  return std::min(kScorePositions, std::max<int64_t>(1, kChains / g));
+}
+
+void AttentionItem::storeScores(Value j0, int64_t n) {
+  scorePositions(j0, n, {});
+}
+
+SmallVector<Value> AttentionItem::scoreRange(Value lo, Value hi) {
+  OpBuilder &b = v.b;
+  auto positions = [&](Value from, Value to, int64_t n, ValueRange init) {
+    auto loop = scf::ForOp::create(b, v.loc, from, to, v.idx(n), init);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    scf::YieldOp::create(
+        b, v.loc,
+        scorePositions(loop.getInductionVar(), n, loop.getRegionIterArgs()));
+    return SmallVector<Value>(loop.getResults());
+  };
+  // `per` positions per loop iteration, then the rest one by one.
+  const int64_t per = positionsPerStep();
+  Value count = arith::SubIOp::create(b, v.loc, hi, lo);
+  Value mainEnd = arith::SubIOp::create(
+      b, v.loc, hi, arith::RemUIOp::create(b, v.loc, count, v.idx(per)));
+  SmallVector<Value> mx =
+      positions(lo, mainEnd, per, SmallVector<Value>(g, v.f32(-INFINITY)));
+  return positions(mainEnd, hi, 1, mx);
+}
+
+Value AttentionItem::maxScore(int64_t i) {
+  OpBuilder &b = v.b;
+  Value row = add(scoreRow, v.idx(i));
+  Value full = arith::SubIOp::create(
+      b, v.loc, len, arith::RemUIOp::create(b, v.loc, len, v.idx(kScoreLanes)));
+  Value lanes = v.reduce(
+      v.idx(0), full, kScoreLanes,
+      v.vsplat(v.f32(-INFINITY), kScoreLanes), [&](Value j, Value acc) {
+        return arith::MaxNumFOp::create(
+            b, v.loc, acc, v.vload(scores, {row, j}, kScoreLanes));
+      });
+  Value m = vector::ReductionOp::create(b, v.loc, vector::CombiningKind::MAXNUMF,
+                                        lanes);
+  return v.reduce(full, len, 1, m, [&](Value j, Value acc) {
+    return arith::MaxNumFOp::create(b, v.loc, acc, score(i, j));
+  });
+}
+
+void AttentionItem::softmax(int64_t i, Value maxScore) {
+  OpBuilder &b = v.b;
+  Value sum = v.reduce(v.idx(0), len, 1, v.f32(0.0f), [&](Value j, Value acc) {
+    Value e = math::ExpOp::create(
+        b, v.loc, arith::SubFOp::create(b, v.loc, score(i, j), maxScore));
+    setScore(i, j, e);
+    return arith::AddFOp::create(b, v.loc, acc, e);
+  });
+  // The divisions are exact per lane (IEEE), so they go 16 at a time.
+  Value row = add(scoreRow, v.idx(i));
+  Value full = arith::SubIOp::create(
+      b, v.loc, len, arith::RemUIOp::create(b, v.loc, len, v.idx(kScoreLanes)));
+  Value sums = v.vsplat(sum, kScoreLanes);
+  v.forEach(v.idx(0), full, kScoreLanes, [&](Value j) {
+    v.vstore(arith::DivFOp::create(b, v.loc,
+                                   v.vload(scores, {row, j}, kScoreLanes),
+                                   sums),
+             scores, {row, j});
+  });
+  v.forEach(full, len, 1, [&](Value j) {
+    setScore(i, j, arith::DivFOp::create(b, v.loc, score(i, j), sum));
+  });
+}
+
+namespace {
+/// Output lanes per group: 16 where the head allows, 8 otherwise; each
+/// lane is its own sum, so the width changes no result.
+int64_t laneWidth(const AttentionShape &s) {
+  return s.headDim % (2 * kLanes) == 0 ? 2 * kLanes : kLanes;
+}
+} // namespace
+
+int64_t mlir::tern::outputPassesOf(const AttentionShape &s, int64_t g) {
+  const int64_t perPass = std::max<int64_t>(1, kChains / g);
+  const int64_t groups = s.headDim / laneWidth(s);
+  return (groups + perPass - 1) / perPass;
+}
+
+void AttentionItem::outputPass(int64_t p) {
+  OpBuilder &b = v.b;
+  const int64_t hd = s.headDim, width = laneWidth(s);
+  const int64_t perPass = std::max<int64_t>(1, kChains / g);
+  const int64_t first = p * perPass * width;
+  const int64_t n = std::min(perPass, (hd - first) / width);
+  auto loop = scf::ForOp::create(
+      b, v.loc, v.idx(0), len, v.idx(1),
+      SmallVector<Value>(g * n, v.vzero(b.getF32Type(), width)));
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value j = loop.getInductionVar();
+    prefetchRow(vc, j, first, n * width);
+    SmallVector<Value> vals, next;
+    for (int64_t c = 0; c < n; ++c)
+      vals.push_back(
+          v.vload(vc, at(j, add(kvBase, v.idx(first + c * width))), width));
+    for (int64_t i = 0; i < g; ++i) {
+      Value w = v.vsplat(score(i, j), width);
+      for (int64_t c = 0; c < n; ++c)
+        next.push_back(arith::AddFOp::create(
+            b, v.loc, loop.getRegionIterArgs()[i * n + c],
+            arith::MulFOp::create(b, v.loc, w, vals[c])));
+    }
+    scf::YieldOp::create(b, v.loc, next);
+  }
+  for (int64_t i = 0; i < g; ++i)
+    for (int64_t c = 0; c < n; ++c)
+      v.vstore(loop.getResult(i * n + c), att,
+               {r, add(qBase[i], v.idx(first + c * width))});
+}

@@ -1,0 +1,216 @@
+//===- StagedAttention.cpp - Decode attention in three parallel ranges ----===//
+//
+// One decoded row's attention over a long cache, split so that the work
+// divides evenly among any number of threads and the caches are read as
+// streams (the one-range form has one item per query head: 20 items on 5
+// kv heads for 2B4T, each reading its kv head's 512 bytes of every 2560-byte
+// cache row again). Three tern.parallel ranges, each a barrier for the
+// next:
+//
+//   1. scores: an item is a block of kStagedBlock positions; per step of
+//      positions it scores every kv head's query heads, so it reads whole
+//      key rows in order (AttentionItem::storeScores).
+//   2. softmax: an item is a query head; its maximum over the stored
+//      scores (exact in any order), then the exponentials summed in order
+//      of position and the weights, as the one-range form computes them.
+//   3. output: an item is a kv head and one output pass (groups of lanes of
+//      its query heads); each lane is the in-order sum over all positions.
+//
+// Every value is computed by the same operations in the same order as in
+// the one-range form, so the output is identical. Both the scores and the
+// output prefetch the rows kStagedPrefetch positions ahead.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Conversion/NetworkToVector/AttentionItem.h"
+#include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
+#include "compiler/Conversion/ParallelToRuntime/ParallelToRuntime.h"
+#include "compiler/Kernels/KernelFamily.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::tern;
+
+namespace {
+
+/// Positions per item of the scores range: 32 whole rows of the key
+/// cache (80 KiB for 2B4T), 33 items at depth 1024.
+constexpr int64_t kStagedBlock = 32;
+
+/// Positions ahead whose rows the scores and output items prefetch into
+/// L2. Each reads part of every row (a kv head's lanes) or rows 2.5 KiB
+/// apart, which the hardware prefetchers do not run far enough ahead of:
+/// at depth 1024 on a Zen 4 the scores took about half the time with it
+/// and the output about 0.6 (docs/performance.md, "Decode at depth").
+constexpr int64_t kStagedPrefetch = 16;
+
+/// The function arguments every stage reads: {pos, layer} and the
+/// positions attended, pos + 1.
+struct StageArgs {
+  Value layer, len;
+};
+
+StageArgs loadArgs(VectorBuilder &v, Value args) {
+  auto arg = [&](int64_t i) -> Value {
+    return memref::LoadOp::create(v.b, v.loc, args, ValueRange{v.idx(i)});
+  };
+  Value pos = arg(0);
+  return {arg(1), arith::AddIOp::create(v.b, v.loc, pos, v.idx(1))};
+}
+
+/// ceil(len / kStagedBlock).
+Value blocksOf(VectorBuilder &v, Value len) {
+  return arith::DivUIOp::create(
+      v.b, v.loc, arith::AddIOp::create(v.b, v.loc, len, v.idx(kStagedBlock - 1)),
+      v.idx(kStagedBlock));
+}
+
+/// An item over the query heads of kv head `kvh`, their scores in rows
+/// kvh * group of the scores buffer.
+void setKvHead(AttentionItem &it, Value kvh) {
+  VectorBuilder &v = it.v;
+  const AttentionShape &s = it.s;
+  Value h0 = arith::MulIOp::create(v.b, v.loc, kvh, v.idx(s.group()));
+  it.scoreRow = h0;
+  it.kvBase = arith::MulIOp::create(v.b, v.loc, kvh, v.idx(s.headDim));
+  it.qBase.clear();
+  for (int64_t i = 0; i < it.g; ++i)
+    it.qBase.push_back(arith::MulIOp::create(
+        v.b, v.loc, it.add(h0, v.idx(i)), v.idx(s.headDim)));
+}
+
+/// (q, kc, scores, args, begin, end): item t is positions
+/// [kStagedBlock t, ...); each step scores positionsPerStep() positions for
+/// the query heads of every kv head in turn.
+void buildScores(OpBuilder &b, Block *body, const AttentionShape &s) {
+  VectorBuilder v{b, b.getUnknownLoc()};
+  StageArgs a = loadArgs(v, body->getArgument(3));
+  AttentionItem it(v, s, s.group());
+  it.q = body->getArgument(0);
+  it.kc = body->getArgument(1);
+  it.scores = body->getArgument(2);
+  it.layer = a.layer;
+  it.r = v.idx(0);
+  it.len = a.len;
+  it.prefetchAhead = kStagedPrefetch;
+  const int64_t per = it.positionsPerStep();
+  auto step = [&](Value j, int64_t n) {
+    for (int64_t kvh = 0; kvh < s.kvHeads; ++kvh) {
+      setKvHead(it, v.idx(kvh));
+      it.storeScores(j, n);
+    }
+  };
+  v.forEach(body->getArgument(4), body->getArgument(5), 1, [&](Value t) {
+    Value lo = arith::MulIOp::create(b, v.loc, t, v.idx(kStagedBlock));
+    Value hi = arith::MinUIOp::create(
+        b, v.loc, it.add(lo, v.idx(kStagedBlock)), a.len);
+    Value rest = arith::RemUIOp::create(
+        b, v.loc, arith::SubIOp::create(b, v.loc, hi, lo), v.idx(per));
+    Value mainEnd = arith::SubIOp::create(b, v.loc, hi, rest);
+    v.forEach(lo, mainEnd, per, [&](Value j) { step(j, per); });
+    v.forEach(mainEnd, hi, 1, [&](Value j) { step(j, 1); });
+  });
+  func::ReturnOp::create(b, v.loc);
+}
+
+/// (scores, args, begin, end): item t is query head t.
+void buildSoftmax(OpBuilder &b, Block *body, const AttentionShape &s) {
+  VectorBuilder v{b, b.getUnknownLoc()};
+  StageArgs a = loadArgs(v, body->getArgument(1));
+  AttentionItem it(v, s, 1);
+  it.scores = body->getArgument(0);
+  it.len = a.len;
+  v.forEach(body->getArgument(2), body->getArgument(3), 1, [&](Value t) {
+    it.scoreRow = t;
+    it.softmax(0, it.maxScore(0));
+  });
+  func::ReturnOp::create(b, v.loc);
+}
+
+/// (vc, scores, att, args, begin, end): item t is kv head t / passes and
+/// output pass t % passes of its query heads.
+void buildOutput(OpBuilder &b, Block *body, const AttentionShape &s) {
+  VectorBuilder v{b, b.getUnknownLoc()};
+  StageArgs a = loadArgs(v, body->getArgument(3));
+  AttentionItem it(v, s, s.group());
+  it.vc = body->getArgument(0);
+  it.scores = body->getArgument(1);
+  it.att = body->getArgument(2);
+  it.layer = a.layer;
+  it.r = v.idx(0);
+  it.len = a.len;
+  it.prefetchAhead = kStagedPrefetch;
+  const int64_t passes = it.outputPasses();
+  v.forEach(body->getArgument(4), body->getArgument(5), 1, [&](Value t) {
+    setKvHead(it, arith::DivUIOp::create(b, v.loc, t, v.idx(passes)));
+    Value pass = arith::RemUIOp::create(b, v.loc, t, v.idx(passes));
+    // The pass's lane groups are static: one branch per pass.
+    for (int64_t p = 0; p < passes; ++p) {
+      Value is = arith::CmpIOp::create(b, v.loc, arith::CmpIPredicate::eq,
+                                       pass, v.idx(p));
+      scf::IfOp::create(b, v.loc, is, [&](OpBuilder &ib, Location l) {
+        it.outputPass(p); // builds with `b`, here inside the branch
+        scf::YieldOp::create(ib, l);
+      });
+    }
+  });
+  func::ReturnOp::create(b, v.loc);
+}
+
+/// The stage function `stage` of shape `s`, built by `build`.
+func::FuncOp stageFunction(OpBuilder &b, Operation *op, const AttentionShape &s,
+                           StringRef stage, TypeRange memrefs,
+                           void (*build)(OpBuilder &, Block *,
+                                         const AttentionShape &)) {
+  SmallVector<Type> types(memrefs.begin(), memrefs.end());
+  types.append(2, b.getIndexType());
+  const std::string name =
+      llvm::formatv("tern_attention_{0}_h{1}_kv{2}_d{3}_c{4}", stage, s.heads,
+                    s.kvHeads, s.headDim, s.context)
+          .str();
+  return getOrBuildFunction(
+      op, name, b.getFunctionType(types, {}),
+      [&](OpBuilder &fb, Block *body) { build(fb, body, s); });
+}
+
+/// fn(operands..., 0, end) as a tern.parallel range.
+void callRange(OpBuilder &b, Location loc, func::FuncOp fn,
+               SmallVector<Value> operands, Value end) {
+  VectorBuilder v{b, loc};
+  operands.push_back(v.idx(0));
+  operands.push_back(end);
+  auto call = func::CallOp::create(b, loc, fn, operands);
+  call->setAttr(kParallelCallAttr, b.getI64IntegerAttr(kParallelBlocks));
+}
+
+} // namespace
+
+void mlir::tern::callStagedAttention(OpBuilder &b, Operation *op,
+                                     const AttentionShape &s, Value q, Value kc,
+                                     Value vc, Value args, Value att) {
+  Location loc = op->getLoc();
+  VectorBuilder v{b, loc};
+  auto scoresType = MemRefType::get({s.heads, s.context}, b.getF32Type());
+  Value scores =
+      memref::AllocOp::create(b, loc, scoresType, b.getI64IntegerAttr(64));
+  StageArgs a = loadArgs(v, args);
+  func::FuncOp scoresFn = stageFunction(
+      b, op, s, "scores",
+      {q.getType(), kc.getType(), scoresType, args.getType()}, buildScores);
+  func::FuncOp softmaxFn =
+      stageFunction(b, op, s, "softmax", {scoresType, args.getType()},
+                    buildSoftmax);
+  func::FuncOp outputFn = stageFunction(
+      b, op, s, "output",
+      {vc.getType(), scoresType, att.getType(), args.getType()}, buildOutput);
+  callRange(b, loc, scoresFn, {q, kc, scores, args},
+            blocksOf(v, a.len));
+  callRange(b, loc, softmaxFn, {scores, args}, v.idx(s.heads));
+  callRange(b, loc, outputFn, {vc, scores, att, args},
+            v.idx(s.kvHeads * outputPassesOf(s, s.group())));
+}
