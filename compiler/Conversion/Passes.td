@@ -132,8 +132,14 @@ def ConvertTernNetworkToVector : Pass<"convert-tern-network-to-vector", "::mlir:
     the KV cache and the logits are memref operands written in place.
 
     `tern.attention` stores the new keys and values, then calls an outlined
-    function `tern_attention_r<R>_h<H>_kv<KV>_d<D>_c<C>` on (row, head)
-    pairs [0, R x H), and `tern.lm_head` calls
+    function `tern_attention_r<R>_h<H>_kv<KV>_d<D>_c<C>` on items [0, R x
+    H / G) (a row and G query heads of one kv head); a one-row
+    `tern.attention` with `staged_from = N` instead calls, where it attends
+    to at least N positions, `tern_attention_scores_...` on blocks of 32
+    positions (whole key rows, every kv head in turn), then
+    `tern_attention_softmax_...` on the query heads, then
+    `tern_attention_output_...` on (kv head, group of lanes) pairs, with a
+    [H, context] scores buffer between them. `tern.lm_head` calls
     `tern_head_<format>_<type>_r<R>_h<H>_v<V>[_from]` on vocabulary rows
     [0, V): both calls are `tern.parallel`, split among the runtime's
     threads by `convert-parallel-to-runtime`. `tern.screen_head` calls

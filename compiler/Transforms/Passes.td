@@ -46,11 +46,12 @@ def TernSelectKernels : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
     arithmetic).
 
     Each one-row `tern.attention` (decode) gets `staged_from = N`, the
-    `attention-staged-from` option (0: none): from N attended positions its
-    attention runs as three parallel ranges (scores over blocks of
-    positions, softmax per head, output over groups of lanes), so that
-    every key and value row is read once for the query heads that share it
-    and the work splits evenly among the threads at any number of heads.
+    `attention-staged-from` option (default 128; 0: none): from N attended
+    positions its attention runs as three parallel ranges (scores over
+    blocks of positions, softmax per head, output over groups of lanes),
+    so that every key and value row is read once for the query heads that
+    share it and the work splits evenly among the threads at any number of
+    heads (docs/performance.md, "Decode at depth").
 
     A requested packing that no family of the target reads for a shape is
     reported as a warning naming the weights and why, not dropped
