@@ -84,20 +84,29 @@ void setKvHead(AttentionItem &it, Value kvh) {
         v.b, v.loc, it.add(h0, v.idx(i)), v.idx(s.headDim)));
 }
 
+/// An item of the scores or output range: the one row, all positions up
+/// to `a.len`, the query heads of one kv head (setKvHead), its rows
+/// prefetched kStagedPrefetch positions ahead.
+AttentionItem kvHeadItem(VectorBuilder &v, const AttentionShape &s,
+                         const StageArgs &a) {
+  AttentionItem it(v, s, s.group());
+  it.layer = a.layer;
+  it.r = v.idx(0);
+  it.len = a.len;
+  it.prefetchAhead = kStagedPrefetch;
+  return it;
+}
+
 /// (q, kc, scores, args, begin, end): item t is positions
 /// [kStagedBlock t, ...); each step scores positionsPerStep() positions for
 /// the query heads of every kv head in turn.
 void buildScores(OpBuilder &b, Block *body, const AttentionShape &s) {
   VectorBuilder v{b, b.getUnknownLoc()};
   StageArgs a = loadArgs(v, body->getArgument(3));
-  AttentionItem it(v, s, s.group());
+  AttentionItem it = kvHeadItem(v, s, a);
   it.q = body->getArgument(0);
   it.kc = body->getArgument(1);
   it.scores = body->getArgument(2);
-  it.layer = a.layer;
-  it.r = v.idx(0);
-  it.len = a.len;
-  it.prefetchAhead = kStagedPrefetch;
   const int64_t per = it.positionsPerStep();
   auto step = [&](Value j, int64_t n) {
     for (int64_t kvh = 0; kvh < s.kvHeads; ++kvh) {
@@ -137,14 +146,10 @@ void buildSoftmax(OpBuilder &b, Block *body, const AttentionShape &s) {
 void buildOutput(OpBuilder &b, Block *body, const AttentionShape &s) {
   VectorBuilder v{b, b.getUnknownLoc()};
   StageArgs a = loadArgs(v, body->getArgument(3));
-  AttentionItem it(v, s, s.group());
+  AttentionItem it = kvHeadItem(v, s, a);
   it.vc = body->getArgument(0);
   it.scores = body->getArgument(1);
   it.att = body->getArgument(2);
-  it.layer = a.layer;
-  it.r = v.idx(0);
-  it.len = a.len;
-  it.prefetchAhead = kStagedPrefetch;
   const int64_t passes = it.outputPasses();
   v.forEach(body->getArgument(4), body->getArgument(5), 1, [&](Value t) {
     setKvHead(it, arith::DivUIOp::create(b, v.loc, t, v.idx(passes)));
