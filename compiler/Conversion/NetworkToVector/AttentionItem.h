@@ -95,9 +95,11 @@ private:
 /// (StagedAttention.cpp), writing `att` [1, heads x headDim]: the scores
 /// of blocks of positions for each kv head's query heads, the softmax of
 /// each head, the output lanes of each kv head's query heads in groups.
-/// `args` is {pos, layer}; `op` names the functions' place.
+/// `args` is {pos, layer} for the ranges, `len` the positions attended
+/// (pos + 1); `op` names the functions' place.
 void callStagedAttention(OpBuilder &b, Operation *op, const AttentionShape &s,
-                         Value q, Value kc, Value vc, Value args, Value att);
+                         Value q, Value kc, Value vc, Value args, Value len,
+                         Value att);
 
 } // namespace mlir::tern
 

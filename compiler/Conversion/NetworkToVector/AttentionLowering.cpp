@@ -158,14 +158,14 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
     if (!stagedFrom) {
       callAttention(rewriter, op, s, "tern_attention", q, kc, vc, args, att);
     } else {
+      Value len = arith::AddIOp::create(rewriter, loc, pos, v.idx(1));
       Value staged = arith::CmpIOp::create(
-          rewriter, loc, arith::CmpIPredicate::uge,
-          arith::AddIOp::create(rewriter, loc, pos, v.idx(1)),
+          rewriter, loc, arith::CmpIPredicate::uge, len,
           v.idx(static_cast<int64_t>(*stagedFrom)));
       scf::IfOp::create(
           rewriter, loc, staged,
           [&](OpBuilder &b, Location l) {
-            callStagedAttention(b, op, s, q, kc, vc, args, att);
+            callStagedAttention(b, op, s, q, kc, vc, args, len, att);
             scf::YieldOp::create(b, l);
           },
           [&](OpBuilder &b, Location l) {

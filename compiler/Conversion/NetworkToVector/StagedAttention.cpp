@@ -197,13 +197,13 @@ void callRange(OpBuilder &b, Location loc, func::FuncOp fn,
 
 void mlir::tern::callStagedAttention(OpBuilder &b, Operation *op,
                                      const AttentionShape &s, Value q, Value kc,
-                                     Value vc, Value args, Value att) {
+                                     Value vc, Value args, Value len,
+                                     Value att) {
   Location loc = op->getLoc();
   VectorBuilder v{b, loc};
   auto scoresType = MemRefType::get({s.heads, s.context}, b.getF32Type());
   Value scores =
       memref::AllocOp::create(b, loc, scoresType, b.getI64IntegerAttr(64));
-  StageArgs a = loadArgs(v, args);
   func::FuncOp scoresFn = stageFunction(
       b, op, s, "scores",
       {q.getType(), kc.getType(), scoresType, args.getType()}, buildScores);
@@ -214,7 +214,7 @@ void mlir::tern::callStagedAttention(OpBuilder &b, Operation *op,
       b, op, s, "output",
       {vc.getType(), scoresType, att.getType(), args.getType()}, buildOutput);
   callRange(b, loc, scoresFn, {q, kc, scores, args},
-            blocksOf(v, a.len));
+            blocksOf(v, len));
   callRange(b, loc, softmaxFn, {scores, args}, v.idx(s.heads));
   callRange(b, loc, outputFn, {vc, scores, att, args},
             v.idx(s.kvHeads * outputPassesOf(s, s.group())));
