@@ -139,7 +139,10 @@ def ConvertTernNetworkToVector : Pass<"convert-tern-network-to-vector", "::mlir:
     positions (whole key rows, every kv head in turn), then
     `tern_attention_softmax_...` on the query heads, then
     `tern_attention_output_...` on (kv head, group of lanes) pairs, with a
-    [H, context] scores buffer between them. `tern.lm_head` calls
+    [H, context] scores buffer between them. With `value_panel = P` every
+    access to the value cache goes through a `memref.reinterpret_cast` of
+    it to [(slots,) layers, KV, D / P, C, P], and the functions' names end
+    in `_p<P>`. `tern.lm_head` calls
     `tern_head_<format>_<type>_r<R>_h<H>_v<V>[_from]` on vocabulary rows
     [0, V): both calls are `tern.parallel`, split among the runtime's
     threads by `convert-parallel-to-runtime`. `tern.screen_head` calls

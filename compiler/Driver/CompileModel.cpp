@@ -231,6 +231,10 @@ llvm::Error Compilation::checkOptions() {
     return fail("--attention-staged-from " +
                 std::to_string(o_.attentionStagedFrom) +
                 " is negative (attended positions; 0: never)");
+  if (o_.attentionValuePanel < 0 || o_.attentionValuePanel % 16)
+    return fail("--attention-value-panel " +
+                std::to_string(o_.attentionValuePanel) +
+                " is not a multiple of 16 (lanes per panel; 0: whole rows)");
   if (!o_.packing.empty() && !findPacking(o_.packing))
     return fail("--packing: unknown packing '" + o_.packing + "' (" +
                 packingNames() + ")");
@@ -309,6 +313,7 @@ llvm::Error Compilation::select() {
   so.prefetch = o_.prefetch;
   so.prefetchLocality = o_.prefetchLocality;
   so.attentionStagedFrom = o_.attentionStagedFrom;
+  so.attentionValuePanel = o_.attentionValuePanel;
   so.fuseProjections = o_.fuseProjections;
   buildSelectionPipeline(pm, so);
   if (failed(runPasses(pm)))

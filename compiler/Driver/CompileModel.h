@@ -82,6 +82,9 @@ struct CompileOptions {
   /// Attended positions from which decode attention runs in three parallel
   /// stages (tern-select-kernels' attention-staged-from; 0: never).
   int64_t attentionStagedFrom = kDefaultAttentionStagedFrom;
+  /// Lanes per panel of the value cache, a multiple of 16
+  /// (tern-select-kernels' attention-value-panel; 0: whole rows).
+  int64_t attentionValuePanel = kDefaultValuePanel;
   /// q/k/v and gate/up as one matmul each (tern-fuse-projections).
   bool fuseProjections = true;
 };

@@ -182,12 +182,13 @@ void GraphBuilder::layer(const Scope &s, Value xBuf, Value cos, Value sin,
                                      rotate(k), v, s.kCache, s.vCache,
                                      rowIds(s, s.positions),
                                      rowIds(s, s.slots), layerAttr, heads,
-                                     kvHeads)
+                                     kvHeads, /*value_panel=*/IntegerAttr())
                 .getResult()
           : AttentionOp::create(b_, loc_, act(s.rows, qd), rotate(q),
                                 rotate(k), v, s.kCache, s.vCache, s.pos,
                                 layerAttr, heads, kvHeads,
-                                /*staged_from=*/IntegerAttr())
+                                /*staged_from=*/IntegerAttr(),
+                                /*value_panel=*/IntegerAttr())
                 .getResult();
   x = add(x, bitLinear(s, rmsNorm(s, att, w.attnSubNorm), w.attnOutput));
 

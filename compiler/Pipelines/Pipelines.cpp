@@ -48,6 +48,11 @@ struct SelectionPipelineOptions
       llvm::cl::desc("Attended positions from which decode attention runs in "
                      "three parallel stages (0: never)"),
       llvm::cl::init(kDefaultAttentionStagedFrom)};
+  Option<int64_t> attentionValuePanel{
+      *this, "attention-value-panel",
+      llvm::cl::desc("Lanes per panel of the value cache, a multiple of 16 "
+                     "(0: whole rows)"),
+      llvm::cl::init(kDefaultValuePanel)};
   Option<bool> fuse{*this, "fuse-projections",
                     llvm::cl::desc("q/k/v and gate/up as one matmul each"),
                     llvm::cl::init(true)};
@@ -59,6 +64,7 @@ struct SelectionPipelineOptions
     o.prefetch = prefetch;
     o.prefetchLocality = prefetchLocality;
     o.attentionStagedFrom = attentionStagedFrom;
+    o.attentionValuePanel = attentionValuePanel;
     o.fuseProjections = fuse;
     return o;
   }
@@ -99,6 +105,7 @@ void mlir::tern::buildSelectionPipeline(OpPassManager &pm,
   select.prefetch = o.prefetch;
   select.prefetchLocality = o.prefetchLocality;
   select.attentionStagedFrom = o.attentionStagedFrom;
+  select.attentionValuePanel = o.attentionValuePanel;
   pm.addPass(createTernSelectKernels(select));
   pm.addPass(createTernPlanWeights());
 }

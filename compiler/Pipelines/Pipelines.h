@@ -39,6 +39,8 @@ struct SelectionOptions {
   /// Attended positions from which decode attention runs in stages (0:
   /// never).
   int64_t attentionStagedFrom = kDefaultAttentionStagedFrom;
+  /// Lanes per panel of the value cache (0: whole rows).
+  int64_t attentionValuePanel = kDefaultValuePanel;
   /// q/k/v and gate/up as one matmul each (tern-fuse-projections).
   bool fuseProjections = true;
 };

@@ -53,6 +53,14 @@ def TernSelectKernels : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
     share it and the work splits evenly among the threads at any number of
     heads (docs/performance.md, "Decode at depth").
 
+    Every `tern.attention` and `tern.batch_attention` gets `value_panel =
+    P`, the `attention-value-panel` option (default 32; 0: none), where P
+    divides the head width: the value cache then holds each kv head's lanes
+    in panels of P, each panel's rows together, so that an output item of
+    the staged decode attention reads its lanes of every position in
+    order. All attention ops of a module share the caches, so they must
+    agree: ops whose panels differ (set before the pass) are an error.
+
     A requested packing that no family of the target reads for a shape is
     reported as a warning naming the weights and why, not dropped
     silently. A database entry for the target's CPU whose family the target
@@ -87,6 +95,8 @@ def TernSelectKernels : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
            "LLVM's locality hint of those prefetches, 0 to 3 (3: into L1; negative: the target's default)">,
     Option<"attentionStagedFrom", "attention-staged-from", "int64_t", /*default=*/"::mlir::tern::kDefaultAttentionStagedFrom",
            "Attended positions from which decode attention runs in three parallel stages (0: never)">,
+    Option<"attentionValuePanel", "attention-value-panel", "int64_t", /*default=*/"::mlir::tern::kDefaultValuePanel",
+           "Lanes per panel of the value cache, a multiple of 16 (0: whole rows)">,
   ];
   let dependentDialects = ["::mlir::tern::TernDialect"];
 }

@@ -74,6 +74,11 @@ struct TernSelectKernelsPass
                " positions is negative (0: never)";
       return success();
     }
+    if (attentionValuePanel < 0 || attentionValuePanel % 16) {
+      error_ = "attention-value-panel: " + std::to_string(attentionValuePanel) +
+               " lanes is not a multiple of 16 (0: whole rows)";
+      return success();
+    }
     selector_.emplace(std::move(*t), db_ ? &*db_ : nullptr, preferred,
                       prefetch, prefetchLocality);
     error_ = selector_->checkDatabase(tuningDb);
@@ -90,6 +95,8 @@ struct TernSelectKernelsPass
     chooseKernels(module);
     module.walk([&](LmHeadOp head) { chooseHead(head); });
     module.walk([&](AttentionOp att) { chooseAttention(att); });
+    if (failed(chooseValuePanels(module)))
+      return signalPassFailure();
   }
 
 private:
@@ -99,6 +106,42 @@ private:
     if (attentionStagedFrom > 0 && !att.getStagedFromAttr() &&
         att.getQuery().getType().getDimSize(0) == 1)
       att.setStagedFrom(static_cast<uint64_t>(attentionStagedFrom));
+  }
+
+  /// The value cache's panels on every attention op whose head width the
+  /// option divides (a value already set stays); the ops share the caches,
+  /// so they must all agree.
+  LogicalResult chooseValuePanels(ModuleOp module) {
+    std::optional<uint64_t> first;
+    Operation *firstOp = nullptr;
+    WalkResult r = module.walk([&](Operation *op) {
+      auto visit = [&](auto att) {
+        if (attentionValuePanel > 0 && !att.getValuePanelAttr() &&
+            att.getHeadDim() % attentionValuePanel == 0)
+          att.setValuePanel(static_cast<uint64_t>(attentionValuePanel));
+        const uint64_t p = att.getValuePanel().value_or(0);
+        if (!firstOp) {
+          first = p;
+          firstOp = op;
+          return WalkResult::advance();
+        }
+        if (p == *first)
+          return WalkResult::advance();
+        op->emitError() << "value_panel " << p << " differs from "
+                        << *first << " of an earlier attention op: the "
+                        << "attention ops share the value cache, so they "
+                        << "must lay it out alike (0: whole rows)";
+        firstOp->emitRemark() << "the earlier attention op, value_panel "
+                              << *first;
+        return WalkResult::interrupt();
+      };
+      if (auto att = dyn_cast<AttentionOp>(op))
+        return visit(att);
+      if (auto att = dyn_cast<BatchAttentionOp>(op))
+        return visit(att);
+      return WalkResult::advance();
+    });
+    return failure(r.wasInterrupted());
   }
 
   /// A head's prefetch distance for its token rows; for the native head

@@ -218,21 +218,22 @@ func.func @batch_head(%x8: tensor<8x256xf32>, %x2: tensor<2x256xf32>, %emb: tens
 
 // Decode attention (one row) in stages from 128 positions by default, or
 // the option's count; prefill attention (several rows) and a value already
-// set are left as they are; 0: never.
+// set are left as they are; 0: never. Every attention op's value cache in
+// panels of 32 lanes (tern-select-kernels-value-panel.mlir).
 // ZEN4-LABEL: func.func @attention
-// ZEN4: tern.attention {{.*}} {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, staged_from = 128 : i64}
-// ZEN4: tern.attention {{.*}} {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64} :
-// ZEN4: tern.attention {{.*}} staged_from = 16 : i64}
+// ZEN4: tern.attention {{.*}} {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, staged_from = 128 : i64, value_panel = 32 : i64}
+// ZEN4: tern.attention {{.*}} {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, value_panel = 32 : i64} :
+// ZEN4: tern.attention {{.*}} staged_from = 16 : i64, value_panel = 32 : i64}
 // NEON-LABEL: func.func @attention
-// NEON: tern.attention {{.*}} staged_from = 128 : i64}
+// NEON: tern.attention {{.*}} staged_from = 128 : i64, value_panel = 32 : i64}
 // STAGED512-LABEL: func.func @attention
-// STAGED512: tern.attention {{.*}} staged_from = 512 : i64}
-// STAGED512: tern.attention {{.*}} num_kv_heads = 2 : i64} :
-// STAGED512: tern.attention {{.*}} staged_from = 16 : i64}
+// STAGED512: tern.attention {{.*}} staged_from = 512 : i64, value_panel = 32 : i64}
+// STAGED512: tern.attention {{.*}} num_kv_heads = 2 : i64, value_panel = 32 : i64} :
+// STAGED512: tern.attention {{.*}} staged_from = 16 : i64, value_panel = 32 : i64}
 // UNSTAGED-LABEL: func.func @attention
-// UNSTAGED: tern.attention {{.*}} num_kv_heads = 2 : i64} :
-// UNSTAGED: tern.attention {{.*}} num_kv_heads = 2 : i64} :
-// UNSTAGED: tern.attention {{.*}} staged_from = 16 : i64}
+// UNSTAGED: tern.attention {{.*}} num_kv_heads = 2 : i64, value_panel = 32 : i64} :
+// UNSTAGED: tern.attention {{.*}} num_kv_heads = 2 : i64, value_panel = 32 : i64} :
+// UNSTAGED: tern.attention {{.*}} staged_from = 16 : i64, value_panel = 32 : i64}
 // STAGEDBAD: attention-staged-from: -1 positions is negative (0: never)
 func.func @attention(%q: tensor<1x128xf32>, %k: tensor<1x64xf32>, %v: tensor<1x64xf32>,
                      %q4: tensor<4x128xf32>, %k4: tensor<4x64xf32>, %v4: tensor<4x64xf32>,

@@ -152,6 +152,16 @@ static cl::opt<int64_t> compileAttentionStagedFrom(
     cl::value_desc("N"), cl::init(mlir::tern::kDefaultAttentionStagedFrom),
     cl::sub(compileCmd),
     cl::cat(ternCategory));
+static const std::string compileAttentionValuePanelDesc =
+    "Lanes per panel of the value cache, a multiple of 16 dividing the head "
+    "width: each kv head's value rows stored as panels of P lanes, a "
+    "panel's positions together, so that decode attention's output reads "
+    "them in order (default " +
+    std::to_string(mlir::tern::kDefaultValuePanel) + "; 0: whole rows)";
+static cl::opt<int64_t> compileAttentionValuePanel(
+    "attention-value-panel", cl::desc(compileAttentionValuePanelDesc),
+    cl::value_desc("P"), cl::init(mlir::tern::kDefaultValuePanel),
+    cl::sub(compileCmd), cl::cat(ternCategory));
 static cl::opt<bool> compileFuse(
     "fuse-projections",
     cl::desc("Compute q/k/v and gate/up as one matmul each (one activation "
@@ -276,6 +286,7 @@ static int runCompile() {
   o.prefetch = compilePrefetch;
   o.prefetchLocality = compilePrefetchLocality;
   o.attentionStagedFrom = compileAttentionStagedFrom;
+  o.attentionValuePanel = compileAttentionValuePanel;
   o.fuseProjections = compileFuse;
   o.runtimeLibDir = compileRuntimeDir;
   o.crossRuntimeLibDir = compileCrossRuntimeDir;

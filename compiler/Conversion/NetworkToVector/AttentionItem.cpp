@@ -63,10 +63,70 @@ Value AttentionItem::add(Value x, Value y) {
   return arith::AddIOp::create(v.b, v.loc, x, y);
 }
 
+std::string mlir::tern::panelSuffix(const AttentionShape &s) {
+  return s.valuePanel ? "_p" + std::to_string(s.valuePanel) : std::string();
+}
+
+Value mlir::tern::valueCacheView(VectorBuilder &v, const AttentionShape &s,
+                                 Value vc) {
+  const int64_t p = s.valuePanel;
+  if (!p)
+    return vc;
+  SmallVector<int64_t> shape = {s.kvHeads, s.headDim / p, s.context, p};
+  auto type = cast<MemRefType>(vc.getType());
+  // The layers (and slots) keep their places and strides.
+  const int64_t lead = s.batch ? 2 : 1;
+  shape.insert(shape.begin(), type.getShape().begin(),
+               type.getShape().begin() + lead);
+  SmallVector<OpFoldResult> sizes, strides(shape.size());
+  for (int64_t i = 0; i < static_cast<int64_t>(shape.size()); ++i)
+    sizes.push_back(ShapedType::isDynamic(shape[i])
+                        ? OpFoldResult(memref::DimOp::create(v.b, v.loc, vc, i)
+                                           .getResult())
+                        : OpFoldResult(v.b.getIndexAttr(shape[i])));
+  int64_t stride = 1;
+  for (int64_t i = static_cast<int64_t>(shape.size()) - 1; i >= 0; --i) {
+    strides[i] = v.b.getIndexAttr(stride);
+    if (i > 0)
+      stride *= shape[i];
+  }
+  return memref::ReinterpretCastOp::create(
+      v.b, v.loc, MemRefType::get(shape, type.getElementType()), vc,
+      v.b.getIndexAttr(0), sizes, strides);
+}
+
+SmallVector<Value> mlir::tern::valueIndices(VectorBuilder &v,
+                                            const AttentionShape &s, Value slot,
+                                            Value layer, Value j, Value kvh,
+                                            Value d) {
+  SmallVector<Value> out;
+  if (s.batch)
+    out.push_back(slot);
+  out.push_back(layer);
+  // Folded where d is a constant (the output's lanes).
+  if (!s.valuePanel) {
+    out.push_back(j);
+    out.push_back(v.b.createOrFold<arith::AddIOp>(
+        v.loc, v.b.createOrFold<arith::MulIOp>(v.loc, kvh, v.idx(s.headDim)),
+        d));
+    return out;
+  }
+  Value p = v.idx(s.valuePanel);
+  out.push_back(kvh);
+  out.push_back(v.b.createOrFold<arith::DivUIOp>(v.loc, d, p));
+  out.push_back(j);
+  out.push_back(v.b.createOrFold<arith::RemUIOp>(v.loc, d, p));
+  return out;
+}
+
 SmallVector<Value> AttentionItem::at(Value j, Value d) {
   if (s.batch)
     return {slot, layer, j, d};
   return {layer, j, d};
+}
+
+SmallVector<Value> AttentionItem::valueAt(Value j, int64_t d) {
+  return valueIndices(v, s, slot, layer, j, kvHead, v.idx(d));
 }
 
 Value AttentionItem::score(int64_t i, Value j) {
@@ -79,19 +139,19 @@ void AttentionItem::setScore(int64_t i, Value j, Value x) {
                           ValueRange{add(scoreRow, v.idx(i)), j});
 }
 
-/// Prefetches lanes [first, first + lanes) of the item's kv head in row
-/// j + prefetchAhead of `cache` (the context's last row past its end), one
-/// prefetch per cache line.
-void AttentionItem::prefetchRow(Value cache, Value j, int64_t first,
-                                int64_t lanes) {
+/// Prefetches lanes [first, first + lanes) of the item's kv head at
+/// position j + prefetchAhead (the context's last past its end) of a cache
+/// indexed by `at(position, lane)`, one prefetch per cache line.
+void AttentionItem::prefetchRow(
+    Value cache, Value j, int64_t first, int64_t lanes,
+    const std::function<SmallVector<Value>(Value, int64_t)> &at) {
   if (!prefetchAhead)
     return;
   constexpr int64_t kLineFloats = 16;
   Value ahead = arith::MinUIOp::create(v.b, v.loc, add(j, v.idx(prefetchAhead)),
                                        v.idx(s.context - 1));
   for (int64_t d = first; d < first + lanes; d += kLineFloats)
-    memref::PrefetchOp::create(v.b, v.loc, cache,
-                               at(ahead, add(kvBase, v.idx(d))),
+    memref::PrefetchOp::create(v.b, v.loc, cache, at(ahead, d),
                                /*isWrite=*/false, /*localityHint=*/2,
                                /*isDataCache=*/true);
 }
@@ -103,8 +163,9 @@ SmallVector<Value> AttentionItem::scorePositions(Value j0, int64_t n,
   OpBuilder &b = v.b;
   const int64_t hd = s.headDim;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  auto keyAt = [&](Value j, int64_t d) { return at(j, add(kvBase, v.idx(d))); };
   for (int64_t u = 0; u < n; ++u)
-    prefetchRow(kc, add(j0, v.idx(u)), 0, hd);
+    prefetchRow(kc, add(j0, v.idx(u)), 0, hd, keyAt);
   SmallVector<Value> d = dots(
       v, hd, g, n,
       [&](int64_t i, Value k) { return v.vload(q, {r, add(qBase[i], k)}); },
@@ -220,11 +281,11 @@ void AttentionItem::outputPass(int64_t p) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value j = loop.getInductionVar();
-    prefetchRow(vc, j, first, n * width);
+    prefetchRow(vc, j, first, n * width,
+                [&](Value row, int64_t d) { return valueAt(row, d); });
     SmallVector<Value> vals, next;
     for (int64_t c = 0; c < n; ++c)
-      vals.push_back(
-          v.vload(vc, at(j, add(kvBase, v.idx(first + c * width))), width));
+      vals.push_back(v.vload(vc, valueAt(j, first + c * width), width));
     for (int64_t i = 0; i < g; ++i) {
       Value w = v.vsplat(score(i, j), width);
       for (int64_t c = 0; c < n; ++c)

@@ -15,6 +15,9 @@
 
 #include "llvm/ADT/SmallVector.h"
 
+#include <functional>
+#include <string>
+
 namespace mlir::tern {
 
 /// Chains of additions the loops keep in flight: each score and each
@@ -30,9 +33,26 @@ struct AttentionShape {
   int64_t rows, heads, kvHeads, headDim, context;
   /// tern.batch_attention: rank-4 caches, a position and a slot per row.
   bool batch = false;
+  /// The ops' value_panel: lanes per panel of the value cache; 0 for
+  /// whole rows.
+  int64_t valuePanel = 0;
   /// Query heads that share a kv head.
   int64_t group() const { return heads / kvHeads; }
 };
+
+/// "_p<P>" for a value panel of P lanes, "" for whole rows: the functions'
+/// names tell the layouts apart.
+std::string panelSuffix(const AttentionShape &s);
+
+/// The value cache `vc` as the lowering indexes it: itself where its rows
+/// are whole, else the view [(slots,) layers, kv heads, D / P, context, P]
+/// of the same buffer.
+Value valueCacheView(VectorBuilder &v, const AttentionShape &s, Value vc);
+/// The indices into valueCacheView of lane `d` (0 <= d < D) of kv head
+/// `kvh` at position `j` of `layer` (and `slot`, batched).
+SmallVector<Value> valueIndices(VectorBuilder &v, const AttentionShape &s,
+                                Value slot, Value layer, Value j, Value kvh,
+                                Value d);
 
 /// Output passes over the positions for items of `g` query heads: each
 /// covers kChains / g groups of lanes of every head (fewer in the last).
@@ -50,11 +70,12 @@ struct AttentionItem {
   const AttentionShape &s;
   /// G: the query heads of the item.
   int64_t g;
-  /// The query rows, caches, output rows, scores buffer, cache layer.
+  /// The query rows, key cache, value cache (valueCacheView), output rows,
+  /// scores buffer, cache layer.
   Value q, kc, vc, att, scores, layer;
   /// The row, the positions attended ([0, len)), the batch slot, the kv
-  /// head's first cache column, the first score row.
-  Value r, len, slot, kvBase, scoreRow;
+  /// head, its first key cache column, the first score row.
+  Value r, len, slot, kvHead, kvBase, scoreRow;
   /// Each head's first query (and output) column.
   SmallVector<Value> qBase;
   /// Positions ahead whose key rows (scores) or value rows (output) are
@@ -87,7 +108,9 @@ private:
   Value score(int64_t i, Value j);
   void setScore(int64_t i, Value j, Value x);
   SmallVector<Value> at(Value j, Value d);
-  void prefetchRow(Value cache, Value j, int64_t first, int64_t lanes);
+  SmallVector<Value> valueAt(Value j, int64_t d);
+  void prefetchRow(Value cache, Value j, int64_t first, int64_t lanes,
+                   const std::function<SmallVector<Value>(Value, int64_t)> &at);
   SmallVector<Value> scorePositions(Value j0, int64_t n, ValueRange mx);
 };
 

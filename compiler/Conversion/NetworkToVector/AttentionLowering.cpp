@@ -59,7 +59,7 @@ void buildAttentionBody(OpBuilder &b, Block *body, const AttentionShape &s) {
   AttentionItem it(v, s, g);
   it.q = body->getArgument(0);
   it.kc = body->getArgument(1);
-  it.vc = body->getArgument(2);
+  it.vc = valueCacheView(v, s, body->getArgument(2));
   it.att = body->getArgument(3);
   it.scores = memref::AllocaOp::create(
       b, loc, MemRefType::get({g, s.context}, b.getF32Type()));
@@ -82,9 +82,8 @@ void buildAttentionBody(OpBuilder &b, Block *body, const AttentionShape &s) {
     for (int64_t i = 0; i < g; ++i)
       it.qBase.push_back(arith::MulIOp::create(b, loc, it.add(h0, v.idx(i)),
                                                v.idx(s.headDim)));
-    it.kvBase = arith::MulIOp::create(
-        b, loc, arith::DivUIOp::create(b, loc, h0, v.idx(s.group())),
-        v.idx(s.headDim));
+    it.kvHead = arith::DivUIOp::create(b, loc, h0, v.idx(s.group()));
+    it.kvBase = arith::MulIOp::create(b, loc, it.kvHead, v.idx(s.headDim));
     SmallVector<Value> mx = it.scoreRange(v.idx(0), it.len);
     for (int64_t i = 0; i < g; ++i)
       it.softmax(i, mx[i]);
@@ -92,6 +91,36 @@ void buildAttentionBody(OpBuilder &b, Block *body, const AttentionShape &s) {
       it.outputPass(p);
   });
   func::ReturnOp::create(b, loc);
+}
+
+/// Stores row r of the new keys `k` and values `val` as position p of
+/// `layer` (and `slot`, batched) of the key cache and the value cache's
+/// view (valueCacheView).
+void storeCacheRow(VectorBuilder &v, const AttentionShape &s, Value k,
+                   Value val, Value r, Value kc, Value vcView, Value slot,
+                   Value layer, Value p) {
+  auto keyAt = [&](Value d) {
+    SmallVector<Value> at = {layer, p, d};
+    if (s.batch)
+      at.insert(at.begin(), slot);
+    return at;
+  };
+  if (!s.valuePanel) {
+    v.forEachVec(s.kvHeads * s.headDim, [&](Value d) {
+      v.vstore(v.vload(k, {r, d}), kc, keyAt(d));
+      v.vstore(v.vload(val, {r, d}), vcView, keyAt(d));
+    });
+    return;
+  }
+  // Each kv head's lanes in turn, so that its index is static.
+  for (int64_t kvh = 0; kvh < s.kvHeads; ++kvh)
+    v.forEachVec(s.headDim, [&](Value d) {
+      Value col = arith::AddIOp::create(v.b, v.loc, d,
+                                        v.idx(kvh * s.headDim));
+      v.vstore(v.vload(k, {r, col}), kc, keyAt(col));
+      v.vstore(v.vload(val, {r, col}), vcView,
+               valueIndices(v, s, slot, layer, p, v.idx(kvh), d));
+    });
 }
 
 /// Calls the attention function of shape `s` (named `prefix` and the
@@ -103,8 +132,9 @@ void callAttention(OpBuilder &b, Operation *op, const AttentionShape &s,
   VectorBuilder v{b, op->getLoc()};
   Type index = b.getIndexType();
   const std::string name =
-      llvm::formatv("{0}_r{1}_h{2}_kv{3}_d{4}_c{5}", prefix, s.rows, s.heads,
-                    s.kvHeads, s.headDim, s.context)
+      llvm::formatv("{0}_r{1}_h{2}_kv{3}_d{4}_c{5}{6}", prefix, s.rows,
+                    s.heads, s.kvHeads, s.headDim, s.context,
+                    panelSuffix(s))
           .str();
   func::FuncOp fn = getOrBuildFunction(
       op, name,
@@ -127,11 +157,11 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
     Location loc = op.getLoc();
     auto type = op.getResult().getType();
     auto cacheType = op.getKeyCache().getType();
-    const AttentionShape s{type.getDimSize(0),
-                           static_cast<int64_t>(op.getNumHeads()),
-                           static_cast<int64_t>(op.getNumKvHeads()),
-                           op.getHeadDim(), cacheType.getDimSize(1)};
-    const int64_t kvWidth = s.kvHeads * s.headDim;
+    AttentionShape s{type.getDimSize(0),
+                     static_cast<int64_t>(op.getNumHeads()),
+                     static_cast<int64_t>(op.getNumKvHeads()), op.getHeadDim(),
+                     cacheType.getDimSize(1)};
+    s.valuePanel = static_cast<int64_t>(op.getValuePanel().value_or(0));
     Value q = v.buffer(op.getQuery()), k = v.buffer(op.getKey()),
           val = v.buffer(op.getValue());
     Value kc = op.getKeyCache(), vc = op.getValueCache(),
@@ -139,12 +169,10 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
     Value layer = v.idx(static_cast<int64_t>(op.getLayer()));
 
     // The new rows into the caches.
+    Value vcView = valueCacheView(v, s, vc);
     v.forEach(0, s.rows, [&](Value r) {
-      Value p = arith::AddIOp::create(rewriter, loc, pos, r);
-      v.forEachVec(kvWidth, [&](Value d) {
-        v.vstore(v.vload(k, {r, d}), kc, {layer, p, d});
-        v.vstore(v.vload(val, {r, d}), vc, {layer, p, d});
-      });
+      storeCacheRow(v, s, k, val, r, kc, vcView, Value(), layer,
+                    arith::AddIOp::create(rewriter, loc, pos, r));
     });
 
     // The (row, head) pairs, split among the runtime's threads; with
@@ -194,12 +222,13 @@ struct BatchAttentionLowering : OpRewritePattern<BatchAttentionOp> {
                      static_cast<int64_t>(op.getNumKvHeads()), op.getHeadDim(),
                      cacheType.getDimSize(2)};
     s.batch = true;
-    const int64_t kvWidth = s.kvHeads * s.headDim;
+    s.valuePanel = static_cast<int64_t>(op.getValuePanel().value_or(0));
     Value q = v.buffer(op.getQuery()), k = v.buffer(op.getKey()),
           val = v.buffer(op.getValue()), positions = v.buffer(op.getPositions()),
           slots = v.buffer(op.getSlots());
     Value kc = op.getKeyCache(), vc = op.getValueCache();
     Value layer = v.idx(static_cast<int64_t>(op.getLayer()));
+    Value vcView = valueCacheView(v, s, vc);
     Type index = rewriter.getIndexType();
     // args = {layer, positions[R], slots[R]} as indices.
     auto argsType = MemRefType::get({1 + 2 * s.rows}, index);
@@ -219,10 +248,7 @@ struct BatchAttentionLowering : OpRewritePattern<BatchAttentionOp> {
           rewriter, loc, slot, args,
           ValueRange{arith::AddIOp::create(rewriter, loc, r,
                                            v.idx(1 + s.rows))});
-      v.forEachVec(kvWidth, [&](Value d) {
-        v.vstore(v.vload(k, {r, d}), kc, {slot, layer, p, d});
-        v.vstore(v.vload(val, {r, d}), vc, {slot, layer, p, d});
-      });
+      storeCacheRow(v, s, k, val, r, kc, vcView, slot, layer, p);
     });
     Value att = v.newBuffer(type);
     callAttention(rewriter, op, s, "tern_batch_attention", q, kc, vc, args,

@@ -47,8 +47,31 @@ protected:
   }
   void checkAttention(int64_t rows, int64_t heads, int64_t kvHeads,
                       int64_t hd, int64_t ctx, int64_t layer, int64_t pos,
-                      int64_t stagedFrom = 0);
+                      int64_t stagedFrom = 0, int64_t valuePanel = 0);
 };
+
+/// The value cache [layers, ctx, kvHeads x hd] in the layout of value_panel
+/// p (each kv head's lanes in panels of p, a panel's rows together), or
+/// back from it (`back`).
+std::vector<float> panelLayout(const std::vector<float> &c, int64_t layers,
+                               int64_t ctx, int64_t kvHeads, int64_t hd,
+                               int64_t p, bool back = false) {
+  std::vector<float> out(c.size());
+  const int64_t kv = kvHeads * hd;
+  for (int64_t l = 0; l < layers; ++l)
+    for (int64_t j = 0; j < ctx; ++j)
+      for (int64_t h = 0; h < kvHeads; ++h)
+        for (int64_t d = 0; d < hd; ++d) {
+          const int64_t row = (l * ctx + j) * kv + h * hd + d;
+          const int64_t panel =
+              l * ctx * kv + ((h * (hd / p) + d / p) * ctx + j) * p + d % p;
+          if (back)
+            out[row] = c[panel];
+          else
+            out[panel] = c[row];
+        }
+  return out;
+}
 
 template <typename T> Mem1D<T> view1(std::vector<T> &d) {
   return viewN<T, 1>(d, {static_cast<int64_t>(d.size())});
@@ -117,7 +140,7 @@ TEST_F(NetworkLowering, RopeMatchesReference) {
 void NetworkLowering::checkAttention(int64_t rows, int64_t heads,
                                      int64_t kvHeads, int64_t hd, int64_t ctx,
                                      int64_t layer, int64_t pos,
-                                     int64_t stagedFrom) {
+                                     int64_t stagedFrom, int64_t valuePanel) {
   const int64_t layers = 2;
   const int64_t qd = heads * hd, kv = kvHeads * hd;
   const std::string src = llvm::formatv(R"mlir(
@@ -128,13 +151,15 @@ void NetworkLowering::checkAttention(int64_t rows, int64_t heads,
       %kt = bufferization.to_tensor %k restrict : memref<{0}x{2}xf32> to tensor<{0}x{2}xf32>
       %vt = bufferization.to_tensor %v restrict : memref<{0}x{2}xf32> to tensor<{0}x{2}xf32>
       %a = tern.attention %qt, %kt, %vt into %kc, %vc at %pos
-             {{layer = {5} : i64, num_heads = {6} : i64, num_kv_heads = {7} : i64{8}}
+             {{layer = {5} : i64, num_heads = {6} : i64, num_kv_heads = {7} : i64{8}{9}}
              : tensor<{0}x{1}xf32>, tensor<{0}x{2}xf32>, tensor<{0}x{2}xf32>,
                memref<{3}x{4}x{2}xf32>, memref<{3}x{4}x{2}xf32> -> tensor<{0}x{1}xf32>
       bufferization.materialize_in_destination %a in restrict writable %out : (tensor<{0}x{1}xf32>, memref<{0}x{1}xf32>) -> ()
       return
     })mlir", rows, qd, kv, layers, ctx, layer, heads, kvHeads,
       stagedFrom ? llvm::formatv(", staged_from = {0} : i64", stagedFrom).str()
+                 : std::string(),
+      valuePanel ? llvm::formatv(", value_panel = {0} : i64", valuePanel).str()
                  : std::string()).str();
   Jit jit(src);
   ASSERT_EQ(jit.error, "");
@@ -165,9 +190,15 @@ void NetworkLowering::checkAttention(int64_t rows, int64_t heads,
   std::vector<float> got(rows * qd);
   auto qm = view(q, rows, qd), km = view(k, rows, kv), vm = view(v, rows, kv),
        om = view(got, rows, qd);
+  // The compiled code reads and writes the value cache in its layout.
+  std::vector<float> vcHeld =
+      valuePanel ? panelLayout(vc, layers, ctx, kvHeads, hd, valuePanel) : vc;
   auto kcm = viewN<float, 3>(kc, {layers, ctx, kv}),
-       vcm = viewN<float, 3>(vc, {layers, ctx, kv});
+       vcm = viewN<float, 3>(vcHeld, {layers, ctx, kv});
   f(&qm, &km, &vm, &kcm, &vcm, pos, &om);
+  vc = valuePanel
+           ? panelLayout(vcHeld, layers, ctx, kvHeads, hd, valuePanel, true)
+           : vcHeld;
   EXPECT_TRUE(sameBits(got, want));
   // The caches hold the new rows, and only those changed.
   EXPECT_TRUE(sameBits(std::vector<float>(kc.begin() + layer * ctx * kv,
@@ -227,6 +258,25 @@ TEST_F(NetworkLowering, StagedDecodeAttentionMatchesReference) {
                  /*ctx=*/80, /*layer=*/1, /*pos=*/70, /*stagedFrom=*/1);
   checkAttention(/*rows=*/1, /*heads=*/4, /*kvHeads=*/1, /*hd=*/136,
                  /*ctx=*/80, /*layer=*/1, /*pos=*/0, /*stagedFrom=*/1);
+}
+
+TEST_F(NetworkLowering, AttentionOverValuePanelsMatchesReference) {
+  // value_panel: the value cache in panels of lanes, each panel's rows
+  // together; the same outputs, and the new rows stored in that layout.
+  // Prefill rows (items of 4 query heads), decode's one range, and
+  // decode's three ranges over 2B4T's heads in panels of 32 and 128.
+  checkAttention(/*rows=*/8, /*heads=*/8, /*kvHeads=*/2, /*hd=*/32,
+                 /*ctx=*/24, /*layer=*/1, /*pos=*/5, /*stagedFrom=*/0,
+                 /*valuePanel=*/16);
+  checkAttention(/*rows=*/1, /*heads=*/4, /*kvHeads=*/2, /*hd=*/64,
+                 /*ctx=*/40, /*layer=*/0, /*pos=*/30, /*stagedFrom=*/0,
+                 /*valuePanel=*/32);
+  checkAttention(/*rows=*/1, /*heads=*/20, /*kvHeads=*/5, /*hd=*/128,
+                 /*ctx=*/200, /*layer=*/1, /*pos=*/191, /*stagedFrom=*/100,
+                 /*valuePanel=*/32);
+  checkAttention(/*rows=*/1, /*heads=*/20, /*kvHeads=*/5, /*hd=*/128,
+                 /*ctx=*/200, /*layer=*/0, /*pos=*/140, /*stagedFrom=*/100,
+                 /*valuePanel=*/128);
 }
 
 TEST_F(NetworkLowering, SquaredReluGateMatchesReference) {

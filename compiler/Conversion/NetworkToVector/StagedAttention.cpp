@@ -15,10 +15,14 @@
 //      of position and the weights, as the one-range form computes them.
 //   3. output: an item is a kv head and one output pass (groups of lanes of
 //      its query heads); each lane is the in-order sum over all positions.
+//      With the ops' value_panel (the value cache in panels of the lanes
+//      one pass reads, each panel's rows together) an item reads one panel
+//      in order.
 //
 // Every value is computed by the same operations in the same order as in
-// the one-range form, so the output is identical. Both the scores and the
-// output prefetch the rows kStagedPrefetch positions ahead.
+// the one-range form, so the output is identical. The scores, and the
+// output over whole value rows, prefetch the rows kStagedPrefetch
+// positions ahead.
 //
 //===----------------------------------------------------------------------===//
 
@@ -77,6 +81,7 @@ void setKvHead(AttentionItem &it, Value kvh) {
   const AttentionShape &s = it.s;
   Value h0 = arith::MulIOp::create(v.b, v.loc, kvh, v.idx(s.group()));
   it.scoreRow = h0;
+  it.kvHead = kvh;
   it.kvBase = arith::MulIOp::create(v.b, v.loc, kvh, v.idx(s.headDim));
   it.qBase.clear();
   for (int64_t i = 0; i < it.g; ++i)
@@ -147,7 +152,11 @@ void buildOutput(OpBuilder &b, Block *body, const AttentionShape &s) {
   VectorBuilder v{b, b.getUnknownLoc()};
   StageArgs a = loadArgs(v, body->getArgument(3));
   AttentionItem it = kvHeadItem(v, s, a);
-  it.vc = body->getArgument(0);
+  it.vc = valueCacheView(v, s, body->getArgument(0));
+  // A panel's rows are one stream, which the hardware prefetchers follow:
+  // prefetching them too was slower (docs/performance.md, "Value panels").
+  if (s.valuePanel)
+    it.prefetchAhead = 0;
   it.scores = body->getArgument(1);
   it.att = body->getArgument(2);
   const int64_t passes = it.outputPasses();
@@ -175,8 +184,8 @@ func::FuncOp stageFunction(OpBuilder &b, Operation *op, const AttentionShape &s,
   SmallVector<Type> types(memrefs.begin(), memrefs.end());
   types.append(2, b.getIndexType());
   const std::string name =
-      llvm::formatv("tern_attention_{0}_h{1}_kv{2}_d{3}_c{4}", stage, s.heads,
-                    s.kvHeads, s.headDim, s.context)
+      llvm::formatv("tern_attention_{0}_h{1}_kv{2}_d{3}_c{4}{5}", stage,
+                    s.heads, s.kvHeads, s.headDim, s.context, panelSuffix(s))
           .str();
   return getOrBuildFunction(
       op, name, b.getFunctionType(types, {}),

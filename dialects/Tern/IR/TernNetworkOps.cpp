@@ -103,6 +103,16 @@ LogicalResult RopeOp::verify() {
   return success();
 }
 
+/// A value panel of P lanes: a multiple of 16 (the output's vectors) that
+/// divides the head width hd.
+template <typename Op> LogicalResult verifyValuePanel(Op op, int64_t hd) {
+  std::optional<uint64_t> p = op.getValuePanel();
+  if (p && (*p % 16 || hd % static_cast<int64_t>(*p)))
+    return op.emitOpError() << "value_panel " << *p << " must be a multiple "
+                            << "of 16 that divides the head width " << hd;
+  return success();
+}
+
 /// The query, key, value and result shapes attention and batch_attention
 /// both require.
 template <typename Op> LogicalResult verifyAttentionRows(Op op) {
@@ -151,6 +161,8 @@ LogicalResult AttentionOp::verify() {
                          << dim(getKeyCache(), 0) << "-layer cache";
   if (getStagedFrom() && rows != 1)
     return emitOpError() << "staged_from applies to one row, not " << rows;
+  if (failed(verifyValuePanel(*this, hd)))
+    return failure();
   if (rows > dim(getKeyCache(), 1))
     return emitOpError() << rows << " rows do not fit the "
                          << dim(getKeyCache(), 1) << "-position cache";
@@ -186,7 +198,7 @@ LogicalResult BatchAttentionOp::verify() {
   if (static_cast<int64_t>(getLayer()) >= kc.getDimSize(1))
     return emitOpError() << "layer " << getLayer() << " is outside the "
                          << kc.getDimSize(1) << "-layer cache";
-  return success();
+  return verifyValuePanel(*this, hd);
 }
 
 LogicalResult SquaredReluGateOp::verify() {

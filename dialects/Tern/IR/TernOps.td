@@ -398,6 +398,15 @@ def Tern_AttentionOp : Tern_Op<"attention"> {
     value row read once per group). The arithmetic, order of every sum
     included, is the same.
 
+    `value_panel = P` (set by tern-select-kernels on every attention op of
+    a module alike, as the entry points share the caches): the value cache
+    holds each kv head's D lanes as D / P panels of P lanes, each panel's
+    rows together: within a layer, lane d of kv head h at position j lies
+    at `(h * (D / P) + d / P) * context * P + j * P + d % P` instead of
+    `j * kv heads * D + h * D + d`, so that the output, which reads a few
+    lanes of every row, reads them in order. P is a multiple of 16 that
+    divides D. The key cache keeps whole rows.
+
     The caches are state: the op reads and writes them.
 
     Example:
@@ -420,7 +429,8 @@ def Tern_AttentionOp : Tern_Op<"attention"> {
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$layer,
                        ConfinedAttr<I64Attr, [IntPositive]>:$num_heads,
                        ConfinedAttr<I64Attr, [IntPositive]>:$num_kv_heads,
-                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$staged_from);
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$staged_from,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$value_panel);
   let results = (outs StaticShapeTensorOf<[F32]>:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value `into` $key_cache `,` $value_cache `at` $position
@@ -444,7 +454,8 @@ def Tern_BatchAttentionOp : Tern_Op<"batch_attention"> {
     row `positions[r]` of layer `layer` of its slot, then row r attends to
     rows `[0, positions[r]]` of its slot exactly as `tern.attention`
     computes one row. The slots of a batch are distinct; positions must be
-    inside the context (the runtime checks both).
+    inside the context (the runtime checks both). `value_panel` lays out
+    each slot's value cache as `tern.attention`'s.
 
     Example:
 
@@ -468,7 +479,8 @@ def Tern_BatchAttentionOp : Tern_Op<"batch_attention"> {
                        StaticShapeTensorOf<[I64]>:$slots,
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$layer,
                        ConfinedAttr<I64Attr, [IntPositive]>:$num_heads,
-                       ConfinedAttr<I64Attr, [IntPositive]>:$num_kv_heads);
+                       ConfinedAttr<I64Attr, [IntPositive]>:$num_kv_heads,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$value_panel);
   let results = (outs StaticShapeTensorOf<[F32]>:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value `into` $key_cache `,` $value_cache `at`

@@ -451,6 +451,30 @@ func.func @attention_staged_zero(%q: tensor<1x128xf32>, %k: tensor<1x64xf32>, %v
 
 // -----
 
+func.func @attention_value_panel_lanes(%q: tensor<1x128xf32>, %k: tensor<1x64xf32>, %v: tensor<1x64xf32>, %kc: memref<2x16x64xf32>, %vc: memref<2x16x64xf32>, %p: index) {
+  // expected-error @+1 {{'tern.attention' op value_panel 8 must be a multiple of 16 that divides the head width 32}}
+  %a = tern.attention %q, %k, %v into %kc, %vc at %p {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, value_panel = 8 : i64} : tensor<1x128xf32>, tensor<1x64xf32>, tensor<1x64xf32>, memref<2x16x64xf32>, memref<2x16x64xf32> -> tensor<1x128xf32>
+  return
+}
+
+// -----
+
+func.func @attention_value_panel_head(%q: tensor<1x128xf32>, %k: tensor<1x64xf32>, %v: tensor<1x64xf32>, %kc: memref<2x16x64xf32>, %vc: memref<2x16x64xf32>, %p: index) {
+  // expected-error @+1 {{'tern.attention' op value_panel 64 must be a multiple of 16 that divides the head width 32}}
+  %a = tern.attention %q, %k, %v into %kc, %vc at %p {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, value_panel = 64 : i64} : tensor<1x128xf32>, tensor<1x64xf32>, tensor<1x64xf32>, memref<2x16x64xf32>, memref<2x16x64xf32> -> tensor<1x128xf32>
+  return
+}
+
+// -----
+
+func.func @batch_attention_value_panel(%q: tensor<2x128xf32>, %k: tensor<2x64xf32>, %v: tensor<2x64xf32>, %kc: memref<4x2x16x64xf32>, %vc: memref<4x2x16x64xf32>, %p: tensor<2xi64>, %s: tensor<2xi64>) {
+  // expected-error @+1 {{'tern.batch_attention' op value_panel 48 must be a multiple of 16 that divides the head width 32}}
+  %a = tern.batch_attention %q, %k, %v into %kc, %vc at %p slots %s {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, value_panel = 48 : i64} : tensor<2x128xf32>, tensor<2x64xf32>, tensor<2x64xf32>, memref<4x2x16x64xf32>, memref<4x2x16x64xf32>, tensor<2xi64>, tensor<2xi64> -> tensor<2x128xf32>
+  return
+}
+
+// -----
+
 func.func @gate_lanes(%g: tensor<1x12xf32>, %u: tensor<1x12xf32>) {
   // expected-error @+1 {{'tern.squared_relu_gate' op needs rows of a multiple of 8 values, got 12}}
   %h = tern.squared_relu_gate %g, %u : tensor<1x12xf32>
