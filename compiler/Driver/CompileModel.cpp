@@ -231,10 +231,12 @@ llvm::Error Compilation::checkOptions() {
     return fail("--attention-staged-from " +
                 std::to_string(o_.attentionStagedFrom) +
                 " is negative (attended positions; 0: never)");
-  if (o_.attentionValuePanel < 0 || o_.attentionValuePanel % 16)
+  if (o_.attentionValuePanel < 0 ||
+      o_.attentionValuePanel % kValuePanelMultiple)
     return fail("--attention-value-panel " +
-                std::to_string(o_.attentionValuePanel) +
-                " is not a multiple of 16 (lanes per panel; 0: whole rows)");
+                std::to_string(o_.attentionValuePanel) + " is not a multiple of " +
+                std::to_string(kValuePanelMultiple) +
+                " (lanes per panel; 0: whole rows)");
   if (!o_.packing.empty() && !findPacking(o_.packing))
     return fail("--packing: unknown packing '" + o_.packing + "' (" +
                 packingNames() + ")");

@@ -22,6 +22,11 @@ constexpr int64_t kDefaultAttentionStagedFrom = 128;
 /// reads one panel in order.
 constexpr int64_t kDefaultValuePanel = 32;
 
+/// A value panel's lanes are a multiple of this: the output's vectors of
+/// 16 lanes never straddle two panels (tern.attention's verifier requires
+/// it too).
+constexpr int64_t kValuePanelMultiple = 16;
+
 } // namespace mlir::tern
 
 #endif // TERN_COMPILER_TRANSFORMS_ATTENTIONSTAGING_H

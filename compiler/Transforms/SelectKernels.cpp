@@ -74,9 +74,10 @@ struct TernSelectKernelsPass
                " positions is negative (0: never)";
       return success();
     }
-    if (attentionValuePanel < 0 || attentionValuePanel % 16) {
+    if (attentionValuePanel < 0 || attentionValuePanel % kValuePanelMultiple) {
       error_ = "attention-value-panel: " + std::to_string(attentionValuePanel) +
-               " lanes is not a multiple of 16 (0: whole rows)";
+               " lanes is not a multiple of " +
+               std::to_string(kValuePanelMultiple) + " (0: whole rows)";
       return success();
     }
     selector_.emplace(std::move(*t), db_ ? &*db_ : nullptr, preferred,

@@ -91,14 +91,14 @@ void setKvHead(AttentionItem &it, Value kvh) {
 
 /// An item of the scores or output range: the one row, all positions up
 /// to `a.len`, the query heads of one kv head (setKvHead), its rows
-/// prefetched kStagedPrefetch positions ahead.
+/// prefetched `prefetchAhead` positions ahead (0: none).
 AttentionItem kvHeadItem(VectorBuilder &v, const AttentionShape &s,
-                         const StageArgs &a) {
+                         const StageArgs &a, int64_t prefetchAhead) {
   AttentionItem it(v, s, s.group());
   it.layer = a.layer;
   it.r = v.idx(0);
   it.len = a.len;
-  it.prefetchAhead = kStagedPrefetch;
+  it.prefetchAhead = prefetchAhead;
   return it;
 }
 
@@ -108,7 +108,7 @@ AttentionItem kvHeadItem(VectorBuilder &v, const AttentionShape &s,
 void buildScores(OpBuilder &b, Block *body, const AttentionShape &s) {
   VectorBuilder v{b, b.getUnknownLoc()};
   StageArgs a = loadArgs(v, body->getArgument(3));
-  AttentionItem it = kvHeadItem(v, s, a);
+  AttentionItem it = kvHeadItem(v, s, a, kStagedPrefetch);
   it.q = body->getArgument(0);
   it.kc = body->getArgument(1);
   it.scores = body->getArgument(2);
@@ -151,12 +151,10 @@ void buildSoftmax(OpBuilder &b, Block *body, const AttentionShape &s) {
 void buildOutput(OpBuilder &b, Block *body, const AttentionShape &s) {
   VectorBuilder v{b, b.getUnknownLoc()};
   StageArgs a = loadArgs(v, body->getArgument(3));
-  AttentionItem it = kvHeadItem(v, s, a);
-  it.vc = valueCacheView(v, s, body->getArgument(0));
   // A panel's rows are one stream, which the hardware prefetchers follow:
   // prefetching them too was slower (docs/performance.md, "Value panels").
-  if (s.valuePanel)
-    it.prefetchAhead = 0;
+  AttentionItem it = kvHeadItem(v, s, a, s.valuePanel ? 0 : kStagedPrefetch);
+  it.vc = valueCacheView(v, s, body->getArgument(0));
   it.scores = body->getArgument(1);
   it.att = body->getArgument(2);
   const int64_t passes = it.outputPasses();
