@@ -209,7 +209,7 @@ float screenScanLogit(const int16_t *u, float xs, const uint8_t *codes,
 
 float headScreenBound(const float *w, const uint8_t *codes, float scale,
                       int64_t cols) {
-  // In double: |w - s q|, |w| and s sum|q|.
+  // In double: |w - s q|^2, |w|^2 and s sum|q|.
   double err = 0, norm = 0, l1 = 0;
   for (int64_t i = 0; i < cols; ++i) {
     const double q = static_cast<double>(static_cast<int8_t>(codes[i])) * scale;
@@ -217,6 +217,11 @@ float headScreenBound(const float *w, const uint8_t *codes, float scale,
     norm += double(w[i]) * w[i];
     l1 += std::fabs(q);
   }
+  return screenBoundFromSums(err, norm, l1, cols);
+}
+
+float screenBoundFromSums(double err2, double norm2, double l1,
+                          int64_t cols) {
   // The token row's rounding: |x[j]| xs rounds once in f32 and then to an
   // integer (clamped to K, which |x[j]| xs exceeds by at most its
   // rounding), so |u[j] - x[j] xs| <= 1/2 + 2 K u; 1 / xs <= max|x| (1 +
@@ -230,7 +235,7 @@ float headScreenBound(const float *w, const uint8_t *codes, float scale,
   // more: a factor of 1 + 2^-10 covers those for any n below 2^13, and 4 n
   // u for longer rows.
   const double gamma = n * u / (1 - n * u);
-  const double bound = (std::sqrt(err) + gamma * std::sqrt(norm) + rows) *
+  const double bound = (std::sqrt(err2) + gamma * std::sqrt(norm2) + rows) *
                        (1 + 0x1p-10 + 4 * n * u);
   // Rounded up to f32.
   float c = static_cast<float>(bound);

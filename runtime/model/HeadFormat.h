@@ -163,6 +163,13 @@ HeadFormat headCodesFormat(HeadFormat format);
 float headScreenBound(const float *w, const uint8_t *codes, float scale,
                       int64_t cols);
 
+/// headScreenBound from a row's sums in double: `err2` = |w - s q|^2,
+/// `norm2` = |w|^2 and `l1` = sum_j |s q[j]| over its `cols` weights (any
+/// code whose scan sums exactly against the token row of quantizeScreenRow:
+/// ScreenCode.h).
+float screenBoundFromSums(double err2, double norm2, double l1,
+                          int64_t cols);
+
 /// Refines `logits` [vocab] (the int8 logits a[v] of the token row x
 /// [hidden]) in place as the screened format describes; `nativeRow(v)`
 /// gives dotHead(x, float(w[v])). Returns how many rows it recomputed.

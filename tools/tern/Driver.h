@@ -1,11 +1,12 @@
 //===- Driver.h - What the tern driver's command files share --------------===//
 //
-// `tern` is one executable with subcommands in two files: the runtime's
+// `tern` is one executable with subcommands in three files: the runtime's
 // (RuntimeCommands.cpp: run, bench, perplexity, inspect, tokenize,
-// detokenize, synth, convert, compare-logits), which need only the runtime and LLVM's command line
+// detokenize, synth, convert, compare-logits; ScreenStudyCommand.cpp:
+// screen-study), which need only the runtime and LLVM's command line
 // library, and the compiler's (CompilerCommands.cpp: compile, tune,
 // kernels), built only with the compiler. A build without MLIR
-// (-DTERN_ENABLE_COMPILER=OFF, as CI's sanitizer build) has the first half.
+// (-DTERN_ENABLE_COMPILER=OFF, as CI's sanitizer build) has the runtime's.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_TOOLS_TERN_DRIVER_H

@@ -1,0 +1,155 @@
+//===- ScreenStudy.cpp - How many rows a head screen would recompute -----===//
+
+#include "runtime/reference/ScreenStudy.h"
+
+#include "runtime/model/HeadFormat.h"
+#include "runtime/reference/ReferenceModel.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tern {
+
+OrError<ScreenStudyRows>
+screenStudyRows(std::shared_ptr<const ModelDescription> model,
+                const std::vector<TokenId> &prompt, int64_t generate,
+                int threads) {
+  using R = OrError<ScreenStudyRows>;
+  if (prompt.empty())
+    return R::failure("screen study: the prompt has no tokens");
+  if (generate < 0)
+    return R::failure("screen study: " + std::to_string(generate) +
+                      " tokens to generate");
+  const ModelConfig &c = model->config;
+  const int64_t count = static_cast<int64_t>(prompt.size()) + generate;
+  if (count > c.maxPositions)
+    return R::failure("screen study: " + std::to_string(prompt.size()) +
+                      " prompt tokens and " + std::to_string(generate) +
+                      " generated exceed the model's context of " +
+                      std::to_string(c.maxPositions));
+  ReferenceOptions options;
+  options.threads = threads;
+  options.contextSize = count;
+  auto ref = ReferenceModel::create(model, options);
+  if (!ref)
+    return R::failure(ref.error);
+  ReferenceModel &m = **ref;
+  const int64_t hidden = c.hiddenSize, vocab = c.vocabSize;
+  ScreenStudyRows rows;
+  rows.count = count;
+  rows.hidden.resize(static_cast<size_t>(count * hidden));
+  rows.logits.resize(static_cast<size_t>(count * vocab));
+  const int64_t n = static_cast<int64_t>(prompt.size());
+  std::string bad = m.forward(prompt.data(), n, rows.logits.data(), true);
+  if (!bad.empty())
+    return R::failure(bad);
+  std::copy(m.lastHidden().begin(), m.lastHidden().end(), rows.hidden.begin());
+  for (int64_t t = n; t < count; ++t) {
+    const float *last = &rows.logits[(t - 1) * vocab];
+    const TokenId next = static_cast<TokenId>(
+        std::max_element(last, last + vocab) - last);
+    bad = m.forward(&next, 1, &rows.logits[t * vocab], false);
+    if (!bad.empty())
+      return R::failure(bad);
+    std::copy(m.lastHidden().begin(), m.lastHidden().end(),
+              rows.hidden.begin() + t * hidden);
+  }
+  return R(std::move(rows));
+}
+
+namespace {
+
+struct TokenRow {
+  std::vector<int16_t> u;
+  float xs = 1.0f;
+};
+
+/// Each code's logits a [count, vocab] and bounds [vocab] over the head.
+void scanHead(const ModelDescription &model, const ScreenCode &code,
+              const std::vector<TokenRow> &tokens, ThreadPool &pool,
+              std::vector<float> &a, std::vector<float> &bounds) {
+  const DenseTensor &head = model.output ? *model.output : model.tokenEmbedding;
+  const int64_t cols = head.cols, vocab = head.rows;
+  const int64_t count = static_cast<int64_t>(tokens.size());
+  pool.parallelFor(vocab, [&](int64_t begin, int64_t end) {
+    std::vector<float> w(static_cast<size_t>(cols));
+    std::vector<int8_t> q(static_cast<size_t>(cols));
+    std::vector<float> scales(
+        static_cast<size_t>(screenCodeScalesPerRow(code, cols)));
+    for (int64_t v = begin; v < end; ++v) {
+      denseRowToFloat(head, v, w.data());
+      quantizeScreenCodeRow(code, w.data(), cols, q.data(), scales.data());
+      bounds[v] = screenCodeBound(code, w.data(), q.data(), scales.data(), cols);
+      for (int64_t t = 0; t < count; ++t)
+        a[t * vocab + v] = screenCodeLogit(code, tokens[t].u.data(),
+                                           tokens[t].xs, q.data(),
+                                           scales.data(), cols);
+    }
+  });
+}
+
+} // namespace
+
+OrError<std::vector<ScreenStudyResult>>
+studyScreens(const ModelDescription &model, const ScreenStudyRows &rows,
+             const std::vector<ScreenCode> &codes, ThreadPool &pool) {
+  using R = OrError<std::vector<ScreenStudyResult>>;
+  const DenseTensor &head = model.output ? *model.output : model.tokenEmbedding;
+  const int64_t cols = head.cols, vocab = head.rows;
+  for (const ScreenCode &code : codes) {
+    std::string bad = checkScreenCode(code, cols);
+    if (!bad.empty())
+      return R::failure("screen study: " + bad);
+  }
+  std::vector<TokenRow> tokens(static_cast<size_t>(rows.count));
+  for (int64_t t = 0; t < rows.count; ++t) {
+    tokens[t].u.resize(static_cast<size_t>(cols));
+    tokens[t].xs =
+        quantizeScreenRow(&rows.hidden[t * cols], cols, tokens[t].u.data());
+  }
+  std::vector<ScreenStudyResult> results;
+  std::vector<float> a(static_cast<size_t>(rows.count * vocab));
+  std::vector<float> bounds(static_cast<size_t>(vocab));
+  for (const ScreenCode &code : codes) {
+    scanHead(model, code, tokens, pool, a, bounds);
+    ScreenStudyResult r;
+    r.code = code;
+    r.bytesPerWeight = screenCodeBytesPerWeight(code, cols);
+    for (int64_t t = 0; t < rows.count; ++t) {
+      const float *native = &rows.logits[t * vocab];
+      float *logits = &a[t * vocab];
+      r.recomputed.push_back(screenHeadLogits(
+          &rows.hidden[t * cols], cols, bounds.data(), vocab, logits,
+          [&](int64_t v) { return native[v]; }));
+      const int64_t got = std::max_element(logits, logits + vocab) - logits;
+      const int64_t want = std::max_element(native, native + vocab) - native;
+      if (got != want || logits[got] != native[want])
+        return R::failure("screen study: " + screenCodeName(code) +
+                          " picked row " + std::to_string(got) +
+                          " for token row " + std::to_string(t) +
+                          ", the native head row " + std::to_string(want) +
+                          " (a bound that does not hold)");
+    }
+    results.push_back(std::move(r));
+  }
+  return R(std::move(results));
+}
+
+uint64_t screenStudyBodyBytes(const ModelDescription &model) {
+  uint64_t bytes = model.outputNorm.size * sizeof(float);
+  for (const LayerWeights &l : model.layers) {
+    for (const TernaryTensor *t : bitLinearWeights(l))
+      bytes += static_cast<uint64_t>(t->rows * t->cols / 4);
+    for (const FloatTensor *f :
+         {&l.attnNorm, &l.attnSubNorm, &l.ffnNorm, &l.ffnSubNorm})
+      bytes += static_cast<uint64_t>(f->size) * sizeof(float);
+  }
+  return bytes;
+}
+
+int64_t screenStudyNativeBytesPerWeight(const ModelDescription &model) {
+  const DenseTensor &head = model.output ? *model.output : model.tokenEmbedding;
+  return head.type == DenseType::F32 ? 4 : 2;
+}
+
+} // namespace tern
