@@ -49,13 +49,15 @@ static cl::opt<int64_t> studyGenerate("n",
                                       cl::value_desc("N"), cl::init(32),
                                       cl::sub(studyCmd),
                                       cl::cat(tern::cli::category()));
+#define TERN_DEFAULT_SCREEN_CODES                                              \
+  "b8row,b8g32,b7g32,b6g32,b6g64,b5g16,b5g32,b4g16,b4g32"
 static cl::opt<std::string> studyCodes(
     "codes",
     cl::desc("Screen codes, comma-separated: b<bits>row or b<bits>g<group> "
              "(bits 2-8, one f32 scale per group), int8 (b8row, the "
-             "screened head's copy), q4 (b4g32)"),
-    cl::value_desc("LIST"),
-    cl::init("b8row,b8g32,b7g32,b6g32,b6g64,b5g16,b5g32,b4g16,b4g32"),
+             "screened head's copy), q4 (b4g32); default "
+             TERN_DEFAULT_SCREEN_CODES),
+    cl::value_desc("LIST"), cl::init(TERN_DEFAULT_SCREEN_CODES),
     cl::sub(studyCmd), cl::cat(tern::cli::category()));
 static cl::opt<int> studyThreads("t", cl::desc("Threads (default: all)"),
                                  cl::value_desc("N"), cl::init(0),
