@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <utility>
 
 namespace tern {
 
@@ -90,17 +92,87 @@ void scanHead(const ModelDescription &model, const ScreenCode &code,
 
 } // namespace
 
+std::string screenPlanName(const ScreenPlan &plan) {
+  return screenCodeName(plan.first) +
+         (plan.refine ? "+" + screenCodeName(*plan.refine) : std::string());
+}
+
+OrError<ScreenPlan> parseScreenPlan(const std::string &name) {
+  using R = OrError<ScreenPlan>;
+  const size_t plus = name.find('+');
+  OrError<ScreenCode> first = parseScreenCode(name.substr(0, plus));
+  if (!first)
+    return R::failure(first.error);
+  ScreenPlan plan{*first, std::nullopt};
+  if (plus == std::string::npos)
+    return R(plan);
+  OrError<ScreenCode> refine = parseScreenCode(name.substr(plus + 1));
+  if (!refine)
+    return R::failure(refine.error);
+  if (refine->bits <= first->bits)
+    return R::failure("screen plan '" + name + "': the refining code " +
+                      screenCodeName(*refine) + " has no more bits than " +
+                      screenCodeName(*first));
+  plan.refine = *refine;
+  return R(plan);
+}
+
+namespace {
+
+/// The two-stage rule over one token row `x` [hidden]: `a1` [vocab] (the
+/// first code's logits, refined in place into the screen's logits) with
+/// `b1`, the refining code's logits `a2` with `b2`. Returns the rows read
+/// in the refining code and the rows recomputed.
+std::pair<int64_t, int64_t> twoStageLogits(const float *x, int64_t hidden,
+                                           const float *b1, const float *a2,
+                                           const float *b2, int64_t vocab,
+                                           float *a1, const float *native) {
+  const float n = std::sqrt(dotHead(x, x, hidden));
+  if (!(n >= kScreenTinyNorm && n < std::numeric_limits<float>::infinity())) {
+    std::copy(native, native + vocab, a1);
+    return {0, vocab};
+  }
+  int64_t p = 0;
+  float best = -std::numeric_limits<float>::infinity();
+  for (int64_t v = 0; v < vocab; ++v) {
+    const float low = a1[v] - screenMargin(a1[v], b1[v], n);
+    if (low > best) {
+      best = low;
+      p = v;
+    }
+  }
+  const float threshold = native[p];
+  a1[p] = threshold;
+  int64_t refined = 0, recomputed = 1;
+  for (int64_t v = 0; v < vocab; ++v) {
+    if (v == p || a1[v] + screenMargin(a1[v], b1[v], n) < threshold)
+      continue;
+    ++refined;
+    if (a2[v] + screenMargin(a2[v], b2[v], n) >= threshold) {
+      a1[v] = native[v];
+      ++recomputed;
+    } else {
+      a1[v] = a2[v];
+    }
+  }
+  return {refined, recomputed};
+}
+
+} // namespace
+
 OrError<std::vector<ScreenStudyResult>>
 studyScreens(const ModelDescription &model, const ScreenStudyRows &rows,
-             const std::vector<ScreenCode> &codes, ThreadPool &pool) {
+             const std::vector<ScreenPlan> &plans, ThreadPool &pool) {
   using R = OrError<std::vector<ScreenStudyResult>>;
   const DenseTensor &head = model.output ? *model.output : model.tokenEmbedding;
   const int64_t cols = head.cols, vocab = head.rows;
-  for (const ScreenCode &code : codes) {
-    std::string bad = checkScreenCode(code, cols);
-    if (!bad.empty())
-      return R::failure("screen study: " + bad);
-  }
+  for (const ScreenPlan &plan : plans)
+    for (const ScreenCode *code :
+         {&plan.first, plan.refine ? &*plan.refine : nullptr}) {
+      std::string bad = code ? checkScreenCode(*code, cols) : "";
+      if (!bad.empty())
+        return R::failure("screen study: " + bad);
+    }
   std::vector<TokenRow> tokens(static_cast<size_t>(rows.count));
   for (int64_t t = 0; t < rows.count; ++t) {
     tokens[t].u.resize(static_cast<size_t>(cols));
@@ -108,27 +180,44 @@ studyScreens(const ModelDescription &model, const ScreenStudyRows &rows,
         quantizeScreenRow(&rows.hidden[t * cols], cols, tokens[t].u.data());
   }
   std::vector<ScreenStudyResult> results;
-  std::vector<float> a(static_cast<size_t>(rows.count * vocab));
-  std::vector<float> bounds(static_cast<size_t>(vocab));
-  for (const ScreenCode &code : codes) {
-    scanHead(model, code, tokens, pool, a, bounds);
+  const size_t all = static_cast<size_t>(rows.count * vocab);
+  std::vector<float> a(all), bounds(static_cast<size_t>(vocab));
+  std::vector<float> a2, bounds2;
+  for (const ScreenPlan &plan : plans) {
+    scanHead(model, plan.first, tokens, pool, a, bounds);
     ScreenStudyResult r;
-    r.code = code;
-    r.bytesPerWeight = screenCodeBytesPerWeight(code, cols);
+    r.plan = plan;
+    r.bytesPerWeight = screenCodeBytesPerWeight(plan.first, cols);
+    if (plan.refine) {
+      a2.resize(all);
+      bounds2.resize(static_cast<size_t>(vocab));
+      scanHead(model, *plan.refine, tokens, pool, a2, bounds2);
+      r.refineBytesPerWeight = screenCodeBytesPerWeight(*plan.refine, cols);
+    }
     for (int64_t t = 0; t < rows.count; ++t) {
+      const float *x = &rows.hidden[t * cols];
       const float *native = &rows.logits[t * vocab];
       float *logits = &a[t * vocab];
-      r.recomputed.push_back(screenHeadLogits(
-          &rows.hidden[t * cols], cols, bounds.data(), vocab, logits,
-          [&](int64_t v) { return native[v]; }));
+      if (plan.refine) {
+        auto [refined, recomputed] =
+            twoStageLogits(x, cols, bounds.data(), &a2[t * vocab],
+                           bounds2.data(), vocab, logits, native);
+        r.refined.push_back(refined);
+        r.recomputed.push_back(recomputed);
+      } else {
+        r.recomputed.push_back(
+            screenHeadLogits(x, cols, bounds.data(), vocab, logits,
+                             [&](int64_t v) { return native[v]; }));
+      }
       const int64_t got = std::max_element(logits, logits + vocab) - logits;
       const int64_t want = std::max_element(native, native + vocab) - native;
       if (got != want || logits[got] != native[want])
-        return R::failure("screen study: " + screenCodeName(code) +
-                          " picked row " + std::to_string(got) +
-                          " for token row " + std::to_string(t) +
-                          ", the native head row " + std::to_string(want) +
-                          " (a bound that does not hold)");
+        return R::failure(
+            "screen study: for token row " + std::to_string(t) + ", " +
+            screenPlanName(plan) + "'s largest logit is row " +
+            std::to_string(got) + "'s " + std::to_string(logits[got]) +
+            ", the native head's row " + std::to_string(want) + "'s " +
+            std::to_string(native[want]) + " (a bound that does not hold)");
     }
     results.push_back(std::move(r));
   }

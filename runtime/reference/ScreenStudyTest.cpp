@@ -77,7 +77,7 @@ TEST(ScreenStudy, EightBitRowsRecomputeWhatTheScreenedHeadDoes) {
   OrError<ScreenStudyRows> rows = screenStudyRows(model, kPrompt, 12, 1);
   ASSERT_TRUE(rows.ok()) << rows.error;
   ThreadPool pool(2);
-  auto results = studyScreens(*model, *rows, {ScreenCode{8, 0}}, pool);
+  auto results = studyScreens(*model, *rows, {ScreenPlan{{8, 0}}}, pool);
   ASSERT_TRUE(results.ok()) << results.error;
   ASSERT_EQ(results->size(), 1u);
   const ScreenStudyResult &r = (*results)[0];
@@ -121,7 +121,8 @@ TEST(ScreenStudy, CoarserCodesRecomputeMoreRows) {
   OrError<ScreenStudyRows> rows = screenStudyRows(model, kPrompt, 16, 2);
   ASSERT_TRUE(rows.ok()) << rows.error;
   ThreadPool pool(2);
-  const std::vector<ScreenCode> codes = {{8, 0}, {6, 32}, {4, 32}, {2, 0}};
+  const std::vector<ScreenPlan> codes = {
+      {{8, 0}}, {{6, 32}}, {{4, 32}}, {{2, 0}}};
   auto results = studyScreens(*model, *rows, codes, pool);
   ASSERT_TRUE(results.ok()) << results.error;
   ASSERT_EQ(results->size(), codes.size());
@@ -132,6 +133,51 @@ TEST(ScreenStudy, CoarserCodesRecomputeMoreRows) {
   EXPECT_LT(totals[0], totals[2]);
   EXPECT_LT(totals[1], totals[3]);
   EXPECT_LE(totals[3], rows->count * model->config.vocabSize);
+}
+
+// A two-stage screen reads again exactly the rows the first code alone
+// would recompute (but the threshold's row), and recomputes natively only
+// those still within reach in the finer code: fewer, and its largest logit
+// is still the native head's (studyScreens checks it).
+TEST(ScreenStudy, TwoStagesRefineTheFirstCodesCandidates) {
+  auto model = tinyModel(9);
+  ASSERT_TRUE(model);
+  OrError<ScreenStudyRows> rows = screenStudyRows(model, kPrompt, 16, 2);
+  ASSERT_TRUE(rows.ok()) << rows.error;
+  ThreadPool pool(2);
+  const ScreenPlan one{{4, 32}}, two{{4, 32}, ScreenCode{8, 32}};
+  auto results = studyScreens(*model, *rows, {one, two}, pool);
+  ASSERT_TRUE(results.ok()) << results.error;
+  const ScreenStudyResult &r1 = (*results)[0], &r2 = (*results)[1];
+  EXPECT_TRUE(r1.refined.empty());
+  EXPECT_EQ(r1.refineBytesPerWeight, 0.0);
+  EXPECT_EQ(r2.refineBytesPerWeight, 1.0 + 4.0 / 32);
+  ASSERT_EQ(r2.refined.size(), static_cast<size_t>(rows->count));
+  int64_t fewer = 0;
+  for (int64_t t = 0; t < rows->count; ++t) {
+    EXPECT_EQ(r2.refined[t], r1.recomputed[t] - 1) << "token row " << t;
+    EXPECT_LE(r2.recomputed[t], r1.recomputed[t]) << "token row " << t;
+    EXPECT_GE(r2.recomputed[t], 1);
+    fewer += r2.recomputed[t] < r1.recomputed[t];
+  }
+  EXPECT_GT(fewer, rows->count / 2);
+}
+
+TEST(ScreenStudy, PlanNames) {
+  for (const char *name : {"b8row", "b5g32+b8g32", "b4g16+b6row"}) {
+    OrError<ScreenPlan> plan = parseScreenPlan(name);
+    ASSERT_TRUE(plan.ok()) << name << ": " << plan.error;
+    EXPECT_EQ(screenPlanName(*plan), name);
+  }
+  EXPECT_EQ(screenPlanName(*parseScreenPlan("q4+int8")), "b4g32+b8row");
+  EXPECT_EQ(parseScreenPlan("b6g32+b6g64").error,
+            "screen plan 'b6g32+b6g64': the refining code b6g64 has no more "
+            "bits than b6g32");
+  EXPECT_NE(parseScreenPlan("b6g32+").error.find("'' is not a screen code"),
+            std::string::npos);
+  EXPECT_NE(parseScreenPlan("b6g32+b8g32+b8row")
+                .error.find("'b8g32+b8row' is not a screen code"),
+            std::string::npos);
 }
 
 TEST(ScreenStudy, BadRequestsAreNamedErrors) {
@@ -147,8 +193,13 @@ TEST(ScreenStudy, BadRequestsAreNamedErrors) {
   OrError<ScreenStudyRows> rows = screenStudyRows(model, kPrompt, 0, 1);
   ASSERT_TRUE(rows.ok()) << rows.error;
   ThreadPool pool(1);
-  EXPECT_EQ(studyScreens(*model, *rows, {ScreenCode{4, 48}}, pool).error,
+  EXPECT_EQ(studyScreens(*model, *rows, {ScreenPlan{{4, 48}}}, pool).error,
             "screen study: b4g48: groups of 48 do not divide a row of 256");
+  EXPECT_EQ(
+      studyScreens(*model, *rows, {ScreenPlan{{4, 32}, ScreenCode{8, 24}}},
+                   pool)
+          .error,
+      "screen study: b8g24: groups of 24 do not divide a row of 256");
 }
 
 // The weights outside the head: 2 bits per ternary weight, 4 bytes per

@@ -2,9 +2,10 @@
 //
 //   tern screen-study MODEL [-p TEXT] [-n N] [--codes LIST] [-t N]
 //
-// For each screen code (runtime/model/ScreenCode.h), how many vocabulary
-// rows an exact screened head would recompute natively per token on this
-// model, and what that leaves of the head's bytes per decoded token
+// For each screen (a code, runtime/model/ScreenCode.h, or a coarse code
+// then a finer one), how many vocabulary rows an exact screened head would
+// read again and recompute natively per token on this model, and what
+// that leaves of the head's bytes per decoded token
 // (runtime/reference/ScreenStudy.h). Runs on the reference forward pass.
 //
 //===----------------------------------------------------------------------===//
@@ -53,9 +54,11 @@ static cl::opt<int64_t> studyGenerate("n",
   "b8row,b8g32,b7g32,b6g32,b6g64,b5g16,b5g32,b4g16,b4g32"
 static cl::opt<std::string> studyCodes(
     "codes",
-    cl::desc("Screen codes, comma-separated: b<bits>row or b<bits>g<group> "
-             "(bits 2-8, one f32 scale per group), int8 (b8row, the "
-             "screened head's copy), q4 (b4g32); default "
+    cl::desc("Screens, comma-separated: a code, b<bits>row or "
+             "b<bits>g<group> (bits 2-8, one f32 scale per group), int8 "
+             "(b8row, the screened head's copy) or q4 (b4g32); or two, "
+             "A+B: the rows within reach in A read again in the finer B; "
+             "default "
              TERN_DEFAULT_SCREEN_CODES),
     cl::value_desc("LIST"), cl::init(TERN_DEFAULT_SCREEN_CODES),
     cl::sub(studyCmd), cl::cat(tern::cli::category()));
@@ -66,23 +69,36 @@ static cl::opt<int> studyThreads("t", cl::desc("Threads (default: all)"),
 
 namespace {
 
-llvm::Expected<std::vector<tern::ScreenCode>> parseCodes() {
+llvm::Expected<std::vector<tern::ScreenPlan>> parsePlans() {
   llvm::SmallVector<llvm::StringRef> names;
   llvm::StringRef(studyCodes).split(names, ',', -1, /*KeepEmpty=*/false);
   if (names.empty())
     return llvm::createStringError("--codes: no screen code given");
-  std::vector<tern::ScreenCode> codes;
+  std::vector<tern::ScreenPlan> plans;
   for (llvm::StringRef name : names) {
-    tern::OrError<tern::ScreenCode> code =
-        tern::parseScreenCode(name.trim().str());
-    if (!code)
-      return llvm::createStringError("--codes: " + code.error);
-    codes.push_back(*code);
+    tern::OrError<tern::ScreenPlan> plan =
+        tern::parseScreenPlan(name.trim().str());
+    if (!plan)
+      return llvm::createStringError("--codes: " + plan.error);
+    plans.push_back(*plan);
   }
-  return codes;
+  return plans;
 }
 
 double mb(double bytes) { return bytes / 1e6; }
+
+/// "median (min-max), mean" of `counts`, and the mean.
+std::pair<std::string, double> summary(std::vector<int64_t> counts) {
+  std::sort(counts.begin(), counts.end());
+  double mean = 0;
+  for (int64_t n : counts)
+    mean += static_cast<double>(n);
+  mean /= static_cast<double>(counts.size());
+  return {llvm::formatv("{0} ({1}-{2}), {3:f1}", counts[counts.size() / 2],
+                        counts.front(), counts.back(), mean)
+              .str(),
+          mean};
+}
 
 void printResults(const tern::ModelDescription &m, int64_t promptTokens,
                   int64_t generated,
@@ -102,31 +118,34 @@ void printResults(const tern::ModelDescription &m, int64_t promptTokens,
       m.sourcePath, head.rows, head.cols, tern::denseTypeName(head.type),
       mb(nativeHead), mb(body), promptTokens, generated,
       mb(body + nativeHead));
-  llvm::outs() << "| code | bytes/weight | rows recomputed per token: median "
-                  "(min-max), mean | head MB/token | decode MB/token | "
-                  "native / screened bytes |\n|---|---|---|---|---|---|\n";
+  llvm::outs() << "rows per token: median (min-max), mean\n\n"
+                  "| code | bytes/weight | rows refined | rows recomputed | "
+                  "head MB/token | decode MB/token | native / screened "
+                  "bytes |\n|---|---|---|---|---|---|---|\n";
   for (const tern::ScreenStudyResult &r : results) {
-    std::vector<int64_t> sorted = r.recomputed;
-    std::sort(sorted.begin(), sorted.end());
-    double mean = 0;
-    for (int64_t n : sorted)
-      mean += static_cast<double>(n);
-    mean /= static_cast<double>(std::max<size_t>(sorted.size(), 1));
-    const double headBytes = weights * r.bytesPerWeight + mean * nativeRow;
+    auto [recomputed, meanRecomputed] = summary(r.recomputed);
+    std::string refined = "-";
+    double headBytes = weights * r.bytesPerWeight + meanRecomputed * nativeRow;
+    if (r.plan.refine) {
+      auto [text, mean] = summary(r.refined);
+      refined = text;
+      headBytes += mean * head.cols * r.refineBytesPerWeight;
+    }
     llvm::outs() << llvm::formatv(
-        "| {0} | {1:f4} | {2} ({3}-{4}), {5:f1} | {6:f1} | {7:f1} | "
-        "{8:f3}x |\n",
-        tern::screenCodeName(r.code), r.bytesPerWeight,
-        sorted[sorted.size() / 2], sorted.front(), sorted.back(), mean,
-        mb(headBytes), mb(body + headBytes),
+        "| {0} | {1:f4}{2} | {3} | {4} | {5:f1} | {6:f1} | {7:f3}x |\n",
+        tern::screenPlanName(r.plan), r.bytesPerWeight,
+        r.plan.refine
+            ? llvm::formatv(" + {0:f4}", r.refineBytesPerWeight).str()
+            : std::string(),
+        refined, recomputed, mb(headBytes), mb(body + headBytes),
         (body + nativeHead) / (body + headBytes));
   }
 }
 
 int runScreenStudy() {
-  auto codes = parseCodes();
-  if (!codes)
-    return fail(llvm::toString(codes.takeError()));
+  auto plans = parsePlans();
+  if (!plans)
+    return fail(llvm::toString(plans.takeError()));
   if (studyGenerate < 0)
     return fail(llvm::formatv("-n {0}: a count of tokens is at least 0",
                               studyGenerate.getValue())
@@ -142,11 +161,13 @@ int runScreenStudy() {
       std::make_shared<const tern::ModelDescription>(std::move(*loaded));
   const tern::DenseTensor &head =
       model->output ? *model->output : model->tokenEmbedding;
-  for (const tern::ScreenCode &code : *codes) {
-    std::string bad = tern::checkScreenCode(code, head.cols);
-    if (!bad.empty())
-      return fail("--codes: " + bad);
-  }
+  for (const tern::ScreenPlan &plan : *plans)
+    for (const tern::ScreenCode *code :
+         {&plan.first, plan.refine ? &*plan.refine : nullptr}) {
+      std::string bad = code ? tern::checkScreenCode(*code, head.cols) : "";
+      if (!bad.empty())
+        return fail("--codes: " + bad);
+    }
   auto tokenizer = tern::buildTokenizer(*model);
   if (!tokenizer)
     return fail(tokenizer.error);
@@ -161,7 +182,7 @@ int runScreenStudy() {
   if (!rows)
     return fail(rows.error);
   tern::ThreadPool pool(threads);
-  auto results = tern::studyScreens(*model, *rows, *codes, pool);
+  auto results = tern::studyScreens(*model, *rows, *plans, pool);
   if (!results)
     return fail(results.error);
   printResults(*model, static_cast<int64_t>(prompt.size()), studyGenerate,
