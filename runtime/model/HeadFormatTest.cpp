@@ -1,6 +1,7 @@
 //===- HeadFormatTest.cpp - Head storage formats --------------------------===//
 
 #include "runtime/model/HeadFormat.h"
+#include "runtime/model/TestRows.h"
 #include "runtime/ternary/Ternary.h"
 
 #include <gtest/gtest.h>
@@ -13,17 +14,9 @@
 #include <vector>
 
 using namespace tern;
+using tern::testrows::randomRow;
 
 namespace {
-
-std::vector<float> randomRow(int64_t n, unsigned seed, float sigma = 0.05f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, sigma);
-  std::vector<float> w(static_cast<size_t>(n));
-  for (float &v : w)
-    v = d(rng);
-  return w;
-}
 
 TEST(HeadFormat, NamesRoundTrip) {
   for (HeadFormat f : {HeadFormat::Native, HeadFormat::Int8, HeadFormat::Q4,

@@ -3,27 +3,19 @@
 #include "runtime/model/ScreenCode.h"
 
 #include "runtime/model/HeadFormat.h"
+#include "runtime/model/TestRows.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <random>
 #include <vector>
 
 using namespace tern;
+using tern::testrows::randomRow;
 
 namespace {
-
-std::vector<float> gaussianRow(int64_t n, unsigned seed, float sigma) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, sigma);
-  std::vector<float> w(static_cast<size_t>(n));
-  for (float &v : w)
-    v = d(rng);
-  return w;
-}
 
 TEST(ScreenCode, Names) {
   for (const char *name : {"b8row", "b6g64", "b2g1", "b4g32", "b5g2560"}) {
@@ -73,7 +65,7 @@ TEST(ScreenCode, EightBitRowsAreTheScreenedHeadsInt8Copy) {
   const ScreenCode code{8, 0};
   for (int64_t n : {64, 2560, 2600}) {
     for (unsigned seed = 0; seed < 12; ++seed) {
-      std::vector<float> w = gaussianRow(n, seed, 0.05f);
+      std::vector<float> w = randomRow(n, seed, 0.05f);
       if (seed % 3 == 1)
         w[static_cast<size_t>(seed % n)] = 2.0f;
       std::vector<uint8_t> codes(static_cast<size_t>(n));
@@ -87,7 +79,7 @@ TEST(ScreenCode, EightBitRowsAreTheScreenedHeadsInt8Copy) {
         ASSERT_EQ(q[i], static_cast<int8_t>(codes[i])) << i;
       EXPECT_EQ(screenCodeBound(code, w.data(), q.data(), &s, n),
                 headScreenBound(w.data(), codes.data(), scale, n));
-      std::vector<float> x = gaussianRow(n, 500 + seed, 1.0f);
+      std::vector<float> x = randomRow(n, 500 + seed, 1.0f);
       std::vector<int16_t> u(static_cast<size_t>(n));
       const float xs = quantizeScreenRow(x.data(), n, u.data());
       EXPECT_EQ(screenCodeLogit(code, u.data(), xs, q.data(), &s, n),
@@ -109,7 +101,7 @@ TEST(ScreenCode, BoundHoldsForEveryCode) {
     const int64_t scales = screenCodeScalesPerRow(code, n);
     float widest = 0; // the largest share of the margin a row used
     for (unsigned seed = 0; seed < 8; ++seed) {
-      std::vector<float> w = gaussianRow(n, seed, 0.05f);
+      std::vector<float> w = randomRow(n, seed, 0.05f);
       if (seed % 4 == 1)
         for (float &v : w)
           v *= 1e-3f;
@@ -125,7 +117,7 @@ TEST(ScreenCode, BoundHoldsForEveryCode) {
         ASSERT_LE(std::abs(q[i]), limit);
       std::vector<int16_t> u(static_cast<size_t>(n));
       for (unsigned t = 0; t < 6; ++t) {
-        std::vector<float> x = gaussianRow(n, 900 + seed * 13 + t, 1.0f);
+        std::vector<float> x = randomRow(n, 900 + seed * 13 + t, 1.0f);
         if (t % 3 == 0)
           for (int64_t i = 0; i < n; ++i)
             x[i] = (w[i] - q[i] * s[i / g]) * 1e3f;
@@ -156,7 +148,7 @@ TEST(ScreenCode, BoundHoldsForEveryCode) {
 // Fewer bits, wider bounds: the bound follows the code's own error.
 TEST(ScreenCode, BoundsWidenWithFewerBits) {
   const int64_t n = 2560;
-  std::vector<float> w = gaussianRow(n, 3, 0.05f);
+  std::vector<float> w = randomRow(n, 3, 0.05f);
   std::vector<int8_t> q(static_cast<size_t>(n));
   std::vector<float> s(static_cast<size_t>(n));
   float last = 0;

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 using namespace tern;
 using namespace tern::testmodels;
@@ -31,6 +32,34 @@ std::shared_ptr<const ModelDescription> tinyModel(uint32_t seed) {
 }
 
 const std::vector<TokenId> kPrompt = {297, 5, 77, 42, 299, 3, 150, 250};
+
+/// The tiny model of `seed`, its token rows for kPrompt and `generate`
+/// greedy tokens, and the study of `plans` over them on 2 threads.
+struct Study {
+  std::shared_ptr<const ModelDescription> model;
+  ScreenStudyRows rows;
+  std::vector<ScreenStudyResult> results;
+};
+
+std::optional<Study> study(uint32_t seed, int64_t generate,
+                           const std::vector<ScreenPlan> &plans) {
+  Study s;
+  s.model = tinyModel(seed);
+  if (!s.model)
+    return std::nullopt;
+  OrError<ScreenStudyRows> rows = screenStudyRows(s.model, kPrompt, generate, 2);
+  EXPECT_TRUE(rows.ok()) << rows.error;
+  if (!rows)
+    return std::nullopt;
+  s.rows = std::move(*rows);
+  ThreadPool pool(2);
+  auto results = studyScreens(*s.model, s.rows, plans, pool);
+  EXPECT_TRUE(results.ok()) << results.error;
+  if (!results)
+    return std::nullopt;
+  s.results = std::move(*results);
+  return s;
+}
 
 // The rows are the reference's: the prompt's positions at once, then one
 // greedy token at a time, each with its normalized hidden state.
@@ -72,15 +101,12 @@ TEST(ScreenStudy, RowsAreTheReferencesGreedyRun) {
 // b8row recomputes exactly the rows the screened head's int8 copy does,
 // computed here from HeadFormat's own functions.
 TEST(ScreenStudy, EightBitRowsRecomputeWhatTheScreenedHeadDoes) {
-  auto model = tinyModel(7);
-  ASSERT_TRUE(model);
-  OrError<ScreenStudyRows> rows = screenStudyRows(model, kPrompt, 12, 1);
-  ASSERT_TRUE(rows.ok()) << rows.error;
-  ThreadPool pool(2);
-  auto results = studyScreens(*model, *rows, {ScreenPlan{{8, 0}}}, pool);
-  ASSERT_TRUE(results.ok()) << results.error;
-  ASSERT_EQ(results->size(), 1u);
-  const ScreenStudyResult &r = (*results)[0];
+  auto st = study(7, 12, {ScreenPlan{{8, 0}}});
+  ASSERT_TRUE(st);
+  const auto &model = st->model;
+  const ScreenStudyRows &rows = st->rows;
+  ASSERT_EQ(st->results.size(), 1u);
+  const ScreenStudyResult &r = st->results[0];
   EXPECT_EQ(r.bytesPerWeight, 1.0 + 4.0 / model->config.hiddenSize);
 
   const DenseTensor &head = model->tokenEmbedding;
@@ -93,12 +119,12 @@ TEST(ScreenStudy, EightBitRowsRecomputeWhatTheScreenedHeadDoes) {
     quantizeHeadRow(HeadFormat::Int8, w.data(), n, &codes[v * n], &scales[v]);
     bounds[v] = headScreenBound(w.data(), &codes[v * n], scales[v], n);
   }
-  ASSERT_EQ(r.recomputed.size(), static_cast<size_t>(rows->count));
+  ASSERT_EQ(r.recomputed.size(), static_cast<size_t>(rows.count));
   std::vector<int16_t> u(static_cast<size_t>(n));
   int64_t some = 0;
-  for (int64_t t = 0; t < rows->count; ++t) {
-    const float *x = &rows->hidden[t * n];
-    const float *native = &rows->logits[t * vocab];
+  for (int64_t t = 0; t < rows.count; ++t) {
+    const float *x = &rows.hidden[t * n];
+    const float *native = &rows.logits[t * vocab];
     const float xs = quantizeScreenRow(x, n, u.data());
     std::vector<float> a(static_cast<size_t>(vocab));
     for (int64_t v = 0; v < vocab; ++v)
@@ -116,23 +142,21 @@ TEST(ScreenStudy, EightBitRowsRecomputeWhatTheScreenedHeadDoes) {
 // Fewer bits, more rows within reach of the best native logit; every code
 // keeps the native head's largest logit (studyScreens checks it).
 TEST(ScreenStudy, CoarserCodesRecomputeMoreRows) {
-  auto model = tinyModel(9);
-  ASSERT_TRUE(model);
-  OrError<ScreenStudyRows> rows = screenStudyRows(model, kPrompt, 16, 2);
-  ASSERT_TRUE(rows.ok()) << rows.error;
-  ThreadPool pool(2);
   const std::vector<ScreenPlan> codes = {
       {{8, 0}}, {{6, 32}}, {{4, 32}}, {{2, 0}}};
-  auto results = studyScreens(*model, *rows, codes, pool);
-  ASSERT_TRUE(results.ok()) << results.error;
-  ASSERT_EQ(results->size(), codes.size());
+  auto st = study(9, 16, codes);
+  ASSERT_TRUE(st);
+  const auto &model = st->model;
+  const ScreenStudyRows &rows = st->rows;
+  const std::vector<ScreenStudyResult> &results = st->results;
+  ASSERT_EQ(results.size(), codes.size());
   std::vector<int64_t> totals;
-  for (const ScreenStudyResult &r : *results)
+  for (const ScreenStudyResult &r : results)
     totals.push_back(
         std::accumulate(r.recomputed.begin(), r.recomputed.end(), int64_t{0}));
   EXPECT_LT(totals[0], totals[2]);
   EXPECT_LT(totals[1], totals[3]);
-  EXPECT_LE(totals[3], rows->count * model->config.vocabSize);
+  EXPECT_LE(totals[3], rows.count * model->config.vocabSize);
 }
 
 // A two-stage screen reads again exactly the rows the first code alone
@@ -140,27 +164,23 @@ TEST(ScreenStudy, CoarserCodesRecomputeMoreRows) {
 // those still within reach in the finer code: fewer, and its largest logit
 // is still the native head's (studyScreens checks it).
 TEST(ScreenStudy, TwoStagesRefineTheFirstCodesCandidates) {
-  auto model = tinyModel(9);
-  ASSERT_TRUE(model);
-  OrError<ScreenStudyRows> rows = screenStudyRows(model, kPrompt, 16, 2);
-  ASSERT_TRUE(rows.ok()) << rows.error;
-  ThreadPool pool(2);
   const ScreenPlan one{{4, 32}}, two{{4, 32}, ScreenCode{8, 32}};
-  auto results = studyScreens(*model, *rows, {one, two}, pool);
-  ASSERT_TRUE(results.ok()) << results.error;
-  const ScreenStudyResult &r1 = (*results)[0], &r2 = (*results)[1];
+  auto st = study(9, 16, {one, two});
+  ASSERT_TRUE(st);
+  const ScreenStudyRows &rows = st->rows;
+  const ScreenStudyResult &r1 = st->results[0], &r2 = st->results[1];
   EXPECT_TRUE(r1.refined.empty());
   EXPECT_EQ(r1.refineBytesPerWeight, 0.0);
   EXPECT_EQ(r2.refineBytesPerWeight, 1.0 + 4.0 / 32);
-  ASSERT_EQ(r2.refined.size(), static_cast<size_t>(rows->count));
+  ASSERT_EQ(r2.refined.size(), static_cast<size_t>(rows.count));
   int64_t fewer = 0;
-  for (int64_t t = 0; t < rows->count; ++t) {
+  for (int64_t t = 0; t < rows.count; ++t) {
     EXPECT_EQ(r2.refined[t], r1.recomputed[t] - 1) << "token row " << t;
     EXPECT_LE(r2.recomputed[t], r1.recomputed[t]) << "token row " << t;
     EXPECT_GE(r2.recomputed[t], 1);
     fewer += r2.recomputed[t] < r1.recomputed[t];
   }
-  EXPECT_GT(fewer, rows->count / 2);
+  EXPECT_GT(fewer, rows.count / 2);
 }
 
 TEST(ScreenStudy, PlanNames) {
