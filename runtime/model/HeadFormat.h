@@ -183,16 +183,17 @@ inline float screenMargin(float a, float c, float n) {
   return c * n + (a < 0 ? -a : a) * 0x1p-20f;
 }
 
-template <typename NativeRow>
-int64_t screenHeadLogits(const float *x, int64_t hidden, const float *bounds,
-                         int64_t vocab, float *logits, NativeRow nativeRow) {
-  const float n = std::sqrt(dotHead(x, x, hidden));
-  if (!(n >= kScreenTinyNorm &&
-        n < std::numeric_limits<float>::infinity())) {
-    for (int64_t v = 0; v < vocab; ++v)
-      logits[v] = nativeRow(v);
-    return vocab;
-  }
+/// Whether a token row of norm `n` is screened (else every row gets its
+/// native logit).
+inline bool screenApplies(float n) {
+  return n >= kScreenTinyNorm && n < std::numeric_limits<float>::infinity();
+}
+
+/// The row p with the best lower bound a[v] - B[v] of `logits` a [vocab]
+/// and `bounds` for a token row of norm `n` (the first of equals; 0 for an
+/// empty vocabulary).
+inline int64_t screenBestLowerBound(const float *logits, const float *bounds,
+                                    int64_t vocab, float n) {
   float best = -std::numeric_limits<float>::infinity();
   int64_t p = 0;
   for (int64_t v = 0; v < vocab; ++v) {
@@ -202,8 +203,21 @@ int64_t screenHeadLogits(const float *x, int64_t hidden, const float *bounds,
       p = v;
     }
   }
+  return p;
+}
+
+template <typename NativeRow>
+int64_t screenHeadLogits(const float *x, int64_t hidden, const float *bounds,
+                         int64_t vocab, float *logits, NativeRow nativeRow) {
+  const float n = std::sqrt(dotHead(x, x, hidden));
+  if (!screenApplies(n)) {
+    for (int64_t v = 0; v < vocab; ++v)
+      logits[v] = nativeRow(v);
+    return vocab;
+  }
   if (vocab == 0)
     return 0;
+  const int64_t p = screenBestLowerBound(logits, bounds, vocab, n);
   const float threshold = nativeRow(p);
   logits[p] = threshold;
   int64_t recomputed = 1;

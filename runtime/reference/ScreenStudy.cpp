@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <utility>
 
 namespace tern {
@@ -128,19 +127,11 @@ std::pair<int64_t, int64_t> twoStageLogits(const float *x, int64_t hidden,
                                            const float *b2, int64_t vocab,
                                            float *a1, const float *native) {
   const float n = std::sqrt(dotHead(x, x, hidden));
-  if (!(n >= kScreenTinyNorm && n < std::numeric_limits<float>::infinity())) {
+  if (!screenApplies(n)) {
     std::copy(native, native + vocab, a1);
     return {0, vocab};
   }
-  int64_t p = 0;
-  float best = -std::numeric_limits<float>::infinity();
-  for (int64_t v = 0; v < vocab; ++v) {
-    const float low = a1[v] - screenMargin(a1[v], b1[v], n);
-    if (low > best) {
-      best = low;
-      p = v;
-    }
-  }
+  const int64_t p = screenBestLowerBound(a1, b1, vocab, n);
   const float threshold = native[p];
   a1[p] = threshold;
   int64_t refined = 0, recomputed = 1;
