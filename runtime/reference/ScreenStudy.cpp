@@ -116,6 +116,13 @@ OrError<ScreenPlan> parseScreenPlan(const std::string &name) {
   return R(plan);
 }
 
+std::string checkScreenPlan(const ScreenPlan &plan, int64_t cols) {
+  std::string bad = checkScreenCode(plan.first, cols);
+  if (bad.empty() && plan.refine)
+    bad = checkScreenCode(*plan.refine, cols);
+  return bad;
+}
+
 namespace {
 
 /// The two-stage rule over one token row `x` [hidden]: `a1` [vocab] (the
@@ -157,13 +164,11 @@ studyScreens(const ModelDescription &model, const ScreenStudyRows &rows,
   using R = OrError<std::vector<ScreenStudyResult>>;
   const DenseTensor &head = model.output ? *model.output : model.tokenEmbedding;
   const int64_t cols = head.cols, vocab = head.rows;
-  for (const ScreenPlan &plan : plans)
-    for (const ScreenCode *code :
-         {&plan.first, plan.refine ? &*plan.refine : nullptr}) {
-      std::string bad = code ? checkScreenCode(*code, cols) : "";
-      if (!bad.empty())
-        return R::failure("screen study: " + bad);
-    }
+  for (const ScreenPlan &plan : plans) {
+    std::string bad = checkScreenPlan(plan, cols);
+    if (!bad.empty())
+      return R::failure("screen study: " + bad);
+  }
   std::vector<TokenRow> tokens(static_cast<size_t>(rows.count));
   for (int64_t t = 0; t < rows.count; ++t) {
     tokens[t].u.resize(static_cast<size_t>(cols));

@@ -61,6 +61,10 @@ std::string screenPlanName(const ScreenPlan &plan);
 /// the refining code must have more bits than the first.
 OrError<ScreenPlan> parseScreenPlan(const std::string &name);
 
+/// An empty string, or why a code of `plan` cannot quantize rows of `cols`
+/// weights (checkScreenCode).
+std::string checkScreenPlan(const ScreenPlan &plan, int64_t cols);
+
 struct ScreenStudyResult {
   ScreenPlan plan;
   /// Bytes per weight of the first code and of the refining one (0: none).

@@ -161,13 +161,11 @@ int runScreenStudy() {
       std::make_shared<const tern::ModelDescription>(std::move(*loaded));
   const tern::DenseTensor &head =
       model->output ? *model->output : model->tokenEmbedding;
-  for (const tern::ScreenPlan &plan : *plans)
-    for (const tern::ScreenCode *code :
-         {&plan.first, plan.refine ? &*plan.refine : nullptr}) {
-      std::string bad = code ? tern::checkScreenCode(*code, head.cols) : "";
-      if (!bad.empty())
-        return fail("--codes: " + bad);
-    }
+  for (const tern::ScreenPlan &plan : *plans) {
+    std::string bad = tern::checkScreenPlan(plan, head.cols);
+    if (!bad.empty())
+      return fail("--codes: " + bad);
+  }
   auto tokenizer = tern::buildTokenizer(*model);
   if (!tokenizer)
     return fail(tokenizer.error);
