@@ -185,6 +185,8 @@ studyScreens(const ModelDescription &model, const ScreenStudyRows &rows,
     r.plan = plan;
     r.bytesPerWeight = screenCodeBytesPerWeight(plan.first, cols);
     if (plan.refine) {
+      // Every row in the refining code too: the study counts the rows a
+      // screen would read in it (twoStageLogits), it does not time them.
       a2.resize(all);
       bounds2.resize(static_cast<size_t>(vocab));
       scanHead(model, *plan.refine, tokens, pool, a2, bounds2);
