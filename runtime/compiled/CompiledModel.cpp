@@ -34,6 +34,9 @@ std::atomic<uint64_t> gRegions{0};
 /// (RunBackend::parallelRegionNanos): two clock reads per region, about
 /// 151 per decoded 2B4T token.
 std::atomic<uint64_t> gRegionNanos{0};
+/// Thread time in them that threads spent out of work
+/// (RunBackend::parallelIdleNanos, ThreadPool::idleNanos).
+std::atomic<uint64_t> gIdleNanos{0};
 
 /// Adds the time from its construction to its destruction to gRegionNanos.
 struct RegionTimer {
@@ -72,9 +75,11 @@ extern "C" void tern_parallel_for(tern_task_fn fn, void *args, int64_t n,
   case tern::Split::balanced:
     break;
   }
+  const uint64_t idle = gPool->idleNanos();
   gPool->parallelForBalanced(
       n, blocks, [&](int64_t begin, int64_t end) { fn(args, begin, end); },
       max_block);
+  gIdleNanos.fetch_add(gPool->idleNanos() - idle, std::memory_order_relaxed);
 }
 
 namespace tern {
@@ -475,6 +480,9 @@ public:
   }
   uint64_t parallelRegionNanos() const override {
     return gRegionNanos.load(std::memory_order_relaxed);
+  }
+  uint64_t parallelIdleNanos() const override {
+    return gIdleNanos.load(std::memory_order_relaxed);
   }
   bool setSplit(tern::Split split) override {
     gSplit.store(split, std::memory_order_relaxed);

@@ -76,6 +76,11 @@ struct Result {
   /// parallel regions, over every repetition after the warm-up
   /// (RunBackend::parallelRegionNanos); negative when not counted.
   double outsideRegions = -1;
+  /// tg tests of one stream: the fraction of the threads' time inside
+  /// those regions that a thread spent out of work, waiting for the
+  /// region's last thread (RunBackend::parallelIdleNanos); negative when
+  /// not counted.
+  double idleInRegions = -1;
   /// tg tests of one stream, where the weights are read from memory: the
   /// stream bandwidth (bytes/s) measured before each repetition and after
   /// the last, so that each repetition has a measurement on either side.
@@ -410,7 +415,10 @@ void printJson(const std::string &model, uint64_t size, int64_t params,
                    {"parallel_regions_per_token", r.regionsPerToken},
                    {"outside_regions_fraction",
                     r.outsideRegions >= 0 ? nlohmann::json(r.outsideRegions)
-                                          : nlohmann::json()}});
+                                          : nlohmann::json()},
+                   {"idle_in_regions_fraction",
+                    r.idleInRegions >= 0 ? nlohmann::json(r.idleInRegions)
+                                         : nlohmann::json()}});
   std::printf("%s\n", out.dump(2, ' ', false,
                                nlohmann::json::error_handler_t::replace)
                           .c_str());
@@ -478,7 +486,7 @@ std::string runTest(RunBackend &b, const BenchOptions &o, int threads,
   // cache) and the generated tokens'.
   const int64_t steps = Repetition::timedPrompt(depth, 0) + t.gen;
   Repetition rep(**lm, depth, t.prompt, t.gen, t.streams);
-  double decodeSeconds = 0, regionSeconds = 0;
+  double decodeSeconds = 0, regionSeconds = 0, idleSeconds = 0;
   for (int i = 0; i <= o.reps; ++i) { // repetition 0 is the warm-up
     if (std::string e = rep.fill(); !e.empty())
       return e;
@@ -486,6 +494,7 @@ std::string runTest(RunBackend &b, const BenchOptions &o, int threads,
       streamOnce();
     const uint64_t regions = b.parallelRegions();
     const uint64_t regionNanos = b.parallelRegionNanos();
+    const uint64_t idleNanos = b.parallelIdleNanos();
     auto s = rep.time();
     if (!s)
       return s.error;
@@ -496,6 +505,8 @@ std::string runTest(RunBackend &b, const BenchOptions &o, int threads,
         decodeSeconds += s->first + s->second;
         regionSeconds +=
             static_cast<double>(b.parallelRegionNanos() - regionNanos) / 1e9;
+        idleSeconds +=
+            static_cast<double>(b.parallelIdleNanos() - idleNanos) / 1e9;
       }
     }
     if (t.pp && !t.tg)
@@ -517,6 +528,8 @@ std::string runTest(RunBackend &b, const BenchOptions &o, int threads,
     streamOnce();
   if (decodeSeconds > 0 && regionSeconds > 0)
     r.outsideRegions = std::max(0.0, 1.0 - regionSeconds / decodeSeconds);
+  if (regionSeconds > 0 && threads > 1)
+    r.idleInRegions = std::min(1.0, idleSeconds / (threads * regionSeconds));
   results.push_back(std::move(r));
   return "";
 }
@@ -640,6 +653,11 @@ int benchMainUnguarded(const std::string &program,
                     "calling thread alone: layer code between regions, "
                     "the runtime's steps)\n",
                     100.0 * r.outsideRegions, r.test.c_str());
+      if (r.idleInRegions >= 0)
+        std::printf("threads idle inside them: %.1f %% of the threads' time "
+                    "in them (out of work, waiting for the region's last "
+                    "thread)\n",
+                    100.0 * r.idleInRegions);
       break;
     }
   for (const Result &r : results)

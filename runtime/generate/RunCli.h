@@ -127,6 +127,10 @@ public:
   /// calling thread's alone (layer code between regions, the runtime's
   /// own steps), which bench reports as a fraction.
   virtual uint64_t parallelRegionNanos() const { return 0; }
+  /// Thread time inside those regions, in nanoseconds so far, that threads
+  /// spent out of work, waiting for the region's last thread
+  /// (ThreadPool::idleNanos); 0 when not counted.
+  virtual uint64_t parallelIdleNanos() const { return 0; }
   /// How parallel regions split their items among the threads (bench
   /// --split; tern_abi.h's tern_parallel_for): as compiled (balanced), in
   /// the compiled blocks per thread without the largest-block bound

@@ -118,6 +118,7 @@ void ThreadPool::start(int64_t n,
   }
   wake_.notify_all();
   runShare(0);
+  markFinished(0);
   auto allDone = [this] {
     return pending_.load(std::memory_order_acquire) == 0;
   };
@@ -125,6 +126,28 @@ void ThreadPool::start(int64_t n,
     std::unique_lock<std::mutex> lock(mutex_);
     done_.wait(lock, allDone);
   }
+  addIdleTime();
+}
+
+void ThreadPool::markFinished(int index) {
+  shares_[index].finished.store(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::steady_clock::now().time_since_epoch())
+          .count(),
+      std::memory_order_relaxed);
+}
+
+void ThreadPool::addIdleTime() {
+  // The workers' stores happen before their release decrement of pending_,
+  // which the caller has acquired.
+  int64_t last = 0;
+  for (const Share &s : shares_)
+    last = std::max(last, s.finished.load(std::memory_order_relaxed));
+  uint64_t idle = 0;
+  for (const Share &s : shares_)
+    idle += static_cast<uint64_t>(last -
+                                  s.finished.load(std::memory_order_relaxed));
+  idleNanos_.fetch_add(idle, std::memory_order_relaxed);
 }
 
 void ThreadPool::runShare(int index) {
@@ -138,6 +161,13 @@ void ThreadPool::runShare(int index) {
     (*task_)(begin, end);
 }
 
+int64_t ThreadPool::claimItems(int64_t left, int64_t grain) {
+  if (left >= 2 * grain)
+    return grain;
+  // The last two blocks' worth in halves, down to a quarter block.
+  return std::min(left, std::max((left + 1) / 2, (grain + 3) / 4));
+}
+
 namespace {
 /// Takes blocks of `grain` items from `share`, from its front (its own
 /// thread) or its back (another thread), and runs them until none is left.
@@ -147,8 +177,9 @@ void drain(std::atomic<uint64_t> &share, int64_t grain, bool fromFront,
     const int64_t front = frontOf(r), back = backOf(r);
     if (front >= back)
       return;
-    const int64_t begin = fromFront ? front : std::max(back - grain, front);
-    const int64_t end = fromFront ? std::min(front + grain, back) : back;
+    const int64_t take = ThreadPool::claimItems(back - front, grain);
+    const int64_t begin = fromFront ? front : back - take;
+    const int64_t end = fromFront ? front + take : back;
     const uint64_t rest = fromFront ? pack(end, back) : pack(front, begin);
     if (!share.compare_exchange_weak(r, rest, std::memory_order_relaxed))
       continue; // r now holds what another thread left
@@ -181,6 +212,7 @@ void ThreadPool::workerLoop(int index) {
       return;
     seen = generation_.load(std::memory_order_acquire);
     runShare(index);
+    markFinished(index);
     if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       // Under the mutex, so that a caller between its check and its wait
       // cannot miss the notification.

@@ -14,9 +14,12 @@
 // chunks but hands them out in blocks of about 1/blocks of a chunk, and of
 // at most maxBlock items where maxBlock > 0: each thread takes blocks from
 // the front of its own chunk, and a thread whose chunk is done takes
-// blocks from the back of another's. A thread that started late (a
-// worker woken from sleep) or ran slow (a vCPU shared with another guest)
-// no longer holds up the others at the end of the call. Which thread runs
+// blocks from the back of another's; the last two blocks' worth of a chunk
+// go in smaller pieces (claimItems), so that the threads finish closer
+// together (`bench` prints the time they wait out: "threads idle inside
+// them"). A thread that started late (a worker woken from sleep) or ran
+// slow (a vCPU shared with another guest) no longer holds up the others
+// at the end of the call. Which thread runs
 // an index then depends on timing, so fn must compute every index
 // independently of the blocks it is given (generated code does: each
 // output column or row is summed on its own).
@@ -71,12 +74,29 @@ public:
                            const std::function<void(int64_t, int64_t)> &fn,
                            int64_t maxBlock = 0);
 
+  /// Items a thread claims from a part with `left` items not yet taken, in
+  /// a balanced call of `grain` items per block: a block while two or more
+  /// are left, then half of what is left, but at least a quarter block (or
+  /// all of it). The pieces at the end of a part shrink, so that a thread
+  /// that ran out of work waits for at most about a quarter block of
+  /// another's rather than a whole one.
+  static int64_t claimItems(int64_t left, int64_t grain);
+
   /// Chunk `index` of [0, n) split into `chunks` parts: [begin, end).
   static void chunk(int64_t n, int chunks, int index, int64_t &begin,
                     int64_t &end);
 
   /// Number of hardware threads (at least 1).
   static int hardwareThreads();
+
+  /// Thread time, in nanoseconds over all calls so far, that threads spent
+  /// inside a call after their work ran out: from the moment a thread found
+  /// no block left to the moment the call's last thread finished (a
+  /// thread's own wake-up is not counted). One clock read per thread per
+  /// call. For `bench`'s "threads idle inside them".
+  uint64_t idleNanos() const {
+    return idleNanos_.load(std::memory_order_relaxed);
+  }
 
 private:
   /// Runs task_ on thread `index`'s share: its chunk, or its chunk's blocks
@@ -92,7 +112,15 @@ private:
   /// (from the back) claim blocks with one compare-and-swap.
   struct alignas(64) Share {
     std::atomic<uint64_t> range{0};
+    /// When the thread ran out of work in the current call (steady clock,
+    /// nanoseconds); written before the thread signals that it is done.
+    std::atomic<int64_t> finished{0};
   };
+  /// Marks thread `index` out of work now.
+  void markFinished(int index);
+  /// Adds the idle time of the call just done to idleNanos_.
+  void addIdleTime();
+  std::atomic<uint64_t> idleNanos_{0};
   std::vector<Share> shares_;
   int64_t grain_ = 1;
   bool balanced_ = false;

@@ -96,16 +96,46 @@ TEST(ThreadPool, BalancedRunsEveryIndexExactlyOnce) {
               << threads << " threads, " << blocks << " blocks, n " << n
               << ", index " << i;
         // Blocks of at least n / (threads x blocks) items (rounded down):
-        // at most about twice as many calls as blocks asked for, and one
-        // call per thread's part on the static split.
+        // at most about twice as many calls as blocks asked for, plus the
+        // smaller pieces that end each part (claimItems: at most 4 more),
+        // and one call per thread's part on the static split.
         const int64_t most =
             blocks <= 1 || threads == 1
                 ? std::min<int64_t>(n, threads)
-                : std::min<int64_t>(n, 2 * threads * blocks + threads);
+                : std::min<int64_t>(n, 2 * threads * blocks + 5 * threads);
         ASSERT_LE(calls.load(), most)
             << threads << " threads, " << blocks << " blocks, n " << n;
       }
   }
+}
+
+TEST(ThreadPool, ClaimsEndEachPartInSmallerPieces) {
+  for (int64_t grain : {1, 2, 3, 4, 7, 12, 25, 1000})
+    for (int64_t part : {1, 2, 3, 5, 8, 13, 24, 25, 26, 49, 50, 51, 1001}) {
+      // One thread taking the whole part: every piece at most a block, all
+      // of it taken, whole blocks until fewer than two are left, and then
+      // at most 4 more pieces than whole blocks would need, the last of
+      // them at most a quarter block (rounded up) where the part holds more
+      // than one block.
+      std::vector<int64_t> pieces;
+      for (int64_t left = part; left > 0;) {
+        const int64_t take = ThreadPool::claimItems(left, grain);
+        ASSERT_GE(take, 1) << grain << " " << part << " " << left;
+        ASSERT_LE(take, std::min(left, grain))
+            << grain << " " << part << " " << left;
+        if (left >= 2 * grain) {
+          EXPECT_EQ(take, grain) << grain << " " << part << " " << left;
+        }
+        pieces.push_back(take);
+        left -= take;
+      }
+      const auto blocks =
+          static_cast<size_t>((part + grain - 1) / grain);
+      EXPECT_LE(pieces.size(), blocks + 4) << grain << " " << part;
+      if (part > grain) {
+        EXPECT_LE(pieces.back(), (grain + 3) / 4) << grain << " " << part;
+      }
+    }
 }
 
 TEST(ThreadPool, BalancedBlocksHoldAtMostMaxBlockItems) {
@@ -185,4 +215,34 @@ TEST(ThreadPool, BalancedBlocksOfOnePartGoToAFreeThread) {
   // front by the part's thread) unless the caller had taken them all; in
   // either case the caller ran blocks of part 1.
   EXPECT_TRUE(ranPart1.count(std::this_thread::get_id()));
+}
+
+TEST(ThreadPool, IdleTimeCountsAThreadWaitingForTheLast) {
+  // Each thread gets one index of its own part: the caller's blocks until
+  // the worker's has run and then sleeps 20 ms, so the worker, out of work
+  // (it cannot take the caller's index, which is already running), waits
+  // at least that long for the call's end; the caller is never idle.
+  ThreadPool pool(2);
+  EXPECT_EQ(pool.idleNanos(), 0u);
+  std::atomic<bool> workerRan{false};
+  const auto t0 = std::chrono::steady_clock::now();
+  pool.parallelForBalanced(2, 2, [&](int64_t b, int64_t) {
+    if (b == 1) {
+      workerRan = true;
+      return;
+    }
+    while (!workerRan.load())
+      std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  });
+  const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now() - t0)
+                        .count();
+  EXPECT_GE(pool.idleNanos(), 20'000'000u);
+  // One thread idle at most for the call's whole time.
+  EXPECT_LE(pool.idleNanos(), static_cast<uint64_t>(wall));
+  // A one-thread pool never waits.
+  ThreadPool one(1);
+  one.parallelForBalanced(64, 8, [](int64_t, int64_t) {});
+  EXPECT_EQ(one.idleNanos(), 0u);
 }
