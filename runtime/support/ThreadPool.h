@@ -19,10 +19,10 @@
 // together (`bench` prints the time they wait out: "threads idle inside
 // them"). A thread that started late (a worker woken from sleep) or ran
 // slow (a vCPU shared with another guest) no longer holds up the others
-// at the end of the call. Which thread runs
-// an index then depends on timing, so fn must compute every index
-// independently of the blocks it is given (generated code does: each
-// output column or row is summed on its own).
+// at the end of the call. Which thread runs an index then depends on
+// timing, so fn must compute every index independently of the blocks it
+// is given (generated code does: each output column or row is summed on
+// its own).
 //
 // Hand-offs spin before they sleep: a worker that finished a task polls
 // for the next one for a short while (kSpin) before waiting on a condition
