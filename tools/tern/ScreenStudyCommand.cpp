@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -50,17 +51,17 @@ static cl::opt<int64_t> studyGenerate("n",
                                       cl::value_desc("N"), cl::init(32),
                                       cl::sub(studyCmd),
                                       cl::cat(tern::cli::category()));
-#define TERN_DEFAULT_SCREEN_CODES                                              \
-  "b8row,b8g32,b7g32,b6g32,b6g64,b5g16,b5g32,b4g16,b4g32"
+static const std::string studyDefaultCodes =
+    "b8row,b8g32,b7g32,b6g32,b6g64,b5g16,b5g32,b4g16,b4g32";
+static const std::string studyCodesDesc =
+    "Screens, comma-separated: a code, b<bits>row or b<bits>g<group> (bits "
+    "2-8, one f32 scale per group), int8 (b8row, the screened head's copy) "
+    "or q4 (b4g32); or two, A+B: the rows within reach in A read again in "
+    "the finer B; default " +
+    studyDefaultCodes;
 static cl::opt<std::string> studyCodes(
-    "codes",
-    cl::desc("Screens, comma-separated: a code, b<bits>row or "
-             "b<bits>g<group> (bits 2-8, one f32 scale per group), int8 "
-             "(b8row, the screened head's copy) or q4 (b4g32); or two, "
-             "A+B: the rows within reach in A read again in the finer B; "
-             "default "
-             TERN_DEFAULT_SCREEN_CODES),
-    cl::value_desc("LIST"), cl::init(TERN_DEFAULT_SCREEN_CODES),
+    "codes", cl::desc(studyCodesDesc),
+    cl::value_desc("LIST"), cl::init(studyDefaultCodes),
     cl::sub(studyCmd), cl::cat(tern::cli::category()));
 static cl::opt<int> studyThreads("t", cl::desc("Threads (default: all)"),
                                  cl::value_desc("N"), cl::init(0),
