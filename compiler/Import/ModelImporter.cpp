@@ -221,14 +221,15 @@ void GraphBuilder::head(const Scope &s, Value xn, Value embedding,
   const rt::DenseTensor &t = m_.output ? *m_.output : m_.tokenEmbedding;
   Value native = m_.output ? dense(s, t) : embedding;
   Value weights = native, scales;
-  // A screened head screens decode's one token row with its int8 copy;
-  // several rows (prefill, batched decode) read the native head.
-  const bool screen =
-      opts_.head == rt::HeadFormat::Screened && s.rows == 1 && !firstRow;
+  // A screened head screens decode's one token row with its quantized
+  // copy (int8 or q4); several rows (prefill, batched decode) read the
+  // native head.
+  const bool screened = rt::isScreenedHead(opts_.head);
+  const bool screen = screened && s.rows == 1 && !firstRow;
   const rt::HeadFormat stored =
-      opts_.head == rt::HeadFormat::Screened
-          ? (screen ? rt::HeadFormat::Int8 : rt::HeadFormat::Native)
-          : opts_.head;
+      !screened ? opts_.head
+      : screen  ? rt::headCodesFormat(opts_.head)
+                : rt::HeadFormat::Native;
   HeadFormat format = HeadFormat::native;
   if (stored != rt::HeadFormat::Native) {
     // The quantized copy: codes [V, code bytes] and f32 scales [V, groups].
@@ -242,9 +243,11 @@ void GraphBuilder::head(const Scope &s, Value xn, Value embedding,
                    RankedTensorType::get({t.rows, sc}, b_.getF32Type()));
   }
   // q4 and int8 multiply the token rows quantized as every BitLinear
-  // input; the screen's int8 scan multiplies the rows themselves.
+  // input (so does the q4 screen, which is the q4 head); the int8
+  // screen's scan multiplies the rows themselves.
   Value rowsIn = xn, rowScales;
-  if (format != HeadFormat::native && !screen) {
+  if (format != HeadFormat::native &&
+      !(screen && stored == rt::HeadFormat::Int8)) {
     auto xType = cast<RankedTensorType>(xn.getType());
     auto quant = QuantizeActOp::create(
         b_, loc_, RankedTensorType::get(xType.getShape(), b_.getI8Type()),
@@ -256,12 +259,16 @@ void GraphBuilder::head(const Scope &s, Value xn, Value embedding,
                    rowsIn, rowScales, weights, scales, logits, firstRow,
                    IntegerAttr(), IntegerAttr(), StringAttr(),
                    DenseI64ArrayAttr());
-  if (screen)
+  if (screen) {
+    const float minNorm = rt::screenMinNorm(opts_.head, t.cols);
     ScreenHeadOp::create(
         b_, loc_, xn, native,
-        param(s, headBoundsName(t),
+        param(s, headBoundsName(t, opts_.head),
               RankedTensorType::get({t.rows}, b_.getF32Type())),
-        logits);
+        logits,
+        minNorm == rt::kScreenTinyNorm ? FloatAttr()
+                                       : b_.getF32FloatAttr(minNorm));
+  }
 }
 
 void GraphBuilder::entry(const std::string &name, int64_t rows, bool decode) {

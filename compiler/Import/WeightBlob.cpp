@@ -27,8 +27,12 @@ std::string mlir::tern::headScalesName(const rt::DenseTensor &t,
   return headCodesName(t, f) + ".scales";
 }
 
-std::string mlir::tern::headBoundsName(const rt::DenseTensor &t) {
-  return t.name + ".screen_bounds";
+std::string mlir::tern::headBoundsName(const rt::DenseTensor &t,
+                                       rt::HeadFormat screened) {
+  return (screened == rt::HeadFormat::Screened
+              ? t.name
+              : headCodesName(t, rt::headCodesFormat(screened))) +
+         ".screen_bounds";
 }
 
 namespace {
@@ -157,22 +161,26 @@ llvm::Expected<Fill> denseFill(WeightOp w, RankedTensorType type,
         return true;
       });
     }
-    if (name == headBoundsName(*t)) {
+    for (rt::HeadFormat f : rt::kHeadFormats) {
+      if (!rt::isScreenedHead(f) || name != headBoundsName(*t, f))
+        continue;
       const rt::DenseTensor dense = *t;
       if (type.getRank() != 1 || type.getDimSize(0) != t->rows)
         return fail(w, "does not match the screened head's shape");
-      return Fill([model, dense](uint8_t *dst) {
+      return Fill([model, dense, f](uint8_t *dst) {
         const int64_t cols = dense.cols;
         std::vector<float> row(static_cast<size_t>(cols));
-        std::vector<uint8_t> codes(static_cast<size_t>(cols));
-        float scale = 0;
+        std::vector<uint8_t> codes(
+            static_cast<size_t>(rt::headCodeBytesPerRow(f, cols)));
+        std::vector<float> scales(
+            static_cast<size_t>(rt::headScalesPerRow(f, cols)));
         for (int64_t v = 0; v < dense.rows; ++v) {
           if (!rt::denseRowToFloat(dense, v, row.data()))
             return false;
-          rt::quantizeHeadRow(rt::HeadFormat::Int8, row.data(), cols,
-                              codes.data(), &scale);
-          const float c =
-              rt::headScreenBound(row.data(), codes.data(), scale, cols);
+          rt::quantizeHeadRow(f, row.data(), cols, codes.data(),
+                              scales.data());
+          const float c = rt::screenRowBound(f, row.data(), codes.data(),
+                                             scales.data(), cols);
           std::memcpy(dst + v * 4, &c, 4);
         }
         return true;
@@ -260,9 +268,13 @@ llvm::Expected<WeightBlob> mlir::tern::collectWeights(ModuleOp planned,
   for (func::FuncOp fn : decodeFunctions(planned))
     fn.walk([&](WeightOp w) {
       // Embedding lookups read one row, a screened head's native rows only
-      // the few it recomputes.
-      bool whole = llvm::any_of(w->getUsers(), [](Operation *u) {
-        return !isa<EmbeddingOp, ScreenHeadOp>(u);
+      // the few it recomputes (its bounds in full).
+      bool whole = llvm::any_of(w->getUses(), [](OpOperand &use) {
+        Operation *u = use.getOwner();
+        if (isa<EmbeddingOp>(u))
+          return false;
+        auto screen = dyn_cast<ScreenHeadOp>(u);
+        return !screen || use.get() != screen.getWeights();
       });
       readWhole[w.getName()] |= whole;
     });

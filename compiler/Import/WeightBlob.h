@@ -30,8 +30,11 @@ namespace mlir::tern {
 /// scales (`token_embd.weight.q4`, `token_embd.weight.q4.scales`).
 std::string headCodesName(const ::tern::DenseTensor &t, ::tern::HeadFormat f);
 std::string headScalesName(const ::tern::DenseTensor &t, ::tern::HeadFormat f);
-/// A screened head's bound per row [V] f32 (headScreenBound).
-std::string headBoundsName(const ::tern::DenseTensor &t);
+/// A screened head's bound per row [V] f32 (screenRowBound):
+/// "<name>.screen_bounds" for screened, "<name>.q4.screen_bounds" for
+/// screened-q4.
+std::string headBoundsName(const ::tern::DenseTensor &t,
+                           ::tern::HeadFormat screened);
 
 /// One weight's place in the blob.
 struct BlobEntry {

@@ -139,13 +139,16 @@ namespace {
 std::string usage(const std::string &program, bool modelArg) {
   return "usage: " + program + (modelArg ? " MODEL" : "") +
          " -f FILE [-c N] [--chunks N] [-t N]" +
-         (modelArg ? " [--head native|int8|q4|screened]" : "") +
+         (modelArg ? " [--head FORMAT]" : "") +
          " [--save-base FILE | --kl-divergence --base FILE]\n"
          "  -f, --file FILE     the text to score (UTF-8)\n"
          "  -c, --ctx-size N    tokens per chunk (default 512); the second "
          "half of each is scored\n"
          "      --chunks N      score at most N chunks\n"
-         "  -t, --threads N     threads\n"
+         "  -t, --threads N     threads\n" +
+         (modelArg ? "      --head FORMAT   output head: " + headFormatNames() +
+                         "\n"
+                   : std::string()) +
          "      --save-base F   write the scored positions' log-probabilities "
          "(.npy)\n"
          "      --kl-divergence --base F   compare with a --save-base file\n";

@@ -106,6 +106,8 @@ FlagFn ignored(bool takesValue) {
 }
 
 const std::vector<Flag> &flagTable() {
+  static const std::string headHelp =
+      "output head: " + headFormatNames() + " (default native, as stored)";
   static const std::vector<Flag> t = {
       {{"-m", "--model"}, "FILE", "GGUF file or Hugging Face directory (or give it first, without -m)",
        [](FlagReader &r, ParseState &s) { return r.value(s.o.model); },
@@ -225,7 +227,7 @@ const std::vector<Flag> &flagTable() {
        setTrue(&RunOptions::ignoreEos)},
       {{"--dump-logits"}, "FILE", "write every evaluated position's logits (float32 .npy)",
        [](FlagReader &r, ParseState &s) { return r.value(s.o.dumpLogits); }},
-      {{"--head"}, "FORMAT", "output head: native (as stored, default), int8, q4, screened",
+      {{"--head"}, "FORMAT", headHelp.c_str(),
        [](FlagReader &r, ParseState &s) -> std::string {
          std::string v;
          if (std::string e = r.value(v); !e.empty())

@@ -2,8 +2,12 @@
 
 #include "runtime/model/HeadFormat.h"
 
+#include "runtime/ternary/Ternary.h"
+
 #include <algorithm>
 #include <cmath>
+#include <iterator>
+#include <vector>
 
 namespace tern {
 
@@ -17,24 +21,59 @@ const char *headFormatName(HeadFormat format) {
     return "q4";
   case HeadFormat::Screened:
     return "screened";
+  case HeadFormat::ScreenedQ4:
+    return "screened-q4";
   }
   return "?";
 }
 
+const char *headFormatSummary(HeadFormat format) {
+  switch (format) {
+  case HeadFormat::Native:
+    return "as stored, lossless";
+  case HeadFormat::Int8:
+    return "per-row scales, 1 byte a weight";
+  case HeadFormat::Q4:
+    return "4-bit, groups of 32, 0.625 bytes a weight";
+  case HeadFormat::Screened:
+    return "decode scores every row with an int8 copy and recomputes "
+           "natively the rows that can be the largest: greedy tokens are "
+           "the native head's";
+  case HeadFormat::ScreenedQ4:
+    return "screened with the q4 copy as its screen, 0.625 bytes a weight: "
+           "greedy tokens are the native head's";
+  }
+  return "?";
+}
+
+std::string headFormatHelp() {
+  std::string help;
+  for (HeadFormat f : kHeadFormats)
+    help += std::string(help.empty() ? "" : ", ") + headFormatName(f) + " (" +
+            headFormatSummary(f) + ")";
+  return help;
+}
+
 std::optional<HeadFormat> parseHeadFormat(const std::string &name) {
-  for (HeadFormat f : {HeadFormat::Native, HeadFormat::Int8, HeadFormat::Q4,
-                       HeadFormat::Screened})
+  for (HeadFormat f : kHeadFormats)
     if (name == headFormatName(f))
       return f;
   return std::nullopt;
 }
 
 HeadFormat headCodesFormat(HeadFormat format) {
-  return format == HeadFormat::Screened ? HeadFormat::Int8 : format;
+  return format == HeadFormat::Screened     ? HeadFormat::Int8
+         : format == HeadFormat::ScreenedQ4 ? HeadFormat::Q4
+                                            : format;
 }
 
 std::string headFormatNames() {
-  return "native, int8, q4 or screened";
+  const size_t count = std::size(kHeadFormats);
+  std::string names;
+  for (size_t i = 0; i < count; ++i)
+    names += std::string(i == 0 ? "" : i + 1 == count ? " or " : ", ") +
+             headFormatName(kHeadFormats[i]);
+  return names;
 }
 
 int64_t headCodeBytesPerRow(HeadFormat format, int64_t cols) {
@@ -60,8 +99,10 @@ std::string checkHeadFormat(HeadFormat format, int64_t cols) {
            "'s integer dot products hold rows of at most " +
            std::to_string(kHeadInt8MaxCols) + " columns (got " +
            std::to_string(cols) + ")";
-  if (format == HeadFormat::Q4 && cols % kHeadQ4Group != 0)
-    return "a q4 head needs a hidden size divisible by " +
+  if (headCodesFormat(format) == HeadFormat::Q4 && cols % kHeadQ4Group != 0)
+    return std::string("a ") +
+           (format == HeadFormat::ScreenedQ4 ? "q4 screen" : "q4 head") +
+           " needs a hidden size divisible by " +
            std::to_string(kHeadQ4Group) + " (got " + std::to_string(cols) +
            ")";
   return "";
@@ -220,15 +261,61 @@ float headScreenBound(const float *w, const uint8_t *codes, float scale,
   return screenBoundFromSums(err, norm, l1, cols);
 }
 
-float screenBoundFromSums(double err2, double norm2, double l1,
-                          int64_t cols) {
+float q4ScreenBound(const float *w, const uint8_t *codes, const float *scales,
+                    int64_t cols) {
+  std::vector<float> q(static_cast<size_t>(cols));
+  headRowFactors(HeadFormat::Q4, codes, scales, cols, q.data());
+  double err = 0, norm = 0, l1 = 0;
+  for (int64_t i = 0; i < cols; ++i) {
+    // s q in f32 is exact: q has 4 bits.
+    err += (double(w[i]) - q[i]) * (double(w[i]) - q[i]);
+    norm += double(w[i]) * w[i];
+    l1 += std::fabs(double(q[i]));
+  }
+  // dotQ4's float sum: each product f32(i[g]) * s[g] rounds once, each of
+  // the 16 lanes adds at most ceil(G / 16) terms, and the fold adds 4
+  // levels: every term passes at most k = ceil(G / 16) + 5 roundings, so
+  // the sum lies within gamma_k sum |i[g] s[g]| of the exact one, and
+  // sum |i[g] s[g]| / xs <= 127 s sum|q| / xs <= l1 max|x| (1 + 2u).
+  const int64_t groups = cols / kHeadQ4Group;
+  const double u = 0x1p-24, k = double((groups + 15) / 16 + 5);
+  const double gamma = k * u / (1 - k * u) * (1 + 2 * u);
+  return screenBoundFromSums(err, norm, l1, cols, 127, gamma);
+}
+
+float screenRowBound(HeadFormat format, const float *w, const uint8_t *codes,
+                     const float *scales, int64_t cols) {
+  return format == HeadFormat::ScreenedQ4
+             ? q4ScreenBound(w, codes, scales, cols)
+             : headScreenBound(w, codes, scales[0], cols);
+}
+
+float screenMinNorm(HeadFormat format, int64_t cols) {
+  if (format != HeadFormat::ScreenedQ4)
+    return kScreenTinyNorm;
+  // |x| >= this (as computed, within (H / 2 + 2) u of the real norm) makes
+  // max|x| >= |x| / sqrt(H) at least kQuantEpsilon, so that
+  // quantizeActivationRow's 1 / xs is max|x| / 127 (within 2u) and
+  // max|x| <= |x|.
+  const double h = static_cast<double>(cols);
+  const double m =
+      kQuantEpsilon * std::sqrt(h) * (1 + 0x1p-10 + h * 0x1p-24);
+  float f = static_cast<float>(m);
+  if (static_cast<double>(f) < m)
+    f = std::nextafter(f, HUGE_VALF);
+  return std::max(f, kScreenTinyNorm);
+}
+
+float screenBoundFromSums(double err2, double norm2, double l1, int64_t cols,
+                          int32_t rowMax, double scanRounding) {
   // The token row's rounding: |x[j]| xs rounds once in f32 and then to an
   // integer (clamped to K, which |x[j]| xs exceeds by at most its
   // rounding), so |u[j] - x[j] xs| <= 1/2 + 2 K u; 1 / xs <= max|x| (1 +
   // 2u) / K and max|x| <= |x|: s sum|q| (1/2 + 2 K u)(1 + 2u) / K |x|,
-  // within the 0.501 / K taken here.
+  // within the 0.501 / K taken here. The scan's float rounding adds
+  // scanRounding l1 max|x| <= scanRounding l1 |x|.
   const double u = 0x1p-24, n = static_cast<double>(cols) + 2;
-  const double rows = l1 * 0.501 / kScreenRowMax;
+  const double rows = l1 * (0.501 / rowMax + scanRounding);
   // The native f32 dot product of n terms lies within gamma = (n + 2) u /
   // (1 - (n + 2) u) times |x| |w| of its real value; |x| as computed is
   // within (n / 2 + 2) u of the real norm, and B's own sums round once

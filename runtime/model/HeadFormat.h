@@ -59,6 +59,22 @@
 //      row's native logit.
 //      Several token rows (prefill, batched decode): native logits.
 //      Reads 1 byte/weight plus the few recomputed native rows.
+//  * screened-q4: the q4 copy screens every row, the native rows decide,
+//      as screened does with these differences. The scan is the q4 head:
+//      the token row quantized as every BitLinear input
+//      (quantizeActivationRow, K = 127), a[v] = q4HeadLogit; bound[v]
+//      (q4ScreenBound) covers the q4 code's error, the 8-bit token row's
+//      rounding (s sum|q| max|x| / 2 * 127) and the float sum over the
+//      groups (within (G/16 + 5) 2^-24 of sum |i[g] s[g]| / xs, G groups,
+//      at most 127 s sum|q| / xs <= s sum|q| max|x| (1 + 2^-23)), all
+//      times |x| as screenMargin takes it. quantizeActivationRow divides
+//      by max(max|x|, kQuantEpsilon), so a token row whose n is below
+//      screenMinNorm = kQuantEpsilon sqrt(H) (1 + 2^-10 + H 2^-24), where
+//      max|x| could be below kQuantEpsilon, gets every row's native logit.
+//      Reads 0.625 bytes/weight plus 4 bytes of bound per row: the
+//      screen's bound is about 127 times wider than the 15-bit int8
+//      screen's rounding term, and on trained weights it recomputes a few
+//      rows a token (docs/performance.md, "Screened head").
 //
 // dotHead sums in float in a fixed order the compiler reproduces in vector
 // lanes: 32 interleaved partial sums p[l] (element i goes to l = i % 32),
@@ -79,7 +95,18 @@
 
 namespace tern {
 
-enum class HeadFormat { Native, Int8, Q4, Screened };
+enum class HeadFormat { Native, Int8, Q4, Screened, ScreenedQ4 };
+
+/// Every format, in the order help texts list them.
+constexpr HeadFormat kHeadFormats[] = {HeadFormat::Native, HeadFormat::Int8,
+                                       HeadFormat::Q4, HeadFormat::Screened,
+                                       HeadFormat::ScreenedQ4};
+
+/// Whether `format` screens decode's token row with a quantized copy
+/// (screened, screened-q4).
+inline bool isScreenedHead(HeadFormat format) {
+  return format == HeadFormat::Screened || format == HeadFormat::ScreenedQ4;
+}
 
 /// Codes per q4 group (and per f32 scale).
 constexpr int64_t kHeadQ4Group = 32;
@@ -88,15 +115,20 @@ constexpr int64_t kHeadQ4Group = 32;
 /// cols * 127 * 128 <= 2^31 - 1.
 constexpr int64_t kHeadInt8MaxCols = 132104;
 
-/// "native", "int8", "q4", "screened".
+/// "native", "int8", "q4", "screened", "screened-q4".
 const char *headFormatName(HeadFormat format);
 std::optional<HeadFormat> parseHeadFormat(const std::string &name);
-/// Every format's name, "native, int8, q4 or screened", for messages.
+/// What `format` stores and reads, in a few words for help texts.
+const char *headFormatSummary(HeadFormat format);
+/// Every format with its summary: "native (...), int8 (...), ...".
+std::string headFormatHelp();
+/// Every format's name, "native, int8, q4, screened or screened-q4", for
+/// messages and help texts.
 std::string headFormatNames();
 
 /// Bytes of codes per row and f32 scales per row of a quantized head with
 /// `cols` columns (q4 needs cols % kHeadQ4Group == 0; native: 0 and 0;
-/// screened: its int8 copy's).
+/// screened, screened-q4: their int8 and q4 copies').
 int64_t headCodeBytesPerRow(HeadFormat format, int64_t cols);
 int64_t headScalesPerRow(HeadFormat format, int64_t cols);
 
@@ -148,7 +180,8 @@ float quantizeScreenRow(const float *x, int64_t cols, int16_t *u);
 float screenScanLogit(const int16_t *u, float xs, const uint8_t *codes,
                       float scale, int64_t cols);
 
-/// The format whose codes and scales the head stores: int8 for screened.
+/// The format whose codes and scales the head stores: int8 for screened,
+/// q4 for screened-q4.
 HeadFormat headCodesFormat(HeadFormat format);
 
 /// bound[v] of a screened head for the native row `w` [cols] and its int8
@@ -163,19 +196,43 @@ HeadFormat headCodesFormat(HeadFormat format);
 float headScreenBound(const float *w, const uint8_t *codes, float scale,
                       int64_t cols);
 
+/// bound[v] of a screened-q4 head for the native row `w` [cols] and its q4
+/// codes and scales (quantizeHeadRow): an f32 c with |dotHead(x, w) - a| <=
+/// c * |x| + |a| * 2^-20 (a = q4HeadLogit of x quantized by
+/// quantizeActivationRow) for every finite x of norm at least
+/// screenMinNorm(ScreenedQ4, cols), as the screened-q4 format describes.
+float q4ScreenBound(const float *w, const uint8_t *codes, const float *scales,
+                    int64_t cols);
+
+/// headScreenBound or q4ScreenBound, by the screened `format`.
+float screenRowBound(HeadFormat format, const float *w, const uint8_t *codes,
+                     const float *scales, int64_t cols);
+
 /// headScreenBound from a row's sums in double: `err2` = |w - s q|^2,
 /// `norm2` = |w|^2 and `l1` = sum_j |s q[j]| over its `cols` weights (any
 /// code whose scan sums exactly against the token row of quantizeScreenRow:
-/// ScreenCode.h).
-float screenBoundFromSums(double err2, double norm2, double l1,
-                          int64_t cols);
+/// ScreenCode.h). `rowMax` is the token row's K (quantizeScreenRow's
+/// kScreenRowMax; 127 for quantizeActivationRow's), `scanRounding` the
+/// scan's own float rounding after its exact integer sums, relative to
+/// l1 * max|x| (0 where it lies within |a| 2^-20).
+float screenBoundFromSums(double err2, double norm2, double l1, int64_t cols,
+                          int32_t rowMax = kScreenRowMax,
+                          double scanRounding = 0);
 
-/// Refines `logits` [vocab] (the int8 logits a[v] of the token row x
-/// [hidden]) in place as the screened format describes; `nativeRow(v)`
-/// gives dotHead(x, float(w[v])). Returns how many rows it recomputed.
+/// The smallest token-row norm the bounds of the screened `format` hold
+/// for on rows of `cols` values: kScreenTinyNorm for screened, as the
+/// screened-q4 format describes for screened-q4.
+float screenMinNorm(HeadFormat format, int64_t cols);
+
+/// Refines `logits` [vocab] (the screen's logits a[v] of the token row x
+/// [hidden]) in place as the screened formats describe; `nativeRow(v)`
+/// gives dotHead(x, float(w[v])); a row of norm below `minNorm`
+/// (screenMinNorm) gets every native logit. Returns how many rows it
+/// recomputed.
 template <typename NativeRow>
 int64_t screenHeadLogits(const float *x, int64_t hidden, const float *bounds,
-                         int64_t vocab, float *logits, NativeRow nativeRow);
+                         int64_t vocab, float *logits, NativeRow nativeRow,
+                         float minNorm = kScreenTinyNorm);
 
 /// B[v] for the logit a and bound c with |x| = n, as the screened format
 /// computes it.
@@ -184,9 +241,9 @@ inline float screenMargin(float a, float c, float n) {
 }
 
 /// Whether a token row of norm `n` is screened (else every row gets its
-/// native logit).
-inline bool screenApplies(float n) {
-  return n >= kScreenTinyNorm && n < std::numeric_limits<float>::infinity();
+/// native logit), for bounds that hold from `minNorm` up.
+inline bool screenApplies(float n, float minNorm = kScreenTinyNorm) {
+  return n >= minNorm && n < std::numeric_limits<float>::infinity();
 }
 
 /// The row p with the best lower bound a[v] - B[v] of `logits` a [vocab]
@@ -208,9 +265,10 @@ inline int64_t screenBestLowerBound(const float *logits, const float *bounds,
 
 template <typename NativeRow>
 int64_t screenHeadLogits(const float *x, int64_t hidden, const float *bounds,
-                         int64_t vocab, float *logits, NativeRow nativeRow) {
+                         int64_t vocab, float *logits, NativeRow nativeRow,
+                         float minNorm) {
   const float n = std::sqrt(dotHead(x, x, hidden));
-  if (!screenApplies(n)) {
+  if (!screenApplies(n, minNorm)) {
     for (int64_t v = 0; v < vocab; ++v)
       logits[v] = nativeRow(v);
     return vocab;

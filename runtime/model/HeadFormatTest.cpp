@@ -18,10 +18,16 @@ using tern::testrows::randomRow;
 namespace {
 
 TEST(HeadFormat, NamesRoundTrip) {
-  for (HeadFormat f : {HeadFormat::Native, HeadFormat::Int8, HeadFormat::Q4,
-                       HeadFormat::Screened})
+  for (HeadFormat f : kHeadFormats)
     EXPECT_EQ(parseHeadFormat(headFormatName(f)), f);
-  EXPECT_EQ(headFormatNames(), "native, int8, q4 or screened");
+  EXPECT_EQ(headFormatNames(), "native, int8, q4, screened or screened-q4");
+  // The help text lists every format with its summary.
+  const std::string help = headFormatHelp();
+  for (HeadFormat f : kHeadFormats)
+    EXPECT_NE(help.find(std::string(headFormatName(f)) + " (" +
+                        headFormatSummary(f) + ")"),
+              std::string::npos)
+        << headFormatName(f);
   EXPECT_FALSE(parseHeadFormat("int4").has_value());
   EXPECT_FALSE(parseHeadFormat("").has_value());
 }
@@ -38,6 +44,16 @@ TEST(HeadFormat, Sizes) {
   // A screened head stores its int8 copy.
   EXPECT_EQ(headCodeBytesPerRow(HeadFormat::Screened, 2560), 2560);
   EXPECT_EQ(headScalesPerRow(HeadFormat::Screened, 2560), 1);
+  // A screened-q4 head stores its q4 copy.
+  EXPECT_EQ(headCodeBytesPerRow(HeadFormat::ScreenedQ4, 2560), 1280);
+  EXPECT_EQ(headScalesPerRow(HeadFormat::ScreenedQ4, 2560), 80);
+  EXPECT_EQ(headCodesFormat(HeadFormat::ScreenedQ4), HeadFormat::Q4);
+  EXPECT_NE(checkHeadFormat(HeadFormat::ScreenedQ4, 2552)
+                .find("a q4 screen needs a hidden size divisible by 32"),
+            std::string::npos);
+  EXPECT_TRUE(isScreenedHead(HeadFormat::Screened));
+  EXPECT_TRUE(isScreenedHead(HeadFormat::ScreenedQ4));
+  EXPECT_FALSE(isScreenedHead(HeadFormat::Q4));
 }
 
 /// A token row: mostly values near 1, every 97th 40 times larger (as

@@ -161,7 +161,7 @@ ReferenceModel::create(std::shared_ptr<const ModelDescription> model,
     const int64_t sc = headScalesPerRow(options.head, head.cols);
     r->headCodes_.resize(static_cast<size_t>(head.rows * cb));
     r->headScales_.resize(static_cast<size_t>(head.rows * sc));
-    if (options.head == HeadFormat::Screened)
+    if (isScreenedHead(options.head))
       r->screenBounds_.resize(static_cast<size_t>(head.rows));
     ReferenceModel *rp = r.get();
     r->pool_.parallelFor(head.rows, [&](int64_t begin, int64_t end) {
@@ -171,10 +171,11 @@ ReferenceModel::create(std::shared_ptr<const ModelDescription> model,
         quantizeHeadRow(options.head, row.data(), head.cols,
                         &rp->headCodes_[static_cast<size_t>(v * cb)],
                         &rp->headScales_[static_cast<size_t>(v * sc)]);
-        if (options.head == HeadFormat::Screened)
-          rp->screenBounds_[static_cast<size_t>(v)] = headScreenBound(
-              row.data(), &rp->headCodes_[static_cast<size_t>(v * cb)],
-              rp->headScales_[static_cast<size_t>(v)], head.cols);
+        if (isScreenedHead(options.head))
+          rp->screenBounds_[static_cast<size_t>(v)] = screenRowBound(
+              options.head, row.data(),
+              &rp->headCodes_[static_cast<size_t>(v * cb)],
+              &rp->headScales_[static_cast<size_t>(v * sc)], head.cols);
       }
     });
   }
@@ -368,11 +369,14 @@ std::string ReferenceModel::forward(const TokenId *tokens, int64_t n,
                &hidden_[t * hidden]);
   const int64_t first = allLogits ? 0 : n - 1;
   const int64_t rows = n - first;
-  // A screened head screens one token row with its int8 copy and
-  // recomputes the candidates natively; several rows get native logits.
-  const bool screen = headFormat_ == HeadFormat::Screened && n == 1;
-  const HeadFormat format = headFormat_ == HeadFormat::Screened && !screen
-                                ? HeadFormat::Native
+  // A screened head screens one token row with its quantized copy (the
+  // int8 screen's own scan, or the q4 head) and recomputes the candidates
+  // natively; several rows get native logits.
+  const bool screen = isScreenedHead(headFormat_) && n == 1;
+  const HeadFormat format = !isScreenedHead(headFormat_) ? headFormat_
+                            : !screen                    ? HeadFormat::Native
+                            : headFormat_ == HeadFormat::ScreenedQ4
+                                ? HeadFormat::Q4
                                 : headFormat_;
   const float *xs = &hidden_[first * hidden];
   pool_.parallelFor(c.vocabSize, [&](int64_t begin, int64_t end) {
@@ -386,7 +390,8 @@ std::string ReferenceModel::forward(const TokenId *tokens, int64_t n,
                      [&](int64_t v) {
                        toFloat(head, v, row.data());
                        return dotHead(xs, row.data(), hidden);
-                     });
+                     },
+                     screenMinNorm(headFormat_, hidden));
   }
   position += n;
   return "";

@@ -44,6 +44,8 @@ Apply floatField(float SamplerOptions::*f) {
 }
 
 const std::vector<ServeFlag> &serveFlags() {
+  static const std::string headHelp =
+      "head format of a model file: " + headFormatNames();
   static const std::vector<ServeFlag> t = {
       {{"-m", "--model"}, "FILE", "GGUF file or Hugging Face directory",
        [](FlagReader &r, ServeOptions &o) { return r.value(o.model); },
@@ -108,7 +110,7 @@ const std::vector<ServeFlag> &serveFlags() {
       {{"--chat-template"}, "NAME|FILE",
        "chat format (default: the model's)",
        [](FlagReader &r, ServeOptions &o) { return r.value(o.chatTemplate); }},
-      {{"--head"}, "FORMAT", "head format of a model file: native, int8, q4, screened",
+      {{"--head"}, "FORMAT", headHelp.c_str(),
        [](FlagReader &r, ServeOptions &o) -> std::string {
          std::string v;
          if (std::string e = r.value(v); !e.empty())

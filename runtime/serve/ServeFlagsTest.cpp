@@ -61,7 +61,7 @@ TEST(ServeFlags, BadFlagsAreNamed) {
       {{"-m", "m", "-np", "0"}, true, "-np: 0 is below the minimum 1"},
       {{"-m", "m", "-np", "1000"}, true, "above the maximum 256"},
       {{"-m", "m", "--temp", "-1"}, true, "--temp -1 is negative"},
-      {{"-m", "m", "--head", "int4"}, true, "not native, int8, q4 or screened"},
+      {{"-m", "m", "--head", "int4"}, true, "not native, int8, q4, screened or screened-q4"},
       {{"-m", "m", "--bogus"}, true, "unknown flag '--bogus'"},
       {{"-m", "m"}, false, "unknown flag '-m'"},
       {{"--head", "int8"}, false, "unknown flag '--head'"},

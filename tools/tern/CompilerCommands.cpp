@@ -114,14 +114,10 @@ static cl::opt<int64_t> compileThreads(
     cl::desc("Default thread count of the executable (its -t overrides; "
              "default: all hardware threads)"),
     cl::init(0), cl::sub(compileCmd), cl::cat(ternCategory));
+static const std::string kHeadHelp =
+    "Output head format (default native): " + tern::headFormatHelp();
 static cl::opt<std::string> compileHead(
-    "head",
-    cl::desc("Output head format: native (as stored, lossless; default), "
-             "int8 (per-row scales), q4 (4-bit, groups of 32), or screened "
-             "(decode scores every row with an int8 copy and recomputes the "
-             "rows that can be the largest natively: greedy tokens are the "
-             "native head's); int8 and q4 read 2x / 3.2x fewer head bytes "
-             "per token"),
+    "head", cl::desc(kHeadHelp),
     cl::value_desc("FORMAT"), cl::init("native"), cl::sub(compileCmd),
     cl::cat(ternCategory));
 static cl::opt<std::string> compilePacking("packing", cl::desc(kPackingHelp),

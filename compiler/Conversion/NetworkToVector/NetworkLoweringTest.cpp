@@ -678,5 +678,60 @@ TEST_F(NetworkLowering, ScreenHeadMatchesReference) {
   }
 }
 
+/// tern.screen_head's min_norm (the q4 screen's bounds hold from
+/// screenMinNorm up): a token row of norm below it gets every row's native
+/// logit, one above it is screened, as screenHeadLogits with that minNorm.
+TEST_F(NetworkLowering, ScreenHeadMinNormMatchesReference) {
+  const int64_t h = 64, vocab = 300;
+  const float minNorm = 0.5f;
+  const std::string src = llvm::formatv(R"mlir(
+    func.func @f(%x: memref<1x{0}xf32>, %w: memref<{1}x{0}xf32>,
+                 %b: memref<{1}xf32>, %logits: memref<{1}xf32>)
+        attributes {{llvm.emit_c_interface} {
+      %xt = bufferization.to_tensor %x restrict : memref<1x{0}xf32> to tensor<1x{0}xf32>
+      %wt = bufferization.to_tensor %w restrict : memref<{1}x{0}xf32> to tensor<{1}x{0}xf32>
+      %bt = bufferization.to_tensor %b restrict : memref<{1}xf32> to tensor<{1}xf32>
+      tern.screen_head %xt, %wt, %bt into %logits {{min_norm = 5.000000e-01 : f32}
+        : tensor<1x{0}xf32>, tensor<{1}x{0}xf32>, tensor<{1}xf32> into memref<{1}xf32>
+      return
+    })mlir", h, vocab).str();
+  Jit jit(src);
+  ASSERT_EQ(jit.error, "");
+  auto f = jit.get<void (*)(Mem2D<float> *, Mem2D<float> *, Mem1D<float> *,
+                            Mem1D<float> *)>("f");
+  ASSERT_TRUE(f) << jit.error;
+  std::vector<float> w = random(vocab * h, 0.05f, 22), bounds(vocab),
+                     approx(vocab);
+  std::vector<uint8_t> codes(h);
+  for (float normWanted : {0.3f, 5.0f}) {
+    std::vector<float> x = random(h, 1.0f, 40);
+    const float n = std::sqrt(::tern::dotHead(x.data(), x.data(), h));
+    for (float &e : x)
+      e *= normWanted / n;
+    for (int64_t v = 0; v < vocab; ++v) {
+      float scale = 0;
+      ::tern::quantizeHeadRow(::tern::HeadFormat::Int8, &w[v * h], h,
+                              codes.data(), &scale);
+      bounds[v] = ::tern::headScreenBound(&w[v * h], codes.data(), scale, h);
+      approx[v] = ::tern::dotHead(x.data(), &w[v * h], h) + 1e-4f * (v % 7);
+    }
+    std::vector<float> want = approx, got = approx;
+    const int64_t recomputed = ::tern::screenHeadLogits(
+        x.data(), h, bounds.data(), vocab, want.data(),
+        [&](int64_t v) { return ::tern::dotHead(x.data(), &w[v * h], h); },
+        minNorm);
+    if (normWanted < minNorm) {
+      EXPECT_EQ(recomputed, vocab);
+    } else {
+      EXPECT_LT(recomputed, vocab);
+    }
+    auto xm = view(x, 1, h), wm = view(w, vocab, h);
+    auto bm = view1(bounds), om = view1(got);
+    f(&xm, &wm, &bm, &om);
+    EXPECT_TRUE(sameBits(got, want)) << "norm " << normWanted << ", "
+                                     << recomputed << " rows recomputed";
+  }
+}
+
 
 } // namespace

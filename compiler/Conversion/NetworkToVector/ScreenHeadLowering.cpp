@@ -1,12 +1,13 @@
 //===- ScreenHeadLowering.cpp - tern.screen_head as scf loops -------------===//
 //
-// One function per shape, called once per decoded token after the int8
-// head (serial: it reads the logits twice and a few native rows):
+// One function per shape and min_norm, called once per decoded token after
+// the screen's scan (the int8 or q4 head) (serial: it reads the logits twice and a few native rows):
 //   n = sqrt(headDot(x, x));  B[v] = bounds[v] * n + |a[v]| * 2^-20;
 //   p = the first v with the largest a[v] - B[v];
 //   T = logits[p] = headDot(x, w[p]);
 //   for each v != p with a[v] + B[v] >= T, or every v where n is not
-//   finite or below kScreenTinyNorm: logits[v] = headDot(x, w[v]),
+//   finite or below min_norm (kScreenTinyNorm without it): logits[v] =
+//   headDot(x, w[v]),
 // the native row through the same headDot and widening as tern.lm_head's,
 // so each recomputed logit is the native head's float
 // (runtime/model/HeadFormat.h, screenHeadLogits). The rows are listed
@@ -22,6 +23,7 @@
 #include "compiler/Conversion/NetworkToVector/HeadDot.h"
 #include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
 
+#include "llvm/ADT/bit.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include "runtime/model/HeadFormat.h"
@@ -122,7 +124,8 @@ void emitRecompute(VectorBuilder &v, int64_t h, int64_t vocab,
 }
 
 /// (x [1, H], weights [V, H], bounds [V], logits [V]).
-void buildScreenBody(OpBuilder &b, Block *body, int64_t h, int64_t vocab) {
+void buildScreenBody(OpBuilder &b, Block *body, int64_t h, int64_t vocab,
+                     float minNorm) {
   VectorBuilder v{b, b.getUnknownLoc()};
   Location loc = v.loc;
   Value x = body->getArgument(0), weights = body->getArgument(1);
@@ -158,11 +161,11 @@ void buildScreenBody(OpBuilder &b, Block *body, int64_t h, int64_t vocab) {
     return loadNativeRow(v, weights, p, k, w);
   });
   memref::StoreOp::create(b, loc, threshold, logits, ValueRange{p});
-  // A norm the bounds hold for: finite, at least kScreenTinyNorm.
+  // A norm the bounds hold for: finite, at least minNorm.
   Value held = arith::AndIOp::create(
       b, loc,
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, n,
-                            v.f32(::tern::kScreenTinyNorm)),
+                            v.f32(minNorm)),
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, n,
                             v.f32(INFINITY)));
   emitRecompute(v, h, vocab, loadX, weights, logits, [&](Value row) {
@@ -196,11 +199,20 @@ struct ScreenHeadLowering : OpRewritePattern<ScreenHeadOp> {
                                 op.getLogits().getType()};
     std::string elem;
     llvm::raw_string_ostream(elem) << wType.getElementType();
-    const std::string name =
+    // A min_norm other than kScreenTinyNorm names its f32 bits.
+    const float minNorm = op.getMinNorm()
+                              ? op.getMinNorm()->convertToFloat()
+                              : ::tern::kScreenTinyNorm;
+    std::string name =
         llvm::formatv("tern_screen_head_{0}_h{1}_v{2}", elem, h, vocab).str();
+    if (minNorm != ::tern::kScreenTinyNorm)
+      name += llvm::formatv("_n{0:x-8}", llvm::bit_cast<uint32_t>(minNorm))
+                  .str();
     func::FuncOp fn = getOrBuildFunction(
         op, name, rewriter.getFunctionType(inputs, {}),
-        [&](OpBuilder &b, Block *body) { buildScreenBody(b, body, h, vocab); });
+        [&](OpBuilder &b, Block *body) {
+          buildScreenBody(b, body, h, vocab, minNorm);
+        });
     func::CallOp::create(rewriter, op.getLoc(), fn,
                          ValueRange{v.buffer(op.getInput()),
                                     v.buffer(op.getWeights()),

@@ -323,5 +323,10 @@ LogicalResult ScreenHeadOp::verify() {
   if (!logits.hasStaticShape() || logits.getShape() != ArrayRef({vocab}))
     return emitOpError() << "expects logits [" << vocab << "], got "
                          << logits;
+  if (std::optional<llvm::APFloat> m = getMinNorm()) {
+    if (!m->isFiniteNonZero() || m->isNegative())
+      return emitOpError() << "expects a positive finite min_norm, got "
+                           << m->convertToFloat();
+  }
   return success();
 }

@@ -616,18 +616,20 @@ def Tern_ScreenHeadOp : Tern_Op<"screen_head"> {
   let summary = "Recomputes natively every logit a screen cannot rule out";
   let description = [{
     `logits` [V] holds one token row's logits a[v] from a quantized copy of
-    the head (`tern.lm_head ... as int8`); `bounds[v]` bounds the copy's
+    the head (`tern.lm_head ... as int8` of the f32 row, or `as q4` of the
+    row quantized by `tern.quantize_act`); `bounds[v]` bounds the copy's
     error per unit of the input's norm (runtime/model/HeadFormat.h,
-    headScreenBound). With n = sqrt(dot(input, input)) and B[v] =
+    screenRowBound). With n = sqrt(dot(input, input)) and B[v] =
     bounds[v] * n + |a[v]| * 2^-20, the row p with the largest a[p] - B[p]
     (the first of equals) gets its native logit T = `dot(input[0],
     weights[p])`, as `tern.lm_head ... as native` computes it (same order,
     bit for bit), and so does every other row with a[v] + B[v] >= T; the
-    others keep a[v]; where n is below 2^-60 or not finite, every row gets
-    its native logit. The largest logit and its row are then the native
-    head's: greedy decoding picks the native head's token while the whole
-    vocabulary is read in int8. Dot products in `tern.lm_head`'s order; B
-    in f32 as written.
+    others keep a[v]; where n is below `min_norm` (2^-60 without it; the
+    smallest norm the bounds hold for, screenMinNorm) or not finite, every
+    row gets its native logit. The largest logit and its row are then the
+    native head's: greedy decoding picks the native head's token while the
+    whole vocabulary is read in the copy's format. Dot products in
+    `tern.lm_head`'s order; B in f32 as written.
 
     Example:
 
@@ -644,7 +646,8 @@ def Tern_ScreenHeadOp : Tern_Op<"screen_head"> {
                        StaticShapeTensorOf<[F32, F16, BF16]>:$weights,
                        StaticShapeTensorOf<[F32]>:$bounds,
                        Arg<MemRefOf<[F32]>, "the logits",
-                           [MemRead, MemWrite]>:$logits);
+                           [MemRead, MemWrite]>:$logits,
+                       OptionalAttr<F32Attr>:$min_norm);
   let assemblyFormat = [{
     $input `,` $weights `,` $bounds `into` $logits attr-dict `:`
     type($input) `,` type($weights) `,` type($bounds) `into` type($logits)

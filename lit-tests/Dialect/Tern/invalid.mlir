@@ -668,6 +668,22 @@ func.func @screen_logits(%x: tensor<1x64xf32>, %w: tensor<100x64xf16>, %b: tenso
 
 // -----
 
+func.func @screen_min_norm(%x: tensor<1x64xf32>, %w: tensor<100x64xf16>, %b: tensor<100xf32>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.screen_head' op expects a positive finite min_norm, got -1}}
+  tern.screen_head %x, %w, %b into %l {min_norm = -1.0 : f32} : tensor<1x64xf32>, tensor<100x64xf16>, tensor<100xf32> into memref<100xf32>
+  return
+}
+
+// -----
+
+func.func @screen_min_norm_zero(%x: tensor<1x64xf32>, %w: tensor<100x64xf16>, %b: tensor<100xf32>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.screen_head' op expects a positive finite min_norm, got 0}}
+  tern.screen_head %x, %w, %b into %l {min_norm = 0.0 : f32} : tensor<1x64xf32>, tensor<100x64xf16>, tensor<100xf32> into memref<100xf32>
+  return
+}
+
+// -----
+
 func.func @head_tile_size(%x: tensor<4x64xf32>, %w: tensor<100x64xf16>, %l: memref<4x100xf32>) {
   // expected-error @+1 {{'tern.lm_head' op tile needs 2 sizes from 1 to 16 (vocabulary rows, token rows), got [2, 0]}}
   tern.lm_head %x, %w into %l as native {tile = array<i64: 2, 0>} : tensor<4x64xf32>, tensor<100x64xf16> into memref<4x100xf32>
