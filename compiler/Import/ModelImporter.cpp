@@ -264,7 +264,8 @@ void GraphBuilder::head(const Scope &s, Value xn, Value embedding,
     ScreenHeadOp::create(
         b_, loc_, xn, native,
         param(s, headBoundsName(t, opts_.head),
-              RankedTensorType::get({t.rows}, b_.getF32Type())),
+              RankedTensorType::get({t.rows, rt::kScreenBoundValues},
+                                    b_.getF32Type())),
         logits,
         minNorm == rt::kScreenTinyNorm ? FloatAttr()
                                        : b_.getF32FloatAttr(minNorm));

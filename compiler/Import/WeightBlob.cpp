@@ -165,7 +165,8 @@ llvm::Expected<Fill> denseFill(WeightOp w, RankedTensorType type,
       if (!rt::isScreenedHead(f) || name != headBoundsName(*t, f))
         continue;
       const rt::DenseTensor dense = *t;
-      if (type.getRank() != 1 || type.getDimSize(0) != t->rows)
+      if (type.getRank() != 2 || type.getDimSize(0) != t->rows ||
+          type.getDimSize(1) != rt::kScreenBoundValues)
         return fail(w, "does not match the screened head's shape");
       return Fill([model, dense, f](uint8_t *dst) {
         const int64_t cols = dense.cols;
@@ -179,9 +180,10 @@ llvm::Expected<Fill> denseFill(WeightOp w, RankedTensorType type,
             return false;
           rt::quantizeHeadRow(f, row.data(), cols, codes.data(),
                               scales.data());
-          const float c = rt::screenRowBound(f, row.data(), codes.data(),
-                                             scales.data(), cols);
-          std::memcpy(dst + v * 4, &c, 4);
+          const rt::ScreenBound b = rt::screenRowBound(
+              f, row.data(), codes.data(), scales.data(), cols);
+          const float values[rt::kScreenBoundValues] = {b.perNorm, b.perMax};
+          std::memcpy(dst + v * sizeof(values), values, sizeof(values));
         }
         return true;
       });

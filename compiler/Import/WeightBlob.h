@@ -30,7 +30,8 @@ namespace mlir::tern {
 /// scales (`token_embd.weight.q4`, `token_embd.weight.q4.scales`).
 std::string headCodesName(const ::tern::DenseTensor &t, ::tern::HeadFormat f);
 std::string headScalesName(const ::tern::DenseTensor &t, ::tern::HeadFormat f);
-/// A screened head's bound per row [V] f32 (screenRowBound):
+/// A screened head's bound per row [V, 2] f32 (screenRowBound: perNorm,
+/// perMax):
 /// "<name>.screen_bounds" for screened, "<name>.q4.screen_bounds" for
 /// screened-q4.
 std::string headBoundsName(const ::tern::DenseTensor &t,

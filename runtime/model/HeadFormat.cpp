@@ -248,8 +248,8 @@ float screenScanLogit(const int16_t *u, float xs, const uint8_t *codes,
   return static_cast<float>(sum) * scale * (1.0f / xs);
 }
 
-float headScreenBound(const float *w, const uint8_t *codes, float scale,
-                      int64_t cols) {
+ScreenBound headScreenBound(const float *w, const uint8_t *codes, float scale,
+                            int64_t cols) {
   // In double: |w - s q|^2, |w|^2 and s sum|q|.
   double err = 0, norm = 0, l1 = 0;
   for (int64_t i = 0; i < cols; ++i) {
@@ -261,8 +261,8 @@ float headScreenBound(const float *w, const uint8_t *codes, float scale,
   return screenBoundFromSums(err, norm, l1, cols);
 }
 
-float q4ScreenBound(const float *w, const uint8_t *codes, const float *scales,
-                    int64_t cols) {
+ScreenBound q4ScreenBound(const float *w, const uint8_t *codes,
+                          const float *scales, int64_t cols) {
   std::vector<float> q(static_cast<size_t>(cols));
   headRowFactors(HeadFormat::Q4, codes, scales, cols, q.data());
   double err = 0, norm = 0, l1 = 0;
@@ -276,15 +276,17 @@ float q4ScreenBound(const float *w, const uint8_t *codes, const float *scales,
   // the 16 lanes adds at most ceil(G / 16) terms, and the fold adds 4
   // levels: every term passes at most k = ceil(G / 16) + 5 roundings, so
   // the sum lies within gamma_k sum |i[g] s[g]| of the exact one, and
-  // sum |i[g] s[g]| / xs <= 127 s sum|q| / xs <= l1 max|x| (1 + 2u).
+  // sum |i[g] s[g]| / xs <= 127 s sum|q| / xs <= l1 max|x| (1 + 2u) (max|x|
+  // >= kQuantEpsilon: screenMinNorm).
   const int64_t groups = cols / kHeadQ4Group;
   const double u = 0x1p-24, k = double((groups + 15) / 16 + 5);
   const double gamma = k * u / (1 - k * u) * (1 + 2 * u);
   return screenBoundFromSums(err, norm, l1, cols, 127, gamma);
 }
 
-float screenRowBound(HeadFormat format, const float *w, const uint8_t *codes,
-                     const float *scales, int64_t cols) {
+ScreenBound screenRowBound(HeadFormat format, const float *w,
+                           const uint8_t *codes, const float *scales,
+                           int64_t cols) {
   return format == HeadFormat::ScreenedQ4
              ? q4ScreenBound(w, codes, scales, cols)
              : headScreenBound(w, codes, scales[0], cols);
@@ -306,14 +308,27 @@ float screenMinNorm(HeadFormat format, int64_t cols) {
   return std::max(f, kScreenTinyNorm);
 }
 
-float screenBoundFromSums(double err2, double norm2, double l1, int64_t cols,
-                          int32_t rowMax, double scanRounding) {
-  // The token row's rounding: |x[j]| xs rounds once in f32 and then to an
-  // integer (clamped to K, which |x[j]| xs exceeds by at most its
-  // rounding), so |u[j] - x[j] xs| <= 1/2 + 2 K u; 1 / xs <= max|x| (1 +
-  // 2u) / K and max|x| <= |x|: s sum|q| (1/2 + 2 K u)(1 + 2u) / K |x|,
-  // within the 0.501 / K taken here. The scan's float rounding adds
-  // scanRounding l1 max|x| <= scanRounding l1 |x|.
+namespace {
+
+/// `bound` rounded up to f32.
+float roundUp(double bound) {
+  float c = static_cast<float>(bound);
+  if (static_cast<double>(c) < bound)
+    c = std::nextafter(c, HUGE_VALF);
+  return c;
+}
+
+} // namespace
+
+ScreenBound screenBoundFromSums(double err2, double norm2, double l1,
+                                int64_t cols, int32_t rowMax,
+                                double scanRounding) {
+  // The token row's rounding, per unit of max|x|: |x[j]| xs rounds once in
+  // f32 and then to an integer (clamped to K, which |x[j]| xs exceeds by at
+  // most its rounding), so |u[j] - x[j] xs| <= 1/2 + 2 K u; 1 / xs <=
+  // max|x| (1 + 2u) / K: s sum|q| (1/2 + 2 K u)(1 + 2u) / K max|x|, within
+  // the 0.501 / K taken here. The scan's float rounding adds scanRounding
+  // l1 max|x|.
   const double u = 0x1p-24, n = static_cast<double>(cols) + 2;
   const double rows = l1 * (0.501 / rowMax + scanRounding);
   // The native f32 dot product of n terms lies within gamma = (n + 2) u /
@@ -322,13 +337,9 @@ float screenBoundFromSums(double err2, double norm2, double l1, int64_t cols,
   // more: a factor of 1 + 2^-10 covers those for any n below 2^13, and 4 n
   // u for longer rows.
   const double gamma = n * u / (1 - n * u);
-  const double bound = (std::sqrt(err2) + gamma * std::sqrt(norm2) + rows) *
-                       (1 + 0x1p-10 + 4 * n * u);
-  // Rounded up to f32.
-  float c = static_cast<float>(bound);
-  if (static_cast<double>(c) < bound)
-    c = std::nextafter(c, HUGE_VALF);
-  return c;
+  const double room = 1 + 0x1p-10 + 4 * n * u;
+  return {roundUp((std::sqrt(err2) + gamma * std::sqrt(norm2)) * room),
+          roundUp(rows * room)};
 }
 
 } // namespace tern

@@ -35,13 +35,16 @@
 //      xs), K) (NaN elements give 0); each row's sum i = sum_j q[j] * u[j]
 //      is exact in i64 (at most kHeadInt8MaxCols columns), and
 //      a[v] = (float(i) * s) * (1 / xs)               (screenScanLogit),
-//      n = sqrt(dotHead(x, x)), B[v] = bound[v] *
-//      n + |a[v]| * 2^-20. The row p with the best lower bound a[p] - B[p]
+//      n = sqrt(dotHead(x, x)), m = max|x|, B[v] = c[v] * n + r[v] * m +
+//      |a[v]| * 2^-20 (screenMargin; c[v], r[v] the row's bound,
+//      ScreenBound). The row p with the best lower bound a[p] - B[p]
 //      (the first of equals) gets its native logit T = dotHead(x,
 //      float(w[p])), computed exactly as the native head does; every other
 //      row with a[v] + B[v] >= T gets its native logit too, the others keep
-//      a[v] (screenHeadLogits). bound[v] (headScreenBound) makes |native -
-//      a| <= B, so every row whose native logit reaches T (the largest
+//      a[v] (screenHeadLogits). The bound (headScreenBound) makes |native -
+//      a| <= B: c[v] for the int8 code's error |w - s q| |x| and the native
+//      dot product's rounding, r[v] for the token row's rounding (s sum|q|
+//      max|x| / 2K), so every row whose native logit reaches T (the largest
 //      does: T is a native logit) is recomputed, and a row that is not
 //      keeps a[v] < T: the largest logit, and its row, are the native
 //      head's, and greedy decoding picks the native head's token. Every
@@ -63,18 +66,18 @@
 //      as screened does with these differences. The scan is the q4 head:
 //      the token row quantized as every BitLinear input
 //      (quantizeActivationRow, K = 127), a[v] = q4HeadLogit; bound[v]
-//      (q4ScreenBound) covers the q4 code's error, the 8-bit token row's
-//      rounding (s sum|q| max|x| / 2 * 127) and the float sum over the
-//      groups (within (G/16 + 5) 2^-24 of sum |i[g] s[g]| / xs, G groups,
-//      at most 127 s sum|q| / xs <= s sum|q| max|x| (1 + 2^-23)), all
-//      times |x| as screenMargin takes it. quantizeActivationRow divides
-//      by max(max|x|, kQuantEpsilon), so a token row whose n is below
-//      screenMinNorm = kQuantEpsilon sqrt(H) (1 + 2^-10 + H 2^-24), where
-//      max|x| could be below kQuantEpsilon, gets every row's native logit.
-//      Reads 0.625 bytes/weight plus 4 bytes of bound per row: the
-//      screen's bound is about 127 times wider than the 15-bit int8
-//      screen's rounding term, and on trained weights it recomputes a few
-//      rows a token (docs/performance.md, "Screened head").
+//      (q4ScreenBound) has c[v] for the q4 code's error and r[v] for the
+//      8-bit token row's rounding (s sum|q| max|x| / 2 * 127) and the
+//      float sum over the groups (within (G/16 + 5) 2^-24 of sum |i[g]
+//      s[g]| / xs, G groups, at most 127 s sum|q| / xs <= s sum|q| max|x|
+//      (1 + 2^-23)). quantizeActivationRow divides by max(max|x|,
+//      kQuantEpsilon), so a token row whose n is below screenMinNorm =
+//      kQuantEpsilon sqrt(H) (1 + 2^-10 + H 2^-24), where max|x| could be
+//      below kQuantEpsilon, gets every row's native logit. Reads 0.625
+//      bytes/weight plus 8 bytes of bound per row. Its r[v] is 128 times
+//      the int8 screen's: the token row's rounding is taken against max|x|
+//      rather than |x| (for a row of 2560 values without outliers, max|x|
+//      is about |x| / 14) so that it stays below the q4 code's own error.
 //
 // dotHead sums in float in a fixed order the compiler reproduces in vector
 // lanes: 32 interleaved partial sums p[l] (element i goes to l = i % 32),
@@ -184,29 +187,43 @@ float screenScanLogit(const int16_t *u, float xs, const uint8_t *codes,
 /// q4 for screened-q4.
 HeadFormat headCodesFormat(HeadFormat format);
 
-/// bound[v] of a screened head for the native row `w` [cols] and its int8
-/// codes and scale (quantizeHeadRow): an f32 c with |dotHead(x, w) - a| <=
-/// c * |x| + |a| * 2^-20 (a = screenScanLogit of x) for every finite x of
-/// norm at least kScreenTinyNorm: the int8 error |w - s q| |x|, the token
-/// row's rounding (each |u[j] / xs - x[j]| at most about max|x| / 2K, so
-/// s sum|q| max|x| / 2K), the native dot product's rounding (within n
-/// 2^-24 |x| |w|), and room for the rounding of |x| and of B's own
-/// arithmetic; a's four roundings after the exact sum lie within |a|
-/// 2^-20.
-float headScreenBound(const float *w, const uint8_t *codes, float scale,
-                      int64_t cols);
+/// A row's screen bound: with n = |x| and m = max|x| of the token row x,
+/// |dotHead(x, w) - a| <= perNorm * n + perMax * m + |a| * 2^-20
+/// (screenMargin) for its screen's logit a.
+struct ScreenBound {
+  float perNorm = 0;
+  float perMax = 0;
+};
 
-/// bound[v] of a screened-q4 head for the native row `w` [cols] and its q4
-/// codes and scales (quantizeHeadRow): an f32 c with |dotHead(x, w) - a| <=
-/// c * |x| + |a| * 2^-20 (a = q4HeadLogit of x quantized by
-/// quantizeActivationRow) for every finite x of norm at least
-/// screenMinNorm(ScreenedQ4, cols), as the screened-q4 format describes.
-float q4ScreenBound(const float *w, const uint8_t *codes, const float *scales,
-                    int64_t cols);
+inline bool operator==(const ScreenBound &a, const ScreenBound &b) {
+  return a.perNorm == b.perNorm && a.perMax == b.perMax;
+}
+
+/// f32 values a screened head stores per row: perNorm, perMax.
+constexpr int64_t kScreenBoundValues = 2;
+
+/// The bound of a screened head for the native row `w` [cols] and its int8
+/// codes and scale (quantizeHeadRow), for every finite x of norm at least
+/// kScreenTinyNorm (a = screenScanLogit of x): perNorm covers the int8
+/// error |w - s q| |x| and the native dot product's rounding (within n
+/// 2^-24 |x| |w|), perMax the token row's rounding (each |u[j] / xs -
+/// x[j]| at most about max|x| / 2K, so s sum|q| max|x| / 2K); both carry
+/// room for the rounding of |x| and of B's own arithmetic; a's four
+/// roundings after the exact sum lie within |a| 2^-20.
+ScreenBound headScreenBound(const float *w, const uint8_t *codes, float scale,
+                            int64_t cols);
+
+/// The bound of a screened-q4 head for the native row `w` [cols] and its
+/// q4 codes and scales (quantizeHeadRow), for every finite x of norm at
+/// least screenMinNorm(ScreenedQ4, cols) (a = q4HeadLogit of x quantized
+/// by quantizeActivationRow), as the screened-q4 format describes.
+ScreenBound q4ScreenBound(const float *w, const uint8_t *codes,
+                          const float *scales, int64_t cols);
 
 /// headScreenBound or q4ScreenBound, by the screened `format`.
-float screenRowBound(HeadFormat format, const float *w, const uint8_t *codes,
-                     const float *scales, int64_t cols);
+ScreenBound screenRowBound(HeadFormat format, const float *w,
+                           const uint8_t *codes, const float *scales,
+                           int64_t cols);
 
 /// headScreenBound from a row's sums in double: `err2` = |w - s q|^2,
 /// `norm2` = |w|^2 and `l1` = sum_j |s q[j]| over its `cols` weights (any
@@ -215,29 +232,35 @@ float screenRowBound(HeadFormat format, const float *w, const uint8_t *codes,
 /// kScreenRowMax; 127 for quantizeActivationRow's), `scanRounding` the
 /// scan's own float rounding after its exact integer sums, relative to
 /// l1 * max|x| (0 where it lies within |a| 2^-20).
-float screenBoundFromSums(double err2, double norm2, double l1, int64_t cols,
-                          int32_t rowMax = kScreenRowMax,
-                          double scanRounding = 0);
+ScreenBound screenBoundFromSums(double err2, double norm2, double l1,
+                                int64_t cols, int32_t rowMax = kScreenRowMax,
+                                double scanRounding = 0);
 
 /// The smallest token-row norm the bounds of the screened `format` hold
 /// for on rows of `cols` values: kScreenTinyNorm for screened, as the
 /// screened-q4 format describes for screened-q4.
 float screenMinNorm(HeadFormat format, int64_t cols);
 
-/// Refines `logits` [vocab] (the screen's logits a[v] of the token row x
-/// [hidden]) in place as the screened formats describe; `nativeRow(v)`
-/// gives dotHead(x, float(w[v])); a row of norm below `minNorm`
-/// (screenMinNorm) gets every native logit. Returns how many rows it
-/// recomputed.
-template <typename NativeRow>
-int64_t screenHeadLogits(const float *x, int64_t hidden, const float *bounds,
-                         int64_t vocab, float *logits, NativeRow nativeRow,
-                         float minNorm = kScreenTinyNorm);
+/// What a screen's margins take from a token row x: n = sqrt(dotHead(x,
+/// x)) and m = max|x|.
+struct ScreenRowStats {
+  float norm = 0;
+  float max = 0;
+};
 
-/// B[v] for the logit a and bound c with |x| = n, as the screened format
-/// computes it.
-inline float screenMargin(float a, float c, float n) {
-  return c * n + (a < 0 ? -a : a) * 0x1p-20f;
+inline ScreenRowStats screenRowStats(const float *x, int64_t hidden) {
+  float m = 0;
+  for (int64_t i = 0; i < hidden; ++i)
+    m = std::fmax(m, std::fabs(x[i]));
+  return {std::sqrt(dotHead(x, x, hidden)), m};
+}
+
+/// B[v] for the logit a and the row's bound b, as the screened formats
+/// compute it: (b.perNorm * n + b.perMax * m) + |a| * 2^-20.
+inline float screenMargin(float a, const ScreenBound &b,
+                          const ScreenRowStats &x) {
+  return (b.perNorm * x.norm + b.perMax * x.max) +
+         (a < 0 ? -a : a) * 0x1p-20f;
 }
 
 /// Whether a token row of norm `n` is screened (else every row gets its
@@ -247,14 +270,15 @@ inline bool screenApplies(float n, float minNorm = kScreenTinyNorm) {
 }
 
 /// The row p with the best lower bound a[v] - B[v] of `logits` a [vocab]
-/// and `bounds` for a token row of norm `n` (the first of equals; 0 for an
-/// empty vocabulary).
-inline int64_t screenBestLowerBound(const float *logits, const float *bounds,
-                                    int64_t vocab, float n) {
+/// and `bounds` for the token row `x` (the first of equals; 0 for an empty
+/// vocabulary).
+inline int64_t screenBestLowerBound(const float *logits,
+                                    const ScreenBound *bounds, int64_t vocab,
+                                    const ScreenRowStats &x) {
   float best = -std::numeric_limits<float>::infinity();
   int64_t p = 0;
   for (int64_t v = 0; v < vocab; ++v) {
-    const float low = logits[v] - screenMargin(logits[v], bounds[v], n);
+    const float low = logits[v] - screenMargin(logits[v], bounds[v], x);
     if (low > best) {
       best = low;
       p = v;
@@ -263,25 +287,31 @@ inline int64_t screenBestLowerBound(const float *logits, const float *bounds,
   return p;
 }
 
+/// Refines `logits` [vocab] (the screen's logits a[v] of the token row x
+/// [hidden]) in place as the screened formats describe; `nativeRow(v)`
+/// gives dotHead(x, float(w[v])); a row of norm below `minNorm`
+/// (screenMinNorm) gets every native logit. Returns how many rows it
+/// recomputed.
 template <typename NativeRow>
-int64_t screenHeadLogits(const float *x, int64_t hidden, const float *bounds,
-                         int64_t vocab, float *logits, NativeRow nativeRow,
-                         float minNorm) {
-  const float n = std::sqrt(dotHead(x, x, hidden));
-  if (!screenApplies(n, minNorm)) {
+int64_t screenHeadLogits(const float *x, int64_t hidden,
+                         const ScreenBound *bounds, int64_t vocab,
+                         float *logits, NativeRow nativeRow,
+                         float minNorm = kScreenTinyNorm) {
+  const ScreenRowStats row = screenRowStats(x, hidden);
+  if (!screenApplies(row.norm, minNorm)) {
     for (int64_t v = 0; v < vocab; ++v)
       logits[v] = nativeRow(v);
     return vocab;
   }
   if (vocab == 0)
     return 0;
-  const int64_t p = screenBestLowerBound(logits, bounds, vocab, n);
+  const int64_t p = screenBestLowerBound(logits, bounds, vocab, row);
   const float threshold = nativeRow(p);
   logits[p] = threshold;
   int64_t recomputed = 1;
   for (int64_t v = 0; v < vocab; ++v)
     if (v != p &&
-        logits[v] + screenMargin(logits[v], bounds[v], n) >= threshold) {
+        logits[v] + screenMargin(logits[v], bounds[v], row) >= threshold) {
       logits[v] = nativeRow(v);
       ++recomputed;
     }

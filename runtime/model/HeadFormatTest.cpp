@@ -87,7 +87,7 @@ TEST(HeadFormat, ScreenBoundHoldsForEveryRow) {
       std::vector<uint8_t> codes(static_cast<size_t>(n));
       float scale = 0;
       quantizeHeadRow(HeadFormat::Int8, w.data(), n, codes.data(), &scale);
-      const float c = headScreenBound(w.data(), codes.data(), scale, n);
+      const ScreenBound c = headScreenBound(w.data(), codes.data(), scale, n);
       std::vector<float> q(static_cast<size_t>(n));
       headRowFactors(HeadFormat::Int8, codes.data(), &scale, n, q.data());
       std::vector<int16_t> u(static_cast<size_t>(n));
@@ -112,8 +112,8 @@ TEST(HeadFormat, ScreenBoundHoldsForEveryRow) {
         const float native = dotHead(x.data(), w.data(), n);
         const float xs = quantizeScreenRow(x.data(), n, u.data());
         const float a = screenScanLogit(u.data(), xs, codes.data(), scale, n);
-        const float norm = std::sqrt(dotHead(x.data(), x.data(), n));
-        const float gap = std::fabs(native - a), margin = screenMargin(a, c, norm);
+        const float gap = std::fabs(native - a),
+                    margin = screenMargin(a, c, screenRowStats(x.data(), n));
         EXPECT_LE(gap, margin)
             << "n " << n << " seed " << seed << " token " << t;
         if (t % 5 == 1 && seed % 4 == 3)
@@ -135,8 +135,8 @@ TEST(HeadFormat, ScreenKeepsTheNativeArgmax) {
   const int64_t n = 256, vocab = 3000;
   std::vector<std::vector<float>> rows;
   std::vector<uint8_t> codes(static_cast<size_t>(vocab * n));
-  std::vector<float> scales(static_cast<size_t>(vocab)),
-      bounds(static_cast<size_t>(vocab));
+  std::vector<float> scales(static_cast<size_t>(vocab));
+  std::vector<ScreenBound> bounds(static_cast<size_t>(vocab));
   for (int64_t v = 0; v < vocab; ++v) {
     rows.push_back(randomRow(n, static_cast<unsigned>(v)));
     quantizeHeadRow(HeadFormat::Int8, rows.back().data(), n,
@@ -170,14 +170,16 @@ TEST(HeadFormat, ScreenKeepsTheNativeArgmax) {
     const std::vector<float> screen = logits;
     // Every third token row with bounds 6 times as wide (still bounds):
     // more rows lie within them.
-    std::vector<float> wide = bounds;
+    std::vector<ScreenBound> wide = bounds;
     if (t % 3 == 2)
-      for (float &c : wide)
-        c *= 6.0f;
+      for (ScreenBound &c : wide) {
+        c.perNorm *= 6.0f;
+        c.perMax *= 6.0f;
+      }
     // The survivors by the rule, from the int8 logits.
-    const float norm = std::sqrt(dotHead(x.data(), x.data(), n));
+    const ScreenRowStats stats = screenRowStats(x.data(), n);
     auto margin = [&](int64_t v) {
-      return screenMargin(screen[v], wide[v], norm);
+      return screenMargin(screen[v], wide[v], stats);
     };
     int64_t p = 0;
     for (int64_t v = 1; v < vocab; ++v)
@@ -213,8 +215,8 @@ TEST(HeadFormat, ScreenKeepsTheNativeArgmax) {
 // gets every row's native logit.
 TEST(HeadFormat, ScreenRecomputesTinyRows) {
   const int64_t n = 64, vocab = 50;
-  std::vector<float> x = tokenRow(n, 9), bounds(static_cast<size_t>(vocab), 0.0f),
-                     logits(static_cast<size_t>(vocab), 0.0f);
+  std::vector<float> x = tokenRow(n, 9), logits(static_cast<size_t>(vocab), 0.0f);
+  std::vector<ScreenBound> bounds(static_cast<size_t>(vocab));
   for (float &e : x)
     e *= 0x1p-70f;
   auto native = [](int64_t v) { return static_cast<float>(v) - 7.0f; };

@@ -62,7 +62,8 @@ TEST(Q4Screen, BoundHoldsForEveryRow) {
       std::vector<float> scales(static_cast<size_t>(n / kHeadQ4Group));
       quantizeHeadRow(HeadFormat::Q4, w.data(), n, codes.data(),
                       scales.data());
-      const float c = q4ScreenBound(w.data(), codes.data(), scales.data(), n);
+      const ScreenBound c =
+          q4ScreenBound(w.data(), codes.data(), scales.data(), n);
       EXPECT_EQ(c, screenRowBound(HeadFormat::ScreenedQ4, w.data(),
                                   codes.data(), scales.data(), n));
       std::vector<float> q(static_cast<size_t>(n));
@@ -84,13 +85,13 @@ TEST(Q4Screen, BoundHoldsForEveryRow) {
                 std::copysign(0.4995f * step, q[static_cast<size_t>(i)]);
           x[static_cast<size_t>(seed % n)] = big;
         }
-        const float norm = std::sqrt(dotHead(x.data(), x.data(), n));
-        if (!screenApplies(norm, minNorm))
+        const ScreenRowStats stats = screenRowStats(x.data(), n);
+        if (!screenApplies(stats.norm, minNorm))
           continue;
         const float native = dotHead(x.data(), w.data(), n);
         const float a = q4Scan(x, codes.data(), scales.data());
         const float gap = std::fabs(native - a),
-                    margin = screenMargin(a, c, norm);
+                    margin = screenMargin(a, c, stats);
         EXPECT_LE(gap, margin)
             << "n " << n << " seed " << seed << " token " << t;
         if (t % 5 == 1 && seed % 4 == 3)
@@ -125,8 +126,8 @@ TEST(Q4Screen, MinNormKeepsTheEpsilonOut) {
   }
   // screenHeadLogits recomputes every row below it.
   const int64_t n = 64, vocab = 40;
-  std::vector<float> x(n, kQuantEpsilon * 0.5f), bounds(vocab, 0.0f),
-      logits(vocab, 0.0f);
+  std::vector<float> x(n, kQuantEpsilon * 0.5f), logits(vocab, 0.0f);
+  std::vector<ScreenBound> bounds(vocab);
   auto native = [](int64_t v) { return static_cast<float>(v) - 3.0f; };
   EXPECT_EQ(screenHeadLogits(x.data(), n, bounds.data(), vocab, logits.data(),
                              native, screenMinNorm(HeadFormat::ScreenedQ4, n)),
@@ -141,8 +142,8 @@ TEST(Q4Screen, KeepsTheNativeArgmax) {
   const int64_t n = 256, vocab = 2000;
   std::vector<std::vector<float>> rows;
   std::vector<uint8_t> codes(static_cast<size_t>(vocab * n / 2));
-  std::vector<float> scales(static_cast<size_t>(vocab * n / kHeadQ4Group)),
-      bounds(static_cast<size_t>(vocab));
+  std::vector<float> scales(static_cast<size_t>(vocab * n / kHeadQ4Group));
+  std::vector<ScreenBound> bounds(static_cast<size_t>(vocab));
   const int64_t cb = n / 2, sc = n / kHeadQ4Group;
   auto quantize = [&](int64_t v) {
     quantizeHeadRow(HeadFormat::Q4, rows[v].data(), n, &codes[v * cb],

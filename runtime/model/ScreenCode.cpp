@@ -141,8 +141,9 @@ float screenCodeLogit(const ScreenCode &code, const int16_t *u, float xs,
   return static_cast<float>(sum * (1.0 / static_cast<double>(xs)));
 }
 
-float screenCodeBound(const ScreenCode &code, const float *w,
-                      const int8_t *q, const float *scales, int64_t cols) {
+ScreenBound screenCodeBound(const ScreenCode &code, const float *w,
+                            const int8_t *q, const float *scales,
+                            int64_t cols) {
   const int64_t g = groupSize(code, cols);
   // As headScreenBound sums them, term by term.
   double err = 0, norm = 0, l1 = 0;

@@ -25,13 +25,14 @@
 // same room for roundings; the double sum's error (about 2^-53 per group
 // of sum |s q u| / xs) lies far inside that room, and a's final rounding
 // within the |a| 2^-20 that screenMargin adds. So for every code, |native
-// logit - a| <= screenMargin(a, bound, |x|), and screenHeadLogits keeps the
+// logit - a| <= screenMargin(a, bound, x), and screenHeadLogits keeps the
 // native head's largest logit and its row.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_RUNTIME_MODEL_SCREENCODE_H
 #define TERN_RUNTIME_MODEL_SCREENCODE_H
 
+#include "runtime/model/HeadFormat.h"
 #include "runtime/model/OrError.h"
 
 #include <cstdint>
@@ -77,8 +78,9 @@ float screenCodeLogit(const ScreenCode &code, const int16_t *u, float xs,
 
 /// bound[v] for the native row `w` [cols] and its codes: the screened
 /// head's headScreenBound with this code's error.
-float screenCodeBound(const ScreenCode &code, const float *w,
-                      const int8_t *q, const float *scales, int64_t cols);
+ScreenBound screenCodeBound(const ScreenCode &code, const float *w,
+                            const int8_t *q, const float *scales,
+                            int64_t cols);
 
 } // namespace tern
 

@@ -110,7 +110,8 @@ TEST(ScreenCode, BoundHoldsForEveryCode) {
       std::vector<int8_t> q(static_cast<size_t>(n));
       std::vector<float> s(static_cast<size_t>(scales));
       quantizeScreenCodeRow(code, w.data(), n, q.data(), s.data());
-      const float c = screenCodeBound(code, w.data(), q.data(), s.data(), n);
+      const ScreenBound c =
+          screenCodeBound(code, w.data(), q.data(), s.data(), n);
       const int64_t g = code.group == 0 ? n : code.group;
       const int limit = (1 << (code.bits - 1)) - 1;
       for (int64_t i = 0; i < n; ++i)
@@ -131,8 +132,7 @@ TEST(ScreenCode, BoundHoldsForEveryCode) {
         const float xs = quantizeScreenRow(x.data(), n, u.data());
         const float a =
             screenCodeLogit(code, u.data(), xs, q.data(), s.data(), n);
-        const float norm = std::sqrt(dotHead(x.data(), x.data(), n));
-        const float margin = screenMargin(a, c, norm);
+        const float margin = screenMargin(a, c, screenRowStats(x.data(), n));
         const float gap = std::fabs(native - a);
         EXPECT_LE(gap, margin) << screenCodeName(code) << " seed " << seed
                                << " token " << t;
@@ -155,7 +155,8 @@ TEST(ScreenCode, BoundsWidenWithFewerBits) {
   for (int bits = 8; bits >= 2; --bits) {
     const ScreenCode code{bits, 32};
     quantizeScreenCodeRow(code, w.data(), n, q.data(), s.data());
-    const float c = screenCodeBound(code, w.data(), q.data(), s.data(), n);
+    const float c =
+        screenCodeBound(code, w.data(), q.data(), s.data(), n).perNorm;
     EXPECT_GT(c, last * 1.5f) << bits << " bits";
     last = c;
   }

@@ -137,7 +137,7 @@ private:
   HeadFormat headFormat_ = HeadFormat::Native;
   std::vector<uint8_t> headCodes_; // quantized head [vocab, code bytes]
   std::vector<float> headScales_;  // [vocab, scales per row]
-  std::vector<float> screenBounds_; // screened: screenRowBound per row
+  std::vector<ScreenBound> screenBounds_; // screened: screenRowBound per row
   int64_t contextSize_ = 0;
   std::vector<float> hidden_;
 };

@@ -68,7 +68,7 @@ struct TokenRow {
 /// Each code's logits a [count, vocab] and bounds [vocab] over the head.
 void scanHead(const ModelDescription &model, const ScreenCode &code,
               const std::vector<TokenRow> &tokens, ThreadPool &pool,
-              std::vector<float> &a, std::vector<float> &bounds) {
+              std::vector<float> &a, std::vector<ScreenBound> &bounds) {
   const DenseTensor &head = model.output ? *model.output : model.tokenEmbedding;
   const int64_t cols = head.cols, vocab = head.rows;
   const int64_t count = static_cast<int64_t>(tokens.size());
@@ -129,12 +129,12 @@ namespace {
 /// first code's logits, refined in place into the screen's logits) with
 /// `b1`, the refining code's logits `a2` with `b2`. Returns the rows read
 /// in the refining code and the rows recomputed.
-std::pair<int64_t, int64_t> twoStageLogits(const float *x, int64_t hidden,
-                                           const float *b1, const float *a2,
-                                           const float *b2, int64_t vocab,
-                                           float *a1, const float *native) {
-  const float n = std::sqrt(dotHead(x, x, hidden));
-  if (!screenApplies(n)) {
+std::pair<int64_t, int64_t>
+twoStageLogits(const float *x, int64_t hidden, const ScreenBound *b1,
+               const float *a2, const ScreenBound *b2, int64_t vocab,
+               float *a1, const float *native) {
+  const ScreenRowStats n = screenRowStats(x, hidden);
+  if (!screenApplies(n.norm)) {
     std::copy(native, native + vocab, a1);
     return {0, vocab};
   }
@@ -177,8 +177,8 @@ studyScreens(const ModelDescription &model, const ScreenStudyRows &rows,
   }
   std::vector<ScreenStudyResult> results;
   const size_t all = static_cast<size_t>(rows.count * vocab);
-  std::vector<float> a(all), bounds(static_cast<size_t>(vocab));
-  std::vector<float> a2, bounds2;
+  std::vector<float> a(all), a2;
+  std::vector<ScreenBound> bounds(static_cast<size_t>(vocab)), bounds2;
   for (const ScreenPlan &plan : plans) {
     scanHead(model, plan.first, tokens, pool, a, bounds);
     ScreenStudyResult r;

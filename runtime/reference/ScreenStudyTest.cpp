@@ -113,7 +113,8 @@ TEST(ScreenStudy, EightBitRowsRecomputeWhatTheScreenedHeadDoes) {
   const int64_t vocab = head.rows, n = head.cols;
   std::vector<uint8_t> codes(static_cast<size_t>(vocab * n));
   std::vector<float> scales(static_cast<size_t>(vocab)),
-      bounds(static_cast<size_t>(vocab)), w(static_cast<size_t>(n));
+      w(static_cast<size_t>(n));
+  std::vector<ScreenBound> bounds(static_cast<size_t>(vocab));
   for (int64_t v = 0; v < vocab; ++v) {
     ASSERT_TRUE(denseRowToFloat(head, v, w.data()));
     quantizeHeadRow(HeadFormat::Int8, w.data(), n, &codes[v * n], &scales[v]);

@@ -613,6 +613,16 @@ INSTANTIATE_TEST_SUITE_P(
       return n;
     });
 
+/// The [V, 2] f32 bounds tern.screen_head reads.
+std::vector<float> flatBounds(const std::vector<::tern::ScreenBound> &b) {
+  std::vector<float> flat;
+  for (const ::tern::ScreenBound &c : b) {
+    flat.push_back(c.perNorm);
+    flat.push_back(c.perMax);
+  }
+  return flat;
+}
+
 /// tern.screen_head against screenHeadLogits: the same rows recomputed,
 /// the same floats, from int8 logits that leave several near the top, and
 /// every row for a token row below kScreenTinyNorm.
@@ -620,22 +630,22 @@ TEST_F(NetworkLowering, ScreenHeadMatchesReference) {
   const int64_t h = 64, vocab = 300;
   const std::string src = llvm::formatv(R"mlir(
     func.func @f(%x: memref<1x{0}xf32>, %w: memref<{1}x{0}xf32>,
-                 %b: memref<{1}xf32>, %logits: memref<{1}xf32>)
+                 %b: memref<{1}x2xf32>, %logits: memref<{1}xf32>)
         attributes {{llvm.emit_c_interface} {
       %xt = bufferization.to_tensor %x restrict : memref<1x{0}xf32> to tensor<1x{0}xf32>
       %wt = bufferization.to_tensor %w restrict : memref<{1}x{0}xf32> to tensor<{1}x{0}xf32>
-      %bt = bufferization.to_tensor %b restrict : memref<{1}xf32> to tensor<{1}xf32>
+      %bt = bufferization.to_tensor %b restrict : memref<{1}x2xf32> to tensor<{1}x2xf32>
       tern.screen_head %xt, %wt, %bt into %logits
-        : tensor<1x{0}xf32>, tensor<{1}x{0}xf32>, tensor<{1}xf32> into memref<{1}xf32>
+        : tensor<1x{0}xf32>, tensor<{1}x{0}xf32>, tensor<{1}x2xf32> into memref<{1}xf32>
       return
     })mlir", h, vocab).str();
   Jit jit(src);
   ASSERT_EQ(jit.error, "");
-  auto f = jit.get<void (*)(Mem2D<float> *, Mem2D<float> *, Mem1D<float> *,
+  auto f = jit.get<void (*)(Mem2D<float> *, Mem2D<float> *, Mem2D<float> *,
                             Mem1D<float> *)>("f");
   ASSERT_TRUE(f) << jit.error;
-  std::vector<float> w = random(vocab * h, 0.05f, 21), bounds(vocab),
-                     approx(vocab);
+  std::vector<float> w = random(vocab * h, 0.05f, 21), approx(vocab);
+  std::vector<::tern::ScreenBound> bounds(vocab);
   std::vector<uint8_t> codes(h);
   std::vector<int16_t> u(h);
   for (unsigned t = 0; t < 7; ++t) {
@@ -654,13 +664,15 @@ TEST_F(NetworkLowering, ScreenHeadMatchesReference) {
     }
     // Wider bounds for some token rows: more rows survive the screen.
     if (t % 2)
-      for (float &c : bounds)
-        c *= 8.0f;
+      for (::tern::ScreenBound &c : bounds) {
+        c.perNorm *= 8.0f;
+        c.perMax *= 8.0f;
+      }
     // Every row survives, more than one list of candidates (the lowering
     // lists 256 rows at a time).
     if (t == 5)
-      for (float &c : bounds)
-        c *= 1e6f;
+      for (::tern::ScreenBound &c : bounds)
+        c.perNorm *= 1e6f;
     std::vector<float> want = approx, got = approx;
     const int64_t recomputed = ::tern::screenHeadLogits(
         x.data(), h, bounds.data(), vocab, want.data(), [&](int64_t v) {
@@ -671,7 +683,9 @@ TEST_F(NetworkLowering, ScreenHeadMatchesReference) {
       EXPECT_EQ(recomputed, vocab);
     }
     auto xm = view(x, 1, h), wm = view(w, vocab, h);
-    auto bm = view1(bounds), om = view1(got);
+    std::vector<float> flat = flatBounds(bounds);
+    auto bm = view(flat, vocab, 2);
+    auto om = view1(got);
     f(&xm, &wm, &bm, &om);
     EXPECT_TRUE(sameBits(got, want)) << "token row " << t << ", "
                                      << recomputed << " rows recomputed";
@@ -686,22 +700,22 @@ TEST_F(NetworkLowering, ScreenHeadMinNormMatchesReference) {
   const float minNorm = 0.5f;
   const std::string src = llvm::formatv(R"mlir(
     func.func @f(%x: memref<1x{0}xf32>, %w: memref<{1}x{0}xf32>,
-                 %b: memref<{1}xf32>, %logits: memref<{1}xf32>)
+                 %b: memref<{1}x2xf32>, %logits: memref<{1}xf32>)
         attributes {{llvm.emit_c_interface} {
       %xt = bufferization.to_tensor %x restrict : memref<1x{0}xf32> to tensor<1x{0}xf32>
       %wt = bufferization.to_tensor %w restrict : memref<{1}x{0}xf32> to tensor<{1}x{0}xf32>
-      %bt = bufferization.to_tensor %b restrict : memref<{1}xf32> to tensor<{1}xf32>
+      %bt = bufferization.to_tensor %b restrict : memref<{1}x2xf32> to tensor<{1}x2xf32>
       tern.screen_head %xt, %wt, %bt into %logits {{min_norm = 5.000000e-01 : f32}
-        : tensor<1x{0}xf32>, tensor<{1}x{0}xf32>, tensor<{1}xf32> into memref<{1}xf32>
+        : tensor<1x{0}xf32>, tensor<{1}x{0}xf32>, tensor<{1}x2xf32> into memref<{1}xf32>
       return
     })mlir", h, vocab).str();
   Jit jit(src);
   ASSERT_EQ(jit.error, "");
-  auto f = jit.get<void (*)(Mem2D<float> *, Mem2D<float> *, Mem1D<float> *,
+  auto f = jit.get<void (*)(Mem2D<float> *, Mem2D<float> *, Mem2D<float> *,
                             Mem1D<float> *)>("f");
   ASSERT_TRUE(f) << jit.error;
-  std::vector<float> w = random(vocab * h, 0.05f, 22), bounds(vocab),
-                     approx(vocab);
+  std::vector<float> w = random(vocab * h, 0.05f, 22), approx(vocab);
+  std::vector<::tern::ScreenBound> bounds(vocab);
   std::vector<uint8_t> codes(h);
   for (float normWanted : {0.3f, 5.0f}) {
     std::vector<float> x = random(h, 1.0f, 40);
@@ -726,7 +740,9 @@ TEST_F(NetworkLowering, ScreenHeadMinNormMatchesReference) {
       EXPECT_LT(recomputed, vocab);
     }
     auto xm = view(x, 1, h), wm = view(w, vocab, h);
-    auto bm = view1(bounds), om = view1(got);
+    std::vector<float> flat = flatBounds(bounds);
+    auto bm = view(flat, vocab, 2);
+    auto om = view1(got);
     f(&xm, &wm, &bm, &om);
     EXPECT_TRUE(sameBits(got, want)) << "norm " << normWanted << ", "
                                      << recomputed << " rows recomputed";

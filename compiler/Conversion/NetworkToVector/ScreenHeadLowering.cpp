@@ -2,7 +2,8 @@
 //
 // One function per shape and min_norm, called once per decoded token after
 // the screen's scan (the int8 or q4 head) (serial: it reads the logits twice and a few native rows):
-//   n = sqrt(headDot(x, x));  B[v] = bounds[v] * n + |a[v]| * 2^-20;
+//   n = sqrt(headDot(x, x));  m = max|x|;
+//   B[v] = (bounds[v, 0] * n + bounds[v, 1] * m) + |a[v]| * 2^-20;
 //   p = the first v with the largest a[v] - B[v];
 //   T = logits[p] = headDot(x, w[p]);
 //   for each v != p with a[v] + B[v] >= T, or every v where n is not
@@ -33,14 +34,40 @@ using namespace mlir::tern;
 
 namespace {
 
-/// B[v] for the logit `a`, the bound `c` and the norm `n`, as
-/// runtime/model/HeadFormat.h's screenMargin computes it.
-Value margin(VectorBuilder &v, Value a, Value c, Value n) {
+/// The token row's n = |x| and m = max|x|.
+struct RowStats {
+  Value norm, max;
+};
+
+/// B[v] for the logit `a` and the row `row` of `bounds` [V, 2], as
+/// runtime/model/HeadFormat.h's screenMargin computes it: (bounds[row, 0] *
+/// n + bounds[row, 1] * m) + |a| * 2^-20.
+Value margin(VectorBuilder &v, Value a, Value bounds, Value row,
+             const RowStats &x) {
   OpBuilder &b = v.b;
-  Value scaled = arith::MulFOp::create(b, v.loc, c, n);
+  auto bound = [&](int64_t i) {
+    return memref::LoadOp::create(b, v.loc, bounds, ValueRange{row, v.idx(i)});
+  };
+  Value perNorm = arith::MulFOp::create(b, v.loc, bound(0), x.norm);
+  Value perMax = arith::MulFOp::create(b, v.loc, bound(1), x.max);
+  Value scaled = arith::AddFOp::create(b, v.loc, perNorm, perMax);
   Value abs = math::AbsFOp::create(b, v.loc, a);
   return arith::AddFOp::create(
       b, v.loc, scaled, arith::MulFOp::create(b, v.loc, abs, v.f32(0x1p-20f)));
+}
+
+/// max|x| over the H values of x [1, H] (H a multiple of kLanes): kLanes
+/// running maxima, then their maximum (exact in any order).
+Value rowMax(VectorBuilder &v, Value x, int64_t h) {
+  OpBuilder &b = v.b;
+  Value lanes = v.reduce(
+      v.idx(0), v.idx(h), kLanes, v.vzero(b.getF32Type()),
+      [&](Value k, Value acc) {
+        Value abs = math::AbsFOp::create(b, v.loc, v.vload(x, {v.idx(0), k}));
+        return arith::MaxNumFOp::create(b, v.loc, acc, abs);
+      });
+  return vector::ReductionOp::create(b, v.loc, vector::CombiningKind::MAXNUMF,
+                                     lanes);
 }
 
 /// Candidate rows listed at a time: the recomputation prefetches the next
@@ -123,7 +150,7 @@ void emitRecompute(VectorBuilder &v, int64_t h, int64_t vocab,
   }
 }
 
-/// (x [1, H], weights [V, H], bounds [V], logits [V]).
+/// (x [1, H], weights [V, H], bounds [V, 2], logits [V]).
 void buildScreenBody(OpBuilder &b, Block *body, int64_t h, int64_t vocab,
                      float minNorm) {
   VectorBuilder v{b, b.getUnknownLoc()};
@@ -131,7 +158,8 @@ void buildScreenBody(OpBuilder &b, Block *body, int64_t h, int64_t vocab,
   Value x = body->getArgument(0), weights = body->getArgument(1);
   Value bounds = body->getArgument(2), logits = body->getArgument(3);
   auto loadX = [&](Value k, int64_t w) { return v.vload(x, {v.idx(0), k}, w); };
-  Value n = math::SqrtOp::create(b, loc, headDot(v, h, loadX, loadX));
+  const RowStats n{math::SqrtOp::create(b, loc, headDot(v, h, loadX, loadX)),
+                   rowMax(v, x, h)};
   auto at = [&](Value mem, Value row) {
     return memref::LoadOp::create(b, loc, mem, ValueRange{row});
   };
@@ -146,8 +174,8 @@ void buildScreenBody(OpBuilder &b, Block *body, int64_t h, int64_t vocab,
     Value best = loop.getRegionIterArgs()[0];
     Value bestRow = loop.getRegionIterArgs()[1];
     Value a = at(logits, row);
-    Value low = arith::SubFOp::create(b, loc, a,
-                                      margin(v, a, at(bounds, row), n));
+    Value low =
+        arith::SubFOp::create(b, loc, a, margin(v, a, bounds, row, n));
     Value higher = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
                                          low, best);
     scf::YieldOp::create(
@@ -164,14 +192,14 @@ void buildScreenBody(OpBuilder &b, Block *body, int64_t h, int64_t vocab,
   // A norm the bounds hold for: finite, at least minNorm.
   Value held = arith::AndIOp::create(
       b, loc,
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, n,
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, n.norm,
                             v.f32(minNorm)),
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, n,
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, n.norm,
                             v.f32(INFINITY)));
   emitRecompute(v, h, vocab, loadX, weights, logits, [&](Value row) {
     Value a = at(logits, row);
     Value high =
-        arith::AddFOp::create(b, loc, a, margin(v, a, at(bounds, row), n));
+        arith::AddFOp::create(b, loc, a, margin(v, a, bounds, row, n));
     Value reaches = arith::AndIOp::create(
         b, loc,
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, row, p),

@@ -305,7 +305,7 @@ LogicalResult LmHeadOp::verify() {
 LogicalResult ScreenHeadOp::verify() {
   if (failed(checkTensor(*this, getInput().getType(), 2, "input")) ||
       failed(checkTensor(*this, getWeights().getType(), 2, "weights")) ||
-      failed(checkTensor(*this, getBounds().getType(), 1, "bounds")))
+      failed(checkTensor(*this, getBounds().getType(), 2, "bounds")))
     return failure();
   const int64_t h = dim(getInput(), 1), vocab = dim(getWeights(), 0);
   if (dim(getInput(), 0) != 1)
@@ -316,7 +316,7 @@ LogicalResult ScreenHeadOp::verify() {
                          << " values, got " << h;
   if (failed(checkShape(*this, getWeights().getType(), {vocab, h},
                         "weights of shape")) ||
-      failed(checkShape(*this, getBounds().getType(), {vocab},
+      failed(checkShape(*this, getBounds().getType(), {vocab, 2},
                         "bounds of shape")))
     return failure();
   MemRefType logits = getLogits().getType();

@@ -618,9 +618,10 @@ def Tern_ScreenHeadOp : Tern_Op<"screen_head"> {
     `logits` [V] holds one token row's logits a[v] from a quantized copy of
     the head (`tern.lm_head ... as int8` of the f32 row, or `as q4` of the
     row quantized by `tern.quantize_act`); `bounds[v]` bounds the copy's
-    error per unit of the input's norm (runtime/model/HeadFormat.h,
-    screenRowBound). With n = sqrt(dot(input, input)) and B[v] =
-    bounds[v] * n + |a[v]| * 2^-20, the row p with the largest a[p] - B[p]
+    error per unit of the input's norm (`bounds[v, 0]`) and of its largest
+    magnitude (`bounds[v, 1]`; runtime/model/HeadFormat.h, screenRowBound).
+    With n = sqrt(dot(input, input)), m = max |input| and B[v] =
+    (bounds[v, 0] * n + bounds[v, 1] * m) + |a[v]| * 2^-20, the row p with the largest a[p] - B[p]
     (the first of equals) gets its native logit T = `dot(input[0],
     weights[p])`, as `tern.lm_head ... as native` computes it (same order,
     bit for bit), and so does every other row with a[v] + B[v] >= T; the
@@ -638,7 +639,7 @@ def Tern_ScreenHeadOp : Tern_Op<"screen_head"> {
       : tensor<1x2560xf32>, tensor<128256x2560xi8>, tensor<128256x1xf32>
         into memref<128256xf32>
     tern.screen_head %xn, %emb, %bounds into %logits
-      : tensor<1x2560xf32>, tensor<128256x2560xf16>, tensor<128256xf32>
+      : tensor<1x2560xf32>, tensor<128256x2560xf16>, tensor<128256x2xf32>
         into memref<128256xf32>
     ```
   }];

@@ -636,49 +636,49 @@ func.func @rope_rows_count(%p: tensor<3xi64>) {
 
 // -----
 
-func.func @screen_rows(%x: tensor<2x64xf32>, %w: tensor<100x64xf16>, %b: tensor<100xf32>, %l: memref<100xf32>) {
+func.func @screen_rows(%x: tensor<2x64xf32>, %w: tensor<100x64xf16>, %b: tensor<100x2xf32>, %l: memref<100xf32>) {
   // expected-error @+1 {{'tern.screen_head' op screens one token row, got 2}}
-  tern.screen_head %x, %w, %b into %l : tensor<2x64xf32>, tensor<100x64xf16>, tensor<100xf32> into memref<100xf32>
+  tern.screen_head %x, %w, %b into %l : tensor<2x64xf32>, tensor<100x64xf16>, tensor<100x2xf32> into memref<100xf32>
   return
 }
 
 // -----
 
-func.func @screen_bounds(%x: tensor<1x64xf32>, %w: tensor<100x64xf16>, %b: tensor<99xf32>, %l: memref<100xf32>) {
-  // expected-error @+1 {{'tern.screen_head' op expects bounds of shape [100], got [99]}}
-  tern.screen_head %x, %w, %b into %l : tensor<1x64xf32>, tensor<100x64xf16>, tensor<99xf32> into memref<100xf32>
+func.func @screen_bounds(%x: tensor<1x64xf32>, %w: tensor<100x64xf16>, %b: tensor<99x2xf32>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.screen_head' op expects bounds of shape [100, 2], got [99, 2]}}
+  tern.screen_head %x, %w, %b into %l : tensor<1x64xf32>, tensor<100x64xf16>, tensor<99x2xf32> into memref<100xf32>
   return
 }
 
 // -----
 
-func.func @screen_weights(%x: tensor<1x64xf32>, %w: tensor<100x32xf16>, %b: tensor<100xf32>, %l: memref<100xf32>) {
+func.func @screen_weights(%x: tensor<1x64xf32>, %w: tensor<100x32xf16>, %b: tensor<100x2xf32>, %l: memref<100xf32>) {
   // expected-error @+1 {{'tern.screen_head' op expects weights of shape [100, 64], got [100, 32]}}
-  tern.screen_head %x, %w, %b into %l : tensor<1x64xf32>, tensor<100x32xf16>, tensor<100xf32> into memref<100xf32>
+  tern.screen_head %x, %w, %b into %l : tensor<1x64xf32>, tensor<100x32xf16>, tensor<100x2xf32> into memref<100xf32>
   return
 }
 
 // -----
 
-func.func @screen_logits(%x: tensor<1x64xf32>, %w: tensor<100x64xf16>, %b: tensor<100xf32>, %l: memref<1x100xf32>) {
+func.func @screen_logits(%x: tensor<1x64xf32>, %w: tensor<100x64xf16>, %b: tensor<100x2xf32>, %l: memref<1x100xf32>) {
   // expected-error @+1 {{'tern.screen_head' op expects logits [100], got 'memref<1x100xf32>'}}
-  tern.screen_head %x, %w, %b into %l : tensor<1x64xf32>, tensor<100x64xf16>, tensor<100xf32> into memref<1x100xf32>
+  tern.screen_head %x, %w, %b into %l : tensor<1x64xf32>, tensor<100x64xf16>, tensor<100x2xf32> into memref<1x100xf32>
   return
 }
 
 // -----
 
-func.func @screen_min_norm(%x: tensor<1x64xf32>, %w: tensor<100x64xf16>, %b: tensor<100xf32>, %l: memref<100xf32>) {
+func.func @screen_min_norm(%x: tensor<1x64xf32>, %w: tensor<100x64xf16>, %b: tensor<100x2xf32>, %l: memref<100xf32>) {
   // expected-error @+1 {{'tern.screen_head' op expects a positive finite min_norm, got -1}}
-  tern.screen_head %x, %w, %b into %l {min_norm = -1.0 : f32} : tensor<1x64xf32>, tensor<100x64xf16>, tensor<100xf32> into memref<100xf32>
+  tern.screen_head %x, %w, %b into %l {min_norm = -1.0 : f32} : tensor<1x64xf32>, tensor<100x64xf16>, tensor<100x2xf32> into memref<100xf32>
   return
 }
 
 // -----
 
-func.func @screen_min_norm_zero(%x: tensor<1x64xf32>, %w: tensor<100x64xf16>, %b: tensor<100xf32>, %l: memref<100xf32>) {
+func.func @screen_min_norm_zero(%x: tensor<1x64xf32>, %w: tensor<100x64xf16>, %b: tensor<100x2xf32>, %l: memref<100xf32>) {
   // expected-error @+1 {{'tern.screen_head' op expects a positive finite min_norm, got 0}}
-  tern.screen_head %x, %w, %b into %l {min_norm = 0.0 : f32} : tensor<1x64xf32>, tensor<100x64xf16>, tensor<100xf32> into memref<100xf32>
+  tern.screen_head %x, %w, %b into %l {min_norm = 0.0 : f32} : tensor<1x64xf32>, tensor<100x64xf16>, tensor<100x2xf32> into memref<100xf32>
   return
 }
 

@@ -73,9 +73,9 @@ func.func @all_ops(%master: tensor<32x64xbf16>, %x: tensor<3x64xf32>)
 // CHECK: tern.lm_head %arg0 scaled %arg1, %arg2, %arg3 into %arg4 as int8 {dot = "vnni512"} : tensor<1x64xi8> scaled tensor<1xf32>, tensor<128x64xi8>, tensor<128x1xf32> into memref<128xf32>
 // CHECK-LABEL: func.func @screened
 // CHECK: tern.lm_head %arg0, %arg1, %arg2 into %arg5 as int8 : tensor<1x64xf32>, tensor<128x64xi8>, tensor<128x1xf32> into memref<128xf32>
-// CHECK: tern.screen_head %arg0, %arg3, %arg4 into %arg5 : tensor<1x64xf32>, tensor<128x64xf16>, tensor<128xf32> into memref<128xf32>
+// CHECK: tern.screen_head %arg0, %arg3, %arg4 into %arg5 : tensor<1x64xf32>, tensor<128x64xf16>, tensor<128x2xf32> into memref<128xf32>
 // CHECK-LABEL: func.func @screened_q4
-// CHECK: tern.screen_head %arg0, %arg1, %arg2 into %arg3 {min_norm = 8.000000e-05 : f32} : tensor<1x64xf32>, tensor<128x64xf16>, tensor<128xf32> into memref<128xf32>
+// CHECK: tern.screen_head %arg0, %arg1, %arg2 into %arg3 {min_norm = 8.000000e-05 : f32} : tensor<1x64xf32>, tensor<128x64xf16>, tensor<128x2xf32> into memref<128xf32>
 func.func @network(%blob: memref<?xi8>, %tokens: tensor<2xi64>, %pos: index,
                    %kc: memref<2x16x32xf32>, %vc: memref<2x16x32xf32>,
                    %logits: memref<2x128xf32>, %first: index) {
@@ -107,13 +107,13 @@ func.func @int8_rows(%hq: tensor<1x64xi8>, %hs: tensor<1xf32>, %codes: tensor<12
 }
 
 func.func @screened(%h: tensor<1x64xf32>, %codes: tensor<128x64xi8>, %scales: tensor<128x1xf32>,
-                    %emb: tensor<128x64xf16>, %bounds: tensor<128xf32>, %logits: memref<128xf32>) {
+                    %emb: tensor<128x64xf16>, %bounds: tensor<128x2xf32>, %logits: memref<128xf32>) {
   tern.lm_head %h, %codes, %scales into %logits as int8 : tensor<1x64xf32>, tensor<128x64xi8>, tensor<128x1xf32> into memref<128xf32>
-  tern.screen_head %h, %emb, %bounds into %logits : tensor<1x64xf32>, tensor<128x64xf16>, tensor<128xf32> into memref<128xf32>
+  tern.screen_head %h, %emb, %bounds into %logits : tensor<1x64xf32>, tensor<128x64xf16>, tensor<128x2xf32> into memref<128xf32>
   return
 }
 
-func.func @screened_q4(%h: tensor<1x64xf32>, %emb: tensor<128x64xf16>, %bounds: tensor<128xf32>, %logits: memref<128xf32>) {
-  tern.screen_head %h, %emb, %bounds into %logits {min_norm = 8.0e-05 : f32} : tensor<1x64xf32>, tensor<128x64xf16>, tensor<128xf32> into memref<128xf32>
+func.func @screened_q4(%h: tensor<1x64xf32>, %emb: tensor<128x64xf16>, %bounds: tensor<128x2xf32>, %logits: memref<128xf32>) {
+  tern.screen_head %h, %emb, %bounds into %logits {min_norm = 8.0e-05 : f32} : tensor<1x64xf32>, tensor<128x64xf16>, tensor<128x2xf32> into memref<128xf32>
   return
 }
