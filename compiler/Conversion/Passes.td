@@ -146,9 +146,10 @@ def ConvertTernNetworkToVector : Pass<"convert-tern-network-to-vector", "::mlir:
     `tern_head_<format>_<type>_r<R>_h<H>_v<V>[_from]` on vocabulary rows
     [0, V): both calls are `tern.parallel`, split among the runtime's
     threads by `convert-parallel-to-runtime`. `tern.screen_head` calls
-    `tern_screen_head_<type>_h<H>_v<V>` once, on the caller: it recomputes
-    a median of 72 rows per token on 2B4T (docs/performance.md, "Screened
-    head"), and even 1000 rows split among the threads decoded no faster
+    `tern_screen_head_<type>_h<H>_v<V>` (`_n<bits>` for a min_norm) once,
+    on the caller: the int8 screen recomputes a median of 51 rows per
+    token on 2B4T (docs/performance.md, "Screened head"), and even 1000
+    rows split among the threads decoded no faster
     (34.5 against 34.6 tokens/s, `bench -p 0 -n 32 -r 3 -t 2`, 3
     alternating rounds). Only the RoPE angles and the softmax's
     exponentials and running sum are scalar.

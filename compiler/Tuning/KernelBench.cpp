@@ -33,9 +33,13 @@
 //
 // head/*: the tied 128256x2560 head as tern compile generates it (a model
 // of no layers: embedding lookup, final norm, head), in each head format,
-// on 2 threads, weight GB/s counted over the head's bytes; `screen_scan`
-// is the screened head's int8 scan alone (its tern.screen_head removed):
-// the int8 head's bytes against the token row quantized to 15 bits.
+// on 2 threads, weight GB/s counted over the head's bytes (for the
+// screened formats their copy's and bounds'; `recomputed`: the rows of the
+// last token whose logit is the native one, for a token row that is its
+// own normalized embedding row, so that one logit stands out as in a
+// trained model's decode); `screen_scan` is the screened head's int8 scan
+// alone (its tern.screen_head removed): the int8 head's bytes against the
+// token row quantized to 15 bits.
 //
 // peak/*: the int8 multiply-add peak of one core (independent vpdpbusd
 // chains on 512- or 256-bit registers, vpmaddubsw chains, or tdpbusd on
@@ -55,6 +59,7 @@
 #include "compiler/Tuning/KernelJit.h"
 #include "runtime/compiled/tern_abi.h"
 #include "runtime/model/Half.h"
+#include "runtime/reference/ReferenceModel.h"
 #include "runtime/support/ThreadPool.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -446,7 +451,7 @@ void head(benchmark::State &state, ::tern::HeadFormat format,
       return;
     }
   std::vector<float> logits(V), dummy(1);
-  tern_memref_i8_1d w{base, base, 0, {int64_t(weights->size)}, {1}};
+  tern_memref_i8_1d wm{base, base, 0, {int64_t(weights->size)}, {1}};
   tern_memref_f32_3d cache{dummy.data(), dummy.data(), 0, {0, C, KV},
                            {C * KV, KV, 1}};
   tern_memref_f32_1d out{logits.data(), logits.data(), 0, {V}, {1}};
@@ -454,16 +459,37 @@ void head(benchmark::State &state, ::tern::HeadFormat format,
   gHeadPool = &pool;
   int64_t token = 0;
   for (auto _ : state) {
-    decode(&w, &cache, &cache, 0, token, &out);
+    decode(&wm, &cache, &cache, 0, token, &out);
     benchmark::DoNotOptimize(logits.data());
     token = (token + 7919) % V;
+  }
+  if (::tern::isScreenedHead(format) && !scanOnly) {
+    // The rows whose logit is the native one: recomputed (or equal by
+    // chance), against dotHead of the normalized row itself.
+    std::vector<float> x(static_cast<size_t>(H)), w(static_cast<size_t>(H));
+    const int64_t last = (token + V - 7919) % V;
+    for (int64_t i = 0; i < H; ++i)
+      x[i] = ::tern::fp16ToFloat(emb[last * H + i]);
+    decode(&wm, &cache, &cache, 0, last, &out);
+    int64_t same = 0;
+    std::vector<float> xn(static_cast<size_t>(H));
+    ::tern::rmsNormRow(x.data(), norm.data(), H, c.rmsNormEps, xn.data());
+    for (int64_t v = 0; v < V; ++v) {
+      for (int64_t i = 0; i < H; ++i)
+        w[i] = ::tern::fp16ToFloat(emb[v * H + i]);
+      same += ::tern::dotHead(xn.data(), w.data(), H) == logits[v];
+    }
+    state.counters["recomputed"] = double(same);
   }
   gHeadPool = nullptr;
   const double headBytes =
       format == ::tern::HeadFormat::Native
           ? double(V * H * 2)
           : double(V * (::tern::headCodeBytesPerRow(format, H) +
-                        4 * ::tern::headScalesPerRow(format, H)));
+                        4 * ::tern::headScalesPerRow(format, H) +
+                        (::tern::isScreenedHead(format) && !scanOnly
+                             ? 4 * ::tern::kScreenBoundValues
+                             : 0)));
   state.SetLabel(std::string(scanOnly ? "screen scan"
                                       : ::tern::headFormatName(format)) +
                  ", 2 threads");
@@ -532,9 +558,7 @@ const bool registered = [] {
                                  matmul(st, 1, 640, 2560, {}, /*cached=*/true);
                                })
       ->Unit(benchmark::kMicrosecond);
-  for (::tern::HeadFormat f : {::tern::HeadFormat::Native,
-                               ::tern::HeadFormat::Int8,
-                               ::tern::HeadFormat::Q4})
+  for (::tern::HeadFormat f : ::tern::kHeadFormats)
     benchmark::RegisterBenchmark(
         (std::string("head/") + ::tern::headFormatName(f) + "_128256x2560")
             .c_str(),

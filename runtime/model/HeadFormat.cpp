@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
-#include <vector>
 
 namespace tern {
 
@@ -263,14 +262,17 @@ ScreenBound headScreenBound(const float *w, const uint8_t *codes, float scale,
 
 ScreenBound q4ScreenBound(const float *w, const uint8_t *codes,
                           const float *scales, int64_t cols) {
-  std::vector<float> q(static_cast<size_t>(cols));
-  headRowFactors(HeadFormat::Q4, codes, scales, cols, q.data());
+  // In double (s q exact there): |w - s q|^2, |w|^2 and s sum|q|.
+  const int64_t half = kHeadQ4Group / 2;
   double err = 0, norm = 0, l1 = 0;
   for (int64_t i = 0; i < cols; ++i) {
-    // s q in f32 is exact: q has 4 bits.
-    err += (double(w[i]) - q[i]) * (double(w[i]) - q[i]);
+    const int64_t g = i / kHeadQ4Group, j = i % kHeadQ4Group;
+    const uint8_t byte = codes[g * half + j % half];
+    const int code = (j < half ? byte & 15 : byte >> 4) - 8;
+    const double d = static_cast<double>(code) * scales[g];
+    err += (w[i] - d) * (w[i] - d);
     norm += double(w[i]) * w[i];
-    l1 += std::fabs(double(q[i]));
+    l1 += std::fabs(d);
   }
   // dotQ4's float sum: each product f32(i[g]) * s[g] rounds once, each of
   // the 16 lanes adds at most ceil(G / 16) terms, and the fold adds 4

@@ -50,7 +50,7 @@
 //      head's, and greedy decoding picks the native head's token. Every
 //      other logit is the native one within B[v] (exact where recomputed).
 //      T is at least the best lower bound max(a - B) and about B[p] above
-//      it: a median of 72 rows per token recomputed on the 2B4T-shaped
+//      it: a median of 51 rows per token recomputed on the 2B4T-shaped
 //      model (docs/performance.md, "Screened head"; 1006 with that bound
 //      as the threshold, measured with the float scan). The scan
 //      multiplies bytes by bytes as the int8 head does (u as two byte

@@ -668,6 +668,11 @@ TEST_F(NetworkLowering, ScreenHeadMatchesReference) {
         c.perNorm *= 8.0f;
         c.perMax *= 8.0f;
       }
+    // The part per unit of max|x| as wide as the rest: the rows that
+    // survive depend on m = max|x| as well as on n.
+    if (t % 3 == 1)
+      for (::tern::ScreenBound &c : bounds)
+        c.perMax = c.perNorm;
     // Every row survives, more than one list of candidates (the lowering
     // lists 256 rows at a time).
     if (t == 5)

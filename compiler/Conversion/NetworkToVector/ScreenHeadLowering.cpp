@@ -1,7 +1,8 @@
 //===- ScreenHeadLowering.cpp - tern.screen_head as scf loops -------------===//
 //
 // One function per shape and min_norm, called once per decoded token after
-// the screen's scan (the int8 or q4 head) (serial: it reads the logits twice and a few native rows):
+// the screen's scan, the int8 or q4 head (serial: it reads the logits twice
+// and a few native rows):
 //   n = sqrt(headDot(x, x));  m = max|x|;
 //   B[v] = (bounds[v, 0] * n + bounds[v, 1] * m) + |a[v]| * 2^-20;
 //   p = the first v with the largest a[v] - B[v];
