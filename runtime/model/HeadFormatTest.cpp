@@ -14,6 +14,8 @@
 
 using namespace tern;
 using tern::testrows::randomRow;
+using tern::testrows::tokenRow;
+using tern::testrows::worstTokenRow;
 
 namespace {
 
@@ -56,15 +58,6 @@ TEST(HeadFormat, Sizes) {
   EXPECT_FALSE(isScreenedHead(HeadFormat::Q4));
 }
 
-/// A token row: mostly values near 1, every 97th 40 times larger (as
-/// RMSNorm's output with outlier channels).
-std::vector<float> tokenRow(int64_t n, unsigned seed) {
-  std::vector<float> x = randomRow(n, seed, 1.0f);
-  for (int64_t i = 0; i < n; i += 97)
-    x[static_cast<size_t>(i)] *= 40.0f;
-  return x;
-}
-
 // The screen's premise: |native logit - int8 logit| <= B for every row
 // and token row, with the logits as the head computes them (dotHead).
 TEST(HeadFormat, ScreenBoundHoldsForEveryRow) {
@@ -88,27 +81,19 @@ TEST(HeadFormat, ScreenBoundHoldsForEveryRow) {
       float scale = 0;
       quantizeHeadRow(HeadFormat::Int8, w.data(), n, codes.data(), &scale);
       const ScreenBound c = headScreenBound(w.data(), codes.data(), scale, n);
-      std::vector<float> q(static_cast<size_t>(n));
-      headRowFactors(HeadFormat::Int8, codes.data(), &scale, n, q.data());
+      // The row's quantized values, s q.
+      std::vector<float> dq(static_cast<size_t>(n));
+      headRowFactors(HeadFormat::Int8, codes.data(), &scale, n, dq.data());
+      for (float &v : dq)
+        v *= scale;
       std::vector<int16_t> u(static_cast<size_t>(n));
       for (unsigned t = 0; t < 20; ++t) {
-        std::vector<float> x = tokenRow(n, 1000 + seed * 31 + t);
-        // The worst token rows: along the int8 error itself, where
-        // |native - a| = |w - s q| |x| (Cauchy-Schwarz is tight); and one
-        // outlier (max|x| about |x|) with every other element just below
-        // half a step, its sign q's: each rounds down by almost 1/2 in
-        // the same direction of the sum (the token row's rounding term is
-        // tight).
-        if (t % 5 == 0)
-          for (int64_t i = 0; i < n; ++i)
-            x[static_cast<size_t>(i)] = (w[i] - q[i] * scale) * 1e3f;
-        if (t % 5 == 1) {
-          const float big = 3.0f, step = big / kScreenRowMax;
-          for (int64_t i = 0; i < n; ++i)
-            x[static_cast<size_t>(i)] =
-                std::copysign(0.4995f * step, q[static_cast<size_t>(i)]);
-          x[static_cast<size_t>(seed % n)] = big;
-        }
+        // The worst token rows (worstTokenRow), for the 15-bit token row.
+        std::vector<float> x =
+            t % 5 < 2 ? worstTokenRow(w, dq, t % 5 == 0, 3.0f,
+                                      static_cast<float>(kScreenRowMax),
+                                      seed % n)
+                      : tokenRow(n, 1000 + seed * 31 + t);
         const float native = dotHead(x.data(), w.data(), n);
         const float xs = quantizeScreenRow(x.data(), n, u.data());
         const float a = screenScanLogit(u.data(), xs, codes.data(), scale, n);

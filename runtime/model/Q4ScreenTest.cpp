@@ -13,17 +13,10 @@
 
 using namespace tern;
 using tern::testrows::randomRow;
+using tern::testrows::tokenRow;
+using tern::testrows::worstTokenRow;
 
 namespace {
-
-/// A token row: mostly values near 1, every 97th 40 times larger (as
-/// RMSNorm's output with outlier channels).
-std::vector<float> tokenRow(int64_t n, unsigned seed) {
-  std::vector<float> x = randomRow(n, seed, 1.0f);
-  for (int64_t i = 0; i < n; i += 97)
-    x[static_cast<size_t>(i)] *= 40.0f;
-  return x;
-}
 
 /// The q4 screen's logit a of one row: the q4 head's, for x quantized as
 /// every BitLinear input.
@@ -69,22 +62,11 @@ TEST(Q4Screen, BoundHoldsForEveryRow) {
       std::vector<float> q(static_cast<size_t>(n));
       headRowFactors(HeadFormat::Q4, codes.data(), scales.data(), n, q.data());
       for (unsigned t = 0; t < 15; ++t) {
-        std::vector<float> x = tokenRow(n, 500 + seed * 31 + t);
-        // The worst token rows: along the q4 error itself (Cauchy-Schwarz
-        // is tight there); and one outlier (max|x| about |x|) with every
-        // other element just below half of the 8-bit row's step, its sign
-        // q's: each rounds to 0, all in the same direction of the sum (the
-        // token row's rounding term, s sum|q| max|x| / 254, is tight).
-        if (t % 5 == 0)
-          for (int64_t i = 0; i < n; ++i)
-            x[static_cast<size_t>(i)] = (w[i] - q[i]) * 1e3f;
-        if (t % 5 == 1) {
-          const float big = 3.0f, step = big / 127;
-          for (int64_t i = 0; i < n; ++i)
-            x[static_cast<size_t>(i)] =
-                std::copysign(0.4995f * step, q[static_cast<size_t>(i)]);
-          x[static_cast<size_t>(seed % n)] = big;
-        }
+        // The worst token rows (worstTokenRow), for the 8-bit token row.
+        std::vector<float> x =
+            t % 5 < 2 ? worstTokenRow(w, q, t % 5 == 0, 3.0f, 127.0f,
+                                      seed % n)
+                      : tokenRow(n, 500 + seed * 31 + t);
         const ScreenRowStats stats = screenRowStats(x.data(), n);
         if (!screenApplies(stats.norm, minNorm))
           continue;

@@ -613,14 +613,42 @@ INSTANTIATE_TEST_SUITE_P(
       return n;
     });
 
-/// The [V, 2] f32 bounds tern.screen_head reads.
-std::vector<float> flatBounds(const std::vector<::tern::ScreenBound> &b) {
+/// @f(x [1, h], w [vocab, h], bounds [vocab, 2], logits [vocab]): one
+/// tern.screen_head with the attribute dictionary `attrs`.
+std::string screenHeadSource(int64_t h, int64_t vocab,
+                             const std::string &attrs) {
+  return llvm::formatv(R"mlir(
+    func.func @f(%x: memref<1x{0}xf32>, %w: memref<{1}x{0}xf32>,
+                 %b: memref<{1}x2xf32>, %logits: memref<{1}xf32>)
+        attributes {{llvm.emit_c_interface} {
+      %xt = bufferization.to_tensor %x restrict : memref<1x{0}xf32> to tensor<1x{0}xf32>
+      %wt = bufferization.to_tensor %w restrict : memref<{1}x{0}xf32> to tensor<{1}x{0}xf32>
+      %bt = bufferization.to_tensor %b restrict : memref<{1}x2xf32> to tensor<{1}x2xf32>
+      tern.screen_head %xt, %wt, %bt into %logits {2}
+        : tensor<1x{0}xf32>, tensor<{1}x{0}xf32>, tensor<{1}x2xf32> into memref<{1}xf32>
+      return
+    })mlir", h, vocab, attrs).str();
+}
+
+using ScreenHeadFn = void (*)(Mem2D<float> *, Mem2D<float> *, Mem2D<float> *,
+                              Mem1D<float> *);
+
+/// Runs `f` (screenHeadSource) on x, w [vocab, x.size()] and `bounds` (as
+/// the [vocab, 2] f32 values tern.screen_head reads) into `logits`.
+void callScreenHead(ScreenHeadFn f, std::vector<float> &x,
+                    std::vector<float> &w,
+                    const std::vector<::tern::ScreenBound> &bounds,
+                    std::vector<float> &logits) {
+  const int64_t h = static_cast<int64_t>(x.size());
+  const int64_t vocab = static_cast<int64_t>(bounds.size());
   std::vector<float> flat;
-  for (const ::tern::ScreenBound &c : b) {
+  for (const ::tern::ScreenBound &c : bounds) {
     flat.push_back(c.perNorm);
     flat.push_back(c.perMax);
   }
-  return flat;
+  auto xm = view(x, 1, h), wm = view(w, vocab, h), bm = view(flat, vocab, 2);
+  auto om = view1(logits);
+  f(&xm, &wm, &bm, &om);
 }
 
 /// tern.screen_head against screenHeadLogits: the same rows recomputed,
@@ -628,21 +656,9 @@ std::vector<float> flatBounds(const std::vector<::tern::ScreenBound> &b) {
 /// every row for a token row below kScreenTinyNorm.
 TEST_F(NetworkLowering, ScreenHeadMatchesReference) {
   const int64_t h = 64, vocab = 300;
-  const std::string src = llvm::formatv(R"mlir(
-    func.func @f(%x: memref<1x{0}xf32>, %w: memref<{1}x{0}xf32>,
-                 %b: memref<{1}x2xf32>, %logits: memref<{1}xf32>)
-        attributes {{llvm.emit_c_interface} {
-      %xt = bufferization.to_tensor %x restrict : memref<1x{0}xf32> to tensor<1x{0}xf32>
-      %wt = bufferization.to_tensor %w restrict : memref<{1}x{0}xf32> to tensor<{1}x{0}xf32>
-      %bt = bufferization.to_tensor %b restrict : memref<{1}x2xf32> to tensor<{1}x2xf32>
-      tern.screen_head %xt, %wt, %bt into %logits
-        : tensor<1x{0}xf32>, tensor<{1}x{0}xf32>, tensor<{1}x2xf32> into memref<{1}xf32>
-      return
-    })mlir", h, vocab).str();
-  Jit jit(src);
+  Jit jit(screenHeadSource(h, vocab, ""));
   ASSERT_EQ(jit.error, "");
-  auto f = jit.get<void (*)(Mem2D<float> *, Mem2D<float> *, Mem2D<float> *,
-                            Mem1D<float> *)>("f");
+  auto f = jit.get<ScreenHeadFn>("f");
   ASSERT_TRUE(f) << jit.error;
   std::vector<float> w = random(vocab * h, 0.05f, 21), approx(vocab);
   std::vector<::tern::ScreenBound> bounds(vocab);
@@ -687,11 +703,7 @@ TEST_F(NetworkLowering, ScreenHeadMatchesReference) {
     if (t >= 5) {
       EXPECT_EQ(recomputed, vocab);
     }
-    auto xm = view(x, 1, h), wm = view(w, vocab, h);
-    std::vector<float> flat = flatBounds(bounds);
-    auto bm = view(flat, vocab, 2);
-    auto om = view1(got);
-    f(&xm, &wm, &bm, &om);
+    callScreenHead(f, x, w, bounds, got);
     EXPECT_TRUE(sameBits(got, want)) << "token row " << t << ", "
                                      << recomputed << " rows recomputed";
   }
@@ -703,21 +715,9 @@ TEST_F(NetworkLowering, ScreenHeadMatchesReference) {
 TEST_F(NetworkLowering, ScreenHeadMinNormMatchesReference) {
   const int64_t h = 64, vocab = 300;
   const float minNorm = 0.5f;
-  const std::string src = llvm::formatv(R"mlir(
-    func.func @f(%x: memref<1x{0}xf32>, %w: memref<{1}x{0}xf32>,
-                 %b: memref<{1}x2xf32>, %logits: memref<{1}xf32>)
-        attributes {{llvm.emit_c_interface} {
-      %xt = bufferization.to_tensor %x restrict : memref<1x{0}xf32> to tensor<1x{0}xf32>
-      %wt = bufferization.to_tensor %w restrict : memref<{1}x{0}xf32> to tensor<{1}x{0}xf32>
-      %bt = bufferization.to_tensor %b restrict : memref<{1}x2xf32> to tensor<{1}x2xf32>
-      tern.screen_head %xt, %wt, %bt into %logits {{min_norm = 5.000000e-01 : f32}
-        : tensor<1x{0}xf32>, tensor<{1}x{0}xf32>, tensor<{1}x2xf32> into memref<{1}xf32>
-      return
-    })mlir", h, vocab).str();
-  Jit jit(src);
+  Jit jit(screenHeadSource(h, vocab, "{min_norm = 5.000000e-01 : f32}"));
   ASSERT_EQ(jit.error, "");
-  auto f = jit.get<void (*)(Mem2D<float> *, Mem2D<float> *, Mem2D<float> *,
-                            Mem1D<float> *)>("f");
+  auto f = jit.get<ScreenHeadFn>("f");
   ASSERT_TRUE(f) << jit.error;
   std::vector<float> w = random(vocab * h, 0.05f, 22), approx(vocab);
   std::vector<::tern::ScreenBound> bounds(vocab);
@@ -744,11 +744,7 @@ TEST_F(NetworkLowering, ScreenHeadMinNormMatchesReference) {
     } else {
       EXPECT_LT(recomputed, vocab);
     }
-    auto xm = view(x, 1, h), wm = view(w, vocab, h);
-    std::vector<float> flat = flatBounds(bounds);
-    auto bm = view(flat, vocab, 2);
-    auto om = view1(got);
-    f(&xm, &wm, &bm, &om);
+    callScreenHead(f, x, w, bounds, got);
     EXPECT_TRUE(sameBits(got, want)) << "norm " << normWanted << ", "
                                      << recomputed << " rows recomputed";
   }
