@@ -35,8 +35,8 @@
 //      xs), K) (NaN elements give 0); each row's sum i = sum_j q[j] * u[j]
 //      is exact in i64 (at most kHeadInt8MaxCols columns), and
 //      a[v] = (float(i) * s) * (1 / xs)               (screenScanLogit),
-//      n = sqrt(dotHead(x, x)), m = max|x|, B[v] = c[v] * n + r[v] * m +
-//      |a[v]| * 2^-20 (screenMargin; c[v], r[v] the row's bound,
+//      n = sqrt(dotHead(x, x)), m = max|x|, B[v] = (c[v] * n + r[v] * m)
+//      + |a[v]| * 2^-20 (screenMargin; c[v], r[v] the row's bound,
 //      ScreenBound). The row p with the best lower bound a[p] - B[p]
 //      (the first of equals) gets its native logit T = dotHead(x,
 //      float(w[p])), computed exactly as the native head does; every other
@@ -61,13 +61,14 @@
 //      roundings are no longer relative ones) or not finite gets every
 //      row's native logit.
 //      Several token rows (prefill, batched decode): native logits.
-//      Reads 1 byte/weight plus the few recomputed native rows.
+//      Reads 1 byte/weight, 8 bytes of bound per row and the few
+//      recomputed native rows.
 //  * screened-q4: the q4 copy screens every row, the native rows decide,
 //      as screened does with these differences. The scan is the q4 head:
 //      the token row quantized as every BitLinear input
 //      (quantizeActivationRow, K = 127), a[v] = q4HeadLogit; bound[v]
 //      (q4ScreenBound) has c[v] for the q4 code's error and r[v] for the
-//      8-bit token row's rounding (s sum|q| max|x| / 2 * 127) and the
+//      8-bit token row's rounding (s sum|q| max|x| / (2 * 127)) and the
 //      float sum over the groups (within (G/16 + 5) 2^-24 of sum |i[g]
 //      s[g]| / xs, G groups, at most 127 s sum|q| / xs <= s sum|q| max|x|
 //      (1 + 2^-23)). quantizeActivationRow divides by max(max|x|,
@@ -78,6 +79,8 @@
 //      the int8 screen's: the token row's rounding is taken against max|x|
 //      rather than |x| (for a row of 2560 values without outliers, max|x|
 //      is about |x| / 14) so that it stays below the q4 code's own error.
+//      Where the logits are flat (random weights) nearly every row reaches
+//      T and is recomputed, one at a time on the calling thread.
 //
 // dotHead sums in float in a fixed order the compiler reproduces in vector
 // lanes: 32 interleaved partial sums p[l] (element i goes to l = i % 32),
