@@ -232,7 +232,8 @@ void GraphBuilder::head(const Scope &s, Value xn, Value embedding,
                 : rt::HeadFormat::Native;
   HeadFormat format = HeadFormat::native;
   if (stored != rt::HeadFormat::Native) {
-    // The quantized copy: codes [V, code bytes] and f32 scales [V, groups].
+    // The quantized copy: codes [V, code bytes] and scales [V, groups]
+    // (f32 for int8, f16 for q4).
     format = stored == rt::HeadFormat::Int8 ? HeadFormat::int8
                                             : HeadFormat::q4;
     const int64_t cb = rt::headCodeBytesPerRow(stored, t.cols);
@@ -240,7 +241,10 @@ void GraphBuilder::head(const Scope &s, Value xn, Value embedding,
     weights = param(s, headCodesName(t, stored),
                     RankedTensorType::get({t.rows, cb}, b_.getI8Type()));
     scales = param(s, headScalesName(t, stored),
-                   RankedTensorType::get({t.rows, sc}, b_.getF32Type()));
+                   RankedTensorType::get({t.rows, sc},
+                                         rt::headScaleBytes(stored) == 2
+                                             ? Type(b_.getF16Type())
+                                             : Type(b_.getF32Type())));
   }
   // q4 and int8 multiply the token rows quantized as every BitLinear
   // input (so does the q4 screen, which is the q4 head); the int8

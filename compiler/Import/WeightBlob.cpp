@@ -4,6 +4,7 @@
 
 #include "dialects/Tern/IR/TernOps.h"
 #include "runtime/compiled/tern_abi.h"
+#include "runtime/model/Half.h"
 #include "runtime/model/TernaryCodec.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -195,8 +196,10 @@ llvm::Expected<Fill> denseFill(WeightOp w, RankedTensorType type,
       const rt::DenseTensor dense = *t;
       const int64_t cb = rt::headCodeBytesPerRow(f, t->cols);
       const int64_t sc = rt::headScalesPerRow(f, t->cols);
+      const int64_t bits = codes ? 8 : 8 * rt::headScaleBytes(f);
       if (type.getDimSize(0) != t->rows ||
-          type.getDimSize(1) != (codes ? cb : sc))
+          type.getDimSize(1) != (codes ? cb : sc) ||
+          type.getElementTypeBitWidth() != bits)
         return fail(w, "does not match the quantized head's shape");
       return Fill([model, dense, f, cb, sc, codes](uint8_t *dst) {
         std::vector<float> row(static_cast<size_t>(dense.cols));
@@ -207,10 +210,17 @@ llvm::Expected<Fill> denseFill(WeightOp w, RankedTensorType type,
             return false;
           rt::quantizeHeadRow(f, row.data(), dense.cols, rowCodes.data(),
                               rowScales.data());
-          if (codes)
+          if (codes) {
             std::memcpy(dst + v * cb, rowCodes.data(), cb);
-          else
+          } else if (rt::headScaleBytes(f) == 2) {
+            // q4's f16 scales (each float an f16 value: exact).
+            for (int64_t g = 0; g < sc; ++g) {
+              const uint16_t bits = rt::floatToFp16(rowScales[g]);
+              std::memcpy(dst + (v * sc + g) * 2, &bits, 2);
+            }
+          } else {
             std::memcpy(dst + v * sc * 4, rowScales.data(), sc * 4);
+          }
         }
         return true;
       });

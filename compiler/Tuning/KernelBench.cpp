@@ -486,7 +486,8 @@ void head(benchmark::State &state, ::tern::HeadFormat format,
       format == ::tern::HeadFormat::Native
           ? double(V * H * 2)
           : double(V * (::tern::headCodeBytesPerRow(format, H) +
-                        4 * ::tern::headScalesPerRow(format, H) +
+                        ::tern::headScaleBytes(format) *
+                            ::tern::headScalesPerRow(format, H) +
                         (::tern::isScreenedHead(format) && !scanOnly
                              ? 4 * ::tern::kScreenBoundValues
                              : 0)));

@@ -146,8 +146,8 @@ func.func @prefill(%blob: memref<?xi8>, %q64: tensor<64x256xi8>, %q40: tensor<40
 // NEON: tern.lm_head {{.*}} as q4 {dot = "neon-dotprod"} :
 // NONE-LABEL: func.func @q4_head
 // NONE: tern.lm_head {{.*}} as q4 {prefetch = 5120 : i64} :
-func.func @q4_head(%x: tensor<1x64xi8>, %xs: tensor<1xf32>, %c: tensor<100x32xi8>, %s: tensor<100x2xf32>, %logits: memref<100xf32>) {
-  tern.lm_head %x scaled %xs, %c, %s into %logits as q4 : tensor<1x64xi8> scaled tensor<1xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<100xf32>
+func.func @q4_head(%x: tensor<1x64xi8>, %xs: tensor<1xf32>, %c: tensor<100x32xi8>, %s: tensor<100x2xf16>, %logits: memref<100xf32>) {
+  tern.lm_head %x scaled %xs, %c, %s into %logits as q4 : tensor<1x64xi8> scaled tensor<1xf32>, tensor<100x32xi8>, tensor<100x2xf16> into memref<100xf32>
   return
 }
 

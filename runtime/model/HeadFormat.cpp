@@ -2,6 +2,7 @@
 
 #include "runtime/model/HeadFormat.h"
 
+#include "runtime/model/Half.h"
 #include "runtime/ternary/Ternary.h"
 
 #include <algorithm>
@@ -89,6 +90,11 @@ int64_t headScalesPerRow(HeadFormat format, int64_t cols) {
                                     : 0;
 }
 
+int64_t headScaleBytes(HeadFormat format) {
+  format = headCodesFormat(format);
+  return format == HeadFormat::Int8 ? 4 : format == HeadFormat::Q4 ? 2 : 0;
+}
+
 std::string checkHeadFormat(HeadFormat format, int64_t cols) {
   if (cols <= 0)
     return "the head has " + std::to_string(cols) + " columns";
@@ -124,6 +130,19 @@ float absMax(const float *w, int64_t n) {
   return m;
 }
 
+/// absmax / 7 as the q4 format stores it: the nearest f16, the next one
+/// up where the nearest would leave absmax / s above 7.5 (in the
+/// subnormals), at most the largest finite f16.
+float q4Scale(float absmax) {
+  const uint16_t largest = 0x7bff;
+  if (!(absmax / 7.0f < fp16ToFloat(largest)))
+    return fp16ToFloat(largest);
+  uint16_t bits = floatToFp16(absmax / 7.0f);
+  if (fp16ToFloat(bits) * 7.5f < absmax && bits < largest)
+    ++bits;
+  return fp16ToFloat(bits);
+}
+
 } // namespace
 
 void quantizeHeadRow(HeadFormat format, const float *w, int64_t cols,
@@ -141,7 +160,7 @@ void quantizeHeadRow(HeadFormat format, const float *w, int64_t cols,
     const int64_t half = kHeadQ4Group / 2;
     for (int64_t g = 0; g < cols / kHeadQ4Group; ++g) {
       const float *wg = w + g * kHeadQ4Group;
-      const float s = absMax(wg, kHeadQ4Group) / 7.0f;
+      const float s = q4Scale(absMax(wg, kHeadQ4Group));
       scales[g] = s;
       for (int64_t j = 0; j < half; ++j) {
         const int lo = quantizeValue(wg[j], s, 7) + 8;

@@ -15,13 +15,16 @@
 //            kHeadInt8MaxCols columns), and
 //      logit = (float(i) * s) * (1 / xs)                   (1 byte/weight)
 //            (int8HeadLogit). It carries int8 activation rounding.
-//  * q4:     groups of 32 along the row, one f32 scale each,
-//            s = absmax(group) / 7, q in [-7, 7] the same way; the 32 codes
-//            of a group are 16 bytes, byte j = (q[j] + 8) | (q[j+16] + 8) << 4.
+//  * q4:     groups of 32 along the row, one f16 scale each (the bytes of
+//            GGUF's Q4_0: 4.5 bits a weight), s = absmax(group) / 7 rounded
+//            to the nearest f16 (to the next one up where the nearest would
+//            put absmax(group) / s above 7.5, and at most the largest
+//            finite f16), q in [-7, 7] the same way; the 32 codes of a group
+//            are 16 bytes, byte j = (q[j] + 8) | (q[j+16] + 8) << 4.
 //            Integer dot products: the token row is quantized as every
 //            BitLinear input (quantizeActivationRow: xq, xs), each group's
 //            sum i[g] = sum_j q[j] * xq[32g + j] is exact in i32, and
-//      logit = dotQ4(i, s) * (1 / xs)              (0.625 bytes/weight)
+//      logit = dotQ4(i, s) * (1 / xs)             (0.5625 bytes/weight)
 //            dotQ4: 16 partial sums p[l] = sum over g = l mod 16, in
 //            increasing g, of float(i[g]) * s[g] (product, then sum),
 //            folded as p[l] + p[l+8] and the lane tree below (fold16).
@@ -74,7 +77,7 @@
 //      (1 + 2^-23)). quantizeActivationRow divides by max(max|x|,
 //      kQuantEpsilon), so a token row whose n is below screenMinNorm =
 //      kQuantEpsilon sqrt(H) (1 + 2^-10 + H 2^-24), where max|x| could be
-//      below kQuantEpsilon, gets every row's native logit. Reads 0.625
+//      below kQuantEpsilon, gets every row's native logit. Reads 0.5625
 //      bytes/weight plus 8 bytes of bound per row. Its r[v] is 128 times
 //      the int8 screen's: the token row's rounding is taken against max|x|
 //      rather than |x| (for a row of 2560 values without outliers, max|x|
@@ -114,7 +117,7 @@ inline bool isScreenedHead(HeadFormat format) {
   return format == HeadFormat::Screened || format == HeadFormat::ScreenedQ4;
 }
 
-/// Codes per q4 group (and per f32 scale).
+/// Codes per q4 group (and per f16 scale).
 constexpr int64_t kHeadQ4Group = 32;
 
 /// The longest int8 row whose integer dot product stays within i32:
@@ -132,11 +135,15 @@ std::string headFormatHelp();
 /// messages and help texts.
 std::string headFormatNames();
 
-/// Bytes of codes per row and f32 scales per row of a quantized head with
+/// Bytes of codes per row and scales per row of a quantized head with
 /// `cols` columns (q4 needs cols % kHeadQ4Group == 0; native: 0 and 0;
 /// screened, screened-q4: their int8 and q4 copies').
 int64_t headCodeBytesPerRow(HeadFormat format, int64_t cols);
 int64_t headScalesPerRow(HeadFormat format, int64_t cols);
+/// Bytes of one stored scale: 4 (f32) for int8, 2 (f16) for q4, 0 for
+/// native. quantizeHeadRow hands every scale over as a float; a q4
+/// scale's float is an f16 value exactly (floatToFp16 keeps it).
+int64_t headScaleBytes(HeadFormat format);
 
 /// An empty string, or why `format` cannot store a head of `cols` columns.
 std::string checkHeadFormat(HeadFormat format, int64_t cols);

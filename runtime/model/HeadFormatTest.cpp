@@ -1,6 +1,7 @@
 //===- HeadFormatTest.cpp - Head storage formats --------------------------===//
 
 #include "runtime/model/HeadFormat.h"
+#include "runtime/model/Half.h"
 #include "runtime/model/TestRows.h"
 #include "runtime/ternary/Ternary.h"
 
@@ -39,6 +40,12 @@ TEST(HeadFormat, Sizes) {
   EXPECT_EQ(headScalesPerRow(HeadFormat::Int8, 2560), 1);
   EXPECT_EQ(headCodeBytesPerRow(HeadFormat::Q4, 2560), 1280);
   EXPECT_EQ(headScalesPerRow(HeadFormat::Q4, 2560), 80);
+  // Q4_0's bytes: f16 scales, 4.5 bits a weight.
+  EXPECT_EQ(headScaleBytes(HeadFormat::Q4), 2);
+  EXPECT_EQ(headScaleBytes(HeadFormat::ScreenedQ4), 2);
+  EXPECT_EQ(headScaleBytes(HeadFormat::Int8), 4);
+  EXPECT_EQ(headScaleBytes(HeadFormat::Screened), 4);
+  EXPECT_EQ(headScaleBytes(HeadFormat::Native), 0);
   EXPECT_EQ(checkHeadFormat(HeadFormat::Q4, 2560), "");
   EXPECT_NE(checkHeadFormat(HeadFormat::Q4, 2552).find("divisible by 32"),
             std::string::npos);
@@ -277,7 +284,9 @@ TEST(HeadFormat, Q4LayoutAndError) {
   std::vector<uint8_t> codes(n / 2);
   std::vector<float> s(2);
   quantizeHeadRow(HeadFormat::Q4, w.data(), n, codes.data(), s.data());
-  EXPECT_FLOAT_EQ(s[0], 0.1f);
+  // 0.1 as the nearest f16.
+  EXPECT_EQ(s[0], fp16ToFloat(floatToFp16(0.1f)));
+  EXPECT_NE(s[0], 0.1f);
   EXPECT_EQ(s[1], 0.0f);
   EXPECT_EQ(codes[0], (3 + 8) | ((-7 + 8) << 4));
   EXPECT_EQ(codes[1], 8 | (8 << 4));
@@ -295,6 +304,37 @@ TEST(HeadFormat, Q4LayoutAndError) {
   headRowFactors(HeadFormat::Q4, rc.data(), rs.data(), 2560, rf.data());
   for (int64_t i = 0; i < 2560; ++i)
     EXPECT_LE(std::fabs(rf[i] - r[i]), rs[i / 32] * 0.5f + 1e-6f) << i;
+}
+
+TEST(HeadFormat, Q4ScalesAreHalfValuesWithinHalfAStep) {
+  // Groups from f16's subnormals to past its largest value: every scale is
+  // an f16 value; below the largest, every code lies within half a step
+  // of its weight (the subnormal scales rounded up where the nearest one
+  // would clip the group's largest weight).
+  for (float magnitude : {1e-9f, 3e-8f, 1e-7f, 7e-7f, 1e-5f, 0.02f, 1.0f,
+                          300.0f, 4.5e5f, 1e6f, 1e30f}) {
+    SCOPED_TRACE(magnitude);
+    std::vector<float> w = randomRow(64, 11);
+    float m = 0;
+    for (float &v : w)
+      m = std::max(m, std::fabs(v *= magnitude));
+    std::vector<uint8_t> codes(32);
+    std::vector<float> s(2), f(64);
+    quantizeHeadRow(HeadFormat::Q4, w.data(), 64, codes.data(), s.data());
+    headRowFactors(HeadFormat::Q4, codes.data(), s.data(), 64, f.data());
+    for (int g = 0; g < 2; ++g) {
+      EXPECT_EQ(s[g], fp16ToFloat(floatToFp16(s[g]))) << g;
+      EXPECT_GT(s[g], 0.0f) << g;
+      EXPECT_LE(s[g], 65504.0f) << g;
+    }
+    if (m / 7 > 65504.0f) {
+      EXPECT_EQ(s[0], 65504.0f); // the largest f16; codes clip at 7
+      continue;
+    }
+    for (int64_t i = 0; i < 64; ++i)
+      EXPECT_LE(std::fabs(f[i] - w[i]), s[i / 32] * 0.5f * (1 + 0x1p-20f))
+          << i;
+  }
 }
 
 TEST(HeadFormat, Q4LogitIsTheIntegerDotProductOfTheQuantizedRows) {

@@ -13,7 +13,9 @@
 //
 // as the int8 and q4 head formats quantize: "b8row" is the screened head's
 // int8 copy exactly (its codes, scale, scan logit and bound; the test
-// checks it bit for bit), "b4g32" the q4 format's codes and scales.
+// checks it bit for bit), "b4g32" the q4 format's codes with f32 scales
+// (the q4 format rounds its scales to f16: 0.5625 bytes a weight, the
+// study's b4g32 0.625).
 //
 // The scan, for a token row quantized as the screen quantizes it
 // (quantizeScreenRow: u, xs): each group's sum i[g] = sum_j q[j] u[j] is

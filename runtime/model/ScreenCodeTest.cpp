@@ -45,11 +45,17 @@ TEST(ScreenCode, Names) {
 TEST(ScreenCode, SizesAndChecks) {
   EXPECT_EQ(screenCodeScalesPerRow({8, 0}, 2560), 1);
   EXPECT_EQ(screenCodeScalesPerRow({4, 32}, 2560), 80);
-  // The q4 format's bytes: half a byte per code and an f32 scale per 32.
+  // Half a byte per code and an f32 scale per 32: q4's codes, with the
+  // study's f32 scales where the q4 format stores f16 ones.
   EXPECT_DOUBLE_EQ(screenCodeBytesPerWeight({4, 32}, 2560),
                    double(headCodeBytesPerRow(HeadFormat::Q4, 2560) +
                           4 * headScalesPerRow(HeadFormat::Q4, 2560)) /
                        2560);
+  EXPECT_DOUBLE_EQ(double(headCodeBytesPerRow(HeadFormat::Q4, 2560) +
+                          headScaleBytes(HeadFormat::Q4) *
+                              headScalesPerRow(HeadFormat::Q4, 2560)) /
+                       2560,
+                   0.5625);
   EXPECT_DOUBLE_EQ(screenCodeBytesPerWeight({6, 64}, 2560), 0.75 + 4.0 / 64);
   EXPECT_EQ(checkScreenCode({6, 64}, 2560), "");
   EXPECT_EQ(checkScreenCode({6, 48}, 2560),

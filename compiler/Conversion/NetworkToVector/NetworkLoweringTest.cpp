@@ -428,21 +428,22 @@ TEST_P(IntegerHead, Q4MatchesReference) {
     const std::string attr = dotAttr();
     const std::string src = llvm::formatv(R"mlir(
       func.func @f(%x: memref<{0}x{1}xf32>, %w: memref<{2}x{3}xi8>,
-                   %s: memref<{2}x{4}xf32>, %logits: memref<{0}x{2}xf32>,
+                   %s: memref<{2}x{4}xf16>, %logits: memref<{0}x{2}xf32>,
                    %first: index) attributes {{llvm.emit_c_interface} {
         %xt = bufferization.to_tensor %x restrict : memref<{0}x{1}xf32> to tensor<{0}x{1}xf32>
         %wt = bufferization.to_tensor %w restrict : memref<{2}x{3}xi8> to tensor<{2}x{3}xi8>
-        %st = bufferization.to_tensor %s restrict : memref<{2}x{4}xf32> to tensor<{2}x{4}xf32>
+        %st = bufferization.to_tensor %s restrict : memref<{2}x{4}xf16> to tensor<{2}x{4}xf16>
         %q, %qs = tern.quantize_act %xt : tensor<{0}x{1}xf32> -> tensor<{0}x{1}xi8>, tensor<{0}xf32>
         tern.lm_head %q scaled %qs, %wt, %st into %logits from %first as q4 {5}
           : tensor<{0}x{1}xi8> scaled tensor<{0}xf32>, tensor<{2}x{3}xi8>,
-            tensor<{2}x{4}xf32> into memref<{0}x{2}xf32>
+            tensor<{2}x{4}xf16> into memref<{0}x{2}xf32>
         return
       })mlir", rows, h, vocab, cb, sc, attr).str();
     Jit jit(src);
     ASSERT_EQ(jit.error, "") << h;
-    auto f = jit.get<void (*)(Mem2D<float> *, Mem2D<int8_t> *, Mem2D<float> *,
-                              Mem2D<float> *, int64_t)>("f");
+    auto f = jit.get<void (*)(Mem2D<float> *, Mem2D<int8_t> *,
+                              Mem2D<uint16_t> *, Mem2D<float> *, int64_t)>(
+        "f");
     ASSERT_TRUE(f) << jit.error;
     std::vector<float> x = random(rows * h, 1.0f, 40 + h),
                        w = random(vocab * h, 0.05f, 41 + h);
@@ -453,6 +454,10 @@ TEST_P(IntegerHead, Q4MatchesReference) {
       ::tern::quantizeHeadRow(::tern::HeadFormat::Q4, &w[v * h], h,
                               reinterpret_cast<uint8_t *>(&codes[v * cb]),
                               &s[v * sc]);
+    // The stored f16 scales (each float an f16 value).
+    std::vector<uint16_t> s16(s.size());
+    for (size_t i = 0; i < s.size(); ++i)
+      s16[i] = ::tern::floatToFp16(s[i]);
     std::vector<int8_t> xq(rows * h);
     std::vector<float> xs(rows);
     ::tern::quantizeActivations(x.data(), rows, h, xq.data(), xs.data());
@@ -463,8 +468,8 @@ TEST_P(IntegerHead, Q4MatchesReference) {
           want[r * vocab + v] = ::tern::q4HeadLogit(
               &xq[r * h], xs[r], reinterpret_cast<uint8_t *>(&codes[v * cb]),
               &s[v * sc], h);
-      auto xm = view(x, rows, h), om = view(got, rows, vocab),
-           sm = view(s, vocab, sc);
+      auto xm = view(x, rows, h), om = view(got, rows, vocab);
+      auto sm = view(s16, vocab, sc);
       auto wm = view(codes, vocab, cb);
       f(&xm, &wm, &sm, &om, first);
       EXPECT_TRUE(sameBits(got, want))

@@ -14,11 +14,12 @@
 // code bytes): 4 x (load, mask, shift, 2 multiply-adds of byte quads) into
 // 4 accumulators of 16 i32 lanes (4 lanes per group), folded by two rounds
 // of even/odd shuffles into the block's 16 group sums in order, minus the
-// offsets, to f32, times the 16 scales, added to the 16 partial sums. The
-// multiply-add of byte quads is the `dot` family's (vpdpbusd, vpmaddubsw +
-// vpmaddwd, sdot; a call of a declaration that generate-tern-kernels
-// defines and LLVM inlines), or plain widening arithmetic without one. Groups past
-// the last whole block are summed one at a time into the lanes they own.
+// offsets, to f32, times the 16 scales (f16, widened), added to the 16
+// partial sums. The multiply-add of byte quads is the `dot` family's
+// (vpdpbusd, vpmaddubsw + vpmaddwd, sdot; a call of a declaration that
+// generate-tern-kernels defines and LLVM inlines), or plain widening
+// arithmetic without one. Groups past the last whole block are summed one
+// at a time into the lanes they own.
 //
 //===----------------------------------------------------------------------===//
 
@@ -149,16 +150,22 @@ struct Q4Builder : IntegerHeadFormat {
     return out;
   }
 
-  /// 16 scales of row `row` from group g0; past the last group, 0.
+  /// 16 scales of row `row` from group g0, widened from f16 (exact); past
+  /// the last group, 0.
   Value scalesAt(Value scales, Value row, int64_t g0) {
+    OpBuilder &b = v.b;
     if (g0 + kBlock <= groups())
-      return v.vload(scales, {row, v.idx(g0)}, kBlock);
+      return arith::ExtFOp::create(b, v.loc, v.vec(f32, kBlock),
+                                   v.vload(scales, {row, v.idx(g0)}, kBlock));
     Value out = v.vzero(f32, kBlock);
     for (int64_t g = g0; g < groups(); ++g)
       out = vector::InsertOp::create(
-          v.b, v.loc,
-          memref::LoadOp::create(v.b, v.loc, scales,
-                                 ValueRange{row, v.idx(g)}),
+          b, v.loc,
+          arith::ExtFOp::create(
+              b, v.loc, f32,
+              memref::LoadOp::create(b, v.loc, scales,
+                                     ValueRange{row, v.idx(g)})
+                  .getResult()),
           out, ArrayRef<int64_t>{g - g0});
     return out;
   }

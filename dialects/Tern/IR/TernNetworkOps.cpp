@@ -249,6 +249,14 @@ LogicalResult LmHeadOp::verify() {
       failed(checkShape(*this, getScales().getType(), scales,
                         "scales of shape")))
     return failure();
+  // int8 stores an f32 scale per row, q4 an f16 scale per group.
+  if (getScales()) {
+    Type st = getScales().getType().getElementType();
+    const bool half = f == HeadFormat::q4;
+    if (half ? !st.isF16() : !st.isF32())
+      return emitOpError() << stringifyHeadFormat(f) << " needs "
+                           << (half ? "f16" : "f32") << " scales, got " << st;
+  }
   // q4, and int8 given i8 token rows, multiply quantized token rows
   // (tern.quantize_act) in integers; int8 given f32 rows (the screened
   // head's scan) quantizes them to 15 bits itself and multiplies in

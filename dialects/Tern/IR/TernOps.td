@@ -527,7 +527,7 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
 
     * `native`: `weights` is the model's matrix [V, H] (f32, f16 or bf16),
       widened to f32; no scales. Lossless.
-    * `int8`: `weights` [V, H] int8 codes, `scales` [V, 1]. With i8
+    * `int8`: `weights` [V, H] int8 codes, `scales` [V, 1] f32. With i8
       `input` (the token rows quantized by `tern.quantize_act`, clamped to
       [-127, 127]) and `input_scales` s[r], integer dot products:
       `i = sum codes[v, k] * input[r, k]`, exact in i32 (H <= 132104), and
@@ -541,9 +541,11 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
       int8 (`tern.quantize_act`), `input_scales` their scales s[r];
       `weights` [V, H/2] bytes (group g of 32 weights in bytes
       16g .. 16g + 15: low nibbles hold its first 16 codes, high nibbles
-      the last 16; weight = code - 8), `scales` [V, H/32]. Per group,
+      the last 16; weight = code - 8), `scales` [V, H/32] f16 (GGUF
+      Q4_0's bytes, 4.5 bits a weight). Per group,
       `i[g] = sum (code - 8) * input[r, k]`, exact in i32; per lane l < 16,
-      `p[l] = sum over g = l mod 16, in order, of f32(i[g]) * scales[v, g]`
+      `p[l] = sum over g = l mod 16, in order, of f32(i[g]) *
+      f32(scales[v, g])`
       (product, then sum); `logit = fold16(p) * (1 / s[r])` with
       `fold16(p) = tree(p[l] + p[l+8])`.
 
@@ -582,14 +584,14 @@ def Tern_LmHeadOp : Tern_Op<"lm_head", [AttrSizedOperandSegments]> {
     tern.lm_head %q scaled %s, %codes, %scales into %logits from %first
       as q4 {dot = "vnni512"}
       : tensor<32x2560xi8> scaled tensor<32xf32>, tensor<128256x1280xi8>,
-        tensor<128256x80xf32> into memref<32x128256xf32>
+        tensor<128256x80xf16> into memref<32x128256xf32>
     ```
   }];
   let arguments = (ins Tern_HeadFormat:$format,
                        StaticShapeTensorOf<[F32, I8]>:$input,
                        Optional<StaticShapeTensorOf<[F32]>>:$input_scales,
                        StaticShapeTensorOf<[F32, F16, BF16, I8]>:$weights,
-                       Optional<StaticShapeTensorOf<[F32]>>:$scales,
+                       Optional<StaticShapeTensorOf<[F32, F16]>>:$scales,
                        Arg<MemRefOf<[F32]>, "the logits", [MemWrite]>:$logits,
                        Optional<Index>:$first_row,
                        OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<1048576>]>>:$prefetch,

@@ -4,9 +4,9 @@
 // The integer q4 head (runtime/model/HeadFormat.h, q4HeadLogit): token
 // rows quantized to i8 with their scales, codes [V, H/2], scales [V, H/32].
 // CHECK-LABEL: func @q4
-// CHECK: call @tern_head_q4_i8_r1_h512_v100_pf256_vnni512(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %arg4, %{{.*}}, %{{.*}}) {tern.block = 409 : i64, tern.parallel = 8 : i64} : (memref<1x512xi8>, memref<1xf32>, memref<100x256xi8>, memref<100x16xf32>, memref<100xf32>, index, index) -> ()
-func.func @q4(%x: tensor<1x512xi8>, %xs: tensor<1xf32>, %c: tensor<100x256xi8>, %s: tensor<100x16xf32>, %logits: memref<100xf32>) {
-  tern.lm_head %x scaled %xs, %c, %s into %logits as q4 {dot = "vnni512", prefetch = 256 : i64} : tensor<1x512xi8> scaled tensor<1xf32>, tensor<100x256xi8>, tensor<100x16xf32> into memref<100xf32>
+// CHECK: call @tern_head_q4_i8_r1_h512_v100_pf256_vnni512(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %arg4, %{{.*}}, %{{.*}}) {tern.block = 455 : i64, tern.parallel = 8 : i64} : (memref<1x512xi8>, memref<1xf32>, memref<100x256xi8>, memref<100x16xf16>, memref<100xf32>, index, index) -> ()
+func.func @q4(%x: tensor<1x512xi8>, %xs: tensor<1xf32>, %c: tensor<100x256xi8>, %s: tensor<100x16xf16>, %logits: memref<100xf32>) {
+  tern.lm_head %x scaled %xs, %c, %s into %logits as q4 {dot = "vnni512", prefetch = 256 : i64} : tensor<1x512xi8> scaled tensor<1xf32>, tensor<100x256xi8>, tensor<100x16xf16> into memref<100xf32>
   return
 }
 
@@ -16,9 +16,9 @@ func.func @q4(%x: tensor<1x512xi8>, %xs: tensor<1xf32>, %c: tensor<100x256xi8>, 
 // CHECK: %[[ANY:.*]] = arith.cmpi ult, %arg5, %c4
 // CHECK: scf.if %[[ANY]] {
 // CHECK: call @tern_head_q4_i8_r4_h64_v100_from(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %arg4, %{{.*}}, %{{.*}}, %{{.*}}) {tern.parallel = 8 : i64}
-func.func @q4_from(%x: tensor<4x64xi8>, %xs: tensor<4xf32>, %c: tensor<100x32xi8>, %s: tensor<100x2xf32>,
+func.func @q4_from(%x: tensor<4x64xi8>, %xs: tensor<4xf32>, %c: tensor<100x32xi8>, %s: tensor<100x2xf16>,
                    %logits: memref<4x100xf32>, %first: index) {
-  tern.lm_head %x scaled %xs, %c, %s into %logits from %first as q4 : tensor<4x64xi8> scaled tensor<4xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<4x100xf32>
+  tern.lm_head %x scaled %xs, %c, %s into %logits from %first as q4 : tensor<4x64xi8> scaled tensor<4xf32>, tensor<100x32xi8>, tensor<100x2xf16> into memref<4x100xf32>
   return
 }
 
@@ -51,7 +51,9 @@ func.func @q4_from(%x: tensor<4x64xi8>, %xs: tensor<4xf32>, %c: tensor<100x32xi8
 // CHECK: %[[O:.*]] = vector.load %[[OFF]]
 // CHECK: %[[G:.*]] = arith.subi %{{.*}}, %[[O]] : vector<16xi32>
 // CHECK: %[[F:.*]] = arith.sitofp %[[G]] : vector<16xi32> to vector<16xf32>
-// CHECK: %[[S:.*]] = vector.load %arg3[%[[ROW]], %c0{{.*}}] : memref<100x16xf32>, vector<16xf32>
+// The 16 scales, f16 widened to f32.
+// CHECK: %[[S16:.*]] = vector.load %arg3[%[[ROW]], %c0{{.*}}] : memref<100x16xf16>, vector<16xf16>
+// CHECK: %[[S:.*]] = arith.extf %[[S16]] : vector<16xf16> to vector<16xf32>
 // CHECK: arith.mulf %[[F]], %[[S]] : vector<16xf32>
 // fold16, then times 1 / xs.
 // CHECK: vector.shuffle {{.*}} [8, 9, 10, 11, 12, 13, 14, 15] : vector<16xf32>, vector<16xf32>

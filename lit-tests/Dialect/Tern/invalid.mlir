@@ -491,33 +491,49 @@ func.func @head_scales(%x: tensor<1x64xf32>, %w: tensor<100x64xi8>, %l: memref<1
 
 // -----
 
-func.func @head_q4_shape(%x: tensor<1x64xf32>, %w: tensor<100x64xi8>, %s: tensor<100x2xf32>, %l: memref<100xf32>) {
+func.func @head_q4_shape(%x: tensor<1x64xf32>, %w: tensor<100x64xi8>, %s: tensor<100x2xf16>, %l: memref<100xf32>) {
   // expected-error @+1 {{'tern.lm_head' op expects weights of shape [100, 32], got [100, 64]}}
-  tern.lm_head %x, %w, %s into %l as q4 : tensor<1x64xf32>, tensor<100x64xi8>, tensor<100x2xf32> into memref<100xf32>
+  tern.lm_head %x, %w, %s into %l as q4 : tensor<1x64xf32>, tensor<100x64xi8>, tensor<100x2xf16> into memref<100xf32>
   return
 }
 
 // -----
 
-func.func @head_q4_float_rows(%x: tensor<1x64xf32>, %w: tensor<100x32xi8>, %s: tensor<100x2xf32>, %l: memref<100xf32>) {
+func.func @head_q4_f32_scales(%x: tensor<1x64xi8>, %xs: tensor<1xf32>, %w: tensor<100x32xi8>, %s: tensor<100x2xf32>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op q4 needs f16 scales, got 'f32'}}
+  tern.lm_head %x scaled %xs, %w, %s into %l as q4 : tensor<1x64xi8> scaled tensor<1xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<100xf32>
+  return
+}
+
+// -----
+
+func.func @head_int8_f16_scales(%x: tensor<1x64xf32>, %w: tensor<100x64xi8>, %s: tensor<100x1xf16>, %l: memref<100xf32>) {
+  // expected-error @+1 {{'tern.lm_head' op int8 needs f32 scales, got 'f16'}}
+  tern.lm_head %x, %w, %s into %l as int8 : tensor<1x64xf32>, tensor<100x64xi8>, tensor<100x1xf16> into memref<100xf32>
+  return
+}
+
+// -----
+
+func.func @head_q4_float_rows(%x: tensor<1x64xf32>, %w: tensor<100x32xi8>, %s: tensor<100x2xf16>, %l: memref<100xf32>) {
   // expected-error @+1 {{'tern.lm_head' op q4 needs i8 token rows, got 'f32'}}
-  tern.lm_head %x, %w, %s into %l as q4 : tensor<1x64xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<100xf32>
+  tern.lm_head %x, %w, %s into %l as q4 : tensor<1x64xf32>, tensor<100x32xi8>, tensor<100x2xf16> into memref<100xf32>
   return
 }
 
 // -----
 
-func.func @head_q4_no_row_scales(%x: tensor<1x64xi8>, %w: tensor<100x32xi8>, %s: tensor<100x2xf32>, %l: memref<100xf32>) {
+func.func @head_q4_no_row_scales(%x: tensor<1x64xi8>, %w: tensor<100x32xi8>, %s: tensor<100x2xf16>, %l: memref<100xf32>) {
   // expected-error @+1 {{'tern.lm_head' op q4 needs the token rows' scales}}
-  tern.lm_head %x, %w, %s into %l as q4 : tensor<1x64xi8>, tensor<100x32xi8>, tensor<100x2xf32> into memref<100xf32>
+  tern.lm_head %x, %w, %s into %l as q4 : tensor<1x64xi8>, tensor<100x32xi8>, tensor<100x2xf16> into memref<100xf32>
   return
 }
 
 // -----
 
-func.func @head_q4_row_scales_shape(%x: tensor<2x64xi8>, %xs: tensor<1xf32>, %w: tensor<100x32xi8>, %s: tensor<100x2xf32>, %l: memref<2x100xf32>) {
+func.func @head_q4_row_scales_shape(%x: tensor<2x64xi8>, %xs: tensor<1xf32>, %w: tensor<100x32xi8>, %s: tensor<100x2xf16>, %l: memref<2x100xf32>) {
   // expected-error @+1 {{'tern.lm_head' op expects token row scales of shape [2], got [1]}}
-  tern.lm_head %x scaled %xs, %w, %s into %l as q4 : tensor<2x64xi8> scaled tensor<1xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<2x100xf32>
+  tern.lm_head %x scaled %xs, %w, %s into %l as q4 : tensor<2x64xi8> scaled tensor<1xf32>, tensor<100x32xi8>, tensor<100x2xf16> into memref<2x100xf32>
   return
 }
 
@@ -580,17 +596,17 @@ func.func @head_scan_tile(%x: tensor<2x64xf32>, %w: tensor<100x64xi8>, %s: tenso
 
 // -----
 
-func.func @head_dot_unknown(%x: tensor<1x64xi8>, %xs: tensor<1xf32>, %w: tensor<100x32xi8>, %s: tensor<100x2xf32>, %l: memref<100xf32>) {
+func.func @head_dot_unknown(%x: tensor<1x64xi8>, %xs: tensor<1xf32>, %w: tensor<100x32xi8>, %s: tensor<100x2xf16>, %l: memref<100xf32>) {
   // expected-error @+1 {{'tern.lm_head' op unknown kernel family 'vnni1024'}}
-  tern.lm_head %x scaled %xs, %w, %s into %l as q4 {dot = "vnni1024"} : tensor<1x64xi8> scaled tensor<1xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<100xf32>
+  tern.lm_head %x scaled %xs, %w, %s into %l as q4 {dot = "vnni1024"} : tensor<1x64xi8> scaled tensor<1xf32>, tensor<100x32xi8>, tensor<100x2xf16> into memref<100xf32>
   return
 }
 
 // -----
 
-func.func @head_dot_without_quads(%x: tensor<1x64xi8>, %xs: tensor<1xf32>, %w: tensor<100x32xi8>, %s: tensor<100x2xf32>, %l: memref<100xf32>) {
+func.func @head_dot_without_quads(%x: tensor<1x64xi8>, %xs: tensor<1xf32>, %w: tensor<100x32xi8>, %s: tensor<100x2xf16>, %l: memref<100xf32>) {
   // expected-error @+1 {{'tern.lm_head' op the lut family has no multiply-add of byte quads for the integer heads}}
-  tern.lm_head %x scaled %xs, %w, %s into %l as q4 {dot = "lut"} : tensor<1x64xi8> scaled tensor<1xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<100xf32>
+  tern.lm_head %x scaled %xs, %w, %s into %l as q4 {dot = "lut"} : tensor<1x64xi8> scaled tensor<1xf32>, tensor<100x32xi8>, tensor<100x2xf16> into memref<100xf32>
   return
 }
 
@@ -692,8 +708,8 @@ func.func @head_tile_size(%x: tensor<4x64xf32>, %w: tensor<100x64xf16>, %l: memr
 
 // -----
 
-func.func @head_tile_q4(%x: tensor<4x64xi8>, %xs: tensor<4xf32>, %w: tensor<100x32xi8>, %s: tensor<100x2xf32>, %l: memref<4x100xf32>) {
+func.func @head_tile_q4(%x: tensor<4x64xi8>, %xs: tensor<4xf32>, %w: tensor<100x32xi8>, %s: tensor<100x2xf16>, %l: memref<4x100xf32>) {
   // expected-error @+1 {{'tern.lm_head' op tile applies to the native head only}}
-  tern.lm_head %x scaled %xs, %w, %s into %l as q4 {tile = array<i64: 2, 4>} : tensor<4x64xi8> scaled tensor<4xf32>, tensor<100x32xi8>, tensor<100x2xf32> into memref<4x100xf32>
+  tern.lm_head %x scaled %xs, %w, %s into %l as q4 {tile = array<i64: 2, 4>} : tensor<4x64xi8> scaled tensor<4xf32>, tensor<100x32xi8>, tensor<100x2xf16> into memref<4x100xf32>
   return
 }

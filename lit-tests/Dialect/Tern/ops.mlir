@@ -68,7 +68,7 @@ func.func @all_ops(%master: tensor<32x64xbf16>, %x: tensor<3x64xf32>)
 // CHECK: tern.squared_relu_gate %[[A]], %[[A]] : tensor<2x64xf32>
 // CHECK: tern.lm_head %{{.*}}, %[[EMB]] into %arg5 from %arg6 as native : tensor<2x64xf32>, tensor<128x64xf16> into memref<2x128xf32>
 // CHECK: %[[HQ:.*]], %[[HS:.*]] = tern.quantize_act
-// CHECK: tern.lm_head %[[HQ]] scaled %[[HS]], %{{.*}}, %{{.*}} into %arg5 as q4 {dot = "avx2", prefetch = 1280 : i64, prefetch_locality = 3 : i64} : tensor<2x64xi8> scaled tensor<2xf32>, tensor<128x32xi8>, tensor<128x2xf32> into memref<2x128xf32>
+// CHECK: tern.lm_head %[[HQ]] scaled %[[HS]], %{{.*}}, %{{.*}} into %arg5 as q4 {dot = "avx2", prefetch = 1280 : i64, prefetch_locality = 3 : i64} : tensor<2x64xi8> scaled tensor<2xf32>, tensor<128x32xi8>, tensor<128x2xf16> into memref<2x128xf32>
 // CHECK-LABEL: func.func @int8_rows
 // CHECK: tern.lm_head %arg0 scaled %arg1, %arg2, %arg3 into %arg4 as int8 {dot = "vnni512"} : tensor<1x64xi8> scaled tensor<1xf32>, tensor<128x64xi8>, tensor<128x1xf32> into memref<128xf32>
 // CHECK-LABEL: func.func @screened
@@ -94,9 +94,9 @@ func.func @network(%blob: memref<?xi8>, %tokens: tensor<2xi64>, %pos: index,
   %h = tern.squared_relu_gate %att, %att : tensor<2x64xf32>
   tern.lm_head %h, %emb into %logits from %first as native : tensor<2x64xf32>, tensor<128x64xf16> into memref<2x128xf32>
   %codes = tern.weight "c" %blob : memref<?xi8> -> tensor<128x32xi8>
-  %scales = tern.weight "s" %blob : memref<?xi8> -> tensor<128x2xf32>
+  %scales = tern.weight "s" %blob : memref<?xi8> -> tensor<128x2xf16>
   %hq, %hs = tern.quantize_act %h : tensor<2x64xf32> -> tensor<2x64xi8>, tensor<2xf32>
-  tern.lm_head %hq scaled %hs, %codes, %scales into %logits as q4 {dot = "avx2", prefetch = 1280 : i64, prefetch_locality = 3 : i64} : tensor<2x64xi8> scaled tensor<2xf32>, tensor<128x32xi8>, tensor<128x2xf32> into memref<2x128xf32>
+  tern.lm_head %hq scaled %hs, %codes, %scales into %logits as q4 {dot = "avx2", prefetch = 1280 : i64, prefetch_locality = 3 : i64} : tensor<2x64xi8> scaled tensor<2xf32>, tensor<128x32xi8>, tensor<128x2xf16> into memref<2x128xf32>
   return
 }
 
