@@ -714,6 +714,44 @@ TEST_F(NetworkLowering, ScreenHeadMatchesReference) {
   }
 }
 
+/// The best lower bound shared by rows in one lane (21, 37), in another
+/// lane (40) and past the last whole block of 16 (290): the first, 21, is
+/// the one recomputed, as screenHeadLogits picks it. Their native logits
+/// are the same and lie above the shared a + B, so each of the others
+/// keeps a: a lowering that picked another row would recompute that one
+/// instead.
+TEST_F(NetworkLowering, ScreenHeadPicksTheFirstOfEqualLowerBounds) {
+  const int64_t h = 64, vocab = 300;
+  Jit jit(screenHeadSource(h, vocab, ""));
+  ASSERT_EQ(jit.error, "");
+  auto f = jit.get<ScreenHeadFn>("f");
+  ASSERT_TRUE(f) << jit.error;
+  std::vector<float> x = random(h, 1.0f, 50);
+  std::vector<float> w = random(vocab * h, 0.05f, 51), approx(vocab);
+  std::vector<::tern::ScreenBound> bounds(vocab, {0.06f, 0.01f});
+  for (int64_t v = 0; v < vocab; ++v)
+    approx[v] = ::tern::dotHead(x.data(), &w[v * h], h);
+  const float norm2 = ::tern::dotHead(x.data(), x.data(), h);
+  for (int64_t v : {21, 37, 40, 290}) {
+    for (int64_t i = 0; i < h; ++i)
+      w[v * h + i] = 0.1f * x[i];
+    approx[v] = 0.05f * norm2; // half the native logit, above every other
+    bounds[v] = {0.0f, 0.0f};
+  }
+  std::vector<float> want = approx, got = approx;
+  ::tern::screenHeadLogits(x.data(), h, bounds.data(), vocab, want.data(),
+                           [&](int64_t v) {
+                             return ::tern::dotHead(x.data(), &w[v * h], h);
+                           });
+  ASSERT_NE(want[21], approx[21]);
+  for (int64_t v : {37, 40, 290})
+    ASSERT_EQ(want[v], approx[v]) << v;
+  callScreenHead(f, x, w, bounds, got);
+  EXPECT_TRUE(sameBits(got, want));
+  for (int64_t v : {21, 37, 40, 290})
+    EXPECT_EQ(got[v], want[v]) << v;
+}
+
 /// tern.screen_head's min_norm (the q4 screen's bounds hold from
 /// screenMinNorm up): a token row of norm below it gets every row's native
 /// logit, one above it is screened, as screenHeadLogits with that minNorm.

@@ -10,6 +10,8 @@
 #include "dialects/Tern/IR/VerifyHelpers.h"
 #include "runtime/model/HeadFormat.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::tern;
 
@@ -331,6 +333,11 @@ LogicalResult ScreenHeadOp::verify() {
   if (!logits.hasStaticShape() || logits.getShape() != ArrayRef({vocab}))
     return emitOpError() << "expects logits [" << vocab << "], got "
                          << logits;
+  // The lowering numbers rows in i32 lanes.
+  if (vocab > std::numeric_limits<int32_t>::max())
+    return emitOpError() << "screens at most "
+                         << std::numeric_limits<int32_t>::max()
+                         << " rows, got " << vocab;
   if (std::optional<llvm::APFloat> m = getMinNorm()) {
     if (!m->isFiniteNonZero() || m->isNegative())
       return emitOpError() << "expects a positive finite min_norm, got "
