@@ -34,13 +34,14 @@ const char *headFormatSummary(HeadFormat format) {
   case HeadFormat::Int8:
     return "per-row scales, 1 byte a weight";
   case HeadFormat::Q4:
-    return "4-bit, groups of 32, 0.625 bytes a weight";
+    return "4-bit, an f16 scale per group of 32 (Q4_0's bytes), 0.5625 "
+           "bytes a weight";
   case HeadFormat::Screened:
     return "decode scores every row with an int8 copy and recomputes "
            "natively the rows that can be the largest: greedy tokens are "
            "the native head's";
   case HeadFormat::ScreenedQ4:
-    return "screened with the q4 copy as its screen, 0.625 bytes a weight: "
+    return "screened with the q4 copy as its screen, 0.5625 bytes a weight: "
            "greedy tokens are the native head's";
   }
   return "?";
