@@ -196,11 +196,12 @@ llvm::Expected<Fill> denseFill(WeightOp w, RankedTensorType type,
       const rt::DenseTensor dense = *t;
       const int64_t cb = rt::headCodeBytesPerRow(f, t->cols);
       const int64_t sc = rt::headScalesPerRow(f, t->cols);
-      const int64_t bits = codes ? 8 : 8 * rt::headScaleBytes(f);
+      const int64_t elementBits = codes ? 8 : 8 * rt::headScaleBytes(f);
       if (type.getDimSize(0) != t->rows ||
           type.getDimSize(1) != (codes ? cb : sc) ||
-          type.getElementTypeBitWidth() != bits)
-        return fail(w, "does not match the quantized head's shape");
+          type.getElementTypeBitWidth() != elementBits)
+        return fail(w, "does not match the quantized head's shape or its "
+                       "element type");
       return Fill([model, dense, f, cb, sc, codes](uint8_t *dst) {
         std::vector<float> row(static_cast<size_t>(dense.cols));
         std::vector<uint8_t> rowCodes(static_cast<size_t>(cb));
