@@ -131,20 +131,18 @@ float absMax(const float *w, int64_t n) {
   return m;
 }
 
-/// absmax / 7 as the q4 format stores it: the nearest f16, the next one
-/// up where the nearest would leave absmax / s above 7.5 (in the
-/// subnormals), at most the largest finite f16.
-float q4Scale(float absmax) {
+} // namespace
+
+float halfScale(float absmax, int limit) {
   const uint16_t largest = 0x7bff;
-  if (!(absmax / 7.0f < fp16ToFloat(largest)))
+  const float l = static_cast<float>(limit);
+  if (!(absmax / l < fp16ToFloat(largest)))
     return fp16ToFloat(largest);
-  uint16_t bits = floatToFp16(absmax / 7.0f);
-  if (fp16ToFloat(bits) * 7.5f < absmax && bits < largest)
+  uint16_t bits = floatToFp16(absmax / l);
+  if (fp16ToFloat(bits) * (l + 0.5f) < absmax && bits < largest)
     ++bits;
   return fp16ToFloat(bits);
 }
-
-} // namespace
 
 void quantizeHeadRow(HeadFormat format, const float *w, int64_t cols,
                      uint8_t *codes, float *scales) {
@@ -161,7 +159,7 @@ void quantizeHeadRow(HeadFormat format, const float *w, int64_t cols,
     const int64_t half = kHeadQ4Group / 2;
     for (int64_t g = 0; g < cols / kHeadQ4Group; ++g) {
       const float *wg = w + g * kHeadQ4Group;
-      const float s = q4Scale(absMax(wg, kHeadQ4Group));
+      const float s = halfScale(absMax(wg, kHeadQ4Group), 7);
       scales[g] = s;
       for (int64_t j = 0; j < half; ++j) {
         const int lo = quantizeValue(wg[j], s, 7) + 8;

@@ -148,6 +148,11 @@ int64_t headScaleBytes(HeadFormat format);
 /// An empty string, or why `format` cannot store a head of `cols` columns.
 std::string checkHeadFormat(HeadFormat format, int64_t cols);
 
+/// absmax / limit as an f16 scale stores it: the nearest f16, the next one
+/// up where the nearest would leave absmax / s above limit + 1/2 (in the
+/// subnormals), at most the largest finite f16 (q4's scales, limit 7).
+float halfScale(float absmax, int limit);
+
 /// Quantizes one row `w` [cols] of floats into `codes`
 /// [headCodeBytesPerRow] and `scales` [headScalesPerRow] (int8 or q4).
 void quantizeHeadRow(HeadFormat format, const float *w, int64_t cols,

@@ -13,7 +13,8 @@ namespace tern {
 std::string screenCodeName(const ScreenCode &code) {
   return "b" + std::to_string(code.bits) +
          (code.group == 0 ? std::string("row")
-                          : "g" + std::to_string(code.group));
+                          : "g" + std::to_string(code.group)) +
+         (code.halfScales ? "h" : "");
 }
 
 namespace {
@@ -37,10 +38,10 @@ OrError<ScreenCode> parseScreenCode(const std::string &name) {
   if (name == headFormatName(HeadFormat::Int8))
     return R(ScreenCode{8, 0});
   if (name == headFormatName(HeadFormat::Q4))
-    return R(ScreenCode{4, kHeadQ4Group});
+    return R(ScreenCode{4, kHeadQ4Group, true});
   const std::string form =
       "'" + name + "' is not a screen code (b<bits>row or b<bits>g<group>, "
-      "e.g. b8row, b6g64; or int8, q4)";
+      "h after it for f16 scales, e.g. b8row, b6g64, b4g32h; or int8, q4)";
   size_t pos = 1;
   if (name.empty() || name[0] != 'b')
     return R::failure(form);
@@ -53,13 +54,19 @@ OrError<ScreenCode> parseScreenCode(const std::string &name) {
                       std::to_string(kScreenCodeMinBits) + " to " +
                       std::to_string(kScreenCodeMaxBits) + ")");
   ScreenCode code{static_cast<int>(bits), 0};
-  if (name.compare(pos, std::string::npos, "row") == 0)
+  // The suffix "h": f16 scales.
+  size_t end = name.size();
+  if (end > pos && name[end - 1] == 'h') {
+    code.halfScales = true;
+    --end;
+  }
+  if (end - pos == 3 && name.compare(pos, 3, "row") == 0)
     return R(code);
-  if (pos >= name.size() || name[pos] != 'g')
+  if (pos >= end || name[pos] != 'g')
     return R::failure(form);
   ++pos;
   const int64_t group = leadingNumber(name, pos);
-  if (group < 0 || pos != name.size())
+  if (group < 0 || pos != end)
     return R::failure(form);
   if (group == 0)
     return R::failure("screen code '" + name +
@@ -92,7 +99,8 @@ int64_t screenCodeScalesPerRow(const ScreenCode &code, int64_t cols) {
 
 double screenCodeBytesPerWeight(const ScreenCode &code, int64_t cols) {
   return code.bits / 8.0 +
-         4.0 * static_cast<double>(screenCodeScalesPerRow(code, cols)) /
+         (code.halfScales ? 2.0 : 4.0) *
+             static_cast<double>(screenCodeScalesPerRow(code, cols)) /
              static_cast<double>(cols);
 }
 
@@ -112,8 +120,10 @@ void quantizeScreenCodeRow(const ScreenCode &code, const float *w,
     float m = 0.0f;
     for (int64_t i = begin; i < begin + g; ++i)
       m = std::max(m, std::fabs(w[i]));
-    // The int8 and q4 formats' division, so that b8row is int8's scale.
-    const float s = m / static_cast<float>(limit);
+    // The int8 and q4 formats' scales, so that b8row is int8's scale and
+    // b4g32h q4's.
+    const float s = code.halfScales ? halfScale(m, limit)
+                                    : m / static_cast<float>(limit);
     scales[k] = s;
     for (int64_t i = begin; i < begin + g; ++i) {
       const float v =

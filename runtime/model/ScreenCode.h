@@ -9,13 +9,14 @@
 //
 //   bits b in [2, 8], L = 2^(b-1) - 1; one f32 scale per `group`
 //   consecutive weights of a row (0: one per row), s = absmax(group) / L,
-//   q = clamp(round_half_even(w / s), -L, L) (s = 0: q = 0),
+//   or with the suffix "h" one f16 scale, s = halfScale(absmax(group), L)
+//   (the nearest f16; HeadFormat.h); q = clamp(round_half_even(w / s),
+//   -L, L) (s = 0: q = 0),
 //
 // as the int8 and q4 head formats quantize: "b8row" is the screened head's
 // int8 copy exactly (its codes, scale, scan logit and bound; the test
-// checks it bit for bit), "b4g32" the q4 format's codes with f32 scales
-// (the q4 format rounds its scales to f16: 0.5625 bytes a weight, the
-// study's b4g32 0.625).
+// checks it bit for bit), "b4g32h" the q4 format's codes and f16 scales
+// (0.5625 bytes a weight; "b4g32", with f32 scales, 0.625).
 //
 // The scan, for a token row quantized as the screen quantizes it
 // (quantizeScreenRow: u, xs): each group's sum i[g] = sum_j q[j] u[j] is
@@ -46,16 +47,18 @@ struct ScreenCode {
   int bits = 8;
   /// Weights per scale; 0: one scale per row.
   int64_t group = 0;
+  /// f16 scales (the name's suffix "h") instead of f32.
+  bool halfScales = false;
 };
 
 constexpr int kScreenCodeMinBits = 2;
 constexpr int kScreenCodeMaxBits = 8;
 
-/// "b<bits>row" or "b<bits>g<group>".
+/// "b<bits>row" or "b<bits>g<group>", "h" after it for f16 scales.
 std::string screenCodeName(const ScreenCode &code);
 
 /// Parses screenCodeName's form, or the head format names "int8" (b8row)
-/// and "q4" (b4g32); the error names `name` and the expected form.
+/// and "q4" (b4g32h); the error names `name` and the expected form.
 OrError<ScreenCode> parseScreenCode(const std::string &name);
 
 /// An empty string, or why `code` cannot quantize rows of `cols` weights.
@@ -65,7 +68,7 @@ std::string checkScreenCode(const ScreenCode &code, int64_t cols);
 int64_t screenCodeScalesPerRow(const ScreenCode &code, int64_t cols);
 
 /// Bytes a scan reads per weight: bits / 8 for the codes and 4 bytes per
-/// scale.
+/// scale (2 for f16 scales).
 double screenCodeBytesPerWeight(const ScreenCode &code, int64_t cols);
 
 /// Quantizes one row `w` [cols] into `q` [cols] and `scales`

@@ -18,7 +18,8 @@ using tern::testrows::randomRow;
 namespace {
 
 TEST(ScreenCode, Names) {
-  for (const char *name : {"b8row", "b6g64", "b2g1", "b4g32", "b5g2560"}) {
+  for (const char *name :
+       {"b8row", "b6g64", "b2g1", "b4g32", "b5g2560", "b4g32h", "b8rowh"}) {
     OrError<ScreenCode> code = parseScreenCode(name);
     ASSERT_TRUE(code.ok()) << name << ": " << code.error;
     EXPECT_EQ(screenCodeName(*code), name);
@@ -28,10 +29,11 @@ TEST(ScreenCode, Names) {
   EXPECT_EQ(screenCodeName(*int8), "b8row");
   OrError<ScreenCode> q4 = parseScreenCode("q4");
   ASSERT_TRUE(q4.ok());
-  EXPECT_EQ(screenCodeName(*q4), "b4g32");
+  EXPECT_EQ(screenCodeName(*q4), "b4g32h");
 
   for (const char *bad : {"", "b", "8row", "b8", "b8rows", "b8g", "b8g32x",
-                          "bxg32", "native", "b4g99999999999"})
+                          "bxg32", "native", "b4g99999999999", "b8h",
+                          "b4g32hh", "b4gh", "b8hrow"})
     EXPECT_NE(parseScreenCode(bad).error.find("is not a screen code"),
               std::string::npos)
         << bad;
@@ -45,17 +47,15 @@ TEST(ScreenCode, Names) {
 TEST(ScreenCode, SizesAndChecks) {
   EXPECT_EQ(screenCodeScalesPerRow({8, 0}, 2560), 1);
   EXPECT_EQ(screenCodeScalesPerRow({4, 32}, 2560), 80);
-  // Half a byte per code and an f32 scale per 32: q4's codes, with the
-  // study's f32 scales where the q4 format stores f16 ones.
-  EXPECT_DOUBLE_EQ(screenCodeBytesPerWeight({4, 32}, 2560),
+  // Half a byte per code and an f16 scale per 32: the q4 format's bytes;
+  // with f32 scales 0.625.
+  EXPECT_DOUBLE_EQ(screenCodeBytesPerWeight({4, 32, true}, 2560),
                    double(headCodeBytesPerRow(HeadFormat::Q4, 2560) +
-                          4 * headScalesPerRow(HeadFormat::Q4, 2560)) /
-                       2560);
-  EXPECT_DOUBLE_EQ(double(headCodeBytesPerRow(HeadFormat::Q4, 2560) +
                           headScaleBytes(HeadFormat::Q4) *
                               headScalesPerRow(HeadFormat::Q4, 2560)) /
-                       2560,
-                   0.5625);
+                       2560);
+  EXPECT_DOUBLE_EQ(screenCodeBytesPerWeight({4, 32, true}, 2560), 0.5625);
+  EXPECT_DOUBLE_EQ(screenCodeBytesPerWeight({4, 32}, 2560), 0.625);
   EXPECT_DOUBLE_EQ(screenCodeBytesPerWeight({6, 64}, 2560), 0.75 + 4.0 / 64);
   EXPECT_EQ(checkScreenCode({6, 64}, 2560), "");
   EXPECT_EQ(checkScreenCode({6, 48}, 2560),
@@ -94,6 +94,34 @@ TEST(ScreenCode, EightBitRowsAreTheScreenedHeadsInt8Copy) {
   }
 }
 
+// b4g32h is the q4 format's copy: the same f16 scales and codes.
+TEST(ScreenCode, HalfScaledFourBitGroupsAreTheQ4Copy) {
+  const ScreenCode code{4, 32, true};
+  for (int64_t n : {64, 2560}) {
+    for (unsigned seed = 0; seed < 6; ++seed) {
+      std::vector<float> w = randomRow(n, seed, 0.05f);
+      if (seed % 3 == 1)
+        w[static_cast<size_t>(seed % n)] = 2.0f;
+      if (seed % 3 == 2) // a group in f16's subnormals
+        for (int64_t i = 0; i < 32; ++i)
+          w[static_cast<size_t>(i)] *= 1e-5f;
+      std::vector<uint8_t> codes(static_cast<size_t>(n / 2));
+      std::vector<float> scales(static_cast<size_t>(n / 32)),
+          s(static_cast<size_t>(n / 32));
+      quantizeHeadRow(HeadFormat::Q4, w.data(), n, codes.data(),
+                      scales.data());
+      std::vector<int8_t> q(static_cast<size_t>(n));
+      quantizeScreenCodeRow(code, w.data(), n, q.data(), s.data());
+      EXPECT_EQ(s, scales);
+      for (int64_t i = 0; i < n; ++i) {
+        const uint8_t byte = codes[i / 32 * 16 + i % 16];
+        const int want = (i % 32 < 16 ? byte & 15 : byte >> 4) - 8;
+        ASSERT_EQ(q[i], want) << i;
+      }
+    }
+  }
+}
+
 // Every code's scan logit lies within its margin of the native logit, on
 // the token rows where the bound is tightest: along the code's own error
 // (Cauchy-Schwarz holds with equality) and with every element rounding by
@@ -101,7 +129,8 @@ TEST(ScreenCode, EightBitRowsAreTheScreenedHeadsInt8Copy) {
 TEST(ScreenCode, BoundHoldsForEveryCode) {
   const int64_t n = 2560;
   for (ScreenCode code : {ScreenCode{2, 0}, ScreenCode{3, 16},
-                          ScreenCode{4, 32}, ScreenCode{5, 16},
+                          ScreenCode{4, 32}, ScreenCode{4, 32, true},
+                          ScreenCode{5, 16},
                           ScreenCode{6, 64}, ScreenCode{7, 128},
                           ScreenCode{8, 32}}) {
     const int64_t scales = screenCodeScalesPerRow(code, n);

@@ -190,7 +190,7 @@ TEST(ScreenStudy, PlanNames) {
     ASSERT_TRUE(plan.ok()) << name << ": " << plan.error;
     EXPECT_EQ(screenPlanName(*plan), name);
   }
-  EXPECT_EQ(screenPlanName(*parseScreenPlan("q4+int8")), "b4g32+b8row");
+  EXPECT_EQ(screenPlanName(*parseScreenPlan("q4+int8")), "b4g32h+b8row");
   EXPECT_EQ(parseScreenPlan("b6g32+b6g64").error,
             "screen plan 'b6g32+b6g64': the refining code b6g64 has no more "
             "bits than b6g32");

@@ -52,11 +52,12 @@ static cl::opt<int64_t> studyGenerate("n",
                                       cl::sub(studyCmd),
                                       cl::cat(tern::cli::category()));
 static const std::string studyDefaultCodes =
-    "b8row,b8g32,b7g32,b6g32,b6g64,b5g16,b5g32,b4g16,b4g32";
+    "b8row,b8g32,b7g32,b6g32,b6g64,b5g16,b5g32,b4g16,b4g32h";
 static const std::string studyCodesDesc =
     "Screens, comma-separated: a code, b<bits>row or b<bits>g<group> (bits "
-    "2-8, one f32 scale per group), int8 (b8row, the screened head's copy) "
-    "or q4 (b4g32); or two, A+B: the rows within reach in A read again in "
+    "2-8, one f32 scale per group; h after it: f16 scales), int8 (b8row, "
+    "the screened head's copy) or q4 (b4g32h, the q4 head's copy); or two, "
+    "A+B: the rows within reach in A read again in "
     "the finer B; default " +
     studyDefaultCodes;
 static cl::opt<std::string> studyCodes(

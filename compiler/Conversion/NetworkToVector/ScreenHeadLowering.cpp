@@ -385,7 +385,7 @@ void buildScreenBody(OpBuilder &b, Block *body, int64_t h, int64_t vocab,
   ScreenPass pass{v, vocab, logits, bounds,
                   memref::CollapseShapeOp::create(
                       b, loc, bounds, ArrayRef<ReassociationIndices>{{0, 1}}),
-                  n};
+                  n, Value(), Value(), Value()};
   // The row with the best lower bound; its native logit is the threshold.
   pass.p = pass.bestRow();
   pass.threshold = headDot(v, h, loadX, [&](Value k, int64_t w) {
