@@ -120,9 +120,9 @@ def GenerateTernKernels : Pass<"tern-generate-kernels", "::mlir::ModuleOp"> {
 def ConvertTernNetworkToVector : Pass<"convert-tern-network-to-vector", "::mlir::ModuleOp"> {
   let summary = "The network ops around the BitLinear layers as vector code";
   let description = [{
-    Lowers `tern.embedding`, `tern.rms_norm`, `tern.rope_table`,
-    `tern.rope`, `tern.attention`, `tern.squared_relu_gate`, `tern.lm_head`
-    and `tern.screen_head` to scf loops over memrefs on `vector<8xf32>`
+    Lowers `tern.embedding`, `tern.rms_norm`, `tern.rms_norm_quantize`,
+    `tern.rope_table`, `tern.rope`, `tern.attention`, `tern.lm_head` and
+    `tern.screen_head` to scf loops over memrefs on `vector<8xf32>`
     (`vector<8xf64>` for the RMSNorm sums; `vector<32xf32>` partial sums in
     the head), one pattern per op, keeping each op's stated order of
     floating-point operations (the reference forward pass's), so that

@@ -113,11 +113,13 @@ void mlir::tern::buildSelectionPipeline(OpPassManager &pm,
 void mlir::tern::buildLoweringPipeline(OpPassManager &pm,
                                        bool runtimeThreads) {
   pm.addPass(createTernDecomposeBitLinear());
+  pm.addPass(createTernFuseNormQuantize());
   pm.addPass(createTernOutlineRowRegions());
   pm.addPass(createConvertTernToKernels());
   pm.addPass(createConvertTernNetworkToVector());
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createConvertTernToLinalg());
+  pm.addPass(createTernFuseElementwise());
   pm.addPass(createCanonicalizerPass());
 
   bufferization::OneShotBufferizePassOptions bufferize;

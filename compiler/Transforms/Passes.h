@@ -1,9 +1,10 @@
-//===- Passes.h - Tern's target-dependent transformations -------*- C++ -*-===//
+//===- Passes.h - Tern's compiler transformations ---------------*- C++ -*-===//
 #ifndef TERN_COMPILER_TRANSFORMS_PASSES_H
 #define TERN_COMPILER_TRANSFORMS_PASSES_H
 
 #include "compiler/Transforms/AttentionStaging.h"
 #include "dialects/Tern/IR/TernOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::tern {

@@ -1,4 +1,4 @@
-//===- Passes.td - Tern's target-dependent transformations -*- tablegen -*-===//
+//===- Passes.td - Tern's compiler transformations ---------*- tablegen -*-===//
 
 #ifndef TERN_COMPILER_TRANSFORMS_PASSES
 #define TERN_COMPILER_TRANSFORMS_PASSES
@@ -99,6 +99,40 @@ def TernSelectKernels : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
            "Lanes per panel of the value cache, a multiple of 16 (0: whole rows)">,
   ];
   let dependentDialects = ["::mlir::tern::TernDialect"];
+}
+
+def TernFuseElementwise : Pass<"tern-fuse-elementwise"> {
+  let summary = "Fuses elementwise linalg.generic ops into their one consumer";
+  let description = [{
+    After `convert-tern-to-linalg`, the steps between a layer's matmuls
+    that it lowers are elementwise `linalg.generic` ops on tensors
+    (`tern.rescale`, `tern.squared_relu_gate`, the residual `arith.addf`
+    that `convert-elementwise-to-linalg` turns into one). This pass fuses
+    each such generic whose results have exactly one user, an elementwise
+    generic that reads each of its elements once, into that user
+    (upstream's elementwise fusion patterns), so
+    that the value is computed where it is used instead of written to a
+    buffer and read back: the rescaled gate and up columns go straight into
+    the squared-ReLU gate, and a rescaled o or down projection straight
+    into the residual addition. Each element's operations stay the same,
+    in the same order, so results are unchanged bit for bit; a generic
+    with several users, or read by a reduction (the reference matmul) or
+    a broadcast, is left alone rather than computed again per use. In
+    decode, every buffer the layer code writes starts out evicted by the
+    weight stream (docs/performance.md, "Where the time goes").
+
+    Example:
+
+    ```mlir
+    %g = linalg.generic ... ins(%acc_g, %s) { sitofp, divf, mulf } -> tensor<1x6912xf32>
+    %u = linalg.generic ... ins(%acc_u, %s) { sitofp, divf, mulf } -> tensor<1x6912xf32>
+    %h = linalg.generic ... ins(%g, %u) { maxnumf, mulf, mulf } -> tensor<1x6912xf32>
+    ```
+
+    becomes one `linalg.generic` on `%acc_g, %s, %acc_u, %s` whose body
+    computes both rescalings and the gate.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
 #endif // TERN_COMPILER_TRANSFORMS_PASSES

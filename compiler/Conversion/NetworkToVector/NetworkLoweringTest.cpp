@@ -109,6 +109,60 @@ TEST_F(NetworkLowering, RmsNormMatchesReference) {
   EXPECT_TRUE(sameBits(got, want));
 }
 
+/// tern.rms_norm_quantize written directly (`fused`) or formed by
+/// tern-fuse-norm-quantize from rms_norm + quantize_act: the reference's
+/// rmsNormRow then quantizeActivationRow, bit for bit. n = 136 runs the
+/// 64-lane passes twice and the 8-lane ones once.
+class NormQuantize : public NetworkLowering,
+                     public ::testing::WithParamInterface<bool> {};
+
+TEST_P(NormQuantize, MatchesReference) {
+  const int64_t rows = 4, n = 136;
+  const char *fused = R"mlir(
+      %q, %s = tern.rms_norm_quantize %xt, %wt {{epsilon = 1.0e-05 : f32} : tensor<{0}x{1}xf32>, tensor<{1}xf32> -> tensor<{0}x{1}xi8>, tensor<{0}xf32>)mlir";
+  const char *apart = R"mlir(
+      %y = tern.rms_norm %xt, %wt {{epsilon = 1.0e-05 : f32} : tensor<{0}x{1}xf32>, tensor<{1}xf32> -> tensor<{0}x{1}xf32>
+      %q, %s = tern.quantize_act %y : tensor<{0}x{1}xf32> -> tensor<{0}x{1}xi8>, tensor<{0}xf32>)mlir";
+  const std::string src = llvm::formatv(
+      (std::string(R"mlir(
+    func.func @f(%x: memref<{0}x{1}xf32>, %w: memref<{1}xf32>, %qo: memref<{0}x{1}xi8>, %so: memref<{0}xf32>)
+        attributes {{llvm.emit_c_interface} {
+      %xt = bufferization.to_tensor %x restrict : memref<{0}x{1}xf32> to tensor<{0}x{1}xf32>
+      %wt = bufferization.to_tensor %w restrict : memref<{1}xf32> to tensor<{1}xf32>)mlir") +
+       (GetParam() ? fused : apart) + R"mlir(
+      bufferization.materialize_in_destination %q in restrict writable %qo : (tensor<{0}x{1}xi8>, memref<{0}x{1}xi8>) -> ()
+      bufferization.materialize_in_destination %s in restrict writable %so : (tensor<{0}xf32>, memref<{0}xf32>) -> ()
+      return
+    })mlir").c_str(), rows, n).str();
+  Jit jit(src);
+  ASSERT_EQ(jit.error, "");
+  auto f = jit.get<void (*)(Mem2D<float> *, Mem1D<float> *, Mem2D<int8_t> *,
+                            Mem1D<float> *)>("f");
+  ASSERT_TRUE(f) << jit.error;
+  std::vector<float> x = random(rows * n, 3.0f, 3), w = random(n, 1.0f, 4);
+  x[7] = 1e-20f;    // tiny and large values in one row
+  x[n + 130] = 4e4f; // the largest value in the 8-lane part
+  x[2 * n + 20] = -5e3f;
+  std::fill(x.begin() + 3 * n, x.end(), 0.0f); // absmax at its floor
+  std::vector<int8_t> got(rows * n), want(rows * n);
+  std::vector<float> gotS(rows), wantS(rows), y(n);
+  auto xm = view(x, rows, n);
+  auto qm = viewN<int8_t, 2>(got, {rows, n});
+  auto wm = view1(w), sm = view1(gotS);
+  f(&xm, &wm, &qm, &sm);
+  for (int64_t r = 0; r < rows; ++r) {
+    ::tern::rmsNormRow(&x[r * n], w.data(), n, 1e-5f, y.data());
+    wantS[r] = ::tern::quantizeActivationRow(y.data(), n, &want[r * n]);
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_TRUE(sameBits(gotS, wantS));
+}
+
+INSTANTIATE_TEST_SUITE_P(FusedOrApart, NormQuantize, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool> &info) {
+                           return info.param ? "Fused" : "FormedByThePass";
+                         });
+
 TEST_F(NetworkLowering, RopeMatchesReference) {
   const int64_t rows = 3, heads = 2, hd = 32, pos = 5;
   const float theta = 500000.0f;

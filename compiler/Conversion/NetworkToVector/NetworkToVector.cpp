@@ -23,7 +23,6 @@ void mlir::tern::populateTernNetworkToVectorPatterns(
   addRmsNormLowering(patterns);
   addRopeLowerings(patterns);
   addAttentionLowering(patterns);
-  addSquaredReluGateLowering(patterns);
   addLmHeadLowering(patterns);
   addScreenHeadLowering(patterns);
 }
@@ -55,8 +54,8 @@ struct ConvertTernNetworkToVectorPass
     // it (their order of floating-point operations is the point).
     walkAndApplyPatterns(getOperation(), std::move(patterns));
     WalkResult left = getOperation().walk([](Operation *op) {
-      if (isa<EmbeddingOp, RmsNormOp, RopeTableOp, RopeOp, AttentionOp,
-              SquaredReluGateOp, LmHeadOp, ScreenHeadOp>(op)) {
+      if (isa<EmbeddingOp, RmsNormOp, RmsNormQuantizeOp, RopeTableOp, RopeOp,
+              AttentionOp, LmHeadOp, ScreenHeadOp>(op)) {
         op->emitError() << "was not lowered";
         return WalkResult::interrupt();
       }

@@ -1,8 +1,8 @@
 //===- NetworkToVector.h - The network ops as vector code -------*- C++ -*-===//
 //
 // convert-tern-network-to-vector lowers the ops around the BitLinear layers
-// (embedding, rms_norm, rope_table, rope, attention, squared_relu_gate,
-// lm_head) to scf loops over memrefs on vector<8xf32> (vector<8xf64> for
+// (embedding, rms_norm, rms_norm_quantize, rope_table, rope, attention,
+// lm_head, screen_head) to scf loops over memrefs on vector<8xf32> (vector<8xf64> for
 // the RMSNorm sums), one pattern per op in its own file. Each pattern reads
 // its tensor operands through bufferization.to_buffer and writes a new
 // buffer that becomes its result tensor (state operands, the KV cache and
@@ -35,7 +35,6 @@ void addEmbeddingLowering(RewritePatternSet &patterns);
 void addRmsNormLowering(RewritePatternSet &patterns);
 void addRopeLowerings(RewritePatternSet &patterns); // rope_table, rope
 void addAttentionLowering(RewritePatternSet &patterns);
-void addSquaredReluGateLowering(RewritePatternSet &patterns);
 void addLmHeadLowering(RewritePatternSet &patterns);
 void addScreenHeadLowering(RewritePatternSet &patterns);
 

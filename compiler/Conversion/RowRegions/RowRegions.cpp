@@ -215,8 +215,8 @@ Operation *cloneForOneRow(OpBuilder &b, Operation *op, IRMapping &map) {
 bool readInPlace(Value v, ArrayRef<Operation *> run) {
   return llvm::all_of(v.getUsers(), [&](Operation *user) {
     return !llvm::is_contained(run, user) ||
-           isa<RescaleOp, QuantizeActOp, arith::AddFOp, tensor::ExtractSliceOp>(
-               user);
+           isa<RescaleOp, QuantizeActOp, SquaredReluGateOp, arith::AddFOp,
+               tensor::ExtractSliceOp>(user);
   });
 }
 

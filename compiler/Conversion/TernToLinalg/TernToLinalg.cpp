@@ -322,6 +322,35 @@ struct RescaleLowering : OpConversionPattern<RescaleOp> {
   }
 };
 
+/// h = (r * r) * up with r = maxnum(gate, 0): elementwise, so that
+/// tern-fuse-elementwise can fuse it with the rescaling of its operands.
+struct SquaredReluGateLowering : OpConversionPattern<SquaredReluGateOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SquaredReluGateOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = op.getResult().getType();
+    Value init = emptyTensor(rewriter, loc, type.getShape(), rewriter.getF32Type());
+    AffineMap id = rewriter.getMultiDimIdentityMap(2);
+    Value h = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{type},
+                  ValueRange{adaptor.getGate(), adaptor.getUp()}, ValueRange{init},
+                  ArrayRef<AffineMap>{id, id, id},
+                  ArrayRef<IteratorType>{kPar, kPar},
+                  [&](OpBuilder &b, Location l, ValueRange args) {
+                    Value r = arith::MaxNumFOp::create(b, l, args[0],
+                                                       f32Const(b, l, 0.0f));
+                    Value sq = arith::MulFOp::create(b, l, r, r);
+                    linalg::YieldOp::create(
+                        b, l, arith::MulFOp::create(b, l, sq, args[1]).getResult());
+                  })
+                  .getResult(0);
+    rewriter.replaceOp(op, h);
+    return success();
+  }
+};
+
 struct PackLowering : OpConversionPattern<PackOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -382,6 +411,7 @@ void mlir::tern::populateTernToLinalgPatterns(const TypeConverter &converter,
                                               RewritePatternSet &patterns) {
   populateDecomposeBitLinearPatterns(patterns);
   patterns.add<ConstantLowering, WeightLowering, AbsmeanQuantizeLowering,
-               QuantizeActLowering, MatmulLowering, RescaleLowering, PackLowering, UnpackLowering>(
+               QuantizeActLowering, MatmulLowering, RescaleLowering,
+               SquaredReluGateLowering, PackLowering, UnpackLowering>(
       converter, patterns.getContext());
 }

@@ -21,6 +21,9 @@ SmallVector<unsigned> RescaleOp::getRowOperandIndices() { return {0, 1}; }
 
 /// The input by row; the weight vector applies to every row.
 SmallVector<unsigned> RmsNormOp::getRowOperandIndices() { return {0}; }
+SmallVector<unsigned> RmsNormQuantizeOp::getRowOperandIndices() {
+  return {0};
+}
 
 /// Each row rotates by the cos and sin rows of its own position.
 SmallVector<unsigned> RopeOp::getRowOperandIndices() { return {0, 1, 2}; }

@@ -1,8 +1,9 @@
 //===- TernNetworkOps.cpp - Verifiers of the network ops ------------------===//
 //
-// embedding, rms_norm, rope_table, rope, attention, squared_relu_gate and
-// lm_head: shapes must agree with each other and with the vector widths
-// their definitions (and the reference forward pass) use.
+// embedding, rms_norm, rms_norm_quantize, rope_table, rope, attention,
+// squared_relu_gate and lm_head: shapes must agree with each other and
+// with the vector widths their definitions (and the reference forward
+// pass) use.
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,21 +40,41 @@ LogicalResult EmbeddingOp::verify() {
   return success();
 }
 
-LogicalResult RmsNormOp::verify() {
-  if (failed(checkTensor(*this, getInput().getType(), 2, "input")) ||
-      failed(checkShape(*this, getWeight().getType(), {dim(getInput(), 1)},
-                        "weight to have one entry per input column, shape")) ||
-      failed(checkShape(*this, getResult().getType(),
-                        getInput().getType().getShape(),
-                        "result to have the input's shape")))
+namespace {
+/// What rms_norm and rms_norm_quantize require of their input, weight and
+/// epsilon.
+template <typename Op> LogicalResult verifyNormInput(Op op) {
+  if (failed(checkTensor(op, op.getInput().getType(), 2, "input")) ||
+      failed(checkShape(op, op.getWeight().getType(), {dim(op.getInput(), 1)},
+                        "weight to have one entry per input column, shape")))
     return failure();
-  if (dim(getInput(), 1) % kLanes)
-    return emitOpError() << "needs rows of a multiple of " << kLanes
-                         << " values (its sum runs in " << kLanes
-                         << " lanes), got " << dim(getInput(), 1);
-  if (!(getEpsilon().convertToFloat() >= 0))
-    return emitOpError() << "needs a non-negative epsilon";
+  if (dim(op.getInput(), 1) % kLanes)
+    return op.emitOpError() << "needs rows of a multiple of " << kLanes
+                            << " values (its sum runs in " << kLanes
+                            << " lanes), got " << dim(op.getInput(), 1);
+  if (!(op.getEpsilon().convertToFloat() >= 0))
+    return op.emitOpError() << "needs a non-negative epsilon";
   return success();
+}
+} // namespace
+
+LogicalResult RmsNormOp::verify() {
+  if (failed(verifyNormInput(*this)))
+    return failure();
+  return checkShape(*this, getResult().getType(),
+                    getInput().getType().getShape(),
+                    "result to have the input's shape");
+}
+
+LogicalResult RmsNormQuantizeOp::verify() {
+  if (failed(verifyNormInput(*this)))
+    return failure();
+  auto shape = getInput().getType().getShape();
+  if (failed(checkShape(*this, getOutput().getType(), shape,
+                        "output to have the input's shape")))
+    return failure();
+  return checkShape(*this, getScale().getType(), {shape[0]},
+                    "scale to have one entry per input row, shape");
 }
 
 /// What rope_table and rope_table_rows both require of their tables.

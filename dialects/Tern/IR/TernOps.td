@@ -299,6 +299,39 @@ def Tern_RmsNormOp : Tern_Op<"rms_norm", [Pure,
   let hasVerifier = 1;
 }
 
+def Tern_RmsNormQuantizeOp : Tern_Op<"rms_norm_quantize", [Pure,
+    DeclareOpInterfaceMethods<Tern_RowWiseOpInterface>]> {
+  let summary = "RMSNorm of each row, then its absmax quantization to int8";
+  let description = [{
+    `tern.rms_norm` of `input` by `weight` followed by `tern.quantize_act`
+    of the normalized rows, with the same values bit for bit (each
+    normalized value is computed as `tern.rms_norm` computes it; the
+    absmax, a maximum, does not depend on its order), without the
+    normalized f32 rows as a result: they are computed again where they
+    are quantized rather than stored and read back, so that the code
+    between a layer's matmuls writes only the int8 rows it hands on.
+    `tern-fuse-norm-quantize` forms it from an `rms_norm` whose only user
+    is a `quantize_act`. N must be a multiple of 8.
+
+    Example:
+
+    ```mlir
+    %q, %s = tern.rms_norm_quantize %x, %w {epsilon = 1.0e-05 : f32}
+               : tensor<1x2560xf32>, tensor<2560xf32>
+               -> tensor<1x2560xi8>, tensor<1xf32>
+    ```
+  }];
+  let arguments = (ins StaticShapeTensorOf<[F32]>:$input,
+                       StaticShapeTensorOf<[F32]>:$weight, F32Attr:$epsilon);
+  let results = (outs StaticShapeTensorOf<[I8]>:$output,
+                      StaticShapeTensorOf<[F32]>:$scale);
+  let assemblyFormat = [{
+    $input `,` $weight attr-dict `:` type($input) `,` type($weight) `->`
+    type($output) `,` type($scale)
+  }];
+  let hasVerifier = 1;
+}
+
 def Tern_RopeTableOp : Tern_Op<"rope_table", [Pure]> {
   let summary = "RoPE cosines and sines for R consecutive positions";
   let description = [{

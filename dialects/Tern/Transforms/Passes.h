@@ -17,6 +17,10 @@ namespace tern {
 /// Patterns rewriting tern.bitlinear into quantize_act + matmul + rescale.
 void populateDecomposeBitLinearPatterns(RewritePatternSet &patterns);
 
+/// The pattern fusing a tern.rms_norm with its only user, a
+/// tern.quantize_act, into tern.rms_norm_quantize.
+void populateFuseNormQuantizePatterns(RewritePatternSet &patterns);
+
 #define GEN_PASS_REGISTRATION
 #include "dialects/Tern/Transforms/Passes.h.inc"
 

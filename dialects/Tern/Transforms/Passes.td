@@ -31,6 +31,37 @@ def TernDecomposeBitLinear : Pass<"tern-decompose-bitlinear"> {
   let dependentDialects = ["::mlir::tern::TernDialect"];
 }
 
+def TernFuseNormQuantize : Pass<"tern-fuse-norm-quantize"> {
+  let summary = "One op for an RMSNorm whose only user quantizes it";
+  let description = [{
+    Every BitLinear layer quantizes its input, and in BitNet that input is
+    an RMSNorm's output that nothing else reads (before q/k/v, o, gate/up
+    and down). This pass rewrites each `tern.quantize_act` of a
+    `tern.rms_norm` result with no other user into one
+    `tern.rms_norm_quantize`, which gives the same int8 rows and scales
+    bit for bit without writing the normalized f32 rows to memory: in
+    decode, where every buffer the layer code writes between two matmuls
+    starts out evicted by the weight stream, those rows were a quarter of
+    the bytes it wrote (docs/performance.md, "Where the time goes").
+
+    Example:
+
+    ```mlir
+    %n = tern.rms_norm %x, %w {epsilon = 1.0e-05 : f32}
+           : tensor<1x256xf32>, tensor<256xf32> -> tensor<1x256xf32>
+    %q, %s = tern.quantize_act %n : tensor<1x256xf32> -> tensor<1x256xi8>, tensor<1xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    %q, %s = tern.rms_norm_quantize %x, %w {epsilon = 1.0e-05 : f32}
+               : tensor<1x256xf32>, tensor<256xf32> -> tensor<1x256xi8>, tensor<1xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::tern::TernDialect"];
+}
+
 def TernFuseProjections : Pass<"tern-fuse-projections", "::mlir::ModuleOp"> {
   let summary = "One matmul for the BitLinear layers that read the same input";
   let description = [{

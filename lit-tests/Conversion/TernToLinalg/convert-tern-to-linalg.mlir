@@ -179,3 +179,19 @@ func.func @weight(%blob: memref<4160xi8>, %x: tensor<1x256xi8>) -> tensor<1x64xi
   %y = tern.matmul %x, %w : tensor<1x256xi8>, !tern.weights<64x256, #tern.layout<i2, block = 128>> -> tensor<1x64xi32>
   return %y : tensor<1x64xi32>
 }
+
+// -----
+
+// The squared-ReLU gate elementwise: r = maxnum(gate, 0), (r * r) * up.
+// CHECK-LABEL: func @gate
+// CHECK-SAME: (%[[G:.*]]: tensor<2x24xf32>, %[[U:.*]]: tensor<2x24xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%[[G]], %[[U]] : tensor<2x24xf32>, tensor<2x24xf32>)
+// CHECK: ^bb0(%[[GI:.*]]: f32, %[[UI:.*]]: f32, %{{.*}}: f32):
+// CHECK: %[[Z:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[R:.*]] = arith.maxnumf %[[GI]], %[[Z]] : f32
+// CHECK: %[[SQ:.*]] = arith.mulf %[[R]], %[[R]] : f32
+// CHECK: arith.mulf %[[SQ]], %[[UI]] : f32
+func.func @gate(%g: tensor<2x24xf32>, %u: tensor<2x24xf32>) -> tensor<2x24xf32> {
+  %h = tern.squared_relu_gate %g, %u : tensor<2x24xf32>
+  return %h : tensor<2x24xf32>
+}

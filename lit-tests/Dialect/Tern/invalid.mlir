@@ -387,6 +387,46 @@ func.func @rms_norm_lanes(%x: tensor<1x12xf32>, %w: tensor<12xf32>) {
 
 // -----
 
+func.func @rms_norm_quantize_weight(%x: tensor<1x64xf32>, %w: tensor<32xf32>) {
+  // expected-error @+1 {{'tern.rms_norm_quantize' op expects weight to have one entry per input column, shape [64], got [32]}}
+  %q, %s = tern.rms_norm_quantize %x, %w {epsilon = 1.0e-05 : f32} : tensor<1x64xf32>, tensor<32xf32> -> tensor<1x64xi8>, tensor<1xf32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_quantize_lanes(%x: tensor<1x12xf32>, %w: tensor<12xf32>) {
+  // expected-error @+1 {{'tern.rms_norm_quantize' op needs rows of a multiple of 8 values (its sum runs in 8 lanes), got 12}}
+  %q, %s = tern.rms_norm_quantize %x, %w {epsilon = 1.0e-05 : f32} : tensor<1x12xf32>, tensor<12xf32> -> tensor<1x12xi8>, tensor<1xf32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_quantize_output(%x: tensor<2x64xf32>, %w: tensor<64xf32>) {
+  // expected-error @+1 {{'tern.rms_norm_quantize' op expects output to have the input's shape [2, 64], got [1, 64]}}
+  %q, %s = tern.rms_norm_quantize %x, %w {epsilon = 1.0e-05 : f32} : tensor<2x64xf32>, tensor<64xf32> -> tensor<1x64xi8>, tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_quantize_scale(%x: tensor<2x64xf32>, %w: tensor<64xf32>) {
+  // expected-error @+1 {{'tern.rms_norm_quantize' op expects scale to have one entry per input row, shape [2], got [1]}}
+  %q, %s = tern.rms_norm_quantize %x, %w {epsilon = 1.0e-05 : f32} : tensor<2x64xf32>, tensor<64xf32> -> tensor<2x64xi8>, tensor<1xf32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_quantize_epsilon(%x: tensor<1x64xf32>, %w: tensor<64xf32>) {
+  // expected-error @+1 {{'tern.rms_norm_quantize' op needs a non-negative epsilon}}
+  %q, %s = tern.rms_norm_quantize %x, %w {epsilon = -1.0 : f32} : tensor<1x64xf32>, tensor<64xf32> -> tensor<1x64xi8>, tensor<1xf32>
+  return
+}
+
+// -----
+
 func.func @rope_table_half(%p: index) {
   // expected-error @+1 {{'tern.rope_table' op needs half a head dimension that is a multiple of 8, got 12}}
   %c, %s = tern.rope_table %p {theta = 1.0e+04 : f32} : tensor<1x12xf32>, tensor<1x12xf32>

@@ -34,7 +34,7 @@ func.func @weight(%blob: memref<4160xi8>, %any: memref<?xi8>)
 }
 
 // CHECK-LABEL: func @all_ops
-func.func @all_ops(%master: tensor<32x64xbf16>, %x: tensor<3x64xf32>)
+func.func @all_ops(%master: tensor<32x64xbf16>, %x: tensor<3x64xf32>, %nw: tensor<64xf32>)
     -> (tensor<3x32xf32>, tensor<3x32xf32>) {
   // CHECK: %[[W:.*]], %[[BETA:.*]] = tern.absmean_quantize %{{.*}} : tensor<32x64xbf16> -> !tern.weights<32x64>
   %w, %beta = tern.absmean_quantize %master : tensor<32x64xbf16> -> !tern.weights<32x64>
@@ -44,6 +44,8 @@ func.func @all_ops(%master: tensor<32x64xbf16>, %x: tensor<3x64xf32>)
   %u = tern.unpack %p : !tern.weights<32x64, #tern.layout<i2, block = 64>> -> !tern.weights<32x64>
   // CHECK: %[[Q:.*]], %[[S:.*]] = tern.quantize_act %{{.*}} : tensor<3x64xf32> -> tensor<3x64xi8>, tensor<3xf32>
   %q, %s = tern.quantize_act %x : tensor<3x64xf32> -> tensor<3x64xi8>, tensor<3xf32>
+  // CHECK: tern.rms_norm_quantize %{{.*}}, %{{.*}} {epsilon = 9.99999974E-6 : f32} : tensor<3x64xf32>, tensor<64xf32> -> tensor<3x64xi8>, tensor<3xf32>
+  %nq, %ns = tern.rms_norm_quantize %x, %nw {epsilon = 1.0e-05 : f32} : tensor<3x64xf32>, tensor<64xf32> -> tensor<3x64xi8>, tensor<3xf32>
   // CHECK: %[[ACC:.*]] = tern.matmul %[[Q]], %[[P]] : tensor<3x64xi8>, !tern.weights<32x64, #tern.layout<i2, block = 64>> -> tensor<3x32xi32>
   %acc = tern.matmul %q, %p : tensor<3x64xi8>, !tern.weights<32x64, #tern.layout<i2, block = 64>> -> tensor<3x32xi32>
   // CHECK: tern.rescale %[[ACC]], %[[S]], %[[BETA]] : tensor<3x32xi32>, tensor<3xf32>, f32 -> tensor<3x32xf32>
