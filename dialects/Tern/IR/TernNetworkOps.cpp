@@ -69,12 +69,8 @@ LogicalResult RmsNormOp::verify() {
 LogicalResult RmsNormQuantizeOp::verify() {
   if (failed(verifyNormInput(*this)))
     return failure();
-  auto shape = getInput().getType().getShape();
-  if (failed(checkShape(*this, getOutput().getType(), shape,
-                        "output to have the input's shape")))
-    return failure();
-  return checkShape(*this, getScale().getType(), {shape[0]},
-                    "scale to have one entry per input row, shape");
+  return checkQuantizedRows(*this, getInput().getType().getShape(),
+                            getOutput().getType(), getScale().getType());
 }
 
 /// What rope_table and rope_table_rows both require of their tables.

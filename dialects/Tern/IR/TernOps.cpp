@@ -93,12 +93,8 @@ LogicalResult AbsmeanQuantizeOp::verify() {
 LogicalResult QuantizeActOp::verify() {
   if (failed(checkTensor(*this, getInput().getType(), 2, "input")))
     return failure();
-  auto shape = getInput().getType().getShape();
-  if (failed(checkShape(*this, getOutput().getType(), shape,
-                        "output to have the input's shape")))
-    return failure();
-  return checkShape(*this, getScale().getType(), {shape[0]},
-                    "scale to have one entry per input row, shape");
+  return checkQuantizedRows(*this, getInput().getType().getShape(),
+                            getOutput().getType(), getScale().getType());
 }
 
 //===----------------------------------------------------------------------===//

@@ -33,6 +33,16 @@ inline LogicalResult checkShape(Operation *op, Type type,
   return success();
 }
 
+/// Checks an activation quantization's results against its [M, K] input:
+/// `output` [M, K] and `scale` [M] (quantize_act, rms_norm_quantize).
+inline LogicalResult checkQuantizedRows(Operation *op, ArrayRef<int64_t> input,
+                                        Type output, Type scale) {
+  if (failed(checkShape(op, output, input, "output to have the input's shape")))
+    return failure();
+  return checkShape(op, scale, {input[0]},
+                    "scale to have one entry per input row, shape");
+}
+
 } // namespace mlir::tern
 
 #endif // TERN_DIALECTS_TERN_IR_VERIFYHELPERS_H
