@@ -19,7 +19,7 @@ using namespace mlir;
 using namespace mlir::tern;
 
 namespace {
-/// One row's normalization: rs, then y at any 8 lanes.
+/// One row's normalization: rs, then y at any lanes.
 struct NormRow {
   VectorBuilder &v;
   Value x, w, r;
@@ -84,82 +84,101 @@ struct RmsNormLowering : OpRewritePattern<RmsNormOp> {
 constexpr int64_t kWide = 64;
 constexpr int64_t kHalf = 32;
 
+/// One row of tern.rms_norm_quantize after its normalization: the spans
+/// it runs in, its absmax, and its int8 values.
+struct QuantizeRow {
+  VectorBuilder &v;
+  NormRow &row;
+  int64_t n;
+
+  /// [0, wide) kWide lanes at a time, then [wide, n) 8 at a time.
+  void spans(const std::function<void(int64_t lb, int64_t ub, int64_t width)>
+                 &span) const {
+    const int64_t wide = n - n % kWide;
+    if (wide > 0)
+      span(0, wide, kWide);
+    if (wide < n)
+      span(wide, n, kLanes);
+  }
+
+  /// max(1e-5, max |y|): independent maxima per lane, then across lanes.
+  Value absmax() {
+    OpBuilder &b = v.b;
+    Value floor = v.f32(::tern::kQuantEpsilon);
+    Value m = floor;
+    spans([&](int64_t lb, int64_t ub, int64_t width) {
+      Value lanes = v.reduce(
+          v.idx(lb), v.idx(ub), width, v.vsplat(floor, width),
+          [&](Value i, Value acc) {
+            return arith::MaximumFOp::create(
+                b, v.loc, acc, math::AbsFOp::create(b, v.loc, row.at(i, width)));
+          });
+      m = arith::MaximumFOp::create(
+          b, v.loc, m,
+          vector::ReductionOp::create(b, v.loc, vector::CombiningKind::MAXIMUMF,
+                                      lanes));
+    });
+    return m;
+  }
+
+  /// clamp(round_half_even(y * scale), -128, 127) at [i, i + width), through
+  /// i32 (the value is in [-128, 127] either way): RISC-V's direct narrowing
+  /// conversion to i8 crashes qemu 7.2's translator.
+  Value quantized(Value i, int64_t width, Value scale) {
+    OpBuilder &b = v.b;
+    Value y = arith::MulFOp::create(b, v.loc, row.at(i, width),
+                                    v.vsplat(scale, width));
+    Value c = math::RoundEvenOp::create(b, v.loc, y);
+    c = arith::MaximumFOp::create(b, v.loc, c, v.vsplat(v.f32(-128.0f), width));
+    c = arith::MinimumFOp::create(b, v.loc, c, v.vsplat(v.f32(127.0f), width));
+    Value ints =
+        arith::FPToSIOp::create(b, v.loc, v.vec(b.getI32Type(), width), c);
+    return arith::TruncIOp::create(b, v.loc, v.vec(b.getI8Type(), width), ints);
+  }
+
+  /// Row r of q: kWide values per store (two halves of kHalf joined), then
+  /// 8 at a time.
+  void store(Value q, Value r, Value scale) {
+    OpBuilder &b = v.b;
+    SmallVector<int64_t> both(kWide);
+    for (int64_t k = 0; k < kWide; ++k)
+      both[k] = k;
+    spans([&](int64_t lb, int64_t ub, int64_t width) {
+      v.forEach(v.idx(lb), v.idx(ub), width, [&](Value i) {
+        if (width == kLanes) {
+          v.vstore(quantized(i, width, scale), q, {r, i});
+          return;
+        }
+        Value low = quantized(i, kHalf, scale);
+        Value second = arith::AddIOp::create(b, v.loc, i, v.idx(kHalf));
+        Value high = quantized(second, kHalf, scale);
+        v.vstore(vector::ShuffleOp::create(b, v.loc, low, high, both), q,
+                 {r, i});
+      });
+    });
+  }
+};
+
 struct RmsNormQuantizeLowering : OpRewritePattern<RmsNormQuantizeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(RmsNormQuantizeOp op,
                                 PatternRewriter &rewriter) const override {
     VectorBuilder v{rewriter, op.getLoc()};
-    Location loc = op.getLoc();
     auto qType = op.getOutput().getType();
     auto sType = op.getScale().getType();
     const int64_t rows = qType.getDimSize(0), n = qType.getDimSize(1);
-    const int64_t wide = n - n % kWide;
     Value x = v.buffer(op.getInput()), w = v.buffer(op.getWeight());
     // 64-byte aligned, as the row regions' outputs: the matmul kernels load
     // activations by the cache line.
     Value q = v.newBuffer(qType, 64), s = v.newBuffer(sType);
     const float eps = op.getEpsilon().convertToFloat();
-    // [0, wide) kWide lanes at a time, then [wide, n) 8 at a time.
-    auto spans = [&](const std::function<void(int64_t lb, int64_t ub,
-                                              int64_t width)> &span) {
-      if (wide > 0)
-        span(0, wide, kWide);
-      if (wide < n)
-        span(wide, n, kLanes);
-    };
     v.forEach(0, rows, [&](Value r) {
       NormRow row(v, x, w, r, n, eps);
-      Value absmax = v.f32(::tern::kQuantEpsilon);
-      spans([&](int64_t lb, int64_t ub, int64_t width) {
-        Value lanes = v.reduce(
-            v.idx(lb), v.idx(ub), width,
-            v.vsplat(v.f32(::tern::kQuantEpsilon), width),
-            [&](Value i, Value acc) {
-              return arith::MaximumFOp::create(
-                  rewriter, loc, acc,
-                  math::AbsFOp::create(rewriter, loc, row.at(i, width)));
-            });
-        absmax = arith::MaximumFOp::create(
-            rewriter, loc, absmax,
-            vector::ReductionOp::create(rewriter, loc,
-                                        vector::CombiningKind::MAXIMUMF, lanes));
-      });
-      Value scale = arith::DivFOp::create(rewriter, loc, v.f32(127.0f), absmax);
-      memref::StoreOp::create(rewriter, loc, scale, s, ValueRange{r});
-      // q[i, i + width) = clamp(round_half_even(y * s), -128, 127), through
-      // i32 (the value is in [-128, 127] either way): RISC-V's direct
-      // narrowing conversion to i8 crashes qemu 7.2's translator.
-      auto quantized = [&](Value i, int64_t width) -> Value {
-        Value y = arith::MulFOp::create(rewriter, loc, row.at(i, width),
-                                        v.vsplat(scale, width));
-        Value c = math::RoundEvenOp::create(rewriter, loc, y);
-        c = arith::MaximumFOp::create(rewriter, loc, c,
-                                      v.vsplat(v.f32(-128.0f), width));
-        c = arith::MinimumFOp::create(rewriter, loc, c,
-                                      v.vsplat(v.f32(127.0f), width));
-        Value n = arith::FPToSIOp::create(
-            rewriter, loc, v.vec(rewriter.getI32Type(), width), c);
-        return arith::TruncIOp::create(
-            rewriter, loc, v.vec(rewriter.getI8Type(), width), n);
-      };
-      spans([&](int64_t lb, int64_t ub, int64_t width) {
-        v.forEach(v.idx(lb), v.idx(ub), width, [&](Value i) {
-          if (width == kLanes) {
-            v.vstore(quantized(i, width), q, {r, i});
-            return;
-          }
-          Value second =
-              arith::AddIOp::create(rewriter, loc, i, v.idx(kHalf));
-          Value lowHalf = quantized(i, kHalf);
-          Value highHalf = quantized(second, kHalf);
-          SmallVector<int64_t> both(kWide);
-          for (int64_t k = 0; k < kWide; ++k)
-            both[k] = k;
-          v.vstore(vector::ShuffleOp::create(rewriter, loc, lowHalf, highHalf,
-                                             both),
-                   q, {r, i});
-        });
-      });
+      QuantizeRow quantize{v, row, n};
+      Value scale = arith::DivFOp::create(rewriter, op.getLoc(), v.f32(127.0f),
+                                          quantize.absmax());
+      memref::StoreOp::create(rewriter, op.getLoc(), scale, s, ValueRange{r});
+      quantize.store(q, r, scale);
     });
     rewriter.replaceOp(op, {v.tensorOf(q, qType), v.tensorOf(s, sType)});
     return success();
