@@ -100,13 +100,14 @@ namespace {
 /// The generator's values, for the writer.
 class SeedValues : public TensorValues {
 public:
-  explicit SeedValues(uint64_t seed) : seed_(seed) {}
+  SeedValues(uint64_t seed, float layerScale)
+      : seed_(seed), layerScale_(layerScale) {}
   void ternaryRow(uint64_t id, int64_t row, int64_t cols,
                   int8_t *out) const override {
     synth::ternaryRow(seed_, id, row, cols, out);
   }
   float ternaryScale(uint64_t id) const override {
-    return synth::ternaryScale(seed_, id);
+    return synth::ternaryScale(seed_, id) * layerScale_;
   }
   void floatRow(uint64_t id, int64_t row, int64_t cols,
                 float *out) const override {
@@ -115,12 +116,26 @@ public:
 
 private:
   uint64_t seed_;
+  float layerScale_;
 };
 
 } // namespace
 
+std::string checkLayerScale(float scale) {
+  int exponent = 0;
+  // A power of two has the mantissa 0.5 in frexp's form.
+  if (std::isfinite(scale) && scale >= kMinLayerScale && scale <= 1.0f &&
+      std::frexp(scale, &exponent) == 0.5f)
+    return "";
+  return "layer scale " + std::to_string(scale) +
+         " is not a power of two from 1/256 to 1 (the weight scales must "
+         "stay exact in every format)";
+}
+
 std::string writeSyntheticModel(const SynthOptions &options,
                                 const std::string &path) {
+  if (std::string err = checkLayerScale(options.layerScale); !err.empty())
+    return path + ": " + err;
   WriteOptions w;
   w.config = options.config;
   w.config.tiedEmbeddings = true;
@@ -133,7 +148,7 @@ std::string writeSyntheticModel(const SynthOptions &options,
   w.smallFloatType = DenseType::BF16;
   w.threads = options.threads;
   w.name = options.name;
-  return writeModel(w, SeedValues(options.seed), path);
+  return writeModel(w, SeedValues(options.seed, options.layerScale), path);
 }
 
 } // namespace tern

@@ -45,7 +45,19 @@ struct SynthOptions {
   std::optional<Tokenizer> tokenizer;
   int threads = 0; ///< 0: hardware threads.
   std::string name = "tern-synthetic";
+  /// Multiplies every BitLinear weight scale: a power of two in
+  /// [kMinLayerScale, 1], so that every format stores the scales exactly.
+  /// Small values leave each token's embedding in charge of its residual
+  /// stream, so that the logits peak at the input token as sharply as a
+  /// trained model's do at its prediction (a random model's are flat): a
+  /// stand-in for a trained model when measuring the screened heads.
+  float layerScale = 1.0f;
 };
+
+constexpr float kMinLayerScale = 1.0f / 256;
+
+/// "" or why `scale` is not a valid SynthOptions::layerScale.
+std::string checkLayerScale(float scale);
 
 /// Writes the model to `path` (a file for GGUF, a directory for HF formats,
 /// created if needed). Returns "" or an error naming the path.

@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -145,6 +146,50 @@ TEST(Synth, EveryFormatLoadsTheGeneratedValuesExactly) {
           << "embedding row " << v;
     }
   }
+}
+
+/// --layer-scale multiplies every BitLinear scale, exactly in every
+/// format, and nothing else; values that a format could not hold exactly
+/// are refused with the path and the value.
+TEST(Synth, LayerScaleMultipliesEveryBitLinearScale) {
+  const ModelConfig c = tinyConfig();
+  const uint64_t seed = 5;
+  for (ModelFormat f : kFormats) {
+    SCOPED_TRACE(modelFormatName(f));
+    SynthOptions o;
+    o.config = c;
+    o.format = f;
+    o.seed = seed;
+    o.layerScale = kMinLayerScale;
+    const std::string path = pathFor(f, "quiet");
+    ASSERT_EQ(writeSyntheticModel(o, path), "");
+    ModelOrError m = loadModel(path);
+    ASSERT_TRUE(m.ok()) << m.error;
+    auto base = synthAndLoad(f, "loud", seed);
+    ASSERT_TRUE(base);
+    for (int64_t l = 0; l < c.numLayers; ++l) {
+      const LayerWeights &lw = m->layers[static_cast<size_t>(l)];
+      const LayerWeights &bw = base->layers[static_cast<size_t>(l)];
+      EXPECT_EQ(lw.attnQ.scale,
+                synth::ternaryScale(seed, tensor_id::of(l, tensor_id::AttnQ)) /
+                    256);
+      EXPECT_EQ(lw.ffnDown.scale, bw.ffnDown.scale / 256);
+      EXPECT_EQ(lw.attnNorm.size, bw.attnNorm.size);
+      EXPECT_EQ(std::memcmp(lw.attnNorm.data, bw.attnNorm.data,
+                            lw.attnNorm.size * 4),
+                0);
+    }
+  }
+  SynthOptions o;
+  o.config = c;
+  for (float bad : {0.3f, 2.0f, 1.0f / 512, 0.0f, -0.5f, NAN}) {
+    o.layerScale = bad;
+    EXPECT_TRUE(hasWords(writeSyntheticModel(o, tempDir() + "/ls.gguf"),
+                         {"ls.gguf", "layer scale", "power of two"}))
+        << bad;
+  }
+  EXPECT_EQ(checkLayerScale(0.5f), "");
+  EXPECT_EQ(checkLayerScale(1.0f), "");
 }
 
 TEST(Synth, TernaryRowsAreHalfNonZeroAndThreadIndependent) {

@@ -140,6 +140,14 @@ static cl::opt<std::string>
 static cl::opt<uint64_t> synthSeed("seed", cl::desc("Random seed"),
                                    cl::init(1), cl::sub(synthCmd),
                                    cl::cat(ternCategory));
+static cl::opt<float> synthLayerScale(
+    "layer-scale",
+    cl::desc("Multiply every BitLinear weight scale by this power of two "
+             "(1/256 to 1; default 1): small values keep each token's "
+             "embedding in charge of its residual stream, so that the logits "
+             "peak as a trained model's do (for measuring the screened heads)"),
+    cl::value_desc("F"), cl::init(1.0f), cl::sub(synthCmd),
+    cl::cat(ternCategory));
 static cl::opt<unsigned> synthThreads("threads",
                                       cl::desc("Threads (default: all)"),
                                       cl::init(0), cl::sub(synthCmd),
@@ -451,6 +459,7 @@ static int runSynth() {
   o.format = *format;
   o.seed = synthSeed;
   o.threads = static_cast<int>(synthThreads);
+  o.layerScale = synthLayerScale;
   o.name = llvm::sys::path::stem(synthConfig).str();
   if (!tokenizerPath.empty()) {
     auto t = loadTokenizerFrom(tokenizerPath, false);
