@@ -169,16 +169,29 @@ TEST(Synth, LayerScaleMultipliesEveryBitLinearScale) {
     ASSERT_TRUE(base);
     for (int64_t l = 0; l < c.numLayers; ++l) {
       const LayerWeights &lw = m->layers[static_cast<size_t>(l)];
+      const std::pair<const TernaryTensor *, tensor_id::LayerTensor> ternary[] = {
+          {&lw.attnQ, tensor_id::AttnQ},         {&lw.attnK, tensor_id::AttnK},
+          {&lw.attnV, tensor_id::AttnV},         {&lw.attnOutput, tensor_id::AttnOutput},
+          {&lw.ffnGate, tensor_id::FfnGate},     {&lw.ffnUp, tensor_id::FfnUp},
+          {&lw.ffnDown, tensor_id::FfnDown}};
+      for (auto [t, which] : ternary)
+        EXPECT_EQ(t->scale,
+                  synth::ternaryScale(seed, tensor_id::of(l, which)) / 256)
+            << t->name;
       const LayerWeights &bw = base->layers[static_cast<size_t>(l)];
-      EXPECT_EQ(lw.attnQ.scale,
-                synth::ternaryScale(seed, tensor_id::of(l, tensor_id::AttnQ)) /
-                    256);
-      EXPECT_EQ(lw.ffnDown.scale, bw.ffnDown.scale / 256);
-      EXPECT_EQ(lw.attnNorm.size, bw.attnNorm.size);
-      EXPECT_EQ(std::memcmp(lw.attnNorm.data, bw.attnNorm.data,
-                            lw.attnNorm.size * 4),
+      EXPECT_EQ(std::memcmp(lw.ffnSubNorm.data, bw.ffnSubNorm.data,
+                            lw.ffnSubNorm.size * 4),
                 0);
+      std::vector<int8_t> row(static_cast<size_t>(lw.ffnDown.cols)),
+          baseRow(row.size());
+      ASSERT_TRUE(unpackTernaryRow(lw.ffnDown, 3, row.data()));
+      ASSERT_TRUE(unpackTernaryRow(bw.ffnDown, 3, baseRow.data()));
+      EXPECT_EQ(row, baseRow);
     }
+    std::vector<float> got(static_cast<size_t>(c.hiddenSize)), want(got.size());
+    ASSERT_TRUE(denseRowToFloat(m->tokenEmbedding, 17, got.data()));
+    ASSERT_TRUE(denseRowToFloat(base->tokenEmbedding, 17, want.data()));
+    EXPECT_EQ(got, want);
   }
   SynthOptions o;
   o.config = c;
