@@ -48,9 +48,9 @@ struct SynthOptions {
   /// Multiplies every BitLinear weight scale: a power of two in
   /// [kMinLayerScale, 1], so that every format stores the scales exactly.
   /// Small values leave each token's embedding in charge of its residual
-  /// stream, so that the logits peak at the input token as sharply as a
-  /// trained model's do at its prediction (a random model's are flat): a
-  /// stand-in for a trained model when measuring the screened heads.
+  /// stream, so that the logits peak at the input token, as a trained
+  /// model's peak at its prediction (a random model's are flat): a
+  /// stand-in for a trained model when measuring the screened heads' speed.
   float layerScale = 1.0f;
 };
 
