@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -45,6 +46,18 @@ ModelConfig tinyConfig() {
 const ModelFormat kFormats[] = {ModelFormat::GgufI2S, ModelFormat::GgufTQ2,
                                 ModelFormat::GgufTQ1, ModelFormat::HfPacked,
                                 ModelFormat::HfBf16};
+
+/// A layer's seven BitLinear weights, each with its generator id.
+std::array<std::pair<const TernaryTensor *, tensor_id::LayerTensor>, 7>
+ternaryTensorsOf(const LayerWeights &lw) {
+  return {{{&lw.attnQ, tensor_id::AttnQ},
+           {&lw.attnK, tensor_id::AttnK},
+           {&lw.attnV, tensor_id::AttnV},
+           {&lw.attnOutput, tensor_id::AttnOutput},
+           {&lw.ffnGate, tensor_id::FfnGate},
+           {&lw.ffnUp, tensor_id::FfnUp},
+           {&lw.ffnDown, tensor_id::FfnDown}}};
+}
 
 std::string pathFor(ModelFormat f, const std::string &tag) {
   const std::string base = tempDir() + "/synth-" + tag + "-" +
@@ -110,11 +123,7 @@ TEST(Synth, EveryFormatLoadsTheGeneratedValuesExactly) {
         got(static_cast<size_t>(c.hiddenSize));
     for (int64_t l = 0; l < c.numLayers; ++l) {
       const LayerWeights &lw = m->layers[static_cast<size_t>(l)];
-      const std::pair<const TernaryTensor *, tensor_id::LayerTensor> ternary[] = {
-          {&lw.attnQ, tensor_id::AttnQ},         {&lw.attnK, tensor_id::AttnK},
-          {&lw.attnV, tensor_id::AttnV},         {&lw.attnOutput, tensor_id::AttnOutput},
-          {&lw.ffnGate, tensor_id::FfnGate},     {&lw.ffnUp, tensor_id::FfnUp},
-          {&lw.ffnDown, tensor_id::FfnDown}};
+      const auto ternary = ternaryTensorsOf(lw);
       for (auto [t, which] : ternary) {
         const uint64_t id = tensor_id::of(l, which);
         EXPECT_EQ(t->scale, synth::ternaryScale(seed, id)) << t->name;
@@ -169,11 +178,7 @@ TEST(Synth, LayerScaleMultipliesEveryBitLinearScale) {
     ASSERT_TRUE(base);
     for (int64_t l = 0; l < c.numLayers; ++l) {
       const LayerWeights &lw = m->layers[static_cast<size_t>(l)];
-      const std::pair<const TernaryTensor *, tensor_id::LayerTensor> ternary[] = {
-          {&lw.attnQ, tensor_id::AttnQ},         {&lw.attnK, tensor_id::AttnK},
-          {&lw.attnV, tensor_id::AttnV},         {&lw.attnOutput, tensor_id::AttnOutput},
-          {&lw.ffnGate, tensor_id::FfnGate},     {&lw.ffnUp, tensor_id::FfnUp},
-          {&lw.ffnDown, tensor_id::FfnDown}};
+      const auto ternary = ternaryTensorsOf(lw);
       for (auto [t, which] : ternary)
         EXPECT_EQ(t->scale,
                   synth::ternaryScale(seed, tensor_id::of(l, which)) / 256)
