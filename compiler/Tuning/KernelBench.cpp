@@ -348,8 +348,18 @@ void peak(benchmark::State &state, PeakLoop loop, bool supported,
 ::tern::ThreadPool *gHeadPool = nullptr;
 extern "C" void benchParallelFor(tern_task_fn fn, void *args, int64_t n,
                                  int64_t blocks, int64_t maxBlock) {
-  gHeadPool->parallelForBalanced(
-      n, blocks, [&](int64_t b, int64_t e) { fn(args, b, e); }, maxBlock);
+  gHeadPool->parallelForBalanced(n, blocks, fn, args, maxBlock);
+}
+
+/// One parallel region of one empty item per thread, as tern_parallel_for
+/// makes it (a task, balanced): the hand-off alone, from the call to its
+/// return (docs/performance.md, "Hand-offs between core complexes").
+void emptyRegion(benchmark::State &state) {
+  ::tern::ThreadPool pool(static_cast<int>(state.range(0)));
+  const int64_t items = pool.size();
+  for (auto _ : state)
+    pool.parallelForBalanced(
+        items, 8, [](void *, int64_t, int64_t) {}, nullptr);
 }
 
 using DecodeFn = void (*)(tern_memref_i8_1d *, tern_memref_f32_3d *,
@@ -552,6 +562,9 @@ const bool registered = [] {
                                    })
           ->Unit(benchmark::kMicrosecond);
     }
+  benchmark::RegisterBenchmark("pool/empty_region", emptyRegion)
+      ->Arg(2)
+      ->Unit(benchmark::kNanosecond);
   // Decode of the k/v shape (410 KB of i2 weights) from the L2 cache: what
   // the kernel's instructions cost when memory does not limit them.
   benchmark::RegisterBenchmark("decode_cached/attn_k_v_640x2560",

@@ -76,9 +76,7 @@ extern "C" void tern_parallel_for(tern_task_fn fn, void *args, int64_t n,
     break;
   }
   const uint64_t idle = gPool->idleNanos();
-  gPool->parallelForBalanced(
-      n, blocks, [&](int64_t begin, int64_t end) { fn(args, begin, end); },
-      max_block);
+  gPool->parallelForBalanced(n, blocks, fn, args, max_block);
   gIdleNanos.fetch_add(gPool->idleNanos() - idle, std::memory_order_relaxed);
 }
 

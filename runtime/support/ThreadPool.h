@@ -33,6 +33,16 @@
 // first waited for the other (docs/performance.md, "Balanced parallel
 // regions").
 //
+// A hand-off moves as few cache lines between the threads as it can: where
+// two vCPUs sit on different core complexes, each line one thread wrote
+// and the other reads next costs about 150 ns (docs/performance.md, "Hand-
+// offs between core complexes"). A call is published in one line (the
+// task, its context, the split and the generation the workers poll), a
+// worker claims its first block with one compare-and-swap whose expected
+// value it computes, and it reports its end in one line (the count of
+// workers still running and their finishing times). The mutex and the
+// condition variables are touched only when a thread sleeps.
+//
 //===----------------------------------------------------------------------===//
 #ifndef TERN_RUNTIME_SUPPORT_THREADPOOL_H
 #define TERN_RUNTIME_SUPPORT_THREADPOOL_H
@@ -74,6 +84,16 @@ public:
                            const std::function<void(int64_t, int64_t)> &fn,
                            int64_t maxBlock = 0);
 
+  /// A task as generated code passes it (tern_abi.h's tern_task_fn):
+  /// task(context, begin, end).
+  using Task = void (*)(void *context, int64_t begin, int64_t end);
+
+  /// parallelForBalanced for a task and its context: the workers read
+  /// both from the line that publishes the call, with no std::function
+  /// between (tern_parallel_for's path).
+  void parallelForBalanced(int64_t n, int64_t blocks, Task task,
+                           void *context, int64_t maxBlock = 0);
+
   /// Items a thread claims from a part with `left` items not yet taken, in
   /// a balanced call of `grain` items per block: a block while two or more
   /// are left, then half of what is left, but at least a quarter block (or
@@ -99,46 +119,68 @@ public:
   }
 
 private:
-  /// Runs task_ on thread `index`'s share: its chunk, or its chunk's blocks
-  /// and then others' when the call is balanced.
-  void runShare(int index);
-  void runBalancedShare(int index);
-  void start(int64_t n, const std::function<void(int64_t, int64_t)> &fn,
-             bool balanced);
-  void workerLoop(int index);
-
+  /// One call as the caller publishes it: written before the release
+  /// increment of `generation`, which the workers poll, and not written
+  /// again before every worker has reported the call done.
+  struct alignas(64) Call {
+    std::atomic<uint64_t> generation{0};
+    Task task = nullptr;
+    void *context = nullptr;
+    int64_t n = 0;
+    /// Items per block of a balanced call (0: the static split).
+    int64_t grain = 0;
+    /// Set with the last generation: the workers return.
+    bool stop = false;
+  };
   /// A chunk's blocks not yet taken, [front, back), packed as front | back
   /// << 32 so that the owner (taking from the front) and other threads
   /// (from the back) claim blocks with one compare-and-swap.
   struct alignas(64) Share {
     std::atomic<uint64_t> range{0};
-    /// When the thread ran out of work in the current call (steady clock,
-    /// nanoseconds); written before the thread signals that it is done.
-    std::atomic<int64_t> finished{0};
   };
+  /// Eight words of one line: word 0 of the first holds the workers still
+  /// running the call, word i when worker thread i ran out of work (steady
+  /// clock, nanoseconds), written before its decrement of word 0.
+  struct alignas(64) DoneLine {
+    std::atomic<int64_t> word[8]{};
+  };
+
+  std::atomic<int64_t> &pending() { return done_[0].word[0]; }
+  /// When thread `index` (> 0) ran out of work in the current call.
+  std::atomic<int64_t> &finished(int index) {
+    return done_[index / 8].word[index % 8];
+  }
+  /// Runs the published call on thread `index`'s share: its chunk, or its
+  /// chunk's blocks and then others' when the call is balanced.
+  void runShare(int index);
+  void runBalancedShare(int index);
+  void start(int64_t n, int64_t grain, Task task, void *context);
+  void workerLoop(int index);
   /// Marks thread `index` out of work now.
   void markFinished(int index);
   /// Adds the idle time of the call just done to idleNanos_.
   void addIdleTime();
-  std::atomic<uint64_t> idleNanos_{0};
+  /// Increments the generation (seq_cst, against the workers' count of
+  /// sleepers) and wakes the workers that sleep.
+  void publish();
+
+  Call call_;
+  /// When the caller ran out of work in the current call.
+  int64_t callerFinished_ = 0;
   std::vector<Share> shares_;
-  int64_t grain_ = 1;
-  bool balanced_ = false;
+  std::vector<DoneLine> done_;
+  std::atomic<uint64_t> idleNanos_{0};
 
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::condition_variable done_;
+  std::condition_variable finishedCv_;
+  /// Workers waiting on wake_, and whether the caller waits on finishedCv_:
+  /// each side notifies only where the other may sleep.
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> callerSleeps_{false};
   /// How long a thread polls before it sleeps.
   static constexpr std::chrono::microseconds kSpin{200};
-
-  // task_ and taskSize_ are published by the release increment of
-  // generation_ (made under mutex_ so that sleepers cannot miss it).
-  const std::function<void(int64_t, int64_t)> *task_ = nullptr;
-  int64_t taskSize_ = 0;
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
-  std::atomic<bool> stop_{false};
 };
 
 } // namespace tern

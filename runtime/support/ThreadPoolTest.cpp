@@ -7,11 +7,28 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
 
 using namespace tern;
+
+namespace {
+/// Runs `body` on its own thread and fails the test where it has not
+/// returned within 30 s (a hand-off that lost a wake-up hangs); the thread
+/// is then left behind, blocked.
+void withinTimeLimit(std::function<void()> body) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> f = done->get_future();
+  std::thread([body = std::move(body), done] {
+    body();
+    done->set_value();
+  }).detach();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(30)), std::future_status::ready)
+      << "a parallel call did not return within 30 s";
+}
+} // namespace
 
 TEST(ThreadPool, ChunksCoverTheRangeOnceInOrder) {
   for (int64_t n : {0, 1, 5, 7, 64, 1001})
@@ -245,4 +262,76 @@ TEST(ThreadPool, IdleTimeCountsAThreadWaitingForTheLast) {
   ThreadPool one(1);
   one.parallelForBalanced(64, 8, [](int64_t, int64_t) {});
   EXPECT_EQ(one.idleNanos(), 0u);
+}
+
+TEST(ThreadPool, TaskRunsEveryIndexOnceWithItsContext) {
+  struct Context {
+    std::vector<std::atomic<int>> hits;
+    std::atomic<int> calls{0};
+  };
+  for (int threads : {1, 2, 3})
+    for (int64_t blocks : {1, 8})
+      for (int64_t n : {1, 2, 5, 64, 1001}) {
+        ThreadPool pool(threads);
+        Context c;
+        c.hits = std::vector<std::atomic<int>>(n);
+        pool.parallelForBalanced(
+            n, blocks,
+            [](void *context, int64_t b, int64_t e) {
+              auto *c = static_cast<Context *>(context);
+              c->calls++;
+              for (int64_t i = b; i < e; ++i)
+                c->hits[i]++;
+            },
+            &c, /*maxBlock=*/3);
+        for (int64_t i = 0; i < n; ++i)
+          ASSERT_EQ(c.hits[i].load(), 1)
+              << threads << " threads, " << blocks << " blocks, n " << n
+              << ", index " << i;
+        // Blocks of at most 3 items where the call is balanced.
+        if (blocks > 1 && threads > 1) {
+          EXPECT_GE(c.calls.load(), (n + 2) / 3) << n;
+        }
+      }
+}
+
+TEST(ThreadPool, HandOffsWakeSleepingThreads) {
+  // Pauses longer than the pools' polling (200 us) put the waiting threads
+  // to sleep: the workers between calls, the caller during a long part of
+  // a worker's. Each call must still return with every index run once.
+  withinTimeLimit([] {
+    ThreadPool pool(3);
+    for (int round = 0; round < 6; ++round) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      std::vector<std::atomic<int>> hits(3);
+      std::mutex mu;
+      std::set<std::thread::id> ran;
+      pool.parallelForBalanced(3, round % 2 ? 8 : 1, [&](int64_t b,
+                                                          int64_t e) {
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          ran.insert(std::this_thread::get_id());
+        }
+        for (int64_t i = b; i < e; ++i) {
+          // The last part sleeps: the caller, done with its own, waits.
+          if (i == 2)
+            std::this_thread::sleep_for(std::chrono::milliseconds(3));
+          hits[i]++;
+        }
+      });
+      for (int i = 0; i < 3; ++i)
+        ASSERT_EQ(hits[i].load(), 1) << "round " << round << " index " << i;
+      // The static split runs each chunk on its thread, woken or not; a
+      // balanced call may leave a late worker's part to the caller.
+      if (round % 2 == 0) {
+        EXPECT_EQ(ran.size(), 3u) << "round " << round;
+      }
+    }
+  });
+  // A pool whose workers sleep is destroyed without waiting for a call.
+  withinTimeLimit([] {
+    ThreadPool pool(4);
+    pool.parallelFor(4, [](int64_t, int64_t) {});
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  });
 }
