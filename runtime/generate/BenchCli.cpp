@@ -16,6 +16,7 @@
 #include "runtime/model/HeldWeights.h"
 
 #include "runtime/support/Bandwidth.h"
+#include "runtime/support/HandOff.h"
 #include "runtime/support/Text.h"
 #include "runtime/support/ThreadPool.h"
 #include "runtime/support/Version.h"
@@ -85,6 +86,10 @@ struct Result {
   /// stream bandwidth (bytes/s) measured before each repetition and after
   /// the last, so that each repetition has a measurement on either side.
   std::vector<double> streamed;
+  /// Measured with each of those passes (measureHandOffs; none with one
+  /// thread): a cache line's round trip between two threads and an empty
+  /// parallel region, in nanoseconds.
+  std::vector<double> roundTripNs, emptyRegionNs;
   double mean() const {
     double s = 0;
     for (double v : samples)
@@ -409,6 +414,8 @@ void printJson(const std::string &model, uint64_t size, int64_t params,
                    {"read_bandwidth_around_reps_bytes_per_s", r.streamed},
                    {"stream_fractions_per_rep",
                     rooflineFractions(r, bytesPerToken)},
+                   {"handoff_round_trip_ns_around_reps", r.roundTripNs},
+                   {"empty_region_ns_around_reps", r.emptyRegionNs},
                    {"weights_bytes_per_token", bytesPerToken},
                    {"kv_cache_bytes_per_token", r.kvBytes},
                    {"weights_held", held},
@@ -481,6 +488,11 @@ std::string runTest(RunBackend &b, const BenchOptions &o, int threads,
   auto streamOnce = [&] {
     r.streamed.push_back(
         measureReadBandwidth(*probePool, probe->data, probe->size, 1));
+    if (probePool->size() > 1) {
+      const HandOffCost h = measureHandOffs(*probePool);
+      r.roundTripNs.push_back(h.roundTripNs);
+      r.emptyRegionNs.push_back(h.emptyRegionNs);
+    }
   };
   // Single-token steps of a tg test: its prompt's (one token from an empty
   // cache) and the generated tokens'.
@@ -709,6 +721,16 @@ int benchMainUnguarded(const std::string &program,
                       100.0 * f[f.size() / 2], 100.0 * f.front(),
                       100.0 * f.back());
         std::printf("\n");
+        if (!r.roundTripNs.empty()) {
+          auto [rt0, rt1] = std::minmax_element(r.roundTripNs.begin(),
+                                                r.roundTripNs.end());
+          auto [er0, er1] = std::minmax_element(r.emptyRegionNs.begin(),
+                                                r.emptyRegionNs.end());
+          std::printf("  hand-offs measured with the bandwidth: a cache "
+                      "line's round trip between two threads %.0f-%.0f ns, "
+                      "an empty parallel region %.0f-%.0f ns\n",
+                      *rt0, *rt1, *er0, *er1);
+        }
       }
     }
   }
