@@ -196,11 +196,19 @@ def main():
         return "%.0f %% (%.0f-%.0f %%)" % (100 * f[len(f) // 2], 100 * f[0],
                                             100 * f[-1])
 
+    def round_trips(rows, test):
+        """A cache line's round trip between two threads, measured with each
+        read of the bandwidth around `test` (the vCPUs' placement: on one
+        core complex or on two), "min-max ns", or "-"."""
+        row = next((r for r in rows if r["test"] == test), None)
+        rt = row.get("handoff_round_trip_ns_around_reps", []) if row else []
+        return "%.0f-%.0f ns" % (min(rt), max(rt)) if rt else "-"
+
     print("| variant | page cache | %s tokens/s | %s tokens/s | GB/token | "
           "roofline (stream) | tg/roofline | tg/stream around each repetition "
-          "| weights read in | logits vs %s |" % (pp_test, tg_test,
-                                                  variants[0]["name"]))
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| line round trip | weights read in | logits vs %s |" % (
+              pp_test, tg_test, variants[0]["name"]))
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for v in variants:
         for state, out in results[v["name"]]:
             pp, tg = grab(out, pp_test), grab(out, tg_test)
@@ -212,10 +220,11 @@ def main():
             roofline = bandwidth / per_token
             held = re.search(r"read in (\S+ s)", out[0].get("weights_held", ""))
             print("| %s | %s | %.1f (%.1f-%.1f) | %.2f (%.2f-%.2f) | %.3f | %.2f (%.1f GB/s) "
-                  "| %.0f %% | %s | %s | %s |" % (
+                  "| %.0f %% | %s | %s | %s | %s |" % (
                       v["name"], state, pp[0], pp[1], pp[2], tg[0], tg[1],
                       tg[2], per_token / 1e9, roofline, bandwidth / 1e9,
                       100 * tg[0] / roofline, around(out, tg_test),
+                      round_trips(out, tg_test),
                       held.group(1) if held else "(mapped)",
                       effects.get(v["name"], "(baseline)")
                       if v is not variants[0] else "(baseline)"))
