@@ -13,12 +13,17 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// The median of `batches` timings of `perBatch` repetitions of `once`,
-/// per repetition, in nanoseconds.
+/// The median over batches of `perBatch` repetitions of `once`, per
+/// repetition, in nanoseconds: at most `batches` batches, and no more
+/// once `budget` has passed (a vCPU shared with another busy process can
+/// stretch each repetition to a scheduler time slice).
 template <typename Fn>
-double medianNanos(int batches, int perBatch, const Fn &once) {
+double medianNanos(int batches, int perBatch, const Fn &once,
+                   std::chrono::milliseconds budget) {
   std::vector<double> per;
-  for (int b = 0; b < batches; ++b) {
+  const auto end = Clock::now() + budget;
+  while (static_cast<int>(per.size()) < batches &&
+         (per.empty() || Clock::now() < end)) {
     const auto t0 = Clock::now();
     for (int i = 0; i < perBatch; ++i)
       once();
@@ -26,27 +31,32 @@ double medianNanos(int batches, int perBatch, const Fn &once) {
                       .count() /
                   perBatch);
   }
-  std::nth_element(per.begin(), per.begin() + batches / 2, per.end());
-  return per[batches / 2];
+  std::nth_element(per.begin(), per.begin() + per.size() / 2, per.end());
+  return per[per.size() / 2];
 }
 
+constexpr int kBatch = 50;
+constexpr std::chrono::milliseconds kBudget{20};
+
 /// The round trip, timed on the caller while worker 1 answers each write
-/// of the shared line; the other workers return at once.
+/// of the shared line (odd values the caller's, each answered with the
+/// next even one) until the caller writes kStop; the other workers return
+/// at once.
 double roundTrip(ThreadPool &pool, int rounds) {
-  constexpr int kBatch = 50;
-  const int batches = std::max(1, rounds / kBatch);
-  const long total = static_cast<long>(batches) * kBatch + 1;
+  constexpr long kStop = -1;
   alignas(64) std::atomic<long> line{0};
   double ns = 0;
   pool.parallelFor(pool.size(), [&](int64_t begin, int64_t) {
     if (begin == 1) {
-      // Odd values are the caller's; answer each with the next even one.
-      for (long v = 1; v < 2 * total; v += 2) {
-        while (line.load(std::memory_order_acquire) != v) {
+      for (long next = 1;; next += 2) {
+        long x;
+        while ((x = line.load(std::memory_order_acquire)) != next &&
+               x != kStop) {
         }
-        line.store(v + 1, std::memory_order_release);
+        if (x == kStop)
+          return;
+        line.store(next + 1, std::memory_order_release);
       }
-      return;
     }
     if (begin != 0)
       return;
@@ -58,7 +68,8 @@ double roundTrip(ThreadPool &pool, int rounds) {
       v += 2;
     };
     once(); // the worker may first have had to wake
-    ns = medianNanos(batches, kBatch, once);
+    ns = medianNanos(std::max(1, rounds / kBatch), kBatch, once, kBudget);
+    line.store(kStop, std::memory_order_release);
   });
   return ns;
 }
@@ -70,14 +81,14 @@ HandOffCost measureHandOffs(ThreadPool &pool, int rounds) {
   if (pool.size() < 2)
     return c;
   c.roundTripNs = roundTrip(pool, rounds);
-  constexpr int kBatch = 50;
   const int64_t items = pool.size();
   auto empty = [&] {
     pool.parallelForBalanced(
         items, 8, [](void *, int64_t, int64_t) {}, nullptr);
   };
   empty(); // workers that slept are awake, and poll, from here
-  c.emptyRegionNs = medianNanos(std::max(1, rounds / kBatch), kBatch, empty);
+  c.emptyRegionNs =
+      medianNanos(std::max(1, rounds / kBatch), kBatch, empty, kBudget);
   return c;
 }
 

@@ -20,16 +20,16 @@ namespace tern {
 
 struct HandOffCost {
   /// One cache line written by the calling thread, then by the pool's
-  /// first worker, then by the caller again: the median of `rounds`
-  /// round trips, in nanoseconds.
+  /// first worker, then by the caller again, in nanoseconds.
   double roundTripNs = 0;
   /// A balanced parallel call of one empty item per thread, from the call
-  /// to its return (ThreadPool::parallelForBalanced), the median of
-  /// `rounds` calls in batches, in nanoseconds.
+  /// to its return (ThreadPool::parallelForBalanced), in nanoseconds.
   double emptyRegionNs = 0;
 };
 
-/// Both costs with `pool`; zeros for a pool of one thread.
+/// Both costs with `pool`, each the median over batches of 50 of at most
+/// `rounds` repetitions, measured for at most about 20 ms; zeros for a
+/// pool of one thread.
 HandOffCost measureHandOffs(ThreadPool &pool, int rounds = 2000);
 
 } // namespace tern
