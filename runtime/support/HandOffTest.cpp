@@ -16,7 +16,7 @@ TEST(HandOff, MeasuresBothCostsAndLeavesThePoolUsable) {
     const HandOffCost c = measureHandOffs(pool, 200);
     // Each is a positive time well under the second (a line's round trip
     // takes tens to hundreds of nanoseconds, an empty call about a
-    // microsecond), and an empty call moves at least two lines each way.
+    // microsecond).
     EXPECT_GT(c.roundTripNs, 0) << threads;
     EXPECT_LT(c.roundTripNs, 1e9) << threads;
     EXPECT_GT(c.emptyRegionNs, 0) << threads;
