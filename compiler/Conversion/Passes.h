@@ -2,6 +2,7 @@
 #ifndef TERN_COMPILER_CONVERSION_PASSES_H
 #define TERN_COMPILER_CONVERSION_PASSES_H
 
+#include "compiler/Conversion/ColumnEpilogues/ColumnEpilogues.h"
 #include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
 #include "compiler/Conversion/ParallelToRuntime/ParallelToRuntime.h"
 #include "compiler/Conversion/RowRegions/RowRegions.h"

@@ -238,6 +238,65 @@ def TernOutlineRowRegions : Pass<"tern-outline-row-regions", "::mlir::ModuleOp">
   ];
 }
 
+def TernOutlineColumnEpilogues : Pass<"tern-outline-column-epilogues", "::mlir::ModuleOp"> {
+  let summary = "Runs a one-row matmul's elementwise consumers on the threads that sum its columns";
+  let description = [{
+    In decode (one token row), the code between two matmuls ran on the
+    calling thread while the others waited, and read sums that the other
+    threads had just written. The elementwise part of it reads each
+    column of a matmul's sums once: the rescaling, the squared-ReLU gate
+    of gate and up, the residual additions (after `tern-fuse-elementwise`,
+    one `linalg.generic` per result). This pass moves a one-row kernel
+    call (`convert-tern-to-kernels`, sums in a fresh buffer) together with
+    the elementwise generics that read its sums into one range function,
+    so that the thread that sums a block of columns also computes those
+    columns of each generic, while they are in its cache:
+
+      - `@<fn>_cols(a, w, sums, buffers..., %begin, %end)` calls the
+        kernel on its units [begin, end) and applies each generic to the
+        columns they cover (its other row operands and its output by the
+        same columns, operands that do not vary by column whole, the
+        constants of its body cloned);
+      - where one generic reads several slices of the sums of its own
+        width (gate and up of a fused matmul), the range is over that
+        generic's columns instead, and the kernel runs once per slice, so
+        that a block holds both a gate column and its up column;
+      - at the call site, `call @<fn>_cols(..., %c0, %cN)` with the
+        kernel call's `tern.parallel` and `tern.block` (divided by the
+        slices per column where stacked).
+
+    Each element's operations are the generic's, in the same order, so
+    results are unchanged bit for bit; reductions (RMSNorm, quantization)
+    stay where they are. A call is left alone unless every use of its
+    sums is such a generic (directly or through a unit-stride subview),
+    each generic's other inputs exist before the call and its output is
+    a fresh buffer no other of them reads, and only subviews of the sums,
+    buffer allocations and constants stand between the call and the last
+    generic. Run it after bufferization, before buffers are promoted to
+    the stack and before `convert-parallel-to-runtime`.
+
+    Example:
+
+    ```mlir
+    call @tern_kernel_..._1x256x256_b256_t1x1(%a, %w, %sums, %c0, %c16) {tern.block = 128 : i64, tern.parallel = 8 : i64}
+    linalg.generic ... ins(%x, %sums, %s : memref<1x256xf32>, memref<1x256xi32>, memref<1xf32>)
+                       outs(%y : memref<1x256xf32>) { sitofp, divf, mulf, addf }
+    ```
+    becomes
+    ```mlir
+    call @layer_cols(%a, %w, %sums, %x, %s, %y, %c0, %c16) {tern.block = 128 : i64, tern.parallel = 8 : i64}
+    ```
+    where `@layer_cols` calls the kernel on [begin, end) and the generic
+    on the columns [16 begin, 16 end) of `%x`, `%sums` and `%y`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
 def ConvertParallelToRuntime : Pass<"convert-parallel-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Runs tern.parallel range calls on the runtime's thread pool";
   let description = [{

@@ -127,6 +127,7 @@ void mlir::tern::buildLoweringPipeline(OpPassManager &pm,
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createTernOutlineColumnEpilogues());
   pm.addNestedPass<func::FuncOp>(
       bufferization::createPromoteBuffersToStackPass(isStackBuffer));
   bufferization::BufferDeallocationPipelineOptions dealloc;
