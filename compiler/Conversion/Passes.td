@@ -262,8 +262,9 @@ def TernOutlineColumnEpilogues : Pass<"tern-outline-column-epilogues", "::mlir::
         generic's columns instead, and the kernel runs once per slice, so
         that a block holds both a gate column and its up column;
       - at the call site, `call @<fn>_cols(..., %c0, %cN)` with the
-        kernel call's `tern.parallel` and `tern.block` (divided by the
-        slices per column where stacked).
+        kernel call's `tern.parallel` and `tern.block` (where stacked, a
+        block then reads that many units of each slice in turn, runs long
+        enough for the hardware prefetchers).
 
     Each element's operations are the generic's, in the same order, so
     results are unchanged bit for bit; reductions (RMSNorm, quantization)

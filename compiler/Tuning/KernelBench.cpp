@@ -362,6 +362,69 @@ void emptyRegion(benchmark::State &state) {
         items, 8, [](void *, int64_t, int64_t) {}, nullptr);
 }
 
+/// Decode of the fused gate/up weights (13824 x 2560) on two threads, as an
+/// executable runs it: balanced blocks of the kernel's units, at most
+/// 128 KiB of weights each. `segmentBytes` > 0: as
+/// tern-outline-column-epilogues runs it, over the 6912 gate columns, a
+/// block of at most that many bytes per slice running the kernel on its
+/// gate units, then on the same up units (two streams per thread in
+/// turn); 0: over the 13824 columns in order (one stream per thread).
+void decodeGateUp(benchmark::State &state, int64_t segmentBytes) {
+  const int64_t n = 13824, k = 2560;
+  const KernelChoice c = KernelSelector(hostTarget()).choice(1, n, k);
+  auto jit = c ? KernelJit::create(c, 1, n, k)
+               : llvm::Expected<std::unique_ptr<KernelJit>>(
+                     llvm::createStringError("no kernel family reads it"));
+  if (!jit) {
+    state.SkipWithError(llvm::toString(jit.takeError()).c_str());
+    return;
+  }
+  state.SetLabel(c.str() + ", 2 threads");
+  AlignedArray<int8_t> a(k);
+  std::fill(a.begin(), a.end(), int8_t(3));
+  std::vector<int8_t> t(n * k);
+  std::mt19937 rng(1);
+  for (auto &v : t)
+    v = static_cast<int8_t>(static_cast<int>(rng() % 3) - 1);
+  const size_t bytes = n * c.layout.rowBytes(k);
+  const size_t copies = std::clamp<size_t>((256u << 20) / bytes + 1, 1, 256);
+  AlignedArray<uint8_t> w(bytes * copies);
+  c.layout.pack(t.data(), n, k, w.data());
+  for (size_t i = 1; i < copies; ++i)
+    std::copy(w.begin(), w.begin() + bytes, w.begin() + i * bytes);
+  AlignedArray<int32_t> out(n);
+  const int64_t units = (*jit)->units();
+  const int64_t unitBytes = static_cast<int64_t>(bytes) / units;
+  struct Call {
+    const KernelJit *jit;
+    const int8_t *a;
+    const uint8_t *w;
+    int32_t *out;
+    int64_t shift; // the up units' offset; 0: one range in order
+  } call{jit->get(), a.data(), nullptr, out.data(),
+         segmentBytes > 0 ? units / 2 : 0};
+  auto task = [](void *context, int64_t begin, int64_t end) {
+    const Call &k = *static_cast<const Call *>(context);
+    k.jit->run(k.a, k.w, k.out, begin, end);
+    if (k.shift)
+      k.jit->run(k.a, k.w, k.out, begin + k.shift, end + k.shift);
+  };
+  const int64_t range = segmentBytes > 0 ? units / 2 : units;
+  const int64_t most = std::max<int64_t>(
+      1, (segmentBytes > 0 ? segmentBytes : kStreamBlockBytes) / unitBytes);
+  ::tern::ThreadPool pool(2);
+  size_t next = 0;
+  for (auto _ : state) {
+    call.w = w.data() + bytes * next;
+    pool.parallelForBalanced(range, kParallelBlocks, task, &call, most);
+    benchmark::DoNotOptimize(out.data());
+    next = (next + 1) % copies;
+  }
+  state.counters["weight_GB"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * double(bytes) / 1e9,
+      benchmark::Counter::kIsRate);
+}
+
 using DecodeFn = void (*)(tern_memref_i8_1d *, tern_memref_f32_3d *,
                           tern_memref_f32_3d *, int64_t, int64_t,
                           tern_memref_f32_1d *);
@@ -562,6 +625,21 @@ const bool registered = [] {
                                    })
           ->Unit(benchmark::kMicrosecond);
     }
+  // Gate/up's decode stream on two threads: in order, and in the stacked
+  // blocks of tern-outline-column-epilogues (runs of 128 KiB of each
+  // slice, as compiled, or 64 KiB).
+  benchmark::RegisterBenchmark("decode2/ffn_gate_up_13824x2560/in_order",
+                               [](benchmark::State &st) { decodeGateUp(st, 0); })
+      ->Unit(benchmark::kMicrosecond)
+      ->UseRealTime();
+  for (int64_t kib : {128, 64})
+    benchmark::RegisterBenchmark(
+        ("decode2/ffn_gate_up_13824x2560/stacked_" + std::to_string(kib) +
+         "k")
+            .c_str(),
+        [kib](benchmark::State &st) { decodeGateUp(st, kib * 1024); })
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
   benchmark::RegisterBenchmark("pool/empty_region", emptyRegion)
       ->Arg(2)
       ->Unit(benchmark::kNanosecond);

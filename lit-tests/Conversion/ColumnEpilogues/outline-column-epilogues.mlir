@@ -63,10 +63,10 @@ func.func @residual(%a: memref<1x128xi8>, %w: memref<128x32xi8>, %x: memref<1x12
 
 // Gate and up of a fused matmul: one generic reads two slices of its width.
 // The range is over its 64 columns (4 units of 16), the kernel runs on the
-// units of each slice (shifted by 4 for up), and a block holds half the
-// kernel call's units.
+// units of each slice (shifted by 4 for up), and a block holds as many
+// units of each slice as the kernel call's blocks held.
 // CHECK-LABEL: func.func @gate(
-// CHECK: call @gate_cols(%{{.*}}, %{{.*}}, %[[SUMS:[^,]*]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) {tern.block = 3 : i64, tern.parallel = 8 : i64}
+// CHECK: call @gate_cols(%{{.*}}, %{{.*}}, %[[SUMS:[^,]*]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) {tern.block = 7 : i64, tern.parallel = 8 : i64}
 // CHECK-NOT: memref.subview
 // CHECK-NOT: linalg.generic
 // CHECK-LABEL: func.func private @gate_cols(
