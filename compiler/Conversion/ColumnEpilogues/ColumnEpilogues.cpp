@@ -218,11 +218,19 @@ FailureOr<Epilogue> matchEpilogue(func::CallOp call, ModuleOp module,
       return failure();
 
   if (e.consumers.size() == 1 && e.consumers[0].slices.size() > 1) {
+    // Slices on whole units that do not overlap: each block's kernel calls
+    // write sums no other block writes.
     e.stacked = true;
-    if (e.consumers[0].columns % e.unitColumns)
+    const Consumer &c = e.consumers[0];
+    SmallVector<int64_t> offsets;
+    for (auto [input, offset] : c.slices)
+      offsets.push_back(offset);
+    llvm::sort(offsets);
+    if (c.columns % e.unitColumns)
       return failure();
-    for (auto [input, offset] : e.consumers[0].slices)
-      if (offset % e.unitColumns)
+    for (auto [i, offset] : llvm::enumerate(offsets))
+      if (offset % e.unitColumns ||
+          (i > 0 && offset < offsets[i - 1] + c.columns))
         return failure();
   } else {
     for (Consumer &c : e.consumers)

@@ -168,27 +168,38 @@ func.func @qk(%a: memref<1x128xi8>, %w: memref<128x32xi8>, %s: memref<1xf32>) ->
 // Left alone: a store between the call and the generic (the generic could
 // not move before it), sums read by something else, a generic input
 // written after the call, a generic reading another's output, two rows, a
-// call of a function that is not a kernel.
+// call of a function that is not a kernel, one generic reading two slices
+// that overlap (blocks would write the same sums).
 // CHECK-LABEL: func.func @store_between(
+// CHECK-NOT: _cols
 // CHECK: call @kernel_1x128x128(
 // CHECK: memref.store
 // CHECK: linalg.generic
 // CHECK-LABEL: func.func @other_reader(
+// CHECK-NOT: _cols
 // CHECK: call @kernel_1x128x128(
 // CHECK: linalg.generic
 // CHECK: memref.copy
 // CHECK-LABEL: func.func @input_after(
+// CHECK-NOT: _cols
 // CHECK: call @kernel_1x128x128(
 // CHECK: linalg.generic
 // CHECK-LABEL: func.func @chained(
+// CHECK-NOT: _cols
 // CHECK: call @kernel_1x128x128(
 // CHECK: linalg.generic
 // CHECK: linalg.generic
 // CHECK-LABEL: func.func @two_rows(
+// CHECK-NOT: _cols
 // CHECK: call @kernel_2x128x128(
 // CHECK: linalg.generic
 // CHECK-LABEL: func.func @not_kernel(
+// CHECK-NOT: _cols
 // CHECK: call @plain(
+// CHECK: linalg.generic
+// CHECK-LABEL: func.func @overlapping(
+// CHECK-NOT: _cols
+// CHECK: call @kernel_1x128x128(
 // CHECK: linalg.generic
 // CHECK-NOT: _cols
 func.func private @kernel_1x128x128(memref<1x128xi8>, memref<128x32xi8>, memref<1x128xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512x", i2x16, block = 128, tile = [1, 1]>}
@@ -292,4 +303,21 @@ func.func @not_kernel(%a: memref<1x128xi8>, %w: memref<128x32xi8>) -> memref<1x1
     linalg.yield %0 : f32
   }
   return %y : memref<1x128xf32>
+}
+func.func @overlapping(%a: memref<1x128xi8>, %w: memref<128x32xi8>) -> memref<1x64xf32> {
+  %c0 = arith.constant 0 : index
+  %c8 = arith.constant 8 : index
+  %sums = memref.alloc() {alignment = 64 : i64} : memref<1x128xi32>
+  call @kernel_1x128x128(%a, %w, %sums, %c0, %c8) {tern.parallel = 8 : i64} : (memref<1x128xi8>, memref<128x32xi8>, memref<1x128xi32>, index, index) -> ()
+  %lo = memref.subview %sums[0, 0] [1, 64] [1, 1] : memref<1x128xi32> to memref<1x64xi32, strided<[128, 1]>>
+  %mid = memref.subview %sums[0, 32] [1, 64] [1, 1] : memref<1x128xi32> to memref<1x64xi32, strided<[128, 1], offset: 32>>
+  %y = memref.alloc() {alignment = 64 : i64} : memref<1x64xf32>
+  linalg.generic {indexing_maps = [#map, #map, #map], iterator_types = ["parallel", "parallel"]}
+      ins(%lo, %mid : memref<1x64xi32, strided<[128, 1]>>, memref<1x64xi32, strided<[128, 1], offset: 32>>) outs(%y : memref<1x64xf32>) {
+  ^bb0(%x0: i32, %x1: i32, %out: f32):
+    %0 = arith.addi %x0, %x1 : i32
+    %1 = arith.sitofp %0 : i32 to f32
+    linalg.yield %1 : f32
+  }
+  return %y : memref<1x64xf32>
 }
