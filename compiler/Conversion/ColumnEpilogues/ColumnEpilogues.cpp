@@ -31,17 +31,11 @@ using namespace mlir::tern;
 
 namespace {
 
-/// A statically shaped memref with the identity layout: what a range
-/// function may take (convert-parallel-to-runtime passes aligned pointers).
-bool isPlainBuffer(Type t) {
-  auto m = dyn_cast<MemRefType>(t);
-  return m && m.hasStaticShape() && m.getLayout().isIdentity();
-}
-
-/// One row of values, plain: memref<1 x columns x T>; its columns, or 0.
+/// One row of values that a range function can take (isRebuildable):
+/// memref<1 x columns x T>; its columns, or 0.
 int64_t rowColumns(Type t) {
   auto m = dyn_cast<MemRefType>(t);
-  if (!isPlainBuffer(t) || m.getRank() != 2 || m.getDimSize(0) != 1)
+  if (!isRebuildable(t) || m.getRank() != 2 || m.getDimSize(0) != 1)
     return 0;
   return m.getDimSize(1);
 }
@@ -121,7 +115,7 @@ LogicalResult matchConsumer(Epilogue &e, linalg::GenericOp g,
       continue;
     }
     const bool column = map.isFunctionOfDim(1);
-    if (!isPlainBuffer(v.getType()) || !dom.properlyDominates(v, e.call) ||
+    if (!isRebuildable(v.getType()) || !dom.properlyDominates(v, e.call) ||
         (column && (!map.isIdentity() ||
                     rowColumns(v.getType()) != c.columns)))
       return failure();
@@ -249,7 +243,7 @@ FailureOr<Epilogue> matchEpilogue(func::CallOp call, ModuleOp module,
     e.buffers.insert(c.op.getDpsInitOperand(0)->get());
   }
   if (!llvm::all_of(e.buffers,
-                    [](Value v) { return isPlainBuffer(v.getType()); }))
+                    [](Value v) { return isRebuildable(v.getType()); }))
     return failure();
   return e;
 }

@@ -21,13 +21,6 @@ using namespace mlir::tern;
 
 namespace {
 
-/// The memref arguments a task can rebuild from a bare pointer: static
-/// shape, identity layout.
-bool isRebuildable(Type t) {
-  auto m = dyn_cast<MemRefType>(t);
-  return m && m.hasStaticShape() && m.getLayout().isIdentity();
-}
-
 /// `task(args, begin, end)`: loads the memrefs' aligned pointers from
 /// `args` (one i64 each), rebuilds their descriptors, calls `callee` with
 /// them and [begin, end).

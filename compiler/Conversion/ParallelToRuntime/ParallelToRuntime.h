@@ -18,6 +18,13 @@ constexpr const char *kParallelCallAttr = "tern.parallel";
 /// tern_parallel_for `max_block`); absent: no bound.
 constexpr const char *kBlockCallAttr = "tern.block";
 
+/// The memref operands a tern.parallel call may take, which its task
+/// rebuilds from a bare pointer: static shape, identity layout.
+inline bool isRebuildable(Type t) {
+  auto m = dyn_cast<MemRefType>(t);
+  return m && m.hasStaticShape() && m.getLayout().isIdentity();
+}
+
 } // namespace mlir::tern
 
 #endif
