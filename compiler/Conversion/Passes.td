@@ -241,9 +241,10 @@ def TernOutlineRowRegions : Pass<"tern-outline-row-regions", "::mlir::ModuleOp">
 def TernOutlineColumnEpilogues : Pass<"tern-outline-column-epilogues", "::mlir::ModuleOp"> {
   let summary = "Runs a one-row matmul's elementwise consumers on the threads that sum its columns";
   let description = [{
-    In decode (one token row), the code between two matmuls ran on the
-    calling thread while the others waited, and read sums that the other
-    threads had just written. The elementwise part of it reads each
+    In decode (one token row) the row regions do not apply: without this
+    pass, the code between two matmuls runs on the calling thread while
+    the others wait, and reads sums that the other threads have just
+    written. The elementwise part of it reads each
     column of a matmul's sums once: the rescaling, the squared-ReLU gate
     of gate and up, the residual additions (after `tern-fuse-elementwise`,
     one `linalg.generic` per result). This pass moves a one-row kernel
@@ -258,13 +259,13 @@ def TernOutlineColumnEpilogues : Pass<"tern-outline-column-epilogues", "::mlir::
         same columns, operands that do not vary by column whole, the
         constants of its body cloned);
       - where one generic reads several slices of the sums of its own
-        width (gate and up of a fused matmul), the range is over that
+        width (gate and up of a fused matmul; slices on whole units of
+        the kernel's range that do not overlap), the range is over that
         generic's columns instead, and the kernel runs once per slice, so
         that a block holds both a gate column and its up column;
       - at the call site, `call @<fn>_cols(..., %c0, %cN)` with the
         kernel call's `tern.parallel` and `tern.block` (where stacked, a
-        block then reads that many units of each slice in turn, runs long
-        enough for the hardware prefetchers).
+        block then reads that many units of each slice in turn).
 
     Each element's operations are the generic's, in the same order, so
     results are unchanged bit for bit; reductions (RMSNorm, quantization)
