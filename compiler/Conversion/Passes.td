@@ -253,19 +253,23 @@ def TernOutlineColumnEpilogues : Pass<"tern-outline-column-epilogues", "::mlir::
     so that the thread that sums a block of columns also computes those
     columns of each generic, while they are in its cache:
 
-      - `@<fn>_cols(a, w, sums, buffers..., %begin, %end)` calls the
-        kernel on its units [begin, end) and applies each generic to the
-        columns they cover (its other row operands and its output by the
-        same columns, operands that do not vary by column whole, the
-        constants of its body cloned);
+      - `@<fn>_cols(a, w, sums, buffers..., scalars, %begin, %end)`
+        calls the kernel on its units [begin, end) and applies each
+        generic to the columns they cover (its other row operands and its
+        output by the same columns, operands that do not vary by column
+        whole; the f32 constants of its body, the weight scales, from the
+        `scalars` buffer, other constants cloned), so that every layer's
+        function comes out the same and is built once (the first layer's
+        name; `_cols_<k>` for its k-th after the first);
       - where one generic reads several slices of the sums of its own
         width (gate and up of a fused matmul; slices on whole units of
         the kernel's range that do not overlap), the range is over that
         generic's columns instead, and the kernel runs once per slice, so
         that a block holds both a gate column and its up column;
-      - at the call site, `call @<fn>_cols(..., %c0, %cN)` with the
-        kernel call's `tern.parallel` and `tern.block` (where stacked, a
-        block then reads that many units of each slice in turn).
+      - at the call site, the scalars stored in a small stack buffer and
+        `call @<fn>_cols(..., %c0, %cN)` with the kernel call's
+        `tern.parallel` and `tern.block` (where stacked, a block then
+        reads that many units of each slice in turn).
 
     Each element's operations are the generic's, in the same order, so
     results are unchanged bit for bit; reductions (RMSNorm, quantization)
@@ -286,10 +290,13 @@ def TernOutlineColumnEpilogues : Pass<"tern-outline-column-epilogues", "::mlir::
     ```
     becomes
     ```mlir
-    call @layer_cols(%a, %w, %sums, %x, %s, %y, %c0, %c16) {tern.block = 128 : i64, tern.parallel = 8 : i64}
+    %scalars = memref.alloca() : memref<1xf32>
+    memref.store %beta, %scalars[%c0] : memref<1xf32>
+    call @layer_cols(%a, %w, %sums, %x, %s, %y, %scalars, %c0, %c16) {tern.block = 128 : i64, tern.parallel = 8 : i64}
     ```
     where `@layer_cols` calls the kernel on [begin, end) and the generic
-    on the columns [16 begin, 16 end) of `%x`, `%sums` and `%y`.
+    on the columns [16 begin, 16 end) of `%x`, `%sums` and `%y`, with the
+    weight scale `%beta` loaded from `%scalars`.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

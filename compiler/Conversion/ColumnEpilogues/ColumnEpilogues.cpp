@@ -18,7 +18,9 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/Support/raw_ostream.h"
 
+#include <map>
 #include <string>
 
 namespace mlir::tern {
@@ -58,7 +60,12 @@ struct Epilogue {
   SmallVector<Consumer> consumers;
   SmallVector<Operation *> sliceOps;  // the subviews of the sums
   SmallVector<Operation *> hoisted;   // consumers' output buffers after it
-  llvm::SetVector<Operation *> constants; // captured by the consumers
+  /// Constants the consumers' bodies capture: f32 scalars (the weight
+  /// scales, which differ between layers) enter through a small buffer,
+  /// so that every layer's range function comes out the same; the others
+  /// are cloned.
+  llvm::SetVector<Operation *> constants;
+  SmallVector<Value> scalars;
   /// Stacked: one consumer reads several slices of its width (gate and up
   /// of a fused matmul); the range is over its columns and the kernel runs
   /// once per slice. Otherwise the range is the kernel's, and each
@@ -245,6 +252,9 @@ FailureOr<Epilogue> matchEpilogue(func::CallOp call, ModuleOp module,
   if (!llvm::all_of(e.buffers,
                     [](Value v) { return isRebuildable(v.getType()); }))
     return failure();
+  for (Operation *k : e.constants)
+    if (k->getResult(0).getType().isF32())
+      e.scalars.push_back(k->getResult(0));
   return e;
 }
 
@@ -257,13 +267,20 @@ void buildBody(Epilogue &e, func::FuncOp fn, func::FuncOp kernel) {
   IRMapping whole;
   for (auto [i, v] : llvm::enumerate(e.buffers))
     whole.map(v, body->getArgument(i));
-  for (Operation *k : e.constants)
-    b.clone(*k, whole);
-  const unsigned n = e.buffers.size();
-  Value begin = body->getArgument(n), end = body->getArgument(n + 1);
+  unsigned n = e.buffers.size();
   auto index = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
+  if (!e.scalars.empty()) {
+    Value scalars = body->getArgument(n++);
+    for (auto [i, v] : llvm::enumerate(e.scalars))
+      whole.map(v, memref::LoadOp::create(b, loc, scalars,
+                                          ValueRange{index(i)}));
+  }
+  for (Operation *k : e.constants)
+    if (!whole.contains(k->getResult(0)))
+      b.clone(*k, whole);
+  Value begin = body->getArgument(n), end = body->getArgument(n + 1);
   Value unit = index(e.unitColumns);
   auto mul = [&](Value x, Value y) {
     return arith::MulIOp::create(b, loc, x, y).getResult();
@@ -334,15 +351,33 @@ void buildBody(Epilogue &e, func::FuncOp fn, func::FuncOp kernel) {
   func::ReturnOp::create(b, loc);
 }
 
-/// Moves the epilogue into `@<caller>_cols<k>(buffers..., begin, end)` and
-/// calls it over its range in the kernel call's place.
+/// The printed form of a range function's body and type, for finding one
+/// built before with the same code (another layer's).
+std::string printedBody(func::FuncOp fn) {
+  const std::string name = fn.getName().str();
+  fn.setName("cols");
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  // Values numbered within the function, not after those before it.
+  fn->print(os, OpPrintingFlags().printGenericOpForm().useLocalScope());
+  fn.setName(name);
+  return text;
+}
+
+/// Moves the epilogue into `@<caller>_cols(buffers..., [scalars,] begin,
+/// end)`, or into the one built before with the same code, and calls it
+/// over its range in the kernel call's place.
 void outline(Epilogue &e, func::FuncOp caller, ModuleOp module,
-             SymbolTable &symbols) {
+             SymbolTable &symbols, std::map<std::string, func::FuncOp> &built) {
   MLIRContext *ctx = module.getContext();
   Location loc = e.call.getLoc();
+  const auto scalarsType =
+      MemRefType::get({int64_t(e.scalars.size())}, Float32Type::get(ctx));
   SmallVector<Type> types;
   for (Value v : e.buffers)
     types.push_back(v.getType());
+  if (!e.scalars.empty())
+    types.push_back(scalarsType);
   types.append(2, IndexType::get(ctx));
   OpBuilder mb(ctx);
   mb.setInsertionPointAfter(caller);
@@ -350,9 +385,15 @@ void outline(Epilogue &e, func::FuncOp caller, ModuleOp module,
                                  (caller.getSymName() + "_cols").str(),
                                  mb.getFunctionType(types, {}));
   fn.setPrivate();
-  symbols.insert(fn); // renames it _cols_<k> where that name is taken
   auto kernel = module.lookupSymbol<func::FuncOp>(e.call.getCallee());
   buildBody(e, fn, kernel);
+  auto [it, fresh] = built.try_emplace(printedBody(fn), fn);
+  if (fresh) {
+    symbols.insert(fn); // renames it _cols_<k> where that name is taken
+  } else {
+    fn.erase();
+    fn = it->second;
+  }
 
   OpBuilder b(e.call);
   for (Operation *alloc : e.hoisted)
@@ -360,6 +401,14 @@ void outline(Epilogue &e, func::FuncOp caller, ModuleOp module,
   const int64_t range =
       e.stacked ? e.consumers[0].columns / e.unitColumns : e.units;
   SmallVector<Value> operands(e.buffers.begin(), e.buffers.end());
+  if (!e.scalars.empty()) {
+    Value scalars = memref::AllocaOp::create(b, loc, scalarsType);
+    for (auto [i, v] : llvm::enumerate(e.scalars))
+      memref::StoreOp::create(
+          b, loc, v, scalars,
+          ValueRange{arith::ConstantIndexOp::create(b, loc, i)});
+    operands.push_back(scalars);
+  }
   operands.push_back(arith::ConstantIndexOp::create(b, loc, 0));
   operands.push_back(arith::ConstantIndexOp::create(b, loc, range));
   auto call = func::CallOp::create(b, loc, fn, operands);
@@ -383,6 +432,7 @@ struct TernOutlineColumnEpiloguesPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
+    std::map<std::string, func::FuncOp> built;
     SmallVector<func::FuncOp> functions(module.getOps<func::FuncOp>());
     for (func::FuncOp f : functions) {
       if (f.isExternal())
@@ -393,7 +443,7 @@ struct TernOutlineColumnEpiloguesPass
       for (func::CallOp c : calls)
         if (FailureOr<Epilogue> e = matchEpilogue(c, module, dom);
             succeeded(e))
-          outline(*e, f, module, symbols);
+          outline(*e, f, module, symbols, built);
     }
   }
 };

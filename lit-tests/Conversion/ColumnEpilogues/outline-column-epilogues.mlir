@@ -8,17 +8,22 @@
 // one range function over the kernel's 8 units of 16 columns, the addition
 // on the columns [16 begin, 16 end) of the residual, the sums and the output
 // (clamped to its 128 columns); the scale is passed whole, the weight scale
-// (a constant) cloned. The call keeps the kernel call's split.
+// (an f32 constant) in a buffer of scalars, so that another layer's
+// function with another weight scale is the same one (@residual2 calls
+// it). The call keeps the kernel call's split.
 // CHECK-LABEL: func.func @residual(
 // CHECK-SAME: %[[A:[^:]*]]: memref<1x128xi8>, %[[W:[^:]*]]: memref<128x32xi8>, %[[X:[^:]*]]: memref<1x128xf32>, %[[S:[^:]*]]: memref<1xf32>
+// CHECK: %[[HALF:.*]] = arith.constant 5.000000e-01 : f32
 // CHECK: %[[SUMS:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x128xi32>
 // CHECK: %[[Y:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x128xf32>
-// CHECK: call @residual_cols(%[[A]], %[[W]], %[[SUMS]], %[[X]], %[[S]], %[[Y]], %{{.*}}, %{{.*}}) {tern.block = 4 : i64, tern.parallel = 8 : i64}
+// CHECK: %[[SC:.*]] = memref.alloca() : memref<1xf32>
+// CHECK: memref.store %[[HALF]], %[[SC]][%{{.*}}] : memref<1xf32>
+// CHECK: call @residual_cols(%[[A]], %[[W]], %[[SUMS]], %[[X]], %[[S]], %[[Y]], %[[SC]], %{{.*}}, %{{.*}}) {tern.block = 4 : i64, tern.parallel = 8 : i64}
 // CHECK-NOT: linalg.generic
 // CHECK: return %[[Y]]
 // CHECK-LABEL: func.func private @residual_cols(
-// CHECK-SAME: %[[A:[^:]*]]: memref<1x128xi8>, %[[W:[^:]*]]: memref<128x32xi8>, %[[SUMS:[^:]*]]: memref<1x128xi32>, %[[X:[^:]*]]: memref<1x128xf32>, %[[S:[^:]*]]: memref<1xf32>, %[[Y:[^:]*]]: memref<1x128xf32>, %[[B:[^:]*]]: index, %[[E:[^:]*]]: index)
-// CHECK: %[[BETA:.*]] = arith.constant 5.000000e-01 : f32
+// CHECK-SAME: %[[A:[^:]*]]: memref<1x128xi8>, %[[W:[^:]*]]: memref<128x32xi8>, %[[SUMS:[^:]*]]: memref<1x128xi32>, %[[X:[^:]*]]: memref<1x128xf32>, %[[S:[^:]*]]: memref<1xf32>, %[[Y:[^:]*]]: memref<1x128xf32>, %[[SCALARS:[^:]*]]: memref<1xf32>, %[[B:[^:]*]]: index, %[[E:[^:]*]]: index)
+// CHECK: %[[BETA:.*]] = memref.load %[[SCALARS]][%{{.*}}] : memref<1xf32>
 // CHECK: call @kernel_1x128x128(%[[A]], %[[W]], %[[SUMS]], %[[B]], %[[E]])
 // CHECK-DAG: %[[FROM:.*]] = arith.muli %[[B]], %[[UNIT:.*]] : index
 // CHECK-DAG: %[[TO:.*]] = arith.muli %[[E]], %[[UNIT]] : index
@@ -33,6 +38,11 @@
 // CHECK: arith.divf %[[BETA]]
 // CHECK: arith.addf
 // CHECK: return
+// CHECK-LABEL: func.func @residual2(
+// CHECK: %[[QUARTER:.*]] = arith.constant 2.500000e-01 : f32
+// CHECK: memref.store %[[QUARTER]]
+// CHECK: call @residual_cols(
+// CHECK-NOT: func.func private @residual{{.*}}_cols
 // RUNTIME-LABEL: func.func @residual(
 // RUNTIME: call @tern_parallel_for
 // RUNTIME: func.func private @residual_cols_task(
@@ -41,6 +51,24 @@ func.func @residual(%a: memref<1x128xi8>, %w: memref<128x32xi8>, %x: memref<1x12
   %c0 = arith.constant 0 : index
   %c8 = arith.constant 8 : index
   %beta = arith.constant 5.000000e-01 : f32
+  %sums = memref.alloc() {alignment = 64 : i64} : memref<1x128xi32>
+  call @kernel_1x128x128(%a, %w, %sums, %c0, %c8) {tern.block = 4 : i64, tern.parallel = 8 : i64} : (memref<1x128xi8>, memref<128x32xi8>, memref<1x128xi32>, index, index) -> ()
+  %y = memref.alloc() {alignment = 64 : i64} : memref<1x128xf32>
+  linalg.generic {indexing_maps = [#map, #map, #scale, #map], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sums, %s : memref<1x128xf32>, memref<1x128xi32>, memref<1xf32>) outs(%y : memref<1x128xf32>) {
+  ^bb0(%in: f32, %acc: i32, %sc: f32, %out: f32):
+    %0 = arith.divf %beta, %sc : f32
+    %1 = arith.sitofp %acc : i32 to f32
+    %2 = arith.mulf %1, %0 : f32
+    %3 = arith.addf %in, %2 : f32
+    linalg.yield %3 : f32
+  }
+  return %y : memref<1x128xf32>
+}
+func.func @residual2(%a: memref<1x128xi8>, %w: memref<128x32xi8>, %x: memref<1x128xf32>, %s: memref<1xf32>) -> memref<1x128xf32> {
+  %c0 = arith.constant 0 : index
+  %c8 = arith.constant 8 : index
+  %beta = arith.constant 2.500000e-01 : f32
   %sums = memref.alloc() {alignment = 64 : i64} : memref<1x128xi32>
   call @kernel_1x128x128(%a, %w, %sums, %c0, %c8) {tern.block = 4 : i64, tern.parallel = 8 : i64} : (memref<1x128xi8>, memref<128x32xi8>, memref<1x128xi32>, index, index) -> ()
   %y = memref.alloc() {alignment = 64 : i64} : memref<1x128xf32>
@@ -66,11 +94,11 @@ func.func @residual(%a: memref<1x128xi8>, %w: memref<128x32xi8>, %x: memref<1x12
 // units of each slice (shifted by 4 for up), and a block holds as many
 // units of each slice as the kernel call's blocks held.
 // CHECK-LABEL: func.func @gate(
-// CHECK: call @gate_cols(%{{.*}}, %{{.*}}, %[[SUMS:[^,]*]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) {tern.block = 7 : i64, tern.parallel = 8 : i64}
+// CHECK: call @gate_cols(%{{.*}}, %{{.*}}, %[[SUMS:[^,]*]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) {tern.block = 7 : i64, tern.parallel = 8 : i64}
 // CHECK-NOT: memref.subview
 // CHECK-NOT: linalg.generic
 // CHECK-LABEL: func.func private @gate_cols(
-// CHECK-SAME: %[[SUMS:[^:]*]]: memref<1x128xi32>, %[[S:[^:]*]]: memref<1xf32>, %[[H:[^:]*]]: memref<1x64xf32>, %[[B:[^:]*]]: index, %[[E:[^:]*]]: index)
+// CHECK-SAME: %[[SUMS:[^:]*]]: memref<1x128xi32>, %[[S:[^:]*]]: memref<1xf32>, %[[H:[^:]*]]: memref<1x64xf32>, %{{[^:]*}}: memref<1xf32>, %[[B:[^:]*]]: index, %[[E:[^:]*]]: index)
 // CHECK: %[[C0:.*]] = arith.constant 0 : index
 // CHECK: %[[E0:.*]] = arith.addi %[[E]], %[[C0]]
 // CHECK: %[[B0:.*]] = arith.addi %[[B]], %[[C0]]
