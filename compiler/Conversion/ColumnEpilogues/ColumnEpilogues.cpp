@@ -9,6 +9,7 @@
 
 #include "compiler/Conversion/ColumnEpilogues/ColumnEpilogues.h"
 
+#include "compiler/Conversion/Outlining.h"
 #include "compiler/Conversion/ParallelToRuntime/ParallelToRuntime.h"
 #include "compiler/Conversion/TernToKernels/TernToKernels.h"
 
@@ -18,7 +19,6 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SetVector.h"
-#include "llvm/Support/raw_ostream.h"
 
 #include <map>
 #include <string>
@@ -351,19 +351,6 @@ void buildBody(Epilogue &e, func::FuncOp fn, func::FuncOp kernel) {
   func::ReturnOp::create(b, loc);
 }
 
-/// The printed form of a range function's body and type, for finding one
-/// built before with the same code (another layer's).
-std::string printedBody(func::FuncOp fn) {
-  const std::string name = fn.getName().str();
-  fn.setName("cols");
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  // Values numbered within the function, not after those before it.
-  fn->print(os, OpPrintingFlags().printGenericOpForm().useLocalScope());
-  fn.setName(name);
-  return text;
-}
-
 /// Moves the epilogue into `@<caller>_cols(buffers..., [scalars,] begin,
 /// end)`, or into the one built before with the same code, and calls it
 /// over its range in the kernel call's place.
@@ -387,7 +374,7 @@ void outline(Epilogue &e, func::FuncOp caller, ModuleOp module,
   fn.setPrivate();
   auto kernel = module.lookupSymbol<func::FuncOp>(e.call.getCallee());
   buildBody(e, fn, kernel);
-  auto [it, fresh] = built.try_emplace(printedBody(fn), fn);
+  auto [it, fresh] = built.try_emplace(printedBody(fn, "cols"), fn);
   if (fresh) {
     symbols.insert(fn); // renames it _cols_<k> where that name is taken
   } else {

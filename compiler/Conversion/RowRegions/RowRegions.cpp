@@ -10,6 +10,7 @@
 
 #include "compiler/Conversion/RowRegions/RowRegions.h"
 
+#include "compiler/Conversion/Outlining.h"
 #include "compiler/Conversion/ParallelToRuntime/ParallelToRuntime.h"
 #include "dialects/Tern/IR/TernOps.h"
 
@@ -20,7 +21,6 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
-#include "llvm/Support/raw_ostream.h"
 
 #include <map>
 
@@ -266,18 +266,6 @@ void buildRowBody(OpBuilder &b, func::FuncOp fn, ArrayRef<Operation *> run,
   func::ReturnOp::create(b, loc);
 }
 
-/// The printed form of a function's body and type, for finding a row
-/// function built before with the same code.
-std::string printedBody(func::FuncOp fn) {
-  const std::string name = fn.getName().str();
-  fn.setName("row");
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  fn->print(os, OpPrintingFlags().printGenericOpForm());
-  fn.setName(name);
-  return text;
-}
-
 /// Builds the outlined functions and replaces the run with their call.
 class Outliner {
 public:
@@ -347,7 +335,8 @@ private:
     row.setPrivate();
     OpBuilder inner(module_.getContext());
     buildRowBody(inner, row, run, io);
-    auto [it, fresh] = built_.try_emplace(printedBody(row), func::FuncOp());
+    auto [it, fresh] =
+        built_.try_emplace(printedBody(row, "row"), func::FuncOp());
     if (!fresh) {
       row.erase();
       return it->second;
