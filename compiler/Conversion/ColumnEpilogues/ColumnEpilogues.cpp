@@ -194,12 +194,17 @@ FailureOr<Epilogue> matchEpilogue(func::CallOp call, ModuleOp module,
   if (generics.empty())
     return failure();
 
+  // In block order (the users' order is not), each writing its own buffer:
+  // the range function runs them in that order on each range.
+  SmallVector<Operation *> ordered(generics.begin(), generics.end());
+  llvm::sort(ordered,
+             [](Operation *x, Operation *y) { return x->isBeforeInBlock(y); });
   llvm::SmallPtrSet<Value, 8> outputs;
-  for (Operation *op : generics) {
+  for (Operation *op : ordered) {
     Consumer c;
-    if (failed(matchConsumer(e, cast<linalg::GenericOp>(op), dom, c)))
+    if (failed(matchConsumer(e, cast<linalg::GenericOp>(op), dom, c)) ||
+        !outputs.insert(c.op.getDpsInitOperand(0)->get()).second)
       return failure();
-    outputs.insert(c.op.getDpsInitOperand(0)->get());
     e.consumers.push_back(std::move(c));
   }
   // No consumer reads another's output.

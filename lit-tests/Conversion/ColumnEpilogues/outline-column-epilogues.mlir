@@ -146,21 +146,20 @@ func.func @gate(%a: memref<1x128xi8>, %w: memref<128x32xi8>, %s: memref<1xf32>) 
 #map = affine_map<(d0, d1) -> (d0, d1)>
 #scale = affine_map<(d0, d1) -> (d0)>
 
-// q and k of a fused matmul, each rescaled by its own generic: the range is
+// q and k of a fused matmul, each rescaled by its own generic (run in block
+// order on each range, each into its own buffer): the range is
 // the kernel's, and each generic computes the part of its slice that the
 // range covers (k: columns 96 to 128, so [16 begin, 16 end) clamped to
 // [96, 128], minus 96 in its own output).
 // CHECK-LABEL: func.func @qk(
-// CHECK: call @qk_cols(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[K:[^,]*]], %[[Q:[^,]*]], %{{.*}}, %{{.*}}) {tern.parallel = 8 : i64}
+// CHECK: call @qk_cols(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[Q:[^,]*]], %[[K:[^,]*]], %{{.*}}, %{{.*}}) {tern.parallel = 8 : i64}
 // CHECK: return %[[Q]], %[[K]]
 // CHECK-LABEL: func.func private @qk_cols(
 // CHECK: call @kernel_1x128x128(
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : memref<1x?xf32, strided<[96, 1], offset: ?>>)
 // CHECK-DAG: arith.constant 96 : index
 // CHECK-DAG: arith.constant 128 : index
-// CHECK: linalg.generic
-// CHECK: memref<1x?xf32, strided<[32, 1], offset: ?>>
-// CHECK: linalg.generic
-// CHECK: memref<1x?xf32, strided<[96, 1], offset: ?>>
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : memref<1x?xf32, strided<[32, 1], offset: ?>>)
 // CHECK: return
 func.func private @kernel_1x128x128(memref<1x128xi8>, memref<128x32xi8>, memref<1x128xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512x", i2x16, block = 128, tile = [1, 1]>}
 func.func @qk(%a: memref<1x128xi8>, %w: memref<128x32xi8>, %s: memref<1xf32>) -> (memref<1x96xf32>, memref<1x32xf32>) {
@@ -197,7 +196,8 @@ func.func @qk(%a: memref<1x128xi8>, %w: memref<128x32xi8>, %s: memref<1xf32>) ->
 // not move before it), sums read by something else, a generic input
 // written after the call, a generic reading another's output, two rows, a
 // call of a function that is not a kernel, one generic reading two slices
-// that overlap (blocks would write the same sums).
+// that overlap (blocks would write the same sums), two generics writing
+// one buffer (their order on each range would matter).
 // CHECK-LABEL: func.func @store_between(
 // CHECK-NOT: _cols
 // CHECK: call @kernel_1x128x128(
@@ -226,6 +226,10 @@ func.func @qk(%a: memref<1x128xi8>, %w: memref<128x32xi8>, %s: memref<1xf32>) ->
 // CHECK: call @plain(
 // CHECK: linalg.generic
 // CHECK-LABEL: func.func @overlapping(
+// CHECK-NOT: _cols
+// CHECK: call @kernel_1x128x128(
+// CHECK: linalg.generic
+// CHECK-LABEL: func.func @shared_output(
 // CHECK-NOT: _cols
 // CHECK: call @kernel_1x128x128(
 // CHECK: linalg.generic
@@ -346,6 +350,28 @@ func.func @overlapping(%a: memref<1x128xi8>, %w: memref<128x32xi8>) -> memref<1x
     %0 = arith.addi %x0, %x1 : i32
     %1 = arith.sitofp %0 : i32 to f32
     linalg.yield %1 : f32
+  }
+  return %y : memref<1x64xf32>
+}
+func.func @shared_output(%a: memref<1x128xi8>, %w: memref<128x32xi8>) -> memref<1x64xf32> {
+  %c0 = arith.constant 0 : index
+  %c8 = arith.constant 8 : index
+  %sums = memref.alloc() {alignment = 64 : i64} : memref<1x128xi32>
+  %y = memref.alloc() {alignment = 64 : i64} : memref<1x64xf32>
+  call @kernel_1x128x128(%a, %w, %sums, %c0, %c8) {tern.parallel = 8 : i64} : (memref<1x128xi8>, memref<128x32xi8>, memref<1x128xi32>, index, index) -> ()
+  %lo = memref.subview %sums[0, 0] [1, 64] [1, 1] : memref<1x128xi32> to memref<1x64xi32, strided<[128, 1]>>
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel"]}
+      ins(%lo : memref<1x64xi32, strided<[128, 1]>>) outs(%y : memref<1x64xf32>) {
+  ^bb0(%acc: i32, %out: f32):
+    %0 = arith.sitofp %acc : i32 to f32
+    linalg.yield %0 : f32
+  }
+  %hi = memref.subview %sums[0, 64] [1, 64] [1, 1] : memref<1x128xi32> to memref<1x64xi32, strided<[128, 1], offset: 64>>
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel"]}
+      ins(%hi : memref<1x64xi32, strided<[128, 1], offset: 64>>) outs(%y : memref<1x64xf32>) {
+  ^bb0(%acc: i32, %out: f32):
+    %0 = arith.sitofp %acc : i32 to f32
+    linalg.yield %0 : f32
   }
   return %y : memref<1x64xf32>
 }
