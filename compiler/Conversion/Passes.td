@@ -278,8 +278,15 @@ def TernOutlineColumnEpilogues : Pass<"tern-outline-column-epilogues", "::mlir::
     each generic's other inputs exist before the call and its output is
     a fresh buffer no other of them reads, and only subviews of the sums,
     buffer allocations and constants stand between the call and the last
-    generic. Run it after bufferization, before buffers are promoted to
-    the stack and before `convert-parallel-to-runtime`.
+    generic. An output that the function then only copies into one of
+    its own arguments (`memref.copy %y, %arg` at its end: decode's
+    residual row after down) is written into that argument instead and the
+    copy dropped, where nothing after the call reads the argument and
+    every call of the (private) function passes it a buffer it allocates
+    and passes nowhere else, nor a view of it, so that it aliases none of
+    the range function's other buffers. Run it after bufferization,
+    before buffers are promoted to the stack and before
+    `convert-parallel-to-runtime`.
 
     Example:
 

@@ -1,9 +1,11 @@
 //===- ColumnEpilogues.cpp - One-row layer code on the matmul's threads ---===//
 //
-// See the pass description in compiler/Conversion/Passes.td. Two stages:
+// See the pass description in compiler/Conversion/Passes.td. Three stages:
 // match a one-row kernel call and the elementwise generics that read its
-// sums (matchEpilogue), then move the call and those generics into one
-// range function called in the kernel call's place (outline).
+// sums (matchEpilogue), move the call and those generics into one range
+// function called in the kernel call's place (outline), and where the
+// caller only copies an output into its own argument afterwards, have the
+// range function write it there (writeIntoDestination).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +20,7 @@
 #include "mlir/IR/Dominance.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/SetVector.h"
 
 #include <map>
@@ -356,6 +359,77 @@ void buildBody(Epilogue &e, func::FuncOp fn, func::FuncOp kernel) {
   func::ReturnOp::create(b, loc);
 }
 
+/// Whether every call of `fn` passes for its argument `index` a buffer it
+/// allocates and passes nowhere else in that call, nor a view of it: then
+/// that argument aliases no other buffer the function can reach.
+bool argumentIsFreshEverywhere(func::FuncOp fn, unsigned index,
+                               ModuleOp module) {
+  if (!fn.isPrivate())
+    return false;
+  std::optional<SymbolTable::UseRange> uses =
+      SymbolTable::getSymbolUses(fn, module);
+  if (!uses)
+    return false;
+  for (const SymbolTable::SymbolUse &use : *uses) {
+    auto call = dyn_cast<func::CallOp>(use.getUser());
+    if (!call || index >= call.getNumOperands())
+      return false;
+    Value buffer = call.getOperand(index);
+    if (!buffer.getDefiningOp<memref::AllocOp>() &&
+        !buffer.getDefiningOp<memref::AllocaOp>())
+      return false;
+    for (Value other : call.getOperands()) {
+      if (other == buffer)
+        continue;
+      // Nor a view of it.
+      Value base = other;
+      while (auto view = base.getDefiningOp<ViewLikeOpInterface>())
+        base = view.getViewSource();
+      if (base == buffer)
+        return false;
+    }
+    if (llvm::count(call.getOperands(), buffer) != 1)
+      return false;
+  }
+  return true;
+}
+
+/// A range function's output `out` that the caller only copies into its
+/// own argument afterwards (`memref.copy %out, %arg`: decode's residual
+/// row after down) is written into that argument instead, without the
+/// copy, where nothing between reads the argument and every caller passes
+/// it a buffer of its own (argumentIsFreshEverywhere).
+void writeIntoDestination(func::CallOp call, Value out, func::FuncOp caller,
+                          ModuleOp module) {
+  auto alloc = out.getDefiningOp<memref::AllocOp>();
+  if (!alloc || !out.hasNUses(2) || llvm::count(call.getOperands(), out) != 1)
+    return;
+  memref::CopyOp copy;
+  for (Operation *user : out.getUsers())
+    if (auto c = dyn_cast<memref::CopyOp>(user); c && c.getSource() == out)
+      copy = c;
+  if (!copy || copy->getBlock() != call->getBlock() ||
+      !call->isBeforeInBlock(copy))
+    return;
+  auto dst = dyn_cast<BlockArgument>(copy.getTarget());
+  if (!dst || dst.getOwner() != &caller.getBody().front() ||
+      dst.getType() != out.getType() ||
+      !argumentIsFreshEverywhere(caller, dst.getArgNumber(), module))
+    return;
+  // Every other use of the argument comes before the call (or lies in an
+  // op that does).
+  for (Operation *user : dst.getUsers()) {
+    if (user == copy)
+      continue;
+    Operation *at = call->getBlock()->findAncestorOpInBlock(*user);
+    if (!at || !at->isBeforeInBlock(call))
+      return;
+  }
+  call->replaceUsesOfWith(out, dst);
+  copy->erase();
+  alloc->erase();
+}
+
 /// Moves the epilogue into `@<caller>_cols(buffers..., [scalars,] begin,
 /// end)`, or into the one built before with the same code, and calls it
 /// over its range in the kernel call's place.
@@ -411,11 +485,16 @@ void outline(Epilogue &e, func::FuncOp caller, ModuleOp module,
   // as fast as in order; docs/performance.md, "Column epilogues").
   if (Attribute most = e.call->getAttr(kBlockCallAttr))
     call->setAttr(kBlockCallAttr, most);
-  for (Consumer &c : e.consumers)
+  SmallVector<Value> outputs;
+  for (Consumer &c : e.consumers) {
+    outputs.push_back(c.op.getDpsInitOperand(0)->get());
     c.op->erase();
+  }
   for (Operation *s : e.sliceOps)
     s->erase();
   e.call->erase();
+  for (Value out : outputs)
+    writeIntoDestination(call, out, caller, module);
 }
 
 struct TernOutlineColumnEpiloguesPass

@@ -375,3 +375,164 @@ func.func @shared_output(%a: memref<1x128xi8>, %w: memref<128x32xi8>) -> memref<
   }
   return %y : memref<1x64xf32>
 }
+
+// -----
+
+#map = affine_map<(d0, d1) -> (d0, d1)>
+#scale = affine_map<(d0, d1) -> (d0)>
+
+// An output that the function only copies into its own argument at the end
+// (decode's residual row after down) is written into that argument by the
+// range function, without the copy, where every call of the function
+// passes that argument a buffer of its own and nothing after the call reads
+// it: @in_place. Left with the copy: a public function (@public), a caller
+// passing its own argument (@from_argument, called by @entry_argument), the
+// same buffer for two arguments (@twice, called by @entry_twice), and the
+// argument read after the call (@read_after).
+// CHECK-LABEL: func.func private @in_place(
+// CHECK-SAME: %[[X:[^:]*]]: memref<1x128xf32>, %[[S:[^:]*]]: memref<1xf32>, %[[OUT:[^:]*]]: memref<1x128xf32>
+// CHECK: call @in_place_cols(%{{.*}}, %{{.*}}, %{{.*}}, %[[X]], %[[S]], %[[OUT]], %{{.*}}, %{{.*}}, %{{.*}})
+// CHECK-NOT: memref.copy
+// CHECK: return
+// CHECK-LABEL: func.func @entry(
+// CHECK: %[[BUF:.*]] = memref.alloca() : memref<1x128xf32>
+// CHECK: call @in_place(%{{.*}}, %{{.*}}, %[[BUF]])
+// CHECK-LABEL: func.func @public(
+// CHECK: call @in_place_cols(
+// CHECK: memref.copy
+// CHECK-LABEL: func.func private @from_argument(
+// CHECK: call @in_place_cols(
+// CHECK: memref.copy
+// CHECK-LABEL: func.func private @twice(
+// CHECK: call @in_place_cols(
+// CHECK: memref.copy
+// CHECK-LABEL: func.func private @read_after(
+// CHECK: call @in_place_cols(
+// CHECK: memref.load
+// CHECK: memref.copy
+func.func private @kernel_1x128x128(memref<1x128xi8>, memref<128x32xi8>, memref<1x128xi32>, index, index) attributes {tern.kernel = #tern.kernel<"vnni512x", i2x16, block = 128, tile = [1, 1]>}
+func.func private @in_place(%x: memref<1x128xf32>, %s: memref<1xf32>, %out: memref<1x128xf32>) {
+  %c0 = arith.constant 0 : index
+  %c8 = arith.constant 8 : index
+  %beta = arith.constant 5.000000e-01 : f32
+  %a = memref.alloc() {alignment = 64 : i64} : memref<1x128xi8>
+  %w = memref.alloc() {alignment = 64 : i64} : memref<128x32xi8>
+  %sums = memref.alloc() {alignment = 64 : i64} : memref<1x128xi32>
+  call @kernel_1x128x128(%a, %w, %sums, %c0, %c8) {tern.block = 4 : i64, tern.parallel = 8 : i64} : (memref<1x128xi8>, memref<128x32xi8>, memref<1x128xi32>, index, index) -> ()
+  %y = memref.alloc() {alignment = 64 : i64} : memref<1x128xf32>
+  linalg.generic {indexing_maps = [#map, #map, #scale, #map], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sums, %s : memref<1x128xf32>, memref<1x128xi32>, memref<1xf32>) outs(%y : memref<1x128xf32>) {
+  ^bb0(%in: f32, %acc: i32, %sc: f32, %o: f32):
+    %0 = arith.divf %beta, %sc : f32
+    %1 = arith.sitofp %acc : i32 to f32
+    %2 = arith.mulf %1, %0 : f32
+    %3 = arith.addf %in, %2 : f32
+    linalg.yield %3 : f32
+  }
+  memref.copy %y, %out : memref<1x128xf32> to memref<1x128xf32>
+  return
+}
+func.func @entry(%x: memref<1x128xf32>, %s: memref<1xf32>) {
+  %buf = memref.alloca() : memref<1x128xf32>
+  call @in_place(%x, %s, %buf) : (memref<1x128xf32>, memref<1xf32>, memref<1x128xf32>) -> ()
+  return
+}
+func.func @public(%x: memref<1x128xf32>, %s: memref<1xf32>, %out: memref<1x128xf32>) {
+  %c0 = arith.constant 0 : index
+  %c8 = arith.constant 8 : index
+  %beta = arith.constant 5.000000e-01 : f32
+  %a = memref.alloc() {alignment = 64 : i64} : memref<1x128xi8>
+  %w = memref.alloc() {alignment = 64 : i64} : memref<128x32xi8>
+  %sums = memref.alloc() {alignment = 64 : i64} : memref<1x128xi32>
+  call @kernel_1x128x128(%a, %w, %sums, %c0, %c8) {tern.block = 4 : i64, tern.parallel = 8 : i64} : (memref<1x128xi8>, memref<128x32xi8>, memref<1x128xi32>, index, index) -> ()
+  %y = memref.alloc() {alignment = 64 : i64} : memref<1x128xf32>
+  linalg.generic {indexing_maps = [#map, #map, #scale, #map], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sums, %s : memref<1x128xf32>, memref<1x128xi32>, memref<1xf32>) outs(%y : memref<1x128xf32>) {
+  ^bb0(%in: f32, %acc: i32, %sc: f32, %o: f32):
+    %0 = arith.divf %beta, %sc : f32
+    %1 = arith.sitofp %acc : i32 to f32
+    %2 = arith.mulf %1, %0 : f32
+    %3 = arith.addf %in, %2 : f32
+    linalg.yield %3 : f32
+  }
+  memref.copy %y, %out : memref<1x128xf32> to memref<1x128xf32>
+  return
+}
+func.func private @from_argument(%x: memref<1x128xf32>, %s: memref<1xf32>, %out: memref<1x128xf32>) {
+  %c0 = arith.constant 0 : index
+  %c8 = arith.constant 8 : index
+  %beta = arith.constant 5.000000e-01 : f32
+  %a = memref.alloc() {alignment = 64 : i64} : memref<1x128xi8>
+  %w = memref.alloc() {alignment = 64 : i64} : memref<128x32xi8>
+  %sums = memref.alloc() {alignment = 64 : i64} : memref<1x128xi32>
+  call @kernel_1x128x128(%a, %w, %sums, %c0, %c8) {tern.block = 4 : i64, tern.parallel = 8 : i64} : (memref<1x128xi8>, memref<128x32xi8>, memref<1x128xi32>, index, index) -> ()
+  %y = memref.alloc() {alignment = 64 : i64} : memref<1x128xf32>
+  linalg.generic {indexing_maps = [#map, #map, #scale, #map], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sums, %s : memref<1x128xf32>, memref<1x128xi32>, memref<1xf32>) outs(%y : memref<1x128xf32>) {
+  ^bb0(%in: f32, %acc: i32, %sc: f32, %o: f32):
+    %0 = arith.divf %beta, %sc : f32
+    %1 = arith.sitofp %acc : i32 to f32
+    %2 = arith.mulf %1, %0 : f32
+    %3 = arith.addf %in, %2 : f32
+    linalg.yield %3 : f32
+  }
+  memref.copy %y, %out : memref<1x128xf32> to memref<1x128xf32>
+  return
+}
+func.func @entry_argument(%x: memref<1x128xf32>, %s: memref<1xf32>, %out: memref<1x128xf32>) {
+  call @from_argument(%x, %s, %out) : (memref<1x128xf32>, memref<1xf32>, memref<1x128xf32>) -> ()
+  return
+}
+func.func private @twice(%x: memref<1x128xf32>, %s: memref<1xf32>, %out: memref<1x128xf32>) {
+  %c0 = arith.constant 0 : index
+  %c8 = arith.constant 8 : index
+  %beta = arith.constant 5.000000e-01 : f32
+  %a = memref.alloc() {alignment = 64 : i64} : memref<1x128xi8>
+  %w = memref.alloc() {alignment = 64 : i64} : memref<128x32xi8>
+  %sums = memref.alloc() {alignment = 64 : i64} : memref<1x128xi32>
+  call @kernel_1x128x128(%a, %w, %sums, %c0, %c8) {tern.block = 4 : i64, tern.parallel = 8 : i64} : (memref<1x128xi8>, memref<128x32xi8>, memref<1x128xi32>, index, index) -> ()
+  %y = memref.alloc() {alignment = 64 : i64} : memref<1x128xf32>
+  linalg.generic {indexing_maps = [#map, #map, #scale, #map], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sums, %s : memref<1x128xf32>, memref<1x128xi32>, memref<1xf32>) outs(%y : memref<1x128xf32>) {
+  ^bb0(%in: f32, %acc: i32, %sc: f32, %o: f32):
+    %0 = arith.divf %beta, %sc : f32
+    %1 = arith.sitofp %acc : i32 to f32
+    %2 = arith.mulf %1, %0 : f32
+    %3 = arith.addf %in, %2 : f32
+    linalg.yield %3 : f32
+  }
+  memref.copy %y, %out : memref<1x128xf32> to memref<1x128xf32>
+  return
+}
+func.func @entry_twice(%s: memref<1xf32>) {
+  %buf = memref.alloca() : memref<1x128xf32>
+  call @twice(%buf, %s, %buf) : (memref<1x128xf32>, memref<1xf32>, memref<1x128xf32>) -> ()
+  return
+}
+func.func private @read_after(%x: memref<1x128xf32>, %s: memref<1xf32>, %out: memref<1x128xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c8 = arith.constant 8 : index
+  %beta = arith.constant 5.000000e-01 : f32
+  %a = memref.alloc() {alignment = 64 : i64} : memref<1x128xi8>
+  %w = memref.alloc() {alignment = 64 : i64} : memref<128x32xi8>
+  %sums = memref.alloc() {alignment = 64 : i64} : memref<1x128xi32>
+  call @kernel_1x128x128(%a, %w, %sums, %c0, %c8) {tern.block = 4 : i64, tern.parallel = 8 : i64} : (memref<1x128xi8>, memref<128x32xi8>, memref<1x128xi32>, index, index) -> ()
+  %y = memref.alloc() {alignment = 64 : i64} : memref<1x128xf32>
+  linalg.generic {indexing_maps = [#map, #map, #scale, #map], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sums, %s : memref<1x128xf32>, memref<1x128xi32>, memref<1xf32>) outs(%y : memref<1x128xf32>) {
+  ^bb0(%in: f32, %acc: i32, %sc: f32, %o: f32):
+    %0 = arith.divf %beta, %sc : f32
+    %1 = arith.sitofp %acc : i32 to f32
+    %2 = arith.mulf %1, %0 : f32
+    %3 = arith.addf %in, %2 : f32
+    linalg.yield %3 : f32
+  }
+  %old = memref.load %out[%c0, %c0] : memref<1x128xf32>
+  memref.copy %y, %out : memref<1x128xf32> to memref<1x128xf32>
+  return %old : f32
+}
+func.func @entry_read_after(%x: memref<1x128xf32>, %s: memref<1xf32>) -> f32 {
+  %buf = memref.alloca() : memref<1x128xf32>
+  %r = call @read_after(%x, %s, %buf) : (memref<1x128xf32>, memref<1xf32>, memref<1x128xf32>) -> f32
+  return %r : f32
+}
