@@ -20,7 +20,6 @@
 #include "mlir/IR/Dominance.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/SetVector.h"
 
 #include <map>
@@ -360,8 +359,9 @@ void buildBody(Epilogue &e, func::FuncOp fn, func::FuncOp kernel) {
 }
 
 /// Whether every call of `fn` passes for its argument `index` a buffer it
-/// allocates and passes nowhere else in that call, nor a view of it: then
-/// that argument aliases no other buffer the function can reach.
+/// allocates and passes nowhere else in that call: then that argument
+/// aliases no other buffer the function can reach. A buffer that any op
+/// derives another memref from (a view, a cast) is refused outright.
 bool argumentIsFreshEverywhere(func::FuncOp fn, unsigned index,
                                ModuleOp module) {
   if (!fn.isPrivate())
@@ -378,18 +378,32 @@ bool argumentIsFreshEverywhere(func::FuncOp fn, unsigned index,
     if (!buffer.getDefiningOp<memref::AllocOp>() &&
         !buffer.getDefiningOp<memref::AllocaOp>())
       return false;
-    for (Value other : call.getOperands()) {
-      if (other == buffer)
-        continue;
-      // Nor a view of it.
-      Value base = other;
-      while (auto view = base.getDefiningOp<ViewLikeOpInterface>())
-        base = view.getViewSource();
-      if (base == buffer)
-        return false;
-    }
     if (llvm::count(call.getOperands(), buffer) != 1)
       return false;
+    for (Operation *user : buffer.getUsers())
+      if (llvm::any_of(user->getResultTypes(),
+                       [](Type t) { return isa<BaseMemRefType>(t); }))
+        return false;
+  }
+  return true;
+}
+
+/// Whether every use of `arg`, and of every view of it, lies before `call`
+/// in its block (or in an op that does) or is `except`.
+bool usedOnlyBefore(Value arg, func::CallOp call, Operation *except) {
+  SmallVector<Value> aliases = {arg};
+  while (!aliases.empty()) {
+    Value v = aliases.pop_back_val();
+    for (Operation *user : v.getUsers()) {
+      if (user == except)
+        continue;
+      Operation *at = call->getBlock()->findAncestorOpInBlock(*user);
+      if (!at || !at->isBeforeInBlock(call))
+        return false;
+      for (Value r : user->getResults())
+        if (isa<BaseMemRefType>(r.getType()))
+          aliases.push_back(r);
+    }
   }
   return true;
 }
@@ -397,8 +411,9 @@ bool argumentIsFreshEverywhere(func::FuncOp fn, unsigned index,
 /// A range function's output `out` that the caller only copies into its
 /// own argument afterwards (`memref.copy %out, %arg`: decode's residual
 /// row after down) is written into that argument instead, without the
-/// copy, where nothing between reads the argument and every caller passes
-/// it a buffer of its own (argumentIsFreshEverywhere).
+/// copy, where nothing from the call on uses the argument or a view of it
+/// (usedOnlyBefore) and every caller passes it a buffer of its own
+/// (argumentIsFreshEverywhere).
 void writeIntoDestination(func::CallOp call, Value out, func::FuncOp caller,
                           ModuleOp module) {
   auto alloc = out.getDefiningOp<memref::AllocOp>();
@@ -416,15 +431,8 @@ void writeIntoDestination(func::CallOp call, Value out, func::FuncOp caller,
       dst.getType() != out.getType() ||
       !argumentIsFreshEverywhere(caller, dst.getArgNumber(), module))
     return;
-  // Every other use of the argument comes before the call (or lies in an
-  // op that does).
-  for (Operation *user : dst.getUsers()) {
-    if (user == copy)
-      continue;
-    Operation *at = call->getBlock()->findAncestorOpInBlock(*user);
-    if (!at || !at->isBeforeInBlock(call))
-      return;
-  }
+  if (!usedOnlyBefore(dst, call, copy))
+    return;
   call->replaceUsesOfWith(out, dst);
   copy->erase();
   alloc->erase();

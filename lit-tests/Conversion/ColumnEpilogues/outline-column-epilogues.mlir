@@ -536,3 +536,72 @@ func.func @entry_read_after(%x: memref<1x128xf32>, %s: memref<1xf32>) -> f32 {
   %r = call @read_after(%x, %s, %buf) : (memref<1x128xf32>, memref<1xf32>, memref<1x128xf32>) -> f32
   return %r : f32
 }
+
+// Also left with the copy: a view of the argument taken before the call
+// and read after it (@view_after), and a caller that passes a view of the
+// buffer as another argument (@viewed, called by @entry_viewed).
+// CHECK-LABEL: func.func private @view_after(
+// CHECK: call @in_place_cols(
+// CHECK: memref.load
+// CHECK: memref.copy
+// CHECK-LABEL: func.func private @viewed(
+// CHECK: call @in_place_cols(
+// CHECK: memref.copy
+func.func private @view_after(%x: memref<1x128xf32>, %s: memref<1xf32>, %out: memref<1x128xf32>) -> f32 {
+  %part = memref.subview %out[0, 0] [1, 16] [1, 1] : memref<1x128xf32> to memref<1x16xf32, strided<[128, 1]>>
+  %c0 = arith.constant 0 : index
+  %c8 = arith.constant 8 : index
+  %beta = arith.constant 5.000000e-01 : f32
+  %a = memref.alloc() {alignment = 64 : i64} : memref<1x128xi8>
+  %w = memref.alloc() {alignment = 64 : i64} : memref<128x32xi8>
+  %sums = memref.alloc() {alignment = 64 : i64} : memref<1x128xi32>
+  call @kernel_1x128x128(%a, %w, %sums, %c0, %c8) {tern.block = 4 : i64, tern.parallel = 8 : i64} : (memref<1x128xi8>, memref<128x32xi8>, memref<1x128xi32>, index, index) -> ()
+  %y = memref.alloc() {alignment = 64 : i64} : memref<1x128xf32>
+  linalg.generic {indexing_maps = [#map, #map, #scale, #map], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sums, %s : memref<1x128xf32>, memref<1x128xi32>, memref<1xf32>) outs(%y : memref<1x128xf32>) {
+  ^bb0(%in: f32, %acc: i32, %sc: f32, %o: f32):
+    %0 = arith.divf %beta, %sc : f32
+    %1 = arith.sitofp %acc : i32 to f32
+    %2 = arith.mulf %1, %0 : f32
+    %3 = arith.addf %in, %2 : f32
+    linalg.yield %3 : f32
+  }
+  %c1 = arith.constant 1 : index
+  %old = memref.load %part[%c0, %c1] : memref<1x16xf32, strided<[128, 1]>>
+  memref.copy %y, %out : memref<1x128xf32> to memref<1x128xf32>
+  return %old : f32
+}
+func.func @entry_view_after(%x: memref<1x128xf32>, %s: memref<1xf32>) -> f32 {
+  %buf = memref.alloca() : memref<1x128xf32>
+  %r = call @view_after(%x, %s, %buf) : (memref<1x128xf32>, memref<1xf32>, memref<1x128xf32>) -> f32
+  return %r : f32
+}
+func.func private @viewed(%x: memref<1x128xf32, strided<[128, 1]>>, %s: memref<1xf32>, %out: memref<1x128xf32>) {
+  %xc = memref.alloc() {alignment = 64 : i64} : memref<1x128xf32>
+  memref.copy %x, %xc : memref<1x128xf32, strided<[128, 1]>> to memref<1x128xf32>
+  %c0 = arith.constant 0 : index
+  %c8 = arith.constant 8 : index
+  %beta = arith.constant 5.000000e-01 : f32
+  %a = memref.alloc() {alignment = 64 : i64} : memref<1x128xi8>
+  %w = memref.alloc() {alignment = 64 : i64} : memref<128x32xi8>
+  %sums = memref.alloc() {alignment = 64 : i64} : memref<1x128xi32>
+  call @kernel_1x128x128(%a, %w, %sums, %c0, %c8) {tern.block = 4 : i64, tern.parallel = 8 : i64} : (memref<1x128xi8>, memref<128x32xi8>, memref<1x128xi32>, index, index) -> ()
+  %y = memref.alloc() {alignment = 64 : i64} : memref<1x128xf32>
+  linalg.generic {indexing_maps = [#map, #map, #scale, #map], iterator_types = ["parallel", "parallel"]}
+      ins(%xc, %sums, %s : memref<1x128xf32>, memref<1x128xi32>, memref<1xf32>) outs(%y : memref<1x128xf32>) {
+  ^bb0(%in: f32, %acc: i32, %sc: f32, %o: f32):
+    %0 = arith.divf %beta, %sc : f32
+    %1 = arith.sitofp %acc : i32 to f32
+    %2 = arith.mulf %1, %0 : f32
+    %3 = arith.addf %in, %2 : f32
+    linalg.yield %3 : f32
+  }
+  memref.copy %y, %out : memref<1x128xf32> to memref<1x128xf32>
+  return
+}
+func.func @entry_viewed(%s: memref<1xf32>) {
+  %buf = memref.alloca() : memref<1x128xf32>
+  %v = memref.subview %buf[0, 0] [1, 128] [1, 1] : memref<1x128xf32> to memref<1x128xf32, strided<[128, 1]>>
+  call @viewed(%v, %s, %buf) : (memref<1x128xf32, strided<[128, 1]>>, memref<1xf32>, memref<1x128xf32>) -> ()
+  return
+}
