@@ -281,10 +281,10 @@ def TernOutlineColumnEpilogues : Pass<"tern-outline-column-epilogues", "::mlir::
     generic. An output that the function then only copies into one of
     its own arguments (`memref.copy %y, %arg` at its end: decode's
     residual row after down) is written into that argument instead and the
-    copy dropped, where nothing after the call reads the argument and
-    every call of the (private) function passes it a buffer it allocates
-    and passes nowhere else, nor a view of it, so that it aliases none of
-    the range function's other buffers. Run it after bufferization,
+    copy dropped, where nothing from the call on uses the argument or a
+    view of it, and every call of the (private) function passes it a
+    buffer it allocates, passes nowhere else and derives no other memref
+    from, so that it aliases none of the range function's other buffers. Run it after bufferization,
     before buffers are promoted to the stack and before
     `convert-parallel-to-runtime`.
 
