@@ -317,6 +317,7 @@ llvm::Error Compilation::select() {
   so.attentionStagedFrom = o_.attentionStagedFrom;
   so.attentionValuePanel = o_.attentionValuePanel;
   so.fuseProjections = o_.fuseProjections;
+  so.fuseRopeAttention = o_.fuseRopeAttention;
   buildSelectionPipeline(pm, so);
   if (failed(runPasses(pm)))
     return fail(o_.model + ": choosing kernels and layouts failed (see the "

@@ -87,6 +87,9 @@ struct CompileOptions {
   int64_t attentionValuePanel = kDefaultValuePanel;
   /// q/k/v and gate/up as one matmul each (tern-fuse-projections).
   bool fuseProjections = true;
+  /// Decode attention rotates its query and key and stores the new cache
+  /// rows in its parallel items (tern-fuse-rope-attention).
+  bool fuseRopeAttention = true;
 };
 
 /// Runs the pipeline; errors name the stage and what went wrong.

@@ -186,7 +186,8 @@ void GraphBuilder::layer(const Scope &s, Value xBuf, Value cos, Value sin,
                 .getResult()
           : AttentionOp::create(b_, loc_, act(s.rows, qd), rotate(q),
                                 rotate(k), v, s.kCache, s.vCache, s.pos,
-                                layerAttr, heads, kvHeads,
+                                /*cos=*/Value(), /*sin=*/Value(), layerAttr,
+                                heads, kvHeads,
                                 /*staged_from=*/IntegerAttr(),
                                 /*value_panel=*/IntegerAttr())
                 .getResult();

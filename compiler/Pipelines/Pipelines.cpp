@@ -56,6 +56,11 @@ struct SelectionPipelineOptions
   Option<bool> fuse{*this, "fuse-projections",
                     llvm::cl::desc("q/k/v and gate/up as one matmul each"),
                     llvm::cl::init(true)};
+  Option<bool> fuseRope{
+      *this, "fuse-rope-attention",
+      llvm::cl::desc("Decode attention rotates its query and key and stores "
+                     "the new cache rows in its parallel items"),
+      llvm::cl::init(true)};
   SelectionOptions get() const {
     SelectionOptions o;
     o.target = target;
@@ -66,6 +71,7 @@ struct SelectionPipelineOptions
     o.attentionStagedFrom = attentionStagedFrom;
     o.attentionValuePanel = attentionValuePanel;
     o.fuseProjections = fuse;
+    o.fuseRopeAttention = fuseRope;
     return o;
   }
 };
@@ -98,6 +104,8 @@ void mlir::tern::buildSelectionPipeline(OpPassManager &pm,
                                         const SelectionOptions &o) {
   if (o.fuseProjections)
     pm.addPass(createTernFuseProjections());
+  if (o.fuseRopeAttention)
+    pm.addPass(createTernFuseRopeAttention());
   TernSelectKernelsOptions select;
   select.target = o.target;
   select.tuningDb = o.tuningDb;

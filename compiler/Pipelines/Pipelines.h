@@ -43,6 +43,8 @@ struct SelectionOptions {
   int64_t attentionValuePanel = kDefaultValuePanel;
   /// q/k/v and gate/up as one matmul each (tern-fuse-projections).
   bool fuseProjections = true;
+  /// Decode attention rotates its query and key (tern-fuse-rope-attention).
+  bool fuseRopeAttention = true;
 };
 
 /// Fuse, select kernels and layouts, plan the weights blob.

@@ -164,6 +164,12 @@ static cl::opt<bool> compileFuse(
              "quantization and one parallel call instead of three and two; "
              "default true; tune with the same setting)"),
     cl::init(true), cl::sub(compileCmd), cl::cat(ternCategory));
+static cl::opt<bool> compileFuseRope(
+    "fuse-rope-attention",
+    cl::desc("Rotate decode's query and key heads and store the new cache "
+             "rows in the attention's parallel items rather than on the "
+             "calling thread before them (same logits; default true)"),
+    cl::init(true), cl::sub(compileCmd), cl::cat(ternCategory));
 static cl::opt<std::string> compileRuntimeDir(
     "runtime-lib-dir", cl::desc("Where the runtime libraries are"),
     cl::init(TERN_RUNTIME_LIB_DIR), cl::sub(compileCmd),
@@ -284,6 +290,7 @@ static int runCompile() {
   o.attentionStagedFrom = compileAttentionStagedFrom;
   o.attentionValuePanel = compileAttentionValuePanel;
   o.fuseProjections = compileFuse;
+  o.fuseRopeAttention = compileFuseRope;
   o.runtimeLibDir = compileRuntimeDir;
   o.crossRuntimeLibDir = compileCrossRuntimeDir;
   if (llvm::Error e = mlir::tern::compileModel(o))

@@ -160,18 +160,26 @@ void AttentionItem::prefetchRow(
 /// (none where empty) carried in order of position.
 SmallVector<Value> AttentionItem::scorePositions(Value j0, int64_t n,
                                                  ValueRange mx) {
-  OpBuilder &b = v.b;
   const int64_t hd = s.headDim;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   auto keyAt = [&](Value j, int64_t d) { return at(j, add(kvBase, v.idx(d))); };
   for (int64_t u = 0; u < n; ++u)
     prefetchRow(kc, add(j0, v.idx(u)), 0, hd, keyAt);
+  return scoreRows(j0, n, mx, [&](int64_t u, Value k) {
+    return v.vload(kc, at(add(j0, v.idx(u)), add(kvBase, k)));
+  });
+}
+
+/// scorePositions with key row u of the step read by loadKey(u, lane).
+SmallVector<Value>
+AttentionItem::scoreRows(Value j0, int64_t n, ValueRange mx,
+                         const std::function<Value(int64_t, Value)> &loadKey) {
+  OpBuilder &b = v.b;
+  const int64_t hd = s.headDim;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   SmallVector<Value> d = dots(
       v, hd, g, n,
       [&](int64_t i, Value k) { return v.vload(q, {r, add(qBase[i], k)}); },
-      [&](int64_t u, Value k) {
-        return v.vload(kc, at(add(j0, v.idx(u)), add(kvBase, k)));
-      });
+      loadKey);
   SmallVector<Value> out(mx.begin(), mx.end());
   for (int64_t u = 0; u < n; ++u)
     for (int64_t i = 0; i < g; ++i) {
@@ -181,6 +189,55 @@ SmallVector<Value> AttentionItem::scorePositions(Value j0, int64_t n,
         out[i] = arith::MaxNumFOp::create(b, v.loc, out[i], sc);
     }
   return out;
+}
+
+void AttentionItem::rotateHead(Value from, Value to, Value base) {
+  OpBuilder &b = v.b;
+  const int64_t half = s.headDim / 2;
+  Value row = v.idx(0);
+  auto mul = [&](Value x, Value y) -> Value {
+    return arith::MulFOp::create(b, v.loc, x, y);
+  };
+  // tern.rope's operations in its order (RopeLowering.cpp): the same bits.
+  v.forEachVec(half, [&](Value i) {
+    Value i0 = add(base, i), i1 = add(i0, v.idx(half));
+    Value x0 = v.vload(from, {row, i0}), x1 = v.vload(from, {row, i1});
+    Value c = v.vload(cos, {row, i}), sn = v.vload(sin, {row, i});
+    v.vstore(arith::SubFOp::create(b, v.loc, mul(x0, c), mul(x1, sn)), to,
+             {row, i0});
+    v.vstore(arith::AddFOp::create(b, v.loc, mul(x1, c), mul(x0, sn)), to,
+             {row, i1});
+  });
+}
+
+void AttentionItem::rotateKey() { rotateHead(newKey, newKeys, kvBase); }
+
+Value AttentionItem::cached() {
+  return fresh() ? arith::SubIOp::create(v.b, v.loc, len, v.idx(1)).getResult()
+                 : len;
+}
+
+SmallVector<Value> AttentionItem::scoreNewest(ValueRange mx) {
+  rotateKey();
+  Value last = arith::SubIOp::create(v.b, v.loc, len, v.idx(1));
+  return scoreRows(last, 1, mx, [&](int64_t, Value k) {
+    return v.vload(newKeys, {v.idx(0), add(kvBase, k)});
+  });
+}
+
+void AttentionItem::storeNewKey() {
+  Value last = arith::SubIOp::create(v.b, v.loc, len, v.idx(1));
+  v.forEachVec(s.headDim, [&](Value d) {
+    Value col = add(kvBase, d);
+    v.vstore(v.vload(newKeys, {v.idx(0), col}), kc, at(last, col));
+  });
+}
+
+void AttentionItem::storeNewValue(int64_t first, int64_t lanes) {
+  Value last = arith::SubIOp::create(v.b, v.loc, len, v.idx(1));
+  for (int64_t d = first; d < first + lanes; d += kLanes)
+    v.vstore(v.vload(newValue, {v.idx(0), add(kvBase, v.idx(d))}), vc,
+             valueAt(last, d));
 }
 
 int64_t AttentionItem::positionsPerStep() const {
@@ -268,14 +325,27 @@ int64_t mlir::tern::outputPassesOf(const AttentionShape &s, int64_t g) {
   return (groups + perPass - 1) / perPass;
 }
 
-void AttentionItem::outputPass(int64_t p) {
+void AttentionItem::outputPass(int64_t p, bool storeNew) {
   OpBuilder &b = v.b;
   const int64_t hd = s.headDim, width = laneWidth(s);
   const int64_t perPass = std::max<int64_t>(1, kChains / g);
   const int64_t first = p * perPass * width;
   const int64_t n = std::min(perPass, (hd - first) / width);
+  // Each sum adds w_j v_j in order of j: the cached rows, then (fresh)
+  // the new row.
+  auto accumulate = [&](Value j, ValueRange sums, ArrayRef<Value> vals) {
+    SmallVector<Value> next;
+    for (int64_t i = 0; i < g; ++i) {
+      Value w = v.vsplat(score(i, j), width);
+      for (int64_t c = 0; c < n; ++c)
+        next.push_back(arith::AddFOp::create(
+            b, v.loc, sums[i * n + c],
+            arith::MulFOp::create(b, v.loc, w, vals[c])));
+    }
+    return next;
+  };
   auto loop = scf::ForOp::create(
-      b, v.loc, v.idx(0), len, v.idx(1),
+      b, v.loc, v.idx(0), cached(), v.idx(1),
       SmallVector<Value>(g * n, v.vzero(b.getF32Type(), width)));
   {
     OpBuilder::InsertionGuard guard(b);
@@ -283,20 +353,25 @@ void AttentionItem::outputPass(int64_t p) {
     Value j = loop.getInductionVar();
     prefetchRow(vc, j, first, n * width,
                 [&](Value row, int64_t d) { return valueAt(row, d); });
-    SmallVector<Value> vals, next;
+    SmallVector<Value> vals;
     for (int64_t c = 0; c < n; ++c)
       vals.push_back(v.vload(vc, valueAt(j, first + c * width), width));
-    for (int64_t i = 0; i < g; ++i) {
-      Value w = v.vsplat(score(i, j), width);
-      for (int64_t c = 0; c < n; ++c)
-        next.push_back(arith::AddFOp::create(
-            b, v.loc, loop.getRegionIterArgs()[i * n + c],
-            arith::MulFOp::create(b, v.loc, w, vals[c])));
-    }
-    scf::YieldOp::create(b, v.loc, next);
+    scf::YieldOp::create(b, v.loc,
+                         accumulate(j, loop.getRegionIterArgs(), vals));
+  }
+  SmallVector<Value> sums(loop.getResults());
+  if (fresh()) {
+    SmallVector<Value> vals;
+    for (int64_t c = 0; c < n; ++c)
+      vals.push_back(v.vload(
+          newValue, {v.idx(0), add(kvBase, v.idx(first + c * width))}, width));
+    sums = accumulate(arith::SubIOp::create(b, v.loc, len, v.idx(1)), sums,
+                      vals);
+    if (storeNew)
+      storeNewValue(first, n * width);
   }
   for (int64_t i = 0; i < g; ++i)
     for (int64_t c = 0; c < n; ++c)
-      v.vstore(loop.getResult(i * n + c), att,
+      v.vstore(sums[i * n + c], att,
                {r, add(qBase[i], v.idx(first + c * width))});
 }

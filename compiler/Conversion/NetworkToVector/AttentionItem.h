@@ -82,6 +82,33 @@ struct AttentionItem {
   /// prefetched into L2, the cache lines the item reads of them; 0: none.
   int64_t prefetchAhead = 0;
 
+  /// The op's rope tables (decode): the new key and value rows before they
+  /// are in the caches ([1, kv heads x D] each; the key not yet rotated)
+  /// and the tables ([1, D / 2]). Then the newest position, len - 1, is
+  /// scored against `newKeys` (rotateKey's copy) and its value read from
+  /// `newValue`; the cache rows read are [0, len - 1). Null otherwise.
+  Value newKey, newValue, cos, sin;
+  /// Rotated copies, each the item's own: query heads at their columns of
+  /// [1, heads x D], new keys at theirs of [1, kv heads x D].
+  Value newKeys;
+  bool fresh() const { return static_cast<bool>(newKey); }
+  /// Rotates the head of D values at column `base` of row 0 of `from`
+  /// into the same columns of `to`, as tern.rope does.
+  void rotateHead(Value from, Value to, Value base);
+  /// The item's kv head's new key, rotated into `newKeys`.
+  void rotateKey();
+  /// The positions read from the caches: len - 1 where fresh, else len.
+  Value cached();
+  /// fresh: the newest position's scores (rotateKey first) for every head
+  /// (stored), the maxima `mx` (none where empty) updated.
+  SmallVector<Value> scoreNewest(ValueRange mx);
+  /// fresh: stores the item's kv head's rotated new key as position len - 1
+  /// of the key cache.
+  void storeNewKey();
+  /// fresh: stores lanes [first, first + lanes) of the item's kv head's new
+  /// value row as position len - 1 of the value cache.
+  void storeNewValue(int64_t first, int64_t lanes);
+
   Value add(Value x, Value y);
 
   /// Scores of positions [lo, hi) for every head (stored); returns each
@@ -101,8 +128,9 @@ struct AttentionItem {
   /// outputPassesOf(s, g).
   int64_t outputPasses() const { return outputPassesOf(s, g); }
   /// Pass p of the output: each lane the in-order sum over positions of
-  /// w_j v_j, each value row loaded once for the G heads.
-  void outputPass(int64_t p);
+  /// w_j v_j, each value row loaded once for the G heads. `storeNew`
+  /// (fresh): the pass's lanes of the new value row then go into the cache.
+  void outputPass(int64_t p, bool storeNew = false);
 
 private:
   Value score(int64_t i, Value j);
@@ -112,6 +140,9 @@ private:
   void prefetchRow(Value cache, Value j, int64_t first, int64_t lanes,
                    const std::function<SmallVector<Value>(Value, int64_t)> &at);
   SmallVector<Value> scorePositions(Value j0, int64_t n, ValueRange mx);
+  SmallVector<Value>
+  scoreRows(Value j0, int64_t n, ValueRange mx,
+            const std::function<Value(int64_t, Value)> &loadKey);
 };
 
 /// Decode attention (one row, not batched) in three tern.parallel ranges
@@ -120,9 +151,11 @@ private:
 /// each head, the output lanes of each kv head's query heads in groups.
 /// `args` is {pos, layer} for the ranges, `len` the positions attended
 /// (pos + 1); `op` names the functions' place.
+/// `rope` (the op's rope tables): {new key, new value, cos, sin} as
+/// AttentionItem's fields; empty without them.
 void callStagedAttention(OpBuilder &b, Operation *op, const AttentionShape &s,
                          Value q, Value kc, Value vc, Value args, Value len,
-                         Value att);
+                         Value att, ValueRange rope);
 
 } // namespace mlir::tern
 

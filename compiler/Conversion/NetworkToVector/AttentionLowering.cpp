@@ -12,6 +12,10 @@
 // in-order sum of w_j * v_j in groups of 16 lanes (8 where the head is not
 // a multiple of 16) (AttentionItem.h). Decode with `staged_from` takes
 // StagedAttention.cpp's three ranges instead from that many positions.
+// With the op's rope tables (decode) nothing is stored first: the items
+// rotate the query heads they read, score the newest position against the
+// rotated new key, add the new value row last and store both rows, so the
+// calling thread does none of it between the q/k/v matmul and the range.
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,12 +47,17 @@ int64_t headsPerItem(const AttentionShape &s) {
 }
 
 /// The body of the attention function: (q [R, H D], k cache, v cache,
-/// att [R, H D], args, begin, end) where args is {pos, layer} (row r at
-/// position pos + r of the caches) or, batched, {layer, positions[R],
-/// slots[R]} (row r at positions[r] of slot slots[r]). Item t is row
-/// t / (H / G) and its G = headsPerItem query heads from (t % (H / G)) G,
-/// which share one kv head.
-void buildAttentionBody(OpBuilder &b, Block *body, const AttentionShape &s) {
+/// att [R, H D], args, [new key, new value, cos, sin,] begin, end) where
+/// args is {pos, layer} (row r at position pos + r of the caches) or,
+/// batched, {layer, positions[R], slots[R]} (row r at positions[r] of slot
+/// slots[r]). Item t is row t / (H / G) and its G = headsPerItem query
+/// heads from (t % (H / G)) G, which share one kv head. With the rope
+/// operands (one row): each item rotates its query heads into a buffer of
+/// its own, scores the newest position against its kv head's rotated new
+/// key, adds the new value row last, and the item of the kv head's first
+/// query head stores both rows into the caches.
+void buildAttentionBody(OpBuilder &b, Block *body, const AttentionShape &s,
+                        bool rope) {
   VectorBuilder v{b, b.getUnknownLoc()};
   Location loc = v.loc;
   Value args = body->getArgument(4);
@@ -57,16 +66,29 @@ void buildAttentionBody(OpBuilder &b, Block *body, const AttentionShape &s) {
   };
   const int64_t g = headsPerItem(s), items = s.heads / g;
   AttentionItem it(v, s, g);
-  it.q = body->getArgument(0);
+  Value query = body->getArgument(0);
+  it.q = query;
   it.kc = body->getArgument(1);
   it.vc = valueCacheView(v, s, body->getArgument(2));
   it.att = body->getArgument(3);
+  unsigned range = 5;
+  if (rope) {
+    it.newKey = body->getArgument(5);
+    it.newValue = body->getArgument(6);
+    it.cos = body->getArgument(7);
+    it.sin = body->getArgument(8);
+    range = 9;
+    it.q = memref::AllocaOp::create(b, loc, cast<MemRefType>(query.getType()));
+    it.newKeys =
+        memref::AllocaOp::create(b, loc, cast<MemRefType>(it.newKey.getType()));
+  }
   it.scores = memref::AllocaOp::create(
       b, loc, MemRefType::get({g, s.context}, b.getF32Type()));
   it.layer = arg(v.idx(s.batch ? 0 : 1));
   it.scoreRow = v.idx(0);
   Value pos = s.batch ? Value() : arg(v.idx(0));
-  v.forEach(body->getArgument(5), body->getArgument(6), 1, [&](Value t) {
+  v.forEach(body->getArgument(range), body->getArgument(range + 1), 1,
+            [&](Value t) {
     it.r = arith::DivUIOp::create(b, loc, t, v.idx(items));
     Value h0 = arith::MulIOp::create(
         b, loc, arith::RemUIOp::create(b, loc, t, v.idx(items)), v.idx(g));
@@ -84,11 +106,26 @@ void buildAttentionBody(OpBuilder &b, Block *body, const AttentionShape &s) {
                                                v.idx(s.headDim)));
     it.kvHead = arith::DivUIOp::create(b, loc, h0, v.idx(s.group()));
     it.kvBase = arith::MulIOp::create(b, loc, it.kvHead, v.idx(s.headDim));
-    SmallVector<Value> mx = it.scoreRange(v.idx(0), it.len);
+    if (rope)
+      for (int64_t i = 0; i < g; ++i)
+        it.rotateHead(query, it.q, it.qBase[i]);
+    SmallVector<Value> mx = it.scoreRange(v.idx(0), it.cached());
+    if (rope)
+      mx = it.scoreNewest(mx);
     for (int64_t i = 0; i < g; ++i)
       it.softmax(i, mx[i]);
     for (int64_t p = 0; p < it.outputPasses(); ++p)
       it.outputPass(p);
+    if (rope) {
+      Value first = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::eq,
+          arith::RemUIOp::create(b, loc, h0, v.idx(s.group())), v.idx(0));
+      scf::IfOp::create(b, loc, first, [&](OpBuilder &ib, Location l) {
+        it.storeNewKey(); // builds with `b`, here inside the branch
+        it.storeNewValue(0, s.headDim);
+        scf::YieldOp::create(ib, l);
+      });
+    }
   });
   func::ReturnOp::create(b, loc);
 }
@@ -124,28 +161,31 @@ void storeCacheRow(VectorBuilder &v, const AttentionShape &s, Value k,
 }
 
 /// Calls the attention function of shape `s` (named `prefix` and the
-/// shape) on all its items (rows and groups of query heads) as a
-/// tern.parallel range, writing `att`.
+/// shape, "_rope" where it rotates) on all its items (rows and groups of
+/// query heads) as a tern.parallel range, writing `att`. `rope`: {new key,
+/// new value, cos, sin}, or empty.
 void callAttention(OpBuilder &b, Operation *op, const AttentionShape &s,
                    const char *prefix, Value q, Value kc, Value vc, Value args,
-                   Value att) {
+                   Value att, ValueRange rope) {
   VectorBuilder v{b, op->getLoc()};
   Type index = b.getIndexType();
   const std::string name =
-      llvm::formatv("{0}_r{1}_h{2}_kv{3}_d{4}_c{5}{6}", prefix, s.rows,
-                    s.heads, s.kvHeads, s.headDim, s.context,
-                    panelSuffix(s))
+      llvm::formatv("{0}_r{1}_h{2}_kv{3}_d{4}_c{5}{6}{7}", prefix, s.rows,
+                    s.heads, s.kvHeads, s.headDim, s.context, panelSuffix(s),
+                    rope.empty() ? "" : "_rope")
           .str();
+  SmallVector<Value> operands = {q, kc, vc, att, args};
+  operands.append(rope.begin(), rope.end());
+  SmallVector<Type> types(ValueRange(operands).getTypes());
+  types.append(2, index);
   func::FuncOp fn = getOrBuildFunction(
-      op, name,
-      b.getFunctionType({q.getType(), kc.getType(), vc.getType(),
-                         att.getType(), args.getType(), index, index},
-                        {}),
-      [&](OpBuilder &fb, Block *body) { buildAttentionBody(fb, body, s); });
-  auto call = func::CallOp::create(
-      b, op->getLoc(), fn,
-      ValueRange{q, kc, vc, att, args, v.idx(0),
-                 v.idx(s.rows * s.heads / headsPerItem(s))});
+      op, name, b.getFunctionType(types, {}),
+      [&](OpBuilder &fb, Block *body) {
+        buildAttentionBody(fb, body, s, !rope.empty());
+      });
+  operands.push_back(v.idx(0));
+  operands.push_back(v.idx(s.rows * s.heads / headsPerItem(s)));
+  auto call = func::CallOp::create(b, op->getLoc(), fn, operands);
   call->setAttr(kParallelCallAttr, b.getI64IntegerAttr(kParallelBlocks));
 }
 
@@ -168,12 +208,17 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
           pos = op.getPosition();
     Value layer = v.idx(static_cast<int64_t>(op.getLayer()));
 
-    // The new rows into the caches.
-    Value vcView = valueCacheView(v, s, vc);
-    v.forEach(0, s.rows, [&](Value r) {
-      storeCacheRow(v, s, k, val, r, kc, vcView, Value(), layer,
-                    arith::AddIOp::create(rewriter, loc, pos, r));
-    });
+    // The new rows into the caches; with rope tables the items store them.
+    SmallVector<Value> rope;
+    if (op.getCos()) {
+      rope = {k, val, v.buffer(op.getCos()), v.buffer(op.getSin())};
+    } else {
+      Value vcView = valueCacheView(v, s, vc);
+      v.forEach(0, s.rows, [&](Value r) {
+        storeCacheRow(v, s, k, val, r, kc, vcView, Value(), layer,
+                      arith::AddIOp::create(rewriter, loc, pos, r));
+      });
+    }
 
     // The (row, head) pairs, split among the runtime's threads; with
     // staged_from, from that many positions (pos + 1) the staged ranges.
@@ -184,7 +229,8 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
     Value att = v.newBuffer(type);
     std::optional<uint64_t> stagedFrom = op.getStagedFrom();
     if (!stagedFrom) {
-      callAttention(rewriter, op, s, "tern_attention", q, kc, vc, args, att);
+      callAttention(rewriter, op, s, "tern_attention", q, kc, vc, args, att,
+                    rope);
     } else {
       Value len = arith::AddIOp::create(rewriter, loc, pos, v.idx(1));
       Value staged = arith::CmpIOp::create(
@@ -193,11 +239,12 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
       scf::IfOp::create(
           rewriter, loc, staged,
           [&](OpBuilder &b, Location l) {
-            callStagedAttention(b, op, s, q, kc, vc, args, len, att);
+            callStagedAttention(b, op, s, q, kc, vc, args, len, att, rope);
             scf::YieldOp::create(b, l);
           },
           [&](OpBuilder &b, Location l) {
-            callAttention(b, op, s, "tern_attention", q, kc, vc, args, att);
+            callAttention(b, op, s, "tern_attention", q, kc, vc, args, att,
+                          rope);
             scf::YieldOp::create(b, l);
           });
     }
@@ -252,7 +299,7 @@ struct BatchAttentionLowering : OpRewritePattern<BatchAttentionOp> {
     });
     Value att = v.newBuffer(type);
     callAttention(rewriter, op, s, "tern_batch_attention", q, kc, vc, args,
-                  att);
+                  att, /*rope=*/{});
     rewriter.replaceOp(op, v.tensorOf(att, type));
     return success();
   }

@@ -47,7 +47,8 @@ protected:
   }
   void checkAttention(int64_t rows, int64_t heads, int64_t kvHeads,
                       int64_t hd, int64_t ctx, int64_t layer, int64_t pos,
-                      int64_t stagedFrom = 0, int64_t valuePanel = 0);
+                      int64_t stagedFrom = 0, int64_t valuePanel = 0,
+                      bool rope = false);
 };
 
 /// The value cache [layers, ctx, kvHeads x hd] in the layout of value_panel
@@ -190,13 +191,29 @@ TEST_F(NetworkLowering, RopeMatchesReference) {
 }
 
 /// tern.attention of `rows` new rows at positions pos .. pos + rows - 1 of
-/// `layer` against runtime/ternary's attendHead, bit for bit.
+/// `layer` against runtime/ternary's attendHead, bit for bit. `rope`: the
+/// op rotates the query and key itself (its rope tables, theta 500000),
+/// against runtime/ternary's applyRope of each head before attendHead.
 void NetworkLowering::checkAttention(int64_t rows, int64_t heads,
                                      int64_t kvHeads, int64_t hd, int64_t ctx,
                                      int64_t layer, int64_t pos,
-                                     int64_t stagedFrom, int64_t valuePanel) {
+                                     int64_t stagedFrom, int64_t valuePanel,
+                                     bool rope) {
   const int64_t layers = 2;
   const int64_t qd = heads * hd, kv = kvHeads * hd;
+  const float theta = 500000.0f;
+  const std::string tables =
+      rope ? llvm::formatv("%c, %s = tern.rope_table %pos {{theta = 5.0e+05 : "
+                           "f32} : tensor<1x{0}xf32>, tensor<1x{0}xf32>",
+                           hd / 2)
+                 .str()
+           : std::string();
+  const std::string ropeOperands =
+      rope ? std::string(" rope %c, %s") : std::string();
+  const std::string ropeTypes =
+      rope ? llvm::formatv(", tensor<1x{0}xf32>, tensor<1x{0}xf32>", hd / 2)
+                 .str()
+           : std::string();
   const std::string src = llvm::formatv(R"mlir(
     func.func @f(%q: memref<{0}x{1}xf32>, %k: memref<{0}x{2}xf32>, %v: memref<{0}x{2}xf32>,
                  %kc: memref<{3}x{4}x{2}xf32>, %vc: memref<{3}x{4}x{2}xf32>, %pos: index,
@@ -204,17 +221,19 @@ void NetworkLowering::checkAttention(int64_t rows, int64_t heads,
       %qt = bufferization.to_tensor %q restrict : memref<{0}x{1}xf32> to tensor<{0}x{1}xf32>
       %kt = bufferization.to_tensor %k restrict : memref<{0}x{2}xf32> to tensor<{0}x{2}xf32>
       %vt = bufferization.to_tensor %v restrict : memref<{0}x{2}xf32> to tensor<{0}x{2}xf32>
-      %a = tern.attention %qt, %kt, %vt into %kc, %vc at %pos
+      {10}
+      %a = tern.attention %qt, %kt, %vt into %kc, %vc at %pos{11}
              {{layer = {5} : i64, num_heads = {6} : i64, num_kv_heads = {7} : i64{8}{9}}
              : tensor<{0}x{1}xf32>, tensor<{0}x{2}xf32>, tensor<{0}x{2}xf32>,
-               memref<{3}x{4}x{2}xf32>, memref<{3}x{4}x{2}xf32> -> tensor<{0}x{1}xf32>
+               memref<{3}x{4}x{2}xf32>, memref<{3}x{4}x{2}xf32>{12} -> tensor<{0}x{1}xf32>
       bufferization.materialize_in_destination %a in restrict writable %out : (tensor<{0}x{1}xf32>, memref<{0}x{1}xf32>) -> ()
       return
     })mlir", rows, qd, kv, layers, ctx, layer, heads, kvHeads,
       stagedFrom ? llvm::formatv(", staged_from = {0} : i64", stagedFrom).str()
                  : std::string(),
       valuePanel ? llvm::formatv(", value_panel = {0} : i64", valuePanel).str()
-                 : std::string()).str();
+                 : std::string(),
+      tables, ropeOperands, ropeTypes).str();
   Jit jit(src);
   ASSERT_EQ(jit.error, "");
   auto f = jit.get<void (*)(Mem2D<float> *, Mem2D<float> *, Mem2D<float> *,
@@ -225,18 +244,26 @@ void NetworkLowering::checkAttention(int64_t rows, int64_t heads,
                      v = random(rows * kv, 1.0f, 6);
   std::vector<float> kc = random(layers * ctx * kv, 1.0f, 7),
                      vc = random(layers * ctx * kv, 1.0f, 8);
+  // The reference's rows: rotated where the op rotates them.
+  std::vector<float> qRef = q, kNew = k;
+  if (rope) {
+    for (int64_t h = 0; h < heads; ++h)
+      ::tern::applyRope(&qRef[h * hd], hd, pos, theta);
+    for (int64_t h = 0; h < kvHeads; ++h)
+      ::tern::applyRope(&kNew[h * hd], hd, pos, theta);
+  }
   // The reference's caches: the new rows stored at pos .. pos + rows - 1.
   std::vector<float> kRef(kc.begin() + layer * ctx * kv,
                           kc.begin() + (layer + 1) * ctx * kv);
   std::vector<float> vRef(vc.begin() + layer * ctx * kv,
                           vc.begin() + (layer + 1) * ctx * kv);
-  std::copy(k.begin(), k.end(), kRef.begin() + pos * kv);
+  std::copy(kNew.begin(), kNew.end(), kRef.begin() + pos * kv);
   std::copy(v.begin(), v.end(), vRef.begin() + pos * kv);
   std::vector<float> want(rows * qd), scores(ctx);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t h = 0; h < heads; ++h) {
       const int64_t kvh = h / (heads / kvHeads);
-      ::tern::attendHead(&q[r * qd + h * hd], &kRef[kvh * hd], &vRef[kvh * hd],
+      ::tern::attendHead(&qRef[r * qd + h * hd], &kRef[kvh * hd], &vRef[kvh * hd],
                          kv, pos + r + 1, hd,
                          1.0f / std::sqrt(static_cast<float>(hd)),
                          scores.data(), &want[r * qd + h * hd]);
@@ -312,6 +339,28 @@ TEST_F(NetworkLowering, StagedDecodeAttentionMatchesReference) {
                  /*ctx=*/80, /*layer=*/1, /*pos=*/70, /*stagedFrom=*/1);
   checkAttention(/*rows=*/1, /*heads=*/4, /*kvHeads=*/1, /*hd=*/136,
                  /*ctx=*/80, /*layer=*/1, /*pos=*/0, /*stagedFrom=*/1);
+}
+
+TEST_F(NetworkLowering, AttentionThatRotatesMatchesReference) {
+  // The op's rope tables (decode): each item rotates its query heads,
+  // scores the newest position against the rotated new key and adds the
+  // new value row last; the caches get the rotated key and the value.
+  // The one-range form with query heads grouped 2 per kv head (one item
+  // each, the first storing) and 4 per kv head at position 0; the staged
+  // form over 2B4T's heads in panels of 32 and in whole rows, with the
+  // newest position alone in its block (pos 64) and inside one (pos 70).
+  checkAttention(/*rows=*/1, /*heads=*/4, /*kvHeads=*/2, /*hd=*/16,
+                 /*ctx=*/8, /*layer=*/1, /*pos=*/5, /*stagedFrom=*/0,
+                 /*valuePanel=*/0, /*rope=*/true);
+  checkAttention(/*rows=*/1, /*heads=*/4, /*kvHeads=*/1, /*hd=*/32,
+                 /*ctx=*/8, /*layer=*/0, /*pos=*/0, /*stagedFrom=*/0,
+                 /*valuePanel=*/16, /*rope=*/true);
+  checkAttention(/*rows=*/1, /*heads=*/20, /*kvHeads=*/5, /*hd=*/128,
+                 /*ctx=*/100, /*layer=*/1, /*pos=*/64, /*stagedFrom=*/8,
+                 /*valuePanel=*/32, /*rope=*/true);
+  checkAttention(/*rows=*/1, /*heads=*/4, /*kvHeads=*/2, /*hd=*/64,
+                 /*ctx=*/100, /*layer=*/0, /*pos=*/70, /*stagedFrom=*/8,
+                 /*valuePanel=*/0, /*rope=*/true);
 }
 
 TEST_F(NetworkLowering, AttentionOverValuePanelsMatchesReference) {

@@ -22,7 +22,10 @@
 // Every value is computed by the same operations in the same order as in
 // the one-range form, so the output is identical. The scores, and the
 // output over whole value rows, prefetch the rows kStagedPrefetch
-// positions ahead.
+// positions ahead. With the op's rope tables the scores rotate the query
+// heads once per call, the item of the last block scores the newest
+// position against the rotated new keys and stores them, and each output
+// item adds its lanes of the new value row last and stores them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -102,16 +105,34 @@ AttentionItem kvHeadItem(VectorBuilder &v, const AttentionShape &s,
   return it;
 }
 
-/// (q, kc, scores, args, begin, end): item t is positions
-/// [kStagedBlock t, ...); each step scores positionsPerStep() positions for
-/// the query heads of every kv head in turn.
-void buildScores(OpBuilder &b, Block *body, const AttentionShape &s) {
+/// (q, kc, scores, args, [new key, cos, sin,] begin, end): item t is
+/// positions [kStagedBlock t, ...); each step scores positionsPerStep()
+/// positions for the query heads of every kv head in turn. With the rope
+/// operands each call first rotates every query head into a buffer of its
+/// own, and the item of the last block scores the newest position against
+/// the rotated new keys and stores them into the key cache.
+void buildScores(OpBuilder &b, Block *body, const AttentionShape &s,
+                 bool rope) {
   VectorBuilder v{b, b.getUnknownLoc()};
   StageArgs a = loadArgs(v, body->getArgument(3));
   AttentionItem it = kvHeadItem(v, s, a, kStagedPrefetch);
-  it.q = body->getArgument(0);
+  Value query = body->getArgument(0);
+  it.q = query;
   it.kc = body->getArgument(1);
   it.scores = body->getArgument(2);
+  unsigned range = 4;
+  if (rope) {
+    it.newKey = body->getArgument(4);
+    it.cos = body->getArgument(5);
+    it.sin = body->getArgument(6);
+    range = 7;
+    it.q = memref::AllocaOp::create(b, v.loc,
+                                    cast<MemRefType>(query.getType()));
+    it.newKeys = memref::AllocaOp::create(
+        b, v.loc, cast<MemRefType>(it.newKey.getType()));
+    for (int64_t h = 0; h < s.heads; ++h)
+      it.rotateHead(query, it.q, v.idx(h * s.headDim));
+  }
   const int64_t per = it.positionsPerStep();
   auto step = [&](Value j, int64_t n) {
     for (int64_t kvh = 0; kvh < s.kvHeads; ++kvh) {
@@ -119,21 +140,36 @@ void buildScores(OpBuilder &b, Block *body, const AttentionShape &s) {
       it.storeScores(j, n);
     }
   };
-  v.forEach(body->getArgument(4), body->getArgument(5), 1, [&](Value t) {
+  Value cached = it.cached();
+  v.forEach(body->getArgument(range), body->getArgument(range + 1), 1,
+            [&](Value t) {
     Value lo = arith::MulIOp::create(b, v.loc, t, v.idx(kStagedBlock));
-    Value hi = arith::MinUIOp::create(
-        b, v.loc, it.add(lo, v.idx(kStagedBlock)), a.len);
+    Value end = it.add(lo, v.idx(kStagedBlock));
+    Value hi = arith::MinUIOp::create(b, v.loc, end, cached);
     Value rest = arith::RemUIOp::create(
         b, v.loc, arith::SubIOp::create(b, v.loc, hi, lo), v.idx(per));
     Value mainEnd = arith::SubIOp::create(b, v.loc, hi, rest);
     v.forEach(lo, mainEnd, per, [&](Value j) { step(j, per); });
     v.forEach(mainEnd, hi, 1, [&](Value j) { step(j, 1); });
+    if (!rope)
+      return;
+    Value last = arith::CmpIOp::create(b, v.loc, arith::CmpIPredicate::uge,
+                                       end, a.len);
+    scf::IfOp::create(b, v.loc, last, [&](OpBuilder &ib, Location l) {
+      for (int64_t kvh = 0; kvh < s.kvHeads; ++kvh) {
+        setKvHead(it, v.idx(kvh));
+        it.scoreNewest({}); // builds with `b`, here inside the branch
+        it.storeNewKey();
+      }
+      scf::YieldOp::create(ib, l);
+    });
   });
   func::ReturnOp::create(b, v.loc);
 }
 
 /// (scores, args, begin, end): item t is query head t.
-void buildSoftmax(OpBuilder &b, Block *body, const AttentionShape &s) {
+void buildSoftmax(OpBuilder &b, Block *body, const AttentionShape &s,
+                  bool /*rope*/) {
   VectorBuilder v{b, b.getUnknownLoc()};
   StageArgs a = loadArgs(v, body->getArgument(1));
   AttentionItem it(v, s, 1);
@@ -146,9 +182,12 @@ void buildSoftmax(OpBuilder &b, Block *body, const AttentionShape &s) {
   func::ReturnOp::create(b, v.loc);
 }
 
-/// (vc, scores, att, args, begin, end): item t is kv head t / passes and
-/// output pass t % passes of its query heads.
-void buildOutput(OpBuilder &b, Block *body, const AttentionShape &s) {
+/// (vc, scores, att, args, [new value,] begin, end): item t is kv head
+/// t / passes and output pass t % passes of its query heads. With the new
+/// value row, each item adds its lanes of it last and stores them into the
+/// value cache.
+void buildOutput(OpBuilder &b, Block *body, const AttentionShape &s,
+                 bool rope) {
   VectorBuilder v{b, b.getUnknownLoc()};
   StageArgs a = loadArgs(v, body->getArgument(3));
   // A panel's rows are one stream, which the hardware prefetchers follow:
@@ -157,8 +196,14 @@ void buildOutput(OpBuilder &b, Block *body, const AttentionShape &s) {
   it.vc = valueCacheView(v, s, body->getArgument(0));
   it.scores = body->getArgument(1);
   it.att = body->getArgument(2);
+  unsigned range = 4;
+  if (rope) {
+    it.newKey = it.newValue = body->getArgument(4);
+    range = 5;
+  }
   const int64_t passes = it.outputPasses();
-  v.forEach(body->getArgument(4), body->getArgument(5), 1, [&](Value t) {
+  v.forEach(body->getArgument(range), body->getArgument(range + 1), 1,
+            [&](Value t) {
     setKvHead(it, arith::DivUIOp::create(b, v.loc, t, v.idx(passes)));
     Value pass = arith::RemUIOp::create(b, v.loc, t, v.idx(passes));
     // The pass's lane groups are static: one branch per pass.
@@ -166,7 +211,9 @@ void buildOutput(OpBuilder &b, Block *body, const AttentionShape &s) {
       Value is = arith::CmpIOp::create(b, v.loc, arith::CmpIPredicate::eq,
                                        pass, v.idx(p));
       scf::IfOp::create(b, v.loc, is, [&](OpBuilder &ib, Location l) {
-        it.outputPass(p); // builds with `b`, here inside the branch
+        // Builds with `b`, here inside the branch; the item's lanes of the
+        // new value row into the cache (where fresh).
+        it.outputPass(p, /*storeNew=*/rope);
         scf::YieldOp::create(ib, l);
       });
     }
@@ -174,20 +221,22 @@ void buildOutput(OpBuilder &b, Block *body, const AttentionShape &s) {
   func::ReturnOp::create(b, v.loc);
 }
 
-/// The stage function `stage` of shape `s`, built by `build`.
+/// The stage function `stage` of shape `s` ("_rope" where it takes the
+/// rope operands), built by `build`.
 func::FuncOp stageFunction(OpBuilder &b, Operation *op, const AttentionShape &s,
-                           StringRef stage, TypeRange memrefs,
+                           StringRef stage, TypeRange memrefs, bool rope,
                            void (*build)(OpBuilder &, Block *,
-                                         const AttentionShape &)) {
+                                         const AttentionShape &, bool)) {
   SmallVector<Type> types(memrefs.begin(), memrefs.end());
   types.append(2, b.getIndexType());
   const std::string name =
-      llvm::formatv("tern_attention_{0}_h{1}_kv{2}_d{3}_c{4}{5}", stage,
-                    s.heads, s.kvHeads, s.headDim, s.context, panelSuffix(s))
+      llvm::formatv("tern_attention_{0}_h{1}_kv{2}_d{3}_c{4}{5}{6}", stage,
+                    s.heads, s.kvHeads, s.headDim, s.context, panelSuffix(s),
+                    rope ? "_rope" : "")
           .str();
   return getOrBuildFunction(
       op, name, b.getFunctionType(types, {}),
-      [&](OpBuilder &fb, Block *body) { build(fb, body, s); });
+      [&](OpBuilder &fb, Block *body) { build(fb, body, s, rope); });
 }
 
 /// fn(operands..., 0, end) as a tern.parallel range.
@@ -205,24 +254,30 @@ void callRange(OpBuilder &b, Location loc, func::FuncOp fn,
 void mlir::tern::callStagedAttention(OpBuilder &b, Operation *op,
                                      const AttentionShape &s, Value q, Value kc,
                                      Value vc, Value args, Value len,
-                                     Value att) {
+                                     Value att, ValueRange rope) {
   Location loc = op->getLoc();
   VectorBuilder v{b, loc};
+  const bool fresh = !rope.empty();
   auto scoresType = MemRefType::get({s.heads, s.context}, b.getF32Type());
   Value scores =
       memref::AllocOp::create(b, loc, scoresType, b.getI64IntegerAttr(64));
-  func::FuncOp scoresFn = stageFunction(
-      b, op, s, "scores",
-      {q.getType(), kc.getType(), scoresType, args.getType()}, buildScores);
+  SmallVector<Value> scoresArgs = {q, kc, scores, args};
+  SmallVector<Value> outputArgs = {vc, scores, att, args};
+  if (fresh) {
+    scoresArgs.append({rope[0], rope[2], rope[3]}); // new key, cos, sin
+    outputArgs.push_back(rope[1]);                  // new value
+  }
+  func::FuncOp scoresFn =
+      stageFunction(b, op, s, "scores", ValueRange(scoresArgs).getTypes(),
+                    fresh, buildScores);
   func::FuncOp softmaxFn =
       stageFunction(b, op, s, "softmax", {scoresType, args.getType()},
-                    buildSoftmax);
-  func::FuncOp outputFn = stageFunction(
-      b, op, s, "output",
-      {vc.getType(), scoresType, att.getType(), args.getType()}, buildOutput);
-  callRange(b, loc, scoresFn, {q, kc, scores, args},
-            blocksOf(v, len));
+                    /*rope=*/false, buildSoftmax);
+  func::FuncOp outputFn =
+      stageFunction(b, op, s, "output", ValueRange(outputArgs).getTypes(),
+                    fresh, buildOutput);
+  callRange(b, loc, scoresFn, scoresArgs, blocksOf(v, len));
   callRange(b, loc, softmaxFn, {scores, args}, v.idx(s.heads));
-  callRange(b, loc, outputFn, {vc, scores, att, args},
+  callRange(b, loc, outputFn, outputArgs,
             v.idx(s.kvHeads * outputPassesOf(s, s.group())));
 }

@@ -180,6 +180,20 @@ LogicalResult AttentionOp::verify() {
                          << dim(getKeyCache(), 0) << "-layer cache";
   if (getStagedFrom() && rows != 1)
     return emitOpError() << "staged_from applies to one row, not " << rows;
+  if (!getCos() != !getSin())
+    return emitOpError() << "needs both rope tables or neither";
+  if (getCos()) {
+    if (rows != 1)
+      return emitOpError() << "rotates one row, not " << rows;
+    if ((hd / 2) % kLanes)
+      return emitOpError() << "rotates heads of " << hd
+                           << ", whose halves are not a multiple of " << kLanes;
+    if (failed(checkShape(*this, getCos().getType(), {1, hd / 2},
+                          "cos to be one row of half a head")) ||
+        failed(checkShape(*this, getSin().getType(), {1, hd / 2},
+                          "sin to be one row of half a head")))
+      return failure();
+  }
   if (failed(verifyValuePanel(*this, hd)))
     return failure();
   if (rows > dim(getKeyCache(), 1))

@@ -408,7 +408,7 @@ def Tern_RopeOp : Tern_Op<"rope", [Pure,
   let hasVerifier = 1;
 }
 
-def Tern_AttentionOp : Tern_Op<"attention"> {
+def Tern_AttentionOp : Tern_Op<"attention", [AttrSizedOperandSegments]> {
   let summary = "Causal grouped-query attention over the KV cache";
   let description = [{
     For R new tokens at positions `position .. position + R - 1`: first
@@ -440,6 +440,15 @@ def Tern_AttentionOp : Tern_Op<"attention"> {
     lanes of every row, reads them in order. P is a multiple of 16 that
     divides D. The key cache keeps whole rows.
 
+    `rope %cos, %sin` (one row only; set by tern-fuse-rope-attention): the
+    query and the key are the rows before rotary position embedding, and
+    the op rotates them first, exactly as `tern.rope` with these tables
+    would. The lowering rotates each query head in the parallel item that
+    attends with it; the items score the newest position against the
+    rotated new key and add the new value row last, and one item per kv
+    head stores both rows into the caches. Same arithmetic in the same
+    order as the op fed by `tern.rope`.
+
     The caches are state: the op reads and writes them.
 
     Example:
@@ -459,6 +468,8 @@ def Tern_AttentionOp : Tern_Op<"attention"> {
                        Arg<MemRefRankOf<[F32], [3]>, "the V cache",
                            [MemRead, MemWrite]>:$value_cache,
                        Index:$position,
+                       Optional<StaticShapeTensorOf<[F32]>>:$cos,
+                       Optional<StaticShapeTensorOf<[F32]>>:$sin,
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$layer,
                        ConfinedAttr<I64Attr, [IntPositive]>:$num_heads,
                        ConfinedAttr<I64Attr, [IntPositive]>:$num_kv_heads,
@@ -467,8 +478,10 @@ def Tern_AttentionOp : Tern_Op<"attention"> {
   let results = (outs StaticShapeTensorOf<[F32]>:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value `into` $key_cache `,` $value_cache `at` $position
+    (`rope` $cos^ `,` $sin)?
     attr-dict `:` type($query) `,` type($key) `,` type($value) `,`
-    type($key_cache) `,` type($value_cache) `->` type($result)
+    type($key_cache) `,` type($value_cache)
+    (`,` type($cos)^ `,` type($sin))? `->` type($result)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

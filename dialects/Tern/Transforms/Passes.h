@@ -21,6 +21,10 @@ void populateDecomposeBitLinearPatterns(RewritePatternSet &patterns);
 /// tern.quantize_act, into tern.rms_norm_quantize.
 void populateFuseNormQuantizePatterns(RewritePatternSet &patterns);
 
+/// The pattern moving a one-row tern.attention's tern.rope of the query
+/// and key into the op (its rope tables).
+void populateFuseRopeAttentionPatterns(RewritePatternSet &patterns);
+
 #define GEN_PASS_REGISTRATION
 #include "dialects/Tern/Transforms/Passes.h.inc"
 

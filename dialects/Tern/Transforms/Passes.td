@@ -62,6 +62,41 @@ def TernFuseNormQuantize : Pass<"tern-fuse-norm-quantize"> {
   let dependentDialects = ["::mlir::tern::TernDialect"];
 }
 
+def TernFuseRopeAttention : Pass<"tern-fuse-rope-attention"> {
+  let summary = "Decode attention rotates its own query and key";
+  let description = [{
+    In decode, the rotary position embedding of the new query and key row
+    ran on the calling thread between the q/k/v matmul and the attention's
+    parallel range, and so did storing the new key and value rows into the
+    caches: the caller read the q/k/v rows that the pool's threads had just
+    written, and the attention's items then read the rotated copies. This
+    pass rewrites each one-row `tern.attention` whose query and key are
+    `tern.rope` results with the same tables, read by nothing else, into
+    the same attention with `rope` tables and the rows before rotation.
+    Its lowering rotates each query head in the item that attends with it
+    and stores the new rows from the items, with the same arithmetic in
+    the same order, so the logits do not change
+    (`tern compile --fuse-rope-attention=false` builds the unfused form).
+
+    Example:
+
+    ```mlir
+    %qr = tern.rope %q, %cos, %sin : tensor<1x256xf32>, tensor<1x32xf32>,
+            tensor<1x32xf32> -> tensor<1x256xf32>
+    %kr = tern.rope %k, %cos, %sin : tensor<1x128xf32>, tensor<1x32xf32>,
+            tensor<1x32xf32> -> tensor<1x128xf32>
+    %a = tern.attention %qr, %kr, %v into %kc, %vc at %pos {...}
+    ```
+
+    becomes
+
+    ```mlir
+    %a = tern.attention %q, %k, %v into %kc, %vc at %pos rope %cos, %sin {...}
+    ```
+  }];
+  let dependentDialects = ["::mlir::tern::TernDialect"];
+}
+
 def TernFuseProjections : Pass<"tern-fuse-projections", "::mlir::ModuleOp"> {
   let summary = "One matmul for the BitLinear layers that read the same input";
   let description = [{

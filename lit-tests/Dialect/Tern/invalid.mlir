@@ -483,6 +483,30 @@ func.func @attention_staged_rows(%q: tensor<2x128xf32>, %k: tensor<2x64xf32>, %v
 
 // -----
 
+func.func @attention_rope_rows(%q: tensor<2x128xf32>, %k: tensor<2x64xf32>, %v: tensor<2x64xf32>, %kc: memref<2x16x64xf32>, %vc: memref<2x16x64xf32>, %p: index, %c: tensor<1x16xf32>) {
+  // expected-error @+1 {{'tern.attention' op rotates one row, not 2}}
+  %a = tern.attention %q, %k, %v into %kc, %vc at %p rope %c, %c {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64} : tensor<2x128xf32>, tensor<2x64xf32>, tensor<2x64xf32>, memref<2x16x64xf32>, memref<2x16x64xf32>, tensor<1x16xf32>, tensor<1x16xf32> -> tensor<2x128xf32>
+  return
+}
+
+// -----
+
+func.func @attention_rope_tables(%q: tensor<1x128xf32>, %k: tensor<1x64xf32>, %v: tensor<1x64xf32>, %kc: memref<2x16x64xf32>, %vc: memref<2x16x64xf32>, %p: index, %c: tensor<1x16xf32>, %s: tensor<1x32xf32>) {
+  // expected-error @+1 {{'tern.attention' op expects sin to be one row of half a head [1, 16], got [1, 32]}}
+  %a = tern.attention %q, %k, %v into %kc, %vc at %p rope %c, %s {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64} : tensor<1x128xf32>, tensor<1x64xf32>, tensor<1x64xf32>, memref<2x16x64xf32>, memref<2x16x64xf32>, tensor<1x16xf32>, tensor<1x32xf32> -> tensor<1x128xf32>
+  return
+}
+
+// -----
+
+func.func @attention_rope_one_table(%q: tensor<1x128xf32>, %k: tensor<1x64xf32>, %v: tensor<1x64xf32>, %kc: memref<2x16x64xf32>, %vc: memref<2x16x64xf32>, %p: index, %c: tensor<1x16xf32>) {
+  // expected-error @+1 {{'tern.attention' op needs both rope tables or neither}}
+  %a = "tern.attention"(%q, %k, %v, %kc, %vc, %p, %c) <{layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0>}> : (tensor<1x128xf32>, tensor<1x64xf32>, tensor<1x64xf32>, memref<2x16x64xf32>, memref<2x16x64xf32>, index, tensor<1x16xf32>) -> tensor<1x128xf32>
+  return
+}
+
+// -----
+
 func.func @attention_staged_zero(%q: tensor<1x128xf32>, %k: tensor<1x64xf32>, %v: tensor<1x64xf32>, %kc: memref<2x16x64xf32>, %vc: memref<2x16x64xf32>, %p: index) {
   // expected-error @+1 {{'tern.attention' op attribute 'staged_from' failed to satisfy constraint}}
   %a = tern.attention %q, %k, %v into %kc, %vc at %p {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, staged_from = 0 : i64} : tensor<1x128xf32>, tensor<1x64xf32>, tensor<1x64xf32>, memref<2x16x64xf32>, memref<2x16x64xf32> -> tensor<1x128xf32>

@@ -78,6 +78,8 @@ func.func @all_ops(%master: tensor<32x64xbf16>, %x: tensor<3x64xf32>, %nw: tenso
 // CHECK: tern.screen_head %arg0, %arg3, %arg4 into %arg5 : tensor<1x64xf32>, tensor<128x64xf16>, tensor<128x2xf32> into memref<128xf32>
 // CHECK-LABEL: func.func @screened_q4
 // CHECK: tern.screen_head %arg0, %arg1, %arg2 into %arg3 {min_norm = 8.000000e-05 : f32} : tensor<1x64xf32>, tensor<128x64xf16>, tensor<128x2xf32> into memref<128xf32>
+// CHECK-LABEL: func.func @attention_rotating
+// CHECK: tern.attention %arg0, %arg1, %arg2 into %arg3, %arg4 at %arg5 rope %arg6, %arg7 {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, staged_from = 64 : i64} : tensor<1x128xf32>, tensor<1x64xf32>, tensor<1x64xf32>, memref<2x16x64xf32>, memref<2x16x64xf32>, tensor<1x16xf32>, tensor<1x16xf32> -> tensor<1x128xf32>
 func.func @network(%blob: memref<?xi8>, %tokens: tensor<2xi64>, %pos: index,
                    %kc: memref<2x16x32xf32>, %vc: memref<2x16x32xf32>,
                    %logits: memref<2x128xf32>, %first: index) {
@@ -118,4 +120,9 @@ func.func @screened(%h: tensor<1x64xf32>, %codes: tensor<128x64xi8>, %scales: te
 func.func @screened_q4(%h: tensor<1x64xf32>, %emb: tensor<128x64xf16>, %bounds: tensor<128x2xf32>, %logits: memref<128xf32>) {
   tern.screen_head %h, %emb, %bounds into %logits {min_norm = 8.0e-05 : f32} : tensor<1x64xf32>, tensor<128x64xf16>, tensor<128x2xf32> into memref<128xf32>
   return
+}
+
+func.func @attention_rotating(%q: tensor<1x128xf32>, %k: tensor<1x64xf32>, %v: tensor<1x64xf32>, %kc: memref<2x16x64xf32>, %vc: memref<2x16x64xf32>, %p: index, %cos: tensor<1x16xf32>, %sin: tensor<1x16xf32>) -> tensor<1x128xf32> {
+  %a = tern.attention %q, %k, %v into %kc, %vc at %p rope %cos, %sin {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, staged_from = 64 : i64} : tensor<1x128xf32>, tensor<1x64xf32>, tensor<1x64xf32>, memref<2x16x64xf32>, memref<2x16x64xf32>, tensor<1x16xf32>, tensor<1x16xf32> -> tensor<1x128xf32>
+  return %a : tensor<1x128xf32>
 }
