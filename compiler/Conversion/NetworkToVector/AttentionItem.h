@@ -84,14 +84,15 @@ struct AttentionItem {
 
   /// The op's rope tables (decode): the new key and value rows before they
   /// are in the caches ([1, kv heads x D] each; the key not yet rotated)
-  /// and the tables ([1, D / 2]). Then the newest position, len - 1, is
-  /// scored against `newKeys` (rotateKey's copy) and its value read from
-  /// `newValue`; the cache rows read are [0, len - 1). Null otherwise.
+  /// and the tables ([1, D / 2]), as far as the item's stage reads them.
+  /// Then the newest position, len - 1, is scored against `newKeys`
+  /// (rotateKey's copy) and its value read from `newValue`; the cache rows
+  /// read are [0, len - 1). Null otherwise.
   Value newKey, newValue, cos, sin;
   /// Rotated copies, each the item's own: query heads at their columns of
   /// [1, heads x D], new keys at theirs of [1, kv heads x D].
   Value newKeys;
-  bool fresh() const { return static_cast<bool>(newKey); }
+  bool fresh() const { return newKey || newValue; }
   /// Rotates the head of D values at column `base` of row 0 of `from`
   /// into the same columns of `to`, as tern.rope does.
   void rotateHead(Value from, Value to, Value base);

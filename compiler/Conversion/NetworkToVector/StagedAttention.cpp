@@ -198,7 +198,7 @@ void buildOutput(OpBuilder &b, Block *body, const AttentionShape &s,
   it.att = body->getArgument(2);
   unsigned range = 4;
   if (rope) {
-    it.newKey = it.newValue = body->getArgument(4);
+    it.newValue = body->getArgument(4);
     range = 5;
   }
   const int64_t passes = it.outputPasses();
