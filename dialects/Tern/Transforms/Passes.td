@@ -65,12 +65,12 @@ def TernFuseNormQuantize : Pass<"tern-fuse-norm-quantize"> {
 def TernFuseRopeAttention : Pass<"tern-fuse-rope-attention"> {
   let summary = "Decode attention rotates its own query and key";
   let description = [{
-    In decode, the rotary position embedding of the new query and key row
-    ran on the calling thread between the q/k/v matmul and the attention's
-    parallel range, and so did storing the new key and value rows into the
-    caches: the caller read the q/k/v rows that the pool's threads had just
-    written, and the attention's items then read the rotated copies. This
-    pass rewrites each one-row `tern.attention` whose query and key are
+    Without this pass, decode's rotary position embedding of the new query
+    and key rows and the stores of the new key and value rows into the
+    caches run on the calling thread between the q/k/v matmul and the
+    attention's parallel range: the caller reads the q/k/v rows that the
+    pool's threads have just written, and the attention's items then read
+    the rotated copies. This pass rewrites each one-row `tern.attention` whose query and key are
     `tern.rope` results with the same tables, read by nothing else, into
     the same attention with `rope` tables and the rows before rotation.
     Its lowering rotates each query head in the item that attends with it
