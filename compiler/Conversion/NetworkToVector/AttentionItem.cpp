@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Conversion/NetworkToVector/AttentionItem.h"
+#include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -192,22 +193,9 @@ AttentionItem::scoreRows(Value j0, int64_t n, ValueRange mx,
 }
 
 void AttentionItem::rotateHead(Value from, Value to, Value base) {
-  OpBuilder &b = v.b;
-  const int64_t half = s.headDim / 2;
   Value row = v.idx(0);
-  auto mul = [&](Value x, Value y) -> Value {
-    return arith::MulFOp::create(b, v.loc, x, y);
-  };
-  // tern.rope's operations in its order (RopeLowering.cpp): the same bits.
-  v.forEachVec(half, [&](Value i) {
-    Value i0 = add(base, i), i1 = add(i0, v.idx(half));
-    Value x0 = v.vload(from, {row, i0}), x1 = v.vload(from, {row, i1});
-    Value c = v.vload(cos, {row, i}), sn = v.vload(sin, {row, i});
-    v.vstore(arith::SubFOp::create(b, v.loc, mul(x0, c), mul(x1, sn)), to,
-             {row, i0});
-    v.vstore(arith::AddFOp::create(b, v.loc, mul(x1, c), mul(x0, sn)), to,
-             {row, i1});
-  });
+  mlir::tern::rotateHead(v, from, to, row, cos, sin, row, base,
+                         s.headDim / 2);
 }
 
 void AttentionItem::rotateKey() { rotateHead(newKey, newKeys, kvBase); }

@@ -94,7 +94,8 @@ struct AttentionItem {
   Value newKeys;
   bool fresh() const { return newKey || newValue; }
   /// Rotates the head of D values at column `base` of row 0 of `from`
-  /// into the same columns of `to`, as tern.rope does.
+  /// into the same columns of `to`: tern.rope's arithmetic
+  /// (mlir::tern::rotateHead, RopeLowering.cpp).
   void rotateHead(Value from, Value to, Value base);
   /// The item's kv head's new key, rotated into `newKeys`.
   void rotateKey();

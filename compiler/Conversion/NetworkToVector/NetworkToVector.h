@@ -41,6 +41,15 @@ void addScreenHeadLowering(RewritePatternSet &patterns);
 /// All of them.
 void populateTernNetworkToVectorPatterns(RewritePatternSet &patterns);
 
+class VectorBuilder;
+/// tern.rope's arithmetic on one head (RopeLowering.cpp): the head of
+/// 2 `half` values at column `base` of row `row` of `from`, rotated by row
+/// `tableRow` of the tables, into the same columns of `to`. The rope
+/// pattern and decode attention's items (AttentionItem.cpp) both call it.
+void rotateHead(VectorBuilder &v, Value from, Value to, Value row,
+                Value cos, Value sin, Value tableRow, Value base,
+                int64_t half);
+
 /// The module-level function `name` (private), created with `type` and
 /// its body built by `build(entryBlock)` the first time it is asked for.
 func::FuncOp getOrBuildFunction(Operation *near, StringRef name,

@@ -81,22 +81,10 @@ struct RopeLowering : OpRewritePattern<RopeOp> {
     Value x = v.buffer(op.getInput()), cosBuf = v.buffer(op.getCos()),
           sinBuf = v.buffer(op.getSin());
     Value out = v.newBuffer(type);
-    auto mul = [&](Value a, Value b) -> Value {
-      return arith::MulFOp::create(rewriter, loc, a, b);
-    };
     v.forEach(0, rows, [&](Value r) {
       v.forEach(0, heads, [&](Value h) {
-        Value base = arith::MulIOp::create(rewriter, loc, h, v.idx(hd));
-        v.forEachVec(half, [&](Value i) {
-          Value i0 = arith::AddIOp::create(rewriter, loc, base, i);
-          Value i1 = arith::AddIOp::create(rewriter, loc, i0, v.idx(half));
-          Value a = v.vload(x, {r, i0}), b = v.vload(x, {r, i1});
-          Value c = v.vload(cosBuf, {r, i}), s = v.vload(sinBuf, {r, i});
-          v.vstore(arith::SubFOp::create(rewriter, loc, mul(a, c), mul(b, s)),
-                   out, {r, i0});
-          v.vstore(arith::AddFOp::create(rewriter, loc, mul(b, c), mul(a, s)),
-                   out, {r, i1});
-        });
+        rotateHead(v, x, out, r, cosBuf, sinBuf, r,
+                   arith::MulIOp::create(rewriter, loc, h, v.idx(hd)), half);
       });
     });
     rewriter.replaceOp(op, v.tensorOf(out, type));
@@ -104,6 +92,25 @@ struct RopeLowering : OpRewritePattern<RopeOp> {
   }
 };
 } // namespace
+
+void mlir::tern::rotateHead(VectorBuilder &v, Value from, Value to, Value row,
+                            Value cos, Value sin, Value tableRow, Value base,
+                            int64_t half) {
+  OpBuilder &b = v.b;
+  auto mul = [&](Value x, Value y) -> Value {
+    return arith::MulFOp::create(b, v.loc, x, y);
+  };
+  v.forEachVec(half, [&](Value i) {
+    Value i0 = arith::AddIOp::create(b, v.loc, base, i);
+    Value i1 = arith::AddIOp::create(b, v.loc, i0, v.idx(half));
+    Value x0 = v.vload(from, {row, i0}), x1 = v.vload(from, {row, i1});
+    Value c = v.vload(cos, {tableRow, i}), s = v.vload(sin, {tableRow, i});
+    v.vstore(arith::SubFOp::create(b, v.loc, mul(x0, c), mul(x1, s)), to,
+             {row, i0});
+    v.vstore(arith::AddFOp::create(b, v.loc, mul(x1, c), mul(x0, s)), to,
+             {row, i1});
+  });
+}
 
 void mlir::tern::addRopeLowerings(RewritePatternSet &patterns) {
   patterns.add<RopeTableLowering<RopeTableOp>,
