@@ -200,21 +200,22 @@ void AttentionItem::rotateHead(Value from, Value to, Value base) {
 
 void AttentionItem::rotateKey() { rotateHead(newKey, newKeys, kvBase); }
 
-Value AttentionItem::cached() {
-  return fresh() ? arith::SubIOp::create(v.b, v.loc, len, v.idx(1)).getResult()
-                 : len;
+Value AttentionItem::newest() {
+  return arith::SubIOp::create(v.b, v.loc, len, v.idx(1));
 }
+
+Value AttentionItem::cached() { return fresh() ? newest() : len; }
 
 SmallVector<Value> AttentionItem::scoreNewest(ValueRange mx) {
   rotateKey();
-  Value last = arith::SubIOp::create(v.b, v.loc, len, v.idx(1));
+  Value last = newest();
   return scoreRows(last, 1, mx, [&](int64_t, Value k) {
     return v.vload(newKeys, {v.idx(0), add(kvBase, k)});
   });
 }
 
 void AttentionItem::storeNewKey() {
-  Value last = arith::SubIOp::create(v.b, v.loc, len, v.idx(1));
+  Value last = newest();
   v.forEachVec(s.headDim, [&](Value d) {
     Value col = add(kvBase, d);
     v.vstore(v.vload(newKeys, {v.idx(0), col}), kc, at(last, col));
@@ -222,7 +223,7 @@ void AttentionItem::storeNewKey() {
 }
 
 void AttentionItem::storeNewValue(int64_t first, int64_t lanes) {
-  Value last = arith::SubIOp::create(v.b, v.loc, len, v.idx(1));
+  Value last = newest();
   for (int64_t d = first; d < first + lanes; d += kLanes)
     v.vstore(v.vload(newValue, {v.idx(0), add(kvBase, v.idx(d))}), vc,
              valueAt(last, d));
@@ -353,8 +354,7 @@ void AttentionItem::outputPass(int64_t p, bool storeNew) {
     for (int64_t c = 0; c < n; ++c)
       vals.push_back(v.vload(
           newValue, {v.idx(0), add(kvBase, v.idx(first + c * width))}, width));
-    sums = accumulate(arith::SubIOp::create(b, v.loc, len, v.idx(1)), sums,
-                      vals);
+    sums = accumulate(newest(), sums, vals);
     if (storeNew)
       storeNewValue(first, n * width);
   }

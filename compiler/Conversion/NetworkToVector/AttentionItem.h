@@ -99,7 +99,9 @@ struct AttentionItem {
   void rotateHead(Value from, Value to, Value base);
   /// The item's kv head's new key, rotated into `newKeys`.
   void rotateKey();
-  /// The positions read from the caches: len - 1 where fresh, else len.
+  /// The newest position, len - 1.
+  Value newest();
+  /// The positions read from the caches: newest() where fresh, else len.
   Value cached();
   /// fresh: the newest position's scores (rotateKey first) for every head
   /// (stored), the maxima `mx` (none where empty) updated.

@@ -40,7 +40,7 @@ struct FuseRopeAttention : OpRewritePattern<AttentionOp> {
     if (q.getCos() != k.getCos() || q.getSin() != k.getSin())
       return rewriter.notifyMatchFailure(op, "query and key rotate by "
                                              "different tables");
-    if (!q->hasOneUse() || !k->hasOneUse() || q == k)
+    if (!q->hasOneUse() || !k->hasOneUse())
       return rewriter.notifyMatchFailure(op, "the rotated rows are read "
                                              "elsewhere too");
     const int64_t half = q.getCos().getType().getDimSize(1);
