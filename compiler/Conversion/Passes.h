@@ -5,6 +5,7 @@
 #include "compiler/Conversion/ColumnEpilogues/ColumnEpilogues.h"
 #include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
 #include "compiler/Conversion/ParallelToRuntime/ParallelToRuntime.h"
+#include "compiler/Conversion/RowPrologues/RowPrologues.h"
 #include "compiler/Conversion/RowRegions/RowRegions.h"
 #include "compiler/Conversion/TernToLinalg/TernToLinalg.h"
 #include "compiler/Conversion/TernToKernels/TernToKernels.h"

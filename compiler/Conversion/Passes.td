@@ -313,6 +313,56 @@ def TernOutlineColumnEpilogues : Pass<"tern-outline-column-epilogues", "::mlir::
   ];
 }
 
+def TernOutlineRowPrologues : Pass<"tern-outline-row-prologues", "::mlir::ModuleOp"> {
+  let summary = "Computes decode's normalized, quantized row on each thread of the matmul that reads it";
+  let description = [{
+    A one-row `tern.rms_norm_quantize` lowers to a call of a function
+    marked `tern.row_prologue = 2` (its last two operands are its outputs,
+    the int8 row and its scale). Without this pass that call runs on the
+    calling thread between two parallel regions: the other threads wait
+    while it reads the whole residual row (whose columns they computed)
+    and then read the row it wrote. Where the call's outputs are fresh
+    buffers that only one `tern.parallel` call reads, after it in the same
+    block with nothing in between that writes the prologue's inputs or
+    calls a function, this pass moves it into that call's range function:
+
+      - `@<f>_prologue(operands of @f without the outputs, prologue
+        inputs, %begin, %end)` asks the runtime for the calling thread's
+        own buffer (`tern_region_scratch`, tern_abi.h), places the outputs
+        in it (each at a multiple of 64 bytes), computes them by calling
+        the prologue only on the thread's first block of the region, and
+        calls `@f` on [begin, end) with them; one such function per
+        (`@f`, prologue, operand positions), built once for every layer;
+      - the call site passes the prologue's inputs instead of its outputs,
+        with the call's `tern.parallel` and `tern.block`; the prologue's
+        call and its output buffers are gone.
+
+    Every thread computes the same values by the same code, so results
+    are unchanged bit for bit. What moves between the threads is the
+    residual row, which both now read, and no longer the quantized row
+    the caller wrote. Run it after the deallocation pipeline, right before
+    `convert-parallel-to-runtime`: the tasks it makes call the runtime.
+
+    Example:
+
+    ```mlir
+    call @tern_rms_norm_quantize_n256_eps3727c5ac(%h, %g, %q, %s)
+    call @layer_cols(%q, %w, %sums, %s, %y, %scalars, %c0, %c48) {tern.block = 128 : i64, tern.parallel = 8 : i64}
+    ```
+    becomes
+    ```mlir
+    call @layer_cols_prologue(%w, %sums, %y, %scalars, %h, %g, %c0, %c48) {tern.block = 128 : i64, tern.parallel = 8 : i64}
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 def ConvertParallelToRuntime : Pass<"convert-parallel-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Runs tern.parallel range calls on the runtime's thread pool";
   let description = [{

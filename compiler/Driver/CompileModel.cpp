@@ -335,7 +335,7 @@ llvm::Error Compilation::select() {
 
 llvm::Error Compilation::lower() {
   PassManager pm(context_.get());
-  buildLoweringPipeline(pm, /*runtimeThreads=*/true);
+  buildLoweringPipeline(pm, /*runtimeThreads=*/true, o_.rowPrologues);
   if (failed(runPasses(pm)))
     return fail(o_.model + ": lowering failed (see the diagnostics above)");
   timer_.done("lower");

@@ -90,6 +90,9 @@ struct CompileOptions {
   /// Decode attention rotates its query and key and stores the new cache
   /// rows in its parallel items (tern-fuse-rope-attention).
   bool fuseRopeAttention = true;
+  /// Decode's normalized, quantized rows computed on each thread of the
+  /// matmul that reads them (tern-outline-row-prologues).
+  bool rowPrologues = true;
 };
 
 /// Runs the pipeline; errors name the stage and what went wrong.

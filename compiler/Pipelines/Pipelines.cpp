@@ -118,8 +118,8 @@ void mlir::tern::buildSelectionPipeline(OpPassManager &pm,
   pm.addPass(createTernPlanWeights());
 }
 
-void mlir::tern::buildLoweringPipeline(OpPassManager &pm,
-                                       bool runtimeThreads) {
+void mlir::tern::buildLoweringPipeline(OpPassManager &pm, bool runtimeThreads,
+                                       bool rowPrologues) {
   pm.addPass(createTernDecomposeBitLinear());
   pm.addPass(createTernFuseNormQuantize());
   pm.addPass(createTernOutlineRowRegions());
@@ -141,8 +141,11 @@ void mlir::tern::buildLoweringPipeline(OpPassManager &pm,
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   pm.addPass(createGenerateTernKernels());
-  if (runtimeThreads)
+  if (runtimeThreads) {
+    if (rowPrologues)
+      pm.addPass(createTernOutlineRowPrologues());
     pm.addPass(createConvertParallelToRuntime());
+  }
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // Subviews (the parts of a fused matmul's result) as explicit strides and

@@ -54,8 +54,11 @@ void buildSelectionPipeline(OpPassManager &pm, const SelectionOptions &o);
 /// generated kernels, everything else through the reference lowering.
 /// `runtimeThreads`: tern.parallel calls on the runtime's thread pool
 /// (convert-parallel-to-runtime); without it they run serially, which is
-/// what mlir-runner tests need.
-void buildLoweringPipeline(OpPassManager &pm, bool runtimeThreads);
+/// what mlir-runner tests need. `rowPrologues` (with runtimeThreads):
+/// decode's normalized, quantized rows computed on each thread of the
+/// matmul that reads them (tern-outline-row-prologues).
+void buildLoweringPipeline(OpPassManager &pm, bool runtimeThreads,
+                           bool rowPrologues = true);
 
 /// The reference lowering: the lowering pipeline on IR without kernel
 /// choices (tern -> linalg on tensors -> bufferized loops -> LLVM

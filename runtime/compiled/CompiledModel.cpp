@@ -14,6 +14,7 @@
 #include "runtime/model/Model.h"
 #include "runtime/support/CpuState.h"
 #include "runtime/support/Heap.h"
+#include "runtime/support/RegionScratch.h"
 #include "runtime/support/ThreadPool.h"
 
 #include <algorithm>
@@ -62,6 +63,7 @@ extern "C" void tern_parallel_for(tern_task_fn fn, void *args, int64_t n,
   gRegions.fetch_add(1, std::memory_order_relaxed);
   const RegionTimer timer;
   if (!gPool || gPool->size() == 1 || n == 1) {
+    tern::enterRegion();
     fn(args, 0, n);
     return;
   }
@@ -78,6 +80,13 @@ extern "C" void tern_parallel_for(tern_task_fn fn, void *args, int64_t n,
   const uint64_t idle = gPool->idleNanos();
   gPool->parallelForBalanced(n, blocks, fn, args, max_block);
   gIdleNanos.fetch_add(gPool->idleNanos() - idle, std::memory_order_relaxed);
+}
+
+extern "C" void *tern_region_scratch(int64_t bytes, int64_t *first) {
+  bool fresh = false;
+  void *p = tern::regionScratch(bytes, fresh);
+  *first = fresh;
+  return p;
 }
 
 namespace tern {

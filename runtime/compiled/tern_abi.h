@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature or the payload format changes. */
-#define TERN_ABI_VERSION 7
+#define TERN_ABI_VERSION 8
 
 /* Symbol names (the MLIR function names; the C interface adds
  * "_mlir_ciface_"). */
@@ -41,6 +41,7 @@ extern "C" {
 #define TERN_ABI_MAX_SLOTS 4096
 /* Provided by the runtime, called by generated code. */
 #define TERN_ABI_PARALLEL_FOR_FN "tern_parallel_for"
+#define TERN_ABI_REGION_SCRATCH_FN "tern_region_scratch"
 
 /* Payload metadata keys (GGUF) written by the compiler. */
 #define TERN_ABI_KEY_VERSION "tern.abi_version"
@@ -177,6 +178,14 @@ typedef void (*tern_task_fn)(void *args, int64_t begin, int64_t end);
  * 0: no bound. */
 void tern_parallel_for(tern_task_fn fn, void *args, int64_t n, int64_t blocks,
                        int64_t max_block);
+
+/* The calling thread's own buffer of at least `bytes` bytes (64-byte
+ * aligned), for a task of the parallel region it runs: *first is set to 1
+ * on the thread's first request in the region (the task then computes the
+ * buffer's contents, a value every thread needs, such as decode's
+ * normalized and quantized row: tern-outline-row-prologues) and to 0
+ * after. Returns null only where the memory cannot be had. */
+void *tern_region_scratch(int64_t bytes, int64_t *first);
 
 extern const int64_t tern_compiled_shape[TERN_SHAPE_FIELDS];
 

@@ -2,6 +2,8 @@
 
 #include "runtime/support/ThreadPool.h"
 
+#include "runtime/support/RegionScratch.h"
+
 #include <algorithm>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -110,6 +112,7 @@ void ThreadPool::parallelForBalanced(int64_t n, int64_t blocks, Task task,
   if (n <= 0)
     return;
   if (workers_.empty() || n == 1) {
+    enterRegion();
     task(context, 0, n);
     return;
   }
@@ -197,6 +200,7 @@ void ThreadPool::addIdleTime() {
 }
 
 void ThreadPool::runShare(int index) {
+  enterRegion();
   if (call_.grain > 0) {
     runBalancedShare(index);
     return;

@@ -170,6 +170,12 @@ static cl::opt<bool> compileFuseRope(
              "rows in the attention's parallel items rather than on the "
              "calling thread before them (same logits; default true)"),
     cl::init(true), cl::sub(compileCmd), cl::cat(ternCategory));
+static cl::opt<bool> compileRowPrologues(
+    "row-prologues",
+    cl::desc("Compute decode's RMSNorm and quantization on each thread of "
+             "the matmul that reads them rather than on the calling thread "
+             "between the two parallel regions (same logits; default true)"),
+    cl::init(true), cl::sub(compileCmd), cl::cat(ternCategory));
 static cl::opt<std::string> compileRuntimeDir(
     "runtime-lib-dir", cl::desc("Where the runtime libraries are"),
     cl::init(TERN_RUNTIME_LIB_DIR), cl::sub(compileCmd),
@@ -291,6 +297,7 @@ static int runCompile() {
   o.attentionValuePanel = compileAttentionValuePanel;
   o.fuseProjections = compileFuse;
   o.fuseRopeAttention = compileFuseRope;
+  o.rowPrologues = compileRowPrologues;
   o.runtimeLibDir = compileRuntimeDir;
   o.crossRuntimeLibDir = compileCrossRuntimeDir;
   if (llvm::Error e = mlir::tern::compileModel(o))

@@ -7,13 +7,21 @@
 // tern.rms_norm_quantize then takes absmax = max(1e-5, max |y|) in 64
 // lanes (a maximum: any order gives tern.quantize_act's value), s = 127 /
 // absmax, and q = clamp(round_half_even(y * s), -128, 127), computing y
-// again in that pass instead of storing it: it writes only q and s.
+// again in that pass instead of storing it: it writes only q and s. One
+// row (decode) is a call of a function of its own, marked
+// `tern.row_prologue`, which tern-outline-row-prologues can move onto the
+// threads of the matmul that reads it.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Conversion/NetworkToVector/NetworkToVector.h"
 #include "compiler/Conversion/NetworkToVector/VectorBuilder.h"
+#include "compiler/Conversion/ParallelToRuntime/ParallelToRuntime.h"
 #include "runtime/ternary/Ternary.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::tern;
@@ -159,6 +167,43 @@ struct QuantizeRow {
   }
 };
 
+/// Rows [0, rows) of x normalized by w and quantized into q (int8) and s
+/// (one scale per row).
+void normQuantizeRows(VectorBuilder &v, Value x, Value w, Value q, Value s,
+                      int64_t rows, int64_t n, float eps) {
+  v.forEach(0, rows, [&](Value r) {
+    NormRow row(v, x, w, r, n, eps);
+    QuantizeRow quantize{v, row, n};
+    Value scale =
+        arith::DivFOp::create(v.b, v.loc, v.f32(127.0f), quantize.absmax());
+    memref::StoreOp::create(v.b, v.loc, scale, s, ValueRange{r});
+    quantize.store(q, r, scale);
+  });
+}
+
+/// One row (decode) in a function of its own, `f(x, w, q, s)`, marked as
+/// a row prologue: where the row feeds a parallel call, each of its
+/// threads can then compute it (tern-outline-row-prologues).
+void callNormQuantizeRow(VectorBuilder &v, Value x, Value w, Value q, Value s,
+                         int64_t n, float eps, Operation *near) {
+  uint32_t epsBits;
+  std::memcpy(&epsBits, &eps, sizeof(epsBits));
+  const std::string name =
+      llvm::formatv("tern_rms_norm_quantize_n{0}_eps{1:x-}", n, epsBits).str();
+  SmallVector<Value> operands{x, w, q, s};
+  func::FuncOp fn = getOrBuildFunction(
+      near, name,
+      v.b.getFunctionType(ValueRange(operands).getTypes(), {}),
+      [&](OpBuilder &fb, Block *body) {
+        VectorBuilder f{fb, v.loc};
+        normQuantizeRows(f, body->getArgument(0), body->getArgument(1),
+                         body->getArgument(2), body->getArgument(3), 1, n, eps);
+        func::ReturnOp::create(fb, v.loc);
+      });
+  fn->setAttr(kRowPrologueAttr, v.b.getI64IntegerAttr(2));
+  func::CallOp::create(v.b, v.loc, fn, operands);
+}
+
 struct RmsNormQuantizeLowering : OpRewritePattern<RmsNormQuantizeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(RmsNormQuantizeOp op,
@@ -172,14 +217,10 @@ struct RmsNormQuantizeLowering : OpRewritePattern<RmsNormQuantizeOp> {
     // activations by the cache line.
     Value q = v.newBuffer(qType, 64), s = v.newBuffer(sType);
     const float eps = op.getEpsilon().convertToFloat();
-    v.forEach(0, rows, [&](Value r) {
-      NormRow row(v, x, w, r, n, eps);
-      QuantizeRow quantize{v, row, n};
-      Value scale = arith::DivFOp::create(rewriter, op.getLoc(), v.f32(127.0f),
-                                          quantize.absmax());
-      memref::StoreOp::create(rewriter, op.getLoc(), scale, s, ValueRange{r});
-      quantize.store(q, r, scale);
-    });
+    if (rows == 1)
+      callNormQuantizeRow(v, x, w, q, s, n, eps, op);
+    else
+      normQuantizeRows(v, x, w, q, s, rows, n, eps);
     rewriter.replaceOp(op, {v.tensorOf(q, qType), v.tensorOf(s, sType)});
     return success();
   }

@@ -19,6 +19,36 @@ namespace mlir::tern {
 using namespace mlir;
 using namespace mlir::tern;
 
+Value mlir::tern::memrefAtPointer(OpBuilder &b, Location loc, Value p,
+                                  MemRefType type) {
+  MLIRContext *ctx = b.getContext();
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto i64 = b.getI64Type();
+  // The descriptor {allocated, aligned, offset, sizes, strides}.
+  const int64_t rank = type.getRank();
+  auto arr = LLVM::LLVMArrayType::get(i64, rank);
+  auto descType = LLVM::LLVMStructType::getLiteral(
+      ctx, rank ? ArrayRef<Type>{ptr, ptr, i64, arr, arr}
+                : ArrayRef<Type>{ptr, ptr, i64});
+  Value d = LLVM::PoisonOp::create(b, loc, descType);
+  auto c64 = [&](int64_t v) -> Value {
+    return LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(v));
+  };
+  d = LLVM::InsertValueOp::create(b, loc, d, p, ArrayRef<int64_t>{0});
+  d = LLVM::InsertValueOp::create(b, loc, d, p, ArrayRef<int64_t>{1});
+  d = LLVM::InsertValueOp::create(b, loc, d, c64(0), ArrayRef<int64_t>{2});
+  int64_t stride = 1;
+  for (int64_t dim = rank - 1; dim >= 0; --dim) {
+    d = LLVM::InsertValueOp::create(b, loc, d, c64(type.getDimSize(dim)),
+                                    ArrayRef<int64_t>{3, dim});
+    d = LLVM::InsertValueOp::create(b, loc, d, c64(stride),
+                                    ArrayRef<int64_t>{4, dim});
+    stride *= type.getDimSize(dim);
+  }
+  return UnrealizedConversionCastOp::create(b, loc, TypeRange{type}, d)
+      .getResult(0);
+}
+
 namespace {
 
 /// `task(args, begin, end)`: loads the memrefs' aligned pointers from
@@ -44,34 +74,12 @@ func::FuncOp getOrCreateTask(ModuleOp module, func::FuncOp callee) {
   const unsigned numMemrefs = callee.getNumArguments() - 2;
   for (unsigned i = 0; i < numMemrefs; ++i) {
     auto type = cast<MemRefType>(callee.getArgumentTypes()[i]);
-    Value slot = LLVM::GEPOp::create(b, loc, ptr, i64, entry->getArgument(0),
-                                     ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
+    Value slot =
+        LLVM::GEPOp::create(b, loc, ptr, i64, entry->getArgument(0),
+                            ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
     Value addr = LLVM::LoadOp::create(b, loc, i64, slot);
     Value p = LLVM::IntToPtrOp::create(b, loc, ptr, addr);
-    // The descriptor {allocated, aligned, offset, sizes, strides}.
-    const int64_t rank = type.getRank();
-    auto arr = LLVM::LLVMArrayType::get(i64, rank);
-    auto descType = LLVM::LLVMStructType::getLiteral(
-        ctx, rank ? ArrayRef<Type>{ptr, ptr, i64, arr, arr}
-                  : ArrayRef<Type>{ptr, ptr, i64});
-    Value d = LLVM::PoisonOp::create(b, loc, descType);
-    auto c64 = [&](int64_t v) -> Value {
-      return LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(v));
-    };
-    d = LLVM::InsertValueOp::create(b, loc, d, p, ArrayRef<int64_t>{0});
-    d = LLVM::InsertValueOp::create(b, loc, d, p, ArrayRef<int64_t>{1});
-    d = LLVM::InsertValueOp::create(b, loc, d, c64(0), ArrayRef<int64_t>{2});
-    int64_t stride = 1;
-    for (int64_t dim = rank - 1; dim >= 0; --dim) {
-      d = LLVM::InsertValueOp::create(b, loc, d, c64(type.getDimSize(dim)),
-                                      ArrayRef<int64_t>{3, dim});
-      d = LLVM::InsertValueOp::create(b, loc, d, c64(stride),
-                                      ArrayRef<int64_t>{4, dim});
-      stride *= type.getDimSize(dim);
-    }
-    operands.push_back(
-        UnrealizedConversionCastOp::create(b, loc, TypeRange{type}, d)
-            .getResult(0));
+    operands.push_back(memrefAtPointer(b, loc, p, type));
   }
   operands.push_back(entry->getArgument(1));
   operands.push_back(entry->getArgument(2));
@@ -91,9 +99,9 @@ func::FuncOp getOrDeclareParallelFor(ModuleOp module) {
   b.setInsertionPointToEnd(module.getBody());
   auto f = func::FuncOp::create(
       b, module.getLoc(), TERN_ABI_PARALLEL_FOR_FN,
-      b.getFunctionType({taskType, ptr, b.getIndexType(), b.getIndexType(),
-                         b.getIndexType()},
-                        {}));
+      b.getFunctionType(
+          {taskType, ptr, b.getIndexType(), b.getIndexType(), b.getIndexType()},
+          {}));
   f.setPrivate();
   return f;
 }
@@ -138,13 +146,13 @@ struct ConvertParallelToRuntimePass
       }
       auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
       const unsigned n = call.getNumOperands();
-      if (!callee || n < 2 ||
-          !call.getOperand(n - 1).getType().isIndex() ||
+      if (!callee || n < 2 || !call.getOperand(n - 1).getType().isIndex() ||
           !call.getOperand(n - 2).getType().isIndex()) {
         call.emitError("a tern.parallel call needs (memrefs..., begin, end)");
         return signalPassFailure();
       }
-      auto begin = call.getOperand(n - 2).getDefiningOp<arith::ConstantIndexOp>();
+      auto begin =
+          call.getOperand(n - 2).getDefiningOp<arith::ConstantIndexOp>();
       if (!begin || begin.value() != 0) {
         call.emitError("a tern.parallel call must start at 0");
         return signalPassFailure();

@@ -17,6 +17,12 @@ constexpr const char *kParallelCallAttr = "tern.parallel";
 /// On a tern.parallel call: the most items of one block (tern_abi.h's
 /// tern_parallel_for `max_block`); absent: no bound.
 constexpr const char *kBlockCallAttr = "tern.block";
+/// On a generated function f(inputs..., outputs...) that reads only its
+/// inputs and writes only its outputs, the last N operands (the
+/// attribute's integer value): a call of it that only a tern.parallel call
+/// reads may run on each of that call's threads instead, into buffers of
+/// each thread's own (tern-outline-row-prologues).
+constexpr const char *kRowPrologueAttr = "tern.row_prologue";
 
 /// The memref operands a tern.parallel call may take, which its task
 /// rebuilds from a bare pointer: static shape, identity layout.
@@ -24,6 +30,10 @@ inline bool isRebuildable(Type t) {
   auto m = dyn_cast<MemRefType>(t);
   return m && m.hasStaticShape() && m.getLayout().isIdentity();
 }
+
+/// The memref of `type` (rebuildable) at the bare pointer `p`: its
+/// descriptor built in the LLVM dialect, cast back to the memref.
+Value memrefAtPointer(OpBuilder &b, Location loc, Value p, MemRefType type);
 
 } // namespace mlir::tern
 
