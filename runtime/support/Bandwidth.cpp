@@ -13,26 +13,47 @@ namespace tern {
 
 namespace {
 
-/// Best of `passes` parallel sums over `words`, in bytes per second.
+/// How far ahead of its loads a pass prefetches, in 8-byte words, by pass
+/// number: none (the hardware prefetchers alone), then 5120 and 10240
+/// bytes. Which reads fastest depends on the machine and on where its
+/// threads sit: where decode's kernels, which prefetch, read faster than
+/// a plain sum, the plain sum alone overstated decode's fraction of the
+/// bandwidth (docs/performance.md, "The bandwidth probe"). The probe
+/// takes the best.
+constexpr int64_t kPrefetchWords[] = {0, 640, 1280};
+
+/// One thread's sum over [b, e) with prefetches `ahead` words ahead (0:
+/// none).
+uint64_t sumWords(const uint64_t *buf, int64_t b, int64_t e, int64_t ahead) {
+  // Four independent sums so that the loop is bound by loads.
+  uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int64_t i = b;
+  for (; i + 8 <= e; i += 8) {
+    if (ahead && i + ahead < e)
+      __builtin_prefetch(buf + i + ahead, 0, 3);
+    s0 += buf[i] + buf[i + 4];
+    s1 += buf[i + 1] + buf[i + 5];
+    s2 += buf[i + 2] + buf[i + 6];
+    s3 += buf[i + 3] + buf[i + 7];
+  }
+  for (; i < e; ++i)
+    s0 += buf[i];
+  return s0 + s1 + s2 + s3;
+}
+
+/// Best of `passes` parallel sums over `words` (at least one of each way
+/// of reading, kPrefetchWords), in bytes per second.
 double streamWords(ThreadPool &pool, const uint64_t *buf, size_t words,
                    int passes) {
+  constexpr int kWays = sizeof(kPrefetchWords) / sizeof(kPrefetchWords[0]);
+  passes = std::max(passes, kWays);
   std::atomic<uint64_t> sink{0};
   double best = 0;
   for (int p = 0; p < passes; ++p) {
+    const int64_t ahead = kPrefetchWords[p % kWays];
     const auto t0 = std::chrono::steady_clock::now();
     pool.parallelFor(static_cast<int64_t>(words), [&](int64_t b, int64_t e) {
-      // Four independent sums so that the loop is bound by loads.
-      uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      int64_t i = b;
-      for (; i + 4 <= e; i += 4) {
-        s0 += buf[i];
-        s1 += buf[i + 1];
-        s2 += buf[i + 2];
-        s3 += buf[i + 3];
-      }
-      for (; i < e; ++i)
-        s0 += buf[i];
-      sink.fetch_add(s0 + s1 + s2 + s3, std::memory_order_relaxed);
+      sink.fetch_add(sumWords(buf, b, e, ahead), std::memory_order_relaxed);
     });
     const double s = std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - t0)

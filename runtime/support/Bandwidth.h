@@ -3,7 +3,10 @@
 // The roofline of memory-bound decode: how fast this machine streams memory
 // into the cores, measured by summing a buffer larger than the caches with
 // the given thread pool (static split, as the generated code reads its
-// weights). Best of a few passes, in bytes per second.
+// weights). Best of a few passes, in bytes per second: at least one with
+// the hardware prefetchers alone and one each with software prefetches
+// 5120 and 10240 bytes ahead, since which reads fastest depends on the
+// machine and on where its threads sit.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_RUNTIME_SUPPORT_BANDWIDTH_H
@@ -17,7 +20,8 @@
 namespace tern {
 
 /// Over a probe buffer of `bytes` in anonymous memory advised for huge
-/// pages (as HeldWeights' default holds the weights).
+/// pages (as HeldWeights' default holds the weights). `passes` below 3
+/// are 3.
 double measureReadBandwidth(ThreadPool &pool, size_t bytes = size_t(512) << 20,
                             int passes = 3);
 
