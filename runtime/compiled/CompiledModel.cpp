@@ -21,6 +21,7 @@
 #include <atomic>
 #include <chrono>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <unistd.h>
@@ -85,6 +86,12 @@ extern "C" void tern_parallel_for(tern_task_fn fn, void *args, int64_t n,
 extern "C" void *tern_region_scratch(int64_t bytes, int64_t *first) {
   bool fresh = false;
   void *p = tern::regionScratch(bytes, fresh);
+  if (!p) {
+    std::fprintf(stderr, "error: no memory for a thread's buffer of %lld "
+                         "bytes in a parallel region\n",
+                 static_cast<long long>(bytes));
+    std::abort();
+  }
   *first = fresh;
   return p;
 }

@@ -3,7 +3,7 @@
 // See the pass description in compiler/Conversion/Passes.td. Two stages:
 // find a prologue call whose outputs only one parallel call reads
 // (matchPrologue), then build the range function that computes them on
-// each thread and call it instead (getOrBuildWrapper, rewrite).
+// each thread and call it instead (buildWrapper, rewrite).
 //
 //===----------------------------------------------------------------------===//
 
@@ -73,7 +73,8 @@ bool leavesInputs(Operation *op, const llvm::DenseSet<Value> &inputs) {
 
 /// `call` of a row prologue, if its outputs are fresh buffers of its block
 /// that one later tern.parallel call reads once each and nothing else
-/// uses, with only ops that leave its inputs between the two.
+/// uses, with only ops that leave its inputs between the two. No call
+/// stands between them, so a parallel call has at most one match.
 std::optional<Match> matchPrologue(func::CallOp call, ModuleOp module) {
   auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
   auto mark = callee ? callee->getAttrOfType<IntegerAttr>(kRowPrologueAttr)

@@ -131,3 +131,30 @@ func.func @serial_reader(%x: memref<1x256xf32>, %g: memref<256xf32>) {
   call @cols(%q, %s, %c0, %c32) : (memref<1x256xi8>, memref<1xf32>, index, index) -> ()
   return
 }
+
+// -----
+
+// Two prologues feed one parallel call: the one right before it moves into
+// the wrapper; the other, with a call between it and the parallel call,
+// stays, its outputs passed on.
+// CHECK-LABEL: func.func @two_prologues(
+// CHECK-SAME: %[[X:[^:]*]]: memref<1x256xf32>, %[[Y:[^:]*]]: memref<1x256xf32>, %[[G:[^:]*]]: memref<256xf32>)
+// CHECK: %[[Q:.*]] = memref.alloca() {alignment = 64 : i64} : memref<1x256xi8>
+// CHECK: %[[S:.*]] = memref.alloca() : memref<1xf32>
+// CHECK: call @norm(%[[X]], %[[G]], %[[Q]], %[[S]])
+// CHECK-NEXT: call @cols2_prologue(%[[Q]], %[[S]], %[[Y]], %[[G]], %{{.*}}, %{{.*}}) {tern.parallel = 8 : i64}
+// CHECK-NEXT: return
+func.func private @norm(memref<1x256xf32>, memref<256xf32>, memref<1x256xi8>, memref<1xf32>) attributes {tern.row_prologue = 2 : i64}
+func.func private @cols2(memref<1x256xi8>, memref<1xf32>, memref<1x256xi8>, memref<1xf32>, index, index)
+func.func @two_prologues(%x: memref<1x256xf32>, %y: memref<1x256xf32>, %g: memref<256xf32>) {
+  %c0 = arith.constant 0 : index
+  %c32 = arith.constant 32 : index
+  %q = memref.alloca() {alignment = 64 : i64} : memref<1x256xi8>
+  %s = memref.alloca() : memref<1xf32>
+  call @norm(%x, %g, %q, %s) : (memref<1x256xf32>, memref<256xf32>, memref<1x256xi8>, memref<1xf32>) -> ()
+  %q2 = memref.alloca() {alignment = 64 : i64} : memref<1x256xi8>
+  %s2 = memref.alloca() : memref<1xf32>
+  call @norm(%y, %g, %q2, %s2) : (memref<1x256xf32>, memref<256xf32>, memref<1x256xi8>, memref<1xf32>) -> ()
+  call @cols2(%q, %s, %q2, %s2, %c0, %c32) {tern.parallel = 8 : i64} : (memref<1x256xi8>, memref<1xf32>, memref<1x256xi8>, memref<1xf32>, index, index) -> ()
+  return
+}
