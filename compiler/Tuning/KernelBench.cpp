@@ -60,7 +60,6 @@
 #include "runtime/compiled/tern_abi.h"
 #include "runtime/model/Half.h"
 #include "runtime/reference/ReferenceModel.h"
-#include "runtime/support/RegionScratch.h"
 #include "runtime/support/ThreadPool.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -352,14 +351,6 @@ extern "C" void benchParallelFor(tern_task_fn fn, void *args, int64_t n,
   gHeadPool->parallelForBalanced(n, blocks, fn, args, maxBlock);
 }
 
-/// tern_region_scratch, as the runtime defines it.
-extern "C" void *benchRegionScratch(int64_t bytes, int64_t *first) {
-  bool fresh = false;
-  void *p = ::tern::regionScratch(bytes, fresh);
-  *first = fresh;
-  return p;
-}
-
 /// One parallel region of one empty item per thread, as tern_parallel_for
 /// makes it (a task, balanced): the hand-off alone, from the call to its
 /// return (docs/performance.md, "Hand-offs between core complexes").
@@ -516,7 +507,7 @@ void head(benchmark::State &state, ::tern::HeadFormat format,
         llvm::orc::ExecutorAddr::fromPtr(&benchParallelFor),
         llvm::JITSymbolFlags::Exported};
     map[interner(TERN_ABI_REGION_SCRATCH_FN)] = {
-        llvm::orc::ExecutorAddr::fromPtr(&benchRegionScratch),
+        llvm::orc::ExecutorAddr::fromPtr(&tern_region_scratch),
         llvm::JITSymbolFlags::Exported};
     return map;
   });

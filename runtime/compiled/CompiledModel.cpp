@@ -83,19 +83,6 @@ extern "C" void tern_parallel_for(tern_task_fn fn, void *args, int64_t n,
   gIdleNanos.fetch_add(gPool->idleNanos() - idle, std::memory_order_relaxed);
 }
 
-extern "C" void *tern_region_scratch(int64_t bytes, int64_t *first) {
-  bool fresh = false;
-  void *p = tern::regionScratch(bytes, fresh);
-  if (!p) {
-    std::fprintf(stderr, "error: no memory for a thread's buffer of %lld "
-                         "bytes in a parallel region\n",
-                 static_cast<long long>(bytes));
-    std::abort();
-  }
-  *first = fresh;
-  return p;
-}
-
 namespace tern {
 
 namespace {

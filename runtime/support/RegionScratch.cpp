@@ -2,6 +2,9 @@
 
 #include "runtime/support/RegionScratch.h"
 
+#include "runtime/compiled/tern_abi.h"
+
+#include <cstdio>
 #include <cstdlib>
 
 namespace tern {
@@ -39,3 +42,20 @@ void *regionScratch(int64_t bytes, bool &first) {
 }
 
 } // namespace tern
+
+// tern_abi.h's entry for generated code, here beside the buffers so that
+// every program that runs generated code on a ThreadPool (the executables,
+// tern-kernel-bench's JIT) links the same one.
+extern "C" void *tern_region_scratch(int64_t bytes, int64_t *first) {
+  bool fresh = false;
+  void *p = tern::regionScratch(bytes, fresh);
+  if (!p) {
+    std::fprintf(stderr,
+                 "error: no memory for a thread's buffer of %lld bytes in a "
+                 "parallel region\n",
+                 static_cast<long long>(bytes));
+    std::abort();
+  }
+  *first = fresh;
+  return p;
+}

@@ -11,7 +11,8 @@
 // The buffer lives as long as its thread. Every thread marks the start of
 // its part of each region (enterRegion: ThreadPool does, and so does a
 // region run on the calling thread alone); the first request after that
-// says so, and the task computes the buffer's contents then.
+// says so, and the task computes the buffer's contents then. Generated
+// code asks through tern_abi.h's tern_region_scratch, defined here.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TERN_RUNTIME_SUPPORT_REGIONSCRATCH_H

@@ -199,8 +199,9 @@ void callNormQuantizeRow(VectorBuilder &v, Value x, Value w, Value q, Value s,
         normQuantizeRows(f, body->getArgument(0), body->getArgument(1),
                          body->getArgument(2), body->getArgument(3), 1, n, eps);
         func::ReturnOp::create(fb, v.loc);
+        body->getParentOp()->setAttr(kRowPrologueAttr,
+                                     fb.getI64IntegerAttr(2));
       });
-  fn->setAttr(kRowPrologueAttr, v.b.getI64IntegerAttr(2));
   func::CallOp::create(v.b, v.loc, fn, operands);
 }
 
