@@ -196,6 +196,18 @@ def main():
         return "%.0f %% (%.0f-%.0f %%)" % (100 * f[len(f) // 2], 100 * f[0],
                                             100 * f[-1])
 
+    def beyond(rows, test):
+        """`test`'s time per token beyond reading its bytes at the bandwidth
+        measured around each repetition: "median (min to max) ms", or "-"
+        (several streams, or a build whose bench does not write it)."""
+        row = next((r for r in rows if r["test"] == test), None)
+        t = sorted(row.get("beyond_stream_seconds_per_token_per_rep", [])
+                   if row else [])
+        if not t:
+            return "-"
+        return "%.2f (%.2f to %.2f)" % (1e3 * t[len(t) // 2], 1e3 * t[0],
+                                        1e3 * t[-1])
+
     def round_trips(rows, test):
         """A cache line's round trip between two threads, measured with each
         read of the bandwidth around `test` (the vCPUs' placement: on one
@@ -206,9 +218,10 @@ def main():
 
     print("| variant | page cache | %s tokens/s | %s tokens/s | GB/token | "
           "roofline (stream) | tg/roofline | tg/stream around each repetition "
-          "| line round trip | weights read in | logits vs %s |" % (
+          "| tg beyond the stream, ms a token | line round trip "
+          "| weights read in | logits vs %s |" % (
               pp_test, tg_test, variants[0]["name"]))
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for v in variants:
         for state, out in results[v["name"]]:
             pp, tg = grab(out, pp_test), grab(out, tg_test)
@@ -220,11 +233,11 @@ def main():
             roofline = bandwidth / per_token
             held = re.search(r"read in (\S+ s)", out[0].get("weights_held", ""))
             print("| %s | %s | %.1f (%.1f-%.1f) | %.2f (%.2f-%.2f) | %.3f | %.2f (%.1f GB/s) "
-                  "| %.0f %% | %s | %s | %s | %s |" % (
+                  "| %.0f %% | %s | %s | %s | %s | %s |" % (
                       v["name"], state, pp[0], pp[1], pp[2], tg[0], tg[1],
                       tg[2], per_token / 1e9, roofline, bandwidth / 1e9,
                       100 * tg[0] / roofline, around(out, tg_test),
-                      round_trips(out, tg_test),
+                      beyond(out, tg_test), round_trips(out, tg_test),
                       held.group(1) if held else "(mapped)",
                       effects.get(v["name"], "(baseline)")
                       if v is not variants[0] else "(baseline)"))

@@ -388,6 +388,22 @@ std::vector<double> rooflineFractions(const Result &r, uint64_t weights) {
   return f;
 }
 
+/// Each single-stream decode repetition's time per token beyond its stream,
+/// in repetition order, in seconds: 1 / tokens/s minus the bytes per token
+/// over the mean of the bandwidth read just before and just after it (the
+/// bytes as in rooflineFractions). What a token spends on anything but
+/// reading them at the probe's rate: hand-offs, attention, the layer code,
+/// a stream slower than the probe's; negative where decode read faster
+/// than the probe did.
+std::vector<double> beyondStream(const Result &r, uint64_t weights) {
+  const double bytes = static_cast<double>(weights + r.kvBytes);
+  std::vector<double> t;
+  for (size_t i = 0; i < r.samples.size() && i + 1 < r.streamed.size(); ++i)
+    t.push_back(1.0 / r.samples[i] -
+                bytes / (0.5 * (r.streamed[i] + r.streamed[i + 1])));
+  return t;
+}
+
 void printJson(const std::string &model, uint64_t size, int64_t params,
                const std::string &backend, const std::vector<Result> &results,
                double bandwidth, bool overWeights, uint64_t bytesPerToken,
@@ -414,6 +430,8 @@ void printJson(const std::string &model, uint64_t size, int64_t params,
                    {"read_bandwidth_around_reps_bytes_per_s", r.streamed},
                    {"stream_fractions_per_rep",
                     rooflineFractions(r, bytesPerToken)},
+                   {"beyond_stream_seconds_per_token_per_rep",
+                    beyondStream(r, bytesPerToken)},
                    {"handoff_round_trip_ns_around_reps", r.roundTripNs},
                    {"empty_region_ns_around_reps", r.emptyRegionNs},
                    {"weights_bytes_per_token", bytesPerToken},
@@ -721,6 +739,14 @@ int benchMainUnguarded(const std::string &program,
                       100.0 * f[f.size() / 2], 100.0 * f.front(),
                       100.0 * f.back());
         std::printf("\n");
+        std::vector<double> beyond = beyondStream(r, bytes);
+        if (!beyond.empty()) {
+          std::sort(beyond.begin(), beyond.end());
+          std::printf("  time per token beyond reading its bytes at that "
+                      "bandwidth: %.2f ms (%.2f to %.2f ms)\n",
+                      1e3 * beyond[beyond.size() / 2], 1e3 * beyond.front(),
+                      1e3 * beyond.back());
+        }
         if (!r.roundTripNs.empty()) {
           auto [rt0, rt1] = std::minmax_element(r.roundTripNs.begin(),
                                                 r.roundTripNs.end());
