@@ -374,33 +374,39 @@ void printMarkdown(const std::string &model, uint64_t size, int64_t params,
                 *std::max_element(r.samples.begin(), r.samples.end()));
 }
 
-/// Each single-stream decode repetition's fraction of the roofline
-/// (tokens/s x bytes per token over the mean of the bandwidth read just
-/// before and just after it), sorted. The bytes are the weights' and, at a
-/// depth, the keys and values read.
-std::vector<double> rooflineFractions(const Result &r, uint64_t weights) {
-  const uint64_t bytes = weights + r.kvBytes;
-  std::vector<double> f;
+/// The mean of the bandwidth read just before and just after each
+/// single-stream decode repetition, in repetition order (none where no
+/// read surrounds it).
+std::vector<double> bandwidthAround(const Result &r) {
+  std::vector<double> bw;
   for (size_t i = 0; i < r.samples.size() && i + 1 < r.streamed.size(); ++i)
-    f.push_back(r.samples[i] * static_cast<double>(bytes) /
-                (0.5 * (r.streamed[i] + r.streamed[i + 1])));
+    bw.push_back(0.5 * (r.streamed[i] + r.streamed[i + 1]));
+  return bw;
+}
+
+/// Each single-stream decode repetition's fraction of the roofline
+/// (tokens/s x bytes per token over bandwidthAround), sorted. The bytes are
+/// the weights' and, at a depth, the keys and values read.
+std::vector<double> rooflineFractions(const Result &r, uint64_t weights) {
+  const double bytes = static_cast<double>(weights + r.kvBytes);
+  std::vector<double> f = bandwidthAround(r);
+  for (size_t i = 0; i < f.size(); ++i)
+    f[i] = r.samples[i] * bytes / f[i];
   std::sort(f.begin(), f.end());
   return f;
 }
 
 /// Each single-stream decode repetition's time per token beyond its stream,
 /// in repetition order, in seconds: 1 / tokens/s minus the bytes per token
-/// over the mean of the bandwidth read just before and just after it (the
-/// bytes as in rooflineFractions). What a token spends on anything but
-/// reading them at the probe's rate: hand-offs, attention, the layer code,
-/// a stream slower than the probe's; negative where decode read faster
-/// than the probe did.
+/// (as in rooflineFractions) over bandwidthAround. What a token spends on
+/// anything but reading them at the probe's rate: hand-offs, attention,
+/// the layer code, a stream slower than the probe's; negative where decode
+/// read faster than the probe did.
 std::vector<double> beyondStream(const Result &r, uint64_t weights) {
   const double bytes = static_cast<double>(weights + r.kvBytes);
-  std::vector<double> t;
-  for (size_t i = 0; i < r.samples.size() && i + 1 < r.streamed.size(); ++i)
-    t.push_back(1.0 / r.samples[i] -
-                bytes / (0.5 * (r.streamed[i] + r.streamed[i + 1])));
+  std::vector<double> t = bandwidthAround(r);
+  for (size_t i = 0; i < t.size(); ++i)
+    t[i] = 1.0 / r.samples[i] - bytes / t[i];
   return t;
 }
 
